@@ -1,0 +1,73 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import type { NetworkConnection } from "hardhat/types/network";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+
+import { HardhatError } from "@nomicfoundation/hardhat-errors";
+
+import { flaiError } from "./errors.js";
+import { PRIVATE_KEY_VARIABLE } from "./networks.js";
+
+export type FlaiConnection = NetworkConnection<string>;
+
+/** The connection a part should use: the one passed in, else the network chosen with --network. */
+export async function useConnection(hre: HardhatRuntimeEnvironment, given?: FlaiConnection): Promise<FlaiConnection> {
+  if (given !== undefined) {
+    return given;
+  }
+  let connection: FlaiConnection;
+  try {
+    connection = await hre.network.getOrCreate();
+  } catch (error) {
+    throw explainConnectionError(error, hre.globalOptions.network ?? "default");
+  }
+  await assertAccountsResolvable(connection);
+  return connection;
+}
+
+/**
+ * Resolves a remote network's key variables up front, so a missing key is reported before any
+ * request goes out (and never printed: only its variable name is).
+ */
+async function assertAccountsResolvable(connection: FlaiConnection): Promise<void> {
+  const accounts = connection.networkConfig.accounts;
+  if (!Array.isArray(accounts)) {
+    return;
+  }
+  for (const account of accounts) {
+    if (typeof account === "object" && account !== null && "get" in account) {
+      try {
+        await (account as { get(): Promise<string> }).get();
+      } catch (error) {
+        throw explainConnectionError(error, connection.networkName);
+      }
+    }
+  }
+}
+
+export async function firstSigner(connection: FlaiConnection): Promise<HardhatEthersSigner> {
+  let signers: HardhatEthersSigner[];
+  try {
+    signers = await connection.ethers.getSigners();
+  } catch (error) {
+    throw explainConnectionError(error, connection.networkName);
+  }
+  if (signers.length === 0) {
+    throw flaiError(
+      `Network "${connection.networkName}" has no account to send transactions from. ` +
+        `Set the private key: \`npx hardhat keystore set ${PRIVATE_KEY_VARIABLE}\` (or the env var ${PRIVATE_KEY_VARIABLE}).`,
+    );
+  }
+  return signers[0];
+}
+
+/** Turns Hardhat's missing-config-variable error into one that says how to provide the key. */
+export function explainConnectionError(error: unknown, networkName: string): unknown {
+  if (HardhatError.isHardhatError(error) && /configuration variable/i.test(error.message)) {
+    return flaiError(
+      `Network "${networkName}" needs a private key that is not set (${error.message.replace(/^HHE\d+: /, "")}). ` +
+        `Store it with \`npx hardhat keystore set ${PRIVATE_KEY_VARIABLE}\` or export ${PRIVATE_KEY_VARIABLE}=0x… in the environment.`,
+      error,
+    );
+  }
+  return error;
+}

@@ -1,0 +1,13 @@
+import type { ConfigHooks } from "hardhat/types/hooks";
+
+import { resolveFlaiConfig, validateFlaiUserConfig } from "../config.js";
+import { withNetworkPresets } from "../networks.js";
+
+export default async (): Promise<Partial<ConfigHooks>> => ({
+  extendUserConfig: async (config, next) => withNetworkPresets(await next(config)),
+  validateUserConfig: async (userConfig) => validateFlaiUserConfig(userConfig),
+  resolveUserConfig: async (userConfig, resolveConfigurationVariable, next) => {
+    const resolved = await next(userConfig, resolveConfigurationVariable);
+    return { ...resolved, flai: resolveFlaiConfig(userConfig.flai, resolved.paths.root) };
+  },
+});

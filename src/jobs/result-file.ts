@@ -1,0 +1,81 @@
+import { readFile } from "node:fs/promises";
+
+import { getAddress } from "ethers";
+
+import { flaiError } from "../errors.js";
+import { modelBytes, parseTrainedModel, resultHash } from "../ml/model.js";
+import type { TrainingResult } from "../tee/enclave.js";
+import { writeFileAtomic } from "../util/fs.js";
+
+import { recoverJobResultSigner } from "./eip712.js";
+
+const FORMAT = "flai-result/v1";
+
+/** A signed result on disk: everything `flai:complete` needs, model included, no secrets. */
+export function serializeResult(result: TrainingResult): string {
+  const doc = {
+    format: FORMAT,
+    chainId: result.chainId.toString(),
+    contract: result.contract,
+    jobId: result.jobId.toString(),
+    resultHash: result.resultHash,
+    payee: result.payee,
+    signer: result.signer,
+    measurement: result.measurement,
+    signature: result.signature,
+    model: result.model,
+  };
+  return JSON.stringify(doc, null, 2) + "\n";
+}
+
+export async function writeResultFile(file: string, result: TrainingResult): Promise<void> {
+  await writeFileAtomic(file, serializeResult(result));
+}
+
+/** Reads a result file and re-checks it: the model must hash to resultHash, the signature must recover to signer. */
+export async function readResultFile(file: string): Promise<TrainingResult> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw flaiError(`Result file "${file}" cannot be read (${(error as NodeJS.ErrnoException).code}). Pass the file flai:train wrote.`);
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    throw flaiError(`Result file "${file}" is not valid JSON: ${(error as Error).message}`);
+  }
+  if (doc.format !== FORMAT) {
+    throw flaiError(`Result file "${file}" is not a hardhat-flai result (format should be "${FORMAT}").`);
+  }
+  const field = (name: string): string => {
+    const v = doc[name];
+    if (typeof v !== "string" || v === "") {
+      throw flaiError(`Result file "${file}" has no "${name}".`);
+    }
+    return v;
+  };
+  const model = parseTrainedModel(Buffer.from(JSON.stringify(doc.model ?? null)), `${file} (model)`);
+  const bytes = modelBytes(model);
+  const hash = resultHash(bytes);
+  if (hash !== field("resultHash").toLowerCase()) {
+    throw flaiError(`Result file "${file}" was altered: its model hashes to ${hash}, not to the signed ${field("resultHash")}.`);
+  }
+  const result: TrainingResult = {
+    jobId: BigInt(field("jobId")),
+    chainId: BigInt(field("chainId")),
+    contract: getAddress(field("contract")),
+    payee: getAddress(field("payee")),
+    model,
+    modelBytes: bytes,
+    resultHash: hash,
+    signature: field("signature"),
+    signer: getAddress(field("signer")),
+    measurement: field("measurement"),
+  };
+  if (getAddress(recoverJobResultSigner(result, result.signature)) !== result.signer) {
+    throw flaiError(`Result file "${file}": the signature does not match its job, hash and payee (signed by someone other than ${result.signer}).`);
+  }
+  return result;
+}

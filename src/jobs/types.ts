@@ -1,0 +1,65 @@
+import type { FlaiConnection } from "../connection.js";
+import type { UploadResult } from "../storage/types.js";
+
+export type JobStatus = "open" | "completed" | "cancelled";
+
+/** A job as read back from FLAIComputeJobs. */
+export interface JobView {
+  id: bigint;
+  status: JobStatus;
+  submitter: string;
+  /** Escrowed reward in wei (0 once paid or refunded). */
+  reward: bigint;
+  /** Unix seconds after which the submitter may cancel and no completion is accepted. */
+  deadline: bigint;
+  dataRoot: string;
+  modelRoot: string;
+  resultHash: string | undefined;
+  contract: string;
+  chainId: bigint;
+  networkName: string;
+}
+
+export interface ConnectionOption {
+  /** Use this connection instead of the network chosen with --network. */
+  connection?: FlaiConnection;
+}
+
+export interface SubmitOptions extends ConnectionOption {
+  /** A file path, or the 0G root of something already stored. */
+  data: string;
+  model: string;
+  /** Reward in 0G decimals, e.g. "0.01". */
+  reward: string;
+  /** Seconds from now until the submitter may cancel (default: flai.jobs.deadlineSeconds). */
+  deadlineSeconds?: number;
+}
+
+export interface SubmittedJob {
+  job: JobView;
+  txHash: string;
+  gasUsed: bigint;
+  data: InputRef;
+  model: InputRef;
+}
+
+/** How an input reached storage: uploaded now, or referenced by a root that was already there. */
+export interface InputRef {
+  root: string;
+  uploaded: UploadResult | undefined;
+}
+
+export interface CompletedJob {
+  job: JobView;
+  txHash: string;
+  gasUsed: bigint;
+  payee: string;
+  reward: bigint;
+}
+
+export interface EnclaveRegistration {
+  signer: string;
+  measurement: string;
+  /** Transactions sent; empty when the registry already had this enclave. */
+  txHashes: string[];
+}

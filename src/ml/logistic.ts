@@ -1,0 +1,462 @@
+import { flaiError } from "../errors.js";
+import type { Dataset } from "./dataset.js";
+
+export interface Standardization {
+  mean: number[];
+  scale: number[];
+}
+
+export interface LogisticOptions {
+  /** Inverse L2 strength, as sklearn's `C`. */
+  c?: number;
+  maxIterations?: number;
+  /** Max-abs gradient of the sample-averaged objective at which to stop (sklearn's `tol`). */
+  tolerance?: number;
+  standardize?: boolean;
+  /**
+   * A fixed standardization to use instead of one computed from this data (implies standardize).
+   * Federated clients need the global model's one, or their weights live in different spaces.
+   */
+  standardization?: Standardization;
+  /** Warm start, in the same (possibly standardized) space as the returned weights. */
+  initialWeights?: ArrayLike<number>;
+  initialBias?: number;
+}
+
+export interface LogisticResult {
+  /** In the standardized space when `standardization` is not null. */
+  weights: Float64Array;
+  bias: number;
+  iterations: number;
+  converged: boolean;
+  standardization: Standardization | null;
+}
+
+/** What prediction needs; a LogisticResult and a TrainedModel both fit. */
+export interface LinearModel {
+  weights: ArrayLike<number>;
+  bias: number;
+  standardization: Standardization | null;
+}
+
+export const LOGISTIC_DEFAULTS = { c: 1.0, maxIterations: 100, tolerance: 1e-4, standardize: true } as const;
+
+const MEMORY = 10;
+const MAX_LINE_SEARCH_EVALS = 50; // sklearn raises scipy's default of 20 to 50
+const WOLFE_C1 = 1e-4;
+const WOLFE_C2 = 0.9;
+const FTOL = 64 * Number.EPSILON; // sklearn's relative-reduction stop
+
+/**
+ * Binary logistic regression with sklearn's default objective, C·Σ logloss + ½‖w‖² (intercept not
+ * penalized). It is minimized divided by C·n — sklearn ≥ 1.2 does the same — so `tolerance` means
+ * what sklearn's `tol` means and is independent of the dataset size; the minimizer is unchanged.
+ */
+export function trainLogisticRegression(ds: Dataset, opts: LogisticOptions = {}): LogisticResult {
+  const c = opts.c ?? LOGISTIC_DEFAULTS.c;
+  const maxIterations = opts.maxIterations ?? LOGISTIC_DEFAULTS.maxIterations;
+  const tolerance = opts.tolerance ?? LOGISTIC_DEFAULTS.tolerance;
+  checkOptions(ds, c, maxIterations, tolerance, opts);
+
+  let standardization: Standardization | null = null;
+  if (opts.standardization !== undefined) {
+    checkStandardization(opts.standardization, ds.cols, "options.standardization");
+    standardization = { mean: [...opts.standardization.mean], scale: [...opts.standardization.scale] };
+  } else if (opts.standardize ?? LOGISTIC_DEFAULTS.standardize) {
+    standardization = computeStandardization(ds);
+  }
+  const x = standardization === null ? ds.features : standardize(ds, standardization);
+
+  const dim = ds.cols + 1;
+  const params = new Float64Array(dim); // weights then bias
+  if (opts.initialWeights !== undefined) for (let j = 0; j < ds.cols; j++) params[j] = opts.initialWeights[j]!;
+  params[ds.cols] = opts.initialBias ?? 0;
+
+  const objective = new LogisticObjective(x, ds.labels, ds.rows, ds.cols, c);
+  const { iterations, converged } = new Lbfgs(objective, dim).minimize(params, maxIterations, tolerance);
+  return { weights: params.slice(0, ds.cols), bias: params[ds.cols]!, iterations, converged, standardization };
+}
+
+/** P(y = 1) per row; applies the model's standardization as training did. */
+export function predictProba(model: LinearModel, features: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  if (model.weights.length !== cols) {
+    throw flaiError(`The model has ${model.weights.length} weights but the data has ${cols} features per row.`);
+  }
+  if (features.length !== rows * cols) {
+    throw flaiError(`Expected ${rows}×${cols} = ${rows * cols} feature values, got ${features.length}.`);
+  }
+  const st = model.standardization;
+  if (st !== null) checkStandardization(st, cols, "model.standardization");
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let z = model.bias;
+    const off = i * cols;
+    if (st === null) for (let j = 0; j < cols; j++) z += model.weights[j]! * features[off + j]!;
+    else for (let j = 0; j < cols; j++) z += model.weights[j]! * ((features[off + j]! - st.mean[j]!) / st.scale[j]!);
+    const e = Math.exp(-Math.abs(z));
+    out[i] = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+  }
+  return out;
+}
+
+/** Class 1 when P(y = 1) > 0.5, i.e. decision value > 0, as sklearn's `predict`. */
+export function predictLabels(probabilities: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(probabilities.length);
+  for (let i = 0; i < out.length; i++) out[i] = probabilities[i]! > 0.5 ? 1 : 0;
+  return out;
+}
+
+/** Per-feature mean and population std (as sklearn's StandardScaler); constant features get scale 1. */
+export function computeStandardization(ds: Dataset): Standardization {
+  const { rows, cols, features } = ds;
+  const mean: number[] = [];
+  const scale: number[] = [];
+  for (let j = 0; j < cols; j++) {
+    let sum = 0;
+    for (let i = 0; i < rows; i++) sum += features[i * cols + j]!;
+    const m = sum / rows;
+    let ss = 0;
+    for (let i = 0; i < rows; i++) {
+      const d = features[i * cols + j]! - m;
+      ss += d * d;
+    }
+    const variance = ss / rows;
+    // StandardScaler's bound on rounding error: a "constant" column can show a tiny nonzero variance.
+    const bound = rows * Number.EPSILON * variance + (rows * m * Number.EPSILON) ** 2;
+    mean.push(m);
+    scale.push(variance <= bound ? 1 : Math.sqrt(variance));
+  }
+  return { mean, scale };
+}
+
+function standardize(ds: Dataset, st: Standardization): Float64Array {
+  const { rows, cols, features } = ds;
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) out[i * cols + j] = (features[i * cols + j]! - st.mean[j]!) / st.scale[j]!;
+  }
+  return out;
+}
+
+/**
+ * F(w, b) = (1/n) Σ logloss_i + ½·λ‖w‖², λ = 1/(C·n): sklearn's objective divided by C·n.
+ * Loss and gradient come from one pass over the rows; params are [w..., b].
+ */
+export class LogisticObjective {
+  readonly dim: number;
+  private readonly lambda: number;
+
+  constructor(
+    private readonly x: Float64Array,
+    private readonly y: Uint8Array,
+    private readonly rows: number,
+    private readonly cols: number,
+    c: number,
+  ) {
+    this.dim = cols + 1;
+    this.lambda = 1 / (c * rows);
+  }
+
+  /** Writes ∇F into `grad` and returns F. */
+  evaluate(params: Float64Array, grad: Float64Array): number {
+    const { x, y, rows, cols } = this;
+    grad.fill(0);
+    const bias = params[cols]!;
+    let loss = 0;
+    let gBias = 0;
+    for (let i = 0; i < rows; i++) {
+      const off = i * cols;
+      let z = bias;
+      for (let j = 0; j < cols; j++) z += params[j]! * x[off + j]!;
+      // log(1 + e^{∓z}) via e = e^{-|z|} ≤ 1: never overflows, keeps precision in both tails.
+      const e = Math.exp(-Math.abs(z));
+      const label = y[i]!;
+      const margin = label === 1 ? (z < 0 ? -z : 0) : z > 0 ? z : 0;
+      loss += margin + Math.log1p(e);
+      const r = (z >= 0 ? 1 / (1 + e) : e / (1 + e)) - label;
+      for (let j = 0; j < cols; j++) grad[j]! += r * x[off + j]!;
+      gBias += r;
+    }
+    const inv = 1 / rows;
+    let wSq = 0;
+    for (let j = 0; j < cols; j++) {
+      const w = params[j]!;
+      wSq += w * w;
+      grad[j] = grad[j]! * inv + this.lambda * w;
+    }
+    grad[cols] = gBias * inv;
+    return loss * inv + 0.5 * this.lambda * wSq;
+  }
+}
+
+/** L-BFGS (two-loop recursion, memory 10) with a strong-Wolfe line search; all buffers allocated once. */
+class Lbfgs {
+  private readonly s: Float64Array;
+  private readonly y: Float64Array;
+  private readonly rho: Float64Array;
+  private readonly alpha: Float64Array;
+  private readonly dir: Float64Array;
+  private pTrial: Float64Array;
+  private gTrial: Float64Array;
+  private p!: Float64Array;
+  private g: Float64Array;
+  private stored = 0;
+  private yyLast = 1;
+  private head = 0; // next slot to write in the ring buffers
+  private f0 = 0;
+  private dphi0 = 0;
+  private trialDphi = 0;
+  private evals = 0;
+
+  constructor(
+    private readonly objective: LogisticObjective,
+    private readonly n: number,
+  ) {
+    this.s = new Float64Array(MEMORY * n);
+    this.y = new Float64Array(MEMORY * n);
+    this.rho = new Float64Array(MEMORY);
+    this.alpha = new Float64Array(MEMORY);
+    this.dir = new Float64Array(n);
+    this.pTrial = new Float64Array(n);
+    this.gTrial = new Float64Array(n);
+    this.g = new Float64Array(n);
+  }
+
+  /** Minimizes in place; stops like scipy's L-BFGS-B as sklearn calls it (gtol, ftol, maxiter). */
+  minimize(params: Float64Array, maxIterations: number, tolerance: number): { iterations: number; converged: boolean } {
+    const { n, dir } = this;
+    this.p = new Float64Array(params);
+    let f = this.objective.evaluate(this.p, this.g);
+    let iterations = 0;
+    let converged = maxAbs(this.g) <= tolerance;
+    while (!converged && iterations < maxIterations) {
+      this.searchDirection();
+      let dphi = dot(this.g, dir, n);
+      if (!(dphi < 0)) {
+        this.stored = 0;
+        for (let i = 0; i < n; i++) dir[i] = -this.g[i]!;
+        dphi = dot(this.g, dir, n);
+      }
+      // No curvature information yet: scale the first step to unit length, as L-BFGS-B does.
+      const step0 = this.stored === 0 ? Math.min(1, 1 / Math.sqrt(dot(dir, dir, n))) : 1;
+      const fNew = this.lineSearch(f, dphi, step0);
+      if (Number.isNaN(fNew)) {
+        if (this.stored === 0) break; // even steepest descent found no decrease: numerical floor
+        this.stored = 0;
+        continue;
+      }
+      this.remember();
+      const p = this.p;
+      this.p = this.pTrial;
+      this.pTrial = p;
+      const g = this.g;
+      this.g = this.gTrial;
+      this.gTrial = g;
+      const fOld = f;
+      f = fNew;
+      iterations++;
+      converged =
+        maxAbs(this.g) <= tolerance || (fOld - f) / Math.max(Math.abs(fOld), Math.abs(f), 1) <= FTOL;
+    }
+    params.set(this.p);
+    return { iterations, converged };
+  }
+
+  /** dir = −H·g by the two-loop recursion over the stored (s, y) pairs. */
+  private searchDirection(): void {
+    const { n, dir, s, y, rho, alpha } = this;
+    for (let i = 0; i < n; i++) dir[i] = -this.g[i]!;
+    if (this.stored === 0) return;
+    for (let k = 0; k < this.stored; k++) {
+      const slot = (this.head - 1 - k + MEMORY) % MEMORY;
+      const a = rho[slot]! * dotAt(s, slot * n, dir, n);
+      alpha[slot] = a;
+      axpyAt(-a, y, slot * n, dir, n);
+    }
+    const last = (this.head - 1 + MEMORY) % MEMORY;
+    const gamma = 1 / (rho[last]! * this.yyLast); // sᵀy / yᵀy of the newest pair
+    for (let i = 0; i < n; i++) dir[i]! *= gamma;
+    for (let k = this.stored - 1; k >= 0; k--) {
+      const slot = (this.head - 1 - k + MEMORY) % MEMORY;
+      const b = rho[slot]! * dotAt(y, slot * n, dir, n);
+      axpyAt(alpha[slot]! - b, s, slot * n, dir, n);
+    }
+  }
+
+  /** Stores s = pTrial − p, y = gTrial − g unless the curvature sᵀy is not safely positive. */
+  private remember(): void {
+    const { n, s, y, p, g, pTrial, gTrial } = this;
+    let sy = 0;
+    let yy = 0;
+    for (let i = 0; i < n; i++) {
+      const si = pTrial[i]! - p[i]!;
+      const yi = gTrial[i]! - g[i]!;
+      sy += si * yi;
+      yy += yi * yi;
+    }
+    // Checked before writing: when memory is full, the head slot still holds the oldest live pair.
+    if (!(sy > Number.EPSILON * yy)) return;
+    const off = this.head * n;
+    for (let i = 0; i < n; i++) {
+      s[off + i] = pTrial[i]! - p[i]!;
+      y[off + i] = gTrial[i]! - g[i]!;
+    }
+    this.rho[this.head] = 1 / sy;
+    this.yyLast = yy;
+    this.head = (this.head + 1) % MEMORY;
+    if (this.stored < MEMORY) this.stored++;
+  }
+
+  /** φ(a) = F(p + a·dir) into pTrial/gTrial; φ'(a) lands in trialDphi. */
+  private evalAt(a: number): number {
+    const { n, dir } = this;
+    for (let i = 0; i < n; i++) this.pTrial[i] = this.p[i]! + a * dir[i]!;
+    this.evals++;
+    const f = this.objective.evaluate(this.pTrial, this.gTrial);
+    this.trialDphi = dot(this.gTrial, dir, n);
+    return f;
+  }
+
+  private armijoFails(a: number, f: number): boolean {
+    return !Number.isFinite(f) || f > this.f0 + WOLFE_C1 * a * this.dphi0;
+  }
+
+  private curvatureHolds(): boolean {
+    return Math.abs(this.trialDphi) <= -WOLFE_C2 * this.dphi0;
+  }
+
+  /**
+   * Strong-Wolfe search (Nocedal & Wright, Alg. 3.5/3.6). Returns F at the accepted step with the
+   * point in pTrial/gTrial, or NaN when no acceptable step exists within the evaluation budget.
+   */
+  private lineSearch(f0: number, dphi0: number, step0: number): number {
+    this.f0 = f0;
+    this.dphi0 = dphi0;
+    this.evals = 0;
+    let aPrev = 0;
+    let fPrev = f0;
+    let dPrev = dphi0;
+    let a = step0;
+    while (this.evals < MAX_LINE_SEARCH_EVALS) {
+      const f = this.evalAt(a);
+      const d = this.trialDphi;
+      if (this.armijoFails(a, f) || (aPrev > 0 && f >= fPrev)) return this.zoom(aPrev, fPrev, dPrev, a, f, d);
+      if (this.curvatureHolds()) return f;
+      if (d >= 0) return this.zoom(a, f, d, aPrev, fPrev, dPrev);
+      aPrev = a;
+      fPrev = f;
+      dPrev = d;
+      a *= 2;
+    }
+    return aPrev > 0 ? this.evalAt(aPrev) : Number.NaN;
+  }
+
+  private zoom(aLo: number, fLo: number, dLo: number, aHi: number, fHi: number, dHi: number): number {
+    while (this.evals < MAX_LINE_SEARCH_EVALS) {
+      const width = Math.abs(aHi - aLo);
+      if (width <= Number.EPSILON * Math.max(aLo, aHi)) break;
+      const a = safeguardedCubic(aLo, fLo, dLo, aHi, fHi, dHi);
+      const f = this.evalAt(a);
+      const d = this.trialDphi;
+      if (this.armijoFails(a, f) || f >= fLo) {
+        aHi = a;
+        fHi = f;
+        dHi = d;
+        continue;
+      }
+      if (this.curvatureHolds()) return f;
+      if (d * (aHi - aLo) >= 0) {
+        aHi = aLo;
+        fHi = fLo;
+        dHi = dLo;
+      }
+      aLo = a;
+      fLo = f;
+      dLo = d;
+    }
+    // Out of budget: the best point still decreases F sufficiently, so take it (curvature may fail,
+    // which remember() tolerates).
+    return aLo > 0 ? this.evalAt(aLo) : Number.NaN;
+  }
+}
+
+/** Minimizer of the cubic through both ends, kept inside the middle 80% of the bracket. */
+function safeguardedCubic(a0: number, f0: number, d0: number, a1: number, f1: number, d1: number): number {
+  const lo = Math.min(a0, a1);
+  const hi = Math.max(a0, a1);
+  const margin = 0.1 * (hi - lo);
+  const mid = 0.5 * (a0 + a1);
+  if (!Number.isFinite(f0) || !Number.isFinite(f1)) return mid;
+  const t1 = d0 + d1 - (3 * (f0 - f1)) / (a0 - a1);
+  const disc = t1 * t1 - d0 * d1;
+  if (!(disc >= 0)) return mid;
+  const t2 = Math.sign(a1 - a0) * Math.sqrt(disc);
+  const a = a1 - ((a1 - a0) * (d1 + t2 - t1)) / (d1 - d0 + 2 * t2);
+  if (!Number.isFinite(a) || a < lo + margin || a > hi - margin) return mid;
+  return a;
+}
+
+function dot(a: Float64Array, b: Float64Array, n: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += a[i]! * b[i]!;
+  return sum;
+}
+
+function dotAt(a: Float64Array, off: number, b: Float64Array, n: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += a[off + i]! * b[i]!;
+  return sum;
+}
+
+function axpyAt(k: number, a: Float64Array, off: number, out: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) out[i]! += k * a[off + i]!;
+}
+
+function maxAbs(a: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const v = Math.abs(a[i]!);
+    if (v > m || Number.isNaN(v)) m = v;
+  }
+  return m;
+}
+
+function checkOptions(ds: Dataset, c: number, maxIterations: number, tolerance: number, opts: LogisticOptions): void {
+  if (ds.rows < 1 || ds.cols < 1 || ds.features.length !== ds.rows * ds.cols || ds.labels.length !== ds.rows) {
+    throw flaiError(`The dataset is malformed (${ds.rows}×${ds.cols}); parse it with parseDataset.`);
+  }
+  if (!(Number.isFinite(c) && c > 0)) {
+    throw flaiError(`Hyperparameter "c" must be a finite number > 0 (inverse regularization strength), got ${c}.`);
+  }
+  if (!(Number.isInteger(maxIterations) && maxIterations >= 0)) {
+    throw flaiError(`Hyperparameter "maxIterations" must be an integer ≥ 0, got ${maxIterations}.`);
+  }
+  if (!(Number.isFinite(tolerance) && tolerance >= 0)) {
+    throw flaiError(`Hyperparameter "tolerance" must be a finite number ≥ 0, got ${tolerance}.`);
+  }
+  const w = opts.initialWeights;
+  if (w !== undefined) {
+    if (w.length !== ds.cols) {
+      throw flaiError(`The initial weights have ${w.length} values but the dataset has ${ds.cols} features.`);
+    }
+    for (let j = 0; j < w.length; j++) {
+      if (!Number.isFinite(w[j])) throw flaiError(`Initial weight ${j} is ${w[j]}; weights must be finite numbers.`);
+    }
+  }
+  if (opts.initialBias !== undefined && !Number.isFinite(opts.initialBias)) {
+    throw flaiError(`The initial bias is ${opts.initialBias}; it must be a finite number.`);
+  }
+}
+
+function checkStandardization(st: Standardization, cols: number, where: string): void {
+  if (st.mean.length !== cols || st.scale.length !== cols) {
+    throw flaiError(
+      `${where} has ${st.mean.length} means and ${st.scale.length} scales, but there are ${cols} features.`,
+    );
+  }
+  for (let j = 0; j < cols; j++) {
+    if (!Number.isFinite(st.mean[j]) || !(Number.isFinite(st.scale[j]) && st.scale[j]! > 0)) {
+      throw flaiError(`${where}: feature ${j} has mean ${st.mean[j]} and scale ${st.scale[j]}; need finite mean, scale > 0.`);
+    }
+  }
+}

@@ -1,0 +1,231 @@
+import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
+import { copyFile, link, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+
+import { flaiError, isFlaiError } from "../errors.js";
+import { computeFileRoot, computeRoot } from "./merkle.js";
+import { parseRoot, type DownloadResult, type Root, type StorageBackend, type UploadResult } from "./types.js";
+
+/**
+ * Content-addressed store on the local disk: one file per object, named by its 0G root, so the
+ * plugin can run without a 0G network and still hand out the same identities. Every object is
+ * written through a temp file and rename, and every read re-checks the root, so a crash or a
+ * tampered file can never pass for a valid object.
+ */
+export class LocalStorage implements StorageBackend {
+  readonly kind = "local";
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = path.resolve(dir);
+  }
+
+  objectPath(root: Root): string {
+    return path.join(this.dir, root.slice(2));
+  }
+
+  async upload(input: string | Uint8Array): Promise<UploadResult> {
+    return typeof input === "string" ? this.uploadFile(input) : this.uploadBytes(input);
+  }
+
+  async has(root: string): Promise<boolean> {
+    const object = this.objectPath(parseRoot(root, "storage root"));
+    try {
+      return (await stat(object)).isFile();
+    } catch (error) {
+      if (errno(error) === "ENOENT") return false;
+      throw ioError(`Cannot check local storage object ${object}`, error);
+    }
+  }
+
+  async read(root: string): Promise<Uint8Array> {
+    const expected = parseRoot(root, "storage root");
+    const object = this.objectPath(expected);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(object);
+    } catch (error) {
+      throw errno(error) === "ENOENT" ? this.missing(expected) : ioError(`Cannot read local storage object ${object}`, error);
+    }
+    const actual = computeRoot(bytes);
+    if (actual !== expected) throw this.corrupted(expected, actual, "");
+    return bytes;
+  }
+
+  async download(root: string, dest: string): Promise<DownloadResult> {
+    const expected = parseRoot(root, "storage root");
+    const target = path.resolve(dest);
+    await refuseExisting(target);
+    const object = this.objectPath(expected);
+    if (!(await this.has(expected))) throw this.missing(expected);
+    const size = await copyVerified(object, target, expected, {
+      overwrite: false,
+      mismatch: (actual) => this.corrupted(expected, actual, ` ${target} was not written.`),
+    });
+    return { root: expected, size, path: target };
+  }
+
+  private async uploadFile(file: string): Promise<UploadResult> {
+    const root = await computeFileRoot(file);
+    const object = this.objectPath(root);
+    if (await this.has(root)) return this.alreadyStored(root, (await stat(file)).size, file);
+    await this.ensureDir();
+    // The copy is hashed again so that the object always matches its name, even if the source
+    // file was being rewritten while we read it.
+    const size = await copyVerified(file, object, root, {
+      overwrite: true,
+      mismatch: () =>
+        flaiError(`${file} changed while it was being stored in ${this.dir}. Wait until nothing writes to it, then upload it again.`),
+    });
+    return { root, size, alreadyStored: false };
+  }
+
+  private async uploadBytes(bytes: Uint8Array): Promise<UploadResult> {
+    const root = computeRoot(bytes);
+    if (await this.has(root)) return this.alreadyStored(root, bytes.length, "the data");
+    await this.ensureDir();
+    const object = this.objectPath(root);
+    const tmp = tempBeside(object);
+    try {
+      const handle = await open(tmp, "wx");
+      try {
+        await handle.writeFile(bytes);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, object);
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw ioError(`Cannot write local storage object ${object}`, error);
+    }
+    return { root, size: bytes.length, alreadyStored: false };
+  }
+
+  /**
+   * A 0G root does not commit to the length: inputs that differ only by trailing zero bytes inside
+   * the last padded chunk group share a root. Claiming "already stored" for those would silently
+   * hand back different bytes later, so that case is an error.
+   */
+  private async alreadyStored(root: Root, size: number, what: string): Promise<UploadResult> {
+    const object = this.objectPath(root);
+    const stored = (await stat(object)).size;
+    if (stored !== size) {
+      throw flaiError(
+        `Cannot store ${what} (${size} bytes): local storage ${this.dir} already holds ${object} with the same ` +
+          `0G root ${root} but ${stored} bytes. The two differ only in trailing zero bytes, which a 0G root does ` +
+          "not distinguish. Add a length header or a non-zero trailer to your data so it gets its own root.",
+      );
+    }
+    return { root, size, alreadyStored: true };
+  }
+
+  private async ensureDir(): Promise<void> {
+    try {
+      await mkdir(this.dir, { recursive: true });
+    } catch (error) {
+      throw ioError(`Cannot create the local storage folder ${this.dir}`, error);
+    }
+  }
+
+  private missing(root: Root) {
+    return flaiError(
+      `No object with root ${root} in local storage ${this.dir}. Upload the file first, or check that the ` +
+        "root is right and that this is the storage folder it was uploaded to.",
+    );
+  }
+
+  private corrupted(expected: Root, actual: Root, consequence: string) {
+    const object = this.objectPath(expected);
+    return flaiError(
+      `Local storage object ${object} is corrupted: expected root ${expected}, but its content has root ${actual}.` +
+        `${consequence} Delete ${object} and upload the original file again.`,
+    );
+  }
+}
+
+/**
+ * Copies `src` to a temp file beside `dest`, checks the copy's root, then moves it into place, so
+ * `dest` only ever appears whole and verified. Returns the size in bytes.
+ */
+async function copyVerified(
+  src: string,
+  dest: string,
+  expected: Root,
+  opts: { overwrite: boolean; mismatch: (actual: Root) => Error },
+): Promise<number> {
+  try {
+    await mkdir(path.dirname(dest), { recursive: true });
+  } catch (error) {
+    throw ioError(`Cannot create the folder ${path.dirname(dest)}`, error);
+  }
+  const tmp = tempBeside(dest);
+  try {
+    try {
+      await copyFile(src, tmp, constants.COPYFILE_EXCL);
+      // Flush before the rename: after a crash, the name must not point at unwritten data.
+      const handle = await open(tmp, "r+");
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      throw ioError(`Cannot copy ${src} to ${dest}`, error);
+    }
+    const actual = await computeFileRoot(tmp);
+    if (actual !== expected) throw opts.mismatch(actual);
+    const { size } = await stat(tmp);
+    if (opts.overwrite) {
+      await rename(tmp, dest);
+    } else {
+      await placeWithoutOverwrite(tmp, dest);
+    }
+    return size;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/** link() fails if dest appeared meanwhile, so nothing is ever overwritten. */
+async function placeWithoutOverwrite(tmp: string, dest: string): Promise<void> {
+  try {
+    await link(tmp, dest);
+  } catch (error) {
+    const code = errno(error);
+    if (code === "EEXIST") throw destinationExists(dest);
+    if (!["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"].includes(code ?? "")) throw ioError(`Cannot write ${dest}`, error);
+    // Filesystems without hard links: check, then rename (a tiny race, but still never half-written).
+    await refuseExisting(dest);
+    await rename(tmp, dest);
+  }
+}
+
+async function refuseExisting(dest: string): Promise<void> {
+  try {
+    await stat(dest);
+  } catch (error) {
+    if (errno(error) === "ENOENT") return;
+    throw ioError(`Cannot check the destination ${dest}`, error);
+  }
+  throw destinationExists(dest);
+}
+
+function destinationExists(dest: string) {
+  return flaiError(`Destination exists: ${dest}; choose another path or delete it.`);
+}
+
+function tempBeside(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
+function errno(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function ioError(what: string, error: unknown) {
+  if (isFlaiError(error)) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return flaiError(`${what}: ${reason}. Check that the path exists and is writable/readable.`, error);
+}

@@ -1,0 +1,96 @@
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+
+import { x25519 } from "@noble/curves/ed25519.js";
+import { Wallet, hexlify, getBytes } from "ethers";
+
+import { flaiError } from "../errors.js";
+import { writeFileAtomic } from "../util/fs.js";
+
+import { machineSealingSecret } from "./machine.js";
+import { seal, unseal } from "./sealing.js";
+
+/** The enclave's public identity: what it attests to and what others encrypt to / verify against. */
+export interface EnclaveIdentity {
+  /** Address of the secp256k1 key the enclave signs results with. */
+  signer: string;
+  /** X25519 public key (hex) clients encrypt their updates to. */
+  encryptionKey: string;
+  createdAt: string;
+}
+
+/** Only ever held inside the enclave (the worker thread) once unsealed. */
+export interface EnclaveSecrets {
+  signingKey: string;
+  encryptionSecret: string;
+}
+
+const PUBLIC_FILE = "identity.json";
+const SEALED_FILE = "keys.sealed";
+const SEAL_LABEL = "hardhat-flai/enclave-keys";
+
+export async function loadOrCreateIdentity(dir: string): Promise<EnclaveIdentity> {
+  const existing = await readIdentity(dir);
+  if (existing !== undefined) {
+    return existing;
+  }
+  const signingKey = hexlify(randomBytes(32));
+  const encryptionSecret = randomBytes(32);
+  const identity: EnclaveIdentity = {
+    signer: new Wallet(signingKey).address,
+    encryptionKey: hexlify(x25519.getPublicKey(encryptionSecret)),
+    createdAt: new Date().toISOString(),
+  };
+  const secrets: EnclaveSecrets = { signingKey, encryptionSecret: hexlify(encryptionSecret) };
+  const sealed = seal(Buffer.from(JSON.stringify(secrets)), await machineSealingSecret(), SEAL_LABEL);
+  // Sealed keys first: a public identity without its keys behind it must never exist.
+  await writeFileAtomic(path.join(dir, SEALED_FILE), sealed, { mode: 0o600 });
+  await writeFileAtomic(path.join(dir, PUBLIC_FILE), JSON.stringify(identity, null, 2) + "\n");
+  return identity;
+}
+
+export async function readIdentity(dir: string): Promise<EnclaveIdentity | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, PUBLIC_FILE), "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+      return undefined;
+    }
+    throw error;
+  }
+  try {
+    const parsed = JSON.parse(text) as EnclaveIdentity;
+    if (typeof parsed.signer !== "string" || typeof parsed.encryptionKey !== "string") {
+      throw new Error("missing signer or encryptionKey");
+    }
+    return parsed;
+  } catch (error) {
+    throw flaiError(
+      `The enclave identity ${path.join(dir, PUBLIC_FILE)} is damaged (${(error as Error).message}). ` +
+        `Delete the folder ${dir} to create a new enclave identity (it must then be registered on-chain again).`,
+    );
+  }
+}
+
+/** Unseals the enclave's keys; fails unless they were sealed on this machine. */
+export async function unsealSecrets(dir: string): Promise<EnclaveSecrets> {
+  const file = path.join(dir, SEALED_FILE);
+  let blob: Uint8Array;
+  try {
+    blob = await readFile(file);
+  } catch {
+    throw flaiError(`The enclave's sealed keys ${file} are missing. Delete ${dir} to create a new enclave identity.`);
+  }
+  const plain = unseal(blob, await machineSealingSecret(), SEAL_LABEL);
+  if (plain === undefined) {
+    throw flaiError(
+      `The enclave's sealed keys ${file} cannot be unsealed on this machine (sealed elsewhere, or altered). ` +
+        `Run the enclave on the machine that created it, or delete ${dir} to create a new identity.`,
+    );
+  }
+  const secrets = JSON.parse(Buffer.from(plain).toString("utf8")) as EnclaveSecrets;
+  getBytes(secrets.signingKey);
+  return secrets;
+}

@@ -1,0 +1,52 @@
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+
+import { flaiError } from "../errors.js";
+import { writeFileAtomic } from "../util/fs.js";
+
+/**
+ * Where this machine keeps what lives outside any one project: the sealing secret (stands in for
+ * the CPU's sealing fuse key) and the dev attestation authority (stands in for the vendor's
+ * attestation service). Overridable so tests and CI can use a throwaway folder.
+ */
+export function machineDir(): string {
+  return process.env.FLAI_MACHINE_DIR ?? path.join(os.homedir(), ".config", "hardhat-flai");
+}
+
+/** Reads a 32-byte secret file, creating it (mode 0600) on first use. */
+export async function loadOrCreateSecret(file: string, what: string): Promise<Uint8Array> {
+  try {
+    const bytes = await readFile(file);
+    if (bytes.length !== 32) {
+      throw flaiError(
+        `The ${what} at ${file} is ${bytes.length} bytes, expected 32. It is damaged: restore it from a backup, ` +
+          `or delete it to start over (everything sealed with it becomes unreadable).`,
+      );
+    }
+    return new Uint8Array(bytes);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+      throw error;
+    }
+  }
+  const secret = randomBytes(32);
+  try {
+    await writeFileAtomic(file, secret, { mode: 0o600, overwrite: false });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") {
+      return loadOrCreateSecret(file, what); // another process created it first: use theirs
+    }
+    throw flaiError(`Could not create the ${what} at ${file}: ${(error as Error).message}`, error);
+  }
+  return new Uint8Array(secret);
+}
+
+export function machineSealingSecret(): Promise<Uint8Array> {
+  return loadOrCreateSecret(path.join(machineDir(), "sealing-secret"), "machine sealing secret");
+}
+
+export function attestationAuthorityKey(): Promise<Uint8Array> {
+  return loadOrCreateSecret(path.join(machineDir(), "attestation-authority.key"), "dev attestation authority key");
+}

@@ -1,0 +1,70 @@
+import { styleText } from "node:util";
+
+/** Everything a task prints goes through here, so `--json` can keep stdout to one JSON document. */
+export class Ui {
+  readonly json: boolean;
+  readonly #out: (line: string) => void;
+  readonly #tty: boolean;
+
+  constructor({ json = false, out = (line: string) => console.log(line), tty = process.stderr.isTTY === true } = {}) {
+    this.json = json;
+    this.#out = out;
+    this.#tty = tty;
+  }
+
+  title(text: string): void {
+    this.line(styleText("bold", text));
+  }
+
+  step(text: string): void {
+    this.line(`${styleText("cyan", "→")} ${text}`);
+  }
+
+  ok(text: string): void {
+    this.line(`${styleText("green", "✔")} ${text}`);
+  }
+
+  info(label: string, value: string | number | bigint | boolean): void {
+    this.line(`  ${styleText("dim", label.padEnd(14))} ${value}`);
+  }
+
+  line(text = ""): void {
+    if (!this.json) {
+      this.#out(text);
+    }
+  }
+
+  /** The task's machine-readable result; printed only with --json (bigints become strings). */
+  result(value: unknown): void {
+    if (this.json) {
+      this.#out(JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2));
+    }
+  }
+
+  /**
+   * Shows elapsed time for work that takes a while (on stderr, only on a terminal, never with --json)
+   * and returns what `work` returns.
+   */
+  async progress<T>(label: string, work: () => Promise<T>): Promise<T> {
+    if (this.json || !this.#tty) {
+      return work();
+    }
+    const started = Date.now();
+    const frames = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
+    let i = 0;
+    const draw = () =>
+      process.stderr.write(`\r${frames[i++ % frames.length]} ${label} ${((Date.now() - started) / 1000).toFixed(1)} s `);
+    draw();
+    const timer = setInterval(draw, 100);
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+      process.stderr.write("\r\x1b[2K");
+    }
+  }
+}
+
+export function shortHex(hex: string, keep = 10): string {
+  return hex.length <= 2 * keep + 2 ? hex : `${hex.slice(0, keep)}…${hex.slice(-keep + 2)}`;
+}

@@ -1,0 +1,75 @@
+import { createHash } from "node:crypto";
+import { rm } from "node:fs/promises";
+import path from "node:path";
+
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { format0G } from "../src/amount.js";
+import { firstSigner, useConnection } from "../src/connection.js";
+import { writeResultFile } from "../src/jobs/result-file.js";
+import { packageRoot } from "../src/package-root.js";
+import { Ui, shortHex } from "../src/ui.js";
+import { writeFileAtomic } from "../src/util/fs.js";
+
+import { printJob } from "./print.js";
+
+/** The seed PoC, end to end, in one process: works on the in-process chain with nothing else running. */
+export default async function demo(args: { reward: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
+  const ui = new Ui({ json: args.json });
+  const { flai } = hre;
+  const connection = await useConnection(hre);
+  const submitter = await firstSigner(connection);
+  const signers = await connection.ethers.getSigners();
+  const provider = signers[1] ?? submitter; // the compute provider who runs the enclave and is paid
+
+  ui.title(`hardhat-flai demo — compute job on network "${connection.networkName}"`);
+
+  ui.step("Deploying FLAIComputeJobs and registering the simulated enclave");
+  const deployment = await flai.jobs.deployment({ connection });
+  const enclave = await flai.jobs.registerEnclave({ connection });
+  ui.info("contract", `${deployment.address} (chain ${deployment.chainId})`);
+  ui.info("enclave", `${enclave.signer}, measurement ${shortHex(enclave.measurement)}`);
+
+  ui.step(`Uploading data.json + model.json to ${flai.storage.kind} storage`);
+  const fixtures = path.join(packageRoot(), "fixtures");
+  const submitted = await flai.jobs.submit({
+    data: path.join(fixtures, "data.json"),
+    model: path.join(fixtures, "model.json"),
+    reward: args.reward,
+    connection,
+  });
+  ui.info("data root", submitted.data.root);
+  ui.info("model root", submitted.model.root);
+  ui.ok(`New Job Submitted with ID: ${submitted.job.id}  (reward ${format0G(submitted.job.reward)}, gas ${submitted.gasUsed})`);
+
+  ui.step("Training logistic regression inside the simulated TEE");
+  const result = await ui.progress("training", () => flai.jobs.train(submitted.job.id, { connection, payee: provider.address }));
+  const resultFile = path.join(hre.config.paths.root, ".flai", "results", `job-${result.jobId}.json`);
+  const modelFile = resultFile.replace(/\.json$/, ".model.json");
+  await writeResultFile(resultFile, result);
+  await writeFileAtomic(modelFile, result.modelBytes);
+  const stored = await flai.storage.upload(result.modelBytes);
+  ui.ok(`Trained model saved to ${path.relative(process.cwd(), modelFile)} and stored as ${stored.root}`);
+  ui.info("accuracy", result.model.training.accuracy.toFixed(4));
+  ui.info("log-loss", result.model.training.logLoss.toFixed(4));
+  ui.ok(`Result Hash: ${result.resultHash.slice(2)}`);
+
+  ui.step("Completing the job with the enclave's signature");
+  const before = await connection.ethers.provider.getBalance(result.payee);
+  const completed = await flai.jobs.complete(result, { connection });
+  const after = await connection.ethers.provider.getBalance(result.payee);
+  ui.ok(`Job ${completed.job.id} marked complete with result hash: ${result.resultHash.slice(2)}  (gas ${completed.gasUsed})`);
+  ui.info("payee", `${completed.payee} received ${format0G(after - before)}`);
+
+  ui.step("Reading the job back and checking the stored model against the on-chain hash");
+  const job = await flai.jobs.get(completed.job.id, { connection });
+  printJob(ui, job);
+  const downloaded = path.join(hre.config.paths.root, ".flai", "demo", `trained_model-${job.id}.json`);
+  await rm(downloaded, { force: true });
+  await flai.storage.download(stored.root, downloaded);
+  const { readFile } = await import("node:fs/promises");
+  const sha = "0x" + createHash("sha256").update(await readFile(downloaded)).digest("hex");
+  ui.ok(`sha256(${path.relative(process.cwd(), downloaded)}) = on-chain result hash: ${sha === job.resultHash}`);
+
+  ui.result({ deployment, enclave, submitted, resultHash: result.resultHash, modelRoot: stored.root, completed, job, verified: sha === job.resultHash });
+}

@@ -1,0 +1,22 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { Ui } from "../src/ui.js";
+
+export default async function enclave(args: { register: boolean; json: boolean }, hre: HardhatRuntimeEnvironment) {
+  const ui = new Ui({ json: args.json });
+  const report = await hre.flai.teeSim.report();
+  ui.title("Simulated enclave — attestation report");
+  ui.info("measurement", report.measurement);
+  ui.info("signer", report.signer);
+  ui.info("encryptionKey", report.encryptionKey);
+  ui.info("issuedAt", report.issuedAt);
+  ui.info("authority", `${report.authority} (dev attestation authority of this machine)`);
+  ui.info("signature", report.signature);
+  ui.info("sealed in", hre.flai.teeSim.dir);
+  let registration;
+  if (args.register) {
+    registration = await hre.flai.jobs.registerEnclave();
+    ui.ok(registration.txHashes.length === 0 ? "Already registered on FLAIComputeJobs" : "Registered on FLAIComputeJobs");
+  }
+  ui.result({ report, registration });
+}

@@ -1,0 +1,31 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { format0G } from "../src/amount.js";
+import { flaiError } from "../src/errors.js";
+import { Ui } from "../src/ui.js";
+
+export default async function submit(
+  args: { data: string; model: string; reward: string; deadline: number; json: boolean },
+  hre: HardhatRuntimeEnvironment,
+) {
+  for (const name of ["data", "model", "reward"] as const) {
+    if (args[name] === "") {
+      throw flaiError(`flai:submit needs --${name}. Example: npx hardhat flai:submit --data fixtures/data.json --model fixtures/model.json --reward 0.01`);
+    }
+  }
+  const ui = new Ui({ json: args.json });
+  const submitted = await ui.progress("Submitting job", () =>
+    hre.flai.jobs.submit({
+      data: args.data,
+      model: args.model,
+      reward: args.reward,
+      deadlineSeconds: args.deadline === 0 ? undefined : args.deadline,
+    }),
+  );
+  ui.info("data root", submitted.data.root);
+  ui.info("model root", submitted.model.root);
+  ui.ok(`New Job Submitted with ID: ${submitted.job.id}`);
+  ui.info("reward", `${format0G(submitted.job.reward)} escrowed`);
+  ui.info("tx", `${submitted.txHash} (gas ${submitted.gasUsed})`);
+  ui.result(submitted);
+}
