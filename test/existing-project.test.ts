@@ -124,7 +124,12 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
       const again = await json(["flai:deploy"]);
       expect(again).to.deep.include({ address: deployed.address, deployedNow: false });
 
+      const enclave = await json(["flai:enclave"]);
+      expect(enclave.report.signer).to.equal(deployed.enclave.signer);
       const uploaded = await json(["flai:upload", path.join(FIXTURES, "model.json")]);
+      const copy = path.join(PROJECT, ".flai", "model-copy.json");
+      const downloaded = await json(["flai:download", uploaded.root, copy]);
+      expect(downloaded).to.deep.include({ root: uploaded.root, size: uploaded.size });
       const submitted = await json(["flai:submit", "--data", path.join(FIXTURES, "data.json"), "--model", uploaded.root, "--reward", "0.01"]);
       expect(submitted.job.id).to.equal("1");
       const trained = await json(["flai:train", "--job", "1"]);
