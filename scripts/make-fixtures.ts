@@ -3,6 +3,8 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
+import { gaussian, mulberry32 } from "../src/util/prng.js";
+
 const ROWS = 400;
 const FEATURES = 8;
 const SEED = 0x5eed_f1a1;
@@ -12,25 +14,9 @@ const SHIFT = [1.2, -1.0, 0.8, 0.6, -0.7, 0, 0, 0];
 const OFFSET = [0, 50, -3, 100, 1, 0, 20, -10];
 const SCALE = [1, 5, 0.2, 10, 1, 2, 0.5, 3];
 
-/** mulberry32: tiny, seedable, identical on every platform. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(rand: () => number): () => number {
-  return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-}
-
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4 + 0; // + 0 turns -0 into 0
 
-const rand = prng(SEED);
+const rand = mulberry32(SEED);
 const normal = gaussian(rand);
 const features: number[][] = [];
 const labels: number[] = [];

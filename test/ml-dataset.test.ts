@@ -2,25 +2,13 @@ import { readFileSync } from "node:fs";
 
 import { expect } from "chai";
 
-import { isFlaiError } from "../src/errors.js";
 import { parseDataset, validateFeatureCount } from "../src/ml/dataset.js";
+
+import { expectFlaiError } from "./helpers/assert.js";
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const parse = (text: string, source = "data.json") => parseDataset(utf8(text), source);
-
-/** Asserts a plugin error whose message names every fragment (the useful facts). */
-function expectFlaiError(fn: () => unknown, ...fragments: string[]): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(isFlaiError(thrown), `expected a HardhatPluginError, got ${String(thrown)}`).to.equal(true);
-  const message = (thrown as Error).message;
-  for (const fragment of fragments) expect(message).to.contain(fragment);
-}
 
 describe("ml/dataset", () => {
   describe("valid input", () => {
@@ -73,30 +61,30 @@ describe("ml/dataset", () => {
   });
 
   describe("JSON errors", () => {
-    it("invalid JSON: says where (line and column)", () => {
-      expectFlaiError(() => parse('{"features": [[1, 2]],\n  "labels": [0, 1,]}'), "data.json", "not valid JSON", "line 2");
-      expectFlaiError(() => parse('{"features": [[1, 2]'), "data.json", "not valid JSON", "line 1");
+    it("invalid JSON: says where (line and column)", async () => {
+      await expectFlaiError(() => parse('{"features": [[1, 2]],\n  "labels": [0, 1,]}'), "data.json", "not valid JSON", "line 2");
+      await expectFlaiError(() => parse('{"features": [[1, 2]'), "data.json", "not valid JSON", "line 1");
     });
 
-    it("missing keys: names them and the keys found", () => {
-      expectFlaiError(() => parse('{"feature": [[1]], "labels": [0]}'), "data.json", '"features"', '"feature"');
-      expectFlaiError(() => parse('{"features": [[1], [2]]}'), "data.json", '"labels"');
+    it("missing keys: names them and the keys found", async () => {
+      await expectFlaiError(() => parse('{"feature": [[1]], "labels": [0]}'), "data.json", '"features"', '"feature"');
+      await expectFlaiError(() => parse('{"features": [[1], [2]]}'), "data.json", '"labels"');
     });
 
-    it("wrong shapes", () => {
-      expectFlaiError(() => parse('{"features": {"a": 1}, "labels": []}'), '"features" must be an array', "an object");
-      expectFlaiError(() => parse('{"features": [[1]], "labels": "01"}'), '"labels" must be an array', "a string");
-      expectFlaiError(() => parse('{"features": [1, 2], "labels": [0, 1]}'), "features[0]", "a number");
+    it("wrong shapes", async () => {
+      await expectFlaiError(() => parse('{"features": {"a": 1}, "labels": []}'), '"features" must be an array', "an object");
+      await expectFlaiError(() => parse('{"features": [[1]], "labels": "01"}'), '"labels" must be an array', "a string");
+      await expectFlaiError(() => parse('{"features": [1, 2], "labels": [0, 1]}'), "features[0]", "a number");
     });
 
-    it("empty dataset", () => {
-      expectFlaiError(() => parse('{"features": [], "labels": []}'), "data.json", "no rows");
-      expectFlaiError(() => parse('{"features": [[]], "labels": [0]}'), "features[0] is empty");
-      expectFlaiError(() => parse("  \n"), "data.json", "empty");
+    it("empty dataset", async () => {
+      await expectFlaiError(() => parse('{"features": [], "labels": []}'), "data.json", "no rows");
+      await expectFlaiError(() => parse('{"features": [[]], "labels": [0]}'), "features[0] is empty");
+      await expectFlaiError(() => parse("  \n"), "data.json", "empty");
     });
 
-    it("ragged rows: which row, expected vs got", () => {
-      expectFlaiError(
+    it("ragged rows: which row, expected vs got", async () => {
+      await expectFlaiError(
         () => parse('{"features": [[1, 2, 3], [4, 5, 6], [7, 8]], "labels": [0, 1, 0]}'),
         "data.json",
         "row 2",
@@ -104,77 +92,77 @@ describe("ml/dataset", () => {
       );
     });
 
-    it("non-numbers, NaN and Infinity: row and column", () => {
-      expectFlaiError(() => parse('{"features": [[1, 2], [3, "x"]], "labels": [0, 1]}'), "row 1, column 1", '"x"');
-      expectFlaiError(() => parse('{"features": [[1, null], [3, 4]], "labels": [0, 1]}'), "row 0, column 1", "null");
-      expectFlaiError(() => parse('{"features": [[1, 2], ["NaN", 4]], "labels": [0, 1]}'), "row 1, column 0", '"NaN"');
-      expectFlaiError(() => parse('{"features": [[1, 2], [3, 1e400]], "labels": [0, 1]}'), "row 1, column 1", "Infinity");
+    it("non-numbers, NaN and Infinity: row and column", async () => {
+      await expectFlaiError(() => parse('{"features": [[1, 2], [3, "x"]], "labels": [0, 1]}'), "row 1, column 1", '"x"');
+      await expectFlaiError(() => parse('{"features": [[1, null], [3, 4]], "labels": [0, 1]}'), "row 0, column 1", "null");
+      await expectFlaiError(() => parse('{"features": [[1, 2], ["NaN", 4]], "labels": [0, 1]}'), "row 1, column 0", '"NaN"');
+      await expectFlaiError(() => parse('{"features": [[1, 2], [3, 1e400]], "labels": [0, 1]}'), "row 1, column 1", "Infinity");
     });
 
-    it("labels not 0/1: which row and value", () => {
-      expectFlaiError(() => parse('{"features": [[1], [2], [3]], "labels": [0, 1, 2]}'), "labels[2]", "is 2", "0 or 1");
-      expectFlaiError(() => parse('{"features": [[1], [2]], "labels": [0, "1"]}'), "labels[1]", '"1"');
+    it("labels not 0/1: which row and value", async () => {
+      await expectFlaiError(() => parse('{"features": [[1], [2], [3]], "labels": [0, 1, 2]}'), "labels[2]", "is 2", "0 or 1");
+      await expectFlaiError(() => parse('{"features": [[1], [2]], "labels": [0, "1"]}'), "labels[1]", '"1"');
     });
 
-    it("labels/features length mismatch", () => {
-      expectFlaiError(() => parse('{"features": [[1], [2], [3]], "labels": [0, 1]}'), "3 feature rows but 2 labels");
+    it("labels/features length mismatch", async () => {
+      await expectFlaiError(() => parse('{"features": [[1], [2], [3]], "labels": [0, 1]}'), "3 feature rows but 2 labels");
     });
 
-    it("only one class present", () => {
-      expectFlaiError(
+    it("only one class present", async () => {
+      await expectFlaiError(
         () => parse('{"features": [[1], [2]], "labels": [1, 1]}'),
         "data.json",
         "training needs both classes 0 and 1",
       );
     });
 
-    it("invalid UTF-8", () => {
-      expectFlaiError(() => parseDataset(new Uint8Array([0x7b, 0xff, 0x7d]), "data.json"), "data.json", "UTF-8");
+    it("invalid UTF-8", async () => {
+      await expectFlaiError(() => parseDataset(new Uint8Array([0x7b, 0xff, 0x7d]), "data.json"), "data.json", "UTF-8");
     });
   });
 
   describe("CSV errors", () => {
-    it("a numeric first row is reported as a missing header", () => {
-      expectFlaiError(() => parse("1,2,0\n3,4,1\n", "d.csv"), "d.csv line 1", "header");
+    it("a numeric first row is reported as a missing header", async () => {
+      await expectFlaiError(() => parse("1,2,0\n3,4,1\n", "d.csv"), "d.csv line 1", "header");
     });
 
-    it("header only / single column", () => {
-      expectFlaiError(() => parse("a,b,label\n", "d.csv"), "d.csv", "no data rows");
-      expectFlaiError(() => parse("a;b;label\n1;2;0\n", "d.csv"), "d.csv line 1", "';' or tab");
+    it("header only / single column", async () => {
+      await expectFlaiError(() => parse("a,b,label\n", "d.csv"), "d.csv", "no data rows");
+      await expectFlaiError(() => parse("a;b;label\n1;2;0\n", "d.csv"), "d.csv line 1", "';' or tab");
     });
 
-    it("ragged rows: line, expected vs got", () => {
-      expectFlaiError(() => parse("a,b,label\n1,2,0\n3,1\n", "d.csv"), "d.csv line 3", "data row 1", "2 value(s), expected 3");
+    it("ragged rows: line, expected vs got", async () => {
+      await expectFlaiError(() => parse("a,b,label\n1,2,0\n3,1\n", "d.csv"), "d.csv line 3", "data row 1", "2 value(s), expected 3");
     });
 
-    it("non-numbers: line, column name and feature index", () => {
-      expectFlaiError(() => parse("a,label,b\n1,0,2\n3,1,abc\n", "d.csv"), "line 3", 'column 3 "b"', "feature index 1", '"abc"');
-      expectFlaiError(() => parse("a,b,label\n1,,0\n3,4,1\n", "d.csv"), "line 2", 'column 2 "b"', "empty");
-      expectFlaiError(() => parse("a,b,label\n1,NaN,0\n3,4,1\n", "d.csv"), "line 2", '"NaN"');
-      expectFlaiError(() => parse("a,b,label\n1,2,0\n3,Infinity,1\n", "d.csv"), "line 3", '"Infinity"');
-      expectFlaiError(() => parse("a,b,label\n1,0x10,0\n3,4,1\n", "d.csv"), "line 2", '"0x10"');
-      expectFlaiError(() => parse("a,b,label\n1,1e999,0\n3,4,1\n", "d.csv"), "line 2", '"1e999"');
+    it("non-numbers: line, column name and feature index", async () => {
+      await expectFlaiError(() => parse("a,label,b\n1,0,2\n3,1,abc\n", "d.csv"), "line 3", 'column 3 "b"', "feature index 1", '"abc"');
+      await expectFlaiError(() => parse("a,b,label\n1,,0\n3,4,1\n", "d.csv"), "line 2", 'column 2 "b"', "empty");
+      await expectFlaiError(() => parse("a,b,label\n1,NaN,0\n3,4,1\n", "d.csv"), "line 2", '"NaN"');
+      await expectFlaiError(() => parse("a,b,label\n1,2,0\n3,Infinity,1\n", "d.csv"), "line 3", '"Infinity"');
+      await expectFlaiError(() => parse("a,b,label\n1,0x10,0\n3,4,1\n", "d.csv"), "line 2", '"0x10"');
+      await expectFlaiError(() => parse("a,b,label\n1,1e999,0\n3,4,1\n", "d.csv"), "line 2", '"1e999"');
     });
 
-    it("labels not 0/1", () => {
-      expectFlaiError(() => parse("a,label\n1,0\n2,yes\n", "d.csv"), "line 3", '"label"', '"yes"', "0 or 1");
-      expectFlaiError(() => parse("a,label\n1,0\n2,2\n", "d.csv"), "line 3", '"2"');
+    it("labels not 0/1", async () => {
+      await expectFlaiError(() => parse("a,label\n1,0\n2,yes\n", "d.csv"), "line 3", '"label"', '"yes"', "0 or 1");
+      await expectFlaiError(() => parse("a,label\n1,0\n2,2\n", "d.csv"), "line 3", '"2"');
     });
 
-    it("only one class present", () => {
-      expectFlaiError(() => parse("a,label\n1,0\n2,0\n", "d.csv"), "d.csv", "all 2 label(s) are 0", "both classes 0 and 1");
+    it("only one class present", async () => {
+      await expectFlaiError(() => parse("a,label\n1,0\n2,0\n", "d.csv"), "d.csv", "all 2 label(s) are 0", "both classes 0 and 1");
     });
 
-    it("unterminated quote", () => {
-      expectFlaiError(() => parse('a,label\n"1,0\n2,1\n', "d.csv"), "d.csv line 2", "never closed");
+    it("unterminated quote", async () => {
+      await expectFlaiError(() => parse('a,label\n"1,0\n2,1\n', "d.csv"), "d.csv line 2", "never closed");
     });
   });
 
   describe("validateFeatureCount", () => {
-    it("passes on a match and explains a mismatch", () => {
+    it("passes on a match and explains a mismatch", async () => {
       const ds = parse('{"features": [[1, 2], [3, 4]], "labels": [0, 1]}');
       validateFeatureCount(ds, 2, "data.json");
-      expectFlaiError(() => validateFeatureCount(ds, 3, "data.json"), "data.json", "2 feature(s)", "expects 3");
+      await expectFlaiError(() => validateFeatureCount(ds, 3, "data.json"), "data.json", "2 feature(s)", "expects 3");
     });
   });
 });

@@ -3,7 +3,6 @@ import { createRequire } from "node:module";
 
 import { expect } from "chai";
 
-import { isFlaiError } from "../src/errors.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 import {
   computeStandardization,
@@ -14,24 +13,16 @@ import {
   type LogisticResult,
 } from "../src/ml/logistic.js";
 import { accuracy, logLoss } from "../src/ml/metrics.js";
+import { gaussian, mulberry32 } from "../src/util/prng.js";
+
+import { expectFlaiError } from "./helpers/assert.js";
 
 const fixture = parseDataset(readFileSync(new URL("../fixtures/data.json", import.meta.url)), "data.json");
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Two overlapping Gaussian classes, separated along every feature. */
 function synthetic(rows: number, cols: number, seed: number, shift = 0.8): Dataset {
   const rand = mulberry32(seed);
-  const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  const normal = gaussian(rand);
   const features = new Float64Array(rows * cols);
   const labels = new Uint8Array(rows);
   for (let i = 0; i < rows; i++) {
@@ -67,17 +58,6 @@ function sklearnObjective(ds: Dataset, fit: LogisticResult, c: number, w: ArrayL
     grad[j]! += w[j]!;
   }
   return { loss, grad };
-}
-
-function expectFlaiError(fn: () => unknown, ...fragments: string[]): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(isFlaiError(thrown), `expected a HardhatPluginError, got ${String(thrown)}`).to.equal(true);
-  for (const fragment of fragments) expect((thrown as Error).message).to.contain(fragment);
 }
 
 describe("ml/logistic", () => {
@@ -263,22 +243,22 @@ describe("ml/logistic", () => {
       expect(Array.from(predictLabels(predictProba(fit, ds.features, 4, 1)))).to.deep.equal([0, 0, 1, 1]);
     });
 
-    it("rejects bad options with clear errors", () => {
-      expectFlaiError(() => trainLogisticRegression(fixture, { c: 0 }), '"c"', "> 0");
-      expectFlaiError(() => trainLogisticRegression(fixture, { maxIterations: 1.5 }), '"maxIterations"', "1.5");
-      expectFlaiError(() => trainLogisticRegression(fixture, { tolerance: -1 }), '"tolerance"');
-      expectFlaiError(() => trainLogisticRegression(fixture, { initialWeights: [1, 2] }), "2 values", "8 features");
-      expectFlaiError(() => trainLogisticRegression(fixture, { initialWeights: new Array(8).fill(NaN) }), "weight 0");
-      expectFlaiError(
+    it("rejects bad options with clear errors", async () => {
+      await expectFlaiError(() => trainLogisticRegression(fixture, { c: 0 }), '"c"', "> 0");
+      await expectFlaiError(() => trainLogisticRegression(fixture, { maxIterations: 1.5 }), '"maxIterations"', "1.5");
+      await expectFlaiError(() => trainLogisticRegression(fixture, { tolerance: -1 }), '"tolerance"');
+      await expectFlaiError(() => trainLogisticRegression(fixture, { initialWeights: [1, 2] }), "2 values", "8 features");
+      await expectFlaiError(() => trainLogisticRegression(fixture, { initialWeights: new Array(8).fill(NaN) }), "weight 0");
+      await expectFlaiError(
         () => trainLogisticRegression(fixture, { standardization: { mean: [0], scale: [1] } }),
         "1 means",
         "8 features",
       );
     });
 
-    it("predictProba checks the feature count", () => {
+    it("predictProba checks the feature count", async () => {
       const fit = trainLogisticRegression(fixture, {});
-      expectFlaiError(() => predictProba(fit, new Float64Array(7), 1, 7), "8 weights", "7 features");
+      await expectFlaiError(() => predictProba(fit, new Float64Array(7), 1, 7), "8 weights", "7 features");
     });
   });
 });

@@ -3,7 +3,6 @@ import { readFileSync } from "node:fs";
 
 import { expect } from "chai";
 
-import { isFlaiError } from "../src/errors.js";
 import { parseDataset } from "../src/ml/dataset.js";
 import {
   canonicalJson,
@@ -15,23 +14,14 @@ import {
   type ModelSpec,
 } from "../src/ml/model.js";
 
+import { expectFlaiError } from "./helpers/assert.js";
+
 const read = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 const dataset = parseDataset(read("data.json"), "data.json");
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const spec = (value: unknown) => parseModelSpec(utf8(typeof value === "string" ? value : JSON.stringify(value)), "model.json");
 const roots = { datasetRoot: "0x" + "AB".repeat(32), modelRoot: "0x" + "cd".repeat(32) };
 const base = { format: "flai-model/v1", algorithm: "logistic-regression", features: 8 };
-
-function expectFlaiError(fn: () => unknown, ...fragments: string[]): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(isFlaiError(thrown), `expected a HardhatPluginError, got ${String(thrown)}`).to.equal(true);
-  for (const fragment of fragments) expect((thrown as Error).message).to.contain(fragment);
-}
 
 describe("ml/model", () => {
   describe("parseModelSpec", () => {
@@ -53,27 +43,27 @@ describe("ml/model", () => {
       expect(s.bias).to.equal(-1);
     });
 
-    it("explains every bad input", () => {
-      expectFlaiError(() => spec('{"format": "flai-model/v1",\n "features": 8,}'), "model.json", "not valid JSON", "line 2");
-      expectFlaiError(() => spec("[1]"), "model.json", "JSON object");
-      expectFlaiError(() => spec({ ...base, format: undefined }), 'missing "format"', '"flai-model/v1"');
-      expectFlaiError(() => spec({ ...base, format: "flai-model/v2" }), 'unsupported "format"', "flai-model/v2");
-      expectFlaiError(() => spec({ ...base, algorithm: "svm" }), 'unknown "algorithm"', '"svm"', "logistic-regression");
-      expectFlaiError(() => spec({ ...base, features: 0 }), '"features"', "got 0");
-      expectFlaiError(() => spec({ ...base, features: 2.5 }), '"features"', "2.5");
-      expectFlaiError(() => spec({ ...base, hyperparameters: { c: -1 } }), '"hyperparameters.c"', "-1");
-      expectFlaiError(() => spec({ ...base, hyperparameters: { c: "1" } }), '"hyperparameters.c"', '"1"');
-      expectFlaiError(() => spec({ ...base, hyperparameters: { C: 1 } }), '"hyperparameters.C"', 'Did you mean "hyperparameters.c"');
-      expectFlaiError(() => spec({ ...base, hyperparameters: { max_iter: 5 } }), 'Did you mean "hyperparameters.maxIterations"');
-      expectFlaiError(() => spec({ ...base, hyperparameters: { maxIterations: 1.5 } }), '"hyperparameters.maxIterations"', "1.5");
-      expectFlaiError(() => spec({ ...base, hyperparameters: { tolerance: -1e-4 } }), '"hyperparameters.tolerance"');
-      expectFlaiError(() => spec({ ...base, hyperparameters: { standardize: "yes" } }), '"hyperparameters.standardize"', '"yes"');
-      expectFlaiError(() => spec({ ...base, hyperparameters: [] }), '"hyperparameters" must be an object');
-      expectFlaiError(() => spec({ ...base, weights: [1, 2, 3] }), '"weights" has 3 values', '"features" is 8');
-      expectFlaiError(() => spec({ ...base, weights: [1, 2, 3, 4, 5, 6, 7, "8"] }), '"weights[7]"', '"8"');
-      expectFlaiError(() => spec({ ...base, bias: "0" }), '"bias"', "finite number");
-      expectFlaiError(() => spec({ ...base, epochs: 3 }), 'unknown key "epochs"', "Allowed keys");
-      expectFlaiError(
+    it("explains every bad input", async () => {
+      await expectFlaiError(() => spec('{"format": "flai-model/v1",\n "features": 8,}'), "model.json", "not valid JSON", "line 2");
+      await expectFlaiError(() => spec("[1]"), "model.json", "JSON object");
+      await expectFlaiError(() => spec({ ...base, format: undefined }), 'missing "format"', '"flai-model/v1"');
+      await expectFlaiError(() => spec({ ...base, format: "flai-model/v2" }), 'unsupported "format"', "flai-model/v2");
+      await expectFlaiError(() => spec({ ...base, algorithm: "svm" }), 'unknown "algorithm"', '"svm"', "logistic-regression");
+      await expectFlaiError(() => spec({ ...base, features: 0 }), '"features"', "got 0");
+      await expectFlaiError(() => spec({ ...base, features: 2.5 }), '"features"', "2.5");
+      await expectFlaiError(() => spec({ ...base, hyperparameters: { c: -1 } }), '"hyperparameters.c"', "-1");
+      await expectFlaiError(() => spec({ ...base, hyperparameters: { c: "1" } }), '"hyperparameters.c"', '"1"');
+      await expectFlaiError(() => spec({ ...base, hyperparameters: { C: 1 } }), '"hyperparameters.C"', 'Did you mean "hyperparameters.c"');
+      await expectFlaiError(() => spec({ ...base, hyperparameters: { max_iter: 5 } }), 'Did you mean "hyperparameters.maxIterations"');
+      await expectFlaiError(() => spec({ ...base, hyperparameters: { maxIterations: 1.5 } }), '"hyperparameters.maxIterations"', "1.5");
+      await expectFlaiError(() => spec({ ...base, hyperparameters: { tolerance: -1e-4 } }), '"hyperparameters.tolerance"');
+      await expectFlaiError(() => spec({ ...base, hyperparameters: { standardize: "yes" } }), '"hyperparameters.standardize"', '"yes"');
+      await expectFlaiError(() => spec({ ...base, hyperparameters: [] }), '"hyperparameters" must be an object');
+      await expectFlaiError(() => spec({ ...base, weights: [1, 2, 3] }), '"weights" has 3 values', '"features" is 8');
+      await expectFlaiError(() => spec({ ...base, weights: [1, 2, 3, 4, 5, 6, 7, "8"] }), '"weights[7]"', '"8"');
+      await expectFlaiError(() => spec({ ...base, bias: "0" }), '"bias"', "finite number");
+      await expectFlaiError(() => spec({ ...base, epochs: 3 }), 'unknown key "epochs"', "Allowed keys");
+      await expectFlaiError(
         () =>
           spec({
             ...base,
@@ -83,7 +73,7 @@ describe("ml/model", () => {
         '"standardization" is given',
         "standardize",
       );
-      expectFlaiError(
+      await expectFlaiError(
         () => spec({ ...base, standardization: { mean: new Array(8).fill(0), scale: new Array(8).fill(0) } }),
         "standardization.scale[0]",
       );
@@ -105,12 +95,12 @@ describe("ml/model", () => {
       expect(model.datasetRoot, "roots are lower-cased").to.equal("0x" + "ab".repeat(32));
     });
 
-    it("checks the dataset's feature count against the spec", () => {
-      expectFlaiError(() => trainFromSpec({ ...fixtureSpec, features: 7 }, dataset, roots, "data.json"), "data.json", "8 feature(s)", "expects 7");
+    it("checks the dataset's feature count against the spec", async () => {
+      await expectFlaiError(() => trainFromSpec({ ...fixtureSpec, features: 7 }, dataset, roots, "data.json"), "data.json", "8 feature(s)", "expects 7");
     });
 
-    it("rejects roots that are not 32-byte hex", () => {
-      expectFlaiError(() => trainFromSpec(fixtureSpec, dataset, { ...roots, modelRoot: "0x1234" }), '"modelRoot"', "64 hex");
+    it("rejects roots that are not 32-byte hex", async () => {
+      await expectFlaiError(() => trainFromSpec(fixtureSpec, dataset, { ...roots, modelRoot: "0x1234" }), '"modelRoot"', "64 hex");
     });
 
     it("is deterministic: two runs give identical bytes and hash", () => {
@@ -140,16 +130,16 @@ describe("ml/model", () => {
       expect(parseTrainedModel(utf8(JSON.stringify(model, null, 2)), "pretty.json")).to.deep.equal(model);
     });
 
-    it("parseTrainedModel explains bad files", () => {
+    it("parseTrainedModel explains bad files", async () => {
       const model = JSON.parse(new TextDecoder().decode(modelBytes(trainFromSpec(fixtureSpec, dataset, roots))));
       const bad = (patch: Record<string, unknown>) => utf8(JSON.stringify({ ...model, ...patch }));
-      expectFlaiError(() => parseTrainedModel(bad({ training: undefined }), "t.json"), "t.json", 'missing "training"');
-      expectFlaiError(() => parseTrainedModel(bad({ weights: [1] }), "t.json"), '"weights" has 1 values');
-      expectFlaiError(() => parseTrainedModel(bad({ datasetRoot: "abc" }), "t.json"), '"datasetRoot"', '"abc"');
-      expectFlaiError(() => parseTrainedModel(bad({ training: { ...model.training, accuracy: 2 } }), "t.json"), '"training.accuracy"');
-      expectFlaiError(() => parseTrainedModel(bad({ training: { ...model.training, samples: 0 } }), "t.json"), '"training.samples"');
-      expectFlaiError(() => parseTrainedModel(bad({ hyperparameters: { c: 1 } }), "t.json"), '"hyperparameters.maxIterations"');
-      expectFlaiError(() => parseTrainedModel(bad({ extra: 1 }), "t.json"), 'unknown key "extra"');
+      await expectFlaiError(() => parseTrainedModel(bad({ training: undefined }), "t.json"), "t.json", 'missing "training"');
+      await expectFlaiError(() => parseTrainedModel(bad({ weights: [1] }), "t.json"), '"weights" has 1 values');
+      await expectFlaiError(() => parseTrainedModel(bad({ datasetRoot: "abc" }), "t.json"), '"datasetRoot"', '"abc"');
+      await expectFlaiError(() => parseTrainedModel(bad({ training: { ...model.training, accuracy: 2 } }), "t.json"), '"training.accuracy"');
+      await expectFlaiError(() => parseTrainedModel(bad({ training: { ...model.training, samples: 0 } }), "t.json"), '"training.samples"');
+      await expectFlaiError(() => parseTrainedModel(bad({ hyperparameters: { c: 1 } }), "t.json"), '"hyperparameters.maxIterations"');
+      await expectFlaiError(() => parseTrainedModel(bad({ extra: 1 }), "t.json"), 'unknown key "extra"');
     });
 
     it("a trained model is a valid spec: warm start with its standardization converges in 0–1 iterations", () => {
@@ -182,14 +172,14 @@ describe("ml/model", () => {
       expect(canonicalJson({ "q\"": 'a"\n\u0001é' })).to.equal('{"q\\"":"a\\"\\n\\u0001é"}');
     });
 
-    it("rejects NaN, Infinity, undefined and non-plain values, naming the path", () => {
-      expectFlaiError(() => canonicalJson({ a: [1, NaN] }), "$.a[1]", "NaN");
-      expectFlaiError(() => canonicalJson({ a: Infinity }), "$.a", "Infinity");
-      expectFlaiError(() => canonicalJson({ a: { b: undefined } }), "$.a.b", "undefined");
-      expectFlaiError(() => canonicalJson([undefined]), "$[0]", "undefined");
-      expectFlaiError(() => canonicalJson({ w: new Float64Array(2) }), "$.w", "typed array");
-      expectFlaiError(() => canonicalJson(new Date(0)), "$", "object");
-      expectFlaiError(() => canonicalJson(1n), "$", "bigint");
+    it("rejects NaN, Infinity, undefined and non-plain values, naming the path", async () => {
+      await expectFlaiError(() => canonicalJson({ a: [1, NaN] }), "$.a[1]", "NaN");
+      await expectFlaiError(() => canonicalJson({ a: Infinity }), "$.a", "Infinity");
+      await expectFlaiError(() => canonicalJson({ a: { b: undefined } }), "$.a.b", "undefined");
+      await expectFlaiError(() => canonicalJson([undefined]), "$[0]", "undefined");
+      await expectFlaiError(() => canonicalJson({ w: new Float64Array(2) }), "$.w", "typed array");
+      await expectFlaiError(() => canonicalJson(new Date(0)), "$", "object");
+      await expectFlaiError(() => canonicalJson(1n), "$", "bigint");
     });
   });
 });

@@ -10,16 +10,7 @@ import { LocalStorage } from "../src/storage/local.js";
 import { computeRoot } from "../src/storage/merkle.js";
 import { parseRoot } from "../src/storage/types.js";
 
-async function expectFlaiError(promise: Promise<unknown>, facts: string[]): Promise<HardhatPluginError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(HardhatPluginError);
-    for (const fact of facts) expect((error as Error).message).to.contain(fact);
-    return error as HardhatPluginError;
-  }
-  return expect.fail(`expected an error containing ${facts.join(", ")}`);
-}
+import { expectFlaiError } from "./helpers/assert.js";
 
 /** Bytes spanning several segments with a partial last chunk, so padding is exercised too. */
 function sample(size: number): Uint8Array {
@@ -97,15 +88,15 @@ describe("storage/local", function () {
     const { root } = await store.upload(sample(50));
     const dest = path.join(work, "taken.bin");
     await writeFile(dest, "keep me");
-    await expectFlaiError(store.download(root, dest), ["Destination exists", dest, "choose another path or delete it"]);
+    await expectFlaiError(() => store.download(root, dest), "Destination exists", dest, "choose another path or delete it");
     expect(await readFile(dest, "utf8")).to.equal("keep me");
   });
 
   it("names the root and the storage folder when an object is missing", async () => {
     const root = computeRoot(sample(99));
     const dest = path.join(work, "never.bin");
-    await expectFlaiError(store.download(root, dest), [root, storeDir, "Upload the file first"]);
-    await expectFlaiError(store.read(root), [root, storeDir]);
+    await expectFlaiError(() => store.download(root, dest), root, storeDir, "Upload the file first");
+    await expectFlaiError(() => store.read(root), root, storeDir);
     expect(existsSync(dest)).to.equal(false);
   });
 
@@ -119,17 +110,17 @@ describe("storage/local", function () {
     const actual = computeRoot(tampered);
 
     const dest = path.join(work, "out", "corrupt.bin");
-    await expectFlaiError(store.download(root, dest), ["corrupted", root, actual, object, dest]);
+    await expectFlaiError(() => store.download(root, dest), "corrupted", root, actual, object, dest);
     expect(existsSync(dest)).to.equal(false);
     expect(await readdir(path.dirname(dest))).to.deep.equal([]);
-    await expectFlaiError(store.read(root), ["corrupted", root, actual]);
+    await expectFlaiError(() => store.read(root), "corrupted", root, actual);
   });
 
   it("rejects malformed roots, naming the value", async () => {
     for (const bad of ["", "0x1234", "be0e21bf".repeat(8), `0x${"g".repeat(64)}`, `0x${"a".repeat(66)}`]) {
-      await expectFlaiError(store.has(bad), ["Invalid storage root", JSON.stringify(bad), "64 hex"]);
-      await expectFlaiError(store.read(bad), [JSON.stringify(bad)]);
-      await expectFlaiError(store.download(bad, path.join(work, "x")), [JSON.stringify(bad)]);
+      await expectFlaiError(() => store.has(bad), "Invalid storage root", JSON.stringify(bad), "64 hex");
+      await expectFlaiError(() => store.read(bad), JSON.stringify(bad));
+      await expectFlaiError(() => store.download(bad, path.join(work, "x")), JSON.stringify(bad));
     }
     expect(() => parseRoot("nope", "model root")).to.throw(HardhatPluginError, /Invalid model root: "nope"/);
     expect(parseRoot(`  0x${"AB".repeat(32)} `, "root")).to.equal(`0x${"ab".repeat(32)}`);
@@ -137,10 +128,10 @@ describe("storage/local", function () {
 
   it("names a missing input file, and an empty one", async () => {
     const missing = path.join(work, "missing.bin");
-    await expectFlaiError(store.upload(missing), [missing, "does not exist"]);
+    await expectFlaiError(() => store.upload(missing), missing, "does not exist");
     const empty = path.join(work, "empty.bin");
     await writeFile(empty, "");
-    await expectFlaiError(store.upload(empty), [empty, "empty"]);
+    await expectFlaiError(() => store.upload(empty), empty, "empty");
     expect(existsSync(storeDir)).to.equal(false);
   });
 
@@ -149,6 +140,6 @@ describe("storage/local", function () {
     await store.upload(bytes);
     const longer = new Uint8Array(1001);
     longer.set(bytes);
-    await expectFlaiError(store.upload(longer), ["1001 bytes", "1000 bytes", "trailing zero"]);
+    await expectFlaiError(() => store.upload(longer), "1001 bytes", "1000 bytes", "trailing zero");
   });
 });

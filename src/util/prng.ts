@@ -1,0 +1,20 @@
+// A tiny seedable generator whose output is identical on every platform and Node version (only
+// 32-bit integer math), so the fixtures (scripts/make-fixtures.ts) and the tests' synthetic data
+// are reproducible byte for byte. Not for anything that must be unpredictable.
+
+/** mulberry32: a 32-bit seed gives a stream of uniform numbers in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal samples from `rand` (Box–Muller, cosine branch: two uniforms per sample). */
+export function gaussian(rand: () => number): () => number {
+  return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+}
