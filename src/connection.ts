@@ -71,3 +71,23 @@ export function explainConnectionError(error: unknown, networkName: string): unk
   }
   return error;
 }
+
+const bridges = new WeakMap<FlaiConnection, Promise<string>>();
+
+/**
+ * An HTTP JSON-RPC URL for the connection's chain, for tools that only take a URL: the network's
+ * own URL, or for Hardhat's in-process chain a loopback bridge started on first use.
+ */
+export async function rpcUrlOf(connection: FlaiConnection): Promise<string> {
+  const config = connection.networkConfig;
+  if (config.type === "http") {
+    return typeof config.url === "string" ? config.url : await config.url.get();
+  }
+  let url = bridges.get(connection);
+  if (url === undefined) {
+    const { serveChain } = await import("./devnet/chain-server.js");
+    url = serveChain(connection.provider, { keepAlive: false }).then((s) => s.url);
+    bridges.set(connection, url);
+  }
+  return url;
+}

@@ -10,6 +10,8 @@ export interface ZeroGChain {
   chainId: number;
   rpcUrl: string;
   explorer: string;
+  /** The public 0G Storage indexer of this chain. */
+  indexerUrl: string;
 }
 
 export const ZEROG_CHAINS = {
@@ -18,12 +20,14 @@ export const ZEROG_CHAINS = {
     chainId: 16602,
     rpcUrl: "https://evmrpc-testnet.0g.ai",
     explorer: "https://chainscan-galileo.0g.ai",
+    indexerUrl: "https://indexer-storage-testnet-turbo.0g.ai",
   },
   "zerog-mainnet": {
     name: "zerog-mainnet",
     chainId: 16661,
     rpcUrl: "https://evmrpc.0g.ai",
     explorer: "https://chainscan.0g.ai",
+    indexerUrl: "https://indexer-storage-turbo.0g.ai",
   },
 } as const satisfies Record<string, ZeroGChain>;
 
@@ -47,4 +51,9 @@ export function withNetworkPresets(config: HardhatUserConfig): HardhatUserConfig
     networks[chain.name] ??= zeroGNetwork(chain);
   }
   return { ...config, networks };
+}
+
+/** The public storage indexer of a 0G chain, if it is one. */
+export function knownIndexerUrl(chainId: bigint): string | undefined {
+  return Object.values(ZEROG_CHAINS).find((c) => BigInt(c.chainId) === chainId)?.indexerUrl;
 }

@@ -1,28 +1,33 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { FlaiJobs } from "./jobs/client.js";
-import { LocalStorage } from "./storage/local.js";
+import { createStorage } from "./storage/create.js";
 import type { StorageBackend } from "./storage/types.js";
 import { TeeSim } from "./tee/enclave.js";
 
 /** `hre.flai`: every part a task uses, usable from scripts and tests too. */
 export interface FlaiRuntime {
-  /** Content-addressed storage keyed by 0G Merkle roots. */
+  /** Storage keyed by 0G Merkle roots: the local folder or 0G Storage (flai.storage.backend). */
   readonly storage: StorageBackend;
   /** The compute-job escrow contract on the chosen network. */
   readonly jobs: FlaiJobs;
   /** The simulated enclave: identity, attestation, isolated training. */
   readonly teeSim: TeeSim;
+  /** The same parts over another storage backend (e.g. a local 0G devnet). */
+  withStorage(storage: StorageBackend): FlaiRuntime;
 }
 
 export function createFlaiRuntime(hre: HardhatRuntimeEnvironment): FlaiRuntime {
+  return runtimeOver(hre, createStorage(hre, hre.config.flai));
+}
+
+function runtimeOver(hre: HardhatRuntimeEnvironment, storage: StorageBackend): FlaiRuntime {
   const config = hre.config.flai;
-  const storage = new LocalStorage(config.storage.path);
   const teeSim = new TeeSim({
     dir: config.enclave.path,
     storage,
     trainingTimeoutSeconds: config.enclave.trainingTimeoutSeconds,
   });
   const jobs = new FlaiJobs(hre, { config, storage, teeSim });
-  return { storage, jobs, teeSim };
+  return { storage, jobs, teeSim, withStorage: (other) => runtimeOver(hre, other) };
 }

@@ -45,19 +45,24 @@ export class Ui {
    * Shows elapsed time for work that takes a while (on stderr, only on a terminal, never with --json)
    * and returns what `work` returns.
    */
-  async progress<T>(label: string, work: () => Promise<T>): Promise<T> {
+  async progress<T>(label: string, work: (update: (detail: string) => void) => Promise<T>): Promise<T> {
     if (this.json || !this.#tty) {
-      return work();
+      return work(() => {});
     }
     const started = Date.now();
     const frames = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
     let i = 0;
+    let detail = "";
     const draw = () =>
-      process.stderr.write(`\r${frames[i++ % frames.length]} ${label} ${((Date.now() - started) / 1000).toFixed(1)} s `);
+      process.stderr.write(
+        `\r\x1b[2K${frames[i++ % frames.length]} ${label} ${((Date.now() - started) / 1000).toFixed(1)} s ${detail}`.slice(0, 160),
+      );
     draw();
     const timer = setInterval(draw, 100);
     try {
-      return await work();
+      return await work((next) => {
+        detail = next;
+      });
     } finally {
       clearInterval(timer);
       process.stderr.write("\r\x1b[2K");
@@ -67,4 +72,10 @@ export class Ui {
 
 export function shortHex(hex: string, keep = 10): string {
   return hex.length <= 2 * keep + 2 ? hex : `${hex.slice(0, keep)}…${hex.slice(-keep + 2)}`;
+}
+
+/** A text progress bar, e.g. "[#####-----] 12/24 segments". */
+export function bar(done: number, total: number, unit: string, width = 20): string {
+  const filled = total === 0 ? width : Math.round((done / total) * width);
+  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${done}/${total} ${unit}`;
 }

@@ -16,7 +16,7 @@ describe("config", () => {
       expect(
         validateFlaiUserConfig({
           flai: {
-            storage: { backend: "local", path: "store" },
+            storage: { backend: "0g", path: "store", indexerUrl: "http://127.0.0.1:5678", evmRpc: "http://127.0.0.1:8545", timeoutSeconds: 5, retries: 0 },
             enclave: { path: "enc", trainingTimeoutSeconds: 30 },
             jobs: { deadlineSeconds: 60 },
             networkPresets: false,
@@ -28,6 +28,8 @@ describe("config", () => {
     const bad: Array<[string, unknown, string[]]> = [
       ["an unknown backend", { storage: { backend: "s3" } }, ["flai", "storage", "backend"]],
       ["an empty storage path", { storage: { path: "" } }, ["flai", "storage", "path"]],
+      ["an indexer URL that is not http(s)", { storage: { backend: "0g", indexerUrl: "indexer.0g.ai" } }, ["flai", "storage", "indexerUrl"]],
+      ["negative retries", { storage: { retries: -1 } }, ["flai", "storage", "retries"]],
       ["a fractional timeout", { enclave: { trainingTimeoutSeconds: 1.5 } }, ["flai", "enclave", "trainingTimeoutSeconds"]],
       ["a negative deadline", { jobs: { deadlineSeconds: -1 } }, ["flai", "jobs", "deadlineSeconds"]],
       ["a non-boolean preset switch", { networkPresets: "yes" }, ["flai", "networkPresets"]],
@@ -52,7 +54,14 @@ describe("config", () => {
     it("fills defaults with absolute paths under the project root", () => {
       const root = path.resolve("/tmp/project");
       expect(resolveFlaiConfig(undefined, root)).to.deep.equal({
-        storage: { backend: "local", path: path.join(root, DEFAULTS.storagePath) },
+        storage: {
+          backend: "local",
+          path: path.join(root, DEFAULTS.storagePath),
+          indexerUrl: undefined,
+          evmRpc: undefined,
+          timeoutSeconds: DEFAULTS.storageTimeoutSeconds,
+          retries: DEFAULTS.storageRetries,
+        },
         enclave: { path: path.join(root, DEFAULTS.enclavePath), trainingTimeoutSeconds: DEFAULTS.trainingTimeoutSeconds },
         jobs: { deadlineSeconds: DEFAULTS.deadlineSeconds },
         networkPresets: true,

@@ -37,6 +37,9 @@ import type {
   SubmittedJob,
 } from "./types.js";
 
+/** One deployment lookup per connection, shared by every runtime over it. */
+const deployments = new WeakMap<FlaiConnection, Promise<Deployment>>();
+
 const STATUS: Record<number, JobStatus | undefined> = { 1: "open", 2: "completed", 3: "cancelled" };
 const ZERO_HASH = "0x" + "0".repeat(64);
 
@@ -46,7 +49,6 @@ export class FlaiJobs {
   readonly #config: FlaiConfig;
   readonly #storage: StorageBackend;
   readonly #tee: TeeSim;
-  readonly #deployments = new WeakMap<FlaiConnection, Promise<Deployment>>();
 
   constructor(hre: HardhatRuntimeEnvironment, deps: { config: FlaiConfig; storage: StorageBackend; teeSim: TeeSim }) {
     this.#hre = hre;
@@ -167,14 +169,13 @@ export class FlaiJobs {
   }
 
   async #deployment(connection: FlaiConnection, deployIfMissing: boolean): Promise<Deployment> {
-    let pending = this.#deployments.get(connection);
+    let pending = deployments.get(connection);
     if (pending === undefined) {
       pending = this.#resolveDeployment(connection, deployIfMissing);
-      this.#deployments.set(connection, pending);
-      pending.catch(() => this.#deployments.delete(connection));
+      deployments.set(connection, pending);
+      pending.catch(() => deployments.delete(connection));
     }
-    const deployment = await pending;
-    return deployment;
+    return pending;
   }
 
   async #resolveDeployment(connection: FlaiConnection, deployIfMissing: boolean): Promise<Deployment> {

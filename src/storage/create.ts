@@ -1,0 +1,76 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import type { FlaiConfig } from "../config.js";
+import { firstSigner, rpcUrlOf, useConnection, type FlaiConnection } from "../connection.js";
+import { flaiError } from "../errors.js";
+import { chainIdOf } from "../jobs/deployment.js";
+import { knownIndexerUrl } from "../networks.js";
+
+import { LocalStorage } from "./local.js";
+import type { StorageBackend } from "./types.js";
+import { ZeroGStorage, type StorageProgress } from "./zerog.js";
+
+/** The backend `flai.storage` names. The 0G one binds to a network only when first used. */
+export function createStorage(hre: HardhatRuntimeEnvironment, config: FlaiConfig): StorageBackend {
+  if (config.storage.backend === "local") {
+    return new LocalStorage(config.storage.path);
+  }
+  return new DeferredStorage("0g", async () => zeroGStorageFor(await useConnection(hre), config));
+}
+
+/** 0G Storage as seen from one network connection: its indexer, its RPC, its first account. */
+export async function zeroGStorageFor(
+  connection: FlaiConnection,
+  config: FlaiConfig,
+  overrides: { indexerUrl?: string; onProgress?: (p: StorageProgress) => void } = {},
+): Promise<ZeroGStorage> {
+  const indexerUrl = overrides.indexerUrl ?? config.storage.indexerUrl ?? knownIndexerUrl(await chainIdOf(connection));
+  if (indexerUrl === undefined) {
+    throw flaiError(
+      `flai.storage.backend is "0g" but network "${connection.networkName}" has no known 0G indexer. ` +
+        `Set flai.storage.indexerUrl in hardhat.config.ts (for the local devnet, the URL \`npx hardhat flai:devnet\` prints).`,
+    );
+  }
+  return new ZeroGStorage({
+    indexerUrl,
+    evmRpc: async () => config.storage.evmRpc ?? (await rpcUrlOf(connection)),
+    signer: () => firstSigner(connection),
+    timeoutSeconds: config.storage.timeoutSeconds,
+    retries: config.storage.retries,
+    onProgress: overrides.onProgress,
+  });
+}
+
+/** Forwards to a backend built on first use, so creating `hre.flai` touches no network. */
+class DeferredStorage implements StorageBackend {
+  readonly kind: string;
+  readonly #make: () => Promise<StorageBackend>;
+  #backend: Promise<StorageBackend> | undefined;
+
+  constructor(kind: string, make: () => Promise<StorageBackend>) {
+    this.kind = kind;
+    this.#make = make;
+  }
+
+  #get(): Promise<StorageBackend> {
+    this.#backend ??= this.#make();
+    this.#backend.catch(() => (this.#backend = undefined));
+    return this.#backend;
+  }
+
+  async upload(input: string | Uint8Array) {
+    return (await this.#get()).upload(input);
+  }
+
+  async download(root: string, dest: string) {
+    return (await this.#get()).download(root, dest);
+  }
+
+  async read(root: string) {
+    return (await this.#get()).read(root);
+  }
+
+  async has(root: string) {
+    return (await this.#get()).has(root);
+  }
+}

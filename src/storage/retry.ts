@@ -1,0 +1,19 @@
+/** Errors worth retrying: the network hiccuped, the request itself was fine. */
+export function isTransient(error: unknown): boolean {
+  const text = `${(error as { code?: string })?.code ?? ""} ${(error as Error)?.message ?? String(error)}`;
+  return /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|EPIPE|socket hang up|fetch failed|network error|timeout|50[234]|too many data writing/i.test(text);
+}
+
+/** Runs `fn`, retrying transient failures with exponential backoff (base, 2×base, 4×base, …). */
+export async function withRetries<T>(fn: () => Promise<T>, { retries, baseMs = 250 }: { retries: number; baseMs?: number }): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt >= retries || !isTransient(error)) {
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, baseMs * 2 ** attempt));
+    }
+  }
+}

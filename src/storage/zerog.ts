@@ -1,0 +1,267 @@
+import { randomBytes } from "node:crypto";
+import { link, readFile, rm, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+
+import { Indexer, StorageNode, ZgFile } from "@0gfoundation/0g-ts-sdk";
+import type { Signer } from "ethers";
+
+import { flaiError } from "../errors.js";
+import { writeFileAtomic } from "../util/fs.js";
+
+import { computeFileRoot, SEGMENT_SIZE } from "./merkle.js";
+import { withRetries } from "./retry.js";
+import { quietly, recentSdkLines } from "./sdk-console.js";
+import { parseRoot, type DownloadResult, type Root, type StorageBackend, type UploadResult } from "./types.js";
+
+export interface StorageProgress {
+  step: string;
+  segmentsDone?: number;
+  segmentsTotal?: number;
+}
+
+export interface ZeroGStorageOptions {
+  indexerUrl: string;
+  /** HTTP EVM RPC the SDK reads fees through; resolved only when an upload needs it. */
+  evmRpc: () => Promise<string>;
+  /** Who pays for uploads; resolved only when an upload needs it. */
+  signer: () => Promise<Signer>;
+  /** Longest the SDK may go without progress before the call is abandoned. */
+  timeoutSeconds: number;
+  retries: number;
+  onProgress?: (progress: StorageProgress) => void;
+}
+
+/** Thrown from inside the SDK's own wait loops to end them once we have given up. */
+class Abandoned extends Error {}
+
+/**
+ * 0G Storage through the official SDK (`Indexer` upload/download). The SDK neither verifies downloads
+ * nor bounds its waits: every download is re-rooted here, and every call runs under a stall timeout.
+ */
+export class ZeroGStorage implements StorageBackend {
+  readonly kind = "0g";
+  readonly #opts: ZeroGStorageOptions;
+  readonly #indexer: Indexer;
+
+  constructor(opts: ZeroGStorageOptions) {
+    this.#opts = opts;
+    this.#indexer = new Indexer(opts.indexerUrl);
+  }
+
+  get indexerUrl(): string {
+    return this.#opts.indexerUrl;
+  }
+
+  async upload(input: string | Uint8Array): Promise<UploadResult> {
+    if (typeof input !== "string") {
+      const tmp = path.join(os.tmpdir(), `flai-upload-${randomBytes(6).toString("hex")}`);
+      await writeFileAtomic(tmp, input);
+      try {
+        return await this.upload(tmp);
+      } finally {
+        await rm(tmp, { force: true });
+      }
+    }
+    const root = await computeFileRoot(input);
+    const size = (await stat(input)).size;
+    const existing = await this.#fileInfo(root);
+    if (existing?.finalized === true) {
+      if (Number(existing.tx.size) !== size) {
+        throw flaiError(
+          `0G already stores ${root} with ${existing.tx.size} bytes, but ${input} has ${size} bytes (the root does not ` +
+            `cover trailing zero padding). Strip the trailing zeros or append a non-zero byte.`,
+        );
+      }
+      return { root, size, alreadyStored: true };
+    }
+    const [signer, evmRpc] = await Promise.all([this.#opts.signer(), this.#opts.evmRpc()]);
+    const file = await ZgFile.fromFilePath(input);
+    try {
+      const segmentsTotal = Math.ceil(size / SEGMENT_SIZE);
+      let segmentsDone = 0;
+      const result = await this.#guarded(`uploading ${input}`, async (watch) => {
+        const [uploader, err] = await withRetries(
+          // The SDK is typed against ethers' CommonJS build; the object is the same at run time.
+          () => this.#indexer.newUploaderFromIndexerNodes(evmRpc, signer as never, 1),
+          { retries: this.#opts.retries },
+        );
+        if (err !== null || uploader === null) {
+          throw this.#sdkError("selecting a storage node", err);
+        }
+        // Count segments as they are accepted, for a progress bar the SDK does not offer.
+        for (const node of uploader.nodes) {
+          const send = node.uploadSegmentsByTxSeq.bind(node);
+          node.uploadSegmentsByTxSeq = async (segs, txSeq) => {
+            watch("uploading segments");
+            const res = await send(segs, txSeq);
+            segmentsDone += segs.length;
+            this.#opts.onProgress?.({ step: "uploading segments", segmentsDone, segmentsTotal });
+            return res;
+          };
+        }
+        return uploader.splitableUpload(file, { onProgress: (step: string) => watch(step), finalityRequired: true }, { Retries: this.#opts.retries, Interval: 1, MaxGasPrice: 0 });
+      });
+      const [info, err] = result;
+      if (err !== null) {
+        throw this.#sdkError(`uploading ${input}`, err);
+      }
+      const txHash = info.txHashes[0] ?? "";
+      if (info.rootHashes[0] !== undefined && info.rootHashes[0].toLowerCase() !== root) {
+        throw flaiError(`The 0G SDK stored ${input} under ${info.rootHashes[0]}, but its 0G root is ${root}.`);
+      }
+      return { root, size, txHash: txHash === "" ? undefined : txHash, alreadyStored: txHash === "" };
+    } finally {
+      await file.close();
+    }
+  }
+
+  async download(rootText: string, dest: string): Promise<DownloadResult> {
+    const root = parseRoot(rootText, "root");
+    const target = path.resolve(dest);
+    if (await exists(target)) {
+      throw flaiError(`Destination exists: ${target}; choose another path or delete it.`);
+    }
+    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString("hex")}.download`);
+    try {
+      await this.#fetchTo(root, tmp);
+      const size = (await stat(tmp)).size;
+      try {
+        await link(tmp, target); // never replaces a file that appeared meanwhile
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "EEXIST") {
+          throw flaiError(`Destination exists: ${target}; choose another path or delete it.`);
+        }
+        throw error;
+      }
+      return { root, size, path: target };
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async read(rootText: string): Promise<Uint8Array> {
+    const root = parseRoot(rootText, "root");
+    const tmp = path.join(os.tmpdir(), `flai-read-${randomBytes(6).toString("hex")}`);
+    try {
+      await this.#fetchTo(root, tmp);
+      return new Uint8Array(await readFile(tmp));
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async has(rootText: string): Promise<boolean> {
+    return (await this.#fileInfo(parseRoot(rootText, "root")))?.finalized === true;
+  }
+
+  /** Downloads into `tmp` (which must not exist) and proves the bytes are the root's. */
+  async #fetchTo(root: Root, tmp: string): Promise<void> {
+    const info = await this.#fileInfo(root);
+    if (info === undefined) {
+      throw flaiError(
+        `0G Storage has no file with root ${root} (asked the indexer ${this.#opts.indexerUrl}). ` +
+          `Check the root, and that it was uploaded to this network.`,
+      );
+    }
+    const err = await this.#guarded(`downloading ${root}`, (watch) => {
+      watch("downloading segments");
+      return this.#indexer.download(root, tmp, false);
+    });
+    if (err !== null) {
+      throw this.#sdkError(`downloading ${root}`, err);
+    }
+    const actual = await computeFileRoot(tmp);
+    if (actual !== root) {
+      throw flaiError(
+        `The storage node served bytes that are not ${root}: they have root ${actual}. Nothing was written. ` +
+          `The node is faulty or malicious; try again later or against another indexer.`,
+      );
+    }
+  }
+
+  /** The file's info from the node the indexer says holds it; undefined when nobody has it. */
+  async #fileInfo(root: Root) {
+    const locations = await this.#call(`asking the indexer ${this.#opts.indexerUrl} where ${root} is`, () =>
+      this.#indexer.getFileLocations(root),
+    );
+    for (const location of locations) {
+      const info = await this.#call(`asking storage node ${location.url} about ${root}`, () =>
+        new StorageNode(location.url).getFileInfo(root, true),
+      );
+      if (info !== null) {
+        return info;
+      }
+    }
+    return undefined;
+  }
+
+  async #call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await quietly(() => withRetries(fn, { retries: this.#opts.retries }));
+    } catch (error) {
+      throw flaiError(
+        `0G Storage failed while ${what}: ${(error as Error).message}. ` +
+          `Check that the URL is right and reachable (flai.storage.indexerUrl; for the local devnet, is \`npx hardhat flai:devnet\` running?).`,
+        error,
+      );
+    }
+  }
+
+  /**
+   * Runs an SDK call, silenced, abandoning it when no new step is reported for timeoutSeconds.
+   * The SDK polls forever when a node never sees a transaction; its own progress callback is how
+   * we end that loop once abandoned.
+   */
+  async #guarded<T>(what: string, work: (watch: (step: string) => void) => Promise<T>): Promise<T> {
+    let step = "starting";
+    let abandoned = false;
+    let timer: NodeJS.Timeout | undefined;
+    let fail: (error: Error) => void = () => {};
+    const stalled = new Promise<never>((_, reject) => (fail = reject));
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        abandoned = true;
+        fail(
+          flaiError(
+            `0G Storage made no progress for ${this.#opts.timeoutSeconds} s while ${what} (last step: "${step}"; ` +
+              `indexer ${this.#opts.indexerUrl}). Check that the storage node is synced with the chain and that ` +
+              `the transaction was mined; raise flai.storage.timeoutSeconds for slow networks.`,
+          ),
+        );
+      }, this.#opts.timeoutSeconds * 1000);
+    };
+    const watch = (next: string) => {
+      if (abandoned) {
+        throw new Abandoned(what);
+      }
+      if (next !== step) {
+        step = next;
+        arm();
+        this.#opts.onProgress?.({ step });
+      }
+    };
+    arm();
+    try {
+      return await Promise.race([quietly(() => work(watch)), stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #sdkError(what: string, err: Error | null) {
+    const detail = err?.message ?? "unknown error";
+    const tail = recentSdkLines().join(" | ");
+    return flaiError(`0G Storage failed while ${what}: ${detail}${tail === "" ? "" : ` (SDK: ${tail})`}`, err ?? undefined);
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
