@@ -64,8 +64,16 @@ export const taskDefinitions = [
     .setAction(() => import("../tasks/enclave.js"))
     .build(),
 
+  task("flai:devnet", "Serve the local 0G storage stand-ins (Flow/Market + indexer/storage node) until Ctrl-C")
+    .addOption({ name: "port", description: "Indexer + storage node port", type: ArgumentType.INT, defaultValue: 5678 })
+    .addOption({ name: "rpcPort", description: "Chain RPC port (in-process network only)", type: ArgumentType.INT, defaultValue: 8545 })
+    .addFlag(json)
+    .setAction(() => import("../tasks/devnet.js"))
+    .build(),
+
   task("flai:demo", "Run the whole PoC flow: storage → job → enclave training → attested completion → read back")
     .addOption({ name: "reward", description: "Reward in 0G", defaultValue: "0.01" })
+    .addOption({ name: "storage", description: '"local" (default) or "devnet": uploads through the 0G SDK to a local storage devnet', defaultValue: "local" })
     .addFlag(json)
     .setAction(() => import("../tasks/demo.js"))
     .build(),

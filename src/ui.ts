@@ -79,3 +79,8 @@ export function bar(done: number, total: number, unit: string, width = 20): stri
   const filled = total === 0 ? width : Math.round((done / total) * width);
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${done}/${total} ${unit}`;
 }
+
+/** One line for a storage call's progress: a segment bar when the backend counts segments. */
+export function describeProgress(p: { step: string; segmentsDone?: number; segmentsTotal?: number }): string {
+  return p.segmentsTotal !== undefined ? bar(p.segmentsDone ?? 0, p.segmentsTotal, "segments") : p.step;
+}

@@ -1,11 +1,16 @@
 import { createHash } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { format0G } from "../src/amount.js";
-import { firstSigner, useConnection } from "../src/connection.js";
+import { firstSigner, useConnection, type FlaiConnection } from "../src/connection.js";
+import { startStorageDevnet } from "../src/devnet/storage-devnet.js";
+import { flaiError } from "../src/errors.js";
+import type { FlaiRuntime } from "../src/runtime.js";
+import { zeroGStorageFor } from "../src/storage/create.js";
 import { writeResultFile } from "../src/jobs/result-file.js";
 import { packageRoot } from "../src/package-root.js";
 import { Ui, shortHex } from "../src/ui.js";
@@ -14,10 +19,29 @@ import { writeFileAtomic } from "../src/util/fs.js";
 import { printJob } from "./print.js";
 
 /** The seed PoC, end to end, in one process: works on the in-process chain with nothing else running. */
-export default async function demo(args: { reward: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
+export default async function demo(args: { reward: string; storage: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
+  if (args.storage !== "local" && args.storage !== "devnet") {
+    throw flaiError(`--storage must be "local" or "devnet", got "${args.storage}".`);
+  }
   const ui = new Ui({ json: args.json });
-  const { flai } = hre;
   const connection = await useConnection(hre);
+  if (args.storage === "local") {
+    return runDemo(hre.flai, connection, args, ui, hre);
+  }
+  // The 0G path end to end: contracts + storage node on this chain, uploads through the real SDK.
+  const dir = await mkdtemp(path.join(os.tmpdir(), "flai-devnet-"));
+  const devnet = await startStorageDevnet(connection, { dir });
+  try {
+    const storage = await zeroGStorageFor(connection, hre.config.flai, { indexerUrl: devnet.url });
+    ui.line(`0G storage devnet: indexer+node ${devnet.url}, Flow ${devnet.flowAddress}`);
+    return await runDemo(hre.flai.withStorage(storage), connection, args, ui, hre);
+  } finally {
+    await devnet.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function runDemo(flai: FlaiRuntime, connection: FlaiConnection, args: { reward: string }, ui: Ui, hre: HardhatRuntimeEnvironment) {
   const submitter = await firstSigner(connection);
   const signers = await connection.ethers.getSigners();
   const provider = signers[1] ?? submitter; // the compute provider who runs the enclave and is paid

@@ -55,6 +55,16 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+async function waitFor(check: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) {
+      throw new Error(`timed out; output so far:\n${what()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 async function startNode(port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)], { cwd: PROJECT, env: userEnv() });
   await new Promise<void>((resolve, reject) => {
@@ -143,6 +153,39 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
       expect(twice.stderr + twice.stdout).to.match(/already completed/);
       expect(twice.stderr + twice.stdout).to.not.match(/^\s+at /m);
     } finally {
+      node.kill();
+    }
+  });
+
+  it("serves flai:devnet beside `hardhat node` and stores files on it through the 0G SDK", async () => {
+    const [rpcPort, indexerPort] = [await freePort(), await freePort()];
+    const node = await startNode(rpcPort);
+    const env = { FLAI_FIXTURE_RPC: `http://127.0.0.1:${rpcPort}` };
+    const devnet = spawn(process.execPath, [HARDHAT_CLI, "flai:devnet", "--port", String(indexerPort), "--network", "localnode"], {
+      cwd: PROJECT,
+      env: userEnv(env),
+    });
+    let out = "";
+    devnet.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    devnet.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => devnet.once("exit", resolve));
+    try {
+      await waitFor(() => out.includes("Press Ctrl-C"), 60_000, () => out);
+      expect(out).to.contain(`http://127.0.0.1:${indexerPort}`);
+      const storageEnv = { ...env, FLAI_FIXTURE_INDEXER: `http://127.0.0.1:${indexerPort}` };
+      const up = await hardhat(["flai:upload", path.join(FIXTURES, "data.csv"), "--network", "localnode", "--json"], storageEnv);
+      expect(up.code, up.stderr + up.stdout).to.equal(0);
+      const uploaded = JSON.parse(up.stdout) as { root: string; txHash: string; backend: string };
+      expect(uploaded.backend).to.equal("0g");
+      expect(uploaded.txHash).to.match(/^0x[0-9a-f]{64}$/);
+      const dest = path.join(PROJECT, ".flai", "data-from-devnet.csv");
+      const down = await hardhat(["flai:download", uploaded.root, dest, "--network", "localnode"], storageEnv);
+      expect(down.code, down.stderr + down.stdout).to.equal(0);
+      expect(down.stdout).to.contain("its 0G root matches");
+    } finally {
+      devnet.kill("SIGINT");
+      expect(await exited).to.equal(0);
+      expect(out).to.contain("devnet stopped");
       node.kill();
     }
   });

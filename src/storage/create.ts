@@ -7,8 +7,8 @@ import { chainIdOf } from "../jobs/deployment.js";
 import { knownIndexerUrl } from "../networks.js";
 
 import { LocalStorage } from "./local.js";
-import type { StorageBackend } from "./types.js";
-import { ZeroGStorage, type StorageProgress } from "./zerog.js";
+import type { StorageBackend, StorageProgress, TransferOptions } from "./types.js";
+import { ZeroGStorage } from "./zerog.js";
 
 /** The backend `flai.storage` names. The 0G one binds to a network only when first used. */
 export function createStorage(hre: HardhatRuntimeEnvironment, config: FlaiConfig): StorageBackend {
@@ -24,7 +24,10 @@ export async function zeroGStorageFor(
   config: FlaiConfig,
   overrides: { indexerUrl?: string; onProgress?: (p: StorageProgress) => void } = {},
 ): Promise<ZeroGStorage> {
-  const indexerUrl = overrides.indexerUrl ?? config.storage.indexerUrl ?? knownIndexerUrl(await chainIdOf(connection));
+  // A configured chain id needs no request: a wrong RPC then fails on use, with its URL in the error.
+  const chainId =
+    connection.networkConfig.chainId !== undefined ? BigInt(connection.networkConfig.chainId) : await chainIdOf(connection);
+  const indexerUrl = overrides.indexerUrl ?? config.storage.indexerUrl ?? knownIndexerUrl(chainId);
   if (indexerUrl === undefined) {
     throw flaiError(
       `flai.storage.backend is "0g" but network "${connection.networkName}" has no known 0G indexer. ` +
@@ -58,12 +61,12 @@ class DeferredStorage implements StorageBackend {
     return this.#backend;
   }
 
-  async upload(input: string | Uint8Array) {
-    return (await this.#get()).upload(input);
+  async upload(input: string | Uint8Array, opts?: TransferOptions) {
+    return (await this.#get()).upload(input, opts);
   }
 
-  async download(root: string, dest: string) {
-    return (await this.#get()).download(root, dest);
+  async download(root: string, dest: string, opts?: TransferOptions) {
+    return (await this.#get()).download(root, dest, opts);
   }
 
   async read(root: string) {

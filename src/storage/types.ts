@@ -17,12 +17,23 @@ export interface DownloadResult {
   path: string;
 }
 
+/** What a long storage call reports as it goes (segments for 0G uploads). */
+export interface StorageProgress {
+  step: string;
+  segmentsDone?: number;
+  segmentsTotal?: number;
+}
+
+export interface TransferOptions {
+  onProgress?: (progress: StorageProgress) => void;
+}
+
 export interface StorageBackend {
   readonly kind: string;
   /** `input` is a file path or the bytes themselves. */
-  upload(input: string | Uint8Array): Promise<UploadResult>;
+  upload(input: string | Uint8Array, opts?: TransferOptions): Promise<UploadResult>;
   /** Writes the object to `dest` only after checking its root; never overwrites `dest`. */
-  download(root: string, dest: string): Promise<DownloadResult>;
+  download(root: string, dest: string, opts?: TransferOptions): Promise<DownloadResult>;
   /** The object's bytes, checked against `root`. */
   read(root: string): Promise<Uint8Array>;
   has(root: string): Promise<boolean>;

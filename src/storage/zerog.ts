@@ -12,13 +12,15 @@ import { writeFileAtomic } from "../util/fs.js";
 import { computeFileRoot, SEGMENT_SIZE } from "./merkle.js";
 import { withRetries } from "./retry.js";
 import { quietly, recentSdkLines } from "./sdk-console.js";
-import { parseRoot, type DownloadResult, type Root, type StorageBackend, type UploadResult } from "./types.js";
-
-export interface StorageProgress {
-  step: string;
-  segmentsDone?: number;
-  segmentsTotal?: number;
-}
+import {
+  parseRoot,
+  type DownloadResult,
+  type Root,
+  type StorageBackend,
+  type StorageProgress,
+  type TransferOptions,
+  type UploadResult,
+} from "./types.js";
 
 export interface ZeroGStorageOptions {
   indexerUrl: string;
@@ -53,16 +55,17 @@ export class ZeroGStorage implements StorageBackend {
     return this.#opts.indexerUrl;
   }
 
-  async upload(input: string | Uint8Array): Promise<UploadResult> {
+  async upload(input: string | Uint8Array, opts: TransferOptions = {}): Promise<UploadResult> {
     if (typeof input !== "string") {
       const tmp = path.join(os.tmpdir(), `flai-upload-${randomBytes(6).toString("hex")}`);
       await writeFileAtomic(tmp, input);
       try {
-        return await this.upload(tmp);
+        return await this.upload(tmp, opts);
       } finally {
         await rm(tmp, { force: true });
       }
     }
+    const report = this.#reporter(opts);
     const root = await computeFileRoot(input);
     const size = (await stat(input)).size;
     const existing = await this.#fileInfo(root);
@@ -80,7 +83,7 @@ export class ZeroGStorage implements StorageBackend {
     try {
       const segmentsTotal = Math.ceil(size / SEGMENT_SIZE);
       let segmentsDone = 0;
-      const result = await this.#guarded(`uploading ${input}`, async (watch) => {
+      const result = await this.#guarded(`uploading ${input}`, report, async (watch) => {
         const [uploader, err] = await withRetries(
           // The SDK is typed against ethers' CommonJS build; the object is the same at run time.
           () => this.#indexer.newUploaderFromIndexerNodes(evmRpc, signer as never, 1),
@@ -96,7 +99,7 @@ export class ZeroGStorage implements StorageBackend {
             watch("uploading segments");
             const res = await send(segs, txSeq);
             segmentsDone += segs.length;
-            this.#opts.onProgress?.({ step: "uploading segments", segmentsDone, segmentsTotal });
+            report({ step: "uploading segments", segmentsDone, segmentsTotal });
             return res;
           };
         }
@@ -116,7 +119,7 @@ export class ZeroGStorage implements StorageBackend {
     }
   }
 
-  async download(rootText: string, dest: string): Promise<DownloadResult> {
+  async download(rootText: string, dest: string, opts: TransferOptions = {}): Promise<DownloadResult> {
     const root = parseRoot(rootText, "root");
     const target = path.resolve(dest);
     if (await exists(target)) {
@@ -124,7 +127,7 @@ export class ZeroGStorage implements StorageBackend {
     }
     const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString("hex")}.download`);
     try {
-      await this.#fetchTo(root, tmp);
+      await this.#fetchTo(root, tmp, this.#reporter(opts));
       const size = (await stat(tmp)).size;
       try {
         await link(tmp, target); // never replaces a file that appeared meanwhile
@@ -144,7 +147,7 @@ export class ZeroGStorage implements StorageBackend {
     const root = parseRoot(rootText, "root");
     const tmp = path.join(os.tmpdir(), `flai-read-${randomBytes(6).toString("hex")}`);
     try {
-      await this.#fetchTo(root, tmp);
+      await this.#fetchTo(root, tmp, this.#reporter({}));
       return new Uint8Array(await readFile(tmp));
     } finally {
       await rm(tmp, { force: true });
@@ -156,7 +159,7 @@ export class ZeroGStorage implements StorageBackend {
   }
 
   /** Downloads into `tmp` (which must not exist) and proves the bytes are the root's. */
-  async #fetchTo(root: Root, tmp: string): Promise<void> {
+  async #fetchTo(root: Root, tmp: string, report: (p: StorageProgress) => void): Promise<void> {
     const info = await this.#fileInfo(root);
     if (info === undefined) {
       throw flaiError(
@@ -164,7 +167,7 @@ export class ZeroGStorage implements StorageBackend {
           `Check the root, and that it was uploaded to this network.`,
       );
     }
-    const err = await this.#guarded(`downloading ${root}`, (watch) => {
+    const err = await this.#guarded(`downloading ${root}`, report, (watch) => {
       watch("downloading segments");
       return this.#indexer.download(root, tmp, false);
     });
@@ -213,7 +216,11 @@ export class ZeroGStorage implements StorageBackend {
    * The SDK polls forever when a node never sees a transaction; its own progress callback is how
    * we end that loop once abandoned.
    */
-  async #guarded<T>(what: string, work: (watch: (step: string) => void) => Promise<T>): Promise<T> {
+  async #guarded<T>(
+    what: string,
+    report: (p: StorageProgress) => void,
+    work: (watch: (step: string) => void) => Promise<T>,
+  ): Promise<T> {
     let step = "starting";
     let abandoned = false;
     let timer: NodeJS.Timeout | undefined;
@@ -239,7 +246,7 @@ export class ZeroGStorage implements StorageBackend {
       if (next !== step) {
         step = next;
         arm();
-        this.#opts.onProgress?.({ step });
+        report({ step });
       }
     };
     arm();
@@ -248,6 +255,13 @@ export class ZeroGStorage implements StorageBackend {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  #reporter(opts: TransferOptions): (p: StorageProgress) => void {
+    return (p) => {
+      this.#opts.onProgress?.(p);
+      opts.onProgress?.(p);
+    };
   }
 
   #sdkError(what: string, err: Error | null) {
