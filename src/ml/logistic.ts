@@ -21,6 +21,19 @@ export interface LogisticOptions {
   /** Warm start, in the same (possibly standardized) space as the returned weights. */
   initialWeights?: ArrayLike<number>;
   initialBias?: number;
+  /**
+   * FedProx: adds (mu/2)·‖θ − center‖² to the sample-averaged objective, θ = [weights..., bias], so
+   * a client's local solution cannot drift far from the global model on skewed data. `center` is in
+   * the same space as the returned weights (the standardized one when standardizing). Because the
+   * objective is averaged over samples, mu means the same thing for every client's dataset size.
+   */
+  proximal?: Proximal;
+}
+
+export interface Proximal {
+  mu: number;
+  /** Weights then bias (features + 1 values). */
+  center: ArrayLike<number>;
 }
 
 export interface LogisticResult {
@@ -72,7 +85,7 @@ export function trainLogisticRegression(ds: Dataset, opts: LogisticOptions = {})
   if (opts.initialWeights !== undefined) for (let j = 0; j < ds.cols; j++) params[j] = opts.initialWeights[j]!;
   params[ds.cols] = opts.initialBias ?? 0;
 
-  const objective = new LogisticObjective(x, ds.labels, ds.rows, ds.cols, c);
+  const objective = new LogisticObjective(x, ds.labels, ds.rows, ds.cols, c, opts.proximal);
   const { iterations, converged } = new Lbfgs(objective, dim).minimize(params, maxIterations, tolerance);
   return { weights: params.slice(0, ds.cols), bias: params[ds.cols]!, iterations, converged, standardization };
 }
@@ -139,12 +152,15 @@ function standardize(ds: Dataset, st: Standardization): Float64Array {
 }
 
 /**
- * F(w, b) = (1/n) Σ logloss_i + ½·λ‖w‖², λ = 1/(C·n): sklearn's objective divided by C·n.
- * Loss and gradient come from one pass over the rows; params are [w..., b].
+ * F(w, b) = (1/n) Σ logloss_i + ½·λ‖w‖², λ = 1/(C·n): sklearn's objective divided by C·n, plus
+ * (mu/2)·‖θ − center‖² when a proximal term is given. Loss and gradient come from one pass over the
+ * rows; params are [w..., b].
  */
 export class LogisticObjective {
   readonly dim: number;
   private readonly lambda: number;
+  private readonly mu: number;
+  private readonly center: Float64Array | null;
 
   constructor(
     private readonly x: Float64Array,
@@ -152,9 +168,12 @@ export class LogisticObjective {
     private readonly rows: number,
     private readonly cols: number,
     c: number,
+    proximal?: Proximal,
   ) {
     this.dim = cols + 1;
     this.lambda = 1 / (c * rows);
+    this.mu = proximal?.mu ?? 0;
+    this.center = proximal === undefined ? null : Float64Array.from(proximal.center);
   }
 
   /** Writes ∇F into `grad` and returns F. */
@@ -185,7 +204,22 @@ export class LogisticObjective {
       grad[j] = grad[j]! * inv + this.lambda * w;
     }
     grad[cols] = gBias * inv;
-    return loss * inv + 0.5 * this.lambda * wSq;
+    const f = loss * inv + 0.5 * this.lambda * wSq;
+    // Kept out of the loop above so that without a proximal term every operation, and therefore
+    // every bit of the result, is what it was before FedProx existed.
+    return this.center === null ? f : f + this.addProximal(params, grad, this.center);
+  }
+
+  /** Adds mu·(θ − center) to `grad` (bias included) and returns (mu/2)·‖θ − center‖². */
+  private addProximal(params: Float64Array, grad: Float64Array, center: Float64Array): number {
+    const mu = this.mu;
+    let sq = 0;
+    for (let j = 0; j < this.dim; j++) {
+      const d = params[j]! - center[j]!;
+      sq += d * d;
+      grad[j]! += mu * d;
+    }
+    return 0.5 * mu * sq;
   }
 }
 
@@ -445,6 +479,25 @@ function checkOptions(ds: Dataset, c: number, maxIterations: number, tolerance: 
   }
   if (opts.initialBias !== undefined && !Number.isFinite(opts.initialBias)) {
     throw flaiError(`The initial bias is ${opts.initialBias}; it must be a finite number.`);
+  }
+  if (opts.proximal !== undefined) checkProximal(opts.proximal, ds.cols);
+}
+
+function checkProximal({ mu, center }: Proximal, cols: number): void {
+  if (!(Number.isFinite(mu) && mu >= 0)) {
+    throw flaiError(`The FedProx "mu" must be a finite number ≥ 0 (proximal strength), got ${mu}.`);
+  }
+  if (center.length !== cols + 1) {
+    throw flaiError(
+      `The FedProx center has ${center.length} values but needs ${cols + 1} (${cols} weights, then the bias). ` +
+        `Pass the global model's weights followed by its bias.`,
+    );
+  }
+  for (let j = 0; j <= cols; j++) {
+    if (!Number.isFinite(center[j])) {
+      const what = j === cols ? "bias" : `weight ${j}`;
+      throw flaiError(`The FedProx center's ${what} (index ${j}) is ${center[j]}; it must be a finite number.`);
+    }
   }
 }
 

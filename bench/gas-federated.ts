@@ -1,0 +1,273 @@
+// Gas bench for FLAIFederated (run with `npm run bench:gas:federated` / `npx hardhat run bench/gas-federated.ts`).
+//
+// Deploys FLAIComputeJobs (used as the enclave registry) and FLAIFederated on Hardhat's simulated network and
+// measures steady-state gas: createTask is the 2nd task onward, recordUpdate is a client that is not the first
+// of its round, finalizeRound is measured on rounds with 2, 10 and 50 recorded clients (it must be flat: no
+// loops over clients), claim is a client that is not the first to claim in its round. Every account involved
+// already exists. Prints one JSON line per measurement, then a readable table. A bench never asserts on gas:
+// the exit code is 0 even when a target is missed, but the miss is printed as "MISSED".
+import { network } from "hardhat";
+import { AbiCoder, Signature, TypedDataEncoder, Wallet, concat, keccak256, toUtf8Bytes } from "ethers";
+import type { Contract, ContractTransactionResponse } from "ethers";
+
+interface BenchRow {
+  bench: "gas";
+  contract: "FLAIFederated";
+  fn: string;
+  gas: number;
+  target: number | null;
+  reference: number | null;
+  ok: boolean;
+}
+
+/** Reference: the predecessor PoC's per-client update record cost 178,935 gas. */
+const RECORD_REFERENCE = 178_935;
+const FINALIZE_TARGET = 150_000;
+const CLIENT_COUNTS = [2, 10, 50] as const;
+
+const { ethers } = await network.create();
+const [owner, creator, relayer] = await ethers.getSigners();
+const provider = ethers.provider;
+
+async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
+  const receipt = await (await tx).wait();
+  if (receipt === null || receipt.status !== 1) throw new Error("transaction failed");
+  return Number(receipt.gasUsed);
+}
+
+// --- deployment: registry (FLAIComputeJobs) + FLAIFederated ----------------------------------------
+const registry = (await (await ethers.getContractFactory("FLAIComputeJobs", owner)).deploy(owner.address)) as unknown as Contract;
+await registry.waitForDeployment();
+const fedDeployed = await (await ethers.getContractFactory("FLAIFederated", owner)).deploy(await registry.getAddress());
+await fedDeployed.waitForDeployment();
+const fed = fedDeployed as unknown as Contract;
+const fedAddress = await fed.getAddress();
+
+// Fixed keys (not random) so that calldata, and hence gas, is reproducible from run to run.
+const enclave = new Wallet(keccak256(toUtf8Bytes("flai-bench-federated-enclave")));
+const measurement = keccak256(toUtf8Bytes("flai-federated-measurement-v1"));
+await gasOf(registry.acceptMeasurement(measurement));
+await gasOf(registry.registerEnclave(enclave.address, measurement));
+
+const h = (label: string) => keccak256(toUtf8Bytes(label));
+const coder = AbiCoder.defaultAbiCoder();
+const { chainId } = await provider.getNetwork();
+
+// --- clients: deterministic wallets, funded (existing accounts) --------------------------------------
+const maxClients = Math.max(...CLIENT_COUNTS);
+const clients: Wallet[] = [];
+for (let i = 0; i < maxClients; i++) {
+  const w = new Wallet(keccak256(toUtf8Bytes(`flai-bench-client-${i}`)), provider);
+  await provider.send("hardhat_setBalance", [w.address, "0x56BC75E2D63100000"]); // 100 ETH
+  clients.push(w);
+}
+
+// --- Merkle commitment (sorted pairs, double-hashed leaves: OpenZeppelin StandardMerkleTree style) ---
+interface Leaf {
+  client: string;
+  updateHash: string;
+  weight: bigint;
+  cumulativeWeightBefore: bigint;
+}
+const leafHash = (l: Leaf) =>
+  keccak256(
+    keccak256(
+      coder.encode(["address", "bytes32", "uint64", "uint64"], [l.client, l.updateHash, l.weight, l.cumulativeWeightBefore]),
+    ),
+  );
+const hashPair = (a: string, b: string) => (BigInt(a) < BigInt(b) ? keccak256(concat([a, b])) : keccak256(concat([b, a])));
+
+/** Layers bottom-up; an odd node is promoted unchanged. Returns root and a proof per leaf index. */
+function merkle(leaves: string[]): { root: string; proofs: string[][] } {
+  const proofs: string[][] = leaves.map(() => []);
+  let positions = leaves.map((_, i) => i);
+  let layer = leaves;
+  while (layer.length > 1) {
+    const next: string[] = [];
+    for (let i = 0; i < layer.length; i += 2) next.push(i + 1 < layer.length ? hashPair(layer[i], layer[i + 1]) : layer[i]);
+    positions = positions.map((pos, leaf) => {
+      const sibling = pos ^ 1;
+      if (sibling < layer.length) proofs[leaf].push(layer[sibling]);
+      return pos >> 1;
+    });
+    layer = next;
+  }
+  return { root: layer[0], proofs };
+}
+
+// --- EIP-712 ---------------------------------------------------------------------------------------
+const ROUND_RESULT_TYPES = {
+  RoundResult: [
+    { name: "taskId", type: "uint256" },
+    { name: "round", type: "uint16" },
+    { name: "globalRoot", type: "bytes32" },
+    { name: "globalHash", type: "bytes32" },
+    { name: "commitment", type: "bytes32" },
+    { name: "acceptedWeight", type: "uint64" },
+    { name: "acceptedCount", type: "uint32" },
+    { name: "rejectedCount", type: "uint32" },
+    { name: "reportRoot", type: "bytes32" },
+    { name: "metrics", type: "bytes32" },
+  ],
+};
+const domain = { name: "FLAIFederated", version: "1", chainId, verifyingContract: fedAddress };
+
+interface RoundResult {
+  globalRoot: string;
+  globalHash: string;
+  commitment: string;
+  acceptedWeight: bigint;
+  acceptedCount: number;
+  rejectedCount: number;
+  reportRoot: string;
+  metrics: string;
+}
+
+async function signResult(taskId: bigint, round: number, result: RoundResult): Promise<{ r: string; vs: string }> {
+  const digest = TypedDataEncoder.hash(domain, ROUND_RESULT_TYPES, { taskId, round, ...result });
+  const onChain: string = await fed.hashRoundResult(taskId, round, result);
+  if (onChain !== digest) throw new Error(`EIP-712 digest mismatch: contract ${onChain}, ethers ${digest}`);
+  const sig = Signature.from(enclave.signingKey.sign(digest));
+  return { r: sig.r, vs: sig.yParityAndS };
+}
+
+// --- scenario --------------------------------------------------------------------------------------
+const asCreator = fed.connect(creator) as Contract;
+const asRelayer = fed.connect(relayer) as Contract;
+const pool = ethers.parseEther("1");
+
+async function createTask(i: number): Promise<{ taskId: bigint; gas: number }> {
+  const taskId = (await fed.taskCount()) + 1n;
+  const gas = await gasOf(asCreator.createTask(h(`model-root-${i}`), h(`model-hash-${i}`), 2, 2, 3600, measurement, { value: pool }));
+  return { taskId, gas };
+}
+
+/** Records `n` clients in round 1 of `taskId`; returns the gas of each record. */
+async function recordAll(taskId: bigint, n: number): Promise<number[]> {
+  const gas: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = fed.connect(clients[i]) as Contract;
+    gas.push(await gasOf(c.recordUpdate(taskId, 1, h(`update-root-${taskId}-${i}`), h(`update-hash-${taskId}-${i}`), 1000 + i)));
+  }
+  return gas;
+}
+
+/** Finalizes round 1 of `taskId` (n clients, all accepted, weight = sampleCount); returns gas + claim data. */
+async function finalize(taskId: bigint, n: number) {
+  const leaves: Leaf[] = [];
+  let cum = 0n;
+  for (let i = 0; i < n; i++) {
+    const weight = BigInt(1000 + i);
+    leaves.push({ client: clients[i].address, updateHash: h(`update-hash-${taskId}-${i}`), weight, cumulativeWeightBefore: cum });
+    cum += weight;
+  }
+  const tree = merkle(leaves.map(leafHash));
+  const result: RoundResult = {
+    globalRoot: h(`global-root-${taskId}`),
+    globalHash: h(`global-hash-${taskId}`),
+    commitment: tree.root,
+    acceptedWeight: cum,
+    acceptedCount: n,
+    rejectedCount: 0,
+    reportRoot: h(`report-${taskId}`),
+    metrics: h(`metrics-${taskId}`),
+  };
+  const { r, vs } = await signResult(taskId, 1, result);
+  const gas = await gasOf(asRelayer.finalizeRound(taskId, 1, result, r, vs));
+  return { gas, leaves, proofs: tree.proofs };
+}
+
+// createTask: task 1 pays the one-off taskCount 0 -> 1 write; later tasks are steady state.
+const createGas: number[] = [];
+const taskIds: bigint[] = [];
+for (let i = 0; i <= CLIENT_COUNTS.length; i++) {
+  const { taskId, gas } = await createTask(i);
+  createGas.push(gas);
+  taskIds.push(taskId);
+}
+
+// Task 1 is only a warm-up (first task, first records, first finalization); tasks 2.. are measured.
+await recordAll(taskIds[0], 2);
+await finalize(taskIds[0], 2);
+
+const recordGas: number[][] = [];
+const finalizeGas: number[] = [];
+let claimGas: number[] = [];
+for (let k = 0; k < CLIENT_COUNTS.length; k++) {
+  const n = CLIENT_COUNTS[k];
+  const taskId = taskIds[k + 1];
+  recordGas.push(await recordAll(taskId, n));
+  const { gas, leaves, proofs } = await finalize(taskId, n);
+  finalizeGas.push(gas);
+  if (n === 10) {
+    // claims of the first 3 clients of the 10-client round (proof depth 4 for a 10-leaf tree)
+    claimGas = [];
+    for (let i = 0; i < 3; i++) {
+      const l = leaves[i];
+      const c = fed.connect(clients[i]) as Contract;
+      claimGas.push(await gasOf(c.claim(taskId, 1, l.updateHash, l.weight, l.cumulativeWeightBefore, proofs[i])));
+    }
+  }
+}
+
+// The 2nd client of each round is "not the first of its round".
+const recordSteady = recordGas.map((g) => g[1]);
+const finalizeSpread = Math.max(...finalizeGas) - Math.min(...finalizeGas);
+const FLAT_TOLERANCE = 500; // calldata/memory noise only: no per-client work
+
+const measured: { fn: string; gas: number; target: number | null; reference: number | null; ok?: boolean }[] = [
+  { fn: "createTask", gas: createGas[createGas.length - 1], target: null, reference: null },
+  { fn: "recordUpdate", gas: recordSteady[recordSteady.length - 1], target: 60_000, reference: RECORD_REFERENCE },
+  ...CLIENT_COUNTS.map((n, k) => ({
+    fn: `finalizeRound(${n} clients)`,
+    gas: finalizeGas[k],
+    target: FINALIZE_TARGET,
+    reference: null,
+    ok: finalizeGas[k] <= FINALIZE_TARGET && finalizeSpread <= FLAT_TOLERANCE,
+  })),
+  { fn: "claim", gas: claimGas[claimGas.length - 1], target: null, reference: null },
+];
+
+const rows: BenchRow[] = measured.map(({ fn, gas, target, reference, ok }) => ({
+  bench: "gas",
+  contract: "FLAIFederated",
+  fn,
+  gas,
+  target,
+  reference,
+  ok: ok ?? (target === null || gas <= target),
+}));
+
+for (const row of rows) console.log(JSON.stringify(row));
+
+const pad = (s: string, n: number) => s.padEnd(n);
+const padL = (s: string, n: number) => s.padStart(n);
+const fmt = (n: number | null) => (n === null ? "-" : n.toLocaleString("en-US"));
+console.log("");
+console.log(`${pad("function", 28)}${padL("gas", 10)}${padL("target", 10)}${padL("reference", 11)}${padL("vs ref", 9)}  result`);
+console.log("-".repeat(76));
+for (const row of rows) {
+  const vsRef = row.reference === null ? "-" : `${(((row.gas - row.reference) / row.reference) * 100).toFixed(1)}%`;
+  const result = row.target === null ? "(no target)" : row.ok ? "ok" : "MISSED";
+  console.log(
+    `${pad(row.fn, 28)}${padL(fmt(row.gas), 10)}${padL(fmt(row.target), 10)}${padL(fmt(row.reference), 11)}${padL(vsRef, 9)}  ${result}`,
+  );
+}
+console.log("");
+console.log(`createTask runs: ${createGas.map(fmt).join(", ")} (first one writes taskCount 0 -> 1)`);
+console.log(
+  `recordUpdate, 2nd client of each round: ${recordSteady.map(fmt).join(", ")}; all records range ` +
+    `${fmt(Math.min(...recordGas.flat()))} .. ${fmt(Math.max(...recordGas.flat()))}`,
+);
+console.log(
+  `finalizeRound with ${CLIENT_COUNTS.join(" / ")} clients: ${finalizeGas.map(fmt).join(" / ")} ` +
+    `(spread ${fmt(finalizeSpread)} gas, ${finalizeSpread <= FLAT_TOLERANCE ? "flat" : "NOT FLAT"})`,
+);
+console.log(`claim runs (10-client round, proof depth 4): ${claimGas.map(fmt).join(", ")}`);
+
+const missed = rows.filter((r) => !r.ok);
+if (missed.length > 0) {
+  console.log(`MISSED: ${missed.map((r) => `${r.fn} ${fmt(r.gas)} > ${fmt(r.target)}`).join("; ")}`);
+} else {
+  console.log("all gas targets met");
+}

@@ -1,0 +1,686 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @notice The part of FLAIComputeJobs' enclave registry that FLAIFederated reads.
+interface IFLAIEnclaveRegistry {
+    function enclaveMeasurement(address signer) external view returns (bytes32);
+    function isMeasurementAccepted(bytes32 measurement) external view returns (bool);
+}
+
+/// @title FLAIFederated
+/// @notice Federated-learning tasks in rounds, with FedAvg aggregation attested by an enclave.
+///         A creator escrows a reward pool for `rounds` rounds. In each round, clients record their local
+///         update (roots/hashes are only emitted, the contract keeps one word per client). An enclave whose
+///         registered measurement (in the FLAIComputeJobs registry) equals the task's measurement, and is
+///         accepted there, aggregates the round off-chain and signs an EIP-712 `RoundResult`; anyone may
+///         relay it to finalize the round, which sets the new global model and opens the next round.
+///         The result commits (Merkle root) to every accepted client's weight and cumulative weight; each
+///         client then pulls its share of the round pool with a proof.
+/// @dev Storage (all words packed by hand, see the constants):
+///        task  slot 0 = creator (160) | rounds (16) | quorum (16) | currentRound (16) | roundDuration (32) | status (8)
+///              slot 1 = measurement, slot 2 = globalRoot, slot 3 = globalHash
+///              slot 4 = rewardPool (uint128, low) | paidOut (uint128, high)
+///        round slot 0 = deadline (64) | updateCount (32) | acceptedCount (32) | acceptedWeight (64) | finalized (1) | closed (1)
+///              slot 1 = commitment (written at finalization)
+///        update: ONE word per (task, round, client) = sampleCount (64) | claimed (1)
+///      A round is open for updates iff its deadline is set and neither `finalized` nor `closed` (set when the
+///      task is cancelled) is set: the update path reads only the round word. The reward pool is limited to
+///      2^128 - 1 wei, which is more than the total ether supply, so any wei amount is accepted.
+contract FLAIFederated {
+    // ---------------------------------------------------------------------------------------------
+    // Types
+    // ---------------------------------------------------------------------------------------------
+
+    enum TaskStatus {
+        None,
+        Active,
+        Finished,
+        Cancelled
+    }
+
+    /// @notice ABI view of a task (see {getTask}). `paidOut` counts every wei that left the contract for this
+    ///         task (client claims and the cancellation refund), so `rewardPool - paidOut` is still held.
+    struct Task {
+        address creator;
+        uint16 rounds;
+        uint16 quorum;
+        uint16 currentRound;
+        uint32 roundDuration;
+        TaskStatus status;
+        bytes32 measurement;
+        bytes32 globalRoot;
+        bytes32 globalHash;
+        uint256 rewardPool;
+        uint256 paidOut;
+    }
+
+    /// @notice ABI view of a round (see {getRound}). `pool` is the round's share of the reward pool.
+    struct Round {
+        uint64 deadline;
+        uint32 updateCount;
+        uint32 acceptedCount;
+        uint64 acceptedWeight;
+        bool finalized;
+        bytes32 commitment;
+        uint256 pool;
+    }
+
+    /// @notice What the enclave signs for a round (EIP-712 type `RoundResult`, with taskId and round first).
+    struct RoundResult {
+        bytes32 globalRoot;
+        bytes32 globalHash;
+        bytes32 commitment;
+        uint64 acceptedWeight;
+        uint32 acceptedCount;
+        uint32 rejectedCount;
+        bytes32 reportRoot;
+        bytes32 metrics;
+    }
+
+    /// @dev Storage form of a task (see contract docs).
+    struct TaskRecord {
+        uint256 packed;
+        bytes32 measurement;
+        bytes32 globalRoot;
+        bytes32 globalHash;
+        uint256 funds;
+    }
+
+    /// @dev Storage form of a round (see contract docs).
+    struct RoundRecord {
+        uint256 packed;
+        bytes32 commitment;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Errors
+    // ---------------------------------------------------------------------------------------------
+
+    error ZeroAddress();
+    error ZeroReward();
+    error RewardTooLarge(uint256 value);
+    error InvalidTaskParameters();
+    error ZeroMeasurement();
+    error ZeroRoot();
+    error ZeroSampleCount();
+    error UnknownTask(uint256 taskId);
+    error TaskNotActive(uint256 taskId);
+    error WrongRound(uint256 taskId, uint16 round, uint16 currentRound);
+    error RoundDeadlinePassed(uint256 taskId, uint16 round, uint64 deadline);
+    error AlreadyRecorded(uint256 taskId, uint16 round, address client);
+    error RoundAlreadyFinalized(uint256 taskId, uint16 round);
+    error QuorumNotMet(uint256 taskId, uint16 round, uint32 acceptedCount, uint16 quorum);
+    error InvalidRoundResult();
+    error InvalidSignature();
+    error UnacceptedEnclave(address signer);
+    error RoundNotFinalized(uint256 taskId, uint16 round);
+    error NotRecorded(uint256 taskId, uint16 round, address client);
+    error AlreadyClaimed(uint256 taskId, uint16 round, address client);
+    error InvalidProof();
+    error NotCreator(uint256 taskId, address caller);
+    error RoundStillOpen(uint256 taskId, uint16 round, uint64 deadline);
+    /// @dev Defence in depth: only reachable if an accepted enclave committed overlapping weight ranges.
+    error PoolExceeded(uint256 taskId);
+    error PayoutFailed(address payee, uint256 amount);
+
+    // ---------------------------------------------------------------------------------------------
+    // Events
+    // ---------------------------------------------------------------------------------------------
+
+    event TaskCreated(
+        uint256 indexed taskId,
+        address indexed creator,
+        bytes32 initialModelRoot,
+        bytes32 initialModelHash,
+        uint16 rounds,
+        uint16 quorum,
+        uint32 roundDuration,
+        bytes32 measurement,
+        uint256 rewardPool
+    );
+    event RoundOpened(uint256 indexed taskId, uint16 indexed round, uint64 deadline);
+    event UpdateRecorded(
+        uint256 indexed taskId,
+        uint16 indexed round,
+        address indexed client,
+        bytes32 updateRoot,
+        bytes32 updateHash,
+        uint64 sampleCount
+    );
+    event RoundFinalized(
+        uint256 indexed taskId,
+        uint16 indexed round,
+        address indexed enclave,
+        bytes32 globalRoot,
+        bytes32 globalHash,
+        bytes32 commitment,
+        uint64 acceptedWeight,
+        uint32 acceptedCount,
+        uint32 rejectedCount,
+        bytes32 reportRoot,
+        bytes32 metrics
+    );
+    event TaskFinished(uint256 indexed taskId);
+    event RewardClaimed(uint256 indexed taskId, uint16 indexed round, address indexed client, uint256 amount);
+    event TaskCancelled(uint256 indexed taskId, uint16 round, uint256 refund);
+
+    // ---------------------------------------------------------------------------------------------
+    // Constants / immutables
+    // ---------------------------------------------------------------------------------------------
+
+    bytes32 private constant _DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 private constant _NAME_HASH = keccak256("FLAIFederated");
+    bytes32 private constant _VERSION_HASH = keccak256("1");
+    bytes32 private constant _ROUND_RESULT_TYPEHASH = keccak256(
+        "RoundResult(uint256 taskId,uint16 round,bytes32 globalRoot,bytes32 globalHash,bytes32 commitment,uint64 acceptedWeight,uint32 acceptedCount,uint32 rejectedCount,bytes32 reportRoot,bytes32 metrics)"
+    );
+
+    /// @dev secp256k1n / 2: signatures with a larger s are rejected (malleability, EIP-2).
+    uint256 private constant _HALF_CURVE_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
+    uint256 private constant _LOW_255_BITS = (1 << 255) - 1;
+
+    // task slot 0
+    uint256 private constant _ROUNDS_SHIFT = 160;
+    uint256 private constant _QUORUM_SHIFT = 176;
+    uint256 private constant _CURRENT_SHIFT = 192;
+    uint256 private constant _DURATION_SHIFT = 208;
+    uint256 private constant _STATUS_SHIFT = 240;
+    uint256 private constant _STATUS_MASK = 0xff << _STATUS_SHIFT;
+
+    // round slot 0
+    uint256 private constant _COUNT_SHIFT = 64;
+    uint256 private constant _ACCEPTED_COUNT_SHIFT = 96;
+    uint256 private constant _ACCEPTED_WEIGHT_SHIFT = 128;
+    uint256 private constant _FINALIZED = 1 << 192;
+    uint256 private constant _CLOSED = 1 << 193;
+    uint256 private constant _ONE_UPDATE = 1 << _COUNT_SHIFT;
+
+    // update word
+    uint256 private constant _CLAIMED = 1 << 64;
+
+    // funds word
+    uint256 private constant _PAID_SHIFT = 128;
+
+    /// @dev Round keys are `taskId << 16 | round`; ids above this bound cannot exist (and would alias).
+    uint256 private constant _MAX_TASK_ID = type(uint240).max;
+
+    bytes32 private immutable _cachedDomainSeparator;
+    uint256 private immutable _cachedChainId;
+    address private immutable _cachedThis;
+
+    /// @notice The FLAIComputeJobs contract whose enclave registry attests round results.
+    address public immutable registry;
+
+    // ---------------------------------------------------------------------------------------------
+    // Storage
+    // ---------------------------------------------------------------------------------------------
+
+    uint256 private _taskCount;
+    mapping(uint256 taskId => TaskRecord) private _tasks;
+    mapping(uint256 roundKey => RoundRecord) private _rounds;
+    mapping(uint256 roundKey => mapping(address client => uint256 word)) private _updates;
+
+    // ---------------------------------------------------------------------------------------------
+    // Construction
+    // ---------------------------------------------------------------------------------------------
+
+    /// @param registry_ the deployed FLAIComputeJobs (enclave registry); it is not duplicated here.
+    constructor(address registry_) {
+        if (registry_ == address(0)) revert ZeroAddress();
+        registry = registry_;
+        _cachedChainId = block.chainid;
+        _cachedThis = address(this);
+        _cachedDomainSeparator = _buildDomainSeparator();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Tasks
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice Create a task with `msg.value` as reward pool (split evenly over the rounds, the last round
+    ///         also gets the remainder) and open round 1 until `block.timestamp + roundDuration`.
+    function createTask(
+        bytes32 initialModelRoot,
+        bytes32 initialModelHash,
+        uint16 rounds,
+        uint16 quorum,
+        uint32 roundDuration,
+        bytes32 measurement
+    ) external payable returns (uint256 taskId) {
+        uint256 value = msg.value;
+        if (value == 0) revert ZeroReward();
+        if (value > type(uint128).max) revert RewardTooLarge(value);
+        if (rounds == 0 || quorum == 0 || roundDuration == 0) revert InvalidTaskParameters();
+        if (measurement == bytes32(0)) revert ZeroMeasurement();
+        if (initialModelRoot == bytes32(0) || initialModelHash == bytes32(0)) revert ZeroRoot();
+
+        unchecked {
+            taskId = ++_taskCount;
+        }
+        TaskRecord storage task = _tasks[taskId];
+        task.packed = uint256(uint160(msg.sender)) | (uint256(rounds) << _ROUNDS_SHIFT)
+            | (uint256(quorum) << _QUORUM_SHIFT) | (uint256(1) << _CURRENT_SHIFT)
+            | (uint256(roundDuration) << _DURATION_SHIFT) | (uint256(TaskStatus.Active) << _STATUS_SHIFT);
+        task.measurement = measurement;
+        task.globalRoot = initialModelRoot;
+        task.globalHash = initialModelHash;
+        task.funds = value;
+
+        uint64 deadline = uint64(block.timestamp) + roundDuration;
+        _rounds[_roundKey(taskId, 1)].packed = deadline;
+
+        emit TaskCreated(
+            taskId, msg.sender, initialModelRoot, initialModelHash, rounds, quorum, roundDuration, measurement, value
+        );
+        emit RoundOpened(taskId, 1, deadline);
+    }
+
+    /// @notice Record the caller's local update for the current round of a task, up to and including the
+    ///         round's deadline. Only `sampleCount` is stored; roots and hashes are in the event.
+    function recordUpdate(uint256 taskId, uint16 round, bytes32 updateRoot, bytes32 updateHash, uint64 sampleCount)
+        external
+    {
+        uint256 key = _roundKey(taskId, round);
+        RoundRecord storage rr = _rounds[key];
+        uint256 packed = rr.packed;
+        uint64 deadline = uint64(packed);
+        // Open for updates <=> deadline set and neither finalized nor closed (see contract docs).
+        if (deadline == 0 || packed & (_FINALIZED | _CLOSED) != 0) _revertNotCurrent(taskId, round);
+        if (block.timestamp > deadline) revert RoundDeadlinePassed(taskId, round, deadline);
+        mapping(address => uint256) storage updates = _updates[key];
+        if (updates[msg.sender] != 0) revert AlreadyRecorded(taskId, round, msg.sender);
+        if (updateRoot == bytes32(0) || updateHash == bytes32(0)) revert ZeroRoot();
+        if (sampleCount == 0) revert ZeroSampleCount();
+
+        updates[msg.sender] = sampleCount;
+        // updateCount is 32 bits: 2^32 updates in one round (> 10^14 gas) cannot happen.
+        rr.packed = packed + _ONE_UPDATE;
+
+        emit UpdateRecorded(taskId, round, msg.sender, updateRoot, updateHash, sampleCount);
+    }
+
+    /// @notice Finalize the current round with an enclave-signed aggregation result (before or after the
+    ///         deadline: the quorum is what matters). Opens the next round or finishes the task.
+    /// @param r,vs EIP-2098 compact signature over {hashRoundResult}(taskId, round, result).
+    function finalizeRound(uint256 taskId, uint16 round, RoundResult calldata result, bytes32 r, bytes32 vs)
+        external
+    {
+        TaskRecord storage task = _tasks[taskId];
+        uint256 tp = task.packed;
+        _requireCurrentRound(taskId, round, tp);
+        uint256 key = _roundKey(taskId, round);
+        RoundRecord storage rr = _rounds[key];
+        uint256 rp = rr.packed;
+        _checkResult(taskId, round, tp, rp, result);
+
+        address signer = _recover(hashRoundResult(taskId, round, result), r, vs);
+        _requireAcceptedEnclave(signer, task.measurement);
+
+        // Effects.
+        rr.packed = rp | (uint256(result.acceptedCount) << _ACCEPTED_COUNT_SHIFT)
+            | (uint256(result.acceptedWeight) << _ACCEPTED_WEIGHT_SHIFT) | _FINALIZED;
+        rr.commitment = result.commitment;
+        task.globalRoot = result.globalRoot;
+        task.globalHash = result.globalHash;
+        _emitRoundFinalized(taskId, round, signer, result);
+
+        if (round == uint16(tp >> _ROUNDS_SHIFT)) {
+            task.packed = _withStatus(tp, TaskStatus.Finished);
+            emit TaskFinished(taskId);
+        } else {
+            unchecked {
+                // round < rounds <= type(uint16).max: no carry into roundDuration, key + 1 is the next round.
+                task.packed = tp + (uint256(1) << _CURRENT_SHIFT);
+                uint64 deadline = uint64(block.timestamp) + uint32(tp >> _DURATION_SHIFT);
+                _rounds[key + 1].packed = deadline;
+                emit RoundOpened(taskId, round + 1, deadline);
+            }
+        }
+    }
+
+    /// @notice Pull the caller's share of a finalized round's pool. The leaf
+    ///         `keccak256(bytes.concat(keccak256(abi.encode(client, updateHash, weight, cumulativeWeightBefore))))`
+    ///         must be in the round's commitment (sorted-pair Merkle tree). The share is
+    ///         `floor(pool * (cum + weight) / W) - floor(pool * cum / W)` with W the round's accepted weight, so
+    ///         the shares of a partition of [0, W) add up to the pool exactly.
+    function claim(
+        uint256 taskId,
+        uint16 round,
+        bytes32 updateHash,
+        uint64 weight,
+        uint64 cumulativeWeightBefore,
+        bytes32[] calldata proof
+    ) external {
+        // Effects first (the claimed flag goes into the client's existing word); any revert below undoes them.
+        (uint256 acceptedWeight, bytes32 commitment) = _markClaimed(taskId, round);
+        uint256 upper = uint256(cumulativeWeightBefore) + weight;
+        if (upper > acceptedWeight) revert InvalidProof();
+        bytes32 leaf =
+            keccak256(bytes.concat(keccak256(abi.encode(msg.sender, updateHash, weight, cumulativeWeightBefore))));
+        if (!_verifyProof(proof, commitment, leaf)) revert InvalidProof();
+        uint256 amount = _debitShare(taskId, round, upper, cumulativeWeightBefore, acceptedWeight);
+        emit RewardClaimed(taskId, round, msg.sender, amount);
+
+        // Interaction.
+        if (amount != 0) _pay(msg.sender, amount);
+    }
+
+    /// @notice Creator only, once the current round's deadline has passed without finalization: refund the
+    ///         pools of every round not finalized (the current one and all later ones) and cancel the task.
+    ///         Finalized rounds stay claimable.
+    function cancelTask(uint256 taskId) external {
+        TaskRecord storage task = _tasks[taskId];
+        uint256 tp = task.packed;
+        if (tp == 0) revert UnknownTask(taskId);
+        address creator = address(uint160(tp));
+        if (msg.sender != creator) revert NotCreator(taskId, msg.sender);
+        if (_statusOf(tp) != TaskStatus.Active) revert TaskNotActive(taskId);
+        uint16 current = uint16(tp >> _CURRENT_SHIFT);
+        RoundRecord storage rr = _rounds[_roundKey(taskId, current)];
+        uint256 rp = rr.packed;
+        uint64 deadline = uint64(rp);
+        if (block.timestamp <= deadline) revert RoundStillOpen(taskId, current, deadline);
+
+        uint256 funds = task.funds;
+        uint256 rewardPool = uint128(funds);
+        // Rounds 1 .. current-1 are finalized (none of them is the last one): each has rewardPool / rounds.
+        uint256 refund = rewardPool - uint256(current - 1) * (rewardPool / uint16(tp >> _ROUNDS_SHIFT));
+
+        // Effects.
+        task.packed = _withStatus(tp, TaskStatus.Cancelled);
+        rr.packed = rp | _CLOSED;
+        task.funds = _addPaid(taskId, funds, refund);
+        emit TaskCancelled(taskId, current, refund);
+
+        // Interaction.
+        _pay(creator, refund);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Views
+    // ---------------------------------------------------------------------------------------------
+
+    function getTask(uint256 taskId) external view returns (Task memory task) {
+        TaskRecord storage record = _tasks[taskId];
+        uint256 tp = record.packed;
+        if (tp == 0) revert UnknownTask(taskId);
+        uint256 funds = record.funds;
+        task.creator = address(uint160(tp));
+        task.rounds = uint16(tp >> _ROUNDS_SHIFT);
+        task.quorum = uint16(tp >> _QUORUM_SHIFT);
+        task.currentRound = uint16(tp >> _CURRENT_SHIFT);
+        task.roundDuration = uint32(tp >> _DURATION_SHIFT);
+        task.status = _statusOf(tp);
+        task.measurement = record.measurement;
+        task.globalRoot = record.globalRoot;
+        task.globalHash = record.globalHash;
+        task.rewardPool = uint128(funds);
+        task.paidOut = funds >> _PAID_SHIFT;
+    }
+
+    /// @notice Round `round` of a task; all zero for a round outside 1..rounds. `deadline` is 0 for a round
+    ///         not opened yet; `acceptedCount`/`acceptedWeight`/`commitment` are set at finalization.
+    function getRound(uint256 taskId, uint16 round) external view returns (Round memory info) {
+        uint256 tp = _knownTask(taskId);
+        if (round == 0 || round > uint16(tp >> _ROUNDS_SHIFT)) return info;
+        RoundRecord storage rr = _rounds[_roundKey(taskId, round)];
+        uint256 rp = rr.packed;
+        info.deadline = uint64(rp);
+        info.updateCount = uint32(rp >> _COUNT_SHIFT);
+        info.acceptedCount = uint32(rp >> _ACCEPTED_COUNT_SHIFT);
+        info.acceptedWeight = uint64(rp >> _ACCEPTED_WEIGHT_SHIFT);
+        info.finalized = rp & _FINALIZED != 0;
+        info.commitment = rr.commitment;
+        info.pool = _roundPool(tp, uint128(_tasks[taskId].funds), round);
+    }
+
+    /// @notice The update `client` recorded in a round: (0, false) if none.
+    function getUpdate(uint256 taskId, uint16 round, address client)
+        external
+        view
+        returns (uint64 sampleCount, bool claimed)
+    {
+        if (taskId > _MAX_TASK_ID) return (0, false);
+        uint256 word = _updates[_roundKey(taskId, round)][client];
+        return (uint64(word), word & _CLAIMED != 0);
+    }
+
+    /// @notice The round's share of the reward pool: rewardPool / rounds, the last round also gets the
+    ///         remainder. 0 for a round outside 1..rounds.
+    function roundPool(uint256 taskId, uint16 round) external view returns (uint256) {
+        uint256 tp = _knownTask(taskId);
+        if (round == 0 || round > uint16(tp >> _ROUNDS_SHIFT)) return 0;
+        return _roundPool(tp, uint128(_tasks[taskId].funds), round);
+    }
+
+    /// @notice What {claim} pays for a leaf (weight, cumulativeWeightBefore) of a finalized round. Reverts like
+    ///         claim: RoundNotFinalized, or InvalidProof if cumulativeWeightBefore + weight > acceptedWeight.
+    function rewardOf(uint256 taskId, uint16 round, uint64 weight, uint64 cumulativeWeightBefore)
+        external
+        view
+        returns (uint256)
+    {
+        uint256 tp = _knownTask(taskId);
+        uint256 rp = _rounds[_roundKey(taskId, round)].packed;
+        if (rp & _FINALIZED == 0) revert RoundNotFinalized(taskId, round);
+        uint256 acceptedWeight = uint64(rp >> _ACCEPTED_WEIGHT_SHIFT);
+        uint256 upper = uint256(cumulativeWeightBefore) + weight;
+        if (upper > acceptedWeight) revert InvalidProof();
+        uint256 pool = _roundPool(tp, uint128(_tasks[taskId].funds), round);
+        return _share(pool, upper, cumulativeWeightBefore, acceptedWeight);
+    }
+
+    function taskCount() external view returns (uint256) {
+        return _taskCount;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // EIP-712
+    // ---------------------------------------------------------------------------------------------
+
+    function domainSeparator() public view returns (bytes32) {
+        if (block.chainid == _cachedChainId && address(this) == _cachedThis) return _cachedDomainSeparator;
+        return _buildDomainSeparator();
+    }
+
+    /// @notice The EIP-712 digest an enclave signs: `RoundResult(uint256 taskId,uint16 round,bytes32 globalRoot,
+    ///         bytes32 globalHash,bytes32 commitment,uint64 acceptedWeight,uint32 acceptedCount,uint32 rejectedCount,
+    ///         bytes32 reportRoot,bytes32 metrics)` under the domain (name "FLAIFederated", version "1", chainId,
+    ///         this contract).
+    function hashRoundResult(uint256 taskId, uint16 round, RoundResult calldata result)
+        public
+        view
+        returns (bytes32 digest)
+    {
+        // RoundResult has only static fields: abi.encode(result) is its 8 words, in EIP-712 order.
+        bytes32 structHash = keccak256(abi.encode(_ROUND_RESULT_TYPEHASH, taskId, round, result));
+        bytes32 separator = domainSeparator();
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            // digest = keccak256("\x19\x01" || separator || structHash)
+            mstore(ptr, shl(240, 0x1901))
+            mstore(add(ptr, 0x02), separator)
+            mstore(add(ptr, 0x22), structHash)
+            digest := keccak256(ptr, 0x42)
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Internals
+    // ---------------------------------------------------------------------------------------------
+
+    function _buildDomainSeparator() private view returns (bytes32) {
+        return keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, address(this)));
+    }
+
+    /// @dev ECDSA recovery of an EIP-2098 compact signature (r, vs): vs = yParity << 255 | s.
+    function _recover(bytes32 digest, bytes32 r, bytes32 vs) private pure returns (address signer) {
+        uint256 s = uint256(vs) & _LOW_255_BITS;
+        if (s > _HALF_CURVE_ORDER) revert InvalidSignature();
+        uint8 v = uint8((uint256(vs) >> 255) + 27);
+        signer = ecrecover(digest, v, r, bytes32(s));
+        if (signer == address(0)) revert InvalidSignature();
+    }
+
+    /// @dev The signer must be registered for exactly the task's measurement, and that measurement accepted.
+    function _requireAcceptedEnclave(address signer, bytes32 measurement) private view {
+        IFLAIEnclaveRegistry reg = IFLAIEnclaveRegistry(registry);
+        if (reg.enclaveMeasurement(signer) != measurement || !reg.isMeasurementAccepted(measurement)) {
+            revert UnacceptedEnclave(signer);
+        }
+    }
+
+    function _roundKey(uint256 taskId, uint16 round) private pure returns (uint256) {
+        if (taskId > _MAX_TASK_ID) revert UnknownTask(taskId);
+        return (taskId << 16) | round;
+    }
+
+    function _knownTask(uint256 taskId) private view returns (uint256 tp) {
+        tp = _tasks[taskId].packed;
+        if (tp == 0) revert UnknownTask(taskId);
+    }
+
+    function _statusOf(uint256 tp) private pure returns (TaskStatus) {
+        return TaskStatus(uint8(tp >> _STATUS_SHIFT));
+    }
+
+    function _withStatus(uint256 tp, TaskStatus status) private pure returns (uint256) {
+        return (tp & ~_STATUS_MASK) | (uint256(status) << _STATUS_SHIFT);
+    }
+
+    /// @dev Reverts UnknownTask / TaskNotActive / RoundAlreadyFinalized (a past round) / WrongRound (round 0 or later).
+    function _requireCurrentRound(uint256 taskId, uint16 round, uint256 tp) private pure {
+        if (tp == 0) revert UnknownTask(taskId);
+        if (_statusOf(tp) != TaskStatus.Active) revert TaskNotActive(taskId);
+        uint16 current = uint16(tp >> _CURRENT_SHIFT);
+        if (round != current) {
+            if (round != 0 && round < current) revert RoundAlreadyFinalized(taskId, round);
+            revert WrongRound(taskId, round, current);
+        }
+    }
+
+    /// @dev Slow path of recordUpdate: the round word says "not open", find out why.
+    function _revertNotCurrent(uint256 taskId, uint16 round) private view {
+        uint256 tp = _tasks[taskId].packed;
+        if (tp == 0) revert UnknownTask(taskId);
+        if (_statusOf(tp) != TaskStatus.Active) revert TaskNotActive(taskId);
+        revert WrongRound(taskId, round, uint16(tp >> _CURRENT_SHIFT));
+    }
+
+    function _checkResult(uint256 taskId, uint16 round, uint256 tp, uint256 rp, RoundResult calldata result)
+        private
+        pure
+    {
+        uint256 updateCount = uint32(rp >> _COUNT_SHIFT);
+        uint16 quorum = uint16(tp >> _QUORUM_SHIFT);
+        uint32 acceptedCount = result.acceptedCount;
+        if (acceptedCount < quorum || updateCount < quorum) {
+            revert QuorumNotMet(taskId, round, acceptedCount, quorum);
+        }
+        if (
+            uint256(acceptedCount) + result.rejectedCount != updateCount || result.acceptedWeight == 0
+                || result.globalRoot == bytes32(0) || result.globalHash == bytes32(0)
+                || result.commitment == bytes32(0)
+        ) revert InvalidRoundResult();
+    }
+
+    function _emitRoundFinalized(uint256 taskId, uint16 round, address signer, RoundResult calldata result) private {
+        emit RoundFinalized(
+            taskId,
+            round,
+            signer,
+            result.globalRoot,
+            result.globalHash,
+            result.commitment,
+            result.acceptedWeight,
+            result.acceptedCount,
+            result.rejectedCount,
+            result.reportRoot,
+            result.metrics
+        );
+    }
+
+    /// @dev Claim checks on the round and the caller's update word, then sets the claimed flag in that word.
+    function _markClaimed(uint256 taskId, uint16 round) private returns (uint256 acceptedWeight, bytes32 commitment) {
+        uint256 key = _roundKey(taskId, round);
+        RoundRecord storage rr = _rounds[key];
+        uint256 rp = rr.packed;
+        if (rp & _FINALIZED == 0) revert RoundNotFinalized(taskId, round);
+        mapping(address => uint256) storage updates = _updates[key];
+        uint256 word = updates[msg.sender];
+        if (word == 0) revert NotRecorded(taskId, round, msg.sender);
+        if (word & _CLAIMED != 0) revert AlreadyClaimed(taskId, round, msg.sender);
+        updates[msg.sender] = word | _CLAIMED;
+        acceptedWeight = uint64(rp >> _ACCEPTED_WEIGHT_SHIFT);
+        commitment = rr.commitment;
+    }
+
+    /// @dev The share of [lower, upper) of the round's pool, added to the task's paidOut.
+    function _debitShare(uint256 taskId, uint16 round, uint256 upper, uint256 lower, uint256 acceptedWeight)
+        private
+        returns (uint256 amount)
+    {
+        TaskRecord storage task = _tasks[taskId];
+        uint256 funds = task.funds;
+        amount = _share(_roundPool(task.packed, uint128(funds), round), upper, lower, acceptedWeight);
+        task.funds = _addPaid(taskId, funds, amount);
+    }
+
+    /// @dev rewardPool / rounds for rounds 1 .. rounds-1; the last round gets the rest.
+    function _roundPool(uint256 tp, uint256 rewardPool, uint16 round) private pure returns (uint256) {
+        uint256 rounds = uint16(tp >> _ROUNDS_SHIFT);
+        uint256 base = rewardPool / rounds;
+        if (round == rounds) return rewardPool - base * (rounds - 1);
+        return base;
+    }
+
+    /// @dev floor(pool * upper / W) - floor(pool * lower / W); pool < 2^128 and upper <= W < 2^64: no overflow.
+    function _share(uint256 pool, uint256 upper, uint256 lower, uint256 acceptedWeight)
+        private
+        pure
+        returns (uint256)
+    {
+        return (pool * upper) / acceptedWeight - (pool * lower) / acceptedWeight;
+    }
+
+    /// @dev Adds `amount` to paidOut (high half of the funds word), never beyond rewardPool.
+    function _addPaid(uint256 taskId, uint256 funds, uint256 amount) private pure returns (uint256) {
+        uint256 paid = (funds >> _PAID_SHIFT) + amount;
+        if (paid > uint128(funds)) revert PoolExceeded(taskId);
+        return (paid << _PAID_SHIFT) | uint128(funds);
+    }
+
+    /// @dev Sorted-pair Merkle proof (OpenZeppelin MerkleProof compatible); a single-leaf tree has root = leaf.
+    function _verifyProof(bytes32[] calldata proof, bytes32 root, bytes32 leaf) private pure returns (bool) {
+        bytes32 node = leaf;
+        for (uint256 i; i < proof.length; ) {
+            bytes32 sibling = proof[i];
+            assembly ("memory-safe") {
+                switch lt(node, sibling)
+                case 1 {
+                    mstore(0x00, node)
+                    mstore(0x20, sibling)
+                }
+                default {
+                    mstore(0x00, sibling)
+                    mstore(0x20, node)
+                }
+                node := keccak256(0x00, 0x40)
+            }
+            unchecked {
+                ++i;
+            }
+        }
+        return node == root;
+    }
+
+    /// @dev Sends `amount` wei with a plain call (all gas forwarded, return data not copied).
+    function _pay(address to, uint256 amount) private {
+        bool ok;
+        assembly ("memory-safe") {
+            ok := call(gas(), to, amount, 0, 0, 0, 0)
+        }
+        if (!ok) revert PayoutFailed(to, amount);
+    }
+}

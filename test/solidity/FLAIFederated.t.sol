@@ -1,0 +1,1287 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {FLAIComputeJobs} from "../../contracts/FLAIComputeJobs.sol";
+import {FLAIFederated} from "../../contracts/FLAIFederated.sol";
+import {CheatcodeBase} from "./Vm.sol";
+
+// -------------------------------------------------------------------------------------------------
+// Helper actor
+// -------------------------------------------------------------------------------------------------
+
+/// @dev A contract creator/client whose receive() accepts, rejects, or re-enters claim().
+contract FederatedActor {
+    enum Mode {
+        Accept,
+        Reject,
+        Reenter
+    }
+
+    FLAIFederated internal immutable fed;
+    Mode public mode;
+    uint256 public receivedCount;
+    bytes public reentryRevertData;
+
+    uint256 internal rTask;
+    uint16 internal rRound;
+    bytes32 internal rHash;
+    uint64 internal rWeight;
+    uint64 internal rCum;
+    bytes32[] internal rProof;
+
+    constructor(FLAIFederated fed_) {
+        fed = fed_;
+    }
+
+    function setMode(Mode mode_) external {
+        mode = mode_;
+    }
+
+    function create(uint16 rounds, uint16 quorum, uint32 duration, bytes32 measurement)
+        external
+        payable
+        returns (uint256)
+    {
+        return fed.createTask{value: msg.value}(keccak256("m-root"), keccak256("m-hash"), rounds, quorum, duration, measurement);
+    }
+
+    function record(uint256 taskId, uint16 round, bytes32 updateHash, uint64 samples) external {
+        fed.recordUpdate(taskId, round, keccak256(abi.encode(updateHash)), updateHash, samples);
+    }
+
+    function claim(uint256 taskId, uint16 round, bytes32 updateHash, uint64 weight, uint64 cum, bytes32[] memory proof)
+        external
+    {
+        rTask = taskId;
+        rRound = round;
+        rHash = updateHash;
+        rWeight = weight;
+        rCum = cum;
+        rProof = proof;
+        fed.claim(taskId, round, updateHash, weight, cum, proof);
+    }
+
+    function cancel(uint256 taskId) external {
+        fed.cancelTask(taskId);
+    }
+
+    receive() external payable {
+        receivedCount++;
+        if (mode == Mode.Reject) revert("no thanks");
+        if (mode == Mode.Reenter) {
+            try fed.claim(rTask, rRound, rHash, rWeight, rCum, rProof) {}
+            catch (bytes memory data) {
+                reentryRevertData = data;
+            }
+        }
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Shared fixture
+// -------------------------------------------------------------------------------------------------
+
+abstract contract FLAIFederatedFixture is CheatcodeBase {
+    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+    uint256 internal constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
+
+    uint256 internal constant ENCLAVE_PK = 0xE1C1A7E;
+    uint256 internal constant OTHER_ENCLAVE_PK = 0x0E1C1A7E2;
+    uint256 internal constant STRANGER_PK = 0xBAD5161;
+    bytes32 internal constant MEASUREMENT = keccak256("flai-fedavg-enclave-v1");
+    bytes32 internal constant OTHER_MEASUREMENT = keccak256("flai-fedavg-enclave-v2");
+
+    bytes32 internal constant MODEL_ROOT = keccak256("initial-model-root");
+    bytes32 internal constant MODEL_HASH = keccak256("initial-model-hash");
+    uint256 internal constant POOL = 3 ether + 2; // not divisible by 2 or 3 rounds: exercises remainders
+    uint32 internal constant DURATION = 1 days;
+    uint256 internal constant START = 1_700_000_000;
+
+    FLAIComputeJobs internal registry;
+    FLAIFederated internal fed;
+    address internal owner;
+    address internal enclave;
+    address internal otherEnclave;
+    address internal creator;
+    address internal relayer;
+
+    function setUp() public virtual {
+        vm.warp(START);
+        owner = vm.addr(0x0A11CE);
+        enclave = vm.addr(ENCLAVE_PK);
+        otherEnclave = vm.addr(OTHER_ENCLAVE_PK);
+        creator = vm.addr(0xC4EA7);
+        relayer = vm.addr(0x7E1A);
+
+        registry = new FLAIComputeJobs(owner);
+        vm.startPrank(owner);
+        registry.acceptMeasurement(MEASUREMENT);
+        registry.acceptMeasurement(OTHER_MEASUREMENT);
+        registry.registerEnclave(enclave, MEASUREMENT);
+        registry.registerEnclave(otherEnclave, OTHER_MEASUREMENT);
+        vm.stopPrank();
+
+        fed = new FLAIFederated(address(registry));
+        vm.deal(creator, type(uint128).max);
+    }
+
+    // --- actors ------------------------------------------------------------------------------------
+
+    function _client(uint256 i) internal pure returns (address) {
+        return vm.addr(0xC11E0000 + i);
+    }
+
+    function _updateHash(uint256 taskId, uint16 round, address client) internal pure returns (bytes32) {
+        return keccak256(abi.encode("update", taskId, round, client));
+    }
+
+    // --- task / round helpers ------------------------------------------------------------------------
+
+    function _create(uint16 rounds, uint16 quorum, uint256 pool) internal returns (uint256 taskId) {
+        vm.prank(creator);
+        taskId = fed.createTask{value: pool}(MODEL_ROOT, MODEL_HASH, rounds, quorum, DURATION, MEASUREMENT);
+    }
+
+    function _record(uint256 taskId, uint16 round, address client, uint64 samples) internal {
+        vm.prank(client);
+        fed.recordUpdate(taskId, round, keccak256(abi.encode("root", client)), _updateHash(taskId, round, client), samples);
+    }
+
+    /// @dev Records clients 0 .. n-1 in `round`.
+    function _recordN(uint256 taskId, uint16 round, uint256 n) internal {
+        for (uint256 i; i < n; i++) {
+            _record(taskId, round, _client(i), uint64(100 + i));
+        }
+    }
+
+    /// @dev A valid result for `round`: clients 0 .. weights.length-1 accepted with `weights` (in order), the
+    ///      `rejected` other recorded clients rejected. Returns the leaves too.
+    function _result(uint256 taskId, uint16 round, uint64[] memory weights, uint256 rejected)
+        internal
+        pure
+        returns (FLAIFederated.RoundResult memory res, bytes32[] memory leaves)
+    {
+        leaves = new bytes32[](weights.length);
+        uint64 cum;
+        for (uint256 i; i < weights.length; i++) {
+            leaves[i] = _leaf(_client(i), _updateHash(taskId, round, _client(i)), weights[i], cum);
+            cum += weights[i];
+        }
+        res = FLAIFederated.RoundResult({
+            globalRoot: keccak256(abi.encode("global-root", taskId, round)),
+            globalHash: keccak256(abi.encode("global-hash", taskId, round)),
+            commitment: _merkleRoot(leaves),
+            acceptedWeight: cum,
+            acceptedCount: uint32(weights.length),
+            rejectedCount: uint32(rejected),
+            reportRoot: keccak256(abi.encode("report", taskId, round)),
+            metrics: keccak256(abi.encode("metrics", taskId, round))
+        });
+    }
+
+    function _weights(uint256 n) internal pure returns (uint64[] memory w) {
+        w = new uint64[](n);
+        for (uint256 i; i < n; i++) {
+            w[i] = uint64(100 + i);
+        }
+    }
+
+    /// @dev Records n clients in `round` and finalizes it with all of them accepted (weights 100, 101, ...).
+    function _playRound(uint256 taskId, uint16 round, uint256 n)
+        internal
+        returns (FLAIFederated.RoundResult memory res, bytes32[] memory leaves)
+    {
+        _recordN(taskId, round, n);
+        (res, leaves) = _result(taskId, round, _weights(n), 0);
+        _finalize(taskId, round, res);
+    }
+
+    function _finalize(uint256 taskId, uint16 round, FLAIFederated.RoundResult memory res) internal {
+        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, taskId, round, res);
+        vm.prank(relayer);
+        fed.finalizeRound(taskId, round, res, r, vs);
+    }
+
+    function _claim(uint256 taskId, uint16 round, uint256 i, uint64 weight, uint64 cum, bytes32[] memory leaves)
+        internal
+        returns (uint256 amount)
+    {
+        address client = _client(i);
+        uint256 before = client.balance;
+        vm.prank(client);
+        fed.claim(taskId, round, _updateHash(taskId, round, client), weight, cum, _merkleProof(leaves, i));
+        amount = client.balance - before;
+    }
+
+    // --- signatures --------------------------------------------------------------------------------
+
+    /// @dev Signs with vm.sign and converts (v, r, s) to the EIP-2098 compact form (r, vs).
+    function _signDigest(uint256 pk, bytes32 digest) internal pure returns (bytes32 r, bytes32 vs) {
+        (uint8 v, bytes32 r_, bytes32 s) = vm.sign(pk, digest);
+        r = r_;
+        vs = bytes32(uint256(s) | (uint256(v - 27) << 255));
+    }
+
+    function _signResult(uint256 pk, uint256 taskId, uint16 round, FLAIFederated.RoundResult memory res)
+        internal
+        view
+        returns (bytes32 r, bytes32 vs)
+    {
+        return _signDigest(pk, fed.hashRoundResult(taskId, round, res));
+    }
+
+    function _recoverCompact(bytes32 digest, bytes32 r, bytes32 vs) internal pure returns (address) {
+        uint8 v = uint8((uint256(vs) >> 255) + 27);
+        bytes32 s = bytes32(uint256(vs) & ((1 << 255) - 1));
+        return ecrecover(digest, v, r, s);
+    }
+
+    /// @dev Independent EIP-712 computation (abi.encode based) to cross-check the contract.
+    function _expectedDomainSeparator(uint256 chainId, address verifyingContract) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256(bytes("FLAIFederated")),
+                keccak256(bytes("1")),
+                chainId,
+                verifyingContract
+            )
+        );
+    }
+
+    function _expectedDigest(bytes32 separator, uint256 taskId, uint16 round, FLAIFederated.RoundResult memory res)
+        internal
+        pure
+        returns (bytes32)
+    {
+        bytes32 typeHash = keccak256(
+            "RoundResult(uint256 taskId,uint16 round,bytes32 globalRoot,bytes32 globalHash,bytes32 commitment,uint64 acceptedWeight,uint32 acceptedCount,uint32 rejectedCount,bytes32 reportRoot,bytes32 metrics)"
+        );
+        bytes memory head = abi.encode(typeHash, taskId, uint256(round), res.globalRoot, res.globalHash);
+        bytes memory tail = abi.encode(
+            res.commitment, res.acceptedWeight, res.acceptedCount, res.rejectedCount, res.reportRoot, res.metrics
+        );
+        return keccak256(abi.encodePacked(hex"1901", separator, keccak256(bytes.concat(head, tail))));
+    }
+
+    // --- Merkle (sorted pairs, double-hashed leaves) -----------------------------------------------
+
+    function _leaf(address client, bytes32 updateHash, uint64 weight, uint64 cum) internal pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(client, updateHash, weight, cum))));
+    }
+
+    function _hashPair(bytes32 a, bytes32 b) internal pure returns (bytes32) {
+        return a < b ? keccak256(abi.encodePacked(a, b)) : keccak256(abi.encodePacked(b, a));
+    }
+
+    /// @dev Layer by layer; an odd last node is promoted unchanged. One leaf: root = leaf.
+    function _merkleRoot(bytes32[] memory leaves) internal pure returns (bytes32) {
+        uint256 n = leaves.length;
+        if (n == 0) return bytes32(0);
+        bytes32[] memory layer = new bytes32[](n);
+        for (uint256 i; i < n; i++) {
+            layer[i] = leaves[i];
+        }
+        while (n > 1) {
+            uint256 m = (n + 1) / 2;
+            for (uint256 i; i < n / 2; i++) {
+                layer[i] = _hashPair(layer[2 * i], layer[2 * i + 1]);
+            }
+            if (n % 2 == 1) layer[m - 1] = layer[n - 1];
+            n = m;
+        }
+        return layer[0];
+    }
+
+    function _merkleProof(bytes32[] memory leaves, uint256 index) internal pure returns (bytes32[] memory proof) {
+        uint256 n = leaves.length;
+        bytes32[] memory layer = new bytes32[](n);
+        for (uint256 i; i < n; i++) {
+            layer[i] = leaves[i];
+        }
+        proof = new bytes32[](64);
+        uint256 len;
+        uint256 pos = index;
+        while (n > 1) {
+            uint256 sibling = pos ^ 1;
+            if (sibling < n) proof[len++] = layer[sibling];
+            uint256 m = (n + 1) / 2;
+            for (uint256 i; i < n / 2; i++) {
+                layer[i] = _hashPair(layer[2 * i], layer[2 * i + 1]);
+            }
+            if (n % 2 == 1) layer[m - 1] = layer[n - 1];
+            n = m;
+            pos >>= 1;
+        }
+        assembly ("memory-safe") {
+            mstore(proof, len)
+        }
+    }
+
+    // --- misc --------------------------------------------------------------------------------------
+
+    function _bound(uint256 x, uint256 min, uint256 max) internal pure returns (uint256) {
+        if (x >= min && x <= max) return x;
+        return min + (x % (max - min + 1));
+    }
+
+    function _copy(FLAIFederated.RoundResult memory a) internal pure returns (FLAIFederated.RoundResult memory) {
+        return FLAIFederated.RoundResult({
+            globalRoot: a.globalRoot,
+            globalHash: a.globalHash,
+            commitment: a.commitment,
+            acceptedWeight: a.acceptedWeight,
+            acceptedCount: a.acceptedCount,
+            rejectedCount: a.rejectedCount,
+            reportRoot: a.reportRoot,
+            metrics: a.metrics
+        });
+    }
+
+    function _status(uint256 taskId) internal view returns (FLAIFederated.TaskStatus) {
+        return fed.getTask(taskId).status;
+    }
+
+    function _unaccepted(address signer) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(FLAIFederated.UnacceptedEnclave.selector, signer);
+    }
+
+    function _assertEq(uint256 a, uint256 b, string memory what) internal pure {
+        require(a == b, what);
+    }
+
+    function _assertEq(bytes32 a, bytes32 b, string memory what) internal pure {
+        require(a == b, what);
+    }
+
+    function _assertEq(address a, address b, string memory what) internal pure {
+        require(a == b, what);
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Construction, task creation, views
+// -------------------------------------------------------------------------------------------------
+
+contract FLAIFederatedCreateTest is FLAIFederatedFixture {
+    function test_constructor_setsRegistry() public {
+        _assertEq(fed.registry(), address(registry), "registry");
+        _assertEq(fed.taskCount(), 0, "no tasks");
+        vm.expectRevert(FLAIFederated.ZeroAddress.selector);
+        new FLAIFederated(address(0));
+    }
+
+    function test_create_storesTaskOpensRound1AndEmits() public {
+        vm.expectEmit(address(fed));
+        emit FLAIFederated.TaskCreated(1, creator, MODEL_ROOT, MODEL_HASH, 3, 2, DURATION, MEASUREMENT, POOL);
+        vm.expectEmit(address(fed));
+        emit FLAIFederated.RoundOpened(1, 1, uint64(START + DURATION));
+        uint256 id = _create(3, 2, POOL);
+        _assertEq(id, 1, "ids start at 1");
+        _assertEq(fed.taskCount(), 1, "taskCount");
+        _assertEq(address(fed).balance, POOL, "escrowed");
+
+        FLAIFederated.Task memory t = fed.getTask(id);
+        _assertEq(t.creator, creator, "creator");
+        _assertEq(t.rounds, 3, "rounds");
+        _assertEq(t.quorum, 2, "quorum");
+        _assertEq(t.currentRound, 1, "currentRound");
+        _assertEq(t.roundDuration, DURATION, "duration");
+        require(t.status == FLAIFederated.TaskStatus.Active, "Active");
+        _assertEq(t.measurement, MEASUREMENT, "measurement");
+        _assertEq(t.globalRoot, MODEL_ROOT, "globalRoot");
+        _assertEq(t.globalHash, MODEL_HASH, "globalHash");
+        _assertEq(t.rewardPool, POOL, "rewardPool");
+        _assertEq(t.paidOut, 0, "paidOut");
+
+        FLAIFederated.Round memory r1 = fed.getRound(id, 1);
+        _assertEq(r1.deadline, START + DURATION, "round 1 deadline");
+        _assertEq(r1.updateCount, 0, "no updates");
+        require(!r1.finalized, "not finalized");
+        _assertEq(r1.pool, POOL / 3, "round 1 pool");
+        _assertEq(fed.getRound(id, 2).deadline, 0, "round 2 not opened");
+        _assertEq(fed.getRound(id, 3).pool, POOL - 2 * (POOL / 3), "last round gets the remainder");
+
+        _assertEq(_create(1, 1, 1), 2, "sequential ids");
+    }
+
+    function test_create_rejectsInvalidParameters() public {
+        vm.startPrank(creator);
+        vm.expectRevert(FLAIFederated.ZeroReward.selector);
+        fed.createTask(MODEL_ROOT, MODEL_HASH, 1, 1, DURATION, MEASUREMENT);
+        vm.expectRevert(FLAIFederated.InvalidTaskParameters.selector);
+        fed.createTask{value: 1}(MODEL_ROOT, MODEL_HASH, 0, 1, DURATION, MEASUREMENT);
+        vm.expectRevert(FLAIFederated.InvalidTaskParameters.selector);
+        fed.createTask{value: 1}(MODEL_ROOT, MODEL_HASH, 1, 0, DURATION, MEASUREMENT);
+        vm.expectRevert(FLAIFederated.InvalidTaskParameters.selector);
+        fed.createTask{value: 1}(MODEL_ROOT, MODEL_HASH, 1, 1, 0, MEASUREMENT);
+        vm.expectRevert(FLAIFederated.ZeroMeasurement.selector);
+        fed.createTask{value: 1}(MODEL_ROOT, MODEL_HASH, 1, 1, DURATION, bytes32(0));
+        vm.expectRevert(FLAIFederated.ZeroRoot.selector);
+        fed.createTask{value: 1}(bytes32(0), MODEL_HASH, 1, 1, DURATION, MEASUREMENT);
+        vm.expectRevert(FLAIFederated.ZeroRoot.selector);
+        fed.createTask{value: 1}(MODEL_ROOT, bytes32(0), 1, 1, DURATION, MEASUREMENT);
+        vm.stopPrank();
+        _assertEq(fed.taskCount(), 0, "nothing created");
+        _assertEq(address(fed).balance, 0, "nothing escrowed");
+    }
+
+    function test_create_rewardBound() public {
+        uint256 max = type(uint128).max;
+        vm.deal(creator, max + 1);
+        uint256 id = _create(1, 1, max);
+        _assertEq(fed.getTask(id).rewardPool, max, "2^128-1 wei round-trips");
+        vm.deal(creator, max + 1);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.RewardTooLarge.selector, max + 1));
+        _create(1, 1, max + 1);
+    }
+
+    function test_views_unknownTask() public {
+        bytes memory err0 = abi.encodeWithSelector(FLAIFederated.UnknownTask.selector, 0);
+        bytes memory err1 = abi.encodeWithSelector(FLAIFederated.UnknownTask.selector, 1);
+        vm.expectRevert(err0);
+        fed.getTask(0);
+        vm.expectRevert(err1);
+        fed.getTask(1);
+        vm.expectRevert(err1);
+        fed.getRound(1, 1);
+        vm.expectRevert(err1);
+        fed.roundPool(1, 1);
+        vm.expectRevert(err1);
+        fed.rewardOf(1, 1, 1, 0);
+        (uint64 samples, bool claimed) = fed.getUpdate(1, 1, address(this));
+        require(samples == 0 && !claimed, "no update");
+        (samples, claimed) = fed.getUpdate(type(uint256).max, 1, address(this));
+        require(samples == 0 && !claimed, "no update for huge ids");
+    }
+
+    function test_views_roundsOutOfRange() public {
+        uint256 id = _create(2, 1, POOL);
+        _assertEq(fed.roundPool(id, 0), 0, "round 0");
+        _assertEq(fed.roundPool(id, 3), 0, "round 3");
+        FLAIFederated.Round memory r0 = fed.getRound(id, 0);
+        require(r0.deadline == 0 && r0.pool == 0 && !r0.finalized, "round 0 empty");
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.RoundNotFinalized.selector, id, 1));
+        fed.rewardOf(id, 1, 1, 0);
+    }
+
+    /// @dev Rounds' pools add up to the reward pool exactly; all but the last are equal.
+    function testFuzz_roundPoolsSumToPool(uint256 pool, uint16 rounds) public {
+        pool = _bound(pool, 1, type(uint128).max);
+        rounds = uint16(_bound(rounds, 1, 100));
+        uint256 id = _create(rounds, 1, pool);
+        uint256 sum;
+        uint256 base = fed.roundPool(id, 1);
+        for (uint16 r = 1; r <= rounds; r++) {
+            uint256 p = fed.roundPool(id, r);
+            if (r < rounds) _assertEq(p, base, "equal pools");
+            sum += p;
+        }
+        _assertEq(sum, pool, "rounds sum to the pool");
+        _assertEq(base, pool / rounds, "base pool");
+    }
+
+    function test_plainEthTransferRejected() public {
+        (bool ok,) = address(fed).call{value: 1 ether}("");
+        require(!ok, "contract must not accept stray ETH");
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Recording updates
+// -------------------------------------------------------------------------------------------------
+
+contract FLAIFederatedRecordTest is FLAIFederatedFixture {
+    function test_record_storesOneWordAndEmits() public {
+        uint256 id = _create(2, 2, POOL);
+        address c = _client(0);
+        bytes32 root = keccak256("u-root");
+        bytes32 h = keccak256("u-hash");
+        vm.expectEmit(address(fed));
+        emit FLAIFederated.UpdateRecorded(id, 1, c, root, h, 1234);
+        vm.prank(c);
+        fed.recordUpdate(id, 1, root, h, 1234);
+
+        (uint64 samples, bool claimed) = fed.getUpdate(id, 1, c);
+        _assertEq(samples, 1234, "sampleCount");
+        require(!claimed, "not claimed");
+        _assertEq(fed.getRound(id, 1).updateCount, 1, "count 1");
+        _record(id, 1, _client(1), 7);
+        _assertEq(fed.getRound(id, 1).updateCount, 2, "count 2");
+        (samples,) = fed.getUpdate(id, 2, c);
+        _assertEq(samples, 0, "nothing in round 2");
+    }
+
+    function testFuzz_record_twiceReverts(address client, uint64 samples) public {
+        vm.assume(samples != 0);
+        uint256 id = _create(2, 1, POOL);
+        _record(id, 1, client, samples);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.AlreadyRecorded.selector, id, 1, client));
+        _record(id, 1, client, samples);
+        _assertEq(fed.getRound(id, 1).updateCount, 1, "counted once");
+    }
+
+    function test_record_deadlineBoundary() public {
+        uint256 id = _create(2, 1, POOL);
+        vm.warp(START + DURATION); // at the deadline: still allowed
+        _record(id, 1, _client(0), 1);
+        vm.warp(START + DURATION + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(FLAIFederated.RoundDeadlinePassed.selector, id, 1, uint64(START + DURATION))
+        );
+        _record(id, 1, _client(1), 1);
+    }
+
+    function testFuzz_record_afterDeadlineReverts(uint256 lateBy) public {
+        lateBy = _bound(lateBy, 1, 10 * 365 days);
+        uint256 id = _create(2, 1, POOL);
+        vm.warp(START + DURATION + lateBy);
+        vm.expectRevert(
+            abi.encodeWithSelector(FLAIFederated.RoundDeadlinePassed.selector, id, 1, uint64(START + DURATION))
+        );
+        _record(id, 1, _client(0), 1);
+    }
+
+    function testFuzz_record_wrongRoundReverts(uint16 round) public {
+        vm.assume(round != 1);
+        uint256 id = _create(3, 1, POOL);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.WrongRound.selector, id, round, 1));
+        _record(id, round, _client(0), 1);
+    }
+
+    function test_record_pastRoundReverts() public {
+        uint256 id = _create(3, 1, POOL);
+        _playRound(id, 1, 1);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.WrongRound.selector, id, 1, 2));
+        _record(id, 1, _client(5), 1);
+        _record(id, 2, _client(5), 1); // the new round is open
+    }
+
+    function test_record_unknownTaskReverts() public {
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.UnknownTask.selector, 0));
+        _record(0, 1, _client(0), 1);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.UnknownTask.selector, 7));
+        _record(7, 1, _client(0), 1);
+        // ids that would alias a real task's round key are rejected too
+        uint256 id = _create(1, 1, POOL);
+        uint256 alias_ = id + (uint256(1) << 240);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.UnknownTask.selector, alias_));
+        _record(alias_, 1, _client(0), 1);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.UnknownTask.selector, type(uint256).max));
+        _record(type(uint256).max, 1, _client(0), 1);
+        _assertEq(fed.getRound(id, 1).updateCount, 0, "real task untouched");
+    }
+
+    function test_record_rejectsZeroInputs() public {
+        uint256 id = _create(2, 1, POOL);
+        vm.startPrank(_client(0));
+        vm.expectRevert(FLAIFederated.ZeroRoot.selector);
+        fed.recordUpdate(id, 1, bytes32(0), keccak256("h"), 1);
+        vm.expectRevert(FLAIFederated.ZeroRoot.selector);
+        fed.recordUpdate(id, 1, keccak256("r"), bytes32(0), 1);
+        vm.expectRevert(FLAIFederated.ZeroSampleCount.selector);
+        fed.recordUpdate(id, 1, keccak256("r"), keccak256("h"), 0);
+        vm.stopPrank();
+        _assertEq(fed.getRound(id, 1).updateCount, 0, "nothing recorded");
+    }
+
+    function test_record_finishedOrCancelledTaskReverts() public {
+        uint256 done = _create(1, 1, POOL);
+        _playRound(done, 1, 1);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.TaskNotActive.selector, done));
+        _record(done, 1, _client(9), 1);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.TaskNotActive.selector, done));
+        _record(done, 2, _client(9), 1);
+
+        uint256 gone = _create(2, 1, POOL);
+        vm.warp(block.timestamp + DURATION + 1);
+        vm.prank(creator);
+        fed.cancelTask(gone);
+        vm.warp(START); // even "back in time", the cancelled round stays closed
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.TaskNotActive.selector, gone));
+        _record(gone, 1, _client(9), 1);
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Finalization
+// -------------------------------------------------------------------------------------------------
+
+contract FLAIFederatedFinalizeTest is FLAIFederatedFixture {
+    function test_domainSeparatorAndDigest_matchEip712() public {
+        uint256 id = _create(2, 1, POOL);
+        (FLAIFederated.RoundResult memory res,) = _result(id, 1, _weights(3), 1);
+        bytes32 sep = _expectedDomainSeparator(block.chainid, address(fed));
+        _assertEq(fed.domainSeparator(), sep, "domain separator");
+        _assertEq(fed.hashRoundResult(id, 1, res), _expectedDigest(sep, id, 1, res), "digest");
+        _assertEq(fed.hashRoundResult(9, 65535, res), _expectedDigest(sep, 9, 65535, res), "digest, other ids");
+    }
+
+    function test_domainSeparator_followsChainId() public {
+        uint256 id = _create(2, 1, POOL);
+        _recordN(id, 1, 2);
+        (FLAIFederated.RoundResult memory res,) = _result(id, 1, _weights(2), 0);
+        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, res);
+
+        vm.chainId(block.chainid + 1000);
+        bytes32 newSep = fed.domainSeparator();
+        _assertEq(newSep, _expectedDomainSeparator(block.chainid, address(fed)), "recomputed on new chain");
+        bytes32 newDigest = fed.hashRoundResult(id, 1, res);
+        _assertEq(newDigest, _expectedDigest(newSep, id, 1, res), "new digest");
+        vm.expectRevert(_unaccepted(_recoverCompact(newDigest, r, vs)));
+        fed.finalizeRound(id, 1, res, r, vs);
+    }
+
+    function test_finalize_opensNextRoundAndEmits() public {
+        uint256 id = _create(3, 2, POOL);
+        _recordN(id, 1, 3);
+        (FLAIFederated.RoundResult memory res,) = _result(id, 1, _weights(2), 1);
+        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, res);
+        vm.warp(START + 100);
+
+        vm.expectEmit(address(fed));
+        emit FLAIFederated.RoundFinalized(
+            id,
+            1,
+            enclave,
+            res.globalRoot,
+            res.globalHash,
+            res.commitment,
+            res.acceptedWeight,
+            res.acceptedCount,
+            res.rejectedCount,
+            res.reportRoot,
+            res.metrics
+        );
+        vm.expectEmit(address(fed));
+        emit FLAIFederated.RoundOpened(id, 2, uint64(START + 100 + DURATION));
+        vm.prank(relayer); // anyone can relay
+        fed.finalizeRound(id, 1, res, r, vs);
+
+        FLAIFederated.Round memory r1 = fed.getRound(id, 1);
+        require(r1.finalized, "finalized");
+        _assertEq(r1.commitment, res.commitment, "commitment");
+        _assertEq(r1.acceptedWeight, res.acceptedWeight, "acceptedWeight");
+        _assertEq(r1.acceptedCount, 2, "acceptedCount");
+        _assertEq(r1.updateCount, 3, "updateCount kept");
+        _assertEq(r1.deadline, START + DURATION, "deadline kept");
+
+        FLAIFederated.Task memory t = fed.getTask(id);
+        _assertEq(t.currentRound, 2, "round 2 current");
+        _assertEq(t.globalRoot, res.globalRoot, "global root updated");
+        _assertEq(t.globalHash, res.globalHash, "global hash updated");
+        require(t.status == FLAIFederated.TaskStatus.Active, "still active");
+
+        FLAIFederated.Round memory r2 = fed.getRound(id, 2);
+        _assertEq(r2.deadline, START + 100 + DURATION, "round 2 deadline = now + duration");
+        require(!r2.finalized && r2.updateCount == 0, "round 2 fresh");
+    }
+
+    function test_finalize_lastRoundFinishesTask() public {
+        uint256 id = _create(2, 1, POOL);
+        _playRound(id, 1, 2);
+        _recordN(id, 2, 3);
+        (FLAIFederated.RoundResult memory res,) = _result(id, 2, _weights(3), 0);
+        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 2, res);
+
+        vm.expectEmit(address(fed));
+        emit FLAIFederated.TaskFinished(id);
+        fed.finalizeRound(id, 2, res, r, vs);
+
+        FLAIFederated.Task memory t = fed.getTask(id);
+        require(t.status == FLAIFederated.TaskStatus.Finished, "Finished");
+        _assertEq(t.currentRound, 2, "current round stays at the last one");
+        _assertEq(t.globalRoot, res.globalRoot, "final model");
+        require(fed.getRound(id, 2).finalized, "last round finalized");
+
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.TaskNotActive.selector, id));
+        fed.finalizeRound(id, 2, res, r, vs);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.TaskNotActive.selector, id));
+        vm.prank(creator);
+        fed.cancelTask(id);
+    }
+
+    /// @dev Every round opens the next, the last one finishes the task; the model chain follows.
+    function testFuzz_roundsChain(uint16 rounds, uint8 clients) public {
+        rounds = uint16(_bound(rounds, 1, 8));
+        uint256 n = _bound(clients, 1, 4);
+        uint256 id = _create(rounds, 1, POOL);
+        for (uint16 r = 1; r <= rounds; r++) {
+            _assertEq(fed.getTask(id).currentRound, r, "current round");
+            require(fed.getTask(id).status == FLAIFederated.TaskStatus.Active, "active");
+            vm.warp(block.timestamp + 1 hours);
+            (FLAIFederated.RoundResult memory res,) = _playRound(id, r, n);
+            _assertEq(fed.getTask(id).globalRoot, res.globalRoot, "model follows");
+            if (r < rounds) _assertEq(fed.getRound(id, r + 1).deadline, block.timestamp + DURATION, "next opened");
+        }
+        require(fed.getTask(id).status == FLAIFederated.TaskStatus.Finished, "finished");
+        _assertEq(fed.getTask(id).currentRound, rounds, "stays at last");
+    }
+
+    function test_finalize_allowedAfterDeadline() public {
+        uint256 id = _create(2, 1, POOL);
+        _recordN(id, 1, 2);
+        vm.warp(START + DURATION + 5 days);
+        (FLAIFederated.RoundResult memory res,) = _result(id, 1, _weights(2), 0);
+        _finalize(id, 1, res);
+        _assertEq(fed.getRound(id, 2).deadline, START + 5 days + 2 * DURATION, "next round from now");
+    }
+
+    function test_finalize_wrongOrPastRound() public {
+        uint256 id = _create(3, 1, POOL);
+        (FLAIFederated.RoundResult memory res1,) = _playRound(id, 1, 1);
+        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, res1);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.RoundAlreadyFinalized.selector, id, 1));
+        fed.finalizeRound(id, 1, res1, r, vs);
+
+        (FLAIFederated.RoundResult memory res3,) = _result(id, 3, _weights(1), 0);
+        (r, vs) = _signResult(ENCLAVE_PK, id, 3, res3);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.WrongRound.selector, id, 3, 2));
+        fed.finalizeRound(id, 3, res3, r, vs);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.WrongRound.selector, id, 0, 2));
+        fed.finalizeRound(id, 0, res3, r, vs);
+    }
+
+    function test_finalize_unknownOrCancelledTask() public {
+        uint256 id = _create(2, 1, POOL);
+        _recordN(id, 1, 1);
+        (FLAIFederated.RoundResult memory res,) = _result(id, 1, _weights(1), 0);
+        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, res);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.UnknownTask.selector, 2));
+        fed.finalizeRound(2, 1, res, r, vs);
+
+        vm.warp(START + DURATION + 1);
+        vm.prank(creator);
+        fed.cancelTask(id);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.TaskNotActive.selector, id));
+        fed.finalizeRound(id, 1, res, r, vs);
+    }
+
+    // --- quorum and result validity ----------------------------------------------------------------
+
+    function test_finalize_belowQuorumReverts() public {
+        uint256 id = _create(2, 3, POOL);
+        _recordN(id, 1, 4);
+        // only 2 accepted (quorum 3)
+        (FLAIFederated.RoundResult memory res,) = _result(id, 1, _weights(2), 2);
+        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, res);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.QuorumNotMet.selector, id, 1, uint32(2), uint16(3)));
+        fed.finalizeRound(id, 1, res, r, vs);
+        require(!fed.getRound(id, 1).finalized, "not finalized");
+    }
+
+    function test_finalize_fewerRecordedThanQuorumReverts() public {
+        uint256 id = _create(2, 3, POOL);
+        _recordN(id, 1, 2);
+        // the enclave claims 3 accepted but only 2 updates were recorded
+        (FLAIFederated.RoundResult memory res,) = _result(id, 1, _weights(3), 0);
+        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, res);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.QuorumNotMet.selector, id, 1, uint32(3), uint16(3)));
+        fed.finalizeRound(id, 1, res, r, vs);
+    }
+
+    function testFuzz_finalize_quorum(uint8 quorum, uint8 recorded, uint8 accepted) public {
+        uint16 q = uint16(_bound(quorum, 1, 6));
+        uint256 n = _bound(recorded, 0, 6);
+        uint256 a = _bound(accepted, 1, 6);
+        vm.assume(a <= n || n < q); // a > n with n >= q is InvalidRoundResult (tested below)
+        uint256 id = _create(2, q, POOL);
+        _recordN(id, 1, n);
+        (FLAIFederated.RoundResult memory res,) = _result(id, 1, _weights(a), a <= n ? n - a : 0);
+        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, res);
+        if (a < q || n < q) {
+            vm.expectRevert(abi.encodeWithSelector(FLAIFederated.QuorumNotMet.selector, id, 1, uint32(a), q));
+        }
+        fed.finalizeRound(id, 1, res, r, vs);
+        require(fed.getRound(id, 1).finalized == (a >= q && n >= q), "finalized iff quorum met");
+    }
+
+    function test_finalize_invalidResultReverts() public {
+        uint256 id = _create(2, 1, POOL);
+        _recordN(id, 1, 3);
+        (FLAIFederated.RoundResult memory good,) = _result(id, 1, _weights(2), 1);
+
+        FLAIFederated.RoundResult[] memory bad = new FLAIFederated.RoundResult[](8);
+        for (uint256 i; i < bad.length; i++) {
+            bad[i] = _copy(good);
+        }
+        bad[0].rejectedCount = 0; // 2 + 0 != 3
+        bad[1].rejectedCount = 2; // 2 + 2 != 3
+        bad[2].acceptedCount = 4; // more accepted than recorded
+        bad[2].rejectedCount = 0;
+        bad[3].acceptedWeight = 0;
+        bad[4].globalRoot = bytes32(0);
+        bad[5].globalHash = bytes32(0);
+        bad[6].commitment = bytes32(0);
+        bad[7].rejectedCount = type(uint32).max; // no overflow in acceptedCount + rejectedCount
+        for (uint256 i; i < bad.length; i++) {
+            (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, bad[i]);
+            vm.expectRevert(FLAIFederated.InvalidRoundResult.selector);
+            fed.finalizeRound(id, 1, bad[i], r, vs);
+        }
+        // zero reportRoot / metrics are allowed (optional audit data)
+        good.reportRoot = bytes32(0);
+        good.metrics = bytes32(0);
+        _finalize(id, 1, good);
+    }
+
+    // --- enclave attestation -----------------------------------------------------------------------
+
+    function _readyRound() internal returns (uint256 id, FLAIFederated.RoundResult memory res) {
+        id = _create(2, 2, POOL);
+        _recordN(id, 1, 3);
+        (res,) = _result(id, 1, _weights(3), 0);
+    }
+
+    function test_finalize_rejectsUnregisteredSigner() public {
+        (uint256 id, FLAIFederated.RoundResult memory res) = _readyRound();
+        (bytes32 r, bytes32 vs) = _signResult(STRANGER_PK, id, 1, res);
+        vm.expectRevert(_unaccepted(vm.addr(STRANGER_PK)));
+        fed.finalizeRound(id, 1, res, r, vs);
+    }
+
+    function test_finalize_rejectsSignerOfAnotherMeasurement() public {
+        (uint256 id, FLAIFederated.RoundResult memory res) = _readyRound();
+        // otherEnclave is registered and its measurement is accepted, but the task asks for MEASUREMENT
+        require(registry.isAcceptedEnclave(otherEnclave), "other enclave accepted in the registry");
+        (bytes32 r, bytes32 vs) = _signResult(OTHER_ENCLAVE_PK, id, 1, res);
+        vm.expectRevert(_unaccepted(otherEnclave));
+        fed.finalizeRound(id, 1, res, r, vs);
+    }
+
+    function test_finalize_rejectsRevokedMeasurement() public {
+        (uint256 id, FLAIFederated.RoundResult memory res) = _readyRound();
+        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, res);
+        vm.prank(owner);
+        registry.revokeMeasurement(MEASUREMENT);
+        vm.expectRevert(_unaccepted(enclave));
+        fed.finalizeRound(id, 1, res, r, vs);
+        // accepted again: the same signature now works
+        vm.prank(owner);
+        registry.acceptMeasurement(MEASUREMENT);
+        fed.finalizeRound(id, 1, res, r, vs);
+    }
+
+    function test_finalize_rejectsRemovedOrMovedEnclave() public {
+        (uint256 id, FLAIFederated.RoundResult memory res) = _readyRound();
+        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, res);
+        vm.prank(owner);
+        registry.removeEnclave(enclave);
+        vm.expectRevert(_unaccepted(enclave));
+        fed.finalizeRound(id, 1, res, r, vs);
+        vm.prank(owner);
+        registry.registerEnclave(enclave, OTHER_MEASUREMENT); // registered, accepted, but another measurement
+        vm.expectRevert(_unaccepted(enclave));
+        fed.finalizeRound(id, 1, res, r, vs);
+    }
+
+    function testFuzz_finalize_rejectsTamperedResult(uint8 field, bytes32 salt) public {
+        (uint256 id, FLAIFederated.RoundResult memory res) = _readyRound();
+        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, res);
+        FLAIFederated.RoundResult memory t = _copy(res);
+        uint256 which = field % 7;
+        if (which == 0) t.globalRoot = salt;
+        else if (which == 1) t.globalHash = salt;
+        else if (which == 2) t.commitment = salt;
+        else if (which == 3) t.acceptedWeight = uint64(uint256(salt));
+        else if (which == 4) (t.acceptedCount, t.rejectedCount) = (2, 1); // still valid and above quorum
+        else if (which == 5) t.reportRoot = salt;
+        else t.metrics = salt;
+        vm.assume(keccak256(abi.encode(t)) != keccak256(abi.encode(res)));
+        vm.assume(
+            t.globalRoot != bytes32(0) && t.globalHash != bytes32(0) && t.commitment != bytes32(0)
+                && t.acceptedWeight != 0
+        );
+
+        address rec = _recoverCompact(fed.hashRoundResult(id, 1, t), r, vs);
+        require(rec != enclave, "tampered digest must not recover the enclave");
+        vm.expectRevert(_unaccepted(rec));
+        fed.finalizeRound(id, 1, t, r, vs);
+        require(!fed.getRound(id, 1).finalized, "not finalized");
+        fed.finalizeRound(id, 1, res, r, vs); // the genuine result still works
+    }
+
+    function test_finalize_rejectsSignatureForAnotherTaskOrRound() public {
+        (uint256 id, FLAIFederated.RoundResult memory res) = _readyRound();
+        uint256 id2 = _create(2, 2, POOL);
+        _recordN(id2, 1, 3);
+        // signed for task id, replayed on task id2
+        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, res);
+        vm.expectRevert(_unaccepted(_recoverCompact(fed.hashRoundResult(id2, 1, res), r, vs)));
+        fed.finalizeRound(id2, 1, res, r, vs);
+        // signed for round 2, used for round 1
+        (r, vs) = _signResult(ENCLAVE_PK, id, 2, res);
+        vm.expectRevert(_unaccepted(_recoverCompact(fed.hashRoundResult(id, 1, res), r, vs)));
+        fed.finalizeRound(id, 1, res, r, vs);
+    }
+
+    function testFuzz_finalize_rejectsHighS(uint256 s, bool parity) public {
+        (uint256 id, FLAIFederated.RoundResult memory res) = _readyRound();
+        s = _bound(s, HALF_N + 1, (1 << 255) - 1);
+        vm.expectRevert(FLAIFederated.InvalidSignature.selector);
+        fed.finalizeRound(id, 1, res, keccak256("r"), bytes32(s | (parity ? 1 << 255 : 0)));
+    }
+
+    function test_finalize_rejectsUnrecoverableSignature() public {
+        (uint256 id, FLAIFederated.RoundResult memory res) = _readyRound();
+        (, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, res);
+        vm.expectRevert(FLAIFederated.InvalidSignature.selector);
+        fed.finalizeRound(id, 1, res, bytes32(0), vs);
+        vm.expectRevert(FLAIFederated.InvalidSignature.selector);
+        fed.finalizeRound(id, 1, res, bytes32(SECP256K1_N), vs);
+        vm.expectRevert(FLAIFederated.InvalidSignature.selector);
+        fed.finalizeRound(id, 1, res, keccak256("r"), bytes32(0));
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Claims
+// -------------------------------------------------------------------------------------------------
+
+contract FLAIFederatedClaimTest is FLAIFederatedFixture {
+    function test_claim_paysShareAndEmits() public {
+        uint256 id = _create(2, 1, POOL);
+        (, bytes32[] memory leaves) = _playRound(id, 1, 3); // weights 100, 101, 102 => W = 303
+        uint256 pool = fed.roundPool(id, 1);
+        uint256 expected = (pool * 201) / 303 - (pool * 100) / 303;
+        _assertEq(fed.rewardOf(id, 1, 101, 100), expected, "rewardOf");
+
+        address c = _client(1);
+        vm.expectEmit(address(fed));
+        emit FLAIFederated.RewardClaimed(id, 1, c, expected);
+        _assertEq(_claim(id, 1, 1, 101, 100, leaves), expected, "client 1 paid its share");
+
+        (uint64 samples, bool claimed) = fed.getUpdate(id, 1, c);
+        _assertEq(samples, 101, "sampleCount kept");
+        require(claimed, "claimed flag");
+        _assertEq(fed.getTask(id).paidOut, expected, "paidOut");
+        _assertEq(address(fed).balance, POOL - expected, "escrow");
+    }
+
+    function test_claim_singleLeafTree() public {
+        uint256 id = _create(1, 1, POOL);
+        (FLAIFederated.RoundResult memory res, bytes32[] memory leaves) = _playRound(id, 1, 1);
+        _assertEq(res.commitment, leaves[0], "root = leaf");
+        _assertEq(_claim(id, 1, 0, 100, 0, leaves), POOL, "the only client gets the whole pool");
+        _assertEq(address(fed).balance, 0, "nothing left");
+    }
+
+    function test_claim_twiceReverts() public {
+        uint256 id = _create(2, 1, POOL);
+        (, bytes32[] memory leaves) = _playRound(id, 1, 2);
+        uint256 first = _claim(id, 1, 0, 100, 0, leaves);
+        require(first > 0, "paid");
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.AlreadyClaimed.selector, id, 1, _client(0)));
+        _claim(id, 1, 0, 100, 0, leaves);
+    }
+
+    function test_claim_rejectsBadLeaves() public {
+        uint256 id = _create(2, 1, POOL);
+        (, bytes32[] memory leaves) = _playRound(id, 1, 4); // weights 100..103, cums 0, 100, 201, 303; W = 406
+        address c1 = _client(1);
+        bytes32 h1 = _updateHash(id, 1, c1);
+        bytes32[] memory proof1 = _merkleProof(leaves, 1);
+
+        vm.startPrank(c1);
+        // wrong proof
+        bytes32[] memory wrong = _merkleProof(leaves, 2);
+        vm.expectRevert(FLAIFederated.InvalidProof.selector);
+        fed.claim(id, 1, h1, 101, 100, wrong);
+        vm.expectRevert(FLAIFederated.InvalidProof.selector);
+        fed.claim(id, 1, h1, 101, 100, new bytes32[](0));
+        // wrong weight (more and less), wrong cumulative weight, wrong update hash
+        vm.expectRevert(FLAIFederated.InvalidProof.selector);
+        fed.claim(id, 1, h1, 102, 100, proof1);
+        vm.expectRevert(FLAIFederated.InvalidProof.selector);
+        fed.claim(id, 1, h1, 100, 100, proof1);
+        vm.expectRevert(FLAIFederated.InvalidProof.selector);
+        fed.claim(id, 1, h1, 101, 0, proof1);
+        vm.expectRevert(FLAIFederated.InvalidProof.selector);
+        fed.claim(id, 1, keccak256("other"), 101, 100, proof1);
+        // beyond the accepted weight
+        vm.expectRevert(FLAIFederated.InvalidProof.selector);
+        fed.claim(id, 1, h1, 407, 0, proof1);
+        vm.expectRevert(FLAIFederated.InvalidProof.selector);
+        fed.claim(id, 1, h1, type(uint64).max, type(uint64).max, proof1);
+        // another client's leaf and proof (client 2's), submitted by client 1
+        vm.expectRevert(FLAIFederated.InvalidProof.selector);
+        fed.claim(id, 1, _updateHash(id, 1, _client(2)), 102, 201, _merkleProof(leaves, 2));
+        vm.stopPrank();
+
+        (, bool claimed) = fed.getUpdate(id, 1, c1);
+        require(!claimed, "nothing claimed");
+        _assertEq(address(fed).balance, POOL, "nothing paid");
+        // the genuine claim still works
+        _claim(id, 1, 1, 101, 100, leaves);
+    }
+
+    function test_claim_requiresRecordedUpdate() public {
+        uint256 id = _create(2, 1, POOL);
+        _recordN(id, 1, 2);
+        // an outsider is included in the commitment by a (faulty) enclave: still NotRecorded
+        address outsider = vm.addr(0x0715);
+        bytes32[] memory leaves = new bytes32[](2);
+        leaves[0] = _leaf(_client(0), _updateHash(id, 1, _client(0)), 100, 0);
+        leaves[1] = _leaf(outsider, keccak256("x"), 100, 100);
+        FLAIFederated.RoundResult memory res = FLAIFederated.RoundResult({
+            globalRoot: keccak256("g"),
+            globalHash: keccak256("h"),
+            commitment: _merkleRoot(leaves),
+            acceptedWeight: 200,
+            acceptedCount: 1,
+            rejectedCount: 1,
+            reportRoot: bytes32(0),
+            metrics: bytes32(0)
+        });
+        _finalize(id, 1, res);
+        bytes32[] memory proof = _merkleProof(leaves, 1);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.NotRecorded.selector, id, 1, outsider));
+        vm.prank(outsider);
+        fed.claim(id, 1, keccak256("x"), 100, 100, proof);
+        // a client that never recorded, with any leaf
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.NotRecorded.selector, id, 1, _client(5)));
+        vm.prank(_client(5));
+        fed.claim(id, 1, keccak256("x"), 100, 0, proof);
+    }
+
+    function test_claim_requiresFinalizedRound() public {
+        uint256 id = _create(2, 1, POOL);
+        _recordN(id, 1, 2);
+        bytes32[] memory none = new bytes32[](0);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.RoundNotFinalized.selector, id, 1));
+        vm.prank(_client(0));
+        fed.claim(id, 1, _updateHash(id, 1, _client(0)), 100, 0, none);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.RoundNotFinalized.selector, 42, 1));
+        vm.prank(_client(0));
+        fed.claim(42, 1, bytes32(0), 1, 0, none);
+    }
+
+    /// @dev A rejected client (recorded, not in the commitment) cannot forge a leaf.
+    function testFuzz_claim_rejectsForgedLeaf(uint64 weight, uint64 cum, bytes32 updateHash, uint8 proofOf) public {
+        uint256 id = _create(2, 1, POOL);
+        _recordN(id, 1, 4);
+        (FLAIFederated.RoundResult memory res, bytes32[] memory leaves) = _result(id, 1, _weights(3), 1);
+        _finalize(id, 1, res);
+        address rejected = _client(3);
+        bytes32[] memory proof = _merkleProof(leaves, _bound(proofOf, 0, 2));
+        vm.expectRevert(FLAIFederated.InvalidProof.selector);
+        vm.prank(rejected);
+        fed.claim(id, 1, updateHash, weight, cum, proof);
+    }
+
+    function test_claim_payoutFailureRollsBack() public {
+        FederatedActor actor = new FederatedActor(fed);
+        uint256 id = _create(2, 1, POOL);
+        bytes32 h = keccak256("actor-update");
+        actor.record(id, 1, h, 10);
+        bytes32[] memory leaves = new bytes32[](1);
+        leaves[0] = _leaf(address(actor), h, 10, 0);
+        (FLAIFederated.RoundResult memory res,) = _result(id, 1, new uint64[](0), 0);
+        res.commitment = leaves[0];
+        res.acceptedWeight = 10;
+        res.acceptedCount = 1;
+        _finalize(id, 1, res);
+
+        actor.setMode(FederatedActor.Mode.Reject);
+        uint256 pool = fed.roundPool(id, 1);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.PayoutFailed.selector, address(actor), pool));
+        actor.claim(id, 1, h, 10, 0, new bytes32[](0));
+        (, bool claimed) = fed.getUpdate(id, 1, address(actor));
+        require(!claimed, "rolled back");
+
+        actor.setMode(FederatedActor.Mode.Accept);
+        actor.claim(id, 1, h, 10, 0, new bytes32[](0));
+        _assertEq(address(actor).balance, pool, "paid when it accepts");
+    }
+
+    function test_claim_reentrantClientPaidOnce() public {
+        FederatedActor actor = new FederatedActor(fed);
+        uint256 id = _create(2, 1, POOL);
+        bytes32 h = keccak256("actor-update");
+        actor.record(id, 1, h, 10);
+        _record(id, 1, _client(0), 5);
+        bytes32[] memory leaves = new bytes32[](2);
+        leaves[0] = _leaf(address(actor), h, 10, 0);
+        leaves[1] = _leaf(_client(0), _updateHash(id, 1, _client(0)), 5, 10);
+        (FLAIFederated.RoundResult memory res,) = _result(id, 1, new uint64[](0), 0);
+        res.commitment = _merkleRoot(leaves);
+        res.acceptedWeight = 15;
+        res.acceptedCount = 2;
+        _finalize(id, 1, res);
+
+        actor.setMode(FederatedActor.Mode.Reenter);
+        uint256 expected = fed.rewardOf(id, 1, 10, 0);
+        actor.claim(id, 1, h, 10, 0, _merkleProof(leaves, 0));
+        _assertEq(address(actor).balance, expected, "paid exactly once");
+        _assertEq(actor.receivedCount(), 1, "one payment");
+        require(
+            keccak256(actor.reentryRevertData())
+                == keccak256(abi.encodeWithSelector(FLAIFederated.AlreadyClaimed.selector, id, 1, address(actor))),
+            "re-entrant claim saw AlreadyClaimed"
+        );
+    }
+
+    /// @dev The core accounting property: for any client count and weights (zero weights included), the
+    ///      accepted clients' rewards add up exactly to each round's pool, and the rounds to the task pool.
+    function testFuzz_rewardsSumExactlyToPools(uint256 seed, uint8 nClients, uint8 nRejected, uint256 pool, uint8 rounds)
+        public
+    {
+        uint256 n = _bound(nClients, 1, 12);
+        uint256 rej = _bound(nRejected, 0, 3);
+        pool = _bound(pool, 1, type(uint128).max);
+        uint16 nRounds = uint16(_bound(rounds, 1, 3));
+        uint256 id = _create(nRounds, 1, pool);
+
+        uint256 total;
+        for (uint16 r = 1; r <= nRounds; r++) {
+            uint64[] memory weights = new uint64[](n);
+            for (uint256 i; i < n; i++) {
+                // mixed magnitudes, zeros included; first weight >= 1 so the accepted weight is > 0
+                uint256 x = uint256(keccak256(abi.encode(seed, r, i)));
+                weights[i] = uint64(x % 3 == 0 ? x % 4 : x % (uint256(1) << (x % 56 + 1)));
+            }
+            if (weights[0] == 0) weights[0] = 1;
+            _recordN(id, r, n + rej);
+            (FLAIFederated.RoundResult memory res, bytes32[] memory leaves) = _result(id, r, weights, rej);
+            _finalize(id, r, res);
+
+            uint256 roundSum;
+            uint64 cum;
+            for (uint256 i; i < n; i++) {
+                uint256 expected = fed.rewardOf(id, r, weights[i], cum);
+                uint256 paid = _claim(id, r, i, weights[i], cum, leaves);
+                _assertEq(paid, expected, "claim pays rewardOf");
+                roundSum += paid;
+                cum += weights[i];
+            }
+            _assertEq(roundSum, fed.roundPool(id, r), "round rewards sum exactly to the round pool");
+            total += roundSum;
+        }
+        _assertEq(total, pool, "rounds sum exactly to the task pool");
+        _assertEq(fed.getTask(id).paidOut, pool, "paidOut");
+        _assertEq(address(fed).balance, 0, "nothing stuck");
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Cancellation
+// -------------------------------------------------------------------------------------------------
+
+contract FLAIFederatedCancelTest is FLAIFederatedFixture {
+    function test_cancel_refundsUnfinalizedPoolsAfterMissedDeadline() public {
+        uint256 id = _create(3, 1, POOL);
+        (, bytes32[] memory leaves) = _playRound(id, 1, 2); // round 1 finalized at START
+        uint64 deadline2 = uint64(START + DURATION);
+
+        vm.warp(deadline2 + 1);
+        uint256 expectedRefund = POOL - POOL / 3; // rounds 2 and 3
+        _assertEq(expectedRefund, fed.roundPool(id, 2) + fed.roundPool(id, 3), "unfinalized pools");
+        uint256 before = creator.balance;
+        vm.expectEmit(address(fed));
+        emit FLAIFederated.TaskCancelled(id, 2, expectedRefund);
+        vm.prank(creator);
+        fed.cancelTask(id);
+
+        _assertEq(creator.balance, before + expectedRefund, "refunded exactly");
+        FLAIFederated.Task memory t = fed.getTask(id);
+        require(t.status == FLAIFederated.TaskStatus.Cancelled, "Cancelled");
+        _assertEq(t.currentRound, 2, "round kept");
+        _assertEq(t.paidOut, expectedRefund, "paidOut counts the refund");
+        _assertEq(address(fed).balance, POOL / 3, "round 1 pool still held");
+
+        // the finalized round stays claimable, and pays out to the last wei
+        uint256 a = _claim(id, 1, 0, 100, 0, leaves);
+        uint256 b = _claim(id, 1, 1, 101, 100, leaves);
+        _assertEq(a + b, POOL / 3, "round 1 fully paid");
+        _assertEq(address(fed).balance, 0, "empty");
+    }
+
+    function test_cancel_notBeforeOrAtDeadline() public {
+        uint256 id = _create(2, 1, POOL);
+        bytes memory err = abi.encodeWithSelector(FLAIFederated.RoundStillOpen.selector, id, 1, uint64(START + DURATION));
+        vm.expectRevert(err);
+        vm.prank(creator);
+        fed.cancelTask(id);
+        vm.warp(START + DURATION);
+        vm.expectRevert(err);
+        vm.prank(creator);
+        fed.cancelTask(id);
+        vm.warp(START + DURATION + 1);
+        vm.prank(creator);
+        fed.cancelTask(id);
+    }
+
+    function testFuzz_cancel_onlyCreator(address caller) public {
+        vm.assume(caller != creator);
+        uint256 id = _create(2, 1, POOL);
+        vm.warp(START + DURATION + 1);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.NotCreator.selector, id, caller));
+        vm.prank(caller);
+        fed.cancelTask(id);
+        require(_status(id) == FLAIFederated.TaskStatus.Active, "still active");
+        _assertEq(address(fed).balance, POOL, "escrow kept");
+    }
+
+    /// @dev Refund == the pools of the current and later rounds, for any pool / rounds / progress.
+    function testFuzz_cancel_refundsExactlyUnfinalizedPools(uint256 pool, uint16 rounds, uint16 done, uint256 lateBy)
+        public
+    {
+        pool = _bound(pool, 1, type(uint128).max);
+        rounds = uint16(_bound(rounds, 1, 6));
+        done = uint16(_bound(done, 0, rounds - 1));
+        lateBy = _bound(lateBy, 1, 365 days);
+        uint256 id = _create(rounds, 1, pool);
+        for (uint16 r = 1; r <= done; r++) {
+            _playRound(id, r, 1);
+        }
+        uint256 expected;
+        for (uint16 r = done + 1; r <= rounds; r++) {
+            expected += fed.roundPool(id, r);
+        }
+        vm.warp(fed.getRound(id, done + 1).deadline + lateBy);
+        uint256 before = creator.balance;
+        vm.prank(creator);
+        fed.cancelTask(id);
+        _assertEq(creator.balance - before, expected, "refund");
+        _assertEq(address(fed).balance, pool - expected, "finalized pools kept");
+        _assertEq(pool - expected, uint256(done) * (pool / rounds), "kept = done rounds' pools");
+    }
+
+    function test_cancel_twiceOrFinishedOrUnknownReverts() public {
+        uint256 id = _create(2, 1, POOL);
+        vm.warp(START + DURATION + 1);
+        vm.startPrank(creator);
+        fed.cancelTask(id);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.TaskNotActive.selector, id));
+        fed.cancelTask(id);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.UnknownTask.selector, 9));
+        fed.cancelTask(9);
+        vm.stopPrank();
+    }
+
+    function test_cancel_refundFailureReverts() public {
+        FederatedActor actor = new FederatedActor(fed);
+        vm.deal(address(this), POOL);
+        uint256 id = actor.create{value: POOL}(2, 1, DURATION, MEASUREMENT);
+        actor.setMode(FederatedActor.Mode.Reject);
+        vm.warp(START + DURATION + 1);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.PayoutFailed.selector, address(actor), POOL));
+        actor.cancel(id);
+        require(_status(id) == FLAIFederated.TaskStatus.Active, "rolled back");
+        actor.setMode(FederatedActor.Mode.Accept);
+        actor.cancel(id);
+        _assertEq(address(actor).balance, POOL, "refunded");
+    }
+
+    function test_cancel_afterLateFinalizationOpensNewDeadline() public {
+        uint256 id = _create(2, 1, POOL);
+        _recordN(id, 1, 1);
+        vm.warp(START + DURATION + 10);
+        (FLAIFederated.RoundResult memory res,) = _result(id, 1, _weights(1), 0);
+        _finalize(id, 1, res); // late but valid: round 2 opens with a fresh deadline
+        uint64 d2 = fed.getRound(id, 2).deadline;
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.RoundStillOpen.selector, id, 2, d2));
+        vm.prank(creator);
+        fed.cancelTask(id);
+    }
+}
