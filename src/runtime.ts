@@ -1,5 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
+import { FlaiFederated } from "./fedavg/client.js";
 import { FlaiJobs } from "./jobs/client.js";
 import { createStorage } from "./storage/create.js";
 import type { StorageBackend } from "./storage/types.js";
@@ -11,8 +12,10 @@ export interface FlaiRuntime {
   readonly storage: StorageBackend;
   /** The compute-job escrow contract on the chosen network. */
   readonly jobs: FlaiJobs;
-  /** The simulated enclave: identity, attestation, isolated training. */
+  /** The simulated enclave: identity, attestation, isolated training and aggregation. */
   readonly teeSim: TeeSim;
+  /** Federated tasks: encrypted client updates, attested aggregation, rewards. */
+  readonly fedavg: FlaiFederated;
   /** The same parts over another storage backend (e.g. a local 0G devnet). */
   withStorage(storage: StorageBackend): FlaiRuntime;
 }
@@ -29,5 +32,6 @@ function runtimeOver(hre: HardhatRuntimeEnvironment, storage: StorageBackend): F
     trainingTimeoutSeconds: config.enclave.trainingTimeoutSeconds,
   });
   const jobs = new FlaiJobs(hre, { config, storage, teeSim });
-  return { storage, jobs, teeSim, withStorage: (other) => runtimeOver(hre, other) };
+  const fedavg = new FlaiFederated(hre, { config, storage, teeSim, jobs });
+  return { storage, jobs, teeSim, fedavg, withStorage: (other) => runtimeOver(hre, other) };
 }

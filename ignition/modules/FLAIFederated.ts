@@ -2,13 +2,14 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
 import { loadFlaiArtifact } from "../../src/jobs/artifact.js";
 
+import jobsModule from "./FLAIComputeJobs.js";
+
 /**
- * Federated-learning rounds with attested FedAvg aggregation. The enclave registry is not duplicated:
- * pass the deployed FLAIComputeJobs address as the `registry` parameter, e.g.
- * `--parameters '{"FLAIFederated":{"registry":"0x..."}}'`.
+ * Everything hardhat-flai deploys: the compute-job escrow (also the enclave registry) and the
+ * federated rounds contract, which trusts that registry instead of keeping its own.
  */
 export default buildModule("FLAIFederated", (m) => {
-  const registry = m.getParameter<string>("registry");
-  const federated = m.contract("FLAIFederated", loadFlaiArtifact("FLAIFederated"), [registry]);
-  return { federated };
+  const { jobs } = m.useModule(jobsModule);
+  const federated = m.contract("FLAIFederated", loadFlaiArtifact("FLAIFederated"), [jobs]);
+  return { jobs, federated };
 });

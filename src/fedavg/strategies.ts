@@ -166,7 +166,8 @@ function insertionSort(a: Float64Array): void {
   }
 }
 
-function checkConfig(config: StrategyConfig): void {
+/** Throws a clear error for a strategy configuration that cannot run. */
+export function checkConfig(config: StrategyConfig): void {
   const { name, trimFraction, clipNorm, noiseMultiplier, dpDelta } = config;
   if (!STRATEGIES.includes(name)) {
     throw flaiError(`Unknown aggregation strategy ${JSON.stringify(name)}. Use one of ${STRATEGIES.map((s) => `"${s}"`).join(", ")}.`);

@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { Contract, getAddress, type ContractTransactionResponse } from "ethers";
+import { Contract, getAddress } from "ethers";
 import { existsSync } from "node:fs";
 
 import { format0G, parse0G } from "../amount.js";
@@ -15,17 +15,10 @@ import { verifyReport } from "../tee/attestation.js";
 import type { TeeSim, TrainingResult } from "../tee/enclave.js";
 
 import { loadFlaiArtifact } from "./artifact.js";
-import {
-  chainIdOf,
-  dropStaleLocalRecord,
-  hasCode,
-  isEphemeral,
-  noDeploymentError,
-  recordedAddress,
-  type Deployment,
-} from "./deployment.js";
+import { isEphemeral, resolveDeployment, type Deployment } from "./deployment.js";
 import { compactSignature } from "./eip712.js";
 import { decodeRevert } from "./revert.js";
+import { sendTx } from "../tx.js";
 import type {
   CompletedJob,
   ConnectionOption,
@@ -36,9 +29,6 @@ import type {
   SubmitOptions,
   SubmittedJob,
 } from "./types.js";
-
-/** One deployment lookup per connection, shared by every runtime over it. */
-const deployments = new WeakMap<FlaiConnection, Promise<Deployment>>();
 
 const STATUS: Record<number, JobStatus | undefined> = { 1: "open", 2: "completed", 3: "cancelled" };
 const ZERO_HASH = "0x" + "0".repeat(64);
@@ -168,41 +158,8 @@ export class FlaiJobs {
     return { signer: report.signer, measurement: report.measurement, txHashes };
   }
 
-  async #deployment(connection: FlaiConnection, deployIfMissing: boolean): Promise<Deployment> {
-    let pending = deployments.get(connection);
-    if (pending === undefined) {
-      pending = this.#resolveDeployment(connection, deployIfMissing);
-      deployments.set(connection, pending);
-      pending.catch(() => deployments.delete(connection));
-    }
-    return pending;
-  }
-
-  async #resolveDeployment(connection: FlaiConnection, deployIfMissing: boolean): Promise<Deployment> {
-    const chainId = await chainIdOf(connection);
-    const base = { chainId, networkName: connection.networkName };
-    if (!isEphemeral(connection)) {
-      const recorded = await recordedAddress(this.#hre, chainId);
-      if (recorded !== undefined && (await hasCode(connection, recorded))) {
-        return { ...base, address: recorded, deployedNow: false };
-      }
-      if (recorded !== undefined && chainId !== 31337n) {
-        throw flaiError(
-          `Ignition recorded FLAIComputeJobs at ${recorded} on chain ${chainId}, but there is no contract there. ` +
-            `Check that network "${connection.networkName}" points at the right RPC.`,
-        );
-      }
-      if (recorded !== undefined) {
-        await dropStaleLocalRecord(this.#hre, chainId); // a restarted local node forgot it
-      }
-      if (!deployIfMissing) {
-        throw noDeploymentError(connection.networkName, chainId);
-      }
-    }
-    // Imported here: building the module reads the compiled artifact, which must not happen at load.
-    const { default: jobsModule } = await import("../../ignition/modules/FLAIComputeJobs.js");
-    const { jobs } = await connection.ignition.deploy(jobsModule);
-    return { ...base, address: getAddress(await jobs.getAddress()), deployedNow: true };
+  #deployment(connection: FlaiConnection, deployIfMissing: boolean): Promise<Deployment> {
+    return resolveDeployment(this.#hre, connection, deployIfMissing);
   }
 
   async #bound(given: FlaiConnection | undefined) {
@@ -242,22 +199,8 @@ export class FlaiJobs {
     };
   }
 
-  /** Sends a transaction; a revert comes back as a clear error naming the contract's reason. */
-  async #send(contract: Contract, method: string, args: unknown[], overrides: { value?: bigint } = {}) {
-    try {
-      const tx = (await contract.getFunction(method)(...args, overrides)) as ContractTransactionResponse;
-      const receipt = await tx.wait();
-      if (receipt === null) {
-        throw flaiError(`Transaction ${tx.hash} (${method}) was dropped before it was mined; try again.`);
-      }
-      return receipt;
-    } catch (error) {
-      const revert = decodeRevert(error, contract.interface);
-      if (revert !== undefined) {
-        throw flaiError(`${method} was rejected by FLAIComputeJobs: ${explainRevert(revert)}`, error);
-      }
-      throw error;
-    }
+  #send(contract: Contract, method: string, args: unknown[], overrides: { value?: bigint } = {}) {
+    return sendTx(contract, "FLAIComputeJobs", method, args, { ...overrides, explain: explainRevert });
   }
 
   async #readInput(value: string, what: string): Promise<{ bytes: Uint8Array; source: string }> {
@@ -310,7 +253,7 @@ function assertOpen(job: JobView): void {
   }
 }
 
-function explainRevert(revert: { name: string; args: readonly unknown[] }): string {
+function explainRevert(revert: { name: string; args: readonly unknown[] }): string | undefined {
   const a = revert.args;
   switch (revert.name) {
     case "UnacceptedEnclave":
@@ -328,6 +271,6 @@ function explainRevert(revert: { name: string; args: readonly unknown[] }): stri
     case "RewardTooLarge":
       return `the reward ${format0G(a[0] as bigint)} is too large.`;
     default:
-      return `${revert.name}(${a.map(String).join(", ")})`;
+      return undefined;
   }
 }

@@ -9,13 +9,27 @@ import { fileURLToPath } from "node:url";
  */
 export const ENCLAVE_PROGRAM = [
   "errors",
+  "fedavg/aggregator",
+  "fedavg/aggregator-worker",
+  "fedavg/commitment",
+  "fedavg/eip712",
+  "fedavg/envelope",
+  "fedavg/evaluate",
+  "fedavg/global-model",
+  "fedavg/metrics-word",
+  "fedavg/strategies",
+  "fedavg/update",
   "jobs/eip712",
   "ml/dataset",
   "ml/logistic",
   "ml/metrics",
   "ml/model",
+  "storage/merkle",
+  "tee/identity",
   "tee/program",
+  "tee/sealing",
   "tee/worker",
+  "util/prng",
 ] as const;
 
 /** Settings that change what the program computes; part of the measurement like an enclave's config. */

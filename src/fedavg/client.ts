@@ -1,0 +1,496 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+
+import { Contract, getAddress, type EventLog } from "ethers";
+
+import { parse0G } from "../amount.js";
+import type { FlaiConfig } from "../config.js";
+import { firstSigner, useConnection, type FlaiConnection } from "../connection.js";
+import { flaiError } from "../errors.js";
+import { loadFlaiArtifact } from "../jobs/artifact.js";
+import { compactSignature } from "../jobs/eip712.js";
+import type { FlaiJobs } from "../jobs/client.js";
+import { resolveDeployment, type Deployment } from "../jobs/deployment.js";
+import type { ConnectionOption } from "../jobs/types.js";
+import { parseDataset, validateFeatureCount, type Dataset } from "../ml/dataset.js";
+import { computeStandardization } from "../ml/logistic.js";
+import { parseModelSpec } from "../ml/model.js";
+import type { StorageBackend } from "../storage/types.js";
+import { parseRoot } from "../storage/types.js";
+import { verifyReport } from "../tee/attestation.js";
+import type { TeeSim } from "../tee/enclave.js";
+import { runWorker } from "../tee/run-worker.js";
+import { sendTx } from "../tx.js";
+
+import type { AggregateRequest, AggregateResponse, RecordedUpdate } from "./aggregator.js";
+import { buildCommitment } from "./commitment.js";
+import { sealUpdate } from "./envelope.js";
+import { explainFederatedRevert } from "./explain.js";
+import { globalModelBytes, parseGlobalModel, type GlobalModel } from "./global-model.js";
+import { trainClientUpdate } from "./local-training.js";
+import { decodeMetricsWord } from "./metrics-word.js";
+import { checkConfig } from "./strategies.js";
+import type {
+  AggregatedRound,
+  AggregateOptions,
+  Claimed,
+  ClaimOptions,
+  ClientRoundOptions,
+  ClientRoundResult,
+  CreatedTask,
+  CreateTaskOptions,
+  FederatedTaskView,
+  RoundView,
+  TaskStatus,
+} from "./types.js";
+import { encodeUpdate } from "./update.js";
+
+const STATUS: Record<number, TaskStatus | undefined> = { 1: "active", 2: "finished", 3: "cancelled" };
+const ZERO = "0x" + "0".repeat(64);
+const sha256 = (bytes: Uint8Array) => "0x" + createHash("sha256").update(bytes).digest("hex");
+const now = () => performance.now();
+
+/** `hre.flai.fedavg`: federated tasks and rounds on FLAIFederated, aggregated inside teeSim. */
+export class FlaiFederated {
+  readonly #hre: HardhatRuntimeEnvironment;
+  readonly #config: FlaiConfig;
+  readonly #storage: StorageBackend;
+  readonly #tee: TeeSim;
+  readonly #jobs: FlaiJobs;
+
+  constructor(
+    hre: HardhatRuntimeEnvironment,
+    deps: { config: FlaiConfig; storage: StorageBackend; teeSim: TeeSim; jobs: FlaiJobs },
+  ) {
+    this.#hre = hre;
+    this.#config = deps.config;
+    this.#storage = deps.storage;
+    this.#tee = deps.teeSim;
+    this.#jobs = deps.jobs;
+  }
+
+  /** Puts a federated task on-chain: the initial global model (with the task's rules) and the reward pool. */
+  async createTask(opts: CreateTaskOptions): Promise<CreatedTask> {
+    const pool = parse0G(opts.reward, "--reward");
+    checkCount(opts.rounds, "--rounds", 1, 65535);
+    checkCount(opts.quorum, "--quorum", 1, 65535);
+    const roundDuration = opts.roundDuration ?? this.#config.jobs.deadlineSeconds;
+    checkCount(roundDuration, "--round-duration", 1, 2 ** 32 - 1);
+    const strategy = opts.strategy ?? { name: "fedavg" };
+    checkConfig(strategy);
+    const specInput = await this.#input(opts.model, "--model");
+    const spec = parseModelSpec(specInput.bytes, specInput.source);
+    const evalInput = await this.#input(opts.evaluation, "--evaluation");
+    const evaluation = parseDataset(evalInput.bytes, evalInput.source);
+    validateFeatureCount(evaluation, spec.features, evalInput.source);
+
+    const { connection, deployment, contract } = await this.#bound(opts.connection);
+    await this.#jobs.registerEnclave({ connection }).catch((error: unknown) => {
+      throw flaiError(`The task's enclave must be registered first: ${(error as Error).message}`);
+    });
+    const evaluationRoot = (await this.#storage.upload(evalInput.bytes)).root;
+    // Every client must share one feature scaling, or their weights live in different spaces: it
+    // is fixed here, from the creator's evaluation data, and committed with the initial model.
+    const standardization = spec.hyperparameters.standardize ? (spec.standardization ?? computeStandardization(evaluation)) : null;
+    const initial: GlobalModel = {
+      format: "flai-global-model/v1",
+      algorithm: "logistic-regression",
+      features: spec.features,
+      weights: spec.weights ?? new Array<number>(spec.features).fill(0),
+      bias: spec.bias ?? 0,
+      standardization,
+      round: 0,
+      federated: {
+        strategy,
+        local: {
+          maxIterations: opts.local?.maxIterations ?? 25,
+          c: spec.hyperparameters.c,
+          mu: opts.local?.mu ?? (strategy.name === "fedprox" ? 0.01 : 0),
+        },
+        evaluationRoot,
+      },
+      previousHash: null,
+      metrics: null,
+    };
+    const bytes = globalModelBytes(initial);
+    const stored = await this.#storage.upload(bytes);
+    const measurement = await this.#tee.measurement();
+    const receipt = await this.#send(
+      contract,
+      "createTask",
+      [stored.root, sha256(bytes), opts.rounds, opts.quorum, roundDuration, measurement],
+      pool,
+    );
+    const created = this.#events(contract, receipt.logs, "TaskCreated")[0];
+    const task = await this.#readTask(contract, deployment, connection, created.args[0] as bigint);
+    return { task, txHash: receipt.hash, gasUsed: receipt.gasUsed, initialModelRoot: stored.root, evaluationRoot };
+  }
+
+  /** One client's round: fetch the global model, train locally, encrypt to the enclave, upload, record. */
+  async runClient(opts: ClientRoundOptions): Promise<ClientRoundResult> {
+    const { connection, deployment, contract } = await this.#bound(opts.connection);
+    const signer = opts.signer ?? (await firstSigner(connection));
+    const client = getAddress(await signer.getAddress());
+    const task = await this.#readTask(contract, deployment, connection, parseId(opts.taskId, "task"));
+    assertActive(task);
+    const round = task.currentRound;
+    const info = await this.#readRound(contract, task.id, round);
+    const latest = BigInt((await connection.ethers.provider.getBlock("latest"))?.timestamp ?? 0);
+    if (latest > info.deadline) {
+      throw flaiError(
+        `Round ${round} of task ${task.id} closed for updates at ${isoTime(info.deadline)}; wait for the aggregator to finalize it ` +
+          `(it has ${info.updateCount} of the ${task.quorum} updates it needs), or ask the creator to cancel the task.`,
+      );
+    }
+    const [recorded] = (await contract.getUpdate(task.id, round, client)) as [bigint, boolean];
+    if (recorded > 0n) {
+      throw flaiError(`${client} already recorded an update for round ${round} of task ${task.id}; one update per client per round.`);
+    }
+    const global = await this.#globalModel(task);
+    let t = now();
+    const data = typeof opts.data === "string" ? await readDataset(opts.data) : opts.data;
+    const source = typeof opts.data === "string" ? opts.data : `client ${client}'s data`;
+    const update = trainClientUpdate(global, task.globalHash, data, source);
+    const train = now() - t;
+
+    t = now();
+    const report = await this.#tee.report();
+    verifyReport(report, { measurement: task.measurement });
+    const binding = { chainId: deployment.chainId, contract: deployment.federated, taskId: task.id, round, client };
+    const ciphertext = sealUpdate(encodeUpdate(update), report.encryptionKey, binding);
+    const encrypt = now() - t;
+
+    t = now();
+    const stored = await this.#storage.upload(ciphertext);
+    const upload = now() - t;
+
+    t = now();
+    const updateHash = sha256(ciphertext);
+    const receipt = await this.#send(contract.connect(signer) as Contract, "recordUpdate", [
+      task.id,
+      round,
+      stored.root,
+      updateHash,
+      update.sampleCount,
+    ]);
+    return {
+      taskId: task.id,
+      round,
+      client,
+      updateRoot: stored.root,
+      updateHash,
+      sampleCount: update.sampleCount,
+      local: update.metrics,
+      txHash: receipt.hash,
+      gasUsed: receipt.gasUsed,
+      timings: { train, encrypt, upload, chain: now() - t },
+    };
+  }
+
+  /**
+   * The enclave's aggregation of a round, resumable: a finalized round is never finalized again, and
+   * a run interrupted after its uploads recomputes the same bytes (deterministically) and reuses them.
+   */
+  async aggregate(opts: AggregateOptions): Promise<AggregatedRound> {
+    const { connection, deployment, contract } = await this.#bound(opts.connection);
+    const task = await this.#readTask(contract, deployment, connection, parseId(opts.taskId, "task"));
+    const round = opts.round ?? task.currentRound;
+    if (round < task.currentRound || task.status === "finished") {
+      throw flaiError(`Round ${round} of task ${task.id} is already finalized; its global model is ${task.globalRoot}.`);
+    }
+    assertActive(task);
+    if (round > task.currentRound) {
+      throw flaiError(`Round ${round} of task ${task.id} has not started; the current round is ${task.currentRound}.`);
+    }
+    const info = await this.#readRound(contract, task.id, round);
+    if (info.updateCount < task.quorum) {
+      throw flaiError(
+        `Quorum not met for round ${round} of task ${task.id}: ${info.updateCount} of ${task.quorum} updates recorded ` +
+          `(the round accepts updates until ${isoTime(info.deadline)}).`,
+      );
+    }
+    let t = now();
+    const logs = this.#events(contract, await contract.queryFilter(contract.filters.UpdateRecorded(task.id, round)), "UpdateRecorded");
+    const updates: RecordedUpdate[] = await Promise.all(
+      logs.map(async (log) => {
+        const [, , client, updateRoot, updateHash, sampleCount] = log.args as unknown as [bigint, bigint, string, string, string, bigint];
+        const base = { client, updateRoot, updateHash, sampleCount: Number(sampleCount) };
+        try {
+          return { ...base, ciphertext: await this.#storage.read(updateRoot) };
+        } catch (error) {
+          return { ...base, ciphertext: null, fetchError: (error as Error).message };
+        }
+      }),
+    );
+    const globalBytes = await this.#storage.read(task.globalRoot);
+    const global = parseGlobalModel(globalBytes, `global model ${task.globalRoot}`);
+    const evaluation = await this.#storage.read(global.federated.evaluationRoot);
+    const fetch = now() - t;
+
+    t = now();
+    const request: AggregateRequest = {
+      enclaveDir: this.#tee.dir,
+      binding: { chainId: deployment.chainId.toString(), contract: deployment.federated, taskId: task.id.toString(), round },
+      globalModel: globalBytes,
+      globalHash: task.globalHash,
+      evaluation,
+      updates,
+    };
+    const response = await runWorker<AggregateResponse>(
+      "../fedavg/aggregator-worker",
+      request,
+      this.#config.enclave.trainingTimeoutSeconds * 1000,
+      `Aggregating round ${round} of task ${task.id}`,
+    );
+    const aggregateMs = now() - t;
+    if (response.accepted.length < task.quorum) {
+      throw flaiError(
+        `Quorum not met for round ${round} of task ${task.id} after rejections: ${response.accepted.length} accepted of ` +
+          `${updates.length} recorded (quorum ${task.quorum}). Rejected: ` +
+          response.rejected.map((r) => `${r.client}: ${r.reason}`).join("; "),
+      );
+    }
+
+    t = now();
+    const [model, report] = await Promise.all([
+      this.#storage.upload(new Uint8Array(response.globalModel)),
+      this.#storage.upload(new Uint8Array(response.report)),
+    ]);
+    if (model.root !== response.result.globalRoot || report.root !== response.result.reportRoot) {
+      throw flaiError("Storage stored the round's artifacts under other roots than the enclave signed; refusing to finalize.");
+    }
+    const upload = now() - t;
+
+    t = now();
+    const { r, vs } = compactSignature(response.signature);
+    const result = { ...response.result, acceptedWeight: BigInt(response.result.acceptedWeight) };
+    const receipt = await this.#send(contract, "finalizeRound", [task.id, round, result, r, vs]);
+    const next = parseGlobalModel(new Uint8Array(response.globalModel), "new global model");
+    return {
+      taskId: task.id,
+      round,
+      globalRoot: result.globalRoot,
+      globalHash: result.globalHash,
+      reportRoot: result.reportRoot,
+      commitment: result.commitment,
+      accepted: response.accepted,
+      rejected: response.rejected,
+      metrics: next.metrics!,
+      txHash: receipt.hash,
+      gasUsed: receipt.gasUsed,
+      timings: { fetch, aggregate: aggregateMs, upload, chain: now() - t },
+    };
+  }
+
+  /** A client's pull payment for a finalized round, proven from the round's commitment. */
+  async claim(opts: ClaimOptions): Promise<Claimed> {
+    const { connection, deployment, contract } = await this.#bound(opts.connection);
+    const signer: HardhatEthersSigner = opts.signer ?? (await firstSigner(connection));
+    const client = getAddress(await signer.getAddress());
+    const taskId = parseId(opts.taskId, "task");
+    const task = await this.#readTask(contract, deployment, connection, taskId);
+    const finalized = (await this.#rounds(contract, task)).find((r) => r.round === opts.round);
+    if (finalized?.reportRoot === undefined) {
+      throw flaiError(`Round ${opts.round} of task ${taskId} is not finalized yet; rewards can be claimed once it is.`);
+    }
+    const report = JSON.parse(Buffer.from(await this.#storage.read(finalized.reportRoot)).toString("utf8")) as {
+      accepted: Array<{ client: string; updateHash: string; weight: number }>;
+    };
+    const commitment = buildCommitment(report.accepted.map((a) => ({ client: a.client, updateHash: a.updateHash, weight: BigInt(a.weight) })));
+    if (commitment.root !== finalized.commitment) {
+      throw flaiError(`The round report ${finalized.reportRoot} does not match the on-chain commitment ${finalized.commitment}.`);
+    }
+    const index = commitment.leaves.findIndex((l) => l.client === client);
+    if (index === -1) {
+      throw flaiError(`${client} has no accepted update in round ${opts.round} of task ${taskId}, so no reward to claim.`);
+    }
+    const leaf = commitment.leaves[index]!;
+    const receipt = await this.#send(contract.connect(signer) as Contract, "claim", [
+      taskId,
+      opts.round,
+      leaf.updateHash,
+      leaf.weight,
+      leaf.cumulativeWeightBefore,
+      commitment.proof(index),
+    ]);
+    const event = this.#events(contract, receipt.logs, "RewardClaimed")[0];
+    return { taskId, round: opts.round, client, amount: event.args[3] as bigint, txHash: receipt.hash };
+  }
+
+  async task(taskId: bigint | number | string, opts: ConnectionOption = {}): Promise<FederatedTaskView> {
+    const { connection, deployment, contract } = await this.#bound(opts.connection);
+    return this.#readTask(contract, deployment, connection, parseId(taskId, "task"));
+  }
+
+  /** The task and every round so far, with what each finalization published. */
+  async status(taskId: bigint | number | string, opts: ConnectionOption = {}): Promise<{ task: FederatedTaskView; rounds: RoundView[] }> {
+    const { connection, deployment, contract } = await this.#bound(opts.connection);
+    const task = await this.#readTask(contract, deployment, connection, parseId(taskId, "task"));
+    return { task, rounds: await this.#rounds(contract, task) };
+  }
+
+  /** The current global model, verified against its on-chain root and SHA-256. */
+  async globalModel(taskId: bigint | number | string, opts: ConnectionOption = {}): Promise<GlobalModel> {
+    return this.#globalModel(await this.task(taskId, opts));
+  }
+
+  async #globalModel(task: FederatedTaskView): Promise<GlobalModel> {
+    const bytes = await this.#storage.read(task.globalRoot);
+    if (sha256(bytes) !== task.globalHash) {
+      throw flaiError(`The global model ${task.globalRoot} does not hash to the on-chain ${task.globalHash}.`);
+    }
+    return parseGlobalModel(bytes, `global model ${task.globalRoot}`);
+  }
+
+  async #rounds(contract: Contract, task: FederatedTaskView): Promise<RoundView[]> {
+    const finalized = new Map<number, EventLog>();
+    for (const log of this.#events(contract, await contract.queryFilter(contract.filters.RoundFinalized(task.id)), "RoundFinalized")) {
+      finalized.set(Number(log.args[1]), log);
+    }
+    const last = task.status === "active" ? task.currentRound : task.rounds;
+    const rounds: RoundView[] = [];
+    for (let round = 1; round <= last; round++) {
+      const view = await this.#readRound(contract, task.id, round);
+      const event = finalized.get(round);
+      if (event !== undefined) {
+        const a = event.args as unknown as unknown[];
+        Object.assign(view, {
+          globalRoot: a[3] as string,
+          globalHash: a[4] as string,
+          rejectedCount: Number(a[8]),
+          reportRoot: a[9] as string,
+          metrics: decodeMetricsWord(a[10] as string),
+        });
+      }
+      rounds.push(view);
+    }
+    return rounds;
+  }
+
+  async #readTask(contract: Contract, deployment: Deployment, connection: FlaiConnection, id: bigint): Promise<FederatedTaskView> {
+    let raw: Record<string, unknown> & { status: bigint };
+    try {
+      raw = await contract.getTask(id);
+    } catch (error) {
+      const count = (await contract.taskCount()) as bigint;
+      if (id > count || id === 0n) {
+        throw flaiError(
+          `Federated task ${id} does not exist on network "${connection.networkName}" (FLAIFederated ${deployment.federated} has ` +
+            (count === 0n ? "no tasks yet" : `tasks 1..${count}`) + `).`,
+        );
+      }
+      throw error;
+    }
+    return {
+      id,
+      status: STATUS[Number(raw.status)] ?? "active",
+      creator: raw.creator as string,
+      rounds: Number(raw.rounds),
+      quorum: Number(raw.quorum),
+      currentRound: Number(raw.currentRound),
+      roundDuration: Number(raw.roundDuration),
+      measurement: raw.measurement as string,
+      globalRoot: raw.globalRoot as string,
+      globalHash: raw.globalHash as string,
+      rewardPool: raw.rewardPool as bigint,
+      paidOut: raw.paidOut as bigint,
+      contract: deployment.federated,
+      chainId: deployment.chainId,
+      networkName: connection.networkName,
+    };
+  }
+
+  async #readRound(contract: Contract, taskId: bigint, round: number): Promise<RoundView> {
+    const r = (await contract.getRound(taskId, round)) as Record<string, unknown>;
+    return {
+      round,
+      deadline: r.deadline as bigint,
+      updateCount: Number(r.updateCount),
+      acceptedCount: Number(r.acceptedCount),
+      acceptedWeight: r.acceptedWeight as bigint,
+      finalized: r.finalized as boolean,
+      commitment: r.commitment === ZERO ? undefined : (r.commitment as string),
+      pool: r.pool as bigint,
+    };
+  }
+
+  async #bound(given: FlaiConnection | undefined) {
+    const connection = await useConnection(this.#hre, given);
+    const deployment = await resolveDeployment(this.#hre, connection, false);
+    const signer = await firstSigner(connection);
+    const contract = new Contract(deployment.federated, loadFlaiArtifact("FLAIFederated").abi, signer);
+    return { connection, deployment, contract };
+  }
+
+  #events(contract: Contract, logs: ReadonlyArray<unknown>, name: string): EventLog[] {
+    const found: EventLog[] = [];
+    for (const log of logs) {
+      if ((log as EventLog).fragment?.name === name) {
+        found.push(log as EventLog);
+        continue;
+      }
+      const parsed = contract.interface.parseLog(log as { topics: string[]; data: string });
+      if (parsed?.name === name) {
+        found.push({ ...(log as object), args: parsed.args, fragment: parsed.fragment } as unknown as EventLog);
+      }
+    }
+    return found;
+  }
+
+  #send(contract: Contract, method: string, args: unknown[], value?: bigint) {
+    return sendTx(contract, "FLAIFederated", method, args, { value, explain: explainFederatedRevert });
+  }
+
+  async #input(value: string, what: string): Promise<{ bytes: Uint8Array; source: string }> {
+    if (!existsSync(value) && value.startsWith("0x")) {
+      const root = parseRoot(value, what);
+      return { bytes: await this.#storage.read(root), source: `${what} ${root}` };
+    }
+    try {
+      return { bytes: new Uint8Array(await readFile(value)), source: value };
+    } catch (error) {
+      throw flaiError(`${what} file "${value}" cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Check the path.`);
+    }
+  }
+}
+
+async function readDataset(file: string): Promise<Dataset> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch (error) {
+    throw flaiError(`--data file "${file}" cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Check the path.`);
+  }
+  return parseDataset(bytes, file);
+}
+
+function parseId(value: bigint | number | string, what: string): bigint {
+  const text = String(value).trim();
+  if (!/^\d+$/.test(text) || BigInt(text) === 0n) {
+    throw flaiError(`A ${what} id is a whole number ≥ 1, got "${value}".`);
+  }
+  return BigInt(text);
+}
+
+function checkCount(value: number, what: string, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw flaiError(`${what} must be a whole number from ${min} to ${max}, got ${value}.`);
+  }
+}
+
+function assertActive(task: FederatedTaskView): void {
+  if (task.status === "finished") {
+    throw flaiError(`Federated task ${task.id} is finished: all ${task.rounds} rounds are finalized. Its final global model is ${task.globalRoot}.`);
+  }
+  if (task.status === "cancelled") {
+    throw flaiError(`Federated task ${task.id} was cancelled by its creator.`);
+  }
+}
+
+function isoTime(unix: bigint): string {
+  return new Date(Number(unix) * 1000).toISOString();
+}

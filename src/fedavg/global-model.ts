@@ -1,0 +1,69 @@
+import { flaiError } from "../errors.js";
+import { decodeUtf8, parseJsonText } from "../ml/dataset.js";
+import type { Standardization } from "../ml/logistic.js";
+import { canonicalJson } from "../ml/model.js";
+
+import { STRATEGIES, type StrategyConfig } from "./strategies.js";
+
+export const GLOBAL_MODEL_FORMAT = "flai-global-model/v1";
+
+/** What every party of a federated task follows; fixed in the initial global model, so committed on-chain. */
+export interface FederatedConfig {
+  strategy: StrategyConfig;
+  /** Clients' local training: L-BFGS iterations from the global weights, L2 strength, FedProx mu. */
+  local: { maxIterations: number; c: number; mu: number };
+  /** 0G root of the held-out dataset the enclave evaluates every new global model on. */
+  evaluationRoot: string;
+}
+
+export interface GlobalMetrics {
+  accuracy: number;
+  logLoss: number;
+  accepted: number;
+  rejected: number;
+  samples: number;
+  /** Central DP of this round, when noise was added. */
+  dp: { noiseMultiplier: number; clipNorm: number; epsilon: number; delta: number } | null;
+}
+
+/** The global model after `round` rounds (0 = the initial one), canonical JSON on disk and in storage. */
+export interface GlobalModel {
+  format: typeof GLOBAL_MODEL_FORMAT;
+  algorithm: "logistic-regression";
+  features: number;
+  /** In the standardized space when standardization is not null. */
+  weights: number[];
+  bias: number;
+  standardization: Standardization | null;
+  round: number;
+  federated: FederatedConfig;
+  /** SHA-256 of the global model this one was aggregated from (null for the initial one). */
+  previousHash: string | null;
+  metrics: GlobalMetrics | null;
+}
+
+export function globalModelBytes(model: GlobalModel): Uint8Array {
+  return new TextEncoder().encode(canonicalJson(model) + "\n");
+}
+
+export function parseGlobalModel(bytes: Uint8Array, source: string): GlobalModel {
+  const doc = parseJsonText(decodeUtf8(bytes, source), source) as Partial<GlobalModel> | null;
+  const fail = (what: string): never => {
+    throw flaiError(`${source} is not a hardhat-flai global model: ${what}.`);
+  };
+  if (doc === null || typeof doc !== "object") fail("not a JSON object");
+  const m = doc as GlobalModel;
+  if (m.format !== GLOBAL_MODEL_FORMAT) fail(`"format" must be "${GLOBAL_MODEL_FORMAT}"`);
+  if (!Number.isInteger(m.features) || m.features < 1) fail(`"features" must be a whole number ≥ 1`);
+  if (!Array.isArray(m.weights) || m.weights.length !== m.features) fail(`"weights" must have ${m.features} numbers`);
+  if (!m.weights.every(Number.isFinite) || !Number.isFinite(m.bias)) fail("weights and bias must be finite numbers");
+  if (!Number.isInteger(m.round) || m.round < 0) fail(`"round" must be a whole number ≥ 0`);
+  const f = m.federated;
+  if (f === undefined || typeof f !== "object") fail(`"federated" is missing`);
+  if (!STRATEGIES.includes(f.strategy?.name)) fail(`"federated.strategy.name" must be one of ${STRATEGIES.join(", ")}`);
+  if (!/^0x[0-9a-f]{64}$/.test(f.evaluationRoot ?? "")) fail(`"federated.evaluationRoot" must be a 0G root`);
+  if (m.standardization !== null && m.standardization?.mean?.length !== m.features) {
+    fail(`"standardization" must be null or have ${m.features} means and scales`);
+  }
+  return m;
+}

@@ -1,0 +1,126 @@
+import type { ConnectionOption } from "../jobs/types.js";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+
+import type { Dataset } from "../ml/dataset.js";
+
+import type { Decision } from "./aggregator.js";
+import type { GlobalMetrics } from "./global-model.js";
+import type { MetricsWord } from "./metrics-word.js";
+import type { StrategyConfig } from "./strategies.js";
+
+export type TaskStatus = "active" | "finished" | "cancelled";
+
+export interface FederatedTaskView {
+  id: bigint;
+  status: TaskStatus;
+  creator: string;
+  rounds: number;
+  quorum: number;
+  currentRound: number;
+  roundDuration: number;
+  measurement: string;
+  globalRoot: string;
+  globalHash: string;
+  rewardPool: bigint;
+  paidOut: bigint;
+  contract: string;
+  chainId: bigint;
+  networkName: string;
+}
+
+export interface RoundView {
+  round: number;
+  deadline: bigint;
+  updateCount: number;
+  acceptedCount: number;
+  acceptedWeight: bigint;
+  finalized: boolean;
+  commitment: string | undefined;
+  pool: bigint;
+  /** From the RoundFinalized event, once finalized. */
+  globalRoot?: string;
+  globalHash?: string;
+  reportRoot?: string;
+  rejectedCount?: number;
+  metrics?: MetricsWord;
+}
+
+export interface CreateTaskOptions extends ConnectionOption {
+  /** Model spec file (or its 0G root): features, hyperparameters, optional initial weights. */
+  model: string;
+  /** Held-out dataset file (or root) the enclave evaluates every global model on. */
+  evaluation: string;
+  rounds: number;
+  quorum: number;
+  /** Seconds each round stays open for updates. */
+  roundDuration?: number;
+  /** Reward pool in 0G decimals, split over rounds and, per round, by accepted sample counts. */
+  reward: string;
+  strategy?: StrategyConfig;
+  local?: { maxIterations?: number; mu?: number };
+}
+
+export interface CreatedTask {
+  task: FederatedTaskView;
+  txHash: string;
+  gasUsed: bigint;
+  initialModelRoot: string;
+  evaluationRoot: string;
+}
+
+export interface ClientRoundOptions extends ConnectionOption {
+  taskId: bigint | number | string;
+  /** The client's local data: a file, or a parsed dataset. */
+  data: string | Dataset;
+  /** The client's account (default: the network's first). */
+  signer?: HardhatEthersSigner;
+}
+
+export interface ClientRoundResult {
+  taskId: bigint;
+  round: number;
+  client: string;
+  updateRoot: string;
+  updateHash: string;
+  sampleCount: number;
+  local: { loss: number; accuracy: number };
+  txHash: string;
+  gasUsed: bigint;
+  /** Milliseconds spent in each step. */
+  timings: { train: number; encrypt: number; upload: number; chain: number };
+}
+
+export interface AggregateOptions extends ConnectionOption {
+  taskId: bigint | number | string;
+  /** Defaults to the task's current round. */
+  round?: number;
+}
+
+export interface AggregatedRound {
+  taskId: bigint;
+  round: number;
+  globalRoot: string;
+  globalHash: string;
+  reportRoot: string;
+  commitment: string;
+  accepted: Decision[];
+  rejected: Decision[];
+  metrics: GlobalMetrics;
+  txHash: string;
+  gasUsed: bigint;
+  timings: { fetch: number; aggregate: number; upload: number; chain: number };
+}
+
+export interface ClaimOptions extends ConnectionOption {
+  taskId: bigint | number | string;
+  round: number;
+  signer?: HardhatEthersSigner;
+}
+
+export interface Claimed {
+  taskId: bigint;
+  round: number;
+  client: string;
+  amount: bigint;
+  txHash: string;
+}

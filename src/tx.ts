@@ -1,0 +1,31 @@
+import type { Contract, ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
+
+import { flaiError } from "./errors.js";
+import { decodeRevert } from "./jobs/revert.js";
+
+export type RevertExplainer = (revert: { name: string; args: readonly unknown[] }) => string | undefined;
+
+/** Sends a transaction and waits for it; a revert comes back as a clear error naming the contract's reason. */
+export async function sendTx(
+  contract: Contract,
+  contractName: string,
+  method: string,
+  args: unknown[],
+  { value, explain }: { value?: bigint; explain?: RevertExplainer } = {},
+): Promise<ContractTransactionReceipt> {
+  try {
+    const tx = (await contract.getFunction(method)(...args, value === undefined ? {} : { value })) as ContractTransactionResponse;
+    const receipt = await tx.wait();
+    if (receipt === null) {
+      throw flaiError(`Transaction ${tx.hash} (${method}) was dropped before it was mined; try again.`);
+    }
+    return receipt;
+  } catch (error) {
+    const revert = decodeRevert(error, contract.interface);
+    if (revert !== undefined) {
+      const reason = explain?.(revert) ?? `${revert.name}(${revert.args.map(String).join(", ")})`;
+      throw flaiError(`${method} was rejected by ${contractName}: ${reason}`, error);
+    }
+    throw error;
+  }
+}
