@@ -132,6 +132,37 @@ export class FlaiFederated {
 
   /** One client's round: fetch the global model, train locally, encrypt to the enclave, upload, record. */
   async runClient(opts: ClientRoundOptions): Promise<ClientRoundResult> {
+    const ctx = await this.#clientContext(opts);
+    let t = now();
+    const data = typeof opts.data === "string" ? await readDataset(opts.data) : opts.data;
+    const source = typeof opts.data === "string" ? opts.data : `client ${ctx.client}'s data`;
+    const update = trainClientUpdate(await this.#globalModel(ctx.task), ctx.task.globalHash, data, source);
+    const train = now() - t;
+
+    t = now();
+    const report = await this.#tee.report();
+    verifyReport(report, { measurement: ctx.task.measurement });
+    const binding = { chainId: ctx.deployment.chainId, contract: ctx.deployment.federated, taskId: ctx.task.id, round: ctx.round, client: ctx.client };
+    const ciphertext = sealUpdate(encodeUpdate(update), report.encryptionKey, binding);
+    const encrypt = now() - t;
+
+    const submitted = await this.#submit(ctx, ciphertext, update.sampleCount);
+    return { ...submitted, local: update.metrics, timings: { train, encrypt, ...submitted.timings } };
+  }
+
+  /**
+   * Uploads and records an already sealed update as-is (no training, no checks of its content):
+   * what a client with its own training code does, and how tests play a faulty or malicious one.
+   */
+  async submitCiphertext(
+    opts: Omit<ClientRoundOptions, "data"> & { ciphertext: Uint8Array; sampleCount: number },
+  ): Promise<Omit<ClientRoundResult, "local" | "timings">> {
+    const { timings: _t, ...rest } = await this.#submit(await this.#clientContext(opts), opts.ciphertext, opts.sampleCount);
+    return rest;
+  }
+
+  /** Where a client's update goes this round: checks the task is open to it before any work. */
+  async #clientContext(opts: Omit<ClientRoundOptions, "data">) {
     const { connection, deployment, contract } = await this.#bound(opts.connection);
     const signer = opts.signer ?? (await firstSigner(connection));
     const client = getAddress(await signer.getAddress());
@@ -150,44 +181,30 @@ export class FlaiFederated {
     if (recorded > 0n) {
       throw flaiError(`${client} already recorded an update for round ${round} of task ${task.id}; one update per client per round.`);
     }
-    const global = await this.#globalModel(task);
+    return { connection, deployment, contract: contract.connect(signer) as Contract, client, task, round };
+  }
+
+  async #submit(
+    ctx: { contract: Contract; client: string; task: FederatedTaskView; round: number },
+    ciphertext: Uint8Array,
+    sampleCount: number,
+  ) {
     let t = now();
-    const data = typeof opts.data === "string" ? await readDataset(opts.data) : opts.data;
-    const source = typeof opts.data === "string" ? opts.data : `client ${client}'s data`;
-    const update = trainClientUpdate(global, task.globalHash, data, source);
-    const train = now() - t;
-
-    t = now();
-    const report = await this.#tee.report();
-    verifyReport(report, { measurement: task.measurement });
-    const binding = { chainId: deployment.chainId, contract: deployment.federated, taskId: task.id, round, client };
-    const ciphertext = sealUpdate(encodeUpdate(update), report.encryptionKey, binding);
-    const encrypt = now() - t;
-
-    t = now();
     const stored = await this.#storage.upload(ciphertext);
     const upload = now() - t;
-
     t = now();
     const updateHash = sha256(ciphertext);
-    const receipt = await this.#send(contract.connect(signer) as Contract, "recordUpdate", [
-      task.id,
-      round,
-      stored.root,
-      updateHash,
-      update.sampleCount,
-    ]);
+    const receipt = await this.#send(ctx.contract, "recordUpdate", [ctx.task.id, ctx.round, stored.root, updateHash, sampleCount]);
     return {
-      taskId: task.id,
-      round,
-      client,
+      taskId: ctx.task.id,
+      round: ctx.round,
+      client: ctx.client,
       updateRoot: stored.root,
       updateHash,
-      sampleCount: update.sampleCount,
-      local: update.metrics,
+      sampleCount,
       txHash: receipt.hash,
       gasUsed: receipt.gasUsed,
-      timings: { train, encrypt, upload, chain: now() - t },
+      timings: { upload, chain: now() - t },
     };
   }
 
