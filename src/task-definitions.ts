@@ -3,6 +3,7 @@ import { ArgumentType } from "hardhat/types/arguments";
 
 const json = { name: "json", description: "Print one JSON document instead of text" } as const;
 
+
 export const taskDefinitions = [
   task("flai:deploy", "Deploy FLAIComputeJobs (reused if already deployed) and register this machine's enclave")
     .addFlag(json)
@@ -64,6 +65,8 @@ export const taskDefinitions = [
     .setAction(() => import("../tasks/enclave.js"))
     .build(),
 
+  ...federatedTasks(),
+
   task("flai:devnet", "Serve the local 0G storage stand-ins (Flow/Market + indexer/storage node) until Ctrl-C")
     .addOption({ name: "port", description: "Indexer + storage node port", type: ArgumentType.INT, defaultValue: 5678 })
     .addOption({ name: "rpcPort", description: "Chain RPC port (in-process network only)", type: ArgumentType.INT, defaultValue: 8545 })
@@ -78,3 +81,68 @@ export const taskDefinitions = [
     .setAction(() => import("../tasks/demo.js"))
     .build(),
 ];
+
+function federatedTasks() {
+  const strategyOptions = (b: ReturnType<typeof task>) =>
+    b
+      .addOption({ name: "strategy", description: "fedavg | fedprox | median | trimmed-mean", defaultValue: "fedavg" })
+      .addOption({ name: "clip", description: "Clip each update to this L2 norm", type: ArgumentType.FLOAT, defaultValue: 0 })
+      .addOption({ name: "noise", description: "Central DP: Gaussian noise multiplier (needs --clip)", type: ArgumentType.FLOAT, defaultValue: 0 })
+      .addOption({ name: "trim", description: "trimmed-mean: fraction trimmed from each end", type: ArgumentType.FLOAT, defaultValue: 0 })
+      .addOption({ name: "localIterations", description: "Client L-BFGS iterations per round (default 25)", type: ArgumentType.INT, defaultValue: 0 })
+      .addOption({ name: "mu", description: "fedprox: proximal term strength (default 0.01)", type: ArgumentType.FLOAT, defaultValue: 0 });
+  return [
+    strategyOptions(task("flai:fl-create", "Create a federated task: initial global model, rounds, quorum, reward pool, enclave"))
+      .addOption({ name: "model", description: "Model spec file (or root)", defaultValue: "" })
+      .addOption({ name: "evaluation", description: "Held-out dataset file (or root) the enclave evaluates on", defaultValue: "" })
+      .addOption({ name: "rounds", description: "Number of rounds", type: ArgumentType.INT, defaultValue: 3 })
+      .addOption({ name: "quorum", description: "Minimum accepted updates per round", type: ArgumentType.INT, defaultValue: 2 })
+      .addOption({ name: "roundDuration", description: "Seconds a round accepts updates (default flai.jobs.deadlineSeconds)", type: ArgumentType.INT, defaultValue: 0 })
+      .addOption({ name: "reward", description: "Reward pool in 0G", defaultValue: "" })
+      .addFlag(json)
+      .setAction(() => import("../tasks/fl-create.js"))
+      .build(),
+
+    task("flai:fl-client", "One client's round: train locally, encrypt to the enclave, upload, record on-chain")
+      .addOption({ name: "task", description: "Federated task id", defaultValue: "" })
+      .addOption({ name: "data", description: "The client's local dataset (JSON or CSV)", defaultValue: "" })
+      .addOption({ name: "account", description: "Index of the network account acting as the client", type: ArgumentType.INT, defaultValue: 0 })
+      .addFlag(json)
+      .setAction(() => import("../tasks/fl-client.js"))
+      .build(),
+
+    task("flai:aggregate", "Aggregate a round inside the enclave and finalize it on-chain (resumable)")
+      .addOption({ name: "task", description: "Federated task id", defaultValue: "" })
+      .addOption({ name: "round", description: "Round (default: the current one)", type: ArgumentType.INT, defaultValue: 0 })
+      .addFlag(json)
+      .setAction(() => import("../tasks/aggregate.js"))
+      .build(),
+
+    task("flai:fl-status", "Show a federated task and its rounds")
+      .addOption({ name: "task", description: "Federated task id", defaultValue: "" })
+      .addFlag(json)
+      .setAction(() => import("../tasks/fl-status.js"))
+      .build(),
+
+    task("flai:fl-claim", "Claim a client's reward for a finalized round (pull payment, proven from the commitment)")
+      .addOption({ name: "task", description: "Federated task id", defaultValue: "" })
+      .addOption({ name: "round", description: "Round", type: ArgumentType.INT, defaultValue: 0 })
+      .addOption({ name: "account", description: "Index of the client's account", type: ArgumentType.INT, defaultValue: 0 })
+      .addFlag(json)
+      .setAction(() => import("../tasks/fl-claim.js"))
+      .build(),
+
+    strategyOptions(task("flai:fl-run", "Simulate a whole federated run with N local clients (distinct accounts) and write a report"))
+      .addOption({ name: "clients", description: "Number of clients", type: ArgumentType.INT, defaultValue: 5 })
+      .addOption({ name: "rounds", description: "Number of rounds", type: ArgumentType.INT, defaultValue: 5 })
+      .addOption({ name: "data", description: "Dataset to split (default: the sample data.json)", defaultValue: "" })
+      .addOption({ name: "partition", description: "iid | dirichlet", defaultValue: "iid" })
+      .addOption({ name: "alpha", description: "Dirichlet concentration (default 0.5)", type: ArgumentType.FLOAT, defaultValue: 0 })
+      .addOption({ name: "seed", description: "Seed of the split", type: ArgumentType.INT, defaultValue: 1 })
+      .addOption({ name: "reward", description: "Reward pool in 0G", defaultValue: "1" })
+      .addOption({ name: "report", description: "HTML report path (default .flai/reports/fl-run-task-<id>.html)", defaultValue: "" })
+      .addFlag(json)
+      .setAction(() => import("../tasks/fl-run.js"))
+      .build(),
+  ];
+}

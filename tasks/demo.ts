@@ -17,6 +17,8 @@ import { Ui, shortHex } from "../src/ui.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 
 import { printJob } from "./print.js";
+import { renderReportSummary } from "../src/fedavg/report-text.js";
+import { runSimulation } from "../src/fedavg/simulation.js";
 
 /** The seed PoC, end to end, in one process: works on the in-process chain with nothing else running. */
 export default async function demo(args: { reward: string; storage: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
@@ -41,7 +43,13 @@ export default async function demo(args: { reward: string; storage: string; json
   }
 }
 
-async function runDemo(flai: FlaiRuntime, connection: FlaiConnection, args: { reward: string }, ui: Ui, hre: HardhatRuntimeEnvironment) {
+async function runDemo(
+  flai: FlaiRuntime,
+  connection: FlaiConnection,
+  args: { reward: string },
+  ui: Ui,
+  hre: HardhatRuntimeEnvironment,
+) {
   const submitter = await firstSigner(connection);
   const signers = await connection.ethers.getSigners();
   const provider = signers[1] ?? submitter; // the compute provider who runs the enclave and is paid
@@ -95,5 +103,38 @@ async function runDemo(flai: FlaiRuntime, connection: FlaiConnection, args: { re
   const sha = "0x" + createHash("sha256").update(await readFile(downloaded)).digest("hex");
   ui.ok(`sha256(${path.relative(process.cwd(), downloaded)}) = on-chain result hash: ${sha === job.resultHash}`);
 
-  ui.result({ deployment, enclave, submitted, resultHash: result.resultHash, modelRoot: stored.root, completed, job, verified: sha === job.resultHash });
+  ui.step("Federated rounds: 3 clients × 2 rounds, updates encrypted to the enclave, FedAvg inside it");
+  const federated = await ui.progress("federated run", (update) =>
+    runSimulation(hre, flai, {
+      data: path.join(fixtures, "data.json"),
+      clients: 3,
+      rounds: 2,
+      partition: "iid",
+      strategy: { name: "fedavg" },
+      reward: args.reward,
+      connection,
+      onProgress: update,
+    }),
+  );
+  for (const round of federated.rounds) {
+    ui.ok(
+      `Round ${round.round} finalized: ${round.accepted.length} updates aggregated, accuracy ${(round.accuracy * 100).toFixed(2)}%, ` +
+        `global model ${shortHex(round.globalRoot)} (gas ${round.gas.finalizeRound})`,
+    );
+  }
+  for (const line of renderReportSummary(federated)) {
+    ui.line(`  ${line}`);
+  }
+
+  ui.result({
+    deployment,
+    enclave,
+    submitted,
+    resultHash: result.resultHash,
+    modelRoot: stored.root,
+    completed,
+    job,
+    verified: sha === job.resultHash,
+    federated,
+  });
 }
