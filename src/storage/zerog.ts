@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { link, readFile, rm, stat } from "node:fs/promises";
+import { link, mkdir, readFile, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 
@@ -126,6 +126,7 @@ export class ZeroGStorage implements StorageBackend {
       throw flaiError(`Destination exists: ${target}; choose another path or delete it.`);
     }
     const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString("hex")}.download`);
+    await mkdir(path.dirname(target), { recursive: true });
     try {
       await this.#fetchTo(root, tmp, this.#reporter(opts));
       const size = (await stat(tmp)).size;

@@ -1,0 +1,136 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * JSON-RPC 2.0 over HTTP the way the 0G storage node (jsonrpsee) answers: every reply is HTTP 200,
+ * errors are `{code, message, data?}` in the body, batches (arrays) get arrays back, `id` is echoed
+ * as sent (the SDK's ids are floats).
+ */
+
+/** An error the handler wants on the wire as is. */
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+// The node's helpers (node/rpc/src/error.rs) and jsonrpsee's mapping of anyhow errors.
+export const invalidParams = (param: string, message: string) => new RpcError(-32602, `Invalid params: ${param}`, message);
+export const internalError = (message: string) => new RpcError(-32603, "Internal error", message);
+/** An `anyhow` error inside the node surfaces as jsonrpsee's "call execution failed". */
+export const callFailed = (message: string) => new RpcError(-32000, message);
+export const badParams = (detail: string) => new RpcError(-32602, "Invalid params", detail);
+
+export type Handler = (params: unknown[]) => Promise<unknown> | unknown;
+
+interface Request {
+  jsonrpc?: unknown;
+  id?: unknown;
+  method?: unknown;
+  params?: unknown;
+}
+
+export interface RpcServerOptions {
+  host: string;
+  port: number;
+  /** The real node accepts large uploads; a bound still keeps a stray client from exhausting memory. */
+  maxBodyBytes?: number;
+}
+
+export interface RpcServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+async function answer(methods: ReadonlyMap<string, Handler>, request: unknown): Promise<object | undefined> {
+  if (request === null || typeof request !== "object" || Array.isArray(request)) {
+    return { jsonrpc: "2.0", id: null, error: { code: -32600, message: "Invalid request" } };
+  }
+  const { id, method, params } = request as Request;
+  const echo = id ?? null;
+  if (typeof method !== "string") return { jsonrpc: "2.0", id: echo, error: { code: -32600, message: "Invalid request" } };
+  const handler = methods.get(method);
+  let reply: object;
+  if (handler === undefined) {
+    reply = { jsonrpc: "2.0", id: echo, error: { code: -32601, message: "Method not found" } };
+  } else if (params !== undefined && params !== null && !Array.isArray(params)) {
+    reply = { jsonrpc: "2.0", id: echo, error: { code: -32602, message: "Invalid params", data: "params must be an array" } };
+  } else {
+    try {
+      reply = { jsonrpc: "2.0", id: echo, result: (await handler((params as unknown[] | undefined) ?? [])) ?? null };
+    } catch (error) {
+      const e =
+        error instanceof RpcError ? error : new RpcError(-32603, "Internal error", error instanceof Error ? error.message : String(error));
+      reply = { jsonrpc: "2.0", id: echo, error: e.data === undefined ? { code: e.code, message: e.message } : { code: e.code, message: e.message, data: e.data } };
+    }
+  }
+  // A request without an id is a notification: it runs but gets no reply.
+  return id === undefined ? undefined : reply;
+}
+
+export async function startRpcServer(methods: ReadonlyMap<string, Handler>, opts: RpcServerOptions): Promise<RpcServer> {
+  const maxBody = opts.maxBodyBytes ?? 256 * 1024 * 1024;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooBig = false;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBody) tooBig = true;
+      else chunks.push(chunk);
+    });
+    req.on("end", () => {
+      void (async () => {
+        const send = (body: unknown) => {
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end(body === undefined ? "" : JSON.stringify(body));
+        };
+        if (tooBig) {
+          send({ jsonrpc: "2.0", id: null, error: { code: -32600, message: "Request is too big" } });
+          return;
+        }
+        let body: unknown;
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        } catch {
+          send({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } });
+          return;
+        }
+        if (Array.isArray(body)) {
+          if (body.length === 0) {
+            send({ jsonrpc: "2.0", id: null, error: { code: -32600, message: "Invalid request" } });
+            return;
+          }
+          const replies = (await Promise.all(body.map((r) => answer(methods, r)))).filter((r) => r !== undefined);
+          send(replies.length > 0 ? replies : undefined);
+        } else {
+          send(await answer(methods, body));
+        }
+      })().catch(() => {
+        if (!res.headersSent) res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32603, message: "Internal error" } }));
+      });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
+  return {
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
