@@ -26,18 +26,31 @@ function safeString(value: unknown): string {
   }
 }
 
-export async function quietly<T>(work: () => Promise<T>): Promise<T> {
+/** Starts capturing; the returned function stops (idempotent), even if the SDK call never settles. */
+export function silence(): () => void {
   if (depth++ === 0) {
     saved = { log: console.log, error: console.error, warn: console.warn, info: console.info, debug: console.debug };
     console.log = console.error = console.warn = console.info = console.debug = capture;
   }
-  try {
-    return await work();
-  } finally {
+  let released = false;
+  return () => {
+    if (released) {
+      return;
+    }
+    released = true;
     if (--depth === 0 && saved !== undefined) {
       Object.assign(console, saved);
       saved = undefined;
     }
+  };
+}
+
+export async function quietly<T>(work: () => Promise<T>): Promise<T> {
+  const release = silence();
+  try {
+    return await work();
+  } finally {
+    release();
   }
 }
 

@@ -11,7 +11,7 @@ import { writeFileAtomic } from "../util/fs.js";
 
 import { computeFileRoot, SEGMENT_SIZE } from "./merkle.js";
 import { withRetries } from "./retry.js";
-import { quietly, recentSdkLines } from "./sdk-console.js";
+import { quietly, recentSdkLines, silence } from "./sdk-console.js";
 import {
   parseRoot,
   type DownloadResult,
@@ -83,7 +83,7 @@ export class ZeroGStorage implements StorageBackend {
     try {
       const segmentsTotal = Math.ceil(size / SEGMENT_SIZE);
       let segmentsDone = 0;
-      const result = await this.#guarded(`uploading ${input}`, report, async (watch) => {
+      const result = await this.#guarded(`uploading ${input}`, report, async (watch, onAbandon) => {
         const [uploader, err] = await withRetries(
           // The SDK is typed against ethers' CommonJS build; the object is the same at run time.
           () => this.#indexer.newUploaderFromIndexerNodes(evmRpc, signer as never, 1),
@@ -92,6 +92,14 @@ export class ZeroGStorage implements StorageBackend {
         if (err !== null || uploader === null) {
           throw this.#sdkError("selecting a storage node", err);
         }
+        // Once abandoned, every node call fails, so the SDK's endless polling loop ends at its next step.
+        onAbandon(() => {
+          for (const node of uploader.nodes) {
+            const refuse = () => Promise.reject(new Abandoned(input));
+            node.getFileInfo = node.getFileInfoByTxSeq = refuse;
+            node.getStatus = refuse;
+          }
+        });
         // Count segments as they are accepted, for a progress bar the SDK does not offer.
         for (const node of uploader.nodes) {
           const send = node.uploadSegmentsByTxSeq.bind(node);
@@ -220,10 +228,11 @@ export class ZeroGStorage implements StorageBackend {
   async #guarded<T>(
     what: string,
     report: (p: StorageProgress) => void,
-    work: (watch: (step: string) => void) => Promise<T>,
+    work: (watch: (step: string) => void, onAbandon: (fn: () => void) => void) => Promise<T>,
   ): Promise<T> {
     let step = "starting";
     let abandoned = false;
+    const cleanups: Array<() => void> = [];
     let timer: NodeJS.Timeout | undefined;
     let fail: (error: Error) => void = () => {};
     const stalled = new Promise<never>((_, reject) => (fail = reject));
@@ -231,6 +240,7 @@ export class ZeroGStorage implements StorageBackend {
       clearTimeout(timer);
       timer = setTimeout(() => {
         abandoned = true;
+        cleanups.forEach((fn) => fn());
         fail(
           flaiError(
             `0G Storage made no progress for ${this.#opts.timeoutSeconds} s while ${what} (last step: "${step}"; ` +
@@ -251,10 +261,13 @@ export class ZeroGStorage implements StorageBackend {
       }
     };
     arm();
+    // Released when we return, even if the abandoned SDK call is still unwinding.
+    const release = silence();
     try {
-      return await Promise.race([quietly(() => work(watch)), stalled]);
+      return await Promise.race([work(watch, (fn) => cleanups.push(fn)), stalled]);
     } finally {
       clearTimeout(timer);
+      release();
     }
   }
 
