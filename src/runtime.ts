@@ -2,6 +2,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { FlaiFederated } from "./fedavg/client.js";
 import { FlaiJobs } from "./jobs/client.js";
+import { FlaiMarket } from "./market/client.js";
 import { createStorage } from "./storage/create.js";
 import type { StorageBackend } from "./storage/types.js";
 import { TeeSim } from "./tee/enclave.js";
@@ -16,6 +17,8 @@ export interface FlaiRuntime {
   readonly teeSim: TeeSim;
   /** Federated tasks: encrypted client updates, attested aggregation, rewards. */
   readonly fedavg: FlaiFederated;
+  /** The 0G serving marketplace: discover, fund, acknowledge, call, verify, settle. */
+  readonly market: FlaiMarket;
   /** The same parts over another storage backend (e.g. a local 0G devnet). */
   withStorage(storage: StorageBackend): FlaiRuntime;
 }
@@ -33,5 +36,6 @@ function runtimeOver(hre: HardhatRuntimeEnvironment, storage: StorageBackend): F
   });
   const jobs = new FlaiJobs(hre, { config, storage, teeSim });
   const fedavg = new FlaiFederated(hre, { config, storage, teeSim, jobs });
-  return { storage, jobs, teeSim, fedavg, withStorage: (other) => runtimeOver(hre, other) };
+  const market = new FlaiMarket(hre);
+  return { storage, jobs, teeSim, fedavg, market, withStorage: (other) => runtimeOver(hre, other) };
 }

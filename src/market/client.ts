@@ -1,0 +1,208 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { CONTRACT_ADDRESSES, createZGComputeNetworkBroker, type ZGComputeNetworkBroker } from "@0gfoundation/0g-compute-ts-sdk";
+import { getAddress, parseUnits, type Wallet } from "ethers";
+
+import { parse0G } from "../amount.js";
+import { useConnection, type FlaiConnection } from "../connection.js";
+import { flaiError } from "../errors.js";
+import { chainIdOf, hasCode } from "../jobs/deployment.js";
+
+import { explainMarketError } from "./errors.js";
+import { ledgerContract } from "./ledger-contract.js";
+import type { ComputeContracts, LedgerView, MarketOptions, PingResult, ProviderInfo, SetupResult } from "./types.js";
+import { walletFor } from "./wallet.js";
+
+/** The contract's minimum to open a ledger (the SDK enforces the same). */
+const MIN_LEDGER = parseUnits("3", 18);
+const SETTLEMENT_WAIT_MS = 10_000;
+
+/** Where `flai:devnet` records the compute stand-in's contracts for other commands on that chain. */
+export function computeDevnetRecord(root: string, chainId: bigint): string {
+  return path.join(root, ".flai", "devnet", `chain-${chainId}`, "compute.json");
+}
+
+/** `hre.flai.market`: the 0G serving marketplace through the official compute SDK. */
+export class FlaiMarket {
+  readonly #hre: HardhatRuntimeEnvironment;
+  readonly #brokers = new WeakMap<FlaiConnection, Promise<{ broker: ZGComputeNetworkBroker; wallet: Wallet; ledgerAddress: string }>>();
+
+  constructor(hre: HardhatRuntimeEnvironment) {
+    this.#hre = hre;
+  }
+
+  /** Providers on the marketplace, with endpoint, model and prices (neuron per token). */
+  async discover(opts: MarketOptions = {}): Promise<ProviderInfo[]> {
+    const { broker } = await this.#broker(opts);
+    const services = await guard("listing providers", () => broker.inference.listService(0, 50, false));
+    return services.map((s) => ({
+      provider: getAddress(s.provider),
+      model: s.model,
+      serviceType: s.serviceType,
+      verifiability: s.verifiability,
+      endpoint: `${s.url}/v1/proxy`,
+      inputPrice: s.inputPrice,
+      outputPrice: s.outputPrice,
+      teeSigner: s.teeSignerAddress,
+      teeSignerAcknowledged: s.teeSignerAcknowledged,
+    }));
+  }
+
+  /** This account's ledger, or undefined when it has none yet. */
+  async ledger(opts: MarketOptions = {}): Promise<LedgerView | undefined> {
+    const { wallet, ledgerAddress } = await this.#broker(opts);
+    const ledger = ledgerContract(ledgerAddress, wallet);
+    try {
+      const l = (await ledger.getLedger(wallet.address)) as { totalBalance: bigint; availableBalance: bigint };
+      return { total: l.totalBalance, available: l.availableBalance };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Ensures the ledger holds at least `ledger` 0G (exact decimal) and that the provider's TEE signer is
+   * acknowledged. Idempotent: sends nothing when both already hold.
+   */
+  async setup(opts: MarketOptions & { ledger: string; provider: string }): Promise<SetupResult> {
+    const want = parse0G(opts.ledger, "--ledger");
+    const provider = parseProvider(opts.provider);
+    const { broker, wallet, ledgerAddress } = await this.#broker(opts);
+    const before = await this.ledger(opts);
+    const ledger = ledgerContract(ledgerAddress, wallet);
+    let deposited = 0n;
+    if (before === undefined) {
+      // Opening a ledger takes the contract's minimum even when less is asked for.
+      deposited = want > MIN_LEDGER ? want : MIN_LEDGER;
+      await guard("opening the ledger", async () => (await ledger.addLedger("", { value: deposited })).wait());
+    } else if (before.total < want) {
+      deposited = want - before.total;
+      await guard("funding the ledger", async () => (await ledger.depositFund({ value: deposited })).wait());
+    }
+    const already = await broker.inference.acknowledged(provider).catch(() => false);
+    if (!already) {
+      await guard(`acknowledging provider ${provider}`, () => broker.inference.acknowledgeProviderSigner(provider));
+    }
+    return { provider, ledgerBefore: before, ledger: (await this.ledger(opts))!, deposited, acknowledged: { already } };
+  }
+
+  /** One paid request: metadata → auth headers → chat completion → verification → settlement. */
+  async ping(opts: MarketOptions & { provider: string; prompt: string }): Promise<PingResult> {
+    const provider = parseProvider(opts.provider);
+    const { broker } = await this.#broker(opts);
+    const ledgerBefore = await this.ledger(opts);
+    if (ledgerBefore === undefined) {
+      throw flaiError(`AccountNotExists: this account has no 0G compute ledger yet. Run \`npx hardhat flai:market-setup --provider ${provider}\` first.`);
+    }
+    const { endpoint, model } = await guard("reading the provider's metadata", () => broker.inference.getServiceMetadata(provider));
+    const headers = await guard("generating auth headers", () => broker.inference.getRequestHeaders(provider));
+    let response: Response;
+    try {
+      response = await fetch(`${endpoint}/chat/completions`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...(headers as unknown as Record<string, string>) },
+        body: JSON.stringify({ model, messages: [{ role: "user", content: opts.prompt }] }),
+      });
+    } catch (error) {
+      throw flaiError(`The provider at ${endpoint} cannot be reached (${(error as Error).message}). Is it running?`, error);
+    }
+    const body = (await response.json().catch(() => ({}))) as {
+      id?: string;
+      error?: string;
+      choices?: Array<{ message?: { content?: string } }>;
+      usage?: { prompt_tokens: number; completion_tokens: number };
+    };
+    if (!response.ok) {
+      throw explainMarketError(new Error(`${response.status} ${body.error ?? response.statusText}`), `calling ${endpoint}`);
+    }
+    const chatId = response.headers.get("ZG-Res-Key") ?? body.id ?? "";
+    const usage = body.usage ?? { prompt_tokens: 0, completion_tokens: 0 };
+    const verified = (await guard("verifying the response", () => broker.inference.processResponse(provider, chatId, JSON.stringify(usage)))) === true;
+    const ledgerAfter = await this.#settled(opts, ledgerBefore);
+    return {
+      provider,
+      endpoint,
+      model,
+      answer: body.choices?.[0]?.message?.content ?? "",
+      chatId,
+      usage,
+      verified,
+      ledgerBefore,
+      ledgerAfter,
+      fee: ledgerBefore.total - ledgerAfter.total,
+    };
+  }
+
+  /** The provider settles on its own schedule: wait (bounded) for the ledger to move. */
+  async #settled(opts: MarketOptions, before: LedgerView): Promise<LedgerView> {
+    const until = Date.now() + SETTLEMENT_WAIT_MS;
+    for (;;) {
+      const now = (await this.ledger(opts))!;
+      if (now.total !== before.total || Date.now() > until) {
+        return now;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  async #broker(opts: MarketOptions) {
+    const connection = await useConnection(this.#hre, opts.connection);
+    let pending = this.#brokers.get(connection);
+    if (pending === undefined) {
+      pending = (async () => {
+        const contracts = opts.contracts ?? (await this.#knownContracts(connection));
+        const wallet = await walletFor(connection);
+        // The SDK is typed against ethers' CommonJS build; the object is the same at run time.
+        const broker = await guard("connecting to the 0G compute network", () =>
+          createZGComputeNetworkBroker(wallet as never, contracts?.ledger, contracts?.inference, contracts?.fineTuning),
+        );
+        const chainId = await chainIdOf(connection);
+        const ledgerAddress = contracts?.ledger ?? (chainId === 16661n ? CONTRACT_ADDRESSES.mainnet.ledger : CONTRACT_ADDRESSES.testnet.ledger);
+        return { broker, wallet, ledgerAddress };
+      })();
+      this.#brokers.set(connection, pending);
+      pending.catch(() => this.#brokers.delete(connection));
+    }
+    return pending;
+  }
+
+  /** On a local chain: the stand-in flai:devnet recorded; on 0G chains: the SDK's own addresses. */
+  async #knownContracts(connection: FlaiConnection): Promise<ComputeContracts | undefined> {
+    const chainId = await chainIdOf(connection);
+    if (chainId === 16602n || chainId === 16661n) {
+      return undefined;
+    }
+    const record = computeDevnetRecord(this.#hre.config.paths.root, chainId);
+    try {
+      const contracts = JSON.parse(await readFile(record, "utf8")) as ComputeContracts;
+      if (await hasCode(connection, contracts.inference)) {
+        return contracts;
+      }
+    } catch {
+      // no record: fall through
+    }
+    throw flaiError(
+      `No 0G serving contracts are known on network "${connection.networkName}" (chain ${chainId}). ` +
+        `Start the local stand-in: \`npx hardhat flai:devnet --network ${connection.networkName}\`, or use --network galileo.`,
+    );
+  }
+}
+
+function parseProvider(value: string): string {
+  try {
+    return getAddress(value);
+  } catch {
+    throw flaiError(`--provider must be a provider's 0x address (see flai:market-discover), got "${value}".`);
+  }
+}
+
+async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw explainMarketError(error, what);
+  }
+}

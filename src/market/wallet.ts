@@ -1,0 +1,40 @@
+import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet } from "ethers";
+
+import { rpcUrlOf, type FlaiConnection } from "../connection.js";
+import { flaiError } from "../errors.js";
+
+type Sensitive = string | { get(): Promise<string> };
+const reveal = async (v: Sensitive) => (typeof v === "string" ? v : v.get());
+
+/**
+ * The 0G compute SDK takes an ethers Wallet (or JsonRpcSigner), not Hardhat's signer: this builds
+ * one for the network's account `index` from its configured key, over a fast-polling provider
+ * (the SDK waits on receipts; ethers' default 4 s polling would dominate every call). The key is
+ * only held in memory.
+ */
+export async function walletFor(connection: FlaiConnection, index = 0): Promise<Wallet> {
+  const provider = new JsonRpcProvider(await rpcUrlOf(connection), undefined, { pollingInterval: 100, cacheTimeout: -1 });
+  return new Wallet(await privateKeyOf(connection, index), provider);
+}
+
+async function privateKeyOf(connection: FlaiConnection, index: number): Promise<string> {
+  const accounts = connection.networkConfig.accounts as unknown;
+  if (Array.isArray(accounts)) {
+    const entry = accounts[index] as Sensitive | { privateKey: Sensitive } | undefined;
+    if (entry === undefined) {
+      throw flaiError(`Network "${connection.networkName}" has no account #${index} configured.`);
+    }
+    return reveal(typeof entry === "object" && "privateKey" in entry ? entry.privateKey : entry);
+  }
+  if (typeof accounts === "object" && accounts !== null && "mnemonic" in accounts) {
+    const hd = accounts as { mnemonic: Sensitive; passphrase?: Sensitive; path?: string; initialIndex?: number };
+    const phrase = await reveal(hd.mnemonic);
+    const passphrase = hd.passphrase === undefined ? "" : await reveal(hd.passphrase);
+    const base = hd.path ?? "m/44'/60'/0'/0";
+    return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(phrase, passphrase), `${base}/${(hd.initialIndex ?? 0) + index}`).privateKey;
+  }
+  throw flaiError(
+    `Network "${connection.networkName}" uses remote accounts; the 0G compute SDK needs a key it can sign with. ` +
+      `Configure accounts: [configVariable("FLAI_PRIVATE_KEY")] for it.`,
+  );
+}
