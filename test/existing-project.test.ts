@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, rm, symlink } from "node:fs/promises";
-import net from "node:net";
 import path from "node:path";
 
 import { expect } from "chai";
@@ -10,6 +9,7 @@ import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 
 import { packageRoot } from "../src/package-root.js";
 
+import { freePort } from "./helpers/net.js";
 import { FIXTURES } from "./helpers/project.js";
 
 const PROJECT = path.join(FIXTURES, "existing-project");
@@ -47,13 +47,6 @@ function hardhat(args: string[], env: Record<string, string> = {}): Promise<{ co
   });
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function waitFor(check: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
   const until = Date.now() + timeoutMs;

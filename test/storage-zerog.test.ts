@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
-import net from "node:net";
 import path from "node:path";
 
 import { expect } from "chai";
@@ -14,6 +13,7 @@ import { computeRoot } from "../src/storage/merkle.js";
 import type { ZeroGStorage } from "../src/storage/zerog.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
+import { freePort } from "./helpers/net.js";
 import { FIXTURES, tempDir, tempProject } from "./helpers/project.js";
 
 type Devnet = Awaited<ReturnType<typeof startStorageDevnet>>;
@@ -104,7 +104,7 @@ describe("storage: the 0g backend (real SDK) against the local 0G storage devnet
     });
 
     it("an unreachable indexer names its URL", async () => {
-      const port = await closedPort();
+      const port = await freePort();
       const offline = await zeroGStorageFor(connection, { ...hre.config.flai, storage: { ...hre.config.flai.storage, retries: 0 } }, {
         indexerUrl: `http://127.0.0.1:${port}`,
       });
@@ -138,10 +138,3 @@ describe("storage: the 0g backend (real SDK) against the local 0G storage devnet
   });
 });
 
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

@@ -1,6 +1,4 @@
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { existsSync } from "node:fs";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
@@ -11,6 +9,7 @@ import { parse0G } from "../amount.js";
 import type { FlaiConfig } from "../config.js";
 import { firstSigner, useConnection, type FlaiConnection } from "../connection.js";
 import { flaiError } from "../errors.js";
+import { readInput, readLocalFile } from "../inputs.js";
 import { loadFlaiArtifact } from "../jobs/artifact.js";
 import { compactSignature } from "../jobs/eip712.js";
 import type { FlaiJobs } from "../jobs/client.js";
@@ -20,7 +19,6 @@ import { parseDataset, validateFeatureCount, type Dataset } from "../ml/dataset.
 import { computeStandardization } from "../ml/logistic.js";
 import { parseModelSpec } from "../ml/model.js";
 import type { StorageBackend } from "../storage/types.js";
-import { parseRoot } from "../storage/types.js";
 import { verifyReport } from "../tee/attestation.js";
 import type { TeeSim } from "../tee/enclave.js";
 import { runWorker } from "../tee/run-worker.js";
@@ -82,9 +80,9 @@ export class FlaiFederated {
     checkCount(roundDuration, "--round-duration", 1, 2 ** 32 - 1);
     const strategy = opts.strategy ?? { name: "fedavg" };
     checkConfig(strategy);
-    const specInput = await this.#input(opts.model, "--model");
+    const specInput = await readInput(opts.model, "--model", this.#storage);
     const spec = parseModelSpec(specInput.bytes, specInput.source);
-    const evalInput = await this.#input(opts.evaluation, "--evaluation");
+    const evalInput = await readInput(opts.evaluation, "--evaluation", this.#storage);
     const evaluation = parseDataset(evalInput.bytes, evalInput.source);
     validateFeatureCount(evaluation, spec.features, evalInput.source);
 
@@ -461,28 +459,10 @@ export class FlaiFederated {
   #send(contract: Contract, method: string, args: unknown[], value?: bigint) {
     return sendTx(contract, "FLAIFederated", method, args, { value, explain: explainFederatedRevert });
   }
-
-  async #input(value: string, what: string): Promise<{ bytes: Uint8Array; source: string }> {
-    if (!existsSync(value) && value.startsWith("0x")) {
-      const root = parseRoot(value, what);
-      return { bytes: await this.#storage.read(root), source: `${what} ${root}` };
-    }
-    try {
-      return { bytes: new Uint8Array(await readFile(value)), source: value };
-    } catch (error) {
-      throw flaiError(`${what} file "${value}" cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Check the path.`);
-    }
-  }
 }
 
 async function readDataset(file: string): Promise<Dataset> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(file));
-  } catch (error) {
-    throw flaiError(`--data file "${file}" cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Check the path.`);
-  }
-  return parseDataset(bytes, file);
+  return parseDataset(await readLocalFile(file, "--data"), file);
 }
 
 function parseId(value: bigint | number | string, what: string): bigint {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 
 import { flaiError } from "../errors.js";
+import { readLocalFile } from "../inputs.js";
 import type { ConnectionOption } from "../jobs/types.js";
 import { parseDataset, type Dataset } from "../ml/dataset.js";
 import { LOGISTIC_DEFAULTS, trainLogisticRegression } from "../ml/logistic.js";
@@ -52,9 +52,7 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRu
         `"${connection.networkName}" has ${signers.length}. Lower --clients or configure more accounts for the network.`,
     );
   }
-  const all = typeof opts.data === "string" ? parseDataset(await readFile(opts.data).catch(() => {
-    throw flaiError(`--data file "${opts.data as string}" cannot be read. Check the path.`);
-  }), opts.data) : opts.data;
+  const all = typeof opts.data === "string" ? parseDataset(await readLocalFile(opts.data, "--data"), opts.data) : opts.data;
   const { train, test } = holdoutSplit(all, opts.holdoutFraction ?? 0.2, seed);
   const shares = partitionDataset(train, opts.clients, { scheme: opts.partition, alpha: opts.alpha, seed });
 

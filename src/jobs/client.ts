@@ -1,16 +1,15 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { Contract, getAddress } from "ethers";
-import { existsSync } from "node:fs";
 
 import { format0G, parse0G } from "../amount.js";
 import type { FlaiConfig } from "../config.js";
 import { firstSigner, useConnection, type FlaiConnection } from "../connection.js";
 import { flaiError } from "../errors.js";
+import { readInput, type Input } from "../inputs.js";
 import { parseDataset, validateFeatureCount } from "../ml/dataset.js";
 import { parseModelSpec } from "../ml/model.js";
 import type { StorageBackend } from "../storage/types.js";
-import { parseRoot } from "../storage/types.js";
 import { verifyReport } from "../tee/attestation.js";
 import type { TeeSim, TrainingResult } from "../tee/enclave.js";
 
@@ -66,12 +65,15 @@ export class FlaiJobs {
       throw flaiError(`The job deadline must be a whole number of seconds > 0, got ${deadlineSeconds}.`);
     }
     // Inputs are checked before anything is paid for: a job the enclave cannot train is a lost reward.
-    const [dataBytes, modelBytes] = await Promise.all([this.#readInput(opts.data, "--data"), this.#readInput(opts.model, "--model")]);
+    const [dataBytes, modelBytes] = await Promise.all([
+      readInput(opts.data, "--data", this.#storage),
+      readInput(opts.model, "--model", this.#storage),
+    ]);
     const dataset = parseDataset(dataBytes.bytes, dataBytes.source);
     const spec = parseModelSpec(modelBytes.bytes, modelBytes.source);
     validateFeatureCount(dataset, spec.features, dataBytes.source);
-    const data = await this.#store(opts.data, dataBytes);
-    const model = await this.#store(opts.model, modelBytes);
+    const data = await this.#store(dataBytes);
+    const model = await this.#store(modelBytes);
 
     const { contract, connection, deployment } = await this.#bound(opts.connection);
     const latest = await connection.ethers.provider.getBlock("latest");
@@ -203,25 +205,9 @@ export class FlaiJobs {
     return sendTx(contract, "FLAIComputeJobs", method, args, { ...overrides, explain: explainRevert });
   }
 
-  async #readInput(value: string, what: string): Promise<{ bytes: Uint8Array; source: string }> {
-    if (!existsSync(value) && value.startsWith("0x")) {
-      const root = parseRoot(value, what);
-      if (!(await this.#storage.has(root))) {
-        throw flaiError(`${what} ${root} is not in storage (${this.#storage.kind}). Upload the file first: npx hardhat flai:upload <file>`);
-      }
-      return { bytes: await this.#storage.read(root), source: `${what} ${root}` };
-    }
-    const { readFile } = await import("node:fs/promises");
-    try {
-      return { bytes: new Uint8Array(await readFile(value)), source: value };
-    } catch (error) {
-      throw flaiError(`${what} file "${value}" cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Check the path.`);
-    }
-  }
-
-  async #store(value: string, input: { bytes: Uint8Array; source: string }): Promise<InputRef> {
-    if (input.source !== value) {
-      return { root: parseRoot(value, "root"), uploaded: undefined };
+  async #store(input: Input): Promise<InputRef> {
+    if (input.root !== undefined) {
+      return { root: input.root, uploaded: undefined };
     }
     const uploaded = await this.#storage.upload(input.bytes);
     return { root: uploaded.root, uploaded };

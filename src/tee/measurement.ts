@@ -29,6 +29,7 @@ export const ENCLAVE_PROGRAM = [
   "tee/program",
   "tee/sealing",
   "tee/worker",
+  "tee/worker-entry",
   "util/prng",
 ] as const;
 
