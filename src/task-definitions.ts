@@ -67,8 +67,37 @@ export const taskDefinitions = [
 
   ...federatedTasks(),
 
-  task("flai:devnet", "Serve the local 0G storage stand-ins (Flow/Market + indexer/storage node) until Ctrl-C")
+  task("flai:market-discover", "List 0G serving providers: model, endpoint, prices in 0G")
+    .addFlag(json)
+    .setAction(() => import("../tasks/market-discover.js"))
+    .build(),
+
+  task("flai:market-setup", "Ensure the compute ledger holds enough 0G and acknowledge a provider (idempotent)")
+    .addOption({ name: "ledger", description: "0G the ledger should hold (default FLAI_LEDGER_OG or 0.10)", defaultValue: "" })
+    .addOption({ name: "provider", description: "Provider address (default FLAI_PROVIDER or the first listed)", defaultValue: "" })
+    .addFlag(json)
+    .setAction(() => import("../tasks/market-setup.js"))
+    .build(),
+
+  task("flai:market-ping", "A signed, paid chat request to a provider: verify the answer, show the ledger before/after")
+    .addOption({ name: "provider", description: "Provider address (default FLAI_PROVIDER or the first listed)", defaultValue: "" })
+    .addOption({ name: "prompt", description: "Prompt (default FLAI_PROMPT)", defaultValue: "" })
+    .addFlag(json)
+    .setAction(() => import("../tasks/market-ping.js"))
+    .build(),
+
+  task("flai:market-compute", "The whole marketplace flow: discover → setup → headers → request → verify → settlement")
+    .addOption({ name: "provider", description: "Provider address (default FLAI_PROVIDER or the first listed)", defaultValue: "" })
+    .addOption({ name: "prompt", description: "Prompt (default FLAI_PROMPT)", defaultValue: "" })
+    .addOption({ name: "ledger", description: "0G the ledger should hold (default FLAI_LEDGER_OG or 0.10)", defaultValue: "" })
+    .addFlag(json)
+    .setAction(() => import("../tasks/market-compute.js"))
+    .build(),
+
+  task("flai:devnet", "Serve the local 0G stand-ins (storage: Flow/Market + indexer/node; compute: serving contracts + provider) until Ctrl-C")
     .addOption({ name: "port", description: "Indexer + storage node port", type: ArgumentType.INT, defaultValue: 5678 })
+    .addOption({ name: "computePort", description: "Compute provider port", type: ArgumentType.INT, defaultValue: 5679 })
+    .addOption({ name: "model", description: "Serve this federated task's global model (default: the sample model)", defaultValue: "" })
     .addOption({ name: "rpcPort", description: "Chain RPC port (in-process network only)", type: ArgumentType.INT, defaultValue: 8545 })
     .addFlag(json)
     .setAction(() => import("../tasks/devnet.js"))

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 
@@ -16,7 +16,10 @@ import { packageRoot } from "../src/package-root.js";
 import { Ui, shortHex } from "../src/ui.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 
+import { printPing } from "./market-ping.js";
 import { printJob } from "./print.js";
+import { startComputeDevnet } from "../src/devnet/compute-devnet.js";
+import { modelAnswerer } from "../src/devnet/compute/model-answerer.js";
 import { renderReportSummary } from "../src/fedavg/report-text.js";
 import { runSimulation } from "../src/fedavg/simulation.js";
 
@@ -99,7 +102,6 @@ async function runDemo(
   const downloaded = path.join(hre.config.paths.root, ".flai", "demo", `trained_model-${job.id}.json`);
   await rm(downloaded, { force: true });
   await flai.storage.download(stored.root, downloaded);
-  const { readFile } = await import("node:fs/promises");
   const sha = "0x" + createHash("sha256").update(await readFile(downloaded)).digest("hex");
   ui.ok(`sha256(${path.relative(process.cwd(), downloaded)}) = on-chain result hash: ${sha === job.resultHash}`);
 
@@ -126,7 +128,31 @@ async function runDemo(
     ui.line(`  ${line}`);
   }
 
+  ui.step("Pay-per-inference: a 0G serving provider serves the federated global model");
+  const served = await flai.fedavg.globalModel(federated.taskId, { connection });
+  const compute = await startComputeDevnet(connection, {
+    model: `flai/federated-task-${federated.taskId}`,
+    answer: modelAnswerer(served),
+  });
+  let inference;
+  try {
+    const market = { connection, contracts: compute.contracts };
+    const providers = await flai.market.discover(market);
+    ui.line(`Found ${providers.length} services`);
+    for (const [i, p] of providers.entries()) {
+      ui.line(`  [${i + 1}] ${p.model} | provider=${p.provider} | input=${format0G(p.inputPrice)} | output=${format0G(p.outputPrice)}`);
+    }
+    const setup = await flai.market.setup({ ...market, provider: compute.providerAddress, ledger: "3" });
+    ui.line(setup.acknowledged.already ? "Provider already acknowledged." : "Provider acknowledged.");
+    const sample = JSON.parse(await readFile(path.join(fixtures, "data.json"), "utf8")) as { features: number[][] };
+    inference = await flai.market.ping({ ...market, provider: compute.providerAddress, prompt: JSON.stringify(sample.features[0]) });
+    printPing(ui, inference);
+  } finally {
+    await compute.close();
+  }
+
   ui.result({
+    inference,
     deployment,
     enclave,
     submitted,

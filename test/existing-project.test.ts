@@ -150,11 +150,12 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
     }
   });
 
-  it("serves flai:devnet beside `hardhat node` and stores files on it through the 0G SDK", async () => {
+  it("serves flai:devnet beside `hardhat node`: files stored through the 0G storage SDK, a paid inference through the compute SDK", async () => {
     const [rpcPort, indexerPort] = [await freePort(), await freePort()];
     const node = await startNode(rpcPort);
     const env = { FLAI_FIXTURE_RPC: `http://127.0.0.1:${rpcPort}` };
-    const devnet = spawn(process.execPath, [HARDHAT_CLI, "flai:devnet", "--port", String(indexerPort), "--network", "localnode"], {
+    const computePort = await freePort();
+    const devnet = spawn(process.execPath, [HARDHAT_CLI, "flai:devnet", "--port", String(indexerPort), "--compute-port", String(computePort), "--network", "localnode"], {
       cwd: PROJECT,
       env: userEnv(env),
     });
@@ -175,6 +176,12 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
       const down = await hardhat(["flai:download", uploaded.root, dest, "--network", "localnode"], storageEnv);
       expect(down.code, down.stderr + down.stdout).to.equal(0);
       expect(down.stdout).to.contain("its 0G root matches");
+      const market = await hardhat(["flai:market-compute", "--prompt", "[1,50,-3,100,1,0,20,-10]", "--ledger", "3", "--network", "localnode", "--json"], env);
+      expect(market.code, market.stderr + market.stdout).to.equal(0);
+      const flow = JSON.parse(market.stdout) as { ping: { verified: boolean; answer: string; fee: string } };
+      expect(flow.ping.verified).to.equal(true);
+      expect(flow.ping.answer).to.match(/prediction: [01]/);
+      expect(BigInt(flow.ping.fee) > 0n).to.equal(true);
     } finally {
       devnet.kill("SIGINT");
       expect(await exited).to.equal(0);

@@ -23,7 +23,7 @@ import {
   verifyProof,
   zeroHash,
 } from "../src/storage/proof.js";
-import { quietly } from "../src/storage/sdk-console.js";
+import { quietly } from "../src/util/sdk-console.js";
 import { mulberry32 } from "../src/util/prng.js";
 
 import { expectFlaiError } from "./helpers/assert.js";

@@ -11,9 +11,12 @@ import { useConnection, type FlaiConnection } from "../connection.js";
 import { flaiError } from "../errors.js";
 import { chainIdOf, hasCode } from "../jobs/deployment.js";
 
+import { quietly } from "../util/sdk-console.js";
+import { unrefLongTimers } from "../util/sdk-timers.js";
+
 import { explainMarketError } from "./errors.js";
 import { ledgerContract } from "./ledger-contract.js";
-import type { ComputeContracts, LedgerView, MarketOptions, PingResult, ProviderInfo, SetupResult } from "./types.js";
+import type { ChatAnswer, ComputeContracts, LedgerView, MarketOptions, PingResult, ProviderInfo, SetupResult } from "./types.js";
 import { walletFor } from "./wallet.js";
 
 /** The contract's minimum to open a ledger (the SDK enforces the same). */
@@ -28,7 +31,7 @@ export function computeDevnetRecord(root: string, chainId: bigint): string {
 /** `hre.flai.market`: the 0G serving marketplace through the official compute SDK. */
 export class FlaiMarket {
   readonly #hre: HardhatRuntimeEnvironment;
-  readonly #brokers = new WeakMap<FlaiConnection, Promise<{ broker: ZGComputeNetworkBroker; wallet: Wallet; ledgerAddress: string }>>();
+  readonly #brokers = new WeakMap<FlaiConnection, Map<number, Promise<{ broker: ZGComputeNetworkBroker; wallet: Wallet; ledgerAddress: string }>>>();
 
   constructor(hre: HardhatRuntimeEnvironment) {
     this.#hre = hre;
@@ -97,13 +100,42 @@ export class FlaiMarket {
     if (ledgerBefore === undefined) {
       throw flaiError(`AccountNotExists: this account has no 0G compute ledger yet. Run \`npx hardhat flai:market-setup --provider ${provider}\` first.`);
     }
-    const { endpoint, model } = await guard("reading the provider's metadata", () => broker.inference.getServiceMetadata(provider));
-    const headers = await guard("generating auth headers", () => broker.inference.getRequestHeaders(provider));
+    const { endpoint, model } = await this.metadata({ ...opts, provider });
+    const headers = await this.requestHeaders({ ...opts, provider });
+    const chat = await this.chat({ ...opts, provider, prompt: opts.prompt, headers });
+    const verified =
+      (await guard("verifying the response", () => broker.inference.processResponse(provider, chat.chatId, JSON.stringify(chat.usage)))) === true;
+    const ledgerAfter = await this.#settled(opts, ledgerBefore);
+    return { provider, endpoint, model, ...chat, verified, ledgerBefore, ledgerAfter, fee: ledgerBefore.total - ledgerAfter.total };
+  }
+
+  /** The provider's OpenAI-compatible endpoint and model. */
+  async metadata(opts: MarketOptions & { provider: string }): Promise<{ endpoint: string; model: string }> {
+    const { broker } = await this.#broker(opts);
+    return guard("reading the provider's metadata", () => broker.inference.getServiceMetadata(parseProvider(opts.provider)));
+  }
+
+  /** Signed session headers for the provider (the SDK may top up the provider sub-account first). */
+  async requestHeaders(opts: MarketOptions & { provider: string }): Promise<Record<string, string>> {
+    const { broker } = await this.#broker(opts);
+    const headers = await guard("generating auth headers", () => broker.inference.getRequestHeaders(parseProvider(opts.provider)));
+    return headers as unknown as Record<string, string>;
+  }
+
+  /** Invalidates every session token this account issued for the provider (on-chain generation bump). */
+  async revokeTokens(opts: MarketOptions & { provider: string }): Promise<void> {
+    const { broker } = await this.#broker(opts);
+    await guard("revoking session tokens", () => broker.inference.revokeAllTokens(parseProvider(opts.provider)));
+  }
+
+  /** One OpenAI-compatible chat completion with the given headers; a refusal is a clear error. */
+  async chat(opts: MarketOptions & { provider: string; prompt: string; headers: Record<string, string> }): Promise<ChatAnswer> {
+    const { endpoint, model } = await this.metadata(opts);
     let response: Response;
     try {
       response = await fetch(`${endpoint}/chat/completions`, {
         method: "POST",
-        headers: { "Content-Type": "application/json", ...(headers as unknown as Record<string, string>) },
+        headers: { "Content-Type": "application/json", ...opts.headers },
         body: JSON.stringify({ model, messages: [{ role: "user", content: opts.prompt }] }),
       });
     } catch (error) {
@@ -116,23 +148,12 @@ export class FlaiMarket {
       usage?: { prompt_tokens: number; completion_tokens: number };
     };
     if (!response.ok) {
-      throw explainMarketError(new Error(`${response.status} ${body.error ?? response.statusText}`), `calling ${endpoint}`);
+      throw explainMarketError(new Error(`HTTP ${response.status}: ${body.error ?? response.statusText}`), `calling ${endpoint}`);
     }
-    const chatId = response.headers.get("ZG-Res-Key") ?? body.id ?? "";
-    const usage = body.usage ?? { prompt_tokens: 0, completion_tokens: 0 };
-    const verified = (await guard("verifying the response", () => broker.inference.processResponse(provider, chatId, JSON.stringify(usage)))) === true;
-    const ledgerAfter = await this.#settled(opts, ledgerBefore);
     return {
-      provider,
-      endpoint,
-      model,
       answer: body.choices?.[0]?.message?.content ?? "",
-      chatId,
-      usage,
-      verified,
-      ledgerBefore,
-      ledgerAfter,
-      fee: ledgerBefore.total - ledgerAfter.total,
+      chatId: response.headers.get("ZG-Res-Key") ?? body.id ?? "",
+      usage: body.usage ?? { prompt_tokens: 0, completion_tokens: 0 },
     };
   }
 
@@ -150,11 +171,17 @@ export class FlaiMarket {
 
   async #broker(opts: MarketOptions) {
     const connection = await useConnection(this.#hre, opts.connection);
-    let pending = this.#brokers.get(connection);
+    const account = opts.account ?? 0;
+    let perAccount = this.#brokers.get(connection);
+    if (perAccount === undefined) {
+      perAccount = new Map();
+      this.#brokers.set(connection, perAccount);
+    }
+    let pending = perAccount.get(account);
     if (pending === undefined) {
       pending = (async () => {
         const contracts = opts.contracts ?? (await this.#knownContracts(connection));
-        const wallet = await walletFor(connection);
+        const wallet = await walletFor(connection, account);
         // The SDK is typed against ethers' CommonJS build; the object is the same at run time.
         const broker = await guard("connecting to the 0G compute network", () =>
           createZGComputeNetworkBroker(wallet as never, contracts?.ledger, contracts?.inference, contracts?.fineTuning),
@@ -163,8 +190,8 @@ export class FlaiMarket {
         const ledgerAddress = contracts?.ledger ?? (chainId === 16661n ? CONTRACT_ADDRESSES.mainnet.ledger : CONTRACT_ADDRESSES.testnet.ledger);
         return { broker, wallet, ledgerAddress };
       })();
-      this.#brokers.set(connection, pending);
-      pending.catch(() => this.#brokers.delete(connection));
+      perAccount.set(account, pending);
+      pending.catch(() => perAccount.delete(account));
     }
     return pending;
   }
@@ -199,9 +226,10 @@ function parseProvider(value: string): string {
   }
 }
 
+/** Every SDK call: silenced, its stray long timers unref'd, its failure explained. */
 async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
-    return await fn();
+    return await quietly(() => unrefLongTimers(fn));
   } catch (error) {
     throw explainMarketError(error, what);
   }

@@ -12,6 +12,9 @@ export function explainMarketError(error: unknown, what: string): Error {
   if (/insufficient balance|InsufficientBalance|insufficient funds/i.test(text)) {
     return flaiError(`Insufficient balance while ${what}: fund the ledger, e.g. \`npx hardhat flai:market-setup --ledger 3\`. (${text})`, error);
   }
+  if (/revoked|expired|invalid token/i.test(text)) {
+    return flaiError(`The provider refused the session token while ${what}: ${text}. Request fresh headers (they are regenerated automatically on the next ping).`, error);
+  }
   if (/signature/i.test(text)) {
     return flaiError(`Invalid signature while ${what}: the provider's answer or token did not verify. (${text})`, error);
   }

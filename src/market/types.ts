@@ -9,6 +9,14 @@ export interface ComputeContracts {
 
 export interface MarketOptions extends ConnectionOption {
   contracts?: ComputeContracts;
+  /** Which of the network's accounts acts as the user (default 0). */
+  account?: number;
+}
+
+export interface ChatAnswer {
+  answer: string;
+  chatId: string;
+  usage: { prompt_tokens: number; completion_tokens: number };
 }
 
 export interface ProviderInfo {

@@ -33,8 +33,25 @@ async function privateKeyOf(connection: FlaiConnection, index: number): Promise<
     const base = hd.path ?? "m/44'/60'/0'/0";
     return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(phrase, passphrase), `${base}/${(hd.initialIndex ?? 0) + index}`).privateKey;
   }
+  const devKey = await localNodeKey(connection, index);
+  if (devKey !== undefined) {
+    return devKey;
+  }
   throw flaiError(
     `Network "${connection.networkName}" uses remote accounts; the 0G compute SDK needs a key it can sign with. ` +
       `Configure accounts: [configVariable("FLAI_PRIVATE_KEY")] for it.`,
   );
+}
+
+/** Hardhat's public development mnemonic, which `npx hardhat node` funds by default. */
+const HARDHAT_DEV_MNEMONIC = "test test test test test test test test test test test junk";
+
+/**
+ * A local `hardhat node` signs for its well-known development accounts. When the node's account
+ * at `index` is exactly the dev mnemonic's, its key is public knowledge and safe to use here.
+ */
+async function localNodeKey(connection: FlaiConnection, index: number): Promise<string | undefined> {
+  const accounts = (await connection.provider.request({ method: "eth_accounts" })) as string[];
+  const wallet = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(HARDHAT_DEV_MNEMONIC), `m/44'/60'/0'/0/${index}`);
+  return accounts[index]?.toLowerCase() === wallet.address.toLowerCase() ? wallet.privateKey : undefined;
 }

@@ -11,7 +11,7 @@ import { writeFileAtomic } from "../util/fs.js";
 
 import { computeFileRoot, SEGMENT_SIZE } from "./merkle.js";
 import { withRetries } from "./retry.js";
-import { quietly, recentSdkLines, silence } from "./sdk-console.js";
+import { quietly, recentSdkLines, silence } from "../util/sdk-console.js";
 import {
   parseRoot,
   type DownloadResult,

@@ -1,0 +1,21 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { format0G } from "../src/amount.js";
+import { Ui } from "../src/ui.js";
+
+import { ledgerOr, providerOr } from "./market-defaults.js";
+import { withMarketNetwork } from "./market-network.js";
+
+export default async function marketSetup(args: { ledger: string; provider: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
+  const ui = new Ui({ json: args.json });
+  const result = await withMarketNetwork(hre, ui, async (opts) => {
+    const provider = await providerOr(args.provider, hre.flai.market, opts);
+    return hre.flai.market.setup({ ...opts, provider, ledger: ledgerOr(args.ledger) });
+  });
+  if (result.deposited > 0n) {
+    ui.ok(`Ledger ${result.ledgerBefore === undefined ? "opened" : "funded"} with ${format0G(result.deposited)}`);
+  }
+  ui.ok(result.acknowledged.already ? `Provider ${result.provider} already acknowledged.` : `Provider acknowledged.`);
+  ui.info("ledger", format0G(result.ledger.total));
+  ui.result(result);
+}
