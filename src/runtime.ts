@@ -6,6 +6,9 @@ import { FlaiMarket } from "./market/client.js";
 import { createStorage } from "./storage/create.js";
 import type { StorageBackend } from "./storage/types.js";
 import { TeeSim } from "./tee/enclave.js";
+import type { VerifyItem, VerifyOptions } from "./verify/common.js";
+import { verifyJob } from "./verify/jobs.js";
+import { verifyRound } from "./verify/rounds.js";
 
 /** `hre.flai`: every part a task uses, usable from scripts and tests too. */
 export interface FlaiRuntime {
@@ -19,6 +22,11 @@ export interface FlaiRuntime {
   readonly fedavg: FlaiFederated;
   /** The 0G serving marketplace: discover, fund, acknowledge, call, verify, settle. */
   readonly market: FlaiMarket;
+  /** Third-party checks of on-chain results, from the chain and storage alone. */
+  readonly verify: {
+    job(jobId: bigint | number | string, opts?: VerifyOptions): Promise<VerifyItem[]>;
+    round(taskId: bigint | number | string, round?: number, opts?: VerifyOptions): Promise<VerifyItem[]>;
+  };
   /** The same parts over another storage backend (e.g. a local 0G devnet). */
   withStorage(storage: StorageBackend): FlaiRuntime;
 }
@@ -37,5 +45,17 @@ function runtimeOver(hre: HardhatRuntimeEnvironment, storage: StorageBackend): F
   const jobs = new FlaiJobs(hre, { config, storage, teeSim });
   const fedavg = new FlaiFederated(hre, { config, storage, teeSim, jobs });
   const market = new FlaiMarket(hre);
-  return { storage, jobs, teeSim, fedavg, market, withStorage: (other) => runtimeOver(hre, other) };
+  const runtime: FlaiRuntime = {
+    storage,
+    jobs,
+    teeSim,
+    fedavg,
+    market,
+    verify: {
+      job: (jobId, opts) => verifyJob(hre, runtime, jobId, opts),
+      round: (taskId, round, opts) => verifyRound(hre, runtime, taskId, round, opts),
+    },
+    withStorage: (other) => runtimeOver(hre, other),
+  };
+  return runtime;
 }

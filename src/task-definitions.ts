@@ -59,6 +59,14 @@ export const taskDefinitions = [
     .setAction(() => import("../tasks/job.js"))
     .build(),
 
+  task("flai:verify", "Check an on-chain result from the chain and storage alone: a compute job, or a federated task's rounds")
+    .addOption({ name: "job", description: "Compute job id", defaultValue: "" })
+    .addOption({ name: "task", description: "Federated task id", defaultValue: "" })
+    .addOption({ name: "round", description: "Round of --task (default: every finalized round)", type: ArgumentType.INT, defaultValue: 0 })
+    .addFlag(json)
+    .setAction(() => import("../tasks/verify.js"))
+    .build(),
+
   task("flai:enclave", "Print the simulated enclave's attestation report")
     .addFlag({ name: "register", description: "Also register it on FLAIComputeJobs (contract owner only)" })
     .addFlag(json)

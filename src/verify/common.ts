@@ -1,0 +1,156 @@
+import { createHash } from "node:crypto";
+
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import type { Contract, EventLog, Log } from "ethers";
+
+import { explainConnectionError, type FlaiConnection } from "../connection.js";
+import { flaiError } from "../errors.js";
+import { resolveDeployment, type Deployment } from "../jobs/deployment.js";
+import type { StorageBackend } from "../storage/types.js";
+
+export type Verdict = "match" | "mismatch" | "cannot check";
+
+/** One checked claim: what was checked, whether chain and storage agree, and the evidence or reason. */
+export interface VerifyItem {
+  item: string;
+  verdict: Verdict;
+  detail: string;
+}
+
+export interface VerifyOptions {
+  /** Use this connection instead of the network chosen with --network. */
+  connection?: FlaiConnection;
+}
+
+/** The overall verdict: any mismatch fails; all match passes; otherwise some items could not be checked. */
+export function overallVerdict(items: readonly VerifyItem[]): Verdict {
+  if (items.some((i) => i.verdict === "mismatch")) return "mismatch";
+  return items.length > 0 && items.every((i) => i.verdict === "match") ? "match" : "cannot check";
+}
+
+export const sha256Hex = (bytes: Uint8Array): string => "0x" + createHash("sha256").update(bytes).digest("hex");
+
+/**
+ * The chain as a verifier sees it: only reads, so no private key is needed on a remote network
+ * (unlike `useConnection`, which resolves the accounts up front for sending).
+ */
+export async function verifierChain(
+  hre: HardhatRuntimeEnvironment,
+  given: FlaiConnection | undefined,
+): Promise<{ connection: FlaiConnection; deployment: Deployment }> {
+  let connection = given;
+  if (connection === undefined) {
+    try {
+      connection = await hre.network.getOrCreate();
+    } catch (error) {
+      throw explainConnectionError(error, hre.globalOptions.network ?? "default");
+    }
+  }
+  return { connection, deployment: await resolveDeployment(hre, connection, false) };
+}
+
+/** Ids as the tasks take them: whole numbers ≥ 1. */
+export function parseId(value: bigint | number | string, what: string): bigint {
+  const text = String(value).trim();
+  if (!/^\d+$/.test(text) || BigInt(text) === 0n) {
+    throw flaiError(`A ${what} id is a whole number ≥ 1, got "${value}".`);
+  }
+  return BigInt(text);
+}
+
+export type Fetched = { bytes: Uint8Array; item: VerifyItem } | { bytes: undefined; item: VerifyItem };
+
+/**
+ * An object by its root, through the backend (which checks the bytes against the root). Absent is
+ * "cannot check" (nothing contradicts the chain, the evidence is just gone); bytes with another
+ * root are a mismatch; any other failure (network, I/O) is "cannot check" with the reason.
+ */
+export async function fetchVerified(storage: StorageBackend, root: string, item: string, what: string): Promise<Fetched> {
+  let present: boolean;
+  try {
+    present = await storage.has(root);
+  } catch (error) {
+    return { bytes: undefined, item: { item, verdict: "cannot check", detail: `cannot reach storage for ${what} ${root}: ${message(error)}` } };
+  }
+  if (!present) {
+    return {
+      bytes: undefined,
+      item: { item, verdict: "cannot check", detail: `${what} ${root} is not in ${storage.kind} storage (cannot be re-checked without it)` },
+    };
+  }
+  try {
+    const bytes = await storage.read(root);
+    return { bytes, item: { item, verdict: "match", detail: `${what} ${root} downloaded, ${bytes.length} bytes, root verified` } };
+  } catch (error) {
+    const text = message(error);
+    const tampered = /corrupted|they have root|has root|not \S+: they have/i.test(text);
+    return {
+      bytes: undefined,
+      item: {
+        item,
+        verdict: tampered ? "mismatch" : "cannot check",
+        detail: tampered ? `${what} ${root}: the stored bytes do not have this root: ${text}` : `cannot read ${what} ${root}: ${text}`,
+      },
+    };
+  }
+}
+
+/** A contract's logs for a filter, decoded (queryFilter decodes when the ABI knows the event). */
+export async function eventsOf(contract: Contract, filter: Parameters<Contract["queryFilter"]>[0]): Promise<EventLog[]> {
+  const logs = await contract.queryFilter(filter);
+  return logs.map((log: EventLog | Log) => {
+    if ("args" in log) return log;
+    const parsed = contract.interface.parseLog(log);
+    if (parsed === null) throw flaiError(`A log of ${String(log.address)} (tx ${log.transactionHash}) cannot be decoded with its ABI.`);
+    return Object.assign(Object.create(Object.getPrototypeOf(log) as object) as object, log, {
+      args: parsed.args,
+      fragment: parsed.fragment,
+    }) as EventLog;
+  });
+}
+
+/**
+ * The direct call behind an event: its decoded arguments when the transaction called `method` on
+ * `contract` itself, or why that cannot be read (a call from another contract needs a trace).
+ */
+export async function directCall(
+  contract: Contract,
+  address: string,
+  log: EventLog,
+  method: string,
+): Promise<{ args: readonly unknown[] } | { why: string }> {
+  const provider = contract.runner?.provider;
+  if (provider === undefined || provider === null) return { why: "no provider to fetch the transaction" };
+  const tx = await provider.getTransaction(log.transactionHash);
+  if (tx === null) return { why: `the node does not return transaction ${log.transactionHash}` };
+  if (tx.to === null || tx.to.toLowerCase() !== address.toLowerCase()) {
+    return {
+      why: `transaction ${log.transactionHash} called ${tx.to ?? "no contract"}, which called ${address} internally; its calldata (with the signature) needs a trace`,
+    };
+  }
+  const parsed = contract.interface.parseTransaction({ data: tx.data, value: tx.value });
+  if (parsed === null || parsed.name !== method) {
+    return { why: `transaction ${log.transactionHash} is not a direct ${method} call` };
+  }
+  return { args: parsed.args as unknown as readonly unknown[] };
+}
+
+/** A view at the block of an event, falling back to the latest state on nodes without history. */
+export async function viewAt<T>(
+  call: (overrides: { blockTag?: number }) => Promise<T>,
+  blockNumber: number,
+): Promise<{ value: T; at: string }> {
+  try {
+    return { value: await call({ blockTag: blockNumber }), at: `block ${blockNumber}` };
+  } catch {
+    return { value: await call({}), at: "the latest block (this node keeps no state history)" };
+  }
+}
+
+export function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export const eq = (a: string | undefined | null, b: string | undefined | null): boolean =>
+  typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
