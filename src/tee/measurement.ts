@@ -22,6 +22,8 @@ export const ENCLAVE_PROGRAM = [
   "jobs/eip712",
   "ml/dataset",
   "ml/logistic",
+  "ml/logistic-kernel",
+  "ml/logistic-parallel",
   "ml/metrics",
   "ml/model",
   "storage/merkle",

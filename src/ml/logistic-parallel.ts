@@ -1,0 +1,320 @@
+// Row sums for logistic regression, split over a FIXED number of row partitions and optionally
+// computed with the help of worker threads.
+//
+// Determinism: the partitioning depends only on the data's shape (never on the machine), each
+// partition's sums are computed by the same kernel source (logistic-kernel.ts) into that
+// partition's own slot, and the slots are combined in partition order on the calling thread. So
+// which thread computed which partition — or whether any worker ran at all — cannot change a bit
+// of the result: 1 thread and N threads give identical sums.
+//
+// Scheduling: the calling thread claims partitions from the front, the workers from the back, off
+// one shared word. A worker that is still booting simply claims nothing yet, and one that never
+// starts only costs speed. The calling thread blocks in Atomics.wait while workers finish, which
+// keeps training synchronous. Workers can only read shared memory: data that is not already in a
+// SharedArrayBuffer is copied there, but only the back partitions workers may claim (copying costs
+// more than a whole gradient pass here, mostly in page faults).
+//
+// The workers form one lazily started, process-wide pool (unref'd: it never keeps the process
+// alive), because booting a worker costs tens of milliseconds — as much as a whole training run
+// on 100k×50 data. A RowSums hands its shared arrays to the pool with its first task and takes
+// them back on close(), so an idle pool holds no data.
+import { availableParallelism } from "node:os";
+import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
+
+import { accumulateRows, KERNEL_BLOCK_ROWS } from "./logistic-kernel.js";
+
+/** Above this many matrix entries (rows × cols), the row sums are split into PARTITIONS parts. */
+export const PARTITION_MIN_ENTRIES = 2_000_000;
+/** The fixed number of row partitions for large data (not the CPU count: results must not depend on the machine). */
+export const PARTITIONS = 8;
+
+/** 1 for small data (the plain single pass, bit-identical to the original loop), PARTITIONS above the threshold. */
+export function partitionCount(rows: number, cols: number): number {
+  return rows * cols > PARTITION_MIN_ENTRIES && rows >= PARTITIONS ? PARTITIONS : 1;
+}
+
+/** Threads (the calling one included) used when the data is partitioned: 2 when the machine has 2+ CPUs. */
+export function defaultThreads(): number {
+  return Math.min(2, availableParallelism());
+}
+
+export function isShared(a: Float64Array | Uint8Array): boolean {
+  return a.buffer instanceof SharedArrayBuffer;
+}
+
+/** A copy of `a` in shared memory, which worker threads can read without copying. */
+export function sharedCopy<T extends Float64Array | Uint8Array>(a: T): T {
+  const out = (
+    a instanceof Float64Array ? new Float64Array(new SharedArrayBuffer(a.byteLength)) : new Uint8Array(new SharedArrayBuffer(a.byteLength))
+  ) as T;
+  out.set(a);
+  return out;
+}
+
+// Pool control slots (Int32Array shared by the calling thread and every worker).
+const WAKE = 0; // bumped to wake the workers; they sleep on it
+const JOB = 1; // id of the job the workers should help with (0: none)
+// Per-job control slots.
+const CLAIM = 0; // (next front partition) | (end of the unclaimed range) << 16
+const DONE = 1; // partitions finished in the current task
+const CLAIMED = 2; // partitions ever computed by a worker (a statistic, for tests)
+
+const WARM_UP_CALLS = 60;
+const MAX_THREADED_PARTITIONS = 0x7fff;
+
+/** What a worker needs for one RowSums; sent once per RowSums (SharedArrayBuffers are shared, not copied). */
+interface JobMessage {
+  id: number;
+  helpers: number; // workers with index < helpers take part
+  first: number; // workers claim partitions ≥ first only (x holds just those rows)
+  x: Float64Array;
+  y: Uint8Array;
+  cols: number;
+  bounds: Int32Array;
+  params: Float64Array;
+  out: Float64Array;
+  ctrl: Int32Array;
+  failed: Int32Array;
+}
+
+function workerSource(): string {
+  // The kernel is shipped as its own source text: the workers run exactly what the calling thread runs.
+  return `"use strict";
+const { workerData, receiveMessageOnPort } = require("node:worker_threads");
+const accumulateRows = (${accumulateRows.toString()});
+const { pool, port, index, block } = workerData;
+const z = new Float64Array(block);
+let acc = new Float64Array(0);
+{
+  // Warm-up on throwaway data before claiming any partition: a cold kernel runs tens of times
+  // slower until V8 optimizes it, and the calling thread would sit waiting for that partition.
+  const cols = 16;
+  const rows = 2 * block + 1;
+  const dx = new Float64Array(new SharedArrayBuffer(8 * rows * cols));
+  for (let i = 0; i < dx.length; i++) dx[i] = Math.cos(i);
+  const dy = new Uint8Array(new SharedArrayBuffer(rows));
+  for (let i = 0; i < rows; i++) dy[i] = i % 3 === 0 ? 1 : 0;
+  const dp = new Float64Array(new SharedArrayBuffer(8 * (cols + 1))).fill(0.01);
+  const dout = new Float64Array(new SharedArrayBuffer(8 * (cols + 2)));
+  const da = new Float64Array(cols);
+  for (let k = 0; k < ${WARM_UP_CALLS}; k++) accumulateRows(dx, dy, cols, 0, rows, dp, dout, 0, z, da);
+}
+let job = null;
+let seen = 0;
+for (;;) {
+  Atomics.wait(pool, ${WAKE}, seen);
+  seen = Atomics.load(pool, ${WAKE});
+  const want = Atomics.load(pool, ${JOB});
+  if (job === null || job.id !== want) {
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) job = m.message;
+    if (job !== null && job.cols > acc.length) acc = new Float64Array(job.cols);
+  }
+  if (job === null || job.id !== want || index >= job.helpers) continue;
+  const { x, y, cols, bounds, params, out, ctrl, failed, first } = job;
+  for (;;) {
+    const v = Atomics.load(ctrl, ${CLAIM});
+    const k = (v >>> 16) - 1;
+    if (k < (v & 0xffff) || k < first) break;
+    if (Atomics.compareExchange(ctrl, ${CLAIM}, v, (v & 0xffff) | (k << 16)) !== v) continue;
+    try {
+      accumulateRows(x, y, cols, bounds[k], bounds[k + 1], params, out, k * (cols + 2), z, acc);
+      Atomics.add(ctrl, ${CLAIMED}, 1);
+    } catch {
+      Atomics.store(failed, k, 1);
+    }
+    Atomics.add(ctrl, ${DONE}, 1);
+    Atomics.notify(ctrl, ${DONE});
+  }
+}
+`;
+}
+
+/** The process-wide worker pool; grows on demand, never shrinks. */
+class Pool {
+  readonly ctrl = new Int32Array(new SharedArrayBuffer(4 * 2));
+  private readonly ports: MessagePort[] = [];
+  private current = 0;
+
+  get size(): number {
+    return this.ports.length;
+  }
+
+  ensure(workers: number): void {
+    while (this.ports.length < workers) {
+      const { port1, port2 } = new MessageChannel();
+      const worker = new Worker(workerSource(), {
+        eval: true,
+        workerData: { pool: this.ctrl, port: port2, index: this.ports.length, block: KERNEL_BLOCK_ROWS },
+        transferList: [port2],
+      });
+      // A worker that fails to start claims no partition, so the calling thread does its share.
+      worker.on("error", () => {});
+      worker.unref();
+      port1.unref();
+      this.ports.push(port1);
+    }
+  }
+
+  /** Points the workers at `job` (sending it if it is not the current one) and wakes them. */
+  wake(job: JobMessage): void {
+    if (this.current !== job.id) {
+      for (const port of this.ports) port.postMessage(job);
+      this.current = job.id;
+      Atomics.store(this.ctrl, JOB, job.id);
+    }
+    Atomics.add(this.ctrl, WAKE, 1);
+    Atomics.notify(this.ctrl, WAKE);
+  }
+
+  /** Makes the workers drop their references to job `id`'s arrays, if it is the current one. */
+  release(id: number): void {
+    if (this.current !== id) return;
+    for (const port of this.ports) port.postMessage(null);
+    this.current = 0;
+    Atomics.store(this.ctrl, JOB, 0);
+    Atomics.add(this.ctrl, WAKE, 1);
+    Atomics.notify(this.ctrl, WAKE);
+  }
+}
+
+let pool: Pool | null = null;
+let nextJobId = 1;
+
+/** Row k of the partitioning is [bounds[k], bounds[k + 1]). */
+export function partitionBounds(rows: number, partitions: number): Int32Array {
+  const p = Math.max(1, Math.min(partitions, rows));
+  const bounds = new Int32Array(new SharedArrayBuffer(4 * (p + 1)));
+  for (let k = 0; k <= p; k++) bounds[k] = Math.floor((k * rows) / p);
+  return bounds;
+}
+
+/**
+ * Σ logloss, Σ r·x_j and Σ r over all rows (see accumulateRows), split over `partitions` row
+ * ranges and combined in order; `threads − 1` pool workers help when threads > 1 (x and y are
+ * given to them in shared memory, partly copied if they are not already). Call close() when done
+ * with it (the workers then drop the data).
+ */
+export class RowSums {
+  readonly partitions: number;
+  private readonly stride: number;
+  private readonly bounds: Int32Array;
+  private readonly out: Float64Array;
+  private readonly result: Float64Array;
+  private readonly z = new Float64Array(KERNEL_BLOCK_ROWS);
+  private readonly acc: Float64Array;
+  private job: JobMessage | null = null;
+  private claimedBeforeClose = 0;
+
+  constructor(
+    private readonly x: Float64Array,
+    private readonly y: Uint8Array,
+    rows: number,
+    private readonly cols: number,
+    partitions: number,
+    threads: number,
+  ) {
+    this.bounds = partitionBounds(rows, partitions);
+    const p = (this.partitions = this.bounds.length - 1);
+    this.stride = cols + 2;
+    this.acc = new Float64Array(cols);
+    // (The claim word packs two partition indices in 16 bits each, hence the cap for threading.)
+    const helpers = p > MAX_THREADED_PARTITIONS ? 0 : Math.max(0, Math.min(threads, p) - 1);
+    const shared = helpers > 0;
+    const f64 = (n: number) => (shared ? new Float64Array(new SharedArrayBuffer(8 * n)) : new Float64Array(n));
+    this.out = f64(p * this.stride);
+    this.result = new Float64Array(this.stride);
+    if (!shared) return;
+    pool ??= new Pool();
+    try {
+      pool.ensure(helpers);
+    } catch {
+      // No worker threads here (a restricted runtime, say): run on the calling thread alone.
+    }
+    if (pool.size === 0) return;
+    const workers = Math.min(helpers, pool.size);
+    // Workers claim from the back; with t threads the calling thread's fair share is the first
+    // p/t partitions, so workers never need those rows.
+    let first = 0;
+    let xWorkers = x;
+    if (!isShared(x)) {
+      first = Math.floor(p / (workers + 1));
+      const from = this.bounds[first]! * cols;
+      // Untouched pages of a fresh buffer cost no memory: only the copied rows are materialized.
+      xWorkers = new Float64Array(new SharedArrayBuffer(x.byteLength));
+      xWorkers.set(x.subarray(from), from);
+    }
+    this.job = {
+      id: nextJobId++,
+      helpers: workers,
+      first,
+      x: xWorkers,
+      y: isShared(y) ? y : sharedCopy(y),
+      cols,
+      bounds: this.bounds,
+      params: f64(cols + 1),
+      out: this.out,
+      ctrl: new Int32Array(new SharedArrayBuffer(4 * 3)),
+      failed: new Int32Array(new SharedArrayBuffer(4 * p)),
+    };
+  }
+
+  /** Whether worker threads take part (until close()). */
+  get threaded(): boolean {
+    return this.job !== null;
+  }
+
+  /** How many partitions worker threads have computed so far (the rest ran on the calling thread). */
+  get workerPartitions(): number {
+    return this.job === null ? this.claimedBeforeClose : Atomics.load(this.job.ctrl, CLAIMED);
+  }
+
+  /** [Σ loss, Σ r·x_0, …, Σ r·x_{cols−1}, Σ r] at θ = params; the returned array is reused by the next call. */
+  sums(params: Float64Array): Float64Array {
+    const { partitions, stride, out, bounds, z, acc, x, y, cols, job } = this;
+    if (job === null || pool === null) {
+      for (let k = 0; k < partitions; k++) accumulateRows(x, y, cols, bounds[k]!, bounds[k + 1]!, params, out, k * stride, z, acc);
+    } else {
+      const { ctrl, failed } = job;
+      const shared = job.params;
+      shared.set(params);
+      // DONE before CLAIM: a worker claiming from the new range must not have its DONE wiped.
+      Atomics.store(ctrl, DONE, 0);
+      Atomics.store(ctrl, CLAIM, partitions << 16);
+      pool.wake(job);
+      for (;;) {
+        const v = Atomics.load(ctrl, CLAIM);
+        const k = v & 0xffff;
+        if (k >= v >>> 16) break;
+        if (Atomics.compareExchange(ctrl, CLAIM, v, (k + 1) | ((v >>> 16) << 16)) !== v) continue;
+        accumulateRows(x, y, cols, bounds[k]!, bounds[k + 1]!, shared, out, k * stride, z, acc);
+        Atomics.add(ctrl, DONE, 1);
+      }
+      for (;;) {
+        const done = Atomics.load(ctrl, DONE);
+        if (done >= partitions) break;
+        Atomics.wait(ctrl, DONE, done);
+      }
+      for (let k = 0; k < partitions; k++) {
+        if (Atomics.load(failed, k) === 0) continue;
+        Atomics.store(failed, k, 0);
+        accumulateRows(x, y, cols, bounds[k]!, bounds[k + 1]!, shared, out, k * stride, z, acc);
+      }
+    }
+    // Fixed order: partition 0's sums, then each later partition's added in turn.
+    const result = this.result;
+    for (let t = 0; t < stride; t++) result[t] = out[t]!;
+    for (let k = 1; k < partitions; k++) {
+      const at = k * stride;
+      for (let t = 0; t < stride; t++) result[t]! += out[at + t]!;
+    }
+    return result;
+  }
+
+  /** Releases the workers; later sums() run on the calling thread alone (same results). */
+  close(): void {
+    if (this.job === null) return;
+    pool?.release(this.job.id);
+    this.claimedBeforeClose = Atomics.load(this.job.ctrl, CLAIMED);
+    this.job = null;
+  }
+}
