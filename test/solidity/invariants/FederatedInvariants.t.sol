@@ -1,0 +1,1051 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {FLAIComputeJobs} from "../../../contracts/FLAIComputeJobs.sol";
+import {FLAIFederated} from "../../../contracts/FLAIFederated.sol";
+import {CheatcodeBase} from "../Vm.sol";
+
+// =================================================================================================
+// Invariant (stateful fuzz) tests of FLAIFederated.
+//
+// Same set-up as JobsInvariants.t.sol: every `invariant_*` function is its own campaign of `runs` random
+// sequences of `depth` calls to {FederatedHandler} (the only target, see `targetContracts()` /
+// `targetSelectors()`), `afterInvariant()` runs at the end of every sequence, and runs/depth come from
+// `test.solidity.invariant` in hardhat.config.ts (FLAI_INVARIANT_RUNS / FLAI_INVARIANT_DEPTH).
+//
+// The handler creates tasks, records client updates, finalizes rounds with enclave-signed results (the
+// Merkle commitment to the accepted clients' (weight, cumulative weight) leaves is built here, in
+// Solidity), lets clients claim with proofs, cancels tasks, moves time and changes the enclave registry.
+// It predicts every outcome from its own ghost model (independent EIP-712 digests, pools, shares, clock,
+// registry view) and counts each disagreement; it never reverts itself (`failOnRevert: true`).
+// =================================================================================================
+
+/// @dev Time of setUp; the handler's clock starts there.
+uint256 constant FED_INV_START = 1_700_000_000;
+
+/// @dev The handler: the only contract the invariant fuzzer calls.
+contract FederatedHandler is CheatcodeBase {
+    // --- fixture -----------------------------------------------------------------------------------
+
+    uint256 internal constant ENCLAVE_PK = 0xE1C1A7E; // registered for M1 (always accepted), never moved
+    uint256 internal constant ENCLAVE2_PK = 0xE1C1A7E2; // registered for M2; the fuzzer moves / removes it
+    uint256 internal constant STRANGER_PK = 0xBAD5161; // never registered
+    bytes32 public constant M1 = keccak256("flai-fedavg-enclave-v1");
+    bytes32 public constant M2 = keccak256("flai-fedavg-enclave-v2");
+    uint256 public constant N_CLIENTS = 4;
+    uint256 internal constant N_CREATORS = 2;
+    uint256 internal constant MAX_POOL = 100 ether;
+    uint256 internal constant MAX_SAMPLES = 1000;
+    uint256 internal constant MAX_ACTIVE_TASKS = 3;
+
+    uint8 internal constant ACTIVE = 1;
+    uint8 internal constant FINISHED = 2;
+    uint8 internal constant CANCELLED = 3;
+
+    FLAIComputeJobs public immutable registry;
+    FLAIFederated public immutable fed;
+    address public immutable owner;
+    address public immutable enclave;
+    address public immutable enclave2;
+    address public immutable relayer;
+
+    // --- ghost model -------------------------------------------------------------------------------
+
+    struct GhostTask {
+        address creator;
+        uint16 rounds;
+        uint16 quorum;
+        uint32 duration;
+        bytes32 measurement;
+        uint256 rewardPool;
+        uint16 current;
+        uint8 status; // ACTIVE / FINISHED / CANCELLED
+        bytes32 globalRoot;
+        bytes32 globalHash;
+        uint256 paidOut; // wei received by clients and the creator for this task
+        uint256 refunds; // successful cancellations
+        uint256 refunded; // wei received by the creator on cancellation
+    }
+
+    struct GhostRound {
+        uint64 deadline;
+        uint32 updateCount;
+        bool finalized;
+        bool closed;
+        uint64 acceptedWeight;
+        uint32 acceptedCount;
+        bytes32 commitment;
+        uint256 pool; // the round's share of the reward pool, computed by the handler
+        uint256 claimed; // wei received by claiming clients
+        uint256 claims; // successful claims
+    }
+
+    struct GhostUpdate {
+        uint64 samples; // 0 = not recorded
+        bytes32 updateHash;
+        bool accepted; // in the finalized result
+        uint64 weight;
+        uint64 cum;
+        uint256 leafIndex;
+        uint256 claims; // successful claims by this client for this round
+        uint256 received; // wei received by those claims
+    }
+
+    uint256 public ghost_now = FED_INV_START;
+    uint256 public ghost_taskCount;
+    mapping(uint256 taskId => GhostTask) internal _tasks;
+    mapping(uint256 taskId => mapping(uint16 round => GhostRound)) internal _rounds;
+    mapping(uint256 taskId => mapping(uint16 round => mapping(uint256 client => GhostUpdate))) internal _updates;
+    mapping(uint256 taskId => mapping(uint16 round => bytes32[])) internal _leaves;
+    /// @dev (taskId << 16 | round) of every round the model saw finalized, for {claim}.
+    uint256[] internal _finalized;
+
+    bool public ghost_m2Accepted = true; // M1 is always accepted
+    bytes32 public ghost_enclave2Measurement = M2; // 0 = removed
+
+    /// @dev {resultKey}(taskId, round, commitment, acceptedWeight, acceptedCount) => an enclave that the model
+    ///      considers accepted for the task signed a RoundResult with these fields.
+    mapping(bytes32 => bool) public ghost_signedByAcceptedEnclave;
+    /// @dev {modelKey}(taskId, round, globalRoot, globalHash) => idem, for the new global model.
+    mapping(bytes32 => bool) public ghost_signedModelByAcceptedEnclave;
+
+    uint256 public ghost_deposited;
+    uint256 public ghost_paid;
+
+    // Disagreements between the model and the contract (all must stay 0).
+    uint256 public ghost_recordedAfterDeadline;
+    uint256 public ghost_recordedOutsideCurrentRound;
+    uint256 public ghost_recordedTwice;
+    uint256 public ghost_finalizedWithoutAcceptedSignature;
+    uint256 public ghost_finalizedInvalidResult;
+    uint256 public ghost_finalizedOutsideCurrentRound;
+    uint256 public ghost_claimedTwice;
+    uint256 public ghost_claimedWithoutValidLeaf;
+    uint256 public ghost_claimedUnfinalized;
+    uint256 public ghost_wrongClaimAmount;
+    uint256 public ghost_cancelledBeforeDeadline;
+    uint256 public ghost_cancelledByNonCreator;
+    uint256 public ghost_cancelledInactive;
+    uint256 public ghost_wrongRefund;
+    uint256 public ghost_wrongTaskId;
+    uint256 public ghost_validCallReverted;
+
+    // Call statistics (not asserted; handy when tuning the handler).
+    uint256 public calls_recordOk;
+    uint256 public calls_finalize;
+    uint256 public calls_finalizeOk;
+    uint256 public calls_claim;
+    uint256 public calls_claimOk;
+    uint256 public calls_cancelOk;
+
+    constructor(FLAIComputeJobs registry_, FLAIFederated fed_, address owner_) {
+        registry = registry_;
+        fed = fed_;
+        owner = owner_;
+        enclave = vm.addr(ENCLAVE_PK);
+        enclave2 = vm.addr(ENCLAVE2_PK);
+        relayer = vm.addr(0x7E1A);
+    }
+
+    /// @dev Every action starts by restoring the handler's clock (time only moves through {warp}).
+    modifier syncClock() {
+        vm.warp(ghost_now);
+        _;
+    }
+
+    // =============================================================================================
+    // Actions (targeted by the fuzzer)
+    // =============================================================================================
+
+    function createTask(uint256 creatorSeed, uint256 poolSeed, uint256 shapeSeed, uint256 durationSeed)
+        external
+        syncClock
+    {
+        if (_activeTasks() >= MAX_ACTIVE_TASKS) return; // keep the sequence focused on a few tasks
+        address creator = creatorOf(creatorSeed);
+        uint256 shape = _mix(shapeSeed);
+        uint16 rounds = uint16(1 + shape % 3);
+        uint256 q = (shape >> 8) % 8;
+        uint16 quorum = q < 5 ? 1 : (q < 7 ? 2 : 3);
+        bytes32 measurement = (shape >> 16) % 4 == 3 ? M2 : M1;
+        uint32 duration = uint32(_bound(_mix(durationSeed), 1 hours, 3 days));
+        uint256 pool = _bound(poolSeed, 1, MAX_POOL);
+        bytes32 root = keccak256(abi.encode("initial-root", poolSeed));
+        bytes32 hash_ = keccak256(abi.encode("initial-hash", poolSeed));
+
+        vm.deal(creator, creator.balance + pool);
+        vm.prank(creator);
+        try fed.createTask{value: pool}(root, hash_, rounds, quorum, duration, measurement) returns (uint256 id) {
+            uint256 taskId = ++ghost_taskCount;
+            if (id != taskId) ghost_wrongTaskId++;
+            GhostTask storage t = _tasks[taskId];
+            t.creator = creator;
+            t.rounds = rounds;
+            t.quorum = quorum;
+            t.duration = duration;
+            t.measurement = measurement;
+            t.rewardPool = pool;
+            t.current = 1;
+            t.status = ACTIVE;
+            t.globalRoot = root;
+            t.globalHash = hash_;
+            _openRound(taskId, 1);
+            ghost_deposited += pool;
+        } catch {
+            ghost_validCallReverted++;
+        }
+    }
+
+    /// @notice Every client that has not recorded yet (half of the time) or some clients (bit mask) record an
+    ///         update for a round of a task: its current round, or 1 in 16 a neighbouring (wrong) one.
+    function recordUpdates(uint256 taskSeed, uint256 clientMask, uint256 samplesSeed, uint256 roundSeed)
+        external
+        syncClock
+    {
+        uint256 taskId = _pickTask(taskSeed);
+        uint16 round = _tasks[taskId].current;
+        uint256 rmix = _mix(roundSeed);
+        if (rmix % 16 == 15) round = (rmix >> 8) % 2 == 0 ? round + 1 : (round == 0 ? 0 : round - 1);
+        uint256 mix = _mix(clientMask);
+        bool everyone = mix % 2 == 0; // every client that has not recorded yet
+        uint256 mask = everyone ? 15 : (mix >> 1) % 16;
+        if (mask == 0) mask = 1 << (clientMask % N_CLIENTS);
+        for (uint256 i; i < N_CLIENTS; i++) {
+            if (mask & (1 << i) == 0 || (everyone && _updates[taskId][round][i].samples != 0)) continue;
+            _record(taskId, round, i, uint64(1 + (samplesSeed >> (16 * i)) % MAX_SAMPLES));
+        }
+    }
+
+    /// @dev What {finalizeRound} relays, and what the model thinks of it.
+    struct Finalization {
+        uint256 taskId;
+        uint16 round;
+        FLAIFederated.RoundResult result;
+        bytes32[] leaves;
+        bytes32 r;
+        bytes32 vs;
+        bool signerAccepted; // the signer is registered for the task's measurement, and it is accepted
+        bool relayTampered; // the relayed result differs from the signed one
+        bool consistent; // counts, quorum and weight are valid for the round
+        uint256 acceptedMask; // bit i: client i accepted
+        uint64[N_CLIENTS] cums; // cumulative weight before client i (accepted clients only)
+    }
+
+    /// @notice Relays an enclave-signed result for the current round of a task: each recorded client is
+    ///         accepted with probability 7/8 (weight = its sample count), the others rejected. 1 in 8 the
+    ///         enclave signs inconsistent counts, 1 in 8 the relayer alters the signed result.
+    function finalizeRound(uint256 taskSeed, uint256 acceptSeed, uint256 signerSeed, uint256 tamperSeed)
+        external
+        syncClock
+    {
+        calls_finalize++;
+        uint256 taskId = _pickTaskToFinalize(taskSeed);
+        Finalization memory f = _prepareFinalization(taskId, acceptSeed, signerSeed, tamperSeed);
+        GhostTask storage t = _tasks[f.taskId];
+        bool isCurrent = f.taskId <= ghost_taskCount && t.status == ACTIVE && f.round == t.current;
+
+        vm.prank(relayer);
+        try fed.finalizeRound(f.taskId, f.round, f.result, f.r, f.vs) {
+            calls_finalizeOk++;
+            if (!f.signerAccepted || f.relayTampered) ghost_finalizedWithoutAcceptedSignature++;
+            if (!f.consistent) ghost_finalizedInvalidResult++;
+            if (!isCurrent) {
+                ghost_finalizedOutsideCurrentRound++;
+                return;
+            }
+            _applyFinalization(f);
+        } catch {
+            if (isCurrent && f.signerAccepted && !f.relayTampered && f.consistent) ghost_validCallReverted++;
+        }
+    }
+
+    /// @notice A client (3 in 4: one that can still claim) claims its share of a finalized round. 3 in 4 it
+    ///         relays its own leaf honestly (a client the round did not accept then borrows another client's
+    ///         leaf); otherwise it inflates its weight or shifts its range. 1 in 16 the claim targets a round
+    ///         that is not finalized.
+    function claim(uint256 entrySeed, uint256 clientSeed, uint256 cheatSeed) external syncClock {
+        calls_claim++;
+        uint256 pick = _mix(entrySeed);
+        uint256 cmix = _mix(clientSeed);
+        uint256 client = cmix % N_CLIENTS;
+        if (_finalized.length == 0 || pick % 16 == 15) {
+            _claimUnfinalized(_pickTask(entrySeed), client);
+            return;
+        }
+        uint256 key = _finalized[(pick >> 4) % _finalized.length];
+        if ((cmix >> 8) % 4 != 3) client = _unclaimedClient(key >> 16, uint16(key), client);
+        _claimFinalized(key >> 16, uint16(key), client, _mix(cheatSeed) % 8);
+    }
+
+    /// @param callerSeed 3 in 4: the task's creator; otherwise some creator (maybe the same one).
+    function cancelTask(uint256 taskSeed, uint256 callerSeed) external syncClock {
+        uint256 taskId = _pickTask(taskSeed);
+        GhostTask storage t = _tasks[taskId];
+        uint256 pick = _mix(callerSeed);
+        address caller = pick % 4 != 3 && t.creator != address(0) ? t.creator : creatorOf(pick >> 2);
+
+        bool exists = taskId <= ghost_taskCount;
+        bool isCreator = caller == t.creator;
+        bool active = t.status == ACTIVE;
+        bool expired = block.timestamp > _rounds[taskId][t.current].deadline;
+        uint256 expectedRefund = t.rewardPool - uint256(t.current == 0 ? 0 : t.current - 1) * _base(t);
+
+        uint256 before = caller.balance;
+        vm.prank(caller);
+        try fed.cancelTask(taskId) {
+            calls_cancelOk++;
+            if (!isCreator) ghost_cancelledByNonCreator++;
+            if (!active) ghost_cancelledInactive++;
+            if (!expired) ghost_cancelledBeforeDeadline++;
+            uint256 received = caller.balance - before;
+            ghost_paid += received;
+            if (!exists) return;
+            if (received != expectedRefund) ghost_wrongRefund++;
+            t.status = CANCELLED;
+            _rounds[taskId][t.current].closed = true;
+            t.refunds++;
+            t.refunded += received;
+            t.paidOut += received;
+        } catch {
+            if (exists && isCreator && active && expired) ghost_validCallReverted++;
+        }
+    }
+
+    /// @dev Time travel (forward only). 7 in 8: 0 .. 3 hours. Otherwise to the current round deadline of an
+    ///      active task, exactly (last second to record) or one second past it (first second to cancel),
+    ///      unless that is in the past.
+    function warp(uint256 secondsSeed, uint256 modeSeed) external {
+        uint256 mode = _mix(modeSeed);
+        if (mode % 8 != 7 || ghost_taskCount == 0) {
+            ghost_now += _bound(secondsSeed, 0, 3 hours);
+        } else {
+            uint256 taskId = _pickTask(secondsSeed);
+            GhostTask storage t = _tasks[taskId];
+            uint256 target = uint256(_rounds[taskId][t.current].deadline) + ((mode >> 3) % 2);
+            if (t.status == ACTIVE && target > ghost_now) ghost_now = target;
+        }
+        vm.warp(ghost_now);
+    }
+
+    /// @dev Owner changes to the registry: revoke / accept M2, move enclave2 to M1 or M2, remove it.
+    function changeRegistry(uint256 actionSeed) external syncClock {
+        uint256 action = _mix(actionSeed) % 5;
+        vm.startPrank(owner);
+        if (action == 0) {
+            registry.revokeMeasurement(M2);
+            ghost_m2Accepted = false;
+        } else if (action == 1) {
+            registry.acceptMeasurement(M2);
+            ghost_m2Accepted = true;
+        } else if (action == 2) {
+            registry.registerEnclave(enclave2, M1);
+            ghost_enclave2Measurement = M1;
+        } else if (action == 3) {
+            registry.registerEnclave(enclave2, M2);
+            ghost_enclave2Measurement = M2;
+        } else {
+            registry.removeEnclave(enclave2);
+            ghost_enclave2Measurement = bytes32(0);
+        }
+        vm.stopPrank();
+    }
+
+    // =============================================================================================
+    // Views for the invariants
+    // =============================================================================================
+
+    function ghostTask(uint256 taskId) external view returns (GhostTask memory) {
+        return _tasks[taskId];
+    }
+
+    function ghostRound(uint256 taskId, uint16 round) external view returns (GhostRound memory) {
+        return _rounds[taskId][round];
+    }
+
+    function ghostUpdate(uint256 taskId, uint16 round, uint256 client) external view returns (GhostUpdate memory) {
+        return _updates[taskId][round][client];
+    }
+
+    function ghostLeaves(uint256 taskId, uint16 round) external view returns (bytes32[] memory) {
+        return _leaves[taskId][round];
+    }
+
+    function resultKey(uint256 taskId, uint16 round, bytes32 commitment, uint64 acceptedWeight, uint32 acceptedCount)
+        public
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(taskId, round, commitment, acceptedWeight, acceptedCount));
+    }
+
+    function modelKey(uint256 taskId, uint16 round, bytes32 globalRoot, bytes32 globalHash)
+        public
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(taskId, round, globalRoot, globalHash));
+    }
+
+    function clientOf(uint256 i) public pure returns (address) {
+        return vm.addr(0xC11E00 + (i % N_CLIENTS));
+    }
+
+    function creatorOf(uint256 seed) public pure returns (address) {
+        return vm.addr(0xC4EA70 + (seed % N_CREATORS));
+    }
+
+    /// @notice floor(pool * (cum + weight) / W) - floor(pool * cum / W), computed independently.
+    function expectedShare(uint256 pool, uint256 weight, uint256 cum, uint256 acceptedWeight)
+        public
+        pure
+        returns (uint256)
+    {
+        return (pool * (cum + weight)) / acceptedWeight - (pool * cum) / acceptedWeight;
+    }
+
+    /// @notice Sorted-pair Merkle proof of leaf `index` (odd last node promoted), as the contract verifies.
+    function merkleProof(bytes32[] memory leaves, uint256 index) public pure returns (bytes32[] memory proof) {
+        uint256 n = leaves.length;
+        bytes32[] memory layer = new bytes32[](n);
+        for (uint256 i; i < n; i++) {
+            layer[i] = leaves[i];
+        }
+        proof = new bytes32[](8);
+        uint256 len;
+        uint256 pos = index;
+        while (n > 1) {
+            uint256 sibling = pos ^ 1;
+            if (sibling < n) proof[len++] = layer[sibling];
+            n = _nextLayer(layer, n);
+            pos >>= 1;
+        }
+        assembly ("memory-safe") {
+            mstore(proof, len)
+        }
+    }
+
+    function leafOf(address client, bytes32 updateHash, uint64 weight, uint64 cum) public pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(client, updateHash, weight, cum))));
+    }
+
+    // =============================================================================================
+    // Internals
+    // =============================================================================================
+
+    function _record(uint256 taskId, uint16 round, uint256 client, uint64 samples) internal {
+        GhostTask storage t = _tasks[taskId];
+        GhostRound storage gr = _rounds[taskId][round];
+        GhostUpdate storage u = _updates[taskId][round][client];
+        bool isCurrent = taskId <= ghost_taskCount && t.status == ACTIVE && round == t.current;
+        bool inTime = block.timestamp <= gr.deadline;
+        bool fresh = u.samples == 0;
+        bytes32 updateHash = keccak256(abi.encode("update", taskId, round, client, samples));
+
+        vm.prank(clientOf(client));
+        try fed.recordUpdate(taskId, round, keccak256(abi.encode("root", updateHash)), updateHash, samples) {
+            calls_recordOk++;
+            if (!isCurrent) ghost_recordedOutsideCurrentRound++;
+            if (!inTime) ghost_recordedAfterDeadline++;
+            if (!fresh) ghost_recordedTwice++;
+            if (!isCurrent || !fresh) return;
+            u.samples = samples;
+            u.updateHash = updateHash;
+            gr.updateCount++;
+        } catch {
+            if (isCurrent && inTime && fresh) ghost_validCallReverted++;
+        }
+    }
+
+    function _prepareFinalization(uint256 taskId, uint256 acceptSeed, uint256 signerSeed, uint256 tamperSeed)
+        internal
+        returns (Finalization memory f)
+    {
+        GhostTask storage t = _tasks[taskId];
+        f.taskId = taskId;
+        f.round = t.current == 0 ? 1 : t.current;
+        _buildResult(f, _mix(acceptSeed));
+
+        uint256 tamper = _mix(tamperSeed) % 8;
+        if (tamper == 6) {
+            // The enclave itself signs counts that do not add up to the recorded updates.
+            if ((tamperSeed & 1) == 0) f.result.rejectedCount += 1;
+            else if (f.result.rejectedCount > 0) f.result.rejectedCount -= 1;
+            else f.result.acceptedCount += 1;
+            f.consistent = false;
+        }
+
+        (uint256 pk, address signer) = _signer(signerSeed);
+        f.signerAccepted = _acceptedFor(signer, t.measurement);
+        (f.r, f.vs) = _sign(pk, _digest(taskId, f.round, f.result));
+        if (f.signerAccepted) {
+            ghost_signedByAcceptedEnclave[resultKey(
+                taskId, f.round, f.result.commitment, f.result.acceptedWeight, f.result.acceptedCount
+            )] = true;
+            ghost_signedModelByAcceptedEnclave[modelKey(taskId, f.round, f.result.globalRoot, f.result.globalHash)] =
+                true;
+        }
+
+        if (tamper == 7) {
+            // The relayer alters the signed result.
+            uint256 what = (tamperSeed >> 1) % 3;
+            if (what == 0) f.result.acceptedWeight += 1;
+            else if (what == 1) f.result.commitment = keccak256(abi.encode("forged", f.result.commitment));
+            else f.result.globalRoot = keccak256(abi.encode("forged", f.result.globalRoot));
+            f.relayTampered = true;
+        }
+    }
+
+    /// @dev Accepted clients (in client order) with weight = sample count; leaves and commitment built here.
+    function _buildResult(Finalization memory f, uint256 acceptBits) internal view {
+        GhostTask storage t = _tasks[f.taskId];
+        uint256 recorded;
+        uint256 accepted;
+        uint64 cum;
+        bytes32[] memory leaves = new bytes32[](N_CLIENTS);
+        for (uint256 i; i < N_CLIENTS; i++) {
+            GhostUpdate storage u = _updates[f.taskId][f.round][i];
+            if (u.samples == 0) continue;
+            recorded++;
+            if ((acceptBits >> (3 * i)) % 8 == 0) continue; // rejected (1 in 8)
+            leaves[accepted++] = leafOf(clientOf(i), u.updateHash, u.samples, cum);
+            f.acceptedMask |= 1 << i;
+            f.cums[i] = cum;
+            cum += u.samples;
+        }
+        assembly ("memory-safe") {
+            mstore(leaves, accepted)
+        }
+        f.leaves = leaves;
+        f.result = FLAIFederated.RoundResult({
+            globalRoot: keccak256(abi.encode("global-root", f.taskId, f.round, acceptBits)),
+            globalHash: keccak256(abi.encode("global-hash", f.taskId, f.round, acceptBits)),
+            commitment: _merkleRoot(leaves),
+            acceptedWeight: cum,
+            acceptedCount: uint32(accepted),
+            rejectedCount: uint32(recorded - accepted),
+            reportRoot: keccak256(abi.encode("report", f.taskId, f.round)),
+            metrics: keccak256(abi.encode("metrics", f.taskId, f.round))
+        });
+        f.consistent = accepted >= t.quorum && cum > 0;
+    }
+
+    function _applyFinalization(Finalization memory f) internal {
+        GhostTask storage t = _tasks[f.taskId];
+        GhostRound storage gr = _rounds[f.taskId][f.round];
+        gr.finalized = true;
+        gr.acceptedWeight = f.result.acceptedWeight;
+        gr.acceptedCount = f.result.acceptedCount;
+        gr.commitment = f.result.commitment;
+        gr.pool = _roundPool(t, f.round);
+        uint256 leafIndex;
+        for (uint256 i; i < N_CLIENTS; i++) {
+            if (f.acceptedMask & (1 << i) == 0) continue;
+            GhostUpdate storage u = _updates[f.taskId][f.round][i];
+            u.accepted = true;
+            u.weight = u.samples;
+            u.cum = f.cums[i];
+            u.leafIndex = leafIndex++;
+        }
+        _leaves[f.taskId][f.round] = f.leaves;
+        _finalized.push((f.taskId << 16) | f.round);
+        t.globalRoot = f.result.globalRoot;
+        t.globalHash = f.result.globalHash;
+        if (f.round == t.rounds) {
+            t.status = FINISHED;
+        } else {
+            t.current = f.round + 1;
+            _openRound(f.taskId, f.round + 1);
+        }
+    }
+
+    /// @dev One claim, as prepared by {_claimFinalized}.
+    struct Claim {
+        uint256 taskId;
+        uint16 round;
+        address who;
+        bytes32 updateHash;
+        uint64 weight;
+        uint64 cum;
+        bytes32[] proof;
+        bool honest; // the client's own leaf, unaltered
+        bool expectOk; // honest and not claimed yet
+        uint256 expected; // the client's share
+    }
+
+    function _claimFinalized(uint256 taskId, uint16 round, uint256 client, uint256 cheat) internal {
+        Claim memory c = _prepareClaim(taskId, round, client, cheat);
+        GhostRound storage gr = _rounds[taskId][round];
+        GhostUpdate storage u = _updates[taskId][round][client];
+
+        uint256 before = c.who.balance;
+        vm.prank(c.who);
+        try fed.claim(taskId, round, c.updateHash, c.weight, c.cum, c.proof) {
+            calls_claimOk++;
+            if (!c.honest) ghost_claimedWithoutValidLeaf++;
+            if (u.claims != 0) ghost_claimedTwice++;
+            uint256 received = c.who.balance - before;
+            if (received != (c.expectOk ? c.expected : 0)) ghost_wrongClaimAmount++;
+            u.claims++;
+            u.received += received;
+            gr.claims++;
+            gr.claimed += received;
+            _tasks[taskId].paidOut += received;
+            ghost_paid += received;
+        } catch {
+            if (c.expectOk) ghost_validCallReverted++;
+        }
+    }
+
+    /// @dev The leaf relayed: the client's own, or (client not accepted) the first accepted client's; cheat
+    ///      6 inflates the weight, 7 shifts the range.
+    function _prepareClaim(uint256 taskId, uint16 round, uint256 client, uint256 cheat)
+        internal
+        view
+        returns (Claim memory c)
+    {
+        GhostUpdate storage u = _updates[taskId][round][client];
+        uint256 leafOwner = client;
+        if (!u.accepted) {
+            for (uint256 j; j < N_CLIENTS; j++) {
+                if (_updates[taskId][round][j].accepted) {
+                    leafOwner = j;
+                    break;
+                }
+            }
+        }
+        GhostUpdate storage o = _updates[taskId][round][leafOwner];
+        c.taskId = taskId;
+        c.round = round;
+        c.who = clientOf(client);
+        c.updateHash = o.updateHash;
+        c.weight = o.weight + (cheat == 6 ? 1 : 0);
+        c.cum = o.cum + (cheat == 7 ? 1 : 0);
+        c.proof = merkleProof(_leaves[taskId][round], o.leafIndex);
+        c.honest = u.accepted && cheat < 6;
+        c.expectOk = c.honest && u.claims == 0;
+        GhostRound storage gr = _rounds[taskId][round];
+        if (c.honest) c.expected = expectedShare(gr.pool, c.weight, c.cum, gr.acceptedWeight);
+    }
+
+    /// @dev The first accepted client that has not claimed yet, from `start` on (`start` if there is none).
+    function _unclaimedClient(uint256 taskId, uint16 round, uint256 start) internal view returns (uint256) {
+        for (uint256 k; k < N_CLIENTS; k++) {
+            uint256 i = (start + k) % N_CLIENTS;
+            GhostUpdate storage u = _updates[taskId][round][i];
+            if (u.accepted && u.claims == 0) return i;
+        }
+        return start;
+    }
+
+    /// @dev A claim on a round that is not finalized (the current round of a task) must revert.
+    function _claimUnfinalized(uint256 taskId, uint256 client) internal {
+        uint16 round = _tasks[taskId].current == 0 ? 1 : _tasks[taskId].current;
+        if (_rounds[taskId][round].finalized) return; // a finished task's last round
+        GhostUpdate storage u = _updates[taskId][round][client];
+        address who = clientOf(client);
+        bytes32[] memory proof = new bytes32[](0);
+        uint256 before = who.balance;
+        vm.prank(who);
+        try fed.claim(taskId, round, u.updateHash, u.samples, 0, proof) {
+            ghost_claimedUnfinalized++;
+            ghost_paid += who.balance - before;
+        } catch {}
+    }
+
+    function _openRound(uint256 taskId, uint16 round) internal {
+        _rounds[taskId][round].deadline = uint64(block.timestamp) + _tasks[taskId].duration;
+    }
+
+    function _base(GhostTask storage t) internal view returns (uint256) {
+        return t.rounds == 0 ? 0 : t.rewardPool / t.rounds;
+    }
+
+    /// @dev rewardPool / rounds, the last round gets the remainder (computed independently).
+    function _roundPool(GhostTask storage t, uint16 round) internal view returns (uint256) {
+        uint256 base = _base(t);
+        return round == t.rounds ? t.rewardPool - base * (t.rounds - 1) : base;
+    }
+
+    /// @dev 1 in 16 the next, unknown, id; 1 in 16 any task; otherwise one of the two latest active tasks
+    ///      (the latest task if none is active).
+    function _pickTask(uint256 seed) internal view returns (uint256) {
+        uint256 n = ghost_taskCount;
+        seed = _mix(seed);
+        if (n == 0 || seed % 16 == 15) return n + 1;
+        if (seed % 16 == 14) return 1 + (seed >> 8) % n;
+        uint256 skip = (seed >> 8) % 2;
+        uint256 found = n;
+        for (uint256 id = n; id >= 1; id--) {
+            if (_tasks[id].status != ACTIVE) continue;
+            found = id;
+            if (skip == 0) break;
+            skip--;
+        }
+        return found;
+    }
+
+    /// @dev 3 in 4 the latest active task whose current round has a quorum of updates (if any), else {_pickTask}.
+    function _pickTaskToFinalize(uint256 seed) internal view returns (uint256) {
+        if (_mix(seed ^ 1) % 4 != 3) {
+            for (uint256 id = ghost_taskCount; id >= 1; id--) {
+                GhostTask storage t = _tasks[id];
+                if (t.status == ACTIVE && _rounds[id][t.current].updateCount >= t.quorum) return id;
+            }
+        }
+        return _pickTask(seed);
+    }
+
+    function _activeTasks() internal view returns (uint256 count) {
+        for (uint256 id = ghost_taskCount; id >= 1; id--) {
+            if (_tasks[id].status == ACTIVE) count++;
+        }
+    }
+
+    /// @dev 5/8 the M1 enclave, 2/8 enclave2 (wherever the registry has it), 1/8 a stranger.
+    function _signer(uint256 seed) internal view returns (uint256 pk, address signer) {
+        uint256 which = _mix(seed) % 8;
+        if (which < 5) return (ENCLAVE_PK, enclave);
+        if (which < 7) return (ENCLAVE2_PK, enclave2);
+        return (STRANGER_PK, vm.addr(STRANGER_PK));
+    }
+
+    /// @dev The model's registry: enclave -> M1 always; enclave2 -> wherever it was moved; M1 always accepted.
+    function _acceptedFor(address signer, bytes32 measurement) internal view returns (bool) {
+        bytes32 registered;
+        if (signer == enclave) registered = M1;
+        else if (signer == enclave2) registered = ghost_enclave2Measurement;
+        if (registered == bytes32(0) || registered != measurement) return false;
+        return measurement == M1 || ghost_m2Accepted;
+    }
+
+    /// @dev Independent EIP-712 digest of RoundResult(taskId, round, ...) (abi.encode based).
+    function _digest(uint256 taskId, uint16 round, FLAIFederated.RoundResult memory res)
+        internal
+        view
+        returns (bytes32)
+    {
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256(bytes("FLAIFederated")),
+                keccak256(bytes("1")),
+                block.chainid,
+                address(fed)
+            )
+        );
+        bytes32 typeHash = keccak256(
+            "RoundResult(uint256 taskId,uint16 round,bytes32 globalRoot,bytes32 globalHash,bytes32 commitment,uint64 acceptedWeight,uint32 acceptedCount,uint32 rejectedCount,bytes32 reportRoot,bytes32 metrics)"
+        );
+        bytes memory head = abi.encode(typeHash, taskId, uint256(round), res.globalRoot, res.globalHash);
+        bytes memory tail = abi.encode(
+            res.commitment, res.acceptedWeight, res.acceptedCount, res.rejectedCount, res.reportRoot, res.metrics
+        );
+        return keccak256(abi.encodePacked(hex"1901", domain, keccak256(bytes.concat(head, tail))));
+    }
+
+    /// @dev vm.sign, converted to the EIP-2098 compact form (r, vs).
+    function _sign(uint256 pk, bytes32 digest) internal pure returns (bytes32 r, bytes32 vs) {
+        (uint8 v, bytes32 r_, bytes32 s) = vm.sign(pk, digest);
+        r = r_;
+        vs = bytes32(uint256(s) | (uint256(v - 27) << 255));
+    }
+
+    function _merkleRoot(bytes32[] memory leaves) internal pure returns (bytes32) {
+        uint256 n = leaves.length;
+        if (n == 0) return bytes32(0);
+        bytes32[] memory layer = new bytes32[](n);
+        for (uint256 i; i < n; i++) {
+            layer[i] = leaves[i];
+        }
+        while (n > 1) {
+            n = _nextLayer(layer, n);
+        }
+        return layer[0];
+    }
+
+    /// @dev Hashes layer[0..n) pairwise in place (odd last node promoted); returns the new length.
+    function _nextLayer(bytes32[] memory layer, uint256 n) internal pure returns (uint256 m) {
+        m = (n + 1) / 2;
+        for (uint256 i; i < n / 2; i++) {
+            bytes32 a = layer[2 * i];
+            bytes32 b = layer[2 * i + 1];
+            layer[i] = a < b ? keccak256(abi.encodePacked(a, b)) : keccak256(abi.encodePacked(b, a));
+        }
+        if (n % 2 == 1) layer[m - 1] = layer[n - 1];
+    }
+
+    /// @dev Decorrelates choices from the fuzzer's favourite values (0, 1, type(uint256).max, ...).
+    function _mix(uint256 seed) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encode(seed)));
+    }
+
+    function _bound(uint256 x, uint256 min, uint256 max) internal pure returns (uint256) {
+        if (x >= min && x <= max) return x;
+        return min + (x % (max - min + 1));
+    }
+}
+
+/// @dev The invariant suite.
+contract FederatedInvariantsTest is CheatcodeBase {
+    /// @dev ABI of forge-std's StdInvariant.FuzzSelector, read by the runner from {targetSelectors}.
+    struct FuzzSelector {
+        address addr;
+        bytes4[] selectors;
+    }
+
+    FLAIComputeJobs internal registry;
+    FLAIFederated internal fed;
+    FederatedHandler internal handler;
+
+    function setUp() public {
+        vm.warp(FED_INV_START);
+        address owner = vm.addr(0x0A11CE);
+        registry = new FLAIComputeJobs(owner);
+        fed = new FLAIFederated(address(registry));
+        handler = new FederatedHandler(registry, fed, owner);
+
+        vm.startPrank(owner);
+        registry.acceptMeasurement(handler.M1());
+        registry.acceptMeasurement(handler.M2());
+        registry.registerEnclave(handler.enclave(), handler.M1());
+        registry.registerEnclave(handler.enclave2(), handler.M2());
+        vm.stopPrank();
+    }
+
+    function targetContracts() public view returns (address[] memory targets) {
+        targets = new address[](1);
+        targets[0] = address(handler);
+    }
+
+    function targetSelectors() public view returns (FuzzSelector[] memory targets) {
+        bytes4[] memory selectors = new bytes4[](7);
+        selectors[0] = FederatedHandler.createTask.selector;
+        selectors[1] = FederatedHandler.recordUpdates.selector;
+        selectors[2] = FederatedHandler.finalizeRound.selector;
+        selectors[3] = FederatedHandler.claim.selector;
+        selectors[4] = FederatedHandler.cancelTask.selector;
+        selectors[5] = FederatedHandler.warp.selector;
+        selectors[6] = FederatedHandler.changeRegistry.selector;
+        targets = new FuzzSelector[](1);
+        targets[0] = FuzzSelector(address(handler), selectors);
+    }
+
+    // --- invariants --------------------------------------------------------------------------------
+
+    /// @notice The contract holds exactly Σ over tasks (rewardPool − paidOut), and every wei that came in
+    ///         is either still held or was received by a client / creator.
+    function invariant_balanceEqualsUnpaidPools() public view {
+        uint256 n = fed.taskCount();
+        _eq(n, handler.ghost_taskCount(), "taskCount", 0);
+        _eq(handler.ghost_wrongTaskId(), 0, "unexpected task id", 0);
+        uint256 held;
+        for (uint256 id = 1; id <= n; id++) {
+            FLAIFederated.Task memory t = fed.getTask(id);
+            FederatedHandler.GhostTask memory g = handler.ghostTask(id);
+            _le(t.paidOut, t.rewardPool, "paidOut > rewardPool", id);
+            _eq(t.rewardPool, g.rewardPool, "rewardPool differs from the deposit", id);
+            _eq(t.paidOut, g.paidOut, "paidOut != wei received for the task", id);
+            held += t.rewardPool - t.paidOut;
+        }
+        uint256 balance = address(fed).balance;
+        _eq(balance, held, "balance != sum of (rewardPool - paidOut)", 0);
+        _eq(handler.ghost_deposited(), balance + handler.ghost_paid(), "deposited != held + paid", 0);
+    }
+
+    /// @notice Each (task, round, client) reward is paid at most once and is exactly the client's share;
+    ///         a task is refunded at most once, exactly the pools of its unfinalized rounds.
+    function invariant_eachRewardPaidAtMostOnce() public view {
+        uint256 n = handler.ghost_taskCount();
+        for (uint256 id = 1; id <= n; id++) {
+            FederatedHandler.GhostTask memory t = handler.ghostTask(id);
+            _le(t.refunds, 1, "task refunded more than once", id);
+            for (uint16 r = 1; r <= t.rounds; r++) {
+                FederatedHandler.GhostRound memory gr = handler.ghostRound(id, r);
+                for (uint256 c; c < handler.N_CLIENTS(); c++) {
+                    FederatedHandler.GhostUpdate memory u = handler.ghostUpdate(id, r, c);
+                    (, bool claimed) = fed.getUpdate(id, r, handler.clientOf(c));
+                    _le(u.claims, 1, "client claimed a round more than once", id);
+                    _true(claimed == (u.claims == 1), "claimed flag differs from the claims seen", id);
+                    uint256 expected = u.claims == 1
+                        ? handler.expectedShare(gr.pool, u.weight, u.cum, gr.acceptedWeight)
+                        : 0;
+                    _eq(u.received, expected, "client received != its share", id);
+                }
+            }
+        }
+        _eq(handler.ghost_claimedTwice(), 0, "second claim succeeded", 0);
+        _eq(handler.ghost_wrongClaimAmount(), 0, "claim paid a wrong amount", 0);
+        _eq(handler.ghost_wrongRefund(), 0, "refund paid a wrong amount", 0);
+        _eq(handler.ghost_cancelledInactive(), 0, "cancelled a task that was not active", 0);
+    }
+
+    /// @notice What clients claim from a round never exceeds the round's pool (and equals it once every
+    ///         accepted client has claimed); claims + refund make up paidOut; a cancelled task's refund plus
+    ///         its finalized rounds' pools is exactly its reward pool.
+    function invariant_claimsNeverExceedRoundPools() public view {
+        uint256 n = handler.ghost_taskCount();
+        for (uint256 id = 1; id <= n; id++) {
+            FederatedHandler.GhostTask memory t = handler.ghostTask(id);
+            uint256 claimedTotal;
+            uint256 finalizedPools;
+            for (uint16 r = 1; r <= t.rounds; r++) {
+                FederatedHandler.GhostRound memory gr = handler.ghostRound(id, r);
+                if (!gr.finalized) {
+                    _eq(gr.claimed, 0, "claims paid from an unfinalized round", id);
+                    continue;
+                }
+                uint256 pool = fed.roundPool(id, r);
+                _eq(pool, gr.pool, "roundPool differs from the model", id);
+                _le(gr.claimed, pool, "claims exceed the round pool", id);
+                if (gr.claims == gr.acceptedCount) _eq(gr.claimed, pool, "all claimed but pool not exhausted", id);
+                claimedTotal += gr.claimed;
+                finalizedPools += pool;
+            }
+            _eq(claimedTotal + t.refunded, fed.getTask(id).paidOut, "paidOut != claims + refund", id);
+            if (t.status == 3) _eq(t.refunded + finalizedPools, t.rewardPool, "refund + finalized pools != pool", id);
+        }
+        _eq(handler.ghost_claimedUnfinalized(), 0, "claim on an unfinalized round succeeded", 0);
+    }
+
+    /// @notice Nothing changes without the required signature: every finalized round carries a result
+    ///         (commitment, accepted weight and count) that an enclave accepted for the task's measurement
+    ///         signed; the task's global model is the last such result's; unfinalized rounds carry nothing;
+    ///         no tampered, foreign or inconsistent result went through and no claim without a valid leaf.
+    function invariant_finalizationRequiresAcceptedEnclaveSignature() public view {
+        uint256 n = handler.ghost_taskCount();
+        for (uint256 id = 1; id <= n; id++) {
+            FLAIFederated.Task memory t = fed.getTask(id);
+            FederatedHandler.GhostTask memory g = handler.ghostTask(id);
+            _eq(t.globalRoot, g.globalRoot, "globalRoot differs from the last relayed result", id);
+            _eq(t.globalHash, g.globalHash, "globalHash differs from the last relayed result", id);
+            uint16 last = g.status == 2 ? g.rounds : g.current - 1; // last finalized round, 0 = none
+            if (last != 0) {
+                _true(
+                    handler.ghost_signedModelByAcceptedEnclave(handler.modelKey(id, last, t.globalRoot, t.globalHash)),
+                    "global model no accepted enclave signed",
+                    id
+                );
+            }
+            for (uint16 r = 1; r <= g.rounds; r++) {
+                FLAIFederated.Round memory info = fed.getRound(id, r);
+                if (!info.finalized) {
+                    _eq(info.commitment, bytes32(0), "commitment on an unfinalized round", id);
+                    continue;
+                }
+                _true(
+                    handler.ghost_signedByAcceptedEnclave(
+                        handler.resultKey(id, r, info.commitment, info.acceptedWeight, info.acceptedCount)
+                    ),
+                    "finalized with a result no accepted enclave signed",
+                    id
+                );
+                _eq(info.commitment, handler.ghostRound(id, r).commitment, "commitment differs from the relayed", id);
+            }
+        }
+        _eq(handler.ghost_finalizedWithoutAcceptedSignature(), 0, "finalization without an accepted signature", 0);
+        _eq(handler.ghost_finalizedInvalidResult(), 0, "inconsistent result accepted", 0);
+        _eq(handler.ghost_finalizedOutsideCurrentRound(), 0, "finalized a round that is not current", 0);
+        _eq(handler.ghost_claimedWithoutValidLeaf(), 0, "claim without a valid leaf succeeded", 0);
+    }
+
+    /// @notice Deadlines and rounds: updates only in the current round of an active task, up to and including
+    ///         its deadline, once per client; cancellation only by the creator, strictly after the deadline.
+    ///         Round deadlines, update counts, task status and current round match the model.
+    function invariant_deadlinesRespected() public view {
+        uint256 n = handler.ghost_taskCount();
+        for (uint256 id = 1; id <= n; id++) {
+            FLAIFederated.Task memory t = fed.getTask(id);
+            FederatedHandler.GhostTask memory g = handler.ghostTask(id);
+            _eq(uint256(t.status), g.status, "status differs from the model", id);
+            _eq(t.currentRound, g.current, "currentRound differs from the model", id);
+            for (uint16 r = 1; r <= g.rounds; r++) {
+                FLAIFederated.Round memory info = fed.getRound(id, r);
+                FederatedHandler.GhostRound memory gr = handler.ghostRound(id, r);
+                _eq(info.deadline, gr.deadline, "round deadline differs from the model", id);
+                _eq(info.updateCount, gr.updateCount, "updateCount differs from the model", id);
+            }
+        }
+        _eq(handler.ghost_recordedAfterDeadline(), 0, "update recorded after the deadline", 0);
+        _eq(handler.ghost_recordedOutsideCurrentRound(), 0, "update recorded outside the current round", 0);
+        _eq(handler.ghost_recordedTwice(), 0, "update recorded twice", 0);
+        _eq(handler.ghost_cancelledBeforeDeadline(), 0, "cancellation before the deadline succeeded", 0);
+        _eq(handler.ghost_cancelledByNonCreator(), 0, "cancellation by a non-creator succeeded", 0);
+    }
+
+    /// @notice Liveness: every call the model says is valid goes through.
+    function invariant_validCallsSucceed() public view {
+        _eq(handler.ghost_validCallReverted(), 0, "a valid call reverted", 0);
+    }
+
+    /// @notice End of every sequence: creators cancel every active task once its round deadline passes and
+    ///         every accepted client claims every finalized round, which drains the contract to exactly 0.
+    function afterInvariant() public {
+        uint256 n = handler.ghost_taskCount();
+        uint256 latest = handler.ghost_now();
+        for (uint256 id = 1; id <= n; id++) {
+            FederatedHandler.GhostTask memory g = handler.ghostTask(id);
+            uint256 deadline = handler.ghostRound(id, g.current).deadline;
+            if (g.status == 1 && deadline + 1 > latest) latest = deadline + 1;
+        }
+        vm.warp(latest);
+        for (uint256 id = 1; id <= n; id++) {
+            FederatedHandler.GhostTask memory g = handler.ghostTask(id);
+            if (g.status == 1) {
+                vm.prank(g.creator);
+                fed.cancelTask(id);
+            }
+            for (uint16 r = 1; r <= g.rounds; r++) {
+                _claimAll(id, r);
+            }
+        }
+        _eq(address(fed).balance, 0, "wei left in the contract after settling every task", 0);
+    }
+
+    function _claimAll(uint256 id, uint16 r) internal {
+        FederatedHandler.GhostRound memory gr = handler.ghostRound(id, r);
+        if (!gr.finalized) return;
+        bytes32[] memory leaves = handler.ghostLeaves(id, r);
+        for (uint256 c; c < handler.N_CLIENTS(); c++) {
+            FederatedHandler.GhostUpdate memory u = handler.ghostUpdate(id, r, c);
+            if (!u.accepted || u.claims != 0) continue;
+            address client = handler.clientOf(c);
+            bytes32[] memory proof = handler.merkleProof(leaves, u.leafIndex); // (external calls before the prank)
+            vm.prank(client);
+            fed.claim(id, r, u.updateHash, u.weight, u.cum, proof);
+        }
+    }
+
+    // --- assertion helpers ---------------------------------------------------------------------------
+
+    function _eq(uint256 a, uint256 b, string memory what, uint256 id) internal pure {
+        if (a != b) _fail(what, id);
+    }
+
+    function _eq(bytes32 a, bytes32 b, string memory what, uint256 id) internal pure {
+        if (a != b) _fail(what, id);
+    }
+
+    function _le(uint256 a, uint256 b, string memory what, uint256 id) internal pure {
+        if (a > b) _fail(what, id);
+    }
+
+    function _true(bool ok, string memory what, uint256 id) internal pure {
+        if (!ok) _fail(what, id);
+    }
+
+    /// @dev Reverts with `what`, plus " (task <id>)" when id != 0.
+    function _fail(string memory what, uint256 id) internal pure {
+        if (id == 0) revert(what);
+        bytes memory digits = new bytes(78);
+        uint256 i = 78;
+        while (id != 0) {
+            digits[--i] = bytes1(uint8(48 + (id % 10)));
+            id /= 10;
+        }
+        bytes memory out = new bytes(78 - i);
+        for (uint256 k; k < out.length; k++) {
+            out[k] = digits[i + k];
+        }
+        revert(string.concat(what, " (task ", string(out), ")"));
+    }
+}
