@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {EnclaveSigned} from "./EnclaveSigned.sol";
+
 /// @title FLAIComputeJobs
 /// @notice Escrow for off-chain (TEE) compute jobs. A submitter escrows a reward for a job described by
 ///         a data root and a model root; an attested enclave (registered signer whose measurement is
@@ -14,7 +16,8 @@ pragma solidity 0.8.28;
 ///        Completed  if resultHash != 0
 ///        Cancelled  if rewardGwei == 0 and resultHash == 0
 ///        Open       otherwise (rewardGwei > 0 is enforced at submission)
-contract FLAIComputeJobs {
+///      EIP-712 domain, signature recovery and payouts: see {EnclaveSigned}.
+contract FLAIComputeJobs is EnclaveSigned {
     // ---------------------------------------------------------------------------------------------
     // Types
     // ---------------------------------------------------------------------------------------------
@@ -64,9 +67,9 @@ contract FLAIComputeJobs {
     error NotSubmitter(uint256 jobId, address caller);
     error ZeroResultHash();
     error ZeroPayee();
-    error InvalidSignature();
+    error InvalidSignature(); // raised by EnclaveSigned._recover, through _revertInvalidSignature
     error UnacceptedEnclave(address signer);
-    error PayoutFailed(address payee, uint256 amount);
+    error PayoutFailed(address payee, uint256 amount); // raised by EnclaveSigned._pay, through _revertPayoutFailed
 
     // ---------------------------------------------------------------------------------------------
     // Events
@@ -95,18 +98,10 @@ contract FLAIComputeJobs {
     event JobCancelled(uint256 indexed jobId, address indexed submitter, uint256 refund);
 
     // ---------------------------------------------------------------------------------------------
-    // Constants / immutables
+    // Constants
     // ---------------------------------------------------------------------------------------------
 
-    bytes32 private constant _DOMAIN_TYPEHASH =
-        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
-    bytes32 private constant _NAME_HASH = keccak256("FLAIComputeJobs");
-    bytes32 private constant _VERSION_HASH = keccak256("1");
     bytes32 private constant _JOB_RESULT_TYPEHASH = keccak256("JobResult(uint256 jobId,bytes32 resultHash,address payee)");
-
-    /// @dev secp256k1n / 2: signatures with a larger s are rejected (malleability, EIP-2).
-    uint256 private constant _HALF_CURVE_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
-    uint256 private constant _LOW_255_BITS = (1 << 255) - 1;
 
     uint256 private constant _DEADLINE_SHIFT = 160;
     uint256 private constant _REWARD_SHIFT = 200;
@@ -114,10 +109,6 @@ contract FLAIComputeJobs {
     /// @dev Keeps submitter and deadline, clears rewardGwei.
     uint256 private constant _CLEAR_REWARD_MASK = (1 << 200) - 1;
     uint256 private constant _MAX_REWARD_GWEI = (1 << 56) - 1;
-
-    bytes32 private immutable _cachedDomainSeparator;
-    uint256 private immutable _cachedChainId;
-    address private immutable _cachedThis;
 
     // ---------------------------------------------------------------------------------------------
     // Storage
@@ -133,11 +124,8 @@ contract FLAIComputeJobs {
     // Construction / ownership
     // ---------------------------------------------------------------------------------------------
 
-    constructor(address initialOwner) {
+    constructor(address initialOwner) EnclaveSigned("FLAIComputeJobs", "1") {
         if (initialOwner == address(0)) revert ZeroAddress();
-        _cachedChainId = block.chainid;
-        _cachedThis = address(this);
-        _cachedDomainSeparator = _buildDomainSeparator();
         _owner = initialOwner;
         emit OwnershipTransferred(address(0), initialOwner);
     }
@@ -298,48 +286,26 @@ contract FLAIComputeJobs {
     // EIP-712
     // ---------------------------------------------------------------------------------------------
 
-    function domainSeparator() public view returns (bytes32) {
-        if (block.chainid == _cachedChainId && address(this) == _cachedThis) return _cachedDomainSeparator;
-        return _buildDomainSeparator();
-    }
-
     /// @notice The EIP-712 digest an enclave signs: `JobResult(uint256 jobId,bytes32 resultHash,address payee)`
     ///         under the domain (name "FLAIComputeJobs", version "1", chainId, this contract).
     function hashJobResult(uint256 jobId, bytes32 resultHash, address payee) public view returns (bytes32 digest) {
-        bytes32 separator = domainSeparator();
         bytes32 typeHash = _JOB_RESULT_TYPEHASH;
+        bytes32 structHash;
         assembly ("memory-safe") {
-            let ptr := mload(0x40)
             // structHash = keccak256(abi.encode(TYPEHASH, jobId, resultHash, payee))
+            let ptr := mload(0x40)
             mstore(ptr, typeHash)
             mstore(add(ptr, 0x20), jobId)
             mstore(add(ptr, 0x40), resultHash)
             mstore(add(ptr, 0x60), and(payee, 0xffffffffffffffffffffffffffffffffffffffff))
-            let structHash := keccak256(ptr, 0x80)
-            // digest = keccak256("\x19\x01" || separator || structHash)
-            mstore(ptr, shl(240, 0x1901))
-            mstore(add(ptr, 0x02), separator)
-            mstore(add(ptr, 0x22), structHash)
-            digest := keccak256(ptr, 0x42)
+            structHash := keccak256(ptr, 0x80)
         }
+        digest = _hashTypedData(structHash);
     }
 
     // ---------------------------------------------------------------------------------------------
     // Internals
     // ---------------------------------------------------------------------------------------------
-
-    function _buildDomainSeparator() private view returns (bytes32) {
-        return keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, address(this)));
-    }
-
-    /// @dev ECDSA recovery of an EIP-2098 compact signature (r, vs): vs = yParity << 255 | s.
-    function _recover(bytes32 digest, bytes32 r, bytes32 vs) private pure returns (address signer) {
-        uint256 s = uint256(vs) & _LOW_255_BITS;
-        if (s > _HALF_CURVE_ORDER) revert InvalidSignature();
-        uint8 v = uint8((uint256(vs) >> 255) + 27);
-        signer = ecrecover(digest, v, r, bytes32(s));
-        if (signer == address(0)) revert InvalidSignature();
-    }
 
     function _status(uint256 rewardGwei, bytes32 resultHash) private pure returns (JobStatus) {
         if (resultHash != bytes32(0)) return JobStatus.Completed;
@@ -353,12 +319,11 @@ contract FLAIComputeJobs {
         revert JobNotOpen(jobId, _status(0, job.resultHash));
     }
 
-    /// @dev Sends `amount` wei with a plain call (all gas forwarded, return data not copied).
-    function _pay(address to, uint256 amount) private {
-        bool ok;
-        assembly ("memory-safe") {
-            ok := call(gas(), to, amount, 0, 0, 0, 0)
-        }
-        if (!ok) revert PayoutFailed(to, amount);
+    function _revertInvalidSignature() internal pure override {
+        revert InvalidSignature();
+    }
+
+    function _revertPayoutFailed(address payee, uint256 amount) internal pure override {
+        revert PayoutFailed(payee, amount);
     }
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {EnclaveSigned} from "./EnclaveSigned.sol";
+
 /// @notice The part of FLAIComputeJobs' enclave registry that FLAIFederated reads.
 interface IFLAIEnclaveRegistry {
     function enclaveMeasurement(address signer) external view returns (bytes32);
@@ -26,7 +28,8 @@ interface IFLAIEnclaveRegistry {
 ///      A round is open for updates iff its deadline is set and neither `finalized` nor `closed` (set when the
 ///      task is cancelled) is set: the update path reads only the round word. The reward pool is limited to
 ///      2^128 - 1 wei, which is more than the total ether supply, so any wei amount is accepted.
-contract FLAIFederated {
+///      EIP-712 domain, signature recovery and payouts: see {EnclaveSigned}.
+contract FLAIFederated is EnclaveSigned {
     // ---------------------------------------------------------------------------------------------
     // Types
     // ---------------------------------------------------------------------------------------------
@@ -111,7 +114,7 @@ contract FLAIFederated {
     error RoundAlreadyFinalized(uint256 taskId, uint16 round);
     error QuorumNotMet(uint256 taskId, uint16 round, uint32 acceptedCount, uint16 quorum);
     error InvalidRoundResult();
-    error InvalidSignature();
+    error InvalidSignature(); // raised by EnclaveSigned._recover, through _revertInvalidSignature
     error UnacceptedEnclave(address signer);
     error RoundNotFinalized(uint256 taskId, uint16 round);
     error NotRecorded(uint256 taskId, uint16 round, address client);
@@ -121,7 +124,7 @@ contract FLAIFederated {
     error RoundStillOpen(uint256 taskId, uint16 round, uint64 deadline);
     /// @dev Defence in depth: only reachable if an accepted enclave committed overlapping weight ranges.
     error PoolExceeded(uint256 taskId);
-    error PayoutFailed(address payee, uint256 amount);
+    error PayoutFailed(address payee, uint256 amount); // raised by EnclaveSigned._pay, through _revertPayoutFailed
 
     // ---------------------------------------------------------------------------------------------
     // Events
@@ -168,17 +171,9 @@ contract FLAIFederated {
     // Constants / immutables
     // ---------------------------------------------------------------------------------------------
 
-    bytes32 private constant _DOMAIN_TYPEHASH =
-        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
-    bytes32 private constant _NAME_HASH = keccak256("FLAIFederated");
-    bytes32 private constant _VERSION_HASH = keccak256("1");
     bytes32 private constant _ROUND_RESULT_TYPEHASH = keccak256(
         "RoundResult(uint256 taskId,uint16 round,bytes32 globalRoot,bytes32 globalHash,bytes32 commitment,uint64 acceptedWeight,uint32 acceptedCount,uint32 rejectedCount,bytes32 reportRoot,bytes32 metrics)"
     );
-
-    /// @dev secp256k1n / 2: signatures with a larger s are rejected (malleability, EIP-2).
-    uint256 private constant _HALF_CURVE_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
-    uint256 private constant _LOW_255_BITS = (1 << 255) - 1;
 
     // task slot 0
     uint256 private constant _ROUNDS_SHIFT = 160;
@@ -205,10 +200,6 @@ contract FLAIFederated {
     /// @dev Round keys are `taskId << 16 | round`; ids above this bound cannot exist (and would alias).
     uint256 private constant _MAX_TASK_ID = type(uint240).max;
 
-    bytes32 private immutable _cachedDomainSeparator;
-    uint256 private immutable _cachedChainId;
-    address private immutable _cachedThis;
-
     /// @notice The FLAIComputeJobs contract whose enclave registry attests round results.
     address public immutable registry;
 
@@ -226,12 +217,9 @@ contract FLAIFederated {
     // ---------------------------------------------------------------------------------------------
 
     /// @param registry_ the deployed FLAIComputeJobs (enclave registry); it is not duplicated here.
-    constructor(address registry_) {
+    constructor(address registry_) EnclaveSigned("FLAIFederated", "1") {
         if (registry_ == address(0)) revert ZeroAddress();
         registry = registry_;
-        _cachedChainId = block.chainid;
-        _cachedThis = address(this);
-        _cachedDomainSeparator = _buildDomainSeparator();
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -479,11 +467,6 @@ contract FLAIFederated {
     // EIP-712
     // ---------------------------------------------------------------------------------------------
 
-    function domainSeparator() public view returns (bytes32) {
-        if (block.chainid == _cachedChainId && address(this) == _cachedThis) return _cachedDomainSeparator;
-        return _buildDomainSeparator();
-    }
-
     /// @notice The EIP-712 digest an enclave signs: `RoundResult(uint256 taskId,uint16 round,bytes32 globalRoot,
     ///         bytes32 globalHash,bytes32 commitment,uint64 acceptedWeight,uint32 acceptedCount,uint32 rejectedCount,
     ///         bytes32 reportRoot,bytes32 metrics)` under the domain (name "FLAIFederated", version "1", chainId,
@@ -494,34 +477,12 @@ contract FLAIFederated {
         returns (bytes32 digest)
     {
         // RoundResult has only static fields: abi.encode(result) is its 8 words, in EIP-712 order.
-        bytes32 structHash = keccak256(abi.encode(_ROUND_RESULT_TYPEHASH, taskId, round, result));
-        bytes32 separator = domainSeparator();
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            // digest = keccak256("\x19\x01" || separator || structHash)
-            mstore(ptr, shl(240, 0x1901))
-            mstore(add(ptr, 0x02), separator)
-            mstore(add(ptr, 0x22), structHash)
-            digest := keccak256(ptr, 0x42)
-        }
+        digest = _hashTypedData(keccak256(abi.encode(_ROUND_RESULT_TYPEHASH, taskId, round, result)));
     }
 
     // ---------------------------------------------------------------------------------------------
     // Internals
     // ---------------------------------------------------------------------------------------------
-
-    function _buildDomainSeparator() private view returns (bytes32) {
-        return keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, address(this)));
-    }
-
-    /// @dev ECDSA recovery of an EIP-2098 compact signature (r, vs): vs = yParity << 255 | s.
-    function _recover(bytes32 digest, bytes32 r, bytes32 vs) private pure returns (address signer) {
-        uint256 s = uint256(vs) & _LOW_255_BITS;
-        if (s > _HALF_CURVE_ORDER) revert InvalidSignature();
-        uint8 v = uint8((uint256(vs) >> 255) + 27);
-        signer = ecrecover(digest, v, r, bytes32(s));
-        if (signer == address(0)) revert InvalidSignature();
-    }
 
     /// @dev The signer must be registered for exactly the task's measurement, and that measurement accepted.
     function _requireAcceptedEnclave(address signer, bytes32 measurement) private view {
@@ -675,12 +636,11 @@ contract FLAIFederated {
         return node == root;
     }
 
-    /// @dev Sends `amount` wei with a plain call (all gas forwarded, return data not copied).
-    function _pay(address to, uint256 amount) private {
-        bool ok;
-        assembly ("memory-safe") {
-            ok := call(gas(), to, amount, 0, 0, 0, 0)
-        }
-        if (!ok) revert PayoutFailed(to, amount);
+    function _revertInvalidSignature() internal pure override {
+        revert InvalidSignature();
+    }
+
+    function _revertPayoutFailed(address payee, uint256 amount) internal pure override {
+        revert PayoutFailed(payee, amount);
     }
 }

@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {FLAIComputeJobs} from "../../contracts/FLAIComputeJobs.sol";
-import {CheatcodeBase} from "./Vm.sol";
+import {SigningHelpers} from "./SigningHelpers.sol";
 
 // -------------------------------------------------------------------------------------------------
 // Helper actors
@@ -98,9 +98,7 @@ contract ReentrantSubmitter {
 // Shared fixture
 // -------------------------------------------------------------------------------------------------
 
-abstract contract FLAIComputeJobsFixture is CheatcodeBase {
-    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
-    uint256 internal constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
+abstract contract FLAIComputeJobsFixture is SigningHelpers {
     uint256 internal constant MAX_REWARD_GWEI = type(uint56).max;
 
     uint256 internal constant ENCLAVE_PK = 0xE1C1A7E;
@@ -151,13 +149,6 @@ abstract contract FLAIComputeJobsFixture is CheatcodeBase {
         jobId = jobs.submitJob{value: value}(DATA_ROOT, MODEL_ROOT, deadline);
     }
 
-    /// @dev Signs with vm.sign and converts (v, r, s) to the EIP-2098 compact form (r, vs).
-    function _signDigest(uint256 pk, bytes32 digest) internal pure returns (bytes32 r, bytes32 vs) {
-        (uint8 v, bytes32 r_, bytes32 s) = vm.sign(pk, digest);
-        r = r_;
-        vs = bytes32(uint256(s) | (uint256(v - 27) << 255));
-    }
-
     function _sign(uint256 pk, uint256 jobId, bytes32 resultHash, address payee_)
         internal
         view
@@ -168,15 +159,7 @@ abstract contract FLAIComputeJobsFixture is CheatcodeBase {
 
     /// @dev Independent EIP-712 computation (abi.encode based) to cross-check the contract's assembly.
     function _expectedDomainSeparator(uint256 chainId, address verifyingContract) internal pure returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256(bytes("FLAIComputeJobs")),
-                keccak256(bytes("1")),
-                chainId,
-                verifyingContract
-            )
-        );
+        return _eip712DomainSeparator("FLAIComputeJobs", "1", chainId, verifyingContract);
     }
 
     function _expectedDigest(bytes32 separator, uint256 jobId, bytes32 resultHash, address payee_)
@@ -187,18 +170,7 @@ abstract contract FLAIComputeJobsFixture is CheatcodeBase {
         bytes32 structHash = keccak256(
             abi.encode(keccak256("JobResult(uint256 jobId,bytes32 resultHash,address payee)"), jobId, resultHash, payee_)
         );
-        return keccak256(abi.encodePacked(hex"1901", separator, structHash));
-    }
-
-    function _recoverCompact(bytes32 digest, bytes32 r, bytes32 vs) internal pure returns (address) {
-        uint8 v = uint8((uint256(vs) >> 255) + 27);
-        bytes32 s = bytes32(uint256(vs) & ((1 << 255) - 1));
-        return ecrecover(digest, v, r, s);
-    }
-
-    function _bound(uint256 x, uint256 min, uint256 max) internal pure returns (uint256) {
-        if (x >= min && x <= max) return x;
-        return min + (x % (max - min + 1));
+        return _eip712Digest(separator, structHash);
     }
 
     function _status(uint256 jobId) internal view returns (FLAIComputeJobs.JobStatus) {
@@ -211,18 +183,6 @@ abstract contract FLAIComputeJobsFixture is CheatcodeBase {
 
     function _unaccepted(address signer) internal pure returns (bytes memory) {
         return abi.encodeWithSelector(FLAIComputeJobs.UnacceptedEnclave.selector, signer);
-    }
-
-    function _assertEq(uint256 a, uint256 b, string memory what) internal pure {
-        require(a == b, what);
-    }
-
-    function _assertEq(bytes32 a, bytes32 b, string memory what) internal pure {
-        require(a == b, what);
-    }
-
-    function _assertEq(address a, address b, string memory what) internal pure {
-        require(a == b, what);
     }
 }
 

@@ -3,7 +3,7 @@ pragma solidity 0.8.28;
 
 import {FLAIComputeJobs} from "../../contracts/FLAIComputeJobs.sol";
 import {FLAIFederated} from "../../contracts/FLAIFederated.sol";
-import {CheatcodeBase} from "./Vm.sol";
+import {SigningHelpers} from "./SigningHelpers.sol";
 
 // -------------------------------------------------------------------------------------------------
 // Helper actor
@@ -81,10 +81,7 @@ contract FederatedActor {
 // Shared fixture
 // -------------------------------------------------------------------------------------------------
 
-abstract contract FLAIFederatedFixture is CheatcodeBase {
-    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
-    uint256 internal constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
-
+abstract contract FLAIFederatedFixture is SigningHelpers {
     uint256 internal constant ENCLAVE_PK = 0xE1C1A7E;
     uint256 internal constant OTHER_ENCLAVE_PK = 0x0E1C1A7E2;
     uint256 internal constant STRANGER_PK = 0xBAD5161;
@@ -215,13 +212,6 @@ abstract contract FLAIFederatedFixture is CheatcodeBase {
 
     // --- signatures --------------------------------------------------------------------------------
 
-    /// @dev Signs with vm.sign and converts (v, r, s) to the EIP-2098 compact form (r, vs).
-    function _signDigest(uint256 pk, bytes32 digest) internal pure returns (bytes32 r, bytes32 vs) {
-        (uint8 v, bytes32 r_, bytes32 s) = vm.sign(pk, digest);
-        r = r_;
-        vs = bytes32(uint256(s) | (uint256(v - 27) << 255));
-    }
-
     function _signResult(uint256 pk, uint256 taskId, uint16 round, FLAIFederated.RoundResult memory res)
         internal
         view
@@ -230,23 +220,9 @@ abstract contract FLAIFederatedFixture is CheatcodeBase {
         return _signDigest(pk, fed.hashRoundResult(taskId, round, res));
     }
 
-    function _recoverCompact(bytes32 digest, bytes32 r, bytes32 vs) internal pure returns (address) {
-        uint8 v = uint8((uint256(vs) >> 255) + 27);
-        bytes32 s = bytes32(uint256(vs) & ((1 << 255) - 1));
-        return ecrecover(digest, v, r, s);
-    }
-
     /// @dev Independent EIP-712 computation (abi.encode based) to cross-check the contract.
     function _expectedDomainSeparator(uint256 chainId, address verifyingContract) internal pure returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256(bytes("FLAIFederated")),
-                keccak256(bytes("1")),
-                chainId,
-                verifyingContract
-            )
-        );
+        return _eip712DomainSeparator("FLAIFederated", "1", chainId, verifyingContract);
     }
 
     function _expectedDigest(bytes32 separator, uint256 taskId, uint16 round, FLAIFederated.RoundResult memory res)
@@ -261,7 +237,7 @@ abstract contract FLAIFederatedFixture is CheatcodeBase {
         bytes memory tail = abi.encode(
             res.commitment, res.acceptedWeight, res.acceptedCount, res.rejectedCount, res.reportRoot, res.metrics
         );
-        return keccak256(abi.encodePacked(hex"1901", separator, keccak256(bytes.concat(head, tail))));
+        return _eip712Digest(separator, keccak256(bytes.concat(head, tail)));
     }
 
     // --- Merkle (sorted pairs, double-hashed leaves) -----------------------------------------------
@@ -320,11 +296,6 @@ abstract contract FLAIFederatedFixture is CheatcodeBase {
 
     // --- misc --------------------------------------------------------------------------------------
 
-    function _bound(uint256 x, uint256 min, uint256 max) internal pure returns (uint256) {
-        if (x >= min && x <= max) return x;
-        return min + (x % (max - min + 1));
-    }
-
     function _copy(FLAIFederated.RoundResult memory a) internal pure returns (FLAIFederated.RoundResult memory) {
         return FLAIFederated.RoundResult({
             globalRoot: a.globalRoot,
@@ -344,18 +315,6 @@ abstract contract FLAIFederatedFixture is CheatcodeBase {
 
     function _unaccepted(address signer) internal pure returns (bytes memory) {
         return abi.encodeWithSelector(FLAIFederated.UnacceptedEnclave.selector, signer);
-    }
-
-    function _assertEq(uint256 a, uint256 b, string memory what) internal pure {
-        require(a == b, what);
-    }
-
-    function _assertEq(bytes32 a, bytes32 b, string memory what) internal pure {
-        require(a == b, what);
-    }
-
-    function _assertEq(address a, address b, string memory what) internal pure {
-        require(a == b, what);
     }
 }
 

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {CheatcodeBase} from "./Vm.sol";
+
+/// @dev Small helpers every fixture uses (there is no forge-std here, see Vm.sol).
+abstract contract TestHelpers is CheatcodeBase {
+    /// @dev `x` if already in [min, max], else min + x mod (max - min + 1).
+    function _bound(uint256 x, uint256 min, uint256 max) internal pure returns (uint256) {
+        if (x >= min && x <= max) return x;
+        return min + (x % (max - min + 1));
+    }
+
+    function _assertEq(uint256 a, uint256 b, string memory what) internal pure {
+        require(a == b, what);
+    }
+
+    function _assertEq(bytes32 a, bytes32 b, string memory what) internal pure {
+        require(a == b, what);
+    }
+
+    function _assertEq(address a, address b, string memory what) internal pure {
+        require(a == b, what);
+    }
+}
+
+/// @dev Signing and EIP-712 helpers shared by the FLAIComputeJobs and FLAIFederated fixtures (both contracts
+///      are {EnclaveSigned}): EIP-2098 compact signatures made with vm.sign, and an independent, abi.encode
+///      based EIP-712 computation to cross-check the contracts' assembly.
+abstract contract SigningHelpers is TestHelpers {
+    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+    uint256 internal constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
+
+    /// @dev Signs with vm.sign and converts (v, r, s) to the EIP-2098 compact form (r, vs).
+    function _signDigest(uint256 pk, bytes32 digest) internal pure returns (bytes32 r, bytes32 vs) {
+        (uint8 v, bytes32 r_, bytes32 s) = vm.sign(pk, digest);
+        r = r_;
+        vs = bytes32(uint256(s) | (uint256(v - 27) << 255));
+    }
+
+    /// @dev Plain ecrecover of a compact signature (no high-s check): 0 if nothing is recovered.
+    function _recoverCompact(bytes32 digest, bytes32 r, bytes32 vs) internal pure returns (address) {
+        uint8 v = uint8((uint256(vs) >> 255) + 27);
+        bytes32 s = bytes32(uint256(vs) & ((1 << 255) - 1));
+        return ecrecover(digest, v, r, s);
+    }
+
+    /// @dev EIP712Domain(string name,string version,uint256 chainId,address verifyingContract).
+    function _eip712DomainSeparator(
+        string memory name,
+        string memory version,
+        uint256 chainId,
+        address verifyingContract
+    ) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256(bytes(name)),
+                keccak256(bytes(version)),
+                chainId,
+                verifyingContract
+            )
+        );
+    }
+
+    /// @dev keccak256("\x19\x01" || separator || structHash).
+    function _eip712Digest(bytes32 separator, bytes32 structHash) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(hex"1901", separator, structHash));
+    }
+}
