@@ -1,135 +1,54 @@
 import { open } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
 
-import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 
 import { flaiError, isFlaiError } from "../errors.js";
+import {
+  BLOCK_SEGMENTS,
+  HASH_SIZE,
+  SEGMENT_SIZE,
+  SegmentHasher,
+  blockBytes,
+  blockRange,
+  bytesRoot,
+  ceilDiv,
+  currentHashInto,
+  fastHashInto,
+  foldRoots,
+  segmentCount,
+  type SegmentJob,
+  type SegmentReply,
+} from "./merkle-segments.js";
 
 /**
  * The 0G storage Merkle root, bit-for-bit as `@0gfoundation/0g-ts-sdk@1.2.8` computes it
  * (AbstractFile.merkleTree): the file is zero-padded to the flow's padded size, every segment of
  * that padded stream gets its own chunk tree, and the file root is the same kind of tree over the
  * segment roots. The root is the file's identity on 0G, so any divergence here breaks uploads.
+ *
+ * Speed (bench/merkle.ts): keccak runs in WebAssembly (hash-wasm); a large file is hashed by this
+ * thread together with worker threads, each taking the next 2 MiB block of segments until none is
+ * left; this thread folds the segment roots.
  */
 
-export const CHUNK_SIZE = 256;
-export const SEGMENT_CHUNKS = 1024;
-export const SEGMENT_SIZE = CHUNK_SIZE * SEGMENT_CHUNKS;
+export { CHUNK_SIZE, SEGMENT_CHUNKS, SEGMENT_SIZE, paddedChunkCount, paddedSize } from "./merkle-segments.js";
 
-const HASH_SIZE = 32;
-const EMPTY_CHUNK_HASH = keccak_256(new Uint8Array(CHUNK_SIZE));
+/** From this size on, computeFileRoot also hashes in worker threads by default. */
+export const PARALLEL_MIN_SIZE = 16 * 1024 * 1024;
+const MAX_WORKERS = 3;
 
-function ceilDiv(total: number, unit: number): number {
-  return Math.ceil(total / unit);
-}
-
-function nextPow2(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
-}
-
-/**
- * Chunks the flow reserves for `chunks` data chunks: a power of two stays as is; otherwise it is
- * rounded up to a multiple of nextPow2/16 (at least 1), so a file never wastes more than ~1/16.
- */
-export function paddedChunkCount(chunks: number): number {
-  const pow2 = nextPow2(chunks);
-  if (pow2 === chunks) return chunks;
-  const unit = Math.max(1, Math.floor(pow2 / 16));
-  return ceilDiv(chunks, unit) * unit;
-}
-
-/** Bytes the Merkle tree covers for a `size`-byte file (data plus zero padding). */
-export function paddedSize(size: number): number {
-  return paddedChunkCount(ceilDiv(size, CHUNK_SIZE)) * CHUNK_SIZE;
-}
-
-/**
- * Keccak with reused state: resetting from a pristine instance avoids a new hasher (and its
- * 200-byte state) for each of the millions of chunks in a large file.
- */
-class Hasher {
-  private readonly blank = keccak_256.create();
-  private readonly work = keccak_256.create();
-
-  hashInto(data: Uint8Array, out: Uint8Array): void {
-    this.blank._cloneInto(this.work);
-    this.work.update(data);
-    this.work.digestInto(out);
-  }
-}
-
-/**
- * Folds `count` consecutive 32-byte nodes in `nodes` level by level, an odd last node moving up
- * unchanged (as the SDK's MerkleTree.build does). In place: pair i is read before slot i is
- * written, and slot i never overlaps a later pair. The root ends up in nodes[0..32).
- */
-function foldInPlace(hasher: Hasher, nodes: Uint8Array, count: number): void {
-  let n = count;
-  while (n > 1) {
-    const pairs = n >>> 1;
-    for (let i = 0; i < pairs; i++) {
-      const from = i * 2 * HASH_SIZE;
-      hasher.hashInto(nodes.subarray(from, from + 2 * HASH_SIZE), nodes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE));
-    }
-    if (n % 2 === 1) nodes.copyWithin(pairs * HASH_SIZE, (n - 1) * HASH_SIZE, n * HASH_SIZE);
-    n = pairs + (n % 2);
-  }
-}
-
-/** Computes segment roots and the file root, reusing its buffers across segments. */
-class RootBuilder {
-  private readonly hasher = new Hasher();
-  private readonly leaves = new Uint8Array(SEGMENT_CHUNKS * HASH_SIZE);
-  private readonly lastChunk = new Uint8Array(CHUNK_SIZE);
-  private readonly segmentRoots: Uint8Array;
-  private segments = 0;
-
-  constructor(readonly size: number) {
-    if (size <= 0) throw new Error("RootBuilder needs a non-empty input");
-    this.segmentRoots = new Uint8Array(ceilDiv(paddedSize(size), SEGMENT_SIZE) * HASH_SIZE);
-  }
-
+export interface FileRootOptions {
   /**
-   * Adds the next segment. `data` holds its bytes from the file (a full segment except at the end
-   * of the file); the rest of the segment up to the padded size is zeros.
+   * Worker threads hashing alongside this thread. Default: one less than the available CPUs (at
+   * most 3) for files of PARALLEL_MIN_SIZE bytes or more, else none. The root does not depend on it.
    */
-  addSegment(data: Uint8Array): void {
-    const start = this.segments * SEGMENT_SIZE;
-    const chunks = Math.min(SEGMENT_CHUNKS, (paddedSize(this.size) - start) / CHUNK_SIZE);
-    const full = Math.floor(data.length / CHUNK_SIZE);
-    const { hasher, leaves } = this;
-    for (let i = 0; i < full; i++) {
-      const at = i * CHUNK_SIZE;
-      hasher.hashInto(data.subarray(at, at + CHUNK_SIZE), leaves.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE));
-    }
-    let filled = full;
-    if (data.length % CHUNK_SIZE !== 0) {
-      this.lastChunk.fill(0);
-      this.lastChunk.set(data.subarray(full * CHUNK_SIZE));
-      hasher.hashInto(this.lastChunk, leaves.subarray(filled * HASH_SIZE, (filled + 1) * HASH_SIZE));
-      filled++;
-    }
-    // Padding chunks are all zeros: their leaf is a constant, no need to hash them.
-    for (let i = filled; i < chunks; i++) leaves.set(EMPTY_CHUNK_HASH, i * HASH_SIZE);
-    foldInPlace(hasher, leaves, chunks);
-    this.segmentRoots.set(leaves.subarray(0, HASH_SIZE), this.segments * HASH_SIZE);
-    this.segments++;
-  }
+  workers?: number;
+}
 
-  get expectedSegments(): number {
-    return this.segmentRoots.length / HASH_SIZE;
-  }
-
-  root(): `0x${string}` {
-    if (this.segments !== this.expectedSegments) {
-      throw new Error(`RootBuilder got ${this.segments} of ${this.expectedSegments} segments`);
-    }
-    const nodes = this.segmentRoots.slice();
-    foldInPlace(this.hasher, nodes, this.segments);
-    return `0x${bytesToHex(nodes.subarray(0, HASH_SIZE))}`;
-  }
+function hexRoot(root: Uint8Array): `0x${string}` {
+  return `0x${bytesToHex(root)}`;
 }
 
 /** The 0G storage root of `bytes`. */
@@ -140,22 +59,31 @@ export function computeRoot(bytes: Uint8Array): `0x${string}` {
         "Store at least one byte.",
     );
   }
-  const builder = new RootBuilder(bytes.length);
-  for (let s = 0; s < builder.expectedSegments; s++) {
-    // Segments past the data (padding only) get an empty view.
-    builder.addSegment(bytes.subarray(Math.min(s * SEGMENT_SIZE, bytes.length), Math.min((s + 1) * SEGMENT_SIZE, bytes.length)));
-  }
-  return builder.root();
+  return hexRoot(bytesRoot(currentHashInto(), bytes));
 }
 
-/** The 0G storage root of the file at `path`, read one segment at a time. */
-export async function computeFileRoot(path: string): Promise<`0x${string}`> {
+/** The 0G storage root of the file at `path`, read a block of segments at a time. */
+export async function computeFileRoot(path: string, options: FileRootOptions = {}): Promise<`0x${string}`> {
+  return (await fileRoot(path, options)).root;
+}
+
+/**
+ * computeFileRoot, also telling how many of the file's blocks worker threads hashed. For tests:
+ * `callerTakesBlocks: false` leaves every block to the workers (the calling thread then only hashes
+ * blocks they failed to). @internal
+ */
+export async function fileRoot(
+  path: string,
+  options: FileRootOptions = {},
+  { callerTakesBlocks = true }: { callerTakesBlocks?: boolean } = {},
+): Promise<{ root: `0x${string}`; blocks: number; workerBlocks: number }> {
   let handle;
   try {
     handle = await open(path, "r");
   } catch (error) {
     throw unreadable(path, error);
   }
+  let workers: ReturnType<typeof startWorkers> | undefined;
   try {
     const { size } = await handle.stat();
     if (size === 0) {
@@ -164,30 +92,139 @@ export async function computeFileRoot(path: string): Promise<`0x${string}`> {
           "empty files. Store a file with at least one byte.",
       );
     }
-    const builder = new RootBuilder(size);
-    const buffer = new Uint8Array(SEGMENT_SIZE);
-    for (let s = 0; s < builder.expectedSegments; s++) {
-      const start = s * SEGMENT_SIZE;
-      const want = Math.max(0, Math.min(SEGMENT_SIZE, size - start));
-      let got = 0;
-      while (got < want) {
-        const { bytesRead } = await handle.read(buffer, got, want - got, start + got);
-        if (bytesRead === 0) {
-          throw flaiError(
-            `${path} shrank while its 0G storage root was being computed (expected ${size} bytes). ` +
-              "Wait until nothing writes to the file, then try again.",
-          );
-        }
+    const segments = segmentCount(size);
+    const blocks = ceilDiv(segments, BLOCK_SEGMENTS);
+    const roots = new Uint8Array(segments * HASH_SIZE);
+    const done = new Uint8Array(blocks);
+    let doneCount = 0;
+    let workerBlocks = 0;
+    const claims = new Int32Array(new SharedArrayBuffer(4));
+
+    const wanted = options.workers ?? (size >= PARALLEL_MIN_SIZE ? Math.min(MAX_WORKERS, availableParallelism() - 1) : 0);
+    const count = workersUnavailable ? 0 : Math.max(0, Math.min(wanted, blocks - 1));
+    if (count > 0) {
+      workers = startWorkers(count, { flaiMerkleSegments: 1, path, size, claims }, (block, blockRoots) => {
+        if (done[block] === 1) return;
+        roots.set(blockRoots, blockRange(block, segments).first * HASH_SIZE);
+        done[block] = 1;
+        doneCount++;
+        workerBlocks++;
+      });
+    }
+
+    const hash = await fastHashInto();
+    const hasher = new SegmentHasher(hash, size);
+    const buffer = new Uint8Array(BLOCK_SEGMENTS * SEGMENT_SIZE);
+    let ownBlocks = 0;
+    const started = performance.now();
+    const hashBlock = async (block: number) => {
+      const { first, count: n } = blockRange(block, segments);
+      const { start, length } = blockBytes(block, segments, size);
+      for (let got = 0; got < length; ) {
+        const { bytesRead } = await handle.read(buffer, got, length - got, start + got);
+        if (bytesRead === 0) throw shrank(path, size);
         got += bytesRead;
       }
-      builder.addSegment(buffer.subarray(0, want));
+      if (done[block] === 1) return; // a worker's late answer got here first
+      hasher.roots(first, n, buffer.subarray(0, length), roots, first * HASH_SIZE);
+      done[block] = 1;
+      doneCount++;
+      ownBlocks++;
+    };
+    // This thread takes blocks like the workers do, so it never idles while they start up.
+    if (callerTakesBlocks || workers === undefined) {
+      for (let block = Atomics.add(claims, 0, 1); block < blocks; block = Atomics.add(claims, 0, 1)) await hashBlock(block);
     }
-    return builder.root();
+    if (workers !== undefined) {
+      // Give the workers about two blocks' time (as this thread measured them) to finish theirs;
+      // past that (a worker starved of CPU, or failed), this thread hashes what is left itself.
+      const perBlock = ownBlocks > 0 ? (performance.now() - started) / ownBlocks : 50;
+      await workers.until(() => doneCount === blocks, callerTakesBlocks ? 2 * perBlock : Infinity);
+    }
+    // Blocks no worker finished in time (or ever: it failed, e.g. the file shrank): hash them here,
+    // which also reports a read error properly.
+    for (let block = 0; block < blocks; block++) if (done[block] !== 1) await hashBlock(block);
+    workers?.stop();
+    return { root: hexRoot(foldRoots(hash, roots)), blocks, workerBlocks };
   } catch (error) {
     throw isFlaiError(error) ? error : unreadable(path, error);
   } finally {
+    workers?.stop();
     await handle.close();
   }
+}
+
+/**
+ * Set once a worker failed before answering anything (e.g. an older Node that cannot run the .ts
+ * entry of a source checkout): from then on this process hashes in its own thread only.
+ */
+let workersUnavailable = false;
+
+/** The worker entry: the .ts source under a TypeScript loader (tests, tsx), the compiled .js otherwise. */
+const WORKER_ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./merkle-segments.ts" : "./merkle-segments.js", import.meta.url);
+
+/**
+ * Starts `count` workers on `job`; `onRoots` gets each block's segment roots. A worker that cannot
+ * start (e.g. a Node that cannot run the entry) or stops early just does fewer blocks.
+ */
+function startWorkers(count: number, job: SegmentJob, onRoots: (block: number, roots: Uint8Array) => void) {
+  const live = new Set<Worker>();
+  let wake: (() => void) | undefined;
+  const poke = () => wake?.();
+  for (let i = 0; i < count; i++) {
+    let worker: Worker;
+    try {
+      // No inherited loader flags: the entry runs as plain JavaScript (or type-stripped .ts).
+      worker = new Worker(WORKER_ENTRY, { workerData: job, execArgv: [] });
+    } catch {
+      workersUnavailable = true;
+      break;
+    }
+    live.add(worker);
+    let answered = false;
+    worker.on("message", (reply: SegmentReply) => {
+      answered = true;
+      if ("block" in reply) onRoots(reply.block, reply.roots);
+      poke();
+    });
+    // "exit" follows; the blocks it claimed and did not finish are hashed by the calling thread.
+    worker.on("error", () => {
+      if (!answered) workersUnavailable = true;
+    });
+    worker.once("exit", () => {
+      live.delete(worker);
+      poke();
+    });
+  }
+  return {
+    /** Resolves once `finished()` holds, no worker is left running, or after `timeoutMs`. */
+    async until(finished: () => boolean, timeoutMs: number): Promise<void> {
+      let timedOut = false;
+      const timer = Number.isFinite(timeoutMs)
+        ? setTimeout(() => {
+            timedOut = true;
+            poke();
+          }, timeoutMs)
+        : undefined;
+      try {
+        while (!finished() && live.size > 0 && !timedOut) await new Promise<void>((resolve) => (wake = resolve));
+      } finally {
+        clearTimeout(timer);
+        wake = undefined;
+      }
+    },
+    stop(): void {
+      for (const worker of live) void worker.terminate();
+      live.clear();
+    },
+  };
+}
+
+function shrank(path: string, size: number) {
+  return flaiError(
+    `${path} shrank while its 0G storage root was being computed (expected ${size} bytes). ` +
+      "Wait until nothing writes to the file, then try again.",
+  );
 }
 
 function unreadable(path: string, error: unknown) {
