@@ -64,7 +64,21 @@ export function enclaveKeyId(enclavePublicKey: string | Uint8Array): string {
  * AES-256-GCM. Layout: "FLUP" | version | uint16 BE header length | header (canonical JSON) |
  * nonce(12) | tag(16) | ciphertext. Everything before the nonce is the associated data.
  */
-export function sealUpdate(plaintext: Uint8Array, enclavePublicKey: string, binding: UpdateBinding): Uint8Array {
+/** Where to write the result instead of a fresh buffer (reused across calls: no page faults). */
+export interface EnvelopeBuffers {
+  into?: Uint8Array;
+}
+
+function outputBuffer(size: number, into: Uint8Array | undefined): Uint8Array {
+  return into !== undefined && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
+}
+
+export function sealUpdate(
+  plaintext: Uint8Array,
+  enclavePublicKey: string,
+  binding: UpdateBinding,
+  { into }: EnvelopeBuffers = {},
+): Uint8Array {
   const enclavePub = readKey(enclavePublicKey, "The enclave public key (its attested encryptionKey)");
   const ephemeral = generateKeyPairSync("x25519");
   const ephemeralPub = rawPublicKey(ephemeral.publicKey);
@@ -75,7 +89,7 @@ export function sealUpdate(plaintext: Uint8Array, enclavePublicKey: string, bind
   };
   const headerBytes = new TextEncoder().encode(canonicalJson(header));
   const aadEnd = PREFIX + headerBytes.length;
-  const out = new Uint8Array(aadEnd + NONCE + TAG + plaintext.length);
+  const out = outputBuffer(aadEnd + NONCE + TAG + plaintext.length, into);
   out.set(MAGIC, 0);
   out[4] = VERSION;
   out[5] = headerBytes.length >> 8;
@@ -108,7 +122,12 @@ export function sealUpdate(plaintext: Uint8Array, enclavePublicKey: string, bind
  * "made for"/"made by" facts an error reports are what the sealer wrote, never bytes altered in
  * transit (an altered header fails authentication instead).
  */
-export function openUpdate(envelope: Uint8Array, enclaveSecret: string, expected: UpdateBinding): Uint8Array {
+export function openUpdate(
+  envelope: Uint8Array,
+  enclaveSecret: string,
+  expected: UpdateBinding,
+  { into }: EnvelopeBuffers = {},
+): Uint8Array {
   const want = normalizeBinding(expected, "openUpdate");
   const where = `The update envelope submitted by ${want.client} for task ${want.taskId} round ${want.round}`;
   const { header, aadEnd } = parseEnvelope(envelope, where);
@@ -134,7 +153,7 @@ export function openUpdate(envelope: Uint8Array, enclaveSecret: string, expected
   decipher.setAAD(envelope.subarray(0, aadEnd));
   decipher.setAuthTag(envelope.subarray(aadEnd + NONCE, aadEnd + NONCE + TAG));
   const body = envelope.subarray(aadEnd + NONCE + TAG);
-  const plaintext = new Uint8Array(body.length);
+  const plaintext = outputBuffer(body.length, into);
   try {
     stream(decipher, body, plaintext, 0);
     decipher.final();
