@@ -84,14 +84,17 @@ export async function startStorageNode(opts: StorageDevnetOptions): Promise<Stor
   };
   schedule();
 
-  return {
-    url: rpc.url,
-    close: async () => {
-      if (stopped) return;
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
       stopped = true;
       clearTimeout(timer);
+      const closed = rpc.close(); // drops every connection at once
       await running;
-      await rpc.close();
-    },
-  };
+      await closed;
+    })());
+  // The dieAfterSegments fault: stop as a killed process would (the folder keeps what was stored).
+  node.onDeath = () => void close();
+
+  return { url: rpc.url, close };
 }

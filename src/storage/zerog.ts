@@ -6,9 +6,10 @@ import path from "node:path";
 import { Indexer, StorageNode, ZgFile } from "@0gfoundation/0g-ts-sdk";
 import type { Signer } from "ethers";
 
-import { flaiError } from "../errors.js";
+import { flaiError, isFlaiError } from "../errors.js";
 import { writeFileAtomic } from "../util/fs.js";
 
+import { EvmRpc, postJsonRpc } from "./evm-rpc.js";
 import { computeFileRoot, SEGMENT_SIZE } from "./merkle.js";
 import { withRetries } from "./retry.js";
 import { quietly, recentSdkLines, silence } from "../util/sdk-console.js";
@@ -48,7 +49,16 @@ export class ZeroGStorage implements StorageBackend {
 
   constructor(opts: ZeroGStorageOptions) {
     this.#opts = opts;
-    this.#indexer = new Indexer(opts.indexerUrl);
+    this.#indexer = bounded(new Indexer(opts.indexerUrl), this.#attemptMs);
+  }
+
+  /**
+   * How long one request to the indexer or the EVM RPC may take before it is aborted: all attempts
+   * of one call (1 + retries) fit in the stall timeout. The SDK's own default is 30 s × 3 tries for
+   * the indexer and 5 minutes for the RPC, so a silent server would otherwise hang a command.
+   */
+  get #attemptMs(): number {
+    return Math.max(1000, Math.floor((this.#opts.timeoutSeconds * 1000) / (this.#opts.retries + 1)));
   }
 
   get indexerUrl(): string {
@@ -83,6 +93,7 @@ export class ZeroGStorage implements StorageBackend {
     try {
       const segmentsTotal = Math.ceil(size / SEGMENT_SIZE);
       let segmentsDone = 0;
+      let resumed = false;
       const result = await this.#guarded(`uploading ${input}`, report, async (watch, onAbandon) => {
         const [uploader, err] = await withRetries(
           // The SDK is typed against ethers' CommonJS build; the object is the same at run time.
@@ -92,6 +103,13 @@ export class ZeroGStorage implements StorageBackend {
         if (err !== null || uploader === null) {
           throw this.#sdkError("selecting a storage node", err);
         }
+        // The SDK reads the storage price and gas price through its own JsonRpcProvider(evmRpc), which
+        // retries a dead URL forever and never retries a reset or a 503: swap in a bounded one.
+        uploader.provider = (await EvmRpc.connect(evmRpc, {
+          attemptTimeoutMs: this.#attemptMs,
+          retries: this.#opts.retries,
+          onRequest: watch,
+        })) as never;
         // Once abandoned, every node call fails, so the SDK's endless polling loop ends at its next step.
         onAbandon(() => {
           for (const node of uploader.nodes) {
@@ -111,7 +129,14 @@ export class ZeroGStorage implements StorageBackend {
             return res;
           };
         }
-        return uploader.splitableUpload(file, { onProgress: (step: string) => watch(step), finalityRequired: true }, { Retries: this.#opts.retries, Interval: 1, MaxGasPrice: 0 });
+        // An earlier upload of this file that died after its transaction (node restarted, process
+        // killed) left a paid, unfinalized submission: finish that one instead of paying again.
+        resumed = await pendingSubmission(uploader.nodes, root, size);
+        return uploader.splitableUpload(
+          file,
+          { onProgress: (step: string) => watch(step), finalityRequired: true, skipTx: resumed },
+          { Retries: this.#opts.retries, Interval: 1, MaxGasPrice: 0 },
+        );
       });
       const [info, err] = result;
       if (err !== null) {
@@ -121,7 +146,9 @@ export class ZeroGStorage implements StorageBackend {
       if (info.rootHashes[0] !== undefined && info.rootHashes[0].toLowerCase() !== root) {
         throw flaiError(`The 0G SDK stored ${input} under ${info.rootHashes[0]}, but its 0G root is ${root}.`);
       }
-      return { root, size, txHash: txHash === "" ? undefined : txHash, alreadyStored: txHash === "" };
+      // No new transaction: either the file was finalized meanwhile (already stored), or an earlier
+      // submission was resumed (its segments were written now, nothing was paid now).
+      return { root, size, txHash: txHash === "" ? undefined : txHash, alreadyStored: txHash === "" && !resumed };
     } finally {
       await file.close();
     }
@@ -176,13 +203,18 @@ export class ZeroGStorage implements StorageBackend {
           `Check the root, and that it was uploaded to this network.`,
       );
     }
-    const err = await this.#guarded(`downloading ${root}`, report, (watch) => {
+    await this.#guarded(`downloading ${root}`, report, (watch) => {
       watch("downloading segments");
-      return this.#indexer.download(root, tmp, false);
+      // Reads only, so a reset connection or a 503 is retried (from scratch: the SDK wants a new file).
+      return withRetries(
+        async () => {
+          await rm(tmp, { force: true });
+          const err = await this.#indexer.download(root, tmp, false);
+          if (err !== null) throw err;
+        },
+        { retries: this.#opts.retries },
+      );
     });
-    if (err !== null) {
-      throw this.#sdkError(`downloading ${root}`, err);
-    }
     const actual = await computeFileRoot(tmp);
     if (actual !== root) {
       throw flaiError(
@@ -199,7 +231,7 @@ export class ZeroGStorage implements StorageBackend {
     );
     for (const location of locations) {
       const info = await this.#call(`asking storage node ${location.url} about ${root}`, () =>
-        new StorageNode(location.url).getFileInfo(root, true),
+        bounded(new StorageNode(location.url), this.#attemptMs).getFileInfo(root, true),
       );
       if (info !== null) {
         return info;
@@ -265,6 +297,9 @@ export class ZeroGStorage implements StorageBackend {
     const release = silence();
     try {
       return await Promise.race([work(watch, (fn) => cleanups.push(fn)), stalled]);
+    } catch (error) {
+      // Whatever the SDK throws (an axios or ethers error) reaches the user explained, never raw.
+      throw isFlaiError(error) ? error : this.#sdkError(what, error as Error);
     } finally {
       clearTimeout(timer);
       release();
@@ -281,8 +316,34 @@ export class ZeroGStorage implements StorageBackend {
   #sdkError(what: string, err: Error | null) {
     const detail = err?.message ?? "unknown error";
     const tail = recentSdkLines().join(" | ");
-    return flaiError(`0G Storage failed while ${what}: ${detail}${tail === "" ? "" : ` (SDK: ${tail})`}`, err ?? undefined);
+    return flaiError(
+      `0G Storage failed while ${what} (indexer ${this.#opts.indexerUrl}): ${detail}${tail === "" ? "" : ` (SDK: ${tail})`}`,
+      err ?? undefined,
+    );
   }
+}
+
+/**
+ * The SDK's JSON-RPC client (axios, 30 s timeout, 3 tries with a 1 s pause after each, even the last)
+ * made one bounded attempt per request: retries are ours (withRetries), so they fit the stall timeout.
+ */
+function bounded<T extends { url: string; _transport: (data: never) => Promise<unknown> }>(client: T, timeoutMs: number): T {
+  client._transport = (data) => postJsonRpc(client.url, data, timeoutMs);
+  return client;
+}
+
+/**
+ * Whether a node already knows a submission of `root` with this exact size (paid, not yet finalized).
+ * A same-root submission of another size (the root ignores trailing zero padding) is not reusable.
+ */
+async function pendingSubmission(nodes: readonly StorageNode[], root: Root, size: number): Promise<boolean> {
+  for (const node of nodes) {
+    const info = await node.getFileInfo(root, false).catch(() => null);
+    if (info !== null) {
+      return !info.finalized && Number(info.tx.size) === size;
+    }
+  }
+  return false;
 }
 
 async function exists(file: string): Promise<boolean> {

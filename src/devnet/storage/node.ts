@@ -16,6 +16,12 @@ export interface NodeFaults {
   ignoreSubmissions?: boolean;
   /** Flip a byte in every served segment, so a download's root no longer matches. */
   corruptDownloads?: boolean;
+  /**
+   * Die like a killed process once this many segments were stored: every open connection is dropped
+   * (in-flight requests get no reply), nothing more is stored, and the server stops listening. What
+   * reached the disk stays there, so a node restarted on the same folder (and port) carries on.
+   */
+  dieAfterSegments?: number;
 }
 
 export interface NodeIdentity {
@@ -45,6 +51,10 @@ function segmentsParam(value: unknown): SegmentUpload[] {
 
 export class StorageNodeCore {
   url = "";
+  /** Called once when the dieAfterSegments fault fires: stops the server around this core. */
+  onDeath: () => void = () => {};
+  private dead = false;
+  private storedSegments = 0;
   private readonly since = Math.floor(Date.now() / 1000);
   private readonly writing = new Set<string>();
   /** Segments uploaded before their tx was seen, per root (the node's in-memory chunk pool). */
@@ -80,6 +90,7 @@ export class StorageNodeCore {
 
   /** rpc_helper::put_segment_with_maybe_tx, check for check. */
   private async putSegment(seg: SegmentUpload, tx: TxRecord | undefined): Promise<void> {
+    if (this.dead) throw internalError("the node is down");
     checkSegmentSize(seg.data);
     if (tx !== undefined && tx.root !== seg.root) throw internalError("data root and tx seq not match");
     const cache = this.pool.has(seg.root) || this.needCache(tx, seg.fileSize);
@@ -109,6 +120,7 @@ export class StorageNodeCore {
   private async write(seq: number, index: number, data: Uint8Array, root: Uint8Array): Promise<void> {
     const tx = this.store.txBySeq(seq)!;
     const key = `${tx.dataSeq}:${index}`;
+    if (this.dead) throw internalError("the node is down");
     if (this.store.hasSegment(tx.dataSeq, index) || this.writing.has(key)) throw callFailed(DUPLICATE);
     this.writing.add(key);
     try {
@@ -119,6 +131,11 @@ export class StorageNodeCore {
     const current = this.store.txBySeq(seq)!;
     if (!current.finalized && this.store.segmentCount(tx.dataSeq) === segmentLayout(tx.size).dataSegments) {
       await this.store.putTx({ ...current, finalized: true });
+    }
+    if (this.faults.dieAfterSegments !== undefined && ++this.storedSegments >= this.faults.dieAfterSegments && !this.dead) {
+      this.dead = true;
+      this.onDeath();
+      throw internalError("the node is down"); // never seen: the connection is already gone
     }
   }
 
