@@ -9,13 +9,14 @@
 // A bench never asserts: the exit code is 0 even when the target is missed (printed as "MISSED").
 //
 // Options: --runs=N (default 5), --mib=N (file size, default 64).
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { ZgFile } from "@0gfoundation/0g-ts-sdk";
 
 import { computeFileRoot, computeRoot } from "../src/storage/merkle.js";
+import { writeSeededFile } from "../src/util/prng.js";
 
 const TARGET_MIBPS = 150;
 const MiB = 1024 * 1024;
@@ -30,19 +31,6 @@ function option(name: string, fallback: number): number {
 const runs = option("runs", 5);
 const mib = option("mib", 64);
 const size = mib * MiB;
-
-/** Deterministic bytes (xorshift32, 4 bytes a step), so every run hashes the same file. */
-function seeded(length: number, seed: number): Uint8Array {
-  const words = new Uint32Array(Math.ceil(length / 4));
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    words[i] = x >>> 0;
-  }
-  return new Uint8Array(words.buffer, 0, length);
-}
 
 /** The SDK logs to console.log; keep the bench output readable. */
 async function quietly<T>(fn: () => Promise<T>): Promise<T> {
@@ -93,9 +81,8 @@ const mibps = (ms: number) => size / MiB / (ms / 1000);
 
 const dir = await mkdtemp(path.join(tmpdir(), "flai-bench-merkle-"));
 try {
-  const bytes = seeded(size, 0x5eed_0001);
   const file = path.join(dir, `random-${mib}MiB.bin`);
-  await writeFile(file, bytes);
+  const bytes = await writeSeededFile(file, size, 0x5eed_0001);
 
   const times = new Map<Impl, number[]>(IMPLS.map((i) => [i, []]));
   const roots = new Map<Impl, Set<string>>(IMPLS.map((i) => [i, new Set()]));

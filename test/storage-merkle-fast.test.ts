@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -8,6 +8,7 @@ import { expect } from "chai";
 
 import { computeFileRoot, computeRoot, fileRoot } from "../src/storage/merkle.js";
 import { bytesRoot, fastHashInto, nobleHashInto, wasmKeccakLoaded } from "../src/storage/merkle-segments.js";
+import { writeSeededFile } from "../src/util/prng.js";
 
 /**
  * The fast paths (WebAssembly keccak, blocks hashed by worker threads) against a plain reference
@@ -58,19 +59,6 @@ function referenceRoot(data: Uint8Array): string {
   return "0x" + bytesToHex(referenceTree(segmentRoots));
 }
 
-/** Deterministic bytes (xorshift32, a word at a time). */
-function seeded(size: number, seed: number): Uint8Array {
-  const words = new Uint32Array(Math.ceil(size / 4));
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    words[i] = x >>> 0;
-  }
-  return new Uint8Array(words.buffer, 0, size);
-}
-
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const CASES: [string, number][] = [
@@ -107,13 +95,12 @@ describe("storage/merkle fast paths", function () {
 
   for (const [i, [name, size]] of CASES.entries()) {
     it(`matches the reference for ${name} (${size} bytes): in memory, from a file, both hashers`, async () => {
-      const bytes = seeded(size, 0xc0ffee + i);
+      const file = path.join(dir, `case-${i}.bin`);
+      const bytes = await writeSeededFile(file, size, 0xc0ffee + i);
       const expected = referenceRoot(bytes);
       expect(computeRoot(bytes)).to.equal(expected);
       expect("0x" + bytesToHex(bytesRoot(await fastHashInto(), bytes))).to.equal(expected);
       expect("0x" + bytesToHex(bytesRoot(nobleHashInto(), bytes))).to.equal(expected);
-      const file = path.join(dir, `case-${i}.bin`);
-      await writeFile(file, bytes);
       expect(await computeFileRoot(file)).to.equal(expected);
       // More workers than blocks: the extra ones find nothing to take.
       expect(await computeFileRoot(file, { workers: 2 })).to.equal(expected);
@@ -121,10 +108,9 @@ describe("storage/merkle fast paths", function () {
   }
 
   it(`matches the reference for ${LARGE} bytes hashed by worker threads and by this thread alone`, async () => {
-    const bytes = seeded(LARGE, 0x5eed);
-    const expected = referenceRoot(bytes);
     const file = path.join(dir, "large.bin");
-    await writeFile(file, bytes);
+    const bytes = await writeSeededFile(file, LARGE, 0x5eed);
+    const expected = referenceRoot(bytes);
 
     expect(await fileRoot(file, { workers: 0 })).to.deep.equal({ root: expected, blocks: 22, workerBlocks: 0 });
     // Every block left to the workers: proves they run and hash right (a worker that failed would

@@ -7,22 +7,9 @@ import { expect } from "chai";
 import { HardhatPluginError } from "hardhat/plugins";
 
 import { CHUNK_SIZE, computeFileRoot, computeRoot, paddedChunkCount, paddedSize } from "../src/storage/merkle.js";
+import { seededBytes, writeSeededFile } from "../src/util/prng.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
-
-/** Deterministic bytes (xorshift32), so a failing size can be reproduced exactly. */
-function seeded(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /** The SDK logs to console.log; keep test output readable. */
 async function quietly<T>(fn: () => Promise<T>): Promise<T> {
@@ -83,9 +70,8 @@ describe("storage/merkle", function () {
 
   for (const [i, size] of SIZES.entries()) {
     it(`matches the SDK for ${size} bytes`, async () => {
-      const bytes = seeded(size, 0x9e3779b9 + i);
       const file = path.join(dir, `data-${size}.bin`);
-      await writeFile(file, bytes);
+      const bytes = await writeSeededFile(file, size, 0x9e3779b9 + i);
       const expected = await sdkFileRoot(file);
       expect(computeRoot(bytes)).to.equal(expected);
       expect(await computeFileRoot(file)).to.equal(expected);
@@ -104,7 +90,7 @@ describe("storage/merkle", function () {
   });
 
   it("depends on every data byte but not on the length (trailing zeros vanish in the padding)", () => {
-    const base = seeded(1000, 7);
+    const base = seededBytes(1000, 7);
     const flipped = base.slice();
     flipped[999] ^= 1;
     expect(computeRoot(flipped)).to.not.equal(computeRoot(base));

@@ -1,3 +1,5 @@
+import { writeFile } from "node:fs/promises";
+
 // A tiny seedable generator whose output is identical on every platform and Node version (only
 // 32-bit integer math), so the fixtures (scripts/make-fixtures.ts) and the tests' synthetic data
 // are reproducible byte for byte. Not for anything that must be unpredictable.
@@ -17,4 +19,22 @@ export function mulberry32(seed: number): () => number {
 /** Standard normal samples from `rand` (Box–Muller, cosine branch: two uniforms per sample). */
 export function gaussian(rand: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+}
+
+/** `size` bytes from mulberry32(seed), a 32-bit word at a time (little-endian), so a seed always gives the same bytes. */
+export function seededBytes(size: number, seed: number): Uint8Array {
+  const rand = mulberry32(seed);
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i += 4) {
+    const word = Math.floor(rand() * 4294967296);
+    for (let k = 0; k < 4 && i + k < size; k++) out[i + k] = (word >>> (8 * k)) & 0xff;
+  }
+  return out;
+}
+
+/** Writes `size` seeded bytes (see {@link seededBytes}) to `path` and returns them. */
+export async function writeSeededFile(path: string, size: number, seed: number): Promise<Uint8Array> {
+  const bytes = seededBytes(size, seed);
+  await writeFile(path, bytes);
+  return bytes;
 }

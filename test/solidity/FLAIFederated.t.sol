@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {FLAIComputeJobs} from "../../contracts/FLAIComputeJobs.sol";
 import {FLAIFederated} from "../../contracts/FLAIFederated.sol";
 import {SigningHelpers} from "./SigningHelpers.sol";
+import {MerkleHelpers} from "./MerkleHelpers.sol";
 
 // -------------------------------------------------------------------------------------------------
 // Helper actor
@@ -81,7 +82,7 @@ contract FederatedActor {
 // Shared fixture
 // -------------------------------------------------------------------------------------------------
 
-abstract contract FLAIFederatedFixture is SigningHelpers {
+abstract contract FLAIFederatedFixture is SigningHelpers, MerkleHelpers {
     uint256 internal constant ENCLAVE_PK = 0xE1C1A7E;
     uint256 internal constant OTHER_ENCLAVE_PK = 0x0E1C1A7E2;
     uint256 internal constant STRANGER_PK = 0xBAD5161;
@@ -238,60 +239,6 @@ abstract contract FLAIFederatedFixture is SigningHelpers {
             res.commitment, res.acceptedWeight, res.acceptedCount, res.rejectedCount, res.reportRoot, res.metrics
         );
         return _eip712Digest(separator, keccak256(bytes.concat(head, tail)));
-    }
-
-    // --- Merkle (sorted pairs, double-hashed leaves) -----------------------------------------------
-
-    function _leaf(address client, bytes32 updateHash, uint64 weight, uint64 cum) internal pure returns (bytes32) {
-        return keccak256(bytes.concat(keccak256(abi.encode(client, updateHash, weight, cum))));
-    }
-
-    function _hashPair(bytes32 a, bytes32 b) internal pure returns (bytes32) {
-        return a < b ? keccak256(abi.encodePacked(a, b)) : keccak256(abi.encodePacked(b, a));
-    }
-
-    /// @dev Layer by layer; an odd last node is promoted unchanged. One leaf: root = leaf.
-    function _merkleRoot(bytes32[] memory leaves) internal pure returns (bytes32) {
-        uint256 n = leaves.length;
-        if (n == 0) return bytes32(0);
-        bytes32[] memory layer = new bytes32[](n);
-        for (uint256 i; i < n; i++) {
-            layer[i] = leaves[i];
-        }
-        while (n > 1) {
-            uint256 m = (n + 1) / 2;
-            for (uint256 i; i < n / 2; i++) {
-                layer[i] = _hashPair(layer[2 * i], layer[2 * i + 1]);
-            }
-            if (n % 2 == 1) layer[m - 1] = layer[n - 1];
-            n = m;
-        }
-        return layer[0];
-    }
-
-    function _merkleProof(bytes32[] memory leaves, uint256 index) internal pure returns (bytes32[] memory proof) {
-        uint256 n = leaves.length;
-        bytes32[] memory layer = new bytes32[](n);
-        for (uint256 i; i < n; i++) {
-            layer[i] = leaves[i];
-        }
-        proof = new bytes32[](64);
-        uint256 len;
-        uint256 pos = index;
-        while (n > 1) {
-            uint256 sibling = pos ^ 1;
-            if (sibling < n) proof[len++] = layer[sibling];
-            uint256 m = (n + 1) / 2;
-            for (uint256 i; i < n / 2; i++) {
-                layer[i] = _hashPair(layer[2 * i], layer[2 * i + 1]);
-            }
-            if (n % 2 == 1) layer[m - 1] = layer[n - 1];
-            n = m;
-            pos >>= 1;
-        }
-        assembly ("memory-safe") {
-            mstore(proof, len)
-        }
     }
 
     // --- misc --------------------------------------------------------------------------------------

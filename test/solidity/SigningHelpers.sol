@@ -11,6 +11,11 @@ abstract contract TestHelpers is CheatcodeBase {
         return min + (x % (max - min + 1));
     }
 
+    /// @dev Decorrelates choices from the fuzzer's favourite values (0, 1, type(uint256).max, ...).
+    function _mix(uint256 seed) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encode(seed)));
+    }
+
     function _assertEq(uint256 a, uint256 b, string memory what) internal pure {
         require(a == b, what);
     }

@@ -4,6 +4,8 @@ pragma solidity 0.8.28;
 import {FLAIComputeJobs} from "../../../contracts/FLAIComputeJobs.sol";
 import {FLAIFederated} from "../../../contracts/FLAIFederated.sol";
 import {CheatcodeBase} from "../Vm.sol";
+import {SigningHelpers} from "../SigningHelpers.sol";
+import {MerkleHelpers} from "../MerkleHelpers.sol";
 
 // =================================================================================================
 // Invariant (stateful fuzz) tests of FLAIFederated.
@@ -24,7 +26,7 @@ import {CheatcodeBase} from "../Vm.sol";
 uint256 constant FED_INV_START = 1_700_000_000;
 
 /// @dev The handler: the only contract the invariant fuzzer calls.
-contract FederatedHandler is CheatcodeBase {
+contract FederatedHandler is SigningHelpers, MerkleHelpers {
     // --- fixture -----------------------------------------------------------------------------------
 
     uint256 internal constant ENCLAVE_PK = 0xE1C1A7E; // registered for M1 (always accepted), never moved
@@ -405,27 +407,11 @@ contract FederatedHandler is CheatcodeBase {
 
     /// @notice Sorted-pair Merkle proof of leaf `index` (odd last node promoted), as the contract verifies.
     function merkleProof(bytes32[] memory leaves, uint256 index) public pure returns (bytes32[] memory proof) {
-        uint256 n = leaves.length;
-        bytes32[] memory layer = new bytes32[](n);
-        for (uint256 i; i < n; i++) {
-            layer[i] = leaves[i];
-        }
-        proof = new bytes32[](8);
-        uint256 len;
-        uint256 pos = index;
-        while (n > 1) {
-            uint256 sibling = pos ^ 1;
-            if (sibling < n) proof[len++] = layer[sibling];
-            n = _nextLayer(layer, n);
-            pos >>= 1;
-        }
-        assembly ("memory-safe") {
-            mstore(proof, len)
-        }
+        return _merkleProof(leaves, index);
     }
 
     function leafOf(address client, bytes32 updateHash, uint64 weight, uint64 cum) public pure returns (bytes32) {
-        return keccak256(bytes.concat(keccak256(abi.encode(client, updateHash, weight, cum))));
+        return _leaf(client, updateHash, weight, cum);
     }
 
     // =============================================================================================
@@ -476,7 +462,7 @@ contract FederatedHandler is CheatcodeBase {
 
         (uint256 pk, address signer) = _signer(signerSeed);
         f.signerAccepted = _acceptedFor(signer, t.measurement);
-        (f.r, f.vs) = _sign(pk, _digest(taskId, f.round, f.result));
+        (f.r, f.vs) = _signDigest(pk, _digest(taskId, f.round, f.result));
         if (f.signerAccepted) {
             ghost_signedByAcceptedEnclave[resultKey(
                 taskId, f.round, f.result.commitment, f.result.acceptedWeight, f.result.acceptedCount
@@ -724,15 +710,7 @@ contract FederatedHandler is CheatcodeBase {
         view
         returns (bytes32)
     {
-        bytes32 domain = keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256(bytes("FLAIFederated")),
-                keccak256(bytes("1")),
-                block.chainid,
-                address(fed)
-            )
-        );
+        bytes32 domain = _eip712DomainSeparator("FLAIFederated", "1", block.chainid, address(fed));
         bytes32 typeHash = keccak256(
             "RoundResult(uint256 taskId,uint16 round,bytes32 globalRoot,bytes32 globalHash,bytes32 commitment,uint64 acceptedWeight,uint32 acceptedCount,uint32 rejectedCount,bytes32 reportRoot,bytes32 metrics)"
         );
@@ -740,48 +718,7 @@ contract FederatedHandler is CheatcodeBase {
         bytes memory tail = abi.encode(
             res.commitment, res.acceptedWeight, res.acceptedCount, res.rejectedCount, res.reportRoot, res.metrics
         );
-        return keccak256(abi.encodePacked(hex"1901", domain, keccak256(bytes.concat(head, tail))));
-    }
-
-    /// @dev vm.sign, converted to the EIP-2098 compact form (r, vs).
-    function _sign(uint256 pk, bytes32 digest) internal pure returns (bytes32 r, bytes32 vs) {
-        (uint8 v, bytes32 r_, bytes32 s) = vm.sign(pk, digest);
-        r = r_;
-        vs = bytes32(uint256(s) | (uint256(v - 27) << 255));
-    }
-
-    function _merkleRoot(bytes32[] memory leaves) internal pure returns (bytes32) {
-        uint256 n = leaves.length;
-        if (n == 0) return bytes32(0);
-        bytes32[] memory layer = new bytes32[](n);
-        for (uint256 i; i < n; i++) {
-            layer[i] = leaves[i];
-        }
-        while (n > 1) {
-            n = _nextLayer(layer, n);
-        }
-        return layer[0];
-    }
-
-    /// @dev Hashes layer[0..n) pairwise in place (odd last node promoted); returns the new length.
-    function _nextLayer(bytes32[] memory layer, uint256 n) internal pure returns (uint256 m) {
-        m = (n + 1) / 2;
-        for (uint256 i; i < n / 2; i++) {
-            bytes32 a = layer[2 * i];
-            bytes32 b = layer[2 * i + 1];
-            layer[i] = a < b ? keccak256(abi.encodePacked(a, b)) : keccak256(abi.encodePacked(b, a));
-        }
-        if (n % 2 == 1) layer[m - 1] = layer[n - 1];
-    }
-
-    /// @dev Decorrelates choices from the fuzzer's favourite values (0, 1, type(uint256).max, ...).
-    function _mix(uint256 seed) internal pure returns (uint256) {
-        return uint256(keccak256(abi.encode(seed)));
-    }
-
-    function _bound(uint256 x, uint256 min, uint256 max) internal pure returns (uint256) {
-        if (x >= min && x <= max) return x;
-        return min + (x % (max - min + 1));
+        return _eip712Digest(domain, keccak256(bytes.concat(head, tail)));
     }
 }
 

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {FLAIComputeJobs} from "../../../contracts/FLAIComputeJobs.sol";
 import {CheatcodeBase} from "../Vm.sol";
+import {SigningHelpers} from "../SigningHelpers.sol";
 
 // =================================================================================================
 // Invariant (stateful fuzz) tests of FLAIComputeJobs.
@@ -25,7 +26,7 @@ import {CheatcodeBase} from "../Vm.sol";
 uint256 constant JOBS_INV_START = 1_700_000_000;
 
 /// @dev The handler: the only contract the invariant fuzzer calls.
-contract JobsHandler is CheatcodeBase {
+contract JobsHandler is SigningHelpers {
     // --- fixture -----------------------------------------------------------------------------------
 
     uint256 internal constant ENCLAVE_PK = 0xE1C1A7E; // registered for M1, M1 always accepted
@@ -295,7 +296,7 @@ contract JobsHandler is CheatcodeBase {
         (uint256 pk, bool signerAccepted) = _signer(signerSeed);
 
         // The enclave signs (jobId, resultHash, payee) ...
-        (c.r, c.vs) = _sign(pk, _digest(c.jobId, c.resultHash, c.payee));
+        (c.r, c.vs) = _signDigest(pk, _digest(c.jobId, c.resultHash, c.payee));
         if (signerAccepted) ghost_signedByAcceptedEnclave[_resultKey(c.jobId, c.resultHash, c.payee)] = true;
         // ... and the relayer may submit something else.
         uint256 tamper = _mix(tamperSeed);
@@ -325,40 +326,15 @@ contract JobsHandler is CheatcodeBase {
 
     /// @dev Independent EIP-712 digest of JobResult(jobId, resultHash, payee) (abi.encode based).
     function _digest(uint256 jobId, bytes32 resultHash, address payee) internal view returns (bytes32) {
-        bytes32 domain = keccak256(
-            abi.encode(
-                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak256(bytes("FLAIComputeJobs")),
-                keccak256(bytes("1")),
-                block.chainid,
-                address(jobs)
-            )
-        );
+        bytes32 domain = _eip712DomainSeparator("FLAIComputeJobs", "1", block.chainid, address(jobs));
         bytes32 structHash = keccak256(
             abi.encode(keccak256("JobResult(uint256 jobId,bytes32 resultHash,address payee)"), jobId, resultHash, payee)
         );
-        return keccak256(abi.encodePacked(hex"1901", domain, structHash));
-    }
-
-    /// @dev vm.sign, converted to the EIP-2098 compact form (r, vs).
-    function _sign(uint256 pk, bytes32 digest) internal pure returns (bytes32 r, bytes32 vs) {
-        (uint8 v, bytes32 r_, bytes32 s) = vm.sign(pk, digest);
-        r = r_;
-        vs = bytes32(uint256(s) | (uint256(v - 27) << 255));
+        return _eip712Digest(domain, structHash);
     }
 
     function _resultKey(uint256 jobId, bytes32 resultHash, address payee) internal pure returns (bytes32) {
         return keccak256(abi.encode(jobId, resultHash, payee));
-    }
-
-    /// @dev Decorrelates choices from the fuzzer's favourite values (0, 1, type(uint256).max, ...).
-    function _mix(uint256 seed) internal pure returns (uint256) {
-        return uint256(keccak256(abi.encode(seed)));
-    }
-
-    function _bound(uint256 x, uint256 min, uint256 max) internal pure returns (uint256) {
-        if (x >= min && x <= max) return x;
-        return min + (x % (max - min + 1));
     }
 }
 
