@@ -7,7 +7,10 @@
 // already exists. Prints one JSON line per measurement, then a readable table. A bench never asserts on gas:
 // the exit code is 0 even when a target is missed, but the miss is printed as "MISSED".
 import { network } from "hardhat";
-import { AbiCoder, Signature, TypedDataEncoder, Wallet, concat, keccak256, toUtf8Bytes } from "ethers";
+import { Signature, Wallet, keccak256, toUtf8Bytes } from "ethers";
+
+import { buildCommitment } from "../src/fedavg/commitment.js";
+import { roundResultDigest, type RoundResult } from "../src/fedavg/eip712.js";
 import type { Contract, ContractTransactionResponse } from "ethers";
 
 interface BenchRow {
@@ -50,7 +53,6 @@ await gasOf(registry.acceptMeasurement(measurement));
 await gasOf(registry.registerEnclave(enclave.address, measurement));
 
 const h = (label: string) => keccak256(toUtf8Bytes(label));
-const coder = AbiCoder.defaultAbiCoder();
 const { chainId } = await provider.getNetwork();
 
 // --- clients: deterministic wallets, funded (existing accounts) --------------------------------------
@@ -61,72 +63,12 @@ for (let i = 0; i < maxClients; i++) {
   await provider.send("hardhat_setBalance", [w.address, "0x56BC75E2D63100000"]); // 100 ETH
   clients.push(w);
 }
-
-// --- Merkle commitment (sorted pairs, double-hashed leaves: OpenZeppelin StandardMerkleTree style) ---
-interface Leaf {
-  client: string;
-  updateHash: string;
-  weight: bigint;
-  cumulativeWeightBefore: bigint;
-}
-const leafHash = (l: Leaf) =>
-  keccak256(
-    keccak256(
-      coder.encode(["address", "bytes32", "uint64", "uint64"], [l.client, l.updateHash, l.weight, l.cumulativeWeightBefore]),
-    ),
-  );
-const hashPair = (a: string, b: string) => (BigInt(a) < BigInt(b) ? keccak256(concat([a, b])) : keccak256(concat([b, a])));
-
-/** Layers bottom-up; an odd node is promoted unchanged. Returns root and a proof per leaf index. */
-function merkle(leaves: string[]): { root: string; proofs: string[][] } {
-  const proofs: string[][] = leaves.map(() => []);
-  let positions = leaves.map((_, i) => i);
-  let layer = leaves;
-  while (layer.length > 1) {
-    const next: string[] = [];
-    for (let i = 0; i < layer.length; i += 2) next.push(i + 1 < layer.length ? hashPair(layer[i], layer[i + 1]) : layer[i]);
-    positions = positions.map((pos, leaf) => {
-      const sibling = pos ^ 1;
-      if (sibling < layer.length) proofs[leaf].push(layer[sibling]);
-      return pos >> 1;
-    });
-    layer = next;
-  }
-  return { root: layer[0], proofs };
-}
-
-// --- EIP-712 ---------------------------------------------------------------------------------------
-const ROUND_RESULT_TYPES = {
-  RoundResult: [
-    { name: "taskId", type: "uint256" },
-    { name: "round", type: "uint16" },
-    { name: "globalRoot", type: "bytes32" },
-    { name: "globalHash", type: "bytes32" },
-    { name: "commitment", type: "bytes32" },
-    { name: "acceptedWeight", type: "uint64" },
-    { name: "acceptedCount", type: "uint32" },
-    { name: "rejectedCount", type: "uint32" },
-    { name: "reportRoot", type: "bytes32" },
-    { name: "metrics", type: "bytes32" },
-  ],
-};
-const domain = { name: "FLAIFederated", version: "1", chainId, verifyingContract: fedAddress };
-
-interface RoundResult {
-  globalRoot: string;
-  globalHash: string;
-  commitment: string;
-  acceptedWeight: bigint;
-  acceptedCount: number;
-  rejectedCount: number;
-  reportRoot: string;
-  metrics: string;
-}
+clients.sort((x, y) => (BigInt(x.address) < BigInt(y.address) ? -1 : 1));
 
 async function signResult(taskId: bigint, round: number, result: RoundResult): Promise<{ r: string; vs: string }> {
-  const digest = TypedDataEncoder.hash(domain, ROUND_RESULT_TYPES, { taskId, round, ...result });
+  const digest = roundResultDigest({ chainId, contract: fedAddress, taskId, round }, result);
   const onChain: string = await fed.hashRoundResult(taskId, round, result);
-  if (onChain !== digest) throw new Error(`EIP-712 digest mismatch: contract ${onChain}, ethers ${digest}`);
+  if (onChain !== digest) throw new Error(`EIP-712 digest mismatch: contract ${onChain}, plugin ${digest}`);
   const sig = Signature.from(enclave.signingKey.sign(digest));
   return { r: sig.r, vs: sig.yParityAndS };
 }
@@ -154,14 +96,12 @@ async function recordAll(taskId: bigint, n: number): Promise<number[]> {
 
 /** Finalizes round 1 of `taskId` (n clients, all accepted, weight = sampleCount); returns gas + claim data. */
 async function finalize(taskId: bigint, n: number) {
-  const leaves: Leaf[] = [];
-  let cum = 0n;
-  for (let i = 0; i < n; i++) {
-    const weight = BigInt(1000 + i);
-    leaves.push({ client: clients[i].address, updateHash: h(`update-hash-${taskId}-${i}`), weight, cumulativeWeightBefore: cum });
-    cum += weight;
-  }
-  const tree = merkle(leaves.map(leafHash));
+  // The plugin's own commitment code; clients are sorted by address, as it requires.
+  const tree = buildCommitment(
+    clients.slice(0, n).map((c, i) => ({ client: c.address, updateHash: h(`update-hash-${taskId}-${i}`), weight: BigInt(1000 + i) })),
+  );
+  const { leaves } = tree;
+  const cum = tree.totalWeight;
   const result: RoundResult = {
     globalRoot: h(`global-root-${taskId}`),
     globalHash: h(`global-hash-${taskId}`),
@@ -174,7 +114,7 @@ async function finalize(taskId: bigint, n: number) {
   };
   const { r, vs } = await signResult(taskId, 1, result);
   const gas = await gasOf(asRelayer.finalizeRound(taskId, 1, result, r, vs));
-  return { gas, leaves, proofs: tree.proofs };
+  return { gas, leaves, proofs: leaves.map((_, i) => tree.proof(i)) };
 }
 
 // createTask: task 1 pays the one-off taskCount 0 -> 1 write; later tasks are steady state.

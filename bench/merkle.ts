@@ -13,9 +13,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { ZgFile } from "@0gfoundation/0g-ts-sdk";
 
 import { computeFileRoot, computeRoot } from "../src/storage/merkle.js";
+import { sdkFileRoot } from "../src/storage/sdk-root.js";
 import { writeSeededFile } from "../src/util/prng.js";
 
 const TARGET_MIBPS = 150;
@@ -32,29 +32,6 @@ const runs = option("runs", 5);
 const mib = option("mib", 64);
 const size = mib * MiB;
 
-/** The SDK logs to console.log; keep the bench output readable. */
-async function quietly<T>(fn: () => Promise<T>): Promise<T> {
-  const log = console.log;
-  console.log = () => {};
-  try {
-    return await fn();
-  } finally {
-    console.log = log;
-  }
-}
-
-async function sdkRoot(file: string): Promise<string> {
-  return quietly(async () => {
-    const zg = await ZgFile.fromFilePath(file);
-    try {
-      const [tree, err] = await zg.merkleTree();
-      if (err !== null || tree === null) throw new Error(`SDK merkleTree failed: ${String(err)}`);
-      return tree.rootHash()!;
-    } finally {
-      await zg.close();
-    }
-  });
-}
 
 type Impl = "sdk ZgFile.merkleTree" | "ours computeFileRoot" | "ours computeFileRoot, no workers" | "ours computeRoot (in memory)";
 const IMPLS: Impl[] = ["sdk ZgFile.merkleTree", "ours computeFileRoot", "ours computeFileRoot, no workers", "ours computeRoot (in memory)"];
@@ -62,7 +39,7 @@ const IMPLS: Impl[] = ["sdk ZgFile.merkleTree", "ours computeFileRoot", "ours co
 async function rootOf(impl: Impl, file: string, bytes: Uint8Array): Promise<string> {
   switch (impl) {
     case "sdk ZgFile.merkleTree":
-      return sdkRoot(file);
+      return sdkFileRoot(file);
     case "ours computeFileRoot":
       return computeFileRoot(file);
     case "ours computeFileRoot, no workers":

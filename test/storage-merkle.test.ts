@@ -2,38 +2,16 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { MemData, ZgFile, computePaddedSize } from "@0gfoundation/0g-ts-sdk";
+import { MemData, computePaddedSize } from "@0gfoundation/0g-ts-sdk";
 import { expect } from "chai";
 import { HardhatPluginError } from "hardhat/plugins";
 
+import { sdkFileRoot } from "../src/storage/sdk-root.js";
 import { CHUNK_SIZE, computeFileRoot, computeRoot, paddedChunkCount, paddedSize } from "../src/storage/merkle.js";
 import { seededBytes, writeSeededFile } from "../src/util/prng.js";
+import { quietly } from "../src/util/sdk-console.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
-
-/** The SDK logs to console.log; keep test output readable. */
-async function quietly<T>(fn: () => Promise<T>): Promise<T> {
-  const log = console.log;
-  console.log = () => {};
-  try {
-    return await fn();
-  } finally {
-    console.log = log;
-  }
-}
-
-async function sdkFileRoot(file: string): Promise<string> {
-  return quietly(async () => {
-    const zg = await ZgFile.fromFilePath(file);
-    try {
-      const [tree, err] = await zg.merkleTree();
-      if (err !== null || tree === null) throw new Error(`SDK merkleTree failed: ${String(err)}`);
-      return tree.rootHash()!;
-    } finally {
-      await zg.close();
-    }
-  });
-}
 
 async function sdkMemRoot(bytes: Uint8Array): Promise<string> {
   return quietly(async () => {
