@@ -29,10 +29,16 @@ async function installPlugin(): Promise<void> {
 }
 
 /** The environment of a user's shell in the fixture: without the variables `hardhat test` sets for itself. */
+// The variables @nomicfoundation/hardhat-utils' isCi() looks at.
+const CI_MARKERS = ["CI", "CONTINUOUS_INTEGRATION", "GITHUB_ACTIONS", "BUILD_NUMBER", "RUN_ID", "NOW", "DEPLOYMENT_ID", "CODEBUILD_BUILD_NUMBER"];
+
 function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra };
   delete env.HARDHAT_CONFIG;
   delete env.HH_TEST;
+  // Hardhat always prints stack traces when it detects a CI server; these
+  // runs stand for a user at a terminal, so they must not look like CI.
+  for (const name of CI_MARKERS) delete env[name];
   return env;
 }
 
@@ -194,6 +200,7 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
     const run = await hardhat(["flai:submit", "--data", "missing.json", "--model", "model.json", "--reward", "0.01"]);
     expect(run.code).to.not.equal(0);
     expect(run.stderr + run.stdout).to.match(/missing\.json/);
+    expect(run.stderr + run.stdout).to.match(/Error in community plugin hardhat-flai:/);
     expect(run.stderr + run.stdout).to.not.match(/^\s+at /m);
   });
 });
