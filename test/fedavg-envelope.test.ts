@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
-
 import { x25519 } from "@noble/curves/ed25519.js";
 import { expect } from "chai";
 import { getAddress, hexlify } from "ethers";
 
-import { enclaveKeyId, openUpdate, sealUpdate, type UpdateBinding } from "../src/fedavg/envelope.js";
+import { createDecipheriv, hkdfSync } from "node:crypto";
+
+import { enclaveKeyId, openUpdate, openUpdateParts, sealUpdate, sealUpdateParts, type UpdateBinding } from "../src/fedavg/envelope.js";
+import { concatBytes } from "../src/util/bytes.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
 
@@ -41,7 +43,7 @@ describe("fedavg/envelope", () => {
     expect(Buffer.from(openUpdate(envelope, enclave.encryptionSecret, same)).toString()).to.equal("x");
   });
 
-  it("uses a fresh ephemeral key and nonce: sealing twice gives different bytes", () => {
+  it("uses a fresh ephemeral key (so a fresh AES key): sealing twice gives different bytes", () => {
     const plain = Buffer.from("same update");
     const a = sealUpdate(plain, enclave.encryptionKey, binding);
     const b = sealUpdate(plain, enclave.encryptionKey, binding);
@@ -127,5 +129,76 @@ describe("fedavg/envelope", () => {
     await expectFlaiError(() => sealUpdate(Buffer.from("x"), enclave.encryptionKey, { ...binding, client: badChecksum }), "checksum");
     await expectFlaiError(() => sealUpdate(Buffer.from("x"), enclave.encryptionKey, { ...binding, round: -1 }), "binding.round");
     await expectFlaiError(() => sealUpdate(Buffer.from("x"), enclave.encryptionKey, { ...binding, chainId: 0 }), "binding.chainId");
+  });
+
+  describe("1 MiB segments", () => {
+    const SEGMENT = 1 << 20;
+    const TAG = 16;
+    const sizes = [0, 1, SEGMENT - 1, SEGMENT, SEGMENT + 1, 3 * SEGMENT + 5];
+
+    it("round-trip at every segment boundary, whole and as parts, and the parts join to the whole layout", () => {
+      for (const size of sizes) {
+        const plain = randomBytes(size);
+        const parts = sealUpdateParts(plain, enclave.encryptionKey, binding);
+        const whole = concatBytes(parts);
+        const header = whole.length - size - Math.max(1, Math.ceil(size / SEGMENT)) * TAG;
+        expect(header, `size ${size}`).to.be.within(100, 400);
+        for (const envelope of [parts, whole]) {
+          expect(Buffer.from(concatBytes(openUpdateParts(envelope, enclave.encryptionSecret, binding))).equals(plain), `size ${size}`).to.equal(true);
+        }
+        expect(Buffer.from(openUpdate(sealUpdate(plain, enclave.encryptionKey, binding), enclave.encryptionSecret, binding)).equals(plain)).to.equal(true);
+      }
+    });
+
+    it("open from the envelope split at arbitrary places (a streamed download)", () => {
+      const plain = randomBytes(2 * SEGMENT + 77);
+      const whole = sealUpdate(plain, enclave.encryptionKey, binding);
+      const parts: Uint8Array[] = [];
+      for (let at = 0, step = 1; at < whole.length; at += step, step = step * 7 + 3) parts.push(whole.subarray(at, Math.min(whole.length, at + step)));
+      expect(parts.length).to.be.greaterThan(5);
+      expect(Buffer.from(openUpdate(parts, enclave.encryptionSecret, binding)).equals(plain)).to.equal(true);
+    });
+
+    it("follow the documented layout: each segment is an AES-256-GCM message with a counter + last-flag nonce", () => {
+      // An independent reader built from the format description only (envelope.ts), so the layout
+      // cannot drift without this test noticing.
+      const plain = randomBytes(2 * SEGMENT + 9);
+      const env = Buffer.from(sealUpdate(plain, enclave.encryptionKey, binding));
+      expect(env.subarray(0, 5).toString("latin1")).to.equal("FLUP\x02");
+      const aadEnd = 7 + env.readUInt16BE(5);
+      const header = JSON.parse(env.subarray(7, aadEnd).toString()) as { ephemeralKey: string };
+      const ephemeral = Buffer.from(header.ephemeralKey.slice(2), "hex");
+      const enclavePub = Buffer.from(enclave.encryptionKey.slice(2), "hex");
+      const shared = x25519.getSharedSecret(Buffer.from(enclave.encryptionSecret.slice(2), "hex"), ephemeral);
+      const key = Buffer.from(hkdfSync("sha256", shared, Buffer.concat([ephemeral, enclavePub]), "hardhat-flai/update/v2", 32));
+      const out: Buffer[] = [];
+      for (let i = 0, at = aadEnd; at < env.length; i++) {
+        const end = Math.min(env.length, at + SEGMENT + TAG);
+        const nonce = Buffer.alloc(12);
+        nonce.writeUInt32BE(i, 7);
+        nonce[11] = end === env.length ? 1 : 0;
+        const d = createDecipheriv("aes-256-gcm", key, nonce);
+        d.setAAD(env.subarray(0, aadEnd));
+        d.setAuthTag(env.subarray(end - TAG, end));
+        out.push(d.update(env.subarray(at, end - TAG)), d.final());
+        at = end;
+      }
+      expect(out.length).to.equal(6);
+      expect(Buffer.concat(out).equals(plain)).to.equal(true);
+    });
+
+    it("reject segments swapped, dropped or cut at a segment boundary", async () => {
+      const parts = sealUpdateParts(randomBytes(3 * SEGMENT + 5), enclave.encryptionKey, binding);
+      // parts: [aad, ct0, tag0, ct1, tag1, ct2, tag2, ct3, tag3]
+      expect(parts.length).to.equal(9);
+      const swapped = [parts[0]!, parts[3]!, parts[4]!, parts[1]!, parts[2]!, ...parts.slice(5)];
+      await expectFlaiError(() => openUpdateParts(swapped, enclave.encryptionSecret, binding), "failed authentication");
+      const dropped = [...parts.slice(0, 3), ...parts.slice(5)];
+      await expectFlaiError(() => openUpdateParts(dropped, enclave.encryptionSecret, binding), "failed authentication");
+      const cut = parts.slice(0, 7); // the last full segment is not marked last
+      await expectFlaiError(() => openUpdateParts(cut, enclave.encryptionSecret, binding), "failed authentication");
+      const shortTail = [...parts.slice(0, 7), parts[7]!.subarray(0, 0), parts[8]!.subarray(0, 9)];
+      await expectFlaiError(() => openUpdateParts(shortTail, enclave.encryptionSecret, binding), "malformed", "cut short");
+    });
   });
 });

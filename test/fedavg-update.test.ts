@@ -54,6 +54,29 @@ describe("fedavg/update", () => {
     expect(Array.from(back.delta)).to.deep.equal(Array.from(sample(5).delta));
   });
 
+  it("decodes from parts split anywhere, into shared memory on request, bit for bit", () => {
+    const bytes = encodeUpdate(sample(301));
+    const want = Buffer.from(bytes);
+    for (const cuts of [[1], [3, 4, 5], [17, 300], [bytes.length - 1], [8, 8, 8]]) {
+      const parts: Uint8Array[] = [];
+      let at = 0;
+      for (const cut of cuts) {
+        parts.push(bytes.subarray(at, cut));
+        at = cut;
+      }
+      parts.push(bytes.subarray(at));
+      for (const shared of [false, true]) {
+        const back = decodeUpdate(parts, SOURCE, { shared });
+        expect(back.delta.buffer instanceof SharedArrayBuffer).to.equal(shared);
+        const body = Buffer.from(back.delta.buffer, back.delta.byteOffset, back.delta.byteLength);
+        expect(body.equals(want.subarray(want.length - 301 * 8)), `cuts ${cuts} shared ${shared}`).to.equal(true);
+      }
+    }
+    const whole = decodeUpdate(bytes, SOURCE, { shared: true });
+    expect(whole.delta.buffer instanceof SharedArrayBuffer).to.equal(true);
+    expect(Array.from(whole.delta)).to.deep.equal(Array.from(sample(301).delta));
+  });
+
   it("names the sender and index of a non-finite value", async () => {
     for (const [bad, text] of [[NaN, "NaN"], [Infinity, "Infinity"], [-Infinity, "-Infinity"]] as const) {
       const bytes = encodeUpdate(sample());

@@ -9,11 +9,11 @@ import { unsealSecrets } from "../tee/identity.js";
 
 import { buildCommitment } from "./commitment.js";
 import { signRoundResult, type RoundResult } from "./eip712.js";
-import { openUpdate } from "./envelope.js";
+import { openUpdateParts } from "./envelope.js";
 import { evaluate } from "./evaluate.js";
 import { globalModelBytes, parseGlobalModel, type GlobalModel } from "./global-model.js";
 import { encodeMetricsWord } from "./metrics-word.js";
-import { aggregate, type WeightedDelta } from "./strategies.js";
+import { aggregate, FEDAVG_PARALLEL_MIN, type WeightedDelta } from "./strategies.js";
 import { decodeUpdate, validateUpdate } from "./update.js";
 
 /** One update as recorded on-chain, with its ciphertext if storage returned it (root-verified). */
@@ -81,6 +81,8 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
   const accepted: Decision[] = [];
   const rejected: Decision[] = [];
   const deltas: WeightedDelta[] = [];
+  // Large rounds decode into shared memory so the FedAvg sum can use worker threads (strategies.ts).
+  const shared = req.updates.length * dimension >= FEDAVG_PARALLEL_MIN;
   const sorted = [...req.updates].sort((a, b) => (BigInt(a.client) < BigInt(b.client) ? -1 : 1));
   for (const u of sorted) {
     const decision: Decision = { client: getAddress(u.client), updateRoot: u.updateRoot, updateHash: u.updateHash, weight: u.sampleCount };
@@ -91,8 +93,8 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
       if (sha256(u.ciphertext) !== u.updateHash.toLowerCase()) {
         throw new Error("the ciphertext does not match the hash recorded on-chain");
       }
-      const plain = openUpdate(u.ciphertext, encryptionSecret, { ...binding, client: u.client });
-      const update = decodeUpdate(plain, `update from ${decision.client}`);
+      const plain = openUpdateParts(u.ciphertext, encryptionSecret, { ...binding, client: u.client });
+      const update = decodeUpdate(plain, `update from ${decision.client}`, { shared });
       validateUpdate(update, dimension, `update from ${decision.client}`);
       if (update.baseModelHash !== req.globalHash) {
         throw new Error(`trained from global model ${update.baseModelHash}, not this round's ${req.globalHash} (out of round)`);

@@ -7,9 +7,6 @@ import {
   diffieHellman,
   generateKeyPairSync,
   hkdfSync,
-  randomBytes,
-  type Cipher,
-  type Decipher,
   type KeyObject,
 } from "node:crypto";
 
@@ -17,6 +14,7 @@ import { getAddress } from "ethers";
 
 import { flaiError } from "../errors.js";
 import { canonicalJson } from "../ml/model.js";
+import { ByteReader, concatBytes, type Bytes } from "../util/bytes.js";
 
 /** What an update is for; authenticated, so a ciphertext cannot be moved to another round or client. */
 export interface UpdateBinding {
@@ -30,16 +28,18 @@ export interface UpdateBinding {
 }
 
 const MAGIC = [0x46, 0x4c, 0x55, 0x50]; // "FLUP"
-const VERSION = 1;
+const VERSION = 2;
 const PREFIX = MAGIC.length + 1 + 2; // magic | version | uint16 header length
 const MAX_HEADER = 4096;
 const NONCE = 12;
 const TAG = 16;
-const INFO = "hardhat-flai/update/v1";
-// Streaming in L2-sized chunks into one preallocated buffer measured ~2× faster than a single
-// update() plus concat for 64 MiB, and never holds a second full-size copy. (256 KiB to 4 MiB
-// chunks measure the same within noise; bench/envelope.ts.)
-const CHUNK = 1 << 20;
+const INFO = "hardhat-flai/update/v2";
+// Version 2 seals the payload in 1 MiB segments, each its own AES-GCM message: the ciphertext can be
+// kept as the pieces node:crypto returns (no contiguous 64 MiB output to page in), and a truncated,
+// reordered or spliced envelope fails authentication (counter + last-segment flag in the nonce).
+// 256 KiB to 4 MiB segments measure within noise of each other; smaller ones pay per-message setup
+// (bench/envelope.ts).
+const SEGMENT = 1 << 20;
 
 interface Header {
   chainId: string;
@@ -61,24 +61,13 @@ export function enclaveKeyId(enclavePublicKey: string | Uint8Array): string {
 
 /**
  * Encrypts a client update to the enclave's attested X25519 key: ephemeral X25519 → HKDF-SHA256 →
- * AES-256-GCM. Layout: "FLUP" | version | uint16 BE header length | header (canonical JSON) |
- * nonce(12) | tag(16) | ciphertext. Everything before the nonce is the associated data.
+ * AES-256-GCM over 1 MiB segments. Layout: "FLUP" | version | uint16 BE header length | header
+ * (canonical JSON) | per segment: ciphertext (1 MiB, the last 0–1 MiB) | tag(16). Every segment's
+ * associated data is everything before the first segment; its nonce is 7 zero bytes | uint32 BE
+ * segment index | 1 for the last segment else 0 (the key is fresh per envelope, so no nonce repeats).
+ * Returns the envelope as parts (see `Bytes`); `sealUpdate` joins them.
  */
-/** Where to write the result instead of a fresh buffer (reused across calls: no page faults). */
-export interface EnvelopeBuffers {
-  into?: Uint8Array;
-}
-
-function outputBuffer(size: number, into: Uint8Array | undefined): Uint8Array {
-  return into !== undefined && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
-}
-
-export function sealUpdate(
-  plaintext: Uint8Array,
-  enclavePublicKey: string,
-  binding: UpdateBinding,
-  { into }: EnvelopeBuffers = {},
-): Uint8Array {
+export function sealUpdateParts(plaintext: Bytes, enclavePublicKey: string, binding: UpdateBinding): Uint8Array[] {
   const enclavePub = readKey(enclavePublicKey, "The enclave public key (its attested encryptionKey)");
   const ephemeral = generateKeyPairSync("x25519");
   const ephemeralPub = rawPublicKey(ephemeral.publicKey);
@@ -88,15 +77,12 @@ export function sealUpdate(
     ephemeralKey: toHex(ephemeralPub),
   };
   const headerBytes = new TextEncoder().encode(canonicalJson(header));
-  const aadEnd = PREFIX + headerBytes.length;
-  const out = outputBuffer(aadEnd + NONCE + TAG + plaintext.length, into);
-  out.set(MAGIC, 0);
-  out[4] = VERSION;
-  out[5] = headerBytes.length >> 8;
-  out[6] = headerBytes.length & 0xff;
-  out.set(headerBytes, PREFIX);
-  const nonce = randomBytes(NONCE);
-  out.set(nonce, aadEnd);
+  const aad = new Uint8Array(PREFIX + headerBytes.length);
+  aad.set(MAGIC, 0);
+  aad[4] = VERSION;
+  aad[5] = headerBytes.length >> 8;
+  aad[6] = headerBytes.length & 0xff;
+  aad.set(headerBytes, PREFIX);
 
   let shared: Uint8Array;
   try {
@@ -109,28 +95,35 @@ export function sealUpdate(
     );
   }
   const key = deriveKey(shared, ephemeralPub, enclavePub);
-  const cipher = createCipheriv("aes-256-gcm", key, nonce);
-  cipher.setAAD(out.subarray(0, aadEnd));
-  stream(cipher, plaintext, out, aadEnd + NONCE + TAG);
-  cipher.final();
-  out.set(cipher.getAuthTag(), aadEnd + NONCE);
+  const input = new ByteReader(plaintext);
+  const segments = Math.max(1, Math.ceil(input.length / SEGMENT));
+  const out: Uint8Array[] = [aad];
+  for (let i = 0; i < segments; i++) {
+    const cipher = createCipheriv("aes-256-gcm", key, segmentNonce(i, i === segments - 1));
+    cipher.setAAD(aad);
+    for (const piece of input.pieces(i * SEGMENT, Math.min(input.length, (i + 1) * SEGMENT))) out.push(cipher.update(piece));
+    cipher.final();
+    out.push(cipher.getAuthTag());
+  }
   return out;
 }
 
+/** `sealUpdateParts` as one contiguous envelope, the bytes a client uploads. */
+export function sealUpdate(plaintext: Bytes, enclavePublicKey: string, binding: UpdateBinding): Uint8Array {
+  return concatBytes(sealUpdateParts(plaintext, enclavePublicKey, binding));
+}
+
 /**
- * Decrypts an envelope inside the enclave. Authenticates before checking the binding, so the
- * "made for"/"made by" facts an error reports are what the sealer wrote, never bytes altered in
- * transit (an altered header fails authentication instead).
+ * Decrypts an envelope inside the enclave, returning the plaintext as parts (see `Bytes`;
+ * `openUpdate` joins them). Authenticates before checking the binding, so the "made for"/"made by"
+ * facts an error reports are what the sealer wrote, never bytes altered in transit (an altered
+ * header fails authentication instead).
  */
-export function openUpdate(
-  envelope: Uint8Array,
-  enclaveSecret: string,
-  expected: UpdateBinding,
-  { into }: EnvelopeBuffers = {},
-): Uint8Array {
+export function openUpdateParts(envelope: Bytes, enclaveSecret: string, expected: UpdateBinding): Uint8Array[] {
   const want = normalizeBinding(expected, "openUpdate");
   const where = `The update envelope submitted by ${want.client} for task ${want.taskId} round ${want.round}`;
-  const { header, aadEnd } = parseEnvelope(envelope, where);
+  const input = new ByteReader(envelope);
+  const { header, aad } = parseEnvelope(input, where);
 
   const secret = x25519PrivateKey(readKey(enclaveSecret, "The enclave secret key"));
   const enclavePub = rawPublicKey(createPublicKey(secret));
@@ -149,24 +142,43 @@ export function openUpdate(
   } catch (error) {
     throw flaiError(`${where} is malformed: its ephemeral key is not a usable X25519 public key. Seal it again.`, error);
   }
-  const decipher = createDecipheriv("aes-256-gcm", deriveKey(shared, ephemeralPub, enclavePub), envelope.subarray(aadEnd, aadEnd + NONCE));
-  decipher.setAAD(envelope.subarray(0, aadEnd));
-  decipher.setAuthTag(envelope.subarray(aadEnd + NONCE, aadEnd + NONCE + TAG));
-  const body = envelope.subarray(aadEnd + NONCE + TAG);
-  const plaintext = outputBuffer(body.length, into);
+  const key = deriveKey(shared, ephemeralPub, enclavePub);
+  const body = input.length - aad.length;
+  const segments = Math.max(1, Math.ceil(body / (SEGMENT + TAG)));
+  const out: Uint8Array[] = [];
   try {
-    stream(decipher, body, plaintext, 0);
-    decipher.final();
+    for (let i = 0, at = aad.length; i < segments; i++) {
+      const end = Math.min(input.length, at + SEGMENT + TAG);
+      const decipher = createDecipheriv("aes-256-gcm", key, segmentNonce(i, i === segments - 1));
+      decipher.setAAD(aad);
+      decipher.setAuthTag(input.slice(end - TAG, end));
+      for (const piece of input.pieces(at, end - TAG)) out.push(decipher.update(piece));
+      decipher.final();
+      at = end;
+    }
   } catch (error) {
     throw flaiError(
-      `${where} failed authentication: its ciphertext or header was altered after sealing. ` +
+      `${where} failed authentication: its ciphertext or header was altered, truncated or reordered after sealing. ` +
         `Reject it; the client must submit the envelope exactly as sealUpdate produced it.`,
       error,
     );
   }
 
   checkBinding(header, want, where);
-  return plaintext;
+  return out;
+}
+
+/** `openUpdateParts` as one contiguous plaintext. */
+export function openUpdate(envelope: Bytes, enclaveSecret: string, expected: UpdateBinding): Uint8Array {
+  return concatBytes(openUpdateParts(envelope, enclaveSecret, expected));
+}
+
+/** 7 zero bytes | uint32 BE index | last-segment flag: segments cannot be dropped, moved or cut short. */
+function segmentNonce(index: number, last: boolean): Uint8Array {
+  const nonce = new Uint8Array(NONCE);
+  new DataView(nonce.buffer).setUint32(7, index);
+  nonce[11] = last ? 1 : 0;
+  return nonce;
 }
 
 function checkBinding(made: Header, want: BindingFields, where: string): void {
@@ -190,22 +202,28 @@ function checkBinding(made: Header, want: BindingFields, where: string): void {
   }
 }
 
-function parseEnvelope(envelope: Uint8Array, where: string): { header: Header; aadEnd: number } {
+function parseEnvelope(input: ByteReader, where: string): { header: Header; aad: Uint8Array } {
   const malformed = (why: string) =>
     flaiError(`${where} is malformed: ${why}. Submit the bytes exactly as sealUpdate produced them.`);
-  if (envelope.length < PREFIX || MAGIC.some((b, i) => envelope[i] !== b)) {
+  const prefix = input.slice(0, Math.min(PREFIX, input.length));
+  if (prefix.length < PREFIX || MAGIC.some((b, i) => prefix[i] !== b)) {
     throw malformed(`it does not start with the "FLUP" magic of a hardhat-flai update envelope`);
   }
-  if (envelope[4] !== VERSION) throw malformed(`it is version ${envelope[4]}, but this build reads version ${VERSION}`);
-  const headerLength = (envelope[5]! << 8) | envelope[6]!;
+  if (prefix[4] !== VERSION) throw malformed(`it is version ${prefix[4]}, but this build reads version ${VERSION}`);
+  const headerLength = (prefix[5]! << 8) | prefix[6]!;
   const aadEnd = PREFIX + headerLength;
   if (headerLength === 0 || headerLength > MAX_HEADER) throw malformed(`its header length ${headerLength} is out of range`);
-  if (envelope.length < aadEnd + NONCE + TAG) {
-    throw malformed(`it is ${envelope.length} bytes, too short for its ${headerLength}-byte header, nonce and tag`);
+  if (input.length < aadEnd + TAG) {
+    throw malformed(`it is ${input.length} bytes, too short for its ${headerLength}-byte header and a tag`);
   }
+  const lastSegment = (input.length - aadEnd) % (SEGMENT + TAG);
+  if (lastSegment > 0 && lastSegment < TAG) {
+    throw malformed(`its last segment is ${lastSegment} bytes, shorter than a ${TAG}-byte tag (the envelope was cut short)`);
+  }
+  const aad = input.slice(0, aadEnd);
   let doc: unknown;
   try {
-    doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(envelope.subarray(PREFIX, aadEnd)));
+    doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(aad.subarray(PREFIX)));
   } catch {
     throw malformed("its header is not valid UTF-8 JSON");
   }
@@ -219,7 +237,7 @@ function parseEnvelope(envelope: Uint8Array, where: string): { header: Header; a
   if (!/^0x[0-9a-f]{64}$/.test(header.ephemeralKey) || !/^0x[0-9a-f]{16}$/.test(header.keyId)) {
     throw malformed("its header's ephemeralKey or keyId is not lowercase 0x-hex of the right length");
   }
-  return { header, aadEnd };
+  return { header, aad };
 }
 
 /** Canonical strings (decimal integers, checksummed addresses) so bindings compare exactly. */
@@ -271,16 +289,6 @@ function deriveKey(shared: Uint8Array, ephemeralPub: Uint8Array, enclavePub: Uin
   salt.set(ephemeralPub, 0);
   salt.set(enclavePub, 32);
   return Buffer.from(hkdfSync("sha256", shared, salt, INFO, 32));
-}
-
-/** Runs `input` through the cipher into `out` at `offset`, chunk by chunk (GCM output = input length). */
-function stream(cipher: Cipher | Decipher, input: Uint8Array, out: Uint8Array, offset: number): void {
-  let o = offset;
-  for (let i = 0; i < input.length; i += CHUNK) {
-    const chunk = cipher.update(input.subarray(i, Math.min(input.length, i + CHUNK)));
-    out.set(chunk, o);
-    o += chunk.length;
-  }
 }
 
 function readKey(hex: string, what: string): Uint8Array {

@@ -1,5 +1,6 @@
 import { flaiError } from "../errors.js";
 import { canonicalJson } from "../ml/model.js";
+import { ByteReader, type Bytes } from "../util/bytes.js";
 
 /** What a client sends (inside an envelope) after a round of local training. */
 export interface ClientUpdate {
@@ -49,21 +50,32 @@ export function encodeUpdate(u: ClientUpdate): Uint8Array {
   return out;
 }
 
+export interface DecodeOptions {
+  /**
+   * Put the delta in a SharedArrayBuffer, which is what lets aggregate() share a large FedAvg sum
+   * with worker threads; decoding is the one copy the delta needs anyway.
+   */
+  shared?: boolean;
+}
+
 /**
- * Parses and validates an update; `source` names its sender in errors (e.g. the client address).
- * The returned delta views `bytes` when it is 8-byte aligned (no copy), so do not reuse `bytes`.
+ * Parses and validates an update (whole or as parts, e.g. what openUpdateParts returns); `source`
+ * names its sender in errors (e.g. the client address). Unless `shared`, the returned delta views
+ * `bytes` when it lies 8-byte aligned in one part (no copy), so do not reuse `bytes`.
  */
-export function decodeUpdate(bytes: Uint8Array, source: string): ClientUpdate {
+export function decodeUpdate(bytes: Bytes, source: string, { shared = false }: DecodeOptions = {}): ClientUpdate {
   const malformed = (why: string) =>
     flaiError(`The update from ${source} is malformed: ${why}. The client must send the bytes encodeUpdate produces.`);
-  if (bytes.length < 4) throw malformed(`it is only ${bytes.length} bytes`);
-  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
-  if (headerLength > MAX_HEADER || (4 + headerLength) % 8 !== 0 || 4 + headerLength > bytes.length) {
-    throw malformed(`its header length ${headerLength} is invalid for a ${bytes.length}-byte update`);
+  const input = new ByteReader(bytes);
+  if (input.length < 4) throw malformed(`it is only ${input.length} bytes`);
+  const first = input.slice(0, 4);
+  const headerLength = new DataView(first.buffer, first.byteOffset, 4).getUint32(0, true);
+  if (headerLength > MAX_HEADER || (4 + headerLength) % 8 !== 0 || 4 + headerLength > input.length) {
+    throw malformed(`its header length ${headerLength} is invalid for a ${input.length}-byte update`);
   }
   let doc: unknown;
   try {
-    doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(4, 4 + headerLength)));
+    doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(input.slice(4, 4 + headerLength)));
   } catch {
     throw malformed("its header is not valid UTF-8 JSON");
   }
@@ -76,13 +88,13 @@ export function decodeUpdate(bytes: Uint8Array, source: string): ClientUpdate {
   if (!(Number.isSafeInteger(dimension) && (dimension as number) >= 2)) {
     throw malformed(`its dimension ${JSON.stringify(dimension)} is not an integer ≥ 2 (at least one weight and the bias)`);
   }
-  const body = bytes.subarray(4 + headerLength);
-  if (body.length !== (dimension as number) * 8) {
-    throw malformed(`its header declares ${dimension} values but the body holds ${body.length} bytes, not ${(dimension as number) * 8}`);
+  const bodyLength = input.length - 4 - headerLength;
+  if (bodyLength !== (dimension as number) * 8) {
+    throw malformed(`its header declares ${dimension} values but the body holds ${bodyLength} bytes, not ${(dimension as number) * 8}`);
   }
 
   const u: ClientUpdate = {
-    delta: readFloats(body),
+    delta: readFloats(input.pieces(4 + headerLength, input.length), bodyLength / 8, shared),
     sampleCount: h.sampleCount as number,
     metrics: { loss: metrics.loss as number, accuracy: metrics.accuracy as number },
     baseModelHash: h.baseModelHash as string,
@@ -121,13 +133,20 @@ function checkFields(u: ClientUpdate, what: string): void {
   }
 }
 
-function readFloats(body: Uint8Array): Float64Array {
-  const n = body.length / 8;
-  if (LITTLE_ENDIAN && body.byteOffset % 8 === 0) return new Float64Array(body.buffer, body.byteOffset, n);
-  const out = new Float64Array(n);
-  if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(body);
-  else {
-    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+function readFloats(body: Uint8Array[], n: number, shared: boolean): Float64Array {
+  const only = body.length === 1 ? body[0]! : undefined;
+  if (LITTLE_ENDIAN && !shared && only !== undefined && only.byteOffset % 8 === 0) {
+    return new Float64Array(only.buffer, only.byteOffset, n);
+  }
+  const out = new Float64Array(shared ? new SharedArrayBuffer(n * 8) : new ArrayBuffer(n * 8));
+  const bytes = new Uint8Array(out.buffer);
+  let at = 0;
+  for (const piece of body) {
+    bytes.set(piece, at);
+    at += piece.length;
+  }
+  if (!LITTLE_ENDIAN) {
+    const view = new DataView(out.buffer);
     for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true);
   }
   return out;
