@@ -1,6 +1,6 @@
 import type { Contract, ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
 
-import { flaiError } from "./errors.js";
+import { flaiError, isFlaiError } from "./errors.js";
 import { decodeRevert } from "./jobs/revert.js";
 
 export type RevertExplainer = (revert: { name: string; args: readonly unknown[] }) => string | undefined;
@@ -26,6 +26,15 @@ export async function sendTx(
       const reason = explain?.(revert) ?? `${revert.name}(${revert.args.map(String).join(", ")})`;
       throw flaiError(`${method} was rejected by ${contractName}: ${reason}`, error);
     }
-    throw error;
+    if (isFlaiError(error)) throw error;
+    // Not a revert: the RPC, the signer or the network failed. The transaction may or may not have
+    // gone out, so the user must look before sending it again.
+    const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw flaiError(
+      `Sending ${method} to ${contractName} at ${String(contract.target)} failed before a receipt came back: ${why}. ` +
+        `Check that the network's RPC is reachable and the account is funded; if the transaction was sent, ` +
+        `its effect shows on-chain (flai:job / flai:fl-status), so look there before retrying.`,
+      error,
+    );
   }
 }
