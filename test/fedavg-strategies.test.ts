@@ -103,13 +103,17 @@ describe("fedavg/strategies", () => {
     updates.forEach((u, k) => expect(bytesOf(u.delta).equals(bytesOf(before[k]!))).to.equal(true));
   });
 
-  it("DP noise is reproducible for a seed, different for another, and has std z·C/n", () => {
+  const seeds: [string, number | Uint8Array, number | Uint8Array][] = [
+    ["a numeric seed (simulations)", 42, 43],
+    ["a 32-byte key (AES-CTR, the enclave's)", new Uint8Array(32).fill(7), new Uint8Array(32).fill(8)],
+  ];
+  for (const [what, seed, other] of seeds) it(`DP noise from ${what} is reproducible, different for another, and has std z·C/n`, () => {
     const dim = 200_000;
     const updates = honest(4, dim, 4);
     const config: StrategyConfig = { name: "fedavg", clipNorm: 2, noiseMultiplier: 1.5 };
-    const a = aggregate(updates, config, 42);
-    const b = aggregate(updates, config, 42);
-    const c = aggregate(updates, config, 43);
+    const a = aggregate(updates, config, seed);
+    const b = aggregate(updates, config, seed);
+    const c = aggregate(updates, config, other);
     expect(bytesOf(a.delta).equals(bytesOf(b.delta))).to.equal(true);
     expect(bytesOf(a.delta).equals(bytesOf(c.delta))).to.equal(false);
     expect(a.dp).to.deep.equal({ noiseMultiplier: 1.5, clipNorm: 2, epsilon: gaussianEpsilon(1.5, 1e-5), delta: 1e-5 });

@@ -112,11 +112,8 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
     throw new Error(`no update of round ${req.binding.round} is acceptable: ${rejected.map((r) => `${r.client}: ${r.reason}`).join("; ")}`);
   }
 
-  // A secret but reproducible noise seed: only this enclave can derive it, and it can again.
-  const seed = createHmac("sha256", Buffer.from(signingKey.slice(2), "hex"))
-    .update(canonicalJson(req.binding))
-    .digest()
-    .readUInt32LE(0);
+  // A secret but reproducible noise key: only this enclave can derive it, and it can again.
+  const seed = createHmac("sha256", Buffer.from(signingKey.slice(2), "hex")).update(canonicalJson(req.binding)).digest();
   const { delta, dp } = aggregate(deltas, federated.strategy, seed);
   const weights = current.weights.map((w, j) => w + delta[j]!);
   const bias = current.bias + delta[current.features]!;

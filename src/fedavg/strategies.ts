@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 
 import { flaiError } from "../errors.js";
-import { gaussian, mulberry32 } from "../util/prng.js";
+import { gaussian, keyedUniform, mulberry32 } from "../util/prng.js";
 
 export const STRATEGIES = ["fedavg", "fedprox", "median", "trimmed-mean"] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
@@ -42,7 +42,8 @@ const INSERTION_SORT_MAX = 32;
  * Combines client deltas into the round's global delta. The inputs are never modified. With
  * noiseMultiplier, `seed` drives the noise: it must be secret (drawn inside the enclave), since
  * anyone who knows it can subtract the noise; knowing it lets an auditor with the inputs replay a
- * round exactly.
+ * round exactly. Give a 32-byte key (AES-CTR noise) wherever the noise protects anyone; a number
+ * (mulberry32, 2^32 seeds: guessable from the output) is for simulations and tests.
  *
  * fedavg/fedprox are bit-identical to the plain loop (Σ_k weight_k·Δ_k in update order, then / Σ weight),
  * computed block by block; when every delta is in a SharedArrayBuffer (see shareDelta) and the
@@ -51,7 +52,7 @@ const INSERTION_SORT_MAX = 32;
 export function aggregate(
   updates: readonly WeightedDelta[],
   config: StrategyConfig,
-  seed: number,
+  seed: number | Uint8Array,
 ): { delta: Float64Array; dp: DpReport | null } {
   checkConfig(config);
   const dim = checkUpdates(updates, config);
@@ -68,7 +69,7 @@ export function aggregate(
     for (let k = 0; k < n; k++) coeffs[k] = scales[k]! / n;
     out = weightedSum(updates, coeffs, 1); // x / 1 is x exactly: the plain sum of scale/n · Δ
     const std = (config.noiseMultiplier * clipNorm) / n;
-    const normal = gaussian(mulberry32(seed));
+    const normal = gaussian(typeof seed === "number" ? mulberry32(seed) : keyedUniform(seed));
     for (let i = 0; i < dim; i++) out[i]! += std * normal();
     const delta = config.dpDelta ?? DEFAULT_DP_DELTA;
     dp = { noiseMultiplier: config.noiseMultiplier, clipNorm, epsilon: gaussianEpsilon(config.noiseMultiplier, delta), delta };
