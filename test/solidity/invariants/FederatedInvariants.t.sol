@@ -2,8 +2,8 @@
 pragma solidity 0.8.28;
 
 import {FLAIComputeJobs} from "../../../contracts/FLAIComputeJobs.sol";
+import {EnclaveFixture, InvariantBase} from "./InvariantBase.sol";
 import {FLAIFederated} from "../../../contracts/FLAIFederated.sol";
-import {CheatcodeBase} from "../Vm.sol";
 import {SigningHelpers} from "../SigningHelpers.sol";
 import {MerkleHelpers} from "../MerkleHelpers.sol";
 
@@ -723,13 +723,7 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
 }
 
 /// @dev The invariant suite.
-contract FederatedInvariantsTest is CheatcodeBase {
-    /// @dev ABI of forge-std's StdInvariant.FuzzSelector, read by the runner from {targetSelectors}.
-    struct FuzzSelector {
-        address addr;
-        bytes4[] selectors;
-    }
-
+contract FederatedInvariantsTest is InvariantBase {
     FLAIComputeJobs internal registry;
     FLAIFederated internal fed;
     FederatedHandler internal handler;
@@ -740,21 +734,14 @@ contract FederatedInvariantsTest is CheatcodeBase {
         registry = new FLAIComputeJobs(owner);
         fed = new FLAIFederated(address(registry));
         handler = new FederatedHandler(registry, fed, owner);
-
-        vm.startPrank(owner);
-        registry.acceptMeasurement(handler.M1());
-        registry.acceptMeasurement(handler.M2());
-        registry.registerEnclave(handler.enclave(), handler.M1());
-        registry.registerEnclave(handler.enclave2(), handler.M2());
-        vm.stopPrank();
+        _registerEnclaves(registry, EnclaveFixture(address(handler)), owner);
     }
 
-    function targetContracts() public view returns (address[] memory targets) {
-        targets = new address[](1);
-        targets[0] = address(handler);
+    function _subject() internal pure override returns (string memory) {
+        return "task";
     }
 
-    function targetSelectors() public view returns (FuzzSelector[] memory targets) {
+    function targetSelectors() public view returns (FuzzSelector[] memory) {
         bytes4[] memory selectors = new bytes4[](7);
         selectors[0] = FederatedHandler.createTask.selector;
         selectors[1] = FederatedHandler.recordUpdates.selector;
@@ -763,8 +750,7 @@ contract FederatedInvariantsTest is CheatcodeBase {
         selectors[4] = FederatedHandler.cancelTask.selector;
         selectors[5] = FederatedHandler.warp.selector;
         selectors[6] = FederatedHandler.changeRegistry.selector;
-        targets = new FuzzSelector[](1);
-        targets[0] = FuzzSelector(address(handler), selectors);
+        return _onlyTarget(selectors);
     }
 
     // --- invariants --------------------------------------------------------------------------------
@@ -950,39 +936,5 @@ contract FederatedInvariantsTest is CheatcodeBase {
             vm.prank(client);
             fed.claim(id, r, u.updateHash, u.weight, u.cum, proof);
         }
-    }
-
-    // --- assertion helpers ---------------------------------------------------------------------------
-
-    function _eq(uint256 a, uint256 b, string memory what, uint256 id) internal pure {
-        if (a != b) _fail(what, id);
-    }
-
-    function _eq(bytes32 a, bytes32 b, string memory what, uint256 id) internal pure {
-        if (a != b) _fail(what, id);
-    }
-
-    function _le(uint256 a, uint256 b, string memory what, uint256 id) internal pure {
-        if (a > b) _fail(what, id);
-    }
-
-    function _true(bool ok, string memory what, uint256 id) internal pure {
-        if (!ok) _fail(what, id);
-    }
-
-    /// @dev Reverts with `what`, plus " (task <id>)" when id != 0.
-    function _fail(string memory what, uint256 id) internal pure {
-        if (id == 0) revert(what);
-        bytes memory digits = new bytes(78);
-        uint256 i = 78;
-        while (id != 0) {
-            digits[--i] = bytes1(uint8(48 + (id % 10)));
-            id /= 10;
-        }
-        bytes memory out = new bytes(78 - i);
-        for (uint256 k; k < out.length; k++) {
-            out[k] = digits[i + k];
-        }
-        revert(string.concat(what, " (task ", string(out), ")"));
     }
 }

@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {FLAIComputeJobs} from "../../../contracts/FLAIComputeJobs.sol";
-import {CheatcodeBase} from "../Vm.sol";
+import {EnclaveFixture, InvariantBase} from "./InvariantBase.sol";
 import {SigningHelpers} from "../SigningHelpers.sol";
 
 // =================================================================================================
@@ -339,13 +339,7 @@ contract JobsHandler is SigningHelpers {
 }
 
 /// @dev The invariant suite.
-contract JobsInvariantsTest is CheatcodeBase {
-    /// @dev ABI of forge-std's StdInvariant.FuzzSelector, read by the runner from {targetSelectors}.
-    struct FuzzSelector {
-        address addr;
-        bytes4[] selectors;
-    }
-
+contract JobsInvariantsTest is InvariantBase {
     FLAIComputeJobs internal jobs;
     JobsHandler internal handler;
 
@@ -354,29 +348,21 @@ contract JobsInvariantsTest is CheatcodeBase {
         address owner = vm.addr(0x0A11CE);
         jobs = new FLAIComputeJobs(owner);
         handler = new JobsHandler(jobs, owner);
-
-        vm.startPrank(owner);
-        jobs.acceptMeasurement(handler.M1());
-        jobs.acceptMeasurement(handler.M2());
-        jobs.registerEnclave(handler.enclave(), handler.M1());
-        jobs.registerEnclave(handler.enclave2(), handler.M2());
-        vm.stopPrank();
+        _registerEnclaves(jobs, EnclaveFixture(address(handler)), owner);
     }
 
-    function targetContracts() public view returns (address[] memory targets) {
-        targets = new address[](1);
-        targets[0] = address(handler);
+    function _subject() internal pure override returns (string memory) {
+        return "job";
     }
 
-    function targetSelectors() public view returns (FuzzSelector[] memory targets) {
+    function targetSelectors() public view returns (FuzzSelector[] memory) {
         bytes4[] memory selectors = new bytes4[](5);
         selectors[0] = JobsHandler.submitJob.selector;
         selectors[1] = JobsHandler.completeJob.selector;
         selectors[2] = JobsHandler.cancelJob.selector;
         selectors[3] = JobsHandler.warp.selector;
         selectors[4] = JobsHandler.toggleEnclave2.selector;
-        targets = new FuzzSelector[](1);
-        targets[0] = FuzzSelector(address(handler), selectors);
+        return _onlyTarget(selectors);
     }
 
     // --- invariants --------------------------------------------------------------------------------
@@ -479,42 +465,5 @@ contract JobsInvariantsTest is CheatcodeBase {
             _eq(g.submitter.balance - before, g.reward, "final refund != reward", id);
         }
         _eq(address(jobs).balance, 0, "wei left in the contract after settling every job");
-    }
-
-    // --- assertion helpers ---------------------------------------------------------------------------
-
-    function _eq(uint256 a, uint256 b, string memory what) internal pure {
-        require(a == b, what);
-    }
-
-    function _eq(uint256 a, uint256 b, string memory what, uint256 id) internal pure {
-        if (a != b) revert(string.concat(what, " (job ", _str(id), ")"));
-    }
-
-    function _eq(bytes32 a, bytes32 b, string memory what, uint256 id) internal pure {
-        if (a != b) revert(string.concat(what, " (job ", _str(id), ")"));
-    }
-
-    function _le(uint256 a, uint256 b, string memory what, uint256 id) internal pure {
-        if (a > b) revert(string.concat(what, " (job ", _str(id), ")"));
-    }
-
-    function _true(bool ok, string memory what, uint256 id) internal pure {
-        if (!ok) revert(string.concat(what, " (job ", _str(id), ")"));
-    }
-
-    function _str(uint256 v) internal pure returns (string memory) {
-        if (v == 0) return "0";
-        bytes memory b = new bytes(78);
-        uint256 i = 78;
-        while (v != 0) {
-            b[--i] = bytes1(uint8(48 + (v % 10)));
-            v /= 10;
-        }
-        bytes memory out = new bytes(78 - i);
-        for (uint256 k; k < out.length; k++) {
-            out[k] = b[i + k];
-        }
-        return string(out);
     }
 }
