@@ -106,6 +106,15 @@ describe("jobs: the compute-job flow on the in-process chain", function () {
       await expectError(() => hre.flai.jobs.submit({ data: "nope/data.json", model: MODEL, reward: "1", connection }), /nope\/data\.json/);
     });
 
+    it("missing data and model files: always the --data error, never whichever read lost the race", async () => {
+      for (let i = 0; i < 10; i++) {
+        await expectError(
+          () => hre.flai.jobs.submit({ data: "nope/data.json", model: "nope/model.json", reward: "1", connection }),
+          /--data file "nope\/data\.json"/,
+        );
+      }
+    });
+
     it("a dataset whose feature count does not match the model", async () => {
       const dir = await tempDir();
       const data = path.join(dir, "three.json");

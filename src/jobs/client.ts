@@ -12,12 +12,13 @@ import { parseModelSpec } from "../ml/model.js";
 import type { StorageBackend } from "../storage/types.js";
 import { verifyReport } from "../tee/attestation.js";
 import type { TeeSim, TrainingResult } from "../tee/enclave.js";
+import { sendTx } from "../tx.js";
+import { bothInOrder } from "../util/promise.js";
 
 import { loadFlaiArtifact } from "./artifact.js";
 import { isEphemeral, resolveDeployment, type Deployment } from "./deployment.js";
 import { compactSignature } from "./eip712.js";
 import { decodeRevert } from "./revert.js";
-import { sendTx } from "../tx.js";
 import type {
   CompletedJob,
   ConnectionOption,
@@ -65,10 +66,10 @@ export class FlaiJobs {
       throw flaiError(`The job deadline must be a whole number of seconds > 0, got ${deadlineSeconds}.`);
     }
     // Inputs are checked before anything is paid for: a job the enclave cannot train is a lost reward.
-    const [dataBytes, modelBytes] = await Promise.all([
+    const [dataBytes, modelBytes] = await bothInOrder(
       readInput(opts.data, "--data", this.#storage),
       readInput(opts.model, "--model", this.#storage),
-    ]);
+    );
     const dataset = parseDataset(dataBytes.bytes, dataBytes.source);
     const spec = parseModelSpec(modelBytes.bytes, modelBytes.source);
     validateFeatureCount(dataset, spec.features, dataBytes.source);

@@ -4,6 +4,7 @@ import { flaiError } from "../errors.js";
 import { recoverJobResultSigner } from "../jobs/eip712.js";
 import { parseTrainedModel, type TrainedModel } from "../ml/model.js";
 import type { StorageBackend } from "../storage/types.js";
+import { bothInOrder } from "../util/promise.js";
 
 import { issueReport, type EnclaveReport } from "./attestation.js";
 import { loadOrCreateIdentity, type EnclaveIdentity } from "./identity.js";
@@ -71,10 +72,7 @@ export class TeeSim {
   async train(job: TrainingJob): Promise<TrainingResult> {
     const [identity, measurement] = await Promise.all([this.identity(), this.measurement()]);
     // Inputs are read through the storage backend, which verifies each against its 0G root.
-    const [dataset, modelSpec] = await Promise.all([
-      this.#opts.storage.read(job.dataRoot),
-      this.#opts.storage.read(job.modelRoot),
-    ]);
+    const [dataset, modelSpec] = await bothInOrder(this.#opts.storage.read(job.dataRoot), this.#opts.storage.read(job.modelRoot));
     const request: TrainRequest = {
       enclaveDir: this.#opts.dir,
       dataset,
