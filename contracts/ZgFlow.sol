@@ -24,13 +24,14 @@ interface IZgMarket {
 
 /// @title ZgFlow
 /// @notice Local stand-in for 0G Storage's Flow contract: the log of file submissions that storage
-///         nodes follow. It keeps the real contract's ABI, validity rules, placement and fee, but not
-///         its on-chain Merkle tree of the whole log (the devnet node verifies data itself).
+///         nodes follow. It keeps the real contract's ABI, validity rule, errors, placement and fee
+///         rule (0gfoundation/0g-storage-contracts FixedPriceFlow), but not its on-chain Merkle tree of
+///         the whole log (the devnet node verifies data itself) nor its epochs and reward contract.
 /// @dev Positions and lengths are in sectors (256-byte chunks). A node of height h spans 2^h sectors.
 contract ZgFlow {
     uint256 public constant SECTORS_PER_SEGMENT = 1024;
     uint256 public constant SECTOR_SIZE = 256;
-    /// @dev Real Flow: node heights below 64, and at most 4 consecutive heights per submission.
+    /// @dev Real SubmissionLibrary: node heights below 64, and at most 4 consecutive heights per submission.
     uint256 public constant MAX_DEPTH = 64;
     uint256 public constant MAX_HEIGHT_SPAN = 4;
 
@@ -50,30 +51,22 @@ contract ZgFlow {
     );
 
     error ZeroMarket();
-    error ZeroSubmitter();
-    error NoNodes();
-    error HeightTooLarge(uint256 height);
-    error HeightsNotDecreasing(uint256 index);
-    error HeightSpanTooLarge(uint256 first, uint256 last);
-    /// @dev `length` bytes must fit the nodes' capacity, and must not leave more padding than the SDK's
-    ///      rounding can (so the same file cannot be submitted in several paddings).
-    error LengthOutOfRange(uint256 length, uint256 minExclusive, uint256 max);
-    error InsufficientFee(uint256 required, uint256 paid);
-    error FeeForwardFailed();
+    /// @notice The real FixedPriceFlow's error: `paid` is the Flow's whole balance, this call's value
+    ///         included, so an earlier overpayment counts towards the next submission.
+    error NotEnoughFee(uint256 price, uint256 sectors, uint256 paid);
 
     constructor(address payable market_) {
         if (market_ == address(0)) revert ZeroMarket();
         market = market_;
     }
 
-    /// @notice Submission with an explicit submitter (0g-ts-sdk 1.x).
+    /// @notice Submission with an explicit submitter (0g-ts-sdk 1.x); the event names the submitter.
     function submit(Submission calldata submission)
         external
         payable
         returns (uint256 index, bytes32 digest, uint256 startIndex, uint256 length)
     {
-        if (submission.submitter == address(0)) revert ZeroSubmitter();
-        return _submit(submission.data);
+        return _submit(submission.data, submission.submitter);
     }
 
     /// @notice Submission without a submitter field (0g-ts-sdk 0.3.x); the sender submits.
@@ -82,17 +75,16 @@ contract ZgFlow {
         payable
         returns (uint256 index, bytes32 digest, uint256 startIndex, uint256 length)
     {
-        return _submit(data);
+        return _submit(data, msg.sender);
     }
 
-    function _submit(SubmissionData calldata data)
+    function _submit(SubmissionData calldata data, address submitter)
         private
         returns (uint256 index, bytes32 digest, uint256 startIndex, uint256 length)
     {
-        length = _validate(data);
-
-        uint256 required = length * IZgMarket(market).pricePerSector();
-        if (msg.value < required) revert InsufficientFee(required, msg.value);
+        require(_valid(data, submitter), "Invalid submission");
+        length = _sectors(data.nodes);
+        _chargeFee(length);
 
         startIndex = _place(data.nodes[0].height, length);
         currentLength = startIndex + length;
@@ -100,46 +92,51 @@ contract ZgFlow {
         digest = _digest(data.nodes);
         index = submissionIndex++;
 
-        emit Submit(msg.sender, digest, index, startIndex, length, data);
+        emit Submit(submitter, digest, index, startIndex, length, data);
+    }
 
-        if (msg.value > 0) {
-            (bool ok,) = market.call{value: msg.value}("");
-            if (!ok) revert FeeForwardFailed();
+    /// @dev As the real Flow's _beforeSubmit: the fee is checked against the whole balance and only
+    ///      the fee moves on to the market; any surplus stays here for later submissions.
+    function _chargeFee(uint256 sectors) private {
+        uint256 price = IZgMarket(market).pricePerSector();
+        uint256 fee = sectors * price;
+        uint256 paid = address(this).balance;
+        if (fee > paid) revert NotEnoughFee(price, sectors, paid);
+        market.transfer(fee);
+    }
+
+    /// @dev The real SubmissionLibrary.valid, check for check and in its order: a height span
+    ///      computed on increasing heights underflows (a panic) before the order check is reached.
+    function _valid(SubmissionData calldata data, address submitter) private pure returns (bool) {
+        if (submitter == address(0)) return false;
+        SubmissionNode[] calldata nodes = data.nodes;
+        uint256 count = nodes.length;
+        if (count == 0) return false;
+        uint256 first = nodes[0].height;
+        if (first - nodes[count - 1].height >= MAX_HEIGHT_SPAN) return false;
+        if (first >= MAX_DEPTH) return false;
+        for (uint256 i = 1; i < count; i++) {
+            if (nodes[i].height >= nodes[i - 1].height) return false;
         }
+        uint256 capacity = _sectors(nodes);
+        if (data.length > capacity * SECTOR_SIZE) return false;
+        // The last sector must hold data, and beyond 16 sectors the padding stays under the SDK's
+        // rounding, so the same file cannot be submitted in several paddings.
+        uint256 lastCapacity;
+        if (capacity < (uint256(1) << MAX_HEIGHT_SPAN)) {
+            lastCapacity = capacity - 1;
+        } else if (count == 1) {
+            lastCapacity = capacity - (capacity >> MAX_HEIGHT_SPAN);
+        } else {
+            lastCapacity = capacity - (uint256(1) << (first - MAX_HEIGHT_SPAN + 1));
+        }
+        return data.length > lastCapacity * SECTOR_SIZE;
     }
 
     /// @return sectors The submission's capacity, the sum of its nodes' sizes.
-    function _validate(SubmissionData calldata data) private pure returns (uint256 sectors) {
-        SubmissionNode[] calldata nodes = data.nodes;
-        uint256 count = nodes.length;
-        if (count == 0) revert NoNodes();
-
-        uint256 first = nodes[0].height;
-        if (first >= MAX_DEPTH) revert HeightTooLarge(first);
-        for (uint256 i = 1; i < count; i++) {
-            if (nodes[i].height >= nodes[i - 1].height) revert HeightsNotDecreasing(i);
-        }
-        uint256 last = nodes[count - 1].height;
-        if (first - last >= MAX_HEIGHT_SPAN) revert HeightSpanTooLarge(first, last);
-
-        for (uint256 i = 0; i < count; i++) {
+    function _sectors(SubmissionNode[] calldata nodes) private pure returns (uint256 sectors) {
+        for (uint256 i = 0; i < nodes.length; i++) {
             sectors += uint256(1) << nodes[i].height;
-        }
-
-        // Same bound as the real SubmissionLibrary.valid: the last sector must hold data, and beyond
-        // 16 sectors the padding stays under 1/16 of the next power of two.
-        uint256 lastCapacity;
-        if (sectors < (uint256(1) << MAX_HEIGHT_SPAN)) {
-            lastCapacity = sectors - 1;
-        } else if (count == 1) {
-            lastCapacity = sectors - (sectors >> MAX_HEIGHT_SPAN);
-        } else {
-            lastCapacity = sectors - (uint256(1) << (first - MAX_HEIGHT_SPAN + 1));
-        }
-        uint256 max = sectors * SECTOR_SIZE;
-        uint256 minExclusive = lastCapacity * SECTOR_SIZE;
-        if (data.length > max || data.length <= minExclusive) {
-            revert LengthOutOfRange(data.length, minExclusive, max);
         }
     }
 
