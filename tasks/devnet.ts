@@ -1,75 +1,78 @@
-import { rm } from "node:fs/promises";
 import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { useConnection } from "../src/connection.js";
-import { serveChain } from "../src/devnet/chain-server.js";
-import { startStorageDevnet } from "../src/devnet/storage-devnet.js";
-import { chainIdOf, isEphemeral } from "../src/jobs/deployment.js";
-import { startComputeDevnet } from "../src/devnet/compute-devnet.js";
-import { modelAnswerer } from "../src/devnet/compute/model-answerer.js";
-import { computeDevnetRecord } from "../src/market/client.js";
+import { startDevnet, type RunningDevnet } from "../src/devnet/service.js";
 import { Ui } from "../src/ui.js";
-import { writeFileAtomic } from "../src/util/fs.js";
 
 import { sampleModel } from "./market-network.js";
 
 /**
- * Starts the local 0G stand-ins next to a chain — storage (Flow + Market contracts, one indexer +
- * storage node) and compute (the serving contracts + one provider serving a model) — until Ctrl-C. Meant for `--network localhost` beside `npx hardhat node`;
- * on the in-process network it also serves that chain over HTTP.
+ * Serves the local 0G stand-ins next to a chain — storage (Flow + Market contracts, indexer +
+ * storage node) and compute (the serving contracts + one provider serving a model) — until Ctrl-C.
+ * Meant for `--network localhost` beside `npx hardhat node`; on the in-process network it also
+ * serves that chain over HTTP.
  */
 export default async function devnet(
-  args: { port: number; rpcPort: number; computePort: number; model: string; json: boolean },
+  args: { port: number; rpcPort: number; computePort: number; model?: string; json: boolean },
   hre: HardhatRuntimeEnvironment,
 ) {
   const ui = new Ui({ json: args.json });
   const connection = await useConnection(hre);
-  const chainId = await chainIdOf(connection);
-  const chain = isEphemeral(connection) ? await serveChain(connection.provider, { port: args.rpcPort }) : undefined;
-  // Compute first: on a fresh chain that puts the serving contracts on the SDK's built-in addresses.
-  const served = args.model === "" ? await sampleModel() : await hre.flai.fedavg.globalModel(args.model);
-  const compute = await startComputeDevnet(connection, {
-    model: args.model === "" ? "flai/logistic-regression" : `flai/federated-task-${args.model}`,
-    answer: modelAnswerer(served),
-    port: args.computePort,
-  });
-  const record = computeDevnetRecord(hre.config.paths.root, chainId);
-  await writeFileAtomic(record, JSON.stringify(compute.contracts, null, 2) + "\n");
-  const storage = await startStorageDevnet(connection, {
-    dir: path.join(hre.config.paths.root, ".flai", "devnet", `chain-${chainId}`, "storage-node"),
+  const task = args.model === undefined || args.model === "" ? undefined : args.model;
+  const running = await startDevnet(hre, connection, {
     port: args.port,
+    computePort: args.computePort,
+    rpcPort: args.rpcPort,
+    model:
+      task === undefined
+        ? { name: "flai/logistic-regression", load: sampleModel }
+        : { name: `flai/federated-task-${task}`, load: () => hre.flai.fedavg.globalModel(task, { connection }) },
   });
-  ui.title(`hardhat-flai devnet on network "${connection.networkName}" (chain ${chainId})`);
-  if (chain !== undefined) {
-    ui.info("chain RPC", `${chain.url} (in-process chain; gone when this stops)`);
+  print(ui, running, connection.networkName, task, hre.config.paths.root);
+  await stopSignal();
+  await running.close();
+  ui.ok("devnet stopped");
+}
+
+function print(ui: Ui, running: RunningDevnet, networkName: string, task: string | undefined, root: string): void {
+  ui.title(`hardhat-flai devnet on network "${networkName}" (chain ${running.chainId})`);
+  if (running.chainRpc !== undefined) {
+    ui.info("chain RPC", `${running.chainRpc} (in-process chain; gone when this stops)`);
   }
-  ui.info("indexer+node", storage.url);
-  ui.info("Flow", storage.flowAddress);
-  ui.info("Market", storage.marketAddress);
-  ui.info("0G compute", `provider ${compute.providerAddress} at ${compute.url}, serving ${args.model === "" ? "the sample model" : `task ${args.model}'s global model`}`);
+  ui.info("indexer+node", running.storage.url);
+  ui.info("Flow", running.storage.flowAddress);
+  ui.info("Market", running.storage.marketAddress);
+  const { compute } = running;
+  ui.info("0G compute", `provider ${compute.providerAddress} at ${compute.url}, serving ${task === undefined ? "the sample model" : `task ${task}'s global model`}`);
   ui.info("serving", `ledger ${compute.contracts.ledger}, inference ${compute.contracts.inference}`);
+  const state = path.relative(root, running.stateDir);
+  ui.info("state", running.ephemeral ? `${state} (removed when this stops, with the chain)` : `${state} (kept: a restart on this chain serves the same files)`);
   ui.line();
   ui.line("Use it from hardhat.config.ts:");
-  ui.line(`  flai: { storage: { backend: "0g", indexerUrl: "${storage.url}" } }`);
-  ui.line("Press Ctrl-C to stop.");
+  ui.line(`  flai: { storage: { backend: "0g", indexerUrl: "${running.storage.url}" } }`);
   ui.line("Market tasks on this network find the compute stand-in by itself (flai:market-compute --network …).");
+  ui.line("Press Ctrl-C to stop.");
   ui.result({
-    chainId,
-    chainRpc: chain?.url,
-    indexerUrl: storage.url,
-    flowAddress: storage.flowAddress,
-    marketAddress: storage.marketAddress,
+    chainId: running.chainId,
+    chainRpc: running.chainRpc,
+    stateDir: running.stateDir,
+    indexerUrl: running.storage.url,
+    flowAddress: running.storage.flowAddress,
+    marketAddress: running.storage.marketAddress,
     compute: { url: compute.url, provider: compute.providerAddress, contracts: compute.contracts },
   });
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
+}
+
+function stopSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
   });
-  await storage.close();
-  await compute.close();
-  await rm(record, { force: true });
-  await chain?.close();
-  ui.ok("devnet stopped");
 }

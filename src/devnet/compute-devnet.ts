@@ -32,13 +32,8 @@ export interface ComputeDevnet {
   close(): Promise<void>;
 }
 
-/**
- * The 0G compute marketplace on the connection's chain: the serving contracts (reused when already
- * at the SDK's built-in addresses, else deployed by account #0) and one provider, account #1,
- * answering with `answer`. Deploy before anything else on a fresh chain to get the built-in
- * addresses; otherwise pass `contracts` to the SDK's createZGComputeNetworkBroker.
- */
-export async function startComputeDevnet(connection: NetworkConnection<string>, opts: ComputeDevnetOptions): Promise<ComputeDevnet> {
+/** Account #0 owns the serving contracts, account #1 is the provider. */
+async function devnetAccounts(connection: NetworkConnection<string>) {
   const signers = await connection.ethers.getSigners();
   if (signers.length < 2) {
     throw flaiError(
@@ -47,7 +42,30 @@ export async function startComputeDevnet(connection: NetworkConnection<string>, 
     );
   }
   const [owner, providerAccount] = signers as [(typeof signers)[0], (typeof signers)[0]];
-  const contracts = (await findComputeContracts(connection.ethers.provider)) ?? (await deployComputeContracts(owner));
+  return { owner, providerAccount };
+}
+
+/**
+ * The serving contracts on the connection's chain: reused when already at the SDK's built-in
+ * addresses, else deployed by account #0. Call it before anything else on a fresh chain to get the
+ * built-in addresses; a provider can start later with them (`contracts`).
+ */
+export async function ensureComputeContracts(connection: NetworkConnection<string>): Promise<ComputeContracts> {
+  const { owner } = await devnetAccounts(connection);
+  return (await findComputeContracts(connection.ethers.provider)) ?? (await deployComputeContracts(owner));
+}
+
+/**
+ * The 0G compute marketplace on the connection's chain: the serving contracts (`contracts`, or
+ * ensureComputeContracts') and one provider, account #1, answering with `answer`. Off the built-in
+ * addresses, pass `contracts` to the SDK's createZGComputeNetworkBroker.
+ */
+export async function startComputeDevnet(
+  connection: NetworkConnection<string>,
+  opts: ComputeDevnetOptions & { contracts?: ComputeContracts },
+): Promise<ComputeDevnet> {
+  const { owner, providerAccount } = await devnetAccounts(connection);
+  const contracts = opts.contracts ?? (await ensureComputeContracts(connection));
   const provider = await startComputeProvider({
     connection,
     contracts,

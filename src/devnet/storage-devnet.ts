@@ -1,6 +1,7 @@
 import type { NetworkConnection } from "hardhat/types/network";
 
 import { flaiError } from "../errors.js";
+import { isEphemeral, liveIgnitionRecord } from "../jobs/deployment.js";
 
 import type { NodeFaults } from "./storage/node.js";
 import { startStorageNode } from "./storage-node.js";
@@ -13,6 +14,13 @@ export interface StorageDevnetStartOptions {
   /** Wei per 256-byte sector; only used when the contracts are deployed now. */
   pricePerSector?: bigint;
   pollIntervalMs?: number;
+  /** Flow and Market already deployed (deployStorageContracts); deployed now when left out. */
+  contracts?: StorageContracts;
+}
+
+export interface StorageContracts {
+  flowAddress: string;
+  marketAddress: string;
 }
 
 export interface StorageDevnet {
@@ -23,11 +31,23 @@ export interface StorageDevnet {
   close(): Promise<void>;
 }
 
+const FLOW_FUTURE_ID = "ZgStorageDevnet#ZgFlow";
+const MARKET_FUTURE_ID = "ZgStorageDevnet#ZgMarket";
+
 /**
- * Deploys the devnet's Flow and Market on the connection's chain (Ignition reuses an earlier
- * deployment on a persistent network) and starts a storage node following that Flow.
+ * The devnet's Flow and Market on the connection's chain, deployed through Ignition, which reuses
+ * an earlier deployment on a persistent network. Given `ignitionRoot` (the project's
+ * `paths.ignition`), a record that a restarted local node forgot is dropped and the contracts are
+ * deployed afresh, as flai:deploy does.
  */
-export async function startStorageDevnet(connection: NetworkConnection<string>, opts: StorageDevnetStartOptions): Promise<StorageDevnet> {
+export async function deployStorageContracts(
+  connection: NetworkConnection<string>,
+  opts: { ignitionRoot?: string; pricePerSector?: bigint } = {},
+): Promise<StorageContracts> {
+  // The in-process chain has no record (Ignition keeps its deployments in memory there).
+  if (opts.ignitionRoot !== undefined && !isEphemeral(connection)) {
+    await liveIgnitionRecord(opts.ignitionRoot, connection, [FLOW_FUTURE_ID, MARKET_FUTURE_ID], "the ZgStorageDevnet Flow and Market");
+  }
   const deployOptions =
     opts.pricePerSector === undefined ? {} : { parameters: { ZgStorageDevnet: { pricePerSector: opts.pricePerSector } } };
   // Loaded on use: building the module reads the compiled artifacts.
@@ -35,14 +55,24 @@ export async function startStorageDevnet(connection: NetworkConnection<string>, 
   const { flow, market } = await connection.ignition.deploy(ZgStorageDevnet, deployOptions);
   const flowAddress = await flow.getAddress();
   const marketAddress = await market.getAddress();
-  const chainId = BigInt((await connection.provider.request({ method: "eth_chainId" })) as string);
   const code = (await connection.provider.request({ method: "eth_getCode", params: [flowAddress, "latest"] })) as string;
   if (code === "0x") {
+    const chainId = BigInt((await connection.provider.request({ method: "eth_chainId" })) as string);
     throw flaiError(
       `Ignition recorded the ZgStorageDevnet Flow at ${flowAddress} on chain ${chainId}, but there is no contract there ` +
         `(the node was probably restarted). Delete ignition/deployments/chain-${chainId} and start the devnet again.`,
     );
   }
+  return { flowAddress, marketAddress };
+}
+
+/**
+ * The devnet's Flow and Market on the connection's chain (`contracts`, or deployed now through
+ * Ignition) and a storage node following that Flow.
+ */
+export async function startStorageDevnet(connection: NetworkConnection<string>, opts: StorageDevnetStartOptions): Promise<StorageDevnet> {
+  const { flowAddress, marketAddress } = opts.contracts ?? (await deployStorageContracts(connection, opts));
+  const chainId = BigInt((await connection.provider.request({ method: "eth_chainId" })) as string);
   const node = await startStorageNode({
     provider: connection.provider,
     flowAddress,

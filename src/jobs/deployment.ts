@@ -31,20 +31,17 @@ export async function chainIdOf(connection: FlaiConnection): Promise<bigint> {
   return BigInt((await connection.provider.request({ method: "eth_chainId" })) as string);
 }
 
-function deploymentDir(hre: HardhatRuntimeEnvironment, chainId: bigint): string {
-  return path.join(hre.config.paths.ignition, "deployments", `chain-${chainId}`);
+function deploymentDir(ignitionRoot: string, chainId: bigint): string {
+  return path.join(ignitionRoot, "deployments", `chain-${chainId}`);
 }
 
-/** The addresses Ignition recorded for hardhat-flai's contracts on this chain, if any. */
-export async function recordedAddresses(
-  hre: HardhatRuntimeEnvironment,
-  chainId: bigint,
-): Promise<{ jobs: string; federated: string } | undefined> {
-  const file = path.join(deploymentDir(hre, chainId), "deployed_addresses.json");
+/** The addresses Ignition recorded for these futures on this chain (all of them), if any. */
+async function recordedAddresses(ignitionRoot: string, chainId: bigint, futureIds: readonly string[]): Promise<string[] | undefined> {
+  const file = path.join(deploymentDir(ignitionRoot, chainId), "deployed_addresses.json");
   try {
     const addresses = JSON.parse(await readFile(file, "utf8")) as Record<string, string>;
-    const [jobs, federated] = [addresses[JOBS_FUTURE_ID], addresses[FEDERATED_FUTURE_ID]];
-    return jobs === undefined || federated === undefined ? undefined : { jobs: getAddress(jobs), federated: getAddress(federated) };
+    const found = futureIds.map((id) => addresses[id]);
+    return found.some((a) => a === undefined) ? undefined : found.map((a) => getAddress(a!));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
       return undefined;
@@ -58,12 +55,40 @@ export async function hasCode(connection: FlaiConnection, address: string): Prom
   return code !== "0x" && code !== "0x0";
 }
 
+/** Hardhat's local dev chain (`hardhat node`): restarting it forgets every contract, so its records go stale. */
+const LOCAL_DEV_CHAIN_ID = 31337n;
+
 /**
- * A record whose address has no code on a local dev node means the node was restarted: the record
- * is stale and is dropped so a fresh deployment can be made. On any other chain that is an error.
+ * Ignition's record of `futureIds` on the connection's persistent chain, checked against that chain:
+ * the recorded addresses when every one has code; undefined when nothing is recorded. A record whose
+ * addresses have no code on a local dev node means the node was restarted: the record is stale and
+ * is dropped (the whole chain's folder: a restart forgot all of it) so Ignition deploys afresh. On
+ * any other chain that is an error naming `what`.
  */
-export async function dropStaleLocalRecord(hre: HardhatRuntimeEnvironment, chainId: bigint): Promise<void> {
-  await rm(deploymentDir(hre, chainId), { recursive: true, force: true });
+export async function liveIgnitionRecord(
+  ignitionRoot: string,
+  connection: FlaiConnection,
+  futureIds: readonly string[],
+  what: string,
+): Promise<string[] | undefined> {
+  const chainId = await chainIdOf(connection);
+  const recorded = await recordedAddresses(ignitionRoot, chainId, futureIds);
+  if (recorded === undefined) {
+    return undefined;
+  }
+  for (const address of recorded) {
+    if (!(await hasCode(connection, address))) {
+      if (chainId !== LOCAL_DEV_CHAIN_ID) {
+        throw flaiError(
+          `Ignition recorded ${what} at ${recorded.join(" / ")} on chain ${chainId}, but there is no contract at ${address}. ` +
+            `Check that network "${connection.networkName}" points at the right RPC.`,
+        );
+      }
+      await rm(deploymentDir(ignitionRoot, chainId), { recursive: true, force: true });
+      return undefined;
+    }
+  }
+  return recorded;
 }
 
 export function noDeploymentError(networkName: string, chainId: bigint) {
@@ -95,18 +120,10 @@ async function lookUpOrDeploy(hre: HardhatRuntimeEnvironment, connection: FlaiCo
   const chainId = await chainIdOf(connection);
   const base = { chainId, networkName: connection.networkName };
   if (!isEphemeral(connection)) {
-    const recorded = await recordedAddresses(hre, chainId);
-    if (recorded !== undefined && (await hasCode(connection, recorded.jobs)) && (await hasCode(connection, recorded.federated))) {
-      return { ...base, address: recorded.jobs, federated: recorded.federated, deployedNow: false };
-    }
-    if (recorded !== undefined && chainId !== 31337n) {
-      throw flaiError(
-        `Ignition recorded hardhat-flai's contracts at ${recorded.jobs} / ${recorded.federated} on chain ${chainId}, but there is ` +
-          `no contract there. Check that network "${connection.networkName}" points at the right RPC.`,
-      );
-    }
+    const recorded = await liveIgnitionRecord(hre.config.paths.ignition, connection, [JOBS_FUTURE_ID, FEDERATED_FUTURE_ID], "hardhat-flai's contracts");
     if (recorded !== undefined) {
-      await dropStaleLocalRecord(hre, chainId); // a restarted local node forgot them
+      const [address, federated] = recorded as [string, string];
+      return { ...base, address, federated, deployedNow: false };
     }
     if (!deployIfMissing) {
       throw noDeploymentError(connection.networkName, chainId);

@@ -1,5 +1,4 @@
 import { readFile } from "node:fs/promises";
-import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
@@ -10,6 +9,7 @@ import { parse0G } from "../amount.js";
 import { useConnection, type FlaiConnection } from "../connection.js";
 import { flaiError } from "../errors.js";
 import { chainIdOf, hasCode } from "../jobs/deployment.js";
+import { chainHistoryKey, computeDevnetRecord } from "../devnet/state.js";
 
 import { quietly } from "../util/sdk-console.js";
 import { unrefLongTimers } from "../util/sdk-timers.js";
@@ -22,11 +22,6 @@ import { walletFor } from "./wallet.js";
 /** The contract's minimum to open a ledger (the SDK enforces the same). */
 const MIN_LEDGER = parseUnits("3", 18);
 const SETTLEMENT_WAIT_MS = 10_000;
-
-/** Where `flai:devnet` records the compute stand-in's contracts for other commands on that chain. */
-export function computeDevnetRecord(root: string, chainId: bigint): string {
-  return path.join(root, ".flai", "devnet", `chain-${chainId}`, "compute.json");
-}
 
 /** `hre.flai.market`: the 0G serving marketplace through the official compute SDK. */
 export class FlaiMarket {
@@ -202,7 +197,7 @@ export class FlaiMarket {
     if (chainId === 16602n || chainId === 16661n) {
       return undefined;
     }
-    const record = computeDevnetRecord(this.#hre.config.paths.root, chainId);
+    const record = computeDevnetRecord(this.#hre.config.paths.root, await chainHistoryKey(connection.provider));
     try {
       const contracts = JSON.parse(await readFile(record, "utf8")) as ComputeContracts;
       if (await hasCode(connection, contracts.inference)) {
