@@ -2,6 +2,8 @@ import type { HardhatUserConfig, HttpNetworkUserConfig } from "hardhat/types/con
 
 import { configVariable } from "hardhat/config";
 
+import { ignitionPriorityFee } from "./fees.js";
+
 /** The config variable the presets read the deployer/client key from (keystore or env). */
 export const PRIVATE_KEY_VARIABLE = "FLAI_PRIVATE_KEY";
 
@@ -49,6 +51,30 @@ export function withNetworkPresets(config: HardhatUserConfig): HardhatUserConfig
   const networks = { ...config.networks };
   for (const chain of Object.values(ZEROG_CHAINS)) {
     networks[chain.name] ??= zeroGNetwork(chain);
+  }
+  return { ...config, networks };
+}
+
+/**
+ * Every network that declares a chain id with a priority fee floor (the presets, and a user's own
+ * network on a 0G chain) gets Ignition's priority fee raised to it: Ignition otherwise takes
+ * `eth_maxPriorityFeePerGas`, which 0G answers with 1 wei, below what its mempool accepts. This
+ * also covers the user's own `hardhat ignition deploy` on those networks.
+ */
+export function withFeePolicy(config: HardhatUserConfig): HardhatUserConfig {
+  if (config.networks === undefined) {
+    return config;
+  }
+  const networks = { ...config.networks };
+  for (const [name, network] of Object.entries(networks)) {
+    if (network.chainId === undefined) {
+      continue;
+    }
+    const configured = network.ignition?.maxPriorityFeePerGas;
+    const tip = ignitionPriorityFee(network.chainId, configured);
+    if (tip !== configured) {
+      networks[name] = { ...network, ignition: { ...network.ignition, maxPriorityFeePerGas: tip } };
+    }
   }
   return { ...config, networks };
 }

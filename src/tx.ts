@@ -1,6 +1,7 @@
 import type { Contract, ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
 
 import { flaiError, isFlaiError } from "./errors.js";
+import { feeOverrides } from "./fee-data.js";
 import { decodeRevert } from "./jobs/revert.js";
 
 export type RevertExplainer = (revert: { name: string; args: readonly unknown[] }) => string | undefined;
@@ -14,7 +15,9 @@ export async function sendTx(
   { value, explain }: { value?: bigint; explain?: RevertExplainer } = {},
 ): Promise<ContractTransactionReceipt> {
   try {
-    const tx = (await contract.getFunction(method)(...args, value === undefined ? {} : { value })) as ContractTransactionResponse;
+    // Fees are set here, not left to the wallet: on 0G the suggested tip is below what the mempool takes.
+    const overrides = { ...(await feeOverrides(contract.runner?.provider)), ...(value === undefined ? {} : { value }) };
+    const tx = (await contract.getFunction(method)(...args, overrides)) as ContractTransactionResponse;
     const receipt = await tx.wait();
     if (receipt === null) {
       throw flaiError(`Transaction ${tx.hash} (${method}) was dropped before it was mined; try again.`);

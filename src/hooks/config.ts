@@ -1,10 +1,10 @@
 import type { ConfigHooks } from "hardhat/types/hooks";
 
 import { resolveFlaiConfig, validateFlaiUserConfig } from "../config.js";
-import { withNetworkPresets } from "../networks.js";
+import { withFeePolicy, withNetworkPresets } from "../networks.js";
 
 export default async (): Promise<Partial<ConfigHooks>> => ({
-  extendUserConfig: async (config, next) => withNetworkPresets(await next(config)),
+  extendUserConfig: async (config, next) => withFeePolicy(withNetworkPresets(await next(config))),
   validateUserConfig: async (userConfig) => validateFlaiUserConfig(userConfig),
   resolveUserConfig: async (userConfig, resolveConfigurationVariable, next) => {
     const resolved = await next(userConfig, resolveConfigurationVariable);

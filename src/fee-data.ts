@@ -1,0 +1,95 @@
+import type { NetworkConnection } from "hardhat/types/network";
+
+import { FeeData, JsonRpcProvider, type Provider } from "ethers";
+
+import { ignitionPriorityFee, minPriorityFee, policyFees, policyGasPrice, type ChainFees, type FeeFields } from "./fees.js";
+
+/**
+ * Where the fee policy (fees.ts) meets the chain: each sending path reads the chain here and gets
+ * fields it may pass on. On chains without a floor these return nothing and send no extra request
+ * beyond the chain id, so the wallet's own defaults stay in force.
+ */
+
+/** What the chain suggests now. */
+async function chainFees(provider: Provider): Promise<ChainFees> {
+  const [block, data] = await Promise.all([provider.getBlock("latest"), provider.getFeeData()]);
+  return { baseFeePerGas: block?.baseFeePerGas ?? null, suggestedTip: data.maxPriorityFeePerGas, suggestedGasPrice: data.gasPrice };
+}
+
+const chainIds = new WeakMap<Provider, Promise<bigint>>();
+
+/** A provider stays on one chain: asked once (Hardhat's ethers provider would ask on every call). */
+function chainIdOf(provider: Provider): Promise<bigint> {
+  let pending = chainIds.get(provider);
+  if (pending === undefined) {
+    pending = provider.getNetwork().then((n) => n.chainId);
+    chainIds.set(provider, pending);
+    pending.catch(() => chainIds.delete(provider));
+  }
+  return pending;
+}
+
+/** Overrides for an ethers contract call: the policy's fee fields, or none when the chain has no floor. */
+export async function feeOverrides(provider: Provider | null | undefined): Promise<FeeFields | Record<string, never>> {
+  if (provider === null || provider === undefined) {
+    return {};
+  }
+  const chainId = await chainIdOf(provider);
+  if (minPriorityFee(chainId) === undefined) {
+    return {};
+  }
+  return policyFees(chainId, await chainFees(provider)) ?? {};
+}
+
+/** The legacy gas price to hand an SDK that sends legacy transactions, or undefined to let it choose. */
+export async function legacyGasPrice(provider: Provider | null | undefined): Promise<bigint | undefined> {
+  if (provider === null || provider === undefined) {
+    return undefined;
+  }
+  const chainId = await chainIdOf(provider);
+  if (minPriorityFee(chainId) === undefined) {
+    return undefined;
+  }
+  return policyGasPrice(chainId, await chainFees(provider));
+}
+
+/**
+ * A JSON-RPC provider whose fee suggestions already follow the policy. For code that only asks
+ * `provider.getFeeData()` and cannot be given fees per call: the 0G compute SDK (legacy `gasPrice`
+ * from it, on every transaction including the ones it sends on its own, like auto-funding) and an
+ * ethers Wallet filling in EIP-1559 fields.
+ */
+export class FeePolicyProvider extends JsonRpcProvider {
+  override async getFeeData(): Promise<FeeData> {
+    const [suggested, { chainId }] = await Promise.all([super.getFeeData(), this.getNetwork()]);
+    if (minPriorityFee(chainId) === undefined) {
+      return suggested;
+    }
+    const block = await this.getBlock("latest");
+    const chain: ChainFees = {
+      baseFeePerGas: block?.baseFeePerGas ?? null,
+      suggestedTip: suggested.maxPriorityFeePerGas,
+      suggestedGasPrice: suggested.gasPrice,
+    };
+    const fees = policyFees(chainId, chain);
+    const gasPrice = policyGasPrice(chainId, chain) ?? null;
+    return fees !== undefined && "maxFeePerGas" in fees
+      ? new FeeData(gasPrice, fees.maxFeePerGas, fees.maxPriorityFeePerGas)
+      : new FeeData(gasPrice, null, null);
+  }
+}
+
+/**
+ * Ignition takes its priority fee only from `networks.<n>.ignition.maxPriorityFeePerGas` and otherwise
+ * asks `eth_maxPriorityFeePerGas`. The config hook sets it for networks that declare a 0G chain id;
+ * this covers a network that does not declare one, once the chain has said which it is. Raising it on
+ * the network's config is right for every later connection too: it is the same chain.
+ */
+export async function applyIgnitionFeePolicy(connection: NetworkConnection<string>, knownChainId?: bigint): Promise<void> {
+  const chainId = knownChainId ?? BigInt((await connection.provider.request({ method: "eth_chainId" })) as string);
+  const ignition = connection.networkConfig.ignition;
+  const tip = ignitionPriorityFee(chainId, ignition.maxPriorityFeePerGas);
+  if (tip !== ignition.maxPriorityFeePerGas) {
+    ignition.maxPriorityFeePerGas = tip;
+  }
+}
