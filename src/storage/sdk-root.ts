@@ -1,4 +1,4 @@
-import { ZgFile } from "@0gfoundation/0g-ts-sdk";
+import { ZgFile } from "#0g-storage-sdk";
 
 import { quietly } from "../util/sdk-console.js";
 

@@ -1,7 +1,8 @@
 import { createRequire } from "node:module";
-import path from "node:path";
 
 import type { InterfaceAbi } from "ethers";
+
+import { FineTuningServing__factory, InferenceServing__factory, LedgerManager__factory } from "#0g-compute-sdk";
 
 const require = createRequire(import.meta.url);
 
@@ -12,30 +13,22 @@ export interface Artifact {
 
 type SdkContract = "LedgerManager" | "InferenceServing" | "FineTuningServing";
 
-const SDK_FACTORIES: Record<SdkContract, string> = {
-  LedgerManager: "ledger/contract/typechain/factories/LedgerManager__factory.js",
-  InferenceServing: "inference/contract/typechain/factories/InferenceServing__factory.js",
-  FineTuningServing: "fine-tuning/contract/typechain/factories/FineTuningServing__factory.js",
+const SDK_FACTORIES: Record<SdkContract, Artifact> = {
+  LedgerManager: LedgerManager__factory,
+  InferenceServing: InferenceServing__factory,
+  FineTuningServing: FineTuningServing__factory,
 };
 
 const cache = new Map<string, Artifact>();
 
 /**
  * ABI and creation bytecode of a serving contract exactly as the compute SDK ships them (its
- * typechain factories), so the devnet runs the bytecode the SDK was built against. The package's
- * `exports` only exposes its entry point, so the factory is loaded by absolute path from the
- * CommonJS build next to it.
+ * typechain factories, which the SDK does not export: scripts/bundle-sdks.mjs adds them to the
+ * bundle), so the devnet runs the bytecode the SDK was built against.
  */
 export function sdkArtifact(name: SdkContract): Artifact {
-  let artifact = cache.get(name);
-  if (artifact === undefined) {
-    const entry = require.resolve("@0gfoundation/0g-compute-ts-sdk"); // …/lib.commonjs/index.js
-    const mod = require(path.join(path.dirname(entry), SDK_FACTORIES[name])) as Record<string, Artifact>;
-    const factory = mod[`${name}__factory`]!;
-    artifact = { abi: factory.abi, bytecode: factory.bytecode };
-    cache.set(name, artifact);
-  }
-  return artifact;
+  const factory = SDK_FACTORIES[name];
+  return { abi: factory.abi, bytecode: factory.bytecode };
 }
 
 /** OpenZeppelin 4.8.3's compiled beacon contracts (the version the serving contracts pin upstream). */

@@ -1,4 +1,4 @@
-import { CONTRACT_ADDRESSES } from "@0gfoundation/0g-compute-ts-sdk";
+import { CONTRACT_ADDRESSES } from "#0g-compute-sdk";
 import { Contract, ContractFactory, getAddress, type InterfaceAbi, type Provider, type Signer } from "ethers";
 
 import { beaconArtifact, sdkArtifact } from "./artifacts.js";

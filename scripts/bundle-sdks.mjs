@@ -1,0 +1,103 @@
+// Bundles the two 0G SDKs into vendor/ (part of `npm run build`).
+//
+// Why: @0gfoundation/0g-ts-sdk declares `ethers` as an exact peer (6.13.1) while hardhat-ethers needs
+// ethers ^6.14, so as a plain dependency it makes every user's install print ERESOLVE and leaves
+// `npm ls` invalid (this repository hides it with `overrides`, which never reach a consumer). Bundled,
+// the SDKs' own code runs unchanged, against the user's ethers (the one the plugin already peers on,
+// exactly as this repository runs them), and their dependency trees (with their native install
+// scripts) stay out of the user's node_modules. The package imports them through package.json
+// "imports" (#0g-storage-sdk, #0g-compute-sdk), the same way in a checkout and when installed.
+import { readFileSync, writeFileSync, mkdirSync, readdirSync, renameSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { build } from "esbuild";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const vendor = path.join(root, "vendor");
+
+const require = createRequire(import.meta.url);
+
+// The compute devnet deploys the serving contracts from the SDK's own typechain factories, which the
+// SDK's `exports` do not expose: the bundle adds them by file.
+const COMPUTE_FACTORIES = {
+  LedgerManager__factory: "ledger/contract/typechain/factories/LedgerManager__factory.js",
+  InferenceServing__factory: "inference/contract/typechain/factories/InferenceServing__factory.js",
+  FineTuningServing__factory: "fine-tuning/contract/typechain/factories/FineTuningServing__factory.js",
+};
+
+function computeEntry(pkg) {
+  const lib = path.dirname(require.resolve(pkg)); // …/lib.commonjs
+  const extra = Object.entries(COMPUTE_FACTORIES).map(
+    ([name, file]) => `export { ${name} } from ${JSON.stringify(path.join(lib, file))};`,
+  );
+  return [`export * from ${JSON.stringify(pkg)};`, ...extra].join("\n");
+}
+
+const BUNDLES = [
+  { name: "0g-storage-sdk", pkg: "@0gfoundation/0g-ts-sdk", entry: (pkg) => `export * from ${JSON.stringify(pkg)};` },
+  { name: "0g-compute-sdk", pkg: "@0gfoundation/0g-compute-ts-sdk", entry: computeEntry },
+];
+
+// ethers is the user's (a peer of this plugin); the two ws accelerators are optional native add-ons
+// that ws falls back from when they are absent.
+const EXTERNAL = ["ethers", "bufferutil", "utf-8-validate"];
+
+// CommonJS inside an ES module bundle needs a real `require` for Node's built-ins.
+const BANNER = "import { createRequire as __flaiCreateRequire } from 'node:module'; const require = __flaiCreateRequire(import.meta.url);";
+
+function packageOf(input) {
+  const parts = input.split("node_modules/");
+  if (parts.length < 2) return undefined;
+  const rest = parts[parts.length - 1].split("/");
+  const name = rest[0].startsWith("@") ? `${rest[0]}/${rest[1]}` : rest[0];
+  return { name, dir: path.join(root, parts.slice(0, -1).join("node_modules/") + "node_modules", name) };
+}
+
+function licenseText(dir) {
+  const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
+  return file === undefined ? undefined : readFileSync(path.join(dir, file), "utf8").trim();
+}
+
+/** One notice per bundled package: name, version, license and its license text when it ships one. */
+function notices(inputs) {
+  const seen = new Map();
+  for (const input of inputs) {
+    const pkg = packageOf(input);
+    if (pkg === undefined || seen.has(pkg.dir)) continue;
+    const meta = JSON.parse(readFileSync(path.join(pkg.dir, "package.json"), "utf8"));
+    const text = licenseText(pkg.dir);
+    seen.set(pkg.dir, `${meta.name}@${meta.version} — ${meta.license ?? "see its package"}${text ? `\n\n${text}` : ""}`);
+  }
+  return [...seen.values()].sort();
+}
+
+async function bundle({ name, pkg, entry }) {
+  const result = await build({
+    stdin: { contents: entry(pkg), resolveDir: root, sourcefile: `${name}-entry.js` },
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node22",
+    external: EXTERNAL,
+    banner: { js: BANNER },
+    legalComments: "none",
+    metafile: true,
+    logLevel: "warning",
+    write: false,
+  });
+  const js = result.outputFiles[0].text;
+  writeAtomic(path.join(vendor, `${name}.js`), `// ${pkg} bundled by scripts/bundle-sdks.mjs; licenses in ${name}.LICENSES.txt\n${js}`);
+  const header = `Third-party software bundled in vendor/${name}.js (from the npm registry, unmodified):\n\n`;
+  writeAtomic(path.join(vendor, `${name}.LICENSES.txt`), header + notices(Object.keys(result.metafile.inputs)).join("\n\n---\n\n") + "\n");
+}
+
+/** Whole files only: a process loading the bundle while this runs sees the old one or the new one. */
+function writeAtomic(file, text) {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+}
+
+mkdirSync(vendor, { recursive: true });
+for (const b of BUNDLES) await bundle(b);
