@@ -1,7 +1,8 @@
-import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet } from "ethers";
+import { HDNodeWallet, Mnemonic, Wallet } from "ethers";
 
 import { rpcUrlOf, type FlaiConnection } from "../connection.js";
 import { flaiError } from "../errors.js";
+import { FeePolicyProvider } from "../fee-data.js";
 
 type Sensitive = string | { get(): Promise<string> };
 const reveal = async (v: Sensitive) => (typeof v === "string" ? v : v.get());
@@ -13,7 +14,9 @@ const reveal = async (v: Sensitive) => (typeof v === "string" ? v : v.get());
  * only held in memory.
  */
 export async function walletFor(connection: FlaiConnection, index = 0): Promise<Wallet> {
-  const provider = new JsonRpcProvider(await rpcUrlOf(connection), undefined, { pollingInterval: 100, cacheTimeout: -1 });
+  // Every fee the SDK and the direct ledger calls use comes from this provider's getFeeData: the
+  // fee policy applies there, once for all of them (the SDK sends some transactions on its own).
+  const provider = new FeePolicyProvider(await rpcUrlOf(connection), undefined, { pollingInterval: 100, cacheTimeout: -1 });
   return new Wallet(await privateKeyOf(connection, index), provider);
 }
 
