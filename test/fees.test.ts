@@ -1,9 +1,12 @@
+import { rm } from "node:fs/promises";
+
 import { expect } from "chai";
 
 import { GWEI, ignitionPriorityFee, minPriorityFee, policyFees, policyGasPrice } from "../src/fees.js";
 import { withFeePolicy } from "../src/networks.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
+import { tempProject } from "./helpers/project.js";
 
 const GALILEO = 16602n;
 const MAINNET = 16661n;
@@ -74,5 +77,19 @@ describe("fees: the fee policy (pure)", () => {
     expect(config.networks!.generous!.ignition?.maxPriorityFeePerGas).to.equal(5n * GWEI);
     expect(config.networks!.local!.ignition).to.equal(undefined);
     expect(config.networks!.undeclared!.ignition).to.equal(undefined);
+  });
+
+  it("through Hardhat's config resolution: the presets and a user's own 0G network carry the floor for Ignition", async () => {
+    const { hre, root } = await tempProject({
+      networks: { mine: { type: "http", url: "http://127.0.0.1:1", chainId: 16661, ignition: { maxPriorityFeePerGas: 1n } } },
+    });
+    try {
+      expect(hre.config.networks.galileo!.ignition.maxPriorityFeePerGas).to.equal(2n * GWEI);
+      expect(hre.config.networks["zerog-mainnet"]!.ignition.maxPriorityFeePerGas).to.equal(2n * GWEI);
+      expect(hre.config.networks.mine!.ignition.maxPriorityFeePerGas).to.equal(2n * GWEI);
+      expect(hre.config.networks.default!.ignition.maxPriorityFeePerGas).to.equal(undefined);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
