@@ -3,6 +3,17 @@ import { ArgumentType } from "hardhat/types/arguments";
 
 const json = { name: "json", description: "Print one JSON document instead of text" } as const;
 
+// Options without a real default are declared *_WITHOUT_DEFAULT: their value is undefined when not
+// given, so help shows no placeholder default and a typed value (even "0") is never mistaken for
+// "unset". Numbers among them are parsed by the actions (src/task-args.ts), which name the option.
+const text = ArgumentType.STRING_WITHOUT_DEFAULT;
+const file = ArgumentType.FILE_WITHOUT_DEFAULT;
+const jobId = { name: "job", description: "Job id (required)", type: text, defaultValue: undefined } as const;
+const taskId = { name: "task", description: "Federated task id (required)", type: text, defaultValue: undefined } as const;
+const providerOption = { name: "provider", description: "Provider address; when left out, FLAI_PROVIDER or the first provider listed", type: text, defaultValue: undefined } as const;
+const promptOption = { name: "prompt", description: "Prompt; when left out, FLAI_PROMPT or a greeting", type: text, defaultValue: undefined } as const;
+const ledgerOption = { name: "ledger", description: "0G the ledger should hold; when left out, FLAI_LEDGER_OG, else a new ledger opens with the minimum (3 0G) and an existing one is left as it is", type: text, defaultValue: undefined } as const;
+
 
 export const taskDefinitions = [
   task("flai:deploy", "Deploy FLAIComputeJobs (reused if already deployed) and register this machine's enclave")
@@ -24,45 +35,45 @@ export const taskDefinitions = [
     .build(),
 
   task("flai:submit", "Store data + model files and submit a compute job that escrows a reward")
-    .addOption({ name: "data", description: "Dataset file (JSON or CSV) or its 0G root", defaultValue: "" })
-    .addOption({ name: "model", description: "Model spec file (JSON) or its 0G root", defaultValue: "" })
-    .addOption({ name: "reward", description: "Reward in 0G, e.g. 0.01", defaultValue: "" })
+    .addOption({ name: "data", description: "Dataset file (JSON or CSV) or its 0G root (required)", type: text, defaultValue: undefined })
+    .addOption({ name: "model", description: "Model spec file (JSON) or its 0G root (required)", type: text, defaultValue: undefined })
+    .addOption({ name: "reward", description: "Reward in 0G, e.g. 0.01 (required)", type: text, defaultValue: undefined })
     .addOption({
       name: "deadline",
-      description: "Seconds until the submitter may cancel (default: flai.jobs.deadlineSeconds)",
-      type: ArgumentType.INT,
-      defaultValue: 0,
+      description: "Seconds until the submitter may cancel; when left out, flai.jobs.deadlineSeconds from the config (86400 unless set)",
+      type: text,
+      defaultValue: undefined,
     })
     .addFlag(json)
     .setAction(() => import("../tasks/submit.js"))
     .build(),
 
   task("flai:train", "Train a job inside the simulated enclave and write the signed result")
-    .addOption({ name: "job", description: "Job id", defaultValue: "" })
-    .addOption({ name: "out", description: "Result file (default .flai/results/job-<id>.json)", defaultValue: "" })
-    .addOption({ name: "payee", description: "Who the reward goes to (default: your account)", defaultValue: "" })
+    .addOption(jobId)
+    .addOption({ name: "out", description: "Result file; when left out, .flai/results/job-<id>.json", type: file, defaultValue: undefined })
+    .addOption({ name: "payee", description: "Address the reward goes to; when left out, your account", type: text, defaultValue: undefined })
     .addFlag({ name: "complete", description: "Also complete the job on-chain with the result" })
     .addFlag(json)
     .setAction(() => import("../tasks/train.js"))
     .build(),
 
   task("flai:complete", "Complete a job with a signed result file written by flai:train")
-    .addOption({ name: "job", description: "Job id", defaultValue: "" })
-    .addOption({ name: "result", description: "Result file from flai:train", defaultValue: "" })
+    .addOption(jobId)
+    .addOption({ name: "result", description: "Result file from flai:train (required)", type: file, defaultValue: undefined })
     .addFlag(json)
     .setAction(() => import("../tasks/complete.js"))
     .build(),
 
   task("flai:job", "Read a job from the chain")
-    .addPositionalArgument({ name: "id", description: "Job id" })
+    .addOption(jobId)
     .addFlag(json)
     .setAction(() => import("../tasks/job.js"))
     .build(),
 
   task("flai:verify", "Check an on-chain result from the chain and storage alone: a compute job, or a federated task's rounds")
-    .addOption({ name: "job", description: "Compute job id", defaultValue: "" })
-    .addOption({ name: "task", description: "Federated task id", defaultValue: "" })
-    .addOption({ name: "round", description: "Round of --task (default: every finalized round)", type: ArgumentType.INT, defaultValue: 0 })
+    .addOption({ name: "job", description: "Compute job id to verify (give --job or --task)", type: text, defaultValue: undefined })
+    .addOption({ name: "task", description: "Federated task id to verify (give --job or --task)", type: text, defaultValue: undefined })
+    .addOption({ name: "round", description: "Round of --task; when left out, every finalized round", type: text, defaultValue: undefined })
     .addFlag(json)
     .setAction(() => import("../tasks/verify.js"))
     .build(),
@@ -81,23 +92,23 @@ export const taskDefinitions = [
     .build(),
 
   task("flai:market-setup", "Ensure the compute ledger holds enough 0G and acknowledge a provider (idempotent)")
-    .addOption({ name: "ledger", description: "0G the ledger should hold (default FLAI_LEDGER_OG or 0.10)", defaultValue: "" })
-    .addOption({ name: "provider", description: "Provider address (default FLAI_PROVIDER or the first listed)", defaultValue: "" })
+    .addOption(ledgerOption)
+    .addOption(providerOption)
     .addFlag(json)
     .setAction(() => import("../tasks/market-setup.js"))
     .build(),
 
   task("flai:market-ping", "A signed, paid chat request to a provider: verify the answer, show the ledger before/after")
-    .addOption({ name: "provider", description: "Provider address (default FLAI_PROVIDER or the first listed)", defaultValue: "" })
-    .addOption({ name: "prompt", description: "Prompt (default FLAI_PROMPT)", defaultValue: "" })
+    .addOption(providerOption)
+    .addOption(promptOption)
     .addFlag(json)
     .setAction(() => import("../tasks/market-ping.js"))
     .build(),
 
   task("flai:market-compute", "The whole marketplace flow: discover → setup → headers → request → verify → settlement")
-    .addOption({ name: "provider", description: "Provider address (default FLAI_PROVIDER or the first listed)", defaultValue: "" })
-    .addOption({ name: "prompt", description: "Prompt (default FLAI_PROMPT)", defaultValue: "" })
-    .addOption({ name: "ledger", description: "0G the ledger should hold (default FLAI_LEDGER_OG or 0.10)", defaultValue: "" })
+    .addOption(providerOption)
+    .addOption(promptOption)
+    .addOption(ledgerOption)
     .addFlag(json)
     .setAction(() => import("../tasks/market-compute.js"))
     .build(),
@@ -105,7 +116,7 @@ export const taskDefinitions = [
   task("flai:devnet", "Serve the local 0G stand-ins (storage: Flow/Market + indexer/node; compute: serving contracts + provider) until Ctrl-C")
     .addOption({ name: "port", description: "Indexer + storage node port", type: ArgumentType.INT, defaultValue: 5678 })
     .addOption({ name: "computePort", description: "Compute provider port", type: ArgumentType.INT, defaultValue: 5679 })
-    .addOption({ name: "model", description: "Serve this federated task's global model (default: the sample model)", defaultValue: "" })
+    .addOption({ name: "task", description: "Serve this federated task's global model; when left out, the sample model", type: text, defaultValue: undefined })
     .addOption({ name: "rpcPort", description: "Chain RPC port (in-process network only)", type: ArgumentType.INT, defaultValue: 8545 })
     .addFlag(json)
     .setAction(() => import("../tasks/devnet.js"))
@@ -113,7 +124,7 @@ export const taskDefinitions = [
 
   task("flai:demo", "Run the whole PoC flow: storage → job → enclave training → attested completion → read back")
     .addOption({ name: "reward", description: "Reward in 0G", defaultValue: "0.01" })
-    .addOption({ name: "storage", description: '"local" (default) or "devnet": uploads through the 0G SDK to a local storage devnet', defaultValue: "local" })
+    .addOption({ name: "storage", description: '"local" or "devnet" (uploads through the 0G SDK to a local storage devnet)', defaultValue: "local" })
     .addFlag(json)
     .setAction(() => import("../tasks/demo.js"))
     .build(),
@@ -123,47 +134,52 @@ function federatedTasks() {
   const strategyOptions = (b: ReturnType<typeof task>) =>
     b
       .addOption({ name: "strategy", description: "fedavg | fedprox | median | trimmed-mean", defaultValue: "fedavg" })
-      .addOption({ name: "clip", description: "Clip each update to this L2 norm", type: ArgumentType.FLOAT, defaultValue: 0 })
-      .addOption({ name: "noise", description: "Central DP: Gaussian noise multiplier (needs --clip)", type: ArgumentType.FLOAT, defaultValue: 0 })
-      .addOption({ name: "trim", description: "trimmed-mean: fraction trimmed from each end", type: ArgumentType.FLOAT, defaultValue: 0 })
-      .addOption({ name: "localIterations", description: "Client L-BFGS iterations per round (default 25)", type: ArgumentType.INT, defaultValue: 0 })
-      .addOption({ name: "mu", description: "fedprox: proximal term strength (default 0.01)", type: ArgumentType.FLOAT, defaultValue: 0 });
+      .addOption({ name: "clip", description: "Clip each update to this L2 norm (> 0); when left out, no clipping", type: text, defaultValue: undefined })
+      .addOption({ name: "noise", description: "Central DP: Gaussian noise multiplier (> 0, needs --clip); when left out, no noise", type: text, defaultValue: undefined })
+      .addOption({ name: "trim", description: "trimmed-mean only: fraction in [0, 0.5) trimmed from each end; when left out, 0.1", type: text, defaultValue: undefined })
+      .addOption({ name: "localIterations", description: "Client L-BFGS iterations per round (≥ 1); when left out, 25", type: text, defaultValue: undefined })
+      .addOption({ name: "mu", description: "fedprox only: proximal term strength (≥ 0); when left out, 0.01", type: text, defaultValue: undefined });
   return [
     strategyOptions(task("flai:fl-create", "Create a federated task: initial global model, rounds, quorum, reward pool, enclave"))
-      .addOption({ name: "model", description: "Model spec file (or root)", defaultValue: "" })
-      .addOption({ name: "evaluation", description: "Held-out dataset file (or root) the enclave evaluates on", defaultValue: "" })
+      .addOption({ name: "model", description: "Model spec file (or root) (required)", type: text, defaultValue: undefined })
+      .addOption({ name: "evaluation", description: "Held-out dataset file (or root) the enclave evaluates on (required)", type: text, defaultValue: undefined })
       .addOption({ name: "rounds", description: "Number of rounds", type: ArgumentType.INT, defaultValue: 3 })
       .addOption({ name: "quorum", description: "Minimum accepted updates per round", type: ArgumentType.INT, defaultValue: 2 })
-      .addOption({ name: "roundDuration", description: "Seconds a round accepts updates (default flai.jobs.deadlineSeconds)", type: ArgumentType.INT, defaultValue: 0 })
-      .addOption({ name: "reward", description: "Reward pool in 0G", defaultValue: "" })
+      .addOption({
+        name: "roundDuration",
+        description: "Seconds a round accepts updates; when left out, flai.jobs.deadlineSeconds from the config (86400 unless set)",
+        type: text,
+        defaultValue: undefined,
+      })
+      .addOption({ name: "reward", description: "Reward pool in 0G (required)", type: text, defaultValue: undefined })
       .addFlag(json)
       .setAction(() => import("../tasks/fl-create.js"))
       .build(),
 
     task("flai:fl-client", "One client's round: train locally, encrypt to the enclave, upload, record on-chain")
-      .addOption({ name: "task", description: "Federated task id", defaultValue: "" })
-      .addOption({ name: "data", description: "The client's local dataset (JSON or CSV)", defaultValue: "" })
+      .addOption(taskId)
+      .addOption({ name: "data", description: "The client's local dataset (JSON or CSV) (required)", type: file, defaultValue: undefined })
       .addOption({ name: "account", description: "Index of the network account acting as the client", type: ArgumentType.INT, defaultValue: 0 })
       .addFlag(json)
       .setAction(() => import("../tasks/fl-client.js"))
       .build(),
 
     task("flai:aggregate", "Aggregate a round inside the enclave and finalize it on-chain (resumable)")
-      .addOption({ name: "task", description: "Federated task id", defaultValue: "" })
-      .addOption({ name: "round", description: "Round (default: the current one)", type: ArgumentType.INT, defaultValue: 0 })
+      .addOption(taskId)
+      .addOption({ name: "round", description: "Round; when left out, the current one", type: text, defaultValue: undefined })
       .addFlag(json)
       .setAction(() => import("../tasks/aggregate.js"))
       .build(),
 
     task("flai:fl-status", "Show a federated task and its rounds")
-      .addOption({ name: "task", description: "Federated task id", defaultValue: "" })
+      .addOption(taskId)
       .addFlag(json)
       .setAction(() => import("../tasks/fl-status.js"))
       .build(),
 
     task("flai:fl-claim", "Claim a client's reward for a finalized round (pull payment, proven from the commitment)")
-      .addOption({ name: "task", description: "Federated task id", defaultValue: "" })
-      .addOption({ name: "round", description: "Round", type: ArgumentType.INT, defaultValue: 0 })
+      .addOption(taskId)
+      .addOption({ name: "round", description: "Round (required)", type: text, defaultValue: undefined })
       .addOption({ name: "account", description: "Index of the client's account", type: ArgumentType.INT, defaultValue: 0 })
       .addFlag(json)
       .setAction(() => import("../tasks/fl-claim.js"))
@@ -172,12 +188,12 @@ function federatedTasks() {
     strategyOptions(task("flai:fl-run", "Simulate a whole federated run with N local clients (distinct accounts) and write a report"))
       .addOption({ name: "clients", description: "Number of clients", type: ArgumentType.INT, defaultValue: 5 })
       .addOption({ name: "rounds", description: "Number of rounds", type: ArgumentType.INT, defaultValue: 5 })
-      .addOption({ name: "data", description: "Dataset to split (default: the sample data.json)", defaultValue: "" })
+      .addOption({ name: "data", description: "Dataset to split; when left out, the sample data.json", type: file, defaultValue: undefined })
       .addOption({ name: "partition", description: "iid | dirichlet", defaultValue: "iid" })
-      .addOption({ name: "alpha", description: "Dirichlet concentration (default 0.5)", type: ArgumentType.FLOAT, defaultValue: 0 })
+      .addOption({ name: "alpha", description: "dirichlet only: concentration (> 0, smaller = more label skew); when left out, 0.5", type: text, defaultValue: undefined })
       .addOption({ name: "seed", description: "Seed of the split", type: ArgumentType.INT, defaultValue: 1 })
       .addOption({ name: "reward", description: "Reward pool in 0G", defaultValue: "1" })
-      .addOption({ name: "report", description: "HTML report path (default .flai/reports/fl-run-task-<id>.html)", defaultValue: "" })
+      .addOption({ name: "report", description: "HTML report path; when left out, .flai/reports/fl-run-task-<id>.html", type: file, defaultValue: undefined })
       .addFlag(json)
       .setAction(() => import("../tasks/fl-run.js"))
       .build(),

@@ -1,16 +1,15 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { flaiError } from "../src/errors.js";
+import { parseId, parseRound } from "../src/ids.js";
+import { requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
 
-export default async function aggregate(args: { task: string; round: number; json: boolean }, hre: HardhatRuntimeEnvironment) {
-  if (args.task === "") {
-    throw flaiError("flai:aggregate needs --task <id>.");
-  }
+export default async function aggregate(args: { task?: string; round?: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
+  requireOptions("flai:aggregate", args, ["task"], "flai:aggregate --task 1");
+  const taskId = parseId(args.task, "task", "--task");
+  const round = args.round === undefined ? undefined : parseRound(args.round);
   const ui = new Ui({ json: args.json });
-  const r = await ui.progress("Aggregating in the enclave", () =>
-    hre.flai.fedavg.aggregate({ taskId: args.task, round: args.round === 0 ? undefined : args.round }),
-  );
+  const r = await ui.progress("Aggregating in the enclave", () => hre.flai.fedavg.aggregate({ taskId, round }));
   ui.ok(`Round ${r.round} of task ${r.taskId} finalized: ${r.accepted.length} updates aggregated, ${r.rejected.length} rejected`);
   ui.info("accuracy", `${r.metrics.accuracy.toFixed(4)} on the held-out set (log-loss ${r.metrics.logLoss.toFixed(4)})`);
   if (r.metrics.dp !== null) {

@@ -2,16 +2,17 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { format0G } from "../src/amount.js";
 import { flaiError } from "../src/errors.js";
+import { parseId } from "../src/ids.js";
 import { readResultFile } from "../src/jobs/result-file.js";
+import { requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
 
-export default async function complete(args: { job: string; result: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
-  if (args.job === "" || args.result === "") {
-    throw flaiError("flai:complete needs --job <id> and --result <file written by flai:train>.");
-  }
+export default async function complete(args: { job?: string; result?: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
+  requireOptions("flai:complete", args, ["job", "result"], "flai:complete --job 1 --result .flai/results/job-1.json");
+  const jobId = parseId(args.job, "job", "--job");
   const result = await readResultFile(args.result);
-  if (result.jobId.toString() !== args.job.trim()) {
-    throw flaiError(`${args.result} is the result of job ${result.jobId}, not of job ${args.job}.`);
+  if (result.jobId !== jobId) {
+    throw flaiError(`${args.result} is the result of job ${result.jobId}, not of job ${jobId}. Pass the result file flai:train wrote for job ${jobId}.`);
   }
   const ui = new Ui({ json: args.json });
   const done = await ui.progress("Completing job", () => hre.flai.jobs.complete(result));

@@ -1,45 +1,43 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { format0G } from "../src/amount.js";
-import { flaiError } from "../src/errors.js";
+import { optionalWhole, requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
 
 import { describeStrategy, strategyFromArgs, type StrategyArgs } from "./strategy-args.js";
 
 export default async function flCreate(
   args: StrategyArgs & {
-    model: string;
-    evaluation: string;
+    model?: string;
+    evaluation?: string;
     rounds: number;
     quorum: number;
-    roundDuration: number;
-    reward: string;
-    localIterations: number;
-    mu: number;
+    roundDuration?: string;
+    reward?: string;
     json: boolean;
   },
   hre: HardhatRuntimeEnvironment,
 ) {
-  for (const name of ["model", "evaluation", "reward"] as const) {
-    if (args[name] === "") {
-      throw flaiError(
-        `flai:fl-create needs --${name}. Example: npx hardhat flai:fl-create --model fixtures/model.json ` +
-          `--evaluation holdout.json --rounds 5 --quorum 3 --reward 1`,
-      );
-    }
-  }
+  requireOptions(
+    "flai:fl-create",
+    args,
+    ["model", "evaluation", "reward"],
+    "flai:fl-create --model fixtures/model.json --evaluation holdout.json --rounds 5 --quorum 3 --reward 1",
+  );
+  // FLAIFederated stores the round duration as a uint32.
+  const roundDuration = optionalWhole(args.roundDuration, "--round-duration", { min: 1, max: 2 ** 32 - 1, hint: "seconds" });
+  const { strategy, local } = strategyFromArgs(args);
   const ui = new Ui({ json: args.json });
-  const strategy = strategyFromArgs(args);
   const created = await ui.progress("Creating federated task", () =>
     hre.flai.fedavg.createTask({
       model: args.model,
       evaluation: args.evaluation,
       rounds: args.rounds,
       quorum: args.quorum,
-      roundDuration: args.roundDuration === 0 ? undefined : args.roundDuration,
+      roundDuration,
       reward: args.reward,
       strategy,
-      local: { maxIterations: args.localIterations === 0 ? undefined : args.localIterations, mu: args.mu === 0 ? undefined : args.mu },
+      local,
     }),
   );
   const t = created.task;

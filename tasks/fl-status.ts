@@ -1,15 +1,15 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { format0G } from "../src/amount.js";
-import { flaiError } from "../src/errors.js";
+import { parseId } from "../src/ids.js";
+import { requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
 
-export default async function flStatus(args: { task: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
-  if (args.task === "") {
-    throw flaiError("flai:fl-status needs --task <id>.");
-  }
+export default async function flStatus(args: { task?: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
+  requireOptions("flai:fl-status", args, ["task"], "flai:fl-status --task 1");
+  const taskId = parseId(args.task, "task", "--task");
   const ui = new Ui({ json: args.json });
-  const { task, rounds } = await hre.flai.fedavg.status(args.task);
+  const { task, rounds } = await hre.flai.fedavg.status(taskId);
   ui.title(`Federated task ${task.id} — ${task.status}${task.status === "active" ? `, round ${task.currentRound} of ${task.rounds}` : ""}`);
   ui.info("creator", task.creator);
   ui.info("quorum", task.quorum);

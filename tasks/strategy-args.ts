@@ -1,24 +1,63 @@
 import { flaiError } from "../src/errors.js";
 import { STRATEGIES, checkConfig, type StrategyConfig, type StrategyName } from "../src/fedavg/strategies.js";
+import { optionalNumber, optionalWhole } from "../src/task-args.js";
 
+/** The strategy flags shared by flai:fl-create and flai:fl-run; undefined means "not given". */
 export interface StrategyArgs {
   strategy: string;
-  clip: number;
-  noise: number;
-  trim: number;
+  clip?: string;
+  noise?: string;
+  trim?: string;
+  localIterations?: string;
+  mu?: string;
 }
 
-/** The strategy flags shared by flai:fl-create and flai:fl-run; 0 means "not set". */
-export function strategyFromArgs(args: StrategyArgs): StrategyConfig {
-  if (!STRATEGIES.includes(args.strategy as StrategyName)) {
-    throw flaiError(`--strategy must be one of ${STRATEGIES.join(", ")}, got "${args.strategy}".`);
+export interface StrategyChoice {
+  strategy: StrategyConfig;
+  /** Left undefined when not given, so the task's own defaults (25 iterations, μ 0.01 for fedprox) apply. */
+  local: { maxIterations?: number; mu?: number };
+}
+
+/** Local training is L-BFGS with this many iterations at most (as in model specs). */
+const MAX_LOCAL_ITERATIONS = 100_000;
+
+/**
+ * Every strategy flag parsed and checked against the others, named as the user typed it. A typed
+ * value is used as typed ("--trim 0" is a trimmed mean that trims nothing) or rejected, never
+ * replaced by a default; a flag that the chosen strategy would ignore is rejected too.
+ */
+export function strategyFromArgs(args: StrategyArgs): StrategyChoice {
+  const name = strategyName(args.strategy);
+  const clipNorm = optionalNumber(args.clip, "--clip", { min: 0, minExclusive: true, hint: "the max L2 norm of an update; leave --clip out for no clipping" });
+  const noiseMultiplier = optionalNumber(args.noise, "--noise", { min: 0, minExclusive: true, hint: "leave --noise out for no DP noise" });
+  const trimFraction = optionalNumber(args.trim, "--trim", { min: 0, below: 0.5, hint: "the share trimmed from each end" });
+  const maxIterations = optionalWhole(args.localIterations, "--local-iterations", { min: 1, max: MAX_LOCAL_ITERATIONS });
+  const mu = optionalNumber(args.mu, "--mu", { min: 0, hint: "0 turns the proximal term off" });
+  onlyWith(name, "trimmed-mean", "--trim", trimFraction);
+  onlyWith(name, "fedprox", "--mu", mu);
+  if (noiseMultiplier !== undefined && clipNorm === undefined) {
+    throw flaiError("--noise needs --clip: the DP noise is scaled to the clipped updates' norm bound. Add --clip <L2 norm>.");
   }
-  const config: StrategyConfig = { name: args.strategy as StrategyName };
-  if (args.clip !== 0) config.clipNorm = args.clip;
-  if (args.noise !== 0) config.noiseMultiplier = args.noise;
-  if (args.trim !== 0) config.trimFraction = args.trim;
-  checkConfig(config);
-  return config;
+  const strategy: StrategyConfig = { name };
+  if (clipNorm !== undefined) strategy.clipNorm = clipNorm;
+  if (noiseMultiplier !== undefined) strategy.noiseMultiplier = noiseMultiplier;
+  if (trimFraction !== undefined) strategy.trimFraction = trimFraction;
+  checkConfig(strategy);
+  return { strategy, local: { maxIterations, mu } };
+}
+
+function strategyName(value: string): StrategyName {
+  if (!STRATEGIES.includes(value as StrategyName)) {
+    throw flaiError(`--strategy must be one of ${STRATEGIES.join(", ")}, got "${value}".`);
+  }
+  return value as StrategyName;
+}
+
+/** A flag the strategy would silently ignore is an error: the user meant something by it. */
+function onlyWith(name: StrategyName, needs: StrategyName, flag: string, value: number | undefined): void {
+  if (value !== undefined && name !== needs) {
+    throw flaiError(`${flag} applies to --strategy ${needs} only, but the strategy is ${name}. Remove ${flag} or add --strategy ${needs}.`);
+  }
 }
 
 export function describeStrategy(s: StrategyConfig): string {

@@ -1,25 +1,22 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { format0G } from "../src/amount.js";
-import { flaiError } from "../src/errors.js";
+import { optionalWhole, requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
 
 export default async function submit(
-  args: { data: string; model: string; reward: string; deadline: number; json: boolean },
+  args: { data?: string; model?: string; reward?: string; deadline?: string; json: boolean },
   hre: HardhatRuntimeEnvironment,
 ) {
-  for (const name of ["data", "model", "reward"] as const) {
-    if (args[name] === "") {
-      throw flaiError(`flai:submit needs --${name}. Example: npx hardhat flai:submit --data fixtures/data.json --model fixtures/model.json --reward 0.01`);
-    }
-  }
+  requireOptions("flai:submit", args, ["data", "model", "reward"], "flai:submit --data fixtures/data.json --model fixtures/model.json --reward 0.01");
+  const deadlineSeconds = optionalWhole(args.deadline, "--deadline", { min: 1, hint: "seconds" });
   const ui = new Ui({ json: args.json });
   const submitted = await ui.progress("Submitting job", () =>
     hre.flai.jobs.submit({
       data: args.data,
       model: args.model,
       reward: args.reward,
-      deadlineSeconds: args.deadline === 0 ? undefined : args.deadline,
+      deadlineSeconds,
     }),
   );
   ui.info("data root", submitted.data.root);

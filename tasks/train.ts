@@ -3,23 +3,23 @@ import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { format0G } from "../src/amount.js";
-import { flaiError } from "../src/errors.js";
+import { parseId } from "../src/ids.js";
 import { writeResultFile } from "../src/jobs/result-file.js";
+import { optionalText, requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 
 export default async function train(
-  args: { job: string; out: string; payee: string; complete: boolean; json: boolean },
+  args: { job?: string; out?: string; payee?: string; complete: boolean; json: boolean },
   hre: HardhatRuntimeEnvironment,
 ) {
-  if (args.job === "") {
-    throw flaiError("flai:train needs --job <id>. List a job with: npx hardhat flai:job <id>");
-  }
+  requireOptions("flai:train", args, ["job"], "flai:train --job 1");
+  const jobId = parseId(args.job, "job", "--job");
+  const payee = optionalText(args.payee, "--payee");
+  const outOption = optionalText(args.out, "--out");
   const ui = new Ui({ json: args.json });
-  const result = await ui.progress(`Training job ${args.job} in the enclave`, () =>
-    hre.flai.jobs.train(args.job, { payee: args.payee === "" ? undefined : args.payee }),
-  );
-  const out = args.out !== "" ? path.resolve(args.out) : path.join(hre.config.paths.root, ".flai", "results", `job-${result.jobId}.json`);
+  const result = await ui.progress(`Training job ${jobId} in the enclave`, () => hre.flai.jobs.train(jobId, { payee }));
+  const out = outOption !== undefined ? path.resolve(outOption) : path.join(hre.config.paths.root, ".flai", "results", `job-${result.jobId}.json`);
   await writeResultFile(out, result);
   // The model file itself, like the seed's trained_model.json: its SHA-256 is the result hash.
   const modelFile = out.replace(/\.json$/, "") + ".model.json";

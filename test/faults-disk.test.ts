@@ -58,7 +58,7 @@ describe("faults: the disk fills up while flai:train writes its result", functio
   });
 
   /** flai:train as the CLI runs it (its JSON output muted). */
-  async function train(out: string, payee = ""): Promise<void> {
+  async function train(out: string, payee?: string): Promise<void> {
     const log = console.log;
     console.log = () => {};
     try {

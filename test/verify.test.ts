@@ -35,12 +35,12 @@ const byName = (items: VerifyItem[], name: string) => {
 const show = (items: VerifyItem[]) => items.map((i) => `${i.verdict}: ${i.item}: ${i.detail}`).join("\n");
 
 /** Runs the task action with console output captured. */
-async function runTask(hre: HardhatRuntimeEnvironment, args: Partial<{ job: string; task: string; round: number; json: boolean }>) {
+async function runTask(hre: HardhatRuntimeEnvironment, args: Partial<{ job: string; task: string; round: string; json: boolean }>) {
   const lines: string[] = [];
   const log = console.log;
   console.log = (line: string) => lines.push(line);
   try {
-    await verifyTask({ job: "", task: "", round: 0, json: false, ...args }, hre);
+    await verifyTask({ json: false, ...args }, hre);
     return { lines, error: undefined };
   } catch (error) {
     return { lines, error: error as Error };
@@ -138,9 +138,9 @@ describe("verify: compute jobs", function () {
   });
 
   it("the task needs exactly one of --job and --task; unknown jobs are named", async () => {
-    await expectFlaiError(() => verifyTask({ job: "", task: "", round: 0, json: false }, hre), "--job <id>", "--task <id>");
-    await expectFlaiError(() => verifyTask({ job: "1", task: "1", round: 0, json: false }, hre), "not both");
-    await expectFlaiError(() => verifyTask({ job: "1", task: "", round: 2, json: false }, hre), "--round");
+    await expectFlaiError(() => verifyTask({ json: false }, hre), "--job <id>", "--task <id>");
+    await expectFlaiError(() => verifyTask({ job: "1", task: "1", json: false }, hre), "not both");
+    await expectFlaiError(() => verifyTask({ job: "1", round: "2", json: false }, hre), "--round");
     await expectFlaiError(() => verifyJob(hre, hre.flai, 999, { connection }), "Job 999 does not exist");
     await expectFlaiError(() => verifyJob(hre, hre.flai, "x", { connection }), "whole number");
   });
@@ -215,7 +215,7 @@ describe("verify: federated rounds", function () {
       expect(report.detail).to.contain(reportRoot);
       expect(overallVerdict(items)).to.equal("mismatch");
 
-      const { lines, error } = await runTask(hre, { task: String(taskId), round: 1 });
+      const { lines, error } = await runTask(hre, { task: String(taskId), round: "1" });
       expect(lines.some((l) => l.includes("✗") && l.includes("round report")), lines.join("\n")).to.equal(true);
       expect(error?.message).to.contain("round 1: round report");
     } finally {

@@ -9,6 +9,7 @@ import { parse0G } from "../amount.js";
 import type { FlaiConfig } from "../config.js";
 import { firstSigner, useConnection, type FlaiConnection } from "../connection.js";
 import { flaiError } from "../errors.js";
+import { parseId } from "../ids.js";
 import { readInput, readLocalFile } from "../inputs.js";
 import { loadFlaiArtifact } from "../jobs/artifact.js";
 import { compactSignature } from "../jobs/eip712.js";
@@ -463,14 +464,6 @@ export class FlaiFederated {
 
 async function readDataset(file: string): Promise<Dataset> {
   return parseDataset(await readLocalFile(file, "--data"), file);
-}
-
-function parseId(value: bigint | number | string, what: string): bigint {
-  const text = String(value).trim();
-  if (!/^\d+$/.test(text) || BigInt(text) === 0n) {
-    throw flaiError(`A ${what} id is a whole number ≥ 1, got "${value}".`);
-  }
-  return BigInt(text);
 }
 
 function checkCount(value: number, what: string, min: number, max: number): void {

@@ -6,6 +6,7 @@ import { format0G, parse0G } from "../amount.js";
 import type { FlaiConfig } from "../config.js";
 import { firstSigner, useConnection, type FlaiConnection } from "../connection.js";
 import { flaiError } from "../errors.js";
+import { parseId } from "../ids.js";
 import { readInput, type Input } from "../inputs.js";
 import { parseDataset, validateFeatureCount } from "../ml/dataset.js";
 import { parseModelSpec } from "../ml/model.js";
@@ -216,11 +217,7 @@ export class FlaiJobs {
 }
 
 function parseJobId(value: bigint | number | string): bigint {
-  const text = String(value).trim();
-  if (!/^\d+$/.test(text) || BigInt(text) === 0n) {
-    throw flaiError(`A job id is a whole number ≥ 1, got "${value}".`);
-  }
-  return BigInt(text);
+  return parseId(value, "job");
 }
 
 function parseAddress(value: string, what: string): string {

@@ -50,14 +50,8 @@ export async function verifierChain(
   return { connection, deployment: await resolveDeployment(hre, connection, false) };
 }
 
-/** Ids as the tasks take them: whole numbers ≥ 1. */
-export function parseId(value: bigint | number | string, what: string): bigint {
-  const text = String(value).trim();
-  if (!/^\d+$/.test(text) || BigInt(text) === 0n) {
-    throw flaiError(`A ${what} id is a whole number ≥ 1, got "${value}".`);
-  }
-  return BigInt(text);
-}
+/** Ids as the tasks take them: src/ids.ts is the one parser. */
+export { parseId } from "../ids.js";
 
 export type Fetched = { bytes: Uint8Array; item: VerifyItem } | { bytes: undefined; item: VerifyItem };
 

@@ -1,0 +1,38 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+
+import { packageRoot } from "../../src/package-root.js";
+
+export const HARDHAT_CLI = path.join(packageRoot(), "node_modules", "hardhat", "dist", "src", "cli.js");
+
+// The variables @nomicfoundation/hardhat-utils' isCi() looks at.
+const CI_MARKERS = ["CI", "CONTINUOUS_INTEGRATION", "GITHUB_ACTIONS", "BUILD_NUMBER", "RUN_ID", "NOW", "DEPLOYMENT_ID", "CODEBUILD_BUILD_NUMBER"];
+
+/** The environment of a user's shell: without the variables `hardhat test` sets for itself. */
+export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  delete env.HARDHAT_CONFIG;
+  delete env.HH_TEST;
+  // Hardhat always prints stack traces when it detects a CI server; these
+  // runs stand for a user at a terminal, so they must not look like CI.
+  for (const name of CI_MARKERS) delete env[name];
+  return env;
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npx hardhat <args>` in `cwd`, as a user at a terminal runs it (this process's Node, which is ≥ 22). */
+export function runHardhat(args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [HARDHAT_CLI, ...args], { cwd: opts.cwd, env: userEnv(opts.env) });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
