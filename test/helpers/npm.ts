@@ -47,11 +47,11 @@ export async function installedVersion(name: string): Promise<string> {
   return manifest.version;
 }
 
-/** `npm pack` of this repository as it is built now (npm test builds first): the tarball's path. */
-export async function packThisPackage(destination: string): Promise<string> {
+/** `npm pack` of this repository as it is built now (npm test builds first): the tarball and its file list. */
+export async function packThisPackage(destination: string): Promise<{ tarball: string; files: string[] }> {
   const run = await npm(["pack", "--ignore-scripts", "--json", "--pack-destination", destination], packageRoot());
   if (run.code !== 0) throw new Error(`npm pack failed:\n${run.output}`);
   const json = run.output.slice(run.output.indexOf("["));
-  const [packed] = JSON.parse(json) as [{ filename: string }];
-  return path.join(destination, packed.filename);
+  const [packed] = JSON.parse(json) as [{ filename: string; files: { path: string }[] }];
+  return { tarball: path.join(destination, packed.filename), files: packed.files.map((f) => f.path) };
 }
