@@ -3,6 +3,7 @@ import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { useConnection } from "../src/connection.js";
+import { parseId } from "../src/ids.js";
 import { startDevnet, type RunningDevnet } from "../src/devnet/service.js";
 import { Ui } from "../src/ui.js";
 
@@ -15,12 +16,12 @@ import { sampleModel } from "./market-network.js";
  * serves that chain over HTTP.
  */
 export default async function devnet(
-  args: { port: number; rpcPort: number; computePort: number; model?: string; json: boolean },
+  args: { port: number; rpcPort: number; computePort: number; task?: string; json: boolean },
   hre: HardhatRuntimeEnvironment,
 ) {
+  const task = args.task === undefined ? undefined : parseId(args.task, "task", "--task").toString();
   const ui = new Ui({ json: args.json });
   const connection = await useConnection(hre);
-  const task = args.model === undefined || args.model === "" ? undefined : args.model;
   const running = await startDevnet(hre, connection, {
     port: args.port,
     computePort: args.computePort,
