@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
 
 import {
@@ -7,7 +8,7 @@ import {
   type ZGComputeNetworkBroker,
 } from "@0gfoundation/0g-compute-ts-sdk";
 import { expect } from "chai";
-import { JsonRpcProvider, Wallet, getBytes, keccak256, parseEther, toUtf8Bytes } from "ethers";
+import { JsonRpcProvider, Wallet, getBytes, keccak256, parseEther, toUtf8Bytes, verifyMessage } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 
 import { serveChain } from "../src/devnet/chain-server.js";
@@ -22,9 +23,23 @@ import { predictProba } from "../src/ml/logistic.js";
 import { quietly } from "../src/util/sdk-console.js";
 import { unrefLongTimers } from "../src/util/sdk-timers.js";
 
+import { checkExchange, fetchResponseSignature } from "../src/market/exchange.js";
+import { MIN_LEDGER_OG } from "../src/market/ledger-minimum.js";
+import { SettlementTrigger } from "../src/devnet/compute/settlement-schedule.js";
+
 import { tempDir, tempProject } from "./helpers/project.js";
 
+/** Polls `done` every 50 ms for up to 15 s (settlements land asynchronously, after the answer). */
+async function until(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!done()) {
+    if (Date.now() > deadline) expect.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 const MODEL_NAME = "flai/logistic-regression";
+const sha256hex = (text: string) => createHash("sha256").update(text).digest("hex");
 const ZERO_ROOT = "0x" + "0".repeat(64);
 
 /** A 3-feature model with standardization, so predictions exercise predictProba's whole path. */
@@ -93,7 +108,8 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
   before(async () => {
     const { hre } = await tempProject();
     connection = await hre.network.create();
-    devnet = await startComputeDevnet(connection, { model: MODEL_NAME, answer: modelAnswerer(MODEL), faults });
+    // Manual settlement: each test decides when the provider settles (batching has its own test).
+    devnet = await startComputeDevnet(connection, { model: MODEL_NAME, answer: modelAnswerer(MODEL), faults, settlement: { mode: "manual" } });
     chain = await serveChain(connection.provider);
     // The SDK waits for receipts by polling; ethers' default 4 s interval would dominate the test.
     rpc = new JsonRpcProvider(chain.url, undefined, { pollingInterval: 100 });
@@ -145,7 +161,7 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
     expect((await broker.ledger.getLedger()).availableBalance).to.equal(parseEther("12"));
   });
 
-  it("answers a chat completion with the model, the SDK verifies the TEE signature, and the provider settles the exact fee", async () => {
+  it("answers a chat completion with the model, signs exactly the bytes exchanged under a fresh key, and settles the exact fee when asked", async () => {
     const { endpoint, model } = await broker.inference.getServiceMetadata(devnet.providerAddress);
     expect(endpoint).to.equal(`${devnet.url}/v1/proxy`);
     expect(model).to.equal(MODEL_NAME);
@@ -155,22 +171,34 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
 
     const row = [2.5, 0.75, 9];
     const question = `Classify this sample: ${JSON.stringify(row)}`;
-    faults.deferSettlement = true; // to see the fee unsettled first
-    const { status, json, resKey } = await post(`${endpoint}/chat/completions`, headers.Authorization, {
-      model,
-      messages: [{ role: "user", content: question }],
-    }).finally(() => (faults.deferSettlement = false));
-    expect(status, JSON.stringify(json)).to.equal(200);
-    const reply = json as ChatReply;
-    expect(resKey).to.equal(reply.id);
+    const requestText = JSON.stringify({ model, messages: [{ role: "user", content: question }] });
+    const res = await fetch(`${endpoint}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", Authorization: headers.Authorization! },
+      body: requestText,
+    });
+    const responseText = await res.text();
+    expect(res.status, responseText).to.equal(200);
+    const reply = JSON.parse(responseText) as ChatReply;
+    // The signature key is a fresh UUID, not the completion's id (as real providers do now).
+    const resKey = res.headers.get("ZG-Res-Key")!;
+    expect(resKey).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(reply.id).to.match(/^chatcmpl-/).and.not.equal(resKey);
+    const signed = (await (await fetch(`${devnet.url}/v1/proxy/signature/${resKey}?model=${MODEL_NAME}`)).json()) as { text: string; signature: string };
+    expect(signed.text).to.equal(`${sha256hex(requestText)}:${sha256hex(responseText)}`);
+    expect(verifyMessage(signed.text, signed.signature)).to.equal(devnet.teeSigner);
+    expect((await fetch(`${devnet.url}/v1/proxy/signature/${reply.id}?model=${MODEL_NAME}`)).status).to.equal(404);
     const p = predictProba(MODEL, row, 1, 3)[0]!;
     expect(reply.choices[0]!.message.content).to.equal(`prediction: ${p > 0.5 ? 1 : 0}, probability: ${p.toFixed(4)}`);
     expect(reply.usage.prompt_tokens).to.equal(countTokens(question));
     expect(reply.usage.completion_tokens).to.equal(countTokens(reply.choices[0]!.message.content));
     const fee = feeOf(reply.usage, { inputPrice: 1_000_000_000n, outputPrice: 2_000_000_000n });
 
-    expect(await broker.inference.processResponse(devnet.providerAddress, reply.id, JSON.stringify(reply.usage))).to.equal(true);
+    expect(await broker.inference.processResponse(devnet.providerAddress, resKey, JSON.stringify(reply.usage))).to.equal(true);
 
+    // Nothing settles until the provider's schedule (here: asked) says so.
+    expect(devnet.settlements).to.have.length(0);
+    expect(devnet.unsettled(user.address)).to.equal(fee);
     const unsettled = await fetch(`${devnet.url}/v1/user/${user.address}/unsettledfee`, { headers: { Authorization: headers.Authorization! } });
     expect(await unsettled.json()).to.deep.equal({ unsettledFee: fee.toString() });
 
@@ -178,20 +206,11 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
     const accountBefore = await broker.inference.getAccount(devnet.providerAddress);
     const [record] = await devnet.settle();
     expect(record).to.include({ user: user.address, totalFee: fee, status: "success", nonce: accountBefore.nonce + 1n });
-    expect(record!.chats).to.deep.equal([reply.id]);
+    expect(record!.chats).to.deep.equal([resKey]);
     const accountAfter = await broker.inference.getAccount(devnet.providerAddress);
     expect(ledgerBefore - (await broker.ledger.getLedger()).totalBalance).to.equal(fee);
     expect(accountBefore.balance - accountAfter.balance).to.equal(fee);
     expect(accountAfter.nonce).to.equal(record!.nonce);
-
-    // By default the provider settles right after answering.
-    const second = await post(chatUrl(), headers.Authorization, { messages: [{ role: "user", content: '{"features": [0, 0, 0]}' }] });
-    expect(second.status).to.equal(200);
-    await devnet.settle(); // waits for the automatic settlement in flight
-    const last = devnet.settlements.at(-1)!;
-    expect(last.chats).to.deep.equal([(second.json as ChatReply).id]);
-    expect(last.totalFee).to.equal(feeOf((second.json as ChatReply).usage, { inputPrice: 1_000_000_000n, outputPrice: 2_000_000_000n }));
-    expect((await broker.inference.getAccount(devnet.providerAddress)).balance).to.equal(accountAfter.balance - last.totalFee);
     const after = await fetch(`${devnet.url}/v1/user/${user.address}/unsettledfee`, { headers: { Authorization: headers.Authorization! } });
     expect(await after.json()).to.deep.equal({ unsettledFee: "0" });
   });
@@ -268,16 +287,104 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
     const headers = await sdk(() => broker.inference.getRequestHeaders(devnet.providerAddress));
     faults.wrongSignature = true;
     try {
-      const { status, json } = await post(chatUrl(), headers.Authorization, { messages: [{ role: "user", content: "[1,2,3]" }] });
+      const { status, json, resKey } = await post(chatUrl(), headers.Authorization, { messages: [{ role: "user", content: "[1,2,3]" }] });
       expect(status).to.equal(200);
       const reply = json as ChatReply;
-      const sig = (await (await fetch(`${devnet.url}/v1/proxy/signature/${reply.id}?model=${MODEL_NAME}`)).json()) as { signing_address: string };
+      const sig = (await (await fetch(`${devnet.url}/v1/proxy/signature/${resKey}?model=${MODEL_NAME}`)).json()) as { signing_address: string };
       expect(sig.signing_address).to.not.equal(devnet.teeSigner);
-      expect(await broker.inference.processResponse(devnet.providerAddress, reply.id, JSON.stringify(reply.usage))).to.equal(false);
+      expect(await broker.inference.processResponse(devnet.providerAddress, resKey!, JSON.stringify(reply.usage))).to.equal(false);
     } finally {
       faults.wrongSignature = false;
     }
     expect((await fetch(`${devnet.url}/v1/proxy/signature/chatcmpl-unknown`)).status).to.equal(404);
+  });
+
+  it("can sign a text for other bodies (fault): the SDK's processResponse accepts it, the plugin's exchange check does not", async () => {
+    const headers = await sdk(() => broker.inference.getRequestHeaders(devnet.providerAddress));
+    const requestText = JSON.stringify({ messages: [{ role: "user", content: "[1,2,3]" }] });
+    faults.signOtherBodies = true;
+    let res: Response;
+    try {
+      res = await fetch(chatUrl(), { method: "POST", headers: { "content-type": "application/json", Authorization: headers.Authorization! }, body: requestText });
+    } finally {
+      faults.signOtherBodies = false;
+    }
+    const responseText = await res.text();
+    const resKey = res.headers.get("ZG-Res-Key")!;
+    const usage = JSON.stringify((JSON.parse(responseText) as ChatReply).usage);
+    // The SDK only checks who signed, and the right key did sign…
+    expect(await broker.inference.processResponse(devnet.providerAddress, resKey, usage)).to.equal(true);
+    // …but not these bodies.
+    const service = (await readService(inferenceContract(devnet.contracts.inference, rpc), devnet.providerAddress))!;
+    const exchange = { requestBody: Buffer.from(requestText), responseBody: Buffer.from(responseText), chatKey: resKey };
+    const check = checkExchange(exchange, await fetchResponseSignature(service, resKey), service);
+    expect(check).to.include({ verdict: "text-mismatch", signer: devnet.teeSigner, expectedText: `${sha256hex(requestText)}:${sha256hex(responseText)}` });
+    expect(check.signedText).to.not.equal(check.expectedText);
+    // The same check passes for an honest answer, and names a wrong signer as such.
+    const honest = await post(chatUrl(), headers.Authorization, { messages: [{ role: "user", content: "[1,2,3]" }] });
+    const honestKey = honest.resKey!;
+    const doc = await fetchResponseSignature(service, honestKey);
+    const honestBytes = { requestBody: Buffer.from(JSON.stringify({ messages: [{ role: "user", content: "[1,2,3]" }] })), responseBody: Buffer.from(JSON.stringify(honest.json)), chatKey: honestKey };
+    expect(checkExchange(honestBytes, doc, service).verdict).to.equal("ok");
+    const impostor = Wallet.createRandom();
+    expect(checkExchange(honestBytes, { text: doc.text, signature: await impostor.signMessage(doc.text) }, service)).to.include({ verdict: "wrong-signer", signer: impostor.address });
+    expect(checkExchange(honestBytes, doc, { ...service, teeSignerAcknowledged: false }).verdict).to.equal("signer-not-acknowledged");
+  });
+
+  it("settles in batches on the provider's own schedule: every N requests, or a while after the first unpaid one", async () => {
+    const signers = await connection.ethers.getSigners();
+    const batched = await startComputeProvider({
+      connection,
+      contracts: devnet.contracts,
+      providerSigner: signers[4]!,
+      teeKey: Wallet.createRandom().privateKey,
+      model: MODEL_NAME,
+      answer: modelAnswerer(MODEL),
+      settlement: { mode: "batch", every: 2, intervalMs: 1_500 },
+    });
+    extra.push(batched);
+    await sdk(() => broker.inference.acknowledgeProviderSigner(batched.providerAddress));
+    const headers = await sdk(() => broker.inference.getRequestHeaders(batched.providerAddress));
+    const url = `${batched.url}/v1/proxy/chat/completions`;
+    const ask = async () => {
+      const r = await post(url, headers.Authorization, { messages: [{ role: "user", content: "[1,2,3]" }] });
+      expect(r.status).to.equal(200);
+      return { key: r.resKey!, fee: feeOf((r.json as ChatReply).usage, { inputPrice: 1_000_000_000n, outputPrice: 2_000_000_000n }) };
+    };
+    const nonce = async () => (await broker.inference.getAccount(batched.providerAddress)).nonce;
+    const nonce0 = await nonce();
+
+    // Right after one request: owed, not settled.
+    const first = await ask();
+    expect(batched.unsettled(user.address)).to.equal(first.fee);
+    expect(batched.settlements).to.have.length(0);
+    expect(await nonce()).to.equal(nonce0);
+
+    // The second request completes the batch: one settlement for both, without anyone asking.
+    const second = await ask();
+    await until(() => batched.settlements.length === 1, "the batch of 2 to settle");
+    expect(batched.settlements[0]).to.deep.include({ user: user.address, status: "success", totalFee: first.fee + second.fee, chats: [first.key, second.key] });
+    expect(await nonce()).to.equal(nonce0 + 1n);
+    expect(batched.unsettled(user.address)).to.equal(0n);
+
+    // A lone request waits for the timer.
+    const third = await ask();
+    expect(batched.settlements).to.have.length(1);
+    await until(() => batched.settlements.length === 2, "the timer (1.5 s) to settle a lone request");
+    expect(batched.settlements[1]).to.deep.include({ totalFee: third.fee, chats: [third.key] });
+    expect(batched.settlementError).to.equal(undefined);
+  });
+
+  it("refuses a batched schedule without a size or interval, or with a non-positive one", async () => {
+    const settle = async () => undefined;
+    expect(() => new SettlementTrigger({ mode: "batch" }, settle, () => {})).to.throw(/every \(requests\) or intervalMs/);
+    expect(() => new SettlementTrigger({ mode: "batch", every: 0 }, settle, () => {})).to.throw(/whole positive numbers/);
+    expect(() => new SettlementTrigger({ mode: "batch", intervalMs: 1.5 }, settle, () => {})).to.throw(/whole positive numbers/);
+  });
+
+  it("opens ledgers at the SDK's minimum: MIN_LEDGER_BALANCE_OG is still 3 0G", () => {
+    const sdkMinimum = (broker.ledger.ledger.constructor as unknown as { MIN_LEDGER_BALANCE_OG: unknown }).MIN_LEDGER_BALANCE_OG;
+    expect(sdkMinimum).to.equal(MIN_LEDGER_OG);
   });
 
   it("passes the SDK's verifyService: the quote carries the TEE signer and a consistent compose hash", async () => {

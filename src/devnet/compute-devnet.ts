@@ -7,6 +7,7 @@ import type { ChatAnswerer } from "./compute/chat.js";
 import { deployComputeContracts, findComputeContracts, type ComputeContracts } from "./compute/contracts.js";
 import { startComputeProvider, type ComputeProviderFaults } from "./compute/provider-server.js";
 import type { SettlementRecord } from "./compute/settlement.js";
+import type { SettlementSchedule } from "./compute/settlement-schedule.js";
 
 export interface ComputeDevnetOptions {
   /** Model name registered on-chain and answered for. */
@@ -19,7 +20,8 @@ export interface ComputeDevnetOptions {
   inputPrice?: bigint;
   outputPrice?: bigint;
   faults?: ComputeProviderFaults;
-  autoSettle?: boolean;
+  /** When the provider settles fees on-chain (default: in batches, like a real provider). */
+  settlement?: SettlementSchedule;
 }
 
 export interface ComputeDevnet {
@@ -28,6 +30,8 @@ export interface ComputeDevnet {
   teeSigner: string;
   contracts: ComputeContracts;
   settle(): Promise<SettlementRecord[]>;
+  /** What the provider says `user` owes it, not yet settled. */
+  unsettled(user: string): bigint;
   readonly settlements: readonly SettlementRecord[];
   close(): Promise<void>;
 }
@@ -79,7 +83,7 @@ export async function startComputeDevnet(
     port: opts.port,
     host: opts.host,
     faults: opts.faults,
-    autoSettle: opts.autoSettle,
+    settlement: opts.settlement,
   });
   return {
     url: provider.url,
@@ -87,6 +91,7 @@ export async function startComputeDevnet(
     teeSigner: provider.teeSigner,
     contracts,
     settle: () => provider.settle(),
+    unsettled: (user) => provider.unsettled(user),
     get settlements() {
       return provider.settlements;
     },

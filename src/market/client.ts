@@ -2,8 +2,8 @@ import { readFile } from "node:fs/promises";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { CONTRACT_ADDRESSES, createZGComputeNetworkBroker, type ZGComputeNetworkBroker } from "@0gfoundation/0g-compute-ts-sdk";
-import { getAddress, parseUnits, type Wallet } from "ethers";
+import { CONTRACT_ADDRESSES, createZGComputeNetworkBroker, type ZGComputeNetworkBroker } from "#0g-compute-sdk";
+import { getAddress, type Wallet } from "ethers";
 
 import { parse0G } from "../amount.js";
 import { useConnection, type FlaiConnection } from "../connection.js";
@@ -15,18 +15,18 @@ import { quietly } from "../util/sdk-console.js";
 import { unrefLongTimers } from "../util/sdk-timers.js";
 
 import { explainMarketError } from "./errors.js";
+import { checkExchange, exchangeError, fetchResponseSignature } from "./exchange.js";
+import { inferenceReader } from "./inference-reader.js";
 import { ledgerContract } from "./ledger-contract.js";
+import { ledgerDeposit } from "./ledger-minimum.js";
+import { observeSettlement, type SettlementMark, type SettlementObservation } from "./settlement.js";
 import type { ChatAnswer, ComputeContracts, LedgerView, MarketOptions, PingResult, ProviderInfo, SetupResult } from "./types.js";
 import { walletFor } from "./wallet.js";
-
-/** The contract's minimum to open a ledger (the SDK enforces the same). */
-const MIN_LEDGER = parseUnits("3", 18);
-const SETTLEMENT_WAIT_MS = 10_000;
 
 /** `hre.flai.market`: the 0G serving marketplace through the official compute SDK. */
 export class FlaiMarket {
   readonly #hre: HardhatRuntimeEnvironment;
-  readonly #brokers = new WeakMap<FlaiConnection, Map<number, Promise<{ broker: ZGComputeNetworkBroker; wallet: Wallet; ledgerAddress: string }>>>();
+  readonly #brokers = new WeakMap<FlaiConnection, Map<number, Promise<BrokerContext>>>();
 
   constructor(hre: HardhatRuntimeEnvironment) {
     this.#hre = hre;
@@ -63,31 +63,35 @@ export class FlaiMarket {
 
   /**
    * Ensures the ledger holds at least `ledger` 0G (exact decimal) and that the provider's TEE signer is
-   * acknowledged. Idempotent: sends nothing when both already hold.
+   * acknowledged. Idempotent: sends nothing when both already hold. Without `ledger`, a new ledger
+   * opens with the minimum (3 0G) and an existing one is left as it is; an explicit amount below the
+   * minimum for a new ledger is an error before any transaction.
    */
-  async setup(opts: MarketOptions & { ledger: string; provider: string }): Promise<SetupResult> {
-    const want = parse0G(opts.ledger, "--ledger");
+  async setup(opts: MarketOptions & { ledger?: string; provider: string }): Promise<SetupResult> {
+    const want = opts.ledger === undefined ? undefined : parse0G(opts.ledger, "--ledger");
     const provider = parseProvider(opts.provider);
     const { broker, wallet, ledgerAddress } = await this.#broker(opts);
     const before = await this.ledger(opts);
     const ledger = ledgerContract(ledgerAddress, wallet);
-    let deposited = 0n;
+    const { deposit: deposited, openedWithMinimum } = ledgerDeposit(before?.total, want);
     if (before === undefined) {
-      // Opening a ledger takes the contract's minimum even when less is asked for.
-      deposited = want > MIN_LEDGER ? want : MIN_LEDGER;
       await guard("opening the ledger", async () => (await ledger.addLedger("", { value: deposited })).wait());
-    } else if (before.total < want) {
-      deposited = want - before.total;
+    } else if (deposited > 0n) {
       await guard("funding the ledger", async () => (await ledger.depositFund({ value: deposited })).wait());
     }
     const already = await broker.inference.acknowledged(provider).catch(() => false);
     if (!already) {
       await guard(`acknowledging provider ${provider}`, () => broker.inference.acknowledgeProviderSigner(provider));
     }
-    return { provider, ledgerBefore: before, ledger: (await this.ledger(opts))!, deposited, acknowledged: { already } };
+    return { provider, ledgerBefore: before, ledger: (await this.ledger(opts))!, deposited, openedWithMinimum, acknowledged: { already } };
   }
 
-  /** One paid request: metadata → auth headers → chat completion → verification → settlement. */
+  /**
+   * One paid request: metadata → auth headers → chat completion → verification. Throws unless both
+   * the SDK's processResponse and the plugin's own check (the acknowledged TEE signer signed
+   * sha256(request):sha256(response) of exactly these bytes) pass. Reports the fee owed and what the
+   * chain shows settled meanwhile — providers settle in batches, so usually nothing yet.
+   */
   async ping(opts: MarketOptions & { provider: string; prompt: string }): Promise<PingResult> {
     const provider = parseProvider(opts.provider);
     const { broker } = await this.#broker(opts);
@@ -95,13 +99,60 @@ export class FlaiMarket {
     if (ledgerBefore === undefined) {
       throw flaiError(`AccountNotExists: this account has no 0G compute ledger yet. Run \`npx hardhat flai:market-setup --provider ${provider}\` first.`);
     }
+    const mark = await this.settlementMark({ ...opts, provider });
     const { endpoint, model } = await this.metadata({ ...opts, provider });
     const headers = await this.requestHeaders({ ...opts, provider });
-    const chat = await this.chat({ ...opts, provider, prompt: opts.prompt, headers });
-    const verified =
-      (await guard("verifying the response", () => broker.inference.processResponse(provider, chat.chatId, JSON.stringify(chat.usage)))) === true;
-    const ledgerAfter = await this.#settled(opts, ledgerBefore);
-    return { provider, endpoint, model, ...chat, verified, ledgerBefore, ledgerAfter, fee: ledgerBefore.total - ledgerAfter.total };
+    const { exchange, ...chat } = await this.chat({ ...opts, provider, prompt: opts.prompt, headers });
+    const sdkVerdict = await guard("verifying the response", () => broker.inference.processResponse(provider, chat.chatId, JSON.stringify(chat.usage)));
+    const service = await this.#service(opts, provider);
+    const check = checkExchange(exchange, await fetchResponseSignature(service, chat.chatId), service);
+    if (check.verdict !== "ok") throw exchangeError(check, provider, chat.chatId);
+    if (sdkVerdict !== true) {
+      throw flaiError(`Invalid signature: the compute SDK's processResponse rejected the answer of provider ${provider} (chat ${chat.chatId}). Do not trust this answer.`);
+    }
+    const unsettled = await this.unsettledFee({ ...opts, provider, headers });
+    const settlement = await this.settlement({ ...opts, provider, since: mark });
+    return {
+      provider,
+      endpoint,
+      model,
+      ...chat,
+      verified: true,
+      signature: { text: check.signedText, signer: check.signer! },
+      fee: BigInt(chat.usage.prompt_tokens) * service.inputPrice + BigInt(chat.usage.completion_tokens) * service.outputPrice,
+      unsettled,
+      settlement,
+      ledgerBefore,
+      ledgerAfter: (await this.ledger(opts))!,
+    };
+  }
+
+  /** Where settlement stands now: the sub-account's settlement nonce and the ledger total. */
+  async settlementMark(opts: MarketOptions & { provider: string }): Promise<SettlementMark> {
+    const { wallet } = await this.#broker(opts);
+    const account = await (await this.#reader(opts)).account(wallet.address, parseProvider(opts.provider));
+    return { nonce: account?.nonce ?? 0n, ledgerTotal: (await this.ledger(opts))?.total ?? 0n };
+  }
+
+  /** What the chain shows the provider settled since `since` (a mark from settlementMark or a ping). */
+  async settlement(opts: MarketOptions & { provider: string; since: SettlementMark }): Promise<SettlementObservation> {
+    return observeSettlement(opts.since, await this.settlementMark(opts));
+  }
+
+  /**
+   * What the provider says this account owes it and has not settled (GET /v1/user/:addr/unsettledfee,
+   * which needs a session header); undefined when it does not answer. The provider's word only.
+   */
+  async unsettledFee(opts: MarketOptions & { provider: string; headers: Record<string, string> }): Promise<bigint | undefined> {
+    const { wallet } = await this.#broker(opts);
+    const service = await this.#service(opts, parseProvider(opts.provider));
+    try {
+      const response = await fetch(`${service.url}/v1/user/${wallet.address}/unsettledfee`, { headers: opts.headers });
+      const body = (await response.json()) as { unsettledFee?: unknown };
+      return response.ok && typeof body.unsettledFee === "string" && /^\d+$/.test(body.unsettledFee) ? BigInt(body.unsettledFee) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The provider's OpenAI-compatible endpoint and model. */
@@ -126,45 +177,49 @@ export class FlaiMarket {
   /** One OpenAI-compatible chat completion with the given headers; a refusal is a clear error. */
   async chat(opts: MarketOptions & { provider: string; prompt: string; headers: Record<string, string> }): Promise<ChatAnswer> {
     const { endpoint, model } = await this.metadata(opts);
+    // The exact bytes sent and received: the provider's signature is over their sha256.
+    const requestBody = Buffer.from(JSON.stringify({ model, messages: [{ role: "user", content: opts.prompt }] }));
     let response: Response;
+    let responseBody: Buffer;
     try {
       response = await fetch(`${endpoint}/chat/completions`, {
         method: "POST",
         headers: { "Content-Type": "application/json", ...opts.headers },
-        body: JSON.stringify({ model, messages: [{ role: "user", content: opts.prompt }] }),
+        body: requestBody,
       });
+      responseBody = Buffer.from(await response.arrayBuffer());
     } catch (error) {
       throw flaiError(`The provider at ${endpoint} cannot be reached (${(error as Error).message}). Is it running?`, error);
     }
-    const body = (await response.json().catch(() => ({}))) as {
-      id?: string;
-      error?: string;
-      choices?: Array<{ message?: { content?: string } }>;
-      usage?: { prompt_tokens: number; completion_tokens: number };
-    };
+    const body = parseCompletion(responseBody);
     if (!response.ok) {
       throw explainMarketError(new Error(`HTTP ${response.status}: ${body.error ?? response.statusText}`), `calling ${endpoint}`);
     }
+    const chatId = response.headers.get("ZG-Res-Key") ?? body.id ?? "";
     return {
       answer: body.choices?.[0]?.message?.content ?? "",
-      chatId: response.headers.get("ZG-Res-Key") ?? body.id ?? "",
+      chatId,
+      completionId: body.id ?? "",
       usage: body.usage ?? { prompt_tokens: 0, completion_tokens: 0 },
+      exchange: { requestBody, responseBody, chatKey: chatId },
     };
   }
 
-  /** The provider settles on its own schedule: wait (bounded) for the ledger to move. */
-  async #settled(opts: MarketOptions, before: LedgerView): Promise<LedgerView> {
-    const until = Date.now() + SETTLEMENT_WAIT_MS;
-    for (;;) {
-      const now = (await this.ledger(opts))!;
-      if (now.total !== before.total || Date.now() > until) {
-        return now;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
+  /** The provider's service as registered on-chain (url, model, prices, TEE signer). */
+  async #service(opts: MarketOptions, provider: string) {
+    const service = await (await this.#reader(opts)).service(provider);
+    if (service === undefined) {
+      throw flaiError(`No 0G serving provider ${provider} is registered on this network; see \`npx hardhat flai:market-discover\`.`);
     }
+    return service;
   }
 
-  async #broker(opts: MarketOptions) {
+  async #reader(opts: MarketOptions) {
+    const { wallet, inferenceAddress } = await this.#broker(opts);
+    return inferenceReader(inferenceAddress, wallet);
+  }
+
+  async #broker(opts: MarketOptions): Promise<BrokerContext> {
     const connection = await useConnection(this.#hre, opts.connection);
     const account = opts.account ?? 0;
     let perAccount = this.#brokers.get(connection);
@@ -182,8 +237,8 @@ export class FlaiMarket {
           createZGComputeNetworkBroker(wallet as never, contracts?.ledger, contracts?.inference, contracts?.fineTuning),
         );
         const chainId = await chainIdOf(connection);
-        const ledgerAddress = contracts?.ledger ?? (chainId === 16661n ? CONTRACT_ADDRESSES.mainnet.ledger : CONTRACT_ADDRESSES.testnet.ledger);
-        return { broker, wallet, ledgerAddress };
+        const sdkAddresses = chainId === 16661n ? CONTRACT_ADDRESSES.mainnet : CONTRACT_ADDRESSES.testnet;
+        return { broker, wallet, ledgerAddress: contracts?.ledger ?? sdkAddresses.ledger, inferenceAddress: contracts?.inference ?? sdkAddresses.inference };
       })();
       perAccount.set(account, pending);
       pending.catch(() => perAccount.delete(account));
@@ -210,6 +265,29 @@ export class FlaiMarket {
       `No 0G serving contracts are known on network "${connection.networkName}" (chain ${chainId}). ` +
         `Start the local stand-in: \`npx hardhat flai:devnet --network ${connection.networkName}\`, or use --network galileo.`,
     );
+  }
+}
+
+interface BrokerContext {
+  broker: ZGComputeNetworkBroker;
+  wallet: Wallet;
+  ledgerAddress: string;
+  inferenceAddress: string;
+}
+
+interface CompletionBody {
+  id?: string;
+  error?: string;
+  choices?: Array<{ message?: { content?: string } }>;
+  usage?: { prompt_tokens: number; completion_tokens: number };
+}
+
+function parseCompletion(bytes: Buffer): CompletionBody {
+  try {
+    const doc = JSON.parse(bytes.toString("utf8")) as unknown;
+    return typeof doc === "object" && doc !== null ? (doc as CompletionBody) : {};
+  } catch {
+    return {};
   }
 }
 

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -16,13 +16,17 @@ import { inferenceContract } from "./serving-contract.js";
 import { parseJson, readBody, reply } from "./http.js";
 import { ProviderRejection } from "./session-token.js";
 import { Settler, type SettlementRecord } from "./settlement.js";
+import { DEFAULT_SETTLEMENT, SettlementTrigger, type SettlementSchedule } from "./settlement-schedule.js";
 import { signExchange, type ResponseSignature } from "./signing.js";
 
 export interface ComputeProviderFaults {
   /** Sign responses with a key other than the registered TEE signer (processResponse must fail). */
   wrongSignature?: boolean;
-  /** Skip the automatic settlement after each answer (fees stay unsettled until settle()). */
-  deferSettlement?: boolean;
+  /**
+   * Sign the TEE statement for other bodies than the ones exchanged (a valid signature by the right
+   * key over the wrong text): the SDK's processResponse accepts it, the plugin must not.
+   */
+  signOtherBodies?: boolean;
 }
 
 export interface ComputeProviderOptions {
@@ -44,8 +48,8 @@ export interface ComputeProviderOptions {
   host?: string;
   /** Read on every request, so a test may flip a fault on a running server. */
   faults?: ComputeProviderFaults;
-  /** Settle on-chain after every answered request (default true); otherwise only on settle(). */
-  autoSettle?: boolean;
+  /** When fees are settled on-chain (default: in batches, like a real provider; see SettlementSchedule). */
+  settlement?: SettlementSchedule;
   /** Have the owner acknowledge the TEE signer (default true); false leaves the service unusable. */
   acknowledge?: boolean;
 }
@@ -59,7 +63,9 @@ export interface ComputeProvider {
   settle(): Promise<SettlementRecord[]>;
   /** Every settlement so far, oldest first. */
   readonly settlements: readonly SettlementRecord[];
-  /** The error of the last automatic settlement that failed, if any. */
+  /** Fees answered but not yet settled, per user (what GET /v1/user/:addr/unsettledfee reports). */
+  unsettled(user: string): bigint;
+  /** The error of the last scheduled settlement that failed, if any. */
   readonly settlementError: Error | undefined;
   close(): Promise<void>;
 }
@@ -72,7 +78,7 @@ const MAX_SIGNATURES = 10_000;
  * A local stand-in for a 0G compute provider (the Go "serving broker" in a TEE) that the real
  * compute SDK can use end to end: session-token checks against the chain, an OpenAI-compatible
  * chat endpoint answered by `answer`, TEE-signed responses, the unsettled-fee and quote endpoints,
- * and fee settlement with settleFeesWithTEE.
+ * and fee settlement with settleFeesWithTEE on a schedule of its own (batched by default).
  */
 export async function startComputeProvider(opts: ComputeProviderOptions): Promise<ComputeProvider> {
   const tee = new Wallet(opts.teeKey);
@@ -85,8 +91,13 @@ export async function startComputeProvider(opts: ComputeProviderOptions): Promis
   const settler = new Settler(inferenceContract(opts.contracts.inference, opts.providerSigner), tee, providerAddress, chainId);
   const access: AccessContext = { inference: reader, provider: providerAddress };
   const signatures = new Map<string, ResponseSignature>();
-  const autoSettle = opts.autoSettle ?? true;
   let settlementError: Error | undefined;
+  const trigger = new SettlementTrigger(opts.settlement ?? DEFAULT_SETTLEMENT, () => settler.settle(), (error) => (settlementError = error));
+  /** Any settlement, scheduled or asked for, closes the current batch. */
+  const settleNow = () => {
+    trigger.reset();
+    return settler.settle();
+  };
 
   async function chat(req: http.IncomingMessage, body: Buffer): Promise<{ json: unknown; headers: Record<string, string> }> {
     const request = parseJson(body) as { model?: unknown; messages?: unknown; stream?: unknown; max_tokens?: unknown };
@@ -111,9 +122,10 @@ export async function startComputeProvider(opts: ComputeProviderOptions): Promis
       throw new ProviderRejection(500, `the model failed: ${(error as Error).message}`);
     }
     const usage = usageOf(messages, content);
-    const chatKey = `chatcmpl-${randomBytes(12).toString("hex")}`;
+    // As real providers do: the signature is fetched under a fresh key (ZG-Res-Key), not the body's id.
+    const chatKey = randomUUID();
     const responseBody = {
-      id: chatKey,
+      id: `chatcmpl-${randomBytes(12).toString("hex")}`,
       object: "chat.completion",
       created: Math.floor(Date.now() / 1000),
       model: opts.model,
@@ -121,16 +133,19 @@ export async function startComputeProvider(opts: ComputeProviderOptions): Promis
       usage,
     };
     const responseText = JSON.stringify(responseBody);
-    const signer = opts.faults?.wrongSignature === true ? impostor : tee;
-    remember(signatures, chatKey, await signExchange(signer, body, responseText));
+    remember(signatures, chatKey, await signAnswer(body, responseText));
     settler.add(token.address, feeOf(usage, prices), chatKey);
-    if (autoSettle && opts.faults?.deferSettlement !== true) {
-      settler.settle().then(
-        () => (settlementError = undefined),
-        (error: Error) => (settlementError = error),
-      );
-    }
+    trigger.answered();
     return { json: responseText, headers: { "ZG-Res-Key": chatKey } };
+  }
+
+  /** sha256hex(request):sha256hex(response) of exactly the bytes exchanged, unless a fault says otherwise. */
+  function signAnswer(requestBody: Buffer, responseText: string): Promise<ResponseSignature> {
+    const signer = opts.faults?.wrongSignature === true ? impostor : tee;
+    if (opts.faults?.signOtherBodies === true) {
+      return signExchange(signer, Buffer.from('{"messages":[]}'), responseText.replace(/"content":"/, '"content":"(other) '));
+    }
+    return signExchange(signer, requestBody, responseText);
   }
 
   async function route(req: http.IncomingMessage, body: Buffer): Promise<{ json: unknown; headers?: Record<string, string> }> {
@@ -210,7 +225,8 @@ export async function startComputeProvider(opts: ComputeProviderOptions): Promis
     url: base,
     providerAddress,
     teeSigner: tee.address,
-    settle: () => settler.settle(),
+    settle: settleNow,
+    unsettled: (user) => settler.unsettled(user),
     get settlements() {
       return settler.records;
     },
@@ -218,6 +234,7 @@ export async function startComputeProvider(opts: ComputeProviderOptions): Promis
       return settlementError;
     },
     close: async () => {
+      trigger.stop();
       await closeServer();
       // Collect what is still unpaid (after any settlement in flight) while the chain is still there;
       // fees live in memory only, so a closed provider forgets them. A gone chain is not an error here.

@@ -19,6 +19,9 @@ export interface ServiceInfo {
   outputPrice: bigint;
   teeSignerAddress: string;
   teeSignerAcknowledged: boolean;
+  verifiability: string;
+  /** JSON; says which key signs answers when the model runs in a TEE of its own (TargetTeeAddress). */
+  additionalInfo: string;
 }
 
 /** InferenceServing (the SDK's ABI) bound to a runner: reads, and the provider's own transactions. */
@@ -50,5 +53,7 @@ export async function readService(inference: Contract, provider: string): Promis
     outputPrice: s.outputPrice,
     teeSignerAddress: s.teeSignerAddress,
     teeSignerAcknowledged: s.teeSignerAcknowledged,
+    verifiability: s.verifiability,
+    additionalInfo: s.additionalInfo,
   };
 }
