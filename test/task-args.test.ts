@@ -225,6 +225,9 @@ describe("task arguments", function () {
         };
         const [first] = await (await hre.network.getOrCreate()).ethers.getSigners();
         expect(update.client).to.equal(first!.address);
+        // hre.flai callers get the same round parser: round 0 is not "already finalized".
+        await expectFlaiError(() => hre.flai.fedavg.aggregate({ taskId: created.task.id, round: 0 }), `"0" is not a round`);
+        await expectFlaiError(() => hre.flai.fedavg.claim({ taskId: created.task.id, round: 0 }), `"0" is not a round`);
       });
     });
   });

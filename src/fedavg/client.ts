@@ -9,7 +9,7 @@ import { parse0G } from "../amount.js";
 import type { FlaiConfig } from "../config.js";
 import { firstSigner, useConnection, type FlaiConnection } from "../connection.js";
 import { flaiError } from "../errors.js";
-import { parseId } from "../ids.js";
+import { parseId, parseRound } from "../ids.js";
 import { readInput, readLocalFile } from "../inputs.js";
 import { loadFlaiArtifact } from "../jobs/artifact.js";
 import { compactSignature } from "../jobs/eip712.js";
@@ -214,7 +214,7 @@ export class FlaiFederated {
   async aggregate(opts: AggregateOptions): Promise<AggregatedRound> {
     const { connection, deployment, contract } = await this.#bound(opts.connection);
     const task = await this.#readTask(contract, deployment, connection, parseId(opts.taskId, "task"));
-    const round = opts.round ?? task.currentRound;
+    const round = opts.round === undefined ? task.currentRound : parseRound(opts.round);
     if (round < task.currentRound || task.status === "finished") {
       throw flaiError(`Round ${round} of task ${task.id} is already finalized; its global model is ${task.globalRoot}.`);
     }
@@ -308,10 +308,11 @@ export class FlaiFederated {
     const signer: HardhatEthersSigner = opts.signer ?? (await firstSigner(connection));
     const client = getAddress(await signer.getAddress());
     const taskId = parseId(opts.taskId, "task");
+    const round = parseRound(opts.round);
     const task = await this.#readTask(contract, deployment, connection, taskId);
-    const finalized = (await this.#rounds(contract, task)).find((r) => r.round === opts.round);
+    const finalized = (await this.#rounds(contract, task)).find((r) => r.round === round);
     if (finalized?.reportRoot === undefined) {
-      throw flaiError(`Round ${opts.round} of task ${taskId} is not finalized yet; rewards can be claimed once it is.`);
+      throw flaiError(`Round ${round} of task ${taskId} is not finalized yet; rewards can be claimed once it is.`);
     }
     const report = JSON.parse(Buffer.from(await this.#storage.read(finalized.reportRoot)).toString("utf8")) as {
       accepted: Array<{ client: string; updateHash: string; weight: number }>;
@@ -322,19 +323,19 @@ export class FlaiFederated {
     }
     const index = commitment.leaves.findIndex((l) => l.client === client);
     if (index === -1) {
-      throw flaiError(`${client} has no accepted update in round ${opts.round} of task ${taskId}, so no reward to claim.`);
+      throw flaiError(`${client} has no accepted update in round ${round} of task ${taskId}, so no reward to claim.`);
     }
     const leaf = commitment.leaves[index]!;
     const receipt = await this.#send(contract.connect(signer) as Contract, "claim", [
       taskId,
-      opts.round,
+      round,
       leaf.updateHash,
       leaf.weight,
       leaf.cumulativeWeightBefore,
       commitment.proof(index),
     ]);
     const event = this.#events(contract, receipt.logs, "RewardClaimed")[0];
-    return { taskId, round: opts.round, client, amount: event.args[3] as bigint, txHash: receipt.hash };
+    return { taskId, round, client, amount: event.args[3] as bigint, txHash: receipt.hash };
   }
 
   async task(taskId: bigint | number | string, opts: ConnectionOption = {}): Promise<FederatedTaskView> {
