@@ -16,7 +16,7 @@ import { packageRoot } from "../src/package-root.js";
 import { Ui, shortHex } from "../src/ui.js";
 import { writeFileAtomic } from "../src/util/fs.js";
 
-import { printPing } from "./market-ping.js";
+import { printPing, printSettlement } from "./market-ping.js";
 import { printJob } from "./print.js";
 import { startComputeDevnet } from "../src/devnet/compute-devnet.js";
 import { modelAnswerer } from "../src/devnet/compute/model-answerer.js";
@@ -135,6 +135,7 @@ async function runDemo(
     answer: modelAnswerer(served),
   });
   let inference;
+  let settlement;
   try {
     const market = { connection, contracts: compute.contracts };
     const providers = await flai.market.discover(market);
@@ -147,12 +148,19 @@ async function runDemo(
     const sample = JSON.parse(await readFile(path.join(fixtures, "data.json"), "utf8")) as { features: number[][] };
     inference = await flai.market.ping({ ...market, provider: compute.providerAddress, prompt: JSON.stringify(sample.features[0]) });
     printPing(ui, inference);
+    // The stand-in settles like a real provider, in batches; the demo asks it to settle its batch now
+    // and then reads the chain, so "settled" is printed only when observed there.
+    ui.step("The provider settles its batch of unpaid requests (settleFeesWithTEE)");
+    await compute.settle();
+    settlement = await flai.market.settlement({ ...market, provider: compute.providerAddress, since: inference.settlement.after });
+    printSettlement(ui, settlement);
   } finally {
     await compute.close();
   }
 
   ui.result({
     inference,
+    settlement,
     deployment,
     enclave,
     submitted,
