@@ -9,7 +9,7 @@ export function flagOf(name: string): string {
   return "--" + name.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 }
 
-/** A given option's text; a blank string counts as not given (nothing to use). */
+/** Whether the user gave a usable value: a blank string counts as not given (there is nothing to use). */
 function isGiven(value: unknown): boolean {
   return value !== undefined && !(typeof value === "string" && value.trim() === "");
 }
