@@ -375,6 +375,20 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
     expect(batched.settlementError).to.equal(undefined);
   });
 
+  it("triggers settlement by schedule: immediate after each answer, manual never on its own, batch at N", async () => {
+    const runs = (schedule: ConstructorParameters<typeof SettlementTrigger>[0], answers: number) => {
+      let count = 0;
+      const trigger = new SettlementTrigger(schedule, async () => void count++, () => {});
+      for (let i = 0; i < answers; i++) trigger.answered();
+      trigger.stop();
+      return count;
+    };
+    expect(runs({ mode: "immediate" }, 3)).to.equal(3);
+    expect(runs({ mode: "manual" }, 25)).to.equal(0);
+    expect(runs({ mode: "batch", every: 4 }, 9)).to.equal(2);
+    expect(runs({ mode: "batch", intervalMs: 60_000 }, 9)).to.equal(0); // the timer has not fired (and stop() cleared it)
+  });
+
   it("refuses a batched schedule without a size or interval, or with a non-positive one", async () => {
     const settle = async () => undefined;
     expect(() => new SettlementTrigger({ mode: "batch" }, settle, () => {})).to.throw(/every \(requests\) or intervalMs/);
