@@ -1,32 +1,53 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdir, rm, symlink } from "node:fs/promises";
+import { cp, copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import type { HardhatUserConfig } from "hardhat/config";
-import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 
 import { packageRoot } from "../src/package-root.js";
 
 import { freePort } from "./helpers/net.js";
+import { installedVersion, npm, packThisPackage } from "./helpers/npm.js";
 import { FIXTURES } from "./helpers/project.js";
 
-const PROJECT = path.join(FIXTURES, "existing-project");
-const HARDHAT_CLI = path.join(packageRoot(), "node_modules", "hardhat", "dist", "src", "cli.js");
+/** What a user's project installs next to hardhat-flai (the versions this repository tests with). */
+const USER_PACKAGES = [
+  "hardhat",
+  "@nomicfoundation/hardhat-ethers",
+  "@nomicfoundation/hardhat-ignition",
+  "@nomicfoundation/hardhat-ignition-ethers",
+  "ethers",
+  "solc",
+];
 
-/** Installs hardhat-flai into the fixture the way npm links a local package: node_modules/hardhat-flai → this repo. */
-async function installPlugin(): Promise<void> {
-  if (!existsSync(path.join(packageRoot(), "dist", "src", "index.js"))) {
-    throw new Error("hardhat-flai is not built: run `npm run build` (npm test does)");
-  }
-  const link = path.join(PROJECT, "node_modules", "hardhat-flai");
-  await mkdir(path.dirname(link), { recursive: true });
-  await rm(link, { force: true, recursive: true });
-  await symlink(packageRoot(), link, "dir");
-  await rm(path.join(PROJECT, ".flai"), { recursive: true, force: true });
-  await rm(path.join(PROJECT, "ignition"), { recursive: true, force: true });
+// npm's words for a dependency tree it had to bend: a user must see none of them.
+const PEER_TROUBLE = /ERESOLVE|invalid|peer dep|Conflicting peer|overriding peer/i;
+
+/** A plain Hardhat 3 project outside this repository: the fixture's files, no node_modules. */
+async function createUserProject(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "flai-user-project-"));
+  const fixture = path.join(FIXTURES, "existing-project");
+  for (const file of ["package.json", "hardhat.config.ts"]) await copyFile(path.join(fixture, file), path.join(dir, file));
+  await cp(path.join(fixture, "contracts"), path.join(dir, "contracts"), { recursive: true });
+  return dir;
 }
+
+/** `npm pack` this repository and `npm i -D` the tarball into the project, as a user does. */
+async function installPackedPlugin(project: string): Promise<{ installLog: string; files: string[] }> {
+  const { tarball, files } = await packThisPackage(project);
+  const specs = await Promise.all(USER_PACKAGES.map(async (name) => `${name}@${await installedVersion(name)}`));
+  // --prefer-offline: the packages are in npm's cache from this repository's own install.
+  const install = await npm(["install", "--save-dev", "--no-audit", "--no-fund", "--prefer-offline", ...specs, tarball], project);
+  if (install.code !== 0) throw new Error(`installing the packed hardhat-flai failed:\n${install.output}`);
+  await rm(tarball);
+  return { installLog: install.output, files };
+}
+
+let PROJECT = "";
+let HARDHAT_CLI = "";
+let installLog = "";
+let packedFiles: string[] = [];
 
 /** The environment of a user's shell in the fixture: without the variables `hardhat test` sets for itself. */
 // The variables @nomicfoundation/hardhat-utils' isCi() looks at.
@@ -86,23 +107,48 @@ async function startNode(port: number): Promise<ChildProcess> {
 describe("an existing Hardhat project that only adds hardhat-flai to its plugins", function () {
   this.timeout(300_000);
 
-  before(installPlugin);
+  before(async function () {
+    this.timeout(600_000);
+    PROJECT = await createUserProject();
+    HARDHAT_CLI = path.join(PROJECT, "node_modules", "hardhat", "dist", "src", "cli.js");
+    ({ installLog, files: packedFiles } = await installPackedPlugin(PROJECT));
+  });
 
-  it("runs the flow through hre.flai", async () => {
-    const { default: config } = (await import(path.join(PROJECT, "hardhat.config.ts"))) as { default: HardhatUserConfig };
-    const hre = await createHardhatRuntimeEnvironment(config, {}, PROJECT);
-    const connection = await hre.network.create();
-    await hre.flai.jobs.registerEnclave({ connection });
-    const submitted = await hre.flai.jobs.submit({
-      data: path.join(FIXTURES, "data.csv"),
-      model: path.join(FIXTURES, "model.json"),
-      reward: "0.5",
-      connection,
-    });
-    const result = await hre.flai.jobs.train(submitted.job.id, { connection });
-    const completed = await hre.flai.jobs.complete(result, { connection });
-    expect(completed.job.status).to.equal("completed");
-    expect((await hre.flai.jobs.get(submitted.job.id, { connection })).resultHash).to.equal(result.resultHash);
+  after(async () => {
+    if (PROJECT !== "") await rm(PROJECT, { recursive: true, force: true });
+  });
+
+  it("packs what a user needs and nothing else: a LICENSE, no source maps, nothing test-only", () => {
+    expect(packedFiles).to.include.members(["LICENSE", "README.md", "package.json", "dist/src/index.js", "vendor/0g-storage-sdk.js", "vendor/0g-compute-sdk.js"]);
+    expect(packedFiles.filter((file) => file.endsWith(".map"))).to.deep.equal([]);
+    const shipped = /^(LICENSE|README\.md|package\.json|dist\/(src|tasks|ignition)\/|vendor\/|artifacts\/contracts\/|contracts\/[A-Za-z]+\.sol$|fixtures\/(data\.json|data\.csv|model\.json)$)/;
+    expect(packedFiles.filter((file) => !shipped.test(file))).to.deep.equal([]);
+    expect(packedFiles.filter((file) => /(^|\/)(test|bench|scripts)\/|\.t\.sol$|existing-project/.test(file))).to.deep.equal([]);
+  });
+
+  it("installs from the packed tarball with no peer-dependency warnings and a valid npm tree", async () => {
+    expect(installLog.split("\n").filter((line) => PEER_TROUBLE.test(line))).to.deep.equal([]);
+    const ls = await npm(["ls", "--all"], PROJECT);
+    expect(ls.code, ls.output).to.equal(0);
+    const manifest = JSON.parse(await readFile(path.join(PROJECT, "node_modules", "hardhat-flai", "package.json"), "utf8")) as {
+      scripts?: Record<string, string>;
+    };
+    // A consumer's install runs no script of ours (npm runs `prepare` only in a checkout, never for a tarball).
+    const installHooks = ["preinstall", "install", "postinstall"].filter((hook) => manifest.scripts?.[hook] !== undefined);
+    expect(installHooks).to.deep.equal([]);
+  });
+
+  it("runs the README's hre.flai code sample as printed, on a fresh network", async () => {
+    const readme = await readFile(path.join(packageRoot(), "README.md"), "utf8");
+    const sample = /```ts\n(import hre from "hardhat";\n[\s\S]*?)```/.exec(readme)?.[1];
+    expect(sample, "README.md has the hre.flai sample").to.be.a("string");
+    await copyFile(path.join(FIXTURES, "data.csv"), path.join(PROJECT, "data.csv"));
+    await copyFile(path.join(FIXTURES, "model.json"), path.join(PROJECT, "model.json"));
+    await writeFile(path.join(PROJECT, "flai-sample.ts"), sample!);
+    const run = await hardhat(["run", "flai-sample.ts"]);
+    expect(run.code, run.stderr + run.stdout).to.equal(0);
+    expect(run.stdout).to.match(/status: 'completed'/);
+    expect(run.stdout).to.match(/resultHash: '0x[0-9a-f]{64}'/);
   });
 
   it("runs flai:demo in one process", async () => {
@@ -124,7 +170,7 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
       return JSON.parse(run.stdout) as Record<string, any>;
     };
     try {
-      const none = await hardhat(["flai:job", "1", ...net], env);
+      const none = await hardhat(["flai:job", "--job", "1", ...net], env);
       expect(none.code).to.not.equal(0);
       expect(none.stderr + none.stdout).to.match(/No FLAIComputeJobs deployment.*flai:deploy --network localnode/);
 
@@ -144,7 +190,7 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
       const trained = await json(["flai:train", "--job", "1"]);
       const completed = await json(["flai:complete", "--job", "1", "--result", trained.resultFile]);
       expect(completed.job.resultHash).to.equal(trained.result.resultHash);
-      const job = await json(["flai:job", "1"]);
+      const job = await json(["flai:job", "--job", "1"]);
       expect(job).to.deep.include({ status: "completed", resultHash: trained.result.resultHash });
 
       const twice = await hardhat(["flai:complete", "--job", "1", "--result", trained.resultFile, ...net], env);
