@@ -7,6 +7,7 @@ import { getAddress } from "ethers";
 
 import type { FlaiConnection } from "../connection.js";
 import { flaiError } from "../errors.js";
+import { applyIgnitionFeePolicy } from "../fee-data.js";
 
 export const JOBS_FUTURE_ID = "FLAIComputeJobs#FLAIComputeJobs";
 export const FEDERATED_FUTURE_ID = "FLAIFederated#FLAIFederated";
@@ -131,6 +132,7 @@ async function lookUpOrDeploy(hre: HardhatRuntimeEnvironment, connection: FlaiCo
   }
   // Imported here: building the module reads the compiled artifacts, which must not happen at load.
   const { default: flaiModule } = await import("../../ignition/modules/FLAIFederated.js");
+  await applyIgnitionFeePolicy(connection, chainId);
   const { jobs, federated } = await connection.ignition.deploy(flaiModule);
   return {
     ...base,
