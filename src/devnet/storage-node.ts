@@ -3,8 +3,11 @@ import type { EIP1193Provider } from "hardhat/types/providers";
 
 import { flaiError } from "../errors.js";
 
+import { answerGateway } from "./storage/gateway.js";
+import { IndexerCore } from "./storage/indexer.js";
 import { StorageNodeCore, type NodeFaults } from "./storage/node.js";
 import { startRpcServer } from "./storage/rpc.js";
+import { isValidShard, type ShardConfig } from "./storage/shard.js";
 import { NodeStore } from "./storage/store.js";
 import { blockHashAt, readSubmissions } from "./storage/sync.js";
 
@@ -19,22 +22,32 @@ export interface StorageDevnetOptions {
   port?: number;
   pollIntervalMs?: number;
   faults?: NodeFaults;
+  /** Which segments this node keeps; default: all of them (one shard). */
+  shard?: ShardConfig;
 }
 
 export interface StorageNodeServer {
   url: string;
+  shard: ShardConfig;
+  /** The folder the node keeps its data in (restart a node on it, and its port, to carry on). */
+  dir: string;
   close(): Promise<void>;
 }
 
 /**
- * Starts a local 0G storage node and indexer on one JSON-RPC URL: it follows the Flow's Submit logs,
- * checks and stores uploaded segments the way the real node does, and serves them back. The real
- * storage SDK uploads to and downloads from it unchanged (indexer URL = node URL).
+ * Starts one local 0G storage node on its own JSON-RPC URL: it follows the Flow's Submit logs,
+ * checks uploaded segments the way the real node does, keeps those of its shard, and serves them
+ * back. An indexer (startStorageIndexer) lists it to the storage SDK.
  */
 export async function startStorageNode(opts: StorageDevnetOptions): Promise<StorageNodeServer> {
-  const { provider, dir, host = "127.0.0.1", port = 0, pollIntervalMs = 200, faults = {} } = opts;
+  const { provider, dir, host = "127.0.0.1", port = 0, pollIntervalMs = 200, faults = {}, shard = { numShard: 1, shardId: 0 } } = opts;
   if (!isAddress(opts.flowAddress)) throw flaiError(`Invalid Flow address ${JSON.stringify(opts.flowAddress)}: expected a 0x-prefixed 20-byte address.`);
   if (typeof dir !== "string" || dir.trim() === "") throw flaiError("The 0G storage devnet needs a folder (dir) to keep its data in.");
+  if (!isValidShard(shard)) {
+    throw flaiError(
+      `Invalid shard {numShard: ${shard.numShard}, shardId: ${shard.shardId}}: numShard must be a power of two and shardId in 0..numShard-1.`,
+    );
+  }
   const flowAddress = getAddress(opts.flowAddress);
 
   const chainId = BigInt((await provider.request({ method: "eth_chainId" })) as string);
@@ -46,7 +59,7 @@ export async function startStorageNode(opts: StorageDevnetOptions): Promise<Stor
     throw flaiError(`No contract at Flow address ${flowAddress} on chain ${chainId}. Deploy the ZgStorageDevnet Ignition module first.`);
   }
 
-  const store = await NodeStore.open(dir, { chainId: chainId.toString(), flowAddress });
+  const store = await NodeStore.open(dir, { chainId: chainId.toString(), flowAddress, shard });
   if (store.sync.nextBlock > 0 && (await blockHashAt(provider, store.sync.height)) !== store.sync.blockHash) {
     throw flaiError(
       `The 0G storage devnet folder ${dir} was synced with another history of chain ${chainId} (block ${store.sync.height} ` +
@@ -54,7 +67,7 @@ export async function startStorageNode(opts: StorageDevnetOptions): Promise<Stor
     );
   }
 
-  const node = new StorageNodeCore(store, { chainId, flowAddress }, faults);
+  const node = new StorageNodeCore(store, { chainId, flowAddress }, shard, faults);
   const syncOnce = async () => {
     for (;;) {
       const range = await readSubmissions(provider, flowAddress, store.sync.nextBlock);
@@ -66,7 +79,6 @@ export async function startStorageNode(opts: StorageDevnetOptions): Promise<Stor
   await syncOnce();
 
   const rpc = await startRpcServer(node.methods(), { host, port });
-  node.url = rpc.url;
 
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -96,5 +108,28 @@ export async function startStorageNode(opts: StorageDevnetOptions): Promise<Stor
   // The dieAfterSegments fault: stop as a killed process would (the folder keeps what was stored).
   node.onDeath = () => void close();
 
-  return { url: rpc.url, close };
+  return { url: rpc.url, shard, dir, close };
+}
+
+export interface StorageIndexerOptions {
+  /** The trusted storage nodes' JSON-RPC URLs. */
+  nodes: readonly string[];
+  host?: string;
+  port?: number;
+  /** Longest the indexer waits for one node's answer. */
+  nodeTimeoutMs?: number;
+}
+
+/**
+ * Starts a local 0G storage indexer in front of `nodes`: the indexer_* JSON-RPC methods the SDKs
+ * call and the REST gateway (GET /file, /file/info/…, /node/status), on one URL.
+ */
+export async function startStorageIndexer(opts: StorageIndexerOptions): Promise<{ url: string; close(): Promise<void> }> {
+  if (opts.nodes.length === 0) throw flaiError("The 0G storage indexer needs at least one storage node URL.");
+  const indexer = new IndexerCore(opts.nodes, opts.nodeTimeoutMs);
+  return startRpcServer(indexer.methods(), {
+    host: opts.host ?? "127.0.0.1",
+    port: opts.port ?? 0,
+    get: (url) => answerGateway(indexer, url),
+  });
 }

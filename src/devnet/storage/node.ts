@@ -1,14 +1,16 @@
 import { CHUNK_SIZE, SEGMENT_CHUNKS } from "../../storage/merkle.js";
-import { buildProof, proofSegmentChunks, segmentLayout, segmentRoot, toWire } from "../../storage/proof.js";
+import { segmentLayout, toWire } from "../../storage/proof.js";
 
 import { badParams, callFailed, internalError, invalidParams, type Handler } from "./rpc.js";
 import { checkSegmentSize, parseSegment, validateSegment, type SegmentUpload } from "./segments.js";
+import { holdsSegment, segmentsOfShard, type ShardConfig } from "./shard.js";
 import type { NodeStore, TxRecord } from "./store.js";
 import type { SubmittedTx } from "./sync.js";
 
 /**
- * One 0G storage node plus the indexer in front of it, answering the JSON-RPC methods the storage
- * SDK calls with the real node's shapes and error strings (node/rpc/src/zgs/impl.rs, rpc_helper.rs).
+ * One 0G storage node, answering the zgs_* JSON-RPC methods the storage SDK calls with the real
+ * node's shapes and error strings (node/rpc/src/zgs/impl.rs, rpc_helper.rs, chunk_pool). It keeps
+ * only its shard's segments; the indexer (indexer.ts) is a separate server in front of the nodes.
  */
 
 export interface NodeFaults {
@@ -22,6 +24,11 @@ export interface NodeFaults {
    * reached the disk stays there, so a node restarted on the same folder (and port) carries on.
    */
   dieAfterSegments?: number;
+  /**
+   * Refuse this many segment writes with the node's back-pressure error ("too many data writing: N",
+   * as when its chunk pool already has max_writings segments in flight); later writes succeed.
+   */
+  tooManyWritings?: number;
 }
 
 export interface NodeIdentity {
@@ -32,6 +39,9 @@ export interface NodeIdentity {
 /** The node caches segments of not-yet-seen txs only for files up to this size (its max_cache_file_size). */
 const MAX_CACHE_FILE_SIZE = 10 * 1024 * 1024;
 const DUPLICATE = "segment has already been uploaded or is being uploaded";
+/** chunk_pool_max_writings on Galileo's turbo nodes (run/config-testnet-turbo.toml). */
+const MAX_WRITINGS = 128;
+const TOO_MANY_WRITINGS = `too many data writing: ${MAX_WRITINGS}`;
 const HASH_HEX = /^0x[0-9a-fA-F]{64}$/;
 
 function rootParam(value: unknown): string {
@@ -50,40 +60,59 @@ function segmentsParam(value: unknown): SegmentUpload[] {
 }
 
 export class StorageNodeCore {
-  url = "";
   /** Called once when the dieAfterSegments fault fires: stops the server around this core. */
   onDeath: () => void = () => {};
   private dead = false;
   private storedSegments = 0;
-  private readonly since = Math.floor(Date.now() / 1000);
+  private refusals: number;
   private readonly writing = new Set<string>();
   /** Segments uploaded before their tx was seen, per root (the node's in-memory chunk pool). */
-  private readonly pool = new Map<string, { fileSize: number; segments: Map<number, { data: Uint8Array; root: Uint8Array }> }>();
+  private readonly pool = new Map<string, { fileSize: number; segments: Map<number, SegmentUpload> }>();
 
   constructor(
     private readonly store: NodeStore,
     private readonly identity: NodeIdentity,
+    readonly shard: ShardConfig,
     private readonly faults: NodeFaults = {},
-  ) {}
+  ) {
+    this.refusals = faults.tooManyWritings ?? 0;
+  }
 
   // --- chain side --------------------------------------------------------------------------------
 
-  /** Records a submission seen on chain; a file that is already stored is finalized at once (as the node copies it). */
+  /**
+   * Records a submission seen on chain. It is finalized at once when this node already has its data
+   * (an earlier finalized submission of the same file whose segments fall in the same shards, which
+   * the node copies) or when none of its segments is in this node's shard (nothing to wait for; the
+   * real node's sync finalizes such a file by itself).
+   */
   async learn(sub: SubmittedTx): Promise<void> {
     if (this.faults.ignoreSubmissions || this.store.txBySeq(sub.seq) !== undefined) return;
     const stored = this.store.txByRoot(sub.root);
-    const reuse = stored?.finalized === true && stored.size === sub.size ? stored.dataSeq : undefined;
-    const tx: TxRecord = { ...sub, finalized: reuse !== undefined, dataSeq: reuse ?? sub.seq };
+    const reusable = stored?.finalized === true && stored.size === sub.size && this.sameShards(stored, sub);
+    const nothingHere = this.shardSegments(sub).length === 0;
+    const tx: TxRecord = { ...sub, finalized: reusable || nothingHere, dataSeq: reusable ? stored.dataSeq : sub.seq };
     await this.store.putTx(tx);
     const cached = this.pool.get(sub.root);
     if (cached === undefined || tx.finalized) return;
     this.pool.delete(sub.root);
     // Segments cached for another size were proven against a different padding: the node drops them.
     if (cached.fileSize !== tx.size) return;
-    for (const [index, seg] of cached.segments) {
+    for (const seg of cached.segments.values()) {
       // Already checked when cached; a write can only fail as a duplicate, which changes nothing.
-      await this.write(tx.seq, index, seg.data, seg.root).catch(() => undefined);
+      await this.write(tx.seq, seg).catch(() => undefined);
     }
+  }
+
+  /** The file's local segment indices this node keeps. */
+  private shardSegments(tx: { startEntryIndex: number; size: number }): number[] {
+    return segmentsOfShard(this.shard, tx.startEntryIndex, segmentLayout(tx.size).dataSegments);
+  }
+
+  /** Whether two placements of a file put its segments in the same shards (copy_tx_and_finalize's rule). */
+  private sameShards(a: { startEntryIndex: number }, b: { startEntryIndex: number }): boolean {
+    const first = (t: { startEntryIndex: number }) => Math.floor(t.startEntryIndex / SEGMENT_CHUNKS) % this.shard.numShard;
+    return first(a) === first(b);
   }
 
   // --- uploads -----------------------------------------------------------------------------------
@@ -94,14 +123,14 @@ export class StorageNodeCore {
     checkSegmentSize(seg.data);
     if (tx !== undefined && tx.root !== seg.root) throw internalError("data root and tx seq not match");
     const cache = this.pool.has(seg.root) || this.needCache(tx, seg.fileSize);
-    const root = validateSegment(seg);
+    validateSegment(seg);
     if (cache) {
       let entry = this.pool.get(seg.root);
       if (entry === undefined) this.pool.set(seg.root, (entry = { fileSize: seg.fileSize, segments: new Map() }));
-      entry.segments.set(seg.index, { data: seg.data, root });
+      entry.segments.set(seg.index, seg);
       return;
     }
-    await this.write(tx!.seq, seg.index, seg.data, root);
+    await this.write(tx!.seq, seg);
   }
 
   private needCache(tx: TxRecord | undefined, fileSize: number): boolean {
@@ -116,20 +145,30 @@ export class StorageNodeCore {
     return false;
   }
 
-  /** Stores a checked segment; the tx is finalized once every data segment is in. */
-  private async write(seq: number, index: number, data: Uint8Array, root: Uint8Array): Promise<void> {
+  /**
+   * Stores a checked segment, as the chunk pool's write_chunks: duplicates and back-pressure are
+   * refused first; a segment outside this node's shard is accepted but not kept (the flow store
+   * skips it). The tx is finalized once every segment of its shard is in.
+   */
+  private async write(seq: number, seg: SegmentUpload): Promise<void> {
     const tx = this.store.txBySeq(seq)!;
-    const key = `${tx.dataSeq}:${index}`;
+    const key = `${tx.dataSeq}:${seg.index}`;
     if (this.dead) throw internalError("the node is down");
-    if (this.store.hasSegment(tx.dataSeq, index) || this.writing.has(key)) throw callFailed(DUPLICATE);
+    if (this.store.hasSegment(tx.dataSeq, seg.index) || this.writing.has(key)) throw callFailed(DUPLICATE);
+    if (this.refusals > 0) {
+      this.refusals--;
+      throw callFailed(TOO_MANY_WRITINGS);
+    }
+    const global = Math.floor(tx.startEntryIndex / SEGMENT_CHUNKS) + seg.index;
+    if (!holdsSegment(this.shard, global)) return;
     this.writing.add(key);
     try {
-      await this.store.putSegment(tx.dataSeq, index, data, root);
+      await this.store.putSegment(tx.dataSeq, seg.index, seg.data, toWire(seg.proof));
     } finally {
       this.writing.delete(key);
     }
     const current = this.store.txBySeq(seq)!;
-    if (!current.finalized && this.store.segmentCount(tx.dataSeq) === segmentLayout(tx.size).dataSegments) {
+    if (!current.finalized && this.shardSegments(current).every((i) => this.store.hasSegment(tx.dataSeq, i))) {
       await this.store.putTx({ ...current, finalized: true });
     }
     if (this.faults.dieAfterSegments !== undefined && ++this.storedSegments >= this.faults.dieAfterSegments && !this.dead) {
@@ -178,22 +217,13 @@ export class StorageNodeCore {
     return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64");
   }
 
-  /** get_segment_with_proof_by_tx: one data segment and its proof in the file tree. */
+  /** get_segment_with_proof_by_tx: one data segment of this shard and its proof in the file tree. */
   private async segmentWithProof(tx: TxRecord | undefined, index: number) {
     if (tx === undefined) return null;
-    const layout = segmentLayout(tx.size);
-    if (index >= layout.dataSegments) throw invalidParams("index", "index out of bound");
-    const start = index * SEGMENT_CHUNKS;
-    const end = index === layout.dataSegments - 1 ? start + layout.lastDataSegmentBytes / CHUNK_SIZE : start + SEGMENT_CHUNKS;
-    const data = await this.store.readSegment(tx.dataSeq, index);
-    if (data === undefined || data.length !== (end - start) * CHUNK_SIZE) return null;
-    if (this.store.segmentCount(tx.dataSeq) < layout.dataSegments) return null; // the proof needs every segment root
-    const leaves = await this.store.segmentRoots(tx.dataSeq, layout.dataSegments);
-    const all = [...leaves];
-    for (let i = layout.dataSegments; i < layout.proofSegments; i++) {
-      all.push(segmentRoot(new Uint8Array(0), proofSegmentChunks(layout, i)));
-    }
-    return { root: tx.root, data: this.served(data), index, proof: toWire(buildProof(all, index)), fileSize: tx.size };
+    if (index >= segmentLayout(tx.size).dataSegments) throw invalidParams("index", "index out of bound");
+    const [data, proof] = await Promise.all([this.store.readSegment(tx.dataSeq, index), this.store.readProof(tx.dataSeq, index)]);
+    if (data === undefined || proof === undefined) return null;
+    return { root: tx.root, data: this.served(data), index, proof, fileSize: tx.size };
   }
 
   // --- views -------------------------------------------------------------------------------------
@@ -213,21 +243,24 @@ export class StorageNodeCore {
       },
       finalized: tx.finalized,
       isCached: false,
-      uploadedSegNum: tx.finalized ? segments : this.store.contiguousSegments(tx.dataSeq),
+      uploadedSegNum: tx.finalized ? segments : this.uploadedSegNum(tx),
       pruned: false,
     };
   }
 
-  private shardedNode() {
-    return { url: this.url, config: { numShard: 1, shardId: 0 }, latency: 0, since: this.since };
+  /**
+   * The chunk pool's upload window boundary: the first segment of this shard not yet written (a
+   * local segment index, not a count), 0 before any was.
+   */
+  private uploadedSegNum(tx: TxRecord): number {
+    const mine = this.shardSegments(tx);
+    if (!mine.some((i) => this.store.hasSegment(tx.dataSeq, i))) return 0;
+    return mine.find((i) => !this.store.hasSegment(tx.dataSeq, i)) ?? segmentLayout(tx.size).dataSegments;
   }
 
   methods(): Map<string, Handler> {
     const s = this.store;
     return new Map<string, Handler>([
-      ["indexer_getShardedNodes", () => ({ trusted: [this.shardedNode()], discovered: [] })],
-      ["indexer_getNodeLocations", () => ({})],
-      ["indexer_getFileLocations", ([root]) => (s.txByRoot(rootParam(root))?.finalized ? [this.shardedNode()] : null)],
       [
         "zgs_getStatus",
         () => ({
@@ -242,7 +275,7 @@ export class StorageNodeCore {
           },
         }),
       ],
-      ["zgs_getShardConfig", () => ({ numShard: 1, shardId: 0 })],
+      ["zgs_getShardConfig", () => ({ shardId: this.shard.shardId, numShard: this.shard.numShard })],
       ["zgs_getFileInfo", ([root]) => this.fileInfo(s.txByRoot(rootParam(root)))],
       ["zgs_getFileInfoByTxSeq", ([seq]) => this.fileInfo(s.txBySeq(uintParam(seq, "tx_seq")))],
       [

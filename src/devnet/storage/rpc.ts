@@ -34,11 +34,20 @@ interface Request {
   params?: unknown;
 }
 
+/** A plain HTTP answer (the indexer's REST gateway). */
+export interface HttpReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string | Uint8Array;
+}
+
 export interface RpcServerOptions {
   host: string;
   port: number;
   /** The real node accepts large uploads; a bound still keeps a stray client from exhausting memory. */
   maxBodyBytes?: number;
+  /** Answers GET requests (the indexer serves its REST gateway beside JSON-RPC on one port). */
+  get?: (url: URL) => Promise<HttpReply>;
 }
 
 export interface RpcServer {
@@ -72,9 +81,41 @@ async function answer(methods: ReadonlyMap<string, Handler>, request: unknown): 
   return id === undefined ? undefined : reply;
 }
 
+function serveGet(get: (url: URL) => Promise<HttpReply>, req: http.IncomingMessage, res: http.ServerResponse): void {
+  get(new URL(req.url ?? "/", "http://localhost"))
+    .then((reply) => {
+      res.writeHead(reply.status, reply.headers);
+      res.end(reply.body);
+    })
+    .catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+      res.end(error instanceof Error ? error.message : String(error));
+    });
+}
+
+/**
+ * One JSON-RPC call to a node, as the indexer makes it: the node's error comes back as an RpcError
+ * with its code, a transport failure (node down, timeout) as a plain Error.
+ */
+export async function callRpc<T>(url: string, method: string, params: unknown[], timeoutMs: number): Promise<T> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const body = (await response.json()) as { result?: T; error?: { code: number; message: string; data?: unknown } };
+  if (body.error !== undefined) throw new RpcError(body.error.code, body.error.message, body.error.data);
+  return body.result as T;
+}
+
 export async function startRpcServer(methods: ReadonlyMap<string, Handler>, opts: RpcServerOptions): Promise<RpcServer> {
   const maxBody = opts.maxBodyBytes ?? 256 * 1024 * 1024;
   const server = http.createServer((req, res) => {
+    if (req.method === "GET" && opts.get !== undefined) {
+      serveGet(opts.get, req, res);
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     let tooBig = false;

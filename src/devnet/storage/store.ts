@@ -3,15 +3,21 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promise
 import path from "node:path";
 
 import { flaiError } from "../../errors.js";
+import type { WireProof } from "../../storage/proof.js";
 import { writeFileAtomic } from "../../util/fs.js";
+
+import type { ShardConfig } from "./shard.js";
 
 /**
  * The storage node's disk: what it learned from the chain and the segments it accepted, so a
  * restarted node still serves every finalized file.
  *
- *   <dir>/sync.json             chain identity and how far the Submit logs were read
+ *   <dir>/sync.json             chain identity, the node's shard, how far the Submit logs were read
  *   <dir>/txs/<seq>.json        one record per Flow submission
- *   <dir>/segments/<seq>/<i>.bin, <i>.root   accepted segment data and its Merkle root
+ *   <dir>/segments/<seq>/<i>.bin, <i>.proof   accepted segment data and its proof in the file tree
+ *
+ * A sharded node keeps only its shard's segments, so it cannot rebuild other segments' proofs: it
+ * keeps the (checked, hence canonical) proof each segment arrived with.
  */
 
 export interface TxRecord {
@@ -32,6 +38,8 @@ export interface TxRecord {
 export interface SyncState {
   chainId: string;
   flowAddress: string;
+  /** Which segments this folder holds (absent in folders of the older, unsharded layout). */
+  shard?: ShardConfig;
   /** Next block whose logs have not been read. */
   nextBlock: number;
   /** Last block read, and its hash (the node's logSyncHeight / logSyncBlock). */
@@ -58,14 +66,13 @@ export class NodeStore {
   private readonly byRoot = new Map<string, number[]>();
   /** Indices of accepted segments, per data seq. */
   private readonly segments = new Map<number, Set<number>>();
-  private rootsCache = new Map<number, Uint8Array[]>();
 
   private constructor(
     readonly dir: string,
     public sync: SyncState,
   ) {}
 
-  static async open(dir: string, identity: { chainId: string; flowAddress: string }): Promise<NodeStore> {
+  static async open(dir: string, identity: { chainId: string; flowAddress: string; shard: ShardConfig }): Promise<NodeStore> {
     await mkdir(path.join(dir, "txs"), { recursive: true });
     await mkdir(path.join(dir, "segments"), { recursive: true });
     let sync: SyncState;
@@ -76,6 +83,16 @@ export class NodeStore {
         throw flaiError(`The 0G storage devnet state in ${dir} is unreadable (sync.json). Delete the folder to start afresh.`, error);
       }
       sync = { ...identity, nextBlock: 0, height: 0, blockHash: `0x${"00".repeat(32)}` };
+    }
+    const kept = sync.shard;
+    if (kept === undefined) {
+      throw flaiError(`The 0G storage devnet folder ${dir} was written by an older devnet (no shard, no segment proofs). Delete it to start afresh.`);
+    }
+    if (kept.numShard !== identity.shard.numShard || kept.shardId !== identity.shard.shardId) {
+      throw flaiError(
+        `The 0G storage devnet folder ${dir} holds shard ${kept.shardId} of ${kept.numShard}, not shard ` +
+          `${identity.shard.shardId} of ${identity.shard.numShard}. Give each shard node its own folder, or delete this one.`,
+      );
     }
     if (sync.chainId !== identity.chainId || sync.flowAddress.toLowerCase() !== identity.flowAddress.toLowerCase()) {
       throw flaiError(
@@ -146,24 +163,15 @@ export class NodeStore {
     return this.segments.get(dataSeq)?.size ?? 0;
   }
 
-  /** Accepted segments 0, 1, 2, ... without a gap (the node's upload window boundary). */
-  contiguousSegments(dataSeq: number): number {
-    const present = this.segments.get(dataSeq);
-    let n = 0;
-    while (present?.has(n)) n++;
-    return n;
-  }
-
-  async putSegment(dataSeq: number, index: number, data: Uint8Array, root: Uint8Array): Promise<void> {
+  async putSegment(dataSeq: number, index: number, data: Uint8Array, proof: WireProof): Promise<void> {
     const folder = path.join(this.dir, "segments", String(dataSeq));
     await mkdir(folder, { recursive: true });
     // The .bin appears last: its presence is what marks the segment as accepted after a restart.
-    await writeReplacing(path.join(folder, `${index}.root`), root);
+    await writeReplacing(path.join(folder, `${index}.proof`), Buffer.from(JSON.stringify(proof)));
     await writeReplacing(path.join(folder, `${index}.bin`), data);
     let present = this.segments.get(dataSeq);
     if (present === undefined) this.segments.set(dataSeq, (present = new Set()));
     present.add(index);
-    this.rootsCache.delete(dataSeq);
   }
 
   async readSegment(dataSeq: number, index: number): Promise<Uint8Array | undefined> {
@@ -171,15 +179,8 @@ export class NodeStore {
     return new Uint8Array(await readFile(path.join(this.dir, "segments", String(dataSeq), `${index}.bin`)));
   }
 
-  /** Roots of data segments 0..count-1 (all must be present). */
-  async segmentRoots(dataSeq: number, count: number): Promise<Uint8Array[]> {
-    const cached = this.rootsCache.get(dataSeq);
-    if (cached !== undefined && cached.length === count) return cached;
-    const folder = path.join(this.dir, "segments", String(dataSeq));
-    const roots = await Promise.all(
-      Array.from({ length: count }, async (_, i) => new Uint8Array(await readFile(path.join(folder, `${i}.root`)))),
-    );
-    this.rootsCache.set(dataSeq, roots);
-    return roots;
+  async readProof(dataSeq: number, index: number): Promise<WireProof | undefined> {
+    if (!this.hasSegment(dataSeq, index)) return undefined;
+    return JSON.parse(await readFile(path.join(this.dir, "segments", String(dataSeq), `${index}.proof`), "utf8")) as WireProof;
   }
 }
