@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { cp, copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -7,8 +6,10 @@ import { expect } from "chai";
 
 import { packageRoot } from "../src/package-root.js";
 
+import { type CliRun, runHardhat } from "./helpers/cli.js";
 import { freePort } from "./helpers/net.js";
 import { installedVersion, npm, packThisPackage } from "./helpers/npm.js";
+import { killAll, startHardhat, startNode } from "./helpers/processes.js";
 import { FIXTURES } from "./helpers/project.js";
 
 /** What a user's project installs next to hardhat-flai (the versions this repository tests with). */
@@ -49,59 +50,9 @@ let HARDHAT_CLI = "";
 let installLog = "";
 let packedFiles: string[] = [];
 
-/** The environment of a user's shell in the fixture: without the variables `hardhat test` sets for itself. */
-// The variables @nomicfoundation/hardhat-utils' isCi() looks at.
-const CI_MARKERS = ["CI", "CONTINUOUS_INTEGRATION", "GITHUB_ACTIONS", "BUILD_NUMBER", "RUN_ID", "NOW", "DEPLOYMENT_ID", "CODEBUILD_BUILD_NUMBER"];
-
-function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, ...extra };
-  delete env.HARDHAT_CONFIG;
-  delete env.HH_TEST;
-  // Hardhat always prints stack traces when it detects a CI server; these
-  // runs stand for a user at a terminal, so they must not look like CI.
-  for (const name of CI_MARKERS) delete env[name];
-  return env;
-}
-
-function hardhat(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [HARDHAT_CLI, ...args], { cwd: PROJECT, env: userEnv(env) });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-
-async function waitFor(check: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) {
-      throw new Error(`timed out; output so far:\n${what()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function startNode(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)], { cwd: PROJECT, env: userEnv() });
-  await new Promise<void>((resolve, reject) => {
-    let seen = "";
-    const timer = setTimeout(() => reject(new Error(`hardhat node did not start:\n${seen}`)), 60_000);
-    const onData = (d: Buffer) => {
-      seen += d.toString();
-      if (seen.includes(`127.0.0.1:${port}`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`hardhat node exited (${code}):\n${seen}`)));
-  });
-  return child;
+/** hardhat in the user's project, as a user at a terminal runs it. */
+function hardhat(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runHardhat(args, { cwd: PROJECT, env, cli: HARDHAT_CLI });
 }
 
 describe("an existing Hardhat project that only adds hardhat-flai to its plugins", function () {
@@ -115,6 +66,7 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
   });
 
   after(async () => {
+    await killAll();
     if (PROJECT !== "") await rm(PROJECT, { recursive: true, force: true });
   });
 
@@ -161,7 +113,7 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
 
   it("runs the step-by-step tasks against `hardhat node`, reusing one deployment", async () => {
     const port = await freePort();
-    const node = await startNode(port);
+    const node = await startNode(PROJECT, port, HARDHAT_CLI);
     const env = { FLAI_FIXTURE_RPC: `http://127.0.0.1:${port}` };
     const net = ["--network", "localnode"];
     const json = async (args: string[]) => {
@@ -198,25 +150,23 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
       expect(twice.stderr + twice.stdout).to.match(/already completed/);
       expect(twice.stderr + twice.stdout).to.not.match(/^\s+at /m);
     } finally {
-      node.kill();
+      await node.stop("SIGKILL");
     }
   });
 
   it("serves flai:devnet beside `hardhat node`: files stored through the 0G storage SDK, a paid inference through the compute SDK", async () => {
     const [rpcPort, indexerPort] = [await freePort(), await freePort()];
-    const node = await startNode(rpcPort);
+    const node = await startNode(PROJECT, rpcPort, HARDHAT_CLI);
     const env = { FLAI_FIXTURE_RPC: `http://127.0.0.1:${rpcPort}` };
     const computePort = await freePort();
-    const devnet = spawn(process.execPath, [HARDHAT_CLI, "flai:devnet", "--port", String(indexerPort), "--compute-port", String(computePort), "--network", "localnode"], {
+    const devnet = startHardhat(["flai:devnet", "--port", String(indexerPort), "--compute-port", String(computePort), "--network", "localnode"], {
       cwd: PROJECT,
-      env: userEnv(env),
+      env,
+      cli: HARDHAT_CLI,
     });
-    let out = "";
-    devnet.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    devnet.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => devnet.once("exit", resolve));
     try {
-      await waitFor(() => out.includes("Press Ctrl-C"), 60_000, () => out);
+      await devnet.waitFor("Press Ctrl-C", 60_000);
+      const out = devnet.output();
       expect(out).to.contain(`http://127.0.0.1:${indexerPort}`);
       const storageEnv = { ...env, FLAI_FIXTURE_INDEXER: `http://127.0.0.1:${indexerPort}` };
       const up = await hardhat(["flai:upload", path.join(FIXTURES, "data.csv"), "--network", "localnode", "--json"], storageEnv);
@@ -235,10 +185,9 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
       expect(flow.ping.answer).to.match(/prediction: [01]/);
       expect(BigInt(flow.ping.fee) > 0n).to.equal(true);
     } finally {
-      devnet.kill("SIGINT");
-      expect(await exited).to.equal(0);
-      expect(out).to.contain("devnet stopped");
-      node.kill();
+      expect(await devnet.stop("SIGINT")).to.equal(0);
+      expect(devnet.output()).to.contain("devnet stopped");
+      await node.stop("SIGKILL");
     }
   });
 

@@ -25,10 +25,17 @@ export interface CliRun {
   stderr: string;
 }
 
+export interface CliOptions {
+  cwd: string;
+  env?: Record<string, string>;
+  /** The hardhat CLI to run: a user's project's own (node_modules/hardhat/…/cli.js); default this repository's. */
+  cli?: string;
+}
+
 /** `npx hardhat <args>` in `cwd`, as a user at a terminal runs it (this process's Node, which is ≥ 22). */
-export function runHardhat(args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<CliRun> {
+export function runHardhat(args: string[], opts: CliOptions): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [HARDHAT_CLI, ...args], { cwd: opts.cwd, env: userEnv(opts.env) });
+    const child = spawn(process.execPath, [opts.cli ?? HARDHAT_CLI, ...args], { cwd: opts.cwd, env: userEnv(opts.env) });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

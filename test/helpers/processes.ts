@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 
-import { HARDHAT_CLI, userEnv } from "./cli.js";
+import { HARDHAT_CLI, type CliOptions, userEnv } from "./cli.js";
 
 /** A long-running `hardhat <args>` (node, flai:devnet) whose output is collected as it comes. */
 export interface Running {
@@ -18,8 +18,8 @@ export interface Running {
 /** Every process started here, so a test's `after` can be sure none outlives it. */
 const alive = new Set<ChildProcess>();
 
-export function startHardhat(args: string[], opts: { cwd: string; env?: Record<string, string> }): Running {
-  const child = spawn(process.execPath, [HARDHAT_CLI, ...args], { cwd: opts.cwd, env: userEnv(opts.env) });
+export function startHardhat(args: string[], opts: CliOptions): Running {
+  const child = spawn(process.execPath, [opts.cli ?? HARDHAT_CLI, ...args], { cwd: opts.cwd, env: userEnv(opts.env) });
   alive.add(child);
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
@@ -56,8 +56,8 @@ export function startHardhat(args: string[], opts: { cwd: string; env?: Record<s
 }
 
 /** `hardhat node` on 127.0.0.1:`port`, once it listens. */
-export async function startNode(cwd: string, port: number): Promise<Running> {
-  const node = startHardhat(["node", "--hostname", "127.0.0.1", "--port", String(port)], { cwd });
+export async function startNode(cwd: string, port: number, cli?: string): Promise<Running> {
+  const node = startHardhat(["node", "--hostname", "127.0.0.1", "--port", String(port)], { cwd, cli });
   await node.waitFor(`127.0.0.1:${port}`);
   return node;
 }
