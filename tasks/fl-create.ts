@@ -4,7 +4,9 @@ import { format0G } from "../src/amount.js";
 import { optionalWhole, requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
 
-import { describeStrategy, strategyFromArgs, type StrategyArgs } from "./strategy-args.js";
+import { roundRules } from "../src/fedavg/global-model.js";
+
+import { describeRules, describeStrategy, strategyFromArgs, type StrategyArgs } from "./strategy-args.js";
 
 export default async function flCreate(
   args: StrategyArgs & {
@@ -26,7 +28,7 @@ export default async function flCreate(
   );
   // FLAIFederated stores the round duration as a uint32.
   const roundDuration = optionalWhole(args.roundDuration, "--round-duration", { min: 1, max: 2 ** 32 - 1, hint: "seconds" });
-  const { strategy, local } = strategyFromArgs(args);
+  const { strategy, local, rules } = strategyFromArgs(args);
   const ui = new Ui({ json: args.json });
   const created = await ui.progress("Creating federated task", () =>
     hre.flai.fedavg.createTask({
@@ -37,12 +39,19 @@ export default async function flCreate(
       roundDuration,
       reward: args.reward,
       strategy,
+      rules,
       local,
     }),
   );
   const t = created.task;
   ui.ok(`Federated task ${t.id} created: ${t.rounds} rounds, quorum ${t.quorum}, ${describeStrategy(strategy)}`);
   ui.info("reward pool", format0G(t.rewardPool));
+  const model = await hre.flai.fedavg.globalModel(t.id);
+  const resolved = roundRules(model);
+  ui.info("round rules", describeRules(resolved));
+  if (t.quorum < resolved.minAccepted) {
+    ui.line(`Note: quorum ${t.quorum} is below the minimum of ${resolved.minAccepted} accepted updates: a round is only published once ${resolved.minAccepted} are accepted.`);
+  }
   ui.info("global model", `${t.globalRoot} (sha256 ${t.globalHash})`);
   ui.info("evaluation", created.evaluationRoot);
   ui.info("enclave", `measurement ${t.measurement}`);

@@ -34,7 +34,7 @@ export default async function flRun(
   if (alpha !== undefined && args.partition !== "dirichlet") {
     throw flaiError(`--alpha applies to --partition dirichlet only, but the partition is ${args.partition}. Remove --alpha or add --partition dirichlet.`);
   }
-  const { strategy, local } = strategyFromArgs(args);
+  const { strategy, local, rules } = strategyFromArgs(args);
   const reportOption = optionalText(args.report, "--report");
   const data = optionalText(args.data, "--data") ?? path.join(packageRoot(), "fixtures", "data.json");
   const ui = new Ui({ json: args.json });
@@ -47,6 +47,7 @@ export default async function flRun(
       alpha,
       seed: args.seed,
       strategy,
+      rules,
       localIterations: local.maxIterations,
       mu: local.mu,
       reward: args.reward,

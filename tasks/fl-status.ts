@@ -1,6 +1,8 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { format0G } from "../src/amount.js";
+import { roundRules, type GlobalModel } from "../src/fedavg/global-model.js";
+import { describeProtection, protectionOf } from "../src/fedavg/round-rules.js";
 import { parseId } from "../src/ids.js";
 import { requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
@@ -16,12 +18,21 @@ export default async function flStatus(args: { task?: string; json: boolean }, h
   ui.info("reward pool", `${format0G(task.rewardPool)} (${format0G(task.paidOut)} paid out)`);
   ui.info("global model", `${task.globalRoot} (sha256 ${task.globalHash})`);
   ui.info("measurement", task.measurement);
+  // The task's rules are in its global model (storage); without it, rounds are listed without them.
+  const model: GlobalModel | undefined = await hre.flai.fedavg.globalModel(taskId).catch(() => undefined);
+  const rules = model === undefined ? undefined : roundRules(model);
+  if (rules !== undefined) {
+    ui.info("round rules", `min ${rules.minAccepted} accepted, max client share ${rules.maxClientShare}, max update norm ${rules.maxUpdateNorm}, ${rules.rewardRule} rewards`);
+  }
+  const protection = (r: (typeof rounds)[number]) =>
+    rules !== undefined && r.finalized ? protectionOf(r.acceptedCount, r.metrics?.epsilon ?? 0, rules, model!.federated.strategy) : undefined;
   for (const r of rounds) {
     const state = r.finalized
       ? `finalized — ${r.acceptedCount} accepted, ${r.rejectedCount ?? 0} rejected, accuracy ${r.metrics?.accuracy.toFixed(4)}` +
-        (r.metrics !== undefined && r.metrics.epsilon > 0 ? `, ε ${r.metrics.epsilon}` : "")
+        (r.metrics !== undefined && r.metrics.epsilon > 0 ? `, ε ${r.metrics.epsilon}` : "") +
+        (rules !== undefined ? `; protected by: ${describeProtection(protection(r)!)}` : "")
       : `open until ${new Date(Number(r.deadline) * 1000).toISOString()} — ${r.updateCount} of ${task.quorum} updates`;
     ui.info(`round ${r.round}`, state);
   }
-  ui.result({ task, rounds });
+  ui.result({ task, rules, rounds: rounds.map((r) => ({ ...r, protection: protection(r) })) });
 }

@@ -1,4 +1,5 @@
 import { flaiError } from "../src/errors.js";
+import { MAX_UPDATE_NORM_LIMIT, REWARD_RULES, resolveRules, type RewardRule, type RoundRules } from "../src/fedavg/round-rules.js";
 import { STRATEGIES, checkConfig, type StrategyConfig, type StrategyName } from "../src/fedavg/strategies.js";
 import { optionalNumber, optionalWhole } from "../src/task-args.js";
 
@@ -10,12 +11,18 @@ export interface StrategyArgs {
   trim?: string;
   localIterations?: string;
   mu?: string;
+  maxClientShare?: string;
+  minAccepted?: string;
+  maxUpdateNorm?: string;
+  rewardRule?: string;
 }
 
 export interface StrategyChoice {
   strategy: StrategyConfig;
   /** Left undefined when not given, so the task's own defaults (25 iterations, μ 0.01 for fedprox) apply. */
   local: { maxIterations?: number; mu?: number };
+  /** Only the rules given; createTask fills in the rest (round-rules.ts). */
+  rules: Partial<RoundRules>;
 }
 
 /** Local training is L-BFGS with this many iterations at most (as in model specs). */
@@ -43,7 +50,31 @@ export function strategyFromArgs(args: StrategyArgs): StrategyChoice {
   if (noiseMultiplier !== undefined) strategy.noiseMultiplier = noiseMultiplier;
   if (trimFraction !== undefined) strategy.trimFraction = trimFraction;
   checkConfig(strategy);
-  return { strategy, local: { maxIterations, mu } };
+  const rules = rulesFromArgs(args);
+  resolveRules(rules, strategy); // every rule checked now, not after the task's files are uploaded
+  return { strategy, local: { maxIterations, mu }, rules };
+}
+
+/** The round-rule flags; each is named as typed in its error. */
+function rulesFromArgs(args: StrategyArgs): Partial<RoundRules> {
+  const rules: Partial<RoundRules> = {};
+  const share = optionalNumber(args.maxClientShare, "--max-client-share", { min: 0, minExclusive: true, hint: "the most of a round one client may weigh; at most 1" });
+  if (share !== undefined && share > 1) {
+    throw flaiError(`--max-client-share must be a number > 0 and ≤ 1 (the most of a round one client may weigh), got "${args.maxClientShare}".`);
+  }
+  const minAccepted = optionalWhole(args.minAccepted, "--min-accepted", { min: 1, max: 2 ** 32 - 1, hint: "accepted updates per published aggregate" });
+  const norm = optionalNumber(args.maxUpdateNorm, "--max-update-norm", { min: 0, minExclusive: true, hint: "the largest L2 norm of an accepted update" });
+  if (norm !== undefined && norm > MAX_UPDATE_NORM_LIMIT) {
+    throw flaiError(`--max-update-norm must be a number > 0 and ≤ 1e100 (so no sum of updates can overflow), got "${args.maxUpdateNorm}".`);
+  }
+  if (args.rewardRule !== undefined && !REWARD_RULES.includes(args.rewardRule as RewardRule)) {
+    throw flaiError(`--reward-rule must be one of ${REWARD_RULES.join(", ")}, got "${args.rewardRule}".`);
+  }
+  if (share !== undefined) rules.maxClientShare = share;
+  if (minAccepted !== undefined) rules.minAccepted = minAccepted;
+  if (norm !== undefined) rules.maxUpdateNorm = norm;
+  if (args.rewardRule !== undefined) rules.rewardRule = args.rewardRule as RewardRule;
+  return rules;
 }
 
 function strategyName(value: string): StrategyName {
@@ -58,6 +89,11 @@ function onlyWith(name: StrategyName, needs: StrategyName, flag: string, value: 
   if (value !== undefined && name !== needs) {
     throw flaiError(`${flag} applies to --strategy ${needs} only, but the strategy is ${name}. Remove ${flag} or add --strategy ${needs}.`);
   }
+}
+
+/** The round rules as fl-create prints them (defaults filled in). */
+export function describeRules(r: RoundRules): string {
+  return `max client share ${r.maxClientShare}, min ${r.minAccepted} accepted, max update norm ${r.maxUpdateNorm}, ${r.rewardRule} rewards`;
 }
 
 export function describeStrategy(s: StrategyConfig): string {

@@ -58,6 +58,7 @@ describe("faults: an aggregator that crashes between its uploads and finalizeRou
       rounds: 2,
       quorum: 2,
       reward: "0.2",
+      rules: { minAccepted: 2 }, // two clients: below the default minimum of 3, allowed explicitly
       connection,
     });
     const taskId = created.task.id;

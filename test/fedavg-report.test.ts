@@ -11,8 +11,9 @@ const decision = (round: number, i: number, reason?: string): Decision => ({
   client: client(i),
   updateRoot: hex(round * 16 + i),
   updateHash: hex(round * 16 + i + 8),
-  weight: reason ? 0 : 100 + i,
-  ...(reason ? { reason } : {}),
+  numExamples: 100 + i,
+  weight: reason ? 0 : 1,
+  ...(reason ? { code: "norm-exceeds-bound" as const, reason } : {}),
 });
 
 const XSS = "norm 1e9 exceeds bound <script>alert(1)</script> & more";
@@ -29,6 +30,7 @@ function round(n: number, accuracy: number, logLoss: number, rejected: Decision[
     accepted: [decision(n, 1), decision(n, 2)],
     rejected,
     epsilon: 0.8 * n,
+    protection: `2 accepted updates ≥ minimum 1 and DP ε ${n}, δ 0.00001 [round ${n}]`,
     gas: { recordUpdate: [120_000n, 100_000n, 110_000n], finalizeRound: 250_000n + BigInt(n) },
     timings: { train: 40, encrypt: 3, upload: 12.5, chain: 30, aggregate: 8 },
     verified: n !== 2,
@@ -41,6 +43,7 @@ const result: SimulationResult = {
   clients: 3,
   rounds: [round(1, 0.71, 0.62), round(2, 0.8, 0.48, [decision(2, 3, XSS)]), round(3, 0.845, 0.41)],
   strategy: { name: "trimmed-mean", trimFraction: 0.2, clipNorm: 5, noiseMultiplier: 1.1 },
+  rules: { maxClientShare: 0.25, minAccepted: 1, maxUpdateNorm: 1e6, rewardRule: "num-examples" },
   partition: { scheme: "dirichlet", alpha: 0.5, seed: 42, sizes: [120, 80, 200] },
   centralized: { accuracy: 0.8675, logLoss: 0.35 },
   privacy: { epsilon: 2.4, delta: 1e-5 },
@@ -92,6 +95,12 @@ describe("fedavg/report", () => {
       expect(html).to.include("400 rows");
     });
 
+    it("shows the round rules, what protected each round, and each rejection's code", () => {
+      expect(html).to.include("at least 1 accepted updates per round, no client above 0.25 of a round, update norm ≤ 1000000, num-examples rewards");
+      for (const n of [1, 2, 3]) expect(html).to.include(`[round ${n}]`);
+      expect(html).to.include("<code>norm-exceeds-bound</code>");
+    });
+
     it("marks verification per round and reports gas", () => {
       expect(html.match(/✓/g)).to.have.length(2);
       expect(html.match(/✗/g)).to.have.length(1);
@@ -138,7 +147,8 @@ describe("fedavg/report", () => {
       expect(text).to.include("84.50% vs centralized 86.75% (gap 2.25 points)");
       expect(text).to.include("6 accepted, 1 rejected");
       expect(text).to.include("ε = 2.400");
-      expect(text).to.include("0.123456789000000001 0G claimed of 1 0G pool");
+      expect(text).to.include("0.123456789000000001 0G claimed of 1 0G pool, by num_examples capped at 0.25 of a round");
+      expect(text).to.include("protected 2 accepted updates ≥ minimum 1 and DP ε 3, δ 0.00001 [round 3] (last round)");
       expect(text).to.include("recordUpdate mean 110,000, finalizeRound mean 250,002");
       expect(text).to.include("train 120 ms");
     });

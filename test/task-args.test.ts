@@ -205,7 +205,7 @@ describe("task arguments", function () {
         return hre.flai.fedavg.globalModel(created.task.id);
       }
 
-      it("--strategy trimmed-mean --trim 0 creates a trimmed mean that trims nothing", async () => {
+      it("--strategy trimmed-mean --trim 0 is kept as typed (the least trim: one update per end)", async () => {
         const model = await createdModel({ strategy: "trimmed-mean", trim: "0" });
         expect(model.federated.strategy).to.deep.equal({ name: "trimmed-mean", trimFraction: 0 });
       });

@@ -2,6 +2,7 @@ import { createHash, createHmac } from "node:crypto";
 
 import { Wallet, getAddress } from "ethers";
 
+import { flaiError } from "../errors.js";
 import { parseDataset } from "../ml/dataset.js";
 import { canonicalJson } from "../ml/model.js";
 import { computeRoot } from "../storage/merkle.js";
@@ -11,10 +12,14 @@ import { buildCommitment } from "./commitment.js";
 import { signRoundResult, type RoundResult } from "./eip712.js";
 import { openUpdateParts } from "./envelope.js";
 import { evaluate } from "./evaluate.js";
-import { globalModelBytes, parseGlobalModel, type GlobalModel } from "./global-model.js";
+import { globalModelBytes, parseGlobalModel, roundRules, type GlobalModel } from "./global-model.js";
 import { encodeMetricsWord } from "./metrics-word.js";
-import { aggregate, FEDAVG_PARALLEL_MIN, type WeightedDelta } from "./strategies.js";
+import { checkAs, refusalTag, UpdateRejected, type RejectionCode } from "./rejections.js";
+import { commitRoundInputs, roundInputHash } from "./round-record.js";
+import { describeProtection, type RoundProtection, type RoundRules } from "./round-rules.js";
+import { aggregate, FEDAVG_PARALLEL_MIN, l2Norm, MIN_ROBUST_UPDATES, type StrategyConfig } from "./strategies.js";
 import { decodeUpdate, validateUpdate } from "./update.js";
+import { capWeights, rewardWeights } from "./weights.js";
 
 /** One update as recorded on-chain, with its ciphertext if storage returned it (root-verified). */
 export interface RecordedUpdate {
@@ -39,7 +44,16 @@ export interface Decision {
   client: string;
   updateRoot: string;
   updateHash: string;
+  /** The num_examples the client declared (as recorded on-chain); self-reported, never trusted as is. */
+  numExamples: number;
+  /** The update's reward weight in the round's commitment (0 when rejected). */
   weight: number;
+  /** Accepted, fedavg/fedprox without DP: the capped num_examples the mean used. */
+  aggregationWeight?: number;
+  /** Accepted: true when num_examples was above the task's maxClientShare cap. */
+  capped?: boolean;
+  /** Rejected: why, as a code (for decisions) and a reason (for people). */
+  code?: RejectionCode;
   reason?: string;
 }
 
@@ -78,57 +92,48 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
     round: req.binding.round,
   };
 
-  const accepted: Decision[] = [];
-  const rejected: Decision[] = [];
-  const deltas: WeightedDelta[] = [];
-  // Large rounds decode into shared memory so the FedAvg sum can use worker threads (strategies.ts).
+  const rules = roundRules(current);
   const shared = req.updates.length * dimension >= FEDAVG_PARALLEL_MIN;
-  const sorted = [...req.updates].sort((a, b) => (BigInt(a.client) < BigInt(b.client) ? -1 : 1));
-  for (const u of sorted) {
-    const decision: Decision = { client: getAddress(u.client), updateRoot: u.updateRoot, updateHash: u.updateHash, weight: u.sampleCount };
-    try {
-      if (u.ciphertext === null) {
-        throw new Error(`not retrievable from storage (${u.fetchError ?? "unknown reason"})`);
-      }
-      if (sha256(u.ciphertext) !== u.updateHash.toLowerCase()) {
-        throw new Error("the ciphertext does not match the hash recorded on-chain");
-      }
-      const plain = openUpdateParts(u.ciphertext, encryptionSecret, { ...binding, client: u.client });
-      const update = decodeUpdate(plain, `update from ${decision.client}`, { shared });
-      validateUpdate(update, dimension, `update from ${decision.client}`);
-      if (update.baseModelHash !== req.globalHash) {
-        throw new Error(`trained from global model ${update.baseModelHash}, not this round's ${req.globalHash} (out of round)`);
-      }
-      if (update.sampleCount !== u.sampleCount) {
-        throw new Error(`claims ${update.sampleCount} samples but recorded ${u.sampleCount} on-chain`);
-      }
-      deltas.push({ delta: update.delta, weight: update.sampleCount });
-      accepted.push(decision);
-    } catch (error) {
-      rejected.push({ ...decision, reason: (error as Error).message });
-    }
-  }
-  if (deltas.length === 0) {
-    throw new Error(`no update of round ${req.binding.round} is acceptable: ${rejected.map((r) => `${r.client}: ${r.reason}`).join("; ")}`);
-  }
+  const { accepted, rejected, deltas } = screenUpdates(req, { ...binding, encryptionSecret, dimension, shared, rules });
+  const strategy = federated.strategy;
+  checkPublishable(accepted.length, rejected, rules, strategy, req.binding.round);
 
-  // A secret but reproducible noise key: only this enclave can derive it, and it can again.
-  const seed = createHmac("sha256", Buffer.from(signingKey.slice(2), "hex")).update(canonicalJson(req.binding)).digest();
-  const { delta, dp } = aggregate(deltas, federated.strategy, seed);
+  // One result per round: committed before any of it is computed, so no second set can follow.
+  const inputHash = roundInputHash(req.updates.map((u) => ({ ...u, numExamples: u.sampleCount })), accepted.map((a) => a.client));
+  await commitRoundInputs(
+    req.enclaveDir,
+    { ...req.binding, previousHash: req.globalHash },
+    { inputHash, accepted: accepted.map((a) => a.client), recorded: req.updates.length },
+  );
+
+  const capping = capWeights(accepted.map((a) => a.numExamples), rules.maxClientShare);
+  const weighted = (strategy.name === "fedavg" || strategy.name === "fedprox") && strategy.noiseMultiplier === undefined;
+  accepted.forEach((a, k) => {
+    if (weighted) a.aggregationWeight = capping.weights[k]!;
+    a.capped = capping.weights[k]! < a.numExamples;
+  });
+  const { delta, dp } = aggregate(
+    deltas.map((d, k) => ({ delta: d, weight: capping.weights[k]! })),
+    strategy,
+    noiseKey(signingKey, req.binding, req.globalHash, inputHash),
+  );
   const weights = current.weights.map((w, j) => w + delta[j]!);
   const bias = current.bias + delta[current.features]!;
   const quality = evaluate({ weights, bias, standardization: current.standardization }, evaluation);
-  const samples = accepted.reduce((s, a) => s + a.weight, 0);
+  const samples = accepted.reduce((s, a) => s + a.numExamples, 0);
+  const protection: RoundProtection = { accepted: accepted.length, minAccepted: rules.minAccepted, dp: dp && { epsilon: dp.epsilon, delta: dp.delta } };
   const next: GlobalModel = {
     ...current,
     weights,
     bias,
     round: req.binding.round,
     previousHash: req.globalHash,
-    metrics: { ...quality, accepted: accepted.length, rejected: rejected.length, samples, dp },
+    metrics: { ...quality, accepted: accepted.length, rejected: rejected.length, samples, dp, minAccepted: rules.minAccepted },
   };
   const modelBytes = globalModelBytes(next);
-  const commitment = buildCommitment(accepted.map((a) => ({ client: a.client, updateHash: a.updateHash, weight: BigInt(a.weight) })));
+  const rewards = rewardWeights(capping.weights, rules.rewardRule);
+  accepted.forEach((a, k) => (a.weight = Number(rewards[k]!)));
+  const commitment = buildCommitment(accepted.map((a, k) => ({ client: a.client, updateHash: a.updateHash, weight: rewards[k]! })));
   const report = new TextEncoder().encode(
     canonicalJson({
       format: "flai-round-report/v1",
@@ -141,6 +146,9 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
       rejected,
       metrics: next.metrics,
       strategy: federated.strategy,
+      rules,
+      weightCap: capping.cap,
+      protection: { ...protection, summary: describeProtection(protection) },
     }) + "\n",
   );
   const result: RoundResult = {
@@ -162,4 +170,103 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
     accepted,
     rejected,
   };
+}
+
+interface ScreenContext {
+  chainId: bigint;
+  contract: string;
+  taskId: bigint;
+  round: number;
+  encryptionSecret: string;
+  dimension: number;
+  shared: boolean;
+  rules: RoundRules;
+}
+
+/**
+ * Every recorded update, by client address: accepted with its delta, or rejected with a code and a
+ * reason (never dropped silently). A client's bytes can only get its own update rejected.
+ */
+function screenUpdates(req: AggregateRequest, ctx: ScreenContext): { accepted: Decision[]; rejected: Decision[]; deltas: Float64Array[] } {
+  const accepted: Decision[] = [];
+  const rejected: Decision[] = [];
+  const deltas: Float64Array[] = [];
+  const sorted = [...req.updates].sort((a, b) => (BigInt(a.client) < BigInt(b.client) ? -1 : 1));
+  for (const u of sorted) {
+    const decision: Decision = {
+      client: getAddress(u.client),
+      updateRoot: u.updateRoot,
+      updateHash: u.updateHash,
+      numExamples: u.sampleCount,
+      weight: 0,
+    };
+    try {
+      deltas.push(screenUpdate(u, decision.client, req.globalHash, ctx));
+      accepted.push(decision);
+    } catch (error) {
+      if (!(error instanceof UpdateRejected)) throw error;
+      rejected.push({ ...decision, code: error.code, reason: error.message });
+    }
+  }
+  return { accepted, rejected, deltas };
+}
+
+/** One update's checks, in order; returns its delta or throws UpdateRejected. */
+function screenUpdate(u: RecordedUpdate, client: string, globalHash: string, ctx: ScreenContext): Float64Array {
+  const reject = (code: RejectionCode, reason: string) => new UpdateRejected(code, reason);
+  if (u.ciphertext === null) throw reject("unavailable", `not retrievable from storage (${u.fetchError ?? "unknown reason"})`);
+  if (!(Number.isSafeInteger(u.sampleCount) && u.sampleCount >= 1)) {
+    throw reject("num-examples-out-of-bounds", `declares ${u.sampleCount} samples; num_examples must be a whole number in [1, 2^53 − 1]`);
+  }
+  if (sha256(u.ciphertext) !== u.updateHash.toLowerCase()) throw reject("hash-mismatch", "the ciphertext does not match the hash recorded on-chain");
+  const { chainId, contract, taskId, round } = ctx;
+  const plain = checkAs("envelope", () => openUpdateParts(u.ciphertext!, ctx.encryptionSecret, { chainId, contract, taskId, round, client: u.client }));
+  const update = checkAs("malformed", () => decodeUpdate(plain, `update from ${client}`, { shared: ctx.shared }));
+  checkAs("wrong-dimension", () => validateUpdate(update, ctx.dimension, `update from ${client}`));
+  if (update.baseModelHash !== globalHash) {
+    throw reject("out-of-round", `trained from global model ${update.baseModelHash}, not this round's ${globalHash} (out of round)`);
+  }
+  if (update.sampleCount !== u.sampleCount) {
+    throw reject("num-examples-mismatch", `claims ${update.sampleCount} samples but recorded ${u.sampleCount} on-chain`);
+  }
+  // Bounded norms keep every sum finite (round-rules.ts); l2Norm itself cannot overflow.
+  const norm = l2Norm(update.delta);
+  if (!(norm <= ctx.rules.maxUpdateNorm)) {
+    throw reject("norm-exceeds-bound", `its L2 norm ${norm.toPrecision(3)} exceeds the task's maxUpdateNorm ${ctx.rules.maxUpdateNorm}`);
+  }
+  return update.delta;
+}
+
+/** Refuses (with a tagged code) a round whose aggregate the task's rules do not allow to be published. */
+function checkPublishable(acceptedCount: number, rejected: Decision[], rules: RoundRules, strategy: StrategyConfig, round: number): void {
+  if (acceptedCount === 0) {
+    throw flaiError(
+      `${refusalTag("nothing-accepted")}No update of round ${round} is acceptable: ` + rejected.map((r) => `${r.client}: [${r.code}] ${r.reason}`).join("; "),
+    );
+  }
+  if (acceptedCount < rules.minAccepted) {
+    throw flaiError(
+      `${refusalTag("too-few-accepted")}Round ${round} has ${acceptedCount} accepted update${acceptedCount === 1 ? "" : "s"}, fewer than the task's ` +
+        `minimum of ${rules.minAccepted} per published aggregate: from the published model each client could rebuild the others' updates. ` +
+        `The round is not published. More clients must take part, or the task must add DP noise (--clip and --noise).` +
+        (rejected.length > 0 ? ` Rejected: ${rejected.map((r) => `${r.client}: [${r.code}] ${r.reason}`).join("; ")}` : ""),
+    );
+  }
+  if ((strategy.name === "median" || strategy.name === "trimmed-mean") && acceptedCount < MIN_ROBUST_UPDATES) {
+    throw flaiError(
+      `${refusalTag("too-few-for-strategy")}Round ${round} has ${acceptedCount} accepted updates; ${strategy.name} needs at least ` +
+        `${MIN_ROBUST_UPDATES} to bound an outlier (the median of 2 is their mean). The round is not published.`,
+    );
+  }
+}
+
+/**
+ * The DP noise key: secret (only this enclave's sealed key derives it) yet reproducible (a re-run of
+ * the same round over the same inputs draws the same noise), and different for every update set,
+ * so two results of one round never share noise that their difference would cancel.
+ */
+function noiseKey(signingKey: string, binding: AggregateRequest["binding"], previousHash: string, inputHash: string): Uint8Array {
+  return createHmac("sha256", Buffer.from(signingKey.slice(2), "hex"))
+    .update(canonicalJson({ purpose: "flai/dp-noise/v2", ...binding, previousHash, inputHash }))
+    .digest();
 }

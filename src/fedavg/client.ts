@@ -29,9 +29,10 @@ import type { AggregateRequest, AggregateResponse, RecordedUpdate } from "./aggr
 import { buildCommitment } from "./commitment.js";
 import { sealUpdate } from "./envelope.js";
 import { explainFederatedRevert } from "./explain.js";
-import { globalModelBytes, parseGlobalModel, type GlobalModel } from "./global-model.js";
+import { globalModelBytes, parseGlobalModel, taskNonce, type GlobalModel } from "./global-model.js";
 import { trainClientUpdate } from "./local-training.js";
 import { decodeMetricsWord } from "./metrics-word.js";
+import { resolveRules } from "./round-rules.js";
 import { checkConfig } from "./strategies.js";
 import type {
   AggregatedRound,
@@ -81,6 +82,7 @@ export class FlaiFederated {
     checkCount(roundDuration, "--round-duration", 1, 2 ** 32 - 1);
     const strategy = opts.strategy ?? { name: "fedavg" };
     checkConfig(strategy);
+    const rules = resolveRules(opts.rules, strategy);
     const specInput = await readInput(opts.model, "--model", this.#storage);
     const spec = parseModelSpec(specInput.bytes, specInput.source);
     const evalInput = await readInput(opts.evaluation, "--evaluation", this.#storage);
@@ -111,6 +113,8 @@ export class FlaiFederated {
           mu: opts.local?.mu ?? (strategy.name === "fedprox" ? 0.01 : 0),
         },
         evaluationRoot,
+        rules,
+        nonce: taskNonce(),
       },
       previousHash: null,
       metrics: null,

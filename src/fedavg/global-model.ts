@@ -1,8 +1,11 @@
+import { randomBytes } from "node:crypto";
+
 import { flaiError } from "../errors.js";
 import { decodeUtf8, parseJsonText } from "../ml/dataset.js";
 import type { Standardization } from "../ml/logistic.js";
 import { canonicalJson } from "../ml/model.js";
 
+import { checkRules, resolveRules, type RoundRules } from "./round-rules.js";
 import { STRATEGIES, type StrategyConfig } from "./strategies.js";
 
 export const GLOBAL_MODEL_FORMAT = "flai-global-model/v1";
@@ -14,6 +17,16 @@ export interface FederatedConfig {
   local: { maxIterations: number; c: number; mu: number };
   /** 0G root of the held-out dataset the enclave evaluates every new global model on. */
   evaluationRoot: string;
+  /**
+   * What the enclave enforces on every round (weight cap, minimum accepted updates, update norm
+   * bound, reward rule). createTask always sets them; a model without them gets resolveRules' defaults.
+   */
+  rules?: RoundRules;
+  /**
+   * 32 random bytes (hex) drawn at task creation, so no two tasks share a model hash even with the
+   * same inputs on a restarted chain: the enclave's one-result-per-round record is keyed by it.
+   */
+  nonce?: string;
 }
 
 export interface GlobalMetrics {
@@ -24,6 +37,8 @@ export interface GlobalMetrics {
   samples: number;
   /** Central DP of this round, when noise was added. */
   dp: { noiseMultiplier: number; clipNorm: number; epsilon: number; delta: number } | null;
+  /** What the rules guaranteed this round: accepted updates vs the minimum (DP is in `dp`). */
+  minAccepted?: number;
 }
 
 /** The global model after `round` rounds (0 = the initial one), canonical JSON on disk and in storage. */
@@ -62,8 +77,26 @@ export function parseGlobalModel(bytes: Uint8Array, source: string): GlobalModel
   if (f === undefined || typeof f !== "object") fail(`"federated" is missing`);
   if (!STRATEGIES.includes(f.strategy?.name)) fail(`"federated.strategy.name" must be one of ${STRATEGIES.join(", ")}`);
   if (!/^0x[0-9a-f]{64}$/.test(f.evaluationRoot ?? "")) fail(`"federated.evaluationRoot" must be a 0G root`);
+  if (f.rules !== undefined) {
+    try {
+      checkRules(f.rules);
+    } catch (error) {
+      fail(`"federated.rules" is invalid: ${(error as Error).message}`);
+    }
+  }
+  if (f.nonce !== undefined && !/^0x[0-9a-f]{64}$/.test(f.nonce)) fail(`"federated.nonce" must be 0x + 64 lowercase hex digits`);
   if (m.standardization !== null && m.standardization?.mean?.length !== m.features) {
     fail(`"standardization" must be null or have ${m.features} means and scales`);
   }
   return m;
+}
+
+/** The task's round rules: as committed in the model, or the defaults for a model that has none. */
+export function roundRules(model: GlobalModel): RoundRules {
+  return model.federated.rules ?? resolveRules(undefined, model.federated.strategy);
+}
+
+/** A fresh task nonce (see FederatedConfig.nonce). */
+export function taskNonce(): string {
+  return "0x" + randomBytes(32).toString("hex");
 }

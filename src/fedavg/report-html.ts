@@ -54,6 +54,7 @@ ${dl([
   ["Clients", esc(result.clients)],
   ["Rounds", esc(rounds.length)],
   ["Strategy", esc(describeStrategy(result))],
+  ["Round rules", esc(describeRules(result))],
   ["Partition", esc(describePartition(result))],
   ["Client sizes", clientSizes(result.partition.sizes)],
 ])}
@@ -96,7 +97,7 @@ ${lineChart({
 
 <h2>Rounds</h2>
 ${table(
-  ["Round", "Accuracy", "Log-loss", "Accepted", "Rejected", "ε", "Global root", "Global hash", "Report root", "Commitment", "Verified", "finalizeRound gas", "Mean recordUpdate gas"],
+  ["Round", "Accuracy", "Log-loss", "Accepted", "Rejected", "ε", "Protected by", "Global root", "Global hash", "Report root", "Commitment", "Verified", "finalizeRound gas", "Mean recordUpdate gas"],
   rounds.map((r) => [
     esc(r.round),
     esc(formatPercent(r.accuracy)),
@@ -104,6 +105,7 @@ ${table(
     esc(r.accepted.length),
     esc(r.rejected.length),
     r.epsilon === null ? "—" : esc(r.epsilon.toFixed(3)),
+    esc(r.protection),
     `<code class="root">${esc(r.globalRoot)}</code>`,
     short(r.globalHash),
     `<code class="root">${esc(r.reportRoot)}</code>`,
@@ -119,8 +121,15 @@ ${
   stats.rejected === 0
     ? "<p>none</p>"
     : table(
-        ["Round", "Client", "Reason"],
-        rounds.flatMap((r) => r.rejected.map((d) => [esc(r.round), `<code>${esc(d.client)}</code>`, d.reason ? esc(d.reason) : "<em>no reason given</em>"])),
+        ["Round", "Client", "Code", "Reason"],
+        rounds.flatMap((r) =>
+          r.rejected.map((d) => [
+            esc(r.round),
+            `<code>${esc(d.client)}</code>`,
+            d.code ? `<code>${esc(d.code)}</code>` : "—",
+            d.reason ? esc(d.reason) : "<em>no reason given</em>",
+          ]),
+        ),
       )
 }
 
@@ -144,6 +153,10 @@ function describeStrategy({ strategy: s }: SimulationResult): string {
   if (s.clipNorm !== undefined) parts.push(`clip ${s.clipNorm}`);
   if (s.noiseMultiplier !== undefined) parts.push(`noise ×${s.noiseMultiplier}`);
   return parts.join(", ");
+}
+
+function describeRules({ rules: r }: SimulationResult): string {
+  return `at least ${r.minAccepted} accepted updates per round, no client above ${r.maxClientShare} of a round, update norm ≤ ${r.maxUpdateNorm}, ${r.rewardRule} rewards`;
 }
 
 function describePartition({ partition: p }: SimulationResult): string {

@@ -94,8 +94,11 @@ export function renderReportSummary(result: SimulationResult): string[] {
   if (result.privacy) {
     lines.push(`privacy   ε = ${result.privacy.epsilon.toFixed(3)}, δ = ${result.privacy.delta}`);
   }
+  const last = result.rounds.at(-1);
+  if (last !== undefined) lines.push(`protected ${last.protection} (last round)`);
   lines.push(
-    `rewards   ${format0G(result.rewards.claimed)} claimed of ${format0G(result.rewards.pool)} pool`,
+    `rewards   ${format0G(result.rewards.claimed)} claimed of ${format0G(result.rewards.pool)} pool, ` +
+      (result.rules.rewardRule === "equal" ? "equal shares per accepted update" : `by num_examples capped at ${result.rules.maxClientShare} of a round`),
     `gas       recordUpdate mean ${formatGas(stats.meanRecordUpdateGas)}, finalizeRound mean ${formatGas(stats.meanFinalizeRoundGas)}`,
     `time      ${TIMING_PHASES.map((p) => `${p} ${formatMs(stats.timings[p])}`).join(", ")}`,
   );

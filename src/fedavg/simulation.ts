@@ -12,6 +12,8 @@ import { useConnection } from "../connection.js";
 import { evaluate } from "./evaluate.js";
 import { holdoutSplit, partitionDataset } from "./partition.js";
 import type { SimulatedRound, SimulationResult } from "./simulation-types.js";
+import { roundRules } from "./global-model.js";
+import { describeProtection, protectionOf, type RoundRules } from "./round-rules.js";
 import { DEFAULT_DP_DELTA, gaussianEpsilon, type StrategyConfig } from "./strategies.js";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
@@ -24,6 +26,8 @@ export interface SimulationOptions extends ConnectionOption {
   alpha?: number;
   seed?: number;
   strategy: StrategyConfig;
+  /** The task's round rules; unset ones get their defaults (round-rules.ts). */
+  rules?: Partial<RoundRules>;
   /** L-BFGS iterations per client per round (default 25). */
   localIterations?: number;
   mu?: number;
@@ -69,11 +73,13 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRu
     quorum: opts.clients,
     reward: opts.reward,
     strategy: opts.strategy,
+    rules: opts.rules,
     local: { maxIterations: opts.localIterations, mu: opts.mu },
     connection,
   });
   const taskId = created.task.id;
   const clients = signers.slice(1, opts.clients + 1);
+  const rules = roundRules(await flai.fedavg.globalModel(taskId, { connection }));
 
   const rounds: SimulatedRound[] = [];
   for (let round = 1; round <= opts.rounds; round++) {
@@ -99,6 +105,7 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRu
       accepted: agg.accepted,
       rejected: agg.rejected,
       epsilon: agg.metrics.dp?.epsilon ?? null,
+      protection: describeProtection(protectionOf(agg.accepted.length, agg.metrics.dp?.epsilon ?? 0, rules, opts.strategy)),
       gas: { recordUpdate: recordGas, finalizeRound: agg.gasUsed },
       timings,
       verified: await verifyRound(flai, agg),
@@ -131,6 +138,7 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRu
     clients: opts.clients,
     rounds,
     strategy: opts.strategy,
+    rules,
     partition: { scheme: opts.partition, alpha: opts.alpha, seed, sizes: shares.map((s) => s.rows) },
     centralized: evaluate(pooled, test),
     privacy: z === undefined ? null : { epsilon: gaussianEpsilon(z, delta, opts.rounds), delta },

@@ -10,7 +10,10 @@ export type StrategyName = (typeof STRATEGIES)[number];
 export interface StrategyConfig {
   /** "fedprox" aggregates like "fedavg"; it differs only in the clients' local objective. */
   name: StrategyName;
-  /** trimmed-mean only: fraction in [0, 0.5) dropped from each end per coordinate (default 0.1). */
+  /**
+   * trimmed-mean only: fraction in [0, 0.5) dropped from each end per coordinate (default 0.1);
+   * at least one value per end is always dropped (see trimCount), so 0 means "one per end".
+   */
   trimFraction?: number;
   /** Scale every update to L2 norm ≤ clipNorm before aggregating. */
   clipNorm?: number;
@@ -35,6 +38,11 @@ export interface DpReport {
 }
 
 export const DEFAULT_TRIM_FRACTION = 0.1;
+/**
+ * The fewest updates median and trimmed-mean accept: below 3 a median is a mean and a trimmed mean
+ * has nothing left once one value per end is dropped, so neither would bound an outlier.
+ */
+export const MIN_ROBUST_UPDATES = 3;
 export const DEFAULT_DP_DELTA = 1e-5;
 const INSERTION_SORT_MAX = 32;
 
@@ -81,7 +89,7 @@ export function aggregate(
     out = weightedSum(updates, coeffs, total);
   } else {
     out = new Float64Array(dim);
-    const trim = config.name === "median" ? -1 : Math.floor((config.trimFraction ?? DEFAULT_TRIM_FRACTION) * n);
+    const trim = config.name === "median" ? -1 : trimCount(n, config.trimFraction);
     coordinateWise(updates, scales, trim, out);
   }
 
@@ -95,6 +103,15 @@ export function aggregate(
     }
   }
   return { delta: out, dp };
+}
+
+/**
+ * Values dropped from each end per coordinate by trimmed-mean over n updates: max(1, ⌊trim·n⌋).
+ * A robust strategy that trims nothing is a plain mean (one huge update moves it arbitrarily), so
+ * it always trims at least one per end; with n ≥ 3 and trim < 0.5 at least one value remains.
+ */
+export function trimCount(n: number, trimFraction: number = DEFAULT_TRIM_FRACTION): number {
+  return Math.max(1, Math.floor(trimFraction * n));
 }
 
 /**
@@ -423,7 +440,8 @@ function coordinateWise(updates: readonly WeightedDelta[], scales: Float64Array,
     if (n <= INSERTION_SORT_MAX) insertionSort(column);
     else column.sort();
     if (trim < 0) {
-      out[i] = n % 2 === 1 ? column[half]! : 0.5 * (column[half - 1]! + column[half]!);
+      // Halve before adding: the midpoint of two finite values stays finite even near ±1.8e308.
+      out[i] = n % 2 === 1 ? column[half]! : 0.5 * column[half - 1]! + 0.5 * column[half]!;
     } else {
       let sum = 0;
       for (let k = trim; k < n - trim; k++) sum += column[k]!;
@@ -484,6 +502,13 @@ export function checkConfig(config: StrategyConfig): void {
 
 function checkUpdates(updates: readonly WeightedDelta[], config: StrategyConfig): number {
   if (updates.length === 0) throw flaiError(`There are no client updates to aggregate with ${config.name}.`);
+  if ((config.name === "median" || config.name === "trimmed-mean") && updates.length < MIN_ROBUST_UPDATES) {
+    throw flaiError(
+      `${config.name} needs at least ${MIN_ROBUST_UPDATES} updates to bound an outlier, but the round has ${updates.length}: ` +
+        `${config.name === "median" ? "the median of 2 is their mean" : "trimming one per end leaves nothing"}. ` +
+        `Wait for more clients (raise the task's quorum to ${MIN_ROBUST_UPDATES}), or use "fedavg" with "clipNorm".`,
+    );
+  }
   const dim = updates[0]!.delta.length;
   const weighted = (config.name === "fedavg" || config.name === "fedprox") && config.noiseMultiplier === undefined;
   for (let k = 0; k < updates.length; k++) {

@@ -6,6 +6,7 @@ import type { Dataset } from "../ml/dataset.js";
 import type { Decision } from "./aggregator.js";
 import type { GlobalMetrics } from "./global-model.js";
 import type { MetricsWord } from "./metrics-word.js";
+import type { RoundRules } from "./round-rules.js";
 import type { StrategyConfig } from "./strategies.js";
 
 export type TaskStatus = "active" | "finished" | "cancelled";
@@ -54,9 +55,11 @@ export interface CreateTaskOptions extends ConnectionOption {
   quorum: number;
   /** Seconds each round stays open for updates. */
   roundDuration?: number;
-  /** Reward pool in 0G decimals, split over rounds and, per round, by accepted sample counts. */
+  /** Reward pool in 0G decimals, split over rounds and, per round, by the task's reward rule (equal shares unless rules.rewardRule says "num-examples"). */
   reward: string;
   strategy?: StrategyConfig;
+  /** The enclave's per-round rules (weight cap, minimum accepted, norm bound, reward rule); unset ones get their defaults. */
+  rules?: Partial<RoundRules>;
   local?: { maxIterations?: number; mu?: number };
 }
 

@@ -42,8 +42,8 @@ interface RoundReport {
   globalHash: string;
   globalRoot: string;
   commitment: string;
-  accepted: Array<{ client: string; updateRoot: string; updateHash: string; weight: number; cumulativeWeightBefore: number }>;
-  rejected: Array<{ client: string; updateRoot: string; updateHash: string; weight: number; reason: string }>;
+  accepted: Array<{ client: string; updateRoot: string; updateHash: string; numExamples: number; weight: number; cumulativeWeightBefore: number }>;
+  rejected: Array<{ client: string; updateRoot: string; updateHash: string; numExamples: number; reason: string }>;
   metrics: GlobalMetrics;
 }
 
@@ -340,8 +340,8 @@ async function verifyOne(ctx: Context, round: number): Promise<VerifyItem[]> {
         add(item, "mismatch", `recorded on-chain (root ${u.updateRoot}) but listed ${entries.length} times in the report (expected once)`);
         continue;
       }
-      if (!eq(entry.updateRoot, u.updateRoot) || !eq(entry.updateHash, u.updateHash) || entry.weight !== u.sampleCount) {
-        add(item, "mismatch", `the report lists root ${entry.updateRoot}, hash ${entry.updateHash}, weight ${entry.weight}; UpdateRecorded has ${u.updateRoot}, ${u.updateHash}, ${u.sampleCount}`);
+      if (!eq(entry.updateRoot, u.updateRoot) || !eq(entry.updateHash, u.updateHash) || entry.numExamples !== u.sampleCount) {
+        add(item, "mismatch", `the report lists root ${entry.updateRoot}, hash ${entry.updateHash}, num_examples ${entry.numExamples}; UpdateRecorded has ${u.updateRoot}, ${u.updateHash}, ${u.sampleCount}`);
         continue;
       }
       add(item, ...updateVerdict(u, entry.accepted, entry.reason, ciphertexts.get(u.client)!));
