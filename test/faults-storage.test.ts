@@ -9,10 +9,11 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { FlaiConnection } from "../src/connection.js";
 import { serveChain } from "../src/devnet/chain-server.js";
 import { startStorageDevnet, type StorageDevnet } from "../src/devnet/storage-devnet.js";
-import { startStorageNode } from "../src/devnet/storage-node.js";
+import { startStorageNode, type StorageNodeServer } from "../src/devnet/storage-node.js";
 import { decodeSubmit, SUBMIT_EVENT } from "../src/devnet/storage/sync.js";
 import { zeroGStorageFor } from "../src/storage/create.js";
 import { computeRoot, SEGMENT_SIZE } from "../src/storage/merkle.js";
+import type { StorageProgress } from "../src/storage/types.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
 import { startFlakyProxy, type ProxyFault } from "./helpers/flaky-proxy.js";
@@ -45,46 +46,88 @@ describe("faults: 0G storage (real SDK) against a failing storage node, EVM RPC 
     return connection.ethers.provider.getBalance(address);
   }
 
+  async function fileInfoOn(nodeUrl: string, root: string): Promise<{ finalized: boolean } | null> {
+    const res = await fetch(nodeUrl, {
+      method: "POST",
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "zgs_getFileInfo", params: [root, true] }),
+    });
+    return ((await res.json()) as { result: { finalized: boolean } | null }).result;
+  }
+
   describe("a storage node killed mid-upload", () => {
     it("the re-run on the restarted node completes without paying again, and the file downloads byte-identical", async () => {
-      const dir = await tempDir();
-      const devnet = await startStorageDevnet(connection, { dir, faults: { dieAfterSegments: 1 } });
-      const port = Number(new URL(devnet.url).port);
+      // Two shard nodes; shard 0's node dies when asked for a second segment, shard 1's finishes.
+      const devnet = await startStorageDevnet(connection, { dir: await tempDir(), shardFaults: { 0: { dieAfterSegments: 1 } } });
+      const [dying, survivor] = devnet.nodes as [StorageNodeServer, StorageNodeServer];
       const config = { ...hre.config.flai, storage: { ...hre.config.flai.storage, timeoutSeconds: 20 } };
-      const storage = await zeroGStorageFor(connection, config, { indexerUrl: devnet.url });
+      const progress: StorageProgress[] = [];
+      const storage = await zeroGStorageFor(connection, config, { indexerUrl: devnet.url, onProgress: (p) => progress.push(p) });
       const file = path.join(await tempDir(), "model.bin");
       const bytes = randomBytes(4 * 1024 * 1024 + 1);
       await writeFile(file, bytes);
       const root = computeRoot(bytes);
       expect(Math.ceil(bytes.length / SEGMENT_SIZE)).to.equal(17);
 
-      let restarted: Awaited<ReturnType<typeof startStorageNode>> | undefined;
+      let restarted: StorageNodeServer | undefined;
       try {
         const marketBefore = await balanceOf(devnet.marketAddress);
         await expectFlaiError(() => storage.upload(file), "0G Storage failed while uploading", file, devnet.url);
         expect(await submissionsOf(devnet.flowAddress, root)).to.equal(1);
         const paid = (await balanceOf(devnet.marketAddress)) - marketBefore;
         expect(paid > 0n).to.equal(true);
-        // The node died with part of the file on its disk.
-        const [seq] = await readdir(path.join(dir, "segments"));
-        const kept = (await readdir(path.join(dir, "segments", seq!))).filter((n) => n.endsWith(".bin")).length;
-        expect(kept).to.be.within(1, 16);
+        // The dead node kept the one segment it was writing; the other shard's node has all of its own.
+        const [seq] = await readdir(path.join(dying.dir, "segments"));
+        const kept = (await readdir(path.join(dying.dir, "segments", seq!))).filter((n) => n.endsWith(".bin")).length;
+        expect(kept).to.equal(1);
+        expect(await fileInfoOn(survivor.url, root)).to.include({ finalized: true });
+        expect(await storage.has(root)).to.equal(false);
 
         const chainId = BigInt((await connection.provider.request({ method: "eth_chainId" })) as string);
-        restarted = await startStorageNode({ provider: connection.provider, flowAddress: devnet.flowAddress, chainId, dir, port });
-        expect(restarted.url).to.equal(devnet.url);
+        const port = Number(new URL(dying.url).port);
+        restarted = await startStorageNode({ provider: connection.provider, flowAddress: devnet.flowAddress, chainId, dir: dying.dir, port, shard: dying.shard });
+        expect(restarted.url).to.equal(dying.url);
 
+        progress.length = 0;
         const again = await storage.upload(file);
         expect(again).to.deep.equal({ root, size: bytes.length, txHash: undefined, alreadyStored: false });
         expect(await submissionsOf(devnet.flowAddress, root)).to.equal(1);
         expect((await balanceOf(devnet.marketAddress)) - marketBefore).to.equal(paid);
         expect(await storage.has(root)).to.equal(true);
+        // Only the restarted node's shard was sent again (its stored segment is skipped as a duplicate).
+        const sent = progress.filter((p) => p.step === "uploading segments").at(-1);
+        expect(sent?.segmentsDone).to.be.within(8, 9);
 
         const dest = path.join(await tempDir(), "model.bin");
         await storage.download(root, dest);
         expect((await readFile(dest)).equals(bytes)).to.equal(true);
       } finally {
         await restarted?.close();
+        await devnet.close();
+      }
+    });
+  });
+
+  describe("node back-pressure (\"too many data writing\")", () => {
+    it("refused twice: the SDK waits and retries, the upload completes and is paid once", async () => {
+      const devnet = await startStorageDevnet(connection, { dir: await tempDir(), faults: { tooManyWritings: 2 } });
+      try {
+        const storage = await zeroGStorageFor(connection, { ...hre.config.flai, storage: { ...hre.config.flai.storage, timeoutSeconds: 20 } }, { indexerUrl: devnet.url });
+        const bytes = randomBytes(3000); // one segment: one node is asked, and refuses twice
+        const result = await storage.upload(bytes);
+        expect(result).to.include({ root: computeRoot(bytes), alreadyStored: false });
+        expect(await submissionsOf(devnet.flowAddress, result.root)).to.equal(1);
+        expect(await storage.has(result.root)).to.equal(true);
+      } finally {
+        await devnet.close();
+      }
+    });
+
+    it("refused beyond the SDK's three attempts: a plugin error quoting the node", async () => {
+      const devnet = await startStorageDevnet(connection, { dir: await tempDir(), faults: { tooManyWritings: 3 } });
+      try {
+        const storage = await zeroGStorageFor(connection, { ...hre.config.flai, storage: { ...hre.config.flai.storage, timeoutSeconds: 20 } }, { indexerUrl: devnet.url });
+        await expectFlaiError(() => storage.upload(randomBytes(3000)), "0G Storage failed while uploading", "too many data writing: 128");
+      } finally {
         await devnet.close();
       }
     });

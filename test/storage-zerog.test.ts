@@ -10,6 +10,7 @@ import type { FlaiConnection } from "../src/connection.js";
 import { startStorageDevnet } from "../src/devnet/storage-devnet.js";
 import { zeroGStorageFor } from "../src/storage/create.js";
 import { computeRoot } from "../src/storage/merkle.js";
+import type { StorageProgress } from "../src/storage/types.js";
 import type { ZeroGStorage } from "../src/storage/zerog.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
@@ -24,7 +25,7 @@ describe("storage: the 0g backend (real SDK) against the local 0G storage devnet
   let connection: FlaiConnection;
   let devnet: Devnet;
   let storage: ZeroGStorage;
-  const progress: string[] = [];
+  const progress: StorageProgress[] = [];
 
   before(async () => {
     ({ hre } = await tempProject({ flai: { storage: { backend: "0g", timeoutSeconds: 20, retries: 1 } } }));
@@ -32,7 +33,7 @@ describe("storage: the 0g backend (real SDK) against the local 0G storage devnet
     devnet = await startStorageDevnet(connection, { dir: await tempDir() });
     storage = await zeroGStorageFor(connection, hre.config.flai, {
       indexerUrl: devnet.url,
-      onProgress: (p) => progress.push(p.step),
+      onProgress: (p) => progress.push(p),
     });
   });
 
@@ -47,18 +48,34 @@ describe("storage: the 0g backend (real SDK) against the local 0G storage devnet
     const bytes = randomBytes(256 * 1024 + 1);
     await writeFile(file, bytes);
     const marketBefore = await balanceOf(devnet.marketAddress);
+    // A root the indexer has never heard of is absent (its "file not found" error is an answer, not a failure).
+    expect(await storage.has(computeRoot(bytes))).to.equal(false);
     const first = await storage.upload(file);
     expect(first).to.include({ root: computeRoot(bytes), size: bytes.length, alreadyStored: false });
     expect(first.txHash).to.match(/^0x[0-9a-f]{64}$/);
     const paid = (await balanceOf(devnet.marketAddress)) - marketBefore;
     expect(paid > 0n).to.equal(true);
-    expect(progress).to.include("uploading segments");
+    // Two segments, one per shard node, both counted.
+    expect(progress.filter((p) => p.step === "uploading segments").at(-1)).to.include({ segmentsDone: 2, segmentsTotal: 2 });
 
     const again = await storage.upload(file);
     expect(again).to.include({ root: first.root, alreadyStored: true });
     expect(again.txHash).to.equal(undefined);
     expect((await balanceOf(devnet.marketAddress)) - marketBefore).to.equal(paid);
     expect(await storage.has(first.root)).to.equal(true);
+  });
+
+  it("uploads a file whose segments split unevenly over the two shards (SDK 1.2.8 would leave one out)", async () => {
+    const file = path.join(await tempDir(), "odd.bin");
+    const bytes = randomBytes(4 * 1024 * 1024 + 1); // 17 segments: 9 on one shard, 8 on the other
+    await writeFile(file, bytes);
+    progress.length = 0;
+    const { root } = await storage.upload(file);
+    expect(progress.filter((p) => p.step === "uploading segments").at(-1)).to.include({ segmentsDone: 17, segmentsTotal: 17 });
+    expect(await storage.has(root)).to.equal(true);
+    const dest = path.join(await tempDir(), "odd.bin");
+    await storage.download(root, dest);
+    expect((await readFile(dest)).equals(bytes)).to.equal(true);
   });
 
   it("downloads byte-identical, verified, and reads in memory", async () => {
@@ -88,6 +105,7 @@ describe("storage: the 0g backend (real SDK) against the local 0G storage devnet
   describe("bad input and faults give clear errors", () => {
     it("an unknown root", async () => {
       const root = "0x" + "42".repeat(32);
+      expect(await storage.has(root)).to.equal(false);
       await expectFlaiError(() => storage.download(root, path.join(FIXTURES, "never.json")), root, "no file");
     });
 
@@ -122,6 +140,22 @@ describe("storage: the 0g backend (real SDK) against the local 0G storage devnet
         expect(existsSync(dest)).to.equal(false);
       } finally {
         await bad.close();
+      }
+    });
+
+    it("a shard node that never sees the transaction: a timeout, then the file counts as absent and is not downloadable", async () => {
+      const halfBlind = await startStorageDevnet(connection, { dir: await tempDir(), shardFaults: { 1: { ignoreSubmissions: true } } });
+      try {
+        const config = { ...hre.config.flai, storage: { ...hre.config.flai.storage, timeoutSeconds: 3 } };
+        const waiting = await zeroGStorageFor(connection, config, { indexerUrl: halfBlind.url });
+        const bytes = randomBytes(1500);
+        await expectFlaiError(() => waiting.upload(bytes), "no progress for 3 s", halfBlind.url);
+        // Shard 0's node knows the tx, shard 1's never will: known, but not on nodes covering every shard.
+        const root = computeRoot(bytes);
+        expect(await waiting.has(root)).to.equal(false);
+        await expectFlaiError(() => waiting.download(root, path.join(FIXTURES, "never.json")), root, "covering every shard", "unfinished");
+      } finally {
+        await halfBlind.close();
       }
     });
 

@@ -3,15 +3,18 @@ import { link, mkdir, readFile, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 
-import { Indexer, StorageNode, ZgFile } from "@0gfoundation/0g-ts-sdk";
+import { Indexer, StorageNode, ZgFile } from "#0g-storage-sdk";
 import type { Signer } from "ethers";
 
 import { flaiError, isFlaiError } from "../errors.js";
+import { legacyGasPrice } from "../fee-data.js";
 import { writeFileAtomic } from "../util/fs.js";
 
 import { EvmRpc, postJsonRpc } from "./evm-rpc.js";
 import { computeFileRoot, SEGMENT_SIZE } from "./merkle.js";
 import { withRetries } from "./retry.js";
+import { withDroppedTasks } from "./sdk-shard-tasks.js";
+import { explainFlowRevert, isIndexerFileNotFound } from "./zerog-protocol.js";
 import { quietly, recentSdkLines, silence } from "../util/sdk-console.js";
 import {
   parseRoot,
@@ -37,6 +40,14 @@ export interface ZeroGStorageOptions {
 
 /** Thrown from inside the SDK's own wait loops to end them once we have given up. */
 class Abandoned extends Error {}
+
+type FileInfo = NonNullable<Awaited<ReturnType<StorageNode["getFileInfo"]>>>;
+
+/**
+ * What the indexer says of a root: nobody knows it; it is known but not finalized on nodes that
+ * together cover every shard (an upload under way or unfinished); or stored, with a holder's info.
+ */
+type Presence = { state: "unknown" } | { state: "incomplete" } | { state: "stored"; info: FileInfo };
 
 /**
  * 0G Storage through the official SDK (`Indexer` upload/download). The SDK neither verifies downloads
@@ -78,7 +89,8 @@ export class ZeroGStorage implements StorageBackend {
     const report = this.#reporter(opts);
     const root = await computeFileRoot(input);
     const size = (await stat(input)).size;
-    const existing = await this.#fileInfo(root);
+    const presence = await this.#presence(root);
+    const existing = presence.state === "stored" ? presence.info : undefined;
     if (existing?.finalized === true) {
       if (Number(existing.tx.size) !== size) {
         throw flaiError(
@@ -95,9 +107,11 @@ export class ZeroGStorage implements StorageBackend {
       let segmentsDone = 0;
       let resumed = false;
       const result = await this.#guarded(`uploading ${input}`, report, async (watch, onAbandon) => {
+        // The SDK prices its submission at eth_gasPrice, which on 0G tips below the mempool's minimum.
+        const gasPrice = await legacyGasPrice(signer.provider);
         const [uploader, err] = await withRetries(
           // The SDK is typed against ethers' CommonJS build; the object is the same at run time.
-          () => this.#indexer.newUploaderFromIndexerNodes(evmRpc, signer as never, 1),
+          () => this.#indexer.newUploaderFromIndexerNodes(evmRpc, signer as never, 1, { gasPrice }),
           { retries: this.#opts.retries },
         );
         if (err !== null || uploader === null) {
@@ -118,6 +132,12 @@ export class ZeroGStorage implements StorageBackend {
             node.getStatus = refuse;
           }
         });
+        // SDK 1.2.8 leaves out the tail of the longer shard's task list: put those segments back.
+        const splitTasks = uploader.splitTasks.bind(uploader);
+        uploader.splitTasks = async (info, tree, options) => {
+          const tasks = await splitTasks(info, tree, options);
+          return tasks === null ? null : withDroppedTasks(tasks, { startEntryIndex: Number(info.tx.startEntryIndex), size: Number(info.tx.size) });
+        };
         // Count segments as they are accepted, for a progress bar the SDK does not offer.
         for (const node of uploader.nodes) {
           const send = node.uploadSegmentsByTxSeq.bind(node);
@@ -130,11 +150,13 @@ export class ZeroGStorage implements StorageBackend {
           };
         }
         // An earlier upload of this file that died after its transaction (node restarted, process
-        // killed) left a paid, unfinalized submission: finish that one instead of paying again.
+        // killed) left a paid submission some shard node has not finalized: finish that one instead
+        // of paying again. The SDK then judges "already stored" by the first node alone, so it is
+        // told not to: it skips each node that finalized and uploads to the others.
         resumed = await pendingSubmission(uploader.nodes, root, size);
         return uploader.splitableUpload(
           file,
-          { onProgress: (step: string) => watch(step), finalityRequired: true, skipTx: resumed },
+          { onProgress: (step: string) => watch(step), finalityRequired: true, skipTx: resumed, skipIfFinalized: !resumed },
           { Retries: this.#opts.retries, Interval: 1, MaxGasPrice: 0 },
         );
       });
@@ -191,16 +213,24 @@ export class ZeroGStorage implements StorageBackend {
   }
 
   async has(rootText: string): Promise<boolean> {
-    return (await this.#fileInfo(parseRoot(rootText, "root")))?.finalized === true;
+    const presence = await this.#presence(parseRoot(rootText, "root"));
+    return presence.state === "stored" && presence.info.finalized;
   }
 
   /** Downloads into `tmp` (which must not exist) and proves the bytes are the root's. */
   async #fetchTo(root: Root, tmp: string, report: (p: StorageProgress) => void): Promise<void> {
-    const info = await this.#fileInfo(root);
-    if (info === undefined) {
+    const presence = await this.#presence(root);
+    if (presence.state === "unknown") {
       throw flaiError(
         `0G Storage has no file with root ${root} (asked the indexer ${this.#opts.indexerUrl}). ` +
           `Check the root, and that it was uploaded to this network.`,
+      );
+    }
+    if (presence.state === "incomplete") {
+      throw flaiError(
+        `0G Storage knows ${root} but no set of storage nodes covering every shard has it finalized yet (asked the ` +
+          `indexer ${this.#opts.indexerUrl}): its upload is unfinished or the nodes are still syncing. Upload the file ` +
+          `again to finish it (it is not paid twice), or try later.`,
       );
     }
     await this.#guarded(`downloading ${root}`, report, (watch) => {
@@ -224,20 +254,25 @@ export class ZeroGStorage implements StorageBackend {
     }
   }
 
-  /** The file's info from the node the indexer says holds it; undefined when nobody has it. */
-  async #fileInfo(root: Root) {
+  /** The indexer's view of `root`, with the info of the first node it names as holding it. */
+  async #presence(root: Root): Promise<Presence> {
     const locations = await this.#call(`asking the indexer ${this.#opts.indexerUrl} where ${root} is`, () =>
-      this.#indexer.getFileLocations(root),
+      this.#indexer.getFileLocations(root).catch((error: unknown) => {
+        // The indexer's answer for a root no node knows: a protocol answer, not a failure.
+        if (isIndexerFileNotFound(error)) return undefined;
+        throw error;
+      }),
     );
+    if (locations === undefined) return { state: "unknown" };
     for (const location of locations) {
       const info = await this.#call(`asking storage node ${location.url} about ${root}`, () =>
         bounded(new StorageNode(location.url), this.#attemptMs).getFileInfo(root, true),
       );
       if (info !== null) {
-        return info;
+        return { state: "stored", info };
       }
     }
-    return undefined;
+    return { state: "incomplete" };
   }
 
   async #call<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -314,7 +349,7 @@ export class ZeroGStorage implements StorageBackend {
   }
 
   #sdkError(what: string, err: Error | null) {
-    const detail = err?.message ?? "unknown error";
+    const detail = explainFlowRevert(err) ?? err?.message ?? "unknown error";
     const tail = recentSdkLines().join(" | ");
     return flaiError(
       `0G Storage failed while ${what} (indexer ${this.#opts.indexerUrl}): ${detail}${tail === "" ? "" : ` (SDK: ${tail})`}`,
@@ -333,17 +368,14 @@ function bounded<T extends { url: string; _transport: (data: never) => Promise<u
 }
 
 /**
- * Whether a node already knows a submission of `root` with this exact size (paid, not yet finalized).
- * A same-root submission of another size (the root ignores trailing zero padding) is not reusable.
+ * Whether some node already knows a submission of `root` with this exact size (paid) that not every
+ * node has finalized. A same-root submission of another size (the root ignores trailing zero
+ * padding) is not reusable.
  */
 async function pendingSubmission(nodes: readonly StorageNode[], root: Root, size: number): Promise<boolean> {
-  for (const node of nodes) {
-    const info = await node.getFileInfo(root, false).catch(() => null);
-    if (info !== null) {
-      return !info.finalized && Number(info.tx.size) === size;
-    }
-  }
-  return false;
+  const infos = await Promise.all(nodes.map((node) => node.getFileInfo(root, false).catch(() => null)));
+  const known = infos.filter((info) => info !== null && Number(info.tx.size) === size);
+  return known.length > 0 && infos.some((info) => info === null || !info.finalized);
 }
 
 async function exists(file: string): Promise<boolean> {

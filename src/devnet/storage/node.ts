@@ -19,9 +19,10 @@ export interface NodeFaults {
   /** Flip a byte in every served segment, so a download's root no longer matches. */
   corruptDownloads?: boolean;
   /**
-   * Die like a killed process once this many segments were stored: every open connection is dropped
-   * (in-flight requests get no reply), nothing more is stored, and the server stops listening. What
-   * reached the disk stays there, so a node restarted on the same folder (and port) carries on.
+   * Die like a killed process when asked to store a segment after this many: every open connection
+   * is dropped (in-flight requests get no reply), nothing more is stored, and the server stops
+   * listening. What reached the disk stays there (the writes already under way finish), so a node
+   * restarted on the same folder (and port) carries on.
    */
   dieAfterSegments?: number;
   /**
@@ -63,7 +64,7 @@ export class StorageNodeCore {
   /** Called once when the dieAfterSegments fault fires: stops the server around this core. */
   onDeath: () => void = () => {};
   private dead = false;
-  private storedSegments = 0;
+  private writesStarted = 0;
   private refusals: number;
   private readonly writing = new Set<string>();
   /** Segments uploaded before their tx was seen, per root (the node's in-memory chunk pool). */
@@ -161,6 +162,12 @@ export class StorageNodeCore {
     }
     const global = Math.floor(tx.startEntryIndex / SEGMENT_CHUNKS) + seg.index;
     if (!holdsSegment(this.shard, global)) return;
+    if (this.faults.dieAfterSegments !== undefined && this.writesStarted >= this.faults.dieAfterSegments) {
+      this.dead = true;
+      this.onDeath();
+      throw internalError("the node is down"); // never seen: the connection is already gone
+    }
+    this.writesStarted++;
     this.writing.add(key);
     try {
       await this.store.putSegment(tx.dataSeq, seg.index, seg.data, toWire(seg.proof));
@@ -170,11 +177,6 @@ export class StorageNodeCore {
     const current = this.store.txBySeq(seq)!;
     if (!current.finalized && this.shardSegments(current).every((i) => this.store.hasSegment(tx.dataSeq, i))) {
       await this.store.putTx({ ...current, finalized: true });
-    }
-    if (this.faults.dieAfterSegments !== undefined && ++this.storedSegments >= this.faults.dieAfterSegments && !this.dead) {
-      this.dead = true;
-      this.onDeath();
-      throw internalError("the node is down"); // never seen: the connection is already gone
     }
   }
 
