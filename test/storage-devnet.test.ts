@@ -372,6 +372,15 @@ describe("storage devnet: the real 0G SDK against the local Flow and storage nod
     expect(flow.interface.parseError(data!)?.args.map(String)).to.deep.equal([String(PRICE), "12", String(12n * PRICE - 1n)]);
     expect(explainFlowRevert(err)).to.include("12 sectors").and.include(`${12n * PRICE - 1n} wei`).and.include("NotEnoughFee");
     expect(((await rpc(nodeUrls[0]!, "zgs_getStatus")).result as { nextTxSeq: number }).nextTxSeq).to.equal(before);
+
+    // The real Flow's require(valid, "Invalid submission"), here for a zero submitter.
+    const [valid] = await new MemData(seededBytes(100, 14)).createSubmission("0x", await signer.getAddress());
+    const invalid = { data: valid!.data, submitter: `0x${"00".repeat(20)}` };
+    const refused = await flow.getFunction(SUBMIT_FULL)(invalid, { value: PRICE }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(explainFlowRevert(refused)).to.include('"Invalid submission"');
   });
 
   it("answers JSON-RPC batches in order with their ids, and protocol errors with HTTP 200", async () => {
