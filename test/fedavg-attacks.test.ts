@@ -82,14 +82,24 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
 
   /** Round 1 of `task` with these clients' updates, sealed to the enclave as a client would. */
   function request(task: { bytes: Uint8Array; taskId: string }, updates: readonly Update[]): AggregateRequest {
+    return requestOf(task, sealAll(task, updates));
+  }
+
+  /** The updates as recorded: client i's update sealed to the enclave for round 1 of `task`. */
+  function sealAll(task: { bytes: Uint8Array; taskId: string }, updates: readonly Update[]): RecordedUpdate[] {
     const globalHash = sha256(task.bytes);
-    const binding = { chainId: "31337", contract: CONTRACT, taskId: task.taskId, round: 1 };
-    const recorded: RecordedUpdate[] = updates.map((u, i) => {
+    return updates.map((u, i) => {
       const client = clientAddress(i);
       const plain = encodeUpdate({ delta: u.delta, sampleCount: u.numExamples, metrics: { loss: 0.5, accuracy: 0.5 }, baseModelHash: globalHash });
-      const ciphertext = sealUpdate(plain, identity.encryptionKey, { ...binding, chainId: 31337n, taskId: BigInt(task.taskId), client });
+      const ciphertext = sealUpdate(plain, identity.encryptionKey, { chainId: 31337n, contract: CONTRACT, taskId: BigInt(task.taskId), round: 1, client });
       return { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), sampleCount: u.numExamples, ciphertext };
     });
+  }
+
+  /** The request a host makes for round 1 of `task` over exactly these recorded updates. */
+  function requestOf(task: { bytes: Uint8Array; taskId: string }, recorded: RecordedUpdate[]): AggregateRequest {
+    const globalHash = sha256(task.bytes);
+    const binding = { chainId: "31337", contract: CONTRACT, taskId: task.taskId, round: 1 };
     return { enclaveDir, binding, globalModel: task.bytes, globalHash, evaluation, updates: recorded };
   }
 
@@ -170,9 +180,10 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
     });
 
     it("huge num_examples: a declared count that is no safe whole number is rejected with a code", async () => {
-      const req = request(newTask({ name: "fedavg" }), honest(4, 3));
-      req.updates[0]!.sampleCount = 2 ** 64; // what Number() makes of a uint64 near its maximum
-      const r = report(await runAggregation(req));
+      const task = newTask({ name: "fedavg" });
+      const recorded = sealAll(task, honest(4, 3));
+      recorded[0]!.sampleCount = 2 ** 60; // a uint64 above 2^53: Number() cannot hold it exactly
+      const r = report(await runAggregation(requestOf(task, recorded)));
       expect(r.rejected.map((x) => [x.client, x.code])).to.deep.equal([[clientAddress(0), "num-examples-out-of-bounds"]]);
     });
   });
@@ -207,24 +218,20 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
     it("a different update set for an already-aggregated round is refused; the same set reproduces the same bytes", async () => {
       const task = newTask(strategy);
       const updates = honest(5, 21);
-      const firstReq = request(task, updates.slice(0, 4));
+      const sealed = sealAll(task, updates);
+      const firstReq = requestOf(task, sealed.slice(0, 4));
       const first = await runAggregation(firstReq);
       // Re-running the same set (the same sealed ciphertexts) gives the same bytes: flai:verify relies on it.
       const again = await runAggregation(firstReq);
       expect(Buffer.from(again.globalModel).equals(Buffer.from(first.globalModel))).to.equal(true);
       expect(Buffer.from(again.report).equals(Buffer.from(first.report))).to.equal(true);
       expect(again.signature).to.equal(first.signature);
-      // One more (late) update, or one fewer: refused, naming the code.
-      const late = request(task, []);
-      late.updates = [...firstReq.updates, request(task, updates).updates[4]!];
-      await expectFlaiError(() => runAggregation(late), "[update-set-changed]", "round 1", `newly accepted: ${clientAddress(4)}`);
-      const fewer = request(task, []);
-      fewer.updates = firstReq.updates.slice(0, 3);
-      await expectFlaiError(() => runAggregation(fewer), "[update-set-changed]");
+      // One more (late) update, or one fewer, even with the host stating them as the round's set: refused, naming the code.
+      await expectFlaiError(() => runAggregation(requestOf(task, sealed)), "[update-set-changed]", "round 1", `newly accepted: ${clientAddress(4)}`);
+      await expectFlaiError(() => runAggregation(requestOf(task, sealed.slice(0, 3))), "[update-set-changed]");
       // A ciphertext the host claims it could not fetch changes the accepted set: refused too.
-      const withheld = request(task, []);
-      withheld.updates = firstReq.updates.map((u, i) => (i === 0 ? { ...u, ciphertext: null, fetchError: "timeout" } : u));
-      await expectFlaiError(() => runAggregation(withheld), "[update-set-changed]");
+      const withheld = sealed.slice(0, 4).map((u, i) => (i === 0 ? { ...u, ciphertext: null, fetchError: "timeout" } : u));
+      await expectFlaiError(() => runAggregation(requestOf(task, withheld)), "[update-set-changed]");
     });
 
     it("a different update set draws different noise: two results no longer reveal the late client's update", async () => {
