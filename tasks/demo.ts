@@ -38,7 +38,7 @@ export default async function demo(args: { reward: string; storage: string; json
   const devnet = await startStorageDevnet(connection, { dir });
   try {
     const storage = await zeroGStorageFor(connection, hre.config.flai, { indexerUrl: devnet.url });
-    ui.line(`0G storage devnet: indexer+node ${devnet.url}, Flow ${devnet.flowAddress}`);
+    ui.line(`0G storage devnet: indexer ${devnet.url}, Flow ${devnet.flowAddress}`);
     return await runDemo(hre.flai.withStorage(storage), connection, args, ui, hre);
   } finally {
     await devnet.close();

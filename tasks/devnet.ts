@@ -42,7 +42,7 @@ function print(ui: Ui, running: RunningDevnet, networkName: string, task: string
   if (running.chainRpc !== undefined) {
     ui.info("chain RPC", `${running.chainRpc} (in-process chain; gone when this stops)`);
   }
-  ui.info("indexer+node", running.storage.url);
+  ui.info("indexer", running.storage.url);
   ui.info("Flow", running.storage.flowAddress);
   ui.info("Market", running.storage.marketAddress);
   const { compute } = running;
