@@ -39,7 +39,12 @@ async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> 
 }
 
 // --- deployment: registry (FLAIComputeJobs) + FLAIFederated ----------------------------------------
-const registry = (await (await ethers.getContractFactory("FLAIComputeJobs", owner)).deploy(owner.address)) as unknown as Contract;
+// A fixed attestation authority (the stand-in for a TEE vendor's quote verifier) pinned at deployment.
+const authority = new Wallet(keccak256(toUtf8Bytes("flai-bench-attestation-authority")));
+const registry = (await (await ethers.getContractFactory("FLAIComputeJobs", owner)).deploy(
+  owner.address,
+  authority.address,
+)) as unknown as Contract;
 await registry.waitForDeployment();
 const fedDeployed = await (await ethers.getContractFactory("FLAIFederated", owner)).deploy(await registry.getAddress());
 await fedDeployed.waitForDeployment();
@@ -50,7 +55,12 @@ const fedAddress = await fed.getAddress();
 const enclave = new Wallet(keccak256(toUtf8Bytes("flai-bench-federated-enclave")));
 const measurement = keccak256(toUtf8Bytes("flai-federated-measurement-v1"));
 await gasOf(registry.acceptMeasurement(measurement));
-await gasOf(registry.registerEnclave(enclave.address, measurement));
+{
+  const { timestamp } = (await provider.getBlock("latest"))!;
+  const fields = [measurement, enclave.address, keccak256(toUtf8Bytes("flai-bench-x25519")), timestamp, timestamp + 30 * 86400] as const;
+  const sig = Signature.from(authority.signingKey.sign(await registry.hashEnclaveReport(...fields)));
+  await gasOf(registry.registerEnclave(...fields, sig.r, sig.yParityAndS));
+}
 
 const h = (label: string) => keccak256(toUtf8Bytes(label));
 const { chainId } = await provider.getNetwork();

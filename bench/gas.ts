@@ -19,7 +19,7 @@ interface BenchRow {
 
 const TARGETS: Record<string, { target: number | null; reference: number | null }> = {
   submitJob: { target: 100_000, reference: 218_463 },
-  completeJob: { target: 80_000, reference: 126_368 },
+  completeJob: { target: 85_000, reference: 126_368 },
   cancelJob: { target: null, reference: null },
   registerEnclave: { target: null, reference: null },
   acceptMeasurement: { target: null, reference: null },
@@ -28,8 +28,10 @@ const TARGETS: Record<string, { target: number | null; reference: number | null 
 const { ethers } = await network.create();
 const [owner, submitter, relayer, payee] = await ethers.getSigners();
 
+// A fixed attestation authority (the stand-in for a TEE vendor's quote verifier) pinned at deployment.
+const authority = new Wallet(keccak256(toUtf8Bytes("flai-bench-attestation-authority")));
 const factory = await ethers.getContractFactory("FLAIComputeJobs", owner);
-const deployed = await factory.deploy(owner.address);
+const deployed = await factory.deploy(owner.address, authority.address);
 await deployed.waitForDeployment();
 const jobs = deployed as unknown as Contract;
 
@@ -48,8 +50,16 @@ const measurement2 = keccak256(toUtf8Bytes("flai-enclave-measurement-v2"));
 // Registry: first calls warm nothing in particular; take the second (fresh key / fresh signer) as steady state.
 await gasOf(jobs.acceptMeasurement(measurement));
 const acceptGas = await gasOf(jobs.acceptMeasurement(measurement2));
-await gasOf(jobs.registerEnclave(enclave.address, measurement));
-const registerGas = await gasOf(jobs.registerEnclave(enclave2.address, measurement2));
+const { timestamp: registeredAt } = (await ethers.provider.getBlock("latest"))!;
+const encryptionKey = (label: string) => keccak256(toUtf8Bytes(`flai-bench-x25519-${label}`));
+async function register(signer: Wallet, m: string, label: string): Promise<number> {
+  const fields = [m, signer.address, encryptionKey(label), registeredAt, registeredAt + 30 * 86400] as const;
+  const sig = Signature.from(authority.signingKey.sign(await jobs.hashEnclaveReport(...fields)));
+  // Relayed by an account that is not the owner: the authority's signature is the proof.
+  return gasOf((jobs.connect(relayer) as Contract).registerEnclave(...fields, sig.r, sig.yParityAndS));
+}
+await register(enclave, measurement, "1");
+const registerGas = await register(enclave2, measurement2, "2");
 
 const latest = await ethers.provider.getBlock("latest");
 if (latest === null) throw new Error("no latest block");
@@ -74,7 +84,8 @@ async function complete(jobId: number, signer: Wallet): Promise<number> {
   return gasOf(asRelayer.completeJob(jobId, resultHash, payee.address, sig.r, sig.yParityAndS));
 }
 
-// completeJob: payee is a pre-funded Hardhat account (an existing account, as in steady state).
+// completeJob: payee is a pre-funded Hardhat account (an existing account, as in steady state). The digest
+// covers the job's submitter, deadline and roots, read by the contract from the job's record.
 const completeGas = [await complete(1, enclave), await complete(2, enclave2)];
 
 // cancelJob: jobs 3 and 4 after their deadline.

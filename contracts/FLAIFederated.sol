@@ -7,6 +7,8 @@ import {EnclaveSigned} from "./EnclaveSigned.sol";
 interface IFLAIEnclaveRegistry {
     function enclaveMeasurement(address signer) external view returns (bytes32);
     function isMeasurementAccepted(bytes32 measurement) external view returns (bool);
+    function isAcceptedEnclave(address signer) external view returns (bool);
+    function enclaveEncryptionKey(address signer) external view returns (bytes32);
 }
 
 /// @title FLAIFederated

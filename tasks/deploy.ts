@@ -13,7 +13,7 @@ export default async function deploy(args: { json: boolean }, hre: HardhatRuntim
   ui.ok(
     enclave.txHashes.length === 0
       ? `Enclave ${enclave.signer} already registered`
-      : `Enclave ${enclave.signer} registered for measurement ${enclave.measurement}`,
+      : `Enclave ${enclave.signer} registered for measurement ${enclave.measurement} (report by attestation authority ${enclave.authority})`,
   );
   ui.result({ ...deployment, enclave });
 }

@@ -7,16 +7,21 @@ export default async function enclave(args: { register: boolean; json: boolean }
   const report = await hre.flai.teeSim.report();
   ui.title("Simulated enclave — attestation report");
   ui.info("measurement", report.measurement);
-  ui.info("signer", report.signer);
+  ui.info("signer", `${report.signer} (stated by the enclave from its sealed keys)`);
   ui.info("encryptionKey", report.encryptionKey);
-  ui.info("issuedAt", report.issuedAt);
+  ui.info("issuedAt", new Date(report.issuedAt * 1000).toISOString());
+  ui.info("expiry", new Date(report.expiry * 1000).toISOString());
   ui.info("authority", `${report.authority} (dev attestation authority of this machine)`);
   ui.info("signature", report.signature);
   ui.info("sealed in", hre.flai.teeSim.dir);
   let registration;
   if (args.register) {
     registration = await hre.flai.jobs.registerEnclave();
-    ui.ok(registration.txHashes.length === 0 ? "Already registered on FLAIComputeJobs" : "Registered on FLAIComputeJobs");
+    ui.ok(
+      registration.txHashes.length === 0
+        ? `Already registered on FLAIComputeJobs (until ${new Date(registration.expiry * 1000).toISOString()})`
+        : `Registered on FLAIComputeJobs with a report signed by the pinned authority ${registration.authority}`,
+    );
   }
   ui.result({ report, registration });
 }

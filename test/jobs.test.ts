@@ -5,8 +5,16 @@ import path from "node:path";
 import { expect } from "chai";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
+import { Contract, Wallet } from "ethers";
+
 import type { FlaiConnection } from "../src/connection.js";
 import { isFlaiError } from "../src/errors.js";
+import { loadFlaiArtifact } from "../src/jobs/artifact.js";
+import { compactSignature } from "../src/jobs/eip712.js";
+import { readResultFile, writeResultFile } from "../src/jobs/result-file.js";
+import { decodeRevert } from "../src/jobs/revert.js";
+import type { StorageBackend } from "../src/storage/types.js";
+import { devAuthority, registrationArgs, signReport } from "../src/tee/attestation.js";
 import { TeeSim } from "../src/tee/enclave.js";
 
 import { FIXTURES, errorOf, tempDir, tempProject } from "./helpers/project.js";
@@ -140,6 +148,8 @@ describe("jobs: the compute-job flow on the in-process chain", function () {
       const deployment = await hre.flai.jobs.deployment({ connection });
       const result = await rogue.train({
         jobId: submitted.job.id,
+        submitter: submitted.job.submitter,
+        deadline: submitted.job.deadline,
         dataRoot: submitted.job.dataRoot,
         modelRoot: submitted.job.modelRoot,
         chainId: deployment.chainId,
@@ -196,5 +206,165 @@ describe("jobs: deployments on a persistent network", function () {
     const error = await errorOf(() => hre.flai.jobs.get(1));
     expect(isFlaiError(error), String(error)).to.equal(true);
     expect(error.message).to.match(/FLAI_PRIVATE_KEY/).and.match(/keystore set FLAI_PRIVATE_KEY/);
+  });
+});
+
+/** A made-up 2-row dataset with the fixture model's 8 features: what a cheating host trains on instead. */
+function madeUpDataset(): Buffer {
+  return Buffer.from(JSON.stringify({ features: [new Array(8).fill(0), new Array(8).fill(1)], labels: [0, 1] }));
+}
+
+/** The custom error a static call reverts with (the contract's decision, not the client's). */
+async function revertOf(call: () => Promise<unknown>, contract: Contract): Promise<{ name: string; args: readonly unknown[] }> {
+  const error = await errorOf(call);
+  const revert = decodeRevert(error, contract.interface);
+  expect(revert, `expected a custom-error revert, got: ${error.message}`).to.not.equal(undefined);
+  return revert!;
+}
+
+describe("jobs: attacks on results and enclave registration (issue 11)", function () {
+  this.timeout(180_000);
+  let hre: HardhatRuntimeEnvironment;
+  let connection: FlaiConnection;
+  let jobs: Contract;
+
+  before(async () => {
+    ({ hre } = await tempProject());
+    connection = await hre.network.create();
+    const deployment = await hre.flai.jobs.deployment({ connection });
+    await hre.flai.jobs.registerEnclave({ connection });
+    const [owner] = await connection.ethers.getSigners();
+    jobs = new Contract(deployment.address, loadFlaiArtifact("FLAIComputeJobs").abi, owner);
+  });
+
+  it("a result computed on other data (host feeds fake inputs) is refused by the enclave", async () => {
+    const submitted = await hre.flai.jobs.submit({ data: DATA, model: MODEL, reward: "0.01", connection });
+    const fake = madeUpDataset();
+    // A host whose storage hands the enclave made-up bytes for the job's data root.
+    const lying: StorageBackend = Object.create(hre.flai.storage, {
+      read: { value: async (root: string) => (root === submitted.job.dataRoot ? fake : hre.flai.storage.read(root)) },
+    });
+    const host = new TeeSim({ dir: hre.flai.teeSim.dir, storage: lying, trainingTimeoutSeconds: 60 });
+    const error = await errorOf(() =>
+      host.train({
+        jobId: submitted.job.id,
+        submitter: submitted.job.submitter,
+        deadline: submitted.job.deadline,
+        dataRoot: submitted.job.dataRoot,
+        modelRoot: submitted.job.modelRoot,
+        chainId: submitted.job.chainId,
+        contract: submitted.job.contract,
+        payee: submitted.job.submitter,
+      }),
+    );
+    expect(isFlaiError(error)).to.equal(true);
+    expect(error.message).to.match(new RegExp(`refused job ${submitted.job.id}: the data it was handed has 0G root`));
+  });
+
+  it("a result signed over other roots (fake inputs, fake roots) reverts on-chain", async () => {
+    const submitted = await hre.flai.jobs.submit({ data: DATA, model: MODEL, reward: "0.01", connection });
+    const fake = madeUpDataset();
+    const fakeRoot = (await hre.flai.storage.upload(fake)).root;
+    const [, , host] = await connection.ethers.getSigners();
+    const job = {
+      jobId: submitted.job.id,
+      submitter: submitted.job.submitter,
+      deadline: submitted.job.deadline,
+      dataRoot: fakeRoot, // the host claims the job is about its own data
+      modelRoot: submitted.job.modelRoot,
+      chainId: submitted.job.chainId,
+      contract: submitted.job.contract,
+      payee: host.address,
+    };
+    const modelBytes = await hre.flai.storage.read(submitted.job.modelRoot);
+    const signed = await hre.flai.teeSim.runJob(job, fake, modelBytes); // genuine signature, over the fake root
+    const { r, vs } = compactSignature(signed.signature);
+    const revert = await revertOf(() => jobs.completeJob.staticCall(job.jobId, signed.resultHash, host.address, r, vs), jobs);
+    expect(revert.name).to.equal("UnacceptedEnclave");
+    expect(revert.args[0]).to.not.equal(signed.signer);
+    // the client names the difference before sending anything
+    const result = await hre.flai.teeSim.train(job);
+    const refused = await errorOf(() => hre.flai.jobs.complete(result, { connection }));
+    expect(refused.message).to.match(/computed for another job .*data root/);
+    expect((await hre.flai.jobs.get(job.jobId, { connection })).status).to.equal("open");
+  });
+
+  it("an old result file replayed onto a restarted chain's job with the same id reverts", async () => {
+    const { hre: project, root } = await tempProject();
+    // the chain before the restart: job 1 trained, its result file written
+    const before = await project.network.create();
+    const oldDeployment = await project.flai.jobs.deployment({ connection: before });
+    await project.flai.jobs.registerEnclave({ connection: before });
+    const old = await project.flai.jobs.submit({ data: DATA, model: MODEL, reward: "0.01", connection: before });
+    const file = path.join(root, "job-1.json");
+    await writeResultFile(file, await project.flai.jobs.train(old.job.id, { connection: before }));
+
+    // the restarted chain: same chain id, same contract address, an unrelated job 1 on the same inputs
+    const after = await project.network.create();
+    const deployment = await project.flai.jobs.deployment({ connection: after });
+    expect([deployment.chainId, deployment.address]).to.deep.equal([oldDeployment.chainId, oldDeployment.address]);
+    await project.flai.jobs.registerEnclave({ connection: after });
+    const fresh = await project.flai.jobs.submit({ data: DATA, model: MODEL, reward: "0.01", deadlineSeconds: 3600, connection: after });
+    expect(fresh.job.id).to.equal(old.job.id);
+
+    const replayed = await readResultFile(file);
+    const refused = await errorOf(() => project.flai.jobs.complete(replayed, { connection: after }));
+    expect(isFlaiError(refused)).to.equal(true);
+    expect(refused.message).to.match(/computed for another job 1: its deadline/);
+    // and the contract alone refuses it
+    const [sender] = await after.ethers.getSigners();
+    const contract = new Contract(deployment.address, loadFlaiArtifact("FLAIComputeJobs").abi, sender);
+    const { r, vs } = compactSignature(replayed.signature);
+    const revert = await revertOf(() => contract.completeJob.staticCall(1n, replayed.resultHash, replayed.payee, r, vs), contract);
+    expect(revert.name).to.equal("UnacceptedEnclave");
+    expect(revert.args[0]).to.not.equal(replayed.signer);
+  });
+
+  it("clients read the enclave's encryption key from the chain, verified against the pinned authority", async () => {
+    const keys = await hre.flai.teeSim.attestedKeys();
+    const verified = await hre.flai.jobs.enclaveKey(keys.signer, { connection, measurement: await hre.flai.teeSim.measurement() });
+    expect(verified.encryptionKey).to.equal(keys.encryptionKey.toLowerCase());
+    expect(verified.authority).to.equal((await devAuthority()).address);
+    expect(verified.authority).to.equal(await jobs.attestationAuthority());
+    expect(verified.expiry).to.be.greaterThan(Math.floor(Date.now() / 1000));
+
+    const stranger = Wallet.createRandom().address;
+    expect((await errorOf(() => hre.flai.jobs.enclaveKey(stranger, { connection }))).message).to.match(/not a registered enclave/);
+    const otherAuthority = await errorOf(() => hre.flai.jobs.enclaveKey(keys.signer, { connection, authority: stranger }));
+    expect(otherAuthority.message).to.match(/pins attestation authority .*not the authority you trust/);
+  });
+
+  it("registering a wallet with a rewritten report, another authority's report, an expired report or no authority at all reverts", async () => {
+    const wallet = Wallet.createRandom();
+    const measurement = await hre.flai.teeSim.measurement();
+    const latest = (await connection.ethers.provider.getBlock("latest"))!.timestamp;
+    const genuine = await hre.flai.teeSim.report({ now: latest + 1 });
+    const body = { measurement, signer: wallet.address, encryptionKey: "0x" + "77".repeat(32), issuedAt: latest, expiry: latest + 86400 };
+
+    const rewritten = { ...genuine, signer: wallet.address }; // identity.json rewritten after signing
+    expect((await revertOf(() => jobs.registerEnclave.staticCall(...registrationArgs(rewritten)), jobs)).name).to.equal("NotAttestedByAuthority");
+    const byOther = signReport(Wallet.createRandom(), body);
+    expect((await revertOf(() => jobs.registerEnclave.staticCall(...registrationArgs(byOther)), jobs)).name).to.equal("NotAttestedByAuthority");
+    const [owner] = await connection.ethers.getSigners(); // the owner signs for the wallet itself
+    const byOwner = { ...body, authority: owner.address, signature: await owner.signTypedData(
+      { name: "hardhat-flai attestation", version: "1" },
+      { EnclaveReport: [
+        { name: "measurement", type: "bytes32" }, { name: "signer", type: "address" }, { name: "encryptionKey", type: "bytes32" },
+        { name: "issuedAt", type: "uint64" }, { name: "expiry", type: "uint64" },
+      ] },
+      body,
+    ) };
+    const ownerRevert = await revertOf(() => jobs.registerEnclave.staticCall(...registrationArgs(byOwner)), jobs);
+    expect([ownerRevert.name, ownerRevert.args[0]]).to.deep.equal(["NotAttestedByAuthority", owner.address]);
+    const expired = signReport(await devAuthority(), { ...body, issuedAt: latest - 2 * 86400, expiry: latest - 86400 });
+    expect((await revertOf(() => jobs.registerEnclave.staticCall(...registrationArgs(expired)), jobs)).name).to.equal("ReportExpired");
+    const unaccepted = signReport(await devAuthority(), { ...body, measurement: "0x" + "99".repeat(32) });
+    expect((await revertOf(() => jobs.registerEnclave.staticCall(...registrationArgs(unaccepted)), jobs)).name).to.equal("MeasurementNotAccepted");
+
+    expect(await jobs.isAcceptedEnclave(wallet.address)).to.equal(false);
+    // the genuine report registers, relayed by an account that is not the owner
+    const [, , relayer] = await connection.ethers.getSigners();
+    await (await (jobs.connect(relayer) as Contract).registerEnclave(...registrationArgs(genuine))).wait();
+    expect(await jobs.isAcceptedEnclave(genuine.signer)).to.equal(true);
   });
 });

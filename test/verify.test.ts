@@ -90,11 +90,14 @@ describe("verify: compute jobs", function () {
   it("a completed job verifies: every item matches", async () => {
     const items = await verifyJob(hre, hre.flai, jobId, { connection });
     expect(overallVerdict(items), show(items)).to.equal("match");
-    for (const name of ["job completed", "data input", "model input", "re-execution", "JobCompleted event", "enclave signature", "enclave registration", "enclave code"]) {
+    for (const name of ["job completed", "data input", "model input", "re-execution", "JobCompleted event", "enclave signature", "enclave registration", "enclave attestation", "enclave code"]) {
       expect(byName(items, name).verdict, show(items)).to.equal("match");
     }
     const job = await hre.flai.jobs.get(jobId, { connection });
     expect(byName(items, "re-execution").detail).to.contain(job.resultHash);
+    // the signature is checked over the job's whole record, and the registration against the pinned authority
+    expect(byName(items, "enclave signature").detail).to.contain(`submitter ${job.submitter}, deadline ${job.deadline}`);
+    expect(byName(items, "enclave attestation").detail).to.contain("the attestation authority FLAIComputeJobs pins");
   });
 
   it("a stored input overwritten with other bytes is a mismatch naming its root", async () => {

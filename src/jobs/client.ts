@@ -11,7 +11,7 @@ import { readInput, type Input } from "../inputs.js";
 import { parseDataset, validateFeatureCount } from "../ml/dataset.js";
 import { parseModelSpec } from "../ml/model.js";
 import type { StorageBackend } from "../storage/types.js";
-import { verifyReport } from "../tee/attestation.js";
+import { registrationArgs, verifyReport, type EnclaveReport } from "../tee/attestation.js";
 import type { TeeSim, TrainingResult } from "../tee/enclave.js";
 import { sendTx } from "../tx.js";
 import { bothInOrder } from "../util/promise.js";
@@ -19,6 +19,7 @@ import { bothInOrder } from "../util/promise.js";
 import { loadFlaiArtifact } from "./artifact.js";
 import { isEphemeral, resolveDeployment, type Deployment } from "./deployment.js";
 import { compactSignature } from "./eip712.js";
+import { readRegistration, verifiedEnclave, type VerifiedEnclave } from "./registry.js";
 import { decodeRevert } from "./revert.js";
 import type {
   CompletedJob,
@@ -104,6 +105,8 @@ export class FlaiJobs {
     const payee = opts.payee === undefined ? await signer.getAddress() : parseAddress(opts.payee, "--payee");
     return this.#tee.train({
       jobId: job.id,
+      submitter: job.submitter,
+      deadline: job.deadline,
       dataRoot: job.dataRoot,
       modelRoot: job.modelRoot,
       chainId: deployment.chainId,
@@ -124,6 +127,7 @@ export class FlaiJobs {
     }
     const before = await this.#read(contract, deployment, connection, result.jobId);
     assertOpen(before);
+    assertResultIsForJob(result, before);
     const { r, vs } = compactSignature(result.signature);
     const receipt = await this.#send(contract, "completeJob", [result.jobId, result.resultHash, result.payee, r, vs]);
     const job = await this.#read(contract, deployment, connection, result.jobId);
@@ -131,35 +135,61 @@ export class FlaiJobs {
   }
 
   /**
-   * Makes the contract accept this machine's enclave: verifies its attestation report, then (as the
-   * contract owner) accepts its measurement and registers its signer. Sends nothing if already so.
+   * Makes the contract accept this machine's enclave: the enclave states its keys (from its sealed
+   * secrets), this machine's attestation authority signs a report, and the report is presented to
+   * `registerEnclave` (any account may; the contract checks the authority it pins). Only accepting the
+   * measurement needs the owner. Sends nothing if the enclave is already registered and not about to expire.
    */
   async registerEnclave(opts: ConnectionOption = {}): Promise<EnclaveRegistration> {
-    const { contract, signer, deployment } = await this.#bound(opts.connection);
-    const report = await this.#tee.report();
-    verifyReport(report, { measurement: await this.#tee.measurement() });
-    const txHashes: string[] = [];
-    const [accepted, registered] = await Promise.all([
-      contract.isMeasurementAccepted(report.measurement) as Promise<boolean>,
-      contract.enclaveMeasurement(report.signer) as Promise<string>,
+    const { contract, signer, deployment, connection } = await this.#bound(opts.connection);
+    const now = await chainTime(connection);
+    const [keys, measurement] = await Promise.all([this.#tee.attestedKeys(), this.#tee.measurement()]);
+    const [accepted, stored, pinned] = await Promise.all([
+      contract.isMeasurementAccepted(measurement) as Promise<boolean>,
+      readRegistration(contract, keys.signer),
+      contract.attestationAuthority() as Promise<string>,
     ]);
-    if (accepted && registered.toLowerCase() === report.measurement.toLowerCase()) {
-      return { signer: report.signer, measurement: report.measurement, txHashes };
+    const current =
+      stored.measurement === measurement.toLowerCase() &&
+      stored.encryptionKey === keys.encryptionKey.toLowerCase() &&
+      stored.expiry > now + RENEW_BEFORE_EXPIRY_SECONDS;
+    const txHashes: string[] = [];
+    if (accepted && current) {
+      return { signer: keys.signer, measurement, authority: getAddress(pinned), expiry: stored.expiry, txHashes };
     }
+    // Issued no earlier than the chain's clock (it may run ahead of this machine's) and after the
+    // registration it replaces, which the contract requires so old reports cannot be replayed.
+    const report = await this.#tee.report({ now: Math.max(now, stored.issuedAt + 1) });
+    assertPinnedAuthority(report, getAddress(pinned), deployment.address);
+    verifyReport(report, { authority: pinned, measurement, now });
+    if (!accepted) {
+      await this.#requireOwner(contract, signer, deployment, report);
+      txHashes.push((await this.#send(contract, "acceptMeasurement", [measurement])).hash);
+    }
+    txHashes.push((await this.#send(contract, "registerEnclave", registrationArgs(report))).hash);
+    return { signer: report.signer, measurement, authority: report.authority, expiry: report.expiry, txHashes };
+  }
+
+  /**
+   * The X25519 key to encrypt to for enclave `signer`, read from the chain and re-verified there: the
+   * registration is unexpired and for an accepted measurement (`expect.measurement` when given), and its
+   * EnclaveRegistered event's report is signed by the attestation authority the contract pins. Never
+   * from a machine-local file.
+   */
+  async enclaveKey(signer: string, opts: ConnectionOption & { measurement?: string; authority?: string } = {}): Promise<VerifiedEnclave> {
+    const { contract, connection } = await this.#bound(opts.connection);
+    const address = parseAddress(signer, "The enclave signer");
+    return verifiedEnclave(contract, address, await chainTime(connection), { measurement: opts.measurement, authority: opts.authority });
+  }
+
+  async #requireOwner(contract: Contract, signer: { getAddress(): Promise<string> }, deployment: Deployment, report: EnclaveReport) {
     const owner = getAddress((await contract.owner()) as string);
     if (owner !== getAddress(await signer.getAddress())) {
       throw flaiError(
-        `Enclave ${report.signer} (measurement ${report.measurement}) is not registered on FLAIComputeJobs ${deployment.address}, ` +
-          `and only its owner ${owner} can register it. Ask the owner to run: npx hardhat flai:enclave --register --network ${deployment.networkName}`,
+        `Enclave ${report.signer} runs measurement ${report.measurement}, which FLAIComputeJobs ${deployment.address} does not accept, ` +
+          `and only its owner ${owner} can accept a measurement. Ask the owner to run: npx hardhat flai:enclave --register --network ${deployment.networkName}`,
       );
     }
-    if (!accepted) {
-      txHashes.push((await this.#send(contract, "acceptMeasurement", [report.measurement])).hash);
-    }
-    if (registered.toLowerCase() !== report.measurement.toLowerCase()) {
-      txHashes.push((await this.#send(contract, "registerEnclave", [report.signer, report.measurement])).hash);
-    }
-    return { signer: report.signer, measurement: report.measurement, txHashes };
   }
 
   #deployment(connection: FlaiConnection, deployIfMissing: boolean): Promise<Deployment> {
@@ -228,6 +258,43 @@ function parseAddress(value: string, what: string): string {
   }
 }
 
+/** A registration this close to its expiry is renewed by registerEnclave (a job may take that long). */
+const RENEW_BEFORE_EXPIRY_SECONDS = 24 * 3600;
+
+/** The chain's clock (latest block), which is what the contract compares expiry and deadlines with. */
+async function chainTime(connection: FlaiConnection): Promise<number> {
+  const latest = await connection.ethers.provider.getBlock("latest");
+  return latest?.timestamp ?? Math.floor(Date.now() / 1000);
+}
+
+function assertPinnedAuthority(report: EnclaveReport, pinned: string, contract: string): void {
+  if (getAddress(report.authority) !== pinned) {
+    throw flaiError(
+      `FLAIComputeJobs ${contract} trusts attestation authority ${pinned}, but this machine's enclave report is signed by ` +
+        `${report.authority}. Register with a report from ${pinned}, or deploy with this machine's authority ` +
+        `(the Ignition parameter FLAIComputeJobs.attestationAuthority).`,
+    );
+  }
+}
+
+/**
+ * A result signed for other inputs, another submitter or deadline (another job with this id: a node
+ * restart, another deployment) would revert as an unaccepted signer; say what differs instead.
+ */
+function assertResultIsForJob(result: TrainingResult, job: JobView): void {
+  const differs: string[] = [];
+  if (result.dataRoot.toLowerCase() !== job.dataRoot.toLowerCase()) differs.push(`data root ${result.dataRoot} (the job's: ${job.dataRoot})`);
+  if (result.modelRoot.toLowerCase() !== job.modelRoot.toLowerCase()) differs.push(`model root ${result.modelRoot} (the job's: ${job.modelRoot})`);
+  if (getAddress(result.submitter) !== getAddress(job.submitter)) differs.push(`submitter ${result.submitter} (the job's: ${job.submitter})`);
+  if (result.deadline !== job.deadline) differs.push(`deadline ${result.deadline} (the job's: ${job.deadline})`);
+  if (differs.length > 0) {
+    throw flaiError(
+      `This result was computed for another job ${result.jobId}: its ${differs.join(", ")}. ` +
+        `It may come from before a node restart or from another deployment. Train job ${job.id} again: npx hardhat flai:train --job ${job.id}`,
+    );
+  }
+}
+
 function assertOpen(job: JobView): void {
   if (job.status === "completed") {
     throw flaiError(`Job ${job.id} is already completed with result hash ${job.resultHash}; its reward was paid.`);
@@ -241,7 +308,20 @@ function explainRevert(revert: { name: string; args: readonly unknown[] }): stri
   const a = revert.args;
   switch (revert.name) {
     case "UnacceptedEnclave":
-      return `the result is signed by ${a[0]}, which is not a registered enclave with an accepted measurement (run flai:enclave --register as the contract owner).`;
+      return (
+        `the result is signed by ${a[0]}, which is not a registered enclave (unexpired, with an accepted measurement; run ` +
+        `flai:enclave --register) — or the signature is over other job fields (inputs, submitter, deadline) than this job's, so it recovers a stranger.`
+      );
+    case "NotAttestedByAuthority":
+      return `the enclave report is signed by ${a[0]}, not by the attestation authority ${a[1]} this contract pins.`;
+    case "MeasurementNotAccepted":
+      return `the measurement ${a[0]} is not accepted by the owner (the owner runs flai:enclave --register).`;
+    case "ReportExpired":
+      return `the enclave report expired at ${new Date(Number(a[0]) * 1000).toISOString()}; get a fresh one.`;
+    case "ReportFromFuture":
+      return `the enclave report is issued at ${new Date(Number(a[0]) * 1000).toISOString()}, ahead of the chain's clock.`;
+    case "StaleReport":
+      return `the enclave report (issued ${a[0]}) is not newer than the enclave's current registration (issued ${a[1]}).`;
     case "InvalidSignature":
       return "the enclave signature is malformed.";
     case "DeadlinePassed":

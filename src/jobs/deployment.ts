@@ -8,6 +8,7 @@ import { getAddress } from "ethers";
 import type { FlaiConnection } from "../connection.js";
 import { flaiError } from "../errors.js";
 import { applyIgnitionFeePolicy } from "../fee-data.js";
+import { devAuthority } from "../tee/attestation.js";
 
 export const JOBS_FUTURE_ID = "FLAIComputeJobs#FLAIComputeJobs";
 export const FEDERATED_FUTURE_ID = "FLAIFederated#FLAIFederated";
@@ -133,7 +134,11 @@ async function lookUpOrDeploy(hre: HardhatRuntimeEnvironment, connection: FlaiCo
   // Imported here: building the module reads the compiled artifacts, which must not happen at load.
   const { default: flaiModule } = await import("../../ignition/modules/FLAIFederated.js");
   await applyIgnitionFeePolicy(connection, chainId);
-  const { jobs, federated } = await connection.ignition.deploy(flaiModule);
+  // The authority is passed explicitly (the module's default is computed once, when it is first imported).
+  const attestationAuthority = (await devAuthority()).address;
+  const { jobs, federated } = await connection.ignition.deploy(flaiModule, {
+    parameters: { FLAIComputeJobs: { attestationAuthority } },
+  });
   return {
     ...base,
     address: getAddress(await jobs.getAddress()),

@@ -1,10 +1,19 @@
 import { Signature, SigningKey, TypedDataEncoder, recoverAddress } from "ethers";
 
-/** What an enclave signs to complete a job: the payee is inside, so a copied tx pays nobody new. */
+/**
+ * What an enclave signs to complete a job: the job as recorded on-chain (id, submitter, deadline, data
+ * root, model root), the result and who is paid. The contract rebuilds this from the job's own record,
+ * so a result computed on other inputs, or for an unrelated job that shares the id (after a node
+ * restart, on another contract), never verifies; the payee is inside, so a copied tx pays nobody new.
+ */
 export interface JobResultBinding {
   chainId: bigint;
   contract: string;
   jobId: bigint;
+  submitter: string;
+  deadline: bigint;
+  dataRoot: string;
+  modelRoot: string;
   resultHash: string;
   payee: string;
 }
@@ -12,6 +21,10 @@ export interface JobResultBinding {
 export const JOB_RESULT_TYPES = {
   JobResult: [
     { name: "jobId", type: "uint256" },
+    { name: "submitter", type: "address" },
+    { name: "deadline", type: "uint64" },
+    { name: "dataRoot", type: "bytes32" },
+    { name: "modelRoot", type: "bytes32" },
     { name: "resultHash", type: "bytes32" },
     { name: "payee", type: "address" },
   ],
@@ -24,6 +37,10 @@ export function jobsDomain(chainId: bigint, contract: string) {
 export function jobResultDigest(b: JobResultBinding): string {
   return TypedDataEncoder.hash(jobsDomain(b.chainId, b.contract), JOB_RESULT_TYPES, {
     jobId: b.jobId,
+    submitter: b.submitter,
+    deadline: b.deadline,
+    dataRoot: b.dataRoot,
+    modelRoot: b.modelRoot,
     resultHash: b.resultHash,
     payee: b.payee,
   });
@@ -41,4 +58,9 @@ export function recoverJobResultSigner(b: JobResultBinding, signature: string): 
 export function compactSignature(signature: string): { r: string; vs: string } {
   const sig = Signature.from(signature);
   return { r: sig.r, vs: sig.yParityAndS };
+}
+
+/** The 65-byte signature back from the contract's EIP-2098 (r, vs) calldata or event fields. */
+export function fromCompact(r: string, vs: string): string {
+  return Signature.from({ r, yParityAndS: vs }).serialized;
 }

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 
-import { getAddress } from "ethers";
+import { getAddress, isHexString } from "ethers";
 
 import { flaiError } from "../errors.js";
 import { modelBytes, parseTrainedModel, resultHash } from "../ml/model.js";
@@ -9,15 +9,21 @@ import { writeFileAtomic } from "../util/fs.js";
 
 import { recoverJobResultSigner } from "./eip712.js";
 
-const FORMAT = "flai-result/v1";
+/** v2: the signature covers the job's submitter, deadline and input roots (v1 covered only id, hash, payee). */
+const FORMAT = "flai-result/v2";
+const OLD_FORMAT = "flai-result/v1";
 
-/** A signed result on disk: everything `flai:complete` needs, model included, no secrets. */
+/** A signed result on disk: everything `flai:complete` needs (the whole signed binding), model included, no secrets. */
 export function serializeResult(result: TrainingResult): string {
   const doc = {
     format: FORMAT,
     chainId: result.chainId.toString(),
     contract: result.contract,
     jobId: result.jobId.toString(),
+    submitter: result.submitter,
+    deadline: result.deadline.toString(),
+    dataRoot: result.dataRoot,
+    modelRoot: result.modelRoot,
     resultHash: result.resultHash,
     payee: result.payee,
     signer: result.signer,
@@ -32,7 +38,10 @@ export async function writeResultFile(file: string, result: TrainingResult): Pro
   await writeFileAtomic(file, serializeResult(result));
 }
 
-/** Reads a result file and re-checks it: the model must hash to resultHash, the signature must recover to signer. */
+/**
+ * Reads a result file and re-checks it: the model must hash to resultHash, the signature must recover
+ * to signer over the whole binding (job, submitter, deadline, roots, hash, payee).
+ */
 export async function readResultFile(file: string): Promise<TrainingResult> {
   let text: string;
   try {
@@ -46,6 +55,12 @@ export async function readResultFile(file: string): Promise<TrainingResult> {
   } catch (error) {
     throw flaiError(`Result file "${file}" is not valid JSON: ${(error as Error).message}`);
   }
+  if (doc.format === OLD_FORMAT) {
+    throw flaiError(
+      `Result file "${file}" is a ${OLD_FORMAT} result: its signature does not bind the job's inputs, submitter and deadline, ` +
+        `and the contract no longer accepts such results. Train the job again: npx hardhat flai:train --job ${String(doc.jobId ?? "<id>")}`,
+    );
+  }
   if (doc.format !== FORMAT) {
     throw flaiError(`Result file "${file}" is not a hardhat-flai result (format should be "${FORMAT}").`);
   }
@@ -55,6 +70,12 @@ export async function readResultFile(file: string): Promise<TrainingResult> {
       throw flaiError(`Result file "${file}" has no "${name}".`);
     }
     return v;
+  };
+  const root = (value: string, name: string): string => {
+    if (!isHexString(value, 32)) {
+      throw flaiError(`Result file "${file}" has a malformed "${name}" (${value}): a 0G root is 0x followed by 64 hex digits.`);
+    }
+    return value.toLowerCase();
   };
   const model = parseTrainedModel(Buffer.from(JSON.stringify(doc.model ?? null)), `${file} (model)`);
   const bytes = modelBytes(model);
@@ -66,6 +87,10 @@ export async function readResultFile(file: string): Promise<TrainingResult> {
     jobId: BigInt(field("jobId")),
     chainId: BigInt(field("chainId")),
     contract: getAddress(field("contract")),
+    submitter: getAddress(field("submitter")),
+    deadline: BigInt(field("deadline")),
+    dataRoot: root(field("dataRoot"), "dataRoot"),
+    modelRoot: root(field("modelRoot"), "modelRoot"),
     payee: getAddress(field("payee")),
     model,
     modelBytes: bytes,
@@ -75,7 +100,10 @@ export async function readResultFile(file: string): Promise<TrainingResult> {
     measurement: field("measurement"),
   };
   if (getAddress(recoverJobResultSigner(result, result.signature)) !== result.signer) {
-    throw flaiError(`Result file "${file}": the signature does not match its job, hash and payee (signed by someone other than ${result.signer}).`);
+    throw flaiError(
+      `Result file "${file}": the signature does not match its job, submitter, deadline, input roots, hash and payee ` +
+        `(signed by someone other than ${result.signer}, or a field was edited).`,
+    );
   }
   return result;
 }

@@ -60,6 +60,10 @@ export interface CompletedJob {
 export interface EnclaveRegistration {
   signer: string;
   measurement: string;
+  /** The attestation authority the contract pins, which signed the registration's report. */
+  authority: string;
+  /** Unix seconds from which the registration is void (a new report renews it). */
+  expiry: number;
   /** Transactions sent; empty when the registry already had this enclave. */
   txHashes: string[];
 }

@@ -1,20 +1,22 @@
 import { getAddress } from "ethers";
 
 import { flaiError } from "../errors.js";
-import { recoverJobResultSigner } from "../jobs/eip712.js";
+import { recoverJobResultSigner, type JobResultBinding } from "../jobs/eip712.js";
 import { parseTrainedModel, type TrainedModel } from "../ml/model.js";
 import type { StorageBackend } from "../storage/types.js";
 import { bothInOrder } from "../util/promise.js";
 
-import { issueReport, type EnclaveReport } from "./attestation.js";
+import { issueReport, type EnclaveKeys, type EnclaveReport } from "./attestation.js";
 import { loadOrCreateIdentity, type EnclaveIdentity } from "./identity.js";
 import { computeMeasurement } from "./measurement.js";
 import type { TrainRequest, TrainResponse } from "./program.js";
 import { runWorker } from "./run-worker.js";
 
-/** A job as the enclave needs it: where its inputs are and what its result will be bound to. */
+/** A job as the enclave needs it: the on-chain record its result will be bound to, and who is paid. */
 export interface TrainingJob {
   jobId: bigint;
+  submitter: string;
+  deadline: bigint;
   dataRoot: string;
   modelRoot: string;
   chainId: bigint;
@@ -23,15 +25,10 @@ export interface TrainingJob {
   payee: string;
 }
 
-/** The enclave's output: the trained model, its SHA-256, and the enclave's EIP-712 signature. */
-export interface TrainingResult {
-  jobId: bigint;
-  chainId: bigint;
-  contract: string;
-  payee: string;
+/** The enclave's output: the trained model, its SHA-256, and the enclave's EIP-712 signature over the whole binding. */
+export interface TrainingResult extends JobResultBinding {
   model: TrainedModel;
   modelBytes: Uint8Array;
-  resultHash: string;
   signature: string;
   signer: string;
   measurement: string;
@@ -43,10 +40,14 @@ export interface TeeSimOptions {
   trainingTimeoutSeconds: number;
 }
 
+/** How long the enclave may take to unseal its keys and state them. */
+const ATTEST_TIMEOUT_MS = 60_000;
+
 /** The simulated TEE: a sealed identity on disk, a code measurement, attestation, an isolated worker. */
 export class TeeSim {
   readonly #opts: TeeSimOptions;
   #measurement: Promise<string> | undefined;
+  #attestedKeys: Promise<EnclaveKeys> | undefined;
 
   constructor(opts: TeeSimOptions) {
     this.#opts = opts;
@@ -65,53 +66,92 @@ export class TeeSim {
     return this.#measurement;
   }
 
-  async report(): Promise<EnclaveReport> {
-    return issueReport(await this.identity(), await this.measurement());
+  /**
+   * The attestation report: the enclave states its public keys from its sealed secrets (inside the
+   * worker), and this machine's dev authority signs them with the measurement, valid from `now` (unix
+   * seconds; default: this machine's clock). A rewritten identity.json is detected, never attested.
+   */
+  async report(opts: { now?: number } = {}): Promise<EnclaveReport> {
+    const [keys, measurement] = await Promise.all([this.attestedKeys(), this.measurement()]);
+    return issueReport(keys, measurement, opts.now ?? Math.floor(Date.now() / 1000));
+  }
+
+  /** The keys the enclave states from inside its boundary, checked against the public identity file. */
+  attestedKeys(): Promise<EnclaveKeys> {
+    this.#attestedKeys ??= this.#stateKeys();
+    this.#attestedKeys.catch(() => (this.#attestedKeys = undefined));
+    return this.#attestedKeys;
+  }
+
+  async #stateKeys(): Promise<EnclaveKeys> {
+    const identity = await this.identity();
+    const keys = await runWorker<EnclaveKeys>("attest-worker", { enclaveDir: this.#opts.dir }, ATTEST_TIMEOUT_MS, "Attesting the enclave");
+    if (getAddress(keys.signer) !== getAddress(identity.signer) || keys.encryptionKey.toLowerCase() !== identity.encryptionKey.toLowerCase()) {
+      throw flaiError(
+        `The enclave's public identity file ${this.#opts.dir}/identity.json was altered: it names signer ${identity.signer} and key ` +
+          `${identity.encryptionKey}, but the enclave's sealed keys are ${keys.signer} / ${keys.encryptionKey}. Only the sealed keys are ` +
+          `attested. Delete identity.json to have it written again from the sealed keys.`,
+      );
+    }
+    return { signer: getAddress(keys.signer), encryptionKey: keys.encryptionKey };
   }
 
   async train(job: TrainingJob): Promise<TrainingResult> {
     const [identity, measurement] = await Promise.all([this.identity(), this.measurement()]);
-    // Inputs are read through the storage backend, which verifies each against its 0G root.
+    // Inputs are read by their roots; the enclave re-checks the bytes against the job's roots itself.
     const [dataset, modelSpec] = await bothInOrder(this.#opts.storage.read(job.dataRoot), this.#opts.storage.read(job.modelRoot));
-    const request: TrainRequest = {
-      enclaveDir: this.#opts.dir,
-      dataset,
-      modelSpec,
-      datasetRoot: job.dataRoot,
-      modelRoot: job.modelRoot,
-      binding: {
-        chainId: job.chainId.toString(),
-        contract: getAddress(job.contract),
-        jobId: job.jobId.toString(),
-        payee: getAddress(job.payee),
-      },
-    };
-    const response = await runWorker<TrainResponse>(
-      "worker",
-      request,
-      this.#opts.trainingTimeoutSeconds * 1000,
-      `Training job ${job.jobId}`,
-    );
+    const response = await this.runJob(job, dataset, modelSpec);
     if (getAddress(response.signer) !== getAddress(identity.signer)) {
       throw flaiError(`The enclave signed with ${response.signer}, not its attested key ${identity.signer}.`);
     }
     const modelBytes = new Uint8Array(response.modelBytes);
     return {
-      jobId: job.jobId,
-      chainId: job.chainId,
-      contract: getAddress(job.contract),
-      payee: getAddress(job.payee),
+      ...bindingOf(job, response.resultHash),
       model: parseTrainedModel(modelBytes, `model trained for job ${job.jobId}`),
       modelBytes,
-      resultHash: response.resultHash,
       signature: response.signature,
       signer: response.signer,
       measurement,
     };
   }
 
-  /** Checks that a result's signature is by `expectedSigner` over exactly its job, hash and payee. */
-  static verifyResultSignature(result: Pick<TrainingResult, "chainId" | "contract" | "jobId" | "resultHash" | "payee" | "signature">, expectedSigner: string): boolean {
+  /** Hands `dataset` / `modelSpec` to the enclave for `job`, as a host would: the enclave decides what it signs. */
+  async runJob(job: TrainingJob, dataset: Uint8Array, modelSpec: Uint8Array): Promise<TrainResponse> {
+    await this.identity(); // created on first use, before the enclave unseals it
+    const request: TrainRequest = {
+      enclaveDir: this.#opts.dir,
+      dataset,
+      modelSpec,
+      binding: {
+        chainId: job.chainId.toString(),
+        contract: getAddress(job.contract),
+        jobId: job.jobId.toString(),
+        submitter: getAddress(job.submitter),
+        deadline: job.deadline.toString(),
+        dataRoot: job.dataRoot,
+        modelRoot: job.modelRoot,
+        payee: getAddress(job.payee),
+      },
+    };
+    return runWorker<TrainResponse>("worker", request, this.#opts.trainingTimeoutSeconds * 1000, `Training job ${job.jobId}`);
+  }
+
+  /** Checks that a result's signature is by `expectedSigner` over exactly its job binding, hash and payee. */
+  static verifyResultSignature(result: JobResultBinding & { signature: string }, expectedSigner: string): boolean {
     return getAddress(recoverJobResultSigner(result, result.signature)) === getAddress(expectedSigner);
   }
+}
+
+function bindingOf(job: TrainingJob, resultHash: string): JobResultBinding {
+  return {
+    chainId: job.chainId,
+    contract: getAddress(job.contract),
+    jobId: job.jobId,
+    submitter: getAddress(job.submitter),
+    deadline: job.deadline,
+    dataRoot: job.dataRoot.toLowerCase(),
+    modelRoot: job.modelRoot.toLowerCase(),
+    resultHash,
+    payee: getAddress(job.payee),
+  };
 }

@@ -24,30 +24,56 @@ export interface EnclaveIdentity {
 export interface EnclaveSecrets {
   signingKey: string;
   encryptionSecret: string;
+  /** When the identity was created; sealed with the keys so every reader derives the same identity.json. */
+  createdAt?: string;
 }
 
 const PUBLIC_FILE = "identity.json";
 const SEALED_FILE = "keys.sealed";
 const SEAL_LABEL = "hardhat-flai/enclave-keys";
 
+/** The public half of the sealed keys: what the enclave attests to. */
+export function identityOf(secrets: EnclaveSecrets): EnclaveIdentity {
+  return {
+    signer: new Wallet(secrets.signingKey).address,
+    encryptionKey: hexlify(x25519.getPublicKey(getBytes(secrets.encryptionSecret))),
+    createdAt: secrets.createdAt ?? new Date(0).toISOString(),
+  };
+}
+
+/**
+ * The enclave's identity, created on first use. Creation is atomic across processes: the sealed keys
+ * are the single commit point, linked into place only if absent (exclusive), so concurrent first uses
+ * race on one file and exactly one wins; every loser unseals the winner's keys. identity.json is only
+ * ever derived from the sealed keys (same bytes whoever writes it), so it can never name other keys.
+ */
 export async function loadOrCreateIdentity(dir: string): Promise<EnclaveIdentity> {
   const existing = await readIdentity(dir);
   if (existing !== undefined) {
     return existing;
   }
-  const signingKey = hexlify(randomBytes(32));
-  const encryptionSecret = randomBytes(32);
-  const identity: EnclaveIdentity = {
-    signer: new Wallet(signingKey).address,
-    encryptionKey: hexlify(x25519.getPublicKey(encryptionSecret)),
-    createdAt: new Date().toISOString(),
-  };
-  const secrets: EnclaveSecrets = { signingKey, encryptionSecret: hexlify(encryptionSecret) };
-  const sealed = seal(Buffer.from(JSON.stringify(secrets)), await machineSealingSecret(), SEAL_LABEL);
-  // Sealed keys first: a public identity without its keys behind it must never exist.
-  await writeFileAtomic(path.join(dir, SEALED_FILE), sealed, { mode: 0o600 });
+  const secrets = await createOrLoadSecrets(dir);
+  const identity = identityOf(secrets);
   await writeFileAtomic(path.join(dir, PUBLIC_FILE), JSON.stringify(identity, null, 2) + "\n");
   return identity;
+}
+
+async function createOrLoadSecrets(dir: string): Promise<EnclaveSecrets> {
+  const secrets: EnclaveSecrets = {
+    signingKey: hexlify(randomBytes(32)),
+    encryptionSecret: hexlify(randomBytes(32)),
+    createdAt: new Date().toISOString(),
+  };
+  const sealed = seal(Buffer.from(JSON.stringify(secrets)), await machineSealingSecret(), SEAL_LABEL);
+  try {
+    await writeFileAtomic(path.join(dir, SEALED_FILE), sealed, { mode: 0o600, overwrite: false });
+    return secrets;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+      throw error;
+    }
+    return unsealSecrets(dir); // another process created the identity first: it is the one
+  }
 }
 
 export async function readIdentity(dir: string): Promise<EnclaveIdentity | undefined> {

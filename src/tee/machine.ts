@@ -1,7 +1,10 @@
 import { randomBytes } from "node:crypto";
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+
+import { computeAddress, hexlify } from "ethers";
 
 import { flaiError } from "../errors.js";
 import { writeFileAtomic } from "../util/fs.js";
@@ -49,4 +52,47 @@ export function machineSealingSecret(): Promise<Uint8Array> {
 
 export function attestationAuthorityKey(): Promise<Uint8Array> {
   return loadOrCreateSecret(path.join(machineDir(), "attestation-authority.key"), "dev attestation authority key");
+}
+
+/**
+ * The dev attestation authority's address, synchronously: Ignition builds modules synchronously and
+ * uses it as the default `attestationAuthority` parameter. Creates the key like {@link loadOrCreateSecret}
+ * (temp file + link, so concurrent first uses agree on one key).
+ */
+export function devAuthorityAddressSync(): string {
+  const file = path.join(machineDir(), "attestation-authority.key");
+  return computeAddress(hexlify(loadOrCreateSecretSync(file, "dev attestation authority key")));
+}
+
+function loadOrCreateSecretSync(file: string, what: string): Uint8Array {
+  try {
+    const bytes = readFileSync(file);
+    if (bytes.length !== 32) {
+      throw flaiError(`The ${what} at ${file} is ${bytes.length} bytes, expected 32. It is damaged: restore it from a backup, or delete it to start over.`);
+    }
+    return new Uint8Array(bytes);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+      throw error;
+    }
+  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+  const fd = openSync(tmp, "wx", 0o600);
+  try {
+    writeSync(fd, randomBytes(32));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, file); // fails if another process created it first: then theirs is the key
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+      throw flaiError(`Could not create the ${what} at ${file}: ${(error as Error).message}`, error);
+    }
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  return loadOrCreateSecretSync(file, what);
 }

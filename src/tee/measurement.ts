@@ -31,6 +31,8 @@ export const ENCLAVE_PROGRAM = [
   "ml/metrics",
   "ml/model",
   "storage/merkle",
+  "storage/merkle-segments",
+  "tee/attest-worker",
   "tee/identity",
   "tee/program",
   "tee/sealing",

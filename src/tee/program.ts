@@ -1,22 +1,36 @@
-import { Wallet } from "ethers";
+import { Wallet, getAddress } from "ethers";
 
-import { signJobResult } from "../jobs/eip712.js";
+import { flaiError } from "../errors.js";
+import { signJobResult, type JobResultBinding } from "../jobs/eip712.js";
 import { parseDataset } from "../ml/dataset.js";
 import { modelBytes, parseModelSpec, resultHash, trainFromSpec } from "../ml/model.js";
+import { computeRoot } from "../storage/merkle.js";
 
-import { unsealSecrets } from "./identity.js";
+import type { EnclaveKeys } from "./attestation.js";
+import { identityOf, unsealSecrets } from "./identity.js";
 
-/** Everything that crosses into the enclave for one job: bytes already verified against their roots. */
+/**
+ * Everything that crosses into the enclave for one job: the job as recorded on-chain (`binding`, whose
+ * roots the signature will cover) and bytes the host claims are its inputs. The host is not trusted:
+ * the enclave checks the bytes against the binding's roots itself.
+ */
 export interface TrainRequest {
   enclaveDir: string;
   dataset: Uint8Array;
   modelSpec: Uint8Array;
-  datasetRoot: string;
-  modelRoot: string;
-  binding: { chainId: string; contract: string; jobId: string; payee: string };
+  binding: {
+    chainId: string;
+    contract: string;
+    jobId: string;
+    submitter: string;
+    deadline: string;
+    dataRoot: string;
+    modelRoot: string;
+    payee: string;
+  };
 }
 
-/** Everything that leaves it: the model bytes and a signature binding their hash to the job and payee. */
+/** Everything that leaves it: the model bytes and a signature binding their hash to the job, its inputs and payee. */
 export interface TrainResponse {
   modelBytes: Uint8Array;
   resultHash: string;
@@ -24,19 +38,47 @@ export interface TrainResponse {
   signer: string;
 }
 
+/** Thrown inside the enclave when the host's bytes are not the job's input: nothing is signed. */
+export function checkInput(bytes: Uint8Array, expectedRoot: string, what: "data" | "model", jobId: string): void {
+  const actual = computeRoot(bytes);
+  if (actual.toLowerCase() !== expectedRoot.toLowerCase()) {
+    throw flaiError(
+      `The enclave refused job ${jobId}: the ${what} it was handed has 0G root ${actual}, but the job's ${what} root is ` +
+        `${expectedRoot}. Nothing was signed. Read the job's inputs by their roots from storage (hre.flai.jobs.train does).`,
+    );
+  }
+}
+
 export async function runTraining(req: TrainRequest): Promise<TrainResponse> {
-  const dataset = parseDataset(req.dataset, `dataset ${req.datasetRoot}`);
-  const spec = parseModelSpec(req.modelSpec, `model ${req.modelRoot}`);
-  const model = trainFromSpec(spec, dataset, { datasetRoot: req.datasetRoot, modelRoot: req.modelRoot });
+  const b = req.binding;
+  checkInput(req.dataset, b.dataRoot, "data", b.jobId);
+  checkInput(req.modelSpec, b.modelRoot, "model", b.jobId);
+  const dataset = parseDataset(req.dataset, `dataset ${b.dataRoot}`);
+  const spec = parseModelSpec(req.modelSpec, `model ${b.modelRoot}`);
+  const model = trainFromSpec(spec, dataset, { datasetRoot: b.dataRoot, modelRoot: b.modelRoot });
   const bytes = modelBytes(model);
   const hash = resultHash(bytes);
   const { signingKey } = await unsealSecrets(req.enclaveDir);
-  const signature = signJobResult(signingKey, {
-    chainId: BigInt(req.binding.chainId),
-    contract: req.binding.contract,
-    jobId: BigInt(req.binding.jobId),
+  const binding: JobResultBinding = {
+    chainId: BigInt(b.chainId),
+    contract: getAddress(b.contract),
+    jobId: BigInt(b.jobId),
+    submitter: getAddress(b.submitter),
+    deadline: BigInt(b.deadline),
+    dataRoot: b.dataRoot,
+    modelRoot: b.modelRoot,
     resultHash: hash,
-    payee: req.binding.payee,
-  });
+    payee: getAddress(b.payee),
+  };
+  const signature = signJobResult(signingKey, binding);
   return { modelBytes: bytes, resultHash: hash, signature, signer: new Wallet(signingKey).address };
+}
+
+/**
+ * The enclave's own statement of its public keys, derived from its sealed secrets (what a real enclave
+ * puts in its quote's report data). The attestation authority vouches for these, never for a host file.
+ */
+export async function statePublicKeys(req: { enclaveDir: string }): Promise<EnclaveKeys> {
+  const { signer, encryptionKey } = identityOf(await unsealSecrets(req.enclaveDir));
+  return { signer, encryptionKey };
 }

@@ -1,10 +1,11 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { Contract, Signature, getAddress } from "ethers";
+import { Contract, getAddress } from "ethers";
 
 import { flaiError } from "../errors.js";
 import { loadFlaiArtifact } from "../jobs/artifact.js";
-import { recoverJobResultSigner } from "../jobs/eip712.js";
+import { fromCompact, recoverJobResultSigner } from "../jobs/eip712.js";
+import { readRegistration, registrationEvent } from "../jobs/registry.js";
 import { decodeRevert } from "../jobs/revert.js";
 import { parseDataset } from "../ml/dataset.js";
 import { modelBytes, parseModelSpec, resultHash, trainFromSpec } from "../ml/model.js";
@@ -29,7 +30,9 @@ const STATUS: Record<number, string | undefined> = { 1: "open", 2: "completed", 
 /**
  * Checks a compute job's on-chain result from the chain and storage alone: the inputs by their
  * roots, the training re-executed here (outside any enclave, same deterministic code) against the
- * result hash, the enclave's signature from the completing transaction, and its registration.
+ * result hash, the enclave's signature from the completing transaction over the job's whole record
+ * (submitter, deadline, data and model roots), and its registration: an authority-signed report, by
+ * the authority the contract pins, unexpired and for an accepted measurement when the job completed.
  */
 export async function verifyJob(
   hre: HardhatRuntimeEnvironment,
@@ -119,9 +122,21 @@ export async function verifyJob(
     let recovered: string | undefined;
     let why = "";
     try {
-      const signature = Signature.from({ r, yParityAndS: vs }).serialized;
       recovered = getAddress(
-        recoverJobResultSigner({ chainId: deployment.chainId, contract: deployment.address, jobId: id, resultHash: eventHash, payee }, signature),
+        recoverJobResultSigner(
+          {
+            chainId: deployment.chainId,
+            contract: deployment.address,
+            jobId: id,
+            submitter: job.submitter,
+            deadline: job.deadline,
+            dataRoot: job.dataRoot,
+            modelRoot: job.modelRoot,
+            resultHash: eventHash,
+            payee,
+          },
+          fromCompact(r, vs),
+        ),
       );
     } catch (error) {
       why = message(error);
@@ -134,41 +149,80 @@ export async function verifyJob(
       add(
         "enclave signature",
         recovered === enclave ? "match" : "mismatch",
-        `EIP-712 JobResult(jobId ${id}, resultHash, payee ${payee}) rebuilt from the event; the calldata signature recovers ${recovered}` +
+        `EIP-712 JobResult(jobId ${id}, submitter ${job.submitter}, deadline ${job.deadline}, data root, model root, resultHash, ` +
+          `payee ${payee}) rebuilt from the job record and the event: it binds the result to this job's inputs; the calldata signature recovers ${recovered}` +
           (recovered === enclave ? ", the event's enclave" : `, not the event's enclave ${enclave}`),
       );
     }
   }
 
-  // The registry, as it was when the job completed (and now).
-  const at = await viewAt(async (o) => {
-    const measurement = (await jobs.enclaveMeasurement(enclave, o)) as string;
-    const accepted = measurement !== ZERO && ((await jobs.isMeasurementAccepted(measurement, o)) as boolean);
-    return { measurement, accepted };
-  }, event.blockNumber);
-  const nowAccepted = (await jobs.isAcceptedEnclave(enclave)) as boolean;
-  const later = nowAccepted ? "" : "; it has been removed or its measurement revoked since";
-  if (at.value.measurement === ZERO) {
-    add("enclave registration", "mismatch", `${enclave} was not a registered enclave at ${at.at}`);
-  } else {
-    add(
-      "enclave registration",
-      at.value.accepted ? "match" : "mismatch",
-      `${enclave} was registered for measurement ${at.value.measurement}, ${at.value.accepted ? "accepted" : "NOT accepted"} at ${at.at}${later}`,
-    );
+  items.push(...(await registrationItems(jobs, enclave, event.blockNumber, connection.ethers.provider)));
+  const at = await viewAt(async (o) => (await readRegistration(jobs, enclave, o)).measurement, event.blockNumber);
+  if (at.value !== ZERO) {
     const local = await flai.teeSim.measurement();
     add(
       "enclave code",
-      eq(local, at.value.measurement) ? "match" : "cannot check",
-      eq(local, at.value.measurement)
+      eq(local, at.value) ? "match" : "cannot check",
+      eq(local, at.value)
         ? `the registered measurement is this checkout's enclave program (${local}): the re-execution ran the code the enclave attested`
-        : `the registered measurement ${at.value.measurement} is not this checkout's enclave program (${local}); the re-execution ran this code`,
+        : `the registered measurement ${at.value} is not this checkout's enclave program (${local}); the re-execution ran this code`,
     );
   }
   return items;
 }
 
+/**
+ * The enclave's registration as it stood when the job completed: registered, unexpired at that block's
+ * time, for a measurement accepted then, and made with a report (from the EnclaveRegistered event) that
+ * the attestation authority pinned by the contract signed.
+ */
+async function registrationItems(
+  jobs: Contract,
+  enclave: string,
+  blockNumber: number,
+  provider: { getBlock(n: number): Promise<{ timestamp: number } | null> },
+): Promise<VerifyItem[]> {
+  const at = await viewAt(async (o) => {
+    const stored = await readRegistration(jobs, enclave, o);
+    const accepted = stored.measurement !== ZERO && ((await jobs.isMeasurementAccepted(stored.measurement, o)) as boolean);
+    return { stored, accepted };
+  }, blockNumber);
+  const { stored, accepted } = at.value;
+  const nowAccepted = (await jobs.isAcceptedEnclave(enclave)) as boolean;
+  const later = nowAccepted ? "" : "; it has since been removed, expired or had its measurement revoked";
+  if (stored.measurement === ZERO) {
+    return [{ item: "enclave registration", verdict: "mismatch", detail: `${enclave} was not a registered enclave at ${at.at}` }];
+  }
+  const blockTime = (await provider.getBlock(blockNumber))?.timestamp ?? 0;
+  const unexpired = stored.expiry > blockTime;
+  const items: VerifyItem[] = [
+    {
+      item: "enclave registration",
+      verdict: accepted && unexpired ? "match" : "mismatch",
+      detail:
+        `${enclave} was registered for measurement ${stored.measurement} (${accepted ? "accepted" : "NOT accepted"}), valid until ` +
+        `${new Date(stored.expiry * 1000).toISOString()} (${unexpired ? "unexpired" : "EXPIRED"} when the job completed) at ${at.at}${later}`,
+    },
+  ];
+  const pinned = getAddress((await jobs.attestationAuthority()) as string);
+  const found = await registrationEvent(jobs, enclave, stored, blockNumber);
+  if (found === undefined) {
+    items.push({ item: "enclave attestation", verdict: "cannot check", detail: `no EnclaveRegistered event of ${enclave} matches its registration (pruned logs?)` });
+  } else {
+    items.push({
+      item: "enclave attestation",
+      verdict: found.authority === pinned ? "match" : "mismatch",
+      detail:
+        `the report in EnclaveRegistered (tx ${found.event.transactionHash}) is signed by ${found.authority}` +
+        (found.authority === pinned ? `, the attestation authority FLAIComputeJobs pins` : `, not by the pinned attestation authority ${pinned}`),
+    });
+  }
+  return items;
+}
+
 interface RawJob {
+  submitter: string;
+  deadline: bigint;
   dataRoot: string;
   modelRoot: string;
   resultHash: string;
@@ -190,6 +244,8 @@ async function readJob(jobs: Contract, id: bigint, networkName: string, address:
     throw error;
   }
   return {
+    submitter: getAddress(raw.submitter),
+    deadline: BigInt(raw.deadline),
     dataRoot: raw.dataRoot.toLowerCase(),
     modelRoot: raw.modelRoot.toLowerCase(),
     resultHash: raw.resultHash === ZERO ? undefined : raw.resultHash.toLowerCase(),

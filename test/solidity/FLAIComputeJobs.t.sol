@@ -128,11 +128,10 @@ abstract contract FLAIComputeJobsFixture is SigningHelpers {
         payee = vm.addr(0xBEEF);
         relayer = vm.addr(0x7E1A);
 
-        jobs = new FLAIComputeJobs(owner);
-        vm.startPrank(owner);
+        jobs = new FLAIComputeJobs(owner, _attestationAuthority());
+        vm.prank(owner);
         jobs.acceptMeasurement(MEASUREMENT);
-        jobs.registerEnclave(enclave, MEASUREMENT);
-        vm.stopPrank();
+        _registerAttested(jobs, enclave, MEASUREMENT);
 
         vm.deal(submitter, 1e9 ether);
         vm.deal(payee, 1 ether); // existing account
@@ -162,15 +161,60 @@ abstract contract FLAIComputeJobsFixture is SigningHelpers {
         return _eip712DomainSeparator("FLAIComputeJobs", "1", chainId, verifyingContract);
     }
 
+    /// @dev The JobResult digest of job `jobId` as recorded, computed independently of the contract.
     function _expectedDigest(bytes32 separator, uint256 jobId, bytes32 resultHash, address payee_)
         internal
-        pure
+        view
         returns (bytes32)
     {
+        FLAIComputeJobs.Job memory job = jobs.getJob(jobId);
+        return _expectedDigestFor(
+            separator, jobId, job.submitter, job.deadline, job.dataRoot, job.modelRoot, resultHash, payee_
+        );
+    }
+
+    function _expectedDigestFor(
+        bytes32 separator,
+        uint256 jobId,
+        address submitter_,
+        uint64 deadline,
+        bytes32 dataRoot,
+        bytes32 modelRoot,
+        bytes32 resultHash,
+        address payee_
+    ) internal pure returns (bytes32) {
         bytes32 structHash = keccak256(
-            abi.encode(keccak256("JobResult(uint256 jobId,bytes32 resultHash,address payee)"), jobId, resultHash, payee_)
+            abi.encode(
+                keccak256(
+                    "JobResult(uint256 jobId,address submitter,uint64 deadline,bytes32 dataRoot,bytes32 modelRoot,bytes32 resultHash,address payee)"
+                ),
+                jobId,
+                submitter_,
+                deadline,
+                dataRoot,
+                modelRoot,
+                resultHash,
+                payee_
+            )
         );
         return _eip712Digest(separator, structHash);
+    }
+
+    /// @dev What the enclave signs for a job with these fields (not necessarily the recorded job).
+    function _signFor(
+        uint256 pk,
+        uint256 jobId,
+        address submitter_,
+        uint64 deadline,
+        bytes32 dataRoot,
+        bytes32 modelRoot,
+        bytes32 resultHash,
+        address payee_
+    ) internal view returns (bytes32 r, bytes32 vs) {
+        bytes32 digest = _expectedDigestFor(
+            jobs.domainSeparator(), jobId, submitter_, deadline, dataRoot, modelRoot, resultHash, payee_
+        );
+        return _signDigest(pk, digest);
     }
 
     function _status(uint256 jobId) internal view returns (FLAIComputeJobs.JobStatus) {
@@ -194,14 +238,20 @@ contract FLAIComputeJobsRegistryTest is FLAIComputeJobsFixture {
     function test_constructor_setsOwnerAndEmits() public {
         vm.expectEmit();
         emit FLAIComputeJobs.OwnershipTransferred(address(0), address(0xB0B));
-        FLAIComputeJobs fresh = new FLAIComputeJobs(address(0xB0B));
+        FLAIComputeJobs fresh = new FLAIComputeJobs(address(0xB0B), _attestationAuthority());
         _assertEq(fresh.owner(), address(0xB0B), "owner");
+        _assertEq(fresh.attestationAuthority(), _attestationAuthority(), "authority pinned");
         _assertEq(fresh.jobCount(), 0, "jobCount");
     }
 
     function test_constructor_rejectsZeroOwner() public {
         vm.expectRevert(FLAIComputeJobs.ZeroAddress.selector);
-        new FLAIComputeJobs(address(0));
+        new FLAIComputeJobs(address(0), _attestationAuthority());
+    }
+
+    function test_constructor_rejectsZeroAuthority() public {
+        vm.expectRevert(FLAIComputeJobs.ZeroAddress.selector);
+        new FLAIComputeJobs(owner, address(0));
     }
 
     function test_transferOwnership() public {
@@ -245,10 +295,6 @@ contract FLAIComputeJobsRegistryTest is FLAIComputeJobsFixture {
 
         vm.expectRevert(err);
         vm.prank(caller);
-        jobs.registerEnclave(address(0xE), MEASUREMENT);
-
-        vm.expectRevert(err);
-        vm.prank(caller);
         jobs.removeEnclave(enclave);
 
         // nothing changed
@@ -276,23 +322,29 @@ contract FLAIComputeJobsRegistryTest is FLAIComputeJobsFixture {
 
     function test_enclaveLifecycle_emitsAndUpdates() public {
         address signer = vm.addr(OTHER_PK);
+        bytes32 key = _encryptionKeyFor(signer);
         _assertEq(jobs.enclaveMeasurement(signer), bytes32(0), "unregistered");
         require(!jobs.isAcceptedEnclave(signer), "unregistered => not accepted");
 
-        vm.expectEmit(address(jobs));
-        emit FLAIComputeJobs.EnclaveRegistered(signer, OTHER_MEASUREMENT);
-        vm.prank(owner);
-        jobs.registerEnclave(signer, OTHER_MEASUREMENT);
-        _assertEq(jobs.enclaveMeasurement(signer), OTHER_MEASUREMENT, "registered");
-        require(!jobs.isAcceptedEnclave(signer), "registered, measurement not accepted");
-
         vm.prank(owner);
         jobs.acceptMeasurement(OTHER_MEASUREMENT);
+        uint64 issuedAt = uint64(block.timestamp);
+        uint64 expiry = issuedAt + 30 days;
+        (bytes32 r, bytes32 vs) =
+            _signReport(ATTESTATION_AUTHORITY_PK, OTHER_MEASUREMENT, signer, key, issuedAt, expiry);
+        vm.expectEmit(address(jobs));
+        emit FLAIComputeJobs.EnclaveRegistered(signer, OTHER_MEASUREMENT, key, issuedAt, expiry, r, vs);
+        vm.prank(relayer); // anyone can relay a report: the authority's signature is the proof
+        jobs.registerEnclave(OTHER_MEASUREMENT, signer, key, issuedAt, expiry, r, vs);
+        _assertEq(jobs.enclaveMeasurement(signer), OTHER_MEASUREMENT, "registered");
+        _assertEq(jobs.enclaveEncryptionKey(signer), key, "encryption key stored");
+        (bytes32 m, bytes32 k, uint64 i, uint64 e) = jobs.enclaveRegistration(signer);
+        require(m == OTHER_MEASUREMENT && k == key && i == issuedAt && e == expiry, "raw registration");
         require(jobs.isAcceptedEnclave(signer), "registered and accepted");
 
-        // re-register under another measurement
-        vm.prank(owner);
-        jobs.registerEnclave(signer, MEASUREMENT);
+        // a newer report moves it to another measurement
+        vm.warp(block.timestamp + 1);
+        _registerAttested(jobs, signer, MEASUREMENT);
         _assertEq(jobs.enclaveMeasurement(signer), MEASUREMENT, "re-registered");
         require(jobs.isAcceptedEnclave(signer), "still accepted");
 
@@ -301,6 +353,7 @@ contract FLAIComputeJobsRegistryTest is FLAIComputeJobsFixture {
         vm.prank(owner);
         jobs.removeEnclave(signer);
         _assertEq(jobs.enclaveMeasurement(signer), bytes32(0), "removed");
+        _assertEq(jobs.enclaveEncryptionKey(signer), bytes32(0), "key gone");
         require(!jobs.isAcceptedEnclave(signer), "removed => not accepted");
     }
 
@@ -310,15 +363,182 @@ contract FLAIComputeJobsRegistryTest is FLAIComputeJobsFixture {
         jobs.acceptMeasurement(bytes32(0));
         vm.expectRevert(FLAIComputeJobs.ZeroMeasurement.selector);
         jobs.revokeMeasurement(bytes32(0));
-        vm.expectRevert(FLAIComputeJobs.ZeroMeasurement.selector);
-        jobs.registerEnclave(address(0xE), bytes32(0));
-        vm.expectRevert(FLAIComputeJobs.ZeroAddress.selector);
-        jobs.registerEnclave(address(0), MEASUREMENT);
         vm.expectRevert(FLAIComputeJobs.ZeroAddress.selector);
         jobs.removeEnclave(address(0));
         vm.stopPrank();
+        uint64 t = uint64(block.timestamp);
+        (bytes32 r, bytes32 vs) = _signReport(ATTESTATION_AUTHORITY_PK, MEASUREMENT, address(0xE), bytes32(0), t, t + 1);
+        vm.expectRevert(FLAIComputeJobs.ZeroMeasurement.selector);
+        jobs.registerEnclave(bytes32(0), address(0xE), keccak256("k"), t, t + 1, r, vs);
+        vm.expectRevert(FLAIComputeJobs.ZeroAddress.selector);
+        jobs.registerEnclave(MEASUREMENT, address(0), keccak256("k"), t, t + 1, r, vs);
+        vm.expectRevert(FLAIComputeJobs.ZeroEncryptionKey.selector);
+        jobs.registerEnclave(MEASUREMENT, address(0xE), bytes32(0), t, t + 1, r, vs);
         require(!jobs.isAcceptedEnclave(address(0)), "zero address never accepted");
         require(!jobs.isAcceptedEnclave(address(0xDEAD)), "unregistered never accepted");
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Attacks on enclave registration: only the pinned authority's fresh report for an accepted measurement
+// registers a key (issue 11)
+// -------------------------------------------------------------------------------------------------
+
+contract FLAIComputeJobsRegistrationAttackTest is FLAIComputeJobsFixture {
+    uint256 internal constant WALLET_PK = 0x0DD1A7;
+    uint256 internal constant ROGUE_AUTHORITY_PK = 0x0BAD0A;
+
+    address internal wallet;
+    bytes32 internal walletKey;
+
+    function setUp() public override {
+        super.setUp();
+        wallet = vm.addr(WALLET_PK);
+        walletKey = _encryptionKeyFor(wallet);
+    }
+
+    function _notAttested(address recovered) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(FLAIComputeJobs.NotAttestedByAuthority.selector, recovered, _attestationAuthority());
+    }
+
+    /// @dev Nothing changed: the wallet is not an enclave and cannot complete a job.
+    function _assertWalletNotEnclave() internal {
+        require(!jobs.isAcceptedEnclave(wallet), "wallet is not an accepted enclave");
+        _assertEq(jobs.enclaveMeasurement(wallet), bytes32(0), "wallet has no measurement");
+        _assertEq(jobs.enclaveEncryptionKey(wallet), bytes32(0), "wallet has no key");
+        uint256 id = _submit(REWARD);
+        (bytes32 r, bytes32 vs) = _sign(WALLET_PK, id, RESULT_HASH, wallet);
+        vm.expectRevert(_unaccepted(wallet));
+        jobs.completeJob(id, RESULT_HASH, wallet, r, vs);
+    }
+
+    /// @dev identity.json rewritten after the authority signed: the report names the wallet, the signature
+    ///      was made for the enclave.
+    function test_attack_registerWalletWithRewrittenReport_reverts() public {
+        uint64 t = uint64(block.timestamp);
+        bytes32 key = _encryptionKeyFor(enclave);
+        (bytes32 r, bytes32 vs) = _signReport(ATTESTATION_AUTHORITY_PK, MEASUREMENT, enclave, key, t + 1, t + 30 days);
+        address recovered = _recoverCompact(_reportDigest(MEASUREMENT, wallet, key, t + 1, t + 30 days), r, vs);
+        vm.expectRevert(_notAttested(recovered));
+        jobs.registerEnclave(MEASUREMENT, wallet, key, t + 1, t + 30 days, r, vs);
+        // nor may the key be swapped for one the attacker can decrypt with
+        recovered = _recoverCompact(_reportDigest(MEASUREMENT, enclave, walletKey, t + 1, t + 30 days), r, vs);
+        vm.expectRevert(_notAttested(recovered));
+        jobs.registerEnclave(MEASUREMENT, enclave, walletKey, t + 1, t + 30 days, r, vs);
+        // nor the expiry stretched
+        recovered = _recoverCompact(_reportDigest(MEASUREMENT, enclave, key, t + 1, t + 3650 days), r, vs);
+        vm.expectRevert(_notAttested(recovered));
+        jobs.registerEnclave(MEASUREMENT, enclave, key, t + 1, t + 3650 days, r, vs);
+        _assertEq(jobs.enclaveEncryptionKey(enclave), key, "enclave key unchanged");
+        _assertWalletNotEnclave();
+    }
+
+    function test_attack_registerWalletWithReportOfAnotherAuthority_reverts() public {
+        uint64 t = uint64(block.timestamp);
+        (bytes32 r, bytes32 vs) = _signReport(ROGUE_AUTHORITY_PK, MEASUREMENT, wallet, walletKey, t, t + 30 days);
+        vm.expectRevert(_notAttested(vm.addr(ROGUE_AUTHORITY_PK)));
+        jobs.registerEnclave(MEASUREMENT, wallet, walletKey, t, t + 30 days, r, vs);
+        _assertWalletNotEnclave();
+    }
+
+    function test_attack_ownerRegistersWalletWithoutAuthoritySignature_reverts() public {
+        uint64 t = uint64(block.timestamp);
+        // the owner signs the report itself ...
+        (bytes32 r, bytes32 vs) = _signReport(0x0A11CE, MEASUREMENT, wallet, walletKey, t, t + 30 days);
+        vm.expectRevert(_notAttested(owner));
+        vm.prank(owner);
+        jobs.registerEnclave(MEASUREMENT, wallet, walletKey, t, t + 30 days, r, vs);
+        // ... or has the wallet sign it: still not the authority
+        (r, vs) = _signReport(WALLET_PK, MEASUREMENT, wallet, walletKey, t, t + 30 days);
+        vm.expectRevert(_notAttested(wallet));
+        vm.prank(owner);
+        jobs.registerEnclave(MEASUREMENT, wallet, walletKey, t, t + 30 days, r, vs);
+        // ... or sends no signature at all
+        vm.expectRevert(FLAIComputeJobs.InvalidSignature.selector);
+        vm.prank(owner);
+        jobs.registerEnclave(MEASUREMENT, wallet, walletKey, t, t + 30 days, bytes32(0), bytes32(0));
+        _assertWalletNotEnclave();
+    }
+
+    function test_attack_registerWithExpiredReport_reverts() public {
+        uint64 t = uint64(block.timestamp);
+        (bytes32 r, bytes32 vs) = _signReport(ATTESTATION_AUTHORITY_PK, MEASUREMENT, wallet, walletKey, t - 2 days, t);
+        vm.expectRevert(abi.encodeWithSelector(FLAIComputeJobs.ReportExpired.selector, t, block.timestamp));
+        jobs.registerEnclave(MEASUREMENT, wallet, walletKey, t - 2 days, t, r, vs);
+        _assertWalletNotEnclave();
+    }
+
+    /// @dev A registration that expires stops being accepted: no completion, no key to encrypt to.
+    function test_attack_useRegistrationAfterItsReportExpired_reverts() public {
+        // a newer report valid for 30 days replaces the fixture's
+        vm.warp(block.timestamp + 1);
+        uint64 issuedAt = uint64(block.timestamp);
+        uint64 expiry = issuedAt + 30 days;
+        bytes32 key = _encryptionKeyFor(enclave);
+        (bytes32 ra, bytes32 vsa) = _signReport(ATTESTATION_AUTHORITY_PK, MEASUREMENT, enclave, key, issuedAt, expiry);
+        jobs.registerEnclave(MEASUREMENT, enclave, key, issuedAt, expiry, ra, vsa);
+
+        uint256 id = _submitAs(submitter, REWARD, uint40(START + 100 days));
+        (bytes32 r, bytes32 vs) = _sign(ENCLAVE_PK, id, RESULT_HASH, payee);
+        vm.warp(expiry - 1);
+        require(jobs.isAcceptedEnclave(enclave), "accepted until expiry");
+        vm.warp(expiry);
+        require(!jobs.isAcceptedEnclave(enclave), "expired => not accepted");
+        _assertEq(jobs.enclaveMeasurement(enclave), bytes32(0), "expired => no measurement");
+        _assertEq(jobs.enclaveEncryptionKey(enclave), bytes32(0), "expired => no key");
+        vm.expectRevert(_unaccepted(enclave));
+        jobs.completeJob(id, RESULT_HASH, payee, r, vs);
+    }
+
+    function test_attack_registerReportForUnacceptedMeasurement_reverts() public {
+        uint64 t = uint64(block.timestamp);
+        (bytes32 r, bytes32 vs) = _signReport(ATTESTATION_AUTHORITY_PK, OTHER_MEASUREMENT, wallet, walletKey, t, t + 30 days);
+        vm.expectRevert(abi.encodeWithSelector(FLAIComputeJobs.MeasurementNotAccepted.selector, OTHER_MEASUREMENT));
+        jobs.registerEnclave(OTHER_MEASUREMENT, wallet, walletKey, t, t + 30 days, r, vs);
+        _assertWalletNotEnclave();
+    }
+
+    /// @dev Replaying an older genuine report must not roll a signer back (measurement, key, expiry).
+    function test_attack_replayOlderReport_reverts() public {
+        (,, uint64 firstIssued, uint64 firstExpiry) = jobs.enclaveRegistration(enclave);
+        bytes32 key = _encryptionKeyFor(enclave);
+        (bytes32 r, bytes32 vs) =
+            _signReport(ATTESTATION_AUTHORITY_PK, MEASUREMENT, enclave, key, firstIssued, firstExpiry);
+        vm.warp(block.timestamp + 1);
+        _registerAttested(jobs, enclave, MEASUREMENT);
+        (,, uint64 secondIssued,) = jobs.enclaveRegistration(enclave);
+        vm.expectRevert(abi.encodeWithSelector(FLAIComputeJobs.StaleReport.selector, firstIssued, secondIssued));
+        jobs.registerEnclave(MEASUREMENT, enclave, key, firstIssued, firstExpiry, r, vs);
+        // removal by the owner is not undone by replaying the report that was removed
+        vm.prank(owner);
+        jobs.removeEnclave(enclave);
+        vm.expectRevert(abi.encodeWithSelector(FLAIComputeJobs.StaleReport.selector, firstIssued, secondIssued));
+        jobs.registerEnclave(MEASUREMENT, enclave, key, firstIssued, firstExpiry, r, vs);
+        require(!jobs.isAcceptedEnclave(enclave), "stays removed");
+    }
+
+    function test_registerEnclave_rejectsReportFromTheFutureOrInverted() public {
+        uint64 t = uint64(block.timestamp);
+        uint64 future = t + 1 hours + 1;
+        (bytes32 r, bytes32 vs) =
+            _signReport(ATTESTATION_AUTHORITY_PK, MEASUREMENT, wallet, walletKey, future, future + 30 days);
+        vm.expectRevert(abi.encodeWithSelector(FLAIComputeJobs.ReportFromFuture.selector, future, block.timestamp));
+        jobs.registerEnclave(MEASUREMENT, wallet, walletKey, future, future + 30 days, r, vs);
+        (r, vs) = _signReport(ATTESTATION_AUTHORITY_PK, MEASUREMENT, wallet, walletKey, t + 10 days, t + 5 days);
+        vm.expectRevert(abi.encodeWithSelector(FLAIComputeJobs.InvalidReportValidity.selector, t + 10 days, t + 5 days));
+        jobs.registerEnclave(MEASUREMENT, wallet, walletKey, t + 10 days, t + 5 days, r, vs);
+        // within the allowed clock skew it registers
+        (r, vs) = _signReport(ATTESTATION_AUTHORITY_PK, MEASUREMENT, wallet, walletKey, t + 1 hours, t + 30 days);
+        jobs.registerEnclave(MEASUREMENT, wallet, walletKey, t + 1 hours, t + 30 days, r, vs);
+        require(jobs.isAcceptedEnclave(wallet), "an attested key registers");
+    }
+
+    function test_reportDigest_matchesEip712() public view {
+        _assertEq(
+            jobs.hashEnclaveReport(MEASUREMENT, wallet, walletKey, 5, 6),
+            _reportDigest(MEASUREMENT, wallet, walletKey, 5, 6),
+            "report digest"
+        );
     }
 }
 
@@ -456,11 +676,17 @@ contract FLAIComputeJobsSubmitTest is FLAIComputeJobsFixture {
 // -------------------------------------------------------------------------------------------------
 
 contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
-    function test_domainSeparatorAndDigest_matchEip712() public view {
+    function test_domainSeparatorAndDigest_matchEip712() public {
+        uint256 id = _submit(REWARD);
         bytes32 expectedSep = _expectedDomainSeparator(block.chainid, address(jobs));
         _assertEq(jobs.domainSeparator(), expectedSep, "domain separator");
         _assertEq(
-            jobs.hashJobResult(7, RESULT_HASH, payee), _expectedDigest(expectedSep, 7, RESULT_HASH, payee), "digest"
+            jobs.hashJobResult(id, RESULT_HASH, payee), _expectedDigest(expectedSep, id, RESULT_HASH, payee), "digest"
+        );
+        _assertEq(
+            jobs.hashJobResultFor(id, submitter, DEADLINE, DATA_ROOT, MODEL_ROOT, RESULT_HASH, payee),
+            jobs.hashJobResult(id, RESULT_HASH, payee),
+            "digest of explicit fields"
         );
     }
 
@@ -561,7 +787,10 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
     function test_complete_rejectsRegisteredButUnacceptedMeasurement() public {
         address signer = vm.addr(OTHER_PK);
         vm.prank(owner);
-        jobs.registerEnclave(signer, OTHER_MEASUREMENT); // never accepted
+        jobs.acceptMeasurement(OTHER_MEASUREMENT);
+        _registerAttested(jobs, signer, OTHER_MEASUREMENT);
+        vm.prank(owner);
+        jobs.revokeMeasurement(OTHER_MEASUREMENT); // no longer accepted
         uint256 id = _submit(REWARD);
         (bytes32 r, bytes32 vs) = _sign(OTHER_PK, id, RESULT_HASH, payee);
         vm.expectRevert(_unaccepted(signer));
@@ -928,5 +1157,101 @@ contract FLAIComputeJobsCancelTest is FLAIComputeJobsFixture {
         require(_status(idb) == FLAIComputeJobs.JobStatus.Cancelled, "b cancelled");
         require(_status(idc) == FLAIComputeJobs.JobStatus.Open, "c open");
         _assertEq(jobs.getJob(idc).reward, rc, "c reward");
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Attacks on job results: the signed result binds the job's inputs and identity (issue 11)
+// -------------------------------------------------------------------------------------------------
+
+contract FLAIComputeJobsInputBindingAttackTest is FLAIComputeJobsFixture {
+    bytes32 internal constant FAKE_DATA_ROOT = keccak256("made-up 2-row dataset");
+    bytes32 internal constant FAKE_MODEL_ROOT = keccak256("made-up model spec");
+
+    /// @dev The host fed the enclave other data (or another model): the enclave's genuine signature is over the
+    ///      roots it was given, so it recovers to some other address for this job and is refused.
+    function test_attack_resultComputedOnOtherDataOrModel_reverts() public {
+        uint256 id = _submit(REWARD);
+        bytes32[2][3] memory fakes = [
+            [FAKE_DATA_ROOT, MODEL_ROOT],
+            [DATA_ROOT, FAKE_MODEL_ROOT],
+            [FAKE_DATA_ROOT, FAKE_MODEL_ROOT]
+        ];
+        for (uint256 i; i < fakes.length; i++) {
+            (bytes32 r, bytes32 vs) =
+                _signFor(ENCLAVE_PK, id, submitter, DEADLINE, fakes[i][0], fakes[i][1], RESULT_HASH, payee);
+            address recovered = _recoverCompact(jobs.hashJobResult(id, RESULT_HASH, payee), r, vs);
+            require(recovered != enclave, "sanity: other inputs, other digest");
+            vm.expectRevert(_unaccepted(recovered));
+            jobs.completeJob(id, RESULT_HASH, payee, r, vs);
+        }
+        require(_status(id) == FLAIComputeJobs.JobStatus.Open, "still open");
+        _assertEq(address(jobs).balance, REWARD, "nothing paid");
+
+        // the enclave's result over the job's own inputs completes it
+        (bytes32 r2, bytes32 vs2) =
+            _signFor(ENCLAVE_PK, id, submitter, DEADLINE, DATA_ROOT, MODEL_ROOT, RESULT_HASH, payee);
+        jobs.completeJob(id, RESULT_HASH, payee, r2, vs2);
+        require(_status(id) == FLAIComputeJobs.JobStatus.Completed, "honest result completes");
+    }
+
+    /// @dev `hardhat node` restarted: same chain id, same contract address, a new unrelated job with the same id.
+    ///      The old chain's result file (genuine signature, same inputs even) does not complete it.
+    function test_attack_replayOldResultOnRestartedChainSameJobId_reverts() public {
+        uint256 before = vm.snapshotState();
+        uint256 oldId = _submit(REWARD);
+        (bytes32 r, bytes32 vs) = _sign(ENCLAVE_PK, oldId, RESULT_HASH, payee);
+        require(vm.revertToState(before), "restart");
+
+        // the new chain's job with the same id: same inputs, submitted later (another deadline) ...
+        vm.warp(START + 1 hours);
+        uint256 newId = _submitAs(submitter, REWARD, DEADLINE + 1 hours);
+        _assertEq(newId, oldId, "same job id");
+        address recovered = _recoverCompact(jobs.hashJobResult(newId, RESULT_HASH, payee), r, vs);
+        vm.expectRevert(_unaccepted(recovered));
+        jobs.completeJob(newId, RESULT_HASH, payee, r, vs);
+
+        // ... or by someone else with the same deadline
+        require(vm.revertToState(before), "restart again");
+        address otherSubmitter = vm.addr(0x5C);
+        vm.deal(otherSubmitter, 1 ether);
+        newId = _submitAs(otherSubmitter, REWARD, DEADLINE);
+        _assertEq(newId, oldId, "same job id");
+        recovered = _recoverCompact(jobs.hashJobResult(newId, RESULT_HASH, payee), r, vs);
+        vm.expectRevert(_unaccepted(recovered));
+        jobs.completeJob(newId, RESULT_HASH, payee, r, vs);
+        require(_status(newId) == FLAIComputeJobs.JobStatus.Open, "new job still open");
+    }
+
+    function testFuzz_complete_rejectsResultForOtherJobFields(
+        address otherSubmitter,
+        uint64 otherDeadline,
+        bytes32 otherData,
+        bytes32 otherModel,
+        uint8 which
+    ) public {
+        uint256 id = _submit(REWARD);
+        address s_ = submitter;
+        uint64 d = DEADLINE;
+        bytes32 dr = DATA_ROOT;
+        bytes32 mr = MODEL_ROOT;
+        which = which % 4;
+        if (which == 0) {
+            vm.assume(otherSubmitter != submitter);
+            s_ = otherSubmitter;
+        } else if (which == 1) {
+            vm.assume(otherDeadline != DEADLINE);
+            d = otherDeadline;
+        } else if (which == 2) {
+            vm.assume(otherData != DATA_ROOT);
+            dr = otherData;
+        } else {
+            vm.assume(otherModel != MODEL_ROOT);
+            mr = otherModel;
+        }
+        (bytes32 r, bytes32 vs) = _signFor(ENCLAVE_PK, id, s_, d, dr, mr, RESULT_HASH, payee);
+        address recovered = _recoverCompact(jobs.hashJobResult(id, RESULT_HASH, payee), r, vs);
+        vm.expectRevert(_unaccepted(recovered));
+        jobs.completeJob(id, RESULT_HASH, payee, r, vs);
     }
 }

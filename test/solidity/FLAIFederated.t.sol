@@ -111,13 +111,13 @@ abstract contract FLAIFederatedFixture is SigningHelpers, MerkleHelpers {
         creator = vm.addr(0xC4EA7);
         relayer = vm.addr(0x7E1A);
 
-        registry = new FLAIComputeJobs(owner);
+        registry = new FLAIComputeJobs(owner, _attestationAuthority());
         vm.startPrank(owner);
         registry.acceptMeasurement(MEASUREMENT);
         registry.acceptMeasurement(OTHER_MEASUREMENT);
-        registry.registerEnclave(enclave, MEASUREMENT);
-        registry.registerEnclave(otherEnclave, OTHER_MEASUREMENT);
         vm.stopPrank();
+        _registerAttested(registry, enclave, MEASUREMENT);
+        _registerAttested(registry, otherEnclave, OTHER_MEASUREMENT);
 
         fed = new FLAIFederated(address(registry));
         vm.deal(creator, type(uint128).max);
@@ -775,8 +775,7 @@ contract FLAIFederatedFinalizeTest is FLAIFederatedFixture {
         registry.removeEnclave(enclave);
         vm.expectRevert(_unaccepted(enclave));
         fed.finalizeRound(id, 1, res, r, vs);
-        vm.prank(owner);
-        registry.registerEnclave(enclave, OTHER_MEASUREMENT); // registered, accepted, but another measurement
+        _registerAttested(registry, enclave, OTHER_MEASUREMENT); // registered, accepted, but another measurement
         vm.expectRevert(_unaccepted(enclave));
         fed.finalizeRound(id, 1, res, r, vs);
     }

@@ -26,6 +26,9 @@ interface Vm {
 
     function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
     function addr(uint256 privateKey) external pure returns (address keyAddr);
+
+    function snapshotState() external returns (uint256 snapshotId);
+    function revertToState(uint256 snapshotId) external returns (bool success);
 }
 
 /// @dev Base for test contracts: exposes `vm` at the cheatcode address.

@@ -340,12 +340,13 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
             registry.acceptMeasurement(M2);
             ghost_m2Accepted = true;
         } else if (action == 2) {
-            registry.registerEnclave(enclave2, M1);
+            _registerAttested(registry, enclave2, M1);
             ghost_enclave2Measurement = M1;
-        } else if (action == 3) {
-            registry.registerEnclave(enclave2, M2);
+        } else if (action == 3 && ghost_m2Accepted) {
+            // A report for a measurement the owner does not accept cannot register (unit-tested).
+            _registerAttested(registry, enclave2, M2);
             ghost_enclave2Measurement = M2;
-        } else {
+        } else if (action == 4) {
             registry.removeEnclave(enclave2);
             ghost_enclave2Measurement = bytes32(0);
         }
@@ -731,7 +732,7 @@ contract FederatedInvariantsTest is InvariantBase {
     function setUp() public {
         vm.warp(FED_INV_START);
         address owner = vm.addr(0x0A11CE);
-        registry = new FLAIComputeJobs(owner);
+        registry = new FLAIComputeJobs(owner, _attestationAuthority());
         fed = new FLAIFederated(address(registry));
         handler = new FederatedHandler(registry, fed, owner);
         _registerEnclaves(registry, EnclaveFixture(address(handler)), owner);

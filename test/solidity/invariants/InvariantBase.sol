@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {FLAIComputeJobs} from "../../../contracts/FLAIComputeJobs.sol";
-import {CheatcodeBase} from "../Vm.sol";
+import {EnclaveAttestation} from "../SigningHelpers.sol";
 
 /// @dev What both handlers expose: two enclave signers, each for its own accepted measurement.
 interface EnclaveFixture {
@@ -14,7 +14,7 @@ interface EnclaveFixture {
 
 /// @dev The scaffolding both invariant suites share: one handler as the fuzzer's only target, the
 ///      enclave registry set-up, and assertion helpers whose messages name the job or task.
-abstract contract InvariantBase is CheatcodeBase {
+abstract contract InvariantBase is EnclaveAttestation {
     /// @dev ABI of forge-std's StdInvariant.FuzzSelector, read by the runner from {targetSelectors}.
     struct FuzzSelector {
         address addr;
@@ -31,9 +31,9 @@ abstract contract InvariantBase is CheatcodeBase {
         vm.startPrank(owner);
         registry.acceptMeasurement(handler.M1());
         registry.acceptMeasurement(handler.M2());
-        registry.registerEnclave(handler.enclave(), handler.M1());
-        registry.registerEnclave(handler.enclave2(), handler.M2());
         vm.stopPrank();
+        _registerAttested(registry, handler.enclave(), handler.M1());
+        _registerAttested(registry, handler.enclave2(), handler.M2());
     }
 
     function targetContracts() public view returns (address[] memory targets) {

@@ -61,6 +61,8 @@ contract JobsHandler is SigningHelpers {
         uint256 settledAt; // block.timestamp of the completion / cancellation
         uint256 payouts; // successful completions + cancellations seen for this job
         uint256 paid; // wei that actually reached the payee / submitter for this job
+        bytes32 dataRoot; // the inputs the result is bound to
+        bytes32 modelRoot;
     }
 
     uint256 public ghost_now = JOBS_INV_START;
@@ -130,6 +132,8 @@ contract JobsHandler is SigningHelpers {
             g.deadline = deadline;
             g.reward = reward;
             g.status = uint8(STATUS_OPEN);
+            g.dataRoot = dataRoot;
+            g.modelRoot = modelRoot;
             ghost_deposited += reward;
             ghost_escrowed += reward;
         } catch {
@@ -254,8 +258,9 @@ contract JobsHandler is SigningHelpers {
         } else if (action == 2) {
             jobs.removeEnclave(enclave2);
             ghost_enclave2Registered = false;
-        } else {
-            jobs.registerEnclave(enclave2, M2);
+        } else if (ghost_m2Accepted) {
+            // A report for a measurement the owner does not accept cannot register (unit-tested).
+            _registerAttested(jobs, enclave2, M2);
             ghost_enclave2Registered = true;
         }
         vm.stopPrank();
@@ -324,11 +329,24 @@ contract JobsHandler is SigningHelpers {
         return (STRANGER_PK, false);
     }
 
-    /// @dev Independent EIP-712 digest of JobResult(jobId, resultHash, payee) (abi.encode based).
+    /// @dev Independent EIP-712 digest of the JobResult of job `jobId` as the model knows it (abi.encode based):
+    ///      jobId, submitter, deadline, data and model roots, resultHash, payee. Unknown jobs have zero fields.
     function _digest(uint256 jobId, bytes32 resultHash, address payee) internal view returns (bytes32) {
+        GhostJob storage g = _ghostJobs[jobId];
         bytes32 domain = _eip712DomainSeparator("FLAIComputeJobs", "1", block.chainid, address(jobs));
         bytes32 structHash = keccak256(
-            abi.encode(keccak256("JobResult(uint256 jobId,bytes32 resultHash,address payee)"), jobId, resultHash, payee)
+            abi.encode(
+                keccak256(
+                    "JobResult(uint256 jobId,address submitter,uint64 deadline,bytes32 dataRoot,bytes32 modelRoot,bytes32 resultHash,address payee)"
+                ),
+                jobId,
+                g.submitter,
+                uint64(g.deadline),
+                g.dataRoot,
+                g.modelRoot,
+                resultHash,
+                payee
+            )
         );
         return _eip712Digest(domain, structHash);
     }
@@ -346,7 +364,7 @@ contract JobsInvariantsTest is InvariantBase {
     function setUp() public {
         vm.warp(JOBS_INV_START);
         address owner = vm.addr(0x0A11CE);
-        jobs = new FLAIComputeJobs(owner);
+        jobs = new FLAIComputeJobs(owner, _attestationAuthority());
         handler = new JobsHandler(jobs, owner);
         _registerEnclaves(jobs, EnclaveFixture(address(handler)), owner);
     }

@@ -1,0 +1,115 @@
+import { getAddress, type Contract, type EventLog } from "ethers";
+
+import { flaiError } from "../errors.js";
+import { recoverReportAuthority, type EnclaveReportBody } from "../tee/attestation.js";
+
+import { fromCompact } from "./eip712.js";
+
+const ZERO = "0x" + "0".repeat(64);
+
+/** An enclave registration as FLAIComputeJobs stores it (raw: expired or not). */
+export interface StoredRegistration {
+  measurement: string;
+  encryptionKey: string;
+  issuedAt: number;
+  expiry: number;
+}
+
+/** A registration read from the chain and re-verified against the contract's pinned attestation authority. */
+export interface VerifiedEnclave extends StoredRegistration {
+  signer: string;
+  /** The pinned authority whose signature (from the EnclaveRegistered event) was checked. */
+  authority: string;
+  /** The registerEnclave transaction the report was presented in. */
+  txHash: string;
+  blockNumber: number;
+}
+
+type BlockOverrides = { blockTag?: number };
+
+export async function readRegistration(registry: Contract, signer: string, overrides: BlockOverrides = {}): Promise<StoredRegistration> {
+  const [measurement, encryptionKey, issuedAt, expiry] = (await registry.enclaveRegistration(signer, overrides)) as [string, string, bigint, bigint];
+  return { measurement: measurement.toLowerCase(), encryptionKey: encryptionKey.toLowerCase(), issuedAt: Number(issuedAt), expiry: Number(expiry) };
+}
+
+/**
+ * The EnclaveRegistered event that made `signer`'s registration as stored (at `overrides.blockTag`),
+ * with the authority that signed its report. The event carries the whole report and the authority's
+ * (r, vs), so this needs neither the contract's code nor any machine-local file to be trusted.
+ */
+export async function registrationEvent(
+  registry: Contract,
+  signer: string,
+  stored: StoredRegistration,
+  toBlock?: number,
+): Promise<{ event: EventLog; authority: string } | undefined> {
+  const logs = await registry.queryFilter(registry.filters.EnclaveRegistered(signer), 0, toBlock ?? "latest");
+  const events = logs.filter((log): log is EventLog => "args" in log);
+  const event = events.reverse().find((e) => Number(e.args.issuedAt as bigint) === stored.issuedAt);
+  if (event === undefined) {
+    return undefined;
+  }
+  const body: EnclaveReportBody = {
+    measurement: event.args.measurement as string,
+    signer: getAddress(event.args.signer as string),
+    encryptionKey: event.args.encryptionKey as string,
+    issuedAt: Number(event.args.issuedAt as bigint),
+    expiry: Number(event.args.expiry as bigint),
+  };
+  const authority = recoverReportAuthority(body, fromCompact(event.args.r as string, event.args.vs as string));
+  return { event, authority };
+}
+
+/**
+ * `signer`'s X25519 key as the chain holds it, after checking, from the chain alone: a registration
+ * exists, is unexpired at the latest block, its measurement is accepted (and equals `expect.measurement`
+ * when given), and the event's report is signed by the authority the contract pins (and equals
+ * `expect.authority` when given). Throws a plugin error naming what does not hold.
+ */
+export async function verifiedEnclave(
+  registry: Contract,
+  signer: string,
+  now: number,
+  expect: { measurement?: string; authority?: string } = {},
+): Promise<VerifiedEnclave> {
+  const address = await registry.getAddress();
+  const stored = await readRegistration(registry, signer);
+  if (stored.measurement === ZERO) {
+    throw flaiError(
+      `${signer} is not a registered enclave on FLAIComputeJobs ${address} (never registered, or removed by the owner). ` +
+        `Its operator registers it with an authority-signed report: npx hardhat flai:enclave --register`,
+    );
+  }
+  if (stored.expiry <= now) {
+    throw flaiError(
+      `Enclave ${signer}'s registration on FLAIComputeJobs ${address} expired at ${new Date(stored.expiry * 1000).toISOString()}; ` +
+        `do not encrypt to it. Its operator renews it with a fresh report: npx hardhat flai:enclave --register`,
+    );
+  }
+  if (!((await registry.isMeasurementAccepted(stored.measurement)) as boolean)) {
+    throw flaiError(`Enclave ${signer} runs measurement ${stored.measurement}, which the owner of FLAIComputeJobs ${address} does not accept (revoked).`);
+  }
+  if (expect.measurement !== undefined && expect.measurement.toLowerCase() !== stored.measurement) {
+    throw flaiError(`Enclave ${signer} is registered for measurement ${stored.measurement}, not the expected ${expect.measurement}.`);
+  }
+  const pinned = getAddress((await registry.attestationAuthority()) as string);
+  if (expect.authority !== undefined && getAddress(expect.authority) !== pinned) {
+    throw flaiError(`FLAIComputeJobs ${address} pins attestation authority ${pinned}, not the authority you trust (${getAddress(expect.authority)}).`);
+  }
+  const found = await registrationEvent(registry, signer, stored);
+  if (found === undefined) {
+    throw flaiError(`No EnclaveRegistered event of ${signer} on FLAIComputeJobs ${address} matches its stored registration; the node may have pruned its logs.`);
+  }
+  const { event, authority } = found;
+  const same =
+    (event.args.measurement as string).toLowerCase() === stored.measurement &&
+    (event.args.encryptionKey as string).toLowerCase() === stored.encryptionKey &&
+    Number(event.args.expiry as bigint) === stored.expiry;
+  if (!same || authority !== pinned) {
+    throw flaiError(
+      `Enclave ${signer}'s registration (tx ${event.transactionHash}) does not verify: ` +
+        (same ? `its report is signed by ${authority}, not by the pinned attestation authority ${pinned}.` : "the event differs from the stored registration."),
+    );
+  }
+  return { signer: getAddress(signer), ...stored, authority, txHash: event.transactionHash, blockNumber: event.blockNumber };
+}
