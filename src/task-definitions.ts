@@ -150,6 +150,12 @@ function federatedTasks() {
       .addOption({ name: "rounds", description: "Number of rounds", type: ArgumentType.INT, defaultValue: 3 })
       .addOption({ name: "quorum", description: "Minimum accepted updates per round", type: ArgumentType.INT, defaultValue: 2 })
       .addOption({
+        name: "maxClients",
+        description: "Updates per round at which the round closes by itself (quorum..65535); when left out, 65535",
+        type: text,
+        defaultValue: undefined,
+      })
+      .addOption({
         name: "roundDuration",
         description: "Seconds a round accepts updates; when left out, flai.jobs.deadlineSeconds from the config (86400 unless set)",
         type: text,

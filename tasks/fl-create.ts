@@ -14,6 +14,7 @@ export default async function flCreate(
     evaluation?: string;
     rounds: number;
     quorum: number;
+    maxClients?: string;
     roundDuration?: string;
     reward?: string;
     json: boolean;
@@ -28,6 +29,8 @@ export default async function flCreate(
   );
   // FLAIFederated stores the round duration as a uint32.
   const roundDuration = optionalWhole(args.roundDuration, "--round-duration", { min: 1, max: 2 ** 32 - 1, hint: "seconds" });
+  // FLAIFederated stores maxClients as a uint16, at least the quorum.
+  const maxClients = optionalWhole(args.maxClients, "--max-clients", { min: 1, max: 65535, hint: "updates per round" });
   const { strategy, local, rules } = strategyFromArgs(args);
   const ui = new Ui({ json: args.json });
   const created = await ui.progress("Creating federated task", () =>
@@ -36,6 +39,7 @@ export default async function flCreate(
       evaluation: args.evaluation,
       rounds: args.rounds,
       quorum: args.quorum,
+      maxClients,
       roundDuration,
       reward: args.reward,
       strategy,
@@ -54,7 +58,8 @@ export default async function flCreate(
   }
   ui.info("global model", `${t.globalRoot} (sha256 ${t.globalHash})`);
   ui.info("evaluation", created.evaluationRoot);
-  ui.info("enclave", `measurement ${t.measurement}`);
+  ui.info("enclave", `${t.enclave} (measurement ${t.measurement}); clients encrypt to its on-chain key`);
+  ui.info("round close", `at ${t.maxClients} updates, by the enclave once ${t.quorum} are recorded, or at the deadline`);
   ui.info("tx", `${created.txHash} (gas ${created.gasUsed})`);
   ui.line(`Clients join with: npx hardhat flai:fl-client --task ${t.id} --data <their data file>`);
   ui.result(created);

@@ -14,7 +14,8 @@ export default async function flStatus(args: { task?: string; json: boolean }, h
   const { task, rounds } = await hre.flai.fedavg.status(taskId);
   ui.title(`Federated task ${task.id} — ${task.status}${task.status === "active" ? `, round ${task.currentRound} of ${task.rounds}` : ""}`);
   ui.info("creator", task.creator);
-  ui.info("quorum", task.quorum);
+  ui.info("quorum", `${task.quorum} (a round closes at ${task.maxClients} updates, by the enclave once the quorum is met, or at its deadline)`);
+  ui.info("enclave", task.enclave);
   ui.info("reward pool", `${format0G(task.rewardPool)} (${format0G(task.paidOut)} paid out)`);
   ui.info("global model", `${task.globalRoot} (sha256 ${task.globalHash})`);
   ui.info("measurement", task.measurement);
@@ -31,7 +32,12 @@ export default async function flStatus(args: { task?: string; json: boolean }, h
       ? `finalized — ${r.acceptedCount} accepted, ${r.rejectedCount ?? 0} rejected, accuracy ${r.metrics?.accuracy.toFixed(4)}` +
         (r.metrics !== undefined && r.metrics.epsilon > 0 ? `, ε ${r.metrics.epsilon}` : "") +
         (rules !== undefined ? `; protected by: ${describeProtection(protection(r)!)}` : "")
-      : `open until ${new Date(Number(r.deadline) * 1000).toISOString()} — ${r.updateCount} of ${task.quorum} updates`;
+      : r.closed
+        ? `closed with ${r.updateCount} updates — ` +
+          (r.updateCount >= task.quorum
+            ? `awaiting the enclave's result (cancellable after ${new Date(Number(r.finalizeBy) * 1000).toISOString()})`
+            : "failed (no quorum by the deadline): the creator can cancel")
+        : `open until ${new Date(Number(r.deadline) * 1000).toISOString()} — ${r.updateCount} of ${task.quorum} updates`;
     ui.info(`round ${r.round}`, state);
   }
   ui.result({ task, rules, rounds: rounds.map((r) => ({ ...r, protection: protection(r) })) });

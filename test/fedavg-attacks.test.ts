@@ -5,6 +5,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { getAddress } from "ethers";
 
+import { updatesAccumulator as accumulatorOf } from "../src/fedavg/accumulator.js";
 import { runAggregation, type AggregateRequest, type AggregateResponse, type RecordedUpdate } from "../src/fedavg/aggregator.js";
 import { sealUpdate } from "../src/fedavg/envelope.js";
 import { globalModelBytes, parseGlobalModel, taskNonce, type GlobalModel } from "../src/fedavg/global-model.js";
@@ -100,7 +101,9 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
   function requestOf(task: { bytes: Uint8Array; taskId: string }, recorded: RecordedUpdate[]): AggregateRequest {
     const globalHash = sha256(task.bytes);
     const binding = { chainId: "31337", contract: CONTRACT, taskId: task.taskId, round: 1 };
-    return { enclaveDir, binding, globalModel: task.bytes, globalHash, evaluation, updates: recorded };
+    // As the chain would state them: the accumulator over exactly these updates, in this order.
+    const updatesAccumulator = accumulatorOf(BigInt(task.taskId), 1, recorded);
+    return { enclaveDir, binding, globalModel: task.bytes, globalHash, updatesAccumulator, updateCount: recorded.length, evaluation, updates: recorded };
   }
 
   /** `n` honest updates near a common direction, `numExamples` each. */

@@ -13,6 +13,7 @@ import { signRoundResult, type RoundResult } from "./eip712.js";
 import { openUpdateParts } from "./envelope.js";
 import { evaluate } from "./evaluate.js";
 import { globalModelBytes, parseGlobalModel, roundRules, type GlobalModel } from "./global-model.js";
+import { checkRoundInputs } from "./input-checks.js";
 import { encodeMetricsWord } from "./metrics-word.js";
 import { checkAs, refusalTag, UpdateRejected, type RejectionCode } from "./rejections.js";
 import { commitRoundInputs, roundInputHash } from "./round-record.js";
@@ -35,8 +36,14 @@ export interface AggregateRequest {
   enclaveDir: string;
   binding: { chainId: string; contract: string; taskId: string; round: number };
   globalModel: Uint8Array;
+  /** The task's on-chain global model hash: the model bytes must hash to it. */
   globalHash: string;
+  /** The round's on-chain accumulator: `updates`, in record order, must rebuild it (accumulator.ts). */
+  updatesAccumulator: string;
+  /** The round's on-chain update count. */
+  updateCount: number;
   evaluation: Uint8Array;
+  /** Every recorded update of the round, in record order. */
   updates: RecordedUpdate[];
 }
 
@@ -74,9 +81,8 @@ const sha256 = (bytes: Uint8Array) => "0x" + createHash("sha256").update(bytes).
  * reject with a reason (never drop silently), aggregate the rest, evaluate, commit, sign.
  */
 export async function runAggregation(req: AggregateRequest): Promise<AggregateResponse> {
-  if (sha256(req.globalModel) !== req.globalHash) {
-    throw new Error(`the global model does not hash to the on-chain ${req.globalHash}`);
-  }
+  // The result is bound to what the chain says the round's inputs are; refuse any other inputs.
+  const inputs = checkRoundInputs({ ...req, taskId: BigInt(req.binding.taskId), round: req.binding.round }, req.globalModel, req.updates);
   const current = parseGlobalModel(req.globalModel, `global model ${req.globalHash}`);
   const { federated } = current;
   if (computeRoot(req.evaluation) !== federated.evaluationRoot) {
@@ -152,6 +158,7 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
     }) + "\n",
   );
   const result: RoundResult = {
+    ...inputs,
     globalRoot: computeRoot(modelBytes),
     globalHash: sha256(modelBytes),
     commitment: commitment.root,

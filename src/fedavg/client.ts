@@ -20,12 +20,12 @@ import { parseDataset, validateFeatureCount, type Dataset } from "../ml/dataset.
 import { computeStandardization } from "../ml/logistic.js";
 import { parseModelSpec } from "../ml/model.js";
 import type { StorageBackend } from "../storage/types.js";
-import { verifyReport } from "../tee/attestation.js";
 import type { TeeSim } from "../tee/enclave.js";
 import { runWorker } from "../tee/run-worker.js";
 import { sendTx } from "../tx.js";
 
 import type { AggregateRequest, AggregateResponse, RecordedUpdate } from "./aggregator.js";
+import type { RoundCloseResponse } from "./round-close.js";
 import { buildCommitment } from "./commitment.js";
 import { sealUpdate } from "./envelope.js";
 import { explainFederatedRevert } from "./explain.js";
@@ -51,6 +51,8 @@ import { encodeUpdate } from "./update.js";
 
 const STATUS: Record<number, TaskStatus | undefined> = { 1: "active", 2: "finished", 3: "cancelled" };
 const ZERO = "0x" + "0".repeat(64);
+/** maxClients is a uint16 on-chain; the default leaves rounds to close by the aggregator or the deadline. */
+const MAX_CLIENTS_LIMIT = 65535;
 const sha256 = (bytes: Uint8Array) => "0x" + createHash("sha256").update(bytes).digest("hex");
 const now = () => performance.now();
 
@@ -78,6 +80,8 @@ export class FlaiFederated {
     const pool = parse0G(opts.reward, "--reward");
     checkCount(opts.rounds, "--rounds", 1, 65535);
     checkCount(opts.quorum, "--quorum", 1, 65535);
+    const maxClients = opts.maxClients ?? MAX_CLIENTS_LIMIT;
+    checkCount(maxClients, "--max-clients", opts.quorum, MAX_CLIENTS_LIMIT);
     const roundDuration = opts.roundDuration ?? this.#config.jobs.deadlineSeconds;
     checkCount(roundDuration, "--round-duration", 1, 2 ** 32 - 1);
     const strategy = opts.strategy ?? { name: "fedavg" };
@@ -90,7 +94,9 @@ export class FlaiFederated {
     validateFeatureCount(evaluation, spec.features, evalInput.source);
 
     const { connection, deployment, contract } = await this.#bound(opts.connection);
-    await this.#jobs.registerEnclave({ connection }).catch((error: unknown) => {
+    // The task is bound to this enclave: only it can close and finalize rounds, and clients encrypt
+    // to the key the registry holds for it.
+    const { signer: enclave } = await this.#jobs.registerEnclave({ connection }).catch((error: unknown) => {
       throw flaiError(`The task's enclave must be registered first: ${(error as Error).message}`);
     });
     const evaluationRoot = (await this.#storage.upload(evalInput.bytes)).root;
@@ -125,7 +131,7 @@ export class FlaiFederated {
     const receipt = await this.#send(
       contract,
       "createTask",
-      [stored.root, sha256(bytes), opts.rounds, opts.quorum, roundDuration, measurement],
+      [stored.root, sha256(bytes), opts.rounds, opts.quorum, maxClients, roundDuration, measurement, enclave],
       pool,
     );
     const created = this.#events(contract, receipt.logs, "TaskCreated")[0];
@@ -143,10 +149,9 @@ export class FlaiFederated {
     const train = now() - t;
 
     t = now();
-    const report = await this.#tee.report();
-    verifyReport(report, { measurement: ctx.task.measurement });
+    const encryptionKey = await this.#enclaveKey(ctx);
     const binding = { chainId: ctx.deployment.chainId, contract: ctx.deployment.federated, taskId: ctx.task.id, round: ctx.round, client: ctx.client };
-    const ciphertext = sealUpdate(encodeUpdate(update), report.encryptionKey, binding);
+    const ciphertext = sealUpdate(encodeUpdate(update), encryptionKey, binding);
     const encrypt = now() - t;
 
     const submitted = await this.#submit(ctx, ciphertext, update.sampleCount);
@@ -164,6 +169,21 @@ export class FlaiFederated {
     return rest;
   }
 
+  /**
+   * The X25519 key of the task's enclave, as the chain states it: the registry's key for the signer
+   * named at createTask, unexpired, for the task's measurement, and re-verified against the
+   * attestation authority the registry pins (FlaiJobs.enclaveKey). Never a machine-local file: a key
+   * the chain does not vouch for would hand the update to whoever wrote that file.
+   */
+  async #enclaveKey(ctx: { connection: FlaiConnection; task: FederatedTaskView }): Promise<string> {
+    const { enclave, measurement, id } = ctx.task;
+    try {
+      return (await this.#jobs.enclaveKey(enclave, { measurement, connection: ctx.connection })).encryptionKey;
+    } catch (error) {
+      throw flaiError(`No update is sealed for task ${id}: its enclave's key is not vouched for on-chain. ${(error as Error).message}`, error);
+    }
+  }
+
   /** Where a client's update goes this round: checks the task is open to it before any work. */
   async #clientContext(opts: Omit<ClientRoundOptions, "data">) {
     const { connection, deployment, contract } = await this.#bound(opts.connection);
@@ -178,6 +198,13 @@ export class FlaiFederated {
       throw flaiError(
         `Round ${round} of task ${task.id} closed for updates at ${isoTime(info.deadline)}; wait for the aggregator to finalize it ` +
           `(it has ${info.updateCount} of the ${task.quorum} updates it needs), or ask the creator to cancel the task.`,
+      );
+    }
+    if (info.closed) {
+      throw flaiError(
+        `Round ${round} of task ${task.id} is closed: its ${info.updateCount} updates are frozen ` +
+          (info.updateCount >= info.maxClients ? `(the task's maximum of ${info.maxClients} clients per round)` : "(the aggregator closed it once the quorum was met)") +
+          `. Join round ${round + 1} once it opens.`,
       );
     }
     const [recorded] = (await contract.getUpdate(task.id, round, client)) as [bigint, boolean];
@@ -226,15 +253,11 @@ export class FlaiFederated {
     if (round > task.currentRound) {
       throw flaiError(`Round ${round} of task ${task.id} has not started; the current round is ${task.currentRound}.`);
     }
-    const info = await this.#readRound(contract, task.id, round);
-    if (info.updateCount < task.quorum) {
-      throw flaiError(
-        `Quorum not met for round ${round} of task ${task.id}: ${info.updateCount} of ${task.quorum} updates recorded ` +
-          `(the round accepts updates until ${isoTime(info.deadline)}).`,
-      );
-    }
+    const info = await this.#frozenRound(contract, deployment, task, round);
     let t = now();
-    const logs = this.#events(contract, await contract.queryFilter(contract.filters.UpdateRecorded(task.id, round)), "UpdateRecorded");
+    const logs = this.#recordOrder(
+      this.#events(contract, await contract.queryFilter(contract.filters.UpdateRecorded(task.id, round)), "UpdateRecorded"),
+    );
     const updates: RecordedUpdate[] = await Promise.all(
       logs.map(async (log) => {
         const [, , client, updateRoot, updateHash, sampleCount] = log.args as unknown as [bigint, bigint, string, string, string, bigint];
@@ -257,6 +280,8 @@ export class FlaiFederated {
       binding: { chainId: deployment.chainId.toString(), contract: deployment.federated, taskId: task.id.toString(), round },
       globalModel: globalBytes,
       globalHash: task.globalHash,
+      updatesAccumulator: info.updatesAccumulator,
+      updateCount: info.updateCount,
       evaluation,
       updates,
     };
@@ -304,6 +329,44 @@ export class FlaiFederated {
       gasUsed: receipt.gasUsed,
       timings: { fetch, aggregate: aggregateMs, upload, chain: now() - t },
     };
+  }
+
+  /**
+   * The round's update set, frozen: closed by the deadline, at maxClients, or here by the enclave's
+   * signed closeRound once the quorum is met. Only a frozen set is aggregated, so no late update can
+   * invalidate the finalize that follows.
+   */
+  async #frozenRound(contract: Contract, deployment: Deployment, task: FederatedTaskView, round: number) {
+    let info = await this.#readRound(contract, task.id, round);
+    if (info.updateCount < task.quorum) {
+      throw flaiError(
+        `Quorum not met for round ${round} of task ${task.id}: ${info.updateCount} of ${task.quorum} updates recorded ` +
+          `(the round accepts updates until ${isoTime(info.deadline)}).`,
+      );
+    }
+    if (!info.closed) {
+      const request = { enclaveDir: this.#tee.dir, binding: { chainId: deployment.chainId.toString(), contract: deployment.federated, taskId: task.id.toString(), round } };
+      const close = await runWorker<RoundCloseResponse>(
+        "../fedavg/round-close-worker",
+        request,
+        this.#config.enclave.trainingTimeoutSeconds * 1000,
+        `Closing round ${round} of task ${task.id}`,
+      );
+      const { r, vs } = compactSignature(close.signature);
+      try {
+        await this.#send(contract, "closeRound", [task.id, round, r, vs]);
+      } catch (error) {
+        // Closed meanwhile (deadline, maxClients, another aggregator run): frozen either way.
+        if (!(await this.#readRound(contract, task.id, round)).closed) throw error;
+      }
+      info = await this.#readRound(contract, task.id, round);
+    }
+    return info;
+  }
+
+  /** UpdateRecorded logs in record order (block, then position in the block): the accumulator's order. */
+  #recordOrder(logs: EventLog[]): EventLog[] {
+    return [...logs].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
   }
 
   /** A client's pull payment for a finalized round, proven from the round's commitment. */
@@ -378,13 +441,13 @@ export class FlaiFederated {
       const view = await this.#readRound(contract, task.id, round);
       const event = finalized.get(round);
       if (event !== undefined) {
-        const a = event.args as unknown as unknown[];
+        const result = (event.args as unknown as unknown[])[3] as { globalRoot: string; globalHash: string; rejectedCount: bigint; reportRoot: string; metrics: string };
         Object.assign(view, {
-          globalRoot: a[3] as string,
-          globalHash: a[4] as string,
-          rejectedCount: Number(a[8]),
-          reportRoot: a[9] as string,
-          metrics: decodeMetricsWord(a[10] as string),
+          globalRoot: result.globalRoot,
+          globalHash: result.globalHash,
+          rejectedCount: Number(result.rejectedCount),
+          reportRoot: result.reportRoot,
+          metrics: decodeMetricsWord(result.metrics),
         });
       }
       rounds.push(view);
@@ -412,9 +475,11 @@ export class FlaiFederated {
       creator: raw.creator as string,
       rounds: Number(raw.rounds),
       quorum: Number(raw.quorum),
+      maxClients: Number(raw.maxClients),
       currentRound: Number(raw.currentRound),
       roundDuration: Number(raw.roundDuration),
       measurement: raw.measurement as string,
+      enclave: getAddress(raw.enclave as string),
       globalRoot: raw.globalRoot as string,
       globalHash: raw.globalHash as string,
       rewardPool: raw.rewardPool as bigint,
@@ -430,7 +495,11 @@ export class FlaiFederated {
     return {
       round,
       deadline: r.deadline as bigint,
+      finalizeBy: r.finalizeBy as bigint,
       updateCount: Number(r.updateCount),
+      maxClients: Number(r.maxClients),
+      closed: r.closed as boolean,
+      updatesAccumulator: r.updatesAccumulator as string,
       acceptedCount: Number(r.acceptedCount),
       acceptedWeight: r.acceptedWeight as bigint,
       finalized: r.finalized as boolean,

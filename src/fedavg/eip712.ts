@@ -1,7 +1,14 @@
 import { SigningKey, TypedDataEncoder } from "ethers";
 
-/** What the enclave signs to finalize a round; mirrors FLAIFederated.RoundResult. */
+/**
+ * What the enclave signs to finalize a round; mirrors FLAIFederated.RoundResult. The first three
+ * fields bind the result to its inputs: the model it started from and the update set it was handed
+ * (see accumulator.ts), so the contract refuses a result computed over anything else.
+ */
 export interface RoundResult {
+  previousGlobalHash: string;
+  updatesAccumulator: string;
+  updateCount: number;
   globalRoot: string;
   globalHash: string;
   commitment: string;
@@ -19,10 +26,13 @@ export interface RoundBinding {
   round: number;
 }
 
-const TYPES = {
+const ROUND_RESULT_TYPES = {
   RoundResult: [
     { name: "taskId", type: "uint256" },
     { name: "round", type: "uint16" },
+    { name: "previousGlobalHash", type: "bytes32" },
+    { name: "updatesAccumulator", type: "bytes32" },
+    { name: "updateCount", type: "uint32" },
     { name: "globalRoot", type: "bytes32" },
     { name: "globalHash", type: "bytes32" },
     { name: "commitment", type: "bytes32" },
@@ -34,11 +44,30 @@ const TYPES = {
   ],
 };
 
+const ROUND_CLOSE_TYPES = {
+  RoundClose: [
+    { name: "taskId", type: "uint256" },
+    { name: "round", type: "uint16" },
+  ],
+};
+
+function domain(b: RoundBinding) {
+  return { name: "FLAIFederated", version: "1", chainId: b.chainId, verifyingContract: b.contract };
+}
+
 export function roundResultDigest(b: RoundBinding, r: RoundResult): string {
-  const domain = { name: "FLAIFederated", version: "1", chainId: b.chainId, verifyingContract: b.contract };
-  return TypedDataEncoder.hash(domain, TYPES, { taskId: b.taskId, round: b.round, ...r });
+  return TypedDataEncoder.hash(domain(b), ROUND_RESULT_TYPES, { taskId: b.taskId, round: b.round, ...r });
 }
 
 export function signRoundResult(privateKey: string, b: RoundBinding, r: RoundResult): string {
   return new SigningKey(privateKey).sign(roundResultDigest(b, r)).serialized;
+}
+
+/** The enclave's consent to freeze a round's update set (FLAIFederated.closeRound). */
+export function roundCloseDigest(b: RoundBinding): string {
+  return TypedDataEncoder.hash(domain(b), ROUND_CLOSE_TYPES, { taskId: b.taskId, round: b.round });
+}
+
+export function signRoundClose(privateKey: string, b: RoundBinding): string {
+  return new SigningKey(privateKey).sign(roundCloseDigest(b)).serialized;
 }

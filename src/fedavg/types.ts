@@ -17,9 +17,13 @@ export interface FederatedTaskView {
   creator: string;
   rounds: number;
   quorum: number;
+  /** Updates per round at which a round closes by itself. */
+  maxClients: number;
   currentRound: number;
   roundDuration: number;
   measurement: string;
+  /** The only enclave whose round results (and closes) the task accepts; clients encrypt to its on-chain key. */
+  enclave: string;
   globalRoot: string;
   globalHash: string;
   rewardPool: bigint;
@@ -32,7 +36,14 @@ export interface FederatedTaskView {
 export interface RoundView {
   round: number;
   deadline: bigint;
+  /** When a closed round that met its quorum but is not finalized becomes cancellable (deadline + roundDuration). */
+  finalizeBy: bigint;
   updateCount: number;
+  maxClients: number;
+  /** The update set is frozen: closed by the enclave, full at maxClients, or past the deadline. */
+  closed: boolean;
+  /** The accumulator over the round's recorded updates (current round only; zero otherwise). */
+  updatesAccumulator: string;
   acceptedCount: number;
   acceptedWeight: bigint;
   finalized: boolean;
@@ -53,6 +64,8 @@ export interface CreateTaskOptions extends ConnectionOption {
   evaluation: string;
   rounds: number;
   quorum: number;
+  /** Updates per round at which a round closes by itself (quorum..65535; default 65535). */
+  maxClients?: number;
   /** Seconds each round stays open for updates. */
   roundDuration?: number;
   /** Reward pool in 0G decimals, split over rounds and, per round, by the task's reward rule (equal shares unless rules.rewardRule says "num-examples"). */

@@ -4,6 +4,7 @@ import { Contract, Signature, Wallet, getAddress, recoverAddress, type EventLog 
 
 import { flaiError } from "../errors.js";
 import { runAggregation, type RecordedUpdate } from "../fedavg/aggregator.js";
+import { updatesAccumulator } from "../fedavg/accumulator.js";
 import { buildCommitment } from "../fedavg/commitment.js";
 import { roundResultDigest, type RoundResult } from "../fedavg/eip712.js";
 import { parseGlobalModel, type GlobalMetrics, type GlobalModel } from "../fedavg/global-model.js";
@@ -67,7 +68,7 @@ interface Context {
   federated: Contract;
   registry: Contract;
   taskId: bigint;
-  task: { status: number; rounds: number; measurement: string; globalRoot: string; globalHash: string };
+  task: { status: number; rounds: number; measurement: string; enclave: string; globalRoot: string; globalHash: string };
   initial: { root: string; hash: string };
   finalized: Map<number, Finalized>;
   lastFinalized: number;
@@ -103,19 +104,24 @@ export async function verifyRound(
   }
   const finalized = new Map<number, Finalized>();
   for (const log of await eventsOf(federated, federated.filters.RoundFinalized(id))) {
-    const a = log.args as unknown as [bigint, bigint, string, string, string, string, bigint, bigint, bigint, string, string];
+    const a = log.args as unknown as [bigint, bigint, string, Record<keyof RoundResult, string | bigint>];
+    const r = a[3];
+    const hex = (key: keyof RoundResult) => (r[key] as string).toLowerCase();
     finalized.set(Number(a[1]), {
       log,
       enclave: getAddress(a[2]),
       result: {
-        globalRoot: a[3].toLowerCase(),
-        globalHash: a[4].toLowerCase(),
-        commitment: a[5].toLowerCase(),
-        acceptedWeight: a[6],
-        acceptedCount: Number(a[7]),
-        rejectedCount: Number(a[8]),
-        reportRoot: a[9].toLowerCase(),
-        metrics: a[10].toLowerCase(),
+        previousGlobalHash: hex("previousGlobalHash"),
+        updatesAccumulator: hex("updatesAccumulator"),
+        updateCount: Number(r.updateCount),
+        globalRoot: hex("globalRoot"),
+        globalHash: hex("globalHash"),
+        commitment: hex("commitment"),
+        acceptedWeight: r.acceptedWeight as bigint,
+        acceptedCount: Number(r.acceptedCount),
+        rejectedCount: Number(r.rejectedCount),
+        reportRoot: hex("reportRoot"),
+        metrics: hex("metrics"),
       },
     });
   }
@@ -126,7 +132,7 @@ export async function verifyRound(
     registry,
     taskId: id,
     task,
-    initial: { root: (created.args[2] as string).toLowerCase(), hash: (created.args[3] as string).toLowerCase() },
+    initial: { root: (created.args[3] as string).toLowerCase(), hash: (created.args[4] as string).toLowerCase() },
     finalized,
     lastFinalized: Math.max(0, ...finalized.keys()),
   };
@@ -319,10 +325,14 @@ async function verifyOne(ctx: Context, round: number): Promise<VerifyItem[]> {
   }
 
   // 5. Every recorded update: accounted for in the report, its ciphertext in storage under its hash.
-  const recorded = (await eventsOf(federated, federated.filters.UpdateRecorded(taskId, round))).map((log): Recorded => {
+  const recordLogs = (await eventsOf(federated, federated.filters.UpdateRecorded(taskId, round))).sort(
+    (a, b) => a.blockNumber - b.blockNumber || a.index - b.index,
+  );
+  const recorded = recordLogs.map((log): Recorded => {
     const a = log.args as unknown as [bigint, bigint, string, string, string, bigint];
     return { client: getAddress(a[2]), updateRoot: a[3].toLowerCase(), updateHash: a[4].toLowerCase(), sampleCount: Number(a[5]) };
   });
+  add("update set", ...updateSetVerdict(ctx, round, res, recorded));
   const ciphertexts = new Map<string, { bytes: Uint8Array | undefined; error?: string }>();
   for (const u of recorded) {
     ciphertexts.set(u.client, await readCiphertext(ctx, u.updateRoot));
@@ -372,7 +382,7 @@ async function verifyOne(ctx: Context, round: number): Promise<VerifyItem[]> {
     const [callTask, callRound, callResult, r, vs] = call.args as [bigint, bigint, Record<string, unknown>, string, string];
     const problems: string[] = [];
     if (callTask !== taskId || Number(callRound) !== round) problems.push(`the calldata is for task ${callTask} round ${callRound}`);
-    for (const key of ["globalRoot", "globalHash", "commitment", "reportRoot", "metrics"] as const) {
+    for (const key of ["previousGlobalHash", "updatesAccumulator", "globalRoot", "globalHash", "commitment", "reportRoot", "metrics"] as const) {
       if (!eq(callResult[key] as string, res[key])) problems.push(`calldata ${key} ${String(callResult[key])} differs from the event`);
     }
     let recovered: string | undefined;
@@ -400,12 +410,14 @@ async function verifyOne(ctx: Context, round: number): Promise<VerifyItem[]> {
     return { measurement, accepted };
   }, fin.log.blockNumber);
   const registered = eq(at.value.measurement, ctx.task.measurement);
+  const taskEnclave = fin.enclave === ctx.task.enclave;
   add(
     "enclave registration",
-    registered && at.value.accepted ? "match" : "mismatch",
-    registered
-      ? `${fin.enclave} was registered for the task's measurement ${ctx.task.measurement}, ${at.value.accepted ? "accepted" : "NOT accepted"}, at ${at.at}`
-      : `${fin.enclave} was registered for ${at.value.measurement === ZERO ? "no measurement" : at.value.measurement}, not the task's ${ctx.task.measurement}, at ${at.at}`,
+    registered && at.value.accepted && taskEnclave ? "match" : "mismatch",
+    (taskEnclave ? `${fin.enclave} is the task's enclave (TaskCreated); ` : `${fin.enclave} is NOT the task's enclave ${ctx.task.enclave}; `) +
+      (registered
+        ? `it was registered for the task's measurement ${ctx.task.measurement}, ${at.value.accepted ? "accepted" : "NOT accepted"}, at ${at.at}`
+        : `it was registered for ${at.value.measurement === ZERO ? "no measurement" : at.value.measurement}, not the task's ${ctx.task.measurement}, at ${at.at}`),
   );
 
   // 8. Re-execution: the updates are sealed to the enclave, so only its owner's machine can open them.
@@ -484,6 +496,8 @@ async function reExecute(
       binding: { chainId: ctx.deployment.chainId.toString(), contract: ctx.deployment.federated, taskId: ctx.taskId.toString(), round },
       globalModel: prevBytes,
       globalHash: prevRef.hash,
+      updatesAccumulator: fin.result.updatesAccumulator,
+      updateCount: fin.result.updateCount,
       evaluation,
       updates,
     });
@@ -511,6 +525,32 @@ async function reExecute(
   ];
 }
 
+/**
+ * The round's inputs as signed: the accumulator rebuilt from the UpdateRecorded events (record
+ * order) and their count must be the ones in the result, and its previous model hash the model the
+ * round started from (the previous round's result, or the task's initial model).
+ */
+function updateSetVerdict(ctx: Context, round: number, res: RoundResult, recorded: Recorded[]): [VerifyItem["verdict"], string] {
+  const rebuilt = updatesAccumulator(ctx.taskId, round, recorded);
+  const problems: string[] = [];
+  if (!eq(rebuilt, res.updatesAccumulator) || recorded.length !== res.updateCount) {
+    problems.push(
+      `the ${recorded.length} UpdateRecorded events rebuild the accumulator ${rebuilt}, but the enclave signed ${res.updatesAccumulator} over ${res.updateCount} updates`,
+    );
+  }
+  const prevRef = round === 1 ? ctx.initial : previousOf(ctx, round);
+  if (prevRef !== undefined && !eq(prevRef.hash, res.previousGlobalHash)) {
+    problems.push(`the enclave signed previous model ${res.previousGlobalHash}, but round ${round} started from ${prevRef.hash}`);
+  }
+  return problems.length === 0
+    ? [
+        "match",
+        `the signed result binds the ${recorded.length} recorded updates (accumulator ${rebuilt}, rebuilt from UpdateRecorded in record order) ` +
+          `and the previous model ${res.previousGlobalHash} (${round === 1 ? "the task's initial model" : `round ${round - 1}'s result`})`,
+      ]
+    : ["mismatch", problems.join("; ")];
+}
+
 function previousOf(ctx: Context, round: number): { root: string; hash: string } | undefined {
   const prev = ctx.finalized.get(round - 1);
   return prev === undefined ? undefined : { root: prev.result.globalRoot, hash: prev.result.globalHash };
@@ -525,7 +565,7 @@ async function readCiphertext(ctx: Context, root: string): Promise<{ bytes: Uint
 }
 
 async function readTask(federated: Contract, id: bigint, networkName: string, address: string) {
-  let raw: { status: bigint; rounds: bigint; measurement: string; globalRoot: string; globalHash: string };
+  let raw: { status: bigint; rounds: bigint; measurement: string; enclave: string; globalRoot: string; globalHash: string };
   try {
     raw = await federated.getTask(id);
   } catch (error) {
@@ -542,6 +582,7 @@ async function readTask(federated: Contract, id: bigint, networkName: string, ad
     status: Number(raw.status),
     rounds: Number(raw.rounds),
     measurement: raw.measurement.toLowerCase(),
+    enclave: getAddress(raw.enclave),
     globalRoot: raw.globalRoot.toLowerCase(),
     globalHash: raw.globalHash.toLowerCase(),
   };

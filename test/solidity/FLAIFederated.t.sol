@@ -38,12 +38,14 @@ contract FederatedActor {
         mode = mode_;
     }
 
-    function create(uint16 rounds, uint16 quorum, uint32 duration, bytes32 measurement)
+    function create(uint16 rounds, uint16 quorum, uint32 duration, bytes32 measurement, address enclave)
         external
         payable
         returns (uint256)
     {
-        return fed.createTask{value: msg.value}(keccak256("m-root"), keccak256("m-hash"), rounds, quorum, duration, measurement);
+        return fed.createTask{value: msg.value}(
+            keccak256("m-root"), keccak256("m-hash"), rounds, quorum, 1000, duration, measurement, enclave
+        );
     }
 
     function record(uint256 taskId, uint16 round, bytes32 updateHash, uint64 samples) external {
@@ -93,6 +95,8 @@ abstract contract FLAIFederatedFixture is SigningHelpers, MerkleHelpers {
     bytes32 internal constant MODEL_HASH = keccak256("initial-model-hash");
     uint256 internal constant POOL = 3 ether + 2; // not divisible by 2 or 3 rounds: exercises remainders
     uint32 internal constant DURATION = 1 days;
+    /// @dev Large enough that no test fills a round by accident; the maxClients tests set their own.
+    uint16 internal constant MAX_CLIENTS = 1000;
     uint256 internal constant START = 1_700_000_000;
 
     FLAIComputeJobs internal registry;
@@ -137,7 +141,15 @@ abstract contract FLAIFederatedFixture is SigningHelpers, MerkleHelpers {
 
     function _create(uint16 rounds, uint16 quorum, uint256 pool) internal returns (uint256 taskId) {
         vm.prank(creator);
-        taskId = fed.createTask{value: pool}(MODEL_ROOT, MODEL_HASH, rounds, quorum, DURATION, MEASUREMENT);
+        taskId = fed.createTask{value: pool}(
+            MODEL_ROOT, MODEL_HASH, rounds, quorum, MAX_CLIENTS, DURATION, MEASUREMENT, enclave
+        );
+    }
+
+    function _createCapped(uint16 rounds, uint16 quorum, uint16 maxClients) internal returns (uint256 taskId) {
+        vm.prank(creator);
+        taskId =
+            fed.createTask{value: POOL}(MODEL_ROOT, MODEL_HASH, rounds, quorum, maxClients, DURATION, MEASUREMENT, enclave);
     }
 
     function _record(uint256 taskId, uint16 round, address client, uint64 samples) internal {
@@ -153,19 +165,25 @@ abstract contract FLAIFederatedFixture is SigningHelpers, MerkleHelpers {
     }
 
     /// @dev A valid result for `round`: clients 0 .. weights.length-1 accepted with `weights` (in order), the
-    ///      `rejected` other recorded clients rejected. Returns the leaves too.
+    ///      `rejected` other recorded clients rejected. Returns the leaves too. As the aggregator does before it
+    ///      aggregates, it first freezes the round when it can (open, before the deadline, quorum recorded), then
+    ///      binds the result to the task's current model and the round's recorded update set, read from the chain.
     function _result(uint256 taskId, uint16 round, uint64[] memory weights, uint256 rejected)
         internal
-        pure
         returns (FLAIFederated.RoundResult memory res, bytes32[] memory leaves)
     {
+        _closeIfPossible(taskId, round);
         leaves = new bytes32[](weights.length);
         uint64 cum;
         for (uint256 i; i < weights.length; i++) {
             leaves[i] = _leaf(_client(i), _updateHash(taskId, round, _client(i)), weights[i], cum);
             cum += weights[i];
         }
+        FLAIFederated.Round memory info = fed.getRound(taskId, round);
         res = FLAIFederated.RoundResult({
+            previousGlobalHash: fed.getTask(taskId).globalHash,
+            updatesAccumulator: info.updatesAccumulator,
+            updateCount: info.updateCount,
             globalRoot: keccak256(abi.encode("global-root", taskId, round)),
             globalHash: keccak256(abi.encode("global-hash", taskId, round)),
             commitment: _merkleRoot(leaves),
@@ -192,6 +210,44 @@ abstract contract FLAIFederatedFixture is SigningHelpers, MerkleHelpers {
         _recordN(taskId, round, n);
         (res, leaves) = _result(taskId, round, _weights(n), 0);
         _finalize(taskId, round, res);
+    }
+
+    /// @dev closeRound signed by the task's enclave, when the contract would accept it.
+    function _closeIfPossible(uint256 taskId, uint16 round) internal {
+        if (taskId == 0 || taskId > fed.taskCount()) return;
+        FLAIFederated.Task memory t = fed.getTask(taskId);
+        if (t.status != FLAIFederated.TaskStatus.Active || t.currentRound != round) return;
+        FLAIFederated.Round memory info = fed.getRound(taskId, round);
+        if (info.closed || info.updateCount < t.quorum) return;
+        _close(taskId, round);
+    }
+
+    function _close(uint256 taskId, uint16 round) internal {
+        (bytes32 r, bytes32 vs) = _signDigest(ENCLAVE_PK, fed.hashRoundClose(taskId, round));
+        vm.prank(relayer);
+        fed.closeRound(taskId, round, r, vs);
+    }
+
+    /// @dev Spec of the accumulator, independent of the contract's assembly: the seed, then one step per update.
+    function _accumulate(bytes32 acc, address client, bytes32 root, bytes32 hash_, uint64 samples)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(acc, client, root, hash_, samples));
+    }
+
+    function _seed(uint256 taskId, uint16 round) internal pure returns (bytes32) {
+        return keccak256(abi.encode(taskId, round));
+    }
+
+    /// @dev The accumulator over clients 0 .. n-1 recorded with {_recordN}.
+    function _accumulatorOfN(uint256 taskId, uint16 round, uint256 n) internal pure returns (bytes32 acc) {
+        acc = _seed(taskId, round);
+        for (uint256 i; i < n; i++) {
+            address c = _client(i);
+            acc = _accumulate(acc, c, keccak256(abi.encode("root", c)), _updateHash(taskId, round, c), uint64(100 + i));
+        }
     }
 
     function _finalize(uint256 taskId, uint16 round, FLAIFederated.RoundResult memory res) internal {
@@ -232,9 +288,18 @@ abstract contract FLAIFederatedFixture is SigningHelpers, MerkleHelpers {
         returns (bytes32)
     {
         bytes32 typeHash = keccak256(
-            "RoundResult(uint256 taskId,uint16 round,bytes32 globalRoot,bytes32 globalHash,bytes32 commitment,uint64 acceptedWeight,uint32 acceptedCount,uint32 rejectedCount,bytes32 reportRoot,bytes32 metrics)"
+            "RoundResult(uint256 taskId,uint16 round,bytes32 previousGlobalHash,bytes32 updatesAccumulator,uint32 updateCount,bytes32 globalRoot,bytes32 globalHash,bytes32 commitment,uint64 acceptedWeight,uint32 acceptedCount,uint32 rejectedCount,bytes32 reportRoot,bytes32 metrics)"
         );
-        bytes memory head = abi.encode(typeHash, taskId, uint256(round), res.globalRoot, res.globalHash);
+        bytes memory head = abi.encode(
+            typeHash,
+            taskId,
+            uint256(round),
+            res.previousGlobalHash,
+            res.updatesAccumulator,
+            uint256(res.updateCount),
+            res.globalRoot,
+            res.globalHash
+        );
         bytes memory tail = abi.encode(
             res.commitment, res.acceptedWeight, res.acceptedCount, res.rejectedCount, res.reportRoot, res.metrics
         );
@@ -245,6 +310,9 @@ abstract contract FLAIFederatedFixture is SigningHelpers, MerkleHelpers {
 
     function _copy(FLAIFederated.RoundResult memory a) internal pure returns (FLAIFederated.RoundResult memory) {
         return FLAIFederated.RoundResult({
+            previousGlobalHash: a.previousGlobalHash,
+            updatesAccumulator: a.updatesAccumulator,
+            updateCount: a.updateCount,
             globalRoot: a.globalRoot,
             globalHash: a.globalHash,
             commitment: a.commitment,
@@ -263,6 +331,10 @@ abstract contract FLAIFederatedFixture is SigningHelpers, MerkleHelpers {
     function _unaccepted(address signer) internal pure returns (bytes memory) {
         return abi.encodeWithSelector(FLAIFederated.UnacceptedEnclave.selector, signer);
     }
+
+    function _notTaskEnclave(uint256 taskId, address signer) internal view returns (bytes memory) {
+        return abi.encodeWithSelector(FLAIFederated.NotTaskEnclave.selector, taskId, signer, enclave);
+    }
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -279,7 +351,9 @@ contract FLAIFederatedCreateTest is FLAIFederatedFixture {
 
     function test_create_storesTaskOpensRound1AndEmits() public {
         vm.expectEmit(address(fed));
-        emit FLAIFederated.TaskCreated(1, creator, MODEL_ROOT, MODEL_HASH, 3, 2, DURATION, MEASUREMENT, POOL);
+        emit FLAIFederated.TaskCreated(
+            1, creator, enclave, MODEL_ROOT, MODEL_HASH, 3, 2, MAX_CLIENTS, DURATION, MEASUREMENT, POOL
+        );
         vm.expectEmit(address(fed));
         emit FLAIFederated.RoundOpened(1, 1, uint64(START + DURATION));
         uint256 id = _create(3, 2, POOL);
@@ -295,6 +369,8 @@ contract FLAIFederatedCreateTest is FLAIFederatedFixture {
         _assertEq(t.roundDuration, DURATION, "duration");
         require(t.status == FLAIFederated.TaskStatus.Active, "Active");
         _assertEq(t.measurement, MEASUREMENT, "measurement");
+        _assertEq(t.enclave, enclave, "enclave");
+        _assertEq(t.maxClients, MAX_CLIENTS, "maxClients");
         _assertEq(t.globalRoot, MODEL_ROOT, "globalRoot");
         _assertEq(t.globalHash, MODEL_HASH, "globalHash");
         _assertEq(t.rewardPool, POOL, "rewardPool");
@@ -303,6 +379,10 @@ contract FLAIFederatedCreateTest is FLAIFederatedFixture {
         FLAIFederated.Round memory r1 = fed.getRound(id, 1);
         _assertEq(r1.deadline, START + DURATION, "round 1 deadline");
         _assertEq(r1.updateCount, 0, "no updates");
+        _assertEq(r1.maxClients, MAX_CLIENTS, "round 1 maxClients");
+        _assertEq(r1.finalizeBy, START + 2 * DURATION, "finalizeBy = deadline + duration");
+        require(!r1.closed, "open");
+        _assertEq(r1.updatesAccumulator, _seed(id, 1), "accumulator seeded");
         require(!r1.finalized, "not finalized");
         _assertEq(r1.pool, POOL / 3, "round 1 pool");
         _assertEq(fed.getRound(id, 2).deadline, 0, "round 2 not opened");
@@ -314,19 +394,28 @@ contract FLAIFederatedCreateTest is FLAIFederatedFixture {
     function test_create_rejectsInvalidParameters() public {
         vm.startPrank(creator);
         vm.expectRevert(FLAIFederated.ZeroReward.selector);
-        fed.createTask(MODEL_ROOT, MODEL_HASH, 1, 1, DURATION, MEASUREMENT);
+        fed.createTask(MODEL_ROOT, MODEL_HASH, 1, 1, 1, DURATION, MEASUREMENT, enclave);
         vm.expectRevert(FLAIFederated.InvalidTaskParameters.selector);
-        fed.createTask{value: 1}(MODEL_ROOT, MODEL_HASH, 0, 1, DURATION, MEASUREMENT);
+        fed.createTask{value: 1}(MODEL_ROOT, MODEL_HASH, 0, 1, 1, DURATION, MEASUREMENT, enclave);
         vm.expectRevert(FLAIFederated.InvalidTaskParameters.selector);
-        fed.createTask{value: 1}(MODEL_ROOT, MODEL_HASH, 1, 0, DURATION, MEASUREMENT);
+        fed.createTask{value: 1}(MODEL_ROOT, MODEL_HASH, 1, 0, 1, DURATION, MEASUREMENT, enclave);
         vm.expectRevert(FLAIFederated.InvalidTaskParameters.selector);
-        fed.createTask{value: 1}(MODEL_ROOT, MODEL_HASH, 1, 1, 0, MEASUREMENT);
+        fed.createTask{value: 1}(MODEL_ROOT, MODEL_HASH, 1, 1, 1, 0, MEASUREMENT, enclave);
         vm.expectRevert(FLAIFederated.ZeroMeasurement.selector);
-        fed.createTask{value: 1}(MODEL_ROOT, MODEL_HASH, 1, 1, DURATION, bytes32(0));
+        fed.createTask{value: 1}(MODEL_ROOT, MODEL_HASH, 1, 1, 1, DURATION, bytes32(0), enclave);
         vm.expectRevert(FLAIFederated.ZeroRoot.selector);
-        fed.createTask{value: 1}(bytes32(0), MODEL_HASH, 1, 1, DURATION, MEASUREMENT);
+        fed.createTask{value: 1}(bytes32(0), MODEL_HASH, 1, 1, 1, DURATION, MEASUREMENT, enclave);
         vm.expectRevert(FLAIFederated.ZeroRoot.selector);
-        fed.createTask{value: 1}(MODEL_ROOT, bytes32(0), 1, 1, DURATION, MEASUREMENT);
+        fed.createTask{value: 1}(MODEL_ROOT, bytes32(0), 1, 1, 1, DURATION, MEASUREMENT, enclave);
+        vm.expectRevert(FLAIFederated.InvalidTaskParameters.selector); // maxClients below the quorum
+        fed.createTask{value: 1}(MODEL_ROOT, MODEL_HASH, 1, 3, 2, DURATION, MEASUREMENT, enclave);
+        // the task's enclave must be registered, accepted, and for the task's measurement
+        vm.expectRevert(_unaccepted(address(0)));
+        fed.createTask{value: 1}(MODEL_ROOT, MODEL_HASH, 1, 1, 1, DURATION, MEASUREMENT, address(0));
+        vm.expectRevert(_unaccepted(vm.addr(STRANGER_PK)));
+        fed.createTask{value: 1}(MODEL_ROOT, MODEL_HASH, 1, 1, 1, DURATION, MEASUREMENT, vm.addr(STRANGER_PK));
+        vm.expectRevert(_unaccepted(otherEnclave));
+        fed.createTask{value: 1}(MODEL_ROOT, MODEL_HASH, 1, 1, 1, DURATION, MEASUREMENT, otherEnclave);
         vm.stopPrank();
         _assertEq(fed.taskCount(), 0, "nothing created");
         _assertEq(address(fed).balance, 0, "nothing escrowed");
@@ -419,7 +508,7 @@ contract FLAIFederatedRecordTest is FLAIFederatedFixture {
     }
 
     function testFuzz_record_twiceReverts(address client, uint64 samples) public {
-        vm.assume(samples != 0);
+        samples = uint64(_bound(samples, 1, fed.MAX_SAMPLE_COUNT()));
         uint256 id = _create(2, 1, POOL);
         _record(id, 1, client, samples);
         vm.expectRevert(abi.encodeWithSelector(FLAIFederated.AlreadyRecorded.selector, id, 1, client));
@@ -534,7 +623,7 @@ contract FLAIFederatedFinalizeTest is FLAIFederatedFixture {
         _assertEq(newSep, _expectedDomainSeparator(block.chainid, address(fed)), "recomputed on new chain");
         bytes32 newDigest = fed.hashRoundResult(id, 1, res);
         _assertEq(newDigest, _expectedDigest(newSep, id, 1, res), "new digest");
-        vm.expectRevert(_unaccepted(_recoverCompact(newDigest, r, vs)));
+        vm.expectRevert(_notTaskEnclave(id, _recoverCompact(newDigest, r, vs)));
         fed.finalizeRound(id, 1, res, r, vs);
     }
 
@@ -546,19 +635,7 @@ contract FLAIFederatedFinalizeTest is FLAIFederatedFixture {
         vm.warp(START + 100);
 
         vm.expectEmit(address(fed));
-        emit FLAIFederated.RoundFinalized(
-            id,
-            1,
-            enclave,
-            res.globalRoot,
-            res.globalHash,
-            res.commitment,
-            res.acceptedWeight,
-            res.acceptedCount,
-            res.rejectedCount,
-            res.reportRoot,
-            res.metrics
-        );
+        emit FLAIFederated.RoundFinalized(id, 1, enclave, res);
         vm.expectEmit(address(fed));
         emit FLAIFederated.RoundOpened(id, 2, uint64(START + 100 + DURATION));
         vm.prank(relayer); // anyone can relay
@@ -580,7 +657,9 @@ contract FLAIFederatedFinalizeTest is FLAIFederatedFixture {
 
         FLAIFederated.Round memory r2 = fed.getRound(id, 2);
         _assertEq(r2.deadline, START + 100 + DURATION, "round 2 deadline = now + duration");
-        require(!r2.finalized && r2.updateCount == 0, "round 2 fresh");
+        require(!r2.finalized && r2.updateCount == 0 && !r2.closed, "round 2 fresh");
+        _assertEq(r2.maxClients, MAX_CLIENTS, "maxClients carried over");
+        _assertEq(r2.updatesAccumulator, _seed(id, 2), "round 2 accumulator seeded");
     }
 
     function test_finalize_lastRoundFinishesTask() public {
@@ -656,7 +735,7 @@ contract FLAIFederatedFinalizeTest is FLAIFederatedFixture {
         vm.expectRevert(abi.encodeWithSelector(FLAIFederated.UnknownTask.selector, 2));
         fed.finalizeRound(2, 1, res, r, vs);
 
-        vm.warp(START + DURATION + 1);
+        vm.warp(START + 2 * DURATION + 1); // quorum met but not finalized in time: the round failed
         vm.prank(creator);
         fed.cancelTask(id);
         vm.expectRevert(abi.encodeWithSelector(FLAIFederated.TaskNotActive.selector, id));
@@ -680,6 +759,7 @@ contract FLAIFederatedFinalizeTest is FLAIFederatedFixture {
         uint256 id = _create(2, 3, POOL);
         _recordN(id, 1, 2);
         // the enclave claims 3 accepted but only 2 updates were recorded
+        vm.warp(START + DURATION + 1); // closed by the deadline (it cannot be closed earlier without the quorum)
         (FLAIFederated.RoundResult memory res,) = _result(id, 1, _weights(3), 0);
         (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, res);
         vm.expectRevert(abi.encodeWithSelector(FLAIFederated.QuorumNotMet.selector, id, 1, uint32(3), uint16(3)));
@@ -693,6 +773,7 @@ contract FLAIFederatedFinalizeTest is FLAIFederatedFixture {
         vm.assume(a <= n || n < q); // a > n with n >= q is InvalidRoundResult (tested below)
         uint256 id = _create(2, q, POOL);
         _recordN(id, 1, n);
+        vm.warp(START + DURATION + 1); // closed by the deadline, whatever was recorded
         (FLAIFederated.RoundResult memory res,) = _result(id, 1, _weights(a), a <= n ? n - a : 0);
         (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, res);
         if (a < q || n < q) {
@@ -742,7 +823,7 @@ contract FLAIFederatedFinalizeTest is FLAIFederatedFixture {
     function test_finalize_rejectsUnregisteredSigner() public {
         (uint256 id, FLAIFederated.RoundResult memory res) = _readyRound();
         (bytes32 r, bytes32 vs) = _signResult(STRANGER_PK, id, 1, res);
-        vm.expectRevert(_unaccepted(vm.addr(STRANGER_PK)));
+        vm.expectRevert(_notTaskEnclave(id, vm.addr(STRANGER_PK)));
         fed.finalizeRound(id, 1, res, r, vs);
     }
 
@@ -751,7 +832,7 @@ contract FLAIFederatedFinalizeTest is FLAIFederatedFixture {
         // otherEnclave is registered and its measurement is accepted, but the task asks for MEASUREMENT
         require(registry.isAcceptedEnclave(otherEnclave), "other enclave accepted in the registry");
         (bytes32 r, bytes32 vs) = _signResult(OTHER_ENCLAVE_PK, id, 1, res);
-        vm.expectRevert(_unaccepted(otherEnclave));
+        vm.expectRevert(_notTaskEnclave(id, otherEnclave));
         fed.finalizeRound(id, 1, res, r, vs);
     }
 
@@ -800,7 +881,7 @@ contract FLAIFederatedFinalizeTest is FLAIFederatedFixture {
 
         address rec = _recoverCompact(fed.hashRoundResult(id, 1, t), r, vs);
         require(rec != enclave, "tampered digest must not recover the enclave");
-        vm.expectRevert(_unaccepted(rec));
+        vm.expectRevert(_notTaskEnclave(id, rec));
         fed.finalizeRound(id, 1, t, r, vs);
         require(!fed.getRound(id, 1).finalized, "not finalized");
         fed.finalizeRound(id, 1, res, r, vs); // the genuine result still works
@@ -810,13 +891,14 @@ contract FLAIFederatedFinalizeTest is FLAIFederatedFixture {
         (uint256 id, FLAIFederated.RoundResult memory res) = _readyRound();
         uint256 id2 = _create(2, 2, POOL);
         _recordN(id2, 1, 3);
-        // signed for task id, replayed on task id2
-        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, res);
-        vm.expectRevert(_unaccepted(_recoverCompact(fed.hashRoundResult(id2, 1, res), r, vs)));
-        fed.finalizeRound(id2, 1, res, r, vs);
+        (FLAIFederated.RoundResult memory res2,) = _result(id2, 1, _weights(3), 0);
+        // task id2's result, but signed as if for task id: recovers someone else
+        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, res2);
+        vm.expectRevert(_notTaskEnclave(id2, _recoverCompact(fed.hashRoundResult(id2, 1, res2), r, vs)));
+        fed.finalizeRound(id2, 1, res2, r, vs);
         // signed for round 2, used for round 1
         (r, vs) = _signResult(ENCLAVE_PK, id, 2, res);
-        vm.expectRevert(_unaccepted(_recoverCompact(fed.hashRoundResult(id, 1, res), r, vs)));
+        vm.expectRevert(_notTaskEnclave(id, _recoverCompact(fed.hashRoundResult(id, 1, res), r, vs)));
         fed.finalizeRound(id, 1, res, r, vs);
     }
 
@@ -928,16 +1010,9 @@ contract FLAIFederatedClaimTest is FLAIFederatedFixture {
         bytes32[] memory leaves = new bytes32[](2);
         leaves[0] = _leaf(_client(0), _updateHash(id, 1, _client(0)), 100, 0);
         leaves[1] = _leaf(outsider, keccak256("x"), 100, 100);
-        FLAIFederated.RoundResult memory res = FLAIFederated.RoundResult({
-            globalRoot: keccak256("g"),
-            globalHash: keccak256("h"),
-            commitment: _merkleRoot(leaves),
-            acceptedWeight: 200,
-            acceptedCount: 1,
-            rejectedCount: 1,
-            reportRoot: bytes32(0),
-            metrics: bytes32(0)
-        });
+        (FLAIFederated.RoundResult memory res,) = _result(id, 1, _weights(1), 1);
+        res.commitment = _merkleRoot(leaves);
+        res.acceptedWeight = 200;
         _finalize(id, 1, res);
         bytes32[] memory proof = _merkleProof(leaves, 1);
         vm.expectRevert(abi.encodeWithSelector(FLAIFederated.NotRecorded.selector, id, 1, outsider));
@@ -1167,7 +1242,7 @@ contract FLAIFederatedCancelTest is FLAIFederatedFixture {
     function test_cancel_refundFailureReverts() public {
         FederatedActor actor = new FederatedActor(fed);
         vm.deal(address(this), POOL);
-        uint256 id = actor.create{value: POOL}(2, 1, DURATION, MEASUREMENT);
+        uint256 id = actor.create{value: POOL}(2, 1, DURATION, MEASUREMENT, enclave);
         actor.setMode(FederatedActor.Mode.Reject);
         vm.warp(START + DURATION + 1);
         vm.expectRevert(abi.encodeWithSelector(FLAIFederated.PayoutFailed.selector, address(actor), POOL));
@@ -1188,5 +1263,241 @@ contract FLAIFederatedCancelTest is FLAIFederatedFixture {
         vm.expectRevert(abi.encodeWithSelector(FLAIFederated.RoundStillOpen.selector, id, 2, d2));
         vm.prank(creator);
         fed.cancelTask(id);
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Trust boundaries (issue 11): one test per attack, named after it
+// -------------------------------------------------------------------------------------------------
+
+contract FLAIFederatedTrustBoundaryTest is FLAIFederatedFixture {
+    /// @dev The contract's accumulator is the documented hash chain, in record order, from the round's seed.
+    function test_accumulator_isTheDocumentedChainInRecordOrder() public {
+        uint256 id = _create(2, 1, POOL);
+        _assertEq(fed.accumulatorSeed(id, 1), _seed(id, 1), "seed");
+        for (uint256 n = 1; n <= 4; n++) {
+            _record(id, 1, _client(n - 1), uint64(100 + n - 1));
+            _assertEq(fed.getRound(id, 1).updatesAccumulator, _accumulatorOfN(id, 1, n), "accumulator after n updates");
+        }
+        // the same updates in another order give another accumulator
+        uint256 id2 = _create(2, 1, POOL);
+        _record(id2, 1, _client(1), 101);
+        _record(id2, 1, _client(0), 100);
+        require(fed.getRound(id2, 1).updatesAccumulator != _accumulatorOfN(id2, 1, 2), "order matters");
+    }
+
+    function test_attack_fakePreviousModel_finalizeReverts() public {
+        uint256 id = _create(2, 2, POOL);
+        _recordN(id, 1, 3);
+        (FLAIFederated.RoundResult memory res,) = _result(id, 1, _weights(3), 0);
+        // The host fed the enclave a model of its own: the enclave (honestly) signs that model's hash.
+        res.previousGlobalHash = keccak256("the host's fake previous model");
+        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, res);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.PreviousModelMismatch.selector, id, 1, MODEL_HASH));
+        fed.finalizeRound(id, 1, res, r, vs);
+        require(!fed.getRound(id, 1).finalized, "not finalized");
+        _assertEq(fed.getTask(id).globalHash, MODEL_HASH, "model not replaced");
+    }
+
+    /// @dev Round 2's previous model must be round 1's result, not the initial model (the chain is followed).
+    function test_attack_fakePreviousModel_chainFollowsEachRound() public {
+        uint256 id = _create(2, 1, POOL);
+        (FLAIFederated.RoundResult memory res1,) = _playRound(id, 1, 1);
+        _recordN(id, 2, 1);
+        (FLAIFederated.RoundResult memory res2,) = _result(id, 2, _weights(1), 0);
+        _assertEq(res2.previousGlobalHash, res1.globalHash, "round 2 starts from round 1's model");
+        res2.previousGlobalHash = MODEL_HASH; // the initial model: a real but stale one
+        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 2, res2);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.PreviousModelMismatch.selector, id, 2, res1.globalHash));
+        fed.finalizeRound(id, 2, res2, r, vs);
+    }
+
+    function test_attack_fakeOrExtraUpdates_signatureOverAnotherAccumulatorReverts() public {
+        uint256 id = _create(2, 2, POOL);
+        _recordN(id, 1, 3);
+        (FLAIFederated.RoundResult memory good,) = _result(id, 1, _weights(3), 0);
+        bytes32 onChain = good.updatesAccumulator;
+        bytes memory mismatch = abi.encodeWithSelector(FLAIFederated.UpdateSetMismatch.selector, id, 1, uint32(3), onChain);
+
+        // 1. Fake clients' updates in place of the recorded ones (same count): another accumulator.
+        FLAIFederated.RoundResult memory fake = _copy(good);
+        bytes32 acc = _seed(id, 1);
+        for (uint256 i; i < 3; i++) {
+            address sybil = vm.addr(0x5B11 + i);
+            acc = _accumulate(acc, sybil, keccak256(abi.encode("root", sybil)), keccak256(abi.encode("h", sybil)), 1e9);
+        }
+        fake.updatesAccumulator = acc;
+        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, fake);
+        vm.expectRevert(mismatch);
+        fed.finalizeRound(id, 1, fake, r, vs);
+
+        // 2. One extra (unrecorded) update appended to the genuine set.
+        FLAIFederated.RoundResult memory extra = _copy(good);
+        address extraClient = vm.addr(0x5B99);
+        extra.updatesAccumulator =
+            _accumulate(onChain, extraClient, keccak256("x-root"), keccak256("x-hash"), 1e9);
+        extra.updateCount = 4;
+        extra.rejectedCount = 1;
+        (r, vs) = _signResult(ENCLAVE_PK, id, 1, extra);
+        vm.expectRevert(mismatch);
+        fed.finalizeRound(id, 1, extra, r, vs);
+
+        // 3. A recorded update dropped (the accumulator of the first two only).
+        FLAIFederated.RoundResult memory dropped = _copy(good);
+        dropped.updatesAccumulator = _accumulatorOfN(id, 1, 2);
+        dropped.updateCount = 2;
+        (r, vs) = _signResult(ENCLAVE_PK, id, 1, dropped);
+        vm.expectRevert(mismatch);
+        fed.finalizeRound(id, 1, dropped, r, vs);
+
+        // 4. The genuine set: the contract's accumulator is the spec's, and the result lands.
+        _assertEq(onChain, _accumulatorOfN(id, 1, 3), "accumulator = spec");
+        _finalize(id, 1, good);
+        require(fed.getRound(id, 1).finalized, "genuine result finalized");
+    }
+
+    function test_attack_lateUpdateAfterClose_revertsAndPendingFinalizeLands() public {
+        uint256 id = _create(2, 2, POOL);
+        _recordN(id, 1, 2);
+        vm.expectEmit(address(fed));
+        emit FLAIFederated.RoundClosed(id, 1, 2, _accumulatorOfN(id, 1, 2));
+        _close(id, 1);
+        require(fed.getRound(id, 1).closed, "closed");
+        (FLAIFederated.RoundResult memory res,) = _result(id, 1, _weights(2), 0);
+        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, res);
+
+        // A front-runner records one more update just before the finalize lands: refused, set unchanged.
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.UpdatesClosed.selector, id, 1, uint32(2)));
+        _record(id, 1, _client(7), 1);
+        _assertEq(fed.getRound(id, 1).updatesAccumulator, res.updatesAccumulator, "frozen set");
+
+        vm.prank(relayer);
+        fed.finalizeRound(id, 1, res, r, vs);
+        require(fed.getRound(id, 1).finalized, "the pending finalize landed");
+    }
+
+    function test_attack_lateUpdateAtMaxClients_roundClosesItself() public {
+        uint256 id = _createCapped(2, 2, 3);
+        _recordN(id, 1, 2);
+        require(!fed.getRound(id, 1).closed, "open below maxClients");
+        vm.expectEmit(address(fed));
+        emit FLAIFederated.RoundClosed(id, 1, 3, _accumulatorOfN(id, 1, 3));
+        _record(id, 1, _client(2), 102);
+        require(fed.getRound(id, 1).closed, "closed at maxClients");
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.UpdatesClosed.selector, id, 1, uint32(3)));
+        _record(id, 1, _client(3), 1);
+        (FLAIFederated.RoundResult memory res,) = _result(id, 1, _weights(3), 0);
+        _finalize(id, 1, res);
+        // the next round inherits maxClients and is open again
+        _assertEq(fed.getRound(id, 2).maxClients, 3, "round 2 maxClients");
+        _record(id, 2, _client(3), 1);
+    }
+
+    function test_close_rules() public {
+        uint256 id = _create(2, 2, POOL);
+        _recordN(id, 1, 1);
+        // not before the quorum
+        (bytes32 r, bytes32 vs) = _signDigest(ENCLAVE_PK, fed.hashRoundClose(id, 1));
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.QuorumNotMet.selector, id, 1, uint32(1), uint16(2)));
+        fed.closeRound(id, 1, r, vs);
+        _record(id, 1, _client(1), 101);
+        // a finalize over an open round is refused, whoever signs it
+        (FLAIFederated.RoundResult memory res,) = _result(id, 1, _weights(2), 0); // this closes the round...
+        uint256 id2 = _create(2, 2, POOL);
+        _recordN(id2, 1, 2);
+        (bytes32 r2, bytes32 vs2) = _signResult(ENCLAVE_PK, id2, 1, res);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.RoundNotClosed.selector, id2, 1, uint64(START + DURATION)));
+        fed.finalizeRound(id2, 1, res, r2, vs2); // ...but task id2's round is still open
+        // only the task's enclave can close: a client, another registered enclave, a stranger cannot
+        (r2, vs2) = _signDigest(OTHER_ENCLAVE_PK, fed.hashRoundClose(id2, 1));
+        vm.expectRevert(_notTaskEnclave(id2, otherEnclave));
+        fed.closeRound(id2, 1, r2, vs2);
+        (r2, vs2) = _signDigest(0xC11E0000, fed.hashRoundClose(id2, 1));
+        vm.expectRevert(_notTaskEnclave(id2, _client(0)));
+        fed.closeRound(id2, 1, r2, vs2);
+        // a close signed for task id does not close task id2
+        vm.expectRevert(_notTaskEnclave(id2, _recoverCompact(fed.hashRoundClose(id2, 1), r, vs)));
+        fed.closeRound(id2, 1, r, vs);
+        // once closed, closing again says so; past the deadline the round is closed anyway
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.UpdatesClosed.selector, id, 1, uint32(2)));
+        fed.closeRound(id, 1, r, vs);
+        vm.warp(START + DURATION + 1);
+        (r2, vs2) = _signDigest(ENCLAVE_PK, fed.hashRoundClose(id2, 1));
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.RoundDeadlinePassed.selector, id2, 1, uint64(START + DURATION)));
+        fed.closeRound(id2, 1, r2, vs2);
+        require(fed.getRound(id2, 1).closed, "closed by the deadline");
+    }
+
+    function test_attack_cancelAfterQuorum_reverts() public {
+        uint256 id = _create(2, 2, POOL);
+        _recordN(id, 1, 2); // quorum arrived in time
+        (FLAIFederated.RoundResult memory res,) = _result(id, 1, _weights(2), 0);
+        (bytes32 r, bytes32 vs) = _signResult(ENCLAVE_PK, id, 1, res); // a signed result is pending
+        uint64 finalizeBy = uint64(START + 2 * DURATION);
+        bytes memory notFailed =
+            abi.encodeWithSelector(FLAIFederated.RoundNotFailed.selector, id, 1, uint32(2), finalizeBy);
+        vm.warp(START + DURATION + 1);
+        vm.expectRevert(notFailed);
+        vm.prank(creator);
+        fed.cancelTask(id);
+        vm.warp(finalizeBy); // the whole finalize window
+        vm.expectRevert(notFailed);
+        vm.prank(creator);
+        fed.cancelTask(id);
+        fed.finalizeRound(id, 1, res, r, vs);
+        require(fed.getRound(id, 1).finalized, "the work is paid for");
+    }
+
+    function test_cancel_failedRound_noQuorumByDeadline() public {
+        uint256 id = _create(2, 3, POOL);
+        _recordN(id, 1, 2); // one short
+        vm.warp(START + DURATION + 1);
+        uint256 before = creator.balance;
+        vm.prank(creator);
+        fed.cancelTask(id);
+        _assertEq(creator.balance - before, POOL, "whole pool refunded");
+    }
+
+    function test_cancel_failedRound_enclaveMissedFinalizeWindow() public {
+        uint256 id = _create(2, 2, POOL);
+        _recordN(id, 1, 2);
+        _close(id, 1);
+        vm.warp(START + 2 * DURATION + 1); // nobody finalized within deadline + roundDuration
+        vm.prank(creator);
+        fed.cancelTask(id);
+        require(_status(id) == FLAIFederated.TaskStatus.Cancelled, "cancelled");
+    }
+
+    function test_attack_hugeSampleCount_rejected() public {
+        uint256 id = _create(2, 1, POOL);
+        uint64 max = fed.MAX_SAMPLE_COUNT();
+        _assertEq(max, type(uint32).max, "2^32 - 1");
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.SampleCountTooLarge.selector, uint64(2 ** 53 - 1), max));
+        _record(id, 1, _client(0), uint64(2 ** 53 - 1));
+        _record(id, 1, _client(0), max); // the bound itself is fine
+    }
+
+    /// @dev 2,049 updates at the largest sample count (the attack overflowed uint64 at 2,049 × 2^53): the recorded
+    ///      total stays far below 2^64, a result over all of them finalizes, and claims pay the pool exactly.
+    function test_attack_totalWeightOverflow_impossible() public {
+        uint256 n = 2049;
+        uint64 max = fed.MAX_SAMPLE_COUNT();
+        uint256 id = _createCapped(1, 1, uint16(n));
+        for (uint256 i; i < n; i++) {
+            _record(id, 1, _client(i), max);
+        }
+        require(fed.getRound(id, 1).closed, "full at maxClients");
+        uint256 total = n * uint256(max);
+        require(total < type(uint64).max, "fits in uint64");
+        require(uint256(type(uint16).max) * max < type(uint64).max, "even maxClients = 2^16 - 1 fits");
+        // the enclave accepts two of them at the full weight and rejects the rest (the shares are what matters)
+        uint64[] memory weights = new uint64[](2);
+        weights[0] = max;
+        weights[1] = max;
+        (FLAIFederated.RoundResult memory res, bytes32[] memory leaves) = _result(id, 1, weights, n - 2);
+        _finalize(id, 1, res);
+        uint256 a = _claim(id, 1, 0, max, 0, leaves);
+        uint256 b = _claim(id, 1, 1, max, max, leaves);
+        _assertEq(a + b, POOL, "pool paid exactly");
     }
 }

@@ -17,7 +17,9 @@ import {MerkleHelpers} from "../MerkleHelpers.sol";
 //
 // The handler creates tasks, records client updates, finalizes rounds with enclave-signed results (the
 // Merkle commitment to the accepted clients' (weight, cumulative weight) leaves is built here, in
-// Solidity), lets clients claim with proofs, cancels tasks, moves time and changes the enclave registry.
+// Solidity), closes rounds early (enclave-signed) or lets them fill up to maxClients, relays results over
+// genuine or fake inputs (previous model, update accumulator), lets clients claim with proofs, cancels tasks,
+// moves time and changes the enclave registry.
 // It predicts every outcome from its own ghost model (independent EIP-712 digests, pools, shares, clock,
 // registry view) and counts each disagreement; it never reverts itself (`failOnRevert: true`).
 // =================================================================================================
@@ -58,7 +60,9 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
         uint16 rounds;
         uint16 quorum;
         uint32 duration;
+        uint16 maxClients;
         bytes32 measurement;
+        address enclave; // the task's enclave: `enclave` for M1 tasks, `enclave2` for M2 tasks
         uint256 rewardPool;
         uint16 current;
         uint8 status; // ACTIVE / FINISHED / CANCELLED
@@ -72,8 +76,9 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
     struct GhostRound {
         uint64 deadline;
         uint32 updateCount;
+        bytes32 accumulator; // the model's own accumulator over the recorded updates
         bool finalized;
-        bool closed;
+        bool closed; // closed by closeRound, at maxClients, or at cancellation (the deadline is separate)
         uint64 acceptedWeight;
         uint32 acceptedCount;
         bytes32 commitment;
@@ -118,6 +123,11 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
     uint256 public ghost_recordedAfterDeadline;
     uint256 public ghost_recordedOutsideCurrentRound;
     uint256 public ghost_recordedTwice;
+    uint256 public ghost_recordedAfterClose;
+    uint256 public ghost_closedWithoutQuorumOrEnclave;
+    uint256 public ghost_finalizedOpenRound;
+    uint256 public ghost_finalizedFakeInputs;
+    uint256 public ghost_cancelledAfterQuorum;
     uint256 public ghost_finalizedWithoutAcceptedSignature;
     uint256 public ghost_finalizedInvalidResult;
     uint256 public ghost_finalizedOutsideCurrentRound;
@@ -139,6 +149,7 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
     uint256 public calls_claim;
     uint256 public calls_claimOk;
     uint256 public calls_cancelOk;
+    uint256 public calls_closeOk;
 
     constructor(FLAIComputeJobs registry_, FLAIFederated fed_, address owner_) {
         registry = registry_;
@@ -164,37 +175,66 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
         syncClock
     {
         if (_activeTasks() >= MAX_ACTIVE_TASKS) return; // keep the sequence focused on a few tasks
-        address creator = creatorOf(creatorSeed);
-        uint256 shape = _mix(shapeSeed);
-        uint16 rounds = uint16(1 + shape % 3);
-        uint256 q = (shape >> 8) % 8;
-        uint16 quorum = q < 5 ? 1 : (q < 7 ? 2 : 3);
-        bytes32 measurement = (shape >> 16) % 4 == 3 ? M2 : M1;
-        uint32 duration = uint32(_bound(_mix(durationSeed), 1 hours, 3 days));
-        uint256 pool = _bound(poolSeed, 1, MAX_POOL);
-        bytes32 root = keccak256(abi.encode("initial-root", poolSeed));
-        bytes32 hash_ = keccak256(abi.encode("initial-hash", poolSeed));
+        GhostTask memory t = _newTask(creatorSeed, poolSeed, shapeSeed, durationSeed);
+        bool enclaveOk = _acceptedFor(t.enclave, t.measurement);
 
-        vm.deal(creator, creator.balance + pool);
-        vm.prank(creator);
-        try fed.createTask{value: pool}(root, hash_, rounds, quorum, duration, measurement) returns (uint256 id) {
+        vm.deal(t.creator, t.creator.balance + t.rewardPool);
+        vm.prank(t.creator);
+        try fed.createTask{value: t.rewardPool}(
+            t.globalRoot, t.globalHash, t.rounds, t.quorum, t.maxClients, t.duration, t.measurement, t.enclave
+        ) returns (uint256 id) {
+            if (!enclaveOk) ghost_finalizedWithoutAcceptedSignature++; // a task bound to an unaccepted enclave
             uint256 taskId = ++ghost_taskCount;
             if (id != taskId) ghost_wrongTaskId++;
-            GhostTask storage t = _tasks[taskId];
-            t.creator = creator;
-            t.rounds = rounds;
-            t.quorum = quorum;
-            t.duration = duration;
-            t.measurement = measurement;
-            t.rewardPool = pool;
-            t.current = 1;
-            t.status = ACTIVE;
-            t.globalRoot = root;
-            t.globalHash = hash_;
+            _tasks[taskId] = t;
             _openRound(taskId, 1);
-            ghost_deposited += pool;
+            ghost_deposited += t.rewardPool;
         } catch {
-            ghost_validCallReverted++;
+            if (enclaveOk) ghost_validCallReverted++;
+        }
+    }
+
+    /// @dev The model of a task about to be created.
+    function _newTask(uint256 creatorSeed, uint256 poolSeed, uint256 shapeSeed, uint256 durationSeed)
+        internal
+        view
+        returns (GhostTask memory t)
+    {
+        uint256 shape = _mix(shapeSeed);
+        uint256 q = (shape >> 8) % 8;
+        t.creator = creatorOf(creatorSeed);
+        t.rounds = uint16(1 + shape % 3);
+        t.quorum = q < 5 ? 1 : (q < 7 ? 2 : 3);
+        t.measurement = (shape >> 16) % 4 == 3 ? M2 : M1;
+        t.enclave = t.measurement == M1 ? enclave : enclave2;
+        t.duration = uint32(_bound(_mix(durationSeed), 1 hours, 3 days));
+        // Half of the tasks fill up (and close) within the handler's 4 clients.
+        t.maxClients = uint16(t.quorum + (shape >> 24) % 6);
+        t.rewardPool = _bound(poolSeed, 1, MAX_POOL);
+        t.globalRoot = keccak256(abi.encode("initial-root", poolSeed));
+        t.globalHash = keccak256(abi.encode("initial-hash", poolSeed));
+        t.current = 1;
+        t.status = ACTIVE;
+    }
+
+    /// @notice The task's enclave (7 in 8; otherwise another signer) closes the current round of a task early.
+    function closeRound(uint256 taskSeed, uint256 signerSeed) external syncClock {
+        uint256 taskId = _pickTaskToFinalize(taskSeed);
+        GhostTask storage t = _tasks[taskId];
+        uint16 round = t.current == 0 ? 1 : t.current;
+        GhostRound storage gr = _rounds[taskId][round];
+        (uint256 pk, address signer) = _mix(signerSeed) % 8 == 7 ? _signer(signerSeed >> 3) : (_pkOf(t.enclave), t.enclave);
+        bool enclaveOk = signer == t.enclave && _acceptedFor(signer, t.measurement);
+        bool closable = taskId <= ghost_taskCount && t.status == ACTIVE && !gr.closed
+            && block.timestamp <= gr.deadline && gr.updateCount >= t.quorum;
+        (bytes32 r, bytes32 vs) = _signDigest(pk, _closeDigest(taskId, round));
+        vm.prank(relayer);
+        try fed.closeRound(taskId, round, r, vs) {
+            calls_closeOk++;
+            if (!closable || !enclaveOk) ghost_closedWithoutQuorumOrEnclave++;
+            gr.closed = true;
+        } catch {
+            if (closable && enclaveOk) ghost_validCallReverted++;
         }
     }
 
@@ -229,6 +269,8 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
         bool signerAccepted; // the signer is registered for the task's measurement, and it is accepted
         bool relayTampered; // the relayed result differs from the signed one
         bool consistent; // counts, quorum and weight are valid for the round
+        bool fakeInputs; // the enclave was fed another previous model or another update set
+        bool closed; // the round's update set is frozen (explicitly, full, or past the deadline)
         uint256 acceptedMask; // bit i: client i accepted
         uint64[N_CLIENTS] cums; // cumulative weight before client i (accepted clients only)
     }
@@ -245,19 +287,24 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
         Finalization memory f = _prepareFinalization(taskId, acceptSeed, signerSeed, tamperSeed);
         GhostTask storage t = _tasks[f.taskId];
         bool isCurrent = f.taskId <= ghost_taskCount && t.status == ACTIVE && f.round == t.current;
+        f.closed = _rounds[f.taskId][f.round].closed || block.timestamp > _rounds[f.taskId][f.round].deadline;
 
         vm.prank(relayer);
         try fed.finalizeRound(f.taskId, f.round, f.result, f.r, f.vs) {
             calls_finalizeOk++;
             if (!f.signerAccepted || f.relayTampered) ghost_finalizedWithoutAcceptedSignature++;
             if (!f.consistent) ghost_finalizedInvalidResult++;
+            if (f.fakeInputs) ghost_finalizedFakeInputs++;
+            if (!f.closed) ghost_finalizedOpenRound++;
             if (!isCurrent) {
                 ghost_finalizedOutsideCurrentRound++;
                 return;
             }
             _applyFinalization(f);
         } catch {
-            if (isCurrent && f.signerAccepted && !f.relayTampered && f.consistent) ghost_validCallReverted++;
+            if (isCurrent && f.signerAccepted && !f.relayTampered && f.consistent && !f.fakeInputs && f.closed) {
+                ghost_validCallReverted++;
+            }
         }
     }
 
@@ -289,7 +336,10 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
         bool exists = taskId <= ghost_taskCount;
         bool isCreator = caller == t.creator;
         bool active = t.status == ACTIVE;
-        bool expired = block.timestamp > _rounds[taskId][t.current].deadline;
+        GhostRound storage cr = _rounds[taskId][t.current];
+        bool expired = block.timestamp > cr.deadline;
+        // A round that met its quorum has failed only once its finalize window (one more duration) has passed.
+        bool failed = cr.updateCount < t.quorum || block.timestamp > uint256(cr.deadline) + t.duration;
         uint256 expectedRefund = t.rewardPool - uint256(t.current == 0 ? 0 : t.current - 1) * _base(t);
 
         uint256 before = caller.balance;
@@ -299,6 +349,7 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
             if (!isCreator) ghost_cancelledByNonCreator++;
             if (!active) ghost_cancelledInactive++;
             if (!expired) ghost_cancelledBeforeDeadline++;
+            if (!failed) ghost_cancelledAfterQuorum++;
             uint256 received = caller.balance - before;
             ghost_paid += received;
             if (!exists) return;
@@ -309,7 +360,7 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
             t.refunded += received;
             t.paidOut += received;
         } catch {
-            if (exists && isCreator && active && expired) ghost_validCallReverted++;
+            if (exists && isCreator && active && expired && failed) ghost_validCallReverted++;
         }
     }
 
@@ -426,6 +477,7 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
         bool isCurrent = taskId <= ghost_taskCount && t.status == ACTIVE && round == t.current;
         bool inTime = block.timestamp <= gr.deadline;
         bool fresh = u.samples == 0;
+        bool open = !gr.closed;
         bytes32 updateHash = keccak256(abi.encode("update", taskId, round, client, samples));
 
         vm.prank(clientOf(client));
@@ -434,12 +486,17 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
             if (!isCurrent) ghost_recordedOutsideCurrentRound++;
             if (!inTime) ghost_recordedAfterDeadline++;
             if (!fresh) ghost_recordedTwice++;
+            if (!open) ghost_recordedAfterClose++;
             if (!isCurrent || !fresh) return;
             u.samples = samples;
             u.updateHash = updateHash;
             gr.updateCount++;
+            gr.accumulator = keccak256(
+                abi.encode(gr.accumulator, clientOf(client), keccak256(abi.encode("root", updateHash)), updateHash, samples)
+            );
+            if (gr.updateCount == t.maxClients) gr.closed = true;
         } catch {
-            if (isCurrent && inTime && fresh) ghost_validCallReverted++;
+            if (isCurrent && inTime && fresh && open) ghost_validCallReverted++;
         }
     }
 
@@ -453,6 +510,14 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
         _buildResult(f, _mix(acceptSeed));
 
         uint256 tamper = _mix(tamperSeed) % 8;
+        if (tamper == 5) {
+            // A malicious host feeds the enclave a fake previous model or a fake/extra update set: the enclave
+            // signs what it was given, and the signature is genuine.
+            if ((tamperSeed >> 4) % 3 == 0) f.result.previousGlobalHash = keccak256(abi.encode("fake", t.globalHash));
+            else if ((tamperSeed >> 4) % 3 == 1) f.result.updatesAccumulator = keccak256(abi.encode("fake", tamperSeed));
+            else f.result.updateCount += 1;
+            f.fakeInputs = true;
+        }
         if (tamper == 6) {
             // The enclave itself signs counts that do not add up to the recorded updates.
             if ((tamperSeed & 1) == 0) f.result.rejectedCount += 1;
@@ -461,8 +526,8 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
             f.consistent = false;
         }
 
-        (uint256 pk, address signer) = _signer(signerSeed);
-        f.signerAccepted = _acceptedFor(signer, t.measurement);
+        (uint256 pk, address signer) = _mix(signerSeed) % 4 == 0 ? _signer(signerSeed >> 2) : (_pkOf(t.enclave), t.enclave);
+        f.signerAccepted = signer == t.enclave && _acceptedFor(signer, t.measurement);
         (f.r, f.vs) = _signDigest(pk, _digest(taskId, f.round, f.result));
         if (f.signerAccepted) {
             ghost_signedByAcceptedEnclave[resultKey(
@@ -503,7 +568,11 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
             mstore(leaves, accepted)
         }
         f.leaves = leaves;
+        GhostRound storage gr = _rounds[f.taskId][f.round];
         f.result = FLAIFederated.RoundResult({
+            previousGlobalHash: t.globalHash,
+            updatesAccumulator: gr.accumulator,
+            updateCount: uint32(recorded),
             globalRoot: keccak256(abi.encode("global-root", f.taskId, f.round, acceptBits)),
             globalHash: keccak256(abi.encode("global-hash", f.taskId, f.round, acceptBits)),
             commitment: _merkleRoot(leaves),
@@ -641,6 +710,18 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
 
     function _openRound(uint256 taskId, uint16 round) internal {
         _rounds[taskId][round].deadline = uint64(block.timestamp) + _tasks[taskId].duration;
+        _rounds[taskId][round].accumulator = keccak256(abi.encode(taskId, round));
+    }
+
+    function _pkOf(address signer) internal view returns (uint256) {
+        return signer == enclave2 ? ENCLAVE2_PK : ENCLAVE_PK;
+    }
+
+    /// @dev Independent EIP-712 digest of RoundClose(taskId, round).
+    function _closeDigest(uint256 taskId, uint16 round) internal view returns (bytes32) {
+        bytes32 domain = _eip712DomainSeparator("FLAIFederated", "1", block.chainid, address(fed));
+        bytes32 structHash = keccak256(abi.encode(keccak256("RoundClose(uint256 taskId,uint16 round)"), taskId, uint256(round)));
+        return _eip712Digest(domain, structHash);
     }
 
     function _base(GhostTask storage t) internal view returns (uint256) {
@@ -713,9 +794,18 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
     {
         bytes32 domain = _eip712DomainSeparator("FLAIFederated", "1", block.chainid, address(fed));
         bytes32 typeHash = keccak256(
-            "RoundResult(uint256 taskId,uint16 round,bytes32 globalRoot,bytes32 globalHash,bytes32 commitment,uint64 acceptedWeight,uint32 acceptedCount,uint32 rejectedCount,bytes32 reportRoot,bytes32 metrics)"
+            "RoundResult(uint256 taskId,uint16 round,bytes32 previousGlobalHash,bytes32 updatesAccumulator,uint32 updateCount,bytes32 globalRoot,bytes32 globalHash,bytes32 commitment,uint64 acceptedWeight,uint32 acceptedCount,uint32 rejectedCount,bytes32 reportRoot,bytes32 metrics)"
         );
-        bytes memory head = abi.encode(typeHash, taskId, uint256(round), res.globalRoot, res.globalHash);
+        bytes memory head = abi.encode(
+            typeHash,
+            taskId,
+            uint256(round),
+            res.previousGlobalHash,
+            res.updatesAccumulator,
+            uint256(res.updateCount),
+            res.globalRoot,
+            res.globalHash
+        );
         bytes memory tail = abi.encode(
             res.commitment, res.acceptedWeight, res.acceptedCount, res.rejectedCount, res.reportRoot, res.metrics
         );
@@ -743,7 +833,7 @@ contract FederatedInvariantsTest is InvariantBase {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory) {
-        bytes4[] memory selectors = new bytes4[](7);
+        bytes4[] memory selectors = new bytes4[](8);
         selectors[0] = FederatedHandler.createTask.selector;
         selectors[1] = FederatedHandler.recordUpdates.selector;
         selectors[2] = FederatedHandler.finalizeRound.selector;
@@ -751,6 +841,7 @@ contract FederatedInvariantsTest is InvariantBase {
         selectors[4] = FederatedHandler.cancelTask.selector;
         selectors[5] = FederatedHandler.warp.selector;
         selectors[6] = FederatedHandler.changeRegistry.selector;
+        selectors[7] = FederatedHandler.closeRound.selector;
         return _onlyTarget(selectors);
     }
 
@@ -887,8 +978,16 @@ contract FederatedInvariantsTest is InvariantBase {
                 FederatedHandler.GhostRound memory gr = handler.ghostRound(id, r);
                 _eq(info.deadline, gr.deadline, "round deadline differs from the model", id);
                 _eq(info.updateCount, gr.updateCount, "updateCount differs from the model", id);
+                if (r == g.current && g.status == 1) {
+                    _eq(info.updatesAccumulator, gr.accumulator, "accumulator differs from the model's", id);
+                }
             }
         }
+        _eq(handler.ghost_recordedAfterClose(), 0, "update recorded after the round closed", 0);
+        _eq(handler.ghost_closedWithoutQuorumOrEnclave(), 0, "round closed without quorum or the task's enclave", 0);
+        _eq(handler.ghost_finalizedOpenRound(), 0, "finalized a round that was still open", 0);
+        _eq(handler.ghost_finalizedFakeInputs(), 0, "finalized a result over a fake model or update set", 0);
+        _eq(handler.ghost_cancelledAfterQuorum(), 0, "cancelled a round that met its quorum in its finalize window", 0);
         _eq(handler.ghost_recordedAfterDeadline(), 0, "update recorded after the deadline", 0);
         _eq(handler.ghost_recordedOutsideCurrentRound(), 0, "update recorded outside the current round", 0);
         _eq(handler.ghost_recordedTwice(), 0, "update recorded twice", 0);
@@ -908,7 +1007,8 @@ contract FederatedInvariantsTest is InvariantBase {
         uint256 latest = handler.ghost_now();
         for (uint256 id = 1; id <= n; id++) {
             FederatedHandler.GhostTask memory g = handler.ghostTask(id);
-            uint256 deadline = handler.ghostRound(id, g.current).deadline;
+            // past the finalize window too: a round that met its quorum is cancellable only then
+            uint256 deadline = uint256(handler.ghostRound(id, g.current).deadline) + g.duration;
             if (g.status == 1 && deadline + 1 > latest) latest = deadline + 1;
         }
         vm.warp(latest);
