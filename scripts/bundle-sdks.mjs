@@ -1,4 +1,5 @@
-// Bundles the two 0G SDKs into vendor/ (part of `npm run build`).
+// Bundles the two 0G SDKs into vendor/ (the first step of `npm run build`: hardhat.config.ts loads the
+// plugin, which imports them, so they must exist before `hardhat build` runs).
 //
 // Why: @0gfoundation/0g-ts-sdk declares `ethers` as an exact peer (6.13.1) while hardhat-ethers needs
 // ethers ^6.14, so as a plain dependency it makes every user's install print ERESOLVE and leaves
