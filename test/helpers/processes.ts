@@ -7,6 +7,8 @@ import { HARDHAT_CLI, type CliOptions, userEnv } from "./cli.js";
 export interface Running {
   child: ChildProcess;
   output(): string;
+  /** stdout alone (where `--json` documents and JSON lines go), without stderr. */
+  stdout(): string;
   /** Resolves with the exit code once the process is gone. */
   exited: Promise<number | null>;
   /** Resolves once `pattern` is in the output; rejects if the process exits first or `timeoutMs` passes. */
@@ -22,7 +24,11 @@ export function startHardhat(args: string[], opts: CliOptions): Running {
   const child = spawn(process.execPath, [opts.cli ?? HARDHAT_CLI, ...args], { cwd: opts.cwd, env: userEnv(opts.env) });
   alive.add(child);
   let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  let stdout = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    out += d.toString();
+    stdout += d.toString();
+  });
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) =>
     child.once("exit", (code, signal) => {
@@ -36,6 +42,7 @@ export function startHardhat(args: string[], opts: CliOptions): Running {
   return {
     child,
     output: () => out,
+    stdout: () => stdout,
     exited,
     async waitFor(pattern, timeoutMs = 120_000) {
       const until = Date.now() + timeoutMs;
