@@ -282,29 +282,7 @@ abstract contract FLAIFederatedFixture is SigningHelpers, MerkleHelpers {
         return _eip712DomainSeparator("FLAIFederated", "1", chainId, verifyingContract);
     }
 
-    function _expectedDigest(bytes32 separator, uint256 taskId, uint16 round, FLAIFederated.RoundResult memory res)
-        internal
-        pure
-        returns (bytes32)
-    {
-        bytes32 typeHash = keccak256(
-            "RoundResult(uint256 taskId,uint16 round,bytes32 previousGlobalHash,bytes32 updatesAccumulator,uint32 updateCount,bytes32 globalRoot,bytes32 globalHash,bytes32 commitment,uint64 acceptedWeight,uint32 acceptedCount,uint32 rejectedCount,bytes32 reportRoot,bytes32 metrics)"
-        );
-        bytes memory head = abi.encode(
-            typeHash,
-            taskId,
-            uint256(round),
-            res.previousGlobalHash,
-            res.updatesAccumulator,
-            uint256(res.updateCount),
-            res.globalRoot,
-            res.globalHash
-        );
-        bytes memory tail = abi.encode(
-            res.commitment, res.acceptedWeight, res.acceptedCount, res.rejectedCount, res.reportRoot, res.metrics
-        );
-        return _eip712Digest(separator, keccak256(bytes.concat(head, tail)));
-    }
+
 
     // --- misc --------------------------------------------------------------------------------------
 
@@ -608,8 +586,8 @@ contract FLAIFederatedFinalizeTest is FLAIFederatedFixture {
         (FLAIFederated.RoundResult memory res,) = _result(id, 1, _weights(3), 1);
         bytes32 sep = _expectedDomainSeparator(block.chainid, address(fed));
         _assertEq(fed.domainSeparator(), sep, "domain separator");
-        _assertEq(fed.hashRoundResult(id, 1, res), _expectedDigest(sep, id, 1, res), "digest");
-        _assertEq(fed.hashRoundResult(9, 65535, res), _expectedDigest(sep, 9, 65535, res), "digest, other ids");
+        _assertEq(fed.hashRoundResult(id, 1, res), _roundResultDigest(sep, id, 1, res), "digest");
+        _assertEq(fed.hashRoundResult(9, 65535, res), _roundResultDigest(sep, 9, 65535, res), "digest, other ids");
     }
 
     function test_domainSeparator_followsChainId() public {
@@ -622,7 +600,7 @@ contract FLAIFederatedFinalizeTest is FLAIFederatedFixture {
         bytes32 newSep = fed.domainSeparator();
         _assertEq(newSep, _expectedDomainSeparator(block.chainid, address(fed)), "recomputed on new chain");
         bytes32 newDigest = fed.hashRoundResult(id, 1, res);
-        _assertEq(newDigest, _expectedDigest(newSep, id, 1, res), "new digest");
+        _assertEq(newDigest, _roundResultDigest(newSep, id, 1, res), "new digest");
         vm.expectRevert(_notTaskEnclave(id, _recoverCompact(newDigest, r, vs)));
         fed.finalizeRound(id, 1, res, r, vs);
     }

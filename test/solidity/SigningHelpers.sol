@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {FLAIComputeJobs} from "../../contracts/FLAIComputeJobs.sol";
+import {FLAIFederated} from "../../contracts/FLAIFederated.sol";
 import {CheatcodeBase} from "./Vm.sol";
 
 /// @dev Small helpers every fixture uses (there is no forge-std here, see Vm.sol).
@@ -144,6 +145,31 @@ abstract contract SigningHelpers is TestHelpers, EnclaveAttestation {
     /// @dev keccak256("\x19\x01" || separator || structHash).
     function _eip712Digest(bytes32 separator, bytes32 structHash) internal pure returns (bytes32) {
         return keccak256(abi.encodePacked(hex"1901", separator, structHash));
+    }
+
+    /// @dev Independent, abi.encode based EIP-712 digest of FLAIFederated's RoundResult (cross-checks hashRoundResult).
+    function _roundResultDigest(bytes32 separator, uint256 taskId, uint16 round, FLAIFederated.RoundResult memory res)
+        internal
+        pure
+        returns (bytes32)
+    {
+        bytes32 typeHash = keccak256(
+            "RoundResult(uint256 taskId,uint16 round,bytes32 previousGlobalHash,bytes32 updatesAccumulator,uint32 updateCount,bytes32 globalRoot,bytes32 globalHash,bytes32 commitment,uint64 acceptedWeight,uint32 acceptedCount,uint32 rejectedCount,bytes32 reportRoot,bytes32 metrics)"
+        );
+        bytes memory head = abi.encode(
+            typeHash,
+            taskId,
+            uint256(round),
+            res.previousGlobalHash,
+            res.updatesAccumulator,
+            uint256(res.updateCount),
+            res.globalRoot,
+            res.globalHash
+        );
+        bytes memory tail = abi.encode(
+            res.commitment, res.acceptedWeight, res.acceptedCount, res.rejectedCount, res.reportRoot, res.metrics
+        );
+        return _eip712Digest(separator, keccak256(bytes.concat(head, tail)));
     }
 }
 

@@ -793,23 +793,7 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
         returns (bytes32)
     {
         bytes32 domain = _eip712DomainSeparator("FLAIFederated", "1", block.chainid, address(fed));
-        bytes32 typeHash = keccak256(
-            "RoundResult(uint256 taskId,uint16 round,bytes32 previousGlobalHash,bytes32 updatesAccumulator,uint32 updateCount,bytes32 globalRoot,bytes32 globalHash,bytes32 commitment,uint64 acceptedWeight,uint32 acceptedCount,uint32 rejectedCount,bytes32 reportRoot,bytes32 metrics)"
-        );
-        bytes memory head = abi.encode(
-            typeHash,
-            taskId,
-            uint256(round),
-            res.previousGlobalHash,
-            res.updatesAccumulator,
-            uint256(res.updateCount),
-            res.globalRoot,
-            res.globalHash
-        );
-        bytes memory tail = abi.encode(
-            res.commitment, res.acceptedWeight, res.acceptedCount, res.rejectedCount, res.reportRoot, res.metrics
-        );
-        return _eip712Digest(domain, keccak256(bytes.concat(head, tail)));
+        return _roundResultDigest(domain, taskId, round, res);
     }
 }
 
