@@ -1,7 +1,8 @@
 import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 
 import { Transaction } from "ethers";
+
+import { listenLoopback } from "./net.js";
 
 /** Galileo's mempool floor and its refusal, as the real RPC answers. */
 export const GALILEO_MIN_TIP = 2_000_000_000n;
@@ -93,7 +94,6 @@ export async function startFeeProxy(target: string): Promise<FeeProxy> {
     }
   }
 
-  const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -112,21 +112,12 @@ export async function startFeeProxy(target: string): Promise<FeeProxy> {
       })().catch(() => req.socket.destroy());
     });
   });
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     accepted,
     rejected,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => listening.close(),
   };
 }
 

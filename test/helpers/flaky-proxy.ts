@@ -1,5 +1,6 @@
 import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+
+import { listenLoopback } from "./net.js";
 
 /** How the proxy fails a request: a TCP reset, an HTTP 503, or no answer at all (until closed). */
 export type ProxyFault = "reset" | "503" | "hang";
@@ -31,7 +32,6 @@ export async function startFlakyProxy(target: string, opts: FlakyProxyOptions): 
   let received = 0;
   let matched = 0;
   let failed = 0;
-  const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -60,24 +60,15 @@ export async function startFlakyProxy(target: string, opts: FlakyProxyOptions): 
       );
     });
   });
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     get received() {
       return received;
     },
     get failed() {
       return failed;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => listening.close(),
   };
 }
