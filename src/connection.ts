@@ -25,6 +25,53 @@ export async function useConnection(hre: HardhatRuntimeEnvironment, given?: Flai
 }
 
 /**
+ * A connection for reading only, which needs no private key: `flai:fl-status`, `flai:job` and
+ * `flai:verify` on a network whose key is not set (e.g. `galileo` without FLAI_PRIVATE_KEY). Hardhat
+ * resolves an HTTP network's keys on its first request, whatever the request, so for such a network
+ * the reader gets a connection of its own without accounts; otherwise the shared one.
+ */
+export async function useReadConnection(hre: HardhatRuntimeEnvironment, given?: FlaiConnection): Promise<FlaiConnection> {
+  if (given !== undefined) {
+    return given;
+  }
+  const network = hre.globalOptions.network ?? "default";
+  try {
+    const config = hre.config.networks[network];
+    if (config?.type === "http" && !(await accountsResolve(config.accounts))) {
+      let keyless = keylessConnections.get(hre);
+      if (keyless === undefined) {
+        keyless = hre.network.create({ network, override: { accounts: [] } });
+        keylessConnections.set(hre, keyless);
+        keyless.catch(() => keylessConnections.delete(hre));
+      }
+      return await keyless;
+    }
+    return await hre.network.getOrCreate();
+  } catch (error) {
+    throw explainConnectionError(error, network);
+  }
+}
+
+const keylessConnections = new WeakMap<HardhatRuntimeEnvironment, Promise<FlaiConnection>>();
+
+/** Whether every key variable of a network's accounts can be resolved (never printing any). */
+async function accountsResolve(accounts: unknown): Promise<boolean> {
+  if (!Array.isArray(accounts)) {
+    return true;
+  }
+  for (const account of accounts) {
+    if (typeof account === "object" && account !== null && "get" in account) {
+      try {
+        await (account as { get(): Promise<string> }).get();
+      } catch {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+/**
  * Resolves a remote network's key variables up front, so a missing key is reported before any
  * request goes out (and never printed: only its variable name is).
  */

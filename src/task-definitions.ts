@@ -16,7 +16,14 @@ const ledgerOption = { name: "ledger", description: "0G the ledger should hold; 
 
 
 export const taskDefinitions = [
-  task("flai:deploy", "Deploy FLAIComputeJobs (reused if already deployed) and register this machine's enclave")
+  task("flai:deploy", "Deploy FLAIComputeJobs + FLAIFederated (reused if already deployed) and accept this version's enclave measurement")
+    .addOption({
+      name: "attestationAuthority",
+      description:
+        "Attestation authority to pin (the aggregator host's, as its flai:enclave prints it); when left out, flai.enclave.attestationAuthority, else this machine's",
+      type: text,
+      defaultValue: undefined,
+    })
     .addFlag(json)
     .setAction(() => import("../tasks/deploy.js"))
     .build(),
@@ -162,6 +169,12 @@ function federatedTasks() {
         defaultValue: undefined,
       })
       .addOption({ name: "reward", description: "Reward pool in 0G (required)", type: text, defaultValue: undefined })
+      .addOption({
+        name: "enclave",
+        description: "Signer address of the task's enclave, registered by the aggregator host (flai:enclave --register); when left out, this machine's",
+        type: text,
+        defaultValue: undefined,
+      })
       .addFlag(json)
       .setAction(() => import("../tasks/fl-create.js"))
       .build(),
@@ -187,12 +200,19 @@ function federatedTasks() {
       .setAction(() => import("../tasks/fl-status.js"))
       .build(),
 
-    task("flai:fl-claim", "Claim a client's reward for a finalized round (pull payment, proven from the commitment)")
+    task("flai:fl-claim", "Claim a client's rewards for finalized rounds (pull payment, proven from the commitment)")
       .addOption(taskId)
-      .addOption({ name: "round", description: "Round (required)", type: text, defaultValue: undefined })
+      .addOption({ name: "round", description: "Round to claim; when left out, every finalized round the account is owed and has not claimed", type: text, defaultValue: undefined })
       .addOption({ name: "account", description: "Index of the client's account", type: ArgumentType.INT, defaultValue: 0 })
       .addFlag(json)
       .setAction(() => import("../tasks/fl-claim.js"))
+      .build(),
+
+    task("flai:fl-cancel", "Cancel a federated task whose current round failed and refund the creator what is unpaid (creator only)")
+      .addOption(taskId)
+      .addOption({ name: "account", description: "Index of the creator's account", type: ArgumentType.INT, defaultValue: 0 })
+      .addFlag(json)
+      .setAction(() => import("../tasks/fl-cancel.js"))
       .build(),
 
     strategyOptions(task("flai:fl-run", "Simulate a whole federated run with N local clients (distinct accounts) and write a report"))

@@ -1,6 +1,7 @@
 import type { Contract, ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
 
 import { flaiError, isFlaiError } from "./errors.js";
+import { inAccountOrder } from "./util/account-queue.js";
 import { feeOverrides } from "./fee-data.js";
 import { decodeRevert } from "./jobs/revert.js";
 
@@ -16,13 +17,18 @@ export async function sendTx(
 ): Promise<ContractTransactionReceipt> {
   try {
     // Fees are set here, not left to the wallet: on 0G the suggested tip is below what the mempool takes.
-    const overrides = { ...(await feeOverrides(contract.runner?.provider)), ...(value === undefined ? {} : { value }) };
-    const tx = (await contract.getFunction(method)(...args, overrides)) as ContractTransactionResponse;
-    const receipt = await tx.wait();
-    if (receipt === null) {
-      throw flaiError(`Transaction ${tx.hash} (${method}) was dropped before it was mined; try again.`);
-    }
-    return receipt;
+    const send = async () => {
+      const overrides = { ...(await feeOverrides(contract.runner?.provider)), ...(value === undefined ? {} : { value }) };
+      const tx = (await contract.getFunction(method)(...args, overrides)) as ContractTransactionResponse;
+      const receipt = await tx.wait();
+      if (receipt === null) {
+        throw flaiError(`Transaction ${tx.hash} (${method}) was dropped before it was mined; try again.`);
+      }
+      return receipt;
+    };
+    // One transaction at a time per sending account, so nonces go out in order (see account-queue.ts).
+    const from = await senderOf(contract);
+    return await (from === undefined ? send() : inAccountOrder(from, send));
   } catch (error) {
     const revert = decodeRevert(error, contract.interface);
     if (revert !== undefined) {
@@ -40,4 +46,10 @@ export async function sendTx(
       error,
     );
   }
+}
+
+/** The account a contract's runner sends from, when it is a signer. */
+async function senderOf(contract: Contract): Promise<string | undefined> {
+  const runner = contract.runner as { getAddress?: () => Promise<string> } | null;
+  return typeof runner?.getAddress === "function" ? await runner.getAddress() : undefined;
 }

@@ -1,19 +1,48 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
+import { getAddress } from "ethers";
+
+import { optionalText } from "../src/task-args.js";
+import { devAuthority } from "../src/tee/attestation.js";
 import { Ui } from "../src/ui.js";
 
-export default async function deploy(args: { json: boolean }, hre: HardhatRuntimeEnvironment) {
+/**
+ * The deployer's one-time step. With this machine's authority pinned (the default) it also registers
+ * this machine's enclave; with another machine's (--attestation-authority / flai.enclave.attestationAuthority)
+ * it accepts this version's measurement, and that machine's host registers its enclave itself.
+ */
+export default async function deploy(args: { attestationAuthority?: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
+  const attestationAuthority = optionalText(args.attestationAuthority, "--attestation-authority");
   const ui = new Ui({ json: args.json });
-  const deployment = await ui.progress("Deploying FLAIComputeJobs", () => hre.flai.jobs.deploy());
+  const deployment = await ui.progress("Deploying FLAIComputeJobs + FLAIFederated", () => hre.flai.jobs.deploy({ attestationAuthority }));
   ui.ok(
     `FLAIComputeJobs ${deployment.deployedNow ? "deployed" : "already deployed"} at ${deployment.address} ` +
       `(network ${deployment.networkName}, chain ${deployment.chainId})`,
   );
-  const enclave = await hre.flai.jobs.registerEnclave();
-  ui.ok(
-    enclave.txHashes.length === 0
-      ? `Enclave ${enclave.signer} already registered`
-      : `Enclave ${enclave.signer} registered for measurement ${enclave.measurement} (report by attestation authority ${enclave.authority})`,
+  ui.info("FLAIFederated", deployment.federated);
+  const pinned = await hre.flai.jobs.attestationAuthority();
+  ui.info("attestation authority", pinned);
+  const own = getAddress((await devAuthority()).address);
+  let enclave;
+  let accepted;
+  if (pinned === own) {
+    enclave = await hre.flai.jobs.registerEnclave();
+    ui.ok(
+      enclave.txHashes.length === 0
+        ? `Enclave ${enclave.signer} already registered`
+        : `Enclave ${enclave.signer} registered for measurement ${enclave.measurement} (report by attestation authority ${enclave.authority})`,
+    );
+  } else {
+    accepted = await hre.flai.jobs.acceptMeasurement();
+    ui.ok(`Measurement ${accepted.measurement} ${accepted.txHash === undefined ? "already accepted" : "accepted"}`);
+    ui.line(
+      `The authority is another machine's: its host registers its enclave there with ` +
+        `npx hardhat flai:enclave --register --network ${deployment.networkName}`,
+    );
+  }
+  ui.line(
+    `Participants set in hardhat.config.ts: flai: { deployments: { "${deployment.networkName}": ` +
+      `{ jobs: "${deployment.address}", federated: "${deployment.federated}" } } }`,
   );
-  ui.result({ ...deployment, enclave });
+  ui.result({ ...deployment, federated: deployment.federated, attestationAuthority: pinned, enclave, accepted });
 }

@@ -7,11 +7,11 @@ export default async function enclave(args: { register: boolean; json: boolean }
   const report = await hre.flai.teeSim.report();
   ui.title("Simulated enclave — attestation report");
   ui.info("measurement", report.measurement);
-  ui.info("signer", `${report.signer} (stated by the enclave from its sealed keys)`);
+  ui.info("signer", `${report.signer} (stated by the enclave from its sealed keys; task creators name it with flai:fl-create --enclave)`);
   ui.info("encryptionKey", report.encryptionKey);
   ui.info("issuedAt", new Date(report.issuedAt * 1000).toISOString());
   ui.info("expiry", new Date(report.expiry * 1000).toISOString());
-  ui.info("authority", `${report.authority} (dev attestation authority of this machine)`);
+  ui.info("authority", `${report.authority} (dev attestation authority of this machine; a deployer pins it with flai:deploy --attestation-authority)`);
   ui.info("signature", report.signature);
   ui.info("sealed in", hre.flai.teeSim.dir);
   let registration;
@@ -23,5 +23,7 @@ export default async function enclave(args: { register: boolean; json: boolean }
         : `Registered on FLAIComputeJobs with a report signed by the pinned authority ${registration.authority}`,
     );
   }
-  ui.result({ report, registration });
+  // The three facts other machines need, at the top level: the deployer pins `authority`, the task
+  // creator names `signer`, and everyone can compare `measurement` with their own install's.
+  ui.result({ authority: report.authority, signer: report.signer, measurement: report.measurement, report, registration });
 }

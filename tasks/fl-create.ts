@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { format0G } from "../src/amount.js";
-import { optionalWhole, requireOptions } from "../src/task-args.js";
+import { optionalText, optionalWhole, requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
 
 import { roundRules } from "../src/fedavg/global-model.js";
@@ -17,6 +17,7 @@ export default async function flCreate(
     maxClients?: string;
     roundDuration?: string;
     reward?: string;
+    enclave?: string;
     json: boolean;
   },
   hre: HardhatRuntimeEnvironment,
@@ -32,6 +33,8 @@ export default async function flCreate(
   // FLAIFederated stores maxClients as a uint16, at least the quorum.
   const maxClients = optionalWhole(args.maxClients, "--max-clients", { min: 1, max: 65535, hint: "updates per round" });
   const { strategy, local, rules } = strategyFromArgs(args);
+  // Another machine's enclave (its host ran flai:enclave --register); when left out, this machine's.
+  const enclave = optionalText(args.enclave, "--enclave");
   const ui = new Ui({ json: args.json });
   const created = await ui.progress("Creating federated task", () =>
     hre.flai.fedavg.createTask({
@@ -45,6 +48,7 @@ export default async function flCreate(
       strategy,
       rules,
       local,
+      enclave,
     }),
   );
   const t = created.task;
@@ -61,6 +65,13 @@ export default async function flCreate(
   ui.info("enclave", `${t.enclave} (measurement ${t.measurement}); clients encrypt to its on-chain key`);
   ui.info("round close", `at ${t.maxClients} updates, by the enclave once ${t.quorum} are recorded, or at the deadline`);
   ui.info("tx", `${created.txHash} (gas ${created.gasUsed})`);
-  ui.line(`Clients join with: npx hardhat flai:fl-client --task ${t.id} --data <their data file>`);
-  ui.result(created);
+  // What every participant needs besides its own key and data: the network, the addresses, the task id.
+  const deployment = await hre.flai.jobs.deployment();
+  const addresses = { jobs: deployment.address, federated: t.contract };
+  ui.line(
+    `Participants set in hardhat.config.ts: flai: { deployments: { "${t.networkName}": ` +
+      `{ jobs: "${addresses.jobs}", federated: "${addresses.federated}" } } }`,
+  );
+  ui.line(`Clients join with: npx hardhat flai:fl-client --task ${t.id} --data <their data file> --network ${t.networkName}`);
+  ui.result({ taskId: t.id, network: t.networkName, chainId: t.chainId, deployments: { [t.networkName]: addresses }, ...created });
 }

@@ -3,6 +3,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { format0G } from "../src/amount.js";
 import { roundRules, type GlobalModel } from "../src/fedavg/global-model.js";
 import { describeProtection, protectionOf } from "../src/fedavg/round-rules.js";
+import type { RoundPhase } from "../src/fedavg/round-state.js";
 import { parseId } from "../src/ids.js";
 import { requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
@@ -11,7 +12,8 @@ export default async function flStatus(args: { task?: string; json: boolean }, h
   requireOptions("flai:fl-status", args, ["task"], "flai:fl-status --task 1");
   const taskId = parseId(args.task, "task", "--task");
   const ui = new Ui({ json: args.json });
-  const { task, rounds } = await hre.flai.fedavg.status(taskId);
+  // Read-only: works without a private key. Phases are judged at the time the next block carries.
+  const { task, rounds, now } = await hre.flai.fedavg.status(taskId);
   ui.title(`Federated task ${task.id} — ${task.status}${task.status === "active" ? `, round ${task.currentRound} of ${task.rounds}` : ""}`);
   ui.info("creator", task.creator);
   ui.info("quorum", `${task.quorum} (a round closes at ${task.maxClients} updates, by the enclave once the quorum is met, or at its deadline)`);
@@ -28,17 +30,20 @@ export default async function flStatus(args: { task?: string; json: boolean }, h
   const protection = (r: (typeof rounds)[number]) =>
     rules !== undefined && r.finalized ? protectionOf(r.acceptedCount, r.metrics?.epsilon ?? 0, rules, model!.federated.strategy) : undefined;
   for (const r of rounds) {
-    const state = r.finalized
-      ? `finalized — ${r.acceptedCount} accepted, ${r.rejectedCount ?? 0} rejected, accuracy ${r.metrics?.accuracy.toFixed(4)}` +
-        (r.metrics !== undefined && r.metrics.epsilon > 0 ? `, ε ${r.metrics.epsilon}` : "") +
-        (rules !== undefined ? `; protected by: ${describeProtection(protection(r)!)}` : "")
-      : r.closed
-        ? `closed with ${r.updateCount} updates — ` +
-          (r.updateCount >= task.quorum
-            ? `awaiting the enclave's result (cancellable after ${new Date(Number(r.finalizeBy) * 1000).toISOString()})`
-            : "failed (no quorum by the deadline): the creator can cancel")
-        : `open until ${new Date(Number(r.deadline) * 1000).toISOString()} — ${r.updateCount} of ${task.quorum} updates`;
-    ui.info(`round ${r.round}`, state);
+    const finalized = () =>
+      `finalized — ${r.acceptedCount} accepted, ${r.rejectedCount ?? 0} rejected, accuracy ${r.metrics?.accuracy.toFixed(4)}` +
+      (r.metrics !== undefined && r.metrics.epsilon > 0 ? `, ε ${r.metrics.epsilon}` : "") +
+      (rules !== undefined ? `; protected by: ${describeProtection(protection(r)!)}` : "");
+    const at = (t: bigint) => new Date(Number(t) * 1000).toISOString();
+    const state: Record<RoundPhase, () => string> = {
+      finalized,
+      open: () => `open until ${at(r.deadline)} — ${r.updateCount} of ${task.quorum} updates`,
+      "awaiting-result": () => `closed with ${r.updateCount} updates — awaiting the enclave's result (cancellable after ${at(r.finalizeBy)})`,
+      "failed-no-quorum": () => `failed — closed at its deadline ${at(r.deadline)} with ${r.updateCount} of ${task.quorum} updates: the creator can cancel`,
+      "failed-not-finalized": () => `failed — ${r.updateCount} updates but not finalized by ${at(r.finalizeBy)}: the creator can cancel`,
+      "not-started": () => "not started",
+    };
+    ui.info(`round ${r.round}`, state[r.phase]());
   }
-  ui.result({ task, rules, rounds: rounds.map((r) => ({ ...r, protection: protection(r) })) });
+  ui.result({ task, rules, now, rounds: rounds.map((r) => ({ ...r, protection: protection(r) })) });
 }

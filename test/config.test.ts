@@ -3,11 +3,16 @@ import path from "node:path";
 import { expect } from "chai";
 import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 
-import { DEFAULTS, resolveFlaiConfig, validateFlaiUserConfig } from "../src/config.js";
+import { configuredDeployment, DEFAULTS, resolveFlaiConfig, validateFlaiUserConfig } from "../src/config.js";
 import flai from "../src/index.js";
 import { withNetworkPresets, ZEROG_CHAINS } from "../src/networks.js";
 
 import { tempProject } from "./helpers/project.js";
+
+// Checksummed (EIP-55) addresses; BAD_CHECKSUM is JOBS with one letter's case flipped.
+const JOBS = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+const FEDERATED = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512";
+const BAD_CHECKSUM = "0x5fbDB2315678afecb367f032d93F642f64180aa3";
 
 describe("config", () => {
   describe("validateFlaiUserConfig", () => {
@@ -17,8 +22,9 @@ describe("config", () => {
         validateFlaiUserConfig({
           flai: {
             storage: { backend: "0g", path: "store", indexerUrl: "http://127.0.0.1:5678", evmRpc: "http://127.0.0.1:8545", timeoutSeconds: 5, retries: 0 },
-            enclave: { path: "enc", trainingTimeoutSeconds: 30 },
+            enclave: { path: "enc", trainingTimeoutSeconds: 30, attestationAuthority: JOBS },
             jobs: { deadlineSeconds: 60 },
+            deployments: { galileo: { jobs: JOBS, federated: FEDERATED }, localhost: { federated: FEDERATED.toLowerCase() } },
             networkPresets: false,
           },
         }),
@@ -33,6 +39,11 @@ describe("config", () => {
       ["a fractional timeout", { enclave: { trainingTimeoutSeconds: 1.5 } }, ["flai", "enclave", "trainingTimeoutSeconds"]],
       ["a negative deadline", { jobs: { deadlineSeconds: -1 } }, ["flai", "jobs", "deadlineSeconds"]],
       ["a non-boolean preset switch", { networkPresets: "yes" }, ["flai", "networkPresets"]],
+      ["a deployment address that is not 20 bytes hex", { deployments: { galileo: { jobs: "0x1234" } } }, ["flai", "deployments", "galileo", "jobs"]],
+      ["a deployment address with a mistyped checksum", { deployments: { galileo: { federated: BAD_CHECKSUM } } }, ["flai", "deployments", "galileo", "federated"]],
+      ["a deployment naming no contract", { deployments: { galileo: {} } }, ["flai", "deployments", "galileo"]],
+      ["an unknown key in a deployment", { deployments: { galileo: { jobs: JOBS, registry: JOBS } } }, ["flai", "deployments", "galileo"]],
+      ["an attestation authority that is not an address", { enclave: { attestationAuthority: "me" } }, ["flai", "enclave", "attestationAuthority"]],
     ];
     for (const [what, flaiConfig, where] of bad) {
       it(`rejects ${what}, naming the field`, () => {
@@ -62,10 +73,24 @@ describe("config", () => {
           timeoutSeconds: DEFAULTS.storageTimeoutSeconds,
           retries: DEFAULTS.storageRetries,
         },
-        enclave: { path: path.join(root, DEFAULTS.enclavePath), trainingTimeoutSeconds: DEFAULTS.trainingTimeoutSeconds },
+        enclave: { path: path.join(root, DEFAULTS.enclavePath), trainingTimeoutSeconds: DEFAULTS.trainingTimeoutSeconds, attestationAuthority: undefined },
         jobs: { deadlineSeconds: DEFAULTS.deadlineSeconds },
+        deployments: {},
         networkPresets: true,
       });
+    });
+
+    it("checksums configured addresses and finds a network's deployment by its exact name", () => {
+      const resolved = resolveFlaiConfig(
+        { deployments: { galileo: { jobs: JOBS.toLowerCase(), federated: FEDERATED.toLowerCase() }, localhost: { federated: FEDERATED } } },
+        "/p",
+      );
+      expect(configuredDeployment(resolved, "galileo")).to.deep.equal({ jobs: JOBS, federated: FEDERATED });
+      expect(configuredDeployment(resolved, "localhost")).to.deep.equal({ federated: FEDERATED });
+      expect(configuredDeployment(resolved, "Galileo")).to.equal(undefined);
+      // An inherited property is not a network the user configured.
+      expect(configuredDeployment(resolved, "toString")).to.equal(undefined);
+      expect(resolveFlaiConfig({ enclave: { attestationAuthority: JOBS.toLowerCase() } }, "/p").enclave.attestationAuthority).to.equal(JOBS);
     });
 
     it("keeps absolute paths and resolves relative ones", () => {

@@ -124,7 +124,8 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
     try {
       const none = await hardhat(["flai:job", "--job", "1", ...net], env);
       expect(none.code).to.not.equal(0);
-      expect(none.stderr + none.stdout).to.match(/No FLAIComputeJobs deployment.*flai:deploy --network localnode/);
+      expect(none.stderr + none.stdout).to.match(/No hardhat-flai deployment is known for network "localnode".*flai\.deployments/);
+      expect(none.stderr + none.stdout).not.to.contain("flai:deploy");
 
       const deployed = await json(["flai:deploy"]);
       expect(deployed.deployedNow).to.equal(true);

@@ -31,7 +31,8 @@ const TASKS: Record<string, { required: string[]; missing?: string[] }> = {
   "flai:fl-client": { required: ["task", "data"] },
   "flai:aggregate": { required: ["task"] },
   "flai:fl-status": { required: ["task"] },
-  "flai:fl-claim": { required: ["task", "round"] },
+  "flai:fl-claim": { required: ["task"] },
+  "flai:fl-cancel": { required: ["task"] },
   "flai:fl-run": { required: [] },
   "flai:market-discover": { required: [] },
   "flai:market-setup": { required: [] },
@@ -42,7 +43,7 @@ const TASKS: Record<string, { required: string[]; missing?: string[] }> = {
 };
 
 /** Numeric options whose real default is 0 (account 0 is the first account), shown as such in help. */
-const REAL_ZERO_DEFAULTS = new Set(["flai:fl-client --account", "flai:fl-claim --account"]);
+const REAL_ZERO_DEFAULTS = new Set(["flai:fl-client --account", "flai:fl-claim --account", "flai:fl-cancel --account"]);
 
 const WITHOUT_DEFAULT: string[] = [ArgumentType.STRING_WITHOUT_DEFAULT, ArgumentType.FILE_WITHOUT_DEFAULT];
 
@@ -237,10 +238,10 @@ describe("task arguments", function () {
     const cwd = packageRoot();
 
     it("one error names every missing option, without a stack trace", async () => {
-      const run = await runHardhat(["flai:fl-claim"], { cwd });
+      const run = await runHardhat(["flai:submit"], { cwd });
       expect(run.code).to.equal(1);
-      expect(run.stderr + run.stdout).to.contain("flai:fl-claim is missing the required options --task, --round");
-      expect(run.stderr + run.stdout).to.contain("Example: npx hardhat flai:fl-claim --task 1 --round 1");
+      expect(run.stderr + run.stdout).to.contain("flai:submit is missing the required options --data, --model, --reward");
+      expect(run.stderr + run.stdout).to.contain("Example: npx hardhat flai:submit --data");
       expect(run.stderr + run.stdout).not.to.match(/^\s+at /m);
     });
 

@@ -3,18 +3,18 @@ import { createHash } from "node:crypto";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
-import { Contract, getAddress, type EventLog } from "ethers";
+import { Contract, getAddress, type ContractRunner, type EventLog } from "ethers";
 
 import { parse0G } from "../amount.js";
 import type { FlaiConfig } from "../config.js";
-import { firstSigner, useConnection, type FlaiConnection } from "../connection.js";
+import { firstSigner, useConnection, useReadConnection, type FlaiConnection } from "../connection.js";
 import { flaiError } from "../errors.js";
 import { parseId, parseRound } from "../ids.js";
 import { readInput, readLocalFile } from "../inputs.js";
 import { loadFlaiArtifact } from "../jobs/artifact.js";
 import { compactSignature } from "../jobs/eip712.js";
 import type { FlaiJobs } from "../jobs/client.js";
-import { resolveDeployment, type Deployment } from "../jobs/deployment.js";
+import { resolveDeployment, type Deployment, type DeploymentRole } from "../jobs/deployment.js";
 import type { ConnectionOption } from "../jobs/types.js";
 import { parseDataset, validateFeatureCount, type Dataset } from "../ml/dataset.js";
 import { computeStandardization } from "../ml/logistic.js";
@@ -33,11 +33,16 @@ import { globalModelBytes, parseGlobalModel, taskNonce, type GlobalModel } from 
 import { trainClientUpdate } from "./local-training.js";
 import { decodeMetricsWord } from "./metrics-word.js";
 import { resolveRules } from "./round-rules.js";
+import { effectiveNow, isFailed, roundPhase, type RoundPhase } from "./round-state.js";
 import { checkConfig } from "./strategies.js";
 import type {
   AggregatedRound,
   AggregateOptions,
+  CancelledTask,
+  CancelOptions,
+  ClaimAllOptions,
   Claimed,
+  ClaimedAll,
   ClaimOptions,
   ClientRoundOptions,
   ClientRoundResult,
@@ -93,12 +98,11 @@ export class FlaiFederated {
     const evaluation = parseDataset(evalInput.bytes, evalInput.source);
     validateFeatureCount(evaluation, spec.features, evalInput.source);
 
-    const { connection, deployment, contract } = await this.#bound(opts.connection);
+    const { connection, deployment, contract } = await this.#bound(opts.connection, "deployer");
+    const measurement = await this.#tee.measurement();
     // The task is bound to this enclave: only it can close and finalize rounds, and clients encrypt
     // to the key the registry holds for it.
-    const { signer: enclave } = await this.#jobs.registerEnclave({ connection }).catch((error: unknown) => {
-      throw flaiError(`The task's enclave must be registered first: ${(error as Error).message}`);
-    });
+    const enclave = await this.#taskEnclave(opts.enclave, measurement, connection);
     const evaluationRoot = (await this.#storage.upload(evalInput.bytes)).root;
     // Every client must share one feature scaling, or their weights live in different spaces: it
     // is fixed here, from the creator's evaluation data, and committed with the initial model.
@@ -127,7 +131,6 @@ export class FlaiFederated {
     };
     const bytes = globalModelBytes(initial);
     const stored = await this.#storage.upload(bytes);
-    const measurement = await this.#tee.measurement();
     const receipt = await this.#send(
       contract,
       "createTask",
@@ -137,6 +140,29 @@ export class FlaiFederated {
     const created = this.#events(contract, receipt.logs, "TaskCreated")[0];
     const task = await this.#readTask(contract, deployment, connection, created.args[0] as bigint);
     return { task, txHash: receipt.hash, gasUsed: receipt.gasUsed, initialModelRoot: stored.root, evaluationRoot };
+  }
+
+  /**
+   * The enclave a new task names: `named` (another machine's, already registered there for this
+   * version's measurement: checked on the chain now, since createTask would revert) or this machine's,
+   * registered on the way.
+   */
+  async #taskEnclave(named: string | undefined, measurement: string, connection: FlaiConnection): Promise<string> {
+    if (named === undefined) {
+      const { signer } = await this.#jobs.registerEnclave({ connection }).catch((error: unknown) => {
+        throw flaiError(`The task's enclave must be registered first: ${(error as Error).message}`, error);
+      });
+      return signer;
+    }
+    try {
+      return (await this.#jobs.enclaveKey(named, { measurement, connection })).signer;
+    } catch (error) {
+      throw flaiError(
+        `--enclave ${named} cannot be the task's enclave: ${(error as Error).message} The aggregator host registers it with ` +
+          `npx hardhat flai:enclave --register (the deployment's owner must have accepted measurement ${measurement}).`,
+        error,
+      );
+    }
   }
 
   /** One client's round: fetch the global model, train locally, encrypt to the enclave, upload, record. */
@@ -211,16 +237,18 @@ export class FlaiFederated {
     if (recorded > 0n) {
       throw flaiError(`${client} already recorded an update for round ${round} of task ${task.id}; one update per client per round.`);
     }
-    return { connection, deployment, contract: contract.connect(signer) as Contract, client, task, round };
+    return { connection, deployment, contract: contract.connect(signer) as Contract, signer, client, task, round };
   }
 
   async #submit(
-    ctx: { contract: Contract; client: string; task: FederatedTaskView; round: number },
+    ctx: { contract: Contract; signer: HardhatEthersSigner; client: string; task: FederatedTaskView; round: number },
     ciphertext: Uint8Array,
     sampleCount: number,
   ) {
     let t = now();
-    const stored = await this.#storage.upload(ciphertext);
+    // The client pays for its own upload (0G storage), like for its recordUpdate.
+    const stored = await this.#storage.upload(ciphertext, { payer: ctx.signer });
+
     const upload = now() - t;
     t = now();
     const updateHash = sha256(ciphertext);
@@ -301,10 +329,10 @@ export class FlaiFederated {
     }
 
     t = now();
-    const [model, report] = await Promise.all([
-      this.#storage.upload(new Uint8Array(response.globalModel)),
-      this.#storage.upload(new Uint8Array(response.report)),
-    ]);
+    // One after the other: both are paid by one account, whose transactions must go out in nonce
+    // order (in parallel, 0G answered "nonce too low"), and a failure must not race a second upload.
+    const model = await this.#storage.upload(new Uint8Array(response.globalModel));
+    const report = await this.#storage.upload(new Uint8Array(response.report));
     if (model.root !== response.result.globalRoot || report.root !== response.result.reportRoot) {
       throw flaiError("Storage stored the round's artifacts under other roots than the enclave signed; refusing to finalize.");
     }
@@ -381,40 +409,121 @@ export class FlaiFederated {
     if (finalized?.reportRoot === undefined) {
       throw flaiError(`Round ${round} of task ${taskId} is not finalized yet; rewards can be claimed once it is.`);
     }
-    const report = JSON.parse(Buffer.from(await this.#storage.read(finalized.reportRoot)).toString("utf8")) as {
+    const leaf = await this.#claimProof(taskId, finalized, client);
+    if (leaf === undefined) {
+      throw flaiError(`${client} has no accepted update in round ${round} of task ${taskId}, so no reward to claim.`);
+    }
+    return this.#sendClaim(contract, signer, taskId, round, client, leaf);
+  }
+
+  /**
+   * Every reward the account is owed in a task, one claim per finalized round it had an accepted
+   * update in and has not claimed yet (claims go out one after the other, in round order). Rounds
+   * already claimed, or whose update the enclave rejected, are listed as skipped with the reason.
+   */
+  async claimAll(opts: ClaimAllOptions): Promise<ClaimedAll> {
+    const { connection, deployment, contract } = await this.#bound(opts.connection);
+    const signer: HardhatEthersSigner = opts.signer ?? (await firstSigner(connection));
+    const client = getAddress(await signer.getAddress());
+    const taskId = parseId(opts.taskId, "task");
+    const task = await this.#readTask(contract, deployment, connection, taskId);
+    const result: ClaimedAll = { taskId, client, claimed: [], skipped: [] };
+    for (const round of await this.#rounds(contract, task)) {
+      if (round.reportRoot === undefined) continue; // not finalized: nothing to claim yet
+      const [sampleCount, claimed] = (await contract.getUpdate(taskId, round.round, client)) as [bigint, boolean];
+      if (sampleCount === 0n) continue; // no update from this account in that round
+      if (claimed) {
+        result.skipped.push({ round: round.round, reason: "already-claimed" });
+        continue;
+      }
+      const leaf = await this.#claimProof(taskId, round, client);
+      if (leaf === undefined) {
+        result.skipped.push({ round: round.round, reason: "rejected" });
+        continue;
+      }
+      result.claimed.push(await this.#sendClaim(contract, signer, taskId, round.round, client, leaf));
+    }
+    return result;
+  }
+
+  /** The client's leaf and proof in a finalized round's commitment (rebuilt from its report), or undefined when it has none. */
+  async #claimProof(taskId: bigint, finalized: RoundView, client: string) {
+    const report = JSON.parse(Buffer.from(await this.#storage.read(finalized.reportRoot!)).toString("utf8")) as {
       accepted: Array<{ client: string; updateHash: string; weight: number }>;
     };
     const commitment = buildCommitment(report.accepted.map((a) => ({ client: a.client, updateHash: a.updateHash, weight: BigInt(a.weight) })));
     if (commitment.root !== finalized.commitment) {
-      throw flaiError(`The round report ${finalized.reportRoot} does not match the on-chain commitment ${finalized.commitment}.`);
+      throw flaiError(`The round report ${finalized.reportRoot} of round ${finalized.round} of task ${taskId} does not match the on-chain commitment ${finalized.commitment}.`);
     }
     const index = commitment.leaves.findIndex((l) => l.client === client);
-    if (index === -1) {
-      throw flaiError(`${client} has no accepted update in round ${round} of task ${taskId}, so no reward to claim.`);
-    }
-    const leaf = commitment.leaves[index]!;
+    return index === -1 ? undefined : { ...commitment.leaves[index]!, proof: commitment.proof(index) };
+  }
+
+  async #sendClaim(
+    contract: Contract,
+    signer: HardhatEthersSigner,
+    taskId: bigint,
+    round: number,
+    client: string,
+    leaf: { updateHash: string; weight: bigint; cumulativeWeightBefore: bigint; proof: string[] },
+  ): Promise<Claimed> {
     const receipt = await this.#send(contract.connect(signer) as Contract, "claim", [
       taskId,
       round,
       leaf.updateHash,
       leaf.weight,
       leaf.cumulativeWeightBefore,
-      commitment.proof(index),
+      leaf.proof,
     ]);
     const event = this.#events(contract, receipt.logs, "RewardClaimed")[0];
     return { taskId, round, client, amount: event.args[3] as bigint, txHash: receipt.hash };
   }
 
-  async task(taskId: bigint | number | string, opts: ConnectionOption = {}): Promise<FederatedTaskView> {
+  /**
+   * The creator's way out of a task whose current round failed (no quorum by its deadline, or not
+   * finalized by deadline + roundDuration): cancels it and refunds the pools of every round not
+   * finalized. Checked here first so the creator learns why not, and when, without a reverted transaction.
+   */
+  async cancel(opts: CancelOptions): Promise<CancelledTask> {
     const { connection, deployment, contract } = await this.#bound(opts.connection);
+    const signer: HardhatEthersSigner = opts.signer ?? (await firstSigner(connection));
+    const caller = getAddress(await signer.getAddress());
+    const task = await this.#readTask(contract, deployment, connection, parseId(opts.taskId, "task"));
+    assertActive(task);
+    if (caller !== getAddress(task.creator)) {
+      throw flaiError(`Only task ${task.id}'s creator ${getAddress(task.creator)} can cancel it, not ${caller}. Run it with the creator's account.`);
+    }
+    const round = await this.#readRound(contract, task.id, task.currentRound);
+    const latest = await connection.ethers.provider.getBlock("latest");
+    const phase = roundPhase(round, task.quorum, effectiveNow(latest?.timestamp ?? 0));
+    if (!isFailed(phase)) {
+      throw flaiError(notCancellable(task, round, phase));
+    }
+    const receipt = await this.#send(contract.connect(signer) as Contract, "cancelTask", [task.id]);
+    const event = this.#events(contract, receipt.logs, "TaskCancelled")[0];
+    return { taskId: task.id, round: Number(event.args[1]), refund: event.args[2] as bigint, creator: caller, txHash: receipt.hash };
+  }
+
+  async task(taskId: bigint | number | string, opts: ConnectionOption = {}): Promise<FederatedTaskView> {
+    const { connection, deployment, contract } = await this.#reader(opts.connection);
     return this.#readTask(contract, deployment, connection, parseId(taskId, "task"));
   }
 
-  /** The task and every round so far, with what each finalization published. */
-  async status(taskId: bigint | number | string, opts: ConnectionOption = {}): Promise<{ task: FederatedTaskView; rounds: RoundView[] }> {
-    const { connection, deployment, contract } = await this.#bound(opts.connection);
+  /**
+   * The task and every round so far, with what each finalization published and each round's phase
+   * at `now` (the time the next block carries at the earliest: a round past its deadline is closed
+   * or failed, never open). Read-only: needs no private key.
+   */
+  async status(
+    taskId: bigint | number | string,
+    opts: ConnectionOption = {},
+  ): Promise<{ task: FederatedTaskView; rounds: Array<RoundView & { phase: RoundPhase }>; now: bigint }> {
+    const { connection, deployment, contract } = await this.#reader(opts.connection);
     const task = await this.#readTask(contract, deployment, connection, parseId(taskId, "task"));
-    return { task, rounds: await this.#rounds(contract, task) };
+    const latest = await connection.ethers.provider.getBlock("latest");
+    const now = effectiveNow(latest?.timestamp ?? 0);
+    const rounds = (await this.#rounds(contract, task)).map((r) => ({ ...r, phase: roundPhase(r, task.quorum, now) }));
+    return { task, rounds, now };
   }
 
   /** The current global model, verified against its on-chain root and SHA-256. */
@@ -508,12 +617,18 @@ export class FlaiFederated {
     };
   }
 
-  async #bound(given: FlaiConnection | undefined) {
+  /** For sending: the contract bound to the network's first account (callers connect another signer). */
+  async #bound(given: FlaiConnection | undefined, role: DeploymentRole = "participant") {
     const connection = await useConnection(this.#hre, given);
+    const deployment = await resolveDeployment(this.#hre, connection, false, { role });
+    return { connection, deployment, contract: federatedContract(deployment, await firstSigner(connection)) };
+  }
+
+  /** For reading: through the provider, so no private key is needed. */
+  async #reader(given: FlaiConnection | undefined) {
+    const connection = await useReadConnection(this.#hre, given);
     const deployment = await resolveDeployment(this.#hre, connection, false);
-    const signer = await firstSigner(connection);
-    const contract = new Contract(deployment.federated, loadFlaiArtifact("FLAIFederated").abi, signer);
-    return { connection, deployment, contract };
+    return { connection, deployment, contract: federatedContract(deployment, connection.ethers.provider) };
   }
 
   #events(contract: Contract, logs: ReadonlyArray<unknown>, name: string): EventLog[] {
@@ -557,4 +672,24 @@ function assertActive(task: FederatedTaskView): void {
 
 function isoTime(unix: bigint): string {
   return new Date(Number(unix) * 1000).toISOString();
+}
+
+function federatedContract(deployment: Deployment, runner: ContractRunner): Contract {
+  return new Contract(deployment.federated, loadFlaiArtifact("FLAIFederated").abi, runner);
+}
+
+/** Why the creator cannot cancel yet (the contract's rule: only a failed round), and from when it could. */
+function notCancellable(task: FederatedTaskView, round: RoundView, phase: RoundPhase): string {
+  const at = (t: bigint) => isoTime(t);
+  const rule = "a task can be cancelled only when its current round failed: no quorum by its deadline, or not finalized by deadline + round duration";
+  if (phase === "open") {
+    return (
+      `Task ${task.id} cannot be cancelled now: round ${round.round} is open until ${at(round.deadline)} with ${round.updateCount} of ` +
+      `${task.quorum} updates; ${rule}. Try again after ${at(round.deadline)} if the quorum is not met.`
+    );
+  }
+  return (
+    `Task ${task.id} cannot be cancelled now: round ${round.round} met its quorum (${round.updateCount} updates) and its enclave may ` +
+    `finalize it until ${at(round.finalizeBy)}; ${rule}. Try again after ${at(round.finalizeBy)} if it is not finalized.`
+  );
 }

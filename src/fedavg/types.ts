@@ -74,6 +74,11 @@ export interface CreateTaskOptions extends ConnectionOption {
   /** The enclave's per-round rules (weight cap, minimum accepted, norm bound, reward rule); unset ones get their defaults. */
   rules?: Partial<RoundRules>;
   local?: { maxIterations?: number; mu?: number };
+  /**
+   * The task's enclave: the signer address of an enclave registered (on another machine, by the
+   * aggregator host) for this version's measurement. Default: this machine's, registered on the way.
+   */
+  enclave?: string;
 }
 
 export interface CreatedTask {
@@ -138,5 +143,37 @@ export interface Claimed {
   round: number;
   client: string;
   amount: bigint;
+  txHash: string;
+}
+
+export interface ClaimAllOptions extends ConnectionOption {
+  taskId: bigint | number | string;
+  signer?: HardhatEthersSigner;
+}
+
+/** Why a finalized round the account recorded an update in pays it nothing now. */
+export type UnclaimableReason = "already-claimed" | "rejected";
+
+export interface ClaimedAll {
+  taskId: bigint;
+  client: string;
+  claimed: Claimed[];
+  /** Finalized rounds with an update of this account that were not claimed now, and why. */
+  skipped: Array<{ round: number; reason: UnclaimableReason }>;
+}
+
+export interface CancelOptions extends ConnectionOption {
+  taskId: bigint | number | string;
+  /** The creator's account (default: the network's first). */
+  signer?: HardhatEthersSigner;
+}
+
+export interface CancelledTask {
+  taskId: bigint;
+  /** The failed round the task was cancelled at. */
+  round: number;
+  /** What went back to the creator: the pools of every round not finalized. */
+  refund: bigint;
+  creator: string;
   txHash: string;
 }

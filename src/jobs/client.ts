@@ -1,10 +1,10 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { Contract, getAddress } from "ethers";
+import { Contract, getAddress, type ContractRunner } from "ethers";
 
 import { format0G, parse0G } from "../amount.js";
 import type { FlaiConfig } from "../config.js";
-import { firstSigner, useConnection, type FlaiConnection } from "../connection.js";
+import { firstSigner, useConnection, useReadConnection, type FlaiConnection } from "../connection.js";
 import { flaiError } from "../errors.js";
 import { parseId } from "../ids.js";
 import { readInput, type Input } from "../inputs.js";
@@ -17,7 +17,7 @@ import { sendTx } from "../tx.js";
 import { bothInOrder } from "../util/promise.js";
 
 import { loadFlaiArtifact } from "./artifact.js";
-import { isEphemeral, resolveDeployment, type Deployment } from "./deployment.js";
+import { isEphemeral, resolveDeployment, type Deployment, type DeploymentRole } from "./deployment.js";
 import { compactSignature } from "./eip712.js";
 import { readRegistration, verifiedEnclave, type VerifiedEnclave } from "./registry.js";
 import { decodeRevert } from "./revert.js";
@@ -49,16 +49,56 @@ export class FlaiJobs {
     this.#tee = deps.teeSim;
   }
 
-  /** Deploys FLAIComputeJobs on the network unless Ignition already recorded a deployment there. */
-  async deploy(opts: ConnectionOption = {}): Promise<Deployment> {
+  /**
+   * Deploys FLAIComputeJobs + FLAIFederated on the network unless a deployment is configured or
+   * recorded there. `attestationAuthority` (default flai.enclave.attestationAuthority, else this
+   * machine's dev authority) is pinned for the contract's life: asking for another one than an
+   * existing deployment pins is an error, not a silent reuse.
+   */
+  async deploy(opts: ConnectionOption & { attestationAuthority?: string } = {}): Promise<Deployment> {
     const connection = await useConnection(this.#hre, opts.connection);
-    return this.#deployment(connection, true);
+    const wanted = opts.attestationAuthority === undefined ? undefined : parseAddress(opts.attestationAuthority, "--attestation-authority");
+    const deployment = await resolveDeployment(this.#hre, connection, true, { role: "deployer", attestationAuthority: wanted });
+    if (wanted !== undefined && !deployment.deployedNow) {
+      const pinned = getAddress(await this.#jobsContract(deployment, connection.ethers.provider).attestationAuthority());
+      if (pinned !== wanted) {
+        throw flaiError(
+          `FLAIComputeJobs ${deployment.address} on network "${connection.networkName}" already pins attestation authority ${pinned}; ` +
+            `a deployment's authority cannot change. Use that deployment as it is, or deploy afresh in another project folder.`,
+        );
+      }
+    }
+    return deployment;
   }
 
-  /** The deployment tasks use: reused if recorded; on an in-process chain, made on first use. */
+  /** The deployment tasks use: configured or recorded; on an in-process chain, made on first use. */
   async deployment(opts: ConnectionOption = {}): Promise<Deployment> {
-    const connection = await useConnection(this.#hre, opts.connection);
+    const connection = await useReadConnection(this.#hre, opts.connection);
     return this.#deployment(connection, isEphemeral(connection));
+  }
+
+  /** The attestation authority the deployment pins (the contract's, read from the chain). */
+  async attestationAuthority(opts: ConnectionOption = {}): Promise<string> {
+    const { contract } = await this.#reader(opts.connection);
+    return getAddress((await contract.attestationAuthority()) as string);
+  }
+
+  /**
+   * The owner's half of registering an enclave that runs elsewhere: accepts this version's measurement
+   * (the same in every install form), so the aggregator host's `flai:enclave --register` goes through.
+   * Sends nothing when already accepted.
+   */
+  async acceptMeasurement(opts: ConnectionOption = {}): Promise<{ measurement: string; txHash: string | undefined }> {
+    const { contract, signer, deployment } = await this.#bound(opts.connection);
+    const measurement = await this.#tee.measurement();
+    if ((await contract.isMeasurementAccepted(measurement)) as boolean) {
+      return { measurement, txHash: undefined };
+    }
+    const owner = getAddress((await contract.owner()) as string);
+    if (owner !== getAddress(await signer.getAddress())) {
+      throw flaiError(`Only the owner ${owner} of FLAIComputeJobs ${deployment.address} can accept measurement ${measurement}.`);
+    }
+    return { measurement, txHash: (await this.#send(contract, "acceptMeasurement", [measurement])).hash };
   }
 
   async submit(opts: SubmitOptions): Promise<SubmittedJob> {
@@ -78,7 +118,7 @@ export class FlaiJobs {
     const data = await this.#store(dataBytes);
     const model = await this.#store(modelBytes);
 
-    const { contract, connection, deployment } = await this.#bound(opts.connection);
+    const { contract, connection, deployment } = await this.#bound(opts.connection, "deployer");
     const latest = await connection.ethers.provider.getBlock("latest");
     const deadline = BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000)) + BigInt(deadlineSeconds);
     const receipt = await this.#send(contract, "submitJob", [data.root, model.root, deadline], { value: reward });
@@ -93,7 +133,7 @@ export class FlaiJobs {
   }
 
   async get(jobId: bigint | number | string, opts: ConnectionOption = {}): Promise<JobView> {
-    const { contract, connection, deployment } = await this.#bound(opts.connection);
+    const { contract, connection, deployment } = await this.#reader(opts.connection);
     return this.#read(contract, deployment, connection, parseJobId(jobId));
   }
 
@@ -177,7 +217,7 @@ export class FlaiJobs {
    * from a machine-local file.
    */
   async enclaveKey(signer: string, opts: ConnectionOption & { measurement?: string; authority?: string } = {}): Promise<VerifiedEnclave> {
-    const { contract, connection } = await this.#bound(opts.connection);
+    const { contract, connection } = await this.#reader(opts.connection);
     const address = parseAddress(signer, "The enclave signer");
     return verifiedEnclave(contract, address, await chainTime(connection), { measurement: opts.measurement, authority: opts.authority });
   }
@@ -192,16 +232,27 @@ export class FlaiJobs {
     }
   }
 
-  #deployment(connection: FlaiConnection, deployIfMissing: boolean): Promise<Deployment> {
-    return resolveDeployment(this.#hre, connection, deployIfMissing);
+  #deployment(connection: FlaiConnection, deployIfMissing: boolean, role: DeploymentRole = "participant"): Promise<Deployment> {
+    return resolveDeployment(this.#hre, connection, deployIfMissing, { role });
   }
 
-  async #bound(given: FlaiConnection | undefined) {
+  #jobsContract(deployment: Deployment, runner: ContractRunner): Contract {
+    return new Contract(deployment.address, loadFlaiArtifact("FLAIComputeJobs").abi, runner);
+  }
+
+  /** For sending: the network's first account signs. */
+  async #bound(given: FlaiConnection | undefined, role: DeploymentRole = "participant") {
     const connection = await useConnection(this.#hre, given);
-    const deployment = await this.#deployment(connection, isEphemeral(connection));
+    const deployment = await this.#deployment(connection, isEphemeral(connection), role);
     const signer = await firstSigner(connection);
-    const contract = new Contract(deployment.address, loadFlaiArtifact("FLAIComputeJobs").abi, signer);
-    return { connection, deployment, signer, contract };
+    return { connection, deployment, signer, contract: this.#jobsContract(deployment, signer) };
+  }
+
+  /** For reading: through the provider, so no private key is needed. */
+  async #reader(given: FlaiConnection | undefined) {
+    const connection = await useReadConnection(this.#hre, given);
+    const deployment = await this.#deployment(connection, isEphemeral(connection));
+    return { connection, deployment, contract: this.#jobsContract(deployment, connection.ethers.provider) };
   }
 
   async #read(contract: Contract, deployment: Deployment, connection: FlaiConnection, id: bigint): Promise<JobView> {

@@ -3,12 +3,15 @@ import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { getAddress } from "ethers";
+import { Contract, getAddress } from "ethers";
 
+import { configuredDeployment, type FlaiDeploymentAddresses } from "../config.js";
 import type { FlaiConnection } from "../connection.js";
 import { flaiError } from "../errors.js";
 import { applyIgnitionFeePolicy } from "../fee-data.js";
 import { devAuthority } from "../tee/attestation.js";
+
+import { loadFlaiArtifact } from "./artifact.js";
 
 export const JOBS_FUTURE_ID = "FLAIComputeJobs#FLAIComputeJobs";
 export const FEDERATED_FUTURE_ID = "FLAIFederated#FLAIFederated";
@@ -93,11 +96,81 @@ export async function liveIgnitionRecord(
   return recorded;
 }
 
-export function noDeploymentError(networkName: string, chainId: bigint) {
+/**
+ * Who is looking: a participant (client, aggregator host, verifier, reader) joins a deployment someone
+ * else made and must never be sent to `flai:deploy` (that makes a second, empty deployment); a
+ * deployer (the job submitter, the task creator) may make one.
+ */
+export type DeploymentRole = "participant" | "deployer";
+
+export function noDeploymentError(networkName: string, chainId: bigint, role: DeploymentRole = "participant") {
+  const configure =
+    `set flai.deployments["${networkName}"] = { jobs: "0x…", federated: "0x…" } in hardhat.config.ts with the addresses ` +
+    `the task creator printed (npx hardhat flai:fl-create --json prints them)`;
   return flaiError(
-    `No FLAIComputeJobs deployment found for network "${networkName}" (chain ${chainId}). ` +
-      `Deploy it first: npx hardhat flai:deploy --network ${networkName}`,
+    `No hardhat-flai deployment is known for network "${networkName}" (chain ${chainId}): none is configured and Ignition ` +
+      `recorded none in this project. To join an existing deployment, ${configure}.` +
+      (role === "deployer" ? ` To make a new deployment of your own instead: npx hardhat flai:deploy --network ${networkName}` : ""),
   );
+}
+
+/**
+ * The contracts `flai.deployments.<network>` names, checked on the chain: each configured address has
+ * code; FLAIFederated's registry is the configured FLAIComputeJobs (or supplies it when only
+ * `federated` is configured). Only `jobs` configured: a federated lookup fails with what to set.
+ */
+export async function configuredAddresses(
+  connection: FlaiConnection,
+  configured: FlaiDeploymentAddresses,
+  chainId: bigint,
+): Promise<{ address: string; federated: string }> {
+  const where = `flai.deployments["${connection.networkName}"]`;
+  for (const [key, address] of Object.entries(configured) as Array<[string, string | undefined]>) {
+    if (address !== undefined && !(await hasCode(connection, address))) {
+      throw flaiError(
+        `${where}.${key} is ${address}, but there is no contract at that address on network "${connection.networkName}" ` +
+          `(chain ${chainId}). Check the address against what the task creator printed, and that the network points at the right chain.`,
+      );
+    }
+  }
+  if (configured.federated === undefined) {
+    return withoutFederated({ address: configured.jobs! }, where);
+  }
+  const registry = getAddress(await federatedRegistry(connection, configured.federated, where));
+  if (configured.jobs !== undefined && registry !== configured.jobs) {
+    throw flaiError(
+      `${where}.federated ${configured.federated} uses the enclave registry (FLAIComputeJobs) ${registry}, but ${where}.jobs is ` +
+        `${configured.jobs}. Set jobs to ${registry}, or leave it out (it is read from FLAIFederated).`,
+    );
+  }
+  return { address: registry, federated: configured.federated };
+}
+
+async function federatedRegistry(connection: FlaiConnection, federated: string, where: string): Promise<string> {
+  const contract = new Contract(federated, loadFlaiArtifact("FLAIFederated").abi, connection.ethers.provider);
+  try {
+    return (await contract.registry()) as string;
+  } catch (error) {
+    throw flaiError(`${where}.federated ${federated} is not a FLAIFederated contract (its registry() cannot be read). Check the address.`, error);
+  }
+}
+
+/** Only FLAIComputeJobs configured: reading `federated` says what to add, instead of using a wrong address. */
+function withoutFederated(base: { address: string }, where: string): { address: string; federated: string } {
+  return Object.defineProperty(base, "federated", {
+    enumerable: false,
+    get(): string {
+      throw flaiError(`${where} names only FLAIComputeJobs (jobs); federated tasks need FLAIFederated too: add ${where}.federated = "0x…" (flai:fl-create --json prints it).`);
+    },
+  }) as { address: string; federated: string };
+}
+
+export interface DeployOptions {
+  /** Deploy through Ignition when no deployment is known. */
+  deployIfMissing: boolean;
+  role?: DeploymentRole;
+  /** The authority a new FLAIComputeJobs pins; default flai.enclave.attestationAuthority, else this machine's dev authority. */
+  attestationAuthority?: string;
 }
 
 /** One lookup per connection, shared by every part and runtime over it. */
@@ -108,34 +181,45 @@ const cache = new WeakMap<FlaiConnection, Promise<Deployment>>();
  * have code); deployed through Ignition when missing and `deployIfMissing`; on an in-process chain
  * deployed on first use.
  */
-export function resolveDeployment(hre: HardhatRuntimeEnvironment, connection: FlaiConnection, deployIfMissing: boolean): Promise<Deployment> {
+export function resolveDeployment(
+  hre: HardhatRuntimeEnvironment,
+  connection: FlaiConnection,
+  deployIfMissing: boolean,
+  opts: Omit<DeployOptions, "deployIfMissing"> = {},
+): Promise<Deployment> {
   let pending = cache.get(connection);
   if (pending === undefined) {
-    pending = lookUpOrDeploy(hre, connection, deployIfMissing || isEphemeral(connection));
+    pending = lookUpOrDeploy(hre, connection, { ...opts, deployIfMissing: deployIfMissing || isEphemeral(connection) });
     cache.set(connection, pending);
     pending.catch(() => cache.delete(connection));
   }
   return pending;
 }
 
-async function lookUpOrDeploy(hre: HardhatRuntimeEnvironment, connection: FlaiConnection, deployIfMissing: boolean): Promise<Deployment> {
+async function lookUpOrDeploy(hre: HardhatRuntimeEnvironment, connection: FlaiConnection, opts: DeployOptions): Promise<Deployment> {
   const chainId = await chainIdOf(connection);
   const base = { chainId, networkName: connection.networkName };
+  // A configured address is the user's word: it wins over Ignition's journal, and is checked on the chain.
+  const configured = configuredDeployment(hre.config.flai, connection.networkName);
+  if (configured !== undefined) {
+    // Assigned onto the addresses object: it may carry a throwing `federated` getter (jobs-only config).
+    return Object.assign(await configuredAddresses(connection, configured, chainId), base, { deployedNow: false });
+  }
   if (!isEphemeral(connection)) {
     const recorded = await liveIgnitionRecord(hre.config.paths.ignition, connection, [JOBS_FUTURE_ID, FEDERATED_FUTURE_ID], "hardhat-flai's contracts");
     if (recorded !== undefined) {
       const [address, federated] = recorded as [string, string];
       return { ...base, address, federated, deployedNow: false };
     }
-    if (!deployIfMissing) {
-      throw noDeploymentError(connection.networkName, chainId);
+    if (!opts.deployIfMissing) {
+      throw noDeploymentError(connection.networkName, chainId, opts.role);
     }
   }
   // Imported here: building the module reads the compiled artifacts, which must not happen at load.
   const { default: flaiModule } = await import("../../ignition/modules/FLAIFederated.js");
   await applyIgnitionFeePolicy(connection, chainId);
   // The authority is passed explicitly (the module's default is computed once, when it is first imported).
-  const attestationAuthority = (await devAuthority()).address;
+  const attestationAuthority = opts.attestationAuthority ?? hre.config.flai.enclave.attestationAuthority ?? (await devAuthority()).address;
   const { jobs, federated } = await connection.ignition.deploy(flaiModule, {
     parameters: { FLAIComputeJobs: { attestationAuthority } },
   });

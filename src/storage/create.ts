@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConfig } from "../config.js";
-import { firstSigner, rpcUrlOf, useConnection, type FlaiConnection } from "../connection.js";
+import { firstSigner, rpcUrlOf, useReadConnection, type FlaiConnection } from "../connection.js";
 import { flaiError } from "../errors.js";
 import { chainIdOf } from "../jobs/deployment.js";
 import { knownIndexerUrl } from "../networks.js";
@@ -10,15 +10,21 @@ import { LocalStorage } from "./local.js";
 import type { StorageBackend, StorageProgress, TransferOptions } from "./types.js";
 import { ZeroGStorage } from "./zerog.js";
 
-/** The backend `flai.storage` names. The 0G one binds to a network only when first used. */
+/**
+ * The backend `flai.storage` names. The 0G one binds to a network only when first used, without
+ * resolving its key: reads need none, and an upload asks for its payer only when it pays.
+ */
 export function createStorage(hre: HardhatRuntimeEnvironment, config: FlaiConfig): StorageBackend {
   if (config.storage.backend === "local") {
     return new LocalStorage(config.storage.path);
   }
-  return new DeferredStorage("0g", async () => zeroGStorageFor(await useConnection(hre), config));
+  return new DeferredStorage("0g", async () => zeroGStorageFor(await useReadConnection(hre), config));
 }
 
-/** 0G Storage as seen from one network connection: its indexer, its RPC, its first account. */
+/**
+ * 0G Storage as seen from one network connection: its indexer, its RPC; uploads are paid by the
+ * upload's `payer` (the acting party's account) or else the network's first account.
+ */
 export async function zeroGStorageFor(
   connection: FlaiConnection,
   config: FlaiConfig,

@@ -1,3 +1,5 @@
+import type { Signer } from "ethers";
+
 import { flaiError } from "../errors.js";
 
 /** A 0G storage root (the file's identity): "0x" + 64 lowercase hex characters. */
@@ -26,6 +28,8 @@ export interface StorageProgress {
 
 export interface TransferOptions {
   onProgress?: (progress: StorageProgress) => void;
+  /** Who pays for an upload (0G storage): the acting party's account. Default: the network's first account. */
+  payer?: Signer;
 }
 
 export interface StorageBackend {

@@ -7,6 +7,7 @@ import { Indexer, StorageNode, ZgFile } from "#0g-storage-sdk";
 import type { Signer } from "ethers";
 
 import { flaiError, isFlaiError } from "../errors.js";
+import { inAccountOrder } from "../util/account-queue.js";
 import { legacyGasPrice } from "../fee-data.js";
 import { writeFileAtomic } from "../util/fs.js";
 
@@ -100,7 +101,14 @@ export class ZeroGStorage implements StorageBackend {
       }
       return { root, size, alreadyStored: true };
     }
-    const [signer, evmRpc] = await Promise.all([this.#opts.signer(), this.#opts.evmRpc()]);
+    // The party doing the upload pays (`payer`, e.g. a client's --account); else the network's first account.
+    const signer = opts.payer ?? (await this.#opts.signer());
+    return inAccountOrder(await signer.getAddress(), () => this.#submitAndUpload(input, root, size, signer, report));
+  }
+
+  /** Submits the file (one transaction from `signer`) and uploads its segments. */
+  async #submitAndUpload(input: string, root: Root, size: number, signer: Signer, report: (p: StorageProgress) => void): Promise<UploadResult> {
+    const evmRpc = await this.#opts.evmRpc();
     const file = await ZgFile.fromFilePath(input);
     try {
       const segmentsTotal = Math.ceil(size / SEGMENT_SIZE);

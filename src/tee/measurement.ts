@@ -1,11 +1,13 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+
+import { flaiError } from "../errors.js";
+import { packageRoot } from "../package-root.js";
 
 /**
  * The enclave program: every module the worker runs between "inputs in" and "signed result out".
- * Paths are relative to the package's source root (src/ in a checkout, dist/src/ when installed).
+ * Paths are relative to the package's src/ folder.
  */
 export const ENCLAVE_PROGRAM = [
   "errors",
@@ -44,21 +46,46 @@ export const ENCLAVE_PROGRAM = [
 /** Settings that change what the program computes; part of the measurement like an enclave's config. */
 export const ENCLAVE_CONFIG = { name: "hardhat-flai-enclave", version: 1, task: "logistic-regression/lbfgs" } as const;
 
-const sourceRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const extension = path.extname(fileURLToPath(import.meta.url));
-
-export function enclaveProgramFiles(): string[] {
-  return ENCLAVE_PROGRAM.map((m) => path.join(sourceRoot, m + extension));
+/**
+ * What is measured: the enclave program's TypeScript sources, `src/<module>.ts` under the package
+ * root. They are the same bytes in a git checkout (where tsx runs them) and in the packed package
+ * (which ships them next to the dist/ JavaScript compiled from them: package.json `files`), so one
+ * version has one measurement however it was installed. Measuring the compiled .js instead gave a
+ * checkout and an install of the same version different measurements, and neither could serve the
+ * enclave for a task the other created.
+ */
+export function enclaveProgramFiles(root: string = packageRoot()): string[] {
+  return ENCLAVE_PROGRAM.map((m) => path.join(root, sourcePath(m)));
 }
 
-/** SHA-256 over the program's files (by relative path) and its config: the code identity a contract trusts. */
-export async function computeMeasurement(): Promise<string> {
-  const outer = createHash("sha256").update("hardhat-flai/measurement/v1\n");
+function sourcePath(module: string): string {
+  return path.posix.join("src", `${module}.ts`);
+}
+
+/**
+ * SHA-256 over the program's sources (each named by its path in the package) and its config: the
+ * code identity a contract trusts. Anyone recomputes it from an install of the same version
+ * (`flai:enclave --json` prints it) and compares it with a task's required measurement.
+ */
+export async function computeMeasurement(root: string = packageRoot()): Promise<string> {
+  const outer = createHash("sha256").update("hardhat-flai/measurement/v2\n");
   for (const module of ENCLAVE_PROGRAM) {
-    const content = await readFile(path.join(sourceRoot, module + extension));
-    const digest = createHash("sha256").update(content).digest("hex");
-    outer.update(`${module}${extension}\n${digest}\n`);
+    const file = sourcePath(module);
+    const content = await readSource(root, file);
+    outer.update(`${file}\n${createHash("sha256").update(content).digest("hex")}\n`);
   }
   outer.update(`config\n${JSON.stringify(ENCLAVE_CONFIG)}\n`);
   return "0x" + outer.digest("hex");
+}
+
+async function readSource(root: string, file: string): Promise<Buffer> {
+  try {
+    return await readFile(path.join(root, file));
+  } catch (error) {
+    throw flaiError(
+      `The enclave program's source ${file} is missing from ${root}, so its measurement cannot be computed. ` +
+        `Reinstall hardhat-flai (the package ships src/ for this).`,
+      error,
+    );
+  }
 }

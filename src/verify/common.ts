@@ -4,7 +4,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { Contract, EventLog, Log } from "ethers";
 
-import { explainConnectionError, type FlaiConnection } from "../connection.js";
+import { useReadConnection, type FlaiConnection } from "../connection.js";
 import { flaiError } from "../errors.js";
 import { resolveDeployment, type Deployment } from "../jobs/deployment.js";
 import type { StorageBackend } from "../storage/types.js";
@@ -39,14 +39,7 @@ export async function verifierChain(
   hre: HardhatRuntimeEnvironment,
   given: FlaiConnection | undefined,
 ): Promise<{ connection: FlaiConnection; deployment: Deployment }> {
-  let connection = given;
-  if (connection === undefined) {
-    try {
-      connection = await hre.network.getOrCreate();
-    } catch (error) {
-      throw explainConnectionError(error, hre.globalOptions.network ?? "default");
-    }
-  }
+  const connection = await useReadConnection(hre, given);
   return { connection, deployment: await resolveDeployment(hre, connection, false) };
 }
 
