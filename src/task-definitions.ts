@@ -138,6 +138,7 @@ export const taskDefinitions = [
 ];
 
 function federatedTasks() {
+  const pollOption = { name: "poll", description: "--follow: seconds between looks at the chain (> 0); when left out, 5", type: text, defaultValue: undefined } as const;
   const strategyOptions = (b: ReturnType<typeof task>) =>
     b
       .addOption({ name: "strategy", description: "fedavg | fedprox | median | trimmed-mean", defaultValue: "fedavg" })
@@ -183,6 +184,8 @@ function federatedTasks() {
       .addOption(taskId)
       .addOption({ name: "data", description: "The client's local dataset (JSON or CSV) (required)", type: file, defaultValue: undefined })
       .addOption({ name: "account", description: "Index of the network account acting as the client", type: ArgumentType.INT, defaultValue: 0 })
+      .addFlag({ name: "follow", description: "Keep running: join every round, claim every reward, exit when the task is finished or cancelled" })
+      .addOption(pollOption)
       .addFlag(json)
       .setAction(() => import("../tasks/fl-client.js"))
       .build(),
@@ -190,6 +193,14 @@ function federatedTasks() {
     task("flai:aggregate", "Aggregate a round inside the enclave and finalize it on-chain (resumable)")
       .addOption(taskId)
       .addOption({ name: "round", description: "Round; when left out, the current one", type: text, defaultValue: undefined })
+      .addFlag({ name: "follow", description: "Keep running: close, aggregate and finalize every round by the close rule, exit when the task is finished or cancelled" })
+      .addOption(pollOption)
+      .addOption({
+        name: "closeAfter",
+        description: "--follow: seconds to wait for more clients once a round's quorum is recorded (≥ 0); when left out, 60",
+        type: text,
+        defaultValue: undefined,
+      })
       .addFlag(json)
       .setAction(() => import("../tasks/aggregate.js"))
       .build(),

@@ -13,12 +13,17 @@ export async function sendTx(
   contractName: string,
   method: string,
   args: unknown[],
-  { value, explain }: { value?: bigint; explain?: RevertExplainer } = {},
+  { value, explain, gasHeadroom }: { value?: bigint; explain?: RevertExplainer; gasHeadroom?: bigint } = {},
 ): Promise<ContractTransactionReceipt> {
   try {
     // Fees are set here, not left to the wallet: on 0G the suggested tip is below what the mempool takes.
     const send = async () => {
-      const overrides = { ...(await feeOverrides(contract.runner?.provider)), ...(value === undefined ? {} : { value }) };
+      const overrides: Record<string, bigint> = { ...(await feeOverrides(contract.runner?.provider)), ...(value === undefined ? {} : { value }) };
+      if (gasHeadroom !== undefined) {
+        // The estimate is for the state now; others' transactions mined first can make this one take
+        // a costlier path (the maxClients-th recordUpdate also closes the round), which would run out of gas.
+        overrides.gasLimit = (await contract.getFunction(method).estimateGas(...args, overrides)) + gasHeadroom;
+      }
       const tx = (await contract.getFunction(method)(...args, overrides)) as ContractTransactionResponse;
       const receipt = await tx.wait();
       if (receipt === null) {

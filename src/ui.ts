@@ -34,6 +34,14 @@ export class Ui {
     }
   }
 
+  /**
+   * One event of a long-running task (a follower), as it happens: its text line, or with --json the
+   * value as one compact JSON line (JSON lines: one object per line; bigints become strings).
+   */
+  event(text: string, value: object): void {
+    this.#out(this.json ? JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) : text);
+  }
+
   /** The task's machine-readable result; printed only with --json (bigints become strings). */
   result(value: unknown): void {
     if (this.json) {

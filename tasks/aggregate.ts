@@ -1,14 +1,37 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
+import { flaiError } from "../src/errors.js";
 import { parseId, parseRound } from "../src/ids.js";
-import { requireOptions } from "../src/task-args.js";
+import { optionalNumber, requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
 
-export default async function aggregate(args: { task?: string; round?: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
+import { pollSeconds, printEvent, refuseWithoutFollow } from "./follow-args.js";
+
+interface Args {
+  task?: string;
+  round?: string;
+  follow: boolean;
+  poll?: string;
+  closeAfter?: string;
+  json: boolean;
+}
+
+export default async function aggregate(args: Args, hre: HardhatRuntimeEnvironment) {
   requireOptions("flai:aggregate", args, ["task"], "flai:aggregate --task 1");
   const taskId = parseId(args.task, "task", "--task");
-  const round = args.round === undefined ? undefined : parseRound(args.round);
+  const poll = pollSeconds(args, "flai:aggregate");
   const ui = new Ui({ json: args.json });
+  if (args.follow) {
+    if (args.round !== undefined) {
+      throw flaiError(`--round ${args.round} does not go with --follow: a follower takes every round as it comes. Leave one of them out.`);
+    }
+    const closeAfterSeconds = optionalNumber(args.closeAfter, "--close-after", { min: 0, hint: "seconds to wait for more clients once the quorum is recorded" });
+    // Runs until the task is finished or cancelled; each event is printed as it happens.
+    await hre.flai.fedavg.followAggregator({ taskId, pollSeconds: poll, closeAfterSeconds, onEvent: printEvent(ui) });
+    return;
+  }
+  refuseWithoutFollow(args.closeAfter, "--close-after", "flai:aggregate");
+  const round = args.round === undefined ? undefined : parseRound(args.round);
   const r = await ui.progress("Aggregating in the enclave", () => hre.flai.fedavg.aggregate({ taskId, round }));
   ui.ok(`Round ${r.round} of task ${r.taskId} finalized: ${r.accepted.length} updates aggregated, ${r.rejected.length} rejected`);
   ui.info("accuracy", `${r.metrics.accuracy.toFixed(4)} on the held-out set (log-loss ${r.metrics.logLoss.toFixed(4)})`);

@@ -6,14 +6,30 @@ import { requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
 
 import { accountAt } from "./accounts.js";
+import { pollSeconds, printEvent } from "./follow-args.js";
 
-export default async function flClient(args: { task?: string; data?: string; account: number; json: boolean }, hre: HardhatRuntimeEnvironment) {
+interface Args {
+  task?: string;
+  data?: string;
+  account: number;
+  follow: boolean;
+  poll?: string;
+  json: boolean;
+}
+
+export default async function flClient(args: Args, hre: HardhatRuntimeEnvironment) {
   requireOptions("flai:fl-client", args, ["task", "data"], "flai:fl-client --task 1 --data client-1.json --account 1");
   const taskId = parseId(args.task, "task", "--task");
+  const poll = pollSeconds(args, "flai:fl-client");
   const data = args.data;
   const ui = new Ui({ json: args.json });
   const connection = await useConnection(hre);
   const signer = await accountAt(connection, args.account);
+  if (args.follow) {
+    // Runs until the task is finished or cancelled; each event is printed as it happens.
+    await hre.flai.fedavg.followClient({ taskId, data, signer, connection, pollSeconds: poll, onEvent: printEvent(ui) });
+    return;
+  }
   const r = await ui.progress(`Client ${signer.address}: training and submitting`, () =>
     hre.flai.fedavg.runClient({ taskId, data, signer, connection }),
   );

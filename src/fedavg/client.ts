@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
@@ -29,6 +30,8 @@ import type { RoundCloseResponse } from "./round-close.js";
 import { buildCommitment } from "./commitment.js";
 import { sealUpdate } from "./envelope.js";
 import { explainFederatedRevert } from "./explain.js";
+import { followAggregator, type FollowAggregatorOptions, type FollowAggregatorResult } from "./follow-aggregator.js";
+import { followClient, type FollowClientOptions, type FollowClientResult } from "./follow-client.js";
 import { globalModelBytes, parseGlobalModel, taskNonce, type GlobalModel } from "./global-model.js";
 import { trainClientUpdate } from "./local-training.js";
 import { decodeMetricsWord } from "./metrics-word.js";
@@ -49,7 +52,9 @@ import type {
   CreatedTask,
   CreateTaskOptions,
   FederatedTaskView,
+  RecordedUpdateView,
   RoundView,
+  SealedUpdate,
   TaskStatus,
 } from "./types.js";
 import { encodeUpdate } from "./update.js";
@@ -58,6 +63,8 @@ const STATUS: Record<number, TaskStatus | undefined> = { 1: "active", 2: "finish
 const ZERO = "0x" + "0".repeat(64);
 /** maxClients is a uint16 on-chain; the default leaves rounds to close by the aggregator or the deadline. */
 const MAX_CLIENTS_LIMIT = 65535;
+/** More than the gas a recordUpdate's closing path (the _CLOSED bit and the RoundClosed event) adds. */
+const RECORD_CLOSE_GAS = 20_000n;
 const sha256 = (bytes: Uint8Array) => "0x" + createHash("sha256").update(bytes).digest("hex");
 const now = () => performance.now();
 
@@ -168,9 +175,30 @@ export class FlaiFederated {
   /** One client's round: fetch the global model, train locally, encrypt to the enclave, upload, record. */
   async runClient(opts: ClientRoundOptions): Promise<ClientRoundResult> {
     const ctx = await this.#clientContext(opts);
+    const sealed = await this.#trainAndSeal(ctx, opts.data);
+    const submitted = await this.#submit(ctx, sealed.ciphertext, sealed.sampleCount);
+    return { ...submitted, local: sealed.local, timings: { ...sealed.timings, ...submitted.timings } };
+  }
+
+  /**
+   * The first half of runClient: trains on the current global model and seals the update to the
+   * task's enclave, without uploading or recording it. A follower keeps these bytes until they are
+   * recorded, so a restart re-uploads the same bytes (the storage already holds them: nothing is paid
+   * twice) instead of sealing new ones.
+   */
+  async prepareUpdate(opts: ClientRoundOptions): Promise<SealedUpdate> {
+    const ctx = await this.#clientContext(opts);
+    const sealed = await this.#trainAndSeal(ctx, opts.data);
+    return { taskId: ctx.task.id, round: ctx.round, client: ctx.client, ...sealed };
+  }
+
+  async #trainAndSeal(
+    ctx: { connection: FlaiConnection; deployment: Deployment; task: FederatedTaskView; round: number; client: string },
+    input: ClientRoundOptions["data"],
+  ) {
     let t = now();
-    const data = typeof opts.data === "string" ? await readDataset(opts.data) : opts.data;
-    const source = typeof opts.data === "string" ? opts.data : `client ${ctx.client}'s data`;
+    const data = typeof input === "string" ? await readDataset(input) : input;
+    const source = typeof input === "string" ? input : `client ${ctx.client}'s data`;
     const update = trainClientUpdate(await this.#globalModel(ctx.task), ctx.task.globalHash, data, source);
     const train = now() - t;
 
@@ -178,10 +206,7 @@ export class FlaiFederated {
     const encryptionKey = await this.#enclaveKey(ctx);
     const binding = { chainId: ctx.deployment.chainId, contract: ctx.deployment.federated, taskId: ctx.task.id, round: ctx.round, client: ctx.client };
     const ciphertext = sealUpdate(encodeUpdate(update), encryptionKey, binding);
-    const encrypt = now() - t;
-
-    const submitted = await this.#submit(ctx, ciphertext, update.sampleCount);
-    return { ...submitted, local: update.metrics, timings: { train, encrypt, ...submitted.timings } };
+    return { ciphertext, sampleCount: update.sampleCount, local: update.metrics, timings: { train, encrypt: now() - t } };
   }
 
   /**
@@ -218,6 +243,10 @@ export class FlaiFederated {
     const task = await this.#readTask(contract, deployment, connection, parseId(opts.taskId, "task"));
     assertActive(task);
     const round = task.currentRound;
+    if (opts.round !== undefined && opts.round !== round) {
+      // An update is sealed to one round: recorded in another, the enclave would reject it.
+      throw flaiError(`This update is for round ${opts.round} of task ${task.id}, but the current round is ${round}; seal a new update for round ${round}.`);
+    }
     const info = await this.#readRound(contract, task.id, round);
     const latest = BigInt((await connection.ethers.provider.getBlock("latest"))?.timestamp ?? 0);
     if (latest > info.deadline) {
@@ -248,11 +277,14 @@ export class FlaiFederated {
     let t = now();
     // The client pays for its own upload (0G storage), like for its recordUpdate.
     const stored = await this.#storage.upload(ciphertext, { payer: ctx.signer });
-
     const upload = now() - t;
     t = now();
     const updateHash = sha256(ciphertext);
-    const receipt = await this.#send(ctx.contract, "recordUpdate", [ctx.task.id, ctx.round, stored.root, updateHash, sampleCount]);
+    // Headroom: another client's update mined first can make this one the round's closing update.
+    const receipt = await sendTx(ctx.contract, "FLAIFederated", "recordUpdate", [ctx.task.id, ctx.round, stored.root, updateHash, sampleCount], {
+      explain: explainFederatedRevert,
+      gasHeadroom: RECORD_CLOSE_GAS,
+    });
     return {
       taskId: ctx.task.id,
       round: ctx.round,
@@ -529,6 +561,54 @@ export class FlaiFederated {
   /** The current global model, verified against its on-chain root and SHA-256. */
   async globalModel(taskId: bigint | number | string, opts: ConnectionOption = {}): Promise<GlobalModel> {
     return this.#globalModel(await this.task(taskId, opts));
+  }
+
+  /** One round of a task as the chain states it now (closed includes a passed deadline). */
+  async round(taskId: bigint | number | string, round: number, opts: ConnectionOption = {}): Promise<RoundView> {
+    const { contract } = await this.#reader(opts.connection);
+    return this.#readRound(contract, parseId(taskId, "task"), parseRound(round));
+  }
+
+  /** What `client` recorded in a round: sampleCount 0 when nothing, and whether its reward was claimed. */
+  async update(taskId: bigint | number | string, round: number, client: string, opts: ConnectionOption = {}): Promise<{ sampleCount: number; claimed: boolean }> {
+    const { contract } = await this.#reader(opts.connection);
+    const [sampleCount, claimed] = (await contract.getUpdate(parseId(taskId, "task"), parseRound(round), getAddress(client))) as [bigint, boolean];
+    return { sampleCount: Number(sampleCount), claimed };
+  }
+
+  /** A round's recorded updates, in record order (the accumulator's order). */
+  async recordedUpdates(taskId: bigint | number | string, round: number, opts: ConnectionOption = {}): Promise<RecordedUpdateView[]> {
+    const { contract } = await this.#reader(opts.connection);
+    const logs = this.#recordOrder(
+      this.#events(contract, await contract.queryFilter(contract.filters.UpdateRecorded(parseId(taskId, "task"), parseRound(round))), "UpdateRecorded"),
+    );
+    return logs.map((log) => {
+      const [, , client, updateRoot, updateHash, sampleCount] = log.args as unknown as [bigint, bigint, string, string, string, bigint];
+      return { client: getAddress(client), updateRoot, updateHash, sampleCount: Number(sampleCount), blockNumber: log.blockNumber };
+    });
+  }
+
+  /**
+   * Freezes the current round's update set now: the task's enclave signs closeRound (needs the quorum
+   * recorded). A round already closed (by its deadline, maxClients or an earlier close) is left as is.
+   */
+  async closeRound(taskId: bigint | number | string, opts: ConnectionOption = {}): Promise<RoundView> {
+    const { connection, deployment, contract } = await this.#bound(opts.connection);
+    const task = await this.#readTask(contract, deployment, connection, parseId(taskId, "task"));
+    assertActive(task);
+    return this.#frozenRound(contract, deployment, task, task.currentRound);
+  }
+
+  /** A long-running client (`flai:fl-client --follow`): joins every round it can, claims what it is owed, exits when the task ends. */
+  async followClient(opts: FollowClientOptions): Promise<FollowClientResult> {
+    const connection = await useConnection(this.#hre, opts.connection);
+    return followClient(this, this.#storage, { ...opts, connection, stateDir: opts.stateDir ?? path.join(this.#hre.config.paths.root, ".flai", "follow") });
+  }
+
+  /** A long-running enclave host (`flai:aggregate --follow`): closes and finalizes every round by the close rule, exits when the task ends. */
+  async followAggregator(opts: FollowAggregatorOptions): Promise<FollowAggregatorResult> {
+    const connection = await useConnection(this.#hre, opts.connection);
+    return followAggregator(this, { ...opts, connection });
   }
 
   async #globalModel(task: FederatedTaskView): Promise<GlobalModel> {

@@ -95,6 +95,28 @@ export interface ClientRoundOptions extends ConnectionOption {
   data: string | Dataset;
   /** The client's account (default: the network's first). */
   signer?: HardhatEthersSigner;
+  /** The round the update is for; refused when another round is current. Default: the current round. */
+  round?: number;
+}
+
+/** A trained update sealed to the task's enclave for one round, not yet uploaded or recorded. */
+export interface SealedUpdate {
+  taskId: bigint;
+  round: number;
+  client: string;
+  ciphertext: Uint8Array;
+  sampleCount: number;
+  local: { loss: number; accuracy: number };
+  timings: { train: number; encrypt: number };
+}
+
+/** One UpdateRecorded event of a round, in record order. */
+export interface RecordedUpdateView {
+  client: string;
+  updateRoot: string;
+  updateHash: string;
+  sampleCount: number;
+  blockNumber: number;
 }
 
 export interface ClientRoundResult {

@@ -1,0 +1,106 @@
+import { createHash } from "node:crypto";
+import { readFile, rm } from "node:fs/promises";
+import path from "node:path";
+
+import { flaiError } from "../errors.js";
+import { writeFileAtomic } from "../util/fs.js";
+
+/** Which update a pending file holds: one per (chain, contract, task, round, client). */
+export interface PendingKey {
+  chainId: bigint;
+  contract: string;
+  taskId: bigint;
+  round: number;
+  client: string;
+}
+
+/** A sealed update kept from before its upload until the chain has recorded it. */
+export interface PendingUpdate {
+  ciphertext: Uint8Array;
+  sampleCount: number;
+  updateHash: string;
+}
+
+const FORMAT = "flai-pending-update/v1";
+
+/**
+ * A client follower's write-ahead record of its sealed update. Sealing is randomized, so a restart
+ * that sealed again would upload (and pay for) new bytes; instead the bytes written here before the
+ * upload are uploaded again — storage already holds them, so nothing is paid twice — and recorded.
+ * The file goes once the chain shows the update, or the round closed without it.
+ */
+export class PendingUpdates {
+  readonly #dir: string;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  fileOf(key: PendingKey): string {
+    return path.join(
+      this.#dir,
+      `chain-${key.chainId}`,
+      key.contract.toLowerCase(),
+      `task-${key.taskId}`,
+      `round-${key.round}-${key.client.toLowerCase()}.json`,
+    );
+  }
+
+  async save(key: PendingKey, update: PendingUpdate): Promise<void> {
+    const record = {
+      format: FORMAT,
+      chainId: key.chainId.toString(),
+      contract: key.contract.toLowerCase(),
+      taskId: key.taskId.toString(),
+      round: key.round,
+      client: key.client.toLowerCase(),
+      sampleCount: update.sampleCount,
+      updateHash: update.updateHash,
+      ciphertext: Buffer.from(update.ciphertext).toString("base64"),
+    };
+    await writeFileAtomic(this.fileOf(key), JSON.stringify(record) + "\n", { mode: 0o600 });
+  }
+
+  /** The update kept for `key`, or undefined when none; a file that is not what this class wrote is an error naming it. */
+  async load(key: PendingKey): Promise<PendingUpdate | undefined> {
+    const file = this.fileOf(key);
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
+    return parseRecord(text, key, file);
+  }
+
+  async remove(key: PendingKey): Promise<void> {
+    await rm(this.fileOf(key), { force: true });
+  }
+}
+
+function parseRecord(text: string, key: PendingKey, file: string): PendingUpdate {
+  const broken = (why: string) =>
+    flaiError(`The kept update ${file} is unusable (${why}). Delete it and start the follower again: it seals a new update for round ${key.round}.`);
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    throw broken(`not JSON: ${(error as Error).message}`);
+  }
+  const same =
+    record.format === FORMAT &&
+    record.chainId === key.chainId.toString() &&
+    record.contract === key.contract.toLowerCase() &&
+    record.taskId === key.taskId.toString() &&
+    record.round === key.round &&
+    record.client === key.client.toLowerCase();
+  if (!same) throw broken("it is not this client's update for this round");
+  if (typeof record.ciphertext !== "string" || typeof record.sampleCount !== "number" || typeof record.updateHash !== "string") {
+    throw broken("fields missing");
+  }
+  const ciphertext = new Uint8Array(Buffer.from(record.ciphertext, "base64"));
+  // The hash guards against a truncated or edited file: the chain would record a hash the bytes do not have.
+  if ("0x" + createHash("sha256").update(ciphertext).digest("hex") !== record.updateHash) throw broken("its bytes do not match its hash");
+  return { ciphertext, sampleCount: record.sampleCount, updateHash: record.updateHash };
+}
