@@ -18,6 +18,7 @@ import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 import { packageRoot } from "../src/package-root.js";
 import type { StorageBackend, UploadResult } from "../src/storage/types.js";
 
+import { expectFlaiError } from "./helpers/assert.js";
 import { runHardhat } from "./helpers/cli.js";
 import { freePort } from "./helpers/net.js";
 import { killAll, startNode } from "./helpers/processes.js";
@@ -66,6 +67,27 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
   function recorder() {
     const events: FollowEvent[] = [];
     return { events, onEvent: (e: FollowEvent) => void events.push(e), kinds: () => events.map((e) => e.event) };
+  }
+
+  /**
+   * The next storage upload completes (stored, paid on 0G) and then the process "dies" before doing
+   * anything with it; later uploads go through. Returns the undo, with every upload's result.
+   */
+  function crashAfterNextUpload(): (() => void) & { uploads: UploadResult[] } {
+    const storage = hre.flai.storage as StorageBackend & { upload: StorageBackend["upload"] };
+    const realUpload = storage.upload.bind(storage);
+    const uploads: UploadResult[] = [];
+    let crashNext = true;
+    storage.upload = async (input, opts) => {
+      const stored = await realUpload(input, opts);
+      uploads.push(stored);
+      if (crashNext) {
+        crashNext = false;
+        throw new Error("simulated crash after the upload");
+      }
+      return stored;
+    };
+    return Object.assign(() => void delete (storage as { upload?: unknown }).upload, { uploads });
   }
 
   const client = (taskId: bigint, i: number, extra: { onEvent?: (e: FollowEvent) => void } = {}) =>
@@ -142,20 +164,8 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
     const taskId = await newTask({ rounds: 1, quorum: 3, maxClients: 3 });
     for (const i of [0, 1]) await hre.flai.fedavg.runClient({ taskId, data: shares[i]!, signer: signers[1 + i], connection });
 
-    const storage = hre.flai.storage as StorageBackend & { upload: StorageBackend["upload"] };
-    const realUpload = storage.upload.bind(storage);
-    const uploads: UploadResult[] = [];
-    let crashNext = true;
-    storage.upload = async (input, opts) => {
-      const stored = await realUpload(input, opts);
-      uploads.push(stored);
-      if (crashNext) {
-        crashNext = false;
-        // The process dies here: the upload is done (paid on 0G), the record never sent.
-        throw new Error("simulated crash after the upload");
-      }
-      return stored;
-    };
+    const restore = crashAfterNextUpload();
+    const uploads = restore.uploads;
     try {
       const first = recorder();
       let crash: unknown;
@@ -178,8 +188,42 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
       expect(uploads.filter((u) => u.root === recorded.updateRoot).map((u) => u.alreadyStored)).to.deep.equal([false, true]);
       expect(existsSync(kept), "the kept update is gone once recorded").to.equal(false);
     } finally {
-      delete (storage as { upload?: unknown }).upload;
+      restore();
     }
+  });
+
+  it("restart mid-aggregation: the restarted host recomputes the same model, reuses its upload and finalizes once", async () => {
+    const taskId = await newTask({ rounds: 1, quorum: 3, maxClients: 3 });
+    for (const i of [0, 1, 2]) await hre.flai.fedavg.runClient({ taskId, data: shares[i]!, signer: signers[1 + i], connection });
+    const restore = crashAfterNextUpload();
+    try {
+      let crash: unknown;
+      await aggregator(taskId).catch((error: unknown) => (crash = error));
+      expect((crash as Error | undefined)?.message).to.equal("simulated crash after the upload");
+      expect((await hre.flai.fedavg.round(taskId, 1, { connection })).finalized).to.equal(false);
+
+      const host = recorder();
+      expect(await aggregator(taskId, host)).to.deep.include({ status: "finished", finalized: [1] });
+      const finalized = host.events.filter((e) => e.event === "round-finalized") as Array<Extract<FollowEvent, { event: "round-finalized" }>>;
+      expect(finalized).to.have.length(1);
+      // The global model uploaded before the crash is the one finalized, stored once.
+      expect(restore.uploads[0]!.root).to.equal(finalized[0]!.globalRoot);
+      expect(restore.uploads.filter((u) => u.root === finalized[0]!.globalRoot).map((u) => u.alreadyStored)).to.deep.equal([false, true]);
+      const finalizedLogs = (await hre.flai.fedavg.status(taskId, { connection })).rounds.filter((r) => r.finalized);
+      expect(finalizedLogs).to.have.length(1);
+    } finally {
+      restore();
+    }
+  });
+
+  it("bad follower options are refused by name: --poll or --close-after without --follow, --poll 0, --round with --follow", async () => {
+    const { pollSeconds, refuseWithoutFollow } = await import("../tasks/follow-args.js");
+    await expectFlaiError(() => pollSeconds({ follow: false, poll: "2" }, "flai:fl-client"), "--poll applies only to a follower", "--follow");
+    await expectFlaiError(() => pollSeconds({ follow: true, poll: "0" }, "flai:fl-client"), "--poll must be a number > 0");
+    await expectFlaiError(() => refuseWithoutFollow("5", "--close-after", "flai:aggregate"), "--close-after applies only to a follower");
+    expect(pollSeconds({ follow: true, poll: "0.5" }, "flai:fl-client")).to.equal(0.5);
+    expect(pollSeconds({ follow: true }, "flai:fl-client")).to.equal(undefined);
+    await expectFlaiError(() => hre.tasks.getTask("flai:aggregate").run({ task: "1", round: "1", follow: true }), "--round 1 does not go with --follow");
   });
 
   it("the close rule: frozen rounds aggregate or fail, open rounds close after the grace since the quorum or before the deadline", () => {
