@@ -187,6 +187,7 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
       expect(recorded.updateRoot).to.equal(uploads[0]!.root);
       expect(uploads.filter((u) => u.root === recorded.updateRoot).map((u) => u.alreadyStored)).to.deep.equal([false, true]);
       expect(existsSync(kept), "the kept update is gone once recorded").to.equal(false);
+      expect(existsSync(path.dirname(kept)), "and the task's folder once it is finished").to.equal(false);
     } finally {
       restore();
     }

@@ -104,6 +104,7 @@ async function look(f: Follow): Promise<boolean> {
     if (round.finalized && !f.settled.has(round.round)) await settleReward(f, round);
   }
   if (task.status !== "active") {
+    await f.pending.removeTask({ chainId: task.chainId, contract: task.contract, taskId: task.id });
     f.result.status = task.status;
     f.emit({ event: task.status === "finished" ? "task-finished" : "task-cancelled", taskId: f.taskId });
     return true;

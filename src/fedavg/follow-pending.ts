@@ -77,6 +77,11 @@ export class PendingUpdates {
   async remove(key: PendingKey): Promise<void> {
     await rm(this.fileOf(key), { force: true });
   }
+
+  /** Once a task is over no kept update can be recorded any more: drops the task's folder. */
+  async removeTask(key: Omit<PendingKey, "round" | "client">): Promise<void> {
+    await rm(path.dirname(this.fileOf({ ...key, round: 0, client: "" })), { recursive: true, force: true });
+  }
 }
 
 function parseRecord(text: string, key: PendingKey, file: string): PendingUpdate {
