@@ -1,7 +1,8 @@
+import type { Signer } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConfig } from "../config.js";
-import { firstSigner, rpcUrlOf, useReadConnection, type FlaiConnection } from "../connection.js";
+import { firstSigner, rpcUrlOf, useConnection, useReadConnection, type FlaiConnection } from "../connection.js";
 import { flaiError } from "../errors.js";
 import { chainIdOf } from "../jobs/deployment.js";
 import { knownIndexerUrl } from "../networks.js";
@@ -18,7 +19,10 @@ export function createStorage(hre: HardhatRuntimeEnvironment, config: FlaiConfig
   if (config.storage.backend === "local") {
     return new LocalStorage(config.storage.path);
   }
-  return new DeferredStorage("0g", async () => zeroGStorageFor(await useReadConnection(hre), config));
+  // Reads go through a keyless connection; the payer comes from the network's own (keyed) connection,
+  // whose key is checked before any request.
+  const payer = async () => firstSigner(await useConnection(hre));
+  return new DeferredStorage("0g", async () => zeroGStorageFor(await useReadConnection(hre), config, { signer: payer }));
 }
 
 /**
@@ -28,7 +32,7 @@ export function createStorage(hre: HardhatRuntimeEnvironment, config: FlaiConfig
 export async function zeroGStorageFor(
   connection: FlaiConnection,
   config: FlaiConfig,
-  overrides: { indexerUrl?: string; onProgress?: (p: StorageProgress) => void } = {},
+  overrides: { indexerUrl?: string; onProgress?: (p: StorageProgress) => void; signer?: () => Promise<Signer> } = {},
 ): Promise<ZeroGStorage> {
   // A configured chain id needs no request: a wrong RPC then fails on use, with its URL in the error.
   const chainId =
@@ -43,7 +47,7 @@ export async function zeroGStorageFor(
   return new ZeroGStorage({
     indexerUrl,
     evmRpc: async () => config.storage.evmRpc ?? (await rpcUrlOf(connection)),
-    signer: () => firstSigner(connection),
+    signer: overrides.signer ?? (() => firstSigner(connection)),
     timeoutSeconds: config.storage.timeoutSeconds,
     retries: config.storage.retries,
     onProgress: overrides.onProgress,

@@ -88,6 +88,9 @@ export class ZeroGStorage implements StorageBackend {
       }
     }
     const report = this.#reporter(opts);
+    // The party doing the upload pays (`payer`, e.g. a client's --account); else the network's first
+    // account. Resolved before any request, so a missing key is reported before the network is touched.
+    const signer = opts.payer ?? (await this.#opts.signer());
     const root = await computeFileRoot(input);
     const size = (await stat(input)).size;
     const presence = await this.#presence(root);
@@ -101,8 +104,6 @@ export class ZeroGStorage implements StorageBackend {
       }
       return { root, size, alreadyStored: true };
     }
-    // The party doing the upload pays (`payer`, e.g. a client's --account); else the network's first account.
-    const signer = opts.payer ?? (await this.#opts.signer());
     return inAccountOrder(await signer.getAddress(), () => this.#submitAndUpload(input, root, size, signer, report));
   }
 
