@@ -7,6 +7,9 @@
 // returns (runClient: train / encrypt / upload / chain; aggregate: fetch / aggregate / upload /
 // chain), medians over ROUNDS rounds; "other" is wall time the API timings do not cover (reading
 // the task and round from the chain before any work). There is no reference to compare with ("—").
+// Then the multi-process rows (bench/_round-processes.ts): the wall time of one round with N = 4, 8, 16
+// client processes, each a party in its own folder with its own key, against one `hardhat node` +
+// `flai:devnet` (PROCESSES=4,8 / PROCESS_RUNS=3 change them; PROCESSES= leaves them out).
 // Prints one JSON line per step, then a table. A bench never asserts; the exit code is 0.
 import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -15,6 +18,8 @@ import path from "node:path";
 import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 
 import flai from "../src/index.js";
+
+import { multiProcessRounds } from "./_round-processes.js";
 import type { Dataset } from "../src/ml/dataset.js";
 import { gaussian, mulberry32 } from "../src/util/prng.js";
 
@@ -26,6 +31,9 @@ const FEATURES = Number(process.env.FEATURES ?? 100_000);
 const ROWS_PER_CLIENT = 200;
 const EVALUATION_ROWS = 40;
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
+// The multi-process rows: N client processes against one hardhat node + flai:devnet ("" to leave out).
+const PROCESSES = (process.env.PROCESSES ?? "4,8,16").split(",").filter((n) => n.trim() !== "").map(Number);
+const PROCESS_RUNS = Number(process.env.PROCESS_RUNS ?? 3);
 const SEED = 1;
 
 interface Row {
@@ -190,6 +198,24 @@ for (const k of clientSteps) add(k, `${CLIENTS} clients, per round`, perRoundCli
 for (const k of aggSteps) add(k === "aggregate" ? "aggregate (enclave worker)" : `aggregate: ${k}`, "per round", perAggregate[k]);
 add("aggregate total", "per round", perAggregate.wall);
 add("round total", "per round", roundWall, `${CLIENTS} runClient + aggregate`);
+
+// ---- One round with N client processes (bench/_round-processes.ts) ----
+if (PROCESSES.length > 0) {
+  console.log(`# multi-process round: ${PROCESSES.join(", ")} client processes, ${PROCESS_RUNS} runs each, one hardhat node + flai:devnet`);
+  const measured = await multiProcessRounds(PROCESSES, PROCESS_RUNS, (line) => console.log(line));
+  for (const n of PROCESSES) {
+    const runs = measured.filter((r) => r.clients === n);
+    const m = (xs: number[]) => (median(xs) / 1000).toFixed(1);
+    add(
+      `round, ${n} client processes`,
+      "launch → finalized",
+      runs.map((r) => r.finalized),
+      `fixtures/data.json split ${n} ways, devnet storage, --poll 1; medians: every client in the round at ${m(runs.map((r) => r.allJoined))} s, ` +
+        `${n} updates recorded at ${m(runs.map((r) => r.allRecorded))} s`,
+    );
+    add(`round, ${n} client processes`, "all joined → finalized", runs.map((r) => r.finalized - r.allJoined), "the round once every process is up");
+  }
+}
 
 const header = ["step", "scope", "runs", "median ms", "min ms", "max ms", "reference", "× reference"];
 const table = rows.map((r) => [r.step, r.scope, String(r.runs), r.medianMs.toFixed(1), r.minMs.toFixed(1), r.maxMs.toFixed(1), "—", "—"]);
