@@ -8,7 +8,7 @@ import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
 import { loadFlaiArtifact } from "../src/jobs/artifact.js";
 import { parseDataset } from "../src/ml/dataset.js";
 
-import { ChainWatch } from "./helpers/chain-watch.js";
+import { ChainWatch, FLOW_ABI } from "./helpers/chain-watch.js";
 import { freePort } from "./helpers/net.js";
 import { datasetJson, devAccount, jsonLines, newParty, until, type Party } from "./helpers/parties.js";
 import { killAll, portIsFree, startNode, type Running } from "./helpers/processes.js";
@@ -252,6 +252,30 @@ describe("a federated task across machines (separate processes, folders, machine
     expect(paidBy(account.deployer.address), "uploads paid by the creator").to.equal(2);
     expect(paid.length).to.equal(2 + 2 * ROUNDS + ROUNDS * live.length);
 
+    // No fee overpaid: the Flow keeps any surplus for later submissions, and holds none.
+    expect(await w.provider.getBalance(devnetInfo.flowAddress), "the storage Flow's balance").to.equal(0n);
+
+    // What each party sent, call by call: a restart re-sent nothing that had reached the chain (client
+    // 1's held recordUpdate never did), and the aggregator closed and finalized each round once.
+    const contracts = {
+      FLAIFederated: { address: addresses!.federated, abi: new Interface(loadFlaiArtifact("FLAIFederated").abi) },
+      FLAIComputeJobs: { address: addresses!.jobs, abi: new Interface(loadFlaiArtifact("FLAIComputeJobs").abi) },
+      Flow: { address: devnetInfo.flowAddress, abi: FLOW_ABI },
+    };
+    const tally = async (who: string) => {
+      const counts: Record<string, number> = {};
+      for (const t of await w.transactionsFrom(who, contracts)) counts[t.call] = (counts[t.call] ?? 0) + 1;
+      return counts;
+    };
+    for (const client of live) {
+      expect(await tally(client), `transactions of ${client}`).to.deep.equal({ "Flow.submit": ROUNDS, "FLAIFederated.recordUpdate": ROUNDS, "FLAIFederated.claim": ROUNDS });
+    }
+    expect(await tally(account.aggregator.address), "the aggregator's transactions").to.deep.equal({
+      "FLAIComputeJobs.registerEnclave": 1,
+      "FLAIFederated.closeRound": ROUNDS,
+      "Flow.submit": 2 * ROUNDS,
+      "FLAIFederated.finalizeRound": ROUNDS,
+    });
     // The client that never showed up sent no transaction at all.
     expect(await w.provider.getTransactionCount(account.clients[CLIENTS - 1]!.address)).to.equal(0);
   });

@@ -2,10 +2,9 @@ import { Contract, Interface, JsonRpcProvider, getAddress, type Log } from "ethe
 
 import { loadFlaiArtifact } from "../../src/jobs/artifact.js";
 
-/** The storage devnet's Flow event: one per paid upload (`sender` is the submitter who paid). */
-const FLOW_EVENTS = new Interface([
-  "event Submit(address indexed sender, bytes32 indexed identity, uint256 submissionIndex, uint256 startPos, uint256 length, (uint256 length, bytes tags, (bytes32 root, uint256 height)[] nodes) submission)",
-]);
+/** The storage devnet's Flow: one Submit per paid upload (`sender` is the submitter who paid). */
+export const FLOW_ABI = new Interface(loadFlaiArtifact("ZgFlow").abi);
+const FLOW_EVENTS = FLOW_ABI;
 
 export interface PaidUpload {
   sender: string;
@@ -88,6 +87,27 @@ export class ChainWatch {
 
   async finished(taskId: bigint): Promise<boolean> {
     return (await this.#events("TaskFinished", taskId)).length > 0;
+  }
+
+  /**
+   * Every transaction `sender` got mined, in order, named by what it called: "FLAIFederated.recordUpdate",
+   * "Flow.submit" (a paid 0G upload), "FLAIComputeJobs.registerEnclave", … (the contract's address
+   * when it is none of these). Read block by block: this is a test chain of a few hundred blocks.
+   */
+  async transactionsFrom(sender: string, contracts: Record<string, { address: string; abi: Interface }>): Promise<Array<{ call: string; value: bigint }>> {
+    const from = getAddress(sender);
+    const latest = await this.provider.getBlockNumber();
+    const calls: Array<{ call: string; value: bigint }> = [];
+    for (let n = 0; n <= latest; n++) {
+      const block = await this.provider.getBlock(n, true);
+      for (const tx of block?.prefetchedTransactions ?? []) {
+        if (getAddress(tx.from) !== from) continue;
+        const named = Object.entries(contracts).find(([, c]) => tx.to !== null && getAddress(tx.to) === getAddress(c.address));
+        const fn = named?.[1].abi.parseTransaction({ data: tx.data, value: tx.value });
+        calls.push({ call: named === undefined ? `${tx.to ?? "create"}` : `${named[0]}.${fn?.name ?? tx.data.slice(0, 10)}`, value: tx.value });
+      }
+    }
+    return calls;
   }
 
   destroy(): void {
