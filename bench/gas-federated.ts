@@ -1,4 +1,4 @@
-// Gas bench for FLAIFederated (run with `npm run bench:gas:federated` / `npx hardhat run bench/gas-federated.ts`).
+// Gas bench for FLAIFederated (run with `npm run bench:gas:federated`, or `npm run bench:gas` for both contracts).
 //
 // Deploys FLAIComputeJobs (used as the enclave registry) and FLAIFederated on Hardhat's simulated network and
 // measures steady-state gas: createTask is the 2nd task onward, recordUpdate is a client that is not the first

@@ -1,4 +1,4 @@
-// Gas bench for FLAIComputeJobs (run with `npm run bench:gas` / `npx hardhat run bench/gas.ts`).
+// Gas bench for FLAIComputeJobs (run with `npm run bench:gas:jobs`, or `npm run bench:gas` for both contracts).
 //
 // Measures steady-state gas on Hardhat's simulated network: every figure is taken from a call that is
 // not the first of its kind (2nd job onward, payee and submitter accounts already exist), which is what
