@@ -126,8 +126,12 @@ async function oneRound(
     600_000,
   );
   // Every follower ends by itself once the task is finished (the clients after claiming).
-  const codes = await Promise.all([aggregator, ...followers].map((f) => f.exited));
-  if (codes.some((c) => c !== 0)) throw new Error(`followers exited ${codes.join(", ")}`);
+  const all = [aggregator, ...followers];
+  const codes = await Promise.all(all.map((f) => f.exited));
+  const failed = all.findIndex((_, i) => codes[i] !== 0);
+  if (failed !== -1) {
+    throw new Error(`${failed === 0 ? "the aggregator" : `client ${failed}`} of ${n} exited ${codes[failed]} (task ${taskId}):\n${all[failed]!.output()}`);
+  }
   return {
     clients: n,
     allJoined: marks.allJoined ?? marks.allRecorded!,
