@@ -27,7 +27,8 @@ import { FIXTURES, tempDir } from "./helpers/project.js";
  * follow the task and one never shows up, and a verifier with no key at all.
  *
  * The task: 3 rounds, quorum 4, at most 5 clients per round. With the fifth client absent, no round
- * reaches maxClients; each closes by the enclave once the quorum is recorded. Quorum 4 of 4 live
+ * reaches maxClients; the aggregator's enclave closes each one --close-after seconds after its quorum-th
+ * update (the rule a missing client meets), and the task goes on. Quorum 4 of 4 live
  * clients also means a round cannot close without the client that is killed and restarted in it:
  * its rejoining is what lets the task go on.
  *
