@@ -12,17 +12,17 @@ import { closeAction, type CloseState } from "../src/fedavg/follow-aggregator.js
 import type { FollowEvent } from "../src/fedavg/follow-events.js";
 import { isTransientFault, withBackoff } from "../src/fedavg/follow-loop.js";
 import { PendingUpdates } from "../src/fedavg/follow-pending.js";
-import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
 import { datasetJson } from "../src/fedavg/simulation.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 import { packageRoot } from "../src/package-root.js";
 import type { StorageBackend, UploadResult } from "../src/storage/types.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
+import { federatedFixture } from "./helpers/federated.js";
 import { runHardhat } from "./helpers/cli.js";
 import { freePort } from "./helpers/net.js";
 import { killAll, startNode } from "./helpers/processes.js";
-import { FIXTURES, tempDir, tempProject } from "./helpers/project.js";
+import { FIXTURES, tempDir } from "./helpers/project.js";
 
 const POLL = 0.2;
 
@@ -43,14 +43,8 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
   const projects: string[] = [];
 
   before(async () => {
-    ({ hre, root } = await tempProject());
+    ({ hre, root, connection, signers, shares, evaluation } = await federatedFixture({ holdout: 5, split: 6 }));
     projects.push(root);
-    connection = await hre.network.create();
-    signers = await connection.ethers.getSigners();
-    const all = parseDataset(await readFile(path.join(FIXTURES, "data.json")), "data.json");
-    const { train, test } = holdoutSplit(all, 0.25, 5);
-    shares = partitionDataset(train, 4, { scheme: "iid", seed: 6 });
-    evaluation = (await hre.flai.storage.upload(Buffer.from(datasetJson(test)))).root;
   });
 
   after(async () => {

@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 
 import { expect } from "chai";
@@ -9,14 +8,13 @@ import { hexlify } from "ethers";
 
 import type { FlaiConnection } from "../src/connection.js";
 import { sealUpdate } from "../src/fedavg/envelope.js";
-import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
-import { datasetJson } from "../src/fedavg/simulation.js";
 import type { StrategyConfig } from "../src/fedavg/strategies.js";
 import { encodeUpdate, type ClientUpdate } from "../src/fedavg/update.js";
-import { parseDataset, type Dataset } from "../src/ml/dataset.js";
+import type { Dataset } from "../src/ml/dataset.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
-import { FIXTURES, tempProject } from "./helpers/project.js";
+import { federatedFixture } from "./helpers/federated.js";
+import { FIXTURES } from "./helpers/project.js";
 
 describe("fedavg: what the enclave rejects, and bad input at the task level", function () {
   this.timeout(300_000);
@@ -28,13 +26,7 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
   let modelRoot: string;
 
   before(async () => {
-    ({ hre } = await tempProject());
-    connection = await hre.network.create();
-    signers = await connection.ethers.getSigners();
-    const all = parseDataset(await readFile(path.join(FIXTURES, "data.json")), "data.json");
-    const { train, test } = holdoutSplit(all, 0.25, 3);
-    shares = partitionDataset(train, 4, { scheme: "iid", seed: 4 });
-    evaluationRoot = (await hre.flai.storage.upload(Buffer.from(datasetJson(test)))).root;
+    ({ hre, connection, signers, shares, evaluation: evaluationRoot } = await federatedFixture({ holdout: 3, split: 4 }));
     modelRoot = (await hre.flai.storage.upload(path.join(FIXTURES, "model.json"))).root;
   });
 

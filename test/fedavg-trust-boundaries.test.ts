@@ -11,19 +11,18 @@ import type { FlaiConnection } from "../src/connection.js";
 import { updatesAccumulator } from "../src/fedavg/accumulator.js";
 import { runAggregation, type AggregateRequest, type RecordedUpdate } from "../src/fedavg/aggregator.js";
 import { inputRefusalOf } from "../src/fedavg/input-checks.js";
-import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
 import { signRoundCloseInEnclave } from "../src/fedavg/round-close.js";
 import { sealUpdate } from "../src/fedavg/envelope.js";
-import { datasetJson } from "../src/fedavg/simulation.js";
 import { encodeUpdate } from "../src/fedavg/update.js";
 import { globalModelBytes, parseGlobalModel } from "../src/fedavg/global-model.js";
 import { loadFlaiArtifact } from "../src/jobs/artifact.js";
 import { compactSignature } from "../src/jobs/eip712.js";
 import { decodeRevert } from "../src/jobs/revert.js";
-import { parseDataset, type Dataset } from "../src/ml/dataset.js";
+import type { Dataset } from "../src/ml/dataset.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
-import { FIXTURES, tempProject } from "./helpers/project.js";
+import { federatedFixture } from "./helpers/federated.js";
+import { FIXTURES } from "./helpers/project.js";
 
 /**
  * Issue 11, federated rounds: each attack on the round's inputs, close, cancellation, weights and the
@@ -39,13 +38,7 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
   let evaluation: string;
 
   before(async () => {
-    ({ hre } = await tempProject());
-    connection = await hre.network.create();
-    signers = await connection.ethers.getSigners();
-    const all = parseDataset(await readFile(path.join(FIXTURES, "data.json")), "data.json");
-    const { train, test } = holdoutSplit(all, 0.25, 5);
-    shares = partitionDataset(train, 4, { scheme: "iid", seed: 6 });
-    evaluation = (await hre.flai.storage.upload(Buffer.from(datasetJson(test)))).root;
+    ({ hre, connection, signers, shares, evaluation } = await federatedFixture({ holdout: 5, split: 6 }));
   });
 
   async function newTask(opts: { quorum?: number; maxClients?: number; roundDuration?: number } = {}) {

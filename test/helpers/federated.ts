@@ -1,0 +1,35 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import type { FlaiConnection } from "../../src/connection.js";
+import { holdoutSplit, partitionDataset } from "../../src/fedavg/partition.js";
+import { datasetJson } from "../../src/fedavg/simulation.js";
+import { parseDataset, type Dataset } from "../../src/ml/dataset.js";
+
+import { FIXTURES, tempProject } from "./project.js";
+
+export interface FederatedFixture {
+  hre: HardhatRuntimeEnvironment;
+  root: string;
+  connection: FlaiConnection;
+  signers: HardhatEthersSigner[];
+  /** Each client's local data: an IID split of the sample data's training part. */
+  shares: Dataset[];
+  /** The stored root of the held-out quarter the enclave evaluates on. */
+  evaluation: string;
+}
+
+/** A temp project on a fresh in-process chain, with the sample data split into clients and a held-out set. */
+export async function federatedFixture(seeds: { holdout: number; split: number }, clients = 4): Promise<FederatedFixture> {
+  const { hre, root } = await tempProject();
+  const connection = await hre.network.create();
+  const signers = await connection.ethers.getSigners();
+  const all = parseDataset(await readFile(path.join(FIXTURES, "data.json")), "data.json");
+  const { train, test } = holdoutSplit(all, 0.25, seeds.holdout);
+  const shares = partitionDataset(train, clients, { scheme: "iid", seed: seeds.split });
+  const evaluation = (await hre.flai.storage.upload(Buffer.from(datasetJson(test)))).root;
+  return { hre, root, connection, signers, shares, evaluation };
+}
