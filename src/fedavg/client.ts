@@ -480,7 +480,13 @@ export class FlaiFederated {
 
   /** The client's leaf and proof in a finalized round's commitment (rebuilt from its report), or undefined when it has none. */
   async #claimProof(taskId: bigint, finalized: RoundView, client: string) {
-    const report = JSON.parse(Buffer.from(await this.#storage.read(finalized.reportRoot!)).toString("utf8")) as {
+    if (finalized.reportRoot === undefined) {
+      throw flaiError(
+        `Round ${finalized.round} of task ${taskId} is finalized, but this node does not serve its RoundFinalized event yet ` +
+          `(the round report's root is in it). Try again in a few seconds.`,
+      );
+    }
+    const report = JSON.parse(Buffer.from(await this.#storage.read(finalized.reportRoot)).toString("utf8")) as {
       accepted: Array<{ client: string; updateHash: string; weight: number }>;
     };
     const commitment = buildCommitment(report.accepted.map((a) => ({ client: a.client, updateHash: a.updateHash, weight: BigInt(a.weight) })));
@@ -620,15 +626,17 @@ export class FlaiFederated {
   }
 
   async #rounds(contract: Contract, task: FederatedTaskView): Promise<RoundView[]> {
+    const last = task.status === "active" ? task.currentRound : task.rounds;
+    const rounds: RoundView[] = [];
+    for (let round = 1; round <= last; round++) rounds.push(await this.#readRound(contract, task.id, round));
+    // Events are read after the rounds: a round finalized while this ran is then either read as
+    // not finalized, or has its event here — never finalized without its result (roots, report).
     const finalized = new Map<number, EventLog>();
     for (const log of this.#events(contract, await contract.queryFilter(contract.filters.RoundFinalized(task.id)), "RoundFinalized")) {
       finalized.set(Number(log.args[1]), log);
     }
-    const last = task.status === "active" ? task.currentRound : task.rounds;
-    const rounds: RoundView[] = [];
-    for (let round = 1; round <= last; round++) {
-      const view = await this.#readRound(contract, task.id, round);
-      const event = finalized.get(round);
+    for (const view of rounds) {
+      const event = view.finalized ? finalized.get(view.round) : undefined;
       if (event !== undefined) {
         const result = (event.args as unknown as unknown[])[3] as { globalRoot: string; globalHash: string; rejectedCount: bigint; reportRoot: string; metrics: string };
         Object.assign(view, {
@@ -639,7 +647,6 @@ export class FlaiFederated {
           metrics: decodeMetricsWord(result.metrics),
         });
       }
-      rounds.push(view);
     }
     return rounds;
   }

@@ -100,10 +100,14 @@ export async function followClient(
 async function look(f: Follow): Promise<boolean> {
   f.step = `reading task ${f.taskId}`;
   const { task, rounds } = await f.fedavg.status(f.taskId, { connection: f.opts.connection });
-  for (const round of rounds) {
-    if (round.finalized && !f.settled.has(round.round)) await settleReward(f, round);
+  const unsettled = rounds.filter((round) => round.finalized && !f.settled.has(round.round));
+  for (const round of unsettled) {
+    // A node may answer the round's state before it serves the RoundFinalized log: next look.
+    if (round.reportRoot !== undefined) await settleReward(f, round);
   }
   if (task.status !== "active") {
+    // Every reward first: a finished task whose last result was not readable yet is looked at again.
+    if (rounds.some((round) => round.finalized && !f.settled.has(round.round))) return false;
     await f.pending.removeTask({ chainId: task.chainId, contract: task.contract, taskId: task.id });
     f.result.status = task.status;
     f.emit({ event: task.status === "finished" ? "task-finished" : "task-cancelled", taskId: f.taskId });
