@@ -97,7 +97,7 @@ function makeData(rows: number, cols: number, seed: number): { train: Dataset; h
       }
       labels[i] = z > 0 ? 1 : 0;
     }
-    return { rows: n, cols, features, labels };
+    return { rows: n, cols, features, labels, classes: [0, 1] };
   };
   return { train: make(rows), holdout: make(Math.round(rows / 5)) };
 }

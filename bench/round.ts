@@ -82,7 +82,7 @@ function dataset(rows: number): Dataset {
   // Both classes present, so every client's local fit is well-posed.
   labels[0] = 0;
   labels[1] = 1;
-  return { rows, cols: FEATURES, features, labels };
+  return { rows, cols: FEATURES, features, labels, classes: [0, 1] };
 }
 
 function datasetText(ds: Dataset): string {

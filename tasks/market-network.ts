@@ -10,6 +10,7 @@ import type { GlobalModel } from "../src/fedavg/global-model.js";
 import { isEphemeral } from "../src/jobs/deployment.js";
 import { parseDataset } from "../src/ml/dataset.js";
 import { parseModelSpec, trainFromSpec } from "../src/ml/model.js";
+import { weightsFromJson } from "../src/ml/parameters.js";
 import type { MarketOptions } from "../src/market/types.js";
 import { packageRoot } from "../src/package-root.js";
 import type { Ui } from "../src/ui.js";
@@ -45,12 +46,13 @@ export async function sampleModel(): Promise<GlobalModel> {
   const data = parseDataset(await readFile(path.join(fixtures, "data.json")), "data.json");
   const zero = "0x" + "0".repeat(64);
   const trained = trainFromSpec(spec, data, { datasetRoot: zero, modelRoot: zero });
+  const fitted = weightsFromJson(trained.weights, trained.bias, trained.features);
   return {
     format: "flai-global-model/v1",
     algorithm: "logistic-regression",
     features: trained.features,
-    weights: trained.weights,
-    bias: trained.bias,
+    weights: Array.from(fitted.weights),
+    bias: fitted.bias[0]!,
     standardization: trained.standardization,
     round: 0,
     federated: { strategy: { name: "fedavg" }, local: { maxIterations: 0, c: spec.hyperparameters.c, mu: 0 }, evaluationRoot: zero },

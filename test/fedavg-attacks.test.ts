@@ -54,6 +54,7 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
       cols: FEATURES,
       features: Float64Array.from({ length: rows * FEATURES }, () => rand() * 2 - 1),
       labels: Uint8Array.from({ length: rows }, (_, i) => i % 2),
+      classes: [0, 1],
     };
     evaluation = new TextEncoder().encode(datasetJson(ds));
   });

@@ -18,7 +18,7 @@ function traced(rows: number, positiveShare: number, seed = 1): Dataset {
     features[r * cols + 1] = rand();
     features[r * cols + 2] = labels[r]! * 2 - 1;
   }
-  return { rows, cols, features, labels };
+  return { rows, cols, features, labels, classes: [0, 1] };
 }
 
 function origins(ds: Dataset): number[] {
@@ -128,7 +128,7 @@ describe("fedavg/partition", () => {
     await expectFlaiError(() => partitionDataset(ds, 3, { scheme: "iid", alpha: 1, seed: 1 }), "alpha", "dirichlet");
     await expectFlaiError(() => partitionDataset(ds, 3, { scheme: "shards" as "iid", seed: 1 }), '"shards"');
     await expectFlaiError(() => holdoutSplit(ds, 1, 1), "(0, 1)");
-    const two = { rows: 2, cols: 1, features: Float64Array.from([0, 1]), labels: Uint8Array.from([0, 1]) };
+    const two = { rows: 2, cols: 1, features: Float64Array.from([0, 1]), labels: Uint8Array.from([0, 1]), classes: [0, 1] };
     await expectFlaiError(() => holdoutSplit(two, 0.5, 1), "too few");
   });
 });

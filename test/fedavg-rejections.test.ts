@@ -163,7 +163,7 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
 
     it("a client's data with another feature count than the model", async () => {
       const taskId = await newTask();
-      const narrow: Dataset = { rows: 2, cols: 3, features: new Float64Array([1, 2, 3, 3, 2, 1]), labels: new Uint8Array([0, 1]) };
+      const narrow: Dataset = { rows: 2, cols: 3, features: new Float64Array([1, 2, 3, 3, 2, 1]), labels: new Uint8Array([0, 1]), classes: [0, 1] };
       await expectFlaiError(() => hre.flai.fedavg.runClient({ taskId, data: narrow, signer: signers[1], connection }), "3", "8");
     });
 

@@ -30,7 +30,7 @@ function synthetic(rows: number, cols: number, seed: number, shift = 0.8): Datas
     const sign = labels[i] === 1 ? 1 : -1;
     for (let j = 0; j < cols; j++) features[i * cols + j] = normal() + sign * shift * (j % 2 === 0 ? 1 : -0.5);
   }
-  return { rows, cols, features, labels };
+  return { rows, cols, features, labels, classes: [0, 1] };
 }
 
 /**
@@ -76,7 +76,7 @@ describe("ml/logistic", () => {
     const a = trainLogisticRegression(fixture, {});
     const b = trainLogisticRegression(fixture, {});
     expect(Buffer.from(a.weights.buffer).equals(Buffer.from(b.weights.buffer))).to.equal(true);
-    expect(Object.is(a.bias, b.bias)).to.equal(true);
+    expect(Buffer.from(a.bias.buffer).equals(Buffer.from(b.bias.buffer))).to.equal(true);
     expect(a.iterations).to.equal(b.iterations);
     expect(a.standardization).to.deep.equal(b.standardization);
   });
@@ -140,20 +140,20 @@ describe("ml/logistic", () => {
       it(name, () => {
         const fit = trainLogisticRegression(ds, { c, standardize });
         expect(fit.converged).to.equal(true);
-        const at = sklearnObjective(ds, fit, c, fit.weights, fit.bias);
+        const at = sklearnObjective(ds, fit, c, fit.weights, fit.bias[0]!);
         // sklearn's gtol applies to its objective divided by C·n.
         const scaled = Math.max(...at.grad.map(Math.abs)) / (c * ds.rows);
         expect(scaled).to.be.at.most(1e-4);
         // Solved tightly, nothing nearby is lower; the default-tolerance solution (tol 1e-4,
         // like sklearn's) is close in loss but not exact.
         const tight = trainLogisticRegression(ds, { c, standardize, tolerance: 1e-8, maxIterations: 1000 });
-        const best = sklearnObjective(ds, tight, c, tight.weights, tight.bias).loss;
+        const best = sklearnObjective(ds, tight, c, tight.weights, tight.bias[0]!).loss;
         expect((at.loss - best) / best).to.be.within(0, 1e-4);
         const rand = mulberry32(99);
         for (const size of [1e-4, 1e-3, 1e-2, 1e-1]) {
           for (let trial = 0; trial < 4; trial++) {
             const w = Array.from(tight.weights, (v) => v + size * (2 * rand() - 1));
-            const b = tight.bias + size * (2 * rand() - 1);
+            const b = tight.bias[0]! + size * (2 * rand() - 1);
             expect(sklearnObjective(ds, tight, c, w, b).loss, `perturbed by ${size}`).to.be.at.least(best);
           }
         }
@@ -163,7 +163,7 @@ describe("ml/logistic", () => {
     it("a tight tolerance drives the gradient to ~0 (line search holds up near the optimum)", () => {
       const fit = trainLogisticRegression(fixture, { tolerance: 1e-8, maxIterations: 1000 });
       expect(fit.converged).to.equal(true);
-      const at = sklearnObjective(fixture, fit, 1, fit.weights, fit.bias);
+      const at = sklearnObjective(fixture, fit, 1, fit.weights, fit.bias[0]!);
       expect(Math.max(...at.grad.map(Math.abs)) / fixture.rows).to.be.at.most(1e-8);
       const loose = trainLogisticRegression(fixture, {});
       for (let j = 0; j < fixture.cols; j++) expect(loose.weights[j]).to.be.closeTo(fit.weights[j]!, 2e-2);
@@ -215,6 +215,7 @@ describe("ml/logistic", () => {
         cols: 2,
         features: new Float64Array([0.1, 1, 0.1, 2, 0.1, 3, 0.1, 4]),
         labels: new Uint8Array([0, 0, 1, 1]),
+        classes: [0, 1],
       };
       expect(trainLogisticRegression(ds, { standardize: false }).standardization).to.equal(null);
       const st = computeStandardization(ds);
@@ -237,9 +238,10 @@ describe("ml/logistic", () => {
         cols: 1,
         features: new Float64Array([-2, -1, 1, 2]),
         labels: new Uint8Array([0, 0, 1, 1]),
+        classes: [0, 1],
       };
       const fit = trainLogisticRegression(ds, { c: 1e6, maxIterations: 500 });
-      expect(Number.isFinite(fit.weights[0]) && Number.isFinite(fit.bias)).to.equal(true);
+      expect(Number.isFinite(fit.weights[0]) && Number.isFinite(fit.bias[0])).to.equal(true);
       expect(Array.from(predictLabels(predictProba(fit, ds.features, 4, 1)))).to.deep.equal([0, 0, 1, 1]);
     });
 

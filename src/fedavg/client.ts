@@ -20,6 +20,7 @@ import type { ConnectionOption } from "../jobs/types.js";
 import { parseDataset, validateFeatureCount, type Dataset } from "../ml/dataset.js";
 import { computeStandardization } from "../ml/logistic.js";
 import { parseModelSpec } from "../ml/model.js";
+import { weightsFromJson } from "../ml/parameters.js";
 import type { StorageBackend } from "../storage/types.js";
 import type { TeeSim } from "../tee/enclave.js";
 import { runWorker } from "../tee/run-worker.js";
@@ -114,12 +115,13 @@ export class FlaiFederated {
     // Every client must share one feature scaling, or their weights live in different spaces: it
     // is fixed here, from the creator's evaluation data, and committed with the initial model.
     const standardization = spec.hyperparameters.standardize ? (spec.standardization ?? computeStandardization(evaluation)) : null;
+    const start = weightsFromJson(spec.weights ?? new Array<number>(spec.features).fill(0), spec.bias ?? 0, spec.features, specInput.source);
     const initial: GlobalModel = {
       format: "flai-global-model/v1",
       algorithm: "logistic-regression",
       features: spec.features,
-      weights: spec.weights ?? new Array<number>(spec.features).fill(0),
-      bias: spec.bias ?? 0,
+      weights: Array.from(start.weights),
+      bias: start.bias[0]!,
       standardization,
       round: 0,
       federated: {

@@ -19,12 +19,12 @@ export function trainClientUpdate(global: GlobalModel, globalHash: string, data:
     standardize: global.standardization !== null,
     standardization: global.standardization ?? undefined,
     initialWeights: global.weights,
-    initialBias: global.bias,
+    initialBias: [global.bias],
     proximal: strategy.name === "fedprox" && local.mu > 0 ? { mu: local.mu, center } : undefined,
   });
   const delta = new Float64Array(global.features + 1);
   for (let j = 0; j < global.features; j++) delta[j] = fit.weights[j]! - global.weights[j]!;
-  delta[global.features] = fit.bias - global.bias;
+  delta[global.features] = fit.bias[0]! - global.bias;
   const quality = evaluate(fit, data);
   return { delta, sampleCount: data.rows, metrics: { loss: quality.logLoss, accuracy: quality.accuracy }, baseModelHash: globalHash };
 }

@@ -189,7 +189,7 @@ function subset(ds: Dataset, rows: number[]): Dataset {
     features.set(ds.features.subarray(r * cols, (r + 1) * cols), i * cols);
     labels[i] = ds.labels[r]!;
   }
-  return { rows: rows.length, cols, features, labels };
+  return { rows: rows.length, cols, features, labels, classes: ds.classes };
 }
 
 function checkDataset(ds: Dataset, fn: string): void {

@@ -1,11 +1,17 @@
 import { flaiError } from "../errors.js";
+import { BINARY_CLASSES, type ClassLabel } from "./parameters.js";
 
-/** A binary-classification dataset; features are row-major (rows × cols). */
+/** A classification dataset; features are row-major (rows × cols). */
 export interface Dataset {
   rows: number;
   cols: number;
   features: Float64Array;
+  /** Class indices into `classes` (so 0/1 data keeps its 0/1 labels). */
   labels: Uint8Array;
+  /** Label values in index order (at most 255); [0, 1] for 0/1 data. */
+  classes: ClassLabel[];
+  /** Feature column names, in feature order (CSV data only). */
+  columns?: string[];
 }
 
 const LABEL_COLUMN_NAMES = ["label", "y", "target"] as const;
@@ -133,7 +139,7 @@ function parseJsonDataset(text: string, source: string): Dataset {
     }
     y[r] = v;
   }
-  return finish({ rows, cols, features: out, labels: y }, source);
+  return finish({ rows, cols, features: out, labels: y, classes: [...BINARY_CLASSES] }, source);
 }
 
 function describeJsonError(error: unknown, text: string): string {
@@ -284,7 +290,8 @@ function parseCsvDataset(text: string, source: string): Dataset {
       c++;
     }
   }
-  return finish({ rows, cols, features, labels }, source);
+  const columns = names.filter((_, k) => k !== labelIndex);
+  return finish({ rows, cols, features, labels, classes: [...BINARY_CLASSES], columns }, source);
 }
 
 /** `label`, then `y`, then `target` (case-insensitive); otherwise the last column. */

@@ -1,6 +1,7 @@
 import { flaiError } from "../errors.js";
 import type { Dataset } from "./dataset.js";
 import { defaultThreads, partitionCount, RowSums } from "./logistic-parallel.js";
+import { outputsFor, splitParameters } from "./parameters.js";
 
 export interface Standardization {
   mean: number[];
@@ -19,9 +20,10 @@ export interface LogisticOptions {
    * Federated clients need the global model's one, or their weights live in different spaces.
    */
   standardization?: Standardization;
-  /** Warm start, in the same (possibly standardized) space as the returned weights. */
+  /** Warm start, class-major (outputs × features), in the same (possibly standardized) space as the returned weights. */
   initialWeights?: ArrayLike<number>;
-  initialBias?: number;
+  /** Warm start, one per output. */
+  initialBias?: ArrayLike<number>;
   /**
    * FedProx: adds (mu/2)·‖θ − center‖² to the sample-averaged objective, θ = [weights..., bias], so
    * a client's local solution cannot drift far from the global model on skewed data. `center` is in
@@ -39,23 +41,27 @@ export interface LogisticOptions {
 
 export interface Proximal {
   mu: number;
-  /** Weights then bias (features + 1 values). */
+  /** parameterVector(weights, bias): outputs·(features + 1) values, [w..., b] for binary. */
   center: ArrayLike<number>;
 }
 
 export interface LogisticResult {
-  /** In the standardized space when `standardization` is not null. */
+  /** Class-major (outputs × features); in the standardized space when `standardization` is not null. */
   weights: Float64Array;
-  bias: number;
+  /** One per output. */
+  bias: Float64Array;
+  /** 1 for two classes (sigmoid of the class-1 score), K for K ≥ 3 classes (softmax). */
+  outputs: number;
   iterations: number;
   converged: boolean;
   standardization: Standardization | null;
 }
 
-/** What prediction needs; a LogisticResult and a TrainedModel both fit. */
+/** What binary prediction needs; a LogisticResult and a binary model's JSON both fit. */
 export interface LinearModel {
   weights: ArrayLike<number>;
-  bias: number;
+  /** A number (binary JSON form) or one value per output. */
+  bias: number | ArrayLike<number>;
   standardization: Standardization | null;
 }
 
@@ -107,10 +113,11 @@ export function trainLogisticRegression(ds: Dataset, opts: LogisticOptions = {})
     const dim = ds.cols + 1;
     const params = new Float64Array(dim); // weights then bias
     if (opts.initialWeights !== undefined) for (let j = 0; j < ds.cols; j++) params[j] = opts.initialWeights[j]!;
-    params[ds.cols] = opts.initialBias ?? 0;
+    params[ds.cols] = opts.initialBias?.[0] ?? 0;
 
     const { iterations, converged } = new Lbfgs(objective, dim).minimize(params, maxIterations, tolerance);
-    return { weights: params.slice(0, ds.cols), bias: params[ds.cols]!, iterations, converged, standardization };
+    const { weights, bias } = splitParameters(params, ds.cols, 1);
+    return { weights, bias, outputs: 1, iterations, converged, standardization };
   } finally {
     objective.close();
   }
@@ -126,9 +133,10 @@ export function predictProba(model: LinearModel, features: ArrayLike<number>, ro
   }
   const st = model.standardization;
   if (st !== null) checkStandardization(st, cols, "model.standardization");
+  const bias = binaryBias(model.bias);
   const out = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
-    let z = model.bias;
+    let z = bias;
     const off = i * cols;
     if (st === null) for (let j = 0; j < cols; j++) z += model.weights[j]! * features[off + j]!;
     else for (let j = 0; j < cols; j++) z += model.weights[j]! * ((features[off + j]! - st.mean[j]!) / st.scale[j]!);
@@ -136,6 +144,14 @@ export function predictProba(model: LinearModel, features: ArrayLike<number>, ro
     out[i] = z >= 0 ? 1 / (1 + e) : e / (1 + e);
   }
   return out;
+}
+
+function binaryBias(bias: number | ArrayLike<number>): number {
+  if (typeof bias === "number") return bias;
+  if (bias.length !== 1) {
+    throw flaiError(`This is a ${bias.length}-class model; predictProba gives P(class 1) of a binary model only.`);
+  }
+  return bias[0]!;
 }
 
 /** Class 1 when P(y = 1) > 0.5, i.e. decision value > 0, as sklearn's `predict`. */
@@ -511,6 +527,9 @@ function checkOptions(ds: Dataset, c: number, maxIterations: number, tolerance: 
   if (ds.rows < 1 || ds.cols < 1 || ds.features.length !== ds.rows * ds.cols || ds.labels.length !== ds.rows) {
     throw flaiError(`The dataset is malformed (${ds.rows}×${ds.cols}); parse it with parseDataset.`);
   }
+  if (outputsFor(ds.classes.length) !== 1) {
+    throw flaiError(`Multinomial training (${ds.classes.length} classes) is not available yet; use 0/1 labels.`);
+  }
   if (!(Number.isFinite(c) && c > 0)) {
     throw flaiError(`Hyperparameter "c" must be a finite number > 0 (inverse regularization strength), got ${c}.`);
   }
@@ -529,8 +548,9 @@ function checkOptions(ds: Dataset, c: number, maxIterations: number, tolerance: 
       if (!Number.isFinite(w[j])) throw flaiError(`Initial weight ${j} is ${w[j]}; weights must be finite numbers.`);
     }
   }
-  if (opts.initialBias !== undefined && !Number.isFinite(opts.initialBias)) {
-    throw flaiError(`The initial bias is ${opts.initialBias}; it must be a finite number.`);
+  const b = opts.initialBias;
+  if (b !== undefined && (b.length !== 1 || !Number.isFinite(b[0]))) {
+    throw flaiError(`The initial bias is [${Array.from(b).join(", ")}]; a binary model needs one finite number.`);
   }
   if (opts.proximal !== undefined) checkProximal(opts.proximal, ds.cols);
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {

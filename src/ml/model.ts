@@ -11,6 +11,7 @@ import {
   type Standardization,
 } from "./logistic.js";
 import { accuracy, logLoss } from "./metrics.js";
+import { weightsFromJson, weightsToJson, type ClassLabel, type JsonBias, type JsonWeights } from "./parameters.js";
 
 export const MODEL_FORMAT = "flai-model/v1";
 export const ALGORITHM = "logistic-regression";
@@ -30,9 +31,15 @@ export interface ModelSpec {
   algorithm: typeof ALGORITHM;
   features: number;
   hyperparameters: Hyperparameters;
-  /** Initial weights, in the standardized space when standardization is on. */
-  weights?: number[];
-  bias?: number;
+  /** Label values in class-index order; absent means [0, 1]. */
+  classes?: ClassLabel[];
+  /**
+   * Initial weights, in the standardized space when standardization is on: D numbers for binary,
+   * K rows of D for K ≥ 3 classes (see parameters.ts, weightsFromJson).
+   */
+  weights?: JsonWeights;
+  /** One number for binary, K for K ≥ 3 classes. */
+  bias?: JsonBias;
   /** Fixed standardization to train with (a global model's), instead of one computed from the data. */
   standardization?: Standardization;
 }
@@ -56,8 +63,12 @@ export interface TrainedModel {
   format: typeof MODEL_FORMAT;
   algorithm: typeof ALGORITHM;
   features: number;
-  weights: number[];
-  bias: number;
+  /** Label values in class-index order; absent (not null) for [0, 1], so binary bytes are as before. */
+  classes?: ClassLabel[];
+  /** D numbers for binary, K rows of D for K ≥ 3 classes. */
+  weights: JsonWeights;
+  /** One number for binary, K for K ≥ 3 classes. */
+  bias: JsonBias;
   standardization: Standardization | null;
   hyperparameters: Hyperparameters;
   training: TrainingSummary;
@@ -124,8 +135,7 @@ export function buildTrainedModel(
     format: MODEL_FORMAT,
     algorithm: ALGORITHM,
     features: spec.features,
-    weights: Array.from(fit.weights),
-    bias: fit.bias,
+    ...weightsToJson(fit.weights, fit.bias),
     standardization:
       fit.standardization === null ? null : { mean: [...fit.standardization.mean], scale: [...fit.standardization.scale] },
     hyperparameters: { ...spec.hyperparameters },
@@ -151,8 +161,7 @@ export function trainFromSpec(
     tolerance: hp.tolerance,
     standardize: hp.standardize,
     ...(spec.standardization !== undefined && { standardization: spec.standardization }),
-    ...(spec.weights !== undefined && { initialWeights: spec.weights }),
-    ...(spec.bias !== undefined && { initialBias: spec.bias }),
+    ...initialParameters(spec),
   });
   const probabilities = predictProba(fit, dataset.features, dataset.rows, dataset.cols);
   return buildTrainedModel(
@@ -167,6 +176,14 @@ export function trainFromSpec(
     },
     roots,
   );
+}
+
+/** The spec's warm start as LogisticOptions (class-major arrays); nothing when it has none. */
+function initialParameters(spec: ModelSpec): { initialWeights?: Float64Array; initialBias?: Float64Array } {
+  if (spec.weights === undefined && spec.bias === undefined) return {};
+  const zeros = new Array<number>(spec.features).fill(0);
+  const { weights, bias } = weightsFromJson(spec.weights ?? zeros, spec.bias ?? 0, spec.features, "the model spec");
+  return { ...(spec.weights !== undefined && { initialWeights: weights }), ...(spec.bias !== undefined && { initialBias: bias }) };
 }
 
 /**
