@@ -121,6 +121,55 @@ describe("fedavg/partition", () => {
     expect(bothClasses(split.train) && bothClasses(split.test)).to.equal(true);
   });
 
+  describe("more than two classes", () => {
+    /** Four classes with shares 10/20/30/40%; feature 0 traces the row as above. */
+    function fourClasses(rows: number, seed = 1): Dataset {
+      const base = traced(rows, 0, seed);
+      const rand = mulberry32(seed + 100);
+      const labels = Uint8Array.from({ length: rows }, () => {
+        const u = rand();
+        return u < 0.1 ? 0 : u < 0.3 ? 1 : u < 0.6 ? 2 : 3;
+      });
+      return { ...base, labels, classes: ["water", "forest", "cropland", "urban"] };
+    }
+    const classesOf = (p: Dataset) => new Set(p.labels).size;
+    const four = fourClasses(2000);
+
+    it("iid: every client gets every class in the global proportions, sizes within 1", () => {
+      const parts = partitionDataset(four, 6, { scheme: "iid", seed: 2 });
+      expectExactCover(four, parts);
+      const sizes = parts.map((p) => p.rows);
+      expect(Math.max(...sizes) - Math.min(...sizes)).to.be.at.most(1);
+      for (const p of parts) {
+        expect(p.classes).to.deep.equal(four.classes);
+        for (let k = 0; k < 4; k++) {
+          const want = four.labels.filter((l) => l === k).length / four.rows;
+          expect(p.labels.filter((l) => l === k).length / p.rows).to.be.closeTo(want, 0.01);
+        }
+      }
+    });
+
+    it("dirichlet with allowOneClass: small alpha leaves clients holding a single class", () => {
+      const parts = partitionDataset(four, 10, { scheme: "dirichlet", alpha: 0.1, seed: 3, allowOneClass: true });
+      expectExactCover(four, parts);
+      expect(parts.filter((p) => classesOf(p) === 1).length).to.be.at.least(3);
+      for (const p of parts) expect(p.rows).to.be.at.least(2);
+    });
+
+    it("dirichlet by default still gives every client every class when each class can cover them", () => {
+      const parts = partitionDataset(four, 10, { scheme: "dirichlet", alpha: 0.1, seed: 3 });
+      expectExactCover(four, parts);
+      for (const p of parts) expect(classesOf(p)).to.equal(4);
+    });
+
+    it("holdoutSplit keeps every class on both sides", () => {
+      const { train, test } = holdoutSplit(four, 0.2, 4);
+      expectExactCover(four, [train, test]);
+      expect(classesOf(train)).to.equal(4);
+      expect(classesOf(test)).to.equal(4);
+    });
+  });
+
   it("explains impossible requests", async () => {
     await expectFlaiError(() => partitionDataset(ds, 1001, { scheme: "iid", seed: 1 }), "2000 rows", "1001 clients", "at most 1000");
     await expectFlaiError(() => partitionDataset(ds, 0, { scheme: "iid", seed: 1 }), "client count");

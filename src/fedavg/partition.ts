@@ -8,14 +8,21 @@ export interface PartitionOptions {
   /** dirichlet only; smaller is more skewed (0.1 is very skewed, 100 nearly iid). Default 0.5. */
   alpha?: number;
   seed: number;
+  /**
+   * true: a client may hold a single class (what label skew really produces; federated clients
+   * train one-class shares warm-started from the global model). false (default): every client gets
+   * every class whenever each class has at least one row per client, as clients that refuse
+   * one-class data needed.
+   */
+  allowOneClass?: boolean;
 }
 
 export const DEFAULT_DIRICHLET_ALPHA = 0.5;
 
 /**
  * Splits one dataset into `n` client datasets; every row lands in exactly one, and each keeps the
- * original row order. Every client gets ≥ 2 rows, and both classes whenever each class has ≥ n rows.
- * Deterministic for a seed.
+ * original row order. Every client gets ≥ 2 rows, and (unless allowOneClass) every class whenever
+ * each class has ≥ n rows. Any number of classes; deterministic for a seed.
  */
 export function partitionDataset(ds: Dataset, n: number, opts: PartitionOptions): Dataset[] {
   checkDataset(ds, "partitionDataset");
@@ -38,12 +45,13 @@ export function partitionDataset(ds: Dataset, n: number, opts: PartitionOptions)
   const byClass = classIndices(ds, rand);
   const counts =
     opts.scheme === "iid"
-      ? byClass.map((rows, c) => evenCounts(rows.length, n, c === 0 ? 0 : byClass[0]!.length % n))
+      ? byClass.map((rows, c) => evenCounts(rows.length, n, rowsBefore(byClass, c) % n))
       : byClass.map((rows) => dirichletCounts(rows.length, n, alpha, rand));
-  rebalance(counts, n);
+  if (!opts.allowOneClass) spreadEveryClass(counts, n);
+  ensureTwoRows(counts, n);
 
   const members: number[][] = Array.from({ length: n }, () => []);
-  for (let c = 0; c < 2; c++) {
+  for (let c = 0; c < byClass.length; c++) {
     let next = 0;
     for (let k = 0; k < n; k++) {
       for (let m = 0; m < counts[c]![k]!; m++) members[k]!.push(byClass[c]![next++]!);
@@ -54,7 +62,7 @@ export function partitionDataset(ds: Dataset, n: number, opts: PartitionOptions)
 
 /**
  * A stratified split: round(fraction × class size) rows of each class go to `test`, but at least one
- * and at most all but one when a class has ≥ 2 rows, so both sides see both classes when possible.
+ * and at most all but one when a class has ≥ 2 rows, so both sides see every class when possible.
  */
 export function holdoutSplit(ds: Dataset, fraction: number, seed: number): { train: Dataset; test: Dataset } {
   checkDataset(ds, "holdoutSplit");
@@ -75,9 +83,12 @@ export function holdoutSplit(ds: Dataset, fraction: number, seed: number): { tra
   return { train: subset(ds, train), test: subset(ds, test) };
 }
 
-/** Row indices of class 0 and class 1, each shuffled (Fisher–Yates). */
+/** Rows of classes before class `c`: where class c's round-robin dealing starts, so classes together fill clients evenly. */
+const rowsBefore = (byClass: number[][], c: number) => byClass.slice(0, c).reduce((a, rows) => a + rows.length, 0);
+
+/** Row indices of each class, each shuffled (Fisher–Yates). */
 function classIndices(ds: Dataset, rand: () => number): number[][] {
-  const byClass: number[][] = [[], []];
+  const byClass: number[][] = ds.classes.map(() => []);
   for (let r = 0; r < ds.rows; r++) byClass[ds.labels[r]!]!.push(r);
   for (const rows of byClass) {
     for (let i = rows.length - 1; i > 0; i--) {
@@ -146,27 +157,28 @@ function logGamma(shape: number, rand: () => number, normal: () => number): numb
  * loop for a very long time at small alpha with many clients, and would make the result depend on
  * how lucky the seed is rather than on a rule. Each move takes one row from the client holding the
  * most (lowest index on ties), which disturbs the drawn skew as little as possible.
+ *
+ * Every class for everyone when each class can cover every client; the donor has ≥ 2 by pigeonhole.
  */
-function rebalance(counts: number[][], n: number): void {
-  const total = (k: number) => counts[0]![k]! + counts[1]![k]!;
-  // Both classes for everyone when each class can cover every client; the donor has ≥ 2 by pigeonhole.
-  if (counts.every((cls) => cls.reduce((a, b) => a + b, 0) >= n)) {
-    for (const cls of counts) {
-      for (let k = 0; k < n; k++) {
-        if (cls[k] === 0) {
-          cls[argMax(cls)]!--;
-          cls[k] = 1;
-        }
+function spreadEveryClass(counts: number[][], n: number): void {
+  if (!counts.every((cls) => cls.reduce((a, b) => a + b, 0) >= n)) return;
+  for (const cls of counts) {
+    for (let k = 0; k < n; k++) {
+      if (cls[k] === 0) {
+        cls[argMax(cls)]!--;
+        cls[k] = 1;
       }
     }
-    return;
   }
-  // Otherwise just ≥ 2 rows each: rows ≥ 2n means a client below 2 leaves some donor with ≥ 3.
+}
+
+/** ≥ 2 rows each: rows ≥ 2n means a client below 2 leaves some donor with ≥ 3; it gives from its largest class. */
+function ensureTwoRows(counts: number[][], n: number): void {
+  const total = (k: number) => counts.reduce((sum, cls) => sum + cls[k]!, 0);
   for (let k = 0; k < n; k++) {
     while (total(k) < 2) {
-      const totals = Array.from({ length: n }, (_, j) => total(j));
-      const donor = argMax(totals);
-      const cls = counts[0]![donor]! >= counts[1]![donor]! ? 0 : 1;
+      const donor = argMax(Array.from({ length: n }, (_, j) => total(j)));
+      const cls = argMax(counts.map((c) => c[donor]!));
       counts[cls]![donor]!--;
       counts[cls]![k]!++;
     }
@@ -197,6 +209,8 @@ function checkDataset(ds: Dataset, fn: string): void {
     throw flaiError(`${fn}: the dataset is malformed (${ds.rows}×${ds.cols}); parse it with parseDataset.`);
   }
   for (let r = 0; r < ds.rows; r++) {
-    if (ds.labels[r]! > 1) throw flaiError(`${fn}: label ${ds.labels[r]} at row ${r}; labels must be 0 or 1.`);
+    if (ds.labels[r]! >= ds.classes.length) {
+      throw flaiError(`${fn}: class index ${ds.labels[r]} at row ${r}, but the dataset has ${ds.classes.length} classes; parse it with parseDataset.`);
+    }
   }
 }
