@@ -27,12 +27,19 @@ export default async function flStatus(args: { task?: string; json: boolean }, h
   if (rules !== undefined) {
     ui.info("round rules", `min ${rules.minAccepted} accepted, max client share ${rules.maxClientShare}, max update norm ${rules.maxUpdateNorm}, ${rules.rewardRule} rewards`);
   }
+  // ε per round is in the on-chain metrics word; the total over rounds 1..r follows from the task's
+  // noise multiplier and δ (the RDP accountant composes equal rounds exactly).
   const protection = (r: (typeof rounds)[number]) =>
-    rules !== undefined && r.finalized ? protectionOf(r.acceptedCount, r.metrics?.epsilon ?? 0, rules, model!.federated.strategy) : undefined;
+    rules !== undefined && r.finalized ? protectionOf(r.acceptedCount, r.metrics?.epsilon ?? 0, rules, model!.federated.strategy, r.round) : undefined;
+  const privacy = (r: (typeof rounds)[number]) => {
+    const dp = protection(r)?.dp;
+    if (dp === null || dp === undefined) return r.metrics !== undefined && r.metrics.epsilon > 0 ? `, ε ${r.metrics.epsilon} this round` : "";
+    return `, ε ${round3(dp.epsilon)} this round, ${round3(dp.epsilonTotal ?? dp.epsilon)} total over rounds 1–${r.round} (δ ${dp.delta})`;
+  };
   for (const r of rounds) {
     const finalized = () =>
       `finalized — ${r.acceptedCount} accepted, ${r.rejectedCount ?? 0} rejected, accuracy ${r.metrics?.accuracy.toFixed(4)}` +
-      (r.metrics !== undefined && r.metrics.epsilon > 0 ? `, ε ${r.metrics.epsilon}` : "") +
+      privacy(r) +
       (rules !== undefined ? `; protected by: ${describeProtection(protection(r)!)}` : "");
     const at = (t: bigint) => new Date(Number(t) * 1000).toISOString();
     const state: Record<RoundPhase, () => string> = {
@@ -47,3 +54,5 @@ export default async function flStatus(args: { task?: string; json: boolean }, h
   }
   ui.result({ task, rules, now, rounds: rounds.map((r) => ({ ...r, protection: protection(r) })) });
 }
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;

@@ -19,7 +19,7 @@ export interface StrategyArgs {
 
 export interface StrategyChoice {
   strategy: StrategyConfig;
-  /** Left undefined when not given, so the task's own defaults (25 iterations, μ 0.01 for fedprox) apply. */
+  /** Left undefined when not given, so the task's own defaults (see createTask: local iterations, μ 0.01 for fedprox) apply. */
   local: { maxIterations?: number; mu?: number };
   /** Only the rules given; createTask fills in the rest (round-rules.ts). */
   rules: Partial<RoundRules>;
@@ -30,14 +30,19 @@ const MAX_LOCAL_ITERATIONS = 100_000;
 
 /**
  * Every strategy flag parsed and checked against the others, named as the user typed it. A typed
- * value is used as typed ("--trim 0" is a trimmed mean that trims nothing) or rejected, never
- * replaced by a default; a flag that the chosen strategy would ignore is rejected too.
+ * value is used as typed or rejected (as "--trim 0", which would trim nothing), never replaced by a
+ * default; a flag that the chosen strategy would ignore is rejected too.
  */
 export function strategyFromArgs(args: StrategyArgs): StrategyChoice {
   const name = strategyName(args.strategy);
   const clipNorm = optionalNumber(args.clip, "--clip", { min: 0, minExclusive: true, hint: "the max L2 norm of an update; leave --clip out for no clipping" });
   const noiseMultiplier = optionalNumber(args.noise, "--noise", { min: 0, minExclusive: true, hint: "leave --noise out for no DP noise" });
-  const trimFraction = optionalNumber(args.trim, "--trim", { min: 0, below: 0.5, hint: "the share trimmed from each end" });
+  const trimFraction = optionalNumber(args.trim, "--trim", {
+    min: 0,
+    minExclusive: true,
+    below: 0.5,
+    hint: "the share trimmed from each end; 0 would trim nothing (a plain mean)",
+  });
   const maxIterations = optionalWhole(args.localIterations, "--local-iterations", { min: 1, max: MAX_LOCAL_ITERATIONS });
   const mu = optionalNumber(args.mu, "--mu", { min: 0, hint: "0 turns the proximal term off" });
   onlyWith(name, "trimmed-mean", "--trim", trimFraction);

@@ -167,8 +167,10 @@ describe("task arguments", function () {
       ["flai:fl-create", { ...files, noise: "1" }, ["--noise needs --clip"]],
       ["flai:fl-create", { ...files, localIterations: "0" }, ["--local-iterations must be a whole number from 1"]],
       ["flai:fl-create", { ...files, mu: "0" }, ["--mu applies to --strategy fedprox only", "the strategy is fedavg"]],
-      ["flai:fl-create", { ...files, trim: "0" }, ["--trim applies to --strategy trimmed-mean only"]],
-      ["flai:fl-create", { ...files, strategy: "trimmed-mean", trim: "0.5" }, ["--trim must be a number ≥ 0 and < 0.5"]],
+      ["flai:fl-create", { ...files, trim: "0.1" }, ["--trim applies to --strategy trimmed-mean only"]],
+      ["flai:fl-create", { ...files, strategy: "median" }, ["--strategy median needs --quorum ≥ 3, got 2"]],
+      ["flai:fl-create", { ...files, strategy: "trimmed-mean", trim: "0.5" }, ["--trim must be a number > 0 and < 0.5"]],
+      ["flai:fl-create", { ...files, strategy: "trimmed-mean", trim: "0" }, ["--trim must be a number > 0 and < 0.5", "0 would trim nothing"]],
       ["flai:fl-create", { ...files, strategy: "fedprox", mu: "-1" }, ["--mu must be a number ≥ 0", `got "-1"`]],
       ["flai:fl-run", { partition: "dirichlet", alpha: "0" }, ["--alpha must be a number > 0"]],
       ["flai:fl-run", { alpha: "0.5" }, ["--alpha applies to --partition dirichlet only"]],
@@ -206,9 +208,9 @@ describe("task arguments", function () {
         return hre.flai.fedavg.globalModel(created.task.id);
       }
 
-      it("--strategy trimmed-mean --trim 0 is kept as typed (the least trim: one update per end)", async () => {
-        const model = await createdModel({ strategy: "trimmed-mean", trim: "0" });
-        expect(model.federated.strategy).to.deep.equal({ name: "trimmed-mean", trimFraction: 0 });
+      it("--strategy trimmed-mean --trim 0.05 is kept as typed (it still trims one update per end)", async () => {
+        const model = await createdModel({ strategy: "trimmed-mean", trim: "0.05", quorum: 3 });
+        expect(model.federated.strategy).to.deep.equal({ name: "trimmed-mean", trimFraction: 0.05 });
       });
 
       it("--strategy fedprox --mu 0 sets μ = 0, not the 0.01 default; --local-iterations 1 is kept", async () => {

@@ -18,9 +18,10 @@ import { encodeMetricsWord } from "./metrics-word.js";
 import { checkAs, refusalTag, UpdateRejected, type RejectionCode } from "./rejections.js";
 import { commitRoundInputs, roundInputHash } from "./round-record.js";
 import { describeProtection, type RoundProtection, type RoundRules } from "./round-rules.js";
-import { aggregate, FEDAVG_PARALLEL_MIN, l2Norm, MIN_ROBUST_UPDATES, type StrategyConfig } from "./strategies.js";
+import { combineRound } from "./round-aggregate.js";
+import { FEDAVG_PARALLEL_MIN, l2Norm, MIN_ROBUST_UPDATES, type StrategyConfig } from "./strategies.js";
 import { decodeUpdate, validateUpdate } from "./update.js";
-import { capWeights, rewardWeights } from "./weights.js";
+import { rewardWeights } from "./weights.js";
 
 /** One update as recorded on-chain, with its ciphertext if storage returned it (root-verified). */
 export interface RecordedUpdate {
@@ -112,29 +113,31 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
     { inputHash, accepted: accepted.map((a) => a.client), recorded: req.updates.length },
   );
 
-  const capping = capWeights(accepted.map((a) => a.numExamples), rules.maxClientShare);
+  const { weights, bias, capping, numExamples, dp } = combineRound(
+    current,
+    deltas.map((delta, k) => ({ delta, numExamples: accepted[k]!.numExamples })),
+    req.binding.round,
+    noiseKey(signingKey, req.binding, req.globalHash, inputHash),
+  );
   const weighted = (strategy.name === "fedavg" || strategy.name === "fedprox") && strategy.noiseMultiplier === undefined;
   accepted.forEach((a, k) => {
     if (weighted) a.aggregationWeight = capping.weights[k]!;
     a.capped = capping.weights[k]! < a.numExamples;
   });
-  const { delta, dp } = aggregate(
-    deltas.map((d, k) => ({ delta: d, weight: capping.weights[k]! })),
-    strategy,
-    noiseKey(signingKey, req.binding, req.globalHash, inputHash),
-  );
-  const weights = current.weights.map((w, j) => w + delta[j]!);
-  const bias = current.bias + delta[current.features]!;
   const quality = evaluate({ weights, bias, standardization: current.standardization }, evaluation);
   const samples = accepted.reduce((s, a) => s + a.numExamples, 0);
-  const protection: RoundProtection = { accepted: accepted.length, minAccepted: rules.minAccepted, dp: dp && { epsilon: dp.epsilon, delta: dp.delta } };
+  const protection: RoundProtection = {
+    accepted: accepted.length,
+    minAccepted: rules.minAccepted,
+    dp: dp && { epsilon: dp.epsilon, epsilonTotal: dp.epsilonTotal, delta: dp.delta },
+  };
   const next: GlobalModel = {
     ...current,
     weights,
     bias,
     round: req.binding.round,
     previousHash: req.globalHash,
-    metrics: { ...quality, accepted: accepted.length, rejected: rejected.length, samples, dp, minAccepted: rules.minAccepted },
+    metrics: { ...quality, accepted: accepted.length, rejected: rejected.length, samples, numExamples, dp, minAccepted: rules.minAccepted },
   };
   const modelBytes = globalModelBytes(next);
   const rewards = rewardWeights(capping.weights, rules.rewardRule);

@@ -34,11 +34,11 @@ import { explainFederatedRevert } from "./explain.js";
 import { followAggregator, type FollowAggregatorOptions, type FollowAggregatorResult } from "./follow-aggregator.js";
 import { followClient, type FollowClientOptions, type FollowClientResult } from "./follow-client.js";
 import { globalModelBytes, parseGlobalModel, taskNonce, type GlobalModel } from "./global-model.js";
-import { trainClientUpdate } from "./local-training.js";
+import { DEFAULT_LOCAL_ITERATIONS, trainClientUpdate } from "./local-training.js";
 import { decodeMetricsWord } from "./metrics-word.js";
 import { resolveRules } from "./round-rules.js";
 import { effectiveNow, isFailed, roundPhase, type RoundPhase } from "./round-state.js";
-import { checkConfig } from "./strategies.js";
+import { checkConfig, MIN_ROBUST_UPDATES, type StrategyConfig } from "./strategies.js";
 import type {
   AggregatedRound,
   AggregateOptions,
@@ -100,6 +100,9 @@ export class FlaiFederated {
     const strategy = opts.strategy ?? { name: "fedavg" };
     checkConfig(strategy);
     const rules = resolveRules(opts.rules, strategy);
+    checkRobustQuorum(strategy, opts.quorum);
+    const expectedNumExamples = opts.local?.expectedNumExamples;
+    if (expectedNumExamples !== undefined) checkCount(expectedNumExamples, "--num-examples", 1, Number.MAX_SAFE_INTEGER);
     const specInput = await readInput(opts.model, "--model", this.#storage);
     const spec = parseModelSpec(specInput.bytes, specInput.source);
     const evalInput = await readInput(opts.evaluation, "--evaluation", this.#storage);
@@ -127,9 +130,10 @@ export class FlaiFederated {
       federated: {
         strategy,
         local: {
-          maxIterations: opts.local?.maxIterations ?? 25,
+          maxIterations: opts.local?.maxIterations ?? DEFAULT_LOCAL_ITERATIONS,
           c: spec.hyperparameters.c,
           mu: opts.local?.mu ?? (strategy.name === "fedprox" ? 0.01 : 0),
+          ...(expectedNumExamples !== undefined ? { expectedNumExamples } : {}),
         },
         evaluationRoot,
         rules,
@@ -201,7 +205,7 @@ export class FlaiFederated {
     let t = now();
     const data = typeof input === "string" ? await readDataset(input) : input;
     const source = typeof input === "string" ? input : `client ${ctx.client}'s data`;
-    const update = trainClientUpdate(await this.#globalModel(ctx.task), ctx.task.globalHash, data, source);
+    const update = trainClientUpdate(await this.#globalModel(ctx.task), ctx.task.globalHash, data, source, { expectedClients: ctx.task.quorum });
     const train = now() - t;
 
     t = now();
@@ -747,6 +751,21 @@ async function readDataset(file: string): Promise<Dataset> {
 function checkCount(value: number, what: string, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw flaiError(`${what} must be a whole number from ${min} to ${max}, got ${value}.`);
+  }
+}
+
+/**
+ * A median or trimmed-mean task whose rounds can close with fewer than 3 updates would have rounds
+ * the enclave refuses to publish (the median of 2 is their mean; a trimmed mean of 2 has nothing
+ * left once one value per end is dropped). Refused here, before anything is paid.
+ */
+function checkRobustQuorum(strategy: StrategyConfig, quorum: number): void {
+  if (strategy.name !== "median" && strategy.name !== "trimmed-mean") return;
+  if (quorum < MIN_ROBUST_UPDATES) {
+    throw flaiError(
+      `--strategy ${strategy.name} needs --quorum ≥ ${MIN_ROBUST_UPDATES}, got ${quorum}: with fewer updates a median is a mean and a ` +
+        `trimmed mean has nothing left between its trimmed ends, so the enclave would refuse to publish the round.`,
+    );
   }
 }
 

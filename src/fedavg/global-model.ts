@@ -13,8 +13,12 @@ export const GLOBAL_MODEL_FORMAT = "flai-global-model/v1";
 /** What every party of a federated task follows; fixed in the initial global model, so committed on-chain. */
 export interface FederatedConfig {
   strategy: StrategyConfig;
-  /** Clients' local training: L-BFGS iterations from the global weights, L2 strength, FedProx mu. */
-  local: { maxIterations: number; c: number; mu: number };
+  /**
+   * Clients' local training: L-BFGS iterations from the global weights per round, the federation's
+   * L2 strength C (each client trains with C·N/n_k, local-training.ts), FedProx mu, and the total
+   * num_examples N the creator expects (used in round 1 only; later rounds use the last accepted total).
+   */
+  local: { maxIterations: number; c: number; mu: number; expectedNumExamples?: number };
   /** 0G root of the held-out dataset the enclave evaluates every new global model on. */
   evaluationRoot: string;
   /**
@@ -35,10 +39,31 @@ export interface GlobalMetrics {
   accepted: number;
   rejected: number;
   samples: number;
+  /**
+   * N for the next round's clients: the accepted updates' num_examples as capped by maxClientShare
+   * (the weights a weighted mean uses), summed. Absent in models from before it was added.
+   */
+  numExamples?: number;
   /** Central DP of this round, when noise was added. */
-  dp: { noiseMultiplier: number; clipNorm: number; epsilon: number; delta: number } | null;
+  dp: DpMetrics | null;
   /** What the rules guaranteed this round: accepted updates vs the minimum (DP is in `dp`). */
   minAccepted?: number;
+}
+
+/** A round's central DP, as the RDP accountant states it (dp-accountant.ts). */
+export interface DpMetrics {
+  noiseMultiplier: number;
+  clipNorm: number;
+  /** L2 sensitivity of the noised aggregate to one client (2·clipNorm/n for the uniform mean of n). */
+  sensitivity: number;
+  /** Std of the noise on every coordinate: noiseMultiplier × sensitivity. */
+  noiseStd: number;
+  /** ε of this round alone. */
+  epsilon: number;
+  /** ε of rounds 1..this one of the task, composed (RDP adds up over rounds). */
+  epsilonTotal: number;
+  delta: number;
+  accountant: "rdp";
 }
 
 /** The global model after `round` rounds (0 = the initial one), canonical JSON on disk and in storage. */
@@ -84,6 +109,10 @@ export function parseGlobalModel(bytes: Uint8Array, source: string): GlobalModel
       fail(`"federated.rules" is invalid: ${(error as Error).message}`);
     }
   }
+  const expected = f.local?.expectedNumExamples;
+  if (expected !== undefined && !(Number.isSafeInteger(expected) && expected >= 1)) fail(`"federated.local.expectedNumExamples" must be a whole number ≥ 1`);
+  const numExamples = m.metrics?.numExamples;
+  if (numExamples !== undefined && !(Number.isSafeInteger(numExamples) && numExamples >= 1)) fail(`"metrics.numExamples" must be a whole number ≥ 1`);
   if (f.nonce !== undefined && !/^0x[0-9a-f]{64}$/.test(f.nonce)) fail(`"federated.nonce" must be 0x + 64 lowercase hex digits`);
   if (m.standardization !== null && m.standardization?.mean?.length !== m.features) {
     fail(`"standardization" must be null or have ${m.features} means and scales`);

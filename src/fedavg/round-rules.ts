@@ -1,5 +1,6 @@
 import { flaiError } from "../errors.js";
 
+import { gaussianPrivacy } from "./dp-accountant.js";
 import { DEFAULT_DP_DELTA, type StrategyConfig } from "./strategies.js";
 
 export const REWARD_RULES = ["equal", "num-examples"] as const;
@@ -78,20 +79,30 @@ export interface RoundProtection {
   /** Accepted updates combined, and the task's minimum. */
   accepted: number;
   minAccepted: number;
-  /** Central DP of the round, when noise was added. */
-  dp: { epsilon: number; delta: number } | null;
+  /** Central DP when noise was added: ε of the round, and of rounds 1..it composed (when known). */
+  dp: { epsilon: number; epsilonTotal?: number; delta: number } | null;
 }
 
-/** A finalized round's protection from what the chain records (accepted count, ε) and the task's rules. */
-export function protectionOf(acceptedCount: number, epsilon: number, rules: RoundRules, strategy: StrategyConfig): RoundProtection {
-  const dp = epsilon > 0 ? { epsilon, delta: strategy.dpDelta ?? DEFAULT_DP_DELTA } : null;
+/**
+ * A finalized round's protection from what the chain records (accepted count, ε) and the task's
+ * rules. Given the round number, the composed ε over rounds 1..round is added (every round of a
+ * task adds noise with the same multiplier, so the RDP accountant composes them exactly).
+ */
+export function protectionOf(acceptedCount: number, epsilon: number, rules: RoundRules, strategy: StrategyConfig, round?: number): RoundProtection {
+  const delta = strategy.dpDelta ?? DEFAULT_DP_DELTA;
+  const z = strategy.noiseMultiplier;
+  const epsilonTotal = round !== undefined && z !== undefined ? gaussianPrivacy(z, delta, round).epsilon : undefined;
+  const dp = epsilon > 0 ? { epsilon, ...(epsilonTotal !== undefined ? { epsilonTotal } : {}), delta } : null;
   return { accepted: acceptedCount, minAccepted: rules.minAccepted, dp };
 }
 
 export function describeProtection(p: RoundProtection): string {
   const parts: string[] = [];
   if (p.accepted >= DEFAULT_MIN_ACCEPTED) parts.push(`${p.accepted} accepted updates ≥ minimum ${p.minAccepted}`);
-  if (p.dp !== null) parts.push(`DP ε ${round3(p.dp.epsilon)}, δ ${p.dp.delta}`);
+  if (p.dp !== null) {
+    const total = p.dp.epsilonTotal !== undefined && p.dp.epsilonTotal !== p.dp.epsilon ? ` this round, ${round3(p.dp.epsilonTotal)} over the task's rounds so far` : "";
+    parts.push(`DP ε ${round3(p.dp.epsilon)}${total}, δ ${p.dp.delta}`);
+  }
   if (parts.length === 0) {
     return `none: only ${p.accepted} accepted update${p.accepted === 1 ? "" : "s"} and no DP noise (the task set minimum ${p.minAccepted}), so each client can rebuild the others' updates`;
   }

@@ -4,6 +4,8 @@ import { Worker } from "node:worker_threads";
 import { flaiError } from "../errors.js";
 import { gaussian, keyedUniform, mulberry32 } from "../util/prng.js";
 
+import { gaussianPrivacy, weightedMeanSensitivity } from "./dp-accountant.js";
+
 export const STRATEGIES = ["fedavg", "fedprox", "median", "trimmed-mean"] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 
@@ -11,13 +13,16 @@ export interface StrategyConfig {
   /** "fedprox" aggregates like "fedavg"; it differs only in the clients' local objective. */
   name: StrategyName;
   /**
-   * trimmed-mean only: fraction in [0, 0.5) dropped from each end per coordinate (default 0.1);
-   * at least one value per end is always dropped (see trimCount), so 0 means "one per end".
+   * trimmed-mean only: fraction in (0, 0.5) dropped from each end per coordinate (default 0.1);
+   * at least one value per end is always dropped (see trimCount). 0 is refused: it trims nothing.
    */
   trimFraction?: number;
   /** Scale every update to L2 norm ≤ clipNorm before aggregating. */
   clipNorm?: number;
-  /** Central DP: Gaussian noise std = noiseMultiplier·clipNorm/n on the mean of clipped updates. */
+  /**
+   * Central DP: Gaussian noise std = noiseMultiplier × the mean's sensitivity, 2·clipNorm/n for the
+   * uniform mean of n clipped updates (dp-accountant.ts).
+   */
   noiseMultiplier?: number;
   /** The δ of the reported (ε, δ); default 1e-5. */
   dpDelta?: number;
@@ -32,9 +37,14 @@ export interface WeightedDelta {
 export interface DpReport {
   noiseMultiplier: number;
   clipNorm: number;
-  /** For this one round; compose rounds with gaussianEpsilon(…, rounds). */
+  /** L2 sensitivity of the noised mean to one client: 2·clipNorm·(largest share), 2·clipNorm/n here. */
+  sensitivity: number;
+  /** Std of the Gaussian noise added to every coordinate: noiseMultiplier × sensitivity. */
+  noiseStd: number;
+  /** For this one round (RDP accountant); compose rounds with gaussianPrivacy(…, rounds). */
   epsilon: number;
   delta: number;
+  accountant: "rdp";
 }
 
 export const DEFAULT_TRIM_FRACTION = 0.1;
@@ -70,17 +80,19 @@ export function aggregate(
   let dp: DpReport | null = null;
 
   if (config.noiseMultiplier !== undefined) {
-    // A uniform mean with a fixed denominator: one client's clipped update moves it by at most C/n
-    // (add/remove-one-client adjacency). A sample-weighted mean has no such bound.
+    // The uniform mean: every share is 1/n, the smallest the largest share can be, so the
+    // sensitivity (and the noise) is the least any weighting gives. One client's clipped update
+    // moves it by up to 2C/n (replaced, or added/removed with the others renormalized).
     const clipNorm = config.clipNorm!;
     const coeffs = new Float64Array(n);
     for (let k = 0; k < n; k++) coeffs[k] = scales[k]! / n;
     out = weightedSum(updates, coeffs, 1); // x / 1 is x exactly: the plain sum of scale/n · Δ
-    const std = (config.noiseMultiplier * clipNorm) / n;
+    const sensitivity = weightedMeanSensitivity(new Array<number>(n).fill(1 / n), clipNorm);
+    const noiseStd = config.noiseMultiplier * sensitivity;
     const normal = gaussian(typeof seed === "number" ? mulberry32(seed) : keyedUniform(seed));
-    for (let i = 0; i < dim; i++) out[i]! += std * normal();
-    const delta = config.dpDelta ?? DEFAULT_DP_DELTA;
-    dp = { noiseMultiplier: config.noiseMultiplier, clipNorm, epsilon: gaussianEpsilon(config.noiseMultiplier, delta), delta };
+    for (let i = 0; i < dim; i++) out[i]! += noiseStd * normal();
+    const { epsilon, delta } = gaussianPrivacy(config.noiseMultiplier, config.dpDelta ?? DEFAULT_DP_DELTA);
+    dp = { noiseMultiplier: config.noiseMultiplier, clipNorm, sensitivity, noiseStd, epsilon, delta, accountant: "rdp" };
   } else if (config.name === "fedavg" || config.name === "fedprox") {
     let total = 0;
     for (const u of updates) total += u.weight;
@@ -114,21 +126,9 @@ export function trimCount(n: number, trimFraction: number = DEFAULT_TRIM_FRACTIO
   return Math.max(1, Math.floor(trimFraction * n));
 }
 
-/**
- * ε of the Gaussian mechanism (noise std = noiseMultiplier × sensitivity) run `rounds` times, via
- * Rényi DP: RDP(α) = rounds·α/(2σ²), ε = min over α > 1 of RDP(α) + ln(1/δ)/(α − 1). The minimum is
- * at α = 1 + √(ln(1/δ)/ρ) with ρ = rounds/(2σ²), giving ε = ρ + 2√(ρ·ln(1/δ)).
- */
+/** ε of `rounds` rounds of the task's Gaussian mechanism: the RDP accountant (dp-accountant.ts). */
 export function gaussianEpsilon(noiseMultiplier: number, delta: number, rounds = 1): number {
-  if (!(Number.isFinite(noiseMultiplier) && noiseMultiplier > 0)) {
-    throw flaiError(`gaussianEpsilon: noiseMultiplier must be a finite number > 0, got ${noiseMultiplier}.`);
-  }
-  if (!(delta > 0 && delta < 1)) throw flaiError(`gaussianEpsilon: delta must be in (0, 1), got ${delta}.`);
-  if (!(Number.isInteger(rounds) && rounds >= 1)) {
-    throw flaiError(`gaussianEpsilon: rounds must be an integer ≥ 1, got ${rounds}.`);
-  }
-  const rho = rounds / (2 * noiseMultiplier * noiseMultiplier);
-  return rho + 2 * Math.sqrt(rho * Math.log(1 / delta));
+  return gaussianPrivacy(noiseMultiplier, delta, rounds).epsilon;
 }
 
 /** Per-update factors min(1, C/‖Δ‖); all 1 without clipping, so no update is ever copied. */
@@ -473,8 +473,12 @@ export function checkConfig(config: StrategyConfig): void {
     if (name !== "trimmed-mean") {
       throw flaiError(`"trimFraction" only applies to the "trimmed-mean" strategy, but the strategy is "${name}". Remove it or switch strategy.`);
     }
-    if (!(trimFraction >= 0 && trimFraction < 0.5)) {
-      throw flaiError(`"trimFraction" must be in [0, 0.5) (the share trimmed from each end), got ${trimFraction}.`);
+    if (!(trimFraction > 0 && trimFraction < 0.5)) {
+      throw flaiError(
+        `"trimFraction" must be in (0, 0.5) (the share trimmed from each end), got ${trimFraction}: ` +
+          (trimFraction === 0 ? `0 trims nothing, which is a plain mean ("fedavg"). ` : trimFraction >= 0.5 ? `0.5 or more trims every value. ` : "") +
+          `It should exceed the share of clients you expect to be Byzantine; ${DEFAULT_TRIM_FRACTION} is the default.`,
+      );
     }
   }
   if (clipNorm !== undefined && !(Number.isFinite(clipNorm) && clipNorm > 0)) {

@@ -73,7 +73,12 @@ export interface CreateTaskOptions extends ConnectionOption {
   strategy?: StrategyConfig;
   /** The enclave's per-round rules (weight cap, minimum accepted, norm bound, reward rule); unset ones get their defaults. */
   rules?: Partial<RoundRules>;
-  local?: { maxIterations?: number; mu?: number };
+  /**
+   * Clients' local training: L-BFGS iterations per round (default 3), FedProx μ, and the total
+   * num_examples the creator expects over all clients, which sets round 1's L2 penalty split
+   * (later rounds use what the enclave accepted; without it, round 1 estimates rows × quorum).
+   */
+  local?: { maxIterations?: number; mu?: number; expectedNumExamples?: number };
   /**
    * The task's enclave: the signer address of an enclave registered (on another machine, by the
    * aggregator host) for this version's measurement. Default: this machine's, registered on the way.

@@ -1,0 +1,103 @@
+import { createHash } from "node:crypto";
+
+import type { Dataset } from "../ml/dataset.js";
+import type { Standardization } from "../ml/logistic.js";
+
+import { evaluate } from "./evaluate.js";
+import { GLOBAL_MODEL_FORMAT, globalModelBytes, type GlobalModel } from "./global-model.js";
+import { DEFAULT_LOCAL_ITERATIONS, trainClientUpdate } from "./local-training.js";
+import { combineRound } from "./round-aggregate.js";
+import { resolveRules, type RoundRules } from "./round-rules.js";
+import type { StrategyConfig } from "./strategies.js";
+
+/** What a federated task fixes in its initial model, for a run without a chain. */
+export interface InProcessTask {
+  features: number;
+  /** The shared feature scaling (never fit on the evaluation data), or null to train unstandardized. */
+  standardization: Standardization | null;
+  strategy?: StrategyConfig;
+  rules?: Partial<RoundRules>;
+  /** The federation's L2 strength C (sklearn's). Default 1. */
+  c?: number;
+  local?: { maxIterations?: number; mu?: number; expectedNumExamples?: number };
+}
+
+export interface InProcessRound {
+  round: number;
+  accuracy: number;
+  logLoss: number;
+  /** N the next round's clients use (Σ capped num_examples). */
+  numExamples: number;
+}
+
+/** An initial global model as createTask builds it, with a placeholder evaluation root and no nonce. */
+export function initialModel(task: InProcessTask): GlobalModel {
+  const strategy = task.strategy ?? { name: "fedavg" };
+  return {
+    format: GLOBAL_MODEL_FORMAT,
+    algorithm: "logistic-regression",
+    features: task.features,
+    weights: new Array<number>(task.features).fill(0),
+    bias: 0,
+    standardization: task.standardization,
+    round: 0,
+    federated: {
+      strategy,
+      local: {
+        maxIterations: task.local?.maxIterations ?? DEFAULT_LOCAL_ITERATIONS,
+        c: task.c ?? 1,
+        mu: task.local?.mu ?? (strategy.name === "fedprox" ? 0.01 : 0),
+        ...(task.local?.expectedNumExamples !== undefined ? { expectedNumExamples: task.local.expectedNumExamples } : {}),
+      },
+      evaluationRoot: "0x" + "0".repeat(64),
+      rules: resolveRules(task.rules, strategy),
+    },
+    previousHash: null,
+    metrics: null,
+  };
+}
+
+/**
+ * Federated rounds on one machine, without a chain, storage or envelopes: every client runs the
+ * same local training a real client runs (trainClientUpdate) and the round is combined by the same
+ * math the enclave uses (combineRound). For measuring convergence and testing the federated math.
+ * Every client takes part in every round; `seed` drives DP noise, if any.
+ */
+export function runRoundsInProcess(
+  task: InProcessTask,
+  clients: readonly Dataset[],
+  evaluation: Dataset,
+  rounds: number,
+  seed = 1,
+): { rounds: InProcessRound[]; model: GlobalModel } {
+  let model = initialModel(task);
+  const out: InProcessRound[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const hash = "0x" + createHash("sha256").update(globalModelBytes(model)).digest("hex");
+    const updates = clients.map((data, k) => trainClientUpdate(model, hash, data, `client ${k + 1}`, { expectedClients: clients.length }));
+    const combined = combineRound(
+      model,
+      updates.map((u) => ({ delta: u.delta, numExamples: u.sampleCount })),
+      round,
+      seed + round,
+    );
+    const quality = evaluate({ weights: combined.weights, bias: combined.bias, standardization: model.standardization }, evaluation);
+    model = {
+      ...model,
+      weights: combined.weights,
+      bias: combined.bias,
+      round,
+      previousHash: hash,
+      metrics: {
+        ...quality,
+        accepted: updates.length,
+        rejected: 0,
+        samples: updates.reduce((s, u) => s + u.sampleCount, 0),
+        numExamples: combined.numExamples,
+        dp: combined.dp,
+      },
+    };
+    out.push({ round, ...quality, numExamples: combined.numExamples });
+  }
+  return { rounds: out, model };
+}

@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+import { evaluate } from "../src/fedavg/evaluate.js";
+import { initialModel, runRoundsInProcess, type InProcessTask } from "../src/fedavg/in-process.js";
+import { federationNumExamples, localC, trainClientUpdate } from "../src/fedavg/local-training.js";
+import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
+import { parseDataset, type Dataset } from "../src/ml/dataset.js";
+import { computeStandardization, trainLogisticRegression } from "../src/ml/logistic.js";
+
+import { FIXTURES } from "./helpers/project.js";
+
+const all = parseDataset(readFileSync(path.join(FIXTURES, "data.json")), "data.json");
+const { train, test } = holdoutSplit(all, 0.2, 1);
+// Shared scaling from the clients' pooled training data, never from the evaluation set.
+const standardization = computeStandardization(train);
+const task = (extra: Partial<InProcessTask> = {}): InProcessTask => ({ features: all.cols, standardization, ...extra });
+const centralized = trainLogisticRegression(train, { c: 1, maxIterations: 500, standardization });
+
+describe("federated math: rounds that converge to the centralized objective", () => {
+  const nonIid = partitionDataset(train, 10, { scheme: "dirichlet", alpha: 0.3, seed: 1 });
+
+  it("fedavg on a non-IID split (10 clients, Dirichlet 0.3) improves across rounds and ends within 2 points of centralized", () => {
+    const central = evaluate(centralized, test);
+    const { rounds } = runRoundsInProcess(task(), nonIid, test, 10);
+    const loss = rounds.map((r) => r.logLoss);
+    assert.ok(loss[9]! < 0.8 * loss[0]!, `log-loss ${loss.join(", ")} did not fall by 20% from round 1`);
+    for (let r = 1; r < 10; r++) assert.ok(loss[r]! <= loss[r - 1]! + 1e-3, `log-loss rose in round ${r + 1}: ${loss.join(", ")}`);
+    assert.ok(rounds[9]!.accuracy >= central.accuracy - 0.02, `accuracy ${rounds[9]!.accuracy} vs centralized ${central.accuracy}`);
+    assert.ok(loss[9]! <= central.logLoss + 0.02, `log-loss ${loss[9]} vs centralized ${central.logLoss}`);
+  });
+
+  it("clients trained to their own optimum (25 local iterations) stop improving after round 2: why local work is bounded", () => {
+    const bounded = runRoundsInProcess(task(), nonIid, test, 10).rounds;
+    const toOptimum = runRoundsInProcess(task({ local: { maxIterations: 25 } }), nonIid, test, 10).rounds;
+    assert.ok(Math.abs(toOptimum[9]!.logLoss - toOptimum[1]!.logLoss) < 1e-3, `rounds 2..10: ${toOptimum.map((r) => r.logLoss).join(", ")}`);
+    assert.ok(bounded[9]!.logLoss < toOptimum[9]!.logLoss - 0.01);
+  });
+
+  it("clients whose penalties are scaled by their share minimize the centralized objective (C), not one over-regularized tenfold", () => {
+    // Ten clients holding the same 40 rows: the centralized optimum over the 400 rows is every
+    // client's own optimum once each trains with C·N/n_k = 10·C, so exact local solves average to it.
+    // With the full penalty on every client (C_k = C) they would land on the C/10 model instead.
+    const rows = partitionDataset(train, 8, { scheme: "iid", seed: 2 })[0]!;
+    const copies = Array.from({ length: 10 }, () => rows);
+    const union = concat(copies);
+    const exact = { local: { maxIterations: 500 } };
+    const { model } = runRoundsInProcess(task(exact), copies, test, 2); // local tolerance 1e-4 limits the match
+    const target = trainLogisticRegression(union, { c: 1, maxIterations: 500, tolerance: 1e-10, standardization });
+    const overRegularized = trainLogisticRegression(union, { c: 0.1, maxIterations: 500, tolerance: 1e-10, standardization });
+    const distance = (w: ArrayLike<number>) => Math.hypot(...Array.from(w, (v, j) => v - target.weights[j]!));
+    assert.ok(distance(model.weights) < 1e-2 * distance(overRegularized.weights), `${distance(model.weights)} vs ${distance(overRegularized.weights)}`);
+    assert.equal(model.metrics!.numExamples, union.rows);
+  });
+
+  it("client k trains with C·N/n_k, N from the last accepted total, else the creator's expectation, else rows × clients", () => {
+    const declared = initialModel(task({ c: 2, local: { expectedNumExamples: 400 } }));
+    assert.equal(federationNumExamples(declared, 40, { expectedClients: 5 }), 400);
+    assert.equal(localC(declared, 40), (2 * 400) / 40);
+    const undeclared = initialModel(task({ c: 2 }));
+    assert.equal(federationNumExamples(undeclared, 40, { expectedClients: 5 }), 200);
+    assert.equal(federationNumExamples(undeclared, 40), 40);
+    const later = { ...declared, metrics: { accuracy: 1, logLoss: 0, accepted: 3, rejected: 0, samples: 900, numExamples: 600, dp: null } };
+    assert.equal(localC(later, 60, { expectedClients: 5 }), (2 * 600) / 60);
+    // A client never weighs more than the whole federation: N ≥ its own rows, so C_k ≥ C.
+    assert.equal(localC(later, 1000), 2);
+  });
+
+  it("a one-class client (normal in non-IID federations) takes part in a round", () => {
+    const oneClass = onlyLabel(nonIid[4]!, 0);
+    assert.ok(oneClass.rows >= 2 && oneClass.labels.every((y) => y === 0));
+    const clients = [...nonIid.slice(0, 4), oneClass];
+    const { rounds, model } = runRoundsInProcess(task(), clients, test, 3);
+    assert.equal(model.metrics!.accepted, 5);
+    assert.ok(model.weights.every(Number.isFinite) && Number.isFinite(model.bias));
+    assert.ok(rounds[2]!.logLoss < rounds[0]!.logLoss);
+    const update = trainClientUpdate(model, "0x" + "1".repeat(64), oneClass, "one-class client", { expectedClients: 5 });
+    assert.ok(update.delta.every(Number.isFinite));
+    assert.equal(update.sampleCount, oneClass.rows);
+  });
+});
+
+function concat(parts: readonly Dataset[]): Dataset {
+  const rows = parts.reduce((s, p) => s + p.rows, 0);
+  const features = new Float64Array(rows * parts[0]!.cols);
+  const labels = new Uint8Array(rows);
+  let at = 0;
+  for (const p of parts) {
+    features.set(p.features, at * p.cols);
+    labels.set(p.labels, at);
+    at += p.rows;
+  }
+  return { ...parts[0]!, rows, features, labels };
+}
+
+function onlyLabel(ds: Dataset, label: number): Dataset {
+  const rows: number[] = [];
+  for (let i = 0; i < ds.rows; i++) if (ds.labels[i] === label) rows.push(i);
+  const features = new Float64Array(rows.length * ds.cols);
+  rows.forEach((r, i) => features.set(ds.features.subarray(r * ds.cols, (r + 1) * ds.cols), i * ds.cols));
+  return { ...ds, rows: rows.length, features, labels: new Uint8Array(rows.length).fill(label) };
+}
