@@ -6,6 +6,8 @@ import { evaluate } from "../src/fedavg/evaluate.js";
 import { initialModel, runRoundsInProcess, type InProcessTask } from "../src/fedavg/in-process.js";
 import { federationNumExamples, localC, trainClientUpdate } from "../src/fedavg/local-training.js";
 import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
+import { federationTotal } from "../src/fedavg/round-aggregate.js";
+import { capWeights } from "../src/fedavg/weights.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 import { computeStandardization, trainLogisticRegression } from "../src/ml/logistic.js";
 
@@ -65,6 +67,15 @@ describe("federated math: rounds that converge to the centralized objective", ()
     assert.equal(localC(later, 60, { expectedClients: 5 }), (2 * 600) / 60);
     // A client never weighs more than the whole federation: N ≥ its own rows, so C_k ≥ C.
     assert.equal(localC(later, 1000), 2);
+  });
+
+  it("N for the next round is the capped num_examples summed, or n × the median claim when the cap cannot hold", () => {
+    const claims = [100, 120, 80, 90, 2 ** 40];
+    assert.equal(federationTotal(claims, capWeights(claims, 0.25)), 100 + 120 + 80 + 90 + capWeights(claims, 0.25).cap!);
+    const few = [50, 100, 2 ** 40];
+    assert.equal(federationTotal(few, capWeights(few, 0.25)), 3 * 100);
+    const huge = new Array(4).fill(Number.MAX_SAFE_INTEGER);
+    assert.equal(federationTotal(huge, capWeights(huge, 0.25)), Number.MAX_SAFE_INTEGER);
   });
 
   it("a one-class client (normal in non-IID federations) takes part in a round", () => {

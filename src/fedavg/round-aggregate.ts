@@ -17,7 +17,7 @@ export interface CombinedRound {
   bias: number;
   /** The capped num_examples (maxClientShare), in update order. */
   capping: CappedWeights;
-  /** Σ capped num_examples: the N the next round's clients scale their penalty with. */
+  /** The N the next round's clients scale their penalty with (federationTotal). */
   numExamples: number;
   dp: DpMetrics | null;
 }
@@ -41,8 +41,27 @@ export function combineRound(current: GlobalModel, updates: readonly AcceptedDel
   );
   const weights = current.weights.map((w, j) => w + delta[j]!);
   const bias = current.bias + delta[current.features]!;
-  // Self-reported counts can sum past 2^53; the model must stay parseable (a safe integer).
-  const numExamples = Math.min(Number.MAX_SAFE_INTEGER, capping.weights.reduce((s, w) => s + w, 0));
+  const numExamples = federationTotal(updates.map((u) => u.numExamples), capping);
   const dpMetrics: DpMetrics | null = dp && { ...dp, epsilonTotal: gaussianPrivacy(dp.noiseMultiplier, dp.delta, round).epsilon };
   return { weights, bias, capping, numExamples, dp: dpMetrics };
+}
+
+/**
+ * N for the next round: Σ of the capped num_examples, the weights a weighted mean uses, so the
+ * clients' penalties add up to the centralized one over those weights. When too few updates made
+ * the cap unreachable (every weight equalized to the smallest claim), n × the median claim instead:
+ * as robust to one inflated claim as the cap (n ≥ 3), and not the smallest client's size n times.
+ * Self-reported counts can sum past 2^53; the model must stay parseable (a safe integer).
+ */
+export function federationTotal(claims: readonly number[], capping: CappedWeights): number {
+  let total: number;
+  if (capping.equalized) {
+    const sorted = [...claims].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    const median = sorted.length % 2 === 1 ? sorted[mid]! : Math.floor(sorted[mid - 1]! / 2 + sorted[mid]! / 2);
+    total = claims.length * median;
+  } else {
+    total = capping.weights.reduce((s, w) => s + w, 0);
+  }
+  return Math.min(Number.MAX_SAFE_INTEGER, total);
 }

@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { gaussianPrivacy } from "../src/fedavg/dp-accountant.js";
+import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
+import { datasetJson } from "../src/fedavg/simulation.js";
+import { parseDataset, type Dataset } from "../src/ml/dataset.js";
+
+import { FIXTURES, tempProject } from "./helpers/project.js";
+
+/** Runs a task as the CLI would and returns its --json result and its text lines. */
+async function runTask(hre: HardhatRuntimeEnvironment, id: string, args: Record<string, unknown>): Promise<{ json: unknown; text: string[] }> {
+  const capture = async (json: boolean) => {
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (line: string) => lines.push(line);
+    try {
+      await hre.tasks.getTask(id).run({ ...args, json });
+    } finally {
+      console.log = log;
+    }
+    return lines;
+  };
+  const json = await capture(true);
+  return { json: JSON.parse(json.join("\n")), text: await capture(false) };
+}
+
+describe("federated rounds on a chain: DP accounting, a one-class client, the federation's N", function () {
+  this.timeout(300_000);
+
+  it("two DP rounds with a one-class client: ε per round and composed, δ, the accountant, in the model and in fl-status", async () => {
+    const { hre } = await tempProject();
+    const { fedavg, storage } = hre.flai;
+    const signers = await (await hre.network.getOrCreate()).ethers.getSigners();
+    const all = parseDataset(await readFile(path.join(FIXTURES, "data.json")), "data.json");
+    const { train, test } = holdoutSplit(all, 0.25, 5);
+    const shares = partitionDataset(train, 3, { scheme: "iid", seed: 6 });
+    shares[2] = onlyLabel(shares[2]!, 1);
+    const created = await fedavg.createTask({
+      model: (await storage.upload(path.join(FIXTURES, "model.json"))).root,
+      evaluation: (await storage.upload(Buffer.from(datasetJson(test)))).root,
+      rounds: 2,
+      quorum: 3,
+      reward: "1",
+      strategy: { name: "fedavg", clipNorm: 1, noiseMultiplier: 1.2 },
+      local: { expectedNumExamples: 250 },
+    });
+    const taskId = created.task.id;
+    const initial = await fedavg.globalModel(taskId);
+    assert.equal(initial.federated.local.maxIterations, 3);
+    assert.equal(initial.federated.local.expectedNumExamples, 250);
+
+    for (const round of [1, 2]) {
+      for (let k = 0; k < 3; k++) await fedavg.runClient({ taskId, data: shares[k]!, signer: signers[k + 1] });
+      const agg = await fedavg.aggregate({ taskId });
+      assert.equal(agg.accepted.length, 3, `round ${round}: ${JSON.stringify(agg.rejected)}`);
+      const dp = agg.metrics.dp!;
+      assert.equal(dp.accountant, "rdp");
+      assert.equal(dp.delta, 1e-5);
+      assert.equal(dp.sensitivity, (2 * 1) / 3);
+      assert.equal(dp.noiseStd, 1.2 * dp.sensitivity);
+      assert.equal(dp.epsilon, gaussianPrivacy(1.2, 1e-5, 1).epsilon);
+      assert.equal(dp.epsilonTotal, gaussianPrivacy(1.2, 1e-5, round).epsilon);
+      // 3 updates cannot keep maxClientShare 0.25, so N is 3 × the median claim (round-aggregate.ts).
+      const sizes = shares.map((d) => d.rows).sort((a, b) => a - b);
+      assert.equal(agg.metrics.numExamples, 3 * sizes[1]!);
+    }
+
+    const status = await runTask(hre, "flai:fl-status", { task: String(taskId) });
+    const rounds = (status.json as { rounds: Array<{ round: number; protection: { dp: { epsilon: number; epsilonTotal: number; delta: number } } }> }).rounds;
+    const perRound = gaussianPrivacy(1.2, 1e-5, 1).epsilon;
+    const total = gaussianPrivacy(1.2, 1e-5, 2).epsilon;
+    // The on-chain word carries ε to 3 decimals; the total is composed from the task's noise multiplier.
+    assert.ok(Math.abs(rounds[1]!.protection.dp.epsilon - perRound) < 1e-3);
+    assert.equal(rounds[1]!.protection.dp.epsilonTotal, total);
+    assert.equal(rounds[1]!.protection.dp.delta, 1e-5);
+    const line = status.text.find((l) => l.includes("round 2"))!;
+    const r3 = (x: number) => String(Math.round(x * 1000) / 1000);
+    assert.ok(line.includes(`ε ${r3(perRound)} this round, ${r3(total)} total over rounds 1–2 (δ 0.00001)`), line);
+  });
+});
+
+function onlyLabel(ds: Dataset, label: number): Dataset {
+  const rows: number[] = [];
+  for (let i = 0; i < ds.rows; i++) if (ds.labels[i] === label) rows.push(i);
+  const features = new Float64Array(rows.length * ds.cols);
+  rows.forEach((r, i) => features.set(ds.features.subarray(r * ds.cols, (r + 1) * ds.cols), i * ds.cols));
+  return { ...ds, rows: rows.length, features, labels: new Uint8Array(rows.length).fill(label) };
+}
