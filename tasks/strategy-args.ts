@@ -11,6 +11,8 @@ export interface StrategyArgs {
   trim?: string;
   localIterations?: string;
   mu?: string;
+  /** fl-create: the total num_examples the creator expects over all clients (round 1's penalty split). */
+  numExamples?: string;
   maxClientShare?: string;
   minAccepted?: string;
   maxUpdateNorm?: string;
@@ -20,7 +22,7 @@ export interface StrategyArgs {
 export interface StrategyChoice {
   strategy: StrategyConfig;
   /** Left undefined when not given, so the task's own defaults (see createTask: local iterations, μ 0.01 for fedprox) apply. */
-  local: { maxIterations?: number; mu?: number };
+  local: { maxIterations?: number; mu?: number; expectedNumExamples?: number };
   /** Only the rules given; createTask fills in the rest (round-rules.ts). */
   rules: Partial<RoundRules>;
 }
@@ -45,6 +47,11 @@ export function strategyFromArgs(args: StrategyArgs): StrategyChoice {
   });
   const maxIterations = optionalWhole(args.localIterations, "--local-iterations", { min: 1, max: MAX_LOCAL_ITERATIONS });
   const mu = optionalNumber(args.mu, "--mu", { min: 0, hint: "0 turns the proximal term off" });
+  const expectedNumExamples = optionalWhole(args.numExamples, "--num-examples", {
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    hint: "the total training rows you expect over all clients",
+  });
   onlyWith(name, "trimmed-mean", "--trim", trimFraction);
   onlyWith(name, "fedprox", "--mu", mu);
   if (noiseMultiplier !== undefined && clipNorm === undefined) {
@@ -57,7 +64,9 @@ export function strategyFromArgs(args: StrategyArgs): StrategyChoice {
   checkConfig(strategy);
   const rules = rulesFromArgs(args);
   resolveRules(rules, strategy); // every rule checked now, not after the task's files are uploaded
-  return { strategy, local: { maxIterations, mu }, rules };
+  const local: StrategyChoice["local"] = { maxIterations, mu };
+  if (expectedNumExamples !== undefined) local.expectedNumExamples = expectedNumExamples;
+  return { strategy, local, rules };
 }
 
 /** The round-rule flags; each is named as typed in its error. */
