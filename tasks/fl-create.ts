@@ -18,6 +18,7 @@ export default async function flCreate(
     roundDuration?: string;
     reward?: string;
     enclave?: string;
+    standardizeOn?: string;
     json: boolean;
   },
   hre: HardhatRuntimeEnvironment,
@@ -49,6 +50,7 @@ export default async function flCreate(
       rules,
       local,
       enclave,
+      standardizeOn: optionalText(args.standardizeOn, "--standardize-on"),
     }),
   );
   const t = created.task;

@@ -8,6 +8,7 @@ import { gaussianPrivacy } from "../src/fedavg/dp-accountant.js";
 import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
 import { datasetJson } from "../src/fedavg/simulation.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
+import { computeStandardization } from "../src/ml/logistic.js";
 
 import { FIXTURES, tempProject } from "./helpers/project.js";
 
@@ -80,6 +81,29 @@ describe("federated rounds on a chain: DP accounting, a one-class client, the fe
     const line = status.text.find((l) => l.includes("round 2"))!;
     const r3 = (x: number) => String(Math.round(x * 1000) / 1000);
     assert.ok(line.includes(`ε ${r3(perRound)} this round, ${r3(total)} total over rounds 1–2 (δ 0.00001)`), line);
+  });
+
+  it("the task's feature scaling is fit on the training sample the creator names (--standardize-on), not on the evaluation set", async () => {
+    const { hre } = await tempProject();
+    const { fedavg, storage } = hre.flai;
+    const all = parseDataset(await readFile(path.join(FIXTURES, "data.json")), "data.json");
+    const { train, test } = holdoutSplit(all, 0.25, 5);
+    const sample = partitionDataset(train, 2, { scheme: "iid", seed: 1 })[0]!;
+    const create = async (standardizeOn: string | Dataset) =>
+      fedavg.createTask({
+        model: (await storage.upload(path.join(FIXTURES, "model.json"))).root,
+        evaluation: (await storage.upload(Buffer.from(datasetJson(test)))).root,
+        rounds: 1,
+        quorum: 1,
+        reward: "1",
+        standardizeOn,
+      });
+    const fromDataset = await fedavg.globalModel((await create(sample)).task.id);
+    assert.deepEqual(fromDataset.standardization, computeStandardization(sample));
+    assert.notDeepEqual(fromDataset.standardization, computeStandardization(test));
+    const root = (await storage.upload(Buffer.from(datasetJson(sample)))).root;
+    const fromRoot = await fedavg.globalModel((await create(root)).task.id);
+    assert.deepEqual(fromRoot.standardization, fromDataset.standardization);
   });
 });
 

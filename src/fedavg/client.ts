@@ -116,8 +116,10 @@ export class FlaiFederated {
     const enclave = await this.#taskEnclave(opts.enclave, measurement, connection);
     const evaluationRoot = (await this.#storage.upload(evalInput.bytes)).root;
     // Every client must share one feature scaling, or their weights live in different spaces: it
-    // is fixed here, from the creator's evaluation data, and committed with the initial model.
-    const standardization = spec.hyperparameters.standardize ? (spec.standardization ?? computeStandardization(evaluation)) : null;
+    // is fixed here and committed with the initial model (taskStandardization says from what).
+    const standardization = spec.hyperparameters.standardize
+      ? (spec.standardization ?? computeStandardization(await this.#standardizationSample(opts.standardizeOn, spec.features) ?? evaluation))
+      : null;
     const start = weightsFromJson(spec.weights ?? new Array<number>(spec.features).fill(0), spec.bias ?? 0, spec.features, specInput.source);
     const initial: GlobalModel = {
       format: "flai-global-model/v1",
@@ -153,6 +155,23 @@ export class FlaiFederated {
     const created = this.#events(contract, receipt.logs, "TaskCreated")[0];
     const task = await this.#readTask(contract, deployment, connection, created.args[0] as bigint);
     return { task, txHash: receipt.hash, gasUsed: receipt.gasUsed, initialModelRoot: stored.root, evaluationRoot };
+  }
+
+  /**
+   * The training sample the creator names for the task's feature scaling (`--standardize-on`), or
+   * undefined. Without one (and no "standardization" in the spec) the scaling is still fit on the
+   * evaluation set, which leaks its statistics into training: name a sample of the training data.
+   */
+  async #standardizationSample(given: CreateTaskOptions["standardizeOn"], features: number): Promise<Dataset | undefined> {
+    if (given === undefined) return undefined;
+    if (typeof given !== "string") {
+      validateFeatureCount(given, features, "the standardization sample");
+      return given;
+    }
+    const input = await readInput(given, "--standardize-on", this.#storage);
+    const sample = parseDataset(input.bytes, input.source);
+    validateFeatureCount(sample, features, input.source);
+    return sample;
   }
 
   /**

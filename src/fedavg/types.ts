@@ -62,6 +62,11 @@ export interface CreateTaskOptions extends ConnectionOption {
   model: string;
   /** Held-out dataset file (or root) the enclave evaluates every global model on. */
   evaluation: string;
+  /**
+   * Training rows (a file, root or parsed dataset, e.g. a sample of the clients' data) to fit the
+   * task's feature standardization on, when the spec asks to standardize and gives none.
+   */
+  standardizeOn?: string | Dataset;
   rounds: number;
   quorum: number;
   /** Updates per round at which a round closes by itself (quorum..65535; default 65535). */
