@@ -120,7 +120,7 @@ async function runDemo(
   );
   for (const round of federated.rounds) {
     ui.ok(
-      `Round ${round.round} finalized: ${round.accepted.length} updates aggregated, accuracy ${(round.accuracy * 100).toFixed(2)}%, ` +
+      `Round ${round.round} finalized: ${round.accepted.length} updates aggregated, accuracy ${(round.metrics.accuracy * 100).toFixed(2)}%, ` +
         `global model ${shortHex(round.globalRoot)} (gas ${round.gas.finalizeRound})`,
     );
   }

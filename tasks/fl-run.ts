@@ -3,21 +3,28 @@ import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { flaiError } from "../src/errors.js";
-import { renderReportHtml } from "../src/fedavg/report-html.js";
+import { claimReportFiles, reportStamp, writeReport } from "../src/fedavg/report-files.js";
 import { renderReportSummary } from "../src/fedavg/report-text.js";
 import { runSimulation } from "../src/fedavg/simulation.js";
 import { packageRoot } from "../src/package-root.js";
 import { optionalNumber, optionalText } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
-import { writeFileAtomic } from "../src/util/fs.js";
 
 import { strategyFromArgs, type StrategyArgs } from "./strategy-args.js";
+
+/** Datasets shipped in fixtures/: what --dataset names, and the test file that comes with one. */
+export const BUNDLED_DATASETS = {
+  sample: { data: "data.json" },
+  landcover: { data: "landcover.csv", test: "landcover-test.csv" },
+} as const satisfies Record<string, { data: string; test?: string }>;
 
 export default async function flRun(
   args: StrategyArgs & {
     clients: number;
     rounds: number;
     data?: string;
+    dataset?: string;
+    test?: string;
     partition: string;
     alpha?: string;
     seed: number;
@@ -36,11 +43,12 @@ export default async function flRun(
   }
   const { strategy, local, rules } = strategyFromArgs(args);
   const reportOption = optionalText(args.report, "--report");
-  const data = optionalText(args.data, "--data") ?? path.join(packageRoot(), "fixtures", "data.json");
+  const { data, test } = resolveData(args);
   const ui = new Ui({ json: args.json });
   const result = await ui.progress("Federated run", (update) =>
     runSimulation(hre, hre.flai, {
       data,
+      test,
       clients: args.clients,
       rounds: args.rounds,
       partition: args.partition as "iid" | "dirichlet",
@@ -54,14 +62,34 @@ export default async function flRun(
       onProgress: update,
     }),
   );
-  const report = path.resolve(
-    reportOption ?? path.join(hre.config.paths.root, ".flai", "reports", `fl-run-task-${result.taskId}.html`),
-  );
-  await writeFileAtomic(report, renderReportHtml(result));
+  const base = reportOption
+    ? path.resolve(reportOption).replace(/\.html?$/i, "")
+    : path.join(hre.config.paths.root, ".flai", "reports", `fl-run-task-${result.taskId}-${reportStamp(new Date())}`);
+  const files = await claimReportFiles(base);
+  await writeReport(result, files);
   ui.title(`Federated run: task ${result.taskId}, ${result.clients} clients × ${result.rounds.length} rounds on "${result.network}"`);
   for (const line of renderReportSummary(result)) {
     ui.line(`  ${line}`);
   }
-  ui.ok(`Report written to ${path.relative(process.cwd(), report)}`);
-  ui.result({ ...result, reportFile: report });
+  const shown = (file: string) => path.relative(process.cwd(), file);
+  ui.ok(`Report written to ${shown(files.html)} (metrics: ${path.basename(files.csv)}, ${path.basename(files.json)})`);
+  ui.result({ ...result, reportFile: files.html, reportFiles: files });
+}
+
+/** --data / --dataset / --test into the data file and the optional test file. */
+export function resolveData(args: { data?: string; dataset?: string; test?: string }): { data: string; test?: string } {
+  const dataOption = optionalText(args.data, "--data");
+  const datasetOption = optionalText(args.dataset, "--dataset");
+  const testOption = optionalText(args.test, "--test");
+  if (dataOption !== undefined && datasetOption !== undefined) {
+    throw flaiError(`--data and --dataset both name the data; keep one (--dataset picks a bundled dataset: ${Object.keys(BUNDLED_DATASETS).join(", ")}).`);
+  }
+  if (dataOption !== undefined) return { data: dataOption, test: testOption };
+  const name = datasetOption ?? "sample";
+  if (!Object.hasOwn(BUNDLED_DATASETS, name)) {
+    throw flaiError(`--dataset "${name}" is not bundled; choose one of: ${Object.keys(BUNDLED_DATASETS).join(", ")}, or give a file with --data.`);
+  }
+  const bundled: { data: string; test?: string } = BUNDLED_DATASETS[name as keyof typeof BUNDLED_DATASETS];
+  const fixture = (file: string) => path.join(packageRoot(), "fixtures", file);
+  return { data: fixture(bundled.data), test: testOption ?? (bundled.test ? fixture(bundled.test) : undefined) };
 }

@@ -79,7 +79,7 @@ describe("fedavg: a simulated run (flai:fl-run's engine)", function () {
     });
     const final = result.rounds.at(-1)!;
     expect(result.rounds).to.have.length(5);
-    expect(Math.abs(final.accuracy - result.centralized.accuracy), JSON.stringify(result.rounds.map((r) => r.accuracy))).to.be.at.most(0.02);
+    expect(Math.abs(final.metrics.accuracy - result.centralized.accuracy), JSON.stringify(result.rounds.map((r) => r.metrics.accuracy))).to.be.at.most(0.02);
     expect(result.rounds.every((r) => r.verified)).to.equal(true);
     expect(result.rewards.claimed).to.equal(result.rewards.pool);
     expect(new Set(result.partition.sizes).size).to.be.greaterThan(1);

@@ -1,5 +1,6 @@
 import { format0G } from "../amount.js";
 
+import { lossRange, scoreRange, type Range } from "./report-scales.js";
 import type { SimulatedRound, SimulationResult } from "./simulation-types.js";
 
 type Timings = SimulatedRound["timings"];
@@ -8,20 +9,22 @@ const BLOCKS = "▁▂▃▄▅▆▇█";
 export const TIMING_PHASES = ["train", "encrypt", "upload", "chain", "aggregate"] as const;
 
 /**
- * One block character per value, scaled between the series' min and max. A flat series gets the
- * middle block (no trend to show, but the length still says how many rounds); non-finite values
- * (a diverged log-loss) become a space so they cannot skew the scale.
+ * One block character per value, placed on `range` (the metric's meaningful scale, report-scales.ts)
+ * rather than the series' own min..max, so a 1e-5 wobble stays flat instead of spanning every block.
+ * Without a range the series' min..max is used; a flat series then gets the middle block.
+ * Non-finite values (a diverged log-loss) become a space so they cannot skew the scale.
  */
-export function sparkline(values: number[]): string {
+export function sparkline(values: number[], range?: Range): string {
   const finite = values.filter(Number.isFinite);
   if (finite.length === 0) return values.map(() => " ").join("");
-  const min = Math.min(...finite);
-  const span = Math.max(...finite) - min;
+  const min = range?.min ?? Math.min(...finite);
+  const span = (range?.max ?? Math.max(...finite)) - min;
   return values
     .map((v) => {
       if (!Number.isFinite(v)) return " ";
       if (span === 0) return BLOCKS[3];
-      return BLOCKS[Math.round(((v - min) / span) * (BLOCKS.length - 1))];
+      const at = Math.min(1, Math.max(0, (v - min) / span));
+      return BLOCKS[Math.round(at * (BLOCKS.length - 1))];
     })
     .join("");
 }
@@ -32,6 +35,8 @@ export interface ReportStats {
   finalAccuracy: number | null;
   /** Centralized minus final accuracy, in percentage points (positive = federated is behind). */
   gapPoints: number | null;
+  /** Multi-class or imbalanced test data, where accuracy alone misleads: show balanced accuracy and macro-F1. */
+  showBalanced: boolean;
   accepted: number;
   rejected: number;
   /** Integer means over every call (not a mean of per-round means); null if there were none. */
@@ -42,18 +47,28 @@ export interface ReportStats {
 
 export function reportStats(result: SimulationResult): ReportStats {
   const last = result.rounds.at(-1);
-  const finalAccuracy = last?.accuracy ?? null;
+  const finalAccuracy = last?.metrics.accuracy ?? null;
   const timings: Timings = { train: 0, encrypt: 0, upload: 0, chain: 0, aggregate: 0 };
   for (const r of result.rounds) for (const phase of TIMING_PHASES) timings[phase] += r.timings[phase];
   return {
     finalAccuracy,
     gapPoints: finalAccuracy === null ? null : (result.centralized.accuracy - finalAccuracy) * 100,
+    showBalanced: showsBalancedMetrics(result),
     accepted: result.rounds.reduce((n, r) => n + r.accepted.length, 0),
     rejected: result.rounds.reduce((n, r) => n + r.rejected.length, 0),
     meanRecordUpdateGas: meanGas(result.rounds.flatMap((r) => r.gas.recordUpdate)),
     meanFinalizeRoundGas: meanGas(result.rounds.map((r) => r.gas.finalizeRound)),
     timings,
   };
+}
+
+/** A class under 35% of a two-class test set already lets "always the majority" score ≥ 65%. */
+export const IMBALANCED_SHARE = 0.35;
+
+export function showsBalancedMetrics(result: Pick<SimulationResult, "classes" | "test">): boolean {
+  if (result.classes.length > 2) return true;
+  const total = result.test.labelCounts.reduce((a, b) => a + b, 0);
+  return total > 0 && Math.min(...result.test.labelCounts) / total < IMBALANCED_SHARE;
 }
 
 export function meanGas(values: readonly bigint[]): bigint | null {
@@ -77,22 +92,31 @@ export function formatMs(ms: number): string {
 /** A few plain lines (no ANSI) for the end of a simulation run; the HTML report has the detail. */
 export function renderReportSummary(result: SimulationResult): string[] {
   const stats = reportStats(result);
-  const acc = result.rounds.map((r) => r.accuracy);
-  const loss = result.rounds.map((r) => r.logLoss);
+  const metric = (key: keyof SimulatedRound["metrics"]) => result.rounds.map((r) => r.metrics[key]);
   const ends = (xs: number[], fmt: (x: number) => string) =>
     xs.length === 0 ? "no rounds" : `${fmt(xs[0]!)} → ${fmt(xs.at(-1)!)}`;
+  const floor = result.baseline.accuracy;
+  const scores = (label: string, xs: number[]) => `${label}${sparkline(xs, scoreRange(xs, floor))}  ${ends(xs, formatPercent)}`;
   const central = formatPercent(result.centralized.accuracy);
+  const loss = metric("logLoss");
 
   const lines = [
-    `accuracy  ${sparkline(acc)}  ${ends(acc, formatPercent)}`,
-    `log-loss  ${sparkline(loss)}  ${ends(loss, (x) => x.toFixed(4))}`,
+    `test set  ${describeTestSet(result)}`,
+    scores("accuracy  ", metric("accuracy")),
+    ...(stats.showBalanced ? [scores("balanced  ", metric("balancedAccuracy")), scores("macro-F1  ", metric("macroF1"))] : []),
+    `log-loss  ${sparkline(loss, lossRange(loss, result.classes.length))}  ${ends(loss, (x) => x.toFixed(4))}`,
     stats.finalAccuracy === null || stats.gapPoints === null
       ? `final     no rounds ran (centralized ${central})`
       : `final     ${formatPercent(stats.finalAccuracy)} vs centralized ${central} (gap ${formatGap(stats.gapPoints)})`,
-    `updates   ${stats.accepted} accepted, ${stats.rejected} rejected`,
+    `baseline  ${formatPercent(result.baseline.accuracy)} always predicting "${result.baseline.majorityClass}" (the training data's most frequent class)`,
   ];
+  if (result.alone.length > 0) {
+    const acc = result.alone.map((a) => a.accuracy);
+    lines.push(`alone     each client on its own data: ${formatPercent(Math.min(...acc))} to ${formatPercent(Math.max(...acc))}`);
+  }
+  lines.push(`updates   ${stats.accepted} accepted, ${stats.rejected} rejected`);
   if (result.privacy) {
-    lines.push(`privacy   ε = ${result.privacy.epsilon.toFixed(3)}, δ = ${result.privacy.delta}`);
+    lines.push(`privacy   ε = ${result.privacy.epsilon.toFixed(3)} over ${result.rounds.length} rounds (${result.privacy.accountant}), δ = ${result.privacy.delta}`);
   }
   const last = result.rounds.at(-1);
   if (last !== undefined) lines.push(`protected ${last.protection} (last round)`);
@@ -103,4 +127,9 @@ export function renderReportSummary(result: SimulationResult): string[] {
     `time      ${TIMING_PHASES.map((p) => `${p} ${formatMs(stats.timings[p])}`).join(", ")}`,
   );
   return lines;
+}
+
+/** "600 rows from fixtures/landcover-test.csv" or "400 rows held out (20% of the data)". */
+export function describeTestSet({ test }: Pick<SimulationResult, "test">): string {
+  return test.kind === "file" ? `${test.rows} rows from ${test.source}` : `${test.rows} rows held out (${test.source})`;
 }

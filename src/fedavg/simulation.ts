@@ -1,25 +1,39 @@
 import { createHash } from "node:crypto";
 
-import { flaiError } from "../errors.js";
-import { readLocalFile } from "../inputs.js";
-import type { ConnectionOption } from "../jobs/types.js";
-import { parseDataset, type Dataset } from "../ml/dataset.js";
-import { LOGISTIC_DEFAULTS, trainLogisticRegression } from "../ml/logistic.js";
-import { canonicalJson } from "../ml/model.js";
-import type { FlaiRuntime } from "../runtime.js";
-import { useConnection } from "../connection.js";
-
-import { evaluate } from "./evaluate.js";
-import { holdoutSplit, partitionDataset } from "./partition.js";
-import type { SimulatedRound, SimulationResult } from "./simulation-types.js";
-import { roundRules } from "./global-model.js";
-import { describeProtection, protectionOf, type RoundRules } from "./round-rules.js";
-import { DEFAULT_DP_DELTA, gaussianEpsilon, type StrategyConfig } from "./strategies.js";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
+import { useConnection } from "../connection.js";
+import { flaiError } from "../errors.js";
+import type { ConnectionOption } from "../jobs/types.js";
+import type { Dataset } from "../ml/dataset.js";
+import { LOGISTIC_DEFAULTS } from "../ml/logistic.js";
+import { canonicalJson } from "../ml/model.js";
+import type { FlaiRuntime } from "../runtime.js";
+
+import { evaluateClassifier } from "./evaluate.js";
+import { parseGlobalModel, roundRules } from "./global-model.js";
+import { partitionDataset } from "./partition.js";
+import { describeProtection, protectionOf, type RoundRules } from "./round-rules.js";
+import {
+  aloneReferences,
+  centralizedReference,
+  evaluationBytes,
+  labelCounts,
+  linearModelOf,
+  loadSimulationData,
+  majorityOf,
+  trainingStandardization,
+} from "./simulation-data.js";
+import type { RoundPrivacy, SimulatedRound, SimulationResult } from "./simulation-types.js";
+import type { StrategyConfig } from "./strategies.js";
+
+export { datasetJson } from "./simulation-data.js";
+
 export interface SimulationOptions extends ConnectionOption {
-  /** One dataset (file or parsed) split into a holdout set and N clients' shares. */
+  /** One dataset (file or parsed) split among N clients (minus a holdout when no `test` is given). */
   data: string | Dataset;
+  /** An external test set (file or parsed); every model is scored on it instead of a holdout of `data`. */
+  test?: string | Dataset;
   clients: number;
   rounds: number;
   partition: "iid" | "dirichlet";
@@ -28,7 +42,7 @@ export interface SimulationOptions extends ConnectionOption {
   strategy: StrategyConfig;
   /** The task's round rules; unset ones get their defaults (round-rules.ts). */
   rules?: Partial<RoundRules>;
-  /** L-BFGS iterations per client per round (default 25). */
+  /** L-BFGS iterations per client per round (the task's default when unset). */
   localIterations?: number;
   mu?: number;
   holdoutFraction?: number;
@@ -40,7 +54,9 @@ const sha256 = (bytes: Uint8Array) => "0x" + createHash("sha256").update(bytes).
 
 /**
  * A whole federated run on one machine: every client is its own account running the same client
- * code a remote client runs (`fedavg.runClient`), against the same chain and storage.
+ * code a remote client runs (`fedavg.runClient`), against the same chain and storage. Every round's
+ * published model is read back from storage, checked against its on-chain hash, and scored on the
+ * test set here, next to a centralized model, the majority-class baseline and each client alone.
  */
 export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRuntime, opts: SimulationOptions): Promise<SimulationResult> {
   const seed = opts.seed ?? 1;
@@ -56,14 +72,24 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRu
         `"${connection.networkName}" has ${signers.length}. Lower --clients or configure more accounts for the network.`,
     );
   }
-  const all = typeof opts.data === "string" ? parseDataset(await readLocalFile(opts.data, "--data"), opts.data) : opts.data;
-  const { train, test } = holdoutSplit(all, opts.holdoutFraction ?? 0.2, seed);
-  const shares = partitionDataset(train, opts.clients, { scheme: opts.partition, alpha: opts.alpha, seed });
+  const { train, test, info } = await loadSimulationData({ data: opts.data, test: opts.test, holdoutFraction: opts.holdoutFraction, seed });
+  // Label skew is the point of a non-IID split: clients may hold one class (they train it
+  // warm-started from the global model), so the split is not repaired into every-class shares.
+  const shares = partitionDataset(train, opts.clients, { scheme: opts.partition, alpha: opts.alpha, seed, allowOneClass: true });
+  const standardization = LOGISTIC_DEFAULTS.standardize ? trainingStandardization(train) : null;
 
-  const spec = { format: "flai-model/v1", algorithm: "logistic-regression", features: all.cols, hyperparameters: { ...LOGISTIC_DEFAULTS } };
+  const binary = train.classes.length === 2 && train.classes[0] === 0 && train.classes[1] === 1;
+  const spec = {
+    format: "flai-model/v1",
+    algorithm: "logistic-regression",
+    features: train.cols,
+    hyperparameters: { ...LOGISTIC_DEFAULTS },
+    ...(binary ? {} : { classes: train.classes }),
+    ...(standardization ? { standardization } : {}),
+  };
   const [specRoot, evalRoot] = await Promise.all([
     flai.storage.upload(new TextEncoder().encode(canonicalJson(spec))),
-    flai.storage.upload(new TextEncoder().encode(datasetJson(test))),
+    flai.storage.upload(evaluationBytes(test)),
   ]);
   say(`creating task: ${opts.clients} clients × ${opts.rounds} rounds, ${opts.strategy.name}, ${opts.partition} split`);
   const created = await flai.fedavg.createTask({
@@ -74,7 +100,8 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRu
     reward: opts.reward,
     strategy: opts.strategy,
     rules: opts.rules,
-    local: { maxIterations: opts.localIterations, mu: opts.mu },
+    // The creator of a simulation knows the federation's total, so round 1 already trains with C·N/n_k.
+    local: { maxIterations: opts.localIterations, mu: opts.mu, expectedNumExamples: train.rows },
     connection,
   });
   const taskId = created.task.id;
@@ -94,21 +121,22 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRu
     say(`round ${round}/${opts.rounds}: aggregating in the enclave`);
     const agg = await flai.fedavg.aggregate({ taskId, connection });
     timings.aggregate = agg.timings.fetch + agg.timings.aggregate + agg.timings.upload + agg.timings.chain;
+    const published = await readPublished(flai, agg);
+    const dp = roundPrivacy(agg.metrics.dp, rounds.at(-1)?.dp ?? null);
     rounds.push({
       round,
-      accuracy: agg.metrics.accuracy,
-      logLoss: agg.metrics.logLoss,
+      metrics: evaluateClassifier(linearModelOf(published.model), test),
       globalRoot: agg.globalRoot,
       globalHash: agg.globalHash,
       reportRoot: agg.reportRoot,
       commitment: agg.commitment,
       accepted: agg.accepted,
       rejected: agg.rejected,
-      epsilon: agg.metrics.dp?.epsilon ?? null,
+      dp,
       protection: describeProtection(protectionOf(agg.accepted.length, agg.metrics.dp?.epsilon ?? 0, rules, opts.strategy)),
       gas: { recordUpdate: recordGas, finalizeRound: agg.gasUsed },
       timings,
-      verified: await verifyRound(flai, agg),
+      verified: published.verified && (await verifyUpdates(flai, agg)),
     });
   }
 
@@ -122,49 +150,58 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRu
     }
   }
 
-  const final = await flai.fedavg.globalModel(taskId, { connection });
-  const pooled = trainLogisticRegression(train, {
-    c: spec.hyperparameters.c,
-    maxIterations: 200,
-    standardization: final.standardization ?? undefined,
-    standardize: final.standardization !== null,
-  });
+  say("training the centralized and per-client references");
   const status = await flai.fedavg.task(taskId, { connection });
-  const z = opts.strategy.noiseMultiplier;
-  const delta = opts.strategy.dpDelta ?? DEFAULT_DP_DELTA;
+  const last = rounds.at(-1)?.dp ?? null;
   return {
     taskId,
     network: connection.networkName,
     clients: opts.clients,
+    clientAddresses: clients.map((c) => c.address),
     rounds,
     strategy: opts.strategy,
     rules,
-    partition: { scheme: opts.partition, alpha: opts.alpha, seed, sizes: shares.map((s) => s.rows) },
-    centralized: evaluate(pooled, test),
-    privacy: z === undefined ? null : { epsilon: gaussianEpsilon(z, delta, opts.rounds), delta },
+    classes: train.classes.map(String),
+    partition: { scheme: opts.partition, alpha: opts.alpha, seed, sizes: shares.map((s) => s.rows), labelCounts: shares.map(labelCounts) },
+    test: info,
+    baseline: majorityOf(train, test),
+    centralized: centralizedReference(train, test, standardization),
+    alone: aloneReferences(shares, test, standardization),
+    privacy: last === null ? null : { epsilon: last.epsilonTotal, delta: last.delta, accountant: last.accountant },
     rewards: { pool: status.rewardPool, claimed },
     finalModelRoot: status.globalRoot,
   };
 }
 
-/** Re-reads what the round put on-chain from storage and checks every hash against it. */
-async function verifyRound(
-  flai: FlaiRuntime,
-  agg: { globalRoot: string; globalHash: string; accepted: Array<{ updateRoot: string; updateHash: string }> },
-): Promise<boolean> {
-  if (sha256(await flai.storage.read(agg.globalRoot)) !== agg.globalHash) {
-    return false;
-  }
+/**
+ * The round's ε as the enclave accounted it. A global model from before the accountant carried
+ * epsilonTotal gets the plain sum of rounds as its total (an upper bound under composition).
+ */
+function roundPrivacy(
+  dp: { epsilon: number; delta: number; epsilonTotal?: number; accountant?: string } | null,
+  previous: RoundPrivacy | null,
+): RoundPrivacy | null {
+  if (dp === null) return null;
+  return {
+    epsilon: dp.epsilon,
+    epsilonTotal: dp.epsilonTotal ?? dp.epsilon + (previous?.epsilonTotal ?? 0),
+    delta: dp.delta,
+    accountant: dp.accountant ?? "sum",
+  };
+}
+
+/** The published global model, read back from storage and checked against the hash on-chain. */
+async function readPublished(flai: FlaiRuntime, agg: { globalRoot: string; globalHash: string }) {
+  const bytes = await flai.storage.read(agg.globalRoot);
+  return { model: parseGlobalModel(bytes, `global model ${agg.globalRoot}`), verified: sha256(bytes) === agg.globalHash.toLowerCase() };
+}
+
+/** Re-reads every accepted update from storage and checks its hash against the one recorded on-chain. */
+async function verifyUpdates(flai: FlaiRuntime, agg: { accepted: Array<{ updateRoot: string; updateHash: string }> }): Promise<boolean> {
   for (const u of agg.accepted) {
     if (sha256(await flai.storage.read(u.updateRoot)) !== u.updateHash.toLowerCase()) {
       return false;
     }
   }
   return true;
-}
-
-export function datasetJson(ds: Dataset): string {
-  const features: number[][] = [];
-  for (let i = 0; i < ds.rows; i++) features.push(Array.from(ds.features.subarray(i * ds.cols, (i + 1) * ds.cols)));
-  return JSON.stringify({ features, labels: Array.from(ds.labels) });
 }
