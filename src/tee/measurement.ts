@@ -26,6 +26,7 @@ export const ENCLAVE_PROGRAM = [
   "fedavg/update",
   "fedavg/weights",
   "jobs/eip712",
+  "ml/classification-metrics",
   "ml/dataset",
   "ml/logistic",
   "ml/logistic-kernel",
