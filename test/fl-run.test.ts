@@ -1,0 +1,112 @@
+import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+import { expect } from "chai";
+
+import { alignClasses, loadSimulationData } from "../src/fedavg/simulation-data.js";
+import { parseDataset, type Dataset } from "../src/ml/dataset.js";
+import { packageRoot } from "../src/package-root.js";
+import { BUNDLED_DATASETS, resolveData } from "../tasks/fl-run.js";
+
+import { expectFlaiError } from "./helpers/assert.js";
+import { runHardhat } from "./helpers/cli.js";
+import { FIXTURES, tempDir } from "./helpers/project.js";
+
+/** A tiny dataset with string-like classes, as two separately parsed files may number them. */
+function named(labels: number[], classes: Dataset["classes"]): Dataset {
+  return { rows: labels.length, cols: 1, features: Float64Array.from(labels, (_, i) => i), labels: Uint8Array.from(labels), classes };
+}
+
+describe("fl-run: data and test set", () => {
+  it("an external test file replaces the holdout: all of --data trains, every test row scores", async () => {
+    const dir = await tempDir();
+    const data = path.join(FIXTURES, "data.json");
+    const all = parseDataset(await readFile(data), data);
+    const test = path.join(dir, "test.csv");
+    await writeFile(test, (await readFile(path.join(FIXTURES, "data.csv"), "utf8")).split("\n").slice(0, 41).join("\n") + "\n");
+    const loaded = await loadSimulationData({ data, test, seed: 1 });
+    expect(loaded.train.rows).to.equal(all.rows);
+    expect(loaded.test.rows).to.equal(40);
+    expect(loaded.info).to.deep.include({ kind: "file", source: test, rows: 40 });
+    expect(loaded.info.labelCounts.reduce((a, b) => a + b, 0)).to.equal(40);
+
+    const held = await loadSimulationData({ data, seed: 1 });
+    expect(held.info.kind).to.equal("holdout");
+    expect(held.train.rows + held.test.rows).to.equal(all.rows);
+    expect(held.info.source).to.equal("20% of the data, stratified");
+  });
+
+  it("maps a test file's classes onto the training data's, by value not by index", () => {
+    const train = named([0, 1, 2], ["cropland", "forest", "water"]);
+    const test = named([0, 0, 1], ["water", "forest"]);
+    const aligned = alignClasses(test, train.classes, "test.csv");
+    expect(aligned.classes).to.deep.equal(["cropland", "forest", "water"]);
+    expect(Array.from(aligned.labels)).to.deep.equal([2, 2, 1]);
+  });
+
+  it("refuses a test label the training data never has, naming it and its row", async () => {
+    const train = named([0, 1], ["cropland", "forest"]);
+    const test = named([0, 1], ["forest", "urban"]);
+    await expectFlaiError(() => alignClasses(test, train.classes, "test.csv"), 'test.csv has label "urban" (data row 1)', '"cropland", "forest"');
+  });
+
+  it("refuses a test file with other feature columns", async () => {
+    const dir = await tempDir();
+    const test = path.join(dir, "narrow.csv");
+    await writeFile(test, "x0,label\n1,0\n2,1\n");
+    await expectFlaiError(() => loadSimulationData({ data: path.join(FIXTURES, "data.json"), test, seed: 1 }), "1 feature column(s) but --data has 8");
+  });
+
+  it("--dataset picks a bundled dataset (landcover with its own test file); --data and --dataset together are refused", async () => {
+    const fixture = (f: string) => path.join(packageRoot(), "fixtures", f);
+    expect(resolveData({})).to.deep.equal({ data: fixture("data.json"), test: undefined });
+    expect(resolveData({ dataset: "landcover" })).to.deep.equal({ data: fixture("landcover.csv"), test: fixture("landcover-test.csv") });
+    expect(resolveData({ dataset: "landcover", test: "mine.csv" }).test).to.equal("mine.csv");
+    expect(resolveData({ data: "a.csv", test: "b.csv" })).to.deep.equal({ data: "a.csv", test: "b.csv" });
+    await expectFlaiError(() => resolveData({ data: "a.csv", dataset: "landcover" }), "--data and --dataset");
+    await expectFlaiError(() => resolveData({ dataset: "mnist" }), '--dataset "mnist" is not bundled', "sample, landcover");
+    for (const files of Object.values(BUNDLED_DATASETS)) for (const f of Object.values(files)) await readFile(fixture(f));
+  });
+});
+
+describe("fl-run: the command", function () {
+  this.timeout(300_000);
+
+  it("writes a new HTML report with CSV and JSON beside it on every run, never overwriting the last", async () => {
+    const project = await tempDir("flai-flrun-");
+    await writeFile(path.join(project, "package.json"), JSON.stringify({ name: "flai-flrun", private: true, type: "module" }));
+    await symlink(path.join(packageRoot(), "node_modules"), path.join(project, "node_modules"), "dir");
+    await writeFile(
+      path.join(project, "hardhat.config.ts"),
+      [
+        `import { defineConfig } from "hardhat/config";`,
+        `import flai from ${JSON.stringify(pathToFileURL(path.join(packageRoot(), "src", "index.ts")).href)};`,
+        `export default defineConfig({ plugins: [flai] });`,
+        ``,
+      ].join("\n"),
+    );
+    const machine = path.join(project, ".machine");
+    await mkdir(machine);
+    const run = async () => {
+      const done = await runHardhat(["flai:fl-run", "--clients", "3", "--rounds", "1", "--json"], { cwd: project, env: { FLAI_MACHINE_DIR: machine } });
+      expect(done.code, done.stdout + done.stderr).to.equal(0);
+      return JSON.parse(done.stdout) as { reportFiles: { html: string; csv: string; json: string }; rounds: unknown[] };
+    };
+    const first = await run();
+    const second = await run();
+    expect(second.reportFiles.html).not.to.equal(first.reportFiles.html);
+    const reports = await readdir(path.join(project, ".flai", "reports"));
+    expect(reports.filter((f) => f.endsWith(".html"))).to.have.length(2);
+    expect(reports.filter((f) => f.endsWith(".metrics.csv"))).to.have.length(2);
+    expect(reports.filter((f) => f.endsWith(".json"))).to.have.length(2);
+    for (const r of [first, second]) {
+      expect(path.dirname(r.reportFiles.csv)).to.equal(path.dirname(r.reportFiles.html));
+      expect((await readFile(r.reportFiles.csv, "utf8")).split("\n")[0]).to.match(/^round,accuracy,balanced_accuracy,macro_f1,log_loss,/);
+      const doc = JSON.parse(await readFile(r.reportFiles.json, "utf8")) as { rounds: unknown[]; baseline: { accuracy: number } };
+      expect(doc.rounds).to.have.length(1);
+      expect(doc.baseline.accuracy).to.be.within(0, 1);
+      expect(await readFile(r.reportFiles.html, "utf8")).to.include(path.basename(r.reportFiles.csv));
+    }
+  });
+});
