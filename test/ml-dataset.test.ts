@@ -42,14 +42,22 @@ describe("ml/dataset", () => {
       expect(Array.from(byName.labels)).to.deep.equal([0, 1]);
       expect(Array.from(parse("y,a\n1,5\n0,6\n", "d.csv").labels)).to.deep.equal([1, 0]);
       expect(Array.from(parse("a,Target,b\n1,1,2\n3,0,4\n", "d.csv").labels)).to.deep.equal([1, 0]);
-      expect(Array.from(parse("x,label,y\n1,1,0\n2,0,1\n", "d.csv").labels), "label wins over y").to.deep.equal([1, 0]);
+      expect(byName.columns).to.deep.equal(["a", "b"]);
+      expect(byName.schema).to.deep.equal({ label: "label", columns: ["a", "b"], ignore: [], impute: null });
     });
 
-    it("falls back to the last column when no column is named label/y/target", () => {
-      const ds = parse("f1,f2,cls\n1.5,-2e-3,1\n0,.5,0\n", "d.csv");
-      expect(ds.cols).to.equal(2);
+    it("never guesses the label column: none or several of label/y/target is an error listing the header", async () => {
+      await expectFlaiError(() => parse("f1,f2,cls\n1.5,-2e-3,1\n0,.5,0\n", "d.csv"), "d.csv", "no column is named label", '"f1", "f2", "cls"', '"label": "cls"');
+      await expectFlaiError(() => parse("x,label,y\n1,1,0\n2,0,1\n", "d.csv"), "several columns", '"label", "y"');
+    });
+
+    it("takes the label column the spec names", () => {
+      const ds = parseDataset(utf8("f1,f2,cls\n1.5,-2e-3,1\n0,.5,0\n"), "d.csv", { label: "cls" });
       expect(Array.from(ds.features)).to.deep.equal([1.5, -0.002, 0, 0.5]);
       expect(Array.from(ds.labels)).to.deep.equal([1, 0]);
+      const xy = parseDataset(utf8("x,label,y\n1,1,0\n2,0,1\n"), "d.csv", { label: "y" });
+      expect(xy.columns).to.deep.equal(["x", "label"]);
+      expect(Array.from(xy.labels)).to.deep.equal([0, 1]);
     });
 
     it("accepts CRLF, a BOM, quoted headers, spaces and trailing blank lines", () => {
@@ -99,21 +107,20 @@ describe("ml/dataset", () => {
       await expectFlaiError(() => parse('{"features": [[1, 2], [3, 1e400]], "labels": [0, 1]}'), "row 1, column 1", "Infinity");
     });
 
-    it("labels not 0/1: which row and value", async () => {
-      await expectFlaiError(() => parse('{"features": [[1], [2], [3]], "labels": [0, 1, 2]}'), "labels[2]", "is 2", "0 or 1");
-      await expectFlaiError(() => parse('{"features": [[1], [2]], "labels": [0, "1"]}'), "labels[1]", '"1"');
+    it("bad labels: which row and value", async () => {
+      await expectFlaiError(() => parse('{"features": [[1], [2], [3]], "labels": [0, 1, 2.5]}'), "labels[2]", "2.5", "integer");
+      await expectFlaiError(() => parse('{"features": [[1], [2]], "labels": [0, null]}'), "labels[1]", "null");
+      await expectFlaiError(() => parse('{"features": [[1], [2]], "labels": [0, "1"]}'), "labels[1]", '"1"', "all integers or all class names");
     });
 
     it("labels/features length mismatch", async () => {
       await expectFlaiError(() => parse('{"features": [[1], [2], [3]], "labels": [0, 1]}'), "3 feature rows but 2 labels");
     });
 
-    it("only one class present", async () => {
-      await expectFlaiError(
-        () => parse('{"features": [[1], [2]], "labels": [1, 1]}'),
-        "data.json",
-        "training needs both classes 0 and 1",
-      );
+    it("one class present is parsed (a federated client's share may have one); 0/1 data stays binary", () => {
+      const ds = parse('{"features": [[1], [2]], "labels": [1, 1]}');
+      expect(ds.classes).to.deep.equal([0, 1]);
+      expect(Array.from(ds.labels)).to.deep.equal([1, 1]);
     });
 
     it("invalid UTF-8", async () => {
@@ -144,13 +151,13 @@ describe("ml/dataset", () => {
       await expectFlaiError(() => parse("a,b,label\n1,1e999,0\n3,4,1\n", "d.csv"), "line 2", '"1e999"');
     });
 
-    it("labels not 0/1", async () => {
-      await expectFlaiError(() => parse("a,label\n1,0\n2,yes\n", "d.csv"), "line 3", '"label"', '"yes"', "0 or 1");
-      await expectFlaiError(() => parse("a,label\n1,0\n2,2\n", "d.csv"), "line 3", '"2"');
+    it("labels mixing integers and names, or empty", async () => {
+      await expectFlaiError(() => parse("a,label\n1,0\n2,yes\n", "d.csv"), "line 3", '"label"', '"yes"', "all integers or all class names");
+      await expectFlaiError(() => parse("a,label\n1,0\n2,\n", "d.csv"), "line 3", '"label"', "empty");
     });
 
-    it("only one class present", async () => {
-      await expectFlaiError(() => parse("a,label\n1,0\n2,0\n", "d.csv"), "d.csv", "all 2 label(s) are 0", "both classes 0 and 1");
+    it("one class present is parsed", () => {
+      expect(Array.from(parse("a,label\n1,0\n2,0\n", "d.csv").labels)).to.deep.equal([0, 0]);
     });
 
     it("unterminated quote", async () => {

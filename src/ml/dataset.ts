@@ -1,5 +1,8 @@
 import { flaiError } from "../errors.js";
-import { BINARY_CLASSES, type ClassLabel } from "./parameters.js";
+import { parseCsvDataset } from "./csv-dataset.js";
+import { indexLabels, jsonLabel } from "./labels.js";
+import type { ClassLabel } from "./parameters.js";
+import type { DataSchema, DatasetOptions } from "./schema.js";
 
 /** A classification dataset; features are row-major (rows × cols). */
 export interface Dataset {
@@ -12,18 +15,18 @@ export interface Dataset {
   classes: ClassLabel[];
   /** Feature column names, in feature order (CSV data only). */
   columns?: string[];
+  /** How the CSV file was read (label column, features, ignored columns, imputation); CSV data only. */
+  schema?: DataSchema;
 }
 
-const LABEL_COLUMN_NAMES = ["label", "y", "target"] as const;
-
-// Strict on purpose: Number() would accept "", " ", "0x1f" and "1_0"-like surprises silently.
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
 /**
- * Parses a JSON (`{"features": number[][], "labels": (0|1)[]}`) or CSV (header row + label column)
+ * Parses a JSON (`{"features": number[][], "labels": [...]}`) or CSV (header row + label column)
  * dataset. The format is detected from content, not the file name, because storage roots carry none.
+ * Labels may be integers or class names; `options` carries the model spec's classes and schema.
+ * Data with one class only is accepted here (a federated client's share may be); training that
+ * needs every class checks that itself (labels.ts, requireEveryClass).
  */
-export function parseDataset(bytes: Uint8Array, source: string): Dataset {
+export function parseDataset(bytes: Uint8Array, source: string, options: DatasetOptions = {}): Dataset {
   const text = decodeUtf8(bytes, source);
   const first = text.search(/\S/);
   if (first === -1) {
@@ -32,7 +35,7 @@ export function parseDataset(bytes: Uint8Array, source: string): Dataset {
         `or a CSV file with a header row and a "label" column.`,
     );
   }
-  return text[first] === "{" ? parseJsonDataset(text, source) : parseCsvDataset(text, source);
+  return text[first] === "{" ? parseJsonDataset(text, source, options) : parseCsvDataset(text, source, options);
 }
 
 /** Throws unless every row has exactly `expected` features (the model spec's "features"). */
@@ -67,7 +70,14 @@ export function parseJsonText(text: string, source: string): unknown {
   }
 }
 
-function parseJsonDataset(text: string, source: string): Dataset {
+function parseJsonDataset(text: string, source: string, options: DatasetOptions): Dataset {
+  const csvOnly = (["label", "ignore", "impute"] as const).filter((key) => options[key] !== undefined);
+  if (csvOnly.length > 0) {
+    throw flaiError(
+      `${source} is a JSON dataset, but the model spec sets ${csvOnly.map((k) => `"${k}"`).join(", ")}, which name CSV ` +
+        `columns. Remove ${csvOnly.length === 1 ? "it" : "them"} from the model spec, or supply the data as CSV.`,
+    );
+  }
   const doc = parseJsonText(text, source);
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
     throw flaiError(`${source} must hold a JSON object {"features": [...], "labels": [...]}.`);
@@ -78,7 +88,7 @@ function parseJsonDataset(text: string, source: string): Dataset {
     const found = Object.keys(obj).map((k) => JSON.stringify(k)).join(", ") || "none";
     throw flaiError(
       `${source} is missing ${missing.map((k) => `"${k}"`).join(" and ")} (keys found: ${found}). ` +
-        `A JSON dataset needs "features" (an array of rows of numbers) and "labels" (an array of 0/1).`,
+        `A JSON dataset needs "features" (an array of rows of numbers) and "labels" (one class label per row: 0/1, integers or class names).`,
     );
   }
   const { features, labels } = obj;
@@ -86,15 +96,15 @@ function parseJsonDataset(text: string, source: string): Dataset {
     throw flaiError(`${source}: "features" must be an array of rows (arrays of numbers), got ${typeName(features)}.`);
   }
   if (!Array.isArray(labels)) {
-    throw flaiError(`${source}: "labels" must be an array of 0/1 values, got ${typeName(labels)}.`);
+    throw flaiError(`${source}: "labels" must be an array of class labels (0/1, integers or class names), got ${typeName(labels)}.`);
   }
   if (features.length === 0) {
-    throw flaiError(`${source} has no rows: "features" is empty. Add at least one row for each class 0 and 1.`);
+    throw flaiError(`${source} has no rows: "features" is empty. Add rows, at least one per class.`);
   }
   if (labels.length !== features.length) {
     throw flaiError(
       `${source} has ${features.length} feature rows but ${labels.length} labels. ` +
-        `Give exactly one label (0 or 1) per row of "features".`,
+        `Give exactly one label per row of "features".`,
     );
   }
 
@@ -131,15 +141,9 @@ function parseJsonDataset(text: string, source: string): Dataset {
     }
   }
 
-  const y = new Uint8Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const v: unknown = labels[r];
-    if (v !== 0 && v !== 1) {
-      throw flaiError(`${source}: labels[${r}] (row ${r}) is ${describeValue(v)}; labels must be 0 or 1.`);
-    }
-    y[r] = v;
-  }
-  return finish({ rows, cols, features: out, labels: y, classes: [...BINARY_CLASSES] }, source);
+  const raw = labels.map((v: unknown, r) => jsonLabel(v, `${source}: labels[${r}] (row ${r})`));
+  const indexed = indexLabels(raw, options.classes, source, (r) => `${source}: labels[${r}] (row ${r})`);
+  return { rows, cols, features: out, ...indexed };
 }
 
 function describeJsonError(error: unknown, text: string): string {
@@ -227,160 +231,7 @@ function jsonErrorOffset(text: string): number {
   }
 }
 
-// ---------------------------------------------------------------- CSV
-
-function parseCsvDataset(text: string, source: string): Dataset {
-  const records = readCsvRecords(text, source);
-  if (records.length === 0) {
-    throw flaiError(`${source} is empty. A CSV dataset needs a header row and at least one data row.`);
-  }
-  const header = records[0]!;
-  const names = header.fields.map((f) => f.trim());
-  if (names.length < 2) {
-    const hint = /[;\t]/.test(header.fields[0] ?? "") ? " It looks like ';' or tab separated; use commas." : "";
-    throw flaiError(
-      `${source} line ${header.line}: the header has ${names.length} column; a CSV dataset needs at least one ` +
-        `feature column and a label column, separated by commas.${hint}`,
-    );
-  }
-  if (names.every((n) => DECIMAL.test(n))) {
-    throw flaiError(
-      `${source} line ${header.line}: the first row looks like data, not a header. ` +
-        `Add a header row naming the columns, e.g. "${names.slice(0, -1).map((_, i) => `x${i}`).join(",")},label".`,
-    );
-  }
-  const labelIndex = findLabelColumn(names);
-  const cols = names.length - 1;
-  const data = records.slice(1);
-  if (data.length === 0) {
-    throw flaiError(`${source} has a header but no data rows. Add at least one row for each class 0 and 1.`);
-  }
-
-  const rows = data.length;
-  const features = new Float64Array(rows * cols);
-  const labels = new Uint8Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const { line, fields } = data[r]!;
-    if (fields.length !== names.length) {
-      throw flaiError(
-        `${source} line ${line} (data row ${r}) has ${fields.length} value(s), expected ${names.length} ` +
-          `as in the header. Every row needs one value per header column.`,
-      );
-    }
-    let c = 0;
-    for (let k = 0; k < fields.length; k++) {
-      const raw = fields[k]!.trim();
-      const where = `${source} line ${line} (data row ${r}), column ${k + 1} "${names[k]}"`;
-      if (k === labelIndex) {
-        const v = DECIMAL.test(raw) ? Number(raw) : NaN;
-        if (v !== 0 && v !== 1) {
-          throw flaiError(`${where}: label is ${JSON.stringify(raw)}; labels must be 0 or 1.`);
-        }
-        labels[r] = v;
-        continue;
-      }
-      const v = DECIMAL.test(raw) ? Number(raw) : NaN;
-      if (!Number.isFinite(v)) {
-        throw flaiError(
-          `${where} (feature index ${c}) is ${raw === "" ? "empty" : JSON.stringify(raw)}; ` +
-            `every feature must be a finite decimal number. Fix or remove that row.`,
-        );
-      }
-      features[r * cols + c] = v;
-      c++;
-    }
-  }
-  const columns = names.filter((_, k) => k !== labelIndex);
-  return finish({ rows, cols, features, labels, classes: [...BINARY_CLASSES], columns }, source);
-}
-
-/** `label`, then `y`, then `target` (case-insensitive); otherwise the last column. */
-function findLabelColumn(names: string[]): number {
-  const lower = names.map((n) => n.toLowerCase());
-  for (const wanted of LABEL_COLUMN_NAMES) {
-    const index = lower.indexOf(wanted);
-    if (index !== -1) return index;
-  }
-  return names.length - 1;
-}
-
-interface CsvRecord {
-  line: number; // 1-based line where the record starts, as editors show it
-  fields: string[];
-}
-
-/** RFC 4180 records: comma separated, optional double quotes, CRLF or LF; blank lines skipped. */
-function readCsvRecords(text: string, source: string): CsvRecord[] {
-  const records: CsvRecord[] = [];
-  const n = text.length;
-  let line = 1;
-  let i = 0;
-  while (i < n) {
-    const recordLine = line;
-    const fields: string[] = [];
-    for (;;) {
-      // One field per pass; unquoted fields are sliced, not built char by char (large files).
-      let start = i;
-      while (i < n && (text[i] === " " || text[i] === "\t")) i++;
-      let field: string;
-      if (text[i] === '"') {
-        const openLine = line;
-        i++;
-        let value = "";
-        for (;;) {
-          const close = text.indexOf('"', i);
-          if (close === -1) {
-            throw flaiError(`${source} line ${openLine}: a quoted field is never closed. Add the closing '"'.`);
-          }
-          const chunk = text.slice(i, close);
-          for (let k = chunk.indexOf("\n"); k !== -1; k = chunk.indexOf("\n", k + 1)) line++;
-          value += chunk;
-          i = close + 1;
-          if (text[i] !== '"') break;
-          value += '"';
-          i++;
-        }
-        start = i;
-        while (i < n && text[i] !== "," && text[i] !== "\n" && text[i] !== "\r") i++;
-        if (text.slice(start, i).trim() !== "") {
-          throw flaiError(`${source} line ${line}: unexpected text after a closing quote. Quote the whole field.`);
-        }
-        field = value;
-      } else {
-        while (i < n && text[i] !== "," && text[i] !== "\n" && text[i] !== "\r") i++;
-        field = text.slice(start, i);
-      }
-      fields.push(field);
-      if (i < n && text[i] === ",") {
-        i++;
-        continue;
-      }
-      break;
-    }
-    if (i < n) {
-      if (text[i] === "\r" && text[i + 1] === "\n") i++;
-      i++;
-      line++;
-    }
-    if (!(fields.length === 1 && fields[0]!.trim() === "")) records.push({ line: recordLine, fields });
-  }
-  return records;
-}
-
 // ---------------------------------------------------------------- shared
-
-function finish(ds: Dataset, source: string): Dataset {
-  let ones = 0;
-  for (let r = 0; r < ds.rows; r++) ones += ds.labels[r]!;
-  if (ones === 0 || ones === ds.rows) {
-    const only = ones === 0 ? 0 : 1;
-    throw flaiError(
-      `${source}: all ${ds.rows} label(s) are ${only}; training needs both classes 0 and 1. ` +
-        `Add rows labelled ${1 - only}.`,
-    );
-  }
-  return ds;
-}
 
 function typeName(v: unknown): string {
   if (v === null) return "null";

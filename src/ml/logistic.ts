@@ -1,7 +1,9 @@
 import { flaiError } from "../errors.js";
 import type { Dataset } from "./dataset.js";
 import { defaultThreads, partitionCount, RowSums } from "./logistic-parallel.js";
+import { Lbfgs } from "./lbfgs.js";
 import { outputsFor, splitParameters } from "./parameters.js";
+import { SoftmaxObjective } from "./softmax-objective.js";
 
 export interface Standardization {
   mean: number[];
@@ -67,22 +69,20 @@ export interface LinearModel {
 
 export const LOGISTIC_DEFAULTS = { c: 1.0, maxIterations: 100, tolerance: 1e-4, standardize: true } as const;
 
-const MEMORY = 10;
-const MAX_LINE_SEARCH_EVALS = 50; // sklearn raises scipy's default of 20 to 50
-const WOLFE_C1 = 1e-4;
-const WOLFE_C2 = 0.9;
-const FTOL = 64 * Number.EPSILON; // sklearn's relative-reduction stop
 
 /**
- * Binary logistic regression with sklearn's default objective, C·Σ logloss + ½‖w‖² (intercept not
- * penalized). It is minimized divided by C·n — sklearn ≥ 1.2 does the same — so `tolerance` means
- * what sklearn's `tol` means and is independent of the dataset size; the minimizer is unchanged.
+ * Logistic regression with sklearn's default objective, C·Σ logloss + ½‖W‖² (intercepts not
+ * penalized): binary (sigmoid) for two classes, multinomial (softmax, as sklearn's
+ * multi_class="multinomial") for K ≥ 3 — ds.classes decides. It is minimized divided by C·n —
+ * sklearn ≥ 1.2 does the same — so `tolerance` means what sklearn's `tol` means and is independent
+ * of the dataset size; the minimizer is unchanged. Multinomial runs on the calling thread only.
  */
 export function trainLogisticRegression(ds: Dataset, opts: LogisticOptions = {}): LogisticResult {
   const c = opts.c ?? LOGISTIC_DEFAULTS.c;
   const maxIterations = opts.maxIterations ?? LOGISTIC_DEFAULTS.maxIterations;
   const tolerance = opts.tolerance ?? LOGISTIC_DEFAULTS.tolerance;
-  checkOptions(ds, c, maxIterations, tolerance, opts);
+  const outputs = outputsFor(ds.classes.length);
+  checkOptions(ds, c, maxIterations, tolerance, opts, outputs);
 
   let standardization: Standardization | null = null;
   if (opts.standardization !== undefined) {
@@ -92,7 +92,7 @@ export function trainLogisticRegression(ds: Dataset, opts: LogisticOptions = {})
   const standardizing = standardization !== null || (opts.standardize ?? LOGISTIC_DEFAULTS.standardize);
 
   // Large data is split into fixed row partitions; worker threads need it in shared memory.
-  const partitions = partitionCount(ds.rows, ds.cols);
+  const partitions = outputs === 1 ? partitionCount(ds.rows, ds.cols) : 1;
   const threads = partitions > 1 ? Math.min(opts.threads ?? defaultThreads(), partitions) : 1;
   const shared = threads > 1;
   // Standardized data goes straight to shared memory when worker threads will read it.
@@ -104,20 +104,23 @@ export function trainLogisticRegression(ds: Dataset, opts: LogisticOptions = {})
 
   // Created before x is filled in, so that a worker pool that is not up yet boots while this
   // thread standardizes; nothing reads x before the first evaluate().
-  const objective = new LogisticObjective(x, ds.labels, ds.rows, ds.cols, c, opts.proximal, { threads });
+  const objective =
+    outputs === 1
+      ? new LogisticObjective(x, ds.labels, ds.rows, ds.cols, c, opts.proximal, { threads })
+      : new SoftmaxObjective(x, ds.labels, ds.rows, ds.cols, outputs, c, opts.proximal);
   try {
     if (standardizing) {
       standardization ??= computeStandardization(ds);
       standardizeInto(ds, standardization, x);
     }
-    const dim = ds.cols + 1;
-    const params = new Float64Array(dim); // weights then bias
-    if (opts.initialWeights !== undefined) for (let j = 0; j < ds.cols; j++) params[j] = opts.initialWeights[j]!;
-    params[ds.cols] = opts.initialBias?.[0] ?? 0;
+    const size = outputs * ds.cols;
+    const params = new Float64Array(size + outputs); // parameterVector(W, b)
+    if (opts.initialWeights !== undefined) for (let t = 0; t < size; t++) params[t] = opts.initialWeights[t]!;
+    if (opts.initialBias !== undefined) for (let k = 0; k < outputs; k++) params[size + k] = opts.initialBias[k]!;
 
-    const { iterations, converged } = new Lbfgs(objective, dim).minimize(params, maxIterations, tolerance);
-    const { weights, bias } = splitParameters(params, ds.cols, 1);
-    return { weights, bias, outputs: 1, iterations, converged, standardization };
+    const { iterations, converged } = new Lbfgs(objective, params.length).minimize(params, maxIterations, tolerance);
+    const { weights, bias } = splitParameters(params, ds.cols, outputs);
+    return { weights, bias, outputs, iterations, converged, standardization };
   } finally {
     objective.close();
   }
@@ -291,244 +294,20 @@ export class LogisticObjective {
   }
 }
 
-/** L-BFGS (two-loop recursion, memory 10) with a strong-Wolfe line search; all buffers allocated once. */
-class Lbfgs {
-  private readonly s: Float64Array;
-  private readonly y: Float64Array;
-  private readonly rho: Float64Array;
-  private readonly alpha: Float64Array;
-  private readonly dir: Float64Array;
-  private pTrial: Float64Array;
-  private gTrial: Float64Array;
-  private p!: Float64Array;
-  private g: Float64Array;
-  private stored = 0;
-  private yyLast = 1;
-  private head = 0; // next slot to write in the ring buffers
-  private f0 = 0;
-  private dphi0 = 0;
-  private trialDphi = 0;
-  private evals = 0;
-
-  constructor(
-    private readonly objective: LogisticObjective,
-    private readonly n: number,
-  ) {
-    this.s = new Float64Array(MEMORY * n);
-    this.y = new Float64Array(MEMORY * n);
-    this.rho = new Float64Array(MEMORY);
-    this.alpha = new Float64Array(MEMORY);
-    this.dir = new Float64Array(n);
-    this.pTrial = new Float64Array(n);
-    this.gTrial = new Float64Array(n);
-    this.g = new Float64Array(n);
-  }
-
-  /** Minimizes in place; stops like scipy's L-BFGS-B as sklearn calls it (gtol, ftol, maxiter). */
-  minimize(params: Float64Array, maxIterations: number, tolerance: number): { iterations: number; converged: boolean } {
-    const { n, dir } = this;
-    this.p = new Float64Array(params);
-    let f = this.objective.evaluate(this.p, this.g);
-    let iterations = 0;
-    let converged = maxAbs(this.g) <= tolerance;
-    while (!converged && iterations < maxIterations) {
-      this.searchDirection();
-      let dphi = dot(this.g, dir, n);
-      if (!(dphi < 0)) {
-        this.stored = 0;
-        for (let i = 0; i < n; i++) dir[i] = -this.g[i]!;
-        dphi = dot(this.g, dir, n);
-      }
-      // No curvature information yet: scale the first step to unit length, as L-BFGS-B does.
-      const step0 = this.stored === 0 ? Math.min(1, 1 / Math.sqrt(dot(dir, dir, n))) : 1;
-      const fNew = this.lineSearch(f, dphi, step0);
-      if (Number.isNaN(fNew)) {
-        if (this.stored === 0) break; // even steepest descent found no decrease: numerical floor
-        this.stored = 0;
-        continue;
-      }
-      this.remember();
-      const p = this.p;
-      this.p = this.pTrial;
-      this.pTrial = p;
-      const g = this.g;
-      this.g = this.gTrial;
-      this.gTrial = g;
-      const fOld = f;
-      f = fNew;
-      iterations++;
-      converged =
-        maxAbs(this.g) <= tolerance || (fOld - f) / Math.max(Math.abs(fOld), Math.abs(f), 1) <= FTOL;
-    }
-    params.set(this.p);
-    return { iterations, converged };
-  }
-
-  /** dir = −H·g by the two-loop recursion over the stored (s, y) pairs. */
-  private searchDirection(): void {
-    const { n, dir, s, y, rho, alpha } = this;
-    for (let i = 0; i < n; i++) dir[i] = -this.g[i]!;
-    if (this.stored === 0) return;
-    for (let k = 0; k < this.stored; k++) {
-      const slot = (this.head - 1 - k + MEMORY) % MEMORY;
-      const a = rho[slot]! * dotAt(s, slot * n, dir, n);
-      alpha[slot] = a;
-      axpyAt(-a, y, slot * n, dir, n);
-    }
-    const last = (this.head - 1 + MEMORY) % MEMORY;
-    const gamma = 1 / (rho[last]! * this.yyLast); // sᵀy / yᵀy of the newest pair
-    for (let i = 0; i < n; i++) dir[i]! *= gamma;
-    for (let k = this.stored - 1; k >= 0; k--) {
-      const slot = (this.head - 1 - k + MEMORY) % MEMORY;
-      const b = rho[slot]! * dotAt(y, slot * n, dir, n);
-      axpyAt(alpha[slot]! - b, s, slot * n, dir, n);
-    }
-  }
-
-  /** Stores s = pTrial − p, y = gTrial − g unless the curvature sᵀy is not safely positive. */
-  private remember(): void {
-    const { n, s, y, p, g, pTrial, gTrial } = this;
-    let sy = 0;
-    let yy = 0;
-    for (let i = 0; i < n; i++) {
-      const si = pTrial[i]! - p[i]!;
-      const yi = gTrial[i]! - g[i]!;
-      sy += si * yi;
-      yy += yi * yi;
-    }
-    // Checked before writing: when memory is full, the head slot still holds the oldest live pair.
-    if (!(sy > Number.EPSILON * yy)) return;
-    const off = this.head * n;
-    for (let i = 0; i < n; i++) {
-      s[off + i] = pTrial[i]! - p[i]!;
-      y[off + i] = gTrial[i]! - g[i]!;
-    }
-    this.rho[this.head] = 1 / sy;
-    this.yyLast = yy;
-    this.head = (this.head + 1) % MEMORY;
-    if (this.stored < MEMORY) this.stored++;
-  }
-
-  /** φ(a) = F(p + a·dir) into pTrial/gTrial; φ'(a) lands in trialDphi. */
-  private evalAt(a: number): number {
-    const { n, dir } = this;
-    for (let i = 0; i < n; i++) this.pTrial[i] = this.p[i]! + a * dir[i]!;
-    this.evals++;
-    const f = this.objective.evaluate(this.pTrial, this.gTrial);
-    this.trialDphi = dot(this.gTrial, dir, n);
-    return f;
-  }
-
-  private armijoFails(a: number, f: number): boolean {
-    return !Number.isFinite(f) || f > this.f0 + WOLFE_C1 * a * this.dphi0;
-  }
-
-  private curvatureHolds(): boolean {
-    return Math.abs(this.trialDphi) <= -WOLFE_C2 * this.dphi0;
-  }
-
-  /**
-   * Strong-Wolfe search (Nocedal & Wright, Alg. 3.5/3.6). Returns F at the accepted step with the
-   * point in pTrial/gTrial, or NaN when no acceptable step exists within the evaluation budget.
-   */
-  private lineSearch(f0: number, dphi0: number, step0: number): number {
-    this.f0 = f0;
-    this.dphi0 = dphi0;
-    this.evals = 0;
-    let aPrev = 0;
-    let fPrev = f0;
-    let dPrev = dphi0;
-    let a = step0;
-    while (this.evals < MAX_LINE_SEARCH_EVALS) {
-      const f = this.evalAt(a);
-      const d = this.trialDphi;
-      if (this.armijoFails(a, f) || (aPrev > 0 && f >= fPrev)) return this.zoom(aPrev, fPrev, dPrev, a, f, d);
-      if (this.curvatureHolds()) return f;
-      if (d >= 0) return this.zoom(a, f, d, aPrev, fPrev, dPrev);
-      aPrev = a;
-      fPrev = f;
-      dPrev = d;
-      a *= 2;
-    }
-    return aPrev > 0 ? this.evalAt(aPrev) : Number.NaN;
-  }
-
-  private zoom(aLo: number, fLo: number, dLo: number, aHi: number, fHi: number, dHi: number): number {
-    while (this.evals < MAX_LINE_SEARCH_EVALS) {
-      const width = Math.abs(aHi - aLo);
-      if (width <= Number.EPSILON * Math.max(aLo, aHi)) break;
-      const a = safeguardedCubic(aLo, fLo, dLo, aHi, fHi, dHi);
-      const f = this.evalAt(a);
-      const d = this.trialDphi;
-      if (this.armijoFails(a, f) || f >= fLo) {
-        aHi = a;
-        fHi = f;
-        dHi = d;
-        continue;
-      }
-      if (this.curvatureHolds()) return f;
-      if (d * (aHi - aLo) >= 0) {
-        aHi = aLo;
-        fHi = fLo;
-        dHi = dLo;
-      }
-      aLo = a;
-      fLo = f;
-      dLo = d;
-    }
-    // Out of budget: the best point still decreases F sufficiently, so take it (curvature may fail,
-    // which remember() tolerates).
-    return aLo > 0 ? this.evalAt(aLo) : Number.NaN;
-  }
-}
-
-/** Minimizer of the cubic through both ends, kept inside the middle 80% of the bracket. */
-function safeguardedCubic(a0: number, f0: number, d0: number, a1: number, f1: number, d1: number): number {
-  const lo = Math.min(a0, a1);
-  const hi = Math.max(a0, a1);
-  const margin = 0.1 * (hi - lo);
-  const mid = 0.5 * (a0 + a1);
-  if (!Number.isFinite(f0) || !Number.isFinite(f1)) return mid;
-  const t1 = d0 + d1 - (3 * (f0 - f1)) / (a0 - a1);
-  const disc = t1 * t1 - d0 * d1;
-  if (!(disc >= 0)) return mid;
-  const t2 = Math.sign(a1 - a0) * Math.sqrt(disc);
-  const a = a1 - ((a1 - a0) * (d1 + t2 - t1)) / (d1 - d0 + 2 * t2);
-  if (!Number.isFinite(a) || a < lo + margin || a > hi - margin) return mid;
-  return a;
-}
-
-function dot(a: Float64Array, b: Float64Array, n: number): number {
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += a[i]! * b[i]!;
-  return sum;
-}
-
-function dotAt(a: Float64Array, off: number, b: Float64Array, n: number): number {
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += a[off + i]! * b[i]!;
-  return sum;
-}
-
-function axpyAt(k: number, a: Float64Array, off: number, out: Float64Array, n: number): void {
-  for (let i = 0; i < n; i++) out[i]! += k * a[off + i]!;
-}
-
-function maxAbs(a: Float64Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const v = Math.abs(a[i]!);
-    if (v > m || Number.isNaN(v)) m = v;
-  }
-  return m;
-}
-
-function checkOptions(ds: Dataset, c: number, maxIterations: number, tolerance: number, opts: LogisticOptions): void {
+function checkOptions(
+  ds: Dataset,
+  c: number,
+  maxIterations: number,
+  tolerance: number,
+  opts: LogisticOptions,
+  outputs: number,
+): void {
   if (ds.rows < 1 || ds.cols < 1 || ds.features.length !== ds.rows * ds.cols || ds.labels.length !== ds.rows) {
     throw flaiError(`The dataset is malformed (${ds.rows}×${ds.cols}); parse it with parseDataset.`);
   }
-  if (outputsFor(ds.classes.length) !== 1) {
-    throw flaiError(`Multinomial training (${ds.classes.length} classes) is not available yet; use 0/1 labels.`);
+  const bad = ds.labels.findIndex((label) => label >= ds.classes.length);
+  if (bad !== -1) {
+    throw flaiError(`The dataset's row ${bad} has class index ${ds.labels[bad]}, but it lists ${ds.classes.length} classes.`);
   }
   if (!(Number.isFinite(c) && c > 0)) {
     throw flaiError(`Hyperparameter "c" must be a finite number > 0 (inverse regularization strength), got ${c}.`);
@@ -541,36 +320,39 @@ function checkOptions(ds: Dataset, c: number, maxIterations: number, tolerance: 
   }
   const w = opts.initialWeights;
   if (w !== undefined) {
-    if (w.length !== ds.cols) {
-      throw flaiError(`The initial weights have ${w.length} values but the dataset has ${ds.cols} features.`);
+    if (w.length !== outputs * ds.cols) {
+      const shape = outputs === 1 ? `${ds.cols} features` : `${outputs} classes × ${ds.cols} features = ${outputs * ds.cols} weights`;
+      throw flaiError(`The initial weights have ${w.length} values but the dataset has ${shape}.`);
     }
     for (let j = 0; j < w.length; j++) {
       if (!Number.isFinite(w[j])) throw flaiError(`Initial weight ${j} is ${w[j]}; weights must be finite numbers.`);
     }
   }
   const b = opts.initialBias;
-  if (b !== undefined && (b.length !== 1 || !Number.isFinite(b[0]))) {
-    throw flaiError(`The initial bias is [${Array.from(b).join(", ")}]; a binary model needs one finite number.`);
+  if (b !== undefined && (b.length !== outputs || !Array.from(b).every(Number.isFinite))) {
+    throw flaiError(`The initial bias is [${Array.from(b).join(", ")}]; this model needs ${outputs} finite number(s), one per output.`);
   }
-  if (opts.proximal !== undefined) checkProximal(opts.proximal, ds.cols);
+  if (opts.proximal !== undefined) checkProximal(opts.proximal, ds.cols, outputs);
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
     throw flaiError(`Option "threads" must be an integer ≥ 1, got ${opts.threads}.`);
   }
 }
 
-function checkProximal({ mu, center }: Proximal, cols: number): void {
+function checkProximal({ mu, center }: Proximal, cols: number, outputs: number): void {
   if (!(Number.isFinite(mu) && mu >= 0)) {
     throw flaiError(`The FedProx "mu" must be a finite number ≥ 0 (proximal strength), got ${mu}.`);
   }
-  if (center.length !== cols + 1) {
+  const size = outputs * cols;
+  if (center.length !== size + outputs) {
+    const parts = outputs === 1 ? `${cols} weights, then the bias` : `${outputs}×${cols} weights, then ${outputs} biases`;
     throw flaiError(
-      `The FedProx center has ${center.length} values but needs ${cols + 1} (${cols} weights, then the bias). ` +
-        `Pass the global model's weights followed by its bias.`,
+      `The FedProx center has ${center.length} values but needs ${size + outputs} (${parts}). ` +
+        `Pass the global model's parameterVector(weights, bias).`,
     );
   }
-  for (let j = 0; j <= cols; j++) {
+  for (let j = 0; j < center.length; j++) {
     if (!Number.isFinite(center[j])) {
-      const what = j === cols ? "bias" : `weight ${j}`;
+      const what = j >= size ? (outputs === 1 ? "bias" : `bias ${j - size}`) : `weight ${j}`;
       throw flaiError(`The FedProx center's ${what} (index ${j}) is ${center[j]}; it must be a finite number.`);
     }
   }

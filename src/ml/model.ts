@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 
 import { flaiError } from "../errors.js";
-import { decodeUtf8, parseJsonText, validateFeatureCount, type Dataset } from "./dataset.js";
+import { argmaxClasses, accuracy as classAccuracy, logLoss as classLogLoss } from "./classification-metrics.js";
+import { decodeUtf8, parseDataset, parseJsonText, validateFeatureCount, type Dataset } from "./dataset.js";
+import { checkClasses, requireEveryClass } from "./labels.js";
 import {
   LOGISTIC_DEFAULTS,
   predictLabels,
@@ -11,7 +13,18 @@ import {
   type Standardization,
 } from "./logistic.js";
 import { accuracy, logLoss } from "./metrics.js";
-import { weightsFromJson, weightsToJson, type ClassLabel, type JsonBias, type JsonWeights } from "./parameters.js";
+import {
+  BINARY_CLASSES,
+  outputsFor,
+  weightsFromJson,
+  weightsToJson,
+  type ClassLabel,
+  type JsonBias,
+  type JsonWeights,
+} from "./parameters.js";
+import { predictClassProba } from "./predict.js";
+import type { DataSchema, DatasetOptions } from "./schema.js";
+import { readDataSchema, readSpecDataKeys } from "./spec-schema.js";
 
 export const MODEL_FORMAT = "flai-model/v1";
 export const ALGORITHM = "logistic-regression";
@@ -33,6 +46,12 @@ export interface ModelSpec {
   hyperparameters: Hyperparameters;
   /** Label values in class-index order; absent means [0, 1]. */
   classes?: ClassLabel[];
+  /** The CSV label column; absent: the one column named label, y or target. */
+  label?: string;
+  /** CSV columns that are not features (IDs, text). */
+  ignore?: string[];
+  /** "mean": fill missing feature values with the training data's column means (stored in the trained model). */
+  impute?: "mean";
   /**
    * Initial weights, in the standardized space when standardization is on: D numbers for binary,
    * K rows of D for K ≥ 3 classes (see parameters.ts, weightsFromJson).
@@ -65,6 +84,8 @@ export interface TrainedModel {
   features: number;
   /** Label values in class-index order; absent (not null) for [0, 1], so binary bytes are as before. */
   classes?: ClassLabel[];
+  /** How the CSV training file was read (absent for JSON data); prediction reads files the same way. */
+  schema?: DataSchema;
   /** D numbers for binary, K rows of D for K ≥ 3 classes. */
   weights: JsonWeights;
   /** One number for binary, K for K ≥ 3 classes. */
@@ -76,10 +97,11 @@ export interface TrainedModel {
   modelRoot: string;
 }
 
-const SPEC_KEYS = ["format", "algorithm", "features", "hyperparameters", "weights", "bias", "standardization"];
+const SPEC_KEYS = ["format", "algorithm", "features", "hyperparameters", "classes", "label", "ignore", "impute", "weights", "bias", "standardization"];
 // A trained model may be handed back as the next spec (warm start); its outputs are ignored.
-const SPEC_IGNORED_KEYS = ["training", "datasetRoot", "modelRoot"];
-const TRAINED_KEYS = [...SPEC_KEYS, ...SPEC_IGNORED_KEYS];
+const SPEC_IGNORED_KEYS = ["training", "datasetRoot", "modelRoot", "schema"];
+const TRAINED_REQUIRED = ["format", "algorithm", "features", "hyperparameters", "weights", "bias", "standardization", "training", "datasetRoot", "modelRoot"];
+const TRAINED_KEYS = [...TRAINED_REQUIRED, "classes", "schema"];
 const HYPERPARAMETER_KEYS = ["c", "maxIterations", "tolerance", "standardize"];
 const KEY_HINTS: Record<string, string> = { C: "c", max_iter: "maxIterations", maxIter: "maxIterations", tol: "tolerance" };
 const ROOT = /^0x[0-9a-fA-F]{64}$/;
@@ -90,8 +112,11 @@ export function parseModelSpec(bytes: Uint8Array, source: string): ModelSpec {
   const header = readHeader(doc, source);
   const hyperparameters = readHyperparameters(doc.hyperparameters, source, false);
   const spec: ModelSpec = { ...header, hyperparameters };
-  if (doc.weights !== undefined) spec.weights = readNumbers(doc.weights, header.features, source, "weights");
-  if (doc.bias !== undefined) spec.bias = readFinite(doc.bias, source, "bias");
+  if (doc.classes !== undefined) spec.classes = checkClasses(doc.classes, source);
+  Object.assign(spec, readSpecDataKeys(doc, source));
+  const outputs = outputsFor((spec.classes ?? BINARY_CLASSES).length);
+  if (doc.weights !== undefined) spec.weights = readWeights(doc.weights, outputs, header.features, source);
+  if (doc.bias !== undefined) spec.bias = readBias(doc.bias, outputs, source);
   if (doc.standardization !== undefined && doc.standardization !== null) {
     spec.standardization = readStandardization(doc.standardization, header.features, source);
     if (!hyperparameters.standardize) {
@@ -107,16 +132,20 @@ export function parseModelSpec(bytes: Uint8Array, source: string): ModelSpec {
 export function parseTrainedModel(bytes: Uint8Array, source: string): TrainedModel {
   const doc = readObject(bytes, source, "trained model");
   checkKeys(doc, TRAINED_KEYS, source, "");
-  for (const key of TRAINED_KEYS) {
+  for (const key of TRAINED_REQUIRED) {
     if (!(key in doc)) throw flaiError(`${source} is missing "${key}"; it is not a complete ${MODEL_FORMAT} trained model.`);
   }
   const header = readHeader(doc, source);
   const standardization =
     doc.standardization === null ? null : readStandardization(doc.standardization, header.features, source);
+  const classes = doc.classes === undefined ? undefined : checkClasses(doc.classes, source);
+  const outputs = outputsFor((classes ?? BINARY_CLASSES).length);
   return {
     ...header,
-    weights: readNumbers(doc.weights, header.features, source, "weights"),
-    bias: readFinite(doc.bias, source, "bias"),
+    ...(classes !== undefined && { classes }),
+    ...(doc.schema !== undefined && { schema: readDataSchema(doc.schema, header.features, source) }),
+    weights: readWeights(doc.weights, outputs, header.features, source),
+    bias: readBias(doc.bias, outputs, source),
     standardization,
     hyperparameters: readHyperparameters(doc.hyperparameters, source, true),
     training: readTraining(doc.training, source),
@@ -130,11 +159,15 @@ export function buildTrainedModel(
   fit: LogisticResult,
   training: TrainingSummary,
   roots: ModelRoots,
+  data: { classes?: readonly ClassLabel[]; schema?: DataSchema } = {},
 ): TrainedModel {
+  const { classes, schema } = data;
   return {
     format: MODEL_FORMAT,
     algorithm: ALGORITHM,
     features: spec.features,
+    ...(classes !== undefined && !sameList(classes, BINARY_CLASSES) && { classes: [...classes] }),
+    ...(schema !== undefined && { schema: copySchema(schema) }),
     ...weightsToJson(fit.weights, fit.bias),
     standardization:
       fit.standardization === null ? null : { mean: [...fit.standardization.mean], scale: [...fit.standardization.scale] },
@@ -146,7 +179,26 @@ export function buildTrainedModel(
   };
 }
 
-/** Trains per the spec and scores on the training data; deterministic for the same inputs. */
+/** How to read a training file for `spec`: its classes and CSV schema keys. */
+export function datasetOptions(spec: ModelSpec): DatasetOptions {
+  return {
+    ...(spec.classes !== undefined && { classes: spec.classes }),
+    ...(spec.label !== undefined && { label: spec.label }),
+    ...(spec.ignore !== undefined && { ignore: spec.ignore }),
+    ...(spec.impute !== undefined && { impute: spec.impute }),
+  };
+}
+
+/** parseDataset with the spec's classes and schema: what a compute job trains on. */
+export function parseTrainingData(bytes: Uint8Array, spec: ModelSpec, source: string): Dataset {
+  return parseDataset(bytes, source, datasetOptions(spec));
+}
+
+/**
+ * Trains per the spec and scores on the training data; deterministic for the same inputs. Parse
+ * the data with parseTrainingData (a dataset parsed without the spec's schema keys is refused).
+ * Every class must have a row: a centralized fit cannot learn a class it never sees.
+ */
 export function trainFromSpec(
   spec: ModelSpec,
   dataset: Dataset,
@@ -154,8 +206,11 @@ export function trainFromSpec(
   datasetSource = "the dataset",
 ): TrainedModel {
   validateFeatureCount(dataset, spec.features, datasetSource);
+  checkParsedForSpec(spec, dataset, datasetSource);
+  const data = spec.classes === undefined ? dataset : withClasses(dataset, spec.classes, datasetSource);
+  requireEveryClass(data.labels, data.classes, datasetSource);
   const hp = spec.hyperparameters;
-  const fit = trainLogisticRegression(dataset, {
+  const fit = trainLogisticRegression(data, {
     c: hp.c,
     maxIterations: hp.maxIterations,
     tolerance: hp.tolerance,
@@ -163,26 +218,79 @@ export function trainFromSpec(
     ...(spec.standardization !== undefined && { standardization: spec.standardization }),
     ...initialParameters(spec),
   });
-  const probabilities = predictProba(fit, dataset.features, dataset.rows, dataset.cols);
-  return buildTrainedModel(
-    spec,
-    fit,
-    {
-      samples: dataset.rows,
-      iterations: fit.iterations,
-      converged: fit.converged,
-      accuracy: accuracy(dataset.labels, predictLabels(probabilities)),
-      logLoss: logLoss(dataset.labels, probabilities),
-    },
-    roots,
-  );
+  return buildTrainedModel(spec, fit, { samples: data.rows, iterations: fit.iterations, converged: fit.converged, ...score(fit, data) }, roots, {
+    classes: data.classes,
+    ...(data.schema !== undefined && { schema: data.schema }),
+  });
+}
+
+/** Accuracy and log-loss on the training data; binary through metrics.ts, as before (same bytes). */
+function score(fit: LogisticResult, data: Dataset): { accuracy: number; logLoss: number } {
+  if (fit.outputs === 1) {
+    const probabilities = predictProba(fit, data.features, data.rows, data.cols);
+    return { accuracy: accuracy(data.labels, predictLabels(probabilities)), logLoss: logLoss(data.labels, probabilities) };
+  }
+  const p = predictClassProba(fit, data.features, data.rows, data.cols);
+  return { accuracy: classAccuracy(data.labels, argmaxClasses(p)), logLoss: classLogLoss(data.labels, p) };
+}
+
+/** A dataset parsed without the spec's schema keys would train on other columns: refuse it by name. */
+function checkParsedForSpec(spec: ModelSpec, dataset: Dataset, source: string): void {
+  const schema = dataset.schema;
+  if (schema === undefined) return; // JSON data: parseDataset refuses schema keys itself
+  const differs =
+    (spec.label !== undefined && spec.label !== schema.label) ||
+    !sameList(spec.ignore ?? [], schema.ignore) ||
+    (spec.impute === "mean") !== (schema.impute !== null);
+  if (differs) {
+    throw flaiError(
+      `${source} was read with label ${JSON.stringify(schema.label)}, ignore ${JSON.stringify(schema.ignore)}, ` +
+        `impute ${schema.impute === null ? "none" : "mean"}, but the model spec says otherwise. ` +
+        `Parse it with parseTrainingData(bytes, spec, source).`,
+    );
+  }
+}
+
+/** The dataset with its labels re-indexed into the spec's class list (a label outside it is an error). */
+function withClasses(ds: Dataset, classes: ClassLabel[], source: string): Dataset {
+  if (sameList(ds.classes, classes)) return ds;
+  const map = ds.classes.map((c) => classes.indexOf(c));
+  const labels = new Uint8Array(ds.rows);
+  for (let r = 0; r < ds.rows; r++) {
+    const k = map[ds.labels[r]!]!;
+    if (k === -1) {
+      const value = ds.classes[ds.labels[r]!];
+      throw flaiError(
+        `${source} row ${r} has label ${JSON.stringify(value)}, which is not one of the model spec's classes ` +
+          `${JSON.stringify(classes)}. Add it to "classes", or fix that row.`,
+      );
+    }
+    labels[r] = k;
+  }
+  return { ...ds, labels, classes: [...classes] };
+}
+
+function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((v, k) => v === b[k]);
+}
+
+function copySchema(s: DataSchema): DataSchema {
+  return {
+    label: s.label,
+    columns: [...s.columns],
+    ignore: [...s.ignore],
+    impute: s.impute === null ? null : { strategy: "mean", values: [...s.impute.values] },
+  };
 }
 
 /** The spec's warm start as LogisticOptions (class-major arrays); nothing when it has none. */
 function initialParameters(spec: ModelSpec): { initialWeights?: Float64Array; initialBias?: Float64Array } {
   if (spec.weights === undefined && spec.bias === undefined) return {};
-  const zeros = new Array<number>(spec.features).fill(0);
-  const { weights, bias } = weightsFromJson(spec.weights ?? zeros, spec.bias ?? 0, spec.features, "the model spec");
+  const outputs = outputsFor((spec.classes ?? BINARY_CLASSES).length);
+  const zeros = (): JsonWeights =>
+    outputs === 1 ? new Array<number>(spec.features).fill(0) : Array.from({ length: outputs }, () => new Array<number>(spec.features).fill(0));
+  const noBias: JsonBias = outputs === 1 ? 0 : new Array<number>(outputs).fill(0);
+  const { weights, bias } = weightsFromJson(spec.weights ?? zeros(), spec.bias ?? noBias, spec.features, "the model spec");
   return { ...(spec.weights !== undefined && { initialWeights: weights }), ...(spec.bias !== undefined && { initialBias: bias }) };
 }
 
@@ -310,6 +418,27 @@ function readNumbers(value: unknown, length: number, source: string, path: strin
     );
   }
   return value.map((v, i) => readFinite(v, source, `${path}[${i}]`));
+}
+
+/** D numbers for binary (outputs 1), K arrays of D numbers for K ≥ 3 classes. */
+function readWeights(value: unknown, outputs: number, features: number, source: string): JsonWeights {
+  if (outputs === 1) return readNumbers(value, features, source, "weights");
+  if (!Array.isArray(value) || value.length !== outputs) {
+    throw flaiError(
+      `${source}: "weights" must be ${outputs} arrays (one per class of "classes") of ${features} numbers, ` +
+        `got ${Array.isArray(value) ? `${value.length} entries` : JSON.stringify(value) ?? "nothing"}.`,
+    );
+  }
+  return value.map((row, k) => readNumbers(row, features, source, `weights[${k}]`));
+}
+
+/** One number for binary, K numbers for K ≥ 3 classes. */
+function readBias(value: unknown, outputs: number, source: string): JsonBias {
+  if (outputs === 1) return readFinite(value, source, "bias");
+  if (!Array.isArray(value) || value.length !== outputs) {
+    throw flaiError(`${source}: "bias" must be ${outputs} numbers (one per class of "classes"), got ${JSON.stringify(value) ?? "nothing"}.`);
+  }
+  return value.map((v, k) => readFinite(v, source, `bias[${k}]`));
 }
 
 function readStandardization(value: unknown, features: number, source: string): Standardization {

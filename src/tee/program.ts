@@ -2,8 +2,7 @@ import { Wallet, getAddress } from "ethers";
 
 import { flaiError } from "../errors.js";
 import { signJobResult, type JobResultBinding } from "../jobs/eip712.js";
-import { parseDataset } from "../ml/dataset.js";
-import { modelBytes, parseModelSpec, resultHash, trainFromSpec } from "../ml/model.js";
+import { modelBytes, parseModelSpec, parseTrainingData, resultHash, trainFromSpec } from "../ml/model.js";
 import { computeRoot } from "../storage/merkle.js";
 
 import type { EnclaveKeys } from "./attestation.js";
@@ -53,8 +52,8 @@ export async function runTraining(req: TrainRequest): Promise<TrainResponse> {
   const b = req.binding;
   checkInput(req.dataset, b.dataRoot, "data", b.jobId);
   checkInput(req.modelSpec, b.modelRoot, "model", b.jobId);
-  const dataset = parseDataset(req.dataset, `dataset ${b.dataRoot}`);
   const spec = parseModelSpec(req.modelSpec, `model ${b.modelRoot}`);
+  const dataset = parseTrainingData(req.dataset, spec, `dataset ${b.dataRoot}`);
   const model = trainFromSpec(spec, dataset, { datasetRoot: b.dataRoot, modelRoot: b.modelRoot });
   const bytes = modelBytes(model);
   const hash = resultHash(bytes);
