@@ -195,6 +195,12 @@ describe("fedavg/report", () => {
       expect(html).to.match(/<td>0\.800<\/td><td>2\.000<\/td>/); // round 3: ε 0.8, total 2.0
       const noDp = renderReportHtml({ ...result, rounds: result.rounds.map((r) => ({ ...r, dp: null })), privacy: null });
       expect(noDp).to.include("No central differential privacy");
+      expect(noDp).not.to.include("ε total"); // no column of dashes
+    });
+
+    it("notes beside each client's bar what a model trained on its share alone scores", () => {
+      expect(html).to.include("120 rows · alone 61.00%");
+      expect(html).to.include("80 rows · alone 48.00%");
     });
 
     it("marks every client's update per round: accepted, rejected with its reason, or absent", () => {

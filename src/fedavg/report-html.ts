@@ -61,10 +61,14 @@ ${setup(result)}
 ${summary(result, stats)}
 
 <h2>Label mix per client</h2>
-<p class="muted">Each bar is one client's training share (100% wide, rows at the end); the last bar is the test set.</p>
+<p class="muted">Each bar is one client's training share (100% wide), with its rows and the accuracy a model trained on that share alone reaches on the test set; the last bar is the test set.</p>
 ${labelMixChart(
   [
-    ...result.partition.labelCounts.map((counts, i) => ({ label: `client ${i + 1}`, counts })),
+    ...result.partition.labelCounts.map((counts, i) => ({
+      label: `client ${i + 1}`,
+      counts,
+      ...(result.alone[i] ? { note: `alone ${formatPercent(result.alone[i].accuracy)}` } : {}),
+    })),
     { label: "test set", counts: result.test.labelCounts },
   ],
   result.classes,
@@ -222,7 +226,9 @@ ${barLineChart({
 }
 
 function roundsTable(result: SimulationResult, stats: ReportStats): string {
-  const headers = ["Round", "Accuracy", ...(stats.showBalanced ? ["Balanced acc.", "Macro-F1"] : []), "Log-loss", "Accepted", "Rejected", "ε round", "ε total"];
+  // ε columns only when some round added noise: a column of dashes says nothing the Privacy section does not.
+  const dp = result.rounds.some((r) => r.dp !== null);
+  const headers = ["Round", "Accuracy", ...(stats.showBalanced ? ["Balanced acc.", "Macro-F1"] : []), "Log-loss", "Accepted", "Rejected", ...(dp ? ["ε round", "ε total"] : [])];
   const rows = result.rounds.map((r) => [
     esc(r.round),
     pct(r.metrics.accuracy),
@@ -230,8 +236,7 @@ function roundsTable(result: SimulationResult, stats: ReportStats): string {
     esc(r.metrics.logLoss.toFixed(4)),
     esc(r.accepted.length),
     esc(r.rejected.length),
-    r.dp ? esc(r.dp.epsilon.toFixed(3)) : "—",
-    r.dp ? esc(r.dp.epsilonTotal.toFixed(3)) : "—",
+    ...(dp ? [r.dp ? esc(r.dp.epsilon.toFixed(3)) : "—", r.dp ? esc(r.dp.epsilonTotal.toFixed(3)) : "—"] : []),
   ]);
   const c = result.centralized;
   rows.push([
@@ -241,8 +246,7 @@ function roundsTable(result: SimulationResult, stats: ReportStats): string {
     esc(c.logLoss.toFixed(4)),
     "",
     "",
-    "",
-    "",
+    ...(dp ? ["", ""] : []),
   ]);
   return table(headers, rows, "numbers");
 }

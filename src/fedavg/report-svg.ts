@@ -160,6 +160,8 @@ export interface MixRow {
   label: string;
   /** Rows per class, in class order. */
   counts: number[];
+  /** Shown after the row count, e.g. what this client scores alone. */
+  note?: string;
 }
 
 /**
@@ -170,7 +172,7 @@ export function labelMixChart(rows: MixRow[], classes: string[]): string {
   const barH = 18;
   const gap = 6;
   const left = 120;
-  const right = 70;
+  const right = rows.some((r) => r.note) ? 190 : 70;
   const height = rows.length * (barH + gap) + gap;
   const plotW = W - left - right;
   const out: string[] = [];
@@ -189,7 +191,8 @@ export function labelMixChart(rows: MixRow[], classes: string[]): string {
       x += w;
     });
     if (total === 0) out.push(`<rect class="empty" x="${left}" y="${y}" width="${f(plotW)}" height="${barH}"/>`);
-    out.push(`<text class="tick" x="${W - right + 8}" y="${f(y + barH / 2)}" dominant-baseline="middle">${esc(total)} rows</text>`);
+    const note = row.note ? ` · ${row.note}` : "";
+    out.push(`<text class="tick" x="${W - right + 8}" y="${f(y + barH / 2)}" dominant-baseline="middle">${esc(total)} rows${esc(note)}</text>`);
   });
   const legend = legendOf(classes.map((c, k) => ({ name: c, swatch: `<span class="swatch" style="background:${classColor(k)}"></span>` })));
   return `<figure><svg class="chart mix" viewBox="0 0 ${W} ${height}" role="img" aria-label="label mix per client">\n${out.join("\n")}\n</svg>${legend}</figure>`;
