@@ -18,7 +18,7 @@ import { modelAnswerer } from "../src/devnet/compute/model-answerer.js";
 import { inferenceContract, readService } from "../src/devnet/compute/serving-contract.js";
 import { countTokens, feeOf } from "../src/devnet/compute/pricing.js";
 import { startComputeProvider, type ComputeProvider, type ComputeProviderFaults } from "../src/devnet/compute/provider-server.js";
-import type { GlobalModel } from "../src/fedavg/global-model.js";
+import { linearModel, type GlobalModel } from "../src/fedavg/global-model.js";
 import { predictProba } from "../src/ml/logistic.js";
 import { quietly } from "../src/util/sdk-console.js";
 import { unrefLongTimers } from "../src/util/sdk-timers.js";
@@ -188,7 +188,7 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
     expect(signed.text).to.equal(`${sha256hex(requestText)}:${sha256hex(responseText)}`);
     expect(verifyMessage(signed.text, signed.signature)).to.equal(devnet.teeSigner);
     expect((await fetch(`${devnet.url}/v1/proxy/signature/${reply.id}?model=${MODEL_NAME}`)).status).to.equal(404);
-    const p = predictProba(MODEL, row, 1, 3)[0]!;
+    const p = predictProba(linearModel(MODEL), row, 1, 3)[0]!;
     expect(reply.choices[0]!.message.content).to.equal(`prediction: ${p > 0.5 ? 1 : 0}, probability: ${p.toFixed(4)}`);
     expect(reply.usage.prompt_tokens).to.equal(countTokens(question));
     expect(reply.usage.completion_tokens).to.equal(countTokens(reply.choices[0]!.message.content));

@@ -3,14 +3,17 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 
 import { evaluate } from "../src/fedavg/evaluate.js";
+import { globalModelBytes, modelParameters, parameterCount, parseGlobalModel, type GlobalModel } from "../src/fedavg/global-model.js";
 import { initialModel, runRoundsInProcess, type InProcessTask } from "../src/fedavg/in-process.js";
+import { alignClasses } from "../src/fedavg/classes.js";
 import { federationNumExamples, localC, trainClientUpdate } from "../src/fedavg/local-training.js";
 import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
-import { federationTotal } from "../src/fedavg/round-aggregate.js";
+import { combineRound, federationTotal } from "../src/fedavg/round-aggregate.js";
 import { capWeights } from "../src/fedavg/weights.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 import { computeStandardization, trainLogisticRegression } from "../src/ml/logistic.js";
 
+import { expectFlaiError } from "./helpers/assert.js";
 import { FIXTURES } from "./helpers/project.js";
 
 const all = parseDataset(readFileSync(path.join(FIXTURES, "data.json")), "data.json");
@@ -52,7 +55,8 @@ describe("federated math: rounds that converge to the centralized objective", ()
     const target = trainLogisticRegression(union, { c: 1, maxIterations: 500, tolerance: 1e-10, standardization });
     const overRegularized = trainLogisticRegression(union, { c: 0.1, maxIterations: 500, tolerance: 1e-10, standardization });
     const distance = (w: ArrayLike<number>) => Math.hypot(...Array.from(w, (v, j) => v - target.weights[j]!));
-    assert.ok(distance(model.weights) < 1e-2 * distance(overRegularized.weights), `${distance(model.weights)} vs ${distance(overRegularized.weights)}`);
+    const federated = modelParameters(model).weights;
+    assert.ok(distance(federated) < 1e-2 * distance(overRegularized.weights), `${distance(federated)} vs ${distance(overRegularized.weights)}`);
     assert.equal(model.metrics!.numExamples, union.rows);
   });
 
@@ -84,7 +88,8 @@ describe("federated math: rounds that converge to the centralized objective", ()
     const clients = [...nonIid.slice(0, 4), oneClass];
     const { rounds, model } = runRoundsInProcess(task(), clients, test, 3);
     assert.equal(model.metrics!.accepted, 5);
-    assert.ok(model.weights.every(Number.isFinite) && Number.isFinite(model.bias));
+    const { weights, bias } = modelParameters(model);
+    assert.ok(weights.every(Number.isFinite) && bias.every(Number.isFinite));
     assert.ok(rounds[2]!.logLoss < rounds[0]!.logLoss);
     const update = trainClientUpdate(model, "0x" + "1".repeat(64), oneClass, "one-class client", { expectedClients: 5 });
     assert.ok(update.delta.every(Number.isFinite));
@@ -112,3 +117,47 @@ function onlyLabel(ds: Dataset, label: number): Dataset {
   rows.forEach((r, i) => features.set(ds.features.subarray(r * ds.cols, (r + 1) * ds.cols), i * ds.cols));
   return { ...ds, rows: rows.length, features, labels: new Uint8Array(rows.length).fill(label) };
 }
+
+describe("federated math: multi-class models (K outputs) and the task's classes", () => {
+  const features = 2;
+  const threeClasses = (): GlobalModel => ({
+    ...initialModel({ features, standardization: null }),
+    classes: ["water", "forest", "urban"],
+    weights: [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ],
+    bias: [0, 0, 0],
+  });
+
+  it("a K-class global model has K·(D + 1) parameters, and a round moves every class's row and bias by the weighted mean", () => {
+    const model = threeClasses();
+    assert.equal(parameterCount(model), 3 * (features + 1));
+    const delta = (scale: number) => Float64Array.from({ length: 9 }, (_, i) => scale * (i + 1));
+    const combined = combineRound(model, [{ delta: delta(1), numExamples: 10 }, { delta: delta(3), numExamples: 10 }, { delta: delta(2), numExamples: 10 }, { delta: delta(2), numExamples: 10 }], 1, 1);
+    // Class-major: W row k is values k·D..k·D+D−1, then the K biases (parameterVector).
+    assert.deepEqual(combined.weights, [[2, 4], [6, 8], [10, 12]]);
+    assert.deepEqual(combined.bias, [14, 16, 18]);
+    const next = parseGlobalModel(globalModelBytes({ ...model, weights: combined.weights, bias: combined.bias }), "next");
+    assert.deepEqual(next.classes, ["water", "forest", "urban"]);
+  });
+
+  it("a global model whose outputs do not fit its classes, or whose classes repeat, is refused", async () => {
+    const bad = (m: object) => () => parseGlobalModel(globalModelBytes(m as GlobalModel), "model");
+    await expectFlaiError(bad({ ...threeClasses(), classes: ["a", "b", "c", "d"] }), "4 classes need 4 output(s)", "have 3");
+    await expectFlaiError(bad({ ...threeClasses(), classes: ["a", "a", "b"] }), '"classes" must be 2 to 255 distinct');
+    await expectFlaiError(bad({ ...initialModel({ features, standardization: null }), classes: ["a", "b", "c"] }), "3 classes need 3 output(s)", "have 1");
+  });
+
+  it("a client's labels are mapped onto the task's classes; a label the task does not have is refused by name", async () => {
+    const data: Dataset = { rows: 3, cols: 1, features: Float64Array.of(1, 2, 3), labels: Uint8Array.of(0, 1, 0), classes: ["urban", "water"] };
+    const aligned = alignClasses(data, ["water", "forest", "urban"], "client.csv");
+    assert.deepEqual(Array.from(aligned.labels), [2, 0, 2]);
+    assert.deepEqual(aligned.classes, ["water", "forest", "urban"]);
+    assert.equal(alignClasses(all, [0, 1], "data.json"), all);
+    await expectFlaiError(() => alignClasses({ ...data, classes: ["urban", "desert"] }, ["water", "forest", "urban"], "client.csv"), "client.csv", '"desert"', "not among the task's classes");
+    // 1 and "1" are different labels: a numeric task does not take string labels silently.
+    await expectFlaiError(() => alignClasses({ ...data, classes: [0, "1"] }, [0, 1], "client.csv"), '"1"');
+  });
+});

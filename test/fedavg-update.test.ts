@@ -122,5 +122,6 @@ describe("fedavg/update", () => {
     const u = sample(11);
     validateUpdate(u, 11, SOURCE);
     await expectFlaiError(() => validateUpdate(u, 21, SOURCE), SOURCE, "11 values", "has 21", "20 features");
+    await expectFlaiError(() => validateUpdate(u, 63, SOURCE, 3), SOURCE, "11 values", "has 63", "3 classes × (20 features + bias)");
   });
 });

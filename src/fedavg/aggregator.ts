@@ -12,7 +12,8 @@ import { buildCommitment } from "./commitment.js";
 import { signRoundResult, type RoundResult } from "./eip712.js";
 import { openUpdateParts } from "./envelope.js";
 import { evaluate } from "./evaluate.js";
-import { globalModelBytes, parseGlobalModel, roundRules, type GlobalModel } from "./global-model.js";
+import { globalModelBytes, linearModel, modelClasses, parameterCount, parseGlobalModel, roundRules, type GlobalModel } from "./global-model.js";
+import { alignClasses } from "./classes.js";
 import { checkRoundInputs } from "./input-checks.js";
 import { encodeMetricsWord } from "./metrics-word.js";
 import { checkAs, refusalTag, UpdateRejected, type RejectionCode } from "./rejections.js";
@@ -89,9 +90,10 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
   if (computeRoot(req.evaluation) !== federated.evaluationRoot) {
     throw new Error(`the evaluation set does not have the committed root ${federated.evaluationRoot}`);
   }
-  const evaluation = parseDataset(req.evaluation, `evaluation set ${federated.evaluationRoot}`);
+  const evaluationSource = `evaluation set ${federated.evaluationRoot}`;
+  const evaluation = alignClasses(parseDataset(req.evaluation, evaluationSource), modelClasses(current), evaluationSource);
   const { signingKey, encryptionSecret } = await unsealSecrets(req.enclaveDir);
-  const dimension = current.features + 1;
+  const dimension = parameterCount(current);
   const binding = {
     chainId: BigInt(req.binding.chainId),
     contract: req.binding.contract,
@@ -101,7 +103,7 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
 
   const rules = roundRules(current);
   const shared = req.updates.length * dimension >= FEDAVG_PARALLEL_MIN;
-  const { accepted, rejected, deltas } = screenUpdates(req, { ...binding, encryptionSecret, dimension, shared, rules });
+  const { accepted, rejected, deltas } = screenUpdates(req, { ...binding, encryptionSecret, dimension, outputs: dimension / (current.features + 1), shared, rules });
   const strategy = federated.strategy;
   checkPublishable(accepted.length, rejected, rules, strategy, req.binding.round);
 
@@ -124,7 +126,7 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
     if (weighted) a.aggregationWeight = capping.weights[k]!;
     a.capped = capping.weights[k]! < a.numExamples;
   });
-  const quality = evaluate({ weights, bias, standardization: current.standardization }, evaluation);
+  const quality = evaluate(linearModel({ ...current, weights, bias }), evaluation);
   const samples = accepted.reduce((s, a) => s + a.numExamples, 0);
   const protection: RoundProtection = {
     accepted: accepted.length,
@@ -189,6 +191,8 @@ interface ScreenContext {
   round: number;
   encryptionSecret: string;
   dimension: number;
+  /** Linear outputs of the model (1 for two classes), to name its shape in a rejection. */
+  outputs: number;
   shared: boolean;
   rules: RoundRules;
 }
@@ -232,7 +236,7 @@ function screenUpdate(u: RecordedUpdate, client: string, globalHash: string, ctx
   const { chainId, contract, taskId, round } = ctx;
   const plain = checkAs("envelope", () => openUpdateParts(u.ciphertext!, ctx.encryptionSecret, { chainId, contract, taskId, round, client: u.client }));
   const update = checkAs("malformed", () => decodeUpdate(plain, `update from ${client}`, { shared: ctx.shared }));
-  checkAs("wrong-dimension", () => validateUpdate(update, ctx.dimension, `update from ${client}`));
+  checkAs("wrong-dimension", () => validateUpdate(update, ctx.dimension, `update from ${client}`, ctx.outputs));
   if (update.baseModelHash !== globalHash) {
     throw reject("out-of-round", `trained from global model ${update.baseModelHash}, not this round's ${globalHash} (out of round)`);
   }

@@ -19,8 +19,8 @@ import { resolveDeployment, type Deployment, type DeploymentRole } from "../jobs
 import type { ConnectionOption } from "../jobs/types.js";
 import { parseDataset, validateFeatureCount, type Dataset } from "../ml/dataset.js";
 import { computeStandardization } from "../ml/logistic.js";
-import { parseModelSpec } from "../ml/model.js";
-import { weightsFromJson } from "../ml/parameters.js";
+import { parseModelSpec, type ModelSpec } from "../ml/model.js";
+import { BINARY_CLASSES, outputsFor, weightsFromJson, weightsToJson } from "../ml/parameters.js";
 import type { StorageBackend } from "../storage/types.js";
 import type { TeeSim } from "../tee/enclave.js";
 import { runWorker } from "../tee/run-worker.js";
@@ -34,6 +34,7 @@ import { explainFederatedRevert } from "./explain.js";
 import { followAggregator, type FollowAggregatorOptions, type FollowAggregatorResult } from "./follow-aggregator.js";
 import { followClient, type FollowClientOptions, type FollowClientResult } from "./follow-client.js";
 import { globalModelBytes, parseGlobalModel, taskNonce, type GlobalModel } from "./global-model.js";
+import { alignClasses } from "./classes.js";
 import { DEFAULT_LOCAL_ITERATIONS, trainClientUpdate } from "./local-training.js";
 import { decodeMetricsWord } from "./metrics-word.js";
 import { resolveRules } from "./round-rules.js";
@@ -108,6 +109,7 @@ export class FlaiFederated {
     const evalInput = await readInput(opts.evaluation, "--evaluation", this.#storage);
     const evaluation = parseDataset(evalInput.bytes, evalInput.source);
     validateFeatureCount(evaluation, spec.features, evalInput.source);
+    alignClasses(evaluation, spec.classes ?? BINARY_CLASSES, evalInput.source);
 
     const { connection, deployment, contract } = await this.#bound(opts.connection, "deployer");
     const measurement = await this.#tee.measurement();
@@ -120,13 +122,14 @@ export class FlaiFederated {
     const standardization = spec.hyperparameters.standardize
       ? (spec.standardization ?? computeStandardization(await this.#standardizationSample(opts.standardizeOn, spec.features) ?? evaluation))
       : null;
-    const start = weightsFromJson(spec.weights ?? new Array<number>(spec.features).fill(0), spec.bias ?? 0, spec.features, specInput.source);
+    const start = weightsToJson(...initialParameters(spec, specInput.source));
     const initial: GlobalModel = {
       format: "flai-global-model/v1",
       algorithm: "logistic-regression",
       features: spec.features,
-      weights: Array.from(start.weights),
-      bias: start.bias[0]!,
+      ...(spec.classes !== undefined ? { classes: [...spec.classes] } : {}),
+      weights: start.weights,
+      bias: start.bias,
       standardization,
       round: 0,
       federated: {
@@ -771,6 +774,17 @@ function checkCount(value: number, what: string, min: number, max: number): void
   if (!Number.isInteger(value) || value < min || value > max) {
     throw flaiError(`${what} must be a whole number from ${min} to ${max}, got ${value}.`);
   }
+}
+
+/** The spec's starting weights and biases (class-major), or zeros shaped for its classes. */
+function initialParameters(spec: ModelSpec, source: string): [Float64Array, Float64Array] {
+  const outputs = outputsFor((spec.classes ?? BINARY_CLASSES).length);
+  if (spec.weights === undefined) return [new Float64Array(outputs * spec.features), new Float64Array(outputs)];
+  const start = weightsFromJson(spec.weights, spec.bias ?? (outputs === 1 ? 0 : new Array<number>(outputs).fill(0)), spec.features, source);
+  if (start.outputs !== outputs) {
+    throw flaiError(`${source}: its ${(spec.classes ?? BINARY_CLASSES).length} classes need ${outputs} row(s) of weights, but "weights" has ${start.outputs}.`);
+  }
+  return [start.weights, start.bias];
 }
 
 /**

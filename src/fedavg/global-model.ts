@@ -2,8 +2,20 @@ import { randomBytes } from "node:crypto";
 
 import { flaiError } from "../errors.js";
 import { decodeUtf8, parseJsonText } from "../ml/dataset.js";
-import type { Standardization } from "../ml/logistic.js";
+import type { LinearModel, Standardization } from "../ml/logistic.js";
 import { canonicalJson } from "../ml/model.js";
+import {
+  BINARY_CLASSES,
+  outputsFor,
+  parameterVector,
+  splitParameters,
+  weightsFromJson,
+  weightsToJson,
+  type ClassLabel,
+  type JsonBias,
+  type JsonWeights,
+  type LinearParameters,
+} from "../ml/parameters.js";
 
 import { checkRules, resolveRules, type RoundRules } from "./round-rules.js";
 import { STRATEGIES, type StrategyConfig } from "./strategies.js";
@@ -71,9 +83,14 @@ export interface GlobalModel {
   format: typeof GLOBAL_MODEL_FORMAT;
   algorithm: "logistic-regression";
   features: number;
-  /** In the standardized space when standardization is not null. */
-  weights: number[];
-  bias: number;
+  /** Label values in class-index order, as the spec named them; absent means [0, 1]. */
+  classes?: ClassLabel[];
+  /**
+   * In the standardized space when standardization is not null; JSON per parameters.ts: D numbers
+   * and one bias for two classes, K rows of D and K biases for K ≥ 3 (class-major).
+   */
+  weights: JsonWeights;
+  bias: JsonBias;
   standardization: Standardization | null;
   round: number;
   federated: FederatedConfig;
@@ -95,8 +112,15 @@ export function parseGlobalModel(bytes: Uint8Array, source: string): GlobalModel
   const m = doc as GlobalModel;
   if (m.format !== GLOBAL_MODEL_FORMAT) fail(`"format" must be "${GLOBAL_MODEL_FORMAT}"`);
   if (!Number.isInteger(m.features) || m.features < 1) fail(`"features" must be a whole number ≥ 1`);
-  if (!Array.isArray(m.weights) || m.weights.length !== m.features) fail(`"weights" must have ${m.features} numbers`);
-  if (!m.weights.every(Number.isFinite) || !Number.isFinite(m.bias)) fail("weights and bias must be finite numbers");
+  if (m.classes !== undefined && !validClasses(m.classes)) fail(`"classes" must be 2 to 255 distinct numbers or strings`);
+  let outputs = 0;
+  try {
+    outputs = weightsFromJson(m.weights, m.bias, m.features, source).outputs;
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const classCount = (m.classes ?? BINARY_CLASSES).length;
+  if (outputs !== outputsFor(classCount)) fail(`${classCount} classes need ${outputsFor(classCount)} output(s), but "weights"/"bias" have ${outputs}`);
   if (!Number.isInteger(m.round) || m.round < 0) fail(`"round" must be a whole number ≥ 0`);
   const f = m.federated;
   if (f === undefined || typeof f !== "object") fail(`"federated" is missing`);
@@ -118,6 +142,42 @@ export function parseGlobalModel(bytes: Uint8Array, source: string): GlobalModel
     fail(`"standardization" must be null or have ${m.features} means and scales`);
   }
   return m;
+}
+
+function validClasses(classes: unknown): boolean {
+  if (!Array.isArray(classes) || classes.length < 2 || classes.length > 255) return false;
+  if (!classes.every((c) => typeof c === "string" || (typeof c === "number" && Number.isFinite(c)))) return false;
+  return new Set(classes.map((c) => JSON.stringify(c))).size === classes.length;
+}
+
+/** The task's classes: as the model names them, or [0, 1]. */
+export function modelClasses(model: GlobalModel): ClassLabel[] {
+  return model.classes ?? [...BINARY_CLASSES];
+}
+
+/** The model's parameters class-major in memory (weights outputs × features, one bias per output). */
+export function modelParameters(model: GlobalModel): LinearParameters {
+  return weightsFromJson(model.weights, model.bias, model.features, "the global model");
+}
+
+/** Values in a delta / parameterVector of this model: outputs·(features + 1). */
+export function parameterCount(model: GlobalModel): number {
+  return outputsFor(modelClasses(model).length) * (model.features + 1);
+}
+
+/** The model as prediction and evaluation take it (a number bias for binary, one per class otherwise). */
+export function linearModel(model: GlobalModel): LinearModel {
+  const p = modelParameters(model);
+  return { weights: p.weights, bias: p.outputs === 1 ? p.bias[0]! : p.bias, standardization: model.standardization };
+}
+
+/** JSON weights and bias of `model` moved by `delta` (parameterVector layout: [W..., b...]). */
+export function addDelta(model: GlobalModel, delta: ArrayLike<number>): { weights: JsonWeights; bias: JsonBias } {
+  const p = modelParameters(model);
+  const moved = parameterVector(p.weights, p.bias);
+  for (let i = 0; i < moved.length; i++) moved[i]! += delta[i]!;
+  const { weights, bias } = splitParameters(moved, model.features, p.outputs);
+  return weightsToJson(weights, bias);
 }
 
 /** The task's round rules: as committed in the model, or the defaults for a model that has none. */

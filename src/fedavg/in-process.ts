@@ -4,7 +4,7 @@ import type { Dataset } from "../ml/dataset.js";
 import type { Standardization } from "../ml/logistic.js";
 
 import { evaluate } from "./evaluate.js";
-import { GLOBAL_MODEL_FORMAT, globalModelBytes, type GlobalModel } from "./global-model.js";
+import { GLOBAL_MODEL_FORMAT, globalModelBytes, linearModel, type GlobalModel } from "./global-model.js";
 import { DEFAULT_LOCAL_ITERATIONS, trainClientUpdate } from "./local-training.js";
 import { combineRound } from "./round-aggregate.js";
 import { resolveRules, type RoundRules } from "./round-rules.js";
@@ -81,7 +81,7 @@ export function runRoundsInProcess(
       round,
       seed + round,
     );
-    const quality = evaluate({ weights: combined.weights, bias: combined.bias, standardization: model.standardization }, evaluation);
+    const quality = evaluate(linearModel({ ...model, weights: combined.weights, bias: combined.bias }), evaluation);
     model = {
       ...model,
       weights: combined.weights,

@@ -1,8 +1,10 @@
 import { validateFeatureCount, type Dataset } from "../ml/dataset.js";
 import { trainLogisticRegression } from "../ml/logistic.js";
+import { parameterVector } from "../ml/parameters.js";
 
+import { alignClasses } from "./classes.js";
 import { evaluate } from "./evaluate.js";
-import type { GlobalModel } from "./global-model.js";
+import { modelClasses, modelParameters, type GlobalModel } from "./global-model.js";
 import type { ClientUpdate } from "./update.js";
 
 /**
@@ -30,22 +32,23 @@ export interface LocalRoundContext {
  */
 export function trainClientUpdate(global: GlobalModel, globalHash: string, data: Dataset, source: string, context: LocalRoundContext = {}): ClientUpdate {
   validateFeatureCount(data, global.features, source);
-  const { local, strategy } = global.federated;
-  const center = [...global.weights, global.bias];
-  const fit = trainLogisticRegression(data, {
-    c: localC(global, data.rows, context),
-    maxIterations: local.maxIterations,
+  const local = alignClasses(data, modelClasses(global), source);
+  const { local: training, strategy } = global.federated;
+  const start = modelParameters(global);
+  const center = parameterVector(start.weights, start.bias);
+  const fit = trainLogisticRegression(local, {
+    c: localC(global, local.rows, context),
+    maxIterations: training.maxIterations,
     standardize: global.standardization !== null,
     standardization: global.standardization ?? undefined,
-    initialWeights: global.weights,
-    initialBias: [global.bias],
-    proximal: strategy.name === "fedprox" && local.mu > 0 ? { mu: local.mu, center } : undefined,
+    initialWeights: start.weights,
+    initialBias: start.bias,
+    proximal: strategy.name === "fedprox" && training.mu > 0 ? { mu: training.mu, center } : undefined,
   });
-  const delta = new Float64Array(global.features + 1);
-  for (let j = 0; j < global.features; j++) delta[j] = fit.weights[j]! - global.weights[j]!;
-  delta[global.features] = fit.bias[0]! - global.bias;
-  const quality = evaluate(fit, data);
-  return { delta, sampleCount: data.rows, metrics: { loss: quality.logLoss, accuracy: quality.accuracy }, baseModelHash: globalHash };
+  const delta = parameterVector(fit.weights, fit.bias);
+  for (let i = 0; i < delta.length; i++) delta[i]! -= center[i]!;
+  const quality = evaluate(fit.outputs === 1 ? { ...fit, bias: fit.bias[0]! } : fit, local);
+  return { delta, sampleCount: local.rows, metrics: { loss: quality.logLoss, accuracy: quality.accuracy }, baseModelHash: globalHash };
 }
 
 /**

@@ -1,20 +1,21 @@
+import type { JsonBias, JsonWeights } from "../ml/parameters.js";
+
 import { gaussianPrivacy } from "./dp-accountant.js";
-import type { DpMetrics, GlobalModel } from "./global-model.js";
-import { roundRules } from "./global-model.js";
+import { addDelta, roundRules, type DpMetrics, type GlobalModel } from "./global-model.js";
 import { aggregate } from "./strategies.js";
 import { capWeights, type CappedWeights } from "./weights.js";
 
 /** One accepted update as the round's math sees it. */
 export interface AcceptedDelta {
-  /** parameterVector layout: weights then bias. */
+  /** parameterVector layout: [W..., b...], outputs·(features + 1) values. */
   delta: Float64Array;
   /** The client's declared num_examples (capped here before any use). */
   numExamples: number;
 }
 
 export interface CombinedRound {
-  weights: number[];
-  bias: number;
+  weights: JsonWeights;
+  bias: JsonBias;
   /** The capped num_examples (maxClientShare), in update order. */
   capping: CappedWeights;
   /** The N the next round's clients scale their penalty with (federationTotal). */
@@ -39,8 +40,7 @@ export function combineRound(current: GlobalModel, updates: readonly AcceptedDel
     strategy,
     seed,
   );
-  const weights = current.weights.map((w, j) => w + delta[j]!);
-  const bias = current.bias + delta[current.features]!;
+  const { weights, bias } = addDelta(current, delta);
   const numExamples = federationTotal(updates.map((u) => u.numExamples), capping);
   const dpMetrics: DpMetrics | null = dp && { ...dp, epsilonTotal: gaussianPrivacy(dp.noiseMultiplier, dp.delta, round).epsilon };
   return { weights, bias, capping, numExamples, dp: dpMetrics };

@@ -4,7 +4,7 @@ import { ByteReader, type Bytes } from "../util/bytes.js";
 
 /** What a client sends (inside an envelope) after a round of local training. */
 export interface ClientUpdate {
-  /** Local model minus the round's global model: weights then bias, length features + 1. */
+  /** Local model minus the round's global model: parameterVector layout [W..., b...], length outputs·(features + 1). */
   delta: Float64Array;
   sampleCount: number;
   /** On the client's own data, for reporting only (never trusted for aggregation). */
@@ -107,12 +107,17 @@ export function decodeUpdate(bytes: Bytes, source: string, { shared = false }: D
   return u;
 }
 
-/** Throws unless the delta fits the model: `expectedDimension` = features + 1 (weights then bias). */
-export function validateUpdate(u: ClientUpdate, expectedDimension: number, source: string): void {
+/**
+ * Throws unless the delta fits the model: `expectedDimension` = outputs·(features + 1) values
+ * (parameterVector: the weights, then one bias per output; outputs is 1 for two classes).
+ */
+export function validateUpdate(u: ClientUpdate, expectedDimension: number, source: string, outputs = 1): void {
   if (u.delta.length !== expectedDimension) {
+    const features = expectedDimension / outputs - 1;
+    const shape = outputs === 1 ? `${features} features + bias` : `${outputs} classes × (${features} features + bias)`;
     throw flaiError(
-      `The update from ${source} has ${u.delta.length} values (${u.delta.length - 1} weights + bias), but the model ` +
-        `has ${expectedDimension} (${expectedDimension - 1} features + bias). The client trained a different model spec.`,
+      `The update from ${source} has ${u.delta.length} values, but the model has ${expectedDimension} (${shape}). ` +
+        `The client trained a different model spec.`,
     );
   }
 }

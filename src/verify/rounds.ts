@@ -242,8 +242,8 @@ async function verifyOne(ctx: Context, round: number): Promise<VerifyItem[]> {
       if (!eq(next.previousHash, prevRef.hash)) problems.push(`previousHash is ${next.previousHash}, not ${prevRef.hash}`);
       if (next.round !== round) problems.push(`it says round ${next.round}`);
       if (prev !== undefined) {
-        for (const key of ["features", "standardization", "federated", "format", "algorithm"] as const) {
-          if (canonicalJson(prev[key]) !== canonicalJson(next[key])) problems.push(`"${key}" changed from the previous model`);
+        for (const key of ["features", "classes", "standardization", "federated", "format", "algorithm"] as const) {
+          if (canonicalJson(prev[key] ?? null) !== canonicalJson(next[key] ?? null)) problems.push(`"${key}" changed from the previous model`);
         }
       }
       add(

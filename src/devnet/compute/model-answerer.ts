@@ -1,4 +1,4 @@
-import type { GlobalModel } from "../../fedavg/global-model.js";
+import { linearModel, type GlobalModel } from "../../fedavg/global-model.js";
 import { predictLabels, predictProba } from "../../ml/logistic.js";
 
 import { messageText, type ChatAnswerer, type ChatMessage } from "./chat.js";
@@ -22,7 +22,7 @@ export function modelAnswerer(model: GlobalModel): ChatAnswerer {
     if (wrong !== undefined) {
       return { content: `This model takes ${model.features} features per sample, but a row has ${wrong.length}. ${usage}` };
     }
-    const probabilities = predictProba(model, rows.flat(), rows.length, model.features);
+    const probabilities = predictProba(linearModel(model), rows.flat(), rows.length, model.features);
     const labels = predictLabels(probabilities);
     const lines = rows.map((_, i) => `prediction: ${labels[i]}, probability: ${probabilities[i]!.toFixed(4)}`);
     return { content: lines.join("\n") };

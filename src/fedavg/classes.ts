@@ -1,0 +1,25 @@
+import { flaiError } from "../errors.js";
+import type { Dataset } from "../ml/dataset.js";
+import type { ClassLabel } from "../ml/parameters.js";
+
+/**
+ * The client's data with its labels as indices into the task's classes. A client holds whichever
+ * classes its data has (one is fine: non-IID federations have such clients); a label the task does
+ * not know is refused by name, since no output of the model could learn it.
+ */
+export function alignClasses(data: Dataset, classes: readonly ClassLabel[], source: string): Dataset {
+  const key = (c: ClassLabel) => `${typeof c}:${String(c)}`;
+  const index = new Map(classes.map((c, k) => [key(c), k]));
+  const map = data.classes.map((c) => index.get(key(c)));
+  const unknown = data.classes.filter((_, k) => map[k] === undefined);
+  if (unknown.length > 0) {
+    throw flaiError(
+      `${source} has label(s) ${unknown.map((c) => JSON.stringify(c)).join(", ")} that are not among the task's classes ` +
+        `${classes.map((c) => JSON.stringify(c)).join(", ")}. Drop those rows, or join a task for these classes.`,
+    );
+  }
+  if (map.length === classes.length && map.every((m, k) => m === k)) return data;
+  const labels = new Uint8Array(data.rows);
+  for (let i = 0; i < data.rows; i++) labels[i] = map[data.labels[i]!]!;
+  return { ...data, labels, classes: [...classes] };
+}
