@@ -8,8 +8,7 @@ import { firstSigner, useConnection, useReadConnection, type FlaiConnection } fr
 import { flaiError } from "../errors.js";
 import { parseId } from "../ids.js";
 import { readInput, type Input } from "../inputs.js";
-import { parseDataset, validateFeatureCount } from "../ml/dataset.js";
-import { parseModelSpec } from "../ml/model.js";
+import { parseModelSpec, parseTrainingData, trainableData } from "../ml/model.js";
 import type { StorageBackend } from "../storage/types.js";
 import { registrationArgs, verifyReport, type EnclaveReport } from "../tee/attestation.js";
 import type { TeeSim, TrainingResult } from "../tee/enclave.js";
@@ -112,9 +111,8 @@ export class FlaiJobs {
       readInput(opts.data, "--data", this.#storage),
       readInput(opts.model, "--model", this.#storage),
     );
-    const dataset = parseDataset(dataBytes.bytes, dataBytes.source);
     const spec = parseModelSpec(modelBytes.bytes, modelBytes.source);
-    validateFeatureCount(dataset, spec.features, dataBytes.source);
+    trainableData(spec, parseTrainingData(dataBytes.bytes, spec, dataBytes.source), dataBytes.source);
     const data = await this.#store(dataBytes);
     const model = await this.#store(modelBytes);
 

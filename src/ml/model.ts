@@ -205,10 +205,7 @@ export function trainFromSpec(
   roots: ModelRoots,
   datasetSource = "the dataset",
 ): TrainedModel {
-  validateFeatureCount(dataset, spec.features, datasetSource);
-  checkParsedForSpec(spec, dataset, datasetSource);
-  const data = spec.classes === undefined ? dataset : withClasses(dataset, spec.classes, datasetSource);
-  requireEveryClass(data.labels, data.classes, datasetSource);
+  const data = trainableData(spec, dataset, datasetSource);
   const hp = spec.hyperparameters;
   const fit = trainLogisticRegression(data, {
     c: hp.c,
@@ -222,6 +219,19 @@ export function trainFromSpec(
     classes: data.classes,
     ...(data.schema !== undefined && { schema: data.schema }),
   });
+}
+
+/**
+ * The dataset as trainFromSpec trains on it (labels indexed by the spec's classes), or an error
+ * saying why it cannot train: feature count, schema keys, a label outside the spec's classes, a
+ * class without rows. Job submission calls it before anything is paid for.
+ */
+export function trainableData(spec: ModelSpec, dataset: Dataset, source: string): Dataset {
+  validateFeatureCount(dataset, spec.features, source);
+  checkParsedForSpec(spec, dataset, source);
+  const data = spec.classes === undefined ? dataset : withClasses(dataset, spec.classes, source);
+  requireEveryClass(data.labels, data.classes, source);
+  return data;
 }
 
 /** Accuracy and log-loss on the training data; binary through metrics.ts, as before (same bytes). */
