@@ -2,7 +2,7 @@
  * Federated convergence on a non-IID split, without a chain: every strategy's accuracy / log-loss
  * per round against centralized training on the same rows (issue 13's measurements).
  *
- *   npx tsx bench/fl-convergence.ts [--data fixtures/data.json | --data breast-cancer] [--clients 10]
+ *   npx tsx bench/fl-convergence.ts [--data fixtures/data.json | fixtures/landcover.csv | breast-cancer] [--clients 10]
  *     [--alpha 0.3] [--rounds 10] [--seeds 1,2,3] [--iterations 3,25] [--strategies fedavg,median,trimmed-mean]
  *
  * `--data breast-cancer` exports scikit-learn's bundled Wisconsin breast-cancer set (569 rows, 30
@@ -59,7 +59,7 @@ function main(): void {
     for (const name of strategies) {
       for (const maxIterations of iterations) {
         const strategy: StrategyConfig = { name };
-        const run = runRoundsInProcess({ features: all.cols, standardization, strategy, local: { maxIterations } }, shares, test, rounds, seed);
+        const run = runRoundsInProcess({ features: all.cols, classes: all.classes, standardization, strategy, local: { maxIterations } }, shares, test, rounds, seed);
         const first = run.rounds[0]!;
         const last = run.rounds.at(-1)!;
         console.log(

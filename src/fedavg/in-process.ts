@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 
 import type { Dataset } from "../ml/dataset.js";
 import type { Standardization } from "../ml/logistic.js";
+import { BINARY_CLASSES, outputsFor, weightsToJson, type ClassLabel } from "../ml/parameters.js";
 
 import { evaluate } from "./evaluate.js";
 import { GLOBAL_MODEL_FORMAT, globalModelBytes, linearModel, type GlobalModel } from "./global-model.js";
@@ -13,6 +14,8 @@ import type { StrategyConfig } from "./strategies.js";
 /** What a federated task fixes in its initial model, for a run without a chain. */
 export interface InProcessTask {
   features: number;
+  /** The task's classes in index order; default [0, 1]. K ≥ 3 makes a multinomial (softmax) model. */
+  classes?: ClassLabel[];
   /** The shared feature scaling (never fit on the evaluation data), or null to train unstandardized. */
   standardization: Standardization | null;
   strategy?: StrategyConfig;
@@ -33,12 +36,15 @@ export interface InProcessRound {
 /** An initial global model as createTask builds it, with a placeholder evaluation root and no nonce. */
 export function initialModel(task: InProcessTask): GlobalModel {
   const strategy = task.strategy ?? { name: "fedavg" };
+  const outputs = outputsFor((task.classes ?? BINARY_CLASSES).length);
+  const start = weightsToJson(new Float64Array(outputs * task.features), new Float64Array(outputs));
   return {
     format: GLOBAL_MODEL_FORMAT,
     algorithm: "logistic-regression",
     features: task.features,
-    weights: new Array<number>(task.features).fill(0),
-    bias: 0,
+    ...(task.classes !== undefined ? { classes: [...task.classes] } : {}),
+    weights: start.weights,
+    bias: start.bias,
     standardization: task.standardization,
     round: 0,
     federated: {
