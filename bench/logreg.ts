@@ -3,6 +3,9 @@
 //
 // Data: seeded synthetic cases (100k×50 and 1M×20), features with varied means and scales, labels
 // from a noisy linear model, plus a holdout of 20% of the training size drawn from the same model.
+// The "5 classes" case is multinomial: the label is the argmax of 5 noisy linear scores, and both
+// sides fit softmax regression (sklearn's lbfgs picks multinomial for > 2 classes; ours runs it on
+// one thread).
 //
 // Both sides fit the same model with their defaults (C=1, tol=1e-4, at most 100 iterations,
 // L-BFGS) after the same preprocessing (standardization):
@@ -30,7 +33,9 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 import type { Dataset } from "../src/ml/dataset.js";
-import { computeStandardization, predictLabels, predictProba, trainLogisticRegression } from "../src/ml/logistic.js";
+import { argmaxClasses } from "../src/ml/classification-metrics.js";
+import { computeStandardization, trainLogisticRegression } from "../src/ml/logistic.js";
+import { predictClassProba } from "../src/ml/predict.js";
 import { defaultThreads, partitionCount } from "../src/ml/logistic-parallel.js";
 import { gaussian, mulberry32 } from "../src/util/prng.js";
 
@@ -44,11 +49,14 @@ interface Shape {
   rows: number;
   cols: number;
   seed: number;
+  /** Classes (default 2); more than 2 trains multinomial. */
+  classes?: number;
 }
 
 const SHAPES: Shape[] = [
   { name: "100k×50", rows: 100_000, cols: 50, seed: 1 },
   { name: "1M×20", rows: 1_000_000, cols: 20, seed: 2 },
+  { name: "100k×20 5 classes", rows: 100_000, cols: 20, seed: 3, classes: 5 },
 ];
 type Variant = "std" | "raw"; // std: pre-standardized, fit only; raw: standardization inside the timing
 
@@ -78,26 +86,45 @@ interface Row {
  * and scales spread over orders of magnitude, so standardization matters); the label is 1 when
  * w·u + b + noise > 0, noise ~ N(0, 0.5²).
  */
-function makeData(rows: number, cols: number, seed: number): { train: Dataset; holdout: Dataset } {
+function makeData(rows: number, cols: number, seed: number, classCount = 2): { train: Dataset; holdout: Dataset } {
   const rand = mulberry32(seed);
   const normal = gaussian(rand);
   const mean = Array.from({ length: cols }, () => 10 * (2 * rand() - 1));
   const scale = Array.from({ length: cols }, () => 10 ** (3 * rand() - 1.5));
   const w = Array.from({ length: cols }, () => (2 * normal()) / Math.sqrt(cols));
   const b = 0.3;
+  // Multinomial: one weight row and bias per class, the label is the highest noisy score.
+  const W = Array.from({ length: classCount }, () => Array.from({ length: cols }, () => (2 * normal()) / Math.sqrt(cols)));
+  const B = Array.from({ length: classCount }, () => 0.3 * normal());
+  const u = new Float64Array(cols);
   const make = (n: number): Dataset => {
     const features = new Float64Array(n * cols);
     const labels = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
-      let z = b + 0.5 * normal();
-      for (let j = 0; j < cols; j++) {
-        const u = normal();
-        z += w[j]! * u;
-        features[i * cols + j] = mean[j]! + scale[j]! * u;
+      if (classCount === 2) {
+        let z = b + 0.5 * normal();
+        for (let j = 0; j < cols; j++) {
+          const uj = normal();
+          z += w[j]! * uj;
+          features[i * cols + j] = mean[j]! + scale[j]! * uj;
+        }
+        labels[i] = z > 0 ? 1 : 0;
+        continue;
       }
-      labels[i] = z > 0 ? 1 : 0;
+      for (let j = 0; j < cols; j++) {
+        u[j] = normal();
+        features[i * cols + j] = mean[j]! + scale[j]! * u[j]!;
+      }
+      let best = 0;
+      let bestScore = -Infinity;
+      for (let k = 0; k < classCount; k++) {
+        let z = B[k]! + 0.5 * normal();
+        for (let j = 0; j < cols; j++) z += W[k]![j]! * u[j]!;
+        if (z > bestScore) [best, bestScore] = [k, z];
+      }
+      labels[i] = best;
     }
-    return { rows: n, cols, features, labels, classes: [0, 1] };
+    return { rows: n, cols, features, labels, classes: Array.from({ length: classCount }, (_, k) => k) };
   };
   return { train: make(rows), holdout: make(Math.round(rows / 5)) };
 }
@@ -133,7 +160,7 @@ function fitOurs(train: Dataset, holdout: Dataset, variant: Variant): Fit {
   const t0 = performance.now();
   const fit = trainLogisticRegression(train, variant === "std" ? { standardize: false } : {});
   const ms = performance.now() - t0;
-  const acc = accuracyOf(holdout.labels, predictLabels(predictProba(fit, holdout.features, holdout.rows, holdout.cols)));
+  const acc = accuracyOf(holdout.labels, argmaxClasses(predictClassProba(fit, holdout.features, holdout.rows, holdout.cols)));
   return { ms, acc, iterations: fit.iterations };
 }
 
@@ -230,7 +257,7 @@ const results: Row[] = [];
 for (const shape of SHAPES) {
   const names = { std: shape.name, raw: `${shape.name} +std` };
   if (ONLY !== undefined && !ONLY.includes(names.std) && !ONLY.includes(names.raw)) continue;
-  const raw = makeData(shape.rows, shape.cols, shape.seed);
+  const raw = makeData(shape.rows, shape.cols, shape.seed, shape.classes);
   const st = computeStandardization(raw.train);
   const data = {
     std: { train: standardized(raw.train, st), holdout: standardized(raw.holdout, st) },
@@ -288,7 +315,7 @@ for (const shape of SHAPES) {
         ours_first_ms: round(ours[0]!.ms, 1),
         ours_iterations: ours[ours.length - 1]!.iterations,
         sklearn_iterations: theirs.length > 0 ? theirs[theirs.length - 1]!.iterations : null,
-        ours_threads: partitionCount(shape.rows, shape.cols) > 1 ? threads : 1,
+        ours_threads: (shape.classes ?? 2) === 2 && partitionCount(shape.rows, shape.cols) > 1 ? threads : 1,
       };
       results.push(row);
       console.log(JSON.stringify(row));
