@@ -1,6 +1,6 @@
 import { format0G } from "../amount.js";
 
-import { lossRange, scoreRange, type Range } from "./report-scales.js";
+import { chance, lossRange, scoreRange, type Range } from "./report-scales.js";
 import type { SimulatedRound, SimulationResult } from "./simulation-types.js";
 
 type Timings = SimulatedRound["timings"];
@@ -95,7 +95,8 @@ export function renderReportSummary(result: SimulationResult): string[] {
   const metric = (key: keyof SimulatedRound["metrics"]) => result.rounds.map((r) => r.metrics[key]);
   const ends = (xs: number[], fmt: (x: number) => string) =>
     xs.length === 0 ? "no rounds" : `${fmt(xs[0]!)} → ${fmt(xs.at(-1)!)}`;
-  const floor = result.baseline.accuracy;
+  // The same floor as the HTML chart: the majority baseline or chance, whichever is lower.
+  const floor = Math.min(result.baseline.accuracy, chance(result.classes.length));
   const scores = (label: string, xs: number[]) => `${label}${sparkline(xs, scoreRange(xs, floor))}  ${ends(xs, formatPercent)}`;
   const central = formatPercent(result.centralized.accuracy);
   const loss = metric("logLoss");
