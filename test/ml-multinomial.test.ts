@@ -202,3 +202,48 @@ describe("ml/multinomial logistic regression", () => {
     });
   });
 });
+
+describe("ml/multinomial on large data (row partitions, worker threads)", () => {
+  /** 60k rows × 8 features × 5 classes: over the 2·10⁶ threshold, so 8 partitions. */
+  function large(): Dataset {
+    const rows = 60_000;
+    const cols = 8;
+    let state = 12345;
+    const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const features = Float64Array.from({ length: rows * cols }, () => rand() * 4 - 2);
+    const labels = new Uint8Array(rows);
+    for (let i = 0; i < rows; i++) {
+      const scores = [0, 1, 2, 3, 4].map((k) => features[i * cols + k]! * (k + 1) + rand());
+      labels[i] = scores.indexOf(Math.max(...scores));
+    }
+    return { rows, cols, features, labels, classes: [0, 1, 2, 3, 4] };
+  }
+
+  it("is bit-identical for 1 and 2 threads, with workers taking part, and matches the one-pass objective", () => {
+    const ds = large();
+    const one = trainLogisticRegression(ds, { threads: 1, maxIterations: 30 });
+    const two = trainLogisticRegression(ds, { threads: 2, maxIterations: 30 });
+    expect(Buffer.from(two.weights.buffer).equals(Buffer.from(one.weights.buffer))).to.equal(true);
+    expect(Buffer.from(two.bias.buffer).equals(Buffer.from(one.bias.buffer))).to.equal(true);
+    expect(two.iterations).to.equal(one.iterations);
+
+    const point = parameterVector(one.weights, one.bias);
+    const st = one.standardization!;
+    const x = Float64Array.from(ds.features, (v, i) => (v - st.mean[i % ds.cols]!) / st.scale[i % ds.cols]!);
+    const threaded = new SoftmaxObjective(x, ds.labels, ds.rows, ds.cols, 5, 1, undefined, { threads: 2 });
+    const plain = new SoftmaxObjective(x, ds.labels, ds.rows, ds.cols, 5, 1, undefined, { partitions: 1 });
+    const g1 = new Float64Array(point.length);
+    const g2 = new Float64Array(point.length);
+    try {
+      const f1 = threaded.evaluate(point, g1);
+      threaded.evaluate(point, g1); // a second pass: the workers are up by now
+      expect(threaded.parallelism.partitions).to.equal(8);
+      expect(threaded.parallelism.threaded).to.equal(true);
+      const f2 = plain.evaluate(point, g2);
+      expect(f1).to.be.closeTo(f2, 1e-12 * Math.abs(f2));
+      for (let t = 0; t < point.length; t++) expect(g1[t]).to.be.closeTo(g2[t]!, 1e-12);
+    } finally {
+      threaded.close();
+    }
+  });
+});

@@ -22,6 +22,7 @@ import { availableParallelism } from "node:os";
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 
 import { accumulateRows, KERNEL_BLOCK_ROWS } from "./logistic-kernel.js";
+import { accumulateSoftmaxRows } from "./softmax-kernel.js";
 
 /** Above this many matrix entries (rows × cols), the row sums are split into PARTITIONS parts. */
 export const PARTITION_MIN_ENTRIES = 2_000_000;
@@ -70,6 +71,10 @@ interface JobMessage {
   x: Float64Array;
   y: Uint8Array;
   cols: number;
+  /** 1: binary kernel (accumulateRows); K ≥ 3: softmax kernel (accumulateSoftmaxRows). */
+  outputs: number;
+  /** Values per partition in `out`. */
+  stride: number;
   bounds: Int32Array;
   params: Float64Array;
   out: Float64Array;
@@ -82,8 +87,10 @@ function workerSource(): string {
   return `"use strict";
 const { workerData, receiveMessageOnPort } = require("node:worker_threads");
 const accumulateRows = (${accumulateRows.toString()});
+const accumulateSoftmaxRows = (${accumulateSoftmaxRows.toString()});
 const { pool, port, index, block } = workerData;
 const z = new Float64Array(block);
+const p = new Float64Array(256);
 let acc = new Float64Array(0);
 {
   // Warm-up on throwaway data before claiming any partition: a cold kernel runs tens of times
@@ -98,6 +105,9 @@ let acc = new Float64Array(0);
   const dout = new Float64Array(new SharedArrayBuffer(8 * (cols + 2)));
   const da = new Float64Array(cols);
   for (let k = 0; k < ${WARM_UP_CALLS}; k++) accumulateRows(dx, dy, cols, 0, rows, dp, dout, 0, z, da);
+  const sp = new Float64Array(new SharedArrayBuffer(8 * 3 * (cols + 1))).fill(0.01);
+  const sout = new Float64Array(new SharedArrayBuffer(8 * (1 + 3 * (cols + 1))));
+  for (let k = 0; k < ${WARM_UP_CALLS}; k++) accumulateSoftmaxRows(dx, dy, cols, 3, 0, rows, sp, sout, 0, p);
 }
 let job = null;
 let seen = 0;
@@ -110,14 +120,15 @@ for (;;) {
     if (job !== null && job.cols > acc.length) acc = new Float64Array(job.cols);
   }
   if (job === null || job.id !== want || index >= job.helpers) continue;
-  const { x, y, cols, bounds, params, out, ctrl, failed, first } = job;
+  const { x, y, cols, outputs, stride, bounds, params, out, ctrl, failed, first } = job;
   for (;;) {
     const v = Atomics.load(ctrl, ${CLAIM});
     const k = (v >>> 16) - 1;
     if (k < (v & 0xffff) || k < first) break;
     if (Atomics.compareExchange(ctrl, ${CLAIM}, v, (v & 0xffff) | (k << 16)) !== v) continue;
     try {
-      accumulateRows(x, y, cols, bounds[k], bounds[k + 1], params, out, k * (cols + 2), z, acc);
+      if (outputs === 1) accumulateRows(x, y, cols, bounds[k], bounds[k + 1], params, out, k * stride, z, acc);
+      else accumulateSoftmaxRows(x, y, cols, outputs, bounds[k], bounds[k + 1], params, out, k * stride, p);
       Atomics.add(ctrl, ${CLAIMED}, 1);
     } catch {
       Atomics.store(failed, k, 1);
@@ -189,10 +200,10 @@ export function partitionBounds(rows: number, partitions: number): Int32Array {
 }
 
 /**
- * Σ logloss, Σ r·x_j and Σ r over all rows (see accumulateRows), split over `partitions` row
- * ranges and combined in order; `threads − 1` pool workers help when threads > 1 (x and y are
- * given to them in shared memory, partly copied if they are not already). Call close() when done
- * with it (the workers then drop the data).
+ * Σ logloss, Σ r·x_j and Σ r over all rows (see accumulateRows; accumulateSoftmaxRows when
+ * `outputs` > 1), split over `partitions` row ranges and combined in order; `threads − 1` pool
+ * workers help when threads > 1 (x and y are given to them in shared memory, partly copied if they
+ * are not already). Call close() when done with it (the workers then drop the data).
  */
 export class RowSums {
   readonly partitions: number;
@@ -202,6 +213,7 @@ export class RowSums {
   private readonly result: Float64Array;
   private readonly z = new Float64Array(KERNEL_BLOCK_ROWS);
   private readonly acc: Float64Array;
+  private readonly p: Float64Array;
   private job: JobMessage | null = null;
   private claimedBeforeClose = 0;
 
@@ -212,11 +224,13 @@ export class RowSums {
     private readonly cols: number,
     partitions: number,
     threads: number,
+    private readonly outputs = 1,
   ) {
     this.bounds = partitionBounds(rows, partitions);
     const p = (this.partitions = this.bounds.length - 1);
-    this.stride = cols + 2;
+    this.stride = outputs === 1 ? cols + 2 : 1 + outputs * (cols + 1);
     this.acc = new Float64Array(cols);
+    this.p = new Float64Array(outputs);
     // (The claim word packs two partition indices in 16 bits each, hence the cap for threading.)
     const helpers = p > MAX_THREADED_PARTITIONS ? 0 : Math.max(0, Math.min(threads, p) - 1);
     const shared = helpers > 0;
@@ -250,8 +264,10 @@ export class RowSums {
       x: xWorkers,
       y: isShared(y) ? y : sharedCopy(y),
       cols,
+      outputs,
+      stride: this.stride,
       bounds: this.bounds,
-      params: f64(cols + 1),
+      params: f64(outputs * (cols + 1)),
       out: this.out,
       ctrl: new Int32Array(new SharedArrayBuffer(4 * 3)),
       failed: new Int32Array(new SharedArrayBuffer(4 * p)),
@@ -268,11 +284,14 @@ export class RowSums {
     return this.job === null ? this.claimedBeforeClose : Atomics.load(this.job.ctrl, CLAIMED);
   }
 
-  /** [Σ loss, Σ r·x_0, …, Σ r·x_{cols−1}, Σ r] at θ = params; the returned array is reused by the next call. */
+  /**
+   * [Σ loss, Σ r·x_0, …, Σ r·x_{cols−1}, Σ r] at θ = params (binary; the softmax kernel's layout
+   * when outputs > 1); the returned array is reused by the next call.
+   */
   sums(params: Float64Array): Float64Array {
-    const { partitions, stride, out, bounds, z, acc, x, y, cols, job } = this;
+    const { partitions, stride, out, bounds, job } = this;
     if (job === null || pool === null) {
-      for (let k = 0; k < partitions; k++) accumulateRows(x, y, cols, bounds[k]!, bounds[k + 1]!, params, out, k * stride, z, acc);
+      for (let k = 0; k < partitions; k++) this.partition(k, params);
     } else {
       const { ctrl, failed } = job;
       const shared = job.params;
@@ -286,7 +305,7 @@ export class RowSums {
         const k = v & 0xffff;
         if (k >= v >>> 16) break;
         if (Atomics.compareExchange(ctrl, CLAIM, v, (k + 1) | ((v >>> 16) << 16)) !== v) continue;
-        accumulateRows(x, y, cols, bounds[k]!, bounds[k + 1]!, shared, out, k * stride, z, acc);
+        this.partition(k, shared);
         Atomics.add(ctrl, DONE, 1);
       }
       for (;;) {
@@ -297,7 +316,7 @@ export class RowSums {
       for (let k = 0; k < partitions; k++) {
         if (Atomics.load(failed, k) === 0) continue;
         Atomics.store(failed, k, 0);
-        accumulateRows(x, y, cols, bounds[k]!, bounds[k + 1]!, shared, out, k * stride, z, acc);
+        this.partition(k, shared);
       }
     }
     // Fixed order: partition 0's sums, then each later partition's added in turn.
@@ -308,6 +327,13 @@ export class RowSums {
       for (let t = 0; t < stride; t++) result[t]! += out[at + t]!;
     }
     return result;
+  }
+
+  /** Partition k's sums into its slot of `out`, on this thread. */
+  private partition(k: number, params: Float64Array): void {
+    const { x, y, cols, outputs, bounds, out, stride } = this;
+    if (outputs === 1) accumulateRows(x, y, cols, bounds[k]!, bounds[k + 1]!, params, out, k * stride, this.z, this.acc);
+    else accumulateSoftmaxRows(x, y, cols, outputs, bounds[k]!, bounds[k + 1]!, params, out, k * stride, this.p);
   }
 
   /** Releases the workers; later sums() run on the calling thread alone (same results). */

@@ -3,7 +3,7 @@ import type { Dataset } from "./dataset.js";
 import { defaultThreads, partitionCount, RowSums } from "./logistic-parallel.js";
 import { Lbfgs } from "./lbfgs.js";
 import { outputsFor, splitParameters } from "./parameters.js";
-import { SoftmaxObjective } from "./softmax-objective.js";
+import { SoftmaxObjective, softmaxPartitionCount } from "./softmax-objective.js";
 
 export interface Standardization {
   mean: number[];
@@ -35,7 +35,7 @@ export interface LogisticOptions {
   proximal?: Proximal;
   /**
    * Threads (this one included) for the loss/gradient pass on large data (rows × cols > 2·10⁶,
-   * which is split into a fixed 8 row partitions). Results are bit-identical for every value; only
+   * × K for K ≥ 3 classes, which is split into a fixed 8 row partitions). Results are bit-identical for every value; only
    * the speed changes. Default: 2 when the machine has at least 2 CPUs, else 1. Ignored on small data.
    */
   threads?: number;
@@ -75,7 +75,8 @@ export const LOGISTIC_DEFAULTS = { c: 1.0, maxIterations: 100, tolerance: 1e-4, 
  * penalized): binary (sigmoid) for two classes, multinomial (softmax, as sklearn's
  * multi_class="multinomial") for K ≥ 3 — ds.classes decides. It is minimized divided by C·n —
  * sklearn ≥ 1.2 does the same — so `tolerance` means what sklearn's `tol` means and is independent
- * of the dataset size; the minimizer is unchanged. Multinomial runs on the calling thread only.
+ * of the dataset size; the minimizer is unchanged. Large data (rows × cols × outputs > 2·10⁶) is
+ * summed over 8 fixed row partitions, on worker threads too, bit-identically for every thread count.
  */
 export function trainLogisticRegression(ds: Dataset, opts: LogisticOptions = {}): LogisticResult {
   const c = opts.c ?? LOGISTIC_DEFAULTS.c;
@@ -92,7 +93,7 @@ export function trainLogisticRegression(ds: Dataset, opts: LogisticOptions = {})
   const standardizing = standardization !== null || (opts.standardize ?? LOGISTIC_DEFAULTS.standardize);
 
   // Large data is split into fixed row partitions; worker threads need it in shared memory.
-  const partitions = outputs === 1 ? partitionCount(ds.rows, ds.cols) : 1;
+  const partitions = outputs === 1 ? partitionCount(ds.rows, ds.cols) : softmaxPartitionCount(ds.rows, ds.cols, outputs);
   const threads = partitions > 1 ? Math.min(opts.threads ?? defaultThreads(), partitions) : 1;
   const shared = threads > 1;
   // Standardized data goes straight to shared memory when worker threads will read it.
@@ -107,7 +108,7 @@ export function trainLogisticRegression(ds: Dataset, opts: LogisticOptions = {})
   const objective =
     outputs === 1
       ? new LogisticObjective(x, ds.labels, ds.rows, ds.cols, c, opts.proximal, { threads })
-      : new SoftmaxObjective(x, ds.labels, ds.rows, ds.cols, outputs, c, opts.proximal);
+      : new SoftmaxObjective(x, ds.labels, ds.rows, ds.cols, outputs, c, opts.proximal, { threads });
   try {
     if (standardizing) {
       standardization ??= computeStandardization(ds);

@@ -1,42 +1,43 @@
-import type { Proximal } from "./logistic.js";
+import type { ObjectiveParallelism, Proximal } from "./logistic.js";
 import type { Objective } from "./lbfgs.js";
-import { accumulateSoftmaxRows } from "./softmax-kernel.js";
+import { partitionCount, RowSums } from "./logistic-parallel.js";
 
 /**
  * F(W, b) = (1/n) Σ_i −log softmax(z_i)[y_i] + ½·λ‖W‖², λ = 1/(C·n): scikit-learn's multinomial
  * objective C·Σ logloss + ½‖W‖² divided by C·n (intercepts not penalized), plus
  * (mu/2)·‖θ − center‖² with a proximal term (FedProx). params = parameterVector(W, b), W class-major.
- * One pass over the rows on the calling thread.
+ * One pass over the rows; on large data over fixed row partitions, possibly on worker threads, with
+ * bit-identical results for every thread count (see logistic-parallel.ts).
  */
 export class SoftmaxObjective implements Objective {
   readonly dim: number;
   private readonly lambda: number;
   private readonly mu: number;
   private readonly center: Float64Array | null;
-  private readonly sums: Float64Array;
-  private readonly scratch: Float64Array;
+  private readonly rowSums: RowSums;
 
   constructor(
-    private readonly x: Float64Array,
-    private readonly y: Uint8Array,
+    x: Float64Array,
+    y: Uint8Array,
     private readonly rows: number,
     private readonly cols: number,
     private readonly outputs: number,
     c: number,
     proximal?: Proximal,
+    parallelism: ObjectiveParallelism = {},
   ) {
     this.dim = outputs * (cols + 1);
     this.lambda = 1 / (c * rows);
     this.mu = proximal?.mu ?? 0;
     this.center = proximal === undefined ? null : Float64Array.from(proximal.center);
-    this.sums = new Float64Array(1 + this.dim);
-    this.scratch = new Float64Array(outputs);
+    const partitions = parallelism.partitions ?? softmaxPartitionCount(rows, cols, outputs);
+    this.rowSums = new RowSums(x, y, rows, cols, partitions, parallelism.threads ?? 1, outputs);
   }
 
   /** Writes ∇F into `grad` and returns F. */
   evaluate(params: Float64Array, grad: Float64Array): number {
-    const { rows, cols, outputs, sums, lambda } = this;
-    accumulateSoftmaxRows(this.x, this.y, cols, outputs, 0, rows, params, sums, 0, this.scratch);
+    const { rows, cols, outputs, lambda } = this;
+    const sums = this.rowSums.sums(params);
     const inv = 1 / rows;
     const weights = outputs * cols;
     let wSq = 0;
@@ -50,8 +51,24 @@ export class SoftmaxObjective implements Objective {
     return this.center === null ? f : f + addProximal(params, grad, this.center, this.mu);
   }
 
-  /** Nothing to release (no worker threads); present so both objectives close alike. */
-  close(): void {}
+  /** Releases the worker threads, if any; evaluate() still works afterwards, on this thread only. */
+  close(): void {
+    this.rowSums.close();
+  }
+
+  /** Row partitions of the pass (1 on small data) and how many of them workers have computed. */
+  get parallelism(): { partitions: number; threaded: boolean; workerPartitions: number } {
+    const r = this.rowSums;
+    return { partitions: r.partitions, threaded: r.threaded, workerPartitions: r.workerPartitions };
+  }
+}
+
+/**
+ * Partitions for K-class data: the binary rule applied to rows × (cols · K), the work per pass, so
+ * it depends only on the data's shape and class count, never on the machine.
+ */
+export function softmaxPartitionCount(rows: number, cols: number, outputs: number): number {
+  return partitionCount(rows, cols * outputs);
 }
 
 /** Adds mu·(θ − center) to `grad` (biases included) and returns (mu/2)·‖θ − center‖². */
