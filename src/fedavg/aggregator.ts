@@ -3,7 +3,6 @@ import { createHash, createHmac } from "node:crypto";
 import { Wallet, getAddress } from "ethers";
 
 import { flaiError } from "../errors.js";
-import { parseDataset } from "../ml/dataset.js";
 import { canonicalJson } from "../ml/model.js";
 import { computeRoot } from "../storage/merkle.js";
 import { unsealSecrets } from "../tee/identity.js";
@@ -12,8 +11,8 @@ import { buildCommitment } from "./commitment.js";
 import { signRoundResult, type RoundResult } from "./eip712.js";
 import { openUpdateParts } from "./envelope.js";
 import { evaluate } from "./evaluate.js";
-import { globalModelBytes, linearModel, modelClasses, parameterCount, parseGlobalModel, roundRules, type GlobalModel } from "./global-model.js";
-import { alignClasses } from "./classes.js";
+import { globalModelBytes, linearModel, parameterCount, parseGlobalModel, roundRules, type GlobalModel } from "./global-model.js";
+import { readTaskData } from "./classes.js";
 import { checkRoundInputs } from "./input-checks.js";
 import { encodeMetricsWord } from "./metrics-word.js";
 import { checkAs, refusalTag, UpdateRejected, type RejectionCode } from "./rejections.js";
@@ -91,7 +90,7 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
     throw new Error(`the evaluation set does not have the committed root ${federated.evaluationRoot}`);
   }
   const evaluationSource = `evaluation set ${federated.evaluationRoot}`;
-  const evaluation = alignClasses(parseDataset(req.evaluation, evaluationSource), modelClasses(current), evaluationSource);
+  const evaluation = readTaskData(req.evaluation, current, evaluationSource);
   const { signingKey, encryptionSecret } = await unsealSecrets(req.enclaveDir);
   const dimension = parameterCount(current);
   const binding = {

@@ -19,8 +19,8 @@ import { resolveDeployment, type Deployment, type DeploymentRole } from "../jobs
 import type { ConnectionOption } from "../jobs/types.js";
 import { parseDataset, validateFeatureCount, type Dataset } from "../ml/dataset.js";
 import { computeStandardization } from "../ml/logistic.js";
-import { parseModelSpec, type ModelSpec } from "../ml/model.js";
-import { BINARY_CLASSES, outputsFor, weightsFromJson, weightsToJson } from "../ml/parameters.js";
+import { parseModelSpec, parseTrainingData, type ModelSpec } from "../ml/model.js";
+import { BINARY_CLASSES, outputsFor, weightsFromJson, weightsToJson, type ClassLabel } from "../ml/parameters.js";
 import type { StorageBackend } from "../storage/types.js";
 import type { TeeSim } from "../tee/enclave.js";
 import { runWorker } from "../tee/run-worker.js";
@@ -34,7 +34,7 @@ import { explainFederatedRevert } from "./explain.js";
 import { followAggregator, type FollowAggregatorOptions, type FollowAggregatorResult } from "./follow-aggregator.js";
 import { followClient, type FollowClientOptions, type FollowClientResult } from "./follow-client.js";
 import { globalModelBytes, parseGlobalModel, taskNonce, type GlobalModel } from "./global-model.js";
-import { alignClasses } from "./classes.js";
+import { readTaskData } from "./classes.js";
 import { DEFAULT_LOCAL_ITERATIONS, trainClientUpdate } from "./local-training.js";
 import { decodeMetricsWord } from "./metrics-word.js";
 import { resolveRules } from "./round-rules.js";
@@ -107,9 +107,17 @@ export class FlaiFederated {
     const specInput = await readInput(opts.model, "--model", this.#storage);
     const spec = parseModelSpec(specInput.bytes, specInput.source);
     const evalInput = await readInput(opts.evaluation, "--evaluation", this.#storage);
-    const evaluation = parseDataset(evalInput.bytes, evalInput.source);
+    if (spec.impute !== undefined) {
+      throw flaiError(
+        `${specInput.source}: a federated task cannot use "impute": "mean": the means would come from the evaluation set, ` +
+          `which must not shape training. Fill or drop missing cells in every party's data, and remove "impute".`,
+      );
+    }
+    // Read with the spec's classes and columns (label, ignore): a label outside "classes" is named here.
+    const evaluation = parseTrainingData(evalInput.bytes, spec, evalInput.source);
     validateFeatureCount(evaluation, spec.features, evalInput.source);
-    alignClasses(evaluation, spec.classes ?? BINARY_CLASSES, evalInput.source);
+    // The task's classes: the spec's, else the evaluation set's (it should hold every class).
+    const classes = spec.classes ?? evaluation.classes;
 
     const { connection, deployment, contract } = await this.#bound(opts.connection, "deployer");
     const measurement = await this.#tee.measurement();
@@ -122,12 +130,14 @@ export class FlaiFederated {
     const standardization = spec.hyperparameters.standardize
       ? (spec.standardization ?? computeStandardization(await this.#standardizationSample(opts.standardizeOn, spec.features) ?? evaluation))
       : null;
-    const start = weightsToJson(...initialParameters(spec, specInput.source));
+    const start = weightsToJson(...initialParameters(spec, classes, specInput.source));
     const initial: GlobalModel = {
       format: "flai-global-model/v1",
       algorithm: "logistic-regression",
       features: spec.features,
-      ...(spec.classes !== undefined ? { classes: [...spec.classes] } : {}),
+      // 0/1 tasks keep the model bytes they always had (no "classes"); every other task names them.
+      ...(spec.classes !== undefined || !isBinaryDefault(classes) ? { classes: [...classes] } : {}),
+      ...(evaluation.schema !== undefined ? { schema: { ...evaluation.schema, impute: null } } : {}),
       weights: start.weights,
       bias: start.bias,
       standardization,
@@ -225,9 +235,11 @@ export class FlaiFederated {
     input: ClientRoundOptions["data"],
   ) {
     let t = now();
-    const data = typeof input === "string" ? await readDataset(input) : input;
+    const global = await this.#globalModel(ctx.task);
+    // A file is read as the task reads data (its classes and columns); a Dataset is checked the same way.
+    const data = typeof input === "string" ? readTaskData(await readLocalFile(input, "--data"), global, input) : input;
     const source = typeof input === "string" ? input : `client ${ctx.client}'s data`;
-    const update = trainClientUpdate(await this.#globalModel(ctx.task), ctx.task.globalHash, data, source, { expectedClients: ctx.task.quorum });
+    const update = trainClientUpdate(global, ctx.task.globalHash, data, source, { expectedClients: ctx.task.quorum });
     const train = now() - t;
 
     t = now();
@@ -766,25 +778,25 @@ export class FlaiFederated {
   }
 }
 
-async function readDataset(file: string): Promise<Dataset> {
-  return parseDataset(await readLocalFile(file, "--data"), file);
-}
-
 function checkCount(value: number, what: string, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw flaiError(`${what} must be a whole number from ${min} to ${max}, got ${value}.`);
   }
 }
 
-/** The spec's starting weights and biases (class-major), or zeros shaped for its classes. */
-function initialParameters(spec: ModelSpec, source: string): [Float64Array, Float64Array] {
-  const outputs = outputsFor((spec.classes ?? BINARY_CLASSES).length);
+/** The spec's starting weights and biases (class-major), or zeros shaped for the task's classes. */
+function initialParameters(spec: ModelSpec, classes: readonly ClassLabel[], source: string): [Float64Array, Float64Array] {
+  const outputs = outputsFor(classes.length);
   if (spec.weights === undefined) return [new Float64Array(outputs * spec.features), new Float64Array(outputs)];
   const start = weightsFromJson(spec.weights, spec.bias ?? (outputs === 1 ? 0 : new Array<number>(outputs).fill(0)), spec.features, source);
   if (start.outputs !== outputs) {
-    throw flaiError(`${source}: its ${(spec.classes ?? BINARY_CLASSES).length} classes need ${outputs} row(s) of weights, but "weights" has ${start.outputs}.`);
+    throw flaiError(`${source}: the task's ${classes.length} classes need ${outputs} row(s) of weights, but "weights" has ${start.outputs}.`);
   }
   return [start.weights, start.bias];
+}
+
+function isBinaryDefault(classes: readonly ClassLabel[]): boolean {
+  return classes.length === 2 && classes[0] === BINARY_CLASSES[0] && classes[1] === BINARY_CLASSES[1];
 }
 
 /**

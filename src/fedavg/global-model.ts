@@ -4,6 +4,8 @@ import { flaiError } from "../errors.js";
 import { decodeUtf8, parseJsonText } from "../ml/dataset.js";
 import type { LinearModel, Standardization } from "../ml/logistic.js";
 import { canonicalJson } from "../ml/model.js";
+import type { DataSchema } from "../ml/schema.js";
+import { readDataSchema } from "../ml/spec-schema.js";
 import {
   BINARY_CLASSES,
   outputsFor,
@@ -83,8 +85,13 @@ export interface GlobalModel {
   format: typeof GLOBAL_MODEL_FORMAT;
   algorithm: "logistic-regression";
   features: number;
-  /** Label values in class-index order, as the spec named them; absent means [0, 1]. */
+  /** Label values in class-index order (the spec's, else the evaluation set's); absent means [0, 1]. */
   classes?: ClassLabel[];
+  /**
+   * For CSV tasks: the columns every party reads (label, features in order, ignored ones), from
+   * the evaluation file. impute is always null: means would come from the evaluation set.
+   */
+  schema?: DataSchema;
   /**
    * In the standardized space when standardization is not null; JSON per parameters.ts: D numbers
    * and one bias for two classes, K rows of D and K biases for K ≥ 3 (class-major).
@@ -113,6 +120,13 @@ export function parseGlobalModel(bytes: Uint8Array, source: string): GlobalModel
   if (m.format !== GLOBAL_MODEL_FORMAT) fail(`"format" must be "${GLOBAL_MODEL_FORMAT}"`);
   if (!Number.isInteger(m.features) || m.features < 1) fail(`"features" must be a whole number ≥ 1`);
   if (m.classes !== undefined && !validClasses(m.classes)) fail(`"classes" must be 2 to 255 distinct numbers or strings`);
+  if (m.schema !== undefined) {
+    try {
+      m.schema = readDataSchema(m.schema, m.features, source);
+    } catch (error) {
+      fail((error as Error).message);
+    }
+  }
   let outputs = 0;
   try {
     outputs = weightsFromJson(m.weights, m.bias, m.features, source).outputs;

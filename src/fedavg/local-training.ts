@@ -1,10 +1,10 @@
-import { validateFeatureCount, type Dataset } from "../ml/dataset.js";
+import type { Dataset } from "../ml/dataset.js";
 import { trainLogisticRegression } from "../ml/logistic.js";
 import { parameterVector } from "../ml/parameters.js";
 
-import { alignClasses } from "./classes.js";
+import { checkTaskData } from "./classes.js";
 import { evaluate } from "./evaluate.js";
-import { modelClasses, modelParameters, type GlobalModel } from "./global-model.js";
+import { modelParameters, type GlobalModel } from "./global-model.js";
 import type { ClientUpdate } from "./update.js";
 
 /**
@@ -31,8 +31,7 @@ export interface LocalRoundContext {
  * difference. The L2 penalty is the client's share of the federation's (see localC).
  */
 export function trainClientUpdate(global: GlobalModel, globalHash: string, data: Dataset, source: string, context: LocalRoundContext = {}): ClientUpdate {
-  validateFeatureCount(data, global.features, source);
-  const local = alignClasses(data, modelClasses(global), source);
+  const local = checkTaskData(data, global, source);
   const { local: training, strategy } = global.federated;
   const start = modelParameters(global);
   const center = parameterVector(start.weights, start.bias);
