@@ -26,6 +26,8 @@ export default async function train(
   await writeFileAtomic(modelFile, result.modelBytes);
   const t = result.model.training;
   ui.ok(`Trained model saved to ${path.relative(process.cwd(), modelFile)}`);
+  // Only multinomial (or renamed binary) models carry their class list; 0/1 models keep the old output.
+  if (result.model.classes !== undefined) ui.info("classes", result.model.classes.map((c) => JSON.stringify(c)).join(", "));
   ui.info("accuracy", t.accuracy.toFixed(4));
   ui.info("log-loss", t.logLoss.toFixed(4));
   ui.info("iterations", `${t.iterations}${t.converged ? "" : " (not converged)"}`);
