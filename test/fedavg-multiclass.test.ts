@@ -21,7 +21,7 @@ function csv(ds: Dataset, order: number[] = Array.from({ length: ds.cols }, (_, 
 describe("federated rounds on a chain: a 4-class task read from CSV", function () {
   this.timeout(300_000);
 
-  it("clients' CSV files are read with the task's classes and columns; other columns or an unknown label are refused by name", async () => {
+  it("clients' CSV files are read with the task's classes and columns (one class is fine); other columns or an unknown label are refused by name", async () => {
     const { hre } = await tempProject();
     const { fedavg, storage } = hre.flai;
     const signers = await (await hre.network.getOrCreate()).ethers.getSigners();
@@ -64,8 +64,15 @@ describe("federated rounds on a chain: a 4-class task read from CSV", function (
     await expectFlaiError(() => fedavg.runClient({ taskId, data: desert, signer: signers[5] }), '"desert"');
 
     for (let k = 0; k < 3; k++) await fedavg.runClient({ taskId, data: await file(`client-${k}.csv`, csv(shares[k]!)), signer: signers[k + 1] });
+    // A client whose file holds one class only (its CSV names no other) takes part like any other.
+    const waterRows = Array.from({ length: train.rows }, (_, i) => i).filter((i) => train.classes[train.labels[i]!] === "water").slice(0, 40);
+    const water = await file("water-only.csv", [
+      [...COLUMNS, "label"].join(","),
+      ...waterRows.map((i) => [...train.features.subarray(i * train.cols, (i + 1) * train.cols)].join(",") + ",water"),
+    ].join("\n") + "\n");
+    await fedavg.runClient({ taskId, data: water, signer: signers[4] });
     const agg = await fedavg.aggregate({ taskId });
-    assert.equal(agg.accepted.length, 3, JSON.stringify(agg.rejected));
+    assert.equal(agg.accepted.length, 4, JSON.stringify(agg.rejected));
     const model = await fedavg.globalModel(taskId);
     assert.equal((model.weights as number[][]).length, 4);
     assert.equal((model.bias as number[]).length, 4);
