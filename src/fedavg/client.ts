@@ -17,7 +17,7 @@ import { compactSignature } from "../jobs/eip712.js";
 import type { FlaiJobs } from "../jobs/client.js";
 import { resolveDeployment, type Deployment, type DeploymentRole } from "../jobs/deployment.js";
 import type { ConnectionOption } from "../jobs/types.js";
-import { parseDataset, validateFeatureCount, type Dataset } from "../ml/dataset.js";
+import { validateFeatureCount, type Dataset } from "../ml/dataset.js";
 import { computeStandardization } from "../ml/logistic.js";
 import { parseModelSpec, parseTrainingData, type ModelSpec } from "../ml/model.js";
 import { BINARY_CLASSES, outputsFor, weightsFromJson, weightsToJson, type ClassLabel } from "../ml/parameters.js";
@@ -128,7 +128,7 @@ export class FlaiFederated {
     // Every client must share one feature scaling, or their weights live in different spaces: it
     // is fixed here and committed with the initial model (taskStandardization says from what).
     const standardization = spec.hyperparameters.standardize
-      ? (spec.standardization ?? computeStandardization(await this.#standardizationSample(opts.standardizeOn, spec.features) ?? evaluation))
+      ? (spec.standardization ?? computeStandardization(await this.#standardizationSample(opts.standardizeOn, spec) ?? evaluation))
       : null;
     const start = weightsToJson(...initialParameters(spec, classes, specInput.source));
     const initial: GlobalModel = {
@@ -175,15 +175,16 @@ export class FlaiFederated {
    * undefined. Without one (and no "standardization" in the spec) the scaling is still fit on the
    * evaluation set, which leaks its statistics into training: name a sample of the training data.
    */
-  async #standardizationSample(given: CreateTaskOptions["standardizeOn"], features: number): Promise<Dataset | undefined> {
+  async #standardizationSample(given: CreateTaskOptions["standardizeOn"], spec: ModelSpec): Promise<Dataset | undefined> {
     if (given === undefined) return undefined;
     if (typeof given !== "string") {
-      validateFeatureCount(given, features, "the standardization sample");
+      validateFeatureCount(given, spec.features, "the standardization sample");
       return given;
     }
     const input = await readInput(given, "--standardize-on", this.#storage);
-    const sample = parseDataset(input.bytes, input.source);
-    validateFeatureCount(sample, features, input.source);
+    // Read like the task's data (label column, ignored columns), so the same columns are scaled.
+    const sample = parseTrainingData(input.bytes, spec, input.source);
+    validateFeatureCount(sample, spec.features, input.source);
     return sample;
   }
 
