@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/fl-convergence.ts [--data fixtures/data.json | fixtures/landcover.csv | breast-cancer] [--clients 10]
  *     [--alpha 0.3] [--rounds 10] [--seeds 1,2,3] [--iterations 3,25] [--strategies fedavg,median,trimmed-mean]
+ *     [--clip 1 --noise 1]   (central DP on fedavg/fedprox: ε per round and over the run are printed)
  *
  * `--data breast-cancer` exports scikit-learn's bundled Wisconsin breast-cancer set (569 rows, 30
  * features) with /usr/bin/python3, when scikit-learn is installed there (no download).
@@ -47,6 +48,8 @@ function main(): void {
   const seeds = option("seeds", "1,2,3").split(",").map(Number);
   const iterations = option("iterations", "3,25").split(",").map(Number);
   const strategies = option("strategies", "fedavg,median,trimmed-mean").split(",") as StrategyName[];
+  const clip = process.argv.includes("--clip") ? Number(option("clip", "1")) : undefined;
+  const noise = process.argv.includes("--noise") ? Number(option("noise", "1")) : undefined;
   const all = load(data);
   console.log(`${data}: ${all.rows} rows × ${all.cols} features; ${clients} clients, Dirichlet ${alpha}, ${rounds} rounds, holdout 20%`);
   console.log("seed | strategy | local iterations | round 1 acc / log-loss | final acc / log-loss | centralized");
@@ -58,13 +61,15 @@ function main(): void {
     const central = evaluate(trainLogisticRegression(train, { c: 1, maxIterations: 500, standardization }), test);
     for (const name of strategies) {
       for (const maxIterations of iterations) {
-        const strategy: StrategyConfig = { name };
+        const strategy: StrategyConfig = { name, ...(clip !== undefined && { clipNorm: clip }), ...(noise !== undefined && { noiseMultiplier: noise }) };
         const run = runRoundsInProcess({ features: all.cols, classes: all.classes, standardization, strategy, local: { maxIterations } }, shares, test, rounds, seed);
         const first = run.rounds[0]!;
         const last = run.rounds.at(-1)!;
+        const dp = run.model.metrics?.dp;
         console.log(
           `${seed} | ${name} | ${maxIterations} | ${pct(first.accuracy)}% / ${first.logLoss.toFixed(3)} | ` +
-            `${pct(last.accuracy)}% / ${last.logLoss.toFixed(3)} | ${pct(central.accuracy)}% / ${central.logLoss.toFixed(3)}`,
+            `${pct(last.accuracy)}% / ${last.logLoss.toFixed(3)} | ${pct(central.accuracy)}% / ${central.logLoss.toFixed(3)}` +
+            (dp ? ` | ε ${dp.epsilon.toFixed(2)} per round, ${dp.epsilonTotal.toFixed(2)} over ${rounds} (δ ${dp.delta})` : ""),
         );
       }
     }
