@@ -11,6 +11,7 @@ import { trainLogisticRegression, type LogisticResult } from "../src/ml/logistic
 import { modelBytes, parseModelSpec, parseTrainedModel, parseTrainingData, resultHash, trainFromSpec } from "../src/ml/model.js";
 import { parameterVector, splitParameters, weightsFromJson, weightsToJson } from "../src/ml/parameters.js";
 import { predictClassProba } from "../src/ml/predict.js";
+import { accumulateSoftmaxRows } from "../src/ml/softmax-kernel.js";
 import { SoftmaxObjective } from "../src/ml/softmax-objective.js";
 
 import { FIXED_ROOTS, MULTINOMIAL_SPEC } from "./fixtures-scripts/train-multinomial-hash.js";
@@ -83,6 +84,40 @@ describe("ml/multinomial logistic regression", () => {
       const j = data.classes.indexOf(name);
       for (let f = 0; f < data.cols; f++) expect(b.weights[k * data.cols + f]).to.be.closeTo(a.weights[j * data.cols + f]!, 1e-6);
     });
+  });
+
+  it("the two-rows-at-a-time kernel is bit-identical to a plain one-row loop (odd ranges too)", () => {
+    const cols = 5;
+    const K = 4;
+    const params = Float64Array.from({ length: K * (cols + 1) }, (_, t) => Math.sin(3 * t + 1));
+    const plain = (start: number, end: number): Float64Array => {
+      const out = new Float64Array(1 + K * (cols + 1));
+      for (let i = start; i < end; i++) {
+        const z = Array.from({ length: K }, (_, k) => {
+          let v = params[K * cols + k]!;
+          for (let j = 0; j < cols; j++) v += params[k * cols + j]! * data.features[i * cols + j]!;
+          return v;
+        });
+        const max = Math.max(...z);
+        let sum = 0;
+        const e = z.map((v) => Math.exp(v - max));
+        for (const v of e) sum += v;
+        out[0]! += Math.log(sum) + max - z[data.labels[i]!]!;
+        for (let k = 0; k < K; k++) {
+          const r = e[k]! / sum - (k === data.labels[i] ? 1 : 0);
+          for (let j = 0; j < cols; j++) out[1 + k * cols + j]! += r * data.features[i * cols + j]!;
+          out[1 + K * cols + k]! += r;
+        }
+      }
+      return out;
+    };
+    for (const [start, end] of [[0, 320], [3, 4], [5, 104], [17, 18], [0, 0]] as const) {
+      const out = new Float64Array(2 + K * (cols + 1)).fill(7);
+      accumulateSoftmaxRows(data.features, data.labels, cols, K, start, end, params, out, 1, new Float64Array(2 * K));
+      const want = plain(start, end);
+      expect(Buffer.from(out.buffer, 8, want.byteLength).equals(Buffer.from(want.buffer)), `rows ${start}..${end}`).to.equal(true);
+      expect(out[0]).to.equal(7);
+    }
   });
 
   it("the objective's gradient matches finite differences, with and without a proximal term", () => {

@@ -90,7 +90,7 @@ const accumulateRows = (${accumulateRows.toString()});
 const accumulateSoftmaxRows = (${accumulateSoftmaxRows.toString()});
 const { pool, port, index, block } = workerData;
 const z = new Float64Array(block);
-const p = new Float64Array(256);
+const p = new Float64Array(512);
 let acc = new Float64Array(0);
 {
   // Warm-up on throwaway data before claiming any partition: a cold kernel runs tens of times
@@ -230,7 +230,7 @@ export class RowSums {
     const p = (this.partitions = this.bounds.length - 1);
     this.stride = outputs === 1 ? cols + 2 : 1 + outputs * (cols + 1);
     this.acc = new Float64Array(cols);
-    this.p = new Float64Array(outputs);
+    this.p = new Float64Array(2 * outputs);
     // (The claim word packs two partition indices in 16 bits each, hence the cap for threading.)
     const helpers = p > MAX_THREADED_PARTITIONS ? 0 : Math.max(0, Math.min(threads, p) - 1);
     const shared = helpers > 0;

@@ -1,6 +1,7 @@
 // The hot loop of multinomial (softmax) logistic regression: loss and gradient sums over a range
-// of rows. Self-contained like accumulateRows (logistic-kernel.ts), so it could be shipped to
-// worker threads as source text the same way.
+// of rows. It must stay SELF-CONTAINED (no imports, no closures, no nested functions) like
+// accumulateRows (logistic-kernel.ts): its source text is also what the worker threads run
+// (logistic-parallel.ts), so a partition's sums are bit-identical whichever thread computed them.
 
 /**
  * Over rows [start, end) of the row-major matrix x (cols per row), with K = outputs classes and
@@ -8,7 +9,10 @@
  *   out[at]                    = Σ_i (log Σ_k e^{z_ik} − z_{i,y_i})       (the log-loss)
  *   out[at + 1 + k·cols + j]   = Σ_i (p_ik − [y_i = k])·x_ij
  *   out[at + 1 + K·cols + k]   = Σ_i (p_ik − [y_i = k])
- * each sum taken in row order. Scratch: `p` has ≥ K entries.
+ * each sum taken in row order. Rows go two at a time (one load of each weight serves both dot
+ * products, one load/store of each gradient entry serves both rows) without changing the order of
+ * any floating-point operation: the results are bit-identical to a one-row-at-a-time loop.
+ * Scratch: `p` has ≥ 2·K entries.
  */
 export function accumulateSoftmaxRows(
   x: Float64Array,
@@ -26,7 +30,61 @@ export function accumulateSoftmaxRows(
   const size = outputs * (cols + 1);
   for (let t = 1; t <= size; t++) out[at + t] = 0;
   let loss = 0;
-  for (let i = start; i < end; i++) {
+  let i = start;
+  for (; i + 1 < end; i += 2) {
+    const o0 = i * cols;
+    const o1 = o0 + cols;
+    // Scores of both rows: p[k] for row i, p[outputs + k] for row i + 1.
+    let max0 = -Infinity;
+    let max1 = -Infinity;
+    for (let k = 0; k < outputs; k++) {
+      const w = k * cols;
+      const b = params[biasAt + k]!;
+      let z0 = b;
+      let z1 = b;
+      for (let j = 0; j < cols; j++) {
+        const wj = params[w + j]!;
+        z0 += wj * x[o0 + j]!;
+        z1 += wj * x[o1 + j]!;
+      }
+      p[k] = z0;
+      p[outputs + k] = z1;
+      if (z0 > max0) max0 = z0;
+      if (z1 > max1) max1 = z1;
+    }
+    const label0 = y[i]!;
+    const label1 = y[i + 1]!;
+    const zLabel0 = p[label0]!;
+    const zLabel1 = p[outputs + label1]!;
+    // Shifted by the largest score: e^{z − max} ≤ 1 never overflows and the sum is ≥ 1.
+    let sum0 = 0;
+    let sum1 = 0;
+    for (let k = 0; k < outputs; k++) {
+      const e0 = Math.exp(p[k]! - max0);
+      const e1 = Math.exp(p[outputs + k]! - max1);
+      p[k] = e0;
+      p[outputs + k] = e1;
+      sum0 += e0;
+      sum1 += e1;
+    }
+    loss += Math.log(sum0) + max0 - zLabel0;
+    loss += Math.log(sum1) + max1 - zLabel1;
+    for (let k = 0; k < outputs; k++) {
+      const r0 = p[k]! / sum0 - (k === label0 ? 1 : 0);
+      const r1 = p[outputs + k]! / sum1 - (k === label1 ? 1 : 0);
+      const g = at + 1 + k * cols;
+      for (let j = 0; j < cols; j++) {
+        let a = out[g + j]!;
+        a += r0 * x[o0 + j]!;
+        a += r1 * x[o1 + j]!;
+        out[g + j] = a;
+      }
+      const bk = at + 1 + biasAt + k;
+      out[bk]! += r0;
+      out[bk]! += r1;
+    }
+  }
+  if (i < end) {
     const o = i * cols;
     let max = -Infinity;
     for (let k = 0; k < outputs; k++) {
@@ -38,7 +96,6 @@ export function accumulateSoftmaxRows(
     }
     const label = y[i]!;
     const zLabel = p[label]!;
-    // Shifted by the largest score: e^{z − max} ≤ 1 never overflows and the sum is ≥ 1.
     let sum = 0;
     for (let k = 0; k < outputs; k++) {
       const e = Math.exp(p[k]! - max);
