@@ -95,6 +95,12 @@ describe("ml/schema (CSV data read by the model spec)", () => {
     await expectFlaiError(() => trainFromSpec(s, ds, roots, "d.csv"), "d.csv", "parseTrainingData");
   });
 
+  it("the spec reads classes, label, ignore and impute as given; 0/1 specs without them are unchanged", () => {
+    const s = spec({ classes: ["b", "a", "c"], label: "kind", ignore: ["id"], impute: "mean" });
+    expect(s).to.deep.include({ classes: ["b", "a", "c"], label: "kind", ignore: ["id"], impute: "mean" });
+    expect(Object.keys(spec({}))).to.deep.equal(["format", "algorithm", "features", "hyperparameters"]);
+  });
+
   it("JSON data refuses CSV-only keys; bad spec keys are named", async () => {
     const json = utf8('{"features": [[1, 2], [3, 4]], "labels": [0, 1]}');
     await expectFlaiError(() => parseTrainingData(json, spec({ label: "y" }), "d.json"), "d.json", "JSON dataset", '"label"');
