@@ -74,6 +74,20 @@ describe("ml/multinomial logistic regression", () => {
     for (let k = 0; k < 4; k++) expect(fit.bias[k]).to.be.closeTo(theirs.bias[k]!, 1e-4);
   });
 
+  it("integer labels: sorted numerically without a spec; string class names in the spec still match CSV integers", () => {
+    const text = "a,label\n1,10\n2,2\n3,-1\n4,2\n";
+    const ds = parseDataset(utf8(text), "d.csv");
+    expect(ds.classes).to.deep.equal([-1, 2, 10]);
+    expect(Array.from(ds.labels)).to.deep.equal([2, 1, 0, 1]);
+    const named = parseDataset(utf8(text), "d.csv", { classes: ["10", "2", "-1"] });
+    expect(Array.from(named.labels)).to.deep.equal([0, 1, 2, 1]);
+    // trainFromSpec maps data parsed without the spec (as a verifier may) onto the same classes.
+    const s = spec({ format: "flai-model/v1", algorithm: "logistic-regression", features: 1, classes: ["10", "2", "-1"] });
+    const a = trainFromSpec(s, named, FIXED_ROOTS);
+    const b = trainFromSpec(s, ds, FIXED_ROOTS);
+    expect(Buffer.from(modelBytes(b)).equals(Buffer.from(modelBytes(a)))).to.equal(true);
+  });
+
   it("the same classes in another order give the same model, rows permuted", () => {
     const order = ["water", "forest", "cropland", "urban"];
     const permuted = parseDataset(csv, "multinomial.csv", { classes: order });

@@ -20,7 +20,8 @@ export function indexLabels(
   const index = new Map<ClassLabel, number>(list.map((c, k) => [c, k]));
   const labels = new Uint8Array(raw.length);
   for (let r = 0; r < raw.length; r++) {
-    const k = index.get(raw[r]!);
+    // A CSV cell "1" reads as the number 1; a spec naming its classes as strings ("1", "2") still means it.
+    const k = index.get(raw[r]!) ?? (typeof raw[r] === "number" ? index.get(String(raw[r])) : undefined);
     if (k === undefined) {
       throw flaiError(
         `${where(r)}: label ${JSON.stringify(raw[r])} is not one of the model spec's classes ${JSON.stringify(list)}. ` +

@@ -264,7 +264,8 @@ function checkParsedForSpec(spec: ModelSpec, dataset: Dataset, source: string): 
 /** The dataset with its labels re-indexed into the spec's class list (a label outside it is an error). */
 function withClasses(ds: Dataset, classes: ClassLabel[], source: string): Dataset {
   if (sameList(ds.classes, classes)) return ds;
-  const map = ds.classes.map((c) => classes.indexOf(c));
+  // As indexLabels: a number read from CSV matches a class the spec spells as a string.
+  const map = ds.classes.map((c) => (classes.includes(c) ? classes.indexOf(c) : classes.indexOf(String(c))));
   const labels = new Uint8Array(ds.rows);
   for (let r = 0; r < ds.rows; r++) {
     const k = map[ds.labels[r]!]!;
