@@ -89,6 +89,17 @@ describe("ml/schema (CSV data read by the model spec)", () => {
     expect(parseTrainedModel(modelBytes(model), "m.json")).to.deep.equal(model);
   });
 
+  it("a trained model handed back as the next spec (warm start) reads the data as before", () => {
+    const text = table(20, (r, c) => (r === 3 && c === "a" ? "" : undefined));
+    const s = spec({ ignore: ["id", "city"], impute: "mean" });
+    const model = trainFromSpec(s, parseTrainingData(utf8(text), s, "d.csv"), roots, "d.csv");
+    const next = parseModelSpec(modelBytes(model), "trained.json");
+    expect(next).to.deep.include({ label: "label", ignore: ["id", "city"], impute: "mean" });
+    const again = trainFromSpec(next, parseTrainingData(utf8(text), next, "d.csv"), roots, "d.csv");
+    expect(again.training.iterations).to.be.at.most(1);
+    expect(again.schema).to.deep.equal(model.schema);
+  });
+
   it("data parsed without the spec's schema keys is refused by trainFromSpec", async () => {
     const s = spec({ ignore: ["id", "city"], impute: "mean" });
     const ds = parseDataset(utf8(table(20)), "d.csv", { ignore: ["id", "city"] });

@@ -114,6 +114,10 @@ export function parseModelSpec(bytes: Uint8Array, source: string): ModelSpec {
   const spec: ModelSpec = { ...header, hyperparameters };
   if (doc.classes !== undefined) spec.classes = checkClasses(doc.classes, source);
   Object.assign(spec, readSpecDataKeys(doc, source));
+  // A trained model handed back as the spec reads its data as it was read before.
+  if (doc.schema !== undefined && doc.label === undefined && doc.ignore === undefined && doc.impute === undefined) {
+    Object.assign(spec, schemaKeys(readDataSchema(doc.schema, header.features, source)));
+  }
   const outputs = outputsFor((spec.classes ?? BINARY_CLASSES).length);
   if (doc.weights !== undefined) spec.weights = readWeights(doc.weights, outputs, header.features, source);
   if (doc.bias !== undefined) spec.bias = readBias(doc.bias, outputs, source);
@@ -279,6 +283,15 @@ function withClasses(ds: Dataset, classes: ClassLabel[], source: string): Datase
     labels[r] = k;
   }
   return { ...ds, labels, classes: [...classes] };
+}
+
+/** The spec keys that read data as `schema` did (impute means are recomputed from the new data). */
+function schemaKeys(schema: DataSchema): Pick<ModelSpec, "label" | "ignore" | "impute"> {
+  return {
+    label: schema.label,
+    ...(schema.ignore.length > 0 && { ignore: [...schema.ignore] }),
+    ...(schema.impute !== null && { impute: "mean" as const }),
+  };
 }
 
 function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
