@@ -144,8 +144,8 @@ function federatedTasks() {
       .addOption({ name: "strategy", description: "fedavg | fedprox | median | trimmed-mean", defaultValue: "fedavg" })
       .addOption({ name: "clip", description: "Clip each update to this L2 norm (> 0); when left out, no clipping", type: text, defaultValue: undefined })
       .addOption({ name: "noise", description: "Central DP: Gaussian noise multiplier (> 0, needs --clip); when left out, no noise", type: text, defaultValue: undefined })
-      .addOption({ name: "trim", description: "trimmed-mean only: fraction in [0, 0.5) trimmed from each end, at least one update per end; when left out, 0.1", type: text, defaultValue: undefined })
-      .addOption({ name: "localIterations", description: "Client L-BFGS iterations per round (≥ 1); when left out, 25", type: text, defaultValue: undefined })
+      .addOption({ name: "trim", description: "trimmed-mean only: fraction in (0, 0.5) trimmed from each end, at least one update per end; when left out, 0.1", type: text, defaultValue: undefined })
+      .addOption({ name: "localIterations", description: "Client L-BFGS iterations per round (≥ 1); when left out, 3", type: text, defaultValue: undefined })
       .addOption({ name: "mu", description: "fedprox only: proximal term strength (≥ 0); when left out, 0.01", type: text, defaultValue: undefined })
       .addOption({ name: "maxClientShare", description: "Most of a round one client's update may weigh, in (0, 1]; when left out, 0.25", type: text, defaultValue: undefined })
       .addOption({ name: "minAccepted", description: "Fewest accepted updates per published model (≥ 1); when left out, 3 (1 with --noise)", type: text, defaultValue: undefined })
@@ -173,6 +173,18 @@ function federatedTasks() {
       .addOption({
         name: "enclave",
         description: "Signer address of the task's enclave, registered by the aggregator host (flai:enclave --register); when left out, this machine's",
+        type: text,
+        defaultValue: undefined,
+      })
+      .addOption({
+        name: "numExamples",
+        description: "Training rows expected over all clients, for round 1's L2 penalty split (later rounds use what the enclave accepted); when left out, each client's rows × quorum",
+        type: text,
+        defaultValue: undefined,
+      })
+      .addOption({
+        name: "standardizeOn",
+        description: "Training sample file (or root) to fit the shared feature scaling on, when the spec has no \"standardization\"; when left out, the evaluation set",
         type: text,
         defaultValue: undefined,
       })

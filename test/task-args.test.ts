@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 
 import { expect } from "chai";
@@ -5,6 +6,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { ArgumentType, type OptionDefinition } from "hardhat/types/arguments";
 
 import { UINT256_MAX, parseId, parseRound } from "../src/ids.js";
+import { parseDataset } from "../src/ml/dataset.js";
+import { computeStandardization } from "../src/ml/logistic.js";
 import { packageRoot } from "../src/package-root.js";
 import { flagOf, optionalNumber, optionalText, optionalWhole, requireOptions } from "../src/task-args.js";
 
@@ -169,6 +172,7 @@ describe("task arguments", function () {
       ["flai:fl-create", { ...files, mu: "0" }, ["--mu applies to --strategy fedprox only", "the strategy is fedavg"]],
       ["flai:fl-create", { ...files, trim: "0.1" }, ["--trim applies to --strategy trimmed-mean only"]],
       ["flai:fl-create", { ...files, strategy: "median" }, ["--strategy median needs --quorum ≥ 3, got 2"]],
+      ["flai:fl-create", { ...files, numExamples: "0" }, ["--num-examples must be"]],
       ["flai:fl-create", { ...files, strategy: "trimmed-mean", trim: "0.5" }, ["--trim must be a number > 0 and < 0.5"]],
       ["flai:fl-create", { ...files, strategy: "trimmed-mean", trim: "0" }, ["--trim must be a number > 0 and < 0.5", "0 would trim nothing"]],
       ["flai:fl-create", { ...files, strategy: "fedprox", mu: "-1" }, ["--mu must be a number ≥ 0", `got "-1"`]],
@@ -211,6 +215,13 @@ describe("task arguments", function () {
       it("--strategy trimmed-mean --trim 0.05 is kept as typed (it still trims one update per end)", async () => {
         const model = await createdModel({ strategy: "trimmed-mean", trim: "0.05", quorum: 3 });
         expect(model.federated.strategy).to.deep.equal({ name: "trimmed-mean", trimFraction: 0.05 });
+      });
+
+      it("--num-examples sets round 1's expected total; --standardize-on fits the scaling on that file, not the evaluation set", async () => {
+        const model = await createdModel({ numExamples: "500", standardizeOn: path.join(FIXTURES, "data.csv") });
+        expect(model.federated.local).to.include({ expectedNumExamples: 500, maxIterations: 3 });
+        const sample = parseDataset(await readFile(path.join(FIXTURES, "data.csv")), "data.csv");
+        expect(model.standardization).to.deep.equal(computeStandardization(sample));
       });
 
       it("--strategy fedprox --mu 0 sets μ = 0, not the 0.01 default; --local-iterations 1 is kept", async () => {
