@@ -62,6 +62,12 @@ export default async function flCreate(
   if (t.quorum < resolved.minAccepted) {
     ui.line(`Note: quorum ${t.quorum} is below the minimum of ${resolved.minAccepted} accepted updates: a round is only published once ${resolved.minAccepted} are accepted.`);
   }
+  if (created.scaling === "evaluation") {
+    ui.line(
+      "Note: the feature scaling was fit on the evaluation set (the spec has no \"standardization\" and no --standardize-on was given), " +
+        "so its statistics shape training. Name a sample of the training data with --standardize-on <file>.",
+    );
+  }
   ui.info("global model", `${t.globalRoot} (sha256 ${t.globalHash})`);
   ui.info("evaluation", created.evaluationRoot);
   ui.info("enclave", `${t.enclave} (measurement ${t.measurement}); clients encrypt to its on-chain key`);

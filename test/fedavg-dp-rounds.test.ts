@@ -50,6 +50,8 @@ describe("federated rounds on a chain: DP accounting, a one-class client, the fe
       local: { expectedNumExamples: 250 },
     });
     const taskId = created.task.id;
+    // No sample named and none in the spec: the evaluation set's scaling, and the result says so.
+    assert.equal(created.scaling, "evaluation");
     const initial = await fedavg.globalModel(taskId);
     assert.equal(initial.federated.local.maxIterations, 3);
     assert.equal(initial.federated.local.expectedNumExamples, 250);
@@ -98,7 +100,9 @@ describe("federated rounds on a chain: DP accounting, a one-class client, the fe
         reward: "1",
         standardizeOn,
       });
-    const fromDataset = await fedavg.globalModel((await create(sample)).task.id);
+    const created = await create(sample);
+    assert.equal(created.scaling, "sample");
+    const fromDataset = await fedavg.globalModel(created.task.id);
     assert.deepEqual(fromDataset.standardization, computeStandardization(sample));
     assert.notDeepEqual(fromDataset.standardization, computeStandardization(test));
     const root = (await storage.upload(Buffer.from(datasetJson(sample)))).root;

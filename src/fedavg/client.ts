@@ -127,9 +127,9 @@ export class FlaiFederated {
     const evaluationRoot = (await this.#storage.upload(evalInput.bytes)).root;
     // Every client must share one feature scaling, or their weights live in different spaces: it
     // is fixed here and committed with the initial model (taskStandardization says from what).
-    const standardization = spec.hyperparameters.standardize
-      ? (spec.standardization ?? computeStandardization(await this.#standardizationSample(opts.standardizeOn, spec) ?? evaluation))
-      : null;
+    const sample = await this.#standardizationSample(opts.standardizeOn, spec);
+    const scaling: CreatedTask["scaling"] = !spec.hyperparameters.standardize ? "none" : spec.standardization !== undefined ? "spec" : sample !== undefined ? "sample" : "evaluation";
+    const standardization = scaling === "none" ? null : (spec.standardization ?? computeStandardization(sample ?? evaluation));
     const start = weightsToJson(...initialParameters(spec, classes, specInput.source));
     const initial: GlobalModel = {
       format: "flai-global-model/v1",
@@ -167,7 +167,7 @@ export class FlaiFederated {
     );
     const created = this.#events(contract, receipt.logs, "TaskCreated")[0];
     const task = await this.#readTask(contract, deployment, connection, created.args[0] as bigint);
-    return { task, txHash: receipt.hash, gasUsed: receipt.gasUsed, initialModelRoot: stored.root, evaluationRoot };
+    return { task, txHash: receipt.hash, gasUsed: receipt.gasUsed, initialModelRoot: stored.root, evaluationRoot, scaling };
   }
 
   /**

@@ -97,6 +97,11 @@ export interface CreatedTask {
   gasUsed: bigint;
   initialModelRoot: string;
   evaluationRoot: string;
+  /**
+   * Where the shared feature scaling came from: the spec, the creator's training sample, the
+   * evaluation set (when neither was given: its statistics then shape training), or none.
+   */
+  scaling: "spec" | "sample" | "evaluation" | "none";
 }
 
 export interface ClientRoundOptions extends ConnectionOption {
