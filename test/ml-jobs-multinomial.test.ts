@@ -69,6 +69,27 @@ describe("compute job: multinomial training on string-labelled CSV (land cover)"
     expect(reExecution?.verdict, reExecution?.detail).to.equal("match");
   });
 
+  it("verify re-reads the data through the spec's schema: a named label column, an ignored ID, imputed cells", async () => {
+    // Without the spec's schema the verifier would read this file differently from the enclave and
+    // report a false mismatch (no column called label, an ID column, missing cells).
+    const lines = readFileSync(DATA, "utf8").trim().split("\n").slice(0, 400);
+    const rows = lines.slice(1).map((line, i) => {
+      const cells = line.split(",");
+      if (i % 37 === 5) cells[2] = "";
+      return [`plot-${i + 1}`, ...cells].join(",");
+    });
+    const data = path.join(dir, "schema.csv");
+    await writeFile(data, [`plot_id,${lines[0]!.replace(/,label$/, ",cover")}`, ...rows].join("\n") + "\n");
+    const model = await specFile("schema.json", { ...SPEC, label: "cover", ignore: ["plot_id"], impute: "mean" });
+    const submitted = await hre.flai.jobs.submit({ data, model, reward: "0.01", connection });
+    const result = await hre.flai.jobs.train(submitted.job.id, { connection });
+    expect(result.model.schema?.label).to.equal("cover");
+    await hre.flai.jobs.complete(result, { connection });
+    const items = await verifyJob(hre, hre.flai, submitted.job.id, { connection });
+    const reExecution = items.find((entry) => entry.item === "re-execution");
+    expect(reExecution?.verdict, reExecution?.detail).to.equal("match");
+  });
+
   it("refuses before paying: a label outside the spec's classes, a class without rows (both named)", async () => {
     const three = await specFile("three.json", { ...SPEC, classes: ["cropland", "forest", "water"] });
     await expectFlaiError(() => hre.flai.jobs.submit({ data: DATA, model: three, reward: "0.01", connection }), "landcover.csv", '"urban"', "data row");

@@ -7,8 +7,7 @@ import { loadFlaiArtifact } from "../jobs/artifact.js";
 import { fromCompact, recoverJobResultSigner } from "../jobs/eip712.js";
 import { readRegistration, registrationEvent } from "../jobs/registry.js";
 import { decodeRevert } from "../jobs/revert.js";
-import { parseDataset } from "../ml/dataset.js";
-import { modelBytes, parseModelSpec, resultHash, trainFromSpec } from "../ml/model.js";
+import { modelBytes, parseModelSpec, parseTrainingData, resultHash, trainFromSpec } from "../ml/model.js";
 import type { FlaiRuntime } from "../runtime.js";
 
 import {
@@ -66,8 +65,9 @@ export async function verifyJob(
     add("re-execution", "cannot check", "the job's inputs are not both available from storage (see above)");
   } else {
     try {
-      const dataset = parseDataset(data.bytes, `dataset ${job.dataRoot}`);
+      // The spec first: its schema (label column, ignored columns, imputation) decides how the data reads.
       const spec = parseModelSpec(model.bytes, `model ${job.modelRoot}`);
+      const dataset = parseTrainingData(data.bytes, spec, `dataset ${job.dataRoot}`);
       const trained = trainFromSpec(spec, dataset, { datasetRoot: job.dataRoot, modelRoot: job.modelRoot });
       const hash = resultHash(modelBytes(trained));
       if (!completed) {
