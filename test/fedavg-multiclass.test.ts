@@ -79,4 +79,13 @@ describe("federated rounds on a chain: a 4-class task read from CSV", function (
     // Four imbalanced classes: one round from zero weights already beats the majority class (38%).
     assert.ok(agg.metrics.accuracy > 0.6, `accuracy ${agg.metrics.accuracy}`);
   });
+
+  it("a federated spec that imputes missing cells with means is refused: the means would come from the evaluation set", async () => {
+    const { hre } = await tempProject();
+    const { fedavg, storage } = hre.flai;
+    const spec = { format: "flai-model/v1", algorithm: "logistic-regression", features: 7, impute: "mean", hyperparameters: { c: 1, maxIterations: 100, tolerance: 1e-4, standardize: true } };
+    const model = (await storage.upload(Buffer.from(JSON.stringify(spec)))).root;
+    const evaluation = (await storage.upload(path.join(FIXTURES, "landcover-test.csv"))).root;
+    await expectFlaiError(() => fedavg.createTask({ model, evaluation, rounds: 1, quorum: 1, reward: "1" }), 'cannot use "impute": "mean"', "evaluation set");
+  });
 });
