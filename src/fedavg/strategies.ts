@@ -126,11 +126,6 @@ export function trimCount(n: number, trimFraction: number = DEFAULT_TRIM_FRACTIO
   return Math.max(1, Math.floor(trimFraction * n));
 }
 
-/** ε of `rounds` rounds of the task's Gaussian mechanism: the RDP accountant (dp-accountant.ts). */
-export function gaussianEpsilon(noiseMultiplier: number, delta: number, rounds = 1): number {
-  return gaussianPrivacy(noiseMultiplier, delta, rounds).epsilon;
-}
-
 /** Per-update factors min(1, C/‖Δ‖); all 1 without clipping, so no update is ever copied. */
 function clipScales(updates: readonly WeightedDelta[], clipNorm: number | undefined): Float64Array {
   const scales = new Float64Array(updates.length).fill(1);
