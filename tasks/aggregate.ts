@@ -36,7 +36,12 @@ export default async function aggregate(args: Args, hre: HardhatRuntimeEnvironme
   ui.ok(`Round ${r.round} of task ${r.taskId} finalized: ${r.accepted.length} updates aggregated, ${r.rejected.length} rejected`);
   ui.info("accuracy", `${r.metrics.accuracy.toFixed(4)} on the held-out set (log-loss ${r.metrics.logLoss.toFixed(4)})`);
   if (r.metrics.dp !== null) {
-    ui.info("privacy", `ε = ${r.metrics.dp.epsilon.toFixed(3)} this round (δ = ${r.metrics.dp.delta}), noise ×${r.metrics.dp.noiseMultiplier}`);
+    const dp = r.metrics.dp;
+    ui.info(
+      "privacy",
+      `ε = ${dp.epsilon.toFixed(3)} this round, ${dp.epsilonTotal.toFixed(3)} over rounds 1–${r.round} (δ = ${dp.delta}, RDP accountant), ` +
+        `noise ×${dp.noiseMultiplier} on sensitivity ${dp.sensitivity.toPrecision(3)}`,
+    );
   }
   ui.info("global model", `${r.globalRoot} (sha256 ${r.globalHash})`);
   ui.info("commitment", r.commitment);

@@ -29,6 +29,19 @@ async function runTask(hre: HardhatRuntimeEnvironment, id: string, args: Record<
   return { json: JSON.parse(json.join("\n")), text: await capture(false) };
 }
 
+/** One run of a task: the lines it printed. */
+async function runOnce(hre: HardhatRuntimeEnvironment, id: string, args: Record<string, unknown>): Promise<{ text: string[] }> {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (line: string) => lines.push(line);
+  try {
+    await hre.tasks.getTask(id).run(args);
+  } finally {
+    console.log = log;
+  }
+  return { text: lines };
+}
+
 describe("federated rounds on a chain: DP accounting, a one-class client, the federation's N", function () {
   this.timeout(300_000);
 
@@ -56,11 +69,15 @@ describe("federated rounds on a chain: DP accounting, a one-class client, the fe
     assert.equal(initial.federated.local.maxIterations, 3);
     assert.equal(initial.federated.local.expectedNumExamples, 250);
 
+    let aggregateText: string[] = [];
     for (const round of [1, 2]) {
       for (let k = 0; k < 3; k++) await fedavg.runClient({ taskId, data: shares[k]!, signer: signers[k + 1] });
-      const agg = await fedavg.aggregate({ taskId });
-      assert.equal(agg.accepted.length, 3, `round ${round}: ${JSON.stringify(agg.rejected)}`);
-      const dp = agg.metrics.dp!;
+      // Round 2 through flai:aggregate as the CLI runs it, to see what it prints.
+      if (round === 1) await fedavg.aggregate({ taskId });
+      else aggregateText = (await runOnce(hre, "flai:aggregate", { task: String(taskId), json: false })).text;
+      const metrics = (await fedavg.globalModel(taskId)).metrics!;
+      assert.equal(metrics.accepted, 3, `round ${round}`);
+      const dp = metrics.dp!;
       assert.equal(dp.accountant, "rdp");
       assert.equal(dp.delta, 1e-5);
       assert.equal(dp.sensitivity, (2 * 1) / 3);
@@ -69,9 +86,16 @@ describe("federated rounds on a chain: DP accounting, a one-class client, the fe
       assert.equal(dp.epsilonTotal, gaussianPrivacy(1.2, 1e-5, round).epsilon);
       // 3 updates cannot keep maxClientShare 0.25, so N is 3 × the median claim (round-aggregate.ts).
       const sizes = shares.map((d) => d.rows).sort((a, b) => a - b);
-      assert.equal(agg.metrics.numExamples, 3 * sizes[1]!);
+      assert.equal(metrics.numExamples, 3 * sizes[1]!);
     }
 
+    const r3 = (x: number) => String(Math.round(x * 1000) / 1000);
+    const privacy = aggregateText.find((l) => l.includes("privacy"))!;
+    const fixed3 = (x: number) => x.toFixed(3);
+    assert.ok(
+      privacy.includes(`ε = ${fixed3(gaussianPrivacy(1.2, 1e-5, 1).epsilon)} this round, ${fixed3(gaussianPrivacy(1.2, 1e-5, 2).epsilon)} over rounds 1–2`),
+      privacy,
+    );
     const status = await runTask(hre, "flai:fl-status", { task: String(taskId) });
     const rounds = (status.json as { rounds: Array<{ round: number; protection: { dp: { epsilon: number; epsilonTotal: number; delta: number } } }> }).rounds;
     const perRound = gaussianPrivacy(1.2, 1e-5, 1).epsilon;
@@ -81,7 +105,6 @@ describe("federated rounds on a chain: DP accounting, a one-class client, the fe
     assert.equal(rounds[1]!.protection.dp.epsilonTotal, total);
     assert.equal(rounds[1]!.protection.dp.delta, 1e-5);
     const line = status.text.find((l) => l.includes("round 2"))!;
-    const r3 = (x: number) => String(Math.round(x * 1000) / 1000);
     assert.ok(line.includes(`ε ${r3(perRound)} this round, ${r3(total)} total over rounds 1–2 (δ 0.00001)`), line);
   });
 
