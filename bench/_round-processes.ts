@@ -94,7 +94,9 @@ async function oneRound(
 ): Promise<ProcessRound> {
   const created = await p.deployer.json<{ task: { id: string } }>([
     "flai:fl-create",
-    ...["--enclave", p.enclave, "--model", path.join(FIXTURES, "model.json"), "--evaluation", "evaluation.json"],
+    ...["--enclave", p.enclave, "--model", path.join(FIXTURES, "model.json"), "--test", "evaluation.json"],
+    // The shared feature scaling comes from a training sample (this round's first client's share), never the test file.
+    ...["--standardize-on", path.join(p.clients[0]!.dir, `data-${n}.json`)],
     ...["--rounds", "1", "--quorum", String(n), "--max-clients", String(n), "--reward", "0.1"],
   ]);
   const taskId = BigInt(created.task.id);

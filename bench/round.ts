@@ -120,8 +120,11 @@ console.log(
 );
 
 const { fedavg } = hre.flai;
+// The shared feature scaling is fit on a sample of the training data (never on the evaluation set):
+// one more client-sized draw, made outside the timed call.
+const standardizeOn = dataset(ROWS_PER_CLIENT);
 let t = performance.now();
-const created = await fedavg.createTask({ model: spec, evaluation, rounds: ROUNDS, quorum: CLIENTS, reward: "1", connection });
+const created = await fedavg.createTask({ model: spec, evaluation, standardizeOn, rounds: ROUNDS, quorum: CLIENTS, reward: "1", connection });
 const createMs = performance.now() - t;
 const taskId = created.task.id;
 console.log(`# setup ${((t - t0) / 1000).toFixed(1)} s; createTask ${createMs.toFixed(0)} ms (task ${taskId})`);

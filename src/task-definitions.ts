@@ -154,7 +154,8 @@ function federatedTasks() {
   return [
     strategyOptions(task("flai:fl-create", "Create a federated task: initial global model, rounds, quorum, reward pool, enclave"))
       .addOption({ name: "model", description: "Model spec file (or root) (required)", type: text, defaultValue: undefined })
-      .addOption({ name: "evaluation", description: "Held-out dataset file (or root) the enclave evaluates on (required)", type: text, defaultValue: undefined })
+      .addOption({ name: "test", description: "Held-out test file (or root) the enclave evaluates every global model on, never trained on (required)", type: text, defaultValue: undefined })
+      .addOption({ name: "evaluation", description: "Former name of --test, still read (give one of them)", type: text, defaultValue: undefined })
       .addOption({ name: "rounds", description: "Number of rounds", type: ArgumentType.INT, defaultValue: 3 })
       .addOption({ name: "quorum", description: "Minimum accepted updates per round", type: ArgumentType.INT, defaultValue: 2 })
       .addOption({
@@ -184,7 +185,7 @@ function federatedTasks() {
       })
       .addOption({
         name: "standardizeOn",
-        description: "Training sample file (or root) to fit the shared feature scaling on, when the spec has no \"standardization\"; when left out, the evaluation set",
+        description: "Sample of the training data (file or root) the shared feature scaling is fit on; required when the spec standardizes and has no \"standardization\" (never fit on --test)",
         type: text,
         defaultValue: undefined,
       })

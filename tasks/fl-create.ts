@@ -1,6 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { format0G } from "../src/amount.js";
+import { flaiError } from "../src/errors.js";
 import { optionalText, optionalWhole, requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
 
@@ -11,6 +12,8 @@ import { describeRules, describeStrategy, strategyFromArgs, type StrategyArgs } 
 export default async function flCreate(
   args: StrategyArgs & {
     model?: string;
+    test?: string;
+    /** The former name of --test, still read. */
     evaluation?: string;
     rounds: number;
     quorum: number;
@@ -23,11 +26,13 @@ export default async function flCreate(
   },
   hre: HardhatRuntimeEnvironment,
 ) {
+  // Checked as one: a missing --test is named with the other missing options.
+  const files = { model: args.model, test: heldOutFile(args), reward: args.reward };
   requireOptions(
     "flai:fl-create",
-    args,
-    ["model", "evaluation", "reward"],
-    "flai:fl-create --model fixtures/model.json --evaluation holdout.json --rounds 5 --quorum 3 --reward 1",
+    files,
+    ["model", "test", "reward"],
+    "flai:fl-create --model fixtures/model.json --test holdout.json --standardize-on client-sample.json --rounds 5 --quorum 3 --reward 1",
   );
   // FLAIFederated stores the round duration as a uint32.
   const roundDuration = optionalWhole(args.roundDuration, "--round-duration", { min: 1, max: 2 ** 32 - 1, hint: "seconds" });
@@ -37,15 +42,16 @@ export default async function flCreate(
   // Another machine's enclave (its host ran flai:enclave --register); when left out, this machine's.
   const enclave = optionalText(args.enclave, "--enclave");
   const ui = new Ui({ json: args.json });
+  if (args.evaluation !== undefined) ui.line("Note: --evaluation is the former name of --test; use --test <file>.");
   const created = await ui.progress("Creating federated task", () =>
     hre.flai.fedavg.createTask({
-      model: args.model,
-      evaluation: args.evaluation,
+      model: files.model,
+      evaluation: files.test,
       rounds: args.rounds,
       quorum: args.quorum,
       maxClients,
       roundDuration,
-      reward: args.reward,
+      reward: files.reward,
       strategy,
       rules,
       local,
@@ -62,12 +68,6 @@ export default async function flCreate(
   if (t.quorum < resolved.minAccepted) {
     ui.line(`Note: quorum ${t.quorum} is below the minimum of ${resolved.minAccepted} accepted updates: a round is only published once ${resolved.minAccepted} are accepted.`);
   }
-  if (created.scaling === "evaluation") {
-    ui.line(
-      "Note: the feature scaling was fit on the evaluation set (the spec has no \"standardization\" and no --standardize-on was given), " +
-        "so its statistics shape training. Name a sample of the training data with --standardize-on <file>.",
-    );
-  }
   ui.info("global model", `${t.globalRoot} (sha256 ${t.globalHash})`);
   ui.info("evaluation", created.evaluationRoot);
   ui.info("enclave", `${t.enclave} (measurement ${t.measurement}); clients encrypt to its on-chain key`);
@@ -82,4 +82,15 @@ export default async function flCreate(
   );
   ui.line(`Clients join with: npx hardhat flai:fl-client --task ${t.id} --data <their data file> --network ${t.networkName}`);
   ui.result({ taskId: t.id, network: t.networkName, chainId: t.chainId, deployments: { [t.networkName]: addresses }, ...created });
+}
+
+/** The held-out file the enclave evaluates on: --test, or its former name --evaluation (not both). */
+function heldOutFile(args: { test?: string; evaluation?: string }): string | undefined {
+  if (args.test !== undefined && args.evaluation !== undefined) {
+    throw flaiError(
+      `flai:fl-create was given both --test (${args.test}) and --evaluation (${args.evaluation}), which name the same held-out file ` +
+        `(--evaluation is its former name). Pass --test <file> only.`,
+    );
+  }
+  return args.test ?? args.evaluation;
 }

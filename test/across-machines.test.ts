@@ -148,7 +148,9 @@ describe("a federated task across machines (separate processes, folders, machine
     type Created = { taskId: string; deployments: Record<string, { jobs: string; federated: string }>; task: { enclave: string; rewardPool: string } };
     const created = await deployer.json<Created>([
       "flai:fl-create",
-      ...["--enclave", enclave, "--model", path.join(FIXTURES, "model.json"), "--evaluation", "holdout.json"],
+      ...["--enclave", enclave, "--model", path.join(FIXTURES, "model.json"), "--test", "holdout.json"],
+      // The shared feature scaling is fit on a training sample (client 1's share), never on the test file.
+      ...["--standardize-on", path.join(clients[0]!.dir, "data.json")],
       ...["--rounds", String(ROUNDS), "--quorum", String(QUORUM), "--max-clients", String(CLIENTS)],
       ...["--round-duration", String(ROUND_DURATION), "--reward", REWARD],
     ]);

@@ -98,7 +98,7 @@ describe("flai:devnet as a service (separate processes)", function () {
     // The task's initial global model goes to 0G storage: this devnet.
     const created = await json([
       "flai:fl-create",
-      ...["--model", path.join(FIXTURES, "model.json"), "--evaluation", path.join(FIXTURES, "data.json")],
+      ...["--model", path.join(FIXTURES, "model.json"), "--test", path.join(FIXTURES, "data.json"), "--standardize-on", path.join(FIXTURES, "data.csv")],
       ...["--rounds", "1", "--quorum", "1", "--reward", "0.01", "--network", "local"],
     ]);
     const taskId = String(created.task.id);

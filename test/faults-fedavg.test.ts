@@ -55,6 +55,7 @@ describe("faults: an aggregator that crashes between its uploads and finalizeRou
     const created = await hre.flai.fedavg.createTask({
       model: path.join(FIXTURES, "model.json"),
       evaluation,
+      standardizeOn: clients[0]!,
       rounds: 2,
       quorum: 2,
       reward: "0.2",

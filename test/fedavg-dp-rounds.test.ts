@@ -56,6 +56,7 @@ describe("federated rounds on a chain: DP accounting, a one-class client, the fe
     const created = await fedavg.createTask({
       model: (await storage.upload(path.join(FIXTURES, "model.json"))).root,
       evaluation: (await storage.upload(Buffer.from(datasetJson(test)))).root,
+      standardizeOn: shares[0]!,
       rounds: 2,
       quorum: 3,
       reward: "1",
@@ -63,8 +64,7 @@ describe("federated rounds on a chain: DP accounting, a one-class client, the fe
       local: { expectedNumExamples: 250 },
     });
     const taskId = created.task.id;
-    // No sample named and none in the spec: the evaluation set's scaling, and the result says so.
-    assert.equal(created.scaling, "evaluation");
+    assert.equal(created.scaling, "sample");
     const initial = await fedavg.globalModel(taskId);
     assert.equal(initial.federated.local.maxIterations, 3);
     assert.equal(initial.federated.local.expectedNumExamples, 250);

@@ -33,6 +33,7 @@ describe("fedavg: federated rounds end to end", function () {
     const created = await fedavg.createTask({
       model: path.join(FIXTURES, "model.json"),
       evaluation,
+      standardizeOn: clients[0]!,
       rounds: 2,
       quorum: 3,
       reward: "0.3",

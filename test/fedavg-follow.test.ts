@@ -53,7 +53,7 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
   });
 
   async function newTask(opts: { rounds: number; quorum: number; maxClients: number }) {
-    const created = await hre.flai.fedavg.createTask({ model: path.join(FIXTURES, "model.json"), evaluation, reward: "1", connection, ...opts });
+    const created = await hre.flai.fedavg.createTask({ model: path.join(FIXTURES, "model.json"), evaluation, standardizeOn: shares[0]!, reward: "1", connection, ...opts });
     return created.task.id;
   }
 
@@ -275,7 +275,7 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
 
     const created = await hardhat([
       "flai:fl-create",
-      ...["--model", path.join(FIXTURES, "model.json"), "--evaluation", "evaluation.json"],
+      ...["--model", path.join(FIXTURES, "model.json"), "--test", "evaluation.json", "--standardize-on", "client-0.json"],
       ...["--rounds", "2", "--quorum", "3", "--max-clients", "3", "--reward", "0.03", "--json"],
     ]);
     expect(created.code, created.stdout + created.stderr).to.equal(0);

@@ -35,6 +35,7 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
     const created = await hre.flai.fedavg.createTask({
       model: modelRoot,
       evaluation: evaluationRoot,
+      standardizeOn: shares[0]!,
       rounds: opts.rounds ?? 2,
       quorum: opts.quorum ?? 2,
       roundDuration: opts.roundDuration,
@@ -139,6 +140,30 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
   });
 
   describe("task-level errors", () => {
+    it("a spec that standardizes, with no scaling and no training sample, is refused before anything is paid; standardize false needs none", async () => {
+      const creator = signers[0]!;
+      const balance = await connection.ethers.provider.getBalance(creator.address);
+      const block = await connection.ethers.provider.getBlockNumber();
+      const without = { model: modelRoot, evaluation: evaluationRoot, rounds: 1, quorum: 1, reward: "1", signer: creator, connection };
+      const error = await expectFlaiError(
+        () => hre.flai.fedavg.createTask(without),
+        "no training sample was named",
+        "not fit on the evaluation (--test) set",
+        "leak the test data's statistics into training",
+        "--standardize-on <file>",
+        `set "standardize": false or a "standardization" in the spec`,
+      );
+      expect(error.message).to.contain(modelRoot);
+      // Nothing reached the chain: no transaction (not even the enclave's registration), no fee, no pool.
+      expect(await connection.ethers.provider.getBlockNumber()).to.equal(block);
+      expect(await connection.ethers.provider.getBalance(creator.address)).to.equal(balance);
+
+      const plain = { format: "flai-model/v1", algorithm: "logistic-regression", features: 8, hyperparameters: { c: 1, maxIterations: 100, tolerance: 1e-4, standardize: false } };
+      const unscaled = await hre.flai.fedavg.createTask({ ...without, model: (await hre.flai.storage.upload(Buffer.from(JSON.stringify(plain)))).root });
+      expect(unscaled.scaling).to.equal("none");
+      expect((await hre.flai.fedavg.globalModel(unscaled.task.id, { connection })).standardization).to.equal(null);
+    });
+
     it("an unknown task", async () => {
       await expectFlaiError(() => hre.flai.fedavg.status(999, { connection }), "Federated task 999 does not exist");
       await expectFlaiError(() => hre.flai.fedavg.runClient({ taskId: "x", data: shares[0]!, connection }), "whole number");

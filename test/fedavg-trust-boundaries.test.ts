@@ -45,6 +45,7 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
     const created = await hre.flai.fedavg.createTask({
       model: path.join(FIXTURES, "model.json"),
       evaluation,
+      standardizeOn: shares[0]!,
       rounds: 2,
       quorum: opts.quorum ?? 3,
       maxClients: opts.maxClients,

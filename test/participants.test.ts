@@ -59,6 +59,7 @@ describe("participants: addresses from config, read-only without a key, claims a
     const created = await host.flai.fedavg.createTask({
       model: path.join(FIXTURES, "model.json"),
       evaluation,
+      standardizeOn: shares[0]!,
       rounds,
       quorum,
       reward: "1",
@@ -89,7 +90,14 @@ describe("participants: addresses from config, read-only without a key, claims a
       expect(error.message).not.to.contain("flai:deploy");
       // The deployer's path (creating a task) may name flai:deploy as the other way.
       const creator = await participant();
-      const created = creator.flai.fedavg.createTask({ model: path.join(FIXTURES, "model.json"), evaluation: path.join(FIXTURES, "data.json"), rounds: 1, quorum: 1, reward: "1" });
+      const created = creator.flai.fedavg.createTask({
+        model: path.join(FIXTURES, "model.json"),
+        evaluation: path.join(FIXTURES, "data.json"),
+        standardizeOn: path.join(FIXTURES, "data.csv"),
+        rounds: 1,
+        quorum: 1,
+        reward: "1",
+      });
       await expectFlaiError(() => created, 'flai.deployments["shared"]', "npx hardhat flai:deploy --network shared");
     });
 
@@ -239,7 +247,7 @@ describe("participants: addresses from config, read-only without a key, claims a
     });
 
     function createArgs(): string[] {
-      return ["--model", path.join(FIXTURES, "model.json"), "--evaluation", path.join(FIXTURES, "data.json"), "--rounds", "1", "--quorum", "1", "--reward", "1"];
+      return ["--model", path.join(FIXTURES, "model.json"), "--test", path.join(FIXTURES, "data.json"), "--standardize-on", path.join(FIXTURES, "data.csv"), "--rounds", "1", "--quorum", "1", "--reward", "1"];
     }
   });
 });

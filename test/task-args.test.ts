@@ -30,7 +30,7 @@ const TASKS: Record<string, { required: string[]; missing?: string[] }> = {
   // Exactly one of --job and --task: requireOptions cannot say that, so verify names both itself.
   "flai:verify": { required: [], missing: ["--job <id>", "--task <id>", "Example: npx hardhat flai:verify"] },
   "flai:enclave": { required: [] },
-  "flai:fl-create": { required: ["model", "evaluation", "reward"] },
+  "flai:fl-create": { required: ["model", "test", "reward"] },
   "flai:fl-client": { required: ["task", "data"] },
   "flai:aggregate": { required: ["task"] },
   "flai:fl-status": { required: ["task"] },
@@ -161,7 +161,7 @@ describe("task arguments", function () {
       ({ hre } = await tempProject());
     });
 
-    const files = { model: "model.json", evaluation: "holdout.json", reward: "1" };
+    const files = { model: "model.json", test: "holdout.json", reward: "1" };
     const rejected: Array<[string, Record<string, unknown>, string[]]> = [
       ["flai:submit", { data: "d.json", model: "m.json", reward: "0.01", deadline: "0" }, [`--deadline must be a whole number ≥ 1`, `got "0"`]],
       ["flai:fl-create", { ...files, roundDuration: "0" }, ["--round-duration must be a whole number from 1 to 4294967295"]],
@@ -176,6 +176,7 @@ describe("task arguments", function () {
       ["flai:fl-create", { ...files, strategy: "trimmed-mean", trim: "0.5" }, ["--trim must be a number > 0 and < 0.5"]],
       ["flai:fl-create", { ...files, strategy: "trimmed-mean", trim: "0" }, ["--trim must be a number > 0 and < 0.5", "0 would trim nothing"]],
       ["flai:fl-create", { ...files, strategy: "fedprox", mu: "-1" }, ["--mu must be a number ≥ 0", `got "-1"`]],
+      ["flai:fl-create", { ...files, evaluation: "old.json" }, ["given both --test (holdout.json) and --evaluation (old.json)", "Pass --test <file> only"]],
       ["flai:fl-run", { partition: "dirichlet", alpha: "0" }, ["--alpha must be a number > 0"]],
       ["flai:fl-run", { alpha: "0.5" }, ["--alpha applies to --partition dirichlet only"]],
       ["flai:fl-run", { localIterations: "0" }, ["--local-iterations must be a whole number from 1"]],
@@ -205,12 +206,42 @@ describe("task arguments", function () {
     }
 
     describe("on a chain", () => {
-      const create = { model: path.join(FIXTURES, "model.json"), evaluation: path.join(FIXTURES, "data.json"), reward: "1", json: true };
+      const create = {
+        model: path.join(FIXTURES, "model.json"),
+        test: path.join(FIXTURES, "data.json"),
+        standardizeOn: path.join(FIXTURES, "data.csv"),
+        reward: "1",
+        json: true,
+      };
 
       async function createdModel(args: Record<string, unknown>) {
         const created = (await runTask(hre, "flai:fl-create", { ...create, ...args })) as { task: { id: string } };
         return hre.flai.fedavg.globalModel(created.task.id);
       }
+
+      it("without --standardize-on, a spec that standardizes is refused before any transaction: the scaling is never fit on --test", async () => {
+        const { standardizeOn: _omitted, ...withoutSample } = create;
+        const provider = (await hre.network.getOrCreate()).ethers.provider;
+        // First on this chain: a late check would show as the deployment's and the enclave's transactions.
+        const block = await provider.getBlockNumber();
+        await expectFlaiError(
+          () => runTask(hre, "flai:fl-create", withoutSample),
+          "not fit on the evaluation (--test) set",
+          "leak the test data's statistics into training",
+          "--standardize-on <file>",
+          `"standardize": false or a "standardization" in the spec`,
+        );
+        expect(await provider.getBlockNumber()).to.equal(block);
+      });
+
+      it("--test names the held-out file; --evaluation, its former name, still works and says so", async () => {
+        const { test, ...rest } = create;
+        const evaluationRoot = (await hre.flai.storage.upload(test)).root;
+        const byTest = (await runTask(hre, "flai:fl-create", create)) as { evaluationRoot: string };
+        expect(byTest.evaluationRoot).to.equal(evaluationRoot);
+        const lines = (await runTask(hre, "flai:fl-create", { ...rest, evaluation: test, json: false })) as string[];
+        expect(lines.join("\n")).to.contain("Note: --evaluation is the former name of --test").and.contain(evaluationRoot);
+      });
 
       it("--strategy trimmed-mean --trim 0.05 is kept as typed (it still trims one update per end)", async () => {
         const model = await createdModel({ strategy: "trimmed-mean", trim: "0.05", quorum: 3 });

@@ -166,7 +166,7 @@ describe("verify: federated rounds", function () {
     await writeFile(evaluation, datasetJson(test));
     const { fedavg } = hre.flai;
     // Two clients a round: below the default minimum of 3 accepted updates, so allowed explicitly.
-    const created = await fedavg.createTask({ model: MODEL, evaluation, rounds: 2, quorum: 2, reward: "0.2", rules: { minAccepted: 2 }, connection });
+    const created = await fedavg.createTask({ model: MODEL, evaluation, standardizeOn: clients[0]!, rounds: 2, quorum: 2, reward: "0.2", rules: { minAccepted: 2 }, connection });
     taskId = created.task.id;
     const signers: HardhatEthersSigner[] = (await connection.ethers.getSigners()).slice(1, 4);
     for (let round = 1; round <= 2; round++) {

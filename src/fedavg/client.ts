@@ -18,7 +18,7 @@ import type { FlaiJobs } from "../jobs/client.js";
 import { resolveDeployment, type Deployment, type DeploymentRole } from "../jobs/deployment.js";
 import type { ConnectionOption } from "../jobs/types.js";
 import { validateFeatureCount, type Dataset } from "../ml/dataset.js";
-import { computeStandardization } from "../ml/logistic.js";
+import { computeStandardization, type Standardization } from "../ml/logistic.js";
 import { parseModelSpec, parseTrainingData, type ModelSpec } from "../ml/model.js";
 import { BINARY_CLASSES, outputsFor, weightsFromJson, weightsToJson, type ClassLabel } from "../ml/parameters.js";
 import type { StorageBackend } from "../storage/types.js";
@@ -106,7 +106,7 @@ export class FlaiFederated {
     if (expectedNumExamples !== undefined) checkCount(expectedNumExamples, "--num-examples", 1, Number.MAX_SAFE_INTEGER);
     const specInput = await readInput(opts.model, "--model", this.#storage);
     const spec = parseModelSpec(specInput.bytes, specInput.source);
-    const evalInput = await readInput(opts.evaluation, "--evaluation", this.#storage);
+    const evalInput = await readInput(opts.evaluation, "--test", this.#storage);
     if (spec.impute !== undefined) {
       throw flaiError(
         `${specInput.source}: a federated task cannot use "impute": "mean": the means would come from the evaluation set, ` +
@@ -118,6 +118,9 @@ export class FlaiFederated {
     validateFeatureCount(evaluation, spec.features, evalInput.source);
     // The task's classes: the spec's, else the evaluation set's (it should hold every class).
     const classes = spec.classes ?? evaluation.classes;
+    // Every client must share one feature scaling, or their weights live in different spaces: it
+    // is fixed here and committed with the initial model. Read before anything is paid or uploaded.
+    const { scaling, standardization } = await this.#taskStandardization(spec, opts.standardizeOn, specInput.source);
 
     const { connection, deployment, contract } = await this.#bound(opts.connection, "deployer");
     const measurement = await this.#tee.measurement();
@@ -125,11 +128,6 @@ export class FlaiFederated {
     // to the key the registry holds for it.
     const enclave = await this.#taskEnclave(opts.enclave, measurement, connection);
     const evaluationRoot = (await this.#storage.upload(evalInput.bytes)).root;
-    // Every client must share one feature scaling, or their weights live in different spaces: it
-    // is fixed here and committed with the initial model (taskStandardization says from what).
-    const sample = await this.#standardizationSample(opts.standardizeOn, spec);
-    const scaling: CreatedTask["scaling"] = !spec.hyperparameters.standardize ? "none" : spec.standardization !== undefined ? "spec" : sample !== undefined ? "sample" : "evaluation";
-    const standardization = scaling === "none" ? null : (spec.standardization ?? computeStandardization(sample ?? evaluation));
     const start = weightsToJson(...initialParameters(spec, classes, specInput.source));
     const initial: GlobalModel = {
       format: "flai-global-model/v1",
@@ -171,12 +169,30 @@ export class FlaiFederated {
   }
 
   /**
-   * The training sample the creator names for the task's feature scaling (`--standardize-on`), or
-   * undefined. Without one (and no "standardization" in the spec) the scaling is still fit on the
-   * evaluation set, which leaks its statistics into training: name a sample of the training data.
+   * The task's shared feature scaling and where it came from: none, the spec's, or fit on the
+   * training sample the creator names. Never fit on the evaluation set: its statistics would shape
+   * training, and the scores the enclave computes on it would no longer be held out.
    */
-  async #standardizationSample(given: CreateTaskOptions["standardizeOn"], spec: ModelSpec): Promise<Dataset | undefined> {
-    if (given === undefined) return undefined;
+  async #taskStandardization(
+    spec: ModelSpec,
+    given: CreateTaskOptions["standardizeOn"],
+    specSource: string,
+  ): Promise<{ scaling: CreatedTask["scaling"]; standardization: Standardization | null }> {
+    if (!spec.hyperparameters.standardize) return { scaling: "none", standardization: null };
+    if (spec.standardization !== undefined) return { scaling: "spec", standardization: spec.standardization };
+    if (given === undefined) {
+      throw flaiError(
+        `${specSource} asks to standardize the features ("hyperparameters.standardize" is true or left out) but gives no ` +
+          `"standardization", and no training sample was named to fit it on. The scaling is not fit on the evaluation (--test) set: ` +
+          `that would leak the test data's statistics into training. Name a sample of the training data with ` +
+          `--standardize-on <file> (standardizeOn in the API), or set "standardize": false or a "standardization" in the spec.`,
+      );
+    }
+    return { scaling: "sample", standardization: computeStandardization(await this.#standardizationSample(given, spec)) };
+  }
+
+  /** The training sample the creator names for the task's feature scaling (`--standardize-on`), read like the task's data. */
+  async #standardizationSample(given: NonNullable<CreateTaskOptions["standardizeOn"]>, spec: ModelSpec): Promise<Dataset> {
     if (typeof given !== "string") {
       validateFeatureCount(given, spec.features, "the standardization sample");
       return given;

@@ -60,11 +60,16 @@ export interface RoundView {
 export interface CreateTaskOptions extends ConnectionOption {
   /** Model spec file (or its 0G root): features, hyperparameters, optional initial weights. */
   model: string;
-  /** Held-out dataset file (or root) the enclave evaluates every global model on. */
+  /**
+   * The held-out test file (or root) the enclave evaluates every global model on (`fl-create --test`,
+   * formerly `--evaluation`). Nothing is fit on it: not the feature scaling, not imputation means.
+   */
   evaluation: string;
   /**
    * Training rows (a file, root or parsed dataset, e.g. a sample of the clients' data) to fit the
-   * task's feature standardization on, when the spec asks to standardize and gives none.
+   * task's feature standardization on (`fl-create --standardize-on`). Required when the spec asks to
+   * standardize and gives no "standardization": createTask refuses, before paying anything, to fit
+   * it on the evaluation set.
    */
   standardizeOn?: string | Dataset;
   rounds: number;
@@ -98,10 +103,10 @@ export interface CreatedTask {
   initialModelRoot: string;
   evaluationRoot: string;
   /**
-   * Where the shared feature scaling came from: the spec, the creator's training sample, the
-   * evaluation set (when neither was given: its statistics then shape training), or none.
+   * Where the shared feature scaling came from: the spec's "standardization", the creator's training
+   * sample (standardizeOn), or none (the spec does not standardize). Never the evaluation set.
    */
-  scaling: "spec" | "sample" | "evaluation" | "none";
+  scaling: "spec" | "sample" | "none";
 }
 
 export interface ClientRoundOptions extends ConnectionOption {
