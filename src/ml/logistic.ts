@@ -1,7 +1,7 @@
 import { flaiError } from "../errors.js";
 import type { Dataset } from "./dataset.js";
 import { defaultThreads, partitionCount, RowSums } from "./logistic-parallel.js";
-import { Lbfgs } from "./lbfgs.js";
+import { Lbfgs, type Objective } from "./lbfgs.js";
 import { outputsFor, splitParameters } from "./parameters.js";
 import { SoftmaxObjective, softmaxPartitionCount } from "./softmax-objective.js";
 
@@ -33,6 +33,13 @@ export interface LogisticOptions {
    * objective is averaged over samples, mu means the same thing for every client's dataset size.
    */
   proximal?: Proximal;
+  /**
+   * Adds ⟨linear, θ⟩ to the sample-averaged objective, θ = parameterVector(weights, bias), in the
+   * same space as `proximal.center`. For drift correction (SCAFFOLD-style): with
+   * linear = c − ∇F_k(x), a client's local problem is stationary where the federation's is.
+   * Needs `proximal` with mu > 0, which keeps the problem bounded below (see checkLinear).
+   */
+  linear?: ArrayLike<number>;
   /**
    * Threads (this one included) for the loss/gradient pass on large data (rows × cols > 2·10⁶,
    * × K for K ≥ 3 classes, which is split into a fixed 8 row partitions). Results are bit-identical for every value; only
@@ -79,6 +86,13 @@ export const LOGISTIC_DEFAULTS = { c: 1.0, maxIterations: 100, tolerance: 1e-4, 
  * summed over 8 fixed row partitions, on worker threads too, bit-identically for every thread count.
  */
 export function trainLogisticRegression(ds: Dataset, opts: LogisticOptions = {}): LogisticResult {
+  return fitOrStop(ds, opts);
+}
+
+/** With `stop`, everything up to L-BFGS runs and `stop` decides the result instead (objectiveGradient). */
+type Stop = (objective: Objective, params: Float64Array, standardization: Standardization | null) => LogisticResult;
+
+function fitOrStop(ds: Dataset, opts: LogisticOptions, stop?: Stop): LogisticResult {
   const c = opts.c ?? LOGISTIC_DEFAULTS.c;
   const maxIterations = opts.maxIterations ?? LOGISTIC_DEFAULTS.maxIterations;
   const tolerance = opts.tolerance ?? LOGISTIC_DEFAULTS.tolerance;
@@ -105,10 +119,12 @@ export function trainLogisticRegression(ds: Dataset, opts: LogisticOptions = {})
 
   // Created before x is filled in, so that a worker pool that is not up yet boots while this
   // thread standardizes; nothing reads x before the first evaluate().
-  const objective =
+  const base =
     outputs === 1
       ? new LogisticObjective(x, ds.labels, ds.rows, ds.cols, c, opts.proximal, { threads })
       : new SoftmaxObjective(x, ds.labels, ds.rows, ds.cols, outputs, c, opts.proximal, { threads });
+  // Without a linear term L-BFGS sees the objective itself: every operation, and bit, as before.
+  const objective: Objective = opts.linear === undefined ? base : new LinearTerm(base, opts.linear);
   try {
     if (standardizing) {
       standardization ??= computeStandardization(ds);
@@ -119,11 +135,48 @@ export function trainLogisticRegression(ds: Dataset, opts: LogisticOptions = {})
     if (opts.initialWeights !== undefined) for (let t = 0; t < size; t++) params[t] = opts.initialWeights[t]!;
     if (opts.initialBias !== undefined) for (let k = 0; k < outputs; k++) params[size + k] = opts.initialBias[k]!;
 
+    if (stop !== undefined) return stop(objective, params, standardization);
     const { iterations, converged } = new Lbfgs(objective, params.length).minimize(params, maxIterations, tolerance);
     const { weights, bias } = splitParameters(params, ds.cols, outputs);
     return { weights, bias, outputs, iterations, converged, standardization };
   } finally {
-    objective.close();
+    base.close();
+  }
+}
+
+/**
+ * ∇F at the warm start (initialWeights/initialBias, zeros if absent), F the objective
+ * trainLogisticRegression minimizes with the same options (proximal and linear terms included),
+ * as parameterVector(∇W, ∇b). What a client reports as ∇F_k(x) for drift correction.
+ */
+export function objectiveGradient(ds: Dataset, opts: LogisticOptions = {}): Float64Array {
+  let out = new Float64Array(0);
+  fitOrStop(ds, opts, (objective, params, standardization) => {
+    out = new Float64Array(params.length);
+    objective.evaluate(params, out);
+    return { weights: new Float64Array(0), bias: new Float64Array(0), outputs: 0, iterations: 0, converged: false, standardization };
+  });
+  return out;
+}
+
+/** F(θ) + ⟨linear, θ⟩, added after F's own terms so that F's bits are unchanged. */
+class LinearTerm implements Objective {
+  private readonly linear: Float64Array;
+
+  constructor(
+    private readonly inner: Objective,
+    linear: ArrayLike<number>,
+  ) {
+    this.linear = Float64Array.from(linear);
+  }
+
+  evaluate(params: Float64Array, grad: Float64Array): number {
+    let f = this.inner.evaluate(params, grad);
+    for (let t = 0; t < this.linear.length; t++) {
+      grad[t]! += this.linear[t]!;
+      f += this.linear[t]! * params[t]!;
+    }
+    return f;
   }
 }
 
@@ -334,6 +387,7 @@ function checkOptions(
     throw flaiError(`The initial bias is [${Array.from(b).join(", ")}]; this model needs ${outputs} finite number(s), one per output.`);
   }
   if (opts.proximal !== undefined) checkProximal(opts.proximal, ds.cols, outputs);
+  if (opts.linear !== undefined) checkLinear(opts.linear, opts.proximal, ds.cols, outputs);
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
     throw flaiError(`Option "threads" must be an integer ≥ 1, got ${opts.threads}.`);
   }
@@ -356,6 +410,21 @@ function checkProximal({ mu, center }: Proximal, cols: number, outputs: number):
       const what = j >= size ? (outputs === 1 ? "bias" : `bias ${j - size}`) : `weight ${j}`;
       throw flaiError(`The FedProx center's ${what} (index ${j}) is ${center[j]}; it must be a finite number.`);
     }
+  }
+}
+
+function checkLinear(linear: ArrayLike<number>, proximal: Proximal | undefined, cols: number, outputs: number): void {
+  // F alone is not bounded below along an unpenalized bias when the data lacks a class (and along
+  // a shift of every softmax bias): a linear term there would send L-BFGS to infinity.
+  if (!(proximal !== undefined && proximal.mu > 0)) {
+    throw flaiError(`A linear (drift-correction) term needs a proximal term with mu > 0 (options.proximal): without it the objective can be unbounded below along the biases.`);
+  }
+  const size = outputs * cols;
+  if (linear.length !== size + outputs) {
+    throw flaiError(`The linear (drift-correction) term has ${linear.length} values but this model has ${size + outputs} parameters (weights, then biases).`);
+  }
+  for (let j = 0; j < linear.length; j++) {
+    if (!Number.isFinite(linear[j])) throw flaiError(`The linear (drift-correction) term's value ${j} is ${linear[j]}; it must be a finite number.`);
   }
 }
 
