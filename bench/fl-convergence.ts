@@ -5,6 +5,13 @@
  *   npx tsx bench/fl-convergence.ts [--data fixtures/data.json | fixtures/landcover.csv | breast-cancer] [--clients 10]
  *     [--alpha 0.3] [--rounds 10] [--seeds 1,2,3] [--iterations 3,25] [--strategies fedavg,median,trimmed-mean]
  *     [--clip 1 --noise 1]   (central DP on fedavg/fedprox: ε per round and over the run are printed)
+ *     [--test fixtures/landcover-test.csv]   (train on every row of --data, evaluate on this file; no holdout)
+ *     [--drift 0.2]   (adds a "drift" row per seed: drift correction with this proximal mu, in-process
+ *                      only, see src/fedavg/drift-correction.ts; clients may then hold one class only)
+ *
+ * Issue 13 (landcover, 4 classes; the drift rows end within 2 points of centralized):
+ *   npx tsx bench/fl-convergence.ts --data fixtures/landcover.csv --test fixtures/landcover-test.csv \
+ *     --clients 10 --seeds 1,2,3,4,5 --iterations 3 --strategies fedavg --drift 0.2
  *
  * `--data breast-cancer` exports scikit-learn's bundled Wisconsin breast-cancer set (569 rows, 30
  * features) with /usr/bin/python3, when scikit-learn is installed there (no download).
@@ -12,8 +19,10 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 
+import { runDriftCorrectedInProcess, DEFAULT_DRIFT_CORRECTION } from "../src/fedavg/drift-correction.js";
 import { evaluate } from "../src/fedavg/evaluate.js";
 import { runRoundsInProcess } from "../src/fedavg/in-process.js";
+import { DEFAULT_LOCAL_ITERATIONS } from "../src/fedavg/local-training.js";
 import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
 import type { StrategyConfig, StrategyName } from "../src/fedavg/strategies.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
@@ -50,12 +59,16 @@ function main(): void {
   const strategies = option("strategies", "fedavg,median,trimmed-mean").split(",") as StrategyName[];
   const clip = process.argv.includes("--clip") ? Number(option("clip", "1")) : undefined;
   const noise = process.argv.includes("--noise") ? Number(option("noise", "1")) : undefined;
+  const testFile = process.argv.includes("--test") ? option("test", "") : undefined;
+  const drift = process.argv.includes("--drift") ? Number(option("drift", String(DEFAULT_DRIFT_CORRECTION.mu))) : undefined;
   const all = load(data);
-  console.log(`${data}: ${all.rows} rows × ${all.cols} features; ${clients} clients, Dirichlet ${alpha}, ${rounds} rounds, holdout 20%`);
+  const held = testFile === undefined ? undefined : parseDataset(readFileSync(testFile), testFile, { classes: all.classes });
+  console.log(`${data}: ${all.rows} rows × ${all.cols} features; ${clients} clients, Dirichlet ${alpha}, ${rounds} rounds, ${held ? `tested on ${testFile}` : "holdout 20%"}`);
   console.log("seed | strategy | local iterations | round 1 acc / log-loss | final acc / log-loss | centralized");
   for (const seed of seeds) {
-    const { train, test } = holdoutSplit(all, 0.2, seed);
-    const shares = partitionDataset(train, clients, { scheme: "dirichlet", alpha, seed });
+    const { train, test } = held === undefined ? holdoutSplit(all, 0.2, seed) : { train: all, test: held };
+    // With drift correction measured, clients may hold one class (as flai:fl-run splits), for every row.
+    const shares = partitionDataset(train, clients, { scheme: "dirichlet", alpha, seed, allowOneClass: drift !== undefined });
     // The shared scaling comes from the clients' pooled rows here (a simulation may); never from the test set.
     const standardization = computeStandardization(train);
     const central = evaluate(trainLogisticRegression(train, { c: 1, maxIterations: 500, standardization }), test);
@@ -72,6 +85,16 @@ function main(): void {
             (dp ? ` | ε ${dp.epsilon.toFixed(2)} per round, ${dp.epsilonTotal.toFixed(2)} over ${rounds} (δ ${dp.delta})` : ""),
         );
       }
+    }
+    if (drift !== undefined) {
+      const task = { features: all.cols, classes: all.classes, standardization };
+      const run = runDriftCorrectedInProcess(task, shares, test, rounds, { ...DEFAULT_DRIFT_CORRECTION, mu: drift }, seed);
+      const first = run.rounds[0]!;
+      const last = run.rounds.at(-1)!;
+      console.log(
+        `${seed} | fedavg + drift correction (mu ${drift}) | ${DEFAULT_LOCAL_ITERATIONS} | ${pct(first.accuracy)}% / ${first.logLoss.toFixed(3)} | ` +
+          `${pct(last.accuracy)}% / ${last.logLoss.toFixed(3)} | ${pct(central.accuracy)}% / ${central.logLoss.toFixed(3)}`,
+      );
     }
   }
 }
