@@ -150,7 +150,11 @@ function federatedTasks() {
       .addOption({ name: "maxClientShare", description: "Most of a round one client's update may weigh, in (0, 1]; when left out, 0.25", type: text, defaultValue: undefined })
       .addOption({ name: "minAccepted", description: "Fewest accepted updates per published model (≥ 1); when left out, 3 (1 with --noise)", type: text, defaultValue: undefined })
       .addOption({ name: "maxUpdateNorm", description: "Reject updates with a larger L2 norm (> 0, ≤ 1e100); when left out, 1e6", type: text, defaultValue: undefined })
-      .addOption({ name: "rewardRule", description: "equal | num-examples (capped sample counts); when left out, equal", type: text, defaultValue: undefined });
+      .addOption({ name: "rewardRule", description: "equal | num-examples (capped sample counts); when left out, equal", type: text, defaultValue: undefined })
+      .addFlag({
+        name: "noDriftCorrection",
+        description: "fedavg/fedprox without --noise: turn off the drift correction (clients' gradients averaged by the enclave, on by default)",
+      });
   return [
     strategyOptions(task("flai:fl-create", "Create a federated task: initial global model, rounds, quorum, reward pool, enclave"))
       .addOption({ name: "model", description: "Model spec file (or root) (required)", type: text, defaultValue: undefined })

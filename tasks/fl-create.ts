@@ -7,7 +7,7 @@ import { Ui } from "../src/ui.js";
 
 import { roundRules } from "../src/fedavg/global-model.js";
 
-import { describeRules, describeStrategy, strategyFromArgs, type StrategyArgs } from "./strategy-args.js";
+import { describeDriftCorrection, describeRules, describeStrategy, strategyFromArgs, type StrategyArgs } from "./strategy-args.js";
 
 export default async function flCreate(
   args: StrategyArgs & {
@@ -65,6 +65,7 @@ export default async function flCreate(
   const model = await hre.flai.fedavg.globalModel(t.id);
   const resolved = roundRules(model);
   ui.info("round rules", describeRules(resolved));
+  ui.info("drift correction", describeDriftCorrection(model.federated.local.driftCorrection));
   if (t.quorum < resolved.minAccepted) {
     ui.line(`Note: quorum ${t.quorum} is below the minimum of ${resolved.minAccepted} accepted updates: a round is only published once ${resolved.minAccepted} are accepted.`);
   }

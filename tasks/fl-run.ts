@@ -58,6 +58,7 @@ export default async function flRun(
       rules,
       localIterations: local.maxIterations,
       mu: local.mu,
+      driftCorrection: local.driftCorrection,
       reward: args.reward,
       onProgress: update,
     }),

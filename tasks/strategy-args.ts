@@ -1,4 +1,5 @@
 import { flaiError } from "../src/errors.js";
+import { driftCorrectionAllowed, type DriftCorrection } from "../src/fedavg/drift-correction.js";
 import { MAX_UPDATE_NORM_LIMIT, REWARD_RULES, resolveRules, type RewardRule, type RoundRules } from "../src/fedavg/round-rules.js";
 import { STRATEGIES, checkConfig, type StrategyConfig, type StrategyName } from "../src/fedavg/strategies.js";
 import { optionalNumber, optionalWhole } from "../src/task-args.js";
@@ -17,12 +18,14 @@ export interface StrategyArgs {
   minAccepted?: string;
   maxUpdateNorm?: string;
   rewardRule?: string;
+  /** --no-drift-correction: turn off the drift correction fedavg/fedprox without noise have by default. */
+  noDriftCorrection?: boolean;
 }
 
 export interface StrategyChoice {
   strategy: StrategyConfig;
   /** Left undefined when not given, so the task's own defaults (see createTask: local iterations, μ 0.01 for fedprox) apply. */
-  local: { maxIterations?: number; mu?: number; expectedNumExamples?: number };
+  local: { maxIterations?: number; mu?: number; expectedNumExamples?: number; driftCorrection?: false };
   /** Only the rules given; createTask fills in the rest (round-rules.ts). */
   rules: Partial<RoundRules>;
 }
@@ -66,6 +69,15 @@ export function strategyFromArgs(args: StrategyArgs): StrategyChoice {
   resolveRules(rules, strategy); // every rule checked now, not after the task's files are uploaded
   const local: StrategyChoice["local"] = { maxIterations, mu };
   if (expectedNumExamples !== undefined) local.expectedNumExamples = expectedNumExamples;
+  if (args.noDriftCorrection === true) {
+    if (!driftCorrectionAllowed(strategy)) {
+      throw flaiError(
+        `--no-drift-correction applies to fedavg and fedprox without --noise only: with ${describeStrategy(strategy)} drift correction is already off. ` +
+          `Remove --no-drift-correction.`,
+      );
+    }
+    local.driftCorrection = false;
+  }
   return { strategy, local, rules };
 }
 
@@ -116,4 +128,9 @@ export function describeStrategy(s: StrategyConfig): string {
   if (s.clipNorm !== undefined) parts.push(`clip ${s.clipNorm}`);
   if (s.noiseMultiplier !== undefined) parts.push(`noise ×${s.noiseMultiplier}`);
   return parts.join(", ");
+}
+
+/** The task's drift correction as fl-create prints it. */
+export function describeDriftCorrection(d: DriftCorrection | undefined): string {
+  return d === undefined ? "off" : `on (proximal mu ${d.mu}, each client gradient clipped to L2 norm ${d.maxGradientNorm})`;
 }

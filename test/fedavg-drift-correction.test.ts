@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import { aggregateGradients, correctionTerm, runDriftCorrectedInProcess } from "../src/fedavg/drift-correction.js";
+import { aggregateGradients, correctionTerm, DEFAULT_DRIFT_CORRECTION } from "../src/fedavg/drift-correction.js";
 import { evaluate } from "../src/fedavg/evaluate.js";
 import { runRoundsInProcess } from "../src/fedavg/in-process.js";
 import { partitionDataset } from "../src/fedavg/partition.js";
@@ -11,7 +11,7 @@ import { computeStandardization, trainLogisticRegression } from "../src/ml/logis
 
 import { FIXTURES } from "./helpers/project.js";
 
-describe("fedavg drift correction (in-process; not yet in the protocol)", () => {
+describe("fedavg drift correction: the default for fedavg (in-process, the same round math as the enclave)", () => {
   const train = parseDataset(readFileSync(path.join(FIXTURES, "landcover.csv")), "landcover.csv");
   const test = parseDataset(readFileSync(path.join(FIXTURES, "landcover-test.csv")), "landcover-test.csv", { classes: train.classes });
   const standardization = computeStandardization(train);
@@ -19,10 +19,13 @@ describe("fedavg drift correction (in-process; not yet in the protocol)", () => 
   const task = { features: train.cols, classes: train.classes, standardization };
 
   for (const seed of [1, 2, 3]) {
-    it(`landcover, Dirichlet 0.3, 10 clients, seed ${seed}: ends within 2 points of centralized, log-loss within 0.04 and below FedAvg's`, () => {
+    it(`landcover, Dirichlet 0.3, 10 clients, seed ${seed}: the default (no flags) ends within 2 points of centralized, log-loss within 0.04 and below uncorrected FedAvg's`, () => {
       const clients = partitionDataset(train, 10, { scheme: "dirichlet", alpha: 0.3, seed, allowOneClass: true });
-      const corrected = runDriftCorrectedInProcess(task, clients, test, 10, undefined, seed).rounds.at(-1)!;
-      const plain = runRoundsInProcess(task, clients, test, 10, seed).rounds.at(-1)!;
+      const run = runRoundsInProcess(task, clients, test, 10, seed);
+      assert.deepEqual(run.model.federated.local.driftCorrection, DEFAULT_DRIFT_CORRECTION);
+      assert.equal(run.model.correction?.length, 4 * (train.cols + 1));
+      const corrected = run.rounds.at(-1)!;
+      const plain = runRoundsInProcess({ ...task, local: { driftCorrection: false } }, clients, test, 10, seed).rounds.at(-1)!;
       assert.ok(central.accuracy - corrected.accuracy <= 0.02, `accuracy ${corrected.accuracy} vs centralized ${central.accuracy}`);
       assert.ok(corrected.logLoss - central.logLoss < 0.04, `log-loss ${corrected.logLoss} vs centralized ${central.logLoss}`);
       assert.ok(corrected.logLoss < plain.logLoss, `log-loss ${corrected.logLoss} vs FedAvg's ${plain.logLoss}`);

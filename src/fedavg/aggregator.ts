@@ -102,7 +102,15 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
 
   const rules = roundRules(current);
   const shared = req.updates.length * dimension >= FEDAVG_PARALLEL_MIN;
-  const { accepted, rejected, deltas } = screenUpdates(req, { ...binding, encryptionSecret, dimension, outputs: dimension / (current.features + 1), shared, rules });
+  const { accepted, rejected, deltas, gradients } = screenUpdates(req, {
+    ...binding,
+    encryptionSecret,
+    dimension,
+    outputs: dimension / (current.features + 1),
+    shared,
+    rules,
+    driftCorrection: federated.local.driftCorrection !== undefined,
+  });
   const strategy = federated.strategy;
   checkPublishable(accepted.length, rejected, rules, strategy, req.binding.round);
 
@@ -114,9 +122,9 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
     { inputHash, accepted: accepted.map((a) => a.client), recorded: req.updates.length },
   );
 
-  const { weights, bias, capping, numExamples, dp } = combineRound(
+  const { weights, bias, capping, numExamples, dp, correction } = combineRound(
     current,
-    deltas.map((delta, k) => ({ delta, numExamples: accepted[k]!.numExamples })),
+    deltas.map((delta, k) => ({ delta, numExamples: accepted[k]!.numExamples, gradient: gradients[k] })),
     req.binding.round,
     noiseKey(signingKey, req.binding, req.globalHash, inputHash),
   );
@@ -132,10 +140,13 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
     minAccepted: rules.minAccepted,
     dp: dp && { epsilon: dp.epsilon, epsilonTotal: dp.epsilonTotal, delta: dp.delta },
   };
+  const { correction: _previous, ...carried } = current;
   const next: GlobalModel = {
-    ...current,
+    ...carried,
     weights,
     bias,
+    // Only drift-corrected tasks get the key, so every other task's model bytes stay as they were.
+    ...(correction !== null ? { correction: Array.from(correction) } : {}),
     round: req.binding.round,
     previousHash: req.globalHash,
     metrics: { ...quality, accepted: accepted.length, rejected: rejected.length, samples, numExamples, dp, minAccepted: rules.minAccepted },
@@ -194,16 +205,22 @@ interface ScreenContext {
   outputs: number;
   shared: boolean;
   rules: RoundRules;
+  /** The task uses drift correction: every accepted update must carry a gradient. */
+  driftCorrection: boolean;
 }
 
 /**
  * Every recorded update, by client address: accepted with its delta, or rejected with a code and a
  * reason (never dropped silently). A client's bytes can only get its own update rejected.
  */
-function screenUpdates(req: AggregateRequest, ctx: ScreenContext): { accepted: Decision[]; rejected: Decision[]; deltas: Float64Array[] } {
+function screenUpdates(
+  req: AggregateRequest,
+  ctx: ScreenContext,
+): { accepted: Decision[]; rejected: Decision[]; deltas: Float64Array[]; gradients: (Float64Array | undefined)[] } {
   const accepted: Decision[] = [];
   const rejected: Decision[] = [];
   const deltas: Float64Array[] = [];
+  const gradients: (Float64Array | undefined)[] = [];
   const sorted = [...req.updates].sort((a, b) => (BigInt(a.client) < BigInt(b.client) ? -1 : 1));
   for (const u of sorted) {
     const decision: Decision = {
@@ -214,18 +231,23 @@ function screenUpdates(req: AggregateRequest, ctx: ScreenContext): { accepted: D
       weight: 0,
     };
     try {
-      deltas.push(screenUpdate(u, decision.client, req.globalHash, ctx));
+      const update = screenUpdate(u, decision.client, req.globalHash, ctx);
+      deltas.push(update.delta);
+      gradients.push(update.gradient);
       accepted.push(decision);
     } catch (error) {
       if (!(error instanceof UpdateRejected)) throw error;
       rejected.push({ ...decision, code: error.code, reason: error.message });
     }
   }
-  return { accepted, rejected, deltas };
+  return { accepted, rejected, deltas, gradients };
 }
 
-/** One update's checks, in order; returns its delta or throws UpdateRejected. */
-function screenUpdate(u: RecordedUpdate, client: string, globalHash: string, ctx: ScreenContext): Float64Array {
+/**
+ * One update's checks, in order; returns its delta (and, for a drift-corrected task, its gradient)
+ * or throws UpdateRejected. A gradient sent to a task without drift correction is ignored.
+ */
+function screenUpdate(u: RecordedUpdate, client: string, globalHash: string, ctx: ScreenContext): { delta: Float64Array; gradient?: Float64Array } {
   const reject = (code: RejectionCode, reason: string) => new UpdateRejected(code, reason);
   if (u.ciphertext === null) throw reject("unavailable", `not retrievable from storage (${u.fetchError ?? "unknown reason"})`);
   if (!(Number.isSafeInteger(u.sampleCount) && u.sampleCount >= 1)) {
@@ -247,7 +269,12 @@ function screenUpdate(u: RecordedUpdate, client: string, globalHash: string, ctx
   if (!(norm <= ctx.rules.maxUpdateNorm)) {
     throw reject("norm-exceeds-bound", `its L2 norm ${norm.toPrecision(3)} exceeds the task's maxUpdateNorm ${ctx.rules.maxUpdateNorm}`);
   }
-  return update.delta;
+  if (!ctx.driftCorrection) return { delta: update.delta };
+  if (update.gradient === undefined) {
+    throw reject("missing-gradient", "carries no gradient, but the task uses drift correction (federated.local.driftCorrection): the client must send flai-update/v2");
+  }
+  // Its norm is not bounded here: the mean clips every gradient to the task's maxGradientNorm.
+  return { delta: update.delta, gradient: update.gradient };
 }
 
 /** Refuses (with a tagged code) a round whose aggregate the task's rules do not allow to be published. */

@@ -37,6 +37,7 @@ import { globalModelBytes, parseGlobalModel, taskNonce, type GlobalModel } from 
 import { readTaskData } from "./classes.js";
 import { DEFAULT_LOCAL_ITERATIONS, trainClientUpdate } from "./local-training.js";
 import { decodeMetricsWord } from "./metrics-word.js";
+import { resolveDriftCorrection } from "./drift-correction.js";
 import { resolveRules } from "./round-rules.js";
 import { effectiveNow, isFailed, roundPhase, type RoundPhase } from "./round-state.js";
 import { checkConfig, MIN_ROBUST_UPDATES, type StrategyConfig } from "./strategies.js";
@@ -101,6 +102,7 @@ export class FlaiFederated {
     const strategy = opts.strategy ?? { name: "fedavg" };
     checkConfig(strategy);
     const rules = resolveRules(opts.rules, strategy);
+    const driftCorrection = resolveDriftCorrection(opts.local?.driftCorrection, strategy);
     checkRobustQuorum(strategy, opts.quorum);
     const expectedNumExamples = opts.local?.expectedNumExamples;
     if (expectedNumExamples !== undefined) checkCount(expectedNumExamples, "--num-examples", 1, Number.MAX_SAFE_INTEGER);
@@ -147,6 +149,7 @@ export class FlaiFederated {
           c: spec.hyperparameters.c,
           mu: opts.local?.mu ?? (strategy.name === "fedprox" ? 0.01 : 0),
           ...(expectedNumExamples !== undefined ? { expectedNumExamples } : {}),
+          ...(driftCorrection !== undefined ? { driftCorrection } : {}),
         },
         evaluationRoot,
         rules,

@@ -1,29 +1,22 @@
-import { createHash } from "node:crypto";
+import { flaiError } from "../errors.js";
 
-import type { Dataset } from "../ml/dataset.js";
-import { objectiveGradient, trainLogisticRegression, type LogisticOptions } from "../ml/logistic.js";
-import { parameterVector } from "../ml/parameters.js";
-
-import { checkTaskData } from "./classes.js";
-import { evaluate } from "./evaluate.js";
-import { globalModelBytes, linearModel, modelParameters, type GlobalModel } from "./global-model.js";
-import { initialModel, type InProcessRound, type InProcessTask } from "./in-process.js";
-import { localC, type LocalRoundContext } from "./local-training.js";
-import { combineRound } from "./round-aggregate.js";
+import { l2Norm, type StrategyConfig } from "./strategies.js";
 
 /**
- * Drift correction (SCAFFOLD-style control variates), measured in-process only: NOT part of the
- * protocol yet (the update envelope, the enclave's aggregation and the global model do not carry
- * gradients). See README "Closing FedAvg's client drift" for the measurements and what wiring it
- * into the protocol needs.
+ * Drift correction (SCAFFOLD-style control variates), the default for fedavg and fedprox without
+ * DP noise. See README "Closing FedAvg's client drift" for the measurements.
  *
  * Round r: client k reports g_k = ∇F_k(x_r), its local objective's gradient at the round's global
  * model, with its delta. The enclave's weighted mean of the round's (clipped) gradients, c_r, is
- * carried to round r + 1, where each client minimizes F_k(θ) + ⟨c_r − ∇F_k(x_{r+1}), θ⟩ plus the
- * proximal term (mu/2)‖θ − x_{r+1}‖². At a fixed point (x_{r+1} = x_r) the corrected local problems
- * are stationary where the federation's objective Σ w_k F_k is: averaging partial local solves is
- * no longer biased toward each client's own optimum. The proximal term is required: F_k alone is
- * unbounded below along the bias of a class the client lacks, and a linear term there diverges.
+ * published in the new global model x_{r+1} (its "correction"), and in round r + 1 each client
+ * minimizes F_k(θ) + ⟨c_r − ∇F_k(x_{r+1}), θ⟩ plus the proximal term (mu/2)‖θ − x_{r+1}‖². At a
+ * fixed point (x_{r+1} = x_r) the corrected local problems are stationary where the federation's
+ * objective Σ w_k F_k is: averaging partial local solves is no longer biased toward each client's
+ * own optimum. The proximal term is required: F_k alone is unbounded below along the bias of a
+ * class the client lacks, and a linear term there diverges.
+ *
+ * Not with DP noise (the mean gradient would be published un-noised, leaking what the noise
+ * protects) nor with median / trimmed-mean (a mean of gradients is not robust to outliers).
  */
 export interface DriftCorrection {
   /** Proximal strength mu (sample-averaged objective). 0.2 measured best with 3 local iterations. */
@@ -34,50 +27,49 @@ export interface DriftCorrection {
 
 export const DEFAULT_DRIFT_CORRECTION: DriftCorrection = { mu: 0.2, maxGradientNorm: 10 };
 
-/** What a corrected client round returns: the delta the enclave averages and the gradient it carries forward. */
-export interface CorrectedClientRound {
-  delta: Float64Array;
-  gradient: Float64Array;
-  sampleCount: number;
+/** The largest maxGradientNorm: as maxUpdateNorm, so no weighted sum of clipped gradients can overflow. */
+const MAX_GRADIENT_NORM_LIMIT = 1e100;
+
+/** Whether a task with this strategy may carry a drift correction (see DriftCorrection). */
+export function driftCorrectionAllowed(strategy: StrategyConfig): boolean {
+  return (strategy.name === "fedavg" || strategy.name === "fedprox") && strategy.noiseMultiplier === undefined;
 }
 
 /**
- * One client's corrected round: local objective as trainClientUpdate sets it (C_k = C·N/n_k, the
- * global scaling, warm start from the global model), plus the proximal term and, from round 2 on,
- * the linear term c − ∇F_k(x). `correction` is the previous round's aggregate (null in round 1).
+ * The task's drift correction from what its creator asked: undefined = the default (on where
+ * allowed), false = off, true = on with the defaults, an object = on with those values. Asking for
+ * it where it is not allowed is an error, not a silent off.
  */
-export function trainCorrectedClientRound(
-  global: GlobalModel,
-  data: Dataset,
-  source: string,
-  correction: Float64Array | null,
-  drift: DriftCorrection,
-  context: LocalRoundContext = {},
-): CorrectedClientRound {
-  const local = checkTaskData(data, global, source);
-  const start = modelParameters(global);
-  const center = parameterVector(start.weights, start.bias);
-  const base: LogisticOptions = {
-    c: localC(global, local.rows, context),
-    standardize: global.standardization !== null,
-    standardization: global.standardization ?? undefined,
-    initialWeights: start.weights,
-    initialBias: start.bias,
-  };
-  const gradient = objectiveGradient(local, base);
-  const fit = trainLogisticRegression(local, {
-    ...base,
-    maxIterations: global.federated.local.maxIterations,
-    proximal: { mu: drift.mu, center },
-    linear: correction === null ? undefined : correctionTerm(correction, gradient),
-  });
-  const delta = parameterVector(fit.weights, fit.bias);
-  for (let i = 0; i < delta.length; i++) delta[i]! -= center[i]!;
-  return { delta, gradient, sampleCount: local.rows };
+export function resolveDriftCorrection(given: boolean | DriftCorrection | undefined, strategy: StrategyConfig): DriftCorrection | undefined {
+  if (given === false) return undefined;
+  if (given === undefined) return driftCorrectionAllowed(strategy) ? { ...DEFAULT_DRIFT_CORRECTION } : undefined;
+  if (!driftCorrectionAllowed(strategy)) {
+    throw flaiError(
+      `Drift correction cannot be used with ${strategy.name}${strategy.noiseMultiplier !== undefined ? " and DP noise" : ""}: ` +
+        (strategy.noiseMultiplier !== undefined
+          ? "the clients' mean gradient would be published without noise, leaking what the noise protects. "
+          : "a mean of the clients' gradients is not robust to outliers. ") +
+        `Remove local.driftCorrection (it is only on by default for fedavg and fedprox without noise).`,
+    );
+  }
+  const drift = given === true ? { ...DEFAULT_DRIFT_CORRECTION } : { mu: given.mu, maxGradientNorm: given.maxGradientNorm };
+  checkDriftCorrection(drift);
+  return drift;
+}
+
+/** Throws a clear error naming the field that cannot be used. */
+export function checkDriftCorrection(d: DriftCorrection): void {
+  if (typeof d !== "object" || d === null) throw flaiError(`"driftCorrection" must be an object { mu, maxGradientNorm }, got ${JSON.stringify(d)}.`);
+  if (!(typeof d.mu === "number" && Number.isFinite(d.mu) && d.mu > 0)) {
+    throw flaiError(`"driftCorrection.mu" must be a finite number > 0 (the proximal term keeps the corrected objective bounded), got ${String(d.mu)}; 0.2 is the default.`);
+  }
+  if (!(typeof d.maxGradientNorm === "number" && d.maxGradientNorm > 0 && d.maxGradientNorm <= MAX_GRADIENT_NORM_LIMIT)) {
+    throw flaiError(`"driftCorrection.maxGradientNorm" must be a number in (0, 1e100] (each gradient's L2 clip), got ${String(d.maxGradientNorm)}; 10 is the default.`);
+  }
 }
 
 /** The client's linear term c − ∇F_k(x). */
-export function correctionTerm(correction: Float64Array, gradient: Float64Array): Float64Array {
+export function correctionTerm(correction: ArrayLike<number>, gradient: Float64Array): Float64Array {
   const out = new Float64Array(gradient.length);
   for (let t = 0; t < out.length; t++) out[t] = correction[t]! - gradient[t]!;
   return out;
@@ -86,53 +78,15 @@ export function correctionTerm(correction: Float64Array, gradient: Float64Array)
 /**
  * The enclave's side: Σ w_k·clip(g_k) / Σ w_k with the round's capped num_examples as weights (the
  * same weights as the deltas) and every gradient scaled to L2 norm ≤ maxNorm, so one client moves
- * the correction by at most its capped share × maxNorm.
+ * the correction by at most its capped share × maxNorm. Same inputs, same order: same bits.
  */
 export function aggregateGradients(gradients: readonly Float64Array[], weights: readonly number[], maxNorm: number): Float64Array {
   const total = weights.reduce((s, w) => s + w, 0);
   const out = new Float64Array(gradients[0]?.length ?? 0);
   gradients.forEach((g, k) => {
-    let sq = 0;
-    for (const v of g) sq += v * v;
-    const norm = Math.sqrt(sq);
+    const norm = l2Norm(g); // never overflows, even for gradients near 1e308
     const scale = (weights[k]! / total) * (norm > maxNorm ? maxNorm / norm : 1);
     for (let t = 0; t < out.length; t++) out[t]! += scale * g[t]!;
   });
   return out;
-}
-
-/**
- * runRoundsInProcess with drift correction: the same initial model, local objective and round math
- * (combineRound: capped weights, the task's strategy, N for the next round), plus the correction
- * carried from round to round. Every client takes part in every round.
- */
-export function runDriftCorrectedInProcess(
-  task: InProcessTask,
-  clients: readonly Dataset[],
-  evaluation: Dataset,
-  rounds: number,
-  drift: DriftCorrection = DEFAULT_DRIFT_CORRECTION,
-  seed = 1,
-): { rounds: InProcessRound[]; model: GlobalModel } {
-  let model = initialModel(task);
-  let correction: Float64Array | null = null;
-  const out: InProcessRound[] = [];
-  for (let round = 1; round <= rounds; round++) {
-    const hash = "0x" + createHash("sha256").update(globalModelBytes(model)).digest("hex");
-    const updates = clients.map((data, k) => trainCorrectedClientRound(model, data, `client ${k + 1}`, correction, drift, { expectedClients: clients.length }));
-    const combined = combineRound(model, updates.map((u) => ({ delta: u.delta, numExamples: u.sampleCount })), round, seed + round);
-    correction = aggregateGradients(updates.map((u) => u.gradient), combined.capping.weights, drift.maxGradientNorm);
-    const quality = evaluate(linearModel({ ...model, weights: combined.weights, bias: combined.bias }), evaluation);
-    const samples = updates.reduce((s, u) => s + u.sampleCount, 0);
-    model = {
-      ...model,
-      weights: combined.weights,
-      bias: combined.bias,
-      round,
-      previousHash: hash,
-      metrics: { ...quality, accepted: updates.length, rejected: 0, samples, numExamples: combined.numExamples, dp: combined.dp },
-    };
-    out.push({ round, ...quality, numExamples: combined.numExamples });
-  }
-  return { rounds: out, model };
 }

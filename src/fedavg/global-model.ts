@@ -19,6 +19,7 @@ import {
   type LinearParameters,
 } from "../ml/parameters.js";
 
+import { checkDriftCorrection, driftCorrectionAllowed, type DriftCorrection } from "./drift-correction.js";
 import { checkRules, resolveRules, type RoundRules } from "./round-rules.js";
 import { STRATEGIES, type StrategyConfig } from "./strategies.js";
 
@@ -30,9 +31,10 @@ export interface FederatedConfig {
   /**
    * Clients' local training: L-BFGS iterations from the global weights per round, the federation's
    * L2 strength C (each client trains with C·N/n_k, local-training.ts), FedProx mu, and the total
-   * num_examples N the creator expects (used in round 1 only; later rounds use the last accepted total).
+   * num_examples N the creator expects (used in round 1 only; later rounds use the last accepted total),
+   * and the drift correction (drift-correction.ts; absent = off, as in every model from before it).
    */
-  local: { maxIterations: number; c: number; mu: number; expectedNumExamples?: number };
+  local: { maxIterations: number; c: number; mu: number; expectedNumExamples?: number; driftCorrection?: DriftCorrection };
   /** 0G root of the held-out dataset the enclave evaluates every new global model on. */
   evaluationRoot: string;
   /**
@@ -101,6 +103,12 @@ export interface GlobalModel {
   standardization: Standardization | null;
   round: number;
   federated: FederatedConfig;
+  /**
+   * Drift-corrected tasks, from round 1 on: the enclave's capped-weighted mean of the round's clipped
+   * client gradients, parameterVector layout ([W..., b...]). Absent in round 0 and in every task
+   * without federated.local.driftCorrection (so their bytes are what they always were).
+   */
+  correction?: number[];
   /** SHA-256 of the global model this one was aggregated from (null for the initial one). */
   previousHash: string | null;
   metrics: GlobalMetrics | null;
@@ -145,6 +153,22 @@ export function parseGlobalModel(bytes: Uint8Array, source: string): GlobalModel
       checkRules(f.rules);
     } catch (error) {
       fail(`"federated.rules" is invalid: ${(error as Error).message}`);
+    }
+  }
+  const drift = f.local?.driftCorrection;
+  if (drift !== undefined) {
+    try {
+      checkDriftCorrection(drift);
+    } catch (error) {
+      fail(`"federated.local.driftCorrection" is invalid: ${(error as Error).message}`);
+    }
+    if (!driftCorrectionAllowed(f.strategy)) fail(`"federated.local.driftCorrection" cannot be used with ${f.strategy.name}${f.strategy.noiseMultiplier !== undefined ? " and DP noise" : ""}`);
+  }
+  if (m.correction !== undefined) {
+    if (drift === undefined) fail(`"correction" is only for tasks with "federated.local.driftCorrection"`);
+    const size = outputs * (m.features + 1);
+    if (!(Array.isArray(m.correction) && m.correction.length === size && m.correction.every((v) => typeof v === "number" && Number.isFinite(v)))) {
+      fail(`"correction" must be ${size} finite numbers (one per parameter, weights then biases)`);
     }
   }
   const expected = f.local?.expectedNumExamples;

@@ -4,6 +4,7 @@ import type { Dataset } from "../ml/dataset.js";
 import type { Standardization } from "../ml/logistic.js";
 import { BINARY_CLASSES, outputsFor, weightsToJson, type ClassLabel } from "../ml/parameters.js";
 
+import { resolveDriftCorrection, type DriftCorrection } from "./drift-correction.js";
 import { evaluate } from "./evaluate.js";
 import { GLOBAL_MODEL_FORMAT, globalModelBytes, linearModel, type GlobalModel } from "./global-model.js";
 import { DEFAULT_LOCAL_ITERATIONS, trainClientUpdate } from "./local-training.js";
@@ -22,7 +23,8 @@ export interface InProcessTask {
   rules?: Partial<RoundRules>;
   /** The federation's L2 strength C (sklearn's). Default 1. */
   c?: number;
-  local?: { maxIterations?: number; mu?: number; expectedNumExamples?: number };
+  /** driftCorrection: as createTask's (undefined = on for fedavg/fedprox without noise, false = off). */
+  local?: { maxIterations?: number; mu?: number; expectedNumExamples?: number; driftCorrection?: boolean | DriftCorrection };
 }
 
 export interface InProcessRound {
@@ -37,6 +39,7 @@ export interface InProcessRound {
 export function initialModel(task: InProcessTask): GlobalModel {
   const strategy = task.strategy ?? { name: "fedavg" };
   const outputs = outputsFor((task.classes ?? BINARY_CLASSES).length);
+  const driftCorrection = resolveDriftCorrection(task.local?.driftCorrection, strategy);
   const start = weightsToJson(new Float64Array(outputs * task.features), new Float64Array(outputs));
   return {
     format: GLOBAL_MODEL_FORMAT,
@@ -54,6 +57,7 @@ export function initialModel(task: InProcessTask): GlobalModel {
         c: task.c ?? 1,
         mu: task.local?.mu ?? (strategy.name === "fedprox" ? 0.01 : 0),
         ...(task.local?.expectedNumExamples !== undefined ? { expectedNumExamples: task.local.expectedNumExamples } : {}),
+        ...(driftCorrection !== undefined ? { driftCorrection } : {}),
       },
       evaluationRoot: "0x" + "0".repeat(64),
       rules: resolveRules(task.rules, strategy),
@@ -66,7 +70,8 @@ export function initialModel(task: InProcessTask): GlobalModel {
 /**
  * Federated rounds on one machine, without a chain, storage or envelopes: every client runs the
  * same local training a real client runs (trainClientUpdate) and the round is combined by the same
- * math the enclave uses (combineRound). For measuring convergence and testing the federated math.
+ * math the enclave uses (combineRound), drift correction included (the task's default, as on chain).
+ * For measuring convergence and testing the federated math.
  * Every client takes part in every round; `seed` drives DP noise, if any.
  */
 export function runRoundsInProcess(
@@ -83,7 +88,7 @@ export function runRoundsInProcess(
     const updates = clients.map((data, k) => trainClientUpdate(model, hash, data, `client ${k + 1}`, { expectedClients: clients.length }));
     const combined = combineRound(
       model,
-      updates.map((u) => ({ delta: u.delta, numExamples: u.sampleCount })),
+      updates.map((u) => ({ delta: u.delta, numExamples: u.sampleCount, gradient: u.gradient })),
       round,
       seed + round,
     );
@@ -92,6 +97,7 @@ export function runRoundsInProcess(
       ...model,
       weights: combined.weights,
       bias: combined.bias,
+      ...(combined.correction !== null ? { correction: Array.from(combined.correction) } : {}),
       round,
       previousHash: hash,
       metrics: {

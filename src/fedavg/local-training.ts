@@ -1,8 +1,9 @@
 import type { Dataset } from "../ml/dataset.js";
-import { trainLogisticRegression } from "../ml/logistic.js";
+import { objectiveGradient, trainLogisticRegression, type LogisticOptions } from "../ml/logistic.js";
 import { parameterVector } from "../ml/parameters.js";
 
 import { checkTaskData } from "./classes.js";
+import { correctionTerm } from "./drift-correction.js";
 import { evaluate } from "./evaluate.js";
 import { modelParameters, type GlobalModel } from "./global-model.js";
 import type { ClientUpdate } from "./update.js";
@@ -29,25 +30,42 @@ export interface LocalRoundContext {
  * One client's round: warm-start L-BFGS from the global weights on local data (with the FedProx
  * proximal term when the task uses it), for the task's few local iterations, and send only the
  * difference. The L2 penalty is the client's share of the federation's (see localC).
+ *
+ * With drift correction (drift-correction.ts) the client also sends g_k = ∇F_k at the global model,
+ * trains with the task's proximal term (its mu replaces FedProx's), and from round 2 on, when the
+ * model carries the enclave's correction c, adds the linear term ⟨c − g_k, θ⟩.
  */
 export function trainClientUpdate(global: GlobalModel, globalHash: string, data: Dataset, source: string, context: LocalRoundContext = {}): ClientUpdate {
   const local = checkTaskData(data, global, source);
   const { local: training, strategy } = global.federated;
+  const drift = training.driftCorrection;
   const start = modelParameters(global);
   const center = parameterVector(start.weights, start.bias);
-  const fit = trainLogisticRegression(local, {
+  const objective: LogisticOptions = {
     c: localC(global, local.rows, context),
-    maxIterations: training.maxIterations,
     standardize: global.standardization !== null,
     standardization: global.standardization ?? undefined,
     initialWeights: start.weights,
     initialBias: start.bias,
-    proximal: strategy.name === "fedprox" && training.mu > 0 ? { mu: training.mu, center } : undefined,
+  };
+  const gradient = drift === undefined ? undefined : objectiveGradient(local, objective);
+  const mu = drift?.mu ?? (strategy.name === "fedprox" ? training.mu : 0);
+  const fit = trainLogisticRegression(local, {
+    ...objective,
+    maxIterations: training.maxIterations,
+    proximal: mu > 0 ? { mu, center } : undefined,
+    linear: gradient !== undefined && global.correction !== undefined ? correctionTerm(global.correction, gradient) : undefined,
   });
   const delta = parameterVector(fit.weights, fit.bias);
   for (let i = 0; i < delta.length; i++) delta[i]! -= center[i]!;
   const quality = evaluate(fit.outputs === 1 ? { ...fit, bias: fit.bias[0]! } : fit, local);
-  return { delta, sampleCount: local.rows, metrics: { loss: quality.logLoss, accuracy: quality.accuracy }, baseModelHash: globalHash };
+  return {
+    delta,
+    sampleCount: local.rows,
+    metrics: { loss: quality.logLoss, accuracy: quality.accuracy },
+    baseModelHash: globalHash,
+    ...(gradient !== undefined ? { gradient } : {}),
+  };
 }
 
 /**

@@ -11,8 +11,10 @@ export const REJECTION_CODES = [
   "envelope",
   /** The plaintext is not a valid update (bad header, non-finite values, …). */
   "malformed",
-  /** The delta does not fit the task's model. */
+  /** The delta (or the gradient) does not fit the task's model. */
   "wrong-dimension",
+  /** The task uses drift correction, but the update carries no gradient (flai-update/v1). */
+  "missing-gradient",
   /** Trained from another global model than this round's. */
   "out-of-round",
   /** The num_examples inside the envelope differs from the one recorded on-chain. */

@@ -116,6 +116,10 @@ export function renderReportSummary(result: SimulationResult): string[] {
     lines.push(`alone     each client on its own data: ${formatPercent(Math.min(...acc))} to ${formatPercent(Math.max(...acc))}`);
   }
   lines.push(`updates   ${stats.accepted} accepted, ${stats.rejected} rejected`);
+  if (result.driftCorrection !== undefined) {
+    const d = result.driftCorrection;
+    lines.push(`drift     ${d === null ? "no correction" : `corrected (clients' gradients averaged by the enclave, proximal mu ${d.mu}, gradient clip ${d.maxGradientNorm})`}`);
+  }
   if (result.privacy) {
     lines.push(`privacy   ε = ${result.privacy.epsilon.toFixed(3)} over ${result.rounds.length} rounds (${result.privacy.accountant}), δ = ${result.privacy.delta}`);
   }

@@ -2,6 +2,7 @@ import type { ClassificationMetrics } from "../ml/classification-metrics.js";
 
 import type { Decision } from "./aggregator.js";
 import type { RoundRules } from "./round-rules.js";
+import type { DriftCorrection } from "./drift-correction.js";
 import type { StrategyConfig } from "./strategies.js";
 
 /** Central DP of one round as the enclave accounted it; null when the round added no noise. */
@@ -57,6 +58,8 @@ export interface SimulationResult {
   strategy: StrategyConfig;
   /** The task's round rules as committed in its initial global model. */
   rules: RoundRules;
+  /** The task's drift correction as committed in its initial global model (null: off); absent in older results. */
+  driftCorrection?: DriftCorrection | null;
   /** The label values in class-index order, as text. */
   classes: string[];
   partition: {

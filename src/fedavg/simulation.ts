@@ -45,6 +45,8 @@ export interface SimulationOptions extends ConnectionOption {
   /** L-BFGS iterations per client per round (the task's default when unset). */
   localIterations?: number;
   mu?: number;
+  /** false turns the task's default drift correction off (--no-drift-correction). */
+  driftCorrection?: false;
   holdoutFraction?: number;
   reward: string;
   onProgress?: (message: string) => void;
@@ -101,12 +103,13 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRu
     strategy: opts.strategy,
     rules: opts.rules,
     // The creator of a simulation knows the federation's total, so round 1 already trains with C·N/n_k.
-    local: { maxIterations: opts.localIterations, mu: opts.mu, expectedNumExamples: train.rows },
+    local: { maxIterations: opts.localIterations, mu: opts.mu, expectedNumExamples: train.rows, driftCorrection: opts.driftCorrection },
     connection,
   });
   const taskId = created.task.id;
   const clients = signers.slice(1, opts.clients + 1);
-  const rules = roundRules(await flai.fedavg.globalModel(taskId, { connection }));
+  const initial = await flai.fedavg.globalModel(taskId, { connection });
+  const rules = roundRules(initial);
 
   const rounds: SimulatedRound[] = [];
   for (let round = 1; round <= opts.rounds; round++) {
@@ -161,6 +164,7 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRu
     rounds,
     strategy: opts.strategy,
     rules,
+    driftCorrection: initial.federated.local.driftCorrection ?? null,
     classes: train.classes.map(String),
     partition: { scheme: opts.partition, alpha: opts.alpha, seed, sizes: shares.map((s) => s.rows), labelCounts: shares.map(labelCounts) },
     test: info,

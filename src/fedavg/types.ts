@@ -6,6 +6,7 @@ import type { Dataset } from "../ml/dataset.js";
 import type { Decision } from "./aggregator.js";
 import type { GlobalMetrics } from "./global-model.js";
 import type { MetricsWord } from "./metrics-word.js";
+import type { DriftCorrection } from "./drift-correction.js";
 import type { RoundRules } from "./round-rules.js";
 import type { StrategyConfig } from "./strategies.js";
 
@@ -86,9 +87,11 @@ export interface CreateTaskOptions extends ConnectionOption {
   /**
    * Clients' local training: L-BFGS iterations per round (default 3), FedProx μ, and the total
    * num_examples the creator expects over all clients, which sets round 1's L2 penalty split
-   * (later rounds use what the enclave accepted; without it, round 1 estimates rows × quorum).
+   * (later rounds use what the enclave accepted; without it, round 1 estimates rows × quorum), and
+   * the drift correction: left out = on for fedavg/fedprox without DP noise (off otherwise), false =
+   * off, true or { mu, maxGradientNorm } = on (an error where it is not allowed; drift-correction.ts).
    */
-  local?: { maxIterations?: number; mu?: number; expectedNumExamples?: number };
+  local?: { maxIterations?: number; mu?: number; expectedNumExamples?: number; driftCorrection?: boolean | DriftCorrection };
   /**
    * The task's enclave: the signer address of an enclave registered (on another machine, by the
    * aggregator host) for this version's measurement. Default: this machine's, registered on the way.

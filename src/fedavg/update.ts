@@ -11,18 +11,29 @@ export interface ClientUpdate {
   metrics: { loss: number; accuracy: number };
   /** Hash of the global model the client trained from; ties the delta to a round's starting point. */
   baseModelHash: string;
+  /**
+   * Drift correction only (the task's federated.local.driftCorrection): ∇F_k at the round's global
+   * model, same layout and length as the delta. Untrusted: the enclave clips it before averaging.
+   */
+  gradient?: Float64Array;
 }
 
+/** An update without a gradient: the format every task without drift correction has always used. */
 export const UPDATE_FORMAT = "flai-update/v1";
+/** An update with a gradient block after the delta (drift-corrected tasks). */
+export const UPDATE_FORMAT_WITH_GRADIENT = "flai-update/v2";
 const MAX_HEADER = 4096;
+/** No update holds more float64 values than a 2^53-byte body could. */
+const MAX_VALUES = Math.floor(Number.MAX_SAFE_INTEGER / 8);
 const HASH = /^0x[0-9a-f]{64}$/;
 // Every platform Node supports is little-endian today, but a DataView fallback costs nothing.
 const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
 /**
  * Layout: uint32 LE header length | canonical-JSON header, space-padded so the body starts at a
- * multiple of 8 | delta as little-endian float64. The alignment lets decodeUpdate view the body
- * in place instead of copying up to 64 MiB.
+ * multiple of 8 | delta as little-endian float64 | (v2 only) the gradient, likewise. The alignment
+ * lets decodeUpdate view the body in place instead of copying up to 64 MiB. An update without a
+ * gradient is written as v1, byte for byte what it was before gradients existed.
  */
 export function encodeUpdate(u: ClientUpdate): Uint8Array {
   checkFields(u, "encodeUpdate: the update");
@@ -30,24 +41,35 @@ export function encodeUpdate(u: ClientUpdate): Uint8Array {
   if (bad !== -1) {
     throw flaiError(`encodeUpdate: the update's delta contains ${u.delta[bad]} at index ${bad}; local training diverged. Lower the learning rate or check the data.`);
   }
+  const gradient = u.gradient;
+  const badGradient = gradient === undefined ? -1 : firstNonFinite(gradient);
+  if (badGradient !== -1) {
+    throw flaiError(`encodeUpdate: the update's gradient contains ${gradient![badGradient]} at index ${badGradient}; every value must be finite. Check the data.`);
+  }
   const json = canonicalJson({
-    format: UPDATE_FORMAT,
+    format: gradient === undefined ? UPDATE_FORMAT : UPDATE_FORMAT_WITH_GRADIENT,
     dimension: u.delta.length,
+    ...(gradient === undefined ? {} : { gradientDimension: gradient.length }),
     sampleCount: u.sampleCount,
     metrics: { loss: u.metrics.loss, accuracy: u.metrics.accuracy },
     baseModelHash: u.baseModelHash,
   });
   const text = new TextEncoder().encode(json);
   const headerLength = Math.ceil((4 + text.length) / 8) * 8 - 4;
-  const out = new Uint8Array(4 + headerLength + u.delta.length * 8);
+  const out = new Uint8Array(4 + headerLength + (u.delta.length + (gradient?.length ?? 0)) * 8);
   const view = new DataView(out.buffer);
   view.setUint32(0, headerLength, true);
   out.set(text, 4);
   out.fill(0x20, 4 + text.length, 4 + headerLength);
   const body = 4 + headerLength;
-  if (LITTLE_ENDIAN) out.set(new Uint8Array(u.delta.buffer, u.delta.byteOffset, u.delta.byteLength), body);
-  else for (let i = 0; i < u.delta.length; i++) view.setFloat64(body + 8 * i, u.delta[i]!, true);
+  writeFloats(out, body, u.delta);
+  if (gradient !== undefined) writeFloats(out, body + u.delta.length * 8, gradient);
   return out;
+}
+
+function writeFloats(out: Uint8Array, at: number, values: Float64Array): void {
+  if (LITTLE_ENDIAN) out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), at);
+  else for (let i = 0; i < values.length; i++) new DataView(out.buffer).setFloat64(at + 8 * i, values[i]!, true);
 }
 
 export interface DecodeOptions {
@@ -81,28 +103,44 @@ export function decodeUpdate(bytes: Bytes, source: string, { shared = false }: D
   }
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw malformed("its header is not a JSON object");
   const h = doc as Record<string, unknown>;
-  if (h.format !== UPDATE_FORMAT) throw malformed(`its format is ${JSON.stringify(h.format)}, expected "${UPDATE_FORMAT}"`);
+  if (h.format !== UPDATE_FORMAT && h.format !== UPDATE_FORMAT_WITH_GRADIENT) {
+    throw malformed(`its format is ${JSON.stringify(h.format)}, expected "${UPDATE_FORMAT}" or "${UPDATE_FORMAT_WITH_GRADIENT}"`);
+  }
   const metrics = h.metrics as Record<string, unknown> | null | undefined;
   if (typeof metrics !== "object" || metrics === null) throw malformed(`its header has no "metrics" object`);
   const dimension = h.dimension;
   if (!(Number.isSafeInteger(dimension) && (dimension as number) >= 2)) {
     throw malformed(`its dimension ${JSON.stringify(dimension)} is not an integer ≥ 2 (at least one weight and the bias)`);
   }
+  const withGradient = h.format === UPDATE_FORMAT_WITH_GRADIENT;
+  const gradientDimension = withGradient ? h.gradientDimension : 0;
+  if (withGradient && !(Number.isSafeInteger(gradientDimension) && (gradientDimension as number) >= 1 && (gradientDimension as number) <= MAX_VALUES)) {
+    throw malformed(`its gradientDimension ${JSON.stringify(h.gradientDimension)} is not a whole number ≥ 1`);
+  }
+  const values = (dimension as number) + (gradientDimension as number);
   const bodyLength = input.length - 4 - headerLength;
-  if (bodyLength !== (dimension as number) * 8) {
-    throw malformed(`its header declares ${dimension} values but the body holds ${bodyLength} bytes, not ${(dimension as number) * 8}`);
+  if (bodyLength !== values * 8) {
+    throw malformed(`its header declares ${values} values but the body holds ${bodyLength} bytes, not ${values * 8}`);
   }
 
+  const body = 4 + headerLength;
+  const deltaEnd = body + (dimension as number) * 8;
   const u: ClientUpdate = {
-    delta: readFloats(input.pieces(4 + headerLength, input.length), bodyLength / 8, shared),
+    delta: readFloats(input.pieces(body, deltaEnd), dimension as number, shared),
     sampleCount: h.sampleCount as number,
     metrics: { loss: metrics.loss as number, accuracy: metrics.accuracy as number },
     baseModelHash: h.baseModelHash as string,
   };
+  // The gradient is only averaged after clipping, never shared with workers: a plain copy is enough.
+  if (withGradient) u.gradient = readFloats(input.pieces(deltaEnd, input.length), gradientDimension as number, false);
   checkFields(u, `The update from ${source}`);
   const bad = firstNonFinite(u.delta);
   if (bad !== -1) {
     throw flaiError(`The update from ${source} contains ${u.delta[bad]} at index ${bad}; every value must be finite. Reject this update.`);
+  }
+  const badGradient = u.gradient === undefined ? -1 : firstNonFinite(u.gradient);
+  if (badGradient !== -1) {
+    throw flaiError(`The update from ${source} has a gradient containing ${u.gradient![badGradient]} at index ${badGradient}; every value must be finite. Reject this update.`);
   }
   return u;
 }
@@ -118,6 +156,12 @@ export function validateUpdate(u: ClientUpdate, expectedDimension: number, sourc
     throw flaiError(
       `The update from ${source} has ${u.delta.length} values, but the model has ${expectedDimension} (${shape}). ` +
         `The client trained a different model spec.`,
+    );
+  }
+  if (u.gradient !== undefined && u.gradient.length !== expectedDimension) {
+    throw flaiError(
+      `The update from ${source} has a gradient of ${u.gradient.length} values, but the model has ${expectedDimension} parameters ` +
+        `(the gradient has the delta's layout). The client computed it for a different model.`,
     );
   }
 }

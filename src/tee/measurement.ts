@@ -18,6 +18,7 @@ export const ENCLAVE_PROGRAM = [
   "fedavg/classes",
   "fedavg/commitment",
   "fedavg/dp-accountant",
+  "fedavg/drift-correction",
   "fedavg/eip712",
   "fedavg/envelope",
   "fedavg/evaluate",
