@@ -73,7 +73,7 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
   it("packs what a user needs and nothing else: a LICENSE, no source maps, nothing test-only", () => {
     expect(packedFiles).to.include.members(["LICENSE", "README.md", "package.json", "dist/src/index.js", "vendor/0g-storage-sdk.js", "vendor/0g-compute-sdk.js"]);
     expect(packedFiles.filter((file) => file.endsWith(".map"))).to.deep.equal([]);
-    const shipped = /^(LICENSE|README\.md|package\.json|dist\/(src|tasks|ignition)\/|src\/.*\.ts$|vendor\/|artifacts\/contracts\/|contracts\/[A-Za-z]+\.sol$|fixtures\/(data\.json|data\.csv|model\.json)$)/;
+    const shipped = /^(LICENSE|README\.md|package\.json|dist\/(src|tasks|ignition)\/|src\/.*\.ts$|vendor\/|artifacts\/contracts\/|contracts\/[A-Za-z]+\.sol$|fixtures\/(data\.json|data\.csv|model\.json|landcover\.csv|landcover-test\.csv)$)/;
     expect(packedFiles.filter((file) => !shipped.test(file))).to.deep.equal([]);
     expect(packedFiles.filter((file) => /(^|\/)(test|bench|scripts)\/|\.t\.sol$|existing-project/.test(file))).to.deep.equal([]);
   });
