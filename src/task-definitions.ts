@@ -153,7 +153,7 @@ function federatedTasks() {
       .addOption({ name: "rewardRule", description: "equal | num-examples (capped sample counts); when left out, equal", type: text, defaultValue: undefined })
       .addFlag({
         name: "noDriftCorrection",
-        description: "fedavg/fedprox without --noise: turn off the drift correction (clients' gradients averaged by the enclave, on by default)",
+        description: "fedavg/fedprox without --noise: do not correct client drift (otherwise the enclave averages the clients' gradients into a correction each round)",
       });
   return [
     strategyOptions(task("flai:fl-create", "Create a federated task: initial global model, rounds, quorum, reward pool, enclave"))

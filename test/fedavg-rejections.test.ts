@@ -123,6 +123,7 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
       const attacker = signers[9]!;
       const huge = honestUpdate(globalHash, 9, 1e4); // norm 3e4: under the default maxUpdateNorm 1e6, so not rejected
       huge.sampleCount = 1000; // and it lies about its weight
+      huge.gradient = new Float64Array(9).fill(1e4); // a well-formed update for every task (fedavg's drift correction clips it)
       await hre.flai.fedavg.submitCiphertext({ taskId, signer: attacker, ciphertext: await sealed(taskId, attacker.address, huge), sampleCount: 1000, connection });
       const agg = await hre.flai.fedavg.aggregate({ taskId, connection });
       const model = await hre.flai.fedavg.globalModel(taskId, { connection });

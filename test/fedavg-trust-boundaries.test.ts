@@ -154,7 +154,13 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
       const key = (await hre.flai.jobs.enclaveKey((await hre.flai.fedavg.task(taskId, { connection })).enclave, { connection })).encryptionKey;
       const sybils: RecordedUpdate[] = [];
       for (const s of signers.slice(12, 15)) {
-        const plain = encodeUpdate({ delta: new Float64Array(fake.features + 1).fill(0.5), sampleCount: 100, metrics: { loss: 0.1, accuracy: 0.9 }, baseModelHash: fakeHash });
+        const plain = encodeUpdate({
+          delta: new Float64Array(fake.features + 1).fill(0.5),
+          gradient: new Float64Array(fake.features + 1).fill(0.5), // the task corrects drift (the fedavg default)
+          sampleCount: 100,
+          metrics: { loss: 0.1, accuracy: 0.9 },
+          baseModelHash: fakeHash,
+        });
         const ciphertext = sealUpdate(plain, key, { chainId: deployment.chainId, contract: deployment.federated, taskId, round, client: s.address });
         const stored = await hre.flai.storage.upload(ciphertext);
         sybils.push({ client: s.address, updateRoot: stored.root, updateHash: "0x" + createHash("sha256").update(ciphertext).digest("hex"), sampleCount: 100, ciphertext });

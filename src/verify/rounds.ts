@@ -521,7 +521,10 @@ async function reExecute(
   return [
     "match",
     `re-ran the aggregation in-process with the sealed key on the same ${updates.length} updates: global model ${r.globalHash}, ` +
-      `commitment and report root byte-identical to the chain` + (sameSignature ? "; even the (deterministic) signature is identical" : ""),
+      `commitment and report root byte-identical to the chain` +
+      // The correction is part of the model's bytes: the hash match covers it.
+      (next.correction !== undefined ? `; the drift correction in it re-derived from the ${r.acceptedCount} accepted updates' decrypted gradients` : "") +
+      (sameSignature ? "; even the (deterministic) signature is identical" : ""),
   ];
 }
 
