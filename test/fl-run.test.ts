@@ -89,13 +89,19 @@ describe("fl-run: the command", function () {
     );
     const machine = path.join(project, ".machine");
     await mkdir(machine);
-    const run = async () => {
-      const done = await runHardhat(["flai:fl-run", "--clients", "3", "--rounds", "1", "--json"], { cwd: project, env: { FLAI_MACHINE_DIR: machine } });
+    const run = async (...extra: string[]) => {
+      const done = await runHardhat(["flai:fl-run", "--clients", "3", "--rounds", "1", "--json", ...extra], { cwd: project, env: { FLAI_MACHINE_DIR: machine } });
       expect(done.code, done.stdout + done.stderr).to.equal(0);
-      return JSON.parse(done.stdout) as { reportFiles: { html: string; csv: string; json: string }; rounds: unknown[] };
+      return JSON.parse(done.stdout) as { reportFiles: { html: string; csv: string; json: string }; rounds: unknown[]; driftCorrection: unknown };
     };
     const first = await run();
-    const second = await run();
+    // fedavg corrects client drift by default; --no-drift-correction turns it off for the task.
+    const second = await run("--no-drift-correction");
+    expect(first.driftCorrection).to.deep.equal({ mu: 0.2, maxGradientNorm: 10 });
+    expect(second.driftCorrection).to.equal(null);
+    const refused = await runHardhat(["flai:fl-run", "--strategy", "median", "--no-drift-correction"], { cwd: project, env: { FLAI_MACHINE_DIR: machine } });
+    expect(refused.code).to.not.equal(0);
+    expect(refused.stdout + refused.stderr).to.include("--no-drift-correction applies to fedavg and fedprox without --noise only");
     expect(second.reportFiles.html).not.to.equal(first.reportFiles.html);
     const reports = await readdir(path.join(project, ".flai", "reports"));
     expect(reports.filter((f) => f.endsWith(".html"))).to.have.length(2);
