@@ -1,5 +1,5 @@
 import { flaiError } from "../src/errors.js";
-import { driftCorrectionAllowed, type DriftCorrection } from "../src/fedavg/drift-correction.js";
+import { DEFAULT_DRIFT_CORRECTION, driftCorrectionAllowed, type DriftCorrection } from "../src/fedavg/drift-correction.js";
 import { MAX_UPDATE_NORM_LIMIT, REWARD_RULES, resolveRules, type RewardRule, type RoundRules } from "../src/fedavg/round-rules.js";
 import { STRATEGIES, checkConfig, type StrategyConfig, type StrategyName } from "../src/fedavg/strategies.js";
 import { optionalNumber, optionalWhole } from "../src/task-args.js";
@@ -77,6 +77,12 @@ export function strategyFromArgs(args: StrategyArgs): StrategyChoice {
       );
     }
     local.driftCorrection = false;
+  } else if (mu !== undefined && driftCorrectionAllowed(strategy)) {
+    // With drift correction on, the clients' proximal term is the correction's (mu 0.2): --mu would be ignored.
+    throw flaiError(
+      `--mu sets FedProx's proximal term, which the default drift correction replaces with its own (mu ${DEFAULT_DRIFT_CORRECTION.mu}). ` +
+        `Add --no-drift-correction to train FedProx with --mu ${args.mu}, or remove --mu.`,
+    );
   }
   return { strategy, local, rules };
 }

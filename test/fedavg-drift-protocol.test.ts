@@ -124,6 +124,10 @@ describe("fedavg drift correction in the protocol", function () {
       assert.equal(strategyFromArgs({ strategy: "fedavg" }).local.driftCorrection, undefined);
       await expectFlaiError(() => strategyFromArgs({ strategy: "median", noDriftCorrection: true }), "--no-drift-correction", "already off");
       await expectFlaiError(() => strategyFromArgs({ strategy: "fedavg", clip: "1", noise: "1", noDriftCorrection: true }), "--no-drift-correction", "already off");
+      // FedProx's --mu would be ignored under the correction's own proximal term: refused, naming the way out.
+      await expectFlaiError(() => strategyFromArgs({ strategy: "fedprox", mu: "0.05" }), "--mu", "--no-drift-correction");
+      assert.equal(strategyFromArgs({ strategy: "fedprox", mu: "0.05", noDriftCorrection: true }).local.mu, 0.05);
+      assert.equal(strategyFromArgs({ strategy: "fedprox", mu: "0.05", clip: "1", noise: "1" }).local.mu, 0.05);
     });
 
     it("a model whose correction does not fit its task is not a global model", async () => {

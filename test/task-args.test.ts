@@ -255,9 +255,12 @@ describe("task arguments", function () {
         expect(model.standardization).to.deep.equal(computeStandardization(sample));
       });
 
-      it("--strategy fedprox --mu 0 sets μ = 0, not the 0.01 default; --local-iterations 1 is kept", async () => {
-        const model = await createdModel({ strategy: "fedprox", mu: "0", localIterations: "1" });
+      it("--strategy fedprox --mu 0 --no-drift-correction sets μ = 0, not the 0.01 default; --local-iterations 1 is kept", async () => {
+        // --mu only acts without drift correction (whose own proximal term replaces FedProx's).
+        const model = await createdModel({ strategy: "fedprox", mu: "0", localIterations: "1", noDriftCorrection: true });
         expect(model.federated.local).to.include({ mu: 0, maxIterations: 1 });
+        expect(model.federated.local.driftCorrection).to.equal(undefined);
+        expect((await createdModel({ strategy: "fedprox" })).federated.local.driftCorrection).to.deep.equal({ mu: 0.2, maxGradientNorm: 10 });
       });
 
       it("--account 0 acts as account 0 and --round-duration is used as typed", async () => {
