@@ -146,7 +146,7 @@ function federatedTasks() {
       .addOption({ name: "noise", description: "Central DP: Gaussian noise multiplier (> 0, needs --clip); when left out, no noise", type: text, defaultValue: undefined })
       .addOption({ name: "trim", description: "trimmed-mean only: fraction in (0, 0.5) trimmed from each end, at least one update per end; when left out, 0.1", type: text, defaultValue: undefined })
       .addOption({ name: "localIterations", description: "Client L-BFGS iterations per round (≥ 1); when left out, 3", type: text, defaultValue: undefined })
-      .addOption({ name: "mu", description: "fedprox only: proximal term strength (≥ 0); when left out, 0.01", type: text, defaultValue: undefined })
+      .addOption({ name: "mu", description: "fedprox with --no-drift-correction or --noise: proximal term strength (≥ 0); when left out, 0.01", type: text, defaultValue: undefined })
       .addOption({ name: "maxClientShare", description: "Most of a round one client's update may weigh, in (0, 1]; when left out, 0.25", type: text, defaultValue: undefined })
       .addOption({ name: "minAccepted", description: "Fewest accepted updates per published model (≥ 1); when left out, 3 (1 with --noise)", type: text, defaultValue: undefined })
       .addOption({ name: "maxUpdateNorm", description: "Reject updates with a larger L2 norm (> 0, ≤ 1e100); when left out, 1e6", type: text, defaultValue: undefined })

@@ -11,6 +11,7 @@ import { combineRound } from "../src/fedavg/round-aggregate.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 import { parameterVector } from "../src/ml/parameters.js";
 
+import { expectFlaiError } from "./helpers/assert.js";
 import { FIXTURES, tempDir, tempProject } from "./helpers/project.js";
 
 /** The rows as CSV with the landcover header (features, then "label"), labels by name. */
@@ -49,6 +50,12 @@ describe("federated rounds on a chain with drift correction (the fedavg default)
     await writeFile(evaluation, csv(test, all.columns!));
     const spec = path.join(await tempDir(), "spec.json");
     await writeFile(spec, JSON.stringify({ format: "flai-model/v1", algorithm: "logistic-regression", features: all.cols, classes: all.classes, hyperparameters: { c: 1, maxIterations: 100, tolerance: 1e-4, standardize: true } }));
+    // FedProx's mu would be ignored under the correction's proximal term: refused before anything is paid.
+    await expectFlaiError(
+      () => fedavg.createTask({ model: spec, evaluation, standardizeOn: train, rounds: 2, quorum: 3, reward: "0.3", strategy: { name: "fedprox" }, local: { mu: 0.05 }, connection }),
+      "local.mu",
+      "local.driftCorrection: false",
+    );
     const created = await fedavg.createTask({ model: spec, evaluation, standardizeOn: train, rounds: 2, quorum: 3, reward: "0.3", connection });
     const taskId = created.task.id;
     const initial = await fedavg.globalModel(taskId, { connection });

@@ -103,6 +103,12 @@ export class FlaiFederated {
     checkConfig(strategy);
     const rules = resolveRules(opts.rules, strategy);
     const driftCorrection = resolveDriftCorrection(opts.local?.driftCorrection, strategy);
+    if (driftCorrection !== undefined && strategy.name === "fedprox" && opts.local?.mu !== undefined) {
+      throw flaiError(
+        `local.mu sets FedProx's proximal term, which drift correction replaces with its own (driftCorrection.mu ${driftCorrection.mu}). ` +
+          `Set local.driftCorrection: false to train FedProx with mu ${opts.local.mu}, or leave local.mu out.`,
+      );
+    }
     checkRobustQuorum(strategy, opts.quorum);
     const expectedNumExamples = opts.local?.expectedNumExamples;
     if (expectedNumExamples !== undefined) checkCount(expectedNumExamples, "--num-examples", 1, Number.MAX_SAFE_INTEGER);
