@@ -14,6 +14,7 @@ import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 import { computeStandardization, trainLogisticRegression } from "../src/ml/logistic.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
+import { onlyLabel } from "./helpers/federated.js";
 import { FIXTURES } from "./helpers/project.js";
 
 const all = parseDataset(readFileSync(path.join(FIXTURES, "data.json")), "data.json");
@@ -111,14 +112,6 @@ function concat(parts: readonly Dataset[]): Dataset {
     at += p.rows;
   }
   return { ...parts[0]!, rows, features, labels };
-}
-
-function onlyLabel(ds: Dataset, label: number): Dataset {
-  const rows: number[] = [];
-  for (let i = 0; i < ds.rows; i++) if (ds.labels[i] === label) rows.push(i);
-  const features = new Float64Array(rows.length * ds.cols);
-  rows.forEach((r, i) => features.set(ds.features.subarray(r * ds.cols, (r + 1) * ds.cols), i * ds.cols));
-  return { ...ds, rows: rows.length, features, labels: new Uint8Array(rows.length).fill(label) };
 }
 
 describe("federated math: multi-class models (K outputs) and the task's classes", () => {

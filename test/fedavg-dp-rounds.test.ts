@@ -10,36 +10,14 @@ import { datasetJson } from "../src/fedavg/simulation.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 import { computeStandardization } from "../src/ml/logistic.js";
 
+import { onlyLabel } from "./helpers/federated.js";
 import { FIXTURES, tempProject } from "./helpers/project.js";
+import { taskLines } from "./helpers/task-output.js";
 
 /** Runs a task as the CLI would and returns its --json result and its text lines. */
 async function runTask(hre: HardhatRuntimeEnvironment, id: string, args: Record<string, unknown>): Promise<{ json: unknown; text: string[] }> {
-  const capture = async (json: boolean) => {
-    const lines: string[] = [];
-    const log = console.log;
-    console.log = (line: string) => lines.push(line);
-    try {
-      await hre.tasks.getTask(id).run({ ...args, json });
-    } finally {
-      console.log = log;
-    }
-    return lines;
-  };
-  const json = await capture(true);
-  return { json: JSON.parse(json.join("\n")), text: await capture(false) };
-}
-
-/** One run of a task: the lines it printed. */
-async function runOnce(hre: HardhatRuntimeEnvironment, id: string, args: Record<string, unknown>): Promise<{ text: string[] }> {
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (line: string) => lines.push(line);
-  try {
-    await hre.tasks.getTask(id).run(args);
-  } finally {
-    console.log = log;
-  }
-  return { text: lines };
+  const json = await taskLines(hre, id, { ...args, json: true });
+  return { json: JSON.parse(json.join("\n")), text: await taskLines(hre, id, { ...args, json: false }) };
 }
 
 describe("federated rounds on a chain: DP accounting, a one-class client, the federation's N", function () {
@@ -74,7 +52,7 @@ describe("federated rounds on a chain: DP accounting, a one-class client, the fe
       for (let k = 0; k < 3; k++) await fedavg.runClient({ taskId, data: shares[k]!, signer: signers[k + 1] });
       // Round 2 through flai:aggregate as the CLI runs it, to see what it prints.
       if (round === 1) await fedavg.aggregate({ taskId });
-      else aggregateText = (await runOnce(hre, "flai:aggregate", { task: String(taskId), json: false })).text;
+      else aggregateText = await taskLines(hre, "flai:aggregate", { task: String(taskId), json: false });
       const metrics = (await fedavg.globalModel(taskId)).metrics!;
       assert.equal(metrics.accepted, 3, `round ${round}`);
       const dp = metrics.dp!;
@@ -133,11 +111,3 @@ describe("federated rounds on a chain: DP accounting, a one-class client, the fe
     assert.deepEqual(fromRoot.standardization, fromDataset.standardization);
   });
 });
-
-function onlyLabel(ds: Dataset, label: number): Dataset {
-  const rows: number[] = [];
-  for (let i = 0; i < ds.rows; i++) if (ds.labels[i] === label) rows.push(i);
-  const features = new Float64Array(rows.length * ds.cols);
-  rows.forEach((r, i) => features.set(ds.features.subarray(r * ds.cols, (r + 1) * ds.cols), i * ds.cols));
-  return { ...ds, rows: rows.length, features, labels: new Uint8Array(rows.length).fill(label) };
-}

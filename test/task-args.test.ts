@@ -14,6 +14,7 @@ import { flagOf, optionalNumber, optionalText, optionalWhole, requireOptions } f
 import { expectFlaiError } from "./helpers/assert.js";
 import { runHardhat } from "./helpers/cli.js";
 import { FIXTURES, tempProject } from "./helpers/project.js";
+import { taskLines } from "./helpers/task-output.js";
 
 /**
  * Every flai task with the options it cannot run without, and the fragments its "missing" error
@@ -67,14 +68,7 @@ function helpProblems(taskId: string, option: OptionDefinition, required: boolea
 
 /** Runs a task as the CLI would, its output captured; returns the JSON document when `json` is set. */
 async function runTask(hre: HardhatRuntimeEnvironment, id: string, args: Record<string, unknown>): Promise<unknown> {
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (line: string) => lines.push(line);
-  try {
-    await hre.tasks.getTask(id).run(args);
-  } finally {
-    console.log = log;
-  }
+  const lines = await taskLines(hre, id, args);
   return args.json === true ? JSON.parse(lines.join("\n")) : lines;
 }
 

@@ -33,3 +33,12 @@ export async function federatedFixture(seeds: { holdout: number; split: number }
   const evaluation = (await hre.flai.storage.upload(Buffer.from(datasetJson(test)))).root;
   return { hre, root, connection, signers, shares, evaluation };
 }
+
+/** The rows of `ds` labelled `label`: a client holding one class, as label-skewed federations have. */
+export function onlyLabel(ds: Dataset, label: number): Dataset {
+  const rows: number[] = [];
+  for (let i = 0; i < ds.rows; i++) if (ds.labels[i] === label) rows.push(i);
+  const features = new Float64Array(rows.length * ds.cols);
+  rows.forEach((r, i) => features.set(ds.features.subarray(r * ds.cols, (r + 1) * ds.cols), i * ds.cols));
+  return { ...ds, rows: rows.length, features, labels: new Uint8Array(rows.length).fill(label) };
+}
