@@ -2,6 +2,7 @@ import { getAddress, isAddress } from "ethers";
 import type { EIP1193Provider } from "hardhat/types/providers";
 
 import { flaiError } from "../errors.js";
+import { fastHashInto } from "../storage/merkle-segments.js";
 
 import { answerGateway } from "./storage/gateway.js";
 import { IndexerCore } from "./storage/indexer.js";
@@ -49,6 +50,8 @@ export async function startStorageNode(opts: StorageDevnetOptions): Promise<Stor
     );
   }
   const flowAddress = getAddress(opts.flowAddress);
+  // Segment checks hash with the WebAssembly keccak once it is loaded: load it before serving.
+  await fastHashInto();
 
   const chainId = BigInt((await provider.request({ method: "eth_chainId" })) as string);
   if (chainId !== opts.chainId) {

@@ -15,6 +15,8 @@ import { EvmRpc, postJsonRpc } from "./evm-rpc.js";
 import { computeFileRoot, SEGMENT_SIZE } from "./merkle.js";
 import { withRetries } from "./retry.js";
 import { withDroppedTasks } from "./sdk-shard-tasks.js";
+import { segmentRootsOf, withSegmentRoots, type SegmentRoots } from "./sdk-tree.js";
+import { withQuickPolling } from "./sdk-wait.js";
 import { explainFlowRevert, isIndexerFileNotFound } from "./zerog-protocol.js";
 import { quietly, recentSdkLines, silence } from "../util/sdk-console.js";
 import {
@@ -91,7 +93,8 @@ export class ZeroGStorage implements StorageBackend {
     // The party doing the upload pays (`payer`, e.g. a client's --account); else the network's first
     // account. Resolved before any request, so a missing key is reported before the network is touched.
     const signer = opts.payer ?? (await this.#opts.signer());
-    const root = await computeFileRoot(input);
+    const hashed = await hashForUpload(input);
+    const { root } = hashed;
     const size = (await stat(input)).size;
     const presence = await this.#presence(root);
     const existing = presence.state === "stored" ? presence.info : undefined;
@@ -104,13 +107,20 @@ export class ZeroGStorage implements StorageBackend {
       }
       return { root, size, alreadyStored: true };
     }
-    return inAccountOrder(await signer.getAddress(), () => this.#submitAndUpload(input, root, size, signer, report));
+    return inAccountOrder(await signer.getAddress(), () => this.#submitAndUpload(input, hashed, size, signer, report));
   }
 
   /** Submits the file (one transaction from `signer`) and uploads its segments. */
-  async #submitAndUpload(input: string, root: Root, size: number, signer: Signer, report: (p: StorageProgress) => void): Promise<UploadResult> {
+  async #submitAndUpload(
+    input: string,
+    hashed: SegmentRoots,
+    size: number,
+    signer: Signer,
+    report: (p: StorageProgress) => void,
+  ): Promise<UploadResult> {
+    const { root } = hashed;
     const evmRpc = await this.#opts.evmRpc();
-    const file = await ZgFile.fromFilePath(input);
+    const file = withSegmentRoots(await ZgFile.fromFilePath(input), hashed);
     try {
       const segmentsTotal = Math.ceil(size / SEGMENT_SIZE);
       let segmentsDone = 0;
@@ -126,6 +136,7 @@ export class ZeroGStorage implements StorageBackend {
         if (err !== null || uploader === null) {
           throw this.#sdkError("selecting a storage node", err);
         }
+        withQuickPolling(uploader);
         // The SDK reads the storage price and gas price through its own JsonRpcProvider(evmRpc), which
         // retries a dead URL forever and never retries a reset or a 503: swap in a bounded one.
         uploader.provider = (await EvmRpc.connect(evmRpc, {
@@ -385,6 +396,19 @@ async function pendingSubmission(nodes: readonly StorageNode[], root: Root, size
   const infos = await Promise.all(nodes.map((node) => node.getFileInfo(root, false).catch(() => null)));
   const known = infos.filter((info) => info !== null && Number(info.tx.size) === size);
   return known.length > 0 && infos.some((info) => info === null || !info.finalized);
+}
+
+/**
+ * The file's segment roots and root, hashed once for both our presence check and the SDK's tree. A
+ * missing or empty file is reported by computeFileRoot, in the words every backend uses.
+ */
+async function hashForUpload(input: string): Promise<SegmentRoots> {
+  const size = await stat(input).then(
+    (s) => s.size,
+    () => 0,
+  );
+  if (size === 0) await computeFileRoot(input);
+  return segmentRootsOf(input);
 }
 
 async function exists(file: string): Promise<boolean> {

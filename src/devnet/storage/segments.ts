@@ -1,6 +1,7 @@
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 
 import { CHUNK_SIZE, SEGMENT_CHUNKS, SEGMENT_SIZE } from "../../storage/merkle.js";
+import { HASH_SIZE, currentHashInto, foldInPlace } from "../../storage/merkle-segments.js";
 import {
   ProofError,
   equalBytes,
@@ -8,7 +9,7 @@ import {
   proofPosition,
   rearPaddingValid,
   segmentLayout,
-  segmentRoot,
+  zeroHash,
   type FileProof,
 } from "../../storage/proof.js";
 
@@ -69,6 +70,25 @@ export function checkSegmentSize(data: Uint8Array): void {
   if (data.length % CHUNK_SIZE !== 0 || data.length > SEGMENT_SIZE) throw callFailed("invalid data length");
 }
 
+/**
+ * Root of a segment's `data` zero-extended to `chunks` chunks (its length was checked against its place in the file),
+ * with the WebAssembly keccak the storage client uses (proof.ts's segmentRoot, pure-JS, took ~3.7 s
+ * for the 256 segments of a 64 MiB upload). The real node hashes natively; the result is the same.
+ */
+function fastSegmentRoot(data: Uint8Array, chunks: number): Uint8Array {
+  const hash = currentHashInto();
+  const leaves = new Uint8Array(chunks * HASH_SIZE);
+  const dataChunks = Math.ceil(data.length / CHUNK_SIZE);
+  for (let i = 0; i < dataChunks; i++) {
+    const chunk = data.subarray(i * CHUNK_SIZE, (i + 1) * CHUNK_SIZE);
+    const whole = chunk.length === CHUNK_SIZE ? chunk : Uint8Array.from({ length: CHUNK_SIZE }, (_, j) => chunk[j] ?? 0);
+    hash(whole, leaves, i * HASH_SIZE);
+  }
+  for (let i = dataChunks; i < chunks; i++) leaves.set(zeroHash(0), i * HASH_SIZE);
+  foldInPlace(hash, leaves, chunks);
+  return leaves.slice(0, HASH_SIZE);
+}
+
 /** Rust's Debug format of a 32-byte array, as the node prints hashes in these errors. */
 function rustBytes(hash: Uint8Array): string {
   return `[${Array.from(hash).join(", ")}]`;
@@ -91,7 +111,7 @@ export function validateSegment(seg: SegmentUpload): Uint8Array {
 
   const proofChunks = seg.index === layout.proofSegments - 1 ? layout.lastProofSegmentChunks : SEGMENT_CHUNKS;
   const dataChunks = seg.data.length / CHUNK_SIZE;
-  const root = segmentRoot(seg.data, Math.max(proofChunks, dataChunks));
+  const root = fastSegmentRoot(seg.data, Math.max(proofChunks, dataChunks));
 
   let position: number;
   try {
