@@ -54,6 +54,21 @@ export async function legacyGasPrice(provider: Provider | null | undefined): Pro
 }
 
 /**
+ * The gas price to hand the 0G compute SDK on each call that sends. Given none, the SDK's sendTx reads
+ * `provider.getFeeData().gasPrice` itself and then sleeps 1 s before every transaction; given this — the
+ * same figure from the same provider (a FeePolicyProvider, so the chain's fee floor applies), read now,
+ * so never stale — it sends at once. Undefined (the SDK's own path) when the provider suggests no price
+ * or the price does not fit the SDK's `number` parameter.
+ */
+export async function sdkGasPrice(provider: Provider | null | undefined): Promise<number | undefined> {
+  const price = provider === null || provider === undefined ? null : (await provider.getFeeData()).gasPrice;
+  if (price === null || price > BigInt(Number.MAX_SAFE_INTEGER)) {
+    return undefined;
+  }
+  return Number(price);
+}
+
+/**
  * A JSON-RPC provider whose fee suggestions already follow the policy. For code that only asks
  * `provider.getFeeData()` and cannot be given fees per call: the 0G compute SDK (legacy `gasPrice`
  * from it, on every transaction including the ones it sends on its own, like auto-funding) and an

@@ -62,7 +62,12 @@ export async function serveChain(
     server.listen(port, host, resolve);
   });
   if (!keepAlive) {
-    server.unref(); // a helper for this process's own SDK calls must not keep the process running
+    // A helper for this process's own SDK calls must not keep the process running: neither its
+    // listening socket nor the keep-alive connections clients leave open (Node holds an idle
+    // server-side connection for keepAliveTimeout, 5 s, after the last request). A request in
+    // flight still keeps the process alive through the client's own socket.
+    server.unref();
+    server.on("connection", (socket) => socket.unref());
   }
   const { port: bound } = server.address() as AddressInfo;
   return {

@@ -8,6 +8,7 @@ import { getAddress, type Wallet } from "ethers";
 import { parse0G } from "../amount.js";
 import { useConnection, type FlaiConnection } from "../connection.js";
 import { flaiError } from "../errors.js";
+import { sdkGasPrice } from "../fee-data.js";
 import { chainIdOf, hasCode } from "../jobs/deployment.js";
 import { chainHistoryKey, computeDevnetRecord } from "../devnet/state.js";
 
@@ -81,7 +82,8 @@ export class FlaiMarket {
     }
     const already = await broker.inference.acknowledged(provider).catch(() => false);
     if (!already) {
-      await guard(`acknowledging provider ${provider}`, () => broker.inference.acknowledgeProviderSigner(provider));
+      const gasPrice = await sdkGasPrice(wallet.provider);
+      await guard(`acknowledging provider ${provider}`, () => broker.inference.acknowledgeProviderSigner(provider, gasPrice));
     }
     return { provider, ledgerBefore: before, ledger: (await this.ledger(opts))!, deposited, openedWithMinimum, acknowledged: { already } };
   }
@@ -163,15 +165,31 @@ export class FlaiMarket {
 
   /** Signed session headers for the provider (the SDK may top up the provider sub-account first). */
   async requestHeaders(opts: MarketOptions & { provider: string }): Promise<Record<string, string>> {
-    const { broker } = await this.#broker(opts);
-    const headers = await guard("generating auth headers", () => broker.inference.getRequestHeaders(parseProvider(opts.provider)));
+    const { broker, wallet } = await this.#broker(opts);
+    const provider = parseProvider(opts.provider);
+    const gasPrice = await sdkGasPrice(wallet.provider);
+    const headers = await guard("generating auth headers", async () => {
+      if (gasPrice === undefined) {
+        return broker.inference.getRequestHeaders(provider);
+      }
+      // getRequestHeaders first tops up the provider sub-account, sending without a gas price (a 1 s
+      // sleep in the SDK). Auto-funding is the SDK's way to give that top-up a price: started, it runs
+      // the same check-and-fund once at once, and getRequestHeaders then skips its own; stopped after.
+      await broker.inference.startAutoFunding(provider, undefined, gasPrice);
+      try {
+        return await broker.inference.getRequestHeaders(provider);
+      } finally {
+        broker.inference.stopAutoFunding(provider);
+      }
+    });
     return headers as unknown as Record<string, string>;
   }
 
   /** Invalidates every session token this account issued for the provider (on-chain generation bump). */
   async revokeTokens(opts: MarketOptions & { provider: string }): Promise<void> {
-    const { broker } = await this.#broker(opts);
-    await guard("revoking session tokens", () => broker.inference.revokeAllTokens(parseProvider(opts.provider)));
+    const { broker, wallet } = await this.#broker(opts);
+    const gasPrice = await sdkGasPrice(wallet.provider);
+    await guard("revoking session tokens", () => broker.inference.revokeAllTokens(parseProvider(opts.provider), gasPrice));
   }
 
   /** One OpenAI-compatible chat completion with the given headers; a refusal is a clear error. */
