@@ -1,7 +1,7 @@
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { expect } from "chai";
 
-import { buildCommitment, rewardShare, verifyCommitmentProof, type CommitmentEntry } from "../src/fedavg/commitment.js";
+import { buildCommitment, CommitmentCache, rewardShare, verifyCommitmentProof, type CommitmentEntry } from "../src/fedavg/commitment.js";
 import { mulberry32 } from "../src/util/prng.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
@@ -92,6 +92,34 @@ describe("fedavg/commitment", () => {
       }
       expect(paid).to.equal(pool);
     }
+  });
+
+  it("finds a client's leaf by address in any spelling, and -1 for an address with no leaf", () => {
+    const list = entries(9, 3);
+    const c = buildCommitment(list);
+    c.leaves.forEach((leaf, i) => {
+      expect(c.leafIndex(leaf.client)).to.equal(i);
+      expect(c.leafIndex(leaf.client.toLowerCase())).to.equal(i);
+    });
+    expect(c.leafIndex("0x" + "00".repeat(20))).to.equal(-1);
+  });
+
+  it("a commitment cache keeps a tree only under its own root, and drops the least recently used first", () => {
+    const cache = new CommitmentCache(2);
+    const [a, b, c] = [1, 2, 3].map((seed) => buildCommitment(entries(3, seed)));
+    // A tree offered under another root (a report that does not match the chain) is not kept.
+    expect(cache.remember(b!.root, a!)).to.equal(false);
+    expect(cache.get(b!.root)).to.equal(undefined);
+    expect(cache.size).to.equal(0);
+    expect(cache.remember(a!.root.toUpperCase().replace("0X", "0x"), a!)).to.equal(true);
+    expect(cache.get(a!.root)).to.equal(a);
+    expect(cache.remember(b!.root, b!)).to.equal(true);
+    expect(cache.get(a!.root)).to.equal(a); // a is now the most recently used
+    expect(cache.remember(c!.root, c!)).to.equal(true);
+    expect(cache.size).to.equal(2);
+    expect(cache.get(b!.root)).to.equal(undefined);
+    expect(cache.get(a!.root)).to.equal(a);
+    expect(cache.get(c!.root)).to.equal(c);
   });
 
   it("explains bad entries and arguments", async () => {

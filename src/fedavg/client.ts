@@ -28,7 +28,7 @@ import { sendTx } from "../tx.js";
 
 import type { AggregateRequest, AggregateResponse, RecordedUpdate } from "./aggregator.js";
 import type { RoundCloseResponse } from "./round-close.js";
-import { buildCommitment } from "./commitment.js";
+import { buildCommitment, CommitmentCache, type Commitment } from "./commitment.js";
 import { sealUpdate } from "./envelope.js";
 import { explainFederatedRevert } from "./explain.js";
 import { followAggregator, type FollowAggregatorOptions, type FollowAggregatorResult } from "./follow-aggregator.js";
@@ -78,6 +78,8 @@ export class FlaiFederated {
   readonly #storage: StorageBackend;
   readonly #tee: TeeSim;
   readonly #jobs: FlaiJobs;
+  /** Round commitments already checked against their on-chain root, by that root (claims reuse them). */
+  readonly #commitments = new CommitmentCache();
 
   constructor(
     hre: HardhatRuntimeEnvironment,
@@ -544,8 +546,21 @@ export class FlaiFederated {
     return result;
   }
 
-  /** The client's leaf and proof in a finalized round's commitment (rebuilt from its report), or undefined when it has none. */
+  /** The client's leaf and proof in a finalized round's commitment, or undefined when it has none. */
   async #claimProof(taskId: bigint, finalized: RoundView, client: string) {
+    const commitment = await this.#roundCommitment(taskId, finalized);
+    const index = commitment.leafIndex(client);
+    return index === -1 ? undefined : { ...commitment.leaves[index]!, proof: commitment.proof(index) };
+  }
+
+  /**
+   * A finalized round's commitment: from the cache when this process already rebuilt the tree with
+   * the root on-chain (every claim of the round after the first), else rebuilt from the round
+   * report and checked against that root before it is kept.
+   */
+  async #roundCommitment(taskId: bigint, finalized: RoundView): Promise<Commitment> {
+    const cached = finalized.commitment === undefined ? undefined : this.#commitments.get(finalized.commitment);
+    if (cached !== undefined) return cached;
     if (finalized.reportRoot === undefined) {
       throw flaiError(
         `Round ${finalized.round} of task ${taskId} is finalized, but this node does not serve its RoundFinalized event yet ` +
@@ -556,11 +571,10 @@ export class FlaiFederated {
       accepted: Array<{ client: string; updateHash: string; weight: number }>;
     };
     const commitment = buildCommitment(report.accepted.map((a) => ({ client: a.client, updateHash: a.updateHash, weight: BigInt(a.weight) })));
-    if (commitment.root !== finalized.commitment) {
+    if (finalized.commitment === undefined || !this.#commitments.remember(finalized.commitment, commitment)) {
       throw flaiError(`The round report ${finalized.reportRoot} of round ${finalized.round} of task ${taskId} does not match the on-chain commitment ${finalized.commitment}.`);
     }
-    const index = commitment.leaves.findIndex((l) => l.client === client);
-    return index === -1 ? undefined : { ...commitment.leaves[index]!, proof: commitment.proof(index) };
+    return commitment;
   }
 
   async #sendClaim(

@@ -27,6 +27,8 @@ export interface Commitment {
   totalWeight: bigint;
   /** Sibling hashes from the leaf up, as OpenZeppelin's MerkleProof.verify takes them. */
   proof(index: number): string[];
+  /** The index of `client`'s leaf (any address spelling), or -1 when it has none: a lookup, not a scan, so claims stay O(log n). */
+  leafIndex(client: string): number;
 }
 
 const UINT64_MAX = (1n << 64n) - 1n;
@@ -86,10 +88,12 @@ export function buildCommitment(entries: readonly CommitmentEntry[]): Commitment
     levels.push(level);
   }
 
+  const indexByClient = new Map(leaves.map((leaf, i) => [leaf.client.toLowerCase(), i]));
   return {
     root: levels[levels.length - 1]![0]!,
     leaves,
     totalWeight: cumulative,
+    leafIndex: (client: string) => indexByClient.get(client.toLowerCase()) ?? -1,
     proof(index: number): string[] {
       if (!(Number.isInteger(index) && index >= 0 && index < leaves.length)) {
         throw flaiError(`No commitment leaf ${index}: there are ${leaves.length} (indices 0 to ${leaves.length - 1}).`);
@@ -104,6 +108,44 @@ export function buildCommitment(entries: readonly CommitmentEntry[]): Commitment
       return proof;
     },
   };
+}
+
+/**
+ * Commitments already rebuilt from a round report and found to have the root the chain stores,
+ * by that root: every claim of a round reuses one tree instead of re-reading the report and
+ * rehashing every leaf (which made n claims cost n² leaf hashes). An entry is only ever stored
+ * under its own computed root, so it cannot go stale or disagree with the chain: a different
+ * round result has a different root. Bounded, least recently used first out.
+ */
+export class CommitmentCache {
+  readonly #byRoot = new Map<string, Commitment>();
+
+  constructor(readonly capacity = 64) {}
+
+  get(root: string): Commitment | undefined {
+    const key = root.toLowerCase();
+    const hit = this.#byRoot.get(key);
+    if (hit !== undefined) {
+      // Map keeps insertion order: re-inserting marks it most recently used.
+      this.#byRoot.delete(key);
+      this.#byRoot.set(key, hit);
+    }
+    return hit;
+  }
+
+  /** Keeps `commitment` when its root is `root` (the one on-chain) and says whether it was. */
+  remember(root: string, commitment: Commitment): boolean {
+    const key = root.toLowerCase();
+    if (commitment.root !== key) return false;
+    this.#byRoot.delete(key);
+    this.#byRoot.set(key, commitment);
+    while (this.#byRoot.size > this.capacity) this.#byRoot.delete(this.#byRoot.keys().next().value!);
+    return true;
+  }
+
+  get size(): number {
+    return this.#byRoot.size;
+  }
 }
 
 /** Recomputes the root from a leaf's fields and its proof, as the contract's claim does. */

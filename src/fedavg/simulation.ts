@@ -14,6 +14,7 @@ import { evaluateClassifier } from "./evaluate.js";
 import { parseGlobalModel, roundRules } from "./global-model.js";
 import { partitionDataset } from "./partition.js";
 import { describeProtection, protectionOf, type RoundRules } from "./round-rules.js";
+import { simulationClients } from "./simulation-accounts.js";
 import {
   aloneReferences,
   centralizedReference,
@@ -64,16 +65,10 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRu
   const seed = opts.seed ?? 1;
   const say = opts.onProgress ?? (() => {});
   const connection = await useConnection(hre, opts.connection);
-  const signers = await connection.ethers.getSigners();
   if (!Number.isInteger(opts.clients) || opts.clients < 1) {
     throw flaiError(`--clients must be a whole number ≥ 1, got ${opts.clients}.`);
   }
-  if (opts.clients > signers.length - 1) {
-    throw flaiError(
-      `--clients ${opts.clients} needs ${opts.clients + 1} accounts (one per client plus the task creator), but network ` +
-        `"${connection.networkName}" has ${signers.length}. Lower --clients or configure more accounts for the network.`,
-    );
-  }
+  const clients = await simulationClients(connection, opts.clients);
   const { train, test, info } = await loadSimulationData({ data: opts.data, test: opts.test, holdoutFraction: opts.holdoutFraction, seed });
   // Label skew is the point of a non-IID split: clients may hold one class (they train it
   // warm-started from the global model), so the split is not repaired into every-class shares.
@@ -107,7 +102,6 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRu
     connection,
   });
   const taskId = created.task.id;
-  const clients = signers.slice(1, opts.clients + 1);
   const initial = await flai.fedavg.globalModel(taskId, { connection });
   const rules = roundRules(initial);
 
