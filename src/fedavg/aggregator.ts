@@ -4,17 +4,19 @@ import { Wallet, getAddress } from "ethers";
 
 import { flaiError } from "../errors.js";
 import { canonicalJson } from "../ml/model.js";
-import { computeRoot } from "../storage/merkle.js";
+import { computeRoot, fastRootsReady } from "../storage/merkle.js";
 import { unsealSecrets } from "../tee/identity.js";
+import { parseVerified } from "../tee/verified-cache.js";
 
 import { buildCommitment } from "./commitment.js";
 import { signRoundResult, type RoundResult } from "./eip712.js";
 import { openUpdateParts } from "./envelope.js";
 import { evaluate } from "./evaluate.js";
 import { globalModelBytes, linearModel, parameterCount, parseGlobalModel, roundRules, type GlobalModel } from "./global-model.js";
-import { readTaskData } from "./classes.js";
+import { checkTaskData, taskDatasetOptions } from "./classes.js";
 import { checkRoundInputs } from "./input-checks.js";
 import { encodeMetricsWord } from "./metrics-word.js";
+import { parseDataset } from "../ml/dataset.js";
 import { checkAs, refusalTag, UpdateRejected, type RejectionCode } from "./rejections.js";
 import { commitRoundInputs, roundInputHash } from "./round-record.js";
 import { describeProtection, type RoundProtection, type RoundRules } from "./round-rules.js";
@@ -86,11 +88,8 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
   const inputs = checkRoundInputs({ ...req, taskId: BigInt(req.binding.taskId), round: req.binding.round }, req.globalModel, req.updates);
   const current = parseGlobalModel(req.globalModel, `global model ${req.globalHash}`);
   const { federated } = current;
-  if (computeRoot(req.evaluation) !== federated.evaluationRoot) {
-    throw new Error(`the evaluation set does not have the committed root ${federated.evaluationRoot}`);
-  }
-  const evaluationSource = `evaluation set ${federated.evaluationRoot}`;
-  const evaluation = readTaskData(req.evaluation, current, evaluationSource);
+  await fastRootsReady();
+  const evaluation = verifiedEvaluation(req.evaluation, current);
   const { signingKey, encryptionSecret } = await unsealSecrets(req.enclaveDir);
   const dimension = parameterCount(current);
   const binding = {
@@ -152,6 +151,9 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
     metrics: { ...quality, accepted: accepted.length, rejected: rejected.length, samples, numExamples, dp, minAccepted: rules.minAccepted },
   };
   const modelBytes = globalModelBytes(next);
+  // Each output is hashed once: the model's bytes are large, and the report and the result name both hashes.
+  const globalHash = sha256(modelBytes);
+  const globalRoot = computeRoot(modelBytes);
   const rewards = rewardWeights(capping.weights, rules.rewardRule);
   accepted.forEach((a, k) => (a.weight = Number(rewards[k]!)));
   const commitment = buildCommitment(accepted.map((a, k) => ({ client: a.client, updateHash: a.updateHash, weight: rewards[k]! })));
@@ -160,8 +162,8 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
       format: "flai-round-report/v1",
       ...req.binding,
       previousHash: req.globalHash,
-      globalHash: sha256(modelBytes),
-      globalRoot: computeRoot(modelBytes),
+      globalHash,
+      globalRoot,
       commitment: commitment.root,
       accepted: commitment.leaves.map((l, i) => ({ ...accepted[i], weight: Number(l.weight), cumulativeWeightBefore: Number(l.cumulativeWeightBefore) })),
       rejected,
@@ -174,8 +176,8 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
   );
   const result: RoundResult = {
     ...inputs,
-    globalRoot: computeRoot(modelBytes),
-    globalHash: sha256(modelBytes),
+    globalRoot,
+    globalHash,
     commitment: commitment.root,
     acceptedWeight: commitment.totalWeight,
     acceptedCount: accepted.length,
@@ -192,6 +194,25 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
     accepted,
     rejected,
   };
+}
+
+/**
+ * The round's evaluation set, parsed as the task reads data, once its bytes have the root the global
+ * model commits. The parse is kept in this worker by root (verified-cache.ts), so later rounds of
+ * the task pay a memory compare instead of the keccak tree and the JSON parse.
+ */
+function verifiedEvaluation(bytes: Uint8Array, model: GlobalModel) {
+  const root = model.federated.evaluationRoot;
+  const source = `evaluation set ${root}`;
+  const options = taskDatasetOptions(model);
+  const parsed = parseVerified(
+    root,
+    bytes,
+    JSON.stringify(options),
+    (b) => parseDataset(b, source, options),
+    () => new Error(`the evaluation set does not have the committed root ${root}`),
+  );
+  return checkTaskData(parsed, model, source);
 }
 
 interface ScreenContext {

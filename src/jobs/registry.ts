@@ -86,16 +86,51 @@ export async function verifiedEnclave(
         `do not encrypt to it. Its operator renews it with a fresh report: npx hardhat flai:enclave --register`,
     );
   }
-  if (!((await registry.isMeasurementAccepted(stored.measurement)) as boolean)) {
+  // Both reads at once: a client checks this before every update it seals.
+  const [accepted, pinnedRaw] = await Promise.all([
+    registry.isMeasurementAccepted(stored.measurement) as Promise<boolean>,
+    registry.attestationAuthority() as Promise<string>,
+  ]);
+  if (!accepted) {
     throw flaiError(`Enclave ${signer} runs measurement ${stored.measurement}, which the owner of FLAIComputeJobs ${address} does not accept (revoked).`);
   }
   if (expect.measurement !== undefined && expect.measurement.toLowerCase() !== stored.measurement) {
     throw flaiError(`Enclave ${signer} is registered for measurement ${stored.measurement}, not the expected ${expect.measurement}.`);
   }
-  const pinned = getAddress((await registry.attestationAuthority()) as string);
+  const pinned = getAddress(pinnedRaw);
   if (expect.authority !== undefined && getAddress(expect.authority) !== pinned) {
     throw flaiError(`FLAIComputeJobs ${address} pins attestation authority ${pinned}, not the authority you trust (${getAddress(expect.authority)}).`);
   }
+  const { authority, txHash, blockNumber } = await registrationReport(registry, address, signer, stored);
+  if (authority !== pinned) {
+    throw flaiError(
+      `Enclave ${signer}'s registration (tx ${txHash}) does not verify: ` +
+        `its report is signed by ${authority}, not by the pinned attestation authority ${pinned}.`,
+    );
+  }
+  return { signer: getAddress(signer), ...stored, authority, txHash, blockNumber };
+}
+
+interface RegistrationReport {
+  authority: string;
+  txHash: string;
+  blockNumber: number;
+}
+
+/**
+ * Registration events already found and recovered, per provider (one chain), keyed by everything the
+ * event was checked against: the registry, the signer and the whole stored registration. A renewed,
+ * replaced or removed registration changes the stored fields and so misses; the checks that can change
+ * without it (expiry against the chain's clock, measurement revoked, authority re-pinned) are made on
+ * every call by verifiedEnclave. What is kept is only the log query and the signature recovery.
+ */
+const reportCache = new WeakMap<object, Map<string, RegistrationReport>>();
+
+async function registrationReport(registry: Contract, address: string, signer: string, stored: StoredRegistration): Promise<RegistrationReport> {
+  const provider = registry.runner?.provider ?? undefined;
+  const key = [address, getAddress(signer), stored.measurement, stored.encryptionKey, stored.issuedAt, stored.expiry].join("|");
+  const cached = provider === undefined ? undefined : reportCache.get(provider)?.get(key);
+  if (cached !== undefined) return cached;
   const found = await registrationEvent(registry, signer, stored);
   if (found === undefined) {
     throw flaiError(`No EnclaveRegistered event of ${signer} on FLAIComputeJobs ${address} matches its stored registration; the node may have pruned its logs.`);
@@ -105,11 +140,14 @@ export async function verifiedEnclave(
     (event.args.measurement as string).toLowerCase() === stored.measurement &&
     (event.args.encryptionKey as string).toLowerCase() === stored.encryptionKey &&
     Number(event.args.expiry as bigint) === stored.expiry;
-  if (!same || authority !== pinned) {
-    throw flaiError(
-      `Enclave ${signer}'s registration (tx ${event.transactionHash}) does not verify: ` +
-        (same ? `its report is signed by ${authority}, not by the pinned attestation authority ${pinned}.` : "the event differs from the stored registration."),
-    );
+  if (!same) {
+    throw flaiError(`Enclave ${signer}'s registration (tx ${event.transactionHash}) does not verify: the event differs from the stored registration.`);
   }
-  return { signer: getAddress(signer), ...stored, authority, txHash: event.transactionHash, blockNumber: event.blockNumber };
+  const report = { authority, txHash: event.transactionHash, blockNumber: event.blockNumber };
+  if (provider !== undefined) {
+    const forProvider = reportCache.get(provider) ?? new Map<string, RegistrationReport>();
+    forProvider.set(key, report);
+    reportCache.set(provider, forProvider);
+  }
+  return report;
 }

@@ -51,6 +51,15 @@ function hexRoot(root: Uint8Array): `0x${string}` {
   return `0x${bytesToHex(root)}`;
 }
 
+/**
+ * Resolves once computeRoot hashes with WebAssembly keccak (or it is known to be unavailable). A
+ * fresh worker thread that roots large inputs awaits this first: until then computeRoot falls back
+ * to the ~5× slower pure-JS keccak.
+ */
+export async function fastRootsReady(): Promise<void> {
+  await fastHashInto();
+}
+
 /** The 0G storage root of `bytes`. */
 export function computeRoot(bytes: Uint8Array): `0x${string}` {
   if (bytes.length === 0) {

@@ -58,6 +58,7 @@ export const ENCLAVE_PROGRAM = [
   "tee/machine",
   "tee/program",
   "tee/sealing",
+  "tee/verified-cache",
   "tee/worker",
   "tee/worker-entry",
   "util/bytes",

@@ -3,7 +3,7 @@ import { Wallet, getAddress } from "ethers";
 import { flaiError } from "../errors.js";
 import { signJobResult, type JobResultBinding } from "../jobs/eip712.js";
 import { modelBytes, parseModelSpec, parseTrainingData, resultHash, trainFromSpec } from "../ml/model.js";
-import { computeRoot } from "../storage/merkle.js";
+import { computeRoot, fastRootsReady } from "../storage/merkle.js";
 
 import type { EnclaveKeys } from "./attestation.js";
 import { identityOf, unsealSecrets } from "./identity.js";
@@ -50,6 +50,7 @@ export function checkInput(bytes: Uint8Array, expectedRoot: string, what: "data"
 
 export async function runTraining(req: TrainRequest): Promise<TrainResponse> {
   const b = req.binding;
+  await fastRootsReady(); // a fresh worker would otherwise root the data with pure-JS keccak
   checkInput(req.dataset, b.dataRoot, "data", b.jobId);
   checkInput(req.modelSpec, b.modelRoot, "model", b.jobId);
   const spec = parseModelSpec(req.modelSpec, `model ${b.modelRoot}`);

@@ -1,35 +1,84 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import { SHARE_ENV, Worker } from "node:worker_threads";
 
 import { flaiError } from "../errors.js";
 
-type WorkerReply<T> = { ok: true; response: T } | { ok: false; userError: boolean; message: string };
+import type { WorkerReply, WorkerRequest } from "./worker-entry.js";
 
 const here = fileURLToPath(import.meta.url);
 const extension = path.extname(here);
 
+/** Idle workers kept per program: enough for the parallel calls one process makes, no more. */
+const MAX_IDLE_PER_PROGRAM = 4;
+
 /**
- * Starts a worker module next to this file. From a TypeScript checkout (Hardhat runs it through tsx)
- * the worker thread needs tsx too: loaders registered at run time are not inherited by workers.
+ * Idle enclave workers by program file. A worker is started once per process and serves one call
+ * at a time (start-up, the tsx loader and the WebAssembly hasher are paid once); a busy program gets
+ * another worker. The boundary is unchanged: every call hands the worker its inputs, which it
+ * re-checks itself; what a worker keeps between calls is only what it verified itself (e.g. an
+ * evaluation set by its root). Idle workers are unref'd so they never keep the process alive.
+ */
+const idle = new Map<string, Worker[]>();
+let nextId = 1;
+
+function startWorker(file: string): Worker {
+  // From a TypeScript checkout (Hardhat runs it through tsx) the worker thread needs tsx too:
+  // loaders registered at run time are not inherited by workers. SHARE_ENV: a long-lived worker must
+  // see the process's current environment (FLAI_MACHINE_DIR), not a copy from its start.
+  const execArgv = extension === ".ts" ? ["--import", import.meta.resolve("tsx/esm")] : [];
+  return new Worker(file, { execArgv, env: SHARE_ENV });
+}
+
+function takeWorker(file: string): Worker {
+  const worker = idle.get(file)?.pop() ?? startWorker(file);
+  worker.ref();
+  return worker;
+}
+
+function releaseWorker(file: string, worker: Worker): void {
+  const pool = idle.get(file) ?? [];
+  if (pool.length >= MAX_IDLE_PER_PROGRAM) {
+    void worker.terminate();
+    return;
+  }
+  worker.unref();
+  pool.push(worker);
+  idle.set(file, pool);
+}
+
+/**
+ * Runs one call of the enclave program `module` (a worker entry next to this file) on `data`, in a
+ * worker thread of this process. A call that times out or crashes ends its worker; the next call starts a fresh one.
  */
 export function runWorker<T>(module: string, data: unknown, timeoutMs: number, what: string): Promise<T> {
   const file = path.join(path.dirname(here), module + extension);
-  const execArgv = extension === ".ts" ? ["--import", import.meta.resolve("tsx/esm")] : [];
+  const worker = takeWorker(file);
+  const id = nextId++;
   return new Promise<T>((resolve, reject) => {
-    const worker = new Worker(file, { workerData: data, execArgv });
     let settled = false;
-    const finish = (fn: () => void) => {
-      if (!settled) {
-        settled = true;
-        clearTimeout(timer);
-        fn();
-        void worker.terminate();
-      }
+    const finish = (keep: boolean, fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      worker.off("message", onMessage).off("error", onError).off("exit", onExit);
+      if (keep) releaseWorker(file, worker);
+      else void worker.terminate();
+      fn();
     };
+    const onMessage = (reply: WorkerReply<T>) => {
+      if (reply.id !== id) return;
+      finish(true, () =>
+        reply.ok
+          ? resolve(reply.response)
+          : reject(reply.userError ? flaiError(reply.message) : flaiError(`${what} failed inside the enclave: ${reply.message}`)),
+      );
+    };
+    const onError = (error: Error) => finish(false, () => reject(flaiError(`${what} crashed: ${error.message}`, error)));
+    const onExit = (code: number) => finish(false, () => reject(flaiError(`${what} stopped (exit code ${code}) before returning a result.`)));
     const timer = setTimeout(
       () =>
-        finish(() =>
+        finish(false, () =>
           reject(
             flaiError(
               `${what} did not finish within ${Math.round(timeoutMs / 1000)} s. ` +
@@ -39,16 +88,15 @@ export function runWorker<T>(module: string, data: unknown, timeoutMs: number, w
         ),
       timeoutMs,
     );
-    worker.once("message", (reply: WorkerReply<T>) =>
-      finish(() =>
-        reply.ok
-          ? resolve(reply.response)
-          : reject(reply.userError ? flaiError(reply.message) : flaiError(`${what} failed inside the enclave: ${reply.message}`)),
-      ),
-    );
-    worker.once("error", (error) => finish(() => reject(flaiError(`${what} crashed: ${error.message}`, error))));
-    worker.once("exit", (code) =>
-      finish(() => reject(flaiError(`${what} stopped (exit code ${code}) before returning a result.`))),
-    );
+    worker.on("message", onMessage).on("error", onError).on("exit", onExit);
+    const request: WorkerRequest = { id, input: data };
+    worker.postMessage(request);
   });
+}
+
+/** Ends every idle enclave worker (tests and benches that want a cold start). @internal */
+export async function endIdleWorkers(): Promise<void> {
+  const workers = [...idle.values()].flat();
+  idle.clear();
+  await Promise.all(workers.map((w) => w.terminate()));
 }
