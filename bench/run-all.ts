@@ -6,6 +6,8 @@
 // At the end, one table of every JSON line with a "bench" field the scripts printed (stdout lines
 // starting with "{"), and a table of the scripts themselves. A bench never fails the run: the exit
 // code is 0 even when a bench misses its target or crashes (shown as "MISSED" / "FAILED").
+// Last, the end-to-end section (bench/e2e/run.ts: whole commands against their floors, issue 14),
+// which prints its own table too.
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -27,10 +29,14 @@ interface ScriptResult {
   rows: number;
 }
 
+/** The end-to-end section: one script that runs every bench/e2e row file. */
+const E2E = path.join("e2e", "run.ts");
+
 function benchScripts(): string[] {
-  return readdirSync(HERE)
+  const own = readdirSync(HERE)
     .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && f !== SELF && !f.startsWith("_"))
     .sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+  return [...own, E2E]; // last: whole commands, on a machine no other bench is loading
 }
 
 // Quick benches first, so that their figures are on screen early.
@@ -87,9 +93,9 @@ function run(file: string, rows: JsonRow[]): Promise<ScriptResult> {
 // ---- Summary ----
 
 /** Text fields that name what a row measures, in the order they read best. */
-const IDENTITY = ["contract", "fn", "case", "impl", "step", "scope", "figure", "name"];
+const IDENTITY = ["contract", "fn", "case", "impl", "step", "scope", "figure", "name", "row"];
 /** Fields shown in their own columns, or not at all. */
-const SKIP = new Set(["bench", "target", "ok", "note", "root"]);
+const SKIP = new Set(["bench", "target", "ok", "note", "root", "file", "floorWhat"]);
 
 function cell(value: unknown): string {
   if (typeof value === "number") {
