@@ -81,7 +81,7 @@ export function withSegmentRoots(file: ZgFile, { roots }: SegmentRoots): ZgFile 
     const first = offset / SEGMENT_SIZE;
     const nodeRoots = roots.slice(first * HASH_SIZE, (first + size / SEGMENT_SIZE) * HASH_SIZE);
     const root = `0x${bytesToHex(foldRoots(await fastHashInto(), nodeRoots))}`;
-    return [{ root, height: Math.log2(size / 256) }, null];
+    return [{ height: Math.log2(size / 256), root }, null];
   };
   return file;
 }

@@ -29,11 +29,21 @@ export interface SegmentUpload {
 }
 
 const HASH_HEX = /^0x[0-9a-fA-F]{64}$/;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const SEGMENT_TREE_DEPTH = Math.log2(SEGMENT_CHUNKS);
 
 function isIndex(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+/**
+ * Standard padded base64, strictly (as the node's base64 decoding): anything whose canonical
+ * encoding is not the text itself (other characters, missing padding, stray bits) is refused.
+ * Re-encoding is native and linear; the regular expression this replaces took ~0.8 s per 64 MiB.
+ */
+function strictBase64(text: string): Uint8Array {
+  const bytes = Buffer.from(text, "base64");
+  if (text.length % 4 !== 0 || bytes.toString("base64") !== text) throw badParams("data: expected base64");
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 /** Decodes the JSON shape; a malformed one is a deserialization error, as in jsonrpsee. */
@@ -41,7 +51,8 @@ export function parseSegment(value: unknown): SegmentUpload {
   if (value === null || typeof value !== "object" || Array.isArray(value)) throw badParams("invalid type: expected struct SegmentWithProof");
   const v = value as Record<string, unknown>;
   if (typeof v.root !== "string" || !HASH_HEX.test(v.root)) throw badParams("root: expected a 0x-prefixed 32-byte hex string");
-  if (typeof v.data !== "string" || v.data.length % 4 !== 0 || !BASE64.test(v.data)) throw badParams("data: expected base64");
+  if (typeof v.data !== "string") throw badParams("data: expected base64");
+  const data = strictBase64(v.data);
   if (!isIndex(v.index)) throw badParams("index: expected a non-negative integer");
   if (!isIndex(v.fileSize)) throw badParams("fileSize: expected a non-negative integer");
   const proof = v.proof as { lemma?: unknown; path?: unknown } | null;
@@ -57,7 +68,7 @@ export function parseSegment(value: unknown): SegmentUpload {
   }
   return {
     root: v.root.toLowerCase(),
-    data: new Uint8Array(Buffer.from(v.data, "base64")),
+    data,
     index: v.index,
     fileSize: v.fileSize,
     proof: { lemma: (proof.lemma as string[]).map((h) => hexToBytes(h.slice(2))), path: proof.path as boolean[] },
