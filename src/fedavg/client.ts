@@ -80,6 +80,7 @@ export class FlaiFederated {
   readonly #jobs: FlaiJobs;
   /** Round commitments already checked against their on-chain root, by that root (claims reuse them). */
   readonly #commitments = new CommitmentCache();
+  readonly #rebuilding = new Map<string, Promise<Commitment>>();
 
   constructor(
     hre: HardhatRuntimeEnvironment,
@@ -559,8 +560,24 @@ export class FlaiFederated {
    * report and checked against that root before it is kept.
    */
   async #roundCommitment(taskId: bigint, finalized: RoundView): Promise<Commitment> {
-    const cached = finalized.commitment === undefined ? undefined : this.#commitments.get(finalized.commitment);
+    const root = finalized.commitment?.toLowerCase();
+    const cached = root === undefined ? undefined : this.#commitments.get(root);
     if (cached !== undefined) return cached;
+    // Concurrent claims of one round (a simulation's clients) share one rebuild instead of racing n.
+    const pending = root === undefined ? undefined : this.#rebuilding.get(root);
+    if (pending !== undefined) return pending;
+    const rebuild = this.#rebuildCommitment(taskId, finalized);
+    if (root === undefined) return rebuild;
+    this.#rebuilding.set(root, rebuild);
+    try {
+      return await rebuild;
+    } finally {
+      this.#rebuilding.delete(root);
+    }
+  }
+
+  /** A round's commitment rebuilt from its report, kept only when its root is the one on-chain. */
+  async #rebuildCommitment(taskId: bigint, finalized: RoundView): Promise<Commitment> {
     if (finalized.reportRoot === undefined) {
       throw flaiError(
         `Round ${finalized.round} of task ${taskId} is finalized, but this node does not serve its RoundFinalized event yet ` +

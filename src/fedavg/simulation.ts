@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { useConnection } from "../connection.js";
+import { useConnection, type FlaiConnection } from "../connection.js";
 import { flaiError } from "../errors.js";
 import type { ConnectionOption } from "../jobs/types.js";
 import type { Dataset } from "../ml/dataset.js";
@@ -138,14 +139,7 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRu
   }
 
   say("claiming rewards");
-  let claimed = 0n;
-  for (const round of rounds) {
-    for (const signer of clients) {
-      if (round.accepted.some((a) => a.client === signer.address)) {
-        claimed += (await flai.fedavg.claim({ taskId, round: round.round, signer, connection })).amount;
-      }
-    }
-  }
+  const claimed = await claimRewards(flai, taskId, clients, connection);
 
   say("training the centralized and per-client references");
   const status = await flai.fedavg.task(taskId, { connection });
@@ -169,6 +163,21 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRu
     rewards: { pool: status.rewardPool, claimed },
     finalModelRoot: status.globalRoot,
   };
+}
+
+/**
+ * Every client claims what it is owed with claimAll (one read of the task's rounds per client, not
+ * one per claim). Clients claim concurrently, each account's transactions still in nonce order:
+ * claims move no model and each pays a fixed share, so their order changes nothing in the result.
+ */
+async function claimRewards(
+  flai: FlaiRuntime,
+  taskId: bigint,
+  clients: readonly HardhatEthersSigner[],
+  connection: FlaiConnection,
+): Promise<bigint> {
+  const all = await Promise.all(clients.map((signer) => flai.fedavg.claimAll({ taskId, signer, connection })));
+  return all.flatMap((a) => a.claimed).reduce((sum, c) => sum + c.amount, 0n);
 }
 
 /**
