@@ -73,7 +73,15 @@ export async function verifiedEnclave(
   expect: { measurement?: string; authority?: string } = {},
 ): Promise<VerifiedEnclave> {
   const address = await registry.getAddress();
-  const stored = await readRegistration(registry, signer);
+  // One round trip for the three reads a client makes before every update it seals: the expected
+  // measurement's status is read alongside the registration and used only if the two are equal.
+  const expected = expect.measurement?.toLowerCase();
+  const [stored, acceptedExpected, pinnedRaw] = await Promise.all([
+    readRegistration(registry, signer),
+    // A failed read here only means it is made again below, as before.
+    expected === undefined ? undefined : (registry.isMeasurementAccepted(expected) as Promise<boolean>).catch(() => undefined),
+    registry.attestationAuthority() as Promise<string>,
+  ]);
   if (stored.measurement === ZERO) {
     throw flaiError(
       `${signer} is not a registered enclave on FLAIComputeJobs ${address} (never registered, or removed by the owner). ` +
@@ -86,11 +94,10 @@ export async function verifiedEnclave(
         `do not encrypt to it. Its operator renews it with a fresh report: npx hardhat flai:enclave --register`,
     );
   }
-  // Both reads at once: a client checks this before every update it seals.
-  const [accepted, pinnedRaw] = await Promise.all([
-    registry.isMeasurementAccepted(stored.measurement) as Promise<boolean>,
-    registry.attestationAuthority() as Promise<string>,
-  ]);
+  const accepted =
+    stored.measurement === expected && acceptedExpected !== undefined
+      ? acceptedExpected
+      : ((await registry.isMeasurementAccepted(stored.measurement)) as boolean);
   if (!accepted) {
     throw flaiError(`Enclave ${signer} runs measurement ${stored.measurement}, which the owner of FLAIComputeJobs ${address} does not accept (revoked).`);
   }
