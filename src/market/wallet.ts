@@ -1,4 +1,4 @@
-import { HDNodeWallet, Mnemonic, Wallet } from "ethers";
+import { HDNodeWallet, Mnemonic, Network, Wallet } from "ethers";
 
 import { rpcUrlOf, type FlaiConnection } from "../connection.js";
 import { flaiError } from "../errors.js";
@@ -16,7 +16,11 @@ const reveal = async (v: Sensitive) => (typeof v === "string" ? v : v.get());
 export async function walletFor(connection: FlaiConnection, index = 0): Promise<Wallet> {
   // Every fee the SDK and the direct ledger calls use comes from this provider's getFeeData: the
   // fee policy applies there, once for all of them (the SDK sends some transactions on its own).
-  const provider = new FeePolicyProvider(await rpcUrlOf(connection), undefined, { pollingInterval: 100, cacheTimeout: -1 });
+  // The connection stays on one chain: told its network once, ethers does not re-ask eth_chainId
+  // before each call (half of the SDK's requests in the demo were eth_chainId).
+  const chainId = BigInt((await connection.provider.request({ method: "eth_chainId" })) as string);
+  const network = Network.from(chainId);
+  const provider = new FeePolicyProvider(await rpcUrlOf(connection), network, { pollingInterval: 100, cacheTimeout: -1, staticNetwork: network });
   return new Wallet(await privateKeyOf(connection, index), provider);
 }
 
