@@ -1,0 +1,95 @@
+// `npx hardhat flai:fl-run --clients N --rounds 3` as a whole command (issue 14), for N = 10, 50 and
+// 100 on the default in-process chain (20 configured accounts: beyond 19 clients fl-run derives the
+// rest), in a fresh project each run. Linear scaling shows as a constant marginal cost per
+// client-round, printed in each row's note: (T(N) − T(10)) / ((N − 10) · rounds).
+//
+// Floor, measured in this run: Hardhat start-up with the in-process chain (startup.ts) plus the
+// transactions the protocol cannot do without — one recordUpdate and one claim per client per round
+// — each at the median time of one transaction sent and mined on the in-process chain here (a
+// transfer through the same ethers signer). It leaves out the training, sealing, uploads and the
+// enclave's aggregation, so it is a lower bound. Run alone: `npx tsx bench/e2e/fl-run.ts`
+// (FL_RUN_CLIENTS=10,50 for fewer rows).
+import { mkdir, symlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+import { tempDir, tempProject } from "../../test/helpers/project.js";
+
+import { timeCommand } from "./_spawn.js";
+import type { Row } from "./row.js";
+import { hardhatWithChain } from "./startup.js";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const HARDHAT_CLI = path.join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
+const ROUNDS = 3;
+const CLIENTS = (process.env.FL_RUN_CLIENTS ?? "10,50,100").split(",").map(Number);
+const TX_SAMPLES = 30;
+
+/** A user's project with hardhat-flai as its only plugin, and a machine folder of its own. */
+async function project(): Promise<{ dir: string; env: NodeJS.ProcessEnv }> {
+  const dir = await tempDir("flai-bench-flrun-");
+  await writeFile(path.join(dir, "package.json"), JSON.stringify({ name: "flai-bench-flrun", private: true, type: "module" }));
+  await symlink(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+  await writeFile(
+    path.join(dir, "hardhat.config.ts"),
+    [
+      `import { defineConfig } from "hardhat/config";`,
+      `import flai from ${JSON.stringify(pathToFileURL(path.join(ROOT, "src", "index.ts")).href)};`,
+      `export default defineConfig({ plugins: [flai] });`,
+      ``,
+    ].join("\n"),
+  );
+  await mkdir(path.join(dir, ".machine"));
+  return { dir, env: { ...process.env, FLAI_MACHINE_DIR: path.join(dir, ".machine") } };
+}
+
+/** One whole fl-run; fails loudly unless every round accepted every client and every reward was claimed. */
+async function flRun(clients: number): Promise<number> {
+  const { dir, env } = await project();
+  const run = await timeCommand(process.execPath, [HARDHAT_CLI, "flai:fl-run", "--clients", String(clients), "--rounds", String(ROUNDS), "--json"], dir, env);
+  if (run.code !== 0) throw new Error(`fl-run --clients ${clients} exited with ${run.code}:\n${run.stderr.slice(-2000)}`);
+  const result = JSON.parse(run.stdout) as { rounds: Array<{ accepted: unknown[] }>; rewards: { pool: string; claimed: string } };
+  if (result.rounds.length !== ROUNDS || result.rounds.some((r) => r.accepted.length !== clients) || result.rewards.claimed !== result.rewards.pool) {
+    throw new Error(`fl-run --clients ${clients} did not accept every update or claim every reward: ${run.stdout.slice(0, 2000)}`);
+  }
+  return run.ms;
+}
+
+/** The median time to send one transaction and have it mined on the in-process chain. */
+async function transactionMs(): Promise<number> {
+  const { hre } = await tempProject();
+  const connection = await hre.network.create();
+  const [from, to] = await connection.ethers.getSigners();
+  const times: number[] = [];
+  for (let i = 0; i < TX_SAMPLES; i++) {
+    const start = performance.now();
+    await (await from!.sendTransaction({ to: to!.address, value: 1n })).wait();
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1]!;
+}
+
+export async function measure(): Promise<Row[]> {
+  const measured = new Map<number, number>();
+  for (const n of CLIENTS) measured.set(n, await flRun(n));
+  const startup = await hardhatWithChain();
+  const tx = await transactionMs();
+  const base = measured.get(CLIENTS[0]!)!;
+  return CLIENTS.map((n) => {
+    const transactions = 2 * n * ROUNDS;
+    const marginal = n === CLIENTS[0] ? "" : `; marginal ${((measured.get(n)! - base) / ((n - CLIENTS[0]!) * ROUNDS)).toFixed(1)} ms per client-round over --clients ${CLIENTS[0]}`;
+    return {
+      row: `fl-run --clients ${n} --rounds ${ROUNDS}`,
+      measuredMs: measured.get(n)!,
+      floorMs: startup + transactions * tx,
+      floorWhat: `Hardhat start-up with the in-process chain (${startup.toFixed(0)} ms) + ${transactions} transactions × ${tx.toFixed(1)} ms, this run`,
+      note: `one run, fresh project${n > 19 ? `; ${n - 19} client accounts derived` : ""}${marginal}`,
+    };
+  });
+}
+
+if (process.argv[1] === import.meta.filename) {
+  for (const row of await measure()) console.log(JSON.stringify({ bench: "e2e", ...row, ratio: row.measuredMs / row.floorMs }));
+  process.exit(0);
+}
