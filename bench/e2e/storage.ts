@@ -1,29 +1,31 @@
-// End-to-end rows for 0G storage on the local devnet (issue 14): whole `ZeroGStorage.upload` calls
-// through the real SDK (@0gfoundation/0g-ts-sdk) against the in-process storage devnet (two shard
-// nodes, contracts on the in-process chain), next to the floor measured in the same run: the local
-// backend storing the same file (root + copy), which is what an upload must do at least, plus the
-// chain transaction. Run alone with `npx tsx bench/e2e/storage.ts` (prints the rows as JSON lines).
+// End-to-end rows for 0G storage on the local devnet (issue 14), measured against the floor in the
+// same run. Run alone: `npx tsx bench/e2e/storage.ts`, or with the others: `npm run bench:e2e`.
 //
-// Rows:
-//   - "0G upload 64 MiB (devnet)": the issue's `flai:upload` of 64 MiB without Hardhat's start-up.
-//   - "0G upload 2 KB (devnet)": what `flai:fl-client` spends in storage (an encrypted update is a
-//     small file): before this work, two fixed 1 s sleeps of the SDK's waitForLogEntry.
+// Whole commands, as a user runs them: `hardhat node` and `flai:devnet` as services, then
+//   - `flai:upload <64 MiB> --network local` (the issue's 15.4 s row), and
+//   - `flai:fl-client --task <id> --data data.json --account 1` (the issue's 3.3–3.6 s row),
+// each next to the same command in a project on the same node whose storage is the local backend
+// (same chain work, same start-up, storage at disk speed): the floor.
+// Whole API calls (no Hardhat start-up): `ZeroGStorage.upload` through the real SDK against the
+// in-process devnet, 2 KB (what a client's update is) and 64 MiB, next to the local backend storing
+// the same file plus one transaction.
 import { randomBytes } from "node:crypto";
-import { rm, writeFile } from "node:fs/promises";
+import { rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 
 import { startStorageDevnet } from "../../src/devnet/storage-devnet.js";
+import { packageRoot } from "../../src/package-root.js";
 import { zeroGStorageFor } from "../../src/storage/create.js";
 import { LocalStorage } from "../../src/storage/local.js";
-import { tempDir, tempProject } from "../../test/helpers/project.js";
+import { runHardhat } from "../../test/helpers/cli.js";
+import { freePort } from "../../test/helpers/net.js";
+import { startHardhat, startNode, type Running } from "../../test/helpers/processes.js";
+import { FIXTURES, tempDir, tempProject } from "../../test/helpers/project.js";
 
-export interface Row {
-  row: string;
-  measuredMs: number;
-  floorMs: number;
-  floorWhat: string;
-  note?: string;
-}
+import type { Row } from "./row.js";
+
+const MiB = 1024 * 1024;
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const start = performance.now();
@@ -43,7 +45,7 @@ async function bestOf(runs: number, size: number, dir: string, upload: (file: st
   return best;
 }
 
-export async function measure(): Promise<Row[]> {
+async function apiRows(): Promise<Row[]> {
   const { hre } = await tempProject({ flai: { storage: { backend: "0g", timeoutSeconds: 60, retries: 1 } } });
   const connection = await hre.network.create();
   const devnet = await startStorageDevnet(connection, { dir: await tempDir("flai-bench-devnet-") });
@@ -65,8 +67,8 @@ export async function measure(): Promise<Row[]> {
 
     const rows: Row[] = [];
     for (const { row, size, runs } of [
-      { row: "0G upload 2 KB (devnet)", size: 2048, runs: 3 },
-      { row: "0G upload 64 MiB (devnet)", size: 64 * 1024 * 1024, runs: 2 },
+      { row: "ZeroGStorage.upload 2 KB (in-process devnet)", size: 2048, runs: 3 },
+      { row: "ZeroGStorage.upload 64 MiB (in-process devnet)", size: 64 * MiB, runs: 2 },
     ]) {
       const measuredMs = await bestOf(runs, size, files, (f) => storage.upload(f));
       const localMs = await bestOf(runs, size, files, (f) => local.upload(f));
@@ -75,12 +77,117 @@ export async function measure(): Promise<Row[]> {
         measuredMs,
         floorMs: localMs + txMs,
         floorWhat: `local backend storing the same file (${localMs.toFixed(0)} ms) + one transaction (${txMs.toFixed(0)} ms)`,
+        note: `best of ${runs}`,
       });
     }
     return rows;
   } finally {
     await devnet.close();
   }
+}
+
+
+/** A user's project on `hardhat node` at `nodePort`, with this repository's plugin and `flaiLine` as its flai config. */
+async function userProject(nodePort: number, flaiLine: string): Promise<string> {
+  const dir = await tempDir("flai-bench-project-");
+  await writeFile(path.join(dir, "package.json"), JSON.stringify({ name: "bench-user-project", private: true, type: "module" }));
+  await symlink(path.join(packageRoot(), "node_modules"), path.join(dir, "node_modules"), "dir");
+  const plugin = JSON.stringify(pathToFileURL(path.join(packageRoot(), "src", "index.ts")).href);
+  await writeFile(
+    path.join(dir, "hardhat.config.ts"),
+    [
+      `import { defineConfig } from "hardhat/config";`,
+      `import flai from ${plugin};`,
+      `export default defineConfig({ plugins: [flai], networks: { local: { type: "http", url: "http://127.0.0.1:${nodePort}" } }${flaiLine === "" ? "" : `, ${flaiLine}`} });`,
+      ``,
+    ].join("\n"),
+  );
+  return dir;
+}
+
+/** `hardhat <args> --network local --json` in `cwd`, timed from spawn to exit; fails loudly. */
+async function timedHardhat(cwd: string, args: string[]): Promise<{ ms: number; doc: Record<string, unknown> }> {
+  const start = performance.now();
+  const run = await runHardhat([...args, "--network", "local", "--json"], { cwd });
+  const ms = performance.now() - start;
+  if (run.code !== 0) throw new Error(`hardhat ${args.join(" ")} exited with ${run.code}:\n${run.stdout}\n${run.stderr.slice(-2000)}`);
+  return { ms, doc: JSON.parse(run.stdout) as Record<string, unknown> };
+}
+
+/** Deploys the plugin's contracts and creates a one-round task; its id. */
+async function federatedTask(cwd: string): Promise<string> {
+  await timedHardhat(cwd, ["flai:deploy"]);
+  const { doc } = await timedHardhat(cwd, [
+    "flai:fl-create",
+    ...["--model", path.join(FIXTURES, "model.json"), "--test", path.join(FIXTURES, "data.json"), "--standardize-on", path.join(FIXTURES, "data.csv")],
+    ...["--rounds", "1", "--quorum", "3", "--max-clients", "3", "--reward", "0.01"],
+  ]);
+  return String((doc.task as { id: unknown }).id);
+}
+
+async function commandRows(): Promise<Row[]> {
+  const running: Running[] = [];
+  try {
+    const nodePort = await freePort();
+    const local = await userProject(nodePort, "");
+    const node = await startNode(local, nodePort);
+    running.push(node);
+    const [indexerPort, computePort] = [await freePort(), await freePort()];
+    const devnetProject = await userProject(nodePort, "");
+    const devnet = startHardhat(["flai:devnet", "--port", String(indexerPort), "--compute-port", String(computePort), "--network", "local"], {
+      cwd: devnetProject,
+    });
+    running.push(devnet);
+    await devnet.waitFor("Press Ctrl-C");
+    const zeroG = await userProject(nodePort, `flai: { storage: { backend: "0g", indexerUrl: "http://127.0.0.1:${indexerPort}" } }`);
+
+    const rows: Row[] = [];
+    // Fresh random bytes for each run: a file the network already stores is not uploaded again.
+    const bigFile = async () => {
+      const file = path.join(await tempDir("flai-bench-files-"), "data-64mib.bin");
+      await writeFile(file, randomBytes(64 * MiB));
+      return file;
+    };
+    const upload = async (cwd: string) => {
+      const file = await bigFile();
+      const { ms } = await timedHardhat(cwd, ["flai:upload", file]);
+      await rm(file, { force: true });
+      return ms;
+    };
+    const [measured, floor] = [Math.min(await upload(zeroG), await upload(zeroG)), Math.min(await upload(local), await upload(local))];
+    rows.push({
+      row: "flai:upload 64 MiB to the storage devnet",
+      measuredMs: measured,
+      floorMs: floor,
+      floorWhat: "the same command with the local storage backend (start-up + root + copy)",
+      note: "best of 2; flai:devnet and hardhat node running beside it",
+    });
+
+    const client = async (cwd: string) => {
+      const task = await federatedTask(cwd);
+      let best = Infinity;
+      for (const account of ["1", "2"]) {
+        const { ms } = await timedHardhat(cwd, ["flai:fl-client", "--task", task, "--data", path.join(FIXTURES, "data.json"), "--account", account]);
+        best = Math.min(best, ms);
+      }
+      return best;
+    };
+    const [clientMs, clientFloor] = [await client(zeroG), await client(local)];
+    rows.push({
+      row: "flai:fl-client on the storage devnet",
+      measuredMs: clientMs,
+      floorMs: clientFloor,
+      floorWhat: "the same command with the local storage backend (same chain work and start-up)",
+      note: "best of 2 clients of one task",
+    });
+    return rows;
+  } finally {
+    for (const process of running.reverse()) await process.stop("SIGINT");
+  }
+}
+
+export async function measure(): Promise<Row[]> {
+  return [...(await commandRows()), ...(await apiRows())];
 }
 
 if (process.argv[1] === import.meta.filename) {
