@@ -119,7 +119,7 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRu
     say(`round ${round}/${opts.rounds}: aggregating in the enclave`);
     const agg = await flai.fedavg.aggregate({ taskId, connection });
     timings.aggregate = agg.timings.fetch + agg.timings.aggregate + agg.timings.upload + agg.timings.chain;
-    const published = await readPublished(flai, agg);
+    const [published, updatesVerified] = await Promise.all([readPublished(flai, agg), verifyUpdates(flai, agg)]);
     const dp = roundPrivacy(agg.metrics.dp, rounds.at(-1)?.dp ?? null);
     rounds.push({
       round,
@@ -134,7 +134,7 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRu
       protection: describeProtection(protectionOf(agg.accepted.length, agg.metrics.dp?.epsilon ?? 0, rules, opts.strategy)),
       gas: { recordUpdate: recordGas, finalizeRound: agg.gasUsed },
       timings,
-      verified: published.verified && (await verifyUpdates(flai, agg)),
+      verified: published.verified && updatesVerified,
     });
   }
 
@@ -203,12 +203,15 @@ async function readPublished(flai: FlaiRuntime, agg: { globalRoot: string; globa
   return { model: parseGlobalModel(bytes, `global model ${agg.globalRoot}`), verified: sha256(bytes) === agg.globalHash.toLowerCase() };
 }
 
+/** How many updates are read at once when checking them: overlaps the reads, bounds the memory (D = 1e6 is 8 MB each). */
+const VERIFY_CONCURRENCY = 8;
+
 /** Re-reads every accepted update from storage and checks its hash against the one recorded on-chain. */
 async function verifyUpdates(flai: FlaiRuntime, agg: { accepted: Array<{ updateRoot: string; updateHash: string }> }): Promise<boolean> {
-  for (const u of agg.accepted) {
-    if (sha256(await flai.storage.read(u.updateRoot)) !== u.updateHash.toLowerCase()) {
-      return false;
-    }
+  for (let i = 0; i < agg.accepted.length; i += VERIFY_CONCURRENCY) {
+    const batch = agg.accepted.slice(i, i + VERIFY_CONCURRENCY);
+    const matches = await Promise.all(batch.map(async (u) => sha256(await flai.storage.read(u.updateRoot)) === u.updateHash.toLowerCase()));
+    if (!matches.every(Boolean)) return false;
   }
   return true;
 }
