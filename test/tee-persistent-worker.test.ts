@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { computeRoot } from "../src/storage/merkle.js";
 import { loadOrCreateIdentity } from "../src/tee/identity.js";
 import { runWorker } from "../src/tee/run-worker.js";
-import { parseVerified } from "../src/tee/verified-cache.js";
+import { cachedParse, parseVerified } from "../src/tee/verified-cache.js";
 
 import { tempDir } from "./helpers/project.js";
 
@@ -44,6 +44,21 @@ describe("enclave worker state between calls", () => {
       const other = new TextEncoder().encode('{"parse":"kez"}');
       assert.throws(() => parseVerified(root, other, "classes:[2,3]", parse, mismatch), /not the committed root/);
       assert.equal(parses, 2);
+    });
+  });
+
+  describe("cachedParse: what a request without bytes may use", () => {
+    it("only a parse of bytes this worker rooted itself, under the same root and parse key", () => {
+      const bytes = new TextEncoder().encode('{"cached":"parse"}');
+      const root = computeRoot(bytes);
+      assert.equal(cachedParse(root, "k"), undefined);
+      const parsed = parseVerified(root, bytes, "k", (b) => ({ length: b.length }), mismatch);
+      assert.equal(cachedParse(root, "k"), parsed);
+      assert.equal(cachedParse(root, "other key"), undefined);
+      // Bytes refused under a root leave nothing behind for it.
+      const other = new TextEncoder().encode('{"never":"rooted"}');
+      assert.throws(() => parseVerified(computeRoot(bytes.subarray(1)), other, "k", () => 1, mismatch), /not the committed root/);
+      assert.equal(cachedParse(computeRoot(bytes.subarray(1)), "k"), undefined);
     });
   });
 

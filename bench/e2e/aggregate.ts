@@ -1,5 +1,6 @@
 // End-to-end rows for the enclave's aggregation (issue 14), through the public API on the in-process
-// chain and local storage: a task of 10 clients × D = 1e5 features (800 KB updates, a 40-row
+// chain and local storage: a task of 10 clients × D = 1e5 features (1.6 MB sealed updates with the
+// default drift correction's gradient, a 40-row
 // evaluation set of ~21.5 MB JSON, as bench/round.ts), ROUNDS rounds of 10 × runClient + aggregate.
 // Run alone with `npx tsx bench/e2e/aggregate.ts` (prints the rows as JSON lines).
 //
@@ -167,7 +168,7 @@ export async function measure(): Promise<Row[]> {
     computeRoot(bytes);
   });
 
-  const note = `${CLIENTS} × D=${FEATURES}, ${ROUNDS} rounds, 800 KB updates`;
+  const note = `${CLIENTS} × D=${FEATURES}, ${ROUNDS} rounds, ${(ciphertexts[0]!.length / 1024).toFixed(0)} KiB sealed updates`;
   return [
     {
       row: "enclave aggregation, first call (worker start)",

@@ -6,7 +6,7 @@ import { flaiError } from "../errors.js";
 import { canonicalJson } from "../ml/model.js";
 import { computeRoot, fastRootsReady } from "../storage/merkle.js";
 import { unsealSecrets } from "../tee/identity.js";
-import { parseVerified } from "../tee/verified-cache.js";
+import { cachedParse, parseVerified } from "../tee/verified-cache.js";
 
 import { buildCommitment } from "./commitment.js";
 import { signRoundResult, type RoundResult } from "./eip712.js";
@@ -16,7 +16,7 @@ import { globalModelBytes, linearModel, parameterCount, parseGlobalModel, roundR
 import { checkTaskData, taskDatasetOptions } from "./classes.js";
 import { checkRoundInputs } from "./input-checks.js";
 import { encodeMetricsWord } from "./metrics-word.js";
-import { parseDataset } from "../ml/dataset.js";
+import { parseDataset, type Dataset } from "../ml/dataset.js";
 import { checkAs, refusalTag, UpdateRejected, type RejectionCode } from "./rejections.js";
 import { commitRoundInputs, roundInputHash } from "./round-record.js";
 import { describeProtection, type RoundProtection, type RoundRules } from "./round-rules.js";
@@ -45,7 +45,12 @@ export interface AggregateRequest {
   updatesAccumulator: string;
   /** The round's on-chain update count. */
   updateCount: number;
-  evaluation: Uint8Array;
+  /**
+   * The task's evaluation set, or null to use the one this enclave worker already verified against
+   * the committed root (kept by root: verified-cache.ts). A worker that has none refuses a null with
+   * EVALUATION_NEEDED in the message; the host then sends the bytes.
+   */
+  evaluation: Uint8Array | null;
   /** Every recorded update of the round, in record order. */
   updates: RecordedUpdate[];
 }
@@ -196,15 +201,26 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
   };
 }
 
+/** In the message of a refused request whose evaluation set (null) this enclave worker does not hold. */
+export const EVALUATION_NEEDED = "[evaluation-needed] ";
+
 /**
  * The round's evaluation set, parsed as the task reads data, once its bytes have the root the global
  * model commits. The parse is kept in this worker by root (verified-cache.ts), so later rounds of
- * the task pay a memory compare instead of the keccak tree and the JSON parse.
+ * the task pay a memory compare instead of the keccak tree and the JSON parse, or nothing when the
+ * host sends null.
  */
-function verifiedEvaluation(bytes: Uint8Array, model: GlobalModel) {
+function verifiedEvaluation(bytes: Uint8Array | null, model: GlobalModel) {
   const root = model.federated.evaluationRoot;
   const source = `evaluation set ${root}`;
   const options = taskDatasetOptions(model);
+  if (bytes === null) {
+    const held = cachedParse<Dataset>(root, JSON.stringify(options));
+    if (held === undefined) {
+      throw flaiError(`${EVALUATION_NEEDED}This enclave worker does not hold evaluation set ${root}; send its bytes with the request.`);
+    }
+    return checkTaskData(held, model, source);
+  }
   const parsed = parseVerified(
     root,
     bytes,

@@ -12,6 +12,19 @@ interface Entry {
 const entries = new Map<string, Entry>();
 
 /**
+ * Inside the enclave: the parse of bytes this worker itself checked against `root` earlier (with the
+ * same `parseKey`), or undefined. For a host that sends no bytes when the enclave already holds them.
+ */
+export function cachedParse<T>(root: string, parseKey: string): T | undefined {
+  const key = `${root}\n${parseKey}`;
+  const cached = entries.get(key);
+  if (cached === undefined) return undefined;
+  entries.delete(key);
+  entries.set(key, cached);
+  return cached.parsed as T;
+}
+
+/**
  * Inside the enclave: `bytes` checked against `root`, parsed by `parse`, with the parse kept for the
  * next call. The host is untrusted, so the bytes are checked on every call; what the cache saves is
  * the keccak tree and the parse. A cached entry is used only when the handed bytes equal, byte for
