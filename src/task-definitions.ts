@@ -244,7 +244,7 @@ function federatedTasks() {
       .build(),
 
     strategyOptions(task("flai:fl-run", "Simulate a whole federated run with N local clients (distinct accounts) and write a report"))
-      .addOption({ name: "clients", description: "Number of clients", type: ArgumentType.INT, defaultValue: 5 })
+      .addOption({ name: "clients", description: "Number of clients, each its own account (on the in-process chain, accounts beyond the configured ones are derived and funded)", type: ArgumentType.INT, defaultValue: 5 })
       .addOption({ name: "rounds", description: "Number of rounds", type: ArgumentType.INT, defaultValue: 5 })
       .addOption({ name: "data", description: "Dataset to split among the clients (JSON or CSV); when left out, the --dataset bundled one", type: file, defaultValue: undefined })
       .addOption({ name: "dataset", description: "Bundled dataset when --data is left out: sample (2 classes) | landcover (4 classes, non-IID showcase, own test file)", type: text, defaultValue: undefined })
