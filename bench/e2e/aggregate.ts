@@ -30,13 +30,8 @@ import { unsealSecrets } from "../../src/tee/identity.js";
 import { gaussian, mulberry32 } from "../../src/util/prng.js";
 import { tempProject } from "../../test/helpers/project.js";
 
-export interface Row {
-  row: string;
-  measuredMs: number;
-  floorMs: number;
-  floorWhat: string;
-  note?: string;
-}
+import type { Row } from "./row.js";
+
 
 const CLIENTS = 10;
 const FEATURES = Number(process.env.FEATURES ?? 100_000);

@@ -18,13 +18,8 @@ import type { Dataset } from "../../src/ml/dataset.js";
 import { mulberry32 } from "../../src/util/prng.js";
 import { tempProject } from "../../test/helpers/project.js";
 
-export interface Row {
-  row: string;
-  measuredMs: number;
-  floorMs: number;
-  floorWhat: string;
-  note?: string;
-}
+import type { Row } from "./row.js";
+
 
 const FEATURES = 100_000;
 const ROWS = 20;
