@@ -27,7 +27,16 @@ function startWorker(file: string): Worker {
   // loaders registered at run time are not inherited by workers. SHARE_ENV: a long-lived worker must
   // see the process's current environment (FLAI_MACHINE_DIR), not a copy from its start.
   const execArgv = extension === ".ts" ? ["--import", import.meta.resolve("tsx/esm")] : [];
-  return new Worker(file, { execArgv, env: SHARE_ENV });
+  const worker = new Worker(file, { execArgv, env: SHARE_ENV });
+  // An idle worker that fails or exits leaves the pool; without an "error" listener, its error
+  // would be thrown in this thread. A call in flight has its own listeners and reports it.
+  const forget = () => {
+    const pool = idle.get(file);
+    const at = pool?.indexOf(worker) ?? -1;
+    if (at >= 0) pool!.splice(at, 1);
+  };
+  worker.on("error", forget).on("exit", forget);
+  return worker;
 }
 
 function takeWorker(file: string): Worker {
