@@ -21,6 +21,10 @@ export interface StorageDevnetOptions {
   dir: string;
   host?: string;
   port?: number;
+  /**
+   * How often the node asks the chain for new Submit logs (default 50 ms: an idle tick is one
+   * eth_blockNumber, and an uploader's first poll for its transaction then waits ~25 ms, not ~100).
+   */
   pollIntervalMs?: number;
   faults?: NodeFaults;
   /** Which segments this node keeps; default: all of them (one shard). */
@@ -41,7 +45,7 @@ export interface StorageNodeServer {
  * back. An indexer (startStorageIndexer) lists it to the storage SDK.
  */
 export async function startStorageNode(opts: StorageDevnetOptions): Promise<StorageNodeServer> {
-  const { provider, dir, host = "127.0.0.1", port = 0, pollIntervalMs = 200, faults = {}, shard = { numShard: 1, shardId: 0 } } = opts;
+  const { provider, dir, host = "127.0.0.1", port = 0, pollIntervalMs = 50, faults = {}, shard = { numShard: 1, shardId: 0 } } = opts;
   if (!isAddress(opts.flowAddress)) throw flaiError(`Invalid Flow address ${JSON.stringify(opts.flowAddress)}: expected a 0x-prefixed 20-byte address.`);
   if (typeof dir !== "string" || dir.trim() === "") throw flaiError("The 0G storage devnet needs a folder (dir) to keep its data in.");
   if (!isValidShard(shard)) {
