@@ -20,8 +20,7 @@ import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 import flai from "../src/index.js";
 
 import { multiProcessRounds } from "./_round-processes.js";
-import type { Dataset } from "../src/ml/dataset.js";
-import { gaussian, mulberry32 } from "../src/util/prng.js";
+import { datasetText, syntheticData } from "./_synthetic.js";
 
 // Machine secrets (sealing key, dev attestation authority) go to a throwaway folder, as in the tests.
 process.env.FLAI_MACHINE_DIR ??= path.join(os.tmpdir(), `flai-machine-bench-${process.pid}`);
@@ -49,47 +48,8 @@ interface Row {
   note?: string;
 }
 
-// ---- Synthetic data: y ~ Bernoulli(σ(x·β)) with a sparse β, x ~ N(0, 1) rounded to 2 decimals ----
-// 2e8 feature values per round: drawn from a table of 64 Ki normal samples through a 32-bit xorshift,
-// since Box–Muller per value would take longer than the round itself.
-
-const rand = mulberry32(SEED);
-const normal = gaussian(rand);
-const beta = new Float64Array(FEATURES);
-for (let j = 0; j < FEATURES; j += 97) beta[j] = normal();
-const NORMALS = new Float64Array(1 << 16);
-for (let i = 0; i < NORMALS.length; i++) NORMALS[i] = Math.round(normal() * 100) / 100;
-let xorshift = 0x9e3779b9;
-
-function dataset(rows: number): Dataset {
-  const features = new Float64Array(rows * FEATURES);
-  const labels = new Uint8Array(rows);
-  let s = xorshift;
-  for (let r = 0; r < rows; r++) {
-    let z = 0;
-    const off = r * FEATURES;
-    for (let j = 0; j < FEATURES; j++) {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      const x = NORMALS[s & 0xffff]!;
-      features[off + j] = x;
-      z += x * beta[j]!;
-    }
-    labels[r] = rand() < 1 / (1 + Math.exp(-z / 4)) ? 1 : 0;
-  }
-  xorshift = s;
-  // Both classes present, so every client's local fit is well-posed.
-  labels[0] = 0;
-  labels[1] = 1;
-  return { rows, cols: FEATURES, features, labels, classes: [0, 1] };
-}
-
-function datasetText(ds: Dataset): string {
-  const rows: string[] = [];
-  for (let r = 0; r < ds.rows; r++) rows.push("[" + Array.from(ds.features.subarray(r * ds.cols, (r + 1) * ds.cols)).join(",") + "]");
-  return `{"features":[${rows.join(",")}],"labels":[${Array.from(ds.labels).join(",")}]}`;
-}
+// ---- Synthetic data (bench/_synthetic.ts) ----
+const dataset = syntheticData(FEATURES, SEED);
 
 // ---- Setup: a throwaway project with hardhat-flai as its only plugin (test/helpers/project.ts) ----
 

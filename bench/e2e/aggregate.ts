@@ -23,12 +23,13 @@ import { openUpdateParts } from "../../src/fedavg/envelope.js";
 import { evaluate } from "../../src/fedavg/evaluate.js";
 import { globalModelBytes, linearModel, parameterCount, parseGlobalModel } from "../../src/fedavg/global-model.js";
 import { decodeUpdate, validateUpdate } from "../../src/fedavg/update.js";
-import { parseDataset, type Dataset } from "../../src/ml/dataset.js";
+import { parseDataset } from "../../src/ml/dataset.js";
 import { computeRoot, fastRootsReady } from "../../src/storage/merkle.js";
 import type { LocalStorage } from "../../src/storage/local.js";
 import { unsealSecrets } from "../../src/tee/identity.js";
-import { gaussian, mulberry32 } from "../../src/util/prng.js";
 import { tempProject } from "../../test/helpers/project.js";
+
+import { datasetText, syntheticData } from "../_synthetic.js";
 
 import type { Row } from "./row.js";
 
@@ -39,42 +40,8 @@ const ROWS_PER_CLIENT = 40;
 const EVALUATION_ROWS = 40;
 const ROUNDS = Number(process.env.ROUNDS ?? 4);
 
-// ---- Seeded synthetic data (as bench/round.ts): y ~ Bernoulli(σ(x·β)), x from a table of normals ----
-const rand = mulberry32(1);
-const normal = gaussian(rand);
-const beta = new Float64Array(FEATURES);
-for (let j = 0; j < FEATURES; j += 97) beta[j] = normal();
-const NORMALS = new Float64Array(1 << 16);
-for (let i = 0; i < NORMALS.length; i++) NORMALS[i] = Math.round(normal() * 100) / 100;
-let xorshift = 0x9e3779b9;
-
-function dataset(rows: number): Dataset {
-  const features = new Float64Array(rows * FEATURES);
-  const labels = new Uint8Array(rows);
-  let s = xorshift;
-  for (let r = 0; r < rows; r++) {
-    let z = 0;
-    for (let j = 0; j < FEATURES; j++) {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      const x = NORMALS[s & 0xffff]!;
-      features[r * FEATURES + j] = x;
-      z += x * beta[j]!;
-    }
-    labels[r] = rand() < 1 / (1 + Math.exp(-z / 4)) ? 1 : 0;
-  }
-  xorshift = s;
-  labels[0] = 0;
-  labels[1] = 1;
-  return { rows, cols: FEATURES, features, labels, classes: [0, 1] };
-}
-
-function datasetText(ds: Dataset): string {
-  const rows: string[] = [];
-  for (let r = 0; r < ds.rows; r++) rows.push("[" + Array.from(ds.features.subarray(r * ds.cols, (r + 1) * ds.cols)).join(",") + "]");
-  return `{"features":[${rows.join(",")}],"labels":[${Array.from(ds.labels).join(",")}]}`;
-}
+// ---- Seeded synthetic data (bench/_synthetic.ts) ----
+const dataset = syntheticData(FEATURES, 1);
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
