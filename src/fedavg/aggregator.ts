@@ -48,7 +48,7 @@ export interface AggregateRequest {
   /**
    * The task's evaluation set, or null to use the one this enclave worker already verified against
    * the committed root (kept by root: verified-cache.ts). A worker that has none refuses a null with
-   * EVALUATION_NEEDED in the message; the host then sends the bytes.
+   * the code EVALUATION_NEEDED (on the error, run-worker.ts refusalCodeOf); the host then sends the bytes.
    */
   evaluation: Uint8Array | null;
   /** Every recorded update of the round, in record order. */
@@ -201,8 +201,8 @@ export async function runAggregation(req: AggregateRequest): Promise<AggregateRe
   };
 }
 
-/** In the message of a refused request whose evaluation set (null) this enclave worker does not hold. */
-export const EVALUATION_NEEDED = "[evaluation-needed] ";
+/** The code of a refused request whose evaluation set (null) this enclave worker does not hold. */
+export const EVALUATION_NEEDED = "EVALUATION_NEEDED";
 
 /**
  * The round's evaluation set, parsed as the task reads data, once its bytes have the root the global
@@ -217,7 +217,8 @@ function verifiedEvaluation(bytes: Uint8Array | null, model: GlobalModel) {
   if (bytes === null) {
     const held = cachedParse<Dataset>(root, JSON.stringify(options));
     if (held === undefined) {
-      throw flaiError(`${EVALUATION_NEEDED}This enclave worker does not hold evaluation set ${root}; send its bytes with the request.`);
+      const refusal = flaiError(`This enclave worker does not hold evaluation set ${root}; send its bytes with the request.`);
+      throw Object.assign(refusal, { code: EVALUATION_NEEDED });
     }
     return checkTaskData(held, model, source);
   }

@@ -32,14 +32,22 @@ export interface TransferOptions {
   payer?: Signer;
 }
 
+export interface ReadOptions {
+  /** False: do not re-root the bytes here (default true). */
+  verify?: boolean;
+}
+
 export interface StorageBackend {
   readonly kind: string;
   /** `input` is a file path or the bytes themselves. */
   upload(input: string | Uint8Array, opts?: TransferOptions): Promise<UploadResult>;
   /** Writes the object to `dest` only after checking its root; never overwrites `dest`. */
   download(root: string, dest: string, opts?: TransferOptions): Promise<DownloadResult>;
-  /** The object's bytes, checked against `root`. */
-  read(root: string): Promise<Uint8Array>;
+  /**
+   * The object's bytes, checked against `root` unless `verify: false` (a backend that cannot skip its
+   * check, like 0G's, ignores it). Skip it only for bytes the enclave verifies itself.
+   */
+  read(root: string, opts?: ReadOptions): Promise<Uint8Array>;
   has(root: string): Promise<boolean>;
 }
 

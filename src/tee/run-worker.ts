@@ -80,7 +80,11 @@ export function runWorker<T>(module: string, data: unknown, timeoutMs: number, w
       finish(true, () =>
         reply.ok
           ? resolve(reply.response)
-          : reject(reply.userError ? flaiError(reply.message) : flaiError(`${what} failed inside the enclave: ${reply.message}`)),
+          : reject(
+              reply.userError
+                ? withRefusalCode(flaiError(reply.message), reply.code)
+                : flaiError(`${what} failed inside the enclave: ${reply.message}`),
+            ),
       );
     };
     const onError = (error: Error) => finish(false, () => reject(flaiError(`${what} crashed: ${error.message}`, error)));
@@ -101,6 +105,17 @@ export function runWorker<T>(module: string, data: unknown, timeoutMs: number, w
     const request: WorkerRequest = { id, input: data };
     worker.postMessage(request);
   });
+}
+
+/** A user error from the enclave, with the code its program gave the refusal (worker-entry.ts). */
+function withRefusalCode<E extends Error>(error: E, code: string | undefined): E {
+  return code === undefined ? error : Object.assign(error, { code });
+}
+
+/** The code an enclave program gave a refusal (e.g. aggregator.ts's EVALUATION_NEEDED), if any. */
+export function refusalCodeOf(error: unknown): string | undefined {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return typeof code === "string" ? code : undefined;
 }
 
 /** Ends every idle enclave worker (tests and benches that want a cold start). @internal */

@@ -8,7 +8,21 @@ export interface WorkerRequest {
   input: unknown;
 }
 
-export type WorkerReply<T> = { id: number } & ({ ok: true; response: T } | { ok: false; userError: boolean; message: string });
+/**
+ * A refusal's `code`: set by an enclave program on a user error (a string `code` property) so the host
+ * can act on the refusal by code, never by matching its message text.
+ */
+export type WorkerReply<T> = { id: number } & (
+  | { ok: true; response: T }
+  | { ok: false; userError: boolean; message: string; code?: string }
+);
+
+/** The machine-readable code a user error carries across the boundary (only a flaiError's, never a Node errno). */
+function refusalCode(error: unknown): string | undefined {
+  if (!isFlaiError(error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" ? code : undefined;
+}
 
 /**
  * Serves an enclave program in this worker: each message is one call's input, one reply leaves per
@@ -25,6 +39,7 @@ export function serveWorker<In, Out>(program: (input: In) => Promise<Out>): void
           ok: false,
           userError: isFlaiError(error),
           message: error instanceof Error ? error.message : String(error),
+          code: refusalCode(error),
         }),
     );
   });

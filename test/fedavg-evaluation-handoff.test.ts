@@ -1,0 +1,141 @@
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+import { expect } from "chai";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import type { FlaiConnection } from "../src/connection.js";
+import { parseGlobalModel } from "../src/fedavg/global-model.js";
+import type { LocalStorage } from "../src/storage/local.js";
+import type { ReadOptions } from "../src/storage/types.js";
+import { endIdleWorkers } from "../src/tee/run-worker.js";
+import type { Dataset } from "../src/ml/dataset.js";
+
+import { expectFlaiError } from "./helpers/assert.js";
+import { federatedFixture } from "./helpers/federated.js";
+import { FIXTURES } from "./helpers/project.js";
+
+/**
+ * Issue 14, aggregation fetch: the host hands an enclave worker a task's evaluation set once; later
+ * rounds send none and the worker uses the parse it verified itself. A worker without it refuses by
+ * code and the host sends the bytes. The host reads the round's objects without re-rooting them, so
+ * the enclave's own checks are what refuse tampered bytes on disk.
+ */
+/** The fewest clients a round without DP noise publishes (MIN_ROBUST_UPDATES' privacy floor). */
+const CLIENTS = 3;
+
+describe("fedavg: the evaluation set crosses into the enclave once per worker (issue 14)", function () {
+  this.timeout(300_000);
+  let hre: HardhatRuntimeEnvironment;
+  let connection: FlaiConnection;
+  let signers: HardhatEthersSigner[];
+  let shares: Dataset[];
+  let evaluation: string;
+  let storage: LocalStorage;
+  /** Every host read of a storage object during a test: its root and whether it was re-rooted. */
+  let reads: { root: string; verify: boolean }[];
+
+  before(async () => {
+    ({ hre, connection, signers, shares, evaluation } = await federatedFixture({ holdout: 14, split: 15 }, CLIENTS));
+    storage = hre.flai.storage as LocalStorage;
+    const read = storage.read.bind(storage);
+    storage.read = (root: string, opts?: ReadOptions) => {
+      reads.push({ root, verify: opts?.verify !== false });
+      return read(root, opts);
+    };
+  });
+
+  beforeEach(() => {
+    reads = [];
+  });
+
+  async function newTask(rounds: number) {
+    const created = await hre.flai.fedavg.createTask({
+      model: path.join(FIXTURES, "model.json"),
+      evaluation,
+      standardizeOn: shares[0]!,
+      rounds,
+      quorum: CLIENTS,
+      reward: "1",
+      connection,
+    });
+    return created.task.id;
+  }
+
+  async function playRound(taskId: bigint) {
+    for (let i = 0; i < CLIENTS; i++) {
+      await hre.flai.fedavg.runClient({ taskId, data: shares[i]!, signer: signers[1 + i], connection });
+    }
+    reads = [];
+    const round = await hre.flai.fedavg.aggregate({ taskId, connection });
+    expect(round.accepted).to.have.length(CLIENTS);
+    return round;
+  }
+
+  const evaluationReads = () => reads.filter((r) => r.root === evaluation).length;
+
+  it("a second round in the same process does not re-send it; a fresh worker gets it again through the retry", async () => {
+    const taskId = await newTask(3);
+    await playRound(taskId);
+
+    await playRound(taskId);
+    expect(evaluationReads(), "round 2: the worker of round 1 holds the evaluation set").to.equal(0);
+    expect(reads.map((r) => r.verify)).to.not.include(true, "the enclave verifies the round's objects itself");
+
+    await endIdleWorkers();
+    const third = await playRound(taskId);
+    expect(evaluationReads(), "round 3: a fresh worker refuses null, then gets the bytes once").to.equal(1);
+    expect(third.metrics.accuracy).to.be.greaterThan(0.5);
+  });
+
+  it("a tampered evaluation set on disk is refused by the enclave (the host no longer re-roots it)", async () => {
+    const taskId = await newTask(1);
+    const object = storage.objectPath(evaluation as `0x${string}`);
+    const original = await readFile(object);
+    await endIdleWorkers();
+    const tampered = Buffer.from(original);
+    tampered[tampered.length - 2] = tampered[tampered.length - 2] === 0x30 ? 0x31 : 0x30;
+    await writeFile(object, tampered);
+    try {
+      for (let i = 0; i < CLIENTS; i++) {
+        await hre.flai.fedavg.runClient({ taskId, data: shares[i]!, signer: signers[1 + i], connection });
+      }
+      await expectFlaiError(() => hre.flai.fedavg.aggregate({ taskId, connection }), `does not have the committed root ${evaluation}`);
+    } finally {
+      await writeFile(object, original);
+    }
+  });
+
+  it("a tampered update or global model on disk is refused by the enclave", async () => {
+    const taskId = await newTask(1);
+    for (let i = 0; i < CLIENTS; i++) {
+      await hre.flai.fedavg.runClient({ taskId, data: shares[i]!, signer: signers[1 + i], connection });
+    }
+    const task = await hre.flai.fedavg.task(taskId, { connection });
+    const modelObject = storage.objectPath(task.globalRoot as `0x${string}`);
+    const model = await readFile(modelObject);
+    expect(parseGlobalModel(model, "model").federated.evaluationRoot).to.equal(evaluation);
+    // The same JSON with one more space: parses to the same model, but its bytes no longer hash to the chain's record.
+    await writeFile(modelObject, Buffer.concat([model, Buffer.from(" ")]));
+    try {
+      await expectFlaiError(() => hre.flai.fedavg.aggregate({ taskId, connection }), "not the task's on-chain global model");
+    } finally {
+      await writeFile(modelObject, model);
+    }
+
+    const updates = await hre.flai.fedavg.recordedUpdates(taskId, 1, { connection });
+    const updateObject = storage.objectPath(updates[0]!.updateRoot as `0x${string}`);
+    const update = await readFile(updateObject);
+    const flipped = Buffer.from(update);
+    flipped[flipped.length >> 1] ^= 0x01;
+    await writeFile(updateObject, flipped);
+    try {
+      await expectFlaiError(() => hre.flai.fedavg.aggregate({ taskId, connection }), "does not match the hash recorded on-chain");
+    } finally {
+      await writeFile(updateObject, update);
+    }
+    const round = await hre.flai.fedavg.aggregate({ taskId, connection });
+    expect(round.accepted).to.have.length(CLIENTS);
+  });
+});
