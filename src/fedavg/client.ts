@@ -73,8 +73,9 @@ const now = () => performance.now();
 
 /** `hre.flai.fedavg`: federated tasks and rounds on FLAIFederated, aggregated inside teeSim. */
 /**
- * Evaluation sets (by root) this process has handed an enclave worker: the next round sends null and
- * the worker uses its own verified parse. Only a hint: a worker without it refuses and gets the bytes.
+ * Tasks (chain/contract/task id) whose evaluation set this process has handed an enclave worker: the
+ * next round sends null and the worker uses its own parse, verified against the root the round's model
+ * commits. Only a hint: a worker without that parse refuses and gets the bytes.
  */
 const evaluationsHanded = new Set<string>();
 
@@ -410,12 +411,14 @@ export class FlaiFederated {
       }),
     );
     const globalBytes = await this.#storage.read(task.globalRoot, unverified);
-    const global = parseGlobalModel(globalBytes, `global model ${task.globalRoot}`);
-    const evaluationRoot = global.federated.evaluationRoot;
-    const readEvaluation = () => this.#storage.read(evaluationRoot, unverified);
-    // A worker of this process that was handed this evaluation set keeps its verified parse: send
-    // null and skip the ~20 MB read; a worker without it refuses by code and gets the bytes.
-    const evaluation = evaluationsHanded.has(evaluationRoot) ? null : await readEvaluation();
+    // The root the model commits; parsed only when the bytes must be sent (the model's JSON is large).
+    const readEvaluation = () =>
+      this.#storage.read(parseGlobalModel(globalBytes, `global model ${task.globalRoot}`).federated.evaluationRoot, unverified);
+    // A task's evaluation set never changes between rounds. A worker of this process that was handed
+    // it keeps its verified parse: send null and skip the ~20 MB read; a worker without it refuses
+    // by code and gets the bytes.
+    const handedKey = `${deployment.chainId}/${deployment.federated}/${task.id}`;
+    const evaluation = evaluationsHanded.has(handedKey) ? null : await readEvaluation();
     let fetch = now() - t;
 
     t = now();
@@ -442,7 +445,7 @@ export class FlaiFederated {
       fetch += now() - read;
       response = await runWorker<AggregateResponse>("../fedavg/aggregator-worker", { ...request, evaluation: bytes }, timeoutMs, what);
     }
-    evaluationsHanded.add(evaluationRoot);
+    evaluationsHanded.add(handedKey);
     const aggregateMs = now() - t - (fetch - fetchBeforeEnclave);
     if (response.accepted.length < task.quorum) {
       throw flaiError(
