@@ -1,6 +1,8 @@
 import { flaiError } from "../errors.js";
 import { parseCsvDataset } from "./csv-dataset.js";
 import { indexLabels, jsonLabel } from "./labels.js";
+import { isNpy } from "./npy-array.js";
+import { parseNpzDataset } from "./npz-dataset.js";
 import type { ClassLabel } from "./parameters.js";
 import type { DataSchema, DatasetOptions } from "./schema.js";
 
@@ -20,13 +22,21 @@ export interface Dataset {
 }
 
 /**
- * Parses a JSON (`{"features": number[][], "labels": [...]}`) or CSV (header row + label column)
- * dataset. The format is detected from content, not the file name, because storage roots carry none.
+ * Parses a JSON (`{"features": number[][], "labels": [...]}`), CSV (header row + label column) or
+ * NumPy .npz (arrays X and y, as np.savez writes) dataset. The format is detected from content, not
+ * the file name, because storage roots carry none.
  * Labels may be integers or class names; `options` carries the model spec's classes and schema.
  * Data with one class only is accepted here (a federated client's share may be); training that
  * needs every class checks that itself (labels.ts, requireEveryClass).
  */
 export function parseDataset(bytes: Uint8Array, source: string, options: DatasetOptions = {}): Dataset {
+  if (isZip(bytes)) return parseNpzDataset(bytes, source, options);
+  if (isNpy(bytes)) {
+    throw flaiError(
+      `${source} is a single NumPy .npy array: it holds no labels (or no features), and a column cannot be told ` +
+        `from its position. Save both arrays by name in one .npz file: np.savez(path, X=features, y=labels).`,
+    );
+  }
   const text = decodeUtf8(bytes, source);
   const first = text.search(/\S/);
   if (first === -1) {
@@ -36,6 +46,11 @@ export function parseDataset(bytes: Uint8Array, source: string, options: Dataset
     );
   }
   return text[first] === "{" ? parseJsonDataset(text, source, options) : parseCsvDataset(text, source, options);
+}
+
+/** A zip archive (an .npz): a local file header, or the end record of an empty archive. */
+function isZip(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x50 && bytes[1] === 0x4b && ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6));
 }
 
 /** Throws unless every row has exactly `expected` features (the model spec's "features"). */
@@ -54,7 +69,7 @@ export function decodeUtf8(bytes: Uint8Array, source: string): string {
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (error) {
-    throw flaiError(`${source} is not valid UTF-8 text. Save the dataset as UTF-8 JSON or CSV.`, error);
+    throw flaiError(`${source} is not valid UTF-8 text. Save the dataset as UTF-8 JSON or CSV, or as NumPy .npz (np.savez(path, X=X, y=y)).`, error);
   }
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }

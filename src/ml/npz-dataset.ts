@@ -1,0 +1,187 @@
+// A dataset saved by NumPy: np.savez(path, X=X, y=y) or np.savez_compressed (scikit-learn's names:
+// X the rows × features matrix, y one label per row). Arrays are read by name, never by position.
+// The result is the same Dataset the JSON and CSV parsers give for the same numbers, so a model
+// trained on it has the same bytes whichever format the data came in.
+import { flaiError } from "../errors.js";
+
+import type { Dataset } from "./dataset.js";
+import { indexLabels, jsonLabel } from "./labels.js";
+import type { ClassLabel } from "./parameters.js";
+import type { DatasetOptions } from "./schema.js";
+import { readNpy, shapeText, type NpyArray } from "./npy-array.js";
+import { readZipEntries, readZipEntry } from "./npz-zip.js";
+
+/** Which arrays of the .npz hold the features and the labels. */
+export interface NpzArrayNames {
+  features: string;
+  labels: string;
+}
+
+/** scikit-learn's names (fit(X, y)); the model spec's "label" names another labels array. */
+export const DEFAULT_NPZ_ARRAYS: NpzArrayNames = { features: "X", labels: "y" };
+
+/** The Dataset in an .npz file's bytes. */
+export function parseNpzDataset(bytes: Uint8Array, source: string, options: DatasetOptions = {}): Dataset {
+  refuseCsvOptions(options, source);
+  const names = { ...DEFAULT_NPZ_ARRAYS, ...(options.label !== undefined && { labels: options.label }) };
+  const entries = readZipEntries(bytes, source);
+  const read = (name: string, role: string): { array: NpyArray; owned: boolean } => {
+    const entry = entries.get(`${name}.npy`);
+    if (entry === undefined) throw missingArray(name, role, [...entries.keys()], source, options.label !== undefined);
+    const where = `${source}: array ${JSON.stringify(name)}`;
+    // A stored entry is a view of the caller's bytes; an inflated one is a buffer of our own.
+    return { array: readNpy(readZipEntry(bytes, entry, source), name, where), owned: entry.method !== 0 };
+  };
+  const x = read(names.features, "features");
+  const y = read(names.labels, "labels");
+  const { rows, cols } = featureShape(x.array, source);
+  if (y.array.shape.length !== 1 || y.array.shape[0] !== rows) {
+    const hint = y.array.shape.length === 2 && y.array.shape[1] === 1 ? ` Save ${names.labels}.ravel() instead.` : "";
+    throw flaiError(
+      `${source}: array ${JSON.stringify(names.labels)} has shape ${shapeText(y.array.shape)}, but the labels must be ` +
+        `one per row of ${JSON.stringify(names.features)}: shape (${rows},).${hint}`,
+    );
+  }
+  const features = featureValues(x.array, x.owned, rows, cols);
+  refuseNonFinite(features, cols, names.features, source);
+  const where = (r: number) => `${source}: ${names.labels}[${r}] (row ${r})`;
+  const raw = labelValues(y.array, where);
+  return { rows, cols, features, ...indexLabels(raw, options.classes, source, where) };
+}
+
+function refuseCsvOptions(options: DatasetOptions, source: string): void {
+  const csvOnly = (["ignore", "impute"] as const).filter((key) => options[key] !== undefined);
+  if (csvOnly.length > 0) {
+    throw flaiError(
+      `${source} is a NumPy .npz dataset, but the model spec sets ${csvOnly.map((k) => `"${k}"`).join(", ")}, which name CSV ` +
+        `columns. Remove ${csvOnly.length === 1 ? "it" : "them"} from the model spec (save only the feature columns in X), or supply the data as CSV.`,
+    );
+  }
+}
+
+function missingArray(name: string, role: string, members: string[], source: string, named: boolean): Error {
+  const found = members.map((m) => JSON.stringify(m.replace(/\.npy$/, ""))).join(", ") || "none";
+  const how = named ? `(the model spec's "label")` : `(the ${role}, scikit-learn's name)`;
+  return flaiError(
+    `${source} has no array ${JSON.stringify(name)} ${how}; its arrays are ${found}. ` +
+      `Save the features as X and the labels as y: np.savez(path, X=features, y=labels)` +
+      (role === "labels" ? `, or name the labels array in the model spec's "label".` : "."),
+  );
+}
+
+function featureShape(x: NpyArray, source: string): { rows: number; cols: number } {
+  if (x.shape.length !== 2) {
+    throw flaiError(
+      `${source}: array ${JSON.stringify(x.name)} has shape ${shapeText(x.shape)}; the features must be 2-D, one row per ` +
+        `sample. Reshape it before saving, e.g. ${x.name}.reshape(len(${x.name}), -1).`,
+    );
+  }
+  const [rows, cols] = x.shape as [number, number];
+  if (rows === 0) throw flaiError(`${source}: array ${JSON.stringify(x.name)} has no rows. Add rows, at least one per class.`);
+  if (cols === 0) throw flaiError(`${source}: array ${JSON.stringify(x.name)} has no columns. Every row needs at least one feature value.`);
+  if (x.kind === "unicode") {
+    throw flaiError(`${source}: array ${JSON.stringify(x.name)} holds strings (dtype ${x.descr}); features must be numbers. Encode them first, e.g. ${x.name}.astype(np.float64).`);
+  }
+  return { rows, cols };
+}
+
+/**
+ * Row-major float64 features. float64 in C order is at most one copy of the stored bytes (none
+ * when the buffer is our own inflated one and aligned); other dtypes and Fortran order convert.
+ */
+function featureValues(x: NpyArray, owned: boolean, rows: number, cols: number): Float64Array {
+  const { data } = x;
+  if (x.kind === "float" && x.itemSize === 8 && !x.fortranOrder) {
+    if (owned && data.byteOffset % 8 === 0) return new Float64Array(data.buffer, data.byteOffset, rows * cols);
+    const out = new Float64Array(rows * cols);
+    new Uint8Array(out.buffer).set(data);
+    return out;
+  }
+  const values = numericView(x);
+  const out = new Float64Array(rows * cols);
+  if (!x.fortranOrder) {
+    for (let k = 0; k < out.length; k++) out[k] = Number(values[k]!);
+    return out;
+  }
+  for (let c = 0; c < cols; c++) {
+    for (let r = 0; r < rows; r++) out[r * cols + c] = Number(values[c * rows + r]!);
+  }
+  return out;
+}
+
+type NumericArray = Float64Array | Float32Array | Int8Array | Int16Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array | Uint32Array | BigUint64Array;
+
+/** The values as a typed array (copied to an aligned buffer first when they sit at an odd offset). */
+function numericView(x: NpyArray): NumericArray {
+  const data = x.data.byteOffset % x.itemSize === 0 ? x.data : new Uint8Array(x.data); // a copy (Buffer#slice would not be)
+  const n = data.byteLength / x.itemSize;
+  const Type = TYPED[`${x.kind}${x.itemSize}`];
+  if (Type === undefined) throw new Error(`no typed array for ${x.descr}`); // npy-array.ts admits only the kinds above
+  return new Type(data.buffer, data.byteOffset, n);
+}
+
+const TYPED: Record<string, new (buffer: ArrayBufferLike, offset: number, length: number) => NumericArray> = {
+  float8: Float64Array,
+  float4: Float32Array,
+  int1: Int8Array,
+  int2: Int16Array,
+  int4: Int32Array,
+  int8: BigInt64Array,
+  uint1: Uint8Array,
+  uint2: Uint16Array,
+  uint4: Uint32Array,
+  uint8: BigUint64Array,
+  bool1: Uint8Array,
+};
+
+/** As the JSON parser: every feature a finite number, the first that is not named by row and column. */
+function refuseNonFinite(features: Float64Array, cols: number, name: string, source: string): void {
+  for (let k = 0; k < features.length; k++) {
+    const v = features[k]!;
+    if (v - v !== 0) {
+      const r = Math.floor(k / cols);
+      const c = k % cols;
+      throw flaiError(
+        `${source}: row ${r}, column ${c} (${name}[${r}, ${c}]) is ${v}; every feature must be a finite number. ` +
+          `Fix or remove that row (e.g. np.nan_to_num, or drop rows with np.isnan(${name}).any(axis=1)).`,
+      );
+    }
+  }
+}
+
+/** Each row's label as the JSON parser would read it: an integer or a non-empty class name. */
+function labelValues(y: NpyArray, where: (r: number) => string): ClassLabel[] {
+  const n = y.shape[0]!;
+  if (y.kind === "unicode") return unicodeValues(y, n).map((s, r) => jsonLabel(s, where(r)));
+  const values = numericView(y);
+  const out = new Array<ClassLabel>(n);
+  for (let r = 0; r < n; r++) {
+    const v = values[r]!;
+    if (typeof v === "bigint" && (v > MAX_SAFE || v < -MAX_SAFE)) {
+      throw flaiError(`${where(r)} is ${v}, beyond 2^53; integer labels must be exact in float64. Renumber the classes (e.g. np.unique(${y.name}, return_inverse=True)).`);
+    }
+    // bool labels read as 0/1, the binary task's classes; a non-integer float is refused by jsonLabel.
+    if (typeof v === "number" && Number.isNaN(v)) throw flaiError(`${where(r)} is NaN; every row needs a label. Drop the rows without one.`);
+    out[r] = jsonLabel(Number(v), where(r));
+  }
+  return out;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** numpy '<Un' strings: n UTF-32LE code units each, padded with NULs. */
+function unicodeValues(y: NpyArray, n: number): string[] {
+  const width = y.itemSize / 4;
+  const view = new DataView(y.data.buffer, y.data.byteOffset, y.data.byteLength);
+  const out: string[] = [];
+  for (let r = 0; r < n; r++) {
+    let s = "";
+    for (let k = 0; k < width; k++) {
+      const cp = view.getUint32((r * width + k) * 4, true);
+      if (cp === 0) break;
+      s += cp <= 0x10ffff ? String.fromCodePoint(cp) : "\ufffd";
+    }
+    out.push(s);
+  }
+  return out;
+}
