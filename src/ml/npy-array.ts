@@ -69,7 +69,8 @@ interface NpyHeader {
 
 /** The three keys numpy writes; anything else (a structured dtype, a malformed literal) is refused. */
 function parseHeader(text: string, where: string): NpyHeader {
-  const bad = (why: string) => flaiError(`${where}: its .npy header ${JSON.stringify(text.trim())} ${why}; the file is corrupt or not written by numpy.`);
+  const shown = text.trim().length > 160 ? `${text.trim().slice(0, 160)}…` : text.trim();
+  const bad = (why: string) => flaiError(`${where}: its .npy header ${JSON.stringify(shown)} ${why}; the file is corrupt or not written by numpy.`);
   let literal: unknown;
   try {
     literal = new PyLiteral(text, bad).parse();
