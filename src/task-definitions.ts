@@ -151,6 +151,12 @@ function federatedTasks() {
       .addOption({ name: "minAccepted", description: "Fewest accepted updates per published model (≥ 1); when left out, 3 (1 with --noise)", type: text, defaultValue: undefined })
       .addOption({ name: "maxUpdateNorm", description: "Reject updates with a larger L2 norm (> 0, ≤ 1e100); when left out, 1e6", type: text, defaultValue: undefined })
       .addOption({ name: "rewardRule", description: "equal | num-examples (capped sample counts); when left out, equal", type: text, defaultValue: undefined })
+      .addOption({
+        name: "modelFormat",
+        description: "json | binary: how every global model of the task is stored; when left out, json below 10,000 parameters, binary from there",
+        type: text,
+        defaultValue: undefined,
+      })
       .addFlag({
         name: "noDriftCorrection",
         description: "fedavg/fedprox without --noise: do not correct client drift (otherwise the enclave averages the clients' gradients into a correction each round)",

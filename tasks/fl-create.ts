@@ -38,7 +38,7 @@ export default async function flCreate(
   const roundDuration = optionalWhole(args.roundDuration, "--round-duration", { min: 1, max: 2 ** 32 - 1, hint: "seconds" });
   // FLAIFederated stores maxClients as a uint16, at least the quorum.
   const maxClients = optionalWhole(args.maxClients, "--max-clients", { min: 1, max: 65535, hint: "updates per round" });
-  const { strategy, local, rules } = strategyFromArgs(args);
+  const { strategy, local, rules, modelFormat } = strategyFromArgs(args);
   // Another machine's enclave (its host ran flai:enclave --register); when left out, this machine's.
   const enclave = optionalText(args.enclave, "--enclave");
   const ui = new Ui({ json: args.json });
@@ -56,6 +56,7 @@ export default async function flCreate(
       rules,
       local,
       enclave,
+      modelFormat,
       standardizeOn: optionalText(args.standardizeOn, "--standardize-on"),
     }),
   );
@@ -69,7 +70,7 @@ export default async function flCreate(
   if (t.quorum < resolved.minAccepted) {
     ui.line(`Note: quorum ${t.quorum} is below the minimum of ${resolved.minAccepted} accepted updates: a round is only published once ${resolved.minAccepted} are accepted.`);
   }
-  ui.info("global model", `${t.globalRoot} (sha256 ${t.globalHash})`);
+  ui.info("global model", `${t.globalRoot} (sha256 ${t.globalHash}), ${model.federated.modelFormat ?? "json"}`);
   ui.info("evaluation", created.evaluationRoot);
   ui.info("enclave", `${t.enclave} (measurement ${t.measurement}); clients encrypt to its on-chain key`);
   ui.info("round close", `at ${t.maxClients} updates, by the enclave once ${t.quorum} are recorded, or at the deadline`);

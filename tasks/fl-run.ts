@@ -41,7 +41,7 @@ export default async function flRun(
   if (alpha !== undefined && args.partition !== "dirichlet") {
     throw flaiError(`--alpha applies to --partition dirichlet only, but the partition is ${args.partition}. Remove --alpha or add --partition dirichlet.`);
   }
-  const { strategy, local, rules } = strategyFromArgs(args);
+  const { strategy, local, rules, modelFormat } = strategyFromArgs(args);
   const reportOption = optionalText(args.report, "--report");
   const { data, test } = resolveData(args);
   const ui = new Ui({ json: args.json });
@@ -59,6 +59,7 @@ export default async function flRun(
       localIterations: local.maxIterations,
       mu: local.mu,
       driftCorrection: local.driftCorrection,
+      modelFormat,
       reward: args.reward,
       onProgress: update,
     }),

@@ -1,4 +1,5 @@
 import { flaiError } from "../src/errors.js";
+import { BINARY_MODEL_FROM_PARAMETERS, MODEL_FORMATS, type ModelFormat } from "../src/fedavg/global-model.js";
 import { DEFAULT_DRIFT_CORRECTION, driftCorrectionAllowed, type DriftCorrection } from "../src/fedavg/drift-correction.js";
 import { MAX_UPDATE_NORM_LIMIT, REWARD_RULES, resolveRules, type RewardRule, type RoundRules } from "../src/fedavg/round-rules.js";
 import { STRATEGIES, checkConfig, type StrategyConfig, type StrategyName } from "../src/fedavg/strategies.js";
@@ -20,6 +21,8 @@ export interface StrategyArgs {
   rewardRule?: string;
   /** --no-drift-correction: turn off the drift correction fedavg/fedprox without noise have by default. */
   noDriftCorrection?: boolean;
+  /** --model-format json | binary; left out: createTask's default by parameter count. */
+  modelFormat?: string;
 }
 
 export interface StrategyChoice {
@@ -28,6 +31,8 @@ export interface StrategyChoice {
   local: { maxIterations?: number; mu?: number; expectedNumExamples?: number; driftCorrection?: false };
   /** Only the rules given; createTask fills in the rest (round-rules.ts). */
   rules: Partial<RoundRules>;
+  /** The task's global model format, when given (createTask picks one by size otherwise). */
+  modelFormat?: ModelFormat;
 }
 
 /** Local training is L-BFGS with this many iterations at most (as in model specs). */
@@ -84,7 +89,15 @@ export function strategyFromArgs(args: StrategyArgs): StrategyChoice {
         `Add --no-drift-correction to train FedProx with --mu ${args.mu}, or remove --mu.`,
     );
   }
-  return { strategy, local, rules };
+  return { strategy, local, rules, modelFormat: modelFormatFromArgs(args.modelFormat) };
+}
+
+function modelFormatFromArgs(value: string | undefined): ModelFormat | undefined {
+  if (value === undefined || MODEL_FORMATS.includes(value as ModelFormat)) return value as ModelFormat | undefined;
+  throw flaiError(
+    `--model-format must be one of ${MODEL_FORMATS.join(", ")}, got "${value}" (json: readable text; binary: float64 arrays, ` +
+      `much faster for large models). Leave it out to get json below ${BINARY_MODEL_FROM_PARAMETERS.toLocaleString("en-US")} parameters, binary from there.`,
+  );
 }
 
 /** The round-rule flags; each is named as typed in its error. */

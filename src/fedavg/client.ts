@@ -33,7 +33,7 @@ import { sealUpdate } from "./envelope.js";
 import { explainFederatedRevert } from "./explain.js";
 import { followAggregator, type FollowAggregatorOptions, type FollowAggregatorResult } from "./follow-aggregator.js";
 import { followClient, type FollowClientOptions, type FollowClientResult } from "./follow-client.js";
-import { globalModelBytes, parseGlobalModel, taskNonce, type GlobalModel } from "./global-model.js";
+import { defaultModelFormat, globalModelBytes, MODEL_FORMATS, parseGlobalModel, taskNonce, type GlobalModel } from "./global-model.js";
 import { readTaskData } from "./classes.js";
 import { DEFAULT_LOCAL_ITERATIONS, trainClientUpdate } from "./local-training.js";
 import { decodeMetricsWord } from "./metrics-word.js";
@@ -120,6 +120,9 @@ export class FlaiFederated {
       );
     }
     checkRobustQuorum(strategy, opts.quorum);
+    if (opts.modelFormat !== undefined && !MODEL_FORMATS.includes(opts.modelFormat)) {
+      throw flaiError(`--model-format must be one of ${MODEL_FORMATS.join(", ")}, got ${JSON.stringify(opts.modelFormat)}.`);
+    }
     const expectedNumExamples = opts.local?.expectedNumExamples;
     if (expectedNumExamples !== undefined) checkCount(expectedNumExamples, "--num-examples", 1, Number.MAX_SAFE_INTEGER);
     const specInput = await readInput(opts.model, "--model", this.#storage);
@@ -147,6 +150,7 @@ export class FlaiFederated {
     const enclave = await this.#taskEnclave(opts.enclave, measurement, connection);
     const evaluationRoot = (await this.#storage.upload(evalInput.bytes)).root;
     const start = weightsToJson(...initialParameters(spec, classes, specInput.source));
+    const modelFormat = opts.modelFormat ?? defaultModelFormat(outputsFor(classes.length) * (spec.features + 1));
     const initial: GlobalModel = {
       format: "flai-global-model/v1",
       algorithm: "logistic-regression",
@@ -170,6 +174,8 @@ export class FlaiFederated {
         evaluationRoot,
         rules,
         nonce: taskNonce(),
+        // JSON tasks carry no key, so their models' bytes are what they always were.
+        ...(modelFormat === "binary" ? { modelFormat } : {}),
       },
       previousHash: null,
       metrics: null,

@@ -19,11 +19,27 @@ import {
   type LinearParameters,
 } from "../ml/parameters.js";
 
+import { decodeBinaryGlobalModel, encodeBinaryGlobalModel, isBinaryGlobalModel } from "./global-model-binary.js";
 import { checkDriftCorrection, driftCorrectionAllowed, type DriftCorrection } from "./drift-correction.js";
 import { checkRules, resolveRules, type RoundRules } from "./round-rules.js";
 import { STRATEGIES, type StrategyConfig } from "./strategies.js";
 
 export const GLOBAL_MODEL_FORMAT = "flai-global-model/v1";
+
+/** How a task's global models are encoded: canonical JSON, or the binary format (global-model-binary.ts). */
+export type ModelFormat = "json" | "binary";
+export const MODEL_FORMATS: readonly ModelFormat[] = ["json", "binary"];
+
+/**
+ * A new task's format when its creator names none: JSON (readable) below this many parameters,
+ * binary from it on, where canonical JSON's number printing and parsing dominate a round (README,
+ * "Binary global models").
+ */
+export const BINARY_MODEL_FROM_PARAMETERS = 10_000;
+
+export function defaultModelFormat(parameters: number): ModelFormat {
+  return parameters >= BINARY_MODEL_FROM_PARAMETERS ? "binary" : "json";
+}
 
 /** What every party of a federated task follows; fixed in the initial global model, so committed on-chain. */
 export interface FederatedConfig {
@@ -47,6 +63,11 @@ export interface FederatedConfig {
    * same inputs on a restarted chain: the enclave's one-result-per-round record is keyed by it.
    */
   nonce?: string;
+  /**
+   * "binary": every global model of the task is in the binary format, the enclave's included (fixed
+   * by the initial model, so committed on-chain). Absent for JSON tasks, so their bytes stay as they were.
+   */
+  modelFormat?: ModelFormat;
 }
 
 export interface GlobalMetrics {
@@ -114,12 +135,16 @@ export interface GlobalModel {
   metrics: GlobalMetrics | null;
 }
 
+/** The model's bytes in its task's format: canonical JSON + newline, or binary (federated.modelFormat). */
 export function globalModelBytes(model: GlobalModel): Uint8Array {
+  if (model.federated.modelFormat === "binary") return encodeBinaryGlobalModel(model);
   return new TextEncoder().encode(canonicalJson(model) + "\n");
 }
 
+/** A global model from its bytes in either format (binary ones start with their magic bytes), checked. */
 export function parseGlobalModel(bytes: Uint8Array, source: string): GlobalModel {
-  const doc = parseJsonText(decodeUtf8(bytes, source), source) as Partial<GlobalModel> | null;
+  const binary = isBinaryGlobalModel(bytes);
+  const doc = binary ? decodeBinaryGlobalModel(bytes, source) : (parseJsonText(decodeUtf8(bytes, source), source) as Partial<GlobalModel> | null);
   const fail = (what: string): never => {
     throw flaiError(`${source} is not a hardhat-flai global model: ${what}.`);
   };
@@ -176,7 +201,12 @@ export function parseGlobalModel(bytes: Uint8Array, source: string): GlobalModel
   const numExamples = m.metrics?.numExamples;
   if (numExamples !== undefined && !(Number.isSafeInteger(numExamples) && numExamples >= 1)) fail(`"metrics.numExamples" must be a whole number ≥ 1`);
   if (f.nonce !== undefined && !/^0x[0-9a-f]{64}$/.test(f.nonce)) fail(`"federated.nonce" must be 0x + 64 lowercase hex digits`);
-  if (m.standardization !== null && m.standardization?.mean?.length !== m.features) {
+  // The bytes must be in the format the task committed to, so re-encoding the model gives them back.
+  if (binary && f.modelFormat !== "binary") fail(`it is in the binary format, but "federated.modelFormat" is ${JSON.stringify(f.modelFormat)}, not "binary"`);
+  if (!binary && f.modelFormat !== undefined && f.modelFormat !== "json") {
+    fail(`it is JSON, but "federated.modelFormat" is ${JSON.stringify(f.modelFormat)}: a binary task's models are in the binary format`);
+  }
+  if (m.standardization !== null && (m.standardization?.mean?.length !== m.features || m.standardization?.scale?.length !== m.features)) {
     fail(`"standardization" must be null or have ${m.features} means and scales`);
   }
   return m;

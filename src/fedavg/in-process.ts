@@ -6,7 +6,7 @@ import { BINARY_CLASSES, outputsFor, weightsToJson, type ClassLabel } from "../m
 
 import { resolveDriftCorrection, type DriftCorrection } from "./drift-correction.js";
 import { evaluate } from "./evaluate.js";
-import { GLOBAL_MODEL_FORMAT, globalModelBytes, linearModel, type GlobalModel } from "./global-model.js";
+import { GLOBAL_MODEL_FORMAT, globalModelBytes, linearModel, type GlobalModel, type ModelFormat } from "./global-model.js";
 import { DEFAULT_LOCAL_ITERATIONS, trainClientUpdate } from "./local-training.js";
 import { combineRound } from "./round-aggregate.js";
 import { resolveRules, type RoundRules } from "./round-rules.js";
@@ -25,6 +25,8 @@ export interface InProcessTask {
   c?: number;
   /** driftCorrection: as createTask's (undefined = on for fedavg/fedprox without noise, false = off). */
   local?: { maxIterations?: number; mu?: number; expectedNumExamples?: number; driftCorrection?: boolean | DriftCorrection };
+  /** As createTask's; here only "binary" matters (the hash each round's updates name). Default json. */
+  modelFormat?: ModelFormat;
 }
 
 export interface InProcessRound {
@@ -61,6 +63,7 @@ export function initialModel(task: InProcessTask): GlobalModel {
       },
       evaluationRoot: "0x" + "0".repeat(64),
       rules: resolveRules(task.rules, strategy),
+      ...(task.modelFormat === "binary" ? { modelFormat: "binary" as const } : {}),
     },
     previousHash: null,
     metrics: null,

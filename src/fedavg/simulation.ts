@@ -12,7 +12,7 @@ import { canonicalJson } from "../ml/model.js";
 import type { FlaiRuntime } from "../runtime.js";
 
 import { evaluateClassifier } from "./evaluate.js";
-import { parseGlobalModel, roundRules } from "./global-model.js";
+import { parseGlobalModel, roundRules, type ModelFormat } from "./global-model.js";
 import { partitionDataset } from "./partition.js";
 import { describeProtection, protectionOf, type RoundRules } from "./round-rules.js";
 import { simulationClients } from "./simulation-accounts.js";
@@ -49,6 +49,8 @@ export interface SimulationOptions extends ConnectionOption {
   mu?: number;
   /** false turns the task's default drift correction off (--no-drift-correction). */
   driftCorrection?: false;
+  /** The task's global model format (createTask's default by size when unset). */
+  modelFormat?: ModelFormat;
   holdoutFraction?: number;
   reward: string;
   onProgress?: (message: string) => void;
@@ -98,6 +100,7 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRu
     reward: opts.reward,
     strategy: opts.strategy,
     rules: opts.rules,
+    modelFormat: opts.modelFormat,
     // The creator of a simulation knows the federation's total, so round 1 already trains with C·N/n_k.
     local: { maxIterations: opts.localIterations, mu: opts.mu, expectedNumExamples: train.rows, driftCorrection: opts.driftCorrection },
     connection,

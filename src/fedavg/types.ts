@@ -4,7 +4,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type { Dataset } from "../ml/dataset.js";
 
 import type { Decision } from "./aggregator.js";
-import type { GlobalMetrics } from "./global-model.js";
+import type { GlobalMetrics, ModelFormat } from "./global-model.js";
 import type { MetricsWord } from "./metrics-word.js";
 import type { DriftCorrection } from "./drift-correction.js";
 import type { RoundRules } from "./round-rules.js";
@@ -97,6 +97,11 @@ export interface CreateTaskOptions extends ConnectionOption {
    * aggregator host) for this version's measurement. Default: this machine's, registered on the way.
    */
   enclave?: string;
+  /**
+   * How the task's global models are encoded, fixed for the task by its initial model: "json" or
+   * "binary" (global-model-binary.ts). Default: JSON below BINARY_MODEL_FROM_PARAMETERS parameters, binary from it on.
+   */
+  modelFormat?: ModelFormat;
 }
 
 export interface CreatedTask {

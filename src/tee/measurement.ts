@@ -23,6 +23,7 @@ export const ENCLAVE_PROGRAM = [
   "fedavg/envelope",
   "fedavg/evaluate",
   "fedavg/global-model",
+  "fedavg/global-model-binary",
   "fedavg/input-checks",
   "fedavg/metrics-word",
   "fedavg/rejections",
