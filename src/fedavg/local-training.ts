@@ -1,5 +1,5 @@
 import type { Dataset } from "../ml/dataset.js";
-import { objectiveGradient, trainLogisticRegression, type LogisticOptions } from "../ml/logistic.js";
+import { objectiveGradient, trainingRows, trainLogisticRegression, type LogisticOptions } from "../ml/logistic.js";
 import { parameterVector } from "../ml/parameters.js";
 
 import { checkTaskData } from "./classes.js";
@@ -34,6 +34,10 @@ export interface LocalRoundContext {
  * With drift correction (drift-correction.ts) the client also sends g_k = ∇F_k at the global model,
  * trains with the task's proximal term (its mu replaces FedProx's), and from round 2 on, when the
  * model carries the enclave's correction c, adds the linear term ⟨c − g_k, θ⟩.
+ *
+ * The gradient and the training read the data through one trainingRows: the workers' copy is made
+ * once, and the training's first evaluation (at the global model, where g_k was taken) reuses g_k's
+ * pass over the rows.
  */
 export function trainClientUpdate(global: GlobalModel, globalHash: string, data: Dataset, source: string, context: LocalRoundContext = {}): ClientUpdate {
   const local = checkTaskData(data, global, source);
@@ -48,14 +52,22 @@ export function trainClientUpdate(global: GlobalModel, globalHash: string, data:
     initialWeights: start.weights,
     initialBias: start.bias,
   };
-  const gradient = drift === undefined ? undefined : objectiveGradient(local, objective);
-  const mu = drift?.mu ?? (strategy.name === "fedprox" ? training.mu : 0);
-  const fit = trainLogisticRegression(local, {
-    ...objective,
-    maxIterations: training.maxIterations,
-    proximal: mu > 0 ? { mu, center } : undefined,
-    linear: gradient !== undefined && global.correction !== undefined ? correctionTerm(global.correction, gradient) : undefined,
-  });
+  const rows = trainingRows(local, objective);
+  let gradient: Float64Array | undefined;
+  let fit;
+  try {
+    gradient = drift === undefined ? undefined : objectiveGradient(local, { ...objective, rows });
+    const mu = drift?.mu ?? (strategy.name === "fedprox" ? training.mu : 0);
+    fit = trainLogisticRegression(local, {
+      ...objective,
+      rows,
+      maxIterations: training.maxIterations,
+      proximal: mu > 0 ? { mu, center } : undefined,
+      linear: gradient !== undefined && global.correction !== undefined ? correctionTerm(global.correction, gradient) : undefined,
+    });
+  } finally {
+    rows.close();
+  }
   const delta = parameterVector(fit.weights, fit.bias);
   for (let i = 0; i < delta.length; i++) delta[i]! -= center[i]!;
   const quality = evaluate(fit.outputs === 1 ? { ...fit, bias: fit.bias[0]! } : fit, local);

@@ -5,7 +5,7 @@
 // thread executes the very same operations and a partition's sums are bit-identical whichever
 // thread computed them.
 
-/** Rows per block: a block of the design matrix is reused from cache by the three passes. */
+/** Rows per block at most: a block of the design matrix is reused from cache by the three passes. */
 export const KERNEL_BLOCK_ROWS = 512;
 
 /**
@@ -16,9 +16,15 @@ export const KERNEL_BLOCK_ROWS = 512;
  * each sum taken in row order, so the results are bit-identical to the plain one-row-at-a-time
  * loop. The rows are processed in blocks (z for the block, then r and the loss, then the gradient)
  * and two rows at a time; neither changes the order of any floating-point operation, they only
- * keep the block in cache and let two independent dot products overlap.
+ * keep the block in cache and let two independent dot products overlap. A block holds at most
+ * z.length rows and about 256 KiB of x (never fewer than 2 rows): wide rows (1e5 features) go two
+ * at a time, so the gradient pass re-reads them from cache, not from memory.
  *
- * Scratch: `z` holds at least one block of rows (its length is the block size); `acc` has ≥ cols.
+ * With `center` (one value per column), x_ij is read as (x_ij − center_j) everywhere: standardized
+ * data is the caller's params scaled by 1/scale over centered x, so no standardized copy of x is
+ * ever made. Without it, the loops are exactly the uncentered ones.
+ *
+ * Scratch: `z` holds at least one block of rows (its length is the largest block); `acc` has ≥ cols.
  */
 export function accumulateRows(
   x: Float64Array,
@@ -31,8 +37,10 @@ export function accumulateRows(
   at: number,
   z: Float64Array,
   acc: Float64Array,
+  center: Float64Array | null = null,
 ): void {
-  const block = z.length;
+  // 32768 doubles = 256 KiB (a literal: this function may not read module constants).
+  const block = Math.min(z.length, Math.max(2, Math.floor(32768 / cols)));
   const bias = params[cols]!;
   let loss = 0;
   let gBias = 0;
@@ -46,10 +54,19 @@ export function accumulateRows(
       const o1 = o0 + cols;
       let z0 = bias;
       let z1 = bias;
-      for (let j = 0; j < cols; j++) {
-        const w = params[j]!;
-        z0 += w * x[o0 + j]!;
-        z1 += w * x[o1 + j]!;
+      if (center === null) {
+        for (let j = 0; j < cols; j++) {
+          const w = params[j]!;
+          z0 += w * x[o0 + j]!;
+          z1 += w * x[o1 + j]!;
+        }
+      } else {
+        for (let j = 0; j < cols; j++) {
+          const w = params[j]!;
+          const c = center[j]!;
+          z0 += w * (x[o0 + j]! - c);
+          z1 += w * (x[o1 + j]! - c);
+        }
       }
       z[i - b0] = z0;
       z[i - b0 + 1] = z1;
@@ -57,7 +74,8 @@ export function accumulateRows(
     if (i < b1) {
       const o0 = i * cols;
       let z0 = bias;
-      for (let j = 0; j < cols; j++) z0 += params[j]! * x[o0 + j]!;
+      if (center === null) for (let j = 0; j < cols; j++) z0 += params[j]! * x[o0 + j]!;
+      else for (let j = 0; j < cols; j++) z0 += params[j]! * (x[o0 + j]! - center[j]!);
       z[i - b0] = z0;
     }
     // Pass 2: the loss and the residual r_i (stored over z_i).
@@ -79,17 +97,28 @@ export function accumulateRows(
       const o1 = o0 + cols;
       const r0 = z[i - b0]!;
       const r1 = z[i - b0 + 1]!;
-      for (let j = 0; j < cols; j++) {
-        let a = acc[j]!;
-        a += r0 * x[o0 + j]!;
-        a += r1 * x[o1 + j]!;
-        acc[j] = a;
+      if (center === null) {
+        for (let j = 0; j < cols; j++) {
+          let a = acc[j]!;
+          a += r0 * x[o0 + j]!;
+          a += r1 * x[o1 + j]!;
+          acc[j] = a;
+        }
+      } else {
+        for (let j = 0; j < cols; j++) {
+          const c = center[j]!;
+          let a = acc[j]!;
+          a += r0 * (x[o0 + j]! - c);
+          a += r1 * (x[o1 + j]! - c);
+          acc[j] = a;
+        }
       }
     }
     if (i < b1) {
       const o0 = i * cols;
       const r0 = z[i - b0]!;
-      for (let j = 0; j < cols; j++) acc[j]! += r0 * x[o0 + j]!;
+      if (center === null) for (let j = 0; j < cols; j++) acc[j]! += r0 * x[o0 + j]!;
+      else for (let j = 0; j < cols; j++) acc[j]! += r0 * (x[o0 + j]! - center[j]!);
     }
   }
   out[at] = loss;

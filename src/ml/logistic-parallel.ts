@@ -21,6 +21,8 @@
 import { availableParallelism } from "node:os";
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 
+import type { Dataset } from "./dataset.js";
+import type { Standardization } from "./logistic.js";
 import { accumulateRows, KERNEL_BLOCK_ROWS } from "./logistic-kernel.js";
 import { accumulateSoftmaxRows } from "./softmax-kernel.js";
 
@@ -75,6 +77,8 @@ interface JobMessage {
   outputs: number;
   /** Values per partition in `out`. */
   stride: number;
+  /** The kernels' `center` (standardized training), or null. */
+  center: Float64Array | null;
   bounds: Int32Array;
   params: Float64Array;
   out: Float64Array;
@@ -104,10 +108,13 @@ let acc = new Float64Array(0);
   const dp = new Float64Array(new SharedArrayBuffer(8 * (cols + 1))).fill(0.01);
   const dout = new Float64Array(new SharedArrayBuffer(8 * (cols + 2)));
   const da = new Float64Array(cols);
+  const dc = new Float64Array(cols).fill(0.5);
   for (let k = 0; k < ${WARM_UP_CALLS}; k++) accumulateRows(dx, dy, cols, 0, rows, dp, dout, 0, z, da);
+  for (let k = 0; k < ${WARM_UP_CALLS}; k++) accumulateRows(dx, dy, cols, 0, rows, dp, dout, 0, z, da, dc);
   const sp = new Float64Array(new SharedArrayBuffer(8 * 3 * (cols + 1))).fill(0.01);
   const sout = new Float64Array(new SharedArrayBuffer(8 * (1 + 3 * (cols + 1))));
   for (let k = 0; k < ${WARM_UP_CALLS}; k++) accumulateSoftmaxRows(dx, dy, cols, 3, 0, rows, sp, sout, 0, p);
+  for (let k = 0; k < ${WARM_UP_CALLS}; k++) accumulateSoftmaxRows(dx, dy, cols, 3, 0, rows, sp, sout, 0, p, dc);
 }
 let job = null;
 let seen = 0;
@@ -120,15 +127,15 @@ for (;;) {
     if (job !== null && job.cols > acc.length) acc = new Float64Array(job.cols);
   }
   if (job === null || job.id !== want || index >= job.helpers) continue;
-  const { x, y, cols, outputs, stride, bounds, params, out, ctrl, failed, first } = job;
+  const { x, y, cols, outputs, stride, bounds, params, out, ctrl, failed, first, center } = job;
   for (;;) {
     const v = Atomics.load(ctrl, ${CLAIM});
     const k = (v >>> 16) - 1;
     if (k < (v & 0xffff) || k < first) break;
     if (Atomics.compareExchange(ctrl, ${CLAIM}, v, (v & 0xffff) | (k << 16)) !== v) continue;
     try {
-      if (outputs === 1) accumulateRows(x, y, cols, bounds[k], bounds[k + 1], params, out, k * stride, z, acc);
-      else accumulateSoftmaxRows(x, y, cols, outputs, bounds[k], bounds[k + 1], params, out, k * stride, p);
+      if (outputs === 1) accumulateRows(x, y, cols, bounds[k], bounds[k + 1], params, out, k * stride, z, acc, center);
+      else accumulateSoftmaxRows(x, y, cols, outputs, bounds[k], bounds[k + 1], params, out, k * stride, p, center);
       Atomics.add(ctrl, ${CLAIMED}, 1);
     } catch {
       Atomics.store(failed, k, 1);
@@ -203,7 +210,12 @@ export function partitionBounds(rows: number, partitions: number): Int32Array {
  * Σ logloss, Σ r·x_j and Σ r over all rows (see accumulateRows; accumulateSoftmaxRows when
  * `outputs` > 1), split over `partitions` row ranges and combined in order; `threads − 1` pool
  * workers help when threads > 1 (x and y are given to them in shared memory, partly copied if they
- * are not already). Call close() when done with it (the workers then drop the data).
+ * are not already). With `center`, x is read centered on it (the kernels' `center`). Call close()
+ * when done with it (the workers then drop the data).
+ *
+ * The sums at the last params are kept: asked again at the very same point (bit for bit), the
+ * pass is not repeated. Two objectives sharing one RowSums (a client's gradient at the global
+ * model, then its training from there) pay for that point once.
  */
 export class RowSums {
   readonly partitions: number;
@@ -216,6 +228,11 @@ export class RowSums {
   private readonly p: Float64Array;
   private job: JobMessage | null = null;
   private claimedBeforeClose = 0;
+  /** The params `result` holds the sums for, while `holdsLast`. */
+  private last: Float64Array | null = null;
+  private holdsLast = false;
+  /** Passes over the rows so far (a statistic, for tests). */
+  passes = 0;
 
   constructor(
     private readonly x: Float64Array,
@@ -225,6 +242,7 @@ export class RowSums {
     partitions: number,
     threads: number,
     private readonly outputs = 1,
+    private readonly center: Float64Array | null = null,
   ) {
     this.bounds = partitionBounds(rows, partitions);
     const p = (this.partitions = this.bounds.length - 1);
@@ -266,6 +284,7 @@ export class RowSums {
       cols,
       outputs,
       stride: this.stride,
+      center,
       bounds: this.bounds,
       params: f64(outputs * (cols + 1)),
       out: this.out,
@@ -289,6 +308,9 @@ export class RowSums {
    * when outputs > 1); the returned array is reused by the next call.
    */
   sums(params: Float64Array): Float64Array {
+    if (this.holdsLast && sameBits(this.last!, params)) return this.result;
+    this.holdsLast = false; // result is about to change; until it is whole, it answers for no params
+    this.passes++;
     const { partitions, stride, out, bounds, job } = this;
     if (job === null || pool === null) {
       for (let k = 0; k < partitions; k++) this.partition(k, params);
@@ -326,14 +348,18 @@ export class RowSums {
       const at = k * stride;
       for (let t = 0; t < stride; t++) result[t]! += out[at + t]!;
     }
+    if (this.last === null || this.last.length !== params.length) this.last = new Float64Array(params.length);
+    this.last.set(params);
+    this.holdsLast = true;
     return result;
   }
 
   /** Partition k's sums into its slot of `out`, on this thread. */
   private partition(k: number, params: Float64Array): void {
     const { x, y, cols, outputs, bounds, out, stride } = this;
-    if (outputs === 1) accumulateRows(x, y, cols, bounds[k]!, bounds[k + 1]!, params, out, k * stride, this.z, this.acc);
-    else accumulateSoftmaxRows(x, y, cols, outputs, bounds[k]!, bounds[k + 1]!, params, out, k * stride, this.p);
+    const { center } = this;
+    if (outputs === 1) accumulateRows(x, y, cols, bounds[k]!, bounds[k + 1]!, params, out, k * stride, this.z, this.acc, center);
+    else accumulateSoftmaxRows(x, y, cols, outputs, bounds[k]!, bounds[k + 1]!, params, out, k * stride, this.p, center);
   }
 
   /** Releases the workers; later sums() run on the calling thread alone (same results). */
@@ -343,4 +369,73 @@ export class RowSums {
     this.claimedBeforeClose = Atomics.load(this.job.ctrl, CLAIMED);
     this.job = null;
   }
+}
+
+/** Same length and the same bits in every entry (−0 ≠ +0: they can give different sums). */
+function sameBits(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let t = 0; t < a.length; t++) if (!Object.is(a[t], b[t])) return false;
+  return true;
+}
+
+/**
+ * A dataset as the objectives read it, prepared once: its row sums (over fixed partitions, on
+ * worker threads when threads > 1; centered on the standardization's mean) and the scales the
+ * objectives divide by. Two objectives on the same TrainingRows share the workers' copy of the
+ * data and the sums at a point both evaluate. Call close() when done (the workers drop the data).
+ */
+export class TrainingRows {
+  readonly rowSums: RowSums;
+  /** The standardization's scales (weights and gradient are divided by them), or null. */
+  readonly scale: Float64Array | null;
+
+  constructor(
+    readonly features: Float64Array,
+    readonly labels: Uint8Array,
+    readonly rows: number,
+    readonly cols: number,
+    readonly outputs: number,
+    readonly standardization: Standardization | null,
+    parallelism: { threads?: number; partitions?: number } = {},
+  ) {
+    // partitionCount over cols × outputs: softmaxPartitionCount's rule, the binary one for outputs = 1.
+    const partitions = parallelism.partitions ?? partitionCount(rows, cols * outputs);
+    const center = standardization === null ? null : Float64Array.from(standardization.mean);
+    this.scale = standardization === null ? null : Float64Array.from(standardization.scale);
+    this.rowSums = new RowSums(features, labels, rows, cols, partitions, parallelism.threads ?? 1, outputs, center);
+  }
+
+  /** Whether these rows are `ds` read with `standardization` (same arrays, same values). */
+  fits(ds: Dataset, standardization: Standardization | null, outputs: number): boolean {
+    const mine = this.standardization;
+    const sameScaling =
+      mine === null || standardization === null
+        ? mine === standardization
+        : sameValues(mine.mean, standardization.mean) && sameValues(mine.scale, standardization.scale);
+    return ds.features === this.features && ds.labels === this.labels && ds.rows === this.rows && ds.cols === this.cols && outputs === this.outputs && sameScaling;
+  }
+
+  close(): void {
+    this.rowSums.close();
+  }
+}
+
+function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let j = 0; j < a.length; j++) if (!Object.is(a[j], b[j])) return false;
+  return true;
+}
+
+/**
+ * `out` = params with each class's weights divided by the scales (biases as they are): the weights
+ * of the centered data (x − m) that give the same scores as `params` on (x − m)/s.
+ */
+export function scaledWeights(params: Float64Array, scale: Float64Array, out: Float64Array, outputs: number): Float64Array {
+  const cols = scale.length;
+  for (let k = 0; k < outputs; k++) {
+    const at = k * cols;
+    for (let j = 0; j < cols; j++) out[at + j] = params[at + j]! / scale[j]!;
+  }
+  for (let t = outputs * cols; t < params.length; t++) out[t] = params[t]!;
+  return out;
 }

@@ -1,6 +1,6 @@
 import { flaiError } from "../errors.js";
 import type { Dataset } from "./dataset.js";
-import { defaultThreads, partitionCount, RowSums } from "./logistic-parallel.js";
+import { defaultThreads, partitionCount, scaledWeights, TrainingRows } from "./logistic-parallel.js";
 import { Lbfgs, type Objective } from "./lbfgs.js";
 import { outputsFor, splitParameters } from "./parameters.js";
 import { SoftmaxObjective, softmaxPartitionCount } from "./softmax-objective.js";
@@ -46,6 +46,13 @@ export interface LogisticOptions {
    * the speed changes. Default: 2 when the machine has at least 2 CPUs, else 1. Ignored on small data.
    */
   threads?: number;
+  /**
+   * The data prepared once (trainingRows) for several calls on the same dataset and
+   * standardization, e.g. a client's objectiveGradient and then its training: the workers' copy of
+   * the data is made once and the sums at the shared start point are computed once. It must be
+   * `ds` read with this call's standardization (checked); `threads` is then the rows'.
+   */
+  rows?: TrainingRows;
 }
 
 export interface Proximal {
@@ -98,38 +105,20 @@ function fitOrStop(ds: Dataset, opts: LogisticOptions, stop?: Stop): LogisticRes
   const tolerance = opts.tolerance ?? LOGISTIC_DEFAULTS.tolerance;
   const outputs = outputsFor(ds.classes.length);
   checkOptions(ds, c, maxIterations, tolerance, opts, outputs);
-
-  let standardization: Standardization | null = null;
-  if (opts.standardization !== undefined) {
-    checkStandardization(opts.standardization, ds.cols, "options.standardization");
-    standardization = { mean: [...opts.standardization.mean], scale: [...opts.standardization.scale] };
+  const standardization = resolveStandardization(ds, opts);
+  if (opts.rows !== undefined && !opts.rows.fits(ds, standardization, outputs)) {
+    throw flaiError(`options.rows were prepared for other data or another standardization than this call's; prepare them with trainingRows(ds, options).`);
   }
-  const standardizing = standardization !== null || (opts.standardize ?? LOGISTIC_DEFAULTS.standardize);
-
-  // Large data is split into fixed row partitions; worker threads need it in shared memory.
-  const partitions = outputs === 1 ? partitionCount(ds.rows, ds.cols) : softmaxPartitionCount(ds.rows, ds.cols, outputs);
-  const threads = partitions > 1 ? Math.min(opts.threads ?? defaultThreads(), partitions) : 1;
-  const shared = threads > 1;
-  // Standardized data goes straight to shared memory when worker threads will read it.
-  const x = !standardizing
-    ? ds.features
-    : shared
-      ? new Float64Array(new SharedArrayBuffer(8 * ds.features.length))
-      : new Float64Array(ds.features.length);
-
-  // Created before x is filled in, so that a worker pool that is not up yet boots while this
-  // thread standardizes; nothing reads x before the first evaluate().
+  // The data is never copied standardized: the objective reads x centered and scales its weights.
+  const rows = opts.rows ?? trainingRowsFor(ds, standardization, outputs, opts.threads);
+  const shared = { rows };
   const base =
     outputs === 1
-      ? new LogisticObjective(x, ds.labels, ds.rows, ds.cols, c, opts.proximal, { threads })
-      : new SoftmaxObjective(x, ds.labels, ds.rows, ds.cols, outputs, c, opts.proximal, { threads });
+      ? new LogisticObjective(ds.features, ds.labels, ds.rows, ds.cols, c, opts.proximal, shared)
+      : new SoftmaxObjective(ds.features, ds.labels, ds.rows, ds.cols, outputs, c, opts.proximal, shared);
   // Without a linear term L-BFGS sees the objective itself: every operation, and bit, as before.
   const objective: Objective = opts.linear === undefined ? base : new LinearTerm(base, opts.linear);
   try {
-    if (standardizing) {
-      standardization ??= computeStandardization(ds);
-      standardizeInto(ds, standardization, x);
-    }
     const size = outputs * ds.cols;
     const params = new Float64Array(size + outputs); // parameterVector(W, b)
     if (opts.initialWeights !== undefined) for (let t = 0; t < size; t++) params[t] = opts.initialWeights[t]!;
@@ -140,8 +129,35 @@ function fitOrStop(ds: Dataset, opts: LogisticOptions, stop?: Stop): LogisticRes
     const { weights, bias } = splitParameters(params, ds.cols, outputs);
     return { weights, bias, outputs, iterations, converged, standardization };
   } finally {
-    base.close();
+    if (opts.rows === undefined) rows.close();
   }
+}
+
+/** The call's standardization (a copy): the given one, one computed from the data, or null. */
+function resolveStandardization(ds: Dataset, opts: LogisticOptions): Standardization | null {
+  if (opts.standardization !== undefined) {
+    checkStandardization(opts.standardization, ds.cols, "options.standardization");
+    return { mean: [...opts.standardization.mean], scale: [...opts.standardization.scale] };
+  }
+  return (opts.standardize ?? LOGISTIC_DEFAULTS.standardize) ? computeStandardization(ds) : null;
+}
+
+function trainingRowsFor(ds: Dataset, standardization: Standardization | null, outputs: number, threads: number | undefined): TrainingRows {
+  // Large data is split into fixed row partitions, which worker threads may help with.
+  const partitions = outputs === 1 ? partitionCount(ds.rows, ds.cols) : softmaxPartitionCount(ds.rows, ds.cols, outputs);
+  const used = partitions > 1 ? Math.min(threads ?? defaultThreads(), partitions) : 1;
+  return new TrainingRows(ds.features, ds.labels, ds.rows, ds.cols, outputs, standardization, { threads: used });
+}
+
+/**
+ * `ds` prepared for several trainLogisticRegression / objectiveGradient calls that share it
+ * (options.rows), read with the standardization `opts` gives (opts.standardization, else computed
+ * from the data when standardizing) and opts.threads. Close it when done.
+ */
+export function trainingRows(ds: Dataset, opts: LogisticOptions = {}): TrainingRows {
+  const outputs = outputsFor(ds.classes.length);
+  checkOptions(ds, opts.c ?? LOGISTIC_DEFAULTS.c, opts.maxIterations ?? LOGISTIC_DEFAULTS.maxIterations, opts.tolerance ?? LOGISTIC_DEFAULTS.tolerance, opts, outputs);
+  return trainingRowsFor(ds, resolveStandardization(ds, opts), outputs, opts.threads);
 }
 
 /**
@@ -250,18 +266,8 @@ export function computeStandardization(ds: Dataset): Standardization {
   return { mean, scale };
 }
 
-/** out = (features − mean) / scale, row-major (out has rows × cols entries). */
-function standardizeInto(ds: Dataset, st: Standardization, out: Float64Array): void {
-  const { rows, cols, features } = ds;
-  const mean = Float64Array.from(st.mean);
-  const scale = Float64Array.from(st.scale);
-  for (let i = 0; i < rows; i++) {
-    const off = i * cols;
-    for (let j = 0; j < cols; j++) out[off + j] = (features[off + j]! - mean[j]!) / scale[j]!;
-  }
-}
 
-/** How LogisticObjective splits its pass over the rows (see logistic-parallel.ts). */
+/** How an objective reads and splits its pass over the rows (see logistic-parallel.ts). */
 export interface ObjectiveParallelism {
   /**
    * Threads (this one included) when there is more than one partition; more than 1 enlists the
@@ -274,20 +280,36 @@ export interface ObjectiveParallelism {
    * data, 8 above 2·10⁶ entries. Unlike threads, this changes the rounding (not the math) of the sums.
    */
   partitions?: number;
+  /**
+   * Read x as (x − mean) / scale, without making that copy: the kernel centers each value as it
+   * reads it and the objective divides weights and gradient by the scales (see TrainingRows).
+   */
+  standardization?: Standardization | null;
+  /**
+   * Rows prepared once and shared by several objectives on the same data (x, y, standardization,
+   * threads and partitions all come from it; the objective does not close it).
+   */
+  rows?: TrainingRows;
 }
+
 
 /**
  * F(w, b) = (1/n) Σ logloss_i + ½·λ‖w‖², λ = 1/(C·n): sklearn's objective divided by C·n, plus
  * (mu/2)·‖θ − center‖² when a proximal term is given. Loss and gradient come from one pass over the
  * rows (in cache-sized blocks; over fixed row partitions, possibly on worker threads, for large
- * data); params are [w..., b].
+ * data); params are [w..., b]. With a standardization, F is that of the standardized data
+ * x̃_ij = (x_ij − m_j)/s_j, computed from x itself: z_i = b + Σ_j (w_j/s_j)·(x_ij − m_j) and
+ * ∂F/∂w_j from Σ_i r_i·(x_ij − m_j) / s_j (no cancellation: x is centered before it is multiplied).
  */
 export class LogisticObjective {
   readonly dim: number;
   private readonly lambda: number;
   private readonly mu: number;
   private readonly center: Float64Array | null;
-  private readonly rowSums: RowSums;
+  private readonly rows_: TrainingRows;
+  private readonly ownsRows: boolean;
+  /** params with the weights divided by the scales (standardized data only). */
+  private readonly scaled: Float64Array;
 
   constructor(
     x: Float64Array,
@@ -302,20 +324,30 @@ export class LogisticObjective {
     this.lambda = 1 / (c * rows);
     this.mu = proximal?.mu ?? 0;
     this.center = proximal === undefined ? null : Float64Array.from(proximal.center);
-    const partitions = parallelism.partitions ?? partitionCount(rows, cols);
-    this.rowSums = new RowSums(x, y, rows, cols, partitions, parallelism.threads ?? 1);
+    this.ownsRows = parallelism.rows === undefined;
+    this.rows_ = parallelism.rows ?? new TrainingRows(x, y, rows, cols, 1, parallelism.standardization ?? null, parallelism);
+    this.scaled = new Float64Array(this.rows_.scale === null ? 0 : this.dim);
   }
 
   /** Writes ∇F into `grad` and returns F. */
   evaluate(params: Float64Array, grad: Float64Array): number {
     const { rows, cols } = this;
-    const sums = this.rowSums.sums(params);
+    const scale = this.rows_.scale;
+    const sums = this.rows_.rowSums.sums(scale === null ? params : scaledWeights(params, scale, this.scaled, 1));
     const inv = 1 / rows;
     let wSq = 0;
-    for (let j = 0; j < cols; j++) {
-      const w = params[j]!;
-      wSq += w * w;
-      grad[j] = sums[1 + j]! * inv + this.lambda * w;
+    if (scale === null) {
+      for (let j = 0; j < cols; j++) {
+        const w = params[j]!;
+        wSq += w * w;
+        grad[j] = sums[1 + j]! * inv + this.lambda * w;
+      }
+    } else {
+      for (let j = 0; j < cols; j++) {
+        const w = params[j]!;
+        wSq += w * w;
+        grad[j] = (sums[1 + j]! / scale[j]!) * inv + this.lambda * w;
+      }
     }
     grad[cols] = sums[1 + cols]! * inv;
     const f = sums[0]! * inv + 0.5 * this.lambda * wSq;
@@ -324,14 +356,14 @@ export class LogisticObjective {
     return this.center === null ? f : f + this.addProximal(params, grad, this.center);
   }
 
-  /** Releases the worker threads, if any; evaluate() still works afterwards, on this thread only. */
+  /** Releases the worker threads, if any (unless the rows are shared); evaluate() still works afterwards, on this thread only. */
   close(): void {
-    this.rowSums.close();
+    if (this.ownsRows) this.rows_.close();
   }
 
   /** Row partitions of the loss/gradient pass (1 on small data) and how many of them workers have computed. */
   get parallelism(): { partitions: number; threaded: boolean; workerPartitions: number } {
-    const r = this.rowSums;
+    const r = this.rows_.rowSums;
     return { partitions: r.partitions, threaded: r.threaded, workerPartitions: r.workerPartitions };
   }
 
@@ -347,6 +379,7 @@ export class LogisticObjective {
     return 0.5 * mu * sq;
   }
 }
+
 
 function checkOptions(
   ds: Dataset,

@@ -12,6 +12,8 @@
  * each sum taken in row order. Rows go two at a time (one load of each weight serves both dot
  * products, one load/store of each gradient entry serves both rows) without changing the order of
  * any floating-point operation: the results are bit-identical to a one-row-at-a-time loop.
+ * With `center` (one value per column), x_ij is read as (x_ij − center_j), as in accumulateRows:
+ * standardized training without a standardized copy of x.
  * Scratch: `p` has ≥ 2·K entries.
  */
 export function accumulateSoftmaxRows(
@@ -25,6 +27,7 @@ export function accumulateSoftmaxRows(
   out: Float64Array,
   at: number,
   p: Float64Array,
+  center: Float64Array | null = null,
 ): void {
   const biasAt = outputs * cols;
   const size = outputs * (cols + 1);
@@ -42,10 +45,19 @@ export function accumulateSoftmaxRows(
       const b = params[biasAt + k]!;
       let z0 = b;
       let z1 = b;
-      for (let j = 0; j < cols; j++) {
-        const wj = params[w + j]!;
-        z0 += wj * x[o0 + j]!;
-        z1 += wj * x[o1 + j]!;
+      if (center === null) {
+        for (let j = 0; j < cols; j++) {
+          const wj = params[w + j]!;
+          z0 += wj * x[o0 + j]!;
+          z1 += wj * x[o1 + j]!;
+        }
+      } else {
+        for (let j = 0; j < cols; j++) {
+          const wj = params[w + j]!;
+          const c = center[j]!;
+          z0 += wj * (x[o0 + j]! - c);
+          z1 += wj * (x[o1 + j]! - c);
+        }
       }
       p[k] = z0;
       p[outputs + k] = z1;
@@ -73,11 +85,21 @@ export function accumulateSoftmaxRows(
       const r0 = p[k]! / sum0 - (k === label0 ? 1 : 0);
       const r1 = p[outputs + k]! / sum1 - (k === label1 ? 1 : 0);
       const g = at + 1 + k * cols;
-      for (let j = 0; j < cols; j++) {
-        let a = out[g + j]!;
-        a += r0 * x[o0 + j]!;
-        a += r1 * x[o1 + j]!;
-        out[g + j] = a;
+      if (center === null) {
+        for (let j = 0; j < cols; j++) {
+          let a = out[g + j]!;
+          a += r0 * x[o0 + j]!;
+          a += r1 * x[o1 + j]!;
+          out[g + j] = a;
+        }
+      } else {
+        for (let j = 0; j < cols; j++) {
+          const c = center[j]!;
+          let a = out[g + j]!;
+          a += r0 * (x[o0 + j]! - c);
+          a += r1 * (x[o1 + j]! - c);
+          out[g + j] = a;
+        }
       }
       const bk = at + 1 + biasAt + k;
       out[bk]! += r0;
@@ -90,7 +112,8 @@ export function accumulateSoftmaxRows(
     for (let k = 0; k < outputs; k++) {
       const w = k * cols;
       let z = params[biasAt + k]!;
-      for (let j = 0; j < cols; j++) z += params[w + j]! * x[o + j]!;
+      if (center === null) for (let j = 0; j < cols; j++) z += params[w + j]! * x[o + j]!;
+      else for (let j = 0; j < cols; j++) z += params[w + j]! * (x[o + j]! - center[j]!);
       p[k] = z;
       if (z > max) max = z;
     }
@@ -106,7 +129,8 @@ export function accumulateSoftmaxRows(
     for (let k = 0; k < outputs; k++) {
       const r = p[k]! / sum - (k === label ? 1 : 0);
       const g = at + 1 + k * cols;
-      for (let j = 0; j < cols; j++) out[g + j]! += r * x[o + j]!;
+      if (center === null) for (let j = 0; j < cols; j++) out[g + j]! += r * x[o + j]!;
+      else for (let j = 0; j < cols; j++) out[g + j]! += r * (x[o + j]! - center[j]!);
       out[at + 1 + biasAt + k]! += r;
     }
   }

@@ -1,20 +1,23 @@
 import type { ObjectiveParallelism, Proximal } from "./logistic.js";
 import type { Objective } from "./lbfgs.js";
-import { partitionCount, RowSums } from "./logistic-parallel.js";
+import { partitionCount, scaledWeights, TrainingRows } from "./logistic-parallel.js";
 
 /**
  * F(W, b) = (1/n) Σ_i −log softmax(z_i)[y_i] + ½·λ‖W‖², λ = 1/(C·n): scikit-learn's multinomial
  * objective C·Σ logloss + ½‖W‖² divided by C·n (intercepts not penalized), plus
  * (mu/2)·‖θ − center‖² with a proximal term (FedProx). params = parameterVector(W, b), W class-major.
  * One pass over the rows; on large data over fixed row partitions, possibly on worker threads, with
- * bit-identical results for every thread count (see logistic-parallel.ts).
+ * bit-identical results for every thread count (see logistic-parallel.ts). A standardization is
+ * applied as in LogisticObjective: weights divided by the scales over x centered as it is read.
  */
 export class SoftmaxObjective implements Objective {
   readonly dim: number;
   private readonly lambda: number;
   private readonly mu: number;
   private readonly center: Float64Array | null;
-  private readonly rowSums: RowSums;
+  private readonly rows_: TrainingRows;
+  private readonly ownsRows: boolean;
+  private readonly scaled: Float64Array;
 
   constructor(
     x: Float64Array,
@@ -30,21 +33,31 @@ export class SoftmaxObjective implements Objective {
     this.lambda = 1 / (c * rows);
     this.mu = proximal?.mu ?? 0;
     this.center = proximal === undefined ? null : Float64Array.from(proximal.center);
-    const partitions = parallelism.partitions ?? softmaxPartitionCount(rows, cols, outputs);
-    this.rowSums = new RowSums(x, y, rows, cols, partitions, parallelism.threads ?? 1, outputs);
+    this.ownsRows = parallelism.rows === undefined;
+    this.rows_ = parallelism.rows ?? new TrainingRows(x, y, rows, cols, outputs, parallelism.standardization ?? null, parallelism);
+    this.scaled = new Float64Array(this.rows_.scale === null ? 0 : this.dim);
   }
 
   /** Writes ∇F into `grad` and returns F. */
   evaluate(params: Float64Array, grad: Float64Array): number {
     const { rows, cols, outputs, lambda } = this;
-    const sums = this.rowSums.sums(params);
+    const scale = this.rows_.scale;
+    const sums = this.rows_.rowSums.sums(scale === null ? params : scaledWeights(params, scale, this.scaled, outputs));
     const inv = 1 / rows;
     const weights = outputs * cols;
     let wSq = 0;
-    for (let t = 0; t < weights; t++) {
-      const w = params[t]!;
-      wSq += w * w;
-      grad[t] = sums[1 + t]! * inv + lambda * w;
+    if (scale === null) {
+      for (let t = 0; t < weights; t++) {
+        const w = params[t]!;
+        wSq += w * w;
+        grad[t] = sums[1 + t]! * inv + lambda * w;
+      }
+    } else {
+      for (let t = 0; t < weights; t++) {
+        const w = params[t]!;
+        wSq += w * w;
+        grad[t] = (sums[1 + t]! / scale[t % cols]!) * inv + lambda * w;
+      }
     }
     for (let t = weights; t < this.dim; t++) grad[t] = sums[1 + t]! * inv;
     const f = sums[0]! * inv + 0.5 * lambda * wSq;
@@ -53,12 +66,12 @@ export class SoftmaxObjective implements Objective {
 
   /** Releases the worker threads, if any; evaluate() still works afterwards, on this thread only. */
   close(): void {
-    this.rowSums.close();
+    if (this.ownsRows) this.rows_.close();
   }
 
   /** Row partitions of the pass (1 on small data) and how many of them workers have computed. */
   get parallelism(): { partitions: number; threaded: boolean; workerPartitions: number } {
-    const r = this.rowSums;
+    const r = this.rows_.rowSums;
     return { partitions: r.partitions, threaded: r.threaded, workerPartitions: r.workerPartitions };
   }
 }
