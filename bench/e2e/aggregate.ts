@@ -3,12 +3,15 @@
 // default drift correction's gradient, a 40-row
 // evaluation set of ~21.5 MB JSON, as bench/round.ts), ROUNDS rounds of 10 × runClient + aggregate.
 // Run alone with `npx tsx bench/e2e/aggregate.ts` (prints the rows as JSON lines).
+// The task runs once per global model format (MODEL_FORMATS, default "binary,json": binary is the
+// default from 10,000 parameters, so the JSON task is there to compare), one after the other in this
+// process, each a task of its own on the same chain.
 //
 // Rows:
 //   - "enclave aggregation, first call": the round-1 `aggregate` timing of this process, which starts
 //     the enclave worker (tsx loader, WebAssembly keccak) and roots + parses the evaluation set.
-//   - "enclave aggregation": the best of later rounds (the worker and the evaluation set's parse,
-//     kept by its verified root, are reused).
+//   - "enclave aggregation, <format> model": the best of later rounds (the worker and the evaluation
+//     set's parse, kept by its verified root, are reused), per format.
 //   - "aggregation fetch": (best round) the host reading the round's inputs from storage (updates and model;
 //     the evaluation set crosses into the enclave worker once per process, so later rounds do not read it).
 // Floors, measured in this run on the last round's real bytes, in this thread (warm):
@@ -20,9 +23,12 @@ import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import type { FlaiConnection } from "../../src/connection.js";
 import { openUpdateParts } from "../../src/fedavg/envelope.js";
 import { evaluate } from "../../src/fedavg/evaluate.js";
-import { globalModelBytes, linearModel, parameterCount, parseGlobalModel } from "../../src/fedavg/global-model.js";
+import { globalModelBytes, linearModel, MODEL_FORMATS, parameterCount, parseGlobalModel, type ModelFormat } from "../../src/fedavg/global-model.js";
 import { decodeUpdate, validateUpdate } from "../../src/fedavg/update.js";
 import { parseDataset } from "../../src/ml/dataset.js";
 import { computeRoot, fastRootsReady } from "../../src/storage/merkle.js";
@@ -40,6 +46,8 @@ const FEATURES = Number(process.env.FEATURES ?? 100_000);
 const ROWS_PER_CLIENT = 40;
 const EVALUATION_ROWS = 40;
 const ROUNDS = Number(process.env.ROUNDS ?? 4);
+const FORMATS = (process.env.MODEL_FORMATS ?? "binary,json").split(",") as ModelFormat[];
+if (!FORMATS.every((f) => MODEL_FORMATS.includes(f))) throw new Error(`MODEL_FORMATS: one or more of ${MODEL_FORMATS.join(", ")}`);
 
 // ---- Seeded synthetic data (bench/_synthetic.ts) ----
 const dataset = syntheticData(FEATURES, 1);
@@ -54,6 +62,16 @@ const sha256 = (bytes: Uint8Array) => "0x" + createHash("sha256").update(bytes).
 export async function measure(): Promise<Row[]> {
   const { hre, root } = await tempProject();
   const connection = await hre.network.create();
+  const rows: Row[] = [];
+  for (const [k, format] of FORMATS.entries()) {
+    const formatRows = await measureFormat(hre, root, connection, format);
+    // The worker's start-up and the fetch are the same for both formats: reported for the first.
+    rows.push(...(k === 0 ? formatRows : formatRows.filter((r) => r.row === `enclave aggregation, ${format} model`)));
+  }
+  return rows;
+}
+
+async function measureFormat(hre: HardhatRuntimeEnvironment, root: string, connection: FlaiConnection, format: ModelFormat): Promise<Row[]> {
   const signers = await connection.ethers.getSigners();
   const spec = path.join(root, "model.json");
   await writeFile(
@@ -75,6 +93,7 @@ export async function measure(): Promise<Row[]> {
     rounds: ROUNDS,
     quorum: CLIENTS,
     reward: "1",
+    modelFormat: format,
     connection,
   });
   const taskId = created.task.id;
@@ -131,7 +150,8 @@ export async function measure(): Promise<Row[]> {
     computeRoot(bytes);
   });
 
-  const note = `${CLIENTS} × D=${FEATURES}, ${ROUNDS} rounds, ${(ciphertexts[0]!.length / 1024).toFixed(0)} KiB sealed updates`;
+  const modelKiB = (globalModelBytes(next).length / 1024).toFixed(0);
+  const note = `${CLIENTS} × D=${FEATURES}, ${ROUNDS} rounds, ${(ciphertexts[0]!.length / 1024).toFixed(0)} KiB sealed updates, ${format} model of ${modelKiB} KiB`;
   return [
     {
       row: "enclave aggregation, first call (worker start)",
@@ -141,7 +161,7 @@ export async function measure(): Promise<Row[]> {
       note: `round 1 of this process; ${note}`,
     },
     {
-      row: "enclave aggregation",
+      row: `enclave aggregation, ${format} model`,
       // The best warm round, as the floor is the best of its runs (on a shared machine a median measures the neighbours).
       measuredMs: Math.min(...aggregateMs.slice(1)),
       floorMs: aggregateFloor,
