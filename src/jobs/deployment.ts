@@ -12,6 +12,7 @@ import { applyIgnitionFeePolicy } from "../fee-data.js";
 import { devAuthority } from "../tee/attestation.js";
 
 import { loadFlaiArtifact } from "./artifact.js";
+import { deployInProcess } from "./deploy-in-process.js";
 
 export const JOBS_FUTURE_ID = "FLAIComputeJobs#FLAIComputeJobs";
 export const FEDERATED_FUTURE_ID = "FLAIFederated#FLAIFederated";
@@ -215,18 +216,25 @@ async function lookUpOrDeploy(hre: HardhatRuntimeEnvironment, connection: FlaiCo
       throw noDeploymentError(connection.networkName, chainId, opts.role);
     }
   }
-  // Imported here: building the module reads the compiled artifacts, which must not happen at load.
-  const { default: flaiModule } = await import("../../ignition/modules/FLAIFederated.js");
-  await applyIgnitionFeePolicy(connection, chainId);
   // The authority is passed explicitly (the module's default is computed once, when it is first imported).
   const attestationAuthority = opts.attestationAuthority ?? hre.config.flai.enclave.attestationAuthority ?? (await devAuthority()).address;
+  const addresses = isEphemeral(connection)
+    ? await deployInProcess(connection, attestationAuthority)
+    : await deployThroughIgnition(connection, chainId, attestationAuthority);
+  return {
+    ...base,
+    ...addresses,
+    deployedNow: true,
+  };
+}
+
+/** A persistent chain's deployment goes through Ignition, which records it for later processes. */
+async function deployThroughIgnition(connection: FlaiConnection, chainId: bigint, attestationAuthority: string): Promise<{ address: string; federated: string }> {
+  // Imported here: Ignition is large, and building the module reads the compiled artifacts.
+  const { default: flaiModule } = await import("../../ignition/modules/FLAIFederated.js");
+  await applyIgnitionFeePolicy(connection, chainId);
   const { jobs, federated } = await connection.ignition.deploy(flaiModule, {
     parameters: { FLAIComputeJobs: { attestationAuthority } },
   });
-  return {
-    ...base,
-    address: getAddress(await jobs.getAddress()),
-    federated: getAddress(await federated.getAddress()),
-    deployedNow: true,
-  };
+  return { address: getAddress(await jobs.getAddress()), federated: getAddress(await federated.getAddress()) };
 }

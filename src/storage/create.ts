@@ -9,7 +9,7 @@ import { knownIndexerUrl } from "../networks.js";
 
 import { LocalStorage } from "./local.js";
 import type { StorageBackend, StorageProgress, TransferOptions } from "./types.js";
-import { ZeroGStorage } from "./zerog.js";
+import type { ZeroGStorage } from "./zerog.js";
 
 /**
  * The backend `flai.storage` names. The 0G one binds to a network only when first used, without
@@ -44,6 +44,9 @@ export async function zeroGStorageFor(
         `Set flai.storage.indexerUrl in hardhat.config.ts (for the local devnet, the URL \`npx hardhat flai:devnet\` prints).`,
     );
   }
+  // Imported here: the 0G storage SDK bundle is large, and every Hardhat command creates `hre.flai`
+  // (with the local backend, or before any 0G transfer) without needing it.
+  const { ZeroGStorage } = await import("./zerog.js");
   return new ZeroGStorage({
     indexerUrl,
     evmRpc: async () => config.storage.evmRpc ?? (await rpcUrlOf(connection)),
