@@ -56,12 +56,41 @@ function releaseWorker(file: string, worker: Worker): void {
   idle.set(file, pool);
 }
 
+/** The worker file of an enclave program named relative to this file, in this checkout's extension. */
+function programFile(module: string): string {
+  return path.join(path.dirname(here), module + extension);
+}
+
+/**
+ * Starts a worker for the enclave program `module` ahead of its first call, so that its start-up (the
+ * tsx loader, the program's imports, the WebAssembly hasher) overlaps what the caller does before the
+ * call (storage reads, chain calls). Nothing when an idle worker is already there. The worker waits in
+ * the idle pool, unref'd: it never keeps the process alive. A start that fails only leaves the pool:
+ * the call that needs the program starts its own worker, which reports the failure.
+ */
+export function prewarmWorker(module: string): void {
+  const file = programFile(module);
+  if ((idle.get(file)?.length ?? 0) > 0) return;
+  let worker: Worker;
+  try {
+    worker = startWorker(file);
+  } catch {
+    return; // The call reports it: its own start fails the same way.
+  }
+  releaseWorker(file, worker);
+}
+
+/** The thread ids of a program's idle workers (tests). @internal */
+export function idleWorkerThreads(module: string): number[] {
+  return (idle.get(programFile(module)) ?? []).map((w) => w.threadId);
+}
+
 /**
  * Runs one call of the enclave program `module` (a worker entry next to this file) on `data`, in a
  * worker thread of this process. A call that times out or crashes ends its worker; the next call starts a fresh one.
  */
 export function runWorker<T>(module: string, data: unknown, timeoutMs: number, what: string): Promise<T> {
-  const file = path.join(path.dirname(here), module + extension);
+  const file = programFile(module);
   const worker = takeWorker(file);
   const id = nextId++;
   return new Promise<T>((resolve, reject) => {
