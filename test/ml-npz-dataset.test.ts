@@ -102,6 +102,12 @@ describe("ml/npz-dataset: NumPy .npz datasets", () => {
       expectSameDataset(accented, jsonRows12(reference.f4, reference.rows12.labels.map((l) => (l === 1 ? "forêt" : "eau"))));
     });
 
+    it("class names beyond the Basic Multilingual Plane keep their code points", () => {
+      const ds = parseDataset(npz("astral.npz"), "astral.npz");
+      expect(ds.classes).to.deep.equal(["\u{1F30A}", "\u{1F332}"]);
+      expectSameDataset(ds, jsonRows12(undefined, reference.rows12.labels.map((l) => (l === 1 ? "\u{1F332}" : "\u{1F30A}"))));
+    });
+
     it("bool features and labels read as 0/1", () => {
       const features = reference.rows12.features.map((row) => row.map((v) => (v > 0 ? 1 : 0)));
       expectSameDataset(parseDataset(npz("bool.npz"), "bool.npz"), jsonRows12(features));
@@ -130,6 +136,12 @@ describe("ml/npz-dataset: NumPy .npz datasets", () => {
   describe("refusals", () => {
     it("an object array (a pickle) is never unpickled", async () => {
       await expectFlaiError(() => parseDataset(npz("pickle.npz"), "pickle.npz"), "pickle.npz", '"y"', "object array", "|O", "pickle", "y.astype(str)");
+    });
+
+    it("a label that is not an integer, or not among the spec's classes, names its first row", async () => {
+      await expectFlaiError(() => parseDataset(npz("fractional-label.npz"), "f.npz"), "f.npz: y[5] (row 5)", "2.5", "integer");
+      const firstOne = reference.rows12.labels.indexOf(1);
+      await expectFlaiError(() => parseDataset(npz("u1.npz"), "u1.npz", { classes: [0, 2] }), `y[${firstOne}] (row ${firstOne})`, "label 1", "[0,2]");
     });
 
     it("NaN features, by row and column", async () => {

@@ -45,8 +45,7 @@ export function parseNpzDataset(bytes: Uint8Array, source: string, options: Data
   const features = featureValues(x.array, x.owned, rows, cols);
   refuseNonFinite(features, cols, names.features, source);
   const where = (r: number) => `${source}: ${names.labels}[${r}] (row ${r})`;
-  const raw = labelValues(y.array, where);
-  return { rows, cols, features, ...indexLabels(raw, options.classes, source, where) };
+  return { rows, cols, features, ...indexedLabels(y.array, options, source, where) };
 }
 
 function refuseCsvOptions(options: DatasetOptions, source: string): void {
@@ -149,39 +148,96 @@ function refuseNonFinite(features: Float64Array, cols: number, name: string, sou
   }
 }
 
-/** Each row's label as the JSON parser would read it: an integer or a non-empty class name. */
-function labelValues(y: NpyArray, where: (r: number) => string): ClassLabel[] {
-  const n = y.shape[0]!;
-  if (y.kind === "unicode") return unicodeValues(y, n).map((s, r) => jsonLabel(s, where(r)));
-  const values = numericView(y);
-  const out = new Array<ClassLabel>(n);
-  for (let r = 0; r < n; r++) {
-    const v = values[r]!;
-    if (typeof v === "bigint" && (v > MAX_SAFE || v < -MAX_SAFE)) {
-      throw flaiError(`${where(r)} is ${v}, beyond 2^53; integer labels must be exact in float64. Renumber the classes (e.g. np.unique(${y.name}, return_inverse=True)).`);
-    }
-    // bool labels read as 0/1, the binary task's classes; a non-integer float is refused by jsonLabel.
-    if (typeof v === "number" && Number.isNaN(v)) throw flaiError(`${where(r)} is NaN; every row needs a label. Drop the rows without one.`);
-    out[r] = jsonLabel(Number(v), where(r));
-  }
-  return out;
+/**
+ * Labels indexed as the JSON parser indexes them, but each distinct value is checked and looked up
+ * once (rows carry a code into the distinct values, in first-row order), so an error names the
+ * first row holding the bad label and a million rows cost a Map lookup each, not a string each.
+ */
+function indexedLabels(y: NpyArray, options: DatasetOptions, source: string, where: (r: number) => string): { labels: Uint8Array; classes: ClassLabel[] } {
+  const { codes, distinct, firstRow } = y.kind === "unicode" ? distinctStrings(y, where) : distinctNumbers(y, where);
+  const indexed = indexLabels(distinct, options.classes, source, (u) => where(firstRow[u]!));
+  const labels = new Uint8Array(codes.length);
+  for (let r = 0; r < codes.length; r++) labels[r] = indexed.labels[codes[r]!]!;
+  return { labels, classes: indexed.classes };
 }
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+interface DistinctLabels {
+  /** Per row, the index of its value in `distinct`. */
+  codes: Uint32Array;
+  distinct: ClassLabel[];
+  firstRow: number[];
+}
 
-/** numpy '<Un' strings: n UTF-32LE code units each, padded with NULs. */
-function unicodeValues(y: NpyArray, n: number): string[] {
+function distinctNumbers(y: NpyArray, where: (r: number) => string): DistinctLabels {
+  const values = numericView(y);
+  const codes = new Uint32Array(values.length);
+  const seen = new Map<number, number>();
+  const distinct: ClassLabel[] = [];
+  const firstRow: number[] = [];
+  for (let r = 0; r < values.length; r++) {
+    const v = Number(values[r]!); // bool labels read as 0/1, the binary task's classes
+    let code = seen.get(v);
+    if (code === undefined) {
+      if (typeof values[r] === "bigint" && !Number.isSafeInteger(v)) {
+        throw flaiError(`${where(r)} is ${values[r]}, beyond 2^53; integer labels must be exact in float64. Renumber the classes (e.g. np.unique(${y.name}, return_inverse=True)).`);
+      }
+      if (Number.isNaN(v)) throw flaiError(`${where(r)} is NaN; every row needs a label. Drop the rows without one.`);
+      code = distinct.length;
+      seen.set(v, code);
+      distinct.push(jsonLabel(v === 0 ? 0 : v, where(r))); // a non-integer float is refused here; -0 is class 0
+      firstRow.push(r);
+    }
+    codes[r] = code;
+  }
+  return { codes, distinct, firstRow };
+}
+
+/** numpy '<Un' strings: n UTF-32LE code units each, padded with trailing NULs (dropped, as numpy does). */
+function distinctStrings(y: NpyArray, where: (r: number) => string): DistinctLabels {
+  const rows = y.shape[0]!;
+  const key = rowStrings(y, rows, where);
+  const codes = new Uint32Array(rows);
+  const seen = new Map<string, number>();
+  const distinct: ClassLabel[] = [];
+  const firstRow: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    const padded = key(r);
+    let code = seen.get(padded);
+    if (code === undefined) {
+      code = distinct.length;
+      seen.set(padded, code);
+      distinct.push(jsonLabel(padded.replace(/\0+$/, ""), where(r)));
+      firstRow.push(r);
+    }
+    codes[r] = code;
+  }
+  return { codes, distinct, firstRow };
+}
+
+/**
+ * Row r's string, NUL padding included. When every code point is one UTF-16 unit (nearly always)
+ * the column is decoded at once and rows are slices of it; otherwise row by row.
+ */
+function rowStrings(y: NpyArray, rows: number, where: (r: number) => string): (r: number) => string {
   const width = y.itemSize / 4;
   const view = new DataView(y.data.buffer, y.data.byteOffset, y.data.byteLength);
-  const out: string[] = [];
-  for (let r = 0; r < n; r++) {
-    let s = "";
-    for (let k = 0; k < width; k++) {
-      const cp = view.getUint32((r * width + k) * 4, true);
-      if (cp === 0) break;
-      s += cp <= 0x10ffff ? String.fromCodePoint(cp) : "\ufffd";
+  const units = new Uint16Array(rows * width);
+  let single = true;
+  for (let k = 0; k < units.length; k++) {
+    const cp = view.getUint32(k * 4, true);
+    if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) {
+      throw flaiError(`${where(Math.floor(k / width))} is not valid Unicode (code point 0x${cp.toString(16)}); the file is corrupt.`);
     }
-    out.push(s);
+    if (cp > 0xffff) single = false;
+    units[k] = cp;
   }
-  return out;
+  if (single) {
+    const text = new TextDecoder("utf-16le").decode(units);
+    return (r) => text.slice(r * width, (r + 1) * width);
+  }
+  return (r) => {
+    let s = "";
+    for (let k = 0; k < width; k++) s += String.fromCodePoint(view.getUint32((r * width + k) * 4, true));
+    return s;
+  };
 }

@@ -34,6 +34,7 @@ np.savez(OUT / "float-labels.npz", X=Xs, y=ys.astype(np.float64))
 np.savez(OUT / "fortran.npz", X=np.asfortranarray(Xs), y=ys)
 np.savez_compressed(OUT / "strings-compressed.npz", X=Xs.astype(np.float32), y=np.where(ys == 1, "forêt", "eau"))
 np.savez(OUT / "multiclass.npz", X=Xs, y=np.arange(12) % 3)
+np.savez(OUT / "astral.npz", X=Xs, y=np.where(ys == 1, "\N{EVERGREEN TREE}", "\N{WATER WAVE}"))
 
 # What must be refused.
 np.savez(OUT / "pickle.npz", X=Xs, y=np.array(["a", 1] * 6, dtype=object))
@@ -41,6 +42,9 @@ bad = Xs.copy()
 bad[3, 2] = np.nan
 np.savez(OUT / "nan.npz", X=bad, y=ys)
 np.savez(OUT / "no-y.npz", X=Xs)
+fractional = ys.astype(np.float64)
+fractional[5] = 2.5
+np.savez(OUT / "fractional-label.npz", X=Xs, y=fractional)
 np.savez(OUT / "other-names.npz", data=Xs, target=ys)
 np.savez(OUT / "complex.npz", X=Xs.astype(np.complex128), y=ys)
 np.savez(OUT / "big-endian.npz", X=Xs.astype(">f8"), y=ys)
