@@ -2,7 +2,8 @@
 // `npx tsx bench/e2e/run.ts [startup demo …]` for some rows). Every bench/e2e/<row>.ts exports
 // `measure(): Promise<Row[]>` (row.ts); each runs in its own process, one after the other (they
 // would slow each other down, and a process keeps no cache from the previous row), and prints
-// its rows as JSON lines. The table shows ratio = measured / floor; a row is "met" within 2×.
+// its rows as JSON lines. The table shows ratio = measured / floor; a row is "met" within its target
+// (2× unless the row says: the memory rows of memory.ts, in bytes, aim at 3× the data held).
 // Machine load (1-minute average) is printed before and after: the figures are wall-clock times.
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
@@ -33,8 +34,9 @@ async function child(file: string): Promise<void> {
   const { measure } = (await import(path.join(HERE, file))) as { measure: Measure };
   for (const row of await measure()) {
     const ratio = row.measuredMs / row.floorMs;
+    const target = row.target ?? TARGET;
     // ratio/target/ok: read by bench/run-all.ts's summary like every other bench's rows.
-    console.log(JSON.stringify({ bench: "e2e", file, ...row, ratio, target: TARGET, ok: ratio <= TARGET }));
+    console.log(JSON.stringify({ bench: "e2e", file, ...row, ratio, target, ok: ratio <= target }));
   }
 }
 
@@ -53,7 +55,7 @@ function runFile(file: string): Promise<Result> {
     const take = (line: string) => {
       if (!line.startsWith('{"bench":"e2e"')) return void console.log(line);
       const doc = JSON.parse(line) as Row;
-      rows.push({ row: doc.row, measuredMs: doc.measuredMs, floorMs: doc.floorMs, floorWhat: doc.floorWhat, note: doc.note });
+      rows.push({ row: doc.row, measuredMs: doc.measuredMs, floorMs: doc.floorMs, floorWhat: doc.floorWhat, note: doc.note, unit: doc.unit, target: doc.target });
       console.log(line);
     };
     proc.stdout.on("data", (c: Buffer) => {
@@ -70,7 +72,8 @@ function runFile(file: string): Promise<Result> {
   });
 }
 
-const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 2 : 0)} ms`);
+const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 2 : 0)} ms`);
+const fmt = (value: number, unit: Row["unit"]) => (unit === "bytes" ? `${(value / 2 ** 20).toFixed(0)} MB` : fmtMs(value));
 
 function printTable(results: Result[]): void {
   const body = results.flatMap((r) =>
@@ -78,10 +81,11 @@ function printTable(results: Result[]): void {
       ? [[r.file, "FAILED", "", "", `${r.failed}`, ""]]
       : r.rows.map((row) => {
           const ratio = row.measuredMs / row.floorMs;
-          return [row.row, fmt(row.measuredMs), fmt(row.floorMs), `${ratio.toFixed(2)}×`, ratio <= TARGET ? "met" : "MISSED", `${row.floorWhat}${row.note ? `; ${row.note}` : ""}`];
+          const target = row.target ?? TARGET;
+          return [row.row, fmt(row.measuredMs, row.unit), fmt(row.floorMs, row.unit), `${ratio.toFixed(2)}×`, ratio <= target ? `met (≤ ${target}×)` : `MISSED (> ${target}×)`, `${row.floorWhat}${row.note ? `; ${row.note}` : ""}`];
         }),
   );
-  const header = ["what", "measured", "floor", "ratio", `≤ ${TARGET}×`, "floor is / notes"];
+  const header = ["what", "measured", "floor", "ratio", "target", "floor is / notes"];
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const line = (cells: string[]) => "| " + cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ") + " |";
   console.log(line(header));
