@@ -1,5 +1,6 @@
 import type { Dataset } from "../ml/dataset.js";
-import { objectiveGradient, trainingRows, trainLogisticRegression, type LogisticOptions } from "../ml/logistic.js";
+import { objectiveGradient, predictLabels, predictProbaCentered, trainingRows, trainLogisticRegression, type LinearModel, type LogisticOptions } from "../ml/logistic.js";
+import { accuracy, logLoss } from "../ml/metrics.js";
 import { parameterVector } from "../ml/parameters.js";
 
 import { checkTaskData } from "./classes.js";
@@ -70,7 +71,7 @@ export function trainClientUpdate(global: GlobalModel, globalHash: string, data:
   }
   const delta = parameterVector(fit.weights, fit.bias);
   for (let i = 0; i < delta.length; i++) delta[i]! -= center[i]!;
-  const quality = evaluate(fit.outputs === 1 ? { ...fit, bias: fit.bias[0]! } : fit, local);
+  const quality = fit.outputs === 1 ? binaryQuality({ ...fit, bias: fit.bias[0]! }, local) : evaluate(fit, local);
   return {
     delta,
     sampleCount: local.rows,
@@ -78,6 +79,15 @@ export function trainClientUpdate(global: GlobalModel, globalHash: string, data:
     baseModelHash: globalHash,
     ...(gradient !== undefined ? { gradient } : {}),
   };
+}
+
+/**
+ * A binary model's accuracy and log-loss on the client's own data: evaluate()'s, with the
+ * standardization applied as training applies it (no division per value; equal up to rounding).
+ */
+function binaryQuality(model: LinearModel, data: Dataset): { accuracy: number; logLoss: number } {
+  const proba = predictProbaCentered(model, data.features, data.rows, data.cols);
+  return { accuracy: accuracy(data.labels, predictLabels(proba)), logLoss: logLoss(data.labels, proba) };
 }
 
 /**

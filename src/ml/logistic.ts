@@ -219,6 +219,37 @@ export function predictProba(model: LinearModel, features: ArrayLike<number>, ro
   return out;
 }
 
+/**
+ * P(y = 1) per row, as predictProba, but with the standardization applied the way training applies
+ * it: the weights divided by the scales once, each value centered as it is read, so no division
+ * per value (about twice as fast on wide data). Equal to predictProba's up to rounding, not bit for
+ * bit: what the enclave commits stays predictProba's; this is for a client's own metrics.
+ */
+export function predictProbaCentered(model: LinearModel, features: ArrayLike<number>, rows: number, cols: number): Float64Array {
+  const st = model.standardization;
+  if (st === null) return predictProba(model, features, rows, cols);
+  if (model.weights.length !== cols) {
+    throw flaiError(`The model has ${model.weights.length} weights but the data has ${cols} features per row.`);
+  }
+  if (features.length !== rows * cols) {
+    throw flaiError(`Expected ${rows}×${cols} = ${rows * cols} feature values, got ${features.length}.`);
+  }
+  checkStandardization(st, cols, "model.standardization");
+  const bias = binaryBias(model.bias);
+  const mean = Float64Array.from(st.mean);
+  const v = new Float64Array(cols);
+  for (let j = 0; j < cols; j++) v[j] = model.weights[j]! / st.scale[j]!;
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let z = bias;
+    const off = i * cols;
+    for (let j = 0; j < cols; j++) z += v[j]! * (features[off + j]! - mean[j]!);
+    const e = Math.exp(-Math.abs(z));
+    out[i] = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+  }
+  return out;
+}
+
 function binaryBias(bias: number | ArrayLike<number>): number {
   if (typeof bias === "number") return bias;
   if (bias.length !== 1) {
