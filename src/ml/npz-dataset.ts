@@ -192,21 +192,35 @@ function distinctNumbers(y: NpyArray, where: (r: number) => string): DistinctLab
   return { codes, distinct, firstRow };
 }
 
-/** numpy '<Un' strings: n UTF-32LE code units each, padded with trailing NULs (dropped, as numpy does). */
+/**
+ * numpy '<Un' strings: n UTF-32LE code points each, padded with trailing NULs (dropped, as numpy
+ * does). Rows are compared as code points, through a hash of each row, so only distinct values
+ * become strings.
+ */
 function distinctStrings(y: NpyArray, where: (r: number) => string): DistinctLabels {
+  const width = y.itemSize / 4;
   const rows = y.shape[0]!;
-  const key = rowStrings(y, rows, where);
+  const points = codePoints(y, width, where);
   const codes = new Uint32Array(rows);
-  const seen = new Map<string, number>();
+  const buckets = new Map<number, number[]>();
   const distinct: ClassLabel[] = [];
   const firstRow: number[] = [];
+  const same = (a: number, b: number) => {
+    for (let k = 0; k < width; k++) if (points[a * width + k] !== points[b * width + k]) return false;
+    return true;
+  };
   for (let r = 0; r < rows; r++) {
-    const padded = key(r);
-    let code = seen.get(padded);
+    let hash = 0;
+    for (let k = r * width; k < (r + 1) * width; k++) hash = (Math.imul(hash, 31) + points[k]!) | 0;
+    const bucket = buckets.get(hash);
+    let code: number | undefined;
+    for (const c of bucket ?? []) if (same(firstRow[c]!, r)) code = c;
     if (code === undefined) {
       code = distinct.length;
-      seen.set(padded, code);
-      distinct.push(jsonLabel(padded.replace(/\0+$/, ""), where(r)));
+      if (bucket === undefined) buckets.set(hash, [code]);
+      else bucket.push(code);
+      const text = String.fromCodePoint(...points.subarray(r * width, (r + 1) * width));
+      distinct.push(jsonLabel(text.replace(/\0+$/, ""), where(r)));
       firstRow.push(r);
     }
     codes[r] = code;
@@ -214,30 +228,15 @@ function distinctStrings(y: NpyArray, where: (r: number) => string): DistinctLab
   return { codes, distinct, firstRow };
 }
 
-/**
- * Row r's string, NUL padding included. When every code point is one UTF-16 unit (nearly always)
- * the column is decoded at once and rows are slices of it; otherwise row by row.
- */
-function rowStrings(y: NpyArray, rows: number, where: (r: number) => string): (r: number) => string {
-  const width = y.itemSize / 4;
-  const view = new DataView(y.data.buffer, y.data.byteOffset, y.data.byteLength);
-  const units = new Uint16Array(rows * width);
-  let single = true;
-  for (let k = 0; k < units.length; k++) {
-    const cp = view.getUint32(k * 4, true);
+/** The column's code points, each checked to be a Unicode scalar value (a corrupt file is named). */
+function codePoints(y: NpyArray, width: number, where: (r: number) => string): Uint32Array {
+  const data = y.data.byteOffset % 4 === 0 ? y.data : new Uint8Array(y.data); // a copy when unaligned
+  const points = new Uint32Array(data.buffer, data.byteOffset, data.byteLength / 4);
+  for (let k = 0; k < points.length; k++) {
+    const cp = points[k]!;
     if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) {
       throw flaiError(`${where(Math.floor(k / width))} is not valid Unicode (code point 0x${cp.toString(16)}); the file is corrupt.`);
     }
-    if (cp > 0xffff) single = false;
-    units[k] = cp;
   }
-  if (single) {
-    const text = new TextDecoder("utf-16le").decode(units);
-    return (r) => text.slice(r * width, (r + 1) * width);
-  }
-  return (r) => {
-    let s = "";
-    for (let k = 0; k < width; k++) s += String.fromCodePoint(view.getUint32((r * width + k) * 4, true));
-    return s;
-  };
+  return points;
 }
