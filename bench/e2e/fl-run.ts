@@ -3,12 +3,15 @@
 // rest), in a fresh project each run. Linear scaling shows as a constant marginal cost per
 // client-round, printed in each row's note: (T(N) − T(10)) / ((N − 10) · rounds).
 //
-// Floor, measured in this run: Hardhat start-up with the in-process chain (startup.ts) plus the
-// transactions the protocol cannot do without — one recordUpdate and one claim per client per round
-// — each at the median time of one transaction sent and mined on the in-process chain here (a
-// transfer through the same ethers signer). It leaves out the training, sealing, uploads and the
-// enclave's aggregation, so it is a lower bound. Run alone: `npx tsx bench/e2e/fl-run.ts`
-// (FL_RUN_CLIENTS=10,50 for fewer rows).
+// Floor, measured in this run: Hardhat start-up with the in-process chain, launched the way fl-run is
+// (node + Hardhat's CLI in the same kind of project, `hardhat run --no-compile` of a script that
+// connects to the chain), plus the transactions the protocol cannot do without — one recordUpdate and
+// one claim per client per round — each at the median time of one transaction sent and mined on the
+// in-process chain here (a transfer through the same ethers signer). It leaves out the training,
+// sealing, uploads and the enclave's aggregation, so it is a lower bound. The machine is shared, so
+// every figure is the median of FL_RUN_REPEATS runs (default 3) taken interleaved: each repeat runs
+// every N and then the start-up floor. Run alone: `npx tsx bench/e2e/fl-run.ts` (FL_RUN_CLIENTS=10,50
+// for fewer rows, FL_RUN_CLIENTS=10,50,100,200 to check scaling further).
 import { mkdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -17,13 +20,14 @@ import { tempDir, tempProject } from "../../test/helpers/project.js";
 
 import { timeCommand } from "./_spawn.js";
 import type { Row } from "./row.js";
-import { hardhatWithChain } from "./startup.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const HARDHAT_CLI = path.join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
 const ROUNDS = 3;
 const CLIENTS = (process.env.FL_RUN_CLIENTS ?? "10,50,100").split(",").map(Number);
 const TX_SAMPLES = 30;
+const REPEATS = Number(process.env.FL_RUN_REPEATS ?? 3);
+const CONNECT_SCRIPT = path.join(ROOT, "bench", "e2e", "_connect.ts");
 
 /** A user's project with hardhat-flai as its only plugin, and a machine folder of its own. */
 async function project(): Promise<{ dir: string; env: NodeJS.ProcessEnv }> {
@@ -70,11 +74,26 @@ async function transactionMs(): Promise<number> {
   return times[times.length >> 1]!;
 }
 
+/** Hardhat start-up with the in-process chain, spawned exactly like fl-run (node + the CLI, a fresh project). */
+async function startupWithChain(): Promise<number> {
+  const { dir, env } = await project();
+  const run = await timeCommand(process.execPath, [HARDHAT_CLI, "run", "--no-compile", CONNECT_SCRIPT], dir, env);
+  if (run.code !== 0) throw new Error(`hardhat run _connect.ts exited with ${run.code}:\n${run.stderr.slice(-2000)}`);
+  return run.ms;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
 export async function measure(): Promise<Row[]> {
-  const measured = new Map<number, number>();
-  for (const n of CLIENTS) measured.set(n, await flRun(n));
-  const startup = await hardhatWithChain();
+  const runs = new Map<number, number[]>(CLIENTS.map((n) => [n, []]));
+  const startups: number[] = [];
+  for (let r = 0; r < REPEATS; r++) {
+    for (const n of CLIENTS) runs.get(n)!.push(await flRun(n));
+    startups.push(await startupWithChain());
+  }
+  const startup = median(startups);
   const tx = await transactionMs();
+  const measured = new Map(CLIENTS.map((n) => [n, median(runs.get(n)!)]));
   const base = measured.get(CLIENTS[0]!)!;
   return CLIENTS.map((n) => {
     const transactions = 2 * n * ROUNDS;
@@ -83,8 +102,10 @@ export async function measure(): Promise<Row[]> {
       row: `fl-run --clients ${n} --rounds ${ROUNDS}`,
       measuredMs: measured.get(n)!,
       floorMs: startup + transactions * tx,
-      floorWhat: `Hardhat start-up with the in-process chain (${startup.toFixed(0)} ms) + ${transactions} transactions × ${tx.toFixed(1)} ms, this run`,
-      note: `one run, fresh project${n > 19 ? `; ${n - 19} client accounts derived` : ""}${marginal}`,
+      floorWhat: `Hardhat start-up with the in-process chain (${startup.toFixed(0)} ms, median of ${REPEATS}) + ${transactions} transactions × ${tx.toFixed(1)} ms, this run`,
+      note:
+        `median of ${REPEATS} interleaved runs (${runs.get(n)!.map((ms) => ms.toFixed(0)).join(", ")} ms), fresh project each` +
+        `${n > 19 ? `; ${n - 19} client accounts derived` : ""}${marginal}`,
     };
   });
 }

@@ -319,8 +319,7 @@ export class FlaiFederated {
 
   /** Where a client's update goes this round: checks the task is open to it before any work. */
   async #clientContext(opts: Omit<ClientRoundOptions, "data">) {
-    const { connection, deployment, contract } = await this.#bound(opts.connection);
-    const signer = opts.signer ?? (await firstSigner(connection));
+    const { connection, deployment, contract, signer } = await this.#bound(opts.connection, "participant", opts.signer);
     const client = getAddress(await signer.getAddress());
     const task = await this.#readTask(contract, deployment, connection, parseId(opts.taskId, "task"));
     assertActive(task);
@@ -329,8 +328,13 @@ export class FlaiFederated {
       // An update is sealed to one round: recorded in another, the enclave would reject it.
       throw flaiError(`This update is for round ${opts.round} of task ${task.id}, but the current round is ${round}; seal a new update for round ${round}.`);
     }
-    const info = await this.#readRound(contract, task.id, round);
-    const latest = BigInt((await connection.ethers.provider.getBlock("latest"))?.timestamp ?? 0);
+    // Read together (one wait, not three); checked below in the same order as before.
+    const [info, latestBlock, [recorded]] = await Promise.all([
+      this.#readRound(contract, task.id, round),
+      connection.ethers.provider.getBlock("latest"),
+      contract.getUpdate(task.id, round, client) as Promise<[bigint, boolean]>,
+    ]);
+    const latest = BigInt(latestBlock?.timestamp ?? 0);
     if (latest > info.deadline) {
       throw flaiError(
         `Round ${round} of task ${task.id} closed for updates at ${isoTime(info.deadline)}; wait for the aggregator to finalize it ` +
@@ -344,7 +348,6 @@ export class FlaiFederated {
           `. Join round ${round + 1} once it opens.`,
       );
     }
-    const [recorded] = (await contract.getUpdate(task.id, round, client)) as [bigint, boolean];
     if (recorded > 0n) {
       throw flaiError(`${client} already recorded an update for round ${round} of task ${task.id}; one update per client per round.`);
     }
@@ -532,8 +535,7 @@ export class FlaiFederated {
 
   /** A client's pull payment for a finalized round, proven from the round's commitment. */
   async claim(opts: ClaimOptions): Promise<Claimed> {
-    const { connection, deployment, contract } = await this.#bound(opts.connection);
-    const signer: HardhatEthersSigner = opts.signer ?? (await firstSigner(connection));
+    const { connection, deployment, contract, signer } = await this.#bound(opts.connection, "participant", opts.signer);
     const client = getAddress(await signer.getAddress());
     const taskId = parseId(opts.taskId, "task");
     const round = parseRound(opts.round);
@@ -555,15 +557,16 @@ export class FlaiFederated {
    * already claimed, or whose update the enclave rejected, are listed as skipped with the reason.
    */
   async claimAll(opts: ClaimAllOptions): Promise<ClaimedAll> {
-    const { connection, deployment, contract } = await this.#bound(opts.connection);
-    const signer: HardhatEthersSigner = opts.signer ?? (await firstSigner(connection));
+    const { connection, deployment, contract, signer } = await this.#bound(opts.connection, "participant", opts.signer);
     const client = getAddress(await signer.getAddress());
     const taskId = parseId(opts.taskId, "task");
     const task = await this.#readTask(contract, deployment, connection, taskId);
     const result: ClaimedAll = { taskId, client, claimed: [], skipped: [] };
-    for (const round of await this.#rounds(contract, task)) {
-      if (round.reportRoot === undefined) continue; // not finalized: nothing to claim yet
-      const [sampleCount, claimed] = (await contract.getUpdate(taskId, round.round, client)) as [bigint, boolean];
+    const rounds = (await this.#rounds(contract, task)).filter((r) => r.reportRoot !== undefined); // unfinalized: nothing to claim yet
+    // This account's record in every finalized round, read together rather than one round trip per round.
+    const records = await Promise.all(rounds.map((r) => contract.getUpdate(taskId, r.round, client) as Promise<[bigint, boolean]>));
+    for (const [i, round] of rounds.entries()) {
+      const [sampleCount, claimed] = records[i]!;
       if (sampleCount === 0n) continue; // no update from this account in that round
       if (claimed) {
         result.skipped.push({ round: round.round, reason: "already-claimed" });
@@ -652,8 +655,7 @@ export class FlaiFederated {
    * finalized. Checked here first so the creator learns why not, and when, without a reverted transaction.
    */
   async cancel(opts: CancelOptions): Promise<CancelledTask> {
-    const { connection, deployment, contract } = await this.#bound(opts.connection);
-    const signer: HardhatEthersSigner = opts.signer ?? (await firstSigner(connection));
+    const { connection, deployment, contract, signer } = await this.#bound(opts.connection, "participant", opts.signer);
     const caller = getAddress(await signer.getAddress());
     const task = await this.#readTask(contract, deployment, connection, parseId(opts.taskId, "task"));
     assertActive(task);
@@ -756,8 +758,7 @@ export class FlaiFederated {
 
   async #rounds(contract: Contract, task: FederatedTaskView): Promise<RoundView[]> {
     const last = task.status === "active" ? task.currentRound : task.rounds;
-    const rounds: RoundView[] = [];
-    for (let round = 1; round <= last; round++) rounds.push(await this.#readRound(contract, task.id, round));
+    const rounds = await Promise.all(Array.from({ length: last }, (_, i) => this.#readRound(contract, task.id, i + 1)));
     // Events are read after the rounds: a round finalized while this ran is then either read as
     // not finalized, or has its event here — never finalized without its result (roots, report).
     const finalized = new Map<number, EventLog>();
@@ -833,11 +834,15 @@ export class FlaiFederated {
     };
   }
 
-  /** For sending: the contract bound to the network's first account (callers connect another signer). */
-  async #bound(given: FlaiConnection | undefined, role: DeploymentRole = "participant") {
+  /**
+   * For sending: the contract bound to `signer`, else to the network's first account. A given signer
+   * spares listing the accounts (one eth_accounts and a signer object per account, every call).
+   */
+  async #bound(given: FlaiConnection | undefined, role: DeploymentRole = "participant", signer?: HardhatEthersSigner) {
     const connection = await useConnection(this.#hre, given);
     const deployment = await resolveDeployment(this.#hre, connection, false, { role });
-    return { connection, deployment, contract: federatedContract(deployment, await firstSigner(connection)) };
+    const sender = signer ?? (await firstSigner(connection));
+    return { connection, deployment, signer: sender, contract: federatedContract(deployment, sender) };
   }
 
   /** For reading: through the provider, so no private key is needed. */

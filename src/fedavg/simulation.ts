@@ -112,13 +112,12 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRu
   const rounds: SimulatedRound[] = [];
   for (let round = 1; round <= opts.rounds; round++) {
     const timings = { train: 0, encrypt: 0, upload: 0, chain: 0, aggregate: 0 };
-    const recordGas: bigint[] = [];
-    for (let i = 0; i < clients.length; i++) {
+    const updates = await inPool(clients.length, CLIENT_CONCURRENCY, (i) => {
       say(`round ${round}/${opts.rounds}: client ${i + 1}/${clients.length} training`);
-      const r = await flai.fedavg.runClient({ taskId, data: shares[i]!, signer: clients[i], connection });
-      for (const k of ["train", "encrypt", "upload", "chain"] as const) timings[k] += r.timings[k];
-      recordGas.push(r.gasUsed);
-    }
+      return flai.fedavg.runClient({ taskId, data: shares[i]!, signer: clients[i], connection });
+    });
+    for (const r of updates) for (const k of ["train", "encrypt", "upload", "chain"] as const) timings[k] += r.timings[k];
+    const recordGas = updates.map((r) => r.gasUsed);
     say(`round ${round}/${opts.rounds}: aggregating in the enclave`);
     const agg = await flai.fedavg.aggregate({ taskId, connection });
     timings.aggregate = agg.timings.fetch + agg.timings.aggregate + agg.timings.upload + agg.timings.chain;
@@ -166,6 +165,27 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRu
     rewards: { pool: status.rewardPool, claimed },
     finalModelRoot: status.globalRoot,
   };
+}
+
+/**
+ * How many clients of a round work at once. Each is its own account (own nonces), and the enclave
+ * combines updates in client-address order, not record order, so overlapping them changes no result;
+ * it overlaps one client's waits (chain, storage fsync) with another's training and sealing.
+ */
+const CLIENT_CONCURRENCY = 4;
+
+/** work(0..count-1) with at most `limit` running at once; results in index order. */
+async function inPool<T>(count: number, limit: number, work: (index: number) => Promise<T>): Promise<T[]> {
+  const results = new Array<T>(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      results[i] = await work(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
+  return results;
 }
 
 /**
