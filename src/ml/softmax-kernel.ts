@@ -13,7 +13,8 @@
  * products, one load/store of each gradient entry serves both rows) without changing the order of
  * any floating-point operation: the results are bit-identical to a one-row-at-a-time loop.
  * With `center` (one value per column), x_ij is read as (x_ij − center_j), as in accumulateRows:
- * standardized training without a standardized copy of x.
+ * standardized training without a standardized copy of x. Each pair of rows is centered once into
+ * a scratch pair of rows that the K scores and K gradient updates then read.
  * Scratch: `p` has ≥ 2·K entries.
  */
 export function accumulateSoftmaxRows(
@@ -33,10 +34,21 @@ export function accumulateSoftmaxRows(
   const size = outputs * (cols + 1);
   for (let t = 1; t <= size; t++) out[at + t] = 0;
   let loss = 0;
+  // The rows read below: x itself, or the current pair of rows centered.
+  const xs = center === null ? x : new Float64Array(2 * cols);
   let i = start;
   for (; i + 1 < end; i += 2) {
-    const o0 = i * cols;
-    const o1 = o0 + cols;
+    let o0 = i * cols;
+    let o1 = o0 + cols;
+    if (center !== null) {
+      for (let j = 0; j < cols; j++) {
+        const c = center[j]!;
+        xs[j] = x[o0 + j]! - c;
+        xs[cols + j] = x[o1 + j]! - c;
+      }
+      o0 = 0;
+      o1 = cols;
+    }
     // Scores of both rows: p[k] for row i, p[outputs + k] for row i + 1.
     let max0 = -Infinity;
     let max1 = -Infinity;
@@ -45,19 +57,10 @@ export function accumulateSoftmaxRows(
       const b = params[biasAt + k]!;
       let z0 = b;
       let z1 = b;
-      if (center === null) {
-        for (let j = 0; j < cols; j++) {
-          const wj = params[w + j]!;
-          z0 += wj * x[o0 + j]!;
-          z1 += wj * x[o1 + j]!;
-        }
-      } else {
-        for (let j = 0; j < cols; j++) {
-          const wj = params[w + j]!;
-          const c = center[j]!;
-          z0 += wj * (x[o0 + j]! - c);
-          z1 += wj * (x[o1 + j]! - c);
-        }
+      for (let j = 0; j < cols; j++) {
+        const wj = params[w + j]!;
+        z0 += wj * xs[o0 + j]!;
+        z1 += wj * xs[o1 + j]!;
       }
       p[k] = z0;
       p[outputs + k] = z1;
@@ -85,21 +88,11 @@ export function accumulateSoftmaxRows(
       const r0 = p[k]! / sum0 - (k === label0 ? 1 : 0);
       const r1 = p[outputs + k]! / sum1 - (k === label1 ? 1 : 0);
       const g = at + 1 + k * cols;
-      if (center === null) {
-        for (let j = 0; j < cols; j++) {
-          let a = out[g + j]!;
-          a += r0 * x[o0 + j]!;
-          a += r1 * x[o1 + j]!;
-          out[g + j] = a;
-        }
-      } else {
-        for (let j = 0; j < cols; j++) {
-          const c = center[j]!;
-          let a = out[g + j]!;
-          a += r0 * (x[o0 + j]! - c);
-          a += r1 * (x[o1 + j]! - c);
-          out[g + j] = a;
-        }
+      for (let j = 0; j < cols; j++) {
+        let a = out[g + j]!;
+        a += r0 * xs[o0 + j]!;
+        a += r1 * xs[o1 + j]!;
+        out[g + j] = a;
       }
       const bk = at + 1 + biasAt + k;
       out[bk]! += r0;
@@ -107,13 +100,16 @@ export function accumulateSoftmaxRows(
     }
   }
   if (i < end) {
-    const o = i * cols;
+    let o = i * cols;
+    if (center !== null) {
+      for (let j = 0; j < cols; j++) xs[j] = x[o + j]! - center[j]!;
+      o = 0;
+    }
     let max = -Infinity;
     for (let k = 0; k < outputs; k++) {
       const w = k * cols;
       let z = params[biasAt + k]!;
-      if (center === null) for (let j = 0; j < cols; j++) z += params[w + j]! * x[o + j]!;
-      else for (let j = 0; j < cols; j++) z += params[w + j]! * (x[o + j]! - center[j]!);
+      for (let j = 0; j < cols; j++) z += params[w + j]! * xs[o + j]!;
       p[k] = z;
       if (z > max) max = z;
     }
@@ -129,8 +125,7 @@ export function accumulateSoftmaxRows(
     for (let k = 0; k < outputs; k++) {
       const r = p[k]! / sum - (k === label ? 1 : 0);
       const g = at + 1 + k * cols;
-      if (center === null) for (let j = 0; j < cols; j++) out[g + j]! += r * x[o + j]!;
-      else for (let j = 0; j < cols; j++) out[g + j]! += r * (x[o + j]! - center[j]!);
+      for (let j = 0; j < cols; j++) out[g + j]! += r * xs[o + j]!;
       out[at + 1 + biasAt + k]! += r;
     }
   }
