@@ -2,7 +2,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { FlaiFederated } from "./fedavg/client.js";
 import { FlaiJobs } from "./jobs/client.js";
-import { FlaiMarket } from "./market/client.js";
+import type { FlaiMarket } from "./market/client.js";
 import { createStorage } from "./storage/create.js";
 import type { StorageBackend } from "./storage/types.js";
 import { TeeSim } from "./tee/enclave.js";
@@ -44,13 +44,15 @@ function runtimeOver(hre: HardhatRuntimeEnvironment, storage: StorageBackend): F
   });
   const jobs = new FlaiJobs(hre, { config, storage, teeSim });
   const fedavg = new FlaiFederated(hre, { config, storage, teeSim, jobs });
-  const market = new FlaiMarket(hre);
+  const market = lazyMarket(hre);
   const runtime: FlaiRuntime = {
     storage,
     jobs,
     teeSim,
     fedavg,
-    market,
+    get market() {
+      return market();
+    },
     verify: {
       job: (jobId, opts) => verifyJob(hre, runtime, jobId, opts),
       round: (taskId, round, opts) => verifyRound(hre, runtime, taskId, round, opts),
@@ -58,4 +60,49 @@ function runtimeOver(hre: HardhatRuntimeEnvironment, storage: StorageBackend): F
     withStorage: (other) => runtimeOver(hre, other),
   };
   return runtime;
+}
+
+/** Every public member of T, each a method returning a promise: what a lazy part forwards. */
+type Forwarded<T> = { [K in keyof T]: T[K] };
+
+/**
+ * `hre.flai.market`, whose module (and under it the 0G compute SDK bundle and its own CommonJS copy
+ * of ethers) loads on the first market call, not in every Hardhat command that creates `hre.flai`.
+ * Until then `hre.flai.market` is a forwarder: each public method loads the module, makes the one
+ * FlaiMarket and calls it (a failed load is retried by the next call); from then on it is that
+ * FlaiMarket itself, so a caller holds the real object (e.g. to wrap one of its methods). The
+ * forwarder lists every public member (Forwarded<FlaiMarket> fails to typecheck when one is
+ * missing); it is typed as the class for callers, and nothing outside reads its private state.
+ */
+function lazyMarket(hre: HardhatRuntimeEnvironment): () => FlaiMarket {
+  let loaded: FlaiMarket | undefined;
+  let loading: Promise<FlaiMarket> | undefined;
+  const load = () =>
+    (loading ??= import("./market/client.js").then(
+      ({ FlaiMarket }) => (loaded = new FlaiMarket(hre)),
+      (error: unknown) => {
+        loading = undefined;
+        throw error;
+      },
+    ));
+  const forward =
+    <K extends keyof FlaiMarket>(name: K) =>
+    (async (...args: unknown[]) => {
+      const target = await load();
+      return (target[name] as (...a: unknown[]) => unknown).apply(target, args);
+    }) as FlaiMarket[K];
+  const forwarder: Forwarded<FlaiMarket> = {
+    discover: forward("discover"),
+    ledger: forward("ledger"),
+    setup: forward("setup"),
+    ping: forward("ping"),
+    settlementMark: forward("settlementMark"),
+    settlement: forward("settlement"),
+    unsettledFee: forward("unsettledFee"),
+    metadata: forward("metadata"),
+    requestHeaders: forward("requestHeaders"),
+    revokeTokens: forward("revokeTokens"),
+    chat: forward("chat"),
+  };
+  return () => loaded ?? (forwarder as FlaiMarket);
 }
