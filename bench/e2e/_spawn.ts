@@ -44,3 +44,35 @@ export async function bestOf(runs: number, command: string, args: string[], cwd:
   }
   return best!;
 }
+
+export interface Command {
+  command: string;
+  args: string[];
+  cwd: string;
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
+}
+
+/**
+ * Every command `runs` times, taking turns (a, b, a, b, …) so that a change in the machine's load
+ * falls on all of them alike; each command's runs in order. Fails loudly on a non-zero exit.
+ */
+export async function interleaved(runs: number, commands: Command[]): Promise<Timed[][]> {
+  const times: Timed[][] = commands.map(() => []);
+  for (let i = 0; i < runs; i++) {
+    for (const [k, { command, args, cwd, env }] of commands.entries()) {
+      const t = await timeCommand(command, args, cwd, { ...process.env, ...env });
+      if (t.code !== 0) throw new Error(`${command} ${args.join(" ")} exited with ${t.code}:\n${t.stderr.slice(-2000)}`);
+      times[k]!.push(t);
+    }
+  }
+  return times;
+}
+
+export const fastest = (runs: Timed[]): number => Math.min(...runs.map((t) => t.ms));
+
+export function median(runs: Timed[]): number {
+  const ms = runs.map((t) => t.ms).sort((a, b) => a - b);
+  const mid = ms.length >> 1;
+  return ms.length % 2 === 1 ? ms[mid]! : (ms[mid - 1]! + ms[mid]!) / 2;
+}

@@ -1,33 +1,84 @@
-// Hardhat's own start-up, the floor under every whole-command row (issue 14), measured in the same
-// run as them: `npx hardhat --version` (Node + npx + Hardhat's CLI, no project work) and a script
-// that connects to the in-process chain (`npx hardhat run --no-compile bench/e2e/_connect.ts`: the
-// project's config and plugins, the EDR provider). Run alone: `npx tsx bench/e2e/startup.ts`.
+// Start-up rows (issue 14), the floor under every whole-command row, measured in the same run:
+//   - `npx hardhat --version`: Node + npx + Hardhat's CLI, no project work.
+//   - a plain Hardhat 3 project (this project's config without hardhat-flai: bench/e2e/_plain.config.ts)
+//     connecting to its in-process chain (`hardhat run --no-compile bench/e2e/_connect.ts`), twice:
+//     with no build info (Hardhat loading its config and plugins, the EDR provider), and over this
+//     repository's artifacts/ — the EDR contract decoder reads every build-info file there (64 MB
+//     here: the contracts and their Solidity tests), all of it Hardhat's own work.
+//   - the same with hardhat-flai: this project's config (the plugin from its TypeScript sources, through
+//     tsx), and the plugin from dist/ as a user's install runs it (when dist/ is built). Their floor is
+//     the plain project over the same artifacts in the same run: the ratio is hardhat-flai's own cost.
+// The commands take turns, RUNS times each (best and median printed). Run alone: `npx tsx bench/e2e/startup.ts`.
+import { existsSync, mkdtempSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
-import { bestOf } from "./_spawn.js";
+import { bestOf, fastest, interleaved, median, type Command, type Timed } from "./_spawn.js";
 import type { Row } from "./row.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const RUNS = 3;
+const RUNS = Number(process.env.STARTUP_RUNS ?? 5);
+const CONNECT = path.join("bench", "e2e", "_connect.ts");
+const PLAIN = path.join("bench", "e2e", "_plain.config.ts");
+const DIST = path.join("bench", "e2e", "_dist.config.ts");
 
-export const hardhatVersion = async () => (await bestOf(RUNS, "npx", ["hardhat", "--version"], ROOT)).ms;
+const hardhat = (args: string[], env?: Record<string, string>): Command => ({ command: "npx", args: ["hardhat", ...args], cwd: ROOT, env });
+const withChain = (config?: string, env?: Record<string, string>) =>
+  hardhat([...(config === undefined ? [] : ["--config", config]), "run", "--no-compile", CONNECT], env);
 
-export const hardhatWithChain = async () =>
-  (await bestOf(RUNS, "npx", ["hardhat", "run", "--no-compile", path.join("bench", "e2e", "_connect.ts")], ROOT)).ms;
+export const hardhatVersion = async () => (await bestOf(3, "npx", ["hardhat", "--version"], ROOT)).ms;
+
+/** This project's start-up with the in-process chain (the floor other rows subtract). */
+export const hardhatWithChain = async () => (await bestOf(3, "npx", withChain().args, ROOT)).ms;
+
+const spread = (runs: Timed[]) => `best of ${runs.length}, median ${median(runs).toFixed(0)} ms`;
 
 export async function measure(): Promise<Row[]> {
-  const version = await hardhatVersion();
-  const withChain = await hardhatWithChain();
-  return [
-    { row: "npx hardhat --version", measuredMs: version, floorMs: version, floorWhat: "itself: the start-up floor", note: `best of ${RUNS}` },
+  const noArtifacts = mkdtempSync(path.join(os.tmpdir(), "flai-no-artifacts-"));
+  const hasDist = existsSync(path.join(ROOT, "dist", "src", "index.js"));
+  const [version, bare, plain, ours, dist] = await interleaved(RUNS, [
+    hardhat(["--version"]),
+    withChain(PLAIN, { FLAI_BENCH_ARTIFACTS: noArtifacts }),
+    withChain(PLAIN),
+    withChain(),
+    ...(hasDist ? [withChain(DIST)] : []),
+  ]);
+  const versionMs = fastest(version!);
+  const plainMs = fastest(plain!);
+  const rows: Row[] = [
+    { row: "npx hardhat --version", measuredMs: versionMs, floorMs: versionMs, floorWhat: "itself: the start-up floor", note: spread(version!) },
     {
-      row: "Hardhat start-up + in-process chain",
-      measuredMs: withChain,
-      floorMs: version,
+      row: "plain Hardhat 3 project + in-process chain, no build info",
+      measuredMs: fastest(bare!),
+      floorMs: versionMs,
       floorWhat: "npx hardhat --version, this run",
-      note: `npx hardhat run --no-compile bench/e2e/_connect.ts, best of ${RUNS}: config, plugins, EDR provider and contract decoder`,
+      note: `Hardhat's own: config, hardhat-ethers + Ignition + mocha plugins, the EDR provider; ${spread(bare!)}`,
+    },
+    {
+      row: "plain Hardhat 3 project + in-process chain, this repository's artifacts",
+      measuredMs: plainMs,
+      floorMs: versionMs,
+      floorWhat: "npx hardhat --version, this run",
+      note: `Hardhat's own: the above plus the EDR contract decoder over artifacts/build-info (64 MB here); ${spread(plain!)}`,
+    },
+    {
+      row: "hardhat-flai start-up + in-process chain (TypeScript sources via tsx)",
+      measuredMs: fastest(ours!),
+      floorMs: plainMs,
+      floorWhat: "the plain project over the same artifacts, this run",
+      note: `npx hardhat run --no-compile bench/e2e/_connect.ts in this repository; ${spread(ours!)}`,
     },
   ];
+  if (dist !== undefined) {
+    rows.push({
+      row: "hardhat-flai start-up + in-process chain (dist/, as installed)",
+      measuredMs: fastest(dist),
+      floorMs: plainMs,
+      floorWhat: "the plain project over the same artifacts, this run",
+      note: `bench/e2e/_dist.config.ts: the plugin from dist/ as last built (npm run build); ${spread(dist)}`,
+    });
+  }
+  return rows;
 }
 
 if (process.argv[1] === import.meta.filename) {
