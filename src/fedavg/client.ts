@@ -321,7 +321,9 @@ export class FlaiFederated {
   async #clientContext(opts: Omit<ClientRoundOptions, "data">) {
     const { connection, deployment, contract, signer } = await this.#bound(opts.connection, "participant", opts.signer);
     const client = getAddress(await signer.getAddress());
-    const task = await this.#readTask(contract, deployment, connection, parseId(opts.taskId, "task"));
+    // Reads go through the provider: a signer-bound call first fills in a transaction request (from, checksums) for nothing.
+    const reader = federatedContract(deployment, connection.ethers.provider);
+    const task = await this.#readTask(reader, deployment, connection, parseId(opts.taskId, "task"));
     assertActive(task);
     const round = task.currentRound;
     if (opts.round !== undefined && opts.round !== round) {
@@ -330,9 +332,9 @@ export class FlaiFederated {
     }
     // Read together (one wait, not three); checked below in the same order as before.
     const [info, latestBlock, [recorded]] = await Promise.all([
-      this.#readRound(contract, task.id, round),
+      this.#readRound(reader, task.id, round),
       connection.ethers.provider.getBlock("latest"),
-      contract.getUpdate(task.id, round, client) as Promise<[bigint, boolean]>,
+      reader.getUpdate(task.id, round, client) as Promise<[bigint, boolean]>,
     ]);
     const latest = BigInt(latestBlock?.timestamp ?? 0);
     if (latest > info.deadline) {
@@ -351,7 +353,7 @@ export class FlaiFederated {
     if (recorded > 0n) {
       throw flaiError(`${client} already recorded an update for round ${round} of task ${task.id}; one update per client per round.`);
     }
-    return { connection, deployment, contract: contract.connect(signer) as Contract, signer, client, task, round };
+    return { connection, deployment, contract, signer, client, task, round };
   }
 
   async #submit(
