@@ -4,8 +4,11 @@ import { computeRoot } from "../storage/merkle.js";
 const MAX_ENTRIES = 2;
 
 interface Entry {
-  /** Bytes this worker itself checked against `root`. */
-  bytes: Uint8Array;
+  /**
+   * The parse of bytes this worker itself checked against the entry's root. The bytes are not kept:
+   * next to their parse they would hold an evaluation set twice (~180 MB each at 24 rows × 1e6
+   * features; bench/e2e/memory.ts).
+   */
   parsed: unknown;
 }
 
@@ -26,11 +29,11 @@ export function cachedParse<T>(root: string, parseKey: string): T | undefined {
 
 /**
  * Inside the enclave: `bytes` checked against `root`, parsed by `parse`, with the parse kept for the
- * next call. The host is untrusted, so the bytes are checked on every call; what the cache saves is
- * the keccak tree and the parse. A cached entry is used only when the handed bytes equal, byte for
- * byte, bytes this worker already rooted itself (a memory compare, ~100× cheaper than the tree), so
- * it can never let other bytes in; anything else is rooted in full. Keyed by root and `parseKey`
- * (what else the parse depends on), a cached parse cannot go stale: the same bytes parse the same.
+ * next call. The host is untrusted, so bytes are rooted on every call that hands them; what the
+ * cache saves then is the parse (a host that knows this worker holds the set sends none:
+ * cachedParse). Bytes with another root are refused, so a cached parse can never let other bytes in.
+ * Keyed by root and `parseKey` (what else the parse depends on), a cached parse cannot go stale: the
+ * same bytes parse the same.
  */
 export function parseVerified<T>(
   root: string,
@@ -40,15 +43,15 @@ export function parseVerified<T>(
   mismatch: () => Error,
 ): T {
   const key = `${root}\n${parseKey}`;
+  if (computeRoot(bytes) !== root) throw mismatch();
   const cached = entries.get(key);
-  if (cached !== undefined && Buffer.from(cached.bytes.buffer, cached.bytes.byteOffset, cached.bytes.byteLength).equals(bytes)) {
+  if (cached !== undefined) {
     entries.delete(key); // re-inserted last: the map's order is least recently used first
     entries.set(key, cached);
     return cached.parsed as T;
   }
-  if (computeRoot(bytes) !== root) throw mismatch();
   const parsed = parse(bytes);
-  entries.set(key, { bytes, parsed });
+  entries.set(key, { parsed });
   while (entries.size > MAX_ENTRIES) entries.delete(entries.keys().next().value!);
   return parsed;
 }
