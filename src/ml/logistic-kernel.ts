@@ -22,7 +22,7 @@ export const KERNEL_BLOCK_ROWS = 512;
  *
  * With `center` (one value per column), x_ij is read as (x_ij − center_j) everywhere: standardized
  * data is the caller's params scaled by 1/scale over centered x, so no standardized copy of x is
- * ever made, only one block at a time is centered (into a block-sized scratch both passes read).
+ * ever made. Without it, the loops are exactly the uncentered ones.
  *
  * Scratch: `z` holds at least one block of rows (its length is the largest block); `acc` has ≥ cols.
  */
@@ -41,42 +41,41 @@ export function accumulateRows(
 ): void {
   // 32768 doubles = 256 KiB (a literal: this function may not read module constants).
   const block = Math.min(z.length, Math.max(2, Math.floor(32768 / cols)));
-  // The rows read below: x itself, or the current block centered (once, for both passes).
-  const xs = center === null ? x : new Float64Array(block * cols);
   const bias = params[cols]!;
   let loss = 0;
   let gBias = 0;
   for (let j = 0; j < cols; j++) acc[j] = 0;
   for (let b0 = start; b0 < end; b0 += block) {
     const b1 = end - b0 < block ? end : b0 + block;
-    // Row i starts at i·cols − shift in xs.
-    let shift = 0;
-    if (center !== null) {
-      shift = b0 * cols;
-      for (let i = b0; i < b1; i++) {
-        const o = i * cols;
-        for (let j = 0; j < cols; j++) xs[o - shift + j] = x[o + j]! - center[j]!;
-      }
-    }
     // Pass 1: z_i = b + Σ_j w_j·x_ij, summed over j in order, two rows at a time.
     let i = b0;
     for (; i + 1 < b1; i += 2) {
-      const o0 = i * cols - shift;
+      const o0 = i * cols;
       const o1 = o0 + cols;
       let z0 = bias;
       let z1 = bias;
-      for (let j = 0; j < cols; j++) {
-        const w = params[j]!;
-        z0 += w * xs[o0 + j]!;
-        z1 += w * xs[o1 + j]!;
+      if (center === null) {
+        for (let j = 0; j < cols; j++) {
+          const w = params[j]!;
+          z0 += w * x[o0 + j]!;
+          z1 += w * x[o1 + j]!;
+        }
+      } else {
+        for (let j = 0; j < cols; j++) {
+          const w = params[j]!;
+          const c = center[j]!;
+          z0 += w * (x[o0 + j]! - c);
+          z1 += w * (x[o1 + j]! - c);
+        }
       }
       z[i - b0] = z0;
       z[i - b0 + 1] = z1;
     }
     if (i < b1) {
-      const o0 = i * cols - shift;
+      const o0 = i * cols;
       let z0 = bias;
-      for (let j = 0; j < cols; j++) z0 += params[j]! * xs[o0 + j]!;
+      if (center === null) for (let j = 0; j < cols; j++) z0 += params[j]! * x[o0 + j]!;
+      else for (let j = 0; j < cols; j++) z0 += params[j]! * (x[o0 + j]! - center[j]!);
       z[i - b0] = z0;
     }
     // Pass 2: the loss and the residual r_i (stored over z_i).
@@ -94,21 +93,32 @@ export function accumulateRows(
     // Pass 3: acc_j += r_i·x_ij in row order, two rows per load/store of acc_j.
     i = b0;
     for (; i + 1 < b1; i += 2) {
-      const o0 = i * cols - shift;
+      const o0 = i * cols;
       const o1 = o0 + cols;
       const r0 = z[i - b0]!;
       const r1 = z[i - b0 + 1]!;
-      for (let j = 0; j < cols; j++) {
-        let a = acc[j]!;
-        a += r0 * xs[o0 + j]!;
-        a += r1 * xs[o1 + j]!;
-        acc[j] = a;
+      if (center === null) {
+        for (let j = 0; j < cols; j++) {
+          let a = acc[j]!;
+          a += r0 * x[o0 + j]!;
+          a += r1 * x[o1 + j]!;
+          acc[j] = a;
+        }
+      } else {
+        for (let j = 0; j < cols; j++) {
+          const c = center[j]!;
+          let a = acc[j]!;
+          a += r0 * (x[o0 + j]! - c);
+          a += r1 * (x[o1 + j]! - c);
+          acc[j] = a;
+        }
       }
     }
     if (i < b1) {
-      const o0 = i * cols - shift;
+      const o0 = i * cols;
       const r0 = z[i - b0]!;
-      for (let j = 0; j < cols; j++) acc[j]! += r0 * xs[o0 + j]!;
+      if (center === null) for (let j = 0; j < cols; j++) acc[j]! += r0 * x[o0 + j]!;
+      else for (let j = 0; j < cols; j++) acc[j]! += r0 * (x[o0 + j]! - center[j]!);
     }
   }
   out[at] = loss;
