@@ -10,7 +10,7 @@
 // in-process chain here (a transfer through the same ethers signer). It leaves out the training,
 // sealing, uploads and the enclave's aggregation, so it is a lower bound. The machine is shared, so
 // every figure is the median of FL_RUN_REPEATS runs (default 3) taken interleaved: each repeat runs
-// every N and then the start-up floor. Run alone: `npx tsx bench/e2e/fl-run.ts` (FL_RUN_CLIENTS=10,50
+// every N, then the start-up floor, then the transaction floor. Run alone: `npx tsx bench/e2e/fl-run.ts` (FL_RUN_CLIENTS=10,50
 // for fewer rows, FL_RUN_CLIENTS=10,50,100,200 to check scaling further).
 import { mkdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -87,12 +87,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 export async function measure(): Promise<Row[]> {
   const runs = new Map<number, number[]>(CLIENTS.map((n) => [n, []]));
   const startups: number[] = [];
+  const txs: number[] = [];
   for (let r = 0; r < REPEATS; r++) {
     for (const n of CLIENTS) runs.get(n)!.push(await flRun(n));
     startups.push(await startupWithChain());
+    txs.push(await transactionMs());
   }
   const startup = median(startups);
-  const tx = await transactionMs();
+  const tx = median(txs);
   const measured = new Map(CLIENTS.map((n) => [n, median(runs.get(n)!)]));
   const base = measured.get(CLIENTS[0]!)!;
   return CLIENTS.map((n) => {
@@ -102,7 +104,7 @@ export async function measure(): Promise<Row[]> {
       row: `fl-run --clients ${n} --rounds ${ROUNDS}`,
       measuredMs: measured.get(n)!,
       floorMs: startup + transactions * tx,
-      floorWhat: `Hardhat start-up with the in-process chain (${startup.toFixed(0)} ms, median of ${REPEATS}) + ${transactions} transactions × ${tx.toFixed(1)} ms, this run`,
+      floorWhat: `Hardhat start-up with the in-process chain (${startup.toFixed(0)} ms, median of ${REPEATS}) + ${transactions} transactions × ${tx.toFixed(2)} ms (median of ${REPEATS}), this run`,
       note:
         `median of ${REPEATS} interleaved runs (${runs.get(n)!.map((ms) => ms.toFixed(0)).join(", ")} ms), fresh project each` +
         `${n > 19 ? `; ${n - 19} client accounts derived` : ""}${marginal}`,
