@@ -12,13 +12,17 @@ import { promisify } from "node:util";
 import type { FlaiConnection } from "../src/connection.js";
 import { BINARY_MODEL_MAGIC, decodeBinaryGlobalModel } from "../src/fedavg/global-model-binary.js";
 import {
+  addDelta,
   BINARY_MODEL_FROM_PARAMETERS,
   defaultModelFormat,
   globalModelBytes,
+  modelParameters,
+  parameterCount,
   parseGlobalModel,
   type GlobalModel,
 } from "../src/fedavg/global-model.js";
 import { canonicalJson } from "../src/ml/model.js";
+import { parameterVector, splitParameters, weightsToJson } from "../src/ml/parameters.js";
 import { packageRoot } from "../src/package-root.js";
 import { overallVerdict, type VerifyItem } from "../src/verify/common.js";
 import { verifyRound } from "../src/verify/rounds.js";
@@ -136,6 +140,23 @@ describe("binary global model: format", () => {
     assert.equal(strategyFromArgs({ strategy: "fedavg", modelFormat: "binary" }).modelFormat, "binary");
     assert.equal(strategyFromArgs({ strategy: "fedavg" }).modelFormat, undefined);
     await expectFlaiError(() => strategyFromArgs({ strategy: "fedavg", modelFormat: "npy" }), '--model-format must be one of json, binary, got "npy"');
+  });
+});
+
+describe("global model: addDelta in one pass", () => {
+  it("gives exactly what the way through parameterVector and back gave (binary and 3 classes)", () => {
+    const multi = sampleBinaryModel();
+    const { classes: _c, ...rest } = multi;
+    const binary: GlobalModel = { ...rest, weights: (multi.weights as number[][])[0]!, bias: 0.125 };
+    for (const model of [multi, binary]) {
+      const delta = Float64Array.from({ length: parameterCount(model) }, (_, i) => (i % 3 === 0 ? -0 : Math.sin(i) * 1e-3));
+      const p = modelParameters(model);
+      const moved = parameterVector(p.weights, p.bias);
+      for (let i = 0; i < moved.length; i++) moved[i]! += delta[i]!;
+      const split = splitParameters(moved, model.features, p.outputs);
+      assert.deepStrictEqual(addDelta(model, delta), weightsToJson(split.weights, split.bias));
+    }
+    assert.throws(() => addDelta(binary, new Float64Array(3)), /has 13 values, got 3/);
   });
 });
 
