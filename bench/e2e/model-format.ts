@@ -82,14 +82,16 @@ export async function measure(): Promise<Row[]> {
     const models = { json: sampleModel(features, "json"), binary: sampleModel(features, "binary") };
     const times = { json: [] as number[], binary: [] as number[], floor: [] as number[] };
     const size = { json: 0, binary: 0 };
-    // Interleaved, so a neighbour's load hits all three alike.
-    for (let run = 0; run < RUNS; run++) {
+    // One untimed run each first (the first size would otherwise time the JIT), then interleaved, so
+    // a neighbour's load hits all three alike.
+    for (let run = -1; run < RUNS; run++) {
       for (const format of ["json", "binary"] as const) {
         const r = roundTrip(models[format]);
-        times[format].push(r.ms);
+        if (run >= 0) times[format].push(r.ms);
         size[format] = r.bytes;
       }
-      times.floor.push(floor(models.binary));
+      const f = floor(models.binary);
+      if (run >= 0) times.floor.push(f);
     }
     const floorMs = median(times.floor);
     for (const format of ["binary", "json"] as const) {
