@@ -48,7 +48,7 @@ const CLIENTS = 4;
 const SMALL_FEATURES = 8;
 /** The data formats measured, as the client's --data and the creator's --test. */
 const FORMATS = (process.env.MEMORY_FORMATS ?? "npz").split(",") as Format[];
-const MB = 1024 * 1024;
+const MiB = 1024 * 1024;
 const ATTEMPTS = 4;
 
 /** Imported first by every measured process: writes its peak RSS (bytes) to $FLAI_PEAK_RSS_FILE at exit. */
@@ -79,7 +79,7 @@ async function measured(cwd: string, args: string[]): Promise<Measured> {
   }
   const peak = Number(await readFile(rssFile, "utf8"));
   await rm(rssFile, { force: true });
-  if (profile.length > 0) console.error(`# ${args.slice(0, 1).join(" ")}: peak ${(peak / MB).toFixed(0)} MB\n${run.stderr}`);
+  if (profile.length > 0) console.error(`# ${args.slice(0, 1).join(" ")}: peak ${(peak / MiB).toFixed(0)} MiB\n${run.stderr}`);
   return { peak, ms: run.ms, stdout: run.stdout };
 }
 
@@ -193,7 +193,7 @@ async function flow(cwd: string, features: number, format: Format): Promise<Flow
   return { client, aggregate, sizes, fileBytes, retries: count.retries };
 }
 
-const mb = (bytes: number) => `${(bytes / MB).toFixed(0)} MB`;
+const mb = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 interface Baselines {

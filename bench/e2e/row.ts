@@ -10,7 +10,7 @@ export interface Row {
   floorMs: number;
   floorWhat: string;
   note?: string;
-  /** What measuredMs and floorMs count: milliseconds unless "bytes" (the memory rows, printed in MB). */
+  /** What measuredMs and floorMs count: milliseconds unless "bytes" (the memory rows, printed in MiB). */
   unit?: "ms" | "bytes";
   /** The largest ratio that meets the goal: 2 unless said (3 for peak memory over the data held). */
   target?: number;

@@ -73,7 +73,7 @@ function runFile(file: string): Promise<Result> {
 }
 
 const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 2 : 0)} ms`);
-const fmt = (value: number, unit: Row["unit"]) => (unit === "bytes" ? `${(value / 2 ** 20).toFixed(0)} MB` : fmtMs(value));
+const fmt = (value: number, unit: Row["unit"]) => (unit === "bytes" ? `${(value / 2 ** 20).toFixed(0)} MiB` : fmtMs(value));
 
 function printTable(results: Result[]): void {
   const body = results.flatMap((r) =>
