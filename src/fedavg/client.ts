@@ -25,6 +25,7 @@ import type { StorageBackend } from "../storage/types.js";
 import type { TeeSim } from "../tee/enclave.js";
 import { refusalCodeOf, runWorker } from "../tee/run-worker.js";
 import { sendTx } from "../tx.js";
+import { memoInterface } from "../util/memo-interface.js";
 
 import { EVALUATION_NEEDED, type AggregateRequest, type AggregateResponse, type RecordedUpdate } from "./aggregator.js";
 import type { RoundCloseResponse } from "./round-close.js";
@@ -927,7 +928,7 @@ let federatedInterface: Interface | undefined;
 
 /** Parsing the ABI into an Interface costs ~2 ms, and every call binds a contract: parse it once per process. */
 function federatedContract(deployment: Deployment, runner: ContractRunner): Contract {
-  federatedInterface ??= Interface.from(loadFlaiArtifact("FLAIFederated").abi);
+  federatedInterface ??= memoInterface(loadFlaiArtifact("FLAIFederated").abi);
   return new Contract(deployment.federated, federatedInterface, runner);
 }
 

@@ -13,6 +13,7 @@ import type { StorageBackend } from "../storage/types.js";
 import { registrationArgs, verifyReport, type EnclaveReport } from "../tee/attestation.js";
 import type { TeeSim, TrainingResult } from "../tee/enclave.js";
 import { sendTx } from "../tx.js";
+import { memoInterface } from "../util/memo-interface.js";
 import { bothInOrder } from "../util/promise.js";
 
 import { loadFlaiArtifact } from "./artifact.js";
@@ -302,7 +303,7 @@ let parsedJobsInterface: Interface | undefined;
  * and a client binds one for every enclave-key check, i.e. every update it seals.
  */
 function jobsInterface(): Interface {
-  parsedJobsInterface ??= Interface.from(loadFlaiArtifact("FLAIComputeJobs").abi);
+  parsedJobsInterface ??= memoInterface(loadFlaiArtifact("FLAIComputeJobs").abi);
   return parsedJobsInterface;
 }
 

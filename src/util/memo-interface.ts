@@ -1,0 +1,92 @@
+import { Interface, type BytesLike, type FunctionFragment, type InterfaceAbi, type Result } from "ethers";
+
+/** Entries one function's memo keeps before it starts over: more than one round's repeated calls. */
+const MAX_ENTRIES = 256;
+
+/**
+ * An ethers Interface that remembers the calls it encoded and the results it decoded. Both are pure
+ * functions — of (function, arguments) and of (function, returned bytes) — so a remembered one can
+ * never be stale, and the Results ethers decodes are frozen, so sharing one is safe. Why: ethers'
+ * ABI coder builds its coders anew for every call (~0.1–0.2 ms each way), and the clients of an
+ * fl-run make the same calls with the same arguments and answers (getTask(id), getRound(id, r), the
+ * registry's reads; estimateGas and the send encode the same transaction twice).
+ * Only calls whose arguments are plain values (strings, numbers, bigints, booleans and arrays of
+ * them) and results given as hex strings are remembered; anything else goes straight to ethers.
+ */
+export class MemoInterface extends Interface {
+  readonly #encoded = new Map<FunctionFragment | string, Map<string, string>>();
+  readonly #decoded = new Map<FunctionFragment | string, Map<string, Result>>();
+
+  override encodeFunctionData(fragment: FunctionFragment | string, values?: ReadonlyArray<unknown>): string {
+    const key = argumentsKey(values ?? []);
+    if (key === undefined) return super.encodeFunctionData(fragment, values);
+    const memo = memoOf(this.#encoded, fragment);
+    let data = memo.get(key);
+    if (data === undefined) {
+      data = super.encodeFunctionData(fragment, values);
+      remember(memo, key, data);
+    }
+    return data;
+  }
+
+  override decodeFunctionResult(fragment: FunctionFragment | string, data: BytesLike): Result {
+    if (typeof data !== "string") return super.decodeFunctionResult(fragment, data);
+    const memo = memoOf(this.#decoded, fragment);
+    let result = memo.get(data);
+    if (result === undefined) {
+      // A revert throws here and is never remembered.
+      result = super.decodeFunctionResult(fragment, data);
+      remember(memo, data, result);
+    }
+    return result;
+  }
+}
+
+/** An Interface for `abi` that remembers its encodings and decodings (see MemoInterface). */
+export function memoInterface(abi: InterfaceAbi): MemoInterface {
+  return new MemoInterface(abi);
+}
+
+function memoOf<T>(memos: Map<FunctionFragment | string, Map<string, T>>, fragment: FunctionFragment | string): Map<string, T> {
+  let memo = memos.get(fragment);
+  if (memo === undefined) {
+    memo = new Map();
+    memos.set(fragment, memo);
+  }
+  return memo;
+}
+
+function remember<T>(memo: Map<string, T>, key: string, value: T): void {
+  if (memo.size >= MAX_ENTRIES) memo.clear();
+  memo.set(key, value);
+}
+
+/** A key naming the arguments exactly, or undefined when one is not a plain value. */
+export function argumentsKey(values: ReadonlyArray<unknown>): string | undefined {
+  const parts: string[] = [];
+  for (const value of values) {
+    const part = valueKey(value);
+    if (part === undefined) return undefined;
+    parts.push(part);
+  }
+  return parts.join(",");
+}
+
+function valueKey(value: unknown): string | undefined {
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value);
+    case "bigint":
+      return `${value}n`;
+    case "number":
+      return Number.isFinite(value) ? String(value) : undefined;
+    case "boolean":
+      return value ? "true" : "false";
+    default:
+      if (Array.isArray(value)) {
+        const inner = argumentsKey(value);
+        return inner === undefined ? undefined : `[${inner}]`;
+      }
+      return undefined;
+  }
+}
