@@ -2,14 +2,15 @@
 //   - `npx hardhat --version`: Node + npx + Hardhat's CLI, no project work.
 //   - a plain Hardhat 3 project (this project's config without hardhat-flai: bench/e2e/_plain.config.ts)
 //     connecting to its in-process chain (`hardhat run --no-compile bench/e2e/_connect.ts`), twice:
-//     with no build info (Hardhat loading its config and plugins, the EDR provider), and over this
-//     repository's artifacts/ — the EDR contract decoder reads every build-info file there (64 MB
-//     here: the contracts and their Solidity tests), all of it Hardhat's own work.
+//     with no build info (Hardhat loading its config and plugins, the EDR provider; floor --version),
+//     and over this repository's artifacts/ (floor: with no build info) — the EDR contract decoder
+//     reads every build-info file there (64 MB here: the contracts and their Solidity tests), all of
+//     it Hardhat's own work. Each row's floor is the row before it, so each ratio is one cost.
 //   - the same with hardhat-flai: this project's config (the plugin from its TypeScript sources, through
 //     tsx), and the plugin from dist/ as a user's install runs it (when dist/ is built). Their floor is
 //     the plain project over the same artifacts in the same run: the ratio is hardhat-flai's own cost.
 // The commands take turns, RUNS times each (best and median printed). Run alone: `npx tsx bench/e2e/startup.ts`.
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -30,6 +31,13 @@ export const hardhatVersion = async () => (await bestOf(3, "npx", ["hardhat", "-
 
 /** This project's start-up with the in-process chain (the floor other rows subtract). */
 export const hardhatWithChain = async () => (await bestOf(3, "npx", withChain().args, ROOT)).ms;
+
+/** Whether some source file changed after dist/ was built (the dist row then measures older code). */
+function distIsStale(): boolean {
+  const built = statSync(path.join(ROOT, "dist", "src", "index.js")).mtimeMs;
+  const sources = readdirSync(path.join(ROOT, "src"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
+  return sources.some((f) => statSync(path.join(ROOT, "src", f)).mtimeMs > built);
+}
 
 const spread = (runs: Timed[]) => `best of ${runs.length}, median ${median(runs).toFixed(0)} ms`;
 
@@ -57,9 +65,9 @@ export async function measure(): Promise<Row[]> {
     {
       row: "plain Hardhat 3 project + in-process chain, this repository's artifacts",
       measuredMs: plainMs,
-      floorMs: versionMs,
-      floorWhat: "npx hardhat --version, this run",
-      note: `Hardhat's own: the above plus the EDR contract decoder over artifacts/build-info (64 MB here); ${spread(plain!)}`,
+      floorMs: fastest(bare!),
+      floorWhat: "the same with no build info, this run",
+      note: `Hardhat's own: the ratio is the EDR contract decoder reading artifacts/build-info (64 MB here); ${spread(plain!)}`,
     },
     {
       row: "hardhat-flai start-up + in-process chain (TypeScript sources via tsx)",
@@ -75,7 +83,10 @@ export async function measure(): Promise<Row[]> {
       measuredMs: fastest(dist),
       floorMs: plainMs,
       floorWhat: "the plain project over the same artifacts, this run",
-      note: `bench/e2e/_dist.config.ts: the plugin from dist/ as last built (npm run build); ${spread(dist)}`,
+      note:
+        `bench/e2e/_dist.config.ts: the plugin from dist/ as last built` +
+        (distIsStale() ? " (OLDER than src/: run npm run build first)" : "") +
+        `; ${spread(dist)}`,
     });
   }
   return rows;
