@@ -195,14 +195,7 @@ function finite(v: number, name: string, i: number): number {
 }
 
 function readFloat64s(bytes: Uint8Array, offset: number, n: number, name: string, fail: (what: string) => never): number[] {
-  const at = bytes.byteOffset + offset;
-  // A view needs 8-byte alignment in the underlying buffer; a copy of the slice has it.
-  const source =
-    littleEndian && at % 8 === 0
-      ? new Float64Array(bytes.buffer, at, n)
-      : littleEndian
-        ? new Float64Array(bytes.slice(offset, offset + 8 * n).buffer)
-        : Float64Array.from({ length: n }, (_, i) => new DataView(bytes.buffer, at, 8 * n).getFloat64(8 * i, true));
+  const source = float64View(bytes, offset, n);
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     const v = source[i]!;
@@ -212,6 +205,15 @@ function readFloat64s(bytes: Uint8Array, offset: number, n: number, name: string
     out[i] = v;
   }
   return out;
+}
+
+/** The n float64s at `offset`: a view where the host is little-endian and they are 8-byte aligned in their buffer, else a copy. */
+function float64View(bytes: Uint8Array, offset: number, n: number): Float64Array {
+  const at = bytes.byteOffset + offset;
+  if (littleEndian && at % 8 === 0) return new Float64Array(bytes.buffer, at, n);
+  if (littleEndian) return new Float64Array(bytes.slice(offset, offset + 8 * n).buffer);
+  const view = new DataView(bytes.buffer, at, 8 * n);
+  return Float64Array.from({ length: n }, (_, i) => view.getFloat64(8 * i, true));
 }
 
 function align8(n: number): number {
