@@ -39,6 +39,22 @@ describe("MemoInterface: ethers' calldata and results, remembered", () => {
     expect(memo.decodeFunctionResult("getUpdate", two).toArray()).to.deep.equal([6n, true]);
   });
 
+  it("decodes event logs as ethers does, telling logs apart by their topics as well as their data", () => {
+    const memo = memoInterface(abi);
+    const a = "0x" + "11".repeat(20);
+    const b = "0x" + "22".repeat(20);
+    const logA = plain.encodeEventLog("RewardClaimed", [1n, 2, a, 7n]);
+    const logB = plain.encodeEventLog("RewardClaimed", [1n, 2, b, 7n]);
+    expect(logA.data).to.equal(logB.data); // only the indexed client differs
+    const first = memo.decodeEventLog("RewardClaimed", logA.data, logA.topics);
+    expect(first.toArray()).to.deep.equal(plain.decodeEventLog("RewardClaimed", logA.data, logA.topics).toArray());
+    expect(memo.decodeEventLog("RewardClaimed", logA.data, logA.topics)).to.equal(first);
+    // parseLog (what ethers' receipts and queryFilter use) goes through the same memo, by fragment.
+    expect(memo.parseLog(logA)!.args).to.equal(memo.parseLog(logA)!.args);
+    expect(memo.parseLog(logA)!.args.toArray()).to.deep.equal(first.toArray());
+    expect(memo.decodeEventLog("RewardClaimed", logB.data, logB.topics).toArray()).to.deep.equal([1n, 2n, b, 7n]);
+  });
+
   it("remembers no revert: reverted data throws every time", () => {
     const memo = memoInterface(abi);
     // Error("no"): 4-byte selector + ABI string, what a reverted eth_call returns.

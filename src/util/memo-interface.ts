@@ -1,4 +1,4 @@
-import { Interface, type BytesLike, type FunctionFragment, type InterfaceAbi, type Result } from "ethers";
+import { Interface, type BytesLike, type EventFragment, type FunctionFragment, type InterfaceAbi, type Result } from "ethers";
 
 /** Entries one function's memo keeps before it starts over: more than one round's repeated calls. */
 const MAX_ENTRIES = 256;
@@ -9,13 +9,16 @@ const MAX_ENTRIES = 256;
  * never be stale, and the Results ethers decodes are frozen, so sharing one is safe. Why: ethers'
  * ABI coder builds its coders anew for every call (~0.1–0.2 ms each way), and the clients of an
  * fl-run make the same calls with the same arguments and answers (getTask(id), getRound(id, r), the
- * registry's reads; estimateGas and the send encode the same transaction twice).
+ * registry's reads; estimateGas and the send encode the same transaction twice), and every client
+ * that claims decodes the task's same RoundFinalized events.
  * Only calls whose arguments are plain values (strings, numbers, bigints, booleans and arrays of
  * them) and results given as hex strings are remembered; anything else goes straight to ethers.
  */
 export class MemoInterface extends Interface {
+  // Keyed by the fragment object ethers passes (or the name a caller passes): one memo per function or event.
   readonly #encoded = new Map<FunctionFragment | string, Map<string, string>>();
   readonly #decoded = new Map<FunctionFragment | string, Map<string, Result>>();
+  readonly #events = new Map<EventFragment | string, Map<string, Result>>();
 
   override encodeFunctionData(fragment: FunctionFragment | string, values?: ReadonlyArray<unknown>): string {
     const key = argumentsKey(values ?? []);
@@ -40,6 +43,18 @@ export class MemoInterface extends Interface {
     }
     return result;
   }
+
+  override decodeEventLog(fragment: EventFragment | string, data: BytesLike, topics?: ReadonlyArray<string>): Result {
+    if (typeof data !== "string") return super.decodeEventLog(fragment, data, topics);
+    const key = `${(topics ?? []).join(",")}|${data}`;
+    const memo = memoOf(this.#events, fragment);
+    let result = memo.get(key);
+    if (result === undefined) {
+      result = super.decodeEventLog(fragment, data, topics);
+      remember(memo, key, result);
+    }
+    return result;
+  }
 }
 
 /** An Interface for `abi` that remembers its encodings and decodings (see MemoInterface). */
@@ -47,7 +62,7 @@ export function memoInterface(abi: InterfaceAbi): MemoInterface {
   return new MemoInterface(abi);
 }
 
-function memoOf<T>(memos: Map<FunctionFragment | string, Map<string, T>>, fragment: FunctionFragment | string): Map<string, T> {
+function memoOf<F, T>(memos: Map<F, Map<string, T>>, fragment: F): Map<string, T> {
   let memo = memos.get(fragment);
   if (memo === undefined) {
     memo = new Map();
