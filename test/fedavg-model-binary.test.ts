@@ -93,6 +93,16 @@ describe("binary global model: format", () => {
     assert.deepStrictEqual(parseGlobalModel(bytes, "binary"), model);
   });
 
+  it("keeps a CSV task's schema in the header", () => {
+    const model: GlobalModel = {
+      ...sampleBinaryModel(),
+      schema: { label: "kind", columns: Array.from({ length: 12 }, (_, j) => `x${j}`), ignore: ["id"], impute: null },
+    };
+    const bytes = globalModelBytes(model);
+    assert.deepStrictEqual(parseGlobalModel(bytes, "csv task").schema, model.schema);
+    assert.ok(Buffer.from(globalModelBytes(parseGlobalModel(bytes, "csv task"))).equals(bytes));
+  });
+
   it("writes -0 as +0 (as JSON does), refuses to write NaN or Infinity, and refuses to read -0, NaN or Infinity", async () => {
     const model = sampleBinaryModel();
     const negative = structuredClone(model);
