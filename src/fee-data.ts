@@ -10,10 +10,44 @@ import { ignitionPriorityFee, minPriorityFee, policyFees, policyGasPrice, type C
  * beyond the chain id, so the wallet's own defaults stay in force.
  */
 
-/** What the chain suggests now. */
+/** A provider that takes raw JSON-RPC calls (ethers' JsonRpcProvider, Hardhat's ethers provider). */
+interface RpcSender {
+  send(method: string, params: unknown[]): Promise<unknown>;
+}
+
+const sendsRpc = (provider: Provider): provider is Provider & RpcSender => typeof (provider as Partial<RpcSender>).send === "function";
+
+/** ethers' and Hardhat's getFeeData give a chain with a base fee whose node suggests no tip 1 gwei. */
+const DEFAULT_TIP = 1_000_000_000n;
+
+/**
+ * What the chain suggests now. The latest block, eth_gasPrice and eth_maxPriorityFeePerGas are asked
+ * at once: one round trip. getFeeData asks them one after the other (Hardhat's: gas price, then the
+ * block, then the tip) and reads the block a second time besides the one the base fee comes from —
+ * on Galileo, three round trips before every transaction. The figures are the ones getFeeData gives.
+ */
 async function chainFees(provider: Provider): Promise<ChainFees> {
-  const [block, data] = await Promise.all([provider.getBlock("latest"), provider.getFeeData()]);
-  return { baseFeePerGas: block?.baseFeePerGas ?? null, suggestedTip: data.maxPriorityFeePerGas, suggestedGasPrice: data.gasPrice };
+  if (!sendsRpc(provider)) {
+    const [block, data] = await Promise.all([provider.getBlock("latest"), provider.getFeeData()]);
+    return { baseFeePerGas: block?.baseFeePerGas ?? null, suggestedTip: data.maxPriorityFeePerGas, suggestedGasPrice: data.gasPrice };
+  }
+  const [block, gasPrice, tip] = await Promise.all([
+    provider.getBlock("latest"),
+    quantityOrNull(provider, "eth_gasPrice"),
+    quantityOrNull(provider, "eth_maxPriorityFeePerGas"),
+  ]);
+  const baseFeePerGas = block?.baseFeePerGas ?? null;
+  return { baseFeePerGas, suggestedTip: baseFeePerGas === null ? null : (tip ?? DEFAULT_TIP), suggestedGasPrice: gasPrice };
+}
+
+/** A quantity the node returns, or null when it does not support the method (as getFeeData treats it). */
+async function quantityOrNull(provider: RpcSender, method: string): Promise<bigint | null> {
+  try {
+    const value = await provider.send(method, []);
+    return typeof value === "string" || typeof value === "bigint" || typeof value === "number" ? BigInt(value) : null;
+  } catch {
+    return null;
+  }
 }
 
 const chainIds = new WeakMap<Provider, Promise<bigint>>();
