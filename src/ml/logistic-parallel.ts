@@ -314,7 +314,7 @@ export class RowSums {
       cols,
       outputs,
       stride: this.stride,
-      center,
+      center: center === null || isShared(center) ? center : sharedCopy(center), // shared: not cloned per worker
       bounds: this.bounds,
       params: f64(outputs * (cols + 1)),
       out: this.out,
