@@ -23,7 +23,7 @@ import { parseModelSpec, parseTrainingData, type ModelSpec } from "../ml/model.j
 import { BINARY_CLASSES, outputsFor, weightsFromJson, weightsToJson, type ClassLabel } from "../ml/parameters.js";
 import type { StorageBackend } from "../storage/types.js";
 import type { TeeSim } from "../tee/enclave.js";
-import { refusalCodeOf, runWorker } from "../tee/run-worker.js";
+import { movableBuffers, prewarmWorker, refusalCodeOf, runWorker } from "../tee/run-worker.js";
 import { sendTx } from "../tx.js";
 import { memoInterface } from "../util/memo-interface.js";
 
@@ -401,6 +401,9 @@ export class FlaiFederated {
     if (round > task.currentRound) {
       throw flaiError(`Round ${round} of task ${task.id} has not started; the current round is ${task.currentRound}.`);
     }
+    // The enclave worker starts now (a no-op when one is idle): its start-up overlaps the round's close
+    // and the reads below. Only a round short of its quorum leaves it unused, idle and unref'd.
+    prewarmWorker("../fedavg/aggregator-worker");
     const info = await this.#frozenRound(contract, deployment, task, round);
     let t = now();
     const logs = this.#recordOrder(
@@ -411,7 +414,7 @@ export class FlaiFederated {
     // model against the on-chain global hash, the evaluation set by re-rooting it against the root
     // that model commits (aggregator.ts). Re-rooting them here too only doubled the work.
     const unverified = { verify: false };
-    const updates: RecordedUpdate[] = await Promise.all(
+    const readUpdates = (): Promise<RecordedUpdate[]> => Promise.all(
       logs.map(async (log) => {
         const [, , client, updateRoot, updateHash, sampleCount] = log.args as unknown as [bigint, bigint, string, string, string, bigint];
         const base = { client, updateRoot, updateHash, sampleCount: Number(sampleCount) };
@@ -422,6 +425,7 @@ export class FlaiFederated {
         }
       }),
     );
+    const updates = await readUpdates();
     const globalBytes = await this.#storage.read(task.globalRoot, unverified);
     // The root the model commits; parsed only when the bytes must be sent (the model's JSON is large).
     const readEvaluation = () =>
@@ -449,13 +453,22 @@ export class FlaiFederated {
     const timeoutMs = this.#config.enclave.trainingTimeoutSeconds * 1000;
     let response: AggregateResponse;
     try {
-      response = await runWorker<AggregateResponse>("../fedavg/aggregator-worker", request, timeoutMs, what);
+      // The worker takes the bytes over (moved, not copied): the host does not hold a second copy of
+      // the evaluation set and the updates while the enclave works (bench/e2e/memory.ts).
+      response = await runWorker<AggregateResponse>("../fedavg/aggregator-worker", request, timeoutMs, what, movableBuffers(evaluation, ...updates.map((u) => u.ciphertext)));
     } catch (error) {
       if (evaluation !== null || refusalCodeOf(error) !== EVALUATION_NEEDED) throw error;
       const read = now();
-      const bytes = await readEvaluation();
+      // The first call moved the updates' bytes: read them again with the evaluation set.
+      const [bytes, again] = await Promise.all([readEvaluation(), readUpdates()]);
       fetch += now() - read;
-      response = await runWorker<AggregateResponse>("../fedavg/aggregator-worker", { ...request, evaluation: bytes }, timeoutMs, what);
+      response = await runWorker<AggregateResponse>(
+        "../fedavg/aggregator-worker",
+        { ...request, evaluation: bytes, updates: again },
+        timeoutMs,
+        what,
+        movableBuffers(bytes, ...again.map((u) => u.ciphertext)),
+      );
     }
     evaluationsHanded.add(handedKey);
     const aggregateMs = now() - t - (fetch - fetchBeforeEnclave);

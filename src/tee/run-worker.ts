@@ -88,8 +88,10 @@ export function idleWorkerThreads(module: string): number[] {
 /**
  * Runs one call of the enclave program `module` (a worker entry next to this file) on `data`, in a
  * worker thread of this process. A call that times out or crashes ends its worker; the next call starts a fresh one.
+ * `transfer`: ArrayBuffers inside `data` the worker takes over instead of a copy (detached here once
+ * sent: the caller must not read them again, and reads them anew for another call).
  */
-export function runWorker<T>(module: string, data: unknown, timeoutMs: number, what: string): Promise<T> {
+export function runWorker<T>(module: string, data: unknown, timeoutMs: number, what: string, transfer: ArrayBuffer[] = []): Promise<T> {
   const file = programFile(module);
   const worker = takeWorker(file);
   const id = nextId++;
@@ -132,8 +134,23 @@ export function runWorker<T>(module: string, data: unknown, timeoutMs: number, w
     );
     worker.on("message", onMessage).on("error", onError).on("exit", onExit);
     const request: WorkerRequest = { id, input: data };
-    worker.postMessage(request);
+    worker.postMessage(request, transfer);
   });
+}
+
+/**
+ * The buffers of `arrays` a worker may take over (runWorker's `transfer`: moved, not copied). Only an
+ * array that owns its whole ArrayBuffer moves: a view into a larger one (a slice of Node's Buffer
+ * pool, a subarray) would take the rest of that memory with it, and a SharedArrayBuffer is shared
+ * anyway; postMessage copies those as before. The caller must own the arrays it lists (e.g. fresh
+ * bytes from StorageBackend.read: readFile's own buffer), since moving detaches them. Each buffer is
+ * listed once (postMessage refuses a duplicate).
+ */
+export function movableBuffers(...arrays: (Uint8Array | null)[]): ArrayBuffer[] {
+  const owned = arrays.flatMap((a) =>
+    a !== null && a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? [a.buffer] : [],
+  );
+  return [...new Set(owned)];
 }
 
 /** A user error from the enclave, with the code its program gave the refusal (worker-entry.ts). */

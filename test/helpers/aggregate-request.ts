@@ -1,0 +1,74 @@
+import { createHash } from "node:crypto";
+
+import { getAddress } from "ethers";
+
+import { updatesAccumulator } from "../../src/fedavg/accumulator.js";
+import type { AggregateRequest } from "../../src/fedavg/aggregator.js";
+import { sealUpdate } from "../../src/fedavg/envelope.js";
+import { globalModelBytes, taskNonce, type GlobalModel } from "../../src/fedavg/global-model.js";
+import { resolveRules } from "../../src/fedavg/round-rules.js";
+import { datasetJson } from "../../src/fedavg/simulation-data.js";
+import { encodeUpdate } from "../../src/fedavg/update.js";
+import { computeRoot } from "../../src/storage/merkle.js";
+import { loadOrCreateIdentity } from "../../src/tee/identity.js";
+import { mulberry32 } from "../../src/util/prng.js";
+
+import { tempDir } from "./project.js";
+
+const FEATURES = 12;
+const CONTRACT = getAddress("0x" + "c1".repeat(20));
+const sha256 = (b: Uint8Array) => "0x" + createHash("sha256").update(b).digest("hex");
+
+/**
+ * Round 1 of a fresh task (its own enclave folder) with 3 honest updates, as a host sends it to the
+ * aggregation enclave. Each call of the returned function gives a fresh request whose byte arrays
+ * each own their ArrayBuffer (as StorageBackend.read returns them).
+ */
+export async function aggregateRequest(): Promise<() => AggregateRequest> {
+  const enclaveDir = await tempDir("flai-request-enclave-");
+  const identity = await loadOrCreateIdentity(enclaveDir);
+  const rand = mulberry32(7);
+  const rows = 20;
+  const evaluation = new TextEncoder().encode(
+    datasetJson({
+      rows,
+      cols: FEATURES,
+      features: Float64Array.from({ length: rows * FEATURES }, () => rand() * 2 - 1),
+      labels: Uint8Array.from({ length: rows }, (_, i) => i % 2),
+      classes: [0, 1],
+    }),
+  );
+  const strategy = { name: "fedavg" as const };
+  const model: GlobalModel = {
+    format: "flai-global-model/v1",
+    algorithm: "logistic-regression",
+    features: FEATURES,
+    weights: new Array<number>(FEATURES).fill(0),
+    bias: 0,
+    standardization: null,
+    round: 0,
+    federated: { strategy, local: { maxIterations: 1, c: 1, mu: 0 }, evaluationRoot: computeRoot(evaluation), rules: resolveRules({}, strategy), nonce: taskNonce() },
+    previousHash: null,
+    metrics: null,
+  };
+  const bytes = globalModelBytes(model);
+  const globalHash = sha256(bytes);
+  const recorded = [0, 1, 2].map((i) => {
+    const client = getAddress("0x" + (0x3000 + i).toString(16).padStart(40, "0"));
+    const delta = Float64Array.from({ length: FEATURES + 1 }, () => 0.01 * (rand() - 0.5));
+    const plain = encodeUpdate({ delta, sampleCount: 10 + i, metrics: { loss: 0.5, accuracy: 0.5 }, baseModelHash: globalHash });
+    const ciphertext = sealUpdate(plain, identity.encryptionKey, { chainId: 31337n, contract: CONTRACT, taskId: 1n, round: 1, client });
+    return { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), sampleCount: 10 + i, ciphertext };
+  });
+  const accumulator = updatesAccumulator(1n, 1, recorded);
+  return () => ({
+    enclaveDir,
+    binding: { chainId: "31337", contract: CONTRACT, taskId: "1", round: 1 },
+    globalModel: new Uint8Array(bytes),
+    globalHash,
+    updatesAccumulator: accumulator,
+    updateCount: recorded.length,
+    evaluation: new Uint8Array(evaluation),
+    updates: recorded.map((u) => ({ ...u, ciphertext: new Uint8Array(u.ciphertext) })),
+  });
+}
