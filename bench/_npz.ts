@@ -5,7 +5,7 @@ import { crc32 } from "node:zlib";
 import type { Dataset } from "../src/ml/dataset.js";
 
 /** A .npy v1 file's bytes: header padded with spaces to a multiple of 64 bytes, then the raw values. */
-function npy(descr: string, shape: number[], data: Uint8Array): Buffer[] {
+export function npyParts(descr: string, shape: number[], data: Uint8Array): Buffer[] {
   const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(", ")}${shape.length === 1 ? "," : ""}), }`;
   const headerLength = Math.ceil((10 + dict.length + 1) / 64) * 64 - 10;
   const head = Buffer.alloc(10 + headerLength, 0x20);
@@ -20,10 +20,14 @@ function npy(descr: string, shape: number[], data: Uint8Array): Buffer[] {
 export function npzParts(ds: Dataset): Buffer[] {
   const labels = new BigInt64Array(ds.rows);
   for (let r = 0; r < ds.rows; r++) labels[r] = BigInt(ds.classes[ds.labels[r]!] as number);
-  const members = [
-    { name: "X.npy", parts: npy("<f8", [ds.rows, ds.cols], new Uint8Array(ds.features.buffer, ds.features.byteOffset, ds.features.byteLength)) },
-    { name: "y.npy", parts: npy("<i8", [ds.rows], new Uint8Array(labels.buffer)) },
-  ];
+  return storedZipParts([
+    { name: "X.npy", parts: npyParts("<f8", [ds.rows, ds.cols], new Uint8Array(ds.features.buffer, ds.features.byteOffset, ds.features.byteLength)) },
+    { name: "y.npy", parts: npyParts("<i8", [ds.rows], new Uint8Array(labels.buffer)) },
+  ]);
+}
+
+/** A zip of `members` in this order, each stored (uncompressed), as Python's zipfile writes it. */
+export function storedZipParts(members: { name: string; parts: Buffer[] }[]): Buffer[] {
   const out: Buffer[] = [];
   const central: Buffer[] = [];
   let offset = 0;

@@ -14,6 +14,7 @@ import { modelBytes, parseModelSpec, parseTrainingData, trainFromSpec } from "..
 import { readNpy } from "../src/ml/npy-array.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
+import { localFiles, type LocalFiles } from "./helpers/local-file.js";
 import { FIXTURES, tempProject } from "./helpers/project.js";
 
 const NPZ = path.resolve(import.meta.dirname, "reference", "npz");
@@ -52,7 +53,26 @@ function centralEntry(bytes: Buffer, name: string): number {
   throw new Error(`no central entry for ${name}`);
 }
 
+let files: LocalFiles;
+
+/**
+ * parseDataset refuses `args` naming every fragment, both given the bytes and given them as a local
+ * file reads them (readLocalFile: an .npz read in place), with the same message.
+ */
+async function expectRefused(args: Parameters<typeof parseDataset>, ...fragments: string[]): Promise<void> {
+  const given = await expectFlaiError(() => parseDataset(...args), ...fragments);
+  const [bytes, ...rest] = args;
+  const read = await expectFlaiError(async () => parseDataset(await files.read(bytes), ...rest), ...fragments);
+  expect(read.message).to.equal(given.message);
+}
+
 describe("ml/npz-dataset: NumPy .npz datasets", () => {
+  before(async () => {
+    files = await localFiles();
+  });
+
+  after(() => files.remove());
+
   describe("the same Dataset as JSON", () => {
     it("np.savez (stored) float64 X, int64 y: the JSON fixture's exact bytes", () => {
       expectSameDataset(parseDataset(npz("data.npz"), "data.npz"), json);
@@ -135,54 +155,55 @@ describe("ml/npz-dataset: NumPy .npz datasets", () => {
 
   describe("refusals", () => {
     it("an object array (a pickle) is never unpickled", async () => {
-      await expectFlaiError(() => parseDataset(npz("pickle.npz"), "pickle.npz"), "pickle.npz", '"y"', "object array", "|O", "pickle", "y.astype(str)");
+      await expectRefused([npz("pickle.npz"), "pickle.npz"], "pickle.npz", '"y"', "object array", "|O", "pickle", "y.astype(str)");
     });
 
     it("a label that is not an integer, or not among the spec's classes, names its first row", async () => {
-      await expectFlaiError(() => parseDataset(npz("fractional-label.npz"), "f.npz"), "f.npz: y[5] (row 5)", "2.5", "integer");
+      await expectRefused([npz("fractional-label.npz"), "f.npz"], "f.npz: y[5] (row 5)", "2.5", "integer");
       const firstOne = reference.rows12.labels.indexOf(1);
-      await expectFlaiError(() => parseDataset(npz("u1.npz"), "u1.npz", { classes: [0, 2] }), `y[${firstOne}] (row ${firstOne})`, "label 1", "[0,2]");
+      await expectRefused([npz("u1.npz"), "u1.npz", { classes: [0, 2] }], `y[${firstOne}] (row ${firstOne})`, "label 1", "[0,2]");
     });
 
     it("NaN features, by row and column", async () => {
-      await expectFlaiError(() => parseDataset(npz("nan.npz"), "nan.npz"), "row 3, column 2", "X[3, 2]", "NaN", "finite");
+      await expectRefused([npz("nan.npz"), "nan.npz"], "row 3, column 2", "X[3, 2]", "NaN", "finite");
     });
 
     it("a missing X or y names the arrays found", async () => {
-      await expectFlaiError(() => parseDataset(npz("no-y.npz"), "no-y.npz"), 'no array "y"', 'its arrays are "X"', "np.savez(path, X=features, y=labels)");
-      await expectFlaiError(() => parseDataset(npz("other-names.npz"), "o.npz"), 'no array "X"', '"data", "target"');
+      await expectRefused([npz("no-y.npz"), "no-y.npz"], 'no array "y"', 'its arrays are "X"', "np.savez(path, X=features, y=labels)");
+      await expectRefused([npz("other-names.npz"), "o.npz"], 'no array "X"', '"data", "target"');
     });
 
     it("unsupported dtypes name the array, the dtype and the cast", async () => {
-      await expectFlaiError(() => parseDataset(npz("complex.npz"), "c.npz"), 'array "X"', "<c16", "X.astype(np.float64)");
-      await expectFlaiError(() => parseDataset(npz("big-endian.npz"), "b.npz"), 'array "X"', ">f8", "big-endian", "X.astype(np.float64)");
+      await expectRefused([npz("complex.npz"), "c.npz"], 'array "X"', "<c16", "X.astype(np.float64)");
+      await expectRefused([npz("big-endian.npz"), "b.npz"], 'array "X"', ">f8", "big-endian", "X.astype(np.float64)");
     });
 
     it("shapes: 3-D X, a column-vector y, fewer labels than rows", async () => {
-      await expectFlaiError(() => parseDataset(npz("three-d.npz"), "t.npz"), "(12, 2, 4)", "2-D", "reshape");
-      await expectFlaiError(() => parseDataset(npz("y-column.npz"), "t.npz"), "(12, 1)", "(12,)", "y.ravel()");
-      await expectFlaiError(() => parseDataset(npz("short-y.npz"), "t.npz"), "(11,)", "(12,)");
+      await expectRefused([npz("three-d.npz"), "t.npz"], "(12, 2, 4)", "2-D", "reshape");
+      await expectRefused([npz("y-column.npz"), "t.npz"], "(12, 1)", "(12,)", "y.ravel()");
+      await expectRefused([npz("short-y.npz"), "t.npz"], "(11,)", "(12,)");
     });
 
     it("a single .npy: no labels, and no column is taken by position", async () => {
-      await expectFlaiError(() => parseDataset(npz("X.npy"), "X.npy"), "single NumPy .npy", "np.savez(path, X=features, y=labels)");
+      await expectRefused([npz("X.npy"), "X.npy"], "single NumPy .npy", "np.savez(path, X=features, y=labels)");
     });
 
     it("bzip2 entries, encrypted entries, zip64 directories", async () => {
-      await expectFlaiError(() => parseDataset(npz("bzip2.npz"), "z.npz"), "X.npy", "bzip2", "not supported");
+      await expectRefused([npz("bzip2.npz"), "z.npz"], "X.npy", "bzip2", "not supported");
       const encrypted = Buffer.from(npz("data.npz"));
       const entry = centralEntry(encrypted, "X.npy");
       encrypted.writeUInt16LE(encrypted.readUInt16LE(entry + 8) | 1, entry + 8);
-      await expectFlaiError(() => parseDataset(encrypted, "e.npz"), "X.npy", "encrypted");
+      await expectRefused([encrypted, "e.npz"], "X.npy", "encrypted");
       const zip64 = Buffer.from(npz("data.npz"));
       zip64.writeUInt32LE(0xffffffff, zip64.length - 22 + 16); // the directory offset lives in a zip64 record
-      await expectFlaiError(() => parseDataset(zip64, "z.npz"), "zip64", "not supported");
+      await expectRefused([zip64, "z.npz"], "zip64", "not supported");
     });
 
     it("a truncated file, at any length", async () => {
-      const whole = npz("data-compressed.npz");
-      for (const length of [4, 100, whole.length >> 1, whole.length - 30, whole.length - 1]) {
-        await expectFlaiError(() => parseDataset(whole.subarray(0, length), "cut.npz"), "cut.npz", "truncated");
+      for (const whole of [npz("data-compressed.npz"), npz("data.npz")]) {
+        for (const length of [4, 100, whole.length >> 1, whole.length - 30, whole.length - 1]) {
+          await expectRefused([whole.subarray(0, length), "cut.npz"], "cut.npz", "truncated");
+        }
       }
     });
 
@@ -192,20 +213,20 @@ describe("ml/npz-dataset: NumPy .npz datasets", () => {
       const huge = Buffer.from(stored);
       huge.writeUInt32LE(0x7fffffff, entry + 20);
       huge.writeUInt32LE(0x7fffffff, entry + 24);
-      await expectFlaiError(() => parseDataset(huge, "h.npz"), "X.npy", "past the end");
+      await expectRefused([huge, "h.npz"], "X.npy", "past the end");
       const deflated = Buffer.from(npz("data-compressed.npz"));
       const bomb = centralEntry(deflated, "X.npy");
       deflated.writeUInt32LE(0xfffffff0, bomb + 24); // 4 GiB claimed from 15 KB: refused before inflating
-      await expectFlaiError(() => parseDataset(deflated, "b.npz"), "X.npy", "more than deflate can produce");
+      await expectRefused([deflated, "b.npz"], "X.npy", "more than deflate can produce");
       const offset = Buffer.from(stored);
       offset.writeUInt32LE(stored.length - 10, entry + 42);
-      await expectFlaiError(() => parseDataset(offset, "o.npz"), "X.npy", "no local header");
+      await expectRefused([offset, "o.npz"], "X.npy", "no local header");
     });
 
     it("altered bytes fail the CRC-32 check", async () => {
       const altered = Buffer.from(npz("data.npz"));
       altered[offsetOf(altered, "}") + 200]! ^= 1;
-      await expectFlaiError(() => parseDataset(altered, "a.npz"), "X.npy", "CRC-32");
+      await expectRefused([altered, "a.npz"], "X.npy", "CRC-32");
     });
 
     it("an .npy header whose shape lies allocates nothing and says so", async () => {
@@ -225,7 +246,7 @@ describe("ml/npz-dataset: NumPy .npz datasets", () => {
     });
 
     it("CSV-only spec keys are refused for .npz data", async () => {
-      await expectFlaiError(() => parseDataset(npz("u1.npz"), "u1.npz", { ignore: ["id"] }), "u1.npz", "NumPy .npz", '"ignore"', "CSV");
+      await expectRefused([npz("u1.npz"), "u1.npz", { ignore: ["id"] }], "u1.npz", "NumPy .npz", '"ignore"', "CSV");
     });
   });
 

@@ -49,7 +49,7 @@ export function parseDataset(bytes: Uint8Array, source: string, options: Dataset
 }
 
 /** A zip archive (an .npz): a local file header, or the end record of an empty archive. */
-function isZip(bytes: Uint8Array): boolean {
+export function isZip(bytes: Uint8Array): boolean {
   return bytes[0] === 0x50 && bytes[1] === 0x4b && ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6));
 }
 

@@ -30,6 +30,16 @@ export function isNpy(bytes: Uint8Array): boolean {
   return NPY_MAGIC.every((b, k) => bytes[k] === b);
 }
 
+/**
+ * Where the values of the .npy array starting at `bytes` begin (past its header), from its first 12
+ * bytes; undefined when they are no .npy header of a known version. Checks nothing else: readNpy does.
+ */
+export function npyValuesOffset(bytes: Uint8Array): number | undefined {
+  if (!isNpy(bytes) || bytes.length < 12 || bytes[6]! < 1 || bytes[6]! > 3) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return bytes[6] === 1 ? 10 + view.getUint16(8, true) : 12 + view.getUint32(8, true);
+}
+
 /** The array in a .npy file's bytes; `name` and `where` name it in errors. */
 export function readNpy(bytes: Uint8Array, name: string, where: string): NpyArray {
   if (!isNpy(bytes) || bytes.length < 10) throw flaiError(`${where} is not a NumPy .npy array (no "\\x93NUMPY" header); the file is corrupt.`);

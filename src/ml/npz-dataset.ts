@@ -20,17 +20,31 @@ export interface NpzArrayNames {
 /** scikit-learn's names (fit(X, y)); the model spec's "label" names another labels array. */
 export const DEFAULT_NPZ_ARRAYS: NpzArrayNames = { features: "X", labels: "y" };
 
+/**
+ * Bytes read for parsing in place (npz-file.ts readNpzInPlace): the parser may keep views of them as
+ * the Dataset's features (no one else holds them, and they are never written). A WeakSet, so it
+ * keeps nothing alive.
+ */
+const lentBytes = new WeakSet<Uint8Array>();
+
+/** Lets the parser view `bytes` in place rather than copy out of them; the caller gives them up. */
+export function lendInPlace(bytes: Uint8Array): void {
+  lentBytes.add(bytes);
+}
+
 /** The Dataset in an .npz file's bytes. */
 export function parseNpzDataset(bytes: Uint8Array, source: string, options: DatasetOptions = {}): Dataset {
   refuseCsvOptions(options, source);
   const names = { ...DEFAULT_NPZ_ARRAYS, ...(options.label !== undefined && { labels: options.label }) };
   const entries = readZipEntries(bytes, source);
+  const lent = lentBytes.has(bytes);
   const read = (name: string, role: string): { array: NpyArray; owned: boolean } => {
     const entry = entries.get(`${name}.npy`);
     if (entry === undefined) throw missingArray(name, role, [...entries.keys()], source, options.label !== undefined);
     const where = `${source}: array ${JSON.stringify(name)}`;
-    // A stored entry is a view of the caller's bytes; an inflated one is a buffer of our own.
-    return { array: readNpy(readZipEntry(bytes, entry, source), name, where), owned: entry.method !== 0 };
+    // A stored entry is a view of the caller's bytes, ours to keep only when they were read for
+    // that (npz-file.ts); an inflated one is a buffer of our own.
+    return { array: readNpy(readZipEntry(bytes, entry, source), name, where), owned: entry.method !== 0 || lent };
   };
   const x = read(names.features, "features");
   const y = read(names.labels, "labels");
@@ -86,7 +100,8 @@ function featureShape(x: NpyArray, source: string): { rows: number; cols: number
 
 /**
  * Row-major float64 features. float64 in C order is at most one copy of the stored bytes (none
- * when the buffer is our own inflated one and aligned); other dtypes and Fortran order convert.
+ * when the buffer is ours to keep, inflated or read in place, and aligned); other dtypes and
+ * Fortran order convert.
  */
 function featureValues(x: NpyArray, owned: boolean, rows: number, cols: number): Float64Array {
   const { data } = x;
