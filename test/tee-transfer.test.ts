@@ -3,22 +3,25 @@
 // copied as before and stay readable in the host; what the worker receives, and the round it signs,
 // are the same bytes either way. FlaiFederated.aggregate moves the updates and evaluation set it read.
 import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 
 import { expect } from "chai";
+import { Wallet } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../src/connection.js";
 import type { AggregateResponse } from "../src/fedavg/aggregator.js";
 import type { Dataset } from "../src/ml/dataset.js";
-import type { LocalStorage } from "../src/storage/local.js";
+import { LocalStorage } from "../src/storage/local.js";
 import type { ReadOptions } from "../src/storage/types.js";
+import { TeeSim } from "../src/tee/enclave.js";
 import { endIdleWorkers, movableBuffers, runWorker } from "../src/tee/run-worker.js";
 
 import { aggregateRequest } from "./helpers/aggregate-request.js";
 import { federatedFixture } from "./helpers/federated.js";
-import { FIXTURES } from "./helpers/project.js";
+import { FIXTURES, tempDir } from "./helpers/project.js";
 
 const BYTES = "../../test/helpers/bytes-worker";
 const AGGREGATOR = "../fedavg/aggregator-worker";
@@ -88,6 +91,30 @@ describe("enclave workers: moved bytes (issue 14, memory)", function () {
     expect(sent.evaluation!.byteLength).to.equal(0);
     expect(sent.updates.map((u) => u.ciphertext!.byteLength)).to.deep.equal([0, 0, 0]);
     expect(sent.globalModel.byteLength, "the global model is not moved (the host reads its evaluation root again)").to.be.greaterThan(0);
+  });
+
+  it("a training job signs the same result from moved inputs; only runJob({ move: true }) detaches them", async () => {
+    const storage = new LocalStorage(await tempDir());
+    const tee = new TeeSim({ dir: await tempDir(), storage, trainingTimeoutSeconds: 60 });
+    const inputs = () => Promise.all([readFile(path.join(FIXTURES, "data.json")), readFile(path.join(FIXTURES, "model.json"))]);
+    const [data, model] = await inputs();
+    const job = {
+      jobId: 3n,
+      submitter: Wallet.createRandom().address,
+      deadline: 2_000_000_000n,
+      dataRoot: (await storage.upload(data)).root,
+      modelRoot: (await storage.upload(model)).root,
+      chainId: 31337n,
+      contract: Wallet.createRandom().address,
+      payee: Wallet.createRandom().address,
+    };
+    const copied = await tee.runJob(job, data, model);
+    expect([data.byteLength, model.byteLength].every((n) => n > 0), "copied: the caller's arrays are left as they were").to.equal(true);
+    const [movedData, movedModel] = await inputs();
+    const moved = await tee.runJob(job, movedData, movedModel, { move: true });
+    expect([movedData.byteLength, movedModel.byteLength]).to.deep.equal([0, 0]);
+    expect({ resultHash: moved.resultHash, signature: moved.signature }).to.deep.equal({ resultHash: copied.resultHash, signature: copied.signature });
+    expect((await tee.train(job)).resultHash, "train() moves the bytes it read").to.equal(copied.resultHash);
   });
 
   describe("FlaiFederated.aggregate", () => {

@@ -10,7 +10,7 @@ import { issueReport, type EnclaveKeys, type EnclaveReport } from "./attestation
 import { loadOrCreateIdentity, type EnclaveIdentity } from "./identity.js";
 import { computeMeasurement } from "./measurement.js";
 import type { TrainRequest, TrainResponse } from "./program.js";
-import { runWorker } from "./run-worker.js";
+import { movableBuffers, prewarmWorker, runWorker } from "./run-worker.js";
 
 /** A job as the enclave needs it: the on-chain record its result will be bound to, and who is paid. */
 export interface TrainingJob {
@@ -97,10 +97,13 @@ export class TeeSim {
   }
 
   async train(job: TrainingJob): Promise<TrainingResult> {
+    // The training program's worker starts now (a no-op when one is idle): its start-up overlaps the reads below.
+    prewarmWorker("worker");
     const [identity, measurement] = await Promise.all([this.identity(), this.measurement()]);
     // Inputs are read by their roots; the enclave re-checks the bytes against the job's roots itself.
     const [dataset, modelSpec] = await bothInOrder(this.#opts.storage.read(job.dataRoot), this.#opts.storage.read(job.modelRoot));
-    const response = await this.runJob(job, dataset, modelSpec);
+    // Bytes read here are this call's own: they move into the worker instead of being copied.
+    const response = await this.runJob(job, dataset, modelSpec, { move: true });
     if (getAddress(response.signer) !== getAddress(identity.signer)) {
       throw flaiError(`The enclave signed with ${response.signer}, not its attested key ${identity.signer}.`);
     }
@@ -115,8 +118,12 @@ export class TeeSim {
     };
   }
 
-  /** Hands `dataset` / `modelSpec` to the enclave for `job`, as a host would: the enclave decides what it signs. */
-  async runJob(job: TrainingJob, dataset: Uint8Array, modelSpec: Uint8Array): Promise<TrainResponse> {
+  /**
+   * Hands `dataset` / `modelSpec` to the enclave for `job`, as a host would: the enclave decides what it
+   * signs. `move`: the worker takes the arrays' memory over (those that own their ArrayBuffer are
+   * detached here), for a caller that does not read them again.
+   */
+  async runJob(job: TrainingJob, dataset: Uint8Array, modelSpec: Uint8Array, opts: { move?: boolean } = {}): Promise<TrainResponse> {
     await this.identity(); // created on first use, before the enclave unseals it
     const request: TrainRequest = {
       enclaveDir: this.#opts.dir,
@@ -133,7 +140,8 @@ export class TeeSim {
         payee: getAddress(job.payee),
       },
     };
-    return runWorker<TrainResponse>("worker", request, this.#opts.trainingTimeoutSeconds * 1000, `Training job ${job.jobId}`);
+    const transfer = opts.move === true ? movableBuffers(dataset, modelSpec) : [];
+    return runWorker<TrainResponse>("worker", request, this.#opts.trainingTimeoutSeconds * 1000, `Training job ${job.jobId}`, transfer);
   }
 
   /** Checks that a result's signature is by `expectedSigner` over exactly its job binding, hash and payee. */
