@@ -4,6 +4,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 
 import { HardhatError } from "@nomicfoundation/hardhat-errors";
 
+import { installKeepAliveHook } from "./chain/keep-alive.js";
 import { flaiError } from "./errors.js";
 import { PRIVATE_KEY_VARIABLE } from "./networks.js";
 
@@ -11,6 +12,7 @@ export type FlaiConnection = NetworkConnection<string>;
 
 /** The connection a part should use: the one passed in, else the network chosen with --network. */
 export async function useConnection(hre: HardhatRuntimeEnvironment, given?: FlaiConnection): Promise<FlaiConnection> {
+  installKeepAliveHook(hre.hooks);
   if (given !== undefined) {
     return given;
   }
@@ -31,6 +33,7 @@ export async function useConnection(hre: HardhatRuntimeEnvironment, given?: Flai
  * the reader gets a connection of its own without accounts; otherwise the shared one.
  */
 export async function useReadConnection(hre: HardhatRuntimeEnvironment, given?: FlaiConnection): Promise<FlaiConnection> {
+  installKeepAliveHook(hre.hooks);
   if (given !== undefined) {
     return given;
   }
