@@ -4,56 +4,67 @@ import { SHARE_ENV, Worker } from "node:worker_threads";
 
 import { flaiError } from "../errors.js";
 
-import type { WorkerReply, WorkerRequest } from "./worker-entry.js";
+import { ENCLAVE_WORKER, type WorkerReply, type WorkerRequest } from "./worker-entry.js";
 
 const here = fileURLToPath(import.meta.url);
 const extension = path.extname(here);
+/** Every enclave worker runs this file, which loads the programs it is asked for (worker-entry.ts). */
+const WORKER_FILE = path.join(path.dirname(here), "worker-entry" + extension);
 
-/** Idle workers kept per program: enough for the parallel calls one process makes, no more. */
-const MAX_IDLE_PER_PROGRAM = 4;
+/** Idle workers kept: enough for the parallel calls one process makes, no more. */
+const MAX_IDLE = 4;
 
 /**
- * Idle enclave workers by program file. A worker is started once per process and serves one call
- * at a time (start-up, the tsx loader and the WebAssembly hasher are paid once); a busy program gets
- * another worker. The boundary is unchanged: every call hands the worker its inputs, which it
- * re-checks itself; what a worker keeps between calls is only what it verified itself (e.g. an
- * evaluation set by its root). Idle workers are unref'd so they never keep the process alive.
+ * Idle enclave workers, most recently used last. A worker is started once per process and serves
+ * one call at a time, of any enclave program: it loads a program on its first call (or pre-warm),
+ * so the start-up (the tsx loader, ethers, the WebAssembly hasher) is paid once per thread, not once
+ * per program (a round's close, its aggregation, an attestation). A busy worker means another one.
+ * The boundary is unchanged: every call hands the worker its inputs, which it re-checks itself; what
+ * a worker keeps between calls is only what it verified itself (e.g. an evaluation set by its root).
+ * Idle workers are unref'd so they never keep the process alive.
  */
-const idle = new Map<string, Worker[]>();
+const idle: Worker[] = [];
+/** The program files each worker was asked to load (loaded, or loading). */
+const loaded = new WeakMap<Worker, Set<string>>();
 let nextId = 1;
 
-function startWorker(file: string): Worker {
+function startWorker(): Worker {
   // From a TypeScript checkout (Hardhat runs it through tsx) the worker thread needs tsx too:
   // loaders registered at run time are not inherited by workers. SHARE_ENV: a long-lived worker must
   // see the process's current environment (FLAI_MACHINE_DIR), not a copy from its start.
   const execArgv = extension === ".ts" ? ["--import", import.meta.resolve("tsx/esm")] : [];
-  const worker = new Worker(file, { execArgv, env: SHARE_ENV });
+  const worker = new Worker(WORKER_FILE, { execArgv, env: SHARE_ENV, workerData: { [ENCLAVE_WORKER]: true } });
+  loaded.set(worker, new Set());
   // An idle worker that fails or exits leaves the pool; without an "error" listener, its error
   // would be thrown in this thread. A call in flight has its own listeners and reports it.
   const forget = () => {
-    const pool = idle.get(file);
-    const at = pool?.indexOf(worker) ?? -1;
-    if (at >= 0) pool!.splice(at, 1);
+    const at = idle.indexOf(worker);
+    if (at >= 0) idle.splice(at, 1);
   };
   worker.on("error", forget).on("exit", forget);
   return worker;
 }
 
+/** The idle worker most recently used that has `file` loaded (it may hold that program's verified state), else any. */
+function idleFor(file: string): Worker | undefined {
+  for (let i = idle.length - 1; i >= 0; i--) if (loaded.get(idle[i]!)!.has(file)) return idle.splice(i, 1)[0];
+  return idle.pop();
+}
+
 function takeWorker(file: string): Worker {
-  const worker = idle.get(file)?.pop() ?? startWorker(file);
+  const worker = idleFor(file) ?? startWorker();
+  loaded.get(worker)!.add(file);
   worker.ref();
   return worker;
 }
 
-function releaseWorker(file: string, worker: Worker): void {
-  const pool = idle.get(file) ?? [];
-  if (pool.length >= MAX_IDLE_PER_PROGRAM) {
+function releaseWorker(worker: Worker): void {
+  if (idle.length >= MAX_IDLE) {
     void worker.terminate();
     return;
   }
   worker.unref();
-  pool.push(worker);
-  idle.set(file, pool);
+  idle.push(worker);
 }
 
 /** The worker file of an enclave program named relative to this file, in this checkout's extension. */
@@ -62,27 +73,32 @@ function programFile(module: string): string {
 }
 
 /**
- * Starts a worker for the enclave program `module` ahead of its first call, so that its start-up (the
+ * Has an enclave worker load the program `module` ahead of its first call, so that the start-up (the
  * tsx loader, the program's imports, the WebAssembly hasher) overlaps what the caller does before the
- * call (storage reads, chain calls). Nothing when an idle worker is already there. The worker waits in
- * the idle pool, unref'd: it never keeps the process alive. A start that fails only leaves the pool:
- * the call that needs the program starts its own worker, which reports the failure.
+ * call (storage reads, chain calls). Nothing when an idle worker has it loaded; an idle worker without
+ * it loads it; with none idle, a worker is started. The worker waits in the idle pool, unref'd: it
+ * never keeps the process alive. A program that fails to load only ends that worker: the call that
+ * needs the program starts its own, which reports the failure.
  */
 export function prewarmWorker(module: string): void {
   const file = programFile(module);
-  if ((idle.get(file)?.length ?? 0) > 0) return;
+  if (idle.some((w) => loaded.get(w)!.has(file))) return;
   let worker: Worker;
   try {
-    worker = startWorker(file);
+    worker = idleFor(file) ?? startWorker();
   } catch {
     return; // The call reports it: its own start fails the same way.
   }
-  releaseWorker(file, worker);
+  loaded.get(worker)!.add(file);
+  const request: WorkerRequest = { id: 0, program: file, load: true };
+  worker.postMessage(request);
+  releaseWorker(worker);
 }
 
-/** The thread ids of a program's idle workers (tests). @internal */
+/** The thread ids of the idle workers that have a program loaded (tests). @internal */
 export function idleWorkerThreads(module: string): number[] {
-  return (idle.get(programFile(module)) ?? []).map((w) => w.threadId);
+  const file = programFile(module);
+  return idle.filter((w) => loaded.get(w)!.has(file)).map((w) => w.threadId);
 }
 
 /**
@@ -102,7 +118,7 @@ export function runWorker<T>(module: string, data: unknown, timeoutMs: number, w
       settled = true;
       clearTimeout(timer);
       worker.off("message", onMessage).off("error", onError).off("exit", onExit);
-      if (keep) releaseWorker(file, worker);
+      if (keep) releaseWorker(worker);
       else void worker.terminate();
       fn();
     };
@@ -133,7 +149,7 @@ export function runWorker<T>(module: string, data: unknown, timeoutMs: number, w
       timeoutMs,
     );
     worker.on("message", onMessage).on("error", onError).on("exit", onExit);
-    const request: WorkerRequest = { id, input: data };
+    const request: WorkerRequest = { id, program: file, input: data };
     worker.postMessage(request, transfer);
   });
 }
@@ -166,7 +182,6 @@ export function refusalCodeOf(error: unknown): string | undefined {
 
 /** Ends every idle enclave worker (tests and benches that want a cold start). @internal */
 export async function endIdleWorkers(): Promise<void> {
-  const workers = [...idle.values()].flat();
-  idle.clear();
+  const workers = idle.splice(0);
   await Promise.all(workers.map((w) => w.terminate()));
 }
