@@ -23,7 +23,8 @@
 // than hardhat node keeps an idle connection open, and on a loaded machine every attempt failed with
 // "Failed to make POST request" (see retried()).
 // Run alone: `npx tsx bench/e2e/memory.ts` (MEMORY_FEATURES=… for another D, MEMORY_ROWS for the rows;
-// MEMORY_PROFILE=<preload.mjs> imports a profiling module into every measured command).
+// MEMORY_PROFILE=<preload.mjs> imports a profiling module into every measured command, e.g.
+// MEMORY_PROFILE=./bench/e2e/_rss-timeline.mjs prints each command's RSS over time).
 import { readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -68,11 +69,16 @@ interface Measured {
   stdout: string;
 }
 
+/** MEMORY_PROFILE as a URL: a path is this process's (the commands run in the project's folder). */
+function profileModule(value: string): string {
+  return /^[a-z]+:/.test(value) ? value : pathToFileURL(path.resolve(value)).href;
+}
+
 /** `hardhat <args> --network local` in `cwd`; fails loudly; its peak RSS. */
 async function measured(cwd: string, args: string[]): Promise<Measured> {
   const rssFile = path.join(cwd, `.peak-rss-${process.pid}-${Date.now()}`);
   const env = { ...userEnv(), FLAI_PEAK_RSS_FILE: rssFile };
-  const profile = process.env.MEMORY_PROFILE === undefined ? [] : [`--import=${process.env.MEMORY_PROFILE}`];
+  const profile = process.env.MEMORY_PROFILE === undefined ? [] : [`--import=${profileModule(process.env.MEMORY_PROFILE)}`];
   const run = await timeCommand(process.execPath, [`--import=${PEAK_RSS_PRELOAD}`, ...profile, HARDHAT_CLI, ...args, "--network", "local"], cwd, env);
   if (run.code !== 0) {
     throw new Error(`hardhat ${args.join(" ")} exited with ${run.code}:\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-3000)}\n${onFailure()}`);
@@ -222,7 +228,8 @@ function rowsOf(big: Flow, format: Format, base: Baselines): Row[] {
       median(big.client.map((m) => m.peak)),
       s.dataset + s.model + s.update,
       median(base.small.client.map((m) => m.peak)),
-      `dataset ${mb(s.dataset)} (its .${format} file ${mb(big.fileBytes)}) + model ${mb(s.model)} + sealed update ${mb(s.update)}; median of ${CLIENTS} clients`,
+      `dataset ${mb(s.dataset)} (its .${format} file ${mb(big.fileBytes)}) + model ${mb(s.model)} + sealed update ${mb(s.update)}; ` +
+        `median of ${CLIENTS} clients (${big.client.map((m) => mb(m.peak)).join(", ")})`,
     ),
     row(
       `flai:aggregate peak RSS, D=${FEATURES}, ${CLIENTS} updates, --test .${format}`,
