@@ -7,6 +7,7 @@ import { claimReportFiles, reportStamp, writeReport } from "../src/fedavg/report
 import { renderReportSummary } from "../src/fedavg/report-text.js";
 import { runSimulation } from "../src/fedavg/simulation.js";
 import { packageRoot } from "../src/package-root.js";
+import { prewarmWorker } from "../src/tee/run-worker.js";
 import { optionalNumber, optionalText } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
 
@@ -44,6 +45,11 @@ export default async function flRun(
   const { strategy, local, rules, modelFormat } = strategyFromArgs(args);
   const reportOption = optionalText(args.report, "--report");
   const { data, test } = resolveData(args);
+  // A run attests the enclave (its task's registration) and aggregates every round: one enclave worker
+  // loads both programs now, while the chain, the data and the clients get ready (an idle worker never
+  // holds the process).
+  prewarmWorker("attest-worker");
+  prewarmWorker("../fedavg/aggregator-worker");
   const ui = new Ui({ json: args.json });
   const result = await ui.progress("Federated run", (update) =>
     runSimulation(hre, hre.flai, {
