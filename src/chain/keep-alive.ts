@@ -5,6 +5,7 @@ import type { JsonRpcRequest, JsonRpcResponse } from "hardhat/types/providers";
 import { HardhatError } from "@nomicfoundation/hardhat-errors";
 
 import { flaiError } from "../errors.js";
+import { afterPendingIo } from "../util/event-loop.js";
 
 /*
  * Why this exists. Hardhat's HTTP provider keeps connections to the node open (an undici pool) and
@@ -59,8 +60,6 @@ export function closedConnectionCode(error: unknown): string | undefined {
   return undefined;
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /** The network hook: every request to an HTTP node goes out after one loop turn, retried once if safe. */
 export async function onRequest<ChainTypeT extends ChainType | string>(
   context: HookContext,
@@ -71,7 +70,7 @@ export async function onRequest<ChainTypeT extends ChainType | string>(
   if (connection.networkConfig.type !== "http") {
     return await next(context, connection, request);
   }
-  await yieldToEventLoop();
+  await afterPendingIo();
   try {
     return await next(context, connection, request);
   } catch (error) {
@@ -79,7 +78,7 @@ export async function onRequest<ChainTypeT extends ChainType | string>(
     if (code === undefined || !isRetriedMethod(request.method)) {
       throw await explainNodeFailure(error, connection, request.method);
     }
-    await yieldToEventLoop();
+    await afterPendingIo();
     try {
       return await next(context, connection, request);
     } catch (again) {
