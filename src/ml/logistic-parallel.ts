@@ -30,10 +30,25 @@ import { accumulateSoftmaxRows } from "./softmax-kernel.js";
 export const PARTITION_MIN_ENTRIES = 2_000_000;
 /** The fixed number of row partitions for large data (not the CPU count: results must not depend on the machine). */
 export const PARTITIONS = 8;
+/**
+ * What the partitions' sums may take together (each partition keeps its own ≈ (cols + 2) float64
+ * sums): wide data gets fewer partitions, down to MIN_WIDE_PARTITIONS. At 1e6 features 8 partitions
+ * held 64 MB of sums — a third of a client's data — for no speed: two threads need two partitions.
+ */
+export const PARTITION_SUMS_BYTES = 16 * 1024 * 1024;
+/** The fewest partitions of partitioned data: one for each of defaultThreads()' at most 2 threads. */
+export const MIN_WIDE_PARTITIONS = 2;
 
-/** 1 for small data (the plain single pass, bit-identical to the original loop), PARTITIONS above the threshold. */
+/**
+ * 1 for small data (the plain single pass, bit-identical to the original loop); above the threshold
+ * PARTITIONS, or fewer for wide data so that partitions × (cols + 2) × 8 bytes ≤ PARTITION_SUMS_BYTES
+ * (never fewer than MIN_WIDE_PARTITIONS). A function of the shape alone — never of the thread count
+ * or the machine — so every process gets the same partitions, hence the same bits.
+ */
 export function partitionCount(rows: number, cols: number): number {
-  return rows * cols > PARTITION_MIN_ENTRIES && rows >= PARTITIONS ? PARTITIONS : 1;
+  if (rows * cols <= PARTITION_MIN_ENTRIES || rows < PARTITIONS) return 1;
+  const fit = Math.floor(PARTITION_SUMS_BYTES / (8 * (cols + 2)));
+  return Math.max(MIN_WIDE_PARTITIONS, Math.min(PARTITIONS, fit));
 }
 
 /** Threads (the calling one included) used when the data is partitioned: 2 when the machine has 2+ CPUs. */
