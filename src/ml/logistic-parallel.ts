@@ -60,6 +60,13 @@ export function isShared(a: Float64Array | Uint8Array): boolean {
   return a.buffer instanceof SharedArrayBuffer;
 }
 
+/** `values` as a Float64Array in shared memory. */
+function sharedFrom(values: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(new SharedArrayBuffer(8 * values.length));
+  for (let j = 0; j < values.length; j++) out[j] = values[j]!;
+  return out;
+}
+
 /** A copy of `a` in shared memory, which worker threads can read without copying. */
 export function sharedCopy<T extends Float64Array | Uint8Array>(a: T): T {
   const out = (
@@ -264,6 +271,7 @@ export class RowSums {
   private readonly stride: number;
   private readonly bounds: Int32Array;
   private readonly out: Float64Array;
+  /** Partition 0's slot of `out`: the other partitions' sums are added into it. */
   private readonly result: Float64Array;
   private readonly z = new Float64Array(KERNEL_BLOCK_ROWS);
   private readonly acc: Float64Array;
@@ -298,7 +306,8 @@ export class RowSums {
     const shared = helpers > 0;
     const f64 = (n: number) => (shared ? new Float64Array(new SharedArrayBuffer(8 * n)) : new Float64Array(n));
     this.out = f64(p * this.stride);
-    this.result = new Float64Array(this.stride);
+    // A view, not its own array (one stride of float64 fewer: 8 MB at 1e6 features); the sums are the same bits.
+    this.result = this.out.subarray(0, this.stride);
     if (!shared) return;
     pool ??= new Pool();
     try {
@@ -357,16 +366,17 @@ export class RowSums {
     this.holdsLast = false; // result is about to change; until it is whole, it answers for no params
     this.passes++;
     const { partitions, stride, out, bounds, job } = this;
-    if (job === null || pool === null) {
+    const threadedPass = job !== null && pool !== null;
+    if (!threadedPass) {
       for (let k = 0; k < partitions; k++) this.partition(k, params);
     } else {
-      const { ctrl, failed } = job;
-      const shared = job.params;
+      const { ctrl, failed } = job!;
+      const shared = job!.params;
       shared.set(params);
       // DONE before CLAIM: a worker claiming from the new range must not have its DONE wiped.
       Atomics.store(ctrl, DONE, 0);
       Atomics.store(ctrl, CLAIM, partitions << 16);
-      pool.wake(job);
+      pool!.wake(job!);
       for (;;) {
         const v = Atomics.load(ctrl, CLAIM);
         const k = v & 0xffff;
@@ -386,15 +396,18 @@ export class RowSums {
         this.partition(k, shared);
       }
     }
-    // Fixed order: partition 0's sums, then each later partition's added in turn.
+    // Fixed order: partition 0's sums (result is its slot), then each later partition's added in turn.
     const result = this.result;
-    for (let t = 0; t < stride; t++) result[t] = out[t]!;
     for (let k = 1; k < partitions; k++) {
       const at = k * stride;
       for (let t = 0; t < stride; t++) result[t]! += out[at + t]!;
     }
-    if (this.last === null || this.last.length !== params.length) this.last = new Float64Array(params.length);
-    this.last.set(params);
+    if (threadedPass) {
+      this.last = job!.params; // already holds params (copied there for the workers): no second copy
+    } else {
+      if (this.last === null || this.last.length !== params.length) this.last = new Float64Array(params.length);
+      this.last.set(params); // after close(), possibly into the released workers' params: no worker reads them
+    }
     this.holdsLast = true;
     return result;
   }
@@ -448,9 +461,11 @@ export class TrainingRows {
   ) {
     // partitionCount over cols × outputs: softmaxPartitionCount's rule, the binary one for outputs = 1.
     const partitions = parallelism.partitions ?? partitionCount(rows, cols * outputs);
-    const center = standardization === null ? null : Float64Array.from(standardization.mean);
+    const threads = parallelism.threads ?? 1;
+    // In shared memory from the start when workers may read it (RowSums would copy it there).
+    const center = standardization === null ? null : threads > 1 && partitions > 1 ? sharedFrom(standardization.mean) : Float64Array.from(standardization.mean);
     this.scale = standardization === null ? null : Float64Array.from(standardization.scale);
-    this.rowSums = new RowSums(features, labels, rows, cols, partitions, parallelism.threads ?? 1, outputs, center);
+    this.rowSums = new RowSums(features, labels, rows, cols, partitions, threads, outputs, center);
   }
 
   /** Whether these rows are `ds` read with `standardization` (same arrays, same values). */
