@@ -61,7 +61,7 @@ import type {
   SealedUpdate,
   TaskStatus,
 } from "./types.js";
-import { encodeUpdate } from "./update.js";
+import { encodeUpdateParts, type ClientUpdate } from "./update.js";
 
 const STATUS: Record<number, TaskStatus | undefined> = { 1: "active", 2: "finished", 3: "cancelled" };
 const ZERO = "0x" + "0".repeat(64);
@@ -278,18 +278,26 @@ export class FlaiFederated {
     input: ClientRoundOptions["data"],
   ) {
     let t = now();
-    const global = await this.#globalModel(ctx.task);
-    // A file is read as the task reads data (its classes and columns); a Dataset is checked the same way.
-    const data = typeof input === "string" ? readTaskData(await readLocalFile(input, "--data"), global, input) : input;
-    const source = typeof input === "string" ? input : `client ${ctx.client}'s data`;
-    const update = trainClientUpdate(global, ctx.task.globalHash, data, source, { expectedClients: ctx.task.quorum });
+    // Trained in a call of its own: once it returns, no frame here holds the dataset, the global model
+    // or the training's buffers while the update is sealed (the peak of a wide client's memory).
+    const update = await this.#train(ctx, input);
     const train = now() - t;
 
     t = now();
     const encryptionKey = await this.#enclaveKey(ctx);
     const binding = { chainId: ctx.deployment.chainId, contract: ctx.deployment.federated, taskId: ctx.task.id, round: ctx.round, client: ctx.client };
-    const ciphertext = sealUpdate(encodeUpdate(update), encryptionKey, binding);
+    // Sealed from the update's parts (its arrays viewed in place), not from one plaintext copy of them.
+    const ciphertext = sealUpdate(encodeUpdateParts(update), encryptionKey, binding);
     return { ciphertext, sampleCount: update.sampleCount, local: update.metrics, timings: { train, encrypt: now() - t } };
+  }
+
+  /** The client's update on the current global model (its local training). */
+  async #train(ctx: { task: FederatedTaskView; client: string }, input: ClientRoundOptions["data"]): Promise<ClientUpdate> {
+    const global = await this.#globalModel(ctx.task);
+    // A file is read as the task reads data (its classes and columns); a Dataset is checked the same way.
+    const data = typeof input === "string" ? readTaskData(await readLocalFile(input, "--data"), global, input) : input;
+    const source = typeof input === "string" ? input : `client ${ctx.client}'s data`;
+    return trainClientUpdate(global, ctx.task.globalHash, data, source, { expectedClients: ctx.task.quorum });
   }
 
   /**

@@ -1,6 +1,6 @@
 import { flaiError } from "../errors.js";
 import { canonicalJson } from "../ml/model.js";
-import { ByteReader, type Bytes } from "../util/bytes.js";
+import { ByteReader, concatBytes, type Bytes } from "../util/bytes.js";
 
 /** What a client sends (inside an envelope) after a round of local training. */
 export interface ClientUpdate {
@@ -36,6 +36,16 @@ const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
  * gradient is written as v1, byte for byte what it was before gradients existed.
  */
 export function encodeUpdate(u: ClientUpdate): Uint8Array {
+  return concatBytes(encodeUpdateParts(u));
+}
+
+/**
+ * encodeUpdate's bytes as parts (see `Bytes`): the header, then the delta and the gradient as views
+ * of the update's own arrays (copies on a big-endian host). What sealUpdate reads: a client seals
+ * its update without first copying it into one plaintext (16 MB at 1e6 features with a gradient).
+ * The views alias `u`: do not change its arrays until the parts are used.
+ */
+export function encodeUpdateParts(u: ClientUpdate): Uint8Array[] {
   checkFields(u, "encodeUpdate: the update");
   const bad = firstNonFinite(u.delta);
   if (bad !== -1) {
@@ -56,20 +66,20 @@ export function encodeUpdate(u: ClientUpdate): Uint8Array {
   });
   const text = new TextEncoder().encode(json);
   const headerLength = Math.ceil((4 + text.length) / 8) * 8 - 4;
-  const out = new Uint8Array(4 + headerLength + (u.delta.length + (gradient?.length ?? 0)) * 8);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, headerLength, true);
-  out.set(text, 4);
-  out.fill(0x20, 4 + text.length, 4 + headerLength);
-  const body = 4 + headerLength;
-  writeFloats(out, body, u.delta);
-  if (gradient !== undefined) writeFloats(out, body + u.delta.length * 8, gradient);
-  return out;
+  const header = new Uint8Array(4 + headerLength);
+  new DataView(header.buffer).setUint32(0, headerLength, true);
+  header.set(text, 4);
+  header.fill(0x20, 4 + text.length);
+  return gradient === undefined ? [header, floatBytes(u.delta)] : [header, floatBytes(u.delta), floatBytes(gradient)];
 }
 
-function writeFloats(out: Uint8Array, at: number, values: Float64Array): void {
-  if (LITTLE_ENDIAN) out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), at);
-  else for (let i = 0; i < values.length; i++) new DataView(out.buffer).setFloat64(at + 8 * i, values[i]!, true);
+/** The values as little-endian float64 bytes: a view of `values` on little-endian hosts. */
+function floatBytes(values: Float64Array): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const out = new Uint8Array(values.byteLength);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < values.length; i++) view.setFloat64(8 * i, values[i]!, true);
+  return out;
 }
 
 export interface DecodeOptions {
