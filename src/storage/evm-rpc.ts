@@ -1,6 +1,7 @@
 import { JsonRpcProvider, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 
 import { flaiError } from "../errors.js";
+import { afterPendingIo } from "../util/event-loop.js";
 
 import { withRetries } from "./retry.js";
 
@@ -72,6 +73,9 @@ async function send(url: string, payload: Payload, opts: EvmRpcOptions): Promise
  * with its cause in the message (ECONNRESET, 503, timeout), so withRetries can tell what is transient.
  */
 export async function postJsonRpc<T>(url: string, payload: unknown, timeoutMs: number): Promise<T> {
+  // A close the node sent while this thread was busy (a long parse or training) is read first, so the
+  // request does not go out on that dead keep-alive connection (src/chain/keep-alive.ts says more).
+  await afterPendingIo();
   let response: Response;
   let text: string;
   try {
