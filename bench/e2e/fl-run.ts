@@ -5,10 +5,13 @@
 //
 // Floor, measured in this run: Hardhat start-up with the in-process chain, launched the way fl-run is
 // (node + Hardhat's CLI in the same kind of project, `hardhat run --no-compile` of a script that
-// connects to the chain), plus the transactions the protocol cannot do without — one recordUpdate and
-// one claim per client per round — each at the median time of one transaction sent and mined on the
-// in-process chain here (a transfer through the same ethers signer). It leaves out the training,
-// sealing, uploads and the enclave's aggregation, so it is a lower bound. The machine is shared, so
+// connects to the chain), plus the chain requests the protocol cannot do without — one recordUpdate and
+// one claim per client per round, each at the median time of one transaction sent and mined on the
+// in-process chain here (a transfer through the same ethers signer), and the reads a client must make
+// before trusting a round (task, round, its record, the enclave's registration: 3 calls, the chain's
+// clock twice — 8 per update; a claim reads the task once and each round and record once: 2 + 2·rounds
+// per client; counts pinned by test/fl-run-requests), each at the median time of one eth_call. It leaves
+// out the deployment, the training, sealing, uploads and the enclave's aggregation, so it is a lower bound. The machine is shared, so
 // every figure is the median of FL_RUN_REPEATS runs (default 3) taken interleaved: each repeat runs
 // every N, then the start-up floor, then the transaction floor. Run alone: `npx tsx bench/e2e/fl-run.ts` (FL_RUN_CLIENTS=10,50
 // for fewer rows, FL_RUN_CLIENTS=10,50,100,200 to check scaling further).
@@ -26,6 +29,9 @@ const HARDHAT_CLI = path.join(ROOT, "node_modules", "hardhat", "dist", "src", "c
 const ROUNDS = 3;
 const CLIENTS = (process.env.FL_RUN_CLIENTS ?? "10,50,100").split(",").map(Number);
 const TX_SAMPLES = 30;
+/** Reads per update and per client's claims (test/fl-run-requests pins them). */
+const READS_PER_UPDATE = 8;
+const readsPerClient = (rounds: number) => 2 + 2 * rounds;
 const REPEATS = Number(process.env.FL_RUN_REPEATS ?? 3);
 const CONNECT_SCRIPT = path.join(ROOT, "bench", "e2e", "_connect.ts");
 
@@ -59,19 +65,22 @@ async function flRun(clients: number): Promise<number> {
   return run.ms;
 }
 
-/** The median time to send one transaction and have it mined on the in-process chain. */
-async function transactionMs(): Promise<number> {
+/** The median times to send one transaction and have it mined, and to answer one eth_call, on the in-process chain. */
+async function requestMs(): Promise<{ tx: number; read: number }> {
   const { hre } = await tempProject();
   const connection = await hre.network.create();
   const [from, to] = await connection.ethers.getSigners();
-  const times: number[] = [];
+  const txs: number[] = [];
+  const reads: number[] = [];
   for (let i = 0; i < TX_SAMPLES; i++) {
-    const start = performance.now();
+    let start = performance.now();
     await (await from!.sendTransaction({ to: to!.address, value: 1n })).wait();
-    times.push(performance.now() - start);
+    txs.push(performance.now() - start);
+    start = performance.now();
+    await connection.ethers.provider.call({ to: to!.address, data: "0x" });
+    reads.push(performance.now() - start);
   }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1]!;
+  return { tx: median(txs), read: median(reads) };
 }
 
 /** Hardhat start-up with the in-process chain, spawned exactly like fl-run (node + the CLI, a fresh project). */
@@ -88,23 +97,30 @@ export async function measure(): Promise<Row[]> {
   const runs = new Map<number, number[]>(CLIENTS.map((n) => [n, []]));
   const startups: number[] = [];
   const txs: number[] = [];
+  const reads: number[] = [];
   for (let r = 0; r < REPEATS; r++) {
     for (const n of CLIENTS) runs.get(n)!.push(await flRun(n));
     startups.push(await startupWithChain());
-    txs.push(await transactionMs());
+    const requests = await requestMs();
+    txs.push(requests.tx);
+    reads.push(requests.read);
   }
   const startup = median(startups);
   const tx = median(txs);
+  const read = median(reads);
   const measured = new Map(CLIENTS.map((n) => [n, median(runs.get(n)!)]));
   const base = measured.get(CLIENTS[0]!)!;
   return CLIENTS.map((n) => {
     const transactions = 2 * n * ROUNDS;
+    const readCount = n * (ROUNDS * READS_PER_UPDATE + readsPerClient(ROUNDS));
     const marginal = n === CLIENTS[0] ? "" : `; marginal ${((measured.get(n)! - base) / ((n - CLIENTS[0]!) * ROUNDS)).toFixed(1)} ms per client-round over --clients ${CLIENTS[0]}`;
     return {
       row: `fl-run --clients ${n} --rounds ${ROUNDS}`,
       measuredMs: measured.get(n)!,
-      floorMs: startup + transactions * tx,
-      floorWhat: `Hardhat start-up with the in-process chain (${startup.toFixed(0)} ms, median of ${REPEATS}) + ${transactions} transactions × ${tx.toFixed(2)} ms (median of ${REPEATS}), this run`,
+      floorMs: startup + transactions * tx + readCount * read,
+      floorWhat:
+        `Hardhat start-up with the in-process chain (${startup.toFixed(0)} ms, median of ${REPEATS}) + ${transactions} transactions × ${tx.toFixed(2)} ms` +
+        ` + ${readCount} reads × ${read.toFixed(2)} ms (medians of ${REPEATS}), this run`,
       note:
         `median of ${REPEATS} interleaved runs (${runs.get(n)!.map((ms) => ms.toFixed(0)).join(", ")} ms), fresh project each` +
         `${n > 19 ? `; ${n - 19} client accounts derived` : ""}${marginal}`,
