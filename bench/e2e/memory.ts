@@ -19,9 +19,8 @@
 // (a task that does nothing: Node, Hardhat, the plugin's config), and the same command at D = 8 (the
 // command's fixed cost: its code, the enclave worker's isolate, ethers, …).
 // Data as .npz (bench/_npz.ts, what np.savez writes); MEMORY_FORMATS=npz,json adds JSON rows. JSON is
-// not in the default run: at D = 1e6 its parse and the training block fl-client's event loop for longer
-// than hardhat node keeps an idle connection open, and on a loaded machine every attempt failed with
-// "Failed to make POST request" (see retried()).
+// not in the default run: its text is about 2.4× the float64 data and its parse is not streamed, so those
+// rows show what the text costs rather than the commands' own footprint.
 // Run alone: `npx tsx bench/e2e/memory.ts` (MEMORY_FEATURES=… for another D, MEMORY_ROWS for the rows;
 // MEMORY_PROFILE=<preload.mjs> imports a profiling module into every measured command, e.g.
 // MEMORY_PROFILE=./bench/e2e/_rss-timeline.mjs prints each command's RSS over time).
@@ -50,7 +49,6 @@ const SMALL_FEATURES = 8;
 /** The data formats measured, as the client's --data and the creator's --test. */
 const FORMATS = (process.env.MEMORY_FORMATS ?? "npz").split(",") as Format[];
 const MiB = 1024 * 1024;
-const ATTEMPTS = 6;
 
 /** Imported first by every measured process: writes its peak RSS (bytes) to $FLAI_PEAK_RSS_FILE at exit. */
 const PEAK_RSS_PRELOAD =
@@ -127,8 +125,6 @@ interface Flow {
   sizes: Sizes;
   /** The client's data file, as the command reads it. */
   fileBytes: number;
-  /** Commands run again after "Failed to make POST request" (see retried()). */
-  retries: number;
 }
 
 type Format = "npz" | "json";
@@ -143,25 +139,6 @@ async function writeData(file: string, ds: Dataset, format: Format): Promise<num
   const parts = npzParts(ds);
   await writeFile(file, parts);
   return parts.reduce((n, p) => n + p.length, 0);
-}
-
-/**
- * The command, run again (up to ATTEMPTS times) when it failed with Hardhat's "Failed to make POST
- * request": at D = 1e6 a command computes synchronously for seconds between two requests (parse,
- * train), longer than hardhat node keeps an idle connection open (5 s), and the next request can go
- * out on the socket the node just closed. Reproduced with a script that blocks 6 s between two
- * eth_blockNumber. A rerun's peak is what the row reports; the count goes into its note.
- */
-async function retried(cwd: string, args: string[], count: { retries: number }): Promise<Measured> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await measured(cwd, args);
-    } catch (error) {
-      if (attempt === ATTEMPTS || !/Failed to make POST request/.test((error as Error).message)) throw error;
-      console.error(`# ${args[0]} failed with "Failed to make POST request" (attempt ${attempt}); running it again`);
-      count.retries++;
-    }
-  }
 }
 
 /** One task of one round at `features` columns, data in `format`: CLIENTS fl-client processes, then one aggregate. */
@@ -186,17 +163,16 @@ async function flow(cwd: string, features: number, format: Format): Promise<Flow
     ...["--model", spec, "--test", testFile, "--rounds", "1", "--quorum", String(CLIENTS), "--max-clients", String(CLIENTS), "--reward", "0.01", "--json"],
   ]);
   const task = String((JSON.parse(created.stdout) as { task: { id: unknown } }).task.id);
-  const count = { retries: 0 };
   const client: Measured[] = [];
   for (let i = 1; i <= CLIENTS; i++) {
-    client.push(await retried(cwd, ["flai:fl-client", "--task", task, "--data", clientFile, "--account", String(i), "--json"], count));
+    client.push(await measured(cwd, ["flai:fl-client", "--task", task, "--data", clientFile, "--account", String(i), "--json"]));
   }
-  const aggregate = await retried(cwd, ["flai:aggregate", "--task", task, "--json"], count);
+  const aggregate = await measured(cwd, ["flai:aggregate", "--task", task, "--json"]);
   const { updateRoot } = JSON.parse(client[0]!.stdout) as { updateRoot: string };
   const update = (await stat(path.join(cwd, ".flai", "storage", updateRoot.slice(2)))).size;
   const sizes = { dataset: ROWS * features * 8 + ROWS, model: (features + 1) * 8, update };
   await rm(clientFile, { force: true });
-  return { client, aggregate, sizes, fileBytes, retries: count.retries };
+  return { client, aggregate, sizes, fileBytes };
 }
 
 const mb = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`;
@@ -219,8 +195,7 @@ function rowsOf(big: Flow, format: Format, base: Baselines): Row[] {
     floorWhat: `data held: ${held}`,
     note:
       `idle hardhat ${mb(base.idle)}, same command at D=${SMALL_FEATURES} ${mb(fixed)}; ` +
-      `(peak − idle) / data = ${((peak - base.idle) / data).toFixed(2)}, (peak − D=${SMALL_FEATURES}) / data = ${((peak - fixed) / data).toFixed(2)}` +
-      (big.retries > 0 ? `; ${big.retries} command(s) rerun after "Failed to make POST request"` : ""),
+      `(peak − idle) / data = ${((peak - base.idle) / data).toFixed(2)}, (peak − D=${SMALL_FEATURES}) / data = ${((peak - fixed) / data).toFixed(2)}`,
   });
   return [
     row(
