@@ -8,18 +8,17 @@ import { getAddress } from "ethers";
 import { updatesAccumulator as accumulatorOf } from "../src/fedavg/accumulator.js";
 import { runAggregation, type AggregateRequest, type AggregateResponse, type RecordedUpdate } from "../src/fedavg/aggregator.js";
 import { sealUpdate } from "../src/fedavg/envelope.js";
-import { globalModelBytes, parseGlobalModel, taskNonce, type GlobalModel } from "../src/fedavg/global-model.js";
-import { resolveRules, type RoundRules } from "../src/fedavg/round-rules.js";
-import { datasetJson } from "../src/fedavg/simulation.js";
+import { globalModelBytes, parseGlobalModel } from "../src/fedavg/global-model.js";
+import type { RoundRules } from "../src/fedavg/round-rules.js";
 import { aggregate, trimCount, type StrategyConfig } from "../src/fedavg/strategies.js";
 import { encodeUpdate } from "../src/fedavg/update.js";
 import { capWeights, rewardWeights } from "../src/fedavg/weights.js";
-import type { Dataset } from "../src/ml/dataset.js";
 import { computeRoot } from "../src/storage/merkle.js";
 import { loadOrCreateIdentity, type EnclaveIdentity } from "../src/tee/identity.js";
 import { gaussian, mulberry32 } from "../src/util/prng.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
+import { evaluationBytes, zeroModel } from "./helpers/aggregate-request.js";
 import { tempDir } from "./helpers/project.js";
 
 // Each attack from the trust-boundaries issue, run against the enclave's round program itself
@@ -47,39 +46,12 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
   before(async () => {
     enclaveDir = await tempDir("flai-attacks-enclave-");
     identity = await loadOrCreateIdentity(enclaveDir);
-    const rand = mulberry32(11);
-    const rows = 40;
-    const ds: Dataset = {
-      rows,
-      cols: FEATURES,
-      features: Float64Array.from({ length: rows * FEATURES }, () => rand() * 2 - 1),
-      labels: Uint8Array.from({ length: rows }, (_, i) => i % 2),
-      classes: [0, 1],
-    };
-    evaluation = new TextEncoder().encode(datasetJson(ds));
+    evaluation = evaluationBytes(11, 40, FEATURES);
   });
 
   /** A new task (its own id and nonce, so its own round records) with an all-zero initial model. */
   function newTask(strategy: StrategyConfig, rules: Partial<RoundRules> = {}) {
-    const model: GlobalModel = {
-      format: "flai-global-model/v1",
-      algorithm: "logistic-regression",
-      features: FEATURES,
-      weights: new Array<number>(FEATURES).fill(0),
-      bias: 0,
-      standardization: null,
-      round: 0,
-      federated: {
-        strategy,
-        local: { maxIterations: 1, c: 1, mu: 0 },
-        evaluationRoot: computeRoot(evaluation),
-        rules: resolveRules(rules, strategy),
-        nonce: taskNonce(),
-      },
-      previousHash: null,
-      metrics: null,
-    };
-    return { bytes: globalModelBytes(model), taskId: String(++taskCounter) };
+    return { bytes: globalModelBytes(zeroModel(FEATURES, evaluation, strategy, rules)), taskId: String(++taskCounter) };
   }
 
   /** Round 1 of `task` with these clients' updates, sealed to the enclave as a client would. */

@@ -6,8 +6,9 @@ import { updatesAccumulator } from "../../src/fedavg/accumulator.js";
 import type { AggregateRequest } from "../../src/fedavg/aggregator.js";
 import { sealUpdate } from "../../src/fedavg/envelope.js";
 import { globalModelBytes, taskNonce, type GlobalModel } from "../../src/fedavg/global-model.js";
-import { resolveRules } from "../../src/fedavg/round-rules.js";
+import { resolveRules, type RoundRules } from "../../src/fedavg/round-rules.js";
 import { datasetJson } from "../../src/fedavg/simulation-data.js";
+import type { StrategyConfig } from "../../src/fedavg/strategies.js";
 import { encodeUpdate } from "../../src/fedavg/update.js";
 import { computeRoot } from "../../src/storage/merkle.js";
 import { loadOrCreateIdentity } from "../../src/tee/identity.js";
@@ -19,45 +20,67 @@ const FEATURES = 12;
 const CONTRACT = getAddress("0x" + "c1".repeat(20));
 const sha256 = (b: Uint8Array) => "0x" + createHash("sha256").update(b).digest("hex");
 
-/**
- * Round 1 of a fresh task (its own enclave folder) with 3 honest updates, as a host sends it to the
- * aggregation enclave. Each call of the returned function gives a fresh request whose byte arrays
- * each own their ArrayBuffer (as StorageBackend.read returns them).
- */
-export async function aggregateRequest(): Promise<() => AggregateRequest> {
-  const enclaveDir = await tempDir("flai-request-enclave-");
-  const identity = await loadOrCreateIdentity(enclaveDir);
-  const rand = mulberry32(7);
-  const rows = 20;
-  const evaluation = new TextEncoder().encode(
+/** An evaluation set's stored bytes: `rows` random rows of `features` in [-1, 1), labels alternating 0, 1. */
+export function evaluationBytes(seed: number, rows: number, features: number): Uint8Array {
+  const rand = mulberry32(seed);
+  return new TextEncoder().encode(
     datasetJson({
       rows,
-      cols: FEATURES,
-      features: Float64Array.from({ length: rows * FEATURES }, () => rand() * 2 - 1),
+      cols: features,
+      features: Float64Array.from({ length: rows * features }, () => rand() * 2 - 1),
       labels: Uint8Array.from({ length: rows }, (_, i) => i % 2),
       classes: [0, 1],
     }),
   );
-  const strategy = { name: "fedavg" as const };
-  const model: GlobalModel = {
+}
+
+/** A new task's initial global model (its own nonce): all-zero weights, evaluated on `evaluation`. */
+export function zeroModel(features: number, evaluation: Uint8Array, strategy: StrategyConfig, rules: Partial<RoundRules> = {}): GlobalModel {
+  return {
     format: "flai-global-model/v1",
     algorithm: "logistic-regression",
-    features: FEATURES,
-    weights: new Array<number>(FEATURES).fill(0),
+    features,
+    weights: new Array<number>(features).fill(0),
     bias: 0,
     standardization: null,
     round: 0,
-    federated: { strategy, local: { maxIterations: 1, c: 1, mu: 0 }, evaluationRoot: computeRoot(evaluation), rules: resolveRules({}, strategy), nonce: taskNonce() },
+    federated: {
+      strategy,
+      local: { maxIterations: 1, c: 1, mu: 0 },
+      evaluationRoot: computeRoot(evaluation),
+      rules: resolveRules(rules, strategy),
+      nonce: taskNonce(),
+    },
     previousHash: null,
     metrics: null,
   };
-  const bytes = globalModelBytes(model);
+}
+
+export interface AggregateRequestOptions {
+  /** How many clients' updates the round records (default 3). */
+  clients?: number;
+  /** The round client i's update is sealed for (default 1: every update opens for round 1). */
+  sealedFor?: (i: number) => number;
+}
+
+/**
+ * Round 1 of a fresh task (its own enclave folder) with honest updates, as a host sends it to the
+ * aggregation enclave. Each call of the returned function gives a fresh request whose byte arrays
+ * each own their ArrayBuffer (as StorageBackend.read returns them, and as each worker gets its own clone).
+ */
+export async function aggregateRequest(opts: AggregateRequestOptions = {}): Promise<() => AggregateRequest> {
+  const { clients = 3, sealedFor = () => 1 } = opts;
+  const enclaveDir = await tempDir("flai-request-enclave-");
+  const identity = await loadOrCreateIdentity(enclaveDir);
+  const rand = mulberry32(7);
+  const evaluation = evaluationBytes(8, 20, FEATURES);
+  const bytes = globalModelBytes(zeroModel(FEATURES, evaluation, { name: "fedavg" }));
   const globalHash = sha256(bytes);
-  const recorded = [0, 1, 2].map((i) => {
+  const recorded = Array.from({ length: clients }, (_, i) => {
     const client = getAddress("0x" + (0x3000 + i).toString(16).padStart(40, "0"));
     const delta = Float64Array.from({ length: FEATURES + 1 }, () => 0.01 * (rand() - 0.5));
     const plain = encodeUpdate({ delta, sampleCount: 10 + i, metrics: { loss: 0.5, accuracy: 0.5 }, baseModelHash: globalHash });
-    const ciphertext = sealUpdate(plain, identity.encryptionKey, { chainId: 31337n, contract: CONTRACT, taskId: 1n, round: 1, client });
+    const ciphertext = sealUpdate(plain, identity.encryptionKey, { chainId: 31337n, contract: CONTRACT, taskId: 1n, round: sealedFor(i), client });
     return { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), sampleCount: 10 + i, ciphertext };
   });
   const accumulator = updatesAccumulator(1n, 1, recorded);
