@@ -5,8 +5,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import path from "node:path";
-import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
-import { pathToFileURL } from "node:url";
+import { readdir, readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 
 import type { FlaiConnection } from "../src/connection.js";
@@ -23,15 +22,14 @@ import {
 } from "../src/fedavg/global-model.js";
 import { canonicalJson } from "../src/ml/model.js";
 import { parameterVector, splitParameters, weightsToJson } from "../src/ml/parameters.js";
-import { packageRoot } from "../src/package-root.js";
 import { overallVerdict, type VerifyItem } from "../src/verify/common.js";
 import { verifyRound } from "../src/verify/rounds.js";
 import { strategyFromArgs } from "../tasks/strategy-args.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
-import { runHardhat } from "./helpers/cli.js";
+import { pluginProject, runHardhat } from "./helpers/cli.js";
 import { federatedFixture, type FederatedFixture } from "./helpers/federated.js";
-import { FIXTURES, tempDir } from "./helpers/project.js";
+import { FIXTURES } from "./helpers/project.js";
 import { AWKWARD, sampleBinaryModel } from "./fixtures-scripts/binary-model-hash.js";
 
 const SCRIPT = path.resolve(import.meta.dirname, "fixtures-scripts", "binary-model-hash.ts");
@@ -338,20 +336,7 @@ describe("binary global model: --model-format on the command line", function () 
   this.timeout(300_000);
 
   it("flai:fl-run --model-format binary stores the task's models as binary; a wrong value is refused by name", async () => {
-    const project = await tempDir("flai-binary-");
-    await writeFile(path.join(project, "package.json"), JSON.stringify({ name: "flai-binary", private: true, type: "module" }));
-    await symlink(path.join(packageRoot(), "node_modules"), path.join(project, "node_modules"), "dir");
-    await writeFile(
-      path.join(project, "hardhat.config.ts"),
-      [
-        `import { defineConfig } from "hardhat/config";`,
-        `import flai from ${JSON.stringify(pathToFileURL(path.join(packageRoot(), "src", "index.ts")).href)};`,
-        `export default defineConfig({ plugins: [flai] });`,
-        ``,
-      ].join("\n"),
-    );
-    const env = { FLAI_MACHINE_DIR: path.join(project, ".machine") };
-    await mkdir(env.FLAI_MACHINE_DIR);
+    const { project, env } = await pluginProject("flai-binary");
     const refused = await runHardhat(["flai:fl-run", "--model-format", "npy"], { cwd: project, env });
     assert.notEqual(refused.code, 0);
     assert.ok((refused.stdout + refused.stderr).includes('--model-format must be one of json, binary, got "npy"'), refused.stdout + refused.stderr);

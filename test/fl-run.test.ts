@@ -1,6 +1,5 @@
-import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 
 import { expect } from "chai";
 
@@ -11,7 +10,7 @@ import { packageRoot } from "../src/package-root.js";
 import { BUNDLED_DATASETS, resolveData } from "../tasks/fl-run.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
-import { runHardhat } from "./helpers/cli.js";
+import { pluginProject, runHardhat } from "./helpers/cli.js";
 import { FIXTURES, tempDir, tempProject } from "./helpers/project.js";
 
 /** A tiny dataset with string-like classes, as two separately parsed files may number them. */
@@ -75,22 +74,9 @@ describe("fl-run: the command", function () {
   this.timeout(300_000);
 
   it("writes a new HTML report with CSV and JSON beside it on every run, never overwriting the last", async () => {
-    const project = await tempDir("flai-flrun-");
-    await writeFile(path.join(project, "package.json"), JSON.stringify({ name: "flai-flrun", private: true, type: "module" }));
-    await symlink(path.join(packageRoot(), "node_modules"), path.join(project, "node_modules"), "dir");
-    await writeFile(
-      path.join(project, "hardhat.config.ts"),
-      [
-        `import { defineConfig } from "hardhat/config";`,
-        `import flai from ${JSON.stringify(pathToFileURL(path.join(packageRoot(), "src", "index.ts")).href)};`,
-        `export default defineConfig({ plugins: [flai] });`,
-        ``,
-      ].join("\n"),
-    );
-    const machine = path.join(project, ".machine");
-    await mkdir(machine);
+    const { project, env } = await pluginProject("flai-flrun");
     const run = async (...extra: string[]) => {
-      const done = await runHardhat(["flai:fl-run", "--clients", "3", "--rounds", "1", "--json", ...extra], { cwd: project, env: { FLAI_MACHINE_DIR: machine } });
+      const done = await runHardhat(["flai:fl-run", "--clients", "3", "--rounds", "1", "--json", ...extra], { cwd: project, env });
       expect(done.code, done.stdout + done.stderr).to.equal(0);
       return JSON.parse(done.stdout) as { reportFiles: { html: string; csv: string; json: string }; rounds: unknown[]; driftCorrection: unknown };
     };
@@ -99,7 +85,7 @@ describe("fl-run: the command", function () {
     const second = await run("--no-drift-correction");
     expect(first.driftCorrection).to.deep.equal({ mu: 0.2, maxGradientNorm: 10 });
     expect(second.driftCorrection).to.equal(null);
-    const refused = await runHardhat(["flai:fl-run", "--strategy", "median", "--no-drift-correction"], { cwd: project, env: { FLAI_MACHINE_DIR: machine } });
+    const refused = await runHardhat(["flai:fl-run", "--strategy", "median", "--no-drift-correction"], { cwd: project, env });
     expect(refused.code).to.not.equal(0);
     expect(refused.stdout + refused.stderr).to.include("--no-drift-correction applies to fedavg and fedprox without --noise only");
     expect(second.reportFiles.html).not.to.equal(first.reportFiles.html);

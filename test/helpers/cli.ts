@@ -1,5 +1,8 @@
 import { spawn } from "node:child_process";
+import { mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 
 import { packageRoot } from "../../src/package-root.js";
 
@@ -42,4 +45,27 @@ export function runHardhat(args: string[], opts: CliOptions): Promise<CliRun> {
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/**
+ * A user's project in a fresh temp folder (named after `name`) with hardhat-flai as its only plugin, for
+ * runHardhat: it resolves hardhat (and the plugin's dependencies) from this repository's install, and
+ * `env` gives it its own machine folder.
+ */
+export async function pluginProject(name: string): Promise<{ project: string; env: { FLAI_MACHINE_DIR: string } }> {
+  const project = await mkdtemp(path.join(os.tmpdir(), `${name}-`));
+  await writeFile(path.join(project, "package.json"), JSON.stringify({ name, private: true, type: "module" }));
+  await symlink(path.join(packageRoot(), "node_modules"), path.join(project, "node_modules"), "dir");
+  await writeFile(
+    path.join(project, "hardhat.config.ts"),
+    [
+      `import { defineConfig } from "hardhat/config";`,
+      `import flai from ${JSON.stringify(pathToFileURL(path.join(packageRoot(), "src", "index.ts")).href)};`,
+      `export default defineConfig({ plugins: [flai] });`,
+      ``,
+    ].join("\n"),
+  );
+  const env = { FLAI_MACHINE_DIR: path.join(project, ".machine") };
+  await mkdir(env.FLAI_MACHINE_DIR);
+  return { project, env };
 }
