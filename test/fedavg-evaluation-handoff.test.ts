@@ -1,8 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
-import path from "node:path";
 
 import { expect } from "chai";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../src/connection.js";
@@ -10,11 +8,9 @@ import { parseGlobalModel } from "../src/fedavg/global-model.js";
 import type { LocalStorage } from "../src/storage/local.js";
 import type { ReadOptions } from "../src/storage/types.js";
 import { endIdleWorkers } from "../src/tee/run-worker.js";
-import type { Dataset } from "../src/ml/dataset.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
-import { federatedFixture } from "./helpers/federated.js";
-import { FIXTURES } from "./helpers/project.js";
+import { federatedFixture, sampleTask, submitAll, type FederatedFixture } from "./helpers/federated.js";
 
 /**
  * Issue 14, aggregation fetch: the host hands an enclave worker a task's evaluation set once; later
@@ -29,15 +25,15 @@ describe("fedavg: the evaluation set crosses into the enclave once per worker (i
   this.timeout(300_000);
   let hre: HardhatRuntimeEnvironment;
   let connection: FlaiConnection;
-  let signers: HardhatEthersSigner[];
-  let shares: Dataset[];
+  let fx: FederatedFixture;
   let evaluation: string;
   let storage: LocalStorage;
   /** Every host read of a storage object during a test: its root and whether it was re-rooted. */
   let reads: { root: string; verify: boolean }[];
 
   before(async () => {
-    ({ hre, connection, signers, shares, evaluation } = await federatedFixture({ holdout: 14, split: 15 }, CLIENTS));
+    fx = await federatedFixture({ holdout: 14, split: 15 }, CLIENTS);
+    ({ hre, connection, evaluation } = fx);
     storage = hre.flai.storage as LocalStorage;
     const read = storage.read.bind(storage);
     storage.read = (root: string, opts?: ReadOptions) => {
@@ -50,23 +46,10 @@ describe("fedavg: the evaluation set crosses into the enclave once per worker (i
     reads = [];
   });
 
-  async function newTask(rounds: number) {
-    const created = await hre.flai.fedavg.createTask({
-      model: path.join(FIXTURES, "model.json"),
-      evaluation,
-      standardizeOn: shares[0]!,
-      rounds,
-      quorum: CLIENTS,
-      reward: "1",
-      connection,
-    });
-    return created.task.id;
-  }
+  const newTask = (rounds: number) => sampleTask(fx, rounds, CLIENTS);
 
   async function playRound(taskId: bigint) {
-    for (let i = 0; i < CLIENTS; i++) {
-      await hre.flai.fedavg.runClient({ taskId, data: shares[i]!, signer: signers[1 + i], connection });
-    }
+    await submitAll(fx, taskId, CLIENTS);
     reads = [];
     const round = await hre.flai.fedavg.aggregate({ taskId, connection });
     expect(round.accepted).to.have.length(CLIENTS);
@@ -98,9 +81,7 @@ describe("fedavg: the evaluation set crosses into the enclave once per worker (i
     tampered[tampered.length - 2] = tampered[tampered.length - 2] === 0x30 ? 0x31 : 0x30;
     await writeFile(object, tampered);
     try {
-      for (let i = 0; i < CLIENTS; i++) {
-        await hre.flai.fedavg.runClient({ taskId, data: shares[i]!, signer: signers[1 + i], connection });
-      }
+      await submitAll(fx, taskId, CLIENTS);
       await expectFlaiError(() => hre.flai.fedavg.aggregate({ taskId, connection }), `does not have the committed root ${evaluation}`);
     } finally {
       await writeFile(object, original);
@@ -109,9 +90,7 @@ describe("fedavg: the evaluation set crosses into the enclave once per worker (i
 
   it("a tampered update or global model on disk is refused by the enclave", async () => {
     const taskId = await newTask(1);
-    for (let i = 0; i < CLIENTS; i++) {
-      await hre.flai.fedavg.runClient({ taskId, data: shares[i]!, signer: signers[1 + i], connection });
-    }
+    await submitAll(fx, taskId, CLIENTS);
     const task = await hre.flai.fedavg.task(taskId, { connection });
     const modelObject = storage.objectPath(task.globalRoot as `0x${string}`);
     const model = await readFile(modelObject);

@@ -8,19 +8,17 @@ import path from "node:path";
 
 import { expect } from "chai";
 import { Wallet } from "ethers";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../src/connection.js";
 import type { AggregateResponse } from "../src/fedavg/aggregator.js";
-import type { Dataset } from "../src/ml/dataset.js";
 import { LocalStorage } from "../src/storage/local.js";
 import type { ReadOptions } from "../src/storage/types.js";
 import { TeeSim } from "../src/tee/enclave.js";
 import { endIdleWorkers, movableBuffers, runWorker } from "../src/tee/run-worker.js";
 
 import { aggregateRequest } from "./helpers/aggregate-request.js";
-import { federatedFixture } from "./helpers/federated.js";
+import { federatedFixture, sampleTask, submitAll, type FederatedFixture } from "./helpers/federated.js";
 import { FIXTURES, tempDir } from "./helpers/project.js";
 
 const BYTES = "../../test/helpers/bytes-worker";
@@ -121,8 +119,7 @@ describe("enclave workers: moved bytes (issue 14, memory)", function () {
     const CLIENTS = 3;
     let hre: HardhatRuntimeEnvironment;
     let connection: FlaiConnection;
-    let signers: HardhatEthersSigner[];
-    let shares: Dataset[];
+    let fx: FederatedFixture;
     let evaluation: string;
     let storage: LocalStorage;
     /** What the host's storage reads returned during a test, as the host holds them. */
@@ -131,7 +128,8 @@ describe("enclave workers: moved bytes (issue 14, memory)", function () {
     let shape: "owned" | "view";
 
     before(async () => {
-      ({ hre, connection, signers, shares, evaluation } = await federatedFixture({ holdout: 14, split: 15 }, CLIENTS));
+      fx = await federatedFixture({ holdout: 14, split: 15 }, CLIENTS);
+      ({ hre, connection, evaluation } = fx);
       storage = hre.flai.storage as LocalStorage;
       const read = storage.read.bind(storage);
       storage.read = async (root: string, opts?: ReadOptions) => {
@@ -148,19 +146,8 @@ describe("enclave workers: moved bytes (issue 14, memory)", function () {
     });
 
     async function roundReady(rounds: number) {
-      const created = await hre.flai.fedavg.createTask({
-        model: path.join(FIXTURES, "model.json"),
-        evaluation,
-        standardizeOn: shares[0]!,
-        rounds,
-        quorum: CLIENTS,
-        reward: "1",
-        connection,
-      });
-      const taskId = created.task.id;
-      for (let i = 0; i < CLIENTS; i++) {
-        await hre.flai.fedavg.runClient({ taskId, data: shares[i]!, signer: signers[1 + i], connection });
-      }
+      const taskId = await sampleTask(fx, rounds, CLIENTS);
+      await submitAll(fx, taskId, CLIENTS);
       returned = [];
       return taskId;
     }
@@ -185,9 +172,7 @@ describe("enclave workers: moved bytes (issue 14, memory)", function () {
       expect(updateReads.map((r) => r.bytes.byteLength), "moved to the enclave worker").to.deep.equal([0, 0, 0]);
       expect(returned.find((r) => r.root === evaluation)?.bytes.byteLength, "the evaluation set moved too").to.equal(0);
 
-      for (let i = 0; i < CLIENTS; i++) {
-        await hre.flai.fedavg.runClient({ taskId, data: shares[i]!, signer: signers[1 + i], connection });
-      }
+      await submitAll(fx, taskId, CLIENTS);
       await endIdleWorkers(); // the next call refuses a null evaluation set (EVALUATION_NEEDED) after taking the updates
       returned = [];
       const second = await hre.flai.fedavg.aggregate({ taskId, connection });

@@ -42,3 +42,27 @@ export function onlyLabel(ds: Dataset, label: number): Dataset {
   rows.forEach((r, i) => features.set(ds.features.subarray(r * ds.cols, (r + 1) * ds.cols), i * ds.cols));
   return { ...ds, rows: rows.length, features, labels: new Uint8Array(rows.length).fill(label) };
 }
+
+/**
+ * A task on the fixture's chain for the sample model (fixtures/model.json), evaluated on the held-out set,
+ * standardized on client 0's share, whose rounds close at `clients` updates.
+ */
+export async function sampleTask(fx: FederatedFixture, rounds: number, clients: number): Promise<bigint> {
+  const created = await fx.hre.flai.fedavg.createTask({
+    model: path.join(FIXTURES, "model.json"),
+    evaluation: fx.evaluation,
+    standardizeOn: fx.shares[0]!,
+    rounds,
+    quorum: clients,
+    reward: "1",
+    connection: fx.connection,
+  });
+  return created.task.id;
+}
+
+/** Clients 0 … clients − 1 (signers 1 … clients) each train on their share and submit to the task's open round. */
+export async function submitAll(fx: FederatedFixture, taskId: bigint, clients: number): Promise<void> {
+  for (let i = 0; i < clients; i++) {
+    await fx.hre.flai.fedavg.runClient({ taskId, data: fx.shares[i]!, signer: fx.signers[1 + i], connection: fx.connection });
+  }
+}
