@@ -17,7 +17,7 @@ import type { StorageBackend } from "../src/storage/types.js";
 import { devAuthority, registrationArgs, signReport } from "../src/tee/attestation.js";
 import { TeeSim } from "../src/tee/enclave.js";
 
-import { FIXTURES, errorOf, tempDir, tempProject } from "./helpers/project.js";
+import { FIXTURES, errorOf, jobsProject, tempDir, tempProject } from "./helpers/project.js";
 
 const DATA = path.join(FIXTURES, "data.json");
 const MODEL = path.join(FIXTURES, "model.json");
@@ -28,10 +28,7 @@ describe("jobs: the compute-job flow on the in-process chain", function () {
   let connection: FlaiConnection;
 
   before(async () => {
-    ({ hre } = await tempProject());
-    connection = await hre.network.create();
-    await hre.flai.jobs.deployment({ connection });
-    await hre.flai.jobs.registerEnclave({ connection });
+    ({ hre, connection } = await jobsProject());
   });
 
   async function submitAndTrain(payee?: string) {

@@ -14,7 +14,7 @@ import { checkSchema, schemaOptions } from "../src/ml/schema.js";
 import { verifyJob } from "../src/verify/jobs.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
-import { FIXTURES, tempDir, tempProject } from "./helpers/project.js";
+import { FIXTURES, jobsProject, tempDir } from "./helpers/project.js";
 
 // scikit-learn 1.2.1 on the same data and defaults: test/reference/landcover.py wrote landcover.json.
 const reference = JSON.parse(readFileSync(path.resolve(import.meta.dirname, "reference", "landcover.json"), "utf8")) as {
@@ -33,10 +33,7 @@ describe("compute job: multinomial training on string-labelled CSV (land cover)"
   let dir: string;
 
   before(async () => {
-    ({ hre } = await tempProject());
-    connection = await hre.network.create();
-    await hre.flai.jobs.deployment({ connection });
-    await hre.flai.jobs.registerEnclave({ connection });
+    ({ hre, connection } = await jobsProject());
     dir = await tempDir("flai-multinomial-");
   });
 

@@ -15,7 +15,7 @@ import { readNpy } from "../src/ml/npy-array.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
 import { localFiles, type LocalFiles } from "./helpers/local-file.js";
-import { FIXTURES, tempProject } from "./helpers/project.js";
+import { FIXTURES, jobsProject } from "./helpers/project.js";
 
 const NPZ = path.resolve(import.meta.dirname, "reference", "npz");
 const npz = (name: string): Buffer => readFileSync(path.join(NPZ, name));
@@ -262,10 +262,7 @@ describe("ml/npz-dataset: NumPy .npz datasets", () => {
     let connection: FlaiConnection;
 
     before(async () => {
-      ({ hre } = await tempProject());
-      connection = await hre.network.create();
-      await hre.flai.jobs.deployment({ connection });
-      await hre.flai.jobs.registerEnclave({ connection });
+      ({ hre, connection } = await jobsProject());
     });
 
     it("submits the .npz, trains it in the enclave: the same weights as the JSON file's job", async () => {

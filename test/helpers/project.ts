@@ -6,6 +6,7 @@ import type { HardhatUserConfig } from "hardhat/config";
 import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
+import type { FlaiConnection } from "../../src/connection.js";
 import flai from "../../src/index.js";
 
 // Machine secrets (sealing key, dev attestation authority) go to a throwaway folder in tests.
@@ -26,6 +27,15 @@ export async function tempProject(
   await writeFile(path.join(root, "package.json"), JSON.stringify({ name: "flai-test-project", type: "module" }));
   const hre = await createHardhatRuntimeEnvironment({ plugins: [flai], ...config }, globalOptions, root);
   return { hre, root };
+}
+
+/** A temp project on a fresh in-process chain with the compute-job contracts deployed and the simulated enclave registered. */
+export async function jobsProject(): Promise<{ hre: HardhatRuntimeEnvironment; connection: FlaiConnection }> {
+  const { hre } = await tempProject();
+  const connection = await hre.network.create();
+  await hre.flai.jobs.deployment({ connection });
+  await hre.flai.jobs.registerEnclave({ connection });
+  return { hre, connection };
 }
 
 /** Runs `fn` and returns the error it throws (fails the test if it does not throw). */
