@@ -23,37 +23,19 @@ export class MemoInterface extends Interface {
   override encodeFunctionData(fragment: FunctionFragment | string, values?: ReadonlyArray<unknown>): string {
     const key = argumentsKey(values ?? []);
     if (key === undefined) return super.encodeFunctionData(fragment, values);
-    const memo = memoOf(this.#encoded, fragment);
-    let data = memo.get(key);
-    if (data === undefined) {
-      data = super.encodeFunctionData(fragment, values);
-      remember(memo, key, data);
-    }
-    return data;
+    return memoized(this.#encoded, fragment, key, () => super.encodeFunctionData(fragment, values));
   }
 
   override decodeFunctionResult(fragment: FunctionFragment | string, data: BytesLike): Result {
     if (typeof data !== "string") return super.decodeFunctionResult(fragment, data);
-    const memo = memoOf(this.#decoded, fragment);
-    let result = memo.get(data);
-    if (result === undefined) {
-      // A revert throws here and is never remembered.
-      result = super.decodeFunctionResult(fragment, data);
-      remember(memo, data, result);
-    }
-    return result;
+    // A revert throws here and is never remembered.
+    return memoized(this.#decoded, fragment, data, () => super.decodeFunctionResult(fragment, data));
   }
 
   override decodeEventLog(fragment: EventFragment | string, data: BytesLike, topics?: ReadonlyArray<string>): Result {
     if (typeof data !== "string") return super.decodeEventLog(fragment, data, topics);
     const key = `${(topics ?? []).join(",")}|${data}`;
-    const memo = memoOf(this.#events, fragment);
-    let result = memo.get(key);
-    if (result === undefined) {
-      result = super.decodeEventLog(fragment, data, topics);
-      remember(memo, key, result);
-    }
-    return result;
+    return memoized(this.#events, fragment, key, () => super.decodeEventLog(fragment, data, topics));
   }
 }
 
@@ -62,18 +44,23 @@ export function memoInterface(abi: InterfaceAbi): MemoInterface {
   return new MemoInterface(abi);
 }
 
-function memoOf<F, T>(memos: Map<F, Map<string, T>>, fragment: F): Map<string, T> {
+/**
+ * What `fragment`'s memo holds for `key`, or else `compute()`, remembered (a compute that throws is not).
+ * A full memo starts over rather than growing without bound.
+ */
+function memoized<F, T>(memos: Map<F, Map<string, T>>, fragment: F, key: string, compute: () => T): T {
   let memo = memos.get(fragment);
   if (memo === undefined) {
     memo = new Map();
     memos.set(fragment, memo);
   }
-  return memo;
-}
-
-function remember<T>(memo: Map<string, T>, key: string, value: T): void {
-  if (memo.size >= MAX_ENTRIES) memo.clear();
-  memo.set(key, value);
+  let value = memo.get(key);
+  if (value === undefined) {
+    value = compute();
+    if (memo.size >= MAX_ENTRIES) memo.clear();
+    memo.set(key, value);
+  }
+  return value;
 }
 
 /** A key naming the arguments exactly, or undefined when one is not a plain value. */
