@@ -109,6 +109,16 @@ async function runtimeOn(node: RpcNode): Promise<HardhatRuntimeEnvironment> {
   return hre;
 }
 
+/** Runs `test` through the plugin's connection to a fresh node that resets as `resets` says; the node is closed afterwards whatever happens. */
+async function throughPlugin(resets: Resets, test: (connection: FlaiConnection, node: RpcNode) => Promise<void>): Promise<void> {
+  const node = await rpcNode(resets);
+  try {
+    await test(await useConnection(await runtimeOn(node)), node);
+  } finally {
+    await node.close();
+  }
+}
+
 /** Keeps the thread busy without yielding, as a long parse or training step on the main thread does. */
 function busy(ms: number): void {
   const end = Date.now() + ms;
@@ -156,31 +166,20 @@ describe("requests to an HTTP node after a long synchronous step (keep-alive)", 
   });
 
   it("through the plugin's connection, a transaction (never re-sent) after a busy step longer than the keep-alive succeeds", async () => {
-    const node = await rpcNode();
-    try {
-      const hre = await runtimeOn(node);
-      const connection = await useConnection(hre);
+    await throughPlugin({}, async (connection, node) => {
       assert.deepEqual(await cyclesAfterBusySteps(connection, 4), ["ok", "ok", "ok", "ok"]);
       assert.deepEqual(await node.received(), Array(4).fill(["eth_blockNumber", "eth_sendRawTransaction"]).flat());
-    } finally {
-      await node.close();
-    }
+    });
   });
 
   it("through the plugin's connection, reads after busy steps succeed", async () => {
-    const node = await rpcNode();
-    try {
-      const connection = await useConnection(await runtimeOn(node));
+    await throughPlugin({}, async (connection) => {
       assert.deepEqual(await cyclesAfterBusySteps(connection, 2, "eth_chainId"), ["ok", "ok"]);
-    } finally {
-      await node.close();
-    }
+    });
   });
 
   it("a transaction whose loop turn comes right after another callback's busy step still goes out on a live connection", async () => {
-    const node = await rpcNode();
-    try {
-      const connection = await useConnection(await runtimeOn(node));
+    await throughPlugin({}, async (connection) => {
       const outcomes: string[] = [];
       for (let i = 0; i < 4; i++) {
         await connection.provider.request({ method: "eth_blockNumber" });
@@ -195,27 +194,19 @@ describe("requests to an HTTP node after a long synchronous step (keep-alive)", 
         );
       }
       assert.deepEqual(outcomes, ["ok", "ok", "ok", "ok"]);
-    } finally {
-      await node.close();
-    }
+    });
   });
 
   it("a read reset under the request is sent once more, on a new connection", async () => {
-    const node = await rpcNode({ at: [2] });
-    try {
-      const connection = await useConnection(await runtimeOn(node));
+    await throughPlugin({ at: [2] }, async (connection, node) => {
       await connection.provider.request({ method: "eth_blockNumber" });
       assert.equal(await connection.provider.request({ method: "eth_getBalance", params: ["0x" + "11".repeat(20), "latest"] }), "0x1");
       assert.deepEqual(await node.received(), ["eth_blockNumber", "eth_getBalance", "eth_getBalance"]);
-    } finally {
-      await node.close();
-    }
+    });
   });
 
   it("a raw transaction reset under the request is not sent again: a flaiError names the network, node and method", async () => {
-    const node = await rpcNode({ at: [2] });
-    try {
-      const connection = await useConnection(await runtimeOn(node));
+    await throughPlugin({ at: [2] }, async (connection, node) => {
       await connection.provider.request({ method: "eth_blockNumber" });
       const error = await errorOf(() => connection.provider.request({ method: "eth_sendRawTransaction", params: ["0x02"] }));
       assert.ok(isFlaiError(error), String(error));
@@ -223,23 +214,17 @@ describe("requests to an HTTP node after a long synchronous step (keep-alive)", 
       assert.match(error.message, /closed the connection under the request \((ECONNRESET|UND_ERR_SOCKET|EPIPE)\) while answering eth_sendRawTransaction/);
       assert.match(error.message, /networks\.rpc/);
       assert.deepEqual(await node.received(), ["eth_blockNumber", "eth_sendRawTransaction"]);
-    } finally {
-      await node.close();
-    }
+    });
   });
 
   it("a node that resets every request: the read is tried twice, then a flaiError says so", async () => {
-    const node = await rpcNode({ from: 2 });
-    try {
-      const connection = await useConnection(await runtimeOn(node));
+    await throughPlugin({ from: 2 }, async (connection, node) => {
       await connection.provider.request({ method: "eth_blockNumber" });
       const error = await errorOf(() => connection.provider.request({ method: "eth_chainId" }));
       assert.ok(isFlaiError(error), String(error));
       assert.match(error.message, /Network "rpc".*while answering eth_chainId after a first attempt failed the same way/);
       assert.deepEqual(await node.received(), ["eth_blockNumber", "eth_chainId", "eth_chainId"]);
-    } finally {
-      await node.close();
-    }
+    });
   });
 
   it("a node that is gone: the request fails at once with a flaiError naming the network and its node", async () => {
