@@ -11,16 +11,14 @@
 // least: the local backend storing the same file, one transaction, the node hashing the file again
 // to check its segments (same process here), and the node's chain poll interval.
 import { randomBytes } from "node:crypto";
-import { rm, symlink, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 
 import { startStorageDevnet } from "../../src/devnet/storage-devnet.js";
-import { packageRoot } from "../../src/package-root.js";
 import { zeroGStorageFor } from "../../src/storage/create.js";
 import { LocalStorage } from "../../src/storage/local.js";
 import { segmentRootsOf } from "../../src/storage/sdk-tree.js";
-import { runHardhat } from "../../test/helpers/cli.js";
+import { pluginProject, runHardhat } from "../../test/helpers/cli.js";
 import { freePort } from "../../test/helpers/net.js";
 import { startHardhat, startNode, type Running } from "../../test/helpers/processes.js";
 import { FIXTURES, tempDir, tempProject } from "../../test/helpers/project.js";
@@ -97,20 +95,8 @@ async function apiRows(): Promise<Row[]> {
 
 /** A user's project on `hardhat node` at `nodePort`, with this repository's plugin and `flaiLine` as its flai config. */
 async function userProject(nodePort: number, flaiLine: string): Promise<string> {
-  const dir = await tempDir("flai-bench-project-");
-  await writeFile(path.join(dir, "package.json"), JSON.stringify({ name: "bench-user-project", private: true, type: "module" }));
-  await symlink(path.join(packageRoot(), "node_modules"), path.join(dir, "node_modules"), "dir");
-  const plugin = JSON.stringify(pathToFileURL(path.join(packageRoot(), "src", "index.ts")).href);
-  await writeFile(
-    path.join(dir, "hardhat.config.ts"),
-    [
-      `import { defineConfig } from "hardhat/config";`,
-      `import flai from ${plugin};`,
-      `export default defineConfig({ plugins: [flai], networks: { local: { type: "http", url: "http://127.0.0.1:${nodePort}" } }${flaiLine === "" ? "" : `, ${flaiLine}`} });`,
-      ``,
-    ].join("\n"),
-  );
-  return dir;
+  const networks = `networks: { local: { type: "http", url: "http://127.0.0.1:${nodePort}" } }`;
+  return (await pluginProject("flai-bench-project", flaiLine === "" ? networks : `${networks}, ${flaiLine}`)).project;
 }
 
 /** `hardhat <args> --network local --json` in `cwd`, timed from spawn to exit; fails loudly. */

@@ -50,9 +50,10 @@ export function runHardhat(args: string[], opts: CliOptions): Promise<CliRun> {
 /**
  * A user's project in a fresh temp folder (named after `name`) with hardhat-flai as its only plugin, for
  * runHardhat: it resolves hardhat (and the plugin's dependencies) from this repository's install, and
- * `env` gives it its own machine folder.
+ * `env` gives it its own machine folder. `config` is more of its config's keys, as source text
+ * (e.g. `networks: { … }, flai: { … }`).
  */
-export async function pluginProject(name: string): Promise<{ project: string; env: { FLAI_MACHINE_DIR: string } }> {
+export async function pluginProject(name: string, config = ""): Promise<{ project: string; env: { FLAI_MACHINE_DIR: string } }> {
   const project = await mkdtemp(path.join(os.tmpdir(), `${name}-`));
   await writeFile(path.join(project, "package.json"), JSON.stringify({ name, private: true, type: "module" }));
   await symlink(path.join(packageRoot(), "node_modules"), path.join(project, "node_modules"), "dir");
@@ -61,7 +62,7 @@ export async function pluginProject(name: string): Promise<{ project: string; en
     [
       `import { defineConfig } from "hardhat/config";`,
       `import flai from ${JSON.stringify(pathToFileURL(path.join(packageRoot(), "src", "index.ts")).href)};`,
-      `export default defineConfig({ plugins: [flai] });`,
+      `export default defineConfig({ plugins: [flai]${config === "" ? "" : `, ${config}`} });`,
       ``,
     ].join("\n"),
   );
