@@ -24,15 +24,13 @@
 // Run alone: `npx tsx bench/e2e/memory.ts` (MEMORY_FEATURES=… for another D, MEMORY_ROWS for the rows;
 // MEMORY_PROFILE=<preload.mjs> imports a profiling module into every measured command, e.g.
 // MEMORY_PROFILE=./bench/e2e/_rss-timeline.mjs prints each command's RSS over time).
-import { readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
-import { packageRoot } from "../../src/package-root.js";
-import { HARDHAT_CLI, userEnv } from "../../test/helpers/cli.js";
+import { HARDHAT_CLI, pluginProject, userEnv } from "../../test/helpers/cli.js";
 import { freePort } from "../../test/helpers/net.js";
 import { startNode, type Running } from "../../test/helpers/processes.js";
-import { tempDir } from "../../test/helpers/project.js";
 
 import type { Dataset } from "../../src/ml/dataset.js";
 
@@ -89,19 +87,7 @@ async function measured(cwd: string, args: string[]): Promise<Measured> {
 
 /** A user's project on `hardhat node` at `nodePort` with this repository's plugin, local storage in the project. */
 async function userProject(nodePort: number): Promise<string> {
-  const dir = await tempDir("flai-bench-memory-");
-  await writeFile(path.join(dir, "package.json"), JSON.stringify({ name: "bench-memory", private: true, type: "module" }));
-  await symlink(path.join(packageRoot(), "node_modules"), path.join(dir, "node_modules"), "dir");
-  const plugin = JSON.stringify(pathToFileURL(path.join(packageRoot(), "src", "index.ts")).href);
-  await writeFile(
-    path.join(dir, "hardhat.config.ts"),
-    [
-      `import { defineConfig } from "hardhat/config";`,
-      `import flai from ${plugin};`,
-      `export default defineConfig({ plugins: [flai], networks: { local: { type: "http", url: "http://127.0.0.1:${nodePort}" } } });`,
-      ``,
-    ].join("\n"),
-  );
+  const dir = (await pluginProject("flai-bench-memory", `networks: { local: { type: "http", url: "http://127.0.0.1:${nodePort}" } }`)).project;
   // The idle baseline: connect to the same network and ask for one block number.
   await writeFile(
     path.join(dir, "idle.ts"),
