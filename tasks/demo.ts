@@ -22,12 +22,20 @@ import { startComputeDevnet } from "../src/devnet/compute-devnet.js";
 import { modelAnswerer } from "../src/devnet/compute/model-answerer.js";
 import { renderReportSummary } from "../src/fedavg/report-text.js";
 import { runSimulation } from "../src/fedavg/simulation.js";
+import { prewarmWorker } from "../src/tee/run-worker.js";
 
 /** The seed PoC, end to end, in one process: works on the in-process chain with nothing else running. */
 export default async function demo(args: { reward: string; storage: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
   if (args.storage !== "local" && args.storage !== "devnet") {
     throw flaiError(`--storage must be "local" or "devnet", got "${args.storage}".`);
   }
+  // The demo attests the enclave, trains a job in it and aggregates rounds: one enclave worker loads
+  // those programs now, while the chain connects and the contracts deploy (an idle worker never holds
+  // the process). Without this, each first call waited for the worker's start-up.
+  prewarmWorker("attest-worker");
+  prewarmWorker("worker");
+  prewarmWorker("../fedavg/round-close-worker");
+  prewarmWorker("../fedavg/aggregator-worker");
   const ui = new Ui({ json: args.json });
   const connection = await useConnection(hre);
   if (args.storage === "local") {

@@ -27,7 +27,7 @@ import { walletFor } from "./wallet.js";
 /** `hre.flai.market`: the 0G serving marketplace through the official compute SDK. */
 export class FlaiMarket {
   readonly #hre: HardhatRuntimeEnvironment;
-  readonly #brokers = new WeakMap<FlaiConnection, Map<number, Promise<BrokerContext>>>();
+  readonly #brokers = new WeakMap<FlaiConnection, Map<string, Promise<BrokerContext>>>();
 
   constructor(hre: HardhatRuntimeEnvironment) {
     this.#hre = hre;
@@ -240,12 +240,15 @@ export class FlaiMarket {
   async #broker(opts: MarketOptions): Promise<BrokerContext> {
     const connection = await useConnection(this.#hre, opts.connection);
     const account = opts.account ?? 0;
+    // One broker per account and marketplace: contracts given by the caller (a compute devnet started
+    // again on the same connection) get a broker of their own, not the one for the earlier contracts.
+    const key = `${account}:${opts.contracts?.ledger ?? ""}:${opts.contracts?.inference ?? ""}:${opts.contracts?.fineTuning ?? ""}`;
     let perAccount = this.#brokers.get(connection);
     if (perAccount === undefined) {
       perAccount = new Map();
       this.#brokers.set(connection, perAccount);
     }
-    let pending = perAccount.get(account);
+    let pending = perAccount.get(key);
     if (pending === undefined) {
       pending = (async () => {
         const contracts = opts.contracts ?? (await this.#knownContracts(connection));
@@ -258,8 +261,8 @@ export class FlaiMarket {
         const sdkAddresses = chainId === 16661n ? CONTRACT_ADDRESSES.mainnet : CONTRACT_ADDRESSES.testnet;
         return { broker, wallet, ledgerAddress: contracts?.ledger ?? sdkAddresses.ledger, inferenceAddress: contracts?.inference ?? sdkAddresses.inference };
       })();
-      perAccount.set(account, pending);
-      pending.catch(() => perAccount.delete(account));
+      perAccount.set(key, pending);
+      pending.catch(() => perAccount.delete(key));
     }
     return pending;
   }
