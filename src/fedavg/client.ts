@@ -277,6 +277,12 @@ export class FlaiFederated {
     ctx: { connection: FlaiConnection; deployment: Deployment; task: FederatedTaskView; round: number; client: string },
     input: ClientRoundOptions["data"],
   ) {
+    // The enclave's key is checked on-chain while the client trains (the same check, made as training
+    // starts instead of after it): its reads wait on the chain, the training on the CPU, so neither
+    // waits for the other (two round trips per update saved on a remote chain). Awaited after training,
+    // so a training error is reported first, as before; until then its rejection is held, not unhandled.
+    const checkedKey = this.#enclaveKey(ctx);
+    checkedKey.catch(() => undefined);
     let t = now();
     // Trained in a call of its own: once it returns, no frame here holds the dataset, the global model
     // or the training's buffers while the update is sealed (the peak of a wide client's memory).
@@ -284,7 +290,7 @@ export class FlaiFederated {
     const train = now() - t;
 
     t = now();
-    const encryptionKey = await this.#enclaveKey(ctx);
+    const encryptionKey = await checkedKey;
     const binding = { chainId: ctx.deployment.chainId, contract: ctx.deployment.federated, taskId: ctx.task.id, round: ctx.round, client: ctx.client };
     // Sealed from the update's parts (its arrays viewed in place), not from one plaintext copy of them.
     const ciphertext = sealUpdate(encodeUpdateParts(update), encryptionKey, binding);
@@ -414,14 +420,17 @@ export class FlaiFederated {
     prewarmWorker("../fedavg/aggregator-worker");
     const info = await this.#frozenRound(contract, deployment, task, round);
     let t = now();
-    const logs = this.#recordOrder(
-      this.#events(contract, await contract.queryFilter(contract.filters.UpdateRecorded(task.id, round)), "UpdateRecorded"),
-    );
     // Unverified reads (verify: false) are safe here and only here: the host is untrusted anyway, and
     // the enclave checks each object itself — every update's SHA-256 against its on-chain record, the
     // model against the on-chain global hash, the evaluation set by re-rooting it against the root
     // that model commits (aggregator.ts). Re-rooting them here too only doubled the work.
     const unverified = { verify: false };
+    // The model is read while the chain is asked for the round's updates, and the updates together.
+    const modelRead = this.#storage.read(task.globalRoot, unverified);
+    modelRead.catch(() => undefined); // awaited below, after the log query, which may fail first
+    const logs = this.#recordOrder(
+      this.#events(contract, await contract.queryFilter(contract.filters.UpdateRecorded(task.id, round)), "UpdateRecorded"),
+    );
     const readUpdates = (): Promise<RecordedUpdate[]> => Promise.all(
       logs.map(async (log) => {
         const [, , client, updateRoot, updateHash, sampleCount] = log.args as unknown as [bigint, bigint, string, string, string, bigint];
@@ -433,16 +442,18 @@ export class FlaiFederated {
         }
       }),
     );
-    const updates = await readUpdates();
-    const globalBytes = await this.#storage.read(task.globalRoot, unverified);
     // The root the model commits; parsed only when the bytes must be sent (the model's JSON is large).
-    const readEvaluation = () =>
-      this.#storage.read(parseGlobalModel(globalBytes, `global model ${task.globalRoot}`).federated.evaluationRoot, unverified);
+    const readEvaluation = (model: Uint8Array) =>
+      this.#storage.read(parseGlobalModel(model, `global model ${task.globalRoot}`).federated.evaluationRoot, unverified);
     // A task's evaluation set never changes between rounds. A worker of this process that was handed
     // it keeps its verified parse: send null and skip the ~20 MB read; a worker without it refuses
-    // by code and gets the bytes.
+    // by code and gets the bytes. When it is sent, it is read as soon as the model is, with the updates.
     const handedKey = `${deployment.chainId}/${deployment.federated}/${task.id}`;
-    const evaluation = evaluationsHanded.has(handedKey) ? null : await readEvaluation();
+    const [updates, globalBytes, evaluation] = await Promise.all([
+      readUpdates(),
+      modelRead,
+      evaluationsHanded.has(handedKey) ? null : modelRead.then(readEvaluation),
+    ]);
     let fetch = now() - t;
 
     t = now();
@@ -468,7 +479,7 @@ export class FlaiFederated {
       if (evaluation !== null || refusalCodeOf(error) !== EVALUATION_NEEDED) throw error;
       const read = now();
       // The first call moved the updates' bytes: read them again with the evaluation set.
-      const [bytes, again] = await Promise.all([readEvaluation(), readUpdates()]);
+      const [bytes, again] = await Promise.all([readEvaluation(globalBytes), readUpdates()]);
       fetch += now() - read;
       response = await runWorker<AggregateResponse>(
         "../fedavg/aggregator-worker",
