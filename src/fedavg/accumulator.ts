@@ -1,4 +1,5 @@
-import { AbiCoder, keccak256 } from "ethers";
+import { AbiCoder } from "ethers/abi";
+import { keccak256 } from "ethers/crypto";
 
 /** One recorded update as FLAIFederated chains it (UpdateRecorded's fields). */
 export interface AccumulatedUpdate {

@@ -1,6 +1,7 @@
 import { createHash, createHmac } from "node:crypto";
 
-import { Wallet, getAddress } from "ethers";
+import { getAddress } from "ethers/address";
+import { computeAddress } from "ethers/transaction";
 
 import { flaiError } from "../errors.js";
 import { canonicalJson } from "../ml/model.js";
@@ -208,7 +209,7 @@ export async function runAggregation(req: AggregateRequest, opts: AggregationOpt
     report,
     result: { ...result, acceptedWeight: result.acceptedWeight.toString() },
     signature: signRoundResult(signingKey, binding, result),
-    signer: new Wallet(signingKey).address,
+    signer: computeAddress(signingKey),
     accepted,
     rejected,
   };

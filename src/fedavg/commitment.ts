@@ -1,4 +1,7 @@
-import { AbiCoder, concat, getAddress, keccak256 } from "ethers";
+import { AbiCoder } from "ethers/abi";
+import { getAddress } from "ethers/address";
+import { keccak256 } from "ethers/crypto";
+import { concat } from "ethers/utils";
 
 import { flaiError } from "../errors.js";
 

@@ -1,4 +1,5 @@
-import { SigningKey, TypedDataEncoder } from "ethers";
+import { SigningKey } from "ethers/crypto";
+import { TypedDataEncoder } from "ethers/hash";
 
 /**
  * What the enclave signs to finalize a round; mirrors FLAIFederated.RoundResult. The first three

@@ -1,4 +1,4 @@
-import { Wallet } from "ethers";
+import { computeAddress } from "ethers/transaction";
 
 import { unsealSecrets } from "../tee/identity.js";
 
@@ -21,5 +21,5 @@ export interface RoundCloseResponse {
 export async function signRoundCloseInEnclave(req: RoundCloseRequest): Promise<RoundCloseResponse> {
   const { signingKey } = await unsealSecrets(req.enclaveDir);
   const binding = { chainId: BigInt(req.binding.chainId), contract: req.binding.contract, taskId: BigInt(req.binding.taskId), round: req.binding.round };
-  return { signature: signRoundClose(signingKey, binding), signer: new Wallet(signingKey).address };
+  return { signature: signRoundClose(signingKey, binding), signer: computeAddress(signingKey) };
 }

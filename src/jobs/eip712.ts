@@ -1,4 +1,6 @@
-import { Signature, SigningKey, TypedDataEncoder, recoverAddress } from "ethers";
+import { Signature, SigningKey } from "ethers/crypto";
+import { TypedDataEncoder } from "ethers/hash";
+import { recoverAddress } from "ethers/transaction";
 
 /**
  * What an enclave signs to complete a job: the job as recorded on-chain (id, submitter, deadline, data

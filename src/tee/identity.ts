@@ -3,7 +3,8 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 
 import { x25519 } from "@noble/curves/ed25519.js";
-import { Wallet, hexlify, getBytes } from "ethers";
+import { computeAddress } from "ethers/transaction";
+import { getBytes, hexlify } from "ethers/utils";
 
 import { flaiError } from "../errors.js";
 import { writeFileAtomic } from "../util/fs.js";
@@ -35,7 +36,7 @@ const SEAL_LABEL = "hardhat-flai/enclave-keys";
 /** The public half of the sealed keys: what the enclave attests to. */
 export function identityOf(secrets: EnclaveSecrets): EnclaveIdentity {
   return {
-    signer: new Wallet(secrets.signingKey).address,
+    signer: computeAddress(secrets.signingKey),
     encryptionKey: hexlify(x25519.getPublicKey(getBytes(secrets.encryptionSecret))),
     createdAt: secrets.createdAt ?? new Date(0).toISOString(),
   };

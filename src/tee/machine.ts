@@ -4,7 +4,8 @@ import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 
-import { computeAddress, hexlify } from "ethers";
+import { computeAddress } from "ethers/transaction";
+import { hexlify } from "ethers/utils";
 
 import { flaiError } from "../errors.js";
 import { writeFileAtomic } from "../util/fs.js";

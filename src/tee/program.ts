@@ -1,4 +1,5 @@
-import { Wallet, getAddress } from "ethers";
+import { getAddress } from "ethers/address";
+import { computeAddress } from "ethers/transaction";
 
 import { flaiError } from "../errors.js";
 import { signJobResult, type JobResultBinding } from "../jobs/eip712.js";
@@ -71,7 +72,7 @@ export async function runTraining(req: TrainRequest): Promise<TrainResponse> {
     payee: getAddress(b.payee),
   };
   const signature = signJobResult(signingKey, binding);
-  return { modelBytes: bytes, resultHash: hash, signature, signer: new Wallet(signingKey).address };
+  return { modelBytes: bytes, resultHash: hash, signature, signer: computeAddress(signingKey) };
 }
 
 /**

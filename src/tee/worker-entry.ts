@@ -36,6 +36,10 @@ function refusalCode(error: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
+// The enclave modules import ethers by sub-path (ethers/abi, /address, /crypto, /hash, /transaction,
+// /utils), never the package root: the root also loads its providers, WebSocket client and keystore
+// (144 modules, not 84), and every worker's cold start paid for them.
+
 /** The program the entry module being loaded registered (serveWorker); loads run one at a time, so it is that entry's. */
 let registered: Program | undefined;
 
