@@ -213,4 +213,19 @@ describe("market: the 0G serving flow through hre.flai.market against the local 
     await expectFlaiError(() => hre.flai.market.setup({ ...opts, provider: "0x123", ledger: "1" }), "--provider");
     await expectFlaiError(() => hre.flai.market.setup({ ...opts, provider: devnet.providerAddress, ledger: "1e18" }), "--ledger");
   });
+
+  // Last: it closes the shared devnet. A demo run twice in one process does this: its compute devnet
+  // closed, a new one started on the same connection and chain.
+  it("a compute devnet started again on the same connection is reached at its own endpoint, not the closed one's", async () => {
+    await hre.flai.market.ping({ ...opts, provider: devnet.providerAddress, prompt: FEATURES }); // the broker, as the first devnet left it
+    await devnet.close();
+    const again = await startComputeDevnet(connection, { model: "flai/again", answer: modelAnswerer(await sampleModel()) });
+    try {
+      const ping = await hre.flai.market.ping({ ...opts, contracts: again.contracts, provider: again.providerAddress, prompt: FEATURES });
+      expect(ping.endpoint).to.equal(`${again.url}/v1/proxy`);
+      expect(ping.verified).to.equal(true);
+    } finally {
+      await again.close();
+    }
+  });
 });

@@ -27,7 +27,10 @@ import { walletFor } from "./wallet.js";
 /** `hre.flai.market`: the 0G serving marketplace through the official compute SDK. */
 export class FlaiMarket {
   readonly #hre: HardhatRuntimeEnvironment;
-  readonly #brokers = new WeakMap<FlaiConnection, Map<string, Promise<BrokerContext>>>();
+  /** Brokers per connection, then per marketplace (the caller's contracts object, or the known ones), then per account. */
+  readonly #brokers = new WeakMap<FlaiConnection, WeakMap<object, Map<number, Promise<BrokerContext>>>>();
+  /** Stands for "the contracts this network is known to have" in #brokers. */
+  readonly #knownMarketplace = {};
 
   constructor(hre: HardhatRuntimeEnvironment) {
     this.#hre = hre;
@@ -240,15 +243,21 @@ export class FlaiMarket {
   async #broker(opts: MarketOptions): Promise<BrokerContext> {
     const connection = await useConnection(this.#hre, opts.connection);
     const account = opts.account ?? 0;
-    // One broker per account and marketplace: contracts given by the caller (a compute devnet started
-    // again on the same connection) get a broker of their own, not the one for the earlier contracts.
-    const key = `${account}:${opts.contracts?.ledger ?? ""}:${opts.contracts?.inference ?? ""}:${opts.contracts?.fineTuning ?? ""}`;
-    let perAccount = this.#brokers.get(connection);
+    // A broker caches what it read (a provider's service and URL, for 10 minutes): each contracts object
+    // a caller passes is a marketplace of its own — a compute devnet started again on the same
+    // connection, even at the same addresses, has its provider at a new URL — with its own brokers.
+    let perMarketplace = this.#brokers.get(connection);
+    if (perMarketplace === undefined) {
+      perMarketplace = new WeakMap();
+      this.#brokers.set(connection, perMarketplace);
+    }
+    const marketplace = opts.contracts ?? this.#knownMarketplace;
+    let perAccount = perMarketplace.get(marketplace);
     if (perAccount === undefined) {
       perAccount = new Map();
-      this.#brokers.set(connection, perAccount);
+      perMarketplace.set(marketplace, perAccount);
     }
-    let pending = perAccount.get(key);
+    let pending = perAccount.get(account);
     if (pending === undefined) {
       pending = (async () => {
         const contracts = opts.contracts ?? (await this.#knownContracts(connection));
@@ -261,8 +270,8 @@ export class FlaiMarket {
         const sdkAddresses = chainId === 16661n ? CONTRACT_ADDRESSES.mainnet : CONTRACT_ADDRESSES.testnet;
         return { broker, wallet, ledgerAddress: contracts?.ledger ?? sdkAddresses.ledger, inferenceAddress: contracts?.inference ?? sdkAddresses.inference };
       })();
-      perAccount.set(key, pending);
-      pending.catch(() => perAccount.delete(key));
+      perAccount.set(account, pending);
+      pending.catch(() => perAccount.delete(account));
     }
     return pending;
   }
