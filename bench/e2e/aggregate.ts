@@ -48,6 +48,8 @@ import { tempProject } from "../../test/helpers/project.js";
 
 import { datasetText, syntheticData } from "../_synthetic.js";
 
+import { measureWorkerStart, type WorkerStart } from "./_worker-start.js";
+
 import type { Row } from "./row.js";
 
 
@@ -191,6 +193,8 @@ async function measureFormat(
     parseDataset(evaluationBytes, "evaluation set");
   });
   const firstCallFloor = aggregateFloor + firstReadFloor + evaluationFloor;
+  // Where the first call's worker start goes (tsx loader, imports): for the note only.
+  const start = firstOfProcess ? workerStartNote(await measureWorkerStart()) : "";
 
   const modelKiB = (globalModelBytes(next).length / 1024).toFixed(0);
   const note = `${CLIENTS} × D=${FEATURES}, ${ROUNDS} rounds, ${(ciphertexts[0]!.length / 1024).toFixed(0)} KiB sealed updates, ${format} model of ${modelKiB} KiB`;
@@ -203,7 +207,7 @@ async function measureFormat(
       note:
         `the whole round-1 aggregate() call (close, read, enclave, 2 uploads, finalize) with no enclave worker before it; its enclave part ` +
         `${aggregateMs[0]!.toFixed(0)} ms; floor = ${aggregateFloor.toFixed(0)} + ${firstReadFloor.toFixed(0)} read + ` +
-        `${evaluationFloor.toFixed(0)} root and parse ms; ${note}`,
+        `${evaluationFloor.toFixed(0)} root and parse ms; ${start}; ${note}`,
     },
     {
       row: `enclave aggregation, ${format} model`,
@@ -242,6 +246,15 @@ async function fetchFloor(hre: HardhatRuntimeEnvironment, connection: FlaiConnec
     file(modelRoot),
   ]);
   return performance.now() - start;
+}
+
+/** The worker's cold start, split: what the measured call pays under tsx vs an install's dist/ build. */
+function workerStartNote(w: WorkerStart): string {
+  const dist = w.distMs === undefined ? "no dist/ build to compare" : `from dist/ (last npm run build) ${w.distMs.toFixed(0)} ms`;
+  return (
+    `worker cold start to the aggregation program loaded: ${w.tsxMs.toFixed(0)} ms under tsx (an empty worker: ${w.emptyTsxMs.toFixed(0)} ms ` +
+    `under tsx, ${w.emptyMs.toFixed(0)} ms without), ${dist}; medians of 5 interleaved`
+  );
 }
 
 async function bestOf(runs: number, fn: () => Promise<void>): Promise<number> {
