@@ -2,13 +2,16 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { expect } from "chai";
+import { Contract } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../src/connection.js";
 import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
 import { datasetJson, runSimulation } from "../src/fedavg/simulation.js";
+import { loadFlaiArtifact } from "../src/jobs/artifact.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 
+import { expectFlaiError } from "./helpers/assert.js";
 import { FIXTURES, tempDir, tempProject } from "./helpers/project.js";
 
 describe("fedavg: federated rounds end to end", function () {
@@ -60,6 +63,21 @@ describe("fedavg: federated rounds end to end", function () {
       }
     }
     expect(paid).to.equal(3n * 10n ** 17n);
+  });
+
+  it("the enclave key is checked while the client trains: a training error is still reported first, and a removed enclave still stops the seal", async () => {
+    // A chain of its own: removing the enclave must not reach the other tests.
+    const own = await hre.network.create();
+    const { fedavg, jobs } = hre.flai;
+    const created = await fedavg.createTask({ model: path.join(FIXTURES, "model.json"), evaluation, standardizeOn: clients[0]!, rounds: 1, quorum: 3, reward: "0.3", connection: own });
+    const [owner, client] = await own.ethers.getSigners();
+    const registry = new Contract((await jobs.deployment({ connection: own })).address, loadFlaiArtifact("FLAIComputeJobs").abi, owner);
+    await (await registry.removeEnclave(created.task.enclave)).wait();
+
+    // The key check fails during training; the training's own error is the one reported (and the check's is not left unhandled).
+    const narrow: Dataset = { rows: 2, cols: 3, features: new Float64Array([1, 2, 3, 3, 2, 1]), labels: new Uint8Array([0, 1]), classes: [0, 1] };
+    await expectFlaiError(() => fedavg.prepareUpdate({ taskId: created.task.id, data: narrow, signer: client, connection: own }), "3", "8");
+    await expectFlaiError(() => fedavg.prepareUpdate({ taskId: created.task.id, data: clients[0]!, signer: client, connection: own }), "No update is sealed", `task ${created.task.id}`);
   });
 });
 
