@@ -24,15 +24,15 @@
 //   - fetch (run right after each round's aggregate(), on that round): the round's UpdateRecorded log
 //     query (the host learns the update roots from the chain), then fs.readFile of its 10 updates from
 //     the local storage folder, with the model's file read alongside the query.
-//   - first call: an empty worker thread's start under this process's launcher (the enclave runs in a
-//     thread of its own; bench/e2e/_worker-start.ts) + the aggregation floor + fs.readFile of round 1's
-//     inputs (10 updates, the initial model, the evaluation set) + rooting and parsing the evaluation
-//     set (the enclave must check it against the committed root). It leaves out the program's imports,
-//     the round's two transactions and the two uploads, so it is a lower bound.
+//   - first call: the aggregation floor + fs.readFile of round 1's inputs (10 updates, the initial
+//     model, the evaluation set) + rooting and parsing the evaluation set (the enclave must check it
+//     against the committed root). It leaves out the worker start, the round's two transactions and
+//     the two uploads, so it is a lower bound.
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
+import { Contract, type EventLog } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../../src/connection.js";
@@ -40,6 +40,7 @@ import { openUpdateParts } from "../../src/fedavg/envelope.js";
 import { evaluate } from "../../src/fedavg/evaluate.js";
 import { globalModelBytes, linearModel, MODEL_FORMATS, parameterCount, parseGlobalModel, type ModelFormat } from "../../src/fedavg/global-model.js";
 import { decodeUpdate, validateUpdate } from "../../src/fedavg/update.js";
+import { loadFlaiArtifact } from "../../src/jobs/artifact.js";
 import { parseDataset } from "../../src/ml/dataset.js";
 import { computeRoot, fastRootsReady } from "../../src/storage/merkle.js";
 import type { LocalStorage } from "../../src/storage/local.js";
@@ -116,6 +117,8 @@ async function measureFormat(
     connection,
   });
   const taskId = created.task.id;
+  // For the fetch floor: the round's logs queried straight from the contract (no plugin call around it).
+  const federated = new Contract((await hre.flai.jobs.deployment({ connection })).federated, loadFlaiArtifact("FLAIFederated").abi, connection.ethers.provider);
 
   let base = created.task.globalRoot;
   const aggregateMs: number[] = [];
@@ -147,7 +150,7 @@ async function measureFormat(
     aggregateMs.push(agg.timings.aggregate);
     fetchMs.push(agg.timings.fetch);
     // The fetch floor right after the measured fetch, on the same round (interleaved: a neighbour's load hits both alike).
-    fetchFloors.push(await fetchFloor(hre, connection, taskId, round, base));
+    fetchFloors.push(await fetchFloor(hre, federated, taskId, round, base));
     last = { base, next: agg.globalRoot, updates, txHash: agg.txHash, round };
     base = agg.globalRoot;
   }
@@ -193,11 +196,9 @@ async function measureFormat(
     computeRoot(evaluationBytes);
     parseDataset(evaluationBytes, "evaluation set");
   });
-  // Where the first call's worker start goes (tsx loader, imports). The enclave runs in a thread of
-  // its own (the boundary), so an empty worker's start under this process's launcher is in the floor.
-  const workerStart = firstOfProcess ? await measureWorkerStart() : undefined;
-  const firstCallFloor = aggregateFloor + firstReadFloor + evaluationFloor + (workerStart?.emptyTsxMs ?? 0);
-  const start = workerStart === undefined ? "" : workerStartNote(workerStart);
+  const firstCallFloor = aggregateFloor + firstReadFloor + evaluationFloor;
+  // Where the first call's worker start goes (tsx loader, imports): for the note only.
+  const start = firstOfProcess ? workerStartNote(await measureWorkerStart()) : "";
 
   const modelKiB = (globalModelBytes(next).length / 1024).toFixed(0);
   const note = `${CLIENTS} × D=${FEATURES}, ${ROUNDS} rounds, ${(ciphertexts[0]!.length / 1024).toFixed(0)} KiB sealed updates, ${format} model of ${modelKiB} KiB`;
@@ -206,11 +207,11 @@ async function measureFormat(
       row: "aggregate(), first call of a process (worker start)",
       measuredMs: firstCallMs,
       floorMs: firstCallFloor,
-      floorWhat: "an empty worker's start (same launcher) + the aggregation floor + readFile of round 1's inputs (10 updates, model, evaluation set) + root + parse of the evaluation set, in-thread",
+      floorWhat: "the aggregation floor + readFile of round 1's inputs (10 updates, model, evaluation set) + root + parse of the evaluation set, in-thread",
       note:
         `the whole round-1 aggregate() call (close, read, enclave, 2 uploads, finalize) with no enclave worker before it; its enclave part ` +
-        `${aggregateMs[0]!.toFixed(0)} ms; floor = ${(workerStart?.emptyTsxMs ?? 0).toFixed(0)} empty worker + ${aggregateFloor.toFixed(0)} + ` +
-        `${firstReadFloor.toFixed(0)} read + ${evaluationFloor.toFixed(0)} root and parse ms; ${start}; ${note}`,
+        `${aggregateMs[0]!.toFixed(0)} ms; floor = ${aggregateFloor.toFixed(0)} + ${firstReadFloor.toFixed(0)} read + ` +
+        `${evaluationFloor.toFixed(0)} root and parse ms; ${start}; ${note}`,
     },
     {
       row: `enclave aggregation, ${format} model`,
@@ -226,7 +227,7 @@ async function measureFormat(
       row: "aggregation fetch per round",
       measuredMs: Math.min(...fetchMs),
       floorMs: Math.min(...fetchFloors),
-      floorWhat: "the round's UpdateRecorded log query (recordedUpdates) then readFile of its 10 updates, with readFile of the model alongside",
+      floorWhat: "the round's UpdateRecorded log query (on the contract) then readFile of its 10 updates, with readFile of the model alongside",
       note:
         `best of ${ROUNDS} rounds, each followed by its floor (medians ${median(fetchMs).toFixed(2)} vs ${median(fetchFloors).toFixed(2)} ms); ` +
         `the host learns the update roots from the chain (one eth_getLogs) and reads them unverified (the enclave checks each against the chain); ` +
@@ -236,18 +237,18 @@ async function measureFormat(
 }
 
 /**
- * The least a round's fetch can be: the round's update roots from the chain (the same log query and
- * decoding as aggregate(), through recordedUpdates), then the updates' files, with the model's file
- * read alongside the query (its root is known from the task).
+ * The least a round's fetch can be: the round's update roots from the chain (the same log query as
+ * aggregate(), on the contract directly), then the updates' files, with the model's file read
+ * alongside the query (its root is known from the task).
  */
-async function fetchFloor(hre: HardhatRuntimeEnvironment, connection: FlaiConnection, taskId: bigint, round: number, modelRoot: string): Promise<number> {
+async function fetchFloor(hre: HardhatRuntimeEnvironment, federated: Contract, taskId: bigint, round: number, modelRoot: string): Promise<number> {
   const local = hre.flai.storage as LocalStorage;
   const file = (root: string) => readFile(local.objectPath(root as `0x${string}`));
   const start = performance.now();
-  await Promise.all([
-    hre.flai.fedavg.recordedUpdates(taskId, round, { connection }).then((logged) => Promise.all(logged.map((u) => file(u.updateRoot)))),
-    file(modelRoot),
-  ]);
+  const updates = federated
+    .queryFilter(federated.filters.UpdateRecorded!(taskId, round))
+    .then((logs) => Promise.all(logs.map((log) => file((log as EventLog).args[3] as string))));
+  await Promise.all([updates, file(modelRoot)]);
   return performance.now() - start;
 }
 
