@@ -130,6 +130,8 @@ async function measureFormat(
   const clientMs: number[] = [];
   let last: { base: string; next: string; updates: string[]; txHash: string; round: number } | undefined;
   let firstCallMs = NaN;
+  // The first call's own phases (aggregate()'s timings): fetch, enclave, uploads, finalize; for the note.
+  let firstPhases = "";
   let firstInputs: string[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const updates: string[] = [];
@@ -146,6 +148,8 @@ async function measureFormat(
     const agg = await fedavg.aggregate({ taskId, connection });
     if (first) {
       firstCallMs = performance.now() - start;
+      const { fetch, upload, chain } = agg.timings;
+      firstPhases = `fetch ${fetch.toFixed(0)}, uploads ${upload.toFixed(0)}, finalize ${chain.toFixed(0)} ms`;
       firstInputs = [...updates, base];
     }
     aggregateMs.push(agg.timings.aggregate);
@@ -213,7 +217,7 @@ async function measureFormat(
       floorWhat: "an empty worker's start (same launcher) + the aggregation floor + readFile of round 1's inputs (10 updates, model, evaluation set) + root + parse of the evaluation set, in-thread",
       note:
         `the whole round-1 aggregate() call (close, read, enclave, 2 uploads, finalize) with no enclave worker before it; its enclave part ` +
-        `${aggregateMs[0]!.toFixed(0)} ms; floor = ${(workerStart?.emptyTsxMs ?? 0).toFixed(0)} empty worker + ${aggregateFloor.toFixed(0)} + ` +
+        `${aggregateMs[0]!.toFixed(0)} ms (${firstPhases}; the rest is reading the task and closing the round); floor = ${(workerStart?.emptyTsxMs ?? 0).toFixed(0)} empty worker + ${aggregateFloor.toFixed(0)} + ` +
         `${firstReadFloor.toFixed(0)} read + ${evaluationFloor.toFixed(0)} root and parse ms; ${start}; ${note}`,
     },
     {
