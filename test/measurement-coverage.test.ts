@@ -57,6 +57,12 @@ describe("enclave measurement covers the enclave's code", () => {
     expect(extra, "remove these from ENCLAVE_PROGRAM").to.deep.equal([]);
   });
 
+  it("no enclave module imports the ethers package root (it loads providers, ws and keystore into every worker)", () => {
+    const rootImport = /^\s*import\s+(?!type\s)[^;]*?\sfrom\s+"ethers"/m;
+    const offenders = ENCLAVE_PROGRAM.filter((m) => rootImport.test(readFileSync(path.join(SRC, `${m}.ts`), "utf8")));
+    expect(offenders, 'import from "ethers/abi", "ethers/address", "ethers/crypto", … instead').to.deep.equal([]);
+  });
+
   it("the import scan sees runtime imports and skips type-only ones", () => {
     const imports = runtimeImports("tee/worker");
     expect(imports).to.include("tee/worker-entry");

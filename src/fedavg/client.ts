@@ -415,9 +415,6 @@ export class FlaiFederated {
     if (round > task.currentRound) {
       throw flaiError(`Round ${round} of task ${task.id} has not started; the current round is ${task.currentRound}.`);
     }
-    // The enclave worker starts now (a no-op when one is idle): its start-up overlaps the round's close
-    // and the reads below. Only a round short of its quorum leaves it unused, idle and unref'd.
-    prewarmWorker("../fedavg/aggregator-worker");
     const info = await this.#frozenRound(contract, deployment, task, round);
     let t = now();
     // Unverified reads (verify: false) are safe here and only here: the host is untrusted anyway, and
@@ -537,6 +534,11 @@ export class FlaiFederated {
    */
   async #frozenRound(contract: Contract, deployment: Deployment, task: FederatedTaskView, round: number) {
     let info = await this.#readRound(contract, task.id, round);
+    // The enclave worker starts now (a no-op when one is idle), loading first the program it runs first:
+    // a worker loads programs one at a time, so a close queued behind the larger aggregation program
+    // would wait for it. The aggregation program then loads while closeRound is sent and the round read.
+    // Only a round short of its quorum leaves the worker unused, idle and unref'd.
+    prewarmWorker(info.closed ? "../fedavg/aggregator-worker" : "../fedavg/round-close-worker");
     if (info.updateCount < task.quorum) {
       throw flaiError(
         `Quorum not met for round ${round} of task ${task.id}: ${info.updateCount} of ${task.quorum} updates recorded ` +
@@ -551,6 +553,7 @@ export class FlaiFederated {
         this.#config.enclave.trainingTimeoutSeconds * 1000,
         `Closing round ${round} of task ${task.id}`,
       );
+      prewarmWorker("../fedavg/aggregator-worker");
       const { r, vs } = compactSignature(close.signature);
       try {
         await this.#send(contract, "closeRound", [task.id, round, r, vs]);

@@ -10,7 +10,7 @@ import {
   type KeyObject,
 } from "node:crypto";
 
-import { getAddress } from "ethers";
+import { getAddress } from "ethers/address";
 
 import { flaiError } from "../errors.js";
 import { canonicalJson } from "../ml/model.js";
