@@ -72,6 +72,27 @@ describe("fedavg: the evaluation set crosses into the enclave once per worker (i
     expect(third.metrics.accuracy).to.be.greaterThan(0.5);
   });
 
+  it("another in-process chain's task with the same chain id, contract and task id gets its evaluation set sent, not assumed", async () => {
+    await playRound(await newTask(1)); // this chain's tasks are handed
+    const other = await federatedFixture({ holdout: 14, split: 15 }, CLIENTS);
+    const otherStorage = other.hre.flai.storage as LocalStorage;
+    const read = otherStorage.read.bind(otherStorage);
+    otherStorage.read = (root: string, opts?: ReadOptions) => {
+      reads.push({ root, verify: opts?.verify !== false });
+      return read(root, opts);
+    };
+    const taskId = await sampleTask(other, 1, CLIENTS);
+    expect(taskId <= (await newTask(1)), "the other chain's task id was used on this chain too").to.equal(true);
+    await submitAll(other, taskId, CLIENTS);
+    await endIdleWorkers(); // a fresh worker holds no evaluation set: a wrong hint would cost a refused call
+    reads = [];
+    const round = await other.hre.flai.fedavg.aggregate({ taskId, connection: other.connection });
+    expect(round.accepted).to.have.length(CLIENTS);
+    const updateRoots = new Set(round.accepted.map((a) => a.updateRoot));
+    expect(reads.filter((r) => updateRoots.has(r.root)), "each update read once: no refused call and retry").to.have.length(CLIENTS);
+    expect(reads.filter((r) => r.root === other.evaluation), "the evaluation set sent with the first call").to.have.length(1);
+  });
+
   it("a tampered evaluation set on disk is refused by the enclave (the host no longer re-roots it)", async () => {
     const taskId = await newTask(1);
     const object = storage.objectPath(evaluation as `0x${string}`);

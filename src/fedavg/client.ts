@@ -74,11 +74,19 @@ const now = () => performance.now();
 
 /** `hre.flai.fedavg`: federated tasks and rounds on FLAIFederated, aggregated inside teeSim. */
 /**
- * Tasks (chain/contract/task id) whose evaluation set this process has handed an enclave worker: the
- * next round sends null and the worker uses its own parse, verified against the root the round's model
- * commits. Only a hint: a worker without that parse refuses and gets the bytes.
+ * Tasks (chain/contract/task id) whose evaluation set this process has handed an enclave worker, per
+ * connection: the next round sends null and the worker uses its own parse, verified against the root
+ * the round's model commits. Only a hint: a worker without that parse refuses and gets the bytes. Kept
+ * per connection because two in-process chains have the same chain id, contract addresses and task ids:
+ * a set of strings alone took one chain's task for another's and cost a refused call and a re-read.
  */
-const evaluationsHanded = new Set<string>();
+const evaluationsHanded = new WeakMap<object, Set<string>>();
+
+function handedFor(connection: object): Set<string> {
+  let handed = evaluationsHanded.get(connection);
+  if (handed === undefined) evaluationsHanded.set(connection, (handed = new Set()));
+  return handed;
+}
 
 export class FlaiFederated {
   readonly #hre: HardhatRuntimeEnvironment;
@@ -449,7 +457,7 @@ export class FlaiFederated {
     const [updates, globalBytes, evaluation] = await Promise.all([
       readUpdates(),
       modelRead,
-      evaluationsHanded.has(handedKey) ? null : modelRead.then(readEvaluation),
+      handedFor(connection).has(handedKey) ? null : modelRead.then(readEvaluation),
     ]);
     let fetch = now() - t;
 
@@ -486,7 +494,7 @@ export class FlaiFederated {
         movableBuffers(bytes, ...again.map((u) => u.ciphertext)),
       );
     }
-    evaluationsHanded.add(handedKey);
+    handedFor(connection).add(handedKey);
     const aggregateMs = now() - t - (fetch - fetchBeforeEnclave);
     if (response.accepted.length < task.quorum) {
       throw flaiError(
