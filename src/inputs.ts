@@ -1,7 +1,7 @@
-import { existsSync } from "node:fs";
+import { constants, existsSync, type Stats } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 
-import { flaiError } from "./errors.js";
+import { flaiError, isFlaiError } from "./errors.js";
 import { isZip } from "./ml/dataset.js";
 import { readFully, readNpzInPlace } from "./ml/npz-file.js";
 import { DEFAULT_NPZ_ARRAYS } from "./ml/npz-dataset.js";
@@ -32,26 +32,69 @@ export async function readInput(value: string, what: string, storage: StorageBac
 }
 
 /**
+ * Largest local input file read (4 GiB): a dataset larger than this needs more memory than a
+ * training machine is expected to have, and reading a wrong path (a disk image, a log) into memory
+ * would only end in an out-of-memory crash. Checked from the file's size before anything is read.
+ */
+export const MAX_LOCAL_FILE_BYTES = 4 * 1024 ** 3;
+
+/**
  * A local file's bytes, read once into memory of their own (no second copy). An .npz dataset is read
- * so that its features can be parsed in place (ml/npz-file.ts).
+ * so that its features can be parsed in place (ml/npz-file.ts). Only regular files are read (issue
+ * 15): a FIFO would block forever and a device (/dev/zero) never ends, so either is refused by what
+ * it is, as is a directory; the file is opened without blocking and checked with fstat, so what is
+ * checked is what is read.
  */
 export async function readLocalFile(file: string, what: string): Promise<Uint8Array> {
   let handle: FileHandle | undefined;
   try {
-    handle = await open(file, "r");
-    return await readOpenFile(handle);
+    try {
+      handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      throw cannotRead(file, what, error);
+    }
+    const stats = await handle.stat();
+    refuseUnreadable(stats, file, what);
+    return await readOpenFile(handle, stats);
   } catch (error) {
-    throw flaiError(`${what} file "${file}" cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Check the path.`);
+    throw isFlaiError(error) ? error : cannotRead(file, what, error);
   } finally {
     await handle?.close();
   }
 }
 
-async function readOpenFile(handle: FileHandle): Promise<Uint8Array> {
-  const stats = await handle.stat();
-  // A pipe, a device or a /proc file has no size to read up to: read it to its end (then copied out
-  // of Node's buffer, which may be a slice of its pool).
-  if (!stats.isFile() || stats.size === 0) return new Uint8Array(await handle.readFile());
+function cannotRead(file: string, what: string, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "EISDIR") return notAFile(file, what, "a directory");
+  return flaiError(`${what} file "${file}" cannot be read (${code ?? (error as Error).message}). Check the path.`);
+}
+
+function notAFile(file: string, what: string, kind: string): Error {
+  return flaiError(`${what} "${file}" is ${kind}, not a regular file. Give the path of the file itself.`);
+}
+
+/** Refuses anything but a regular file of at most MAX_LOCAL_FILE_BYTES, naming what it is. */
+function refuseUnreadable(stats: Stats, file: string, what: string): void {
+  if (!stats.isFile()) throw notAFile(file, what, fileKind(stats));
+  if (stats.size > MAX_LOCAL_FILE_BYTES) {
+    throw flaiError(
+      `${what} file "${file}" is ${stats.size} bytes, over the ${MAX_LOCAL_FILE_BYTES}-byte limit for a local input. ` +
+        `Check the path, or split the data across federated clients.`,
+    );
+  }
+}
+
+function fileKind(stats: Stats): string {
+  if (stats.isDirectory()) return "a directory";
+  if (stats.isFIFO()) return "a named pipe (FIFO)";
+  if (stats.isCharacterDevice()) return "a character device";
+  if (stats.isBlockDevice()) return "a block device";
+  if (stats.isSocket()) return "a socket";
+  return "not a regular file";
+}
+
+async function readOpenFile(handle: FileHandle, stats: Stats): Promise<Uint8Array> {
+  if (stats.size === 0) return new Uint8Array(0);
   const head = await readFully(handle, new Uint8Array(Math.min(4, stats.size)));
   if (isZip(head)) return readNpzInPlace(handle, stats.size, DEFAULT_NPZ_ARRAYS.features);
   return readFully(handle, new Uint8Array(stats.size));

@@ -168,7 +168,7 @@ describe("ml/npz-file: a local .npz read in place", () => {
     const second = await readLocalFile(file, "--data");
     expect(first.buffer).to.not.equal(second.buffer);
     await expectFlaiError(() => readLocalFile(path.join(NPZ, "missing.npz"), "--data"), "--data", "missing.npz", "ENOENT", "Check the path");
-    await expectFlaiError(() => readLocalFile(NPZ, "--data"), "--data", "EISDIR");
+    await expectFlaiError(() => readLocalFile(NPZ, "--data"), "--data", "is a directory");
     expect(await openFileDescriptors()).to.equal(before);
   });
 });
