@@ -60,6 +60,7 @@ export const taskDefinitions = [
     .addOption({ name: "out", description: "Result file; when left out, .flai/results/job-<id>.json", type: file, defaultValue: undefined })
     .addOption({ name: "payee", description: "Address the reward goes to; when left out, your account", type: text, defaultValue: undefined })
     .addFlag({ name: "complete", description: "Also complete the job on-chain with the result" })
+    .addFlag({ name: "force", description: "Replace an existing --out file (and its .model.json) instead of refusing" })
     .addFlag(json)
     .setAction(() => import("../tasks/train.js"))
     .build(),

@@ -4,13 +4,12 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { format0G } from "../src/amount.js";
 import { parseId } from "../src/ids.js";
-import { writeResultFile } from "../src/jobs/result-file.js";
+import { checkTrainOutputs, trainOutputs, writeTrainOutputs } from "../src/jobs/train-output.js";
 import { optionalText, requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
-import { writeFileAtomic } from "../src/util/fs.js";
 
 export default async function train(
-  args: { job?: string; out?: string; payee?: string; complete: boolean; json: boolean },
+  args: { job?: string; out?: string; payee?: string; complete: boolean; json: boolean; force?: boolean },
   hre: HardhatRuntimeEnvironment,
 ) {
   requireOptions("flai:train", args, ["job"], "flai:train --job 1");
@@ -18,12 +17,14 @@ export default async function train(
   const payee = optionalText(args.payee, "--payee");
   const outOption = optionalText(args.out, "--out");
   const ui = new Ui({ json: args.json });
+  const out = outOption !== undefined ? path.resolve(outOption) : path.join(hre.config.paths.root, ".flai", "results", `job-${jobId}.json`);
+  // The default location is the tool's own; a user's --out is only replaced with --force.
+  const replace = outOption === undefined || args.force === true;
+  const files = trainOutputs(out);
+  await checkTrainOutputs(files, replace);
   const result = await ui.progress(`Training job ${jobId} in the enclave`, () => hre.flai.jobs.train(jobId, { payee }));
-  const out = outOption !== undefined ? path.resolve(outOption) : path.join(hre.config.paths.root, ".flai", "results", `job-${result.jobId}.json`);
-  await writeResultFile(out, result);
-  // The model file itself, like the seed's trained_model.json: its SHA-256 is the result hash.
-  const modelFile = out.replace(/\.json$/, "") + ".model.json";
-  await writeFileAtomic(modelFile, result.modelBytes);
+  await writeTrainOutputs(files, result, replace);
+  const modelFile = files.modelFile;
   const t = result.model.training;
   ui.ok(`Trained model saved to ${path.relative(process.cwd(), modelFile)}`);
   // Only multinomial (or renamed binary) models carry their class list; 0/1 models keep the old output.

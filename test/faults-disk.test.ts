@@ -62,7 +62,7 @@ describe("faults: the disk fills up while flai:train writes its result", functio
     const log = console.log;
     console.log = () => {};
     try {
-      await hre.tasks.getTask("flai:train").run({ job: jobId, out, payee, complete: false, json: true });
+      await hre.tasks.getTask("flai:train").run({ job: jobId, out, payee, complete: false, json: true, force: true });
     } finally {
       console.log = log;
     }
