@@ -1,9 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { copyFile, link, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 
 import { flaiError, isFlaiError } from "../errors.js";
+import { sweepStaleTemps, tempPathBeside, trackTempFile } from "../util/cleanup.js";
 import { computeFileRoot, computeRoot } from "./merkle.js";
 import { parseRoot, type DownloadResult, type ReadOptions, type Root, type StorageBackend, type UploadResult } from "./types.js";
 
@@ -16,6 +16,7 @@ import { parseRoot, type DownloadResult, type ReadOptions, type Root, type Stora
 export class LocalStorage implements StorageBackend {
   readonly kind = "local";
   readonly dir: string;
+  #swept = false;
 
   constructor(dir: string) {
     this.dir = path.resolve(dir);
@@ -32,11 +33,12 @@ export class LocalStorage implements StorageBackend {
   async has(root: string): Promise<boolean> {
     const object = this.objectPath(parseRoot(root, "storage root"));
     try {
-      return (await stat(object)).isFile();
+      if ((await stat(object)).isFile()) return true;
     } catch (error) {
       if (errno(error) === "ENOENT") return false;
       throw ioError(`Cannot check local storage object ${object}`, error);
     }
+    throw this.notAFile(object);
   }
 
   async read(root: string, opts: ReadOptions = {}): Promise<Uint8Array> {
@@ -46,10 +48,12 @@ export class LocalStorage implements StorageBackend {
     try {
       bytes = await readFile(object);
     } catch (error) {
+      if (errno(error) === "EISDIR") throw this.notAFile(object);
       throw errno(error) === "ENOENT" ? this.missing(expected) : ioError(`Cannot read local storage object ${object}`, error);
     }
     if (opts.verify === false) return bytes;
-    const actual = computeRoot(bytes);
+    // An empty file has no 0G root at all (computeRoot refuses it): that is a damaged object too.
+    const actual = bytes.length === 0 ? "none (the object is empty)" : computeRoot(bytes);
     if (actual !== expected) throw this.corrupted(expected, actual, "");
     return bytes;
   }
@@ -60,6 +64,7 @@ export class LocalStorage implements StorageBackend {
     await refuseExisting(target);
     const object = this.objectPath(expected);
     if (!(await this.has(expected))) throw this.missing(expected);
+    if ((await stat(object)).size === 0) throw this.corrupted(expected, "none (the object is empty)", ` ${target} was not written.`);
     const size = await copyVerified(object, target, expected, {
       overwrite: false,
       mismatch: (actual) => this.corrupted(expected, actual, ` ${target} was not written.`),
@@ -70,7 +75,7 @@ export class LocalStorage implements StorageBackend {
   private async uploadFile(file: string): Promise<UploadResult> {
     const root = await computeFileRoot(file);
     const object = this.objectPath(root);
-    if (await this.has(root)) return this.alreadyStored(root, (await stat(file)).size, file);
+    if (await this.holdsIntact(root)) return this.alreadyStored(root, (await stat(file)).size, file);
     await this.ensureDir();
     // The copy is hashed again so that the object always matches its name, even if the source
     // file was being rewritten while we read it.
@@ -84,10 +89,11 @@ export class LocalStorage implements StorageBackend {
 
   private async uploadBytes(bytes: Uint8Array): Promise<UploadResult> {
     const root = computeRoot(bytes);
-    if (await this.has(root)) return this.alreadyStored(root, bytes.length, "the data");
+    if (await this.holdsIntact(root)) return this.alreadyStored(root, bytes.length, "the data");
     await this.ensureDir();
     const object = this.objectPath(root);
-    const tmp = tempBeside(object);
+    const tmp = tempPathBeside(object);
+    const forget = trackTempFile(tmp);
     try {
       const handle = await open(tmp, "wx");
       try {
@@ -100,6 +106,8 @@ export class LocalStorage implements StorageBackend {
     } catch (error) {
       await rm(tmp, { force: true });
       throw ioError(`Cannot write local storage object ${object}`, error);
+    } finally {
+      forget();
     }
     return { root, size: bytes.length, alreadyStored: false };
   }
@@ -122,12 +130,36 @@ export class LocalStorage implements StorageBackend {
     return { root, size, alreadyStored: true };
   }
 
+  /**
+   * Whether the object for `root` is there and really has that root. A damaged object (0 bytes, cut
+   * short, edited) is not "already stored": the upload of the original replaces it atomically, which
+   * is how a user repairs it.
+   */
+  private async holdsIntact(root: Root): Promise<boolean> {
+    if (!(await this.has(root))) return false;
+    const object = this.objectPath(root);
+    if ((await stat(object)).size === 0) return false;
+    return (await computeFileRoot(object)) === root;
+  }
+
+  /** Creates the folder on the first write, sweeping temp files that killed writers left in it. */
   private async ensureDir(): Promise<void> {
     try {
       await mkdir(this.dir, { recursive: true });
     } catch (error) {
       throw ioError(`Cannot create the local storage folder ${this.dir}`, error);
     }
+    if (!this.#swept) {
+      this.#swept = true;
+      await sweepStaleTemps(this.dir);
+    }
+  }
+
+  private notAFile(object: string) {
+    return flaiError(
+      `Local storage object ${object} is not a file (it is a folder or a device), so it cannot hold stored data. ` +
+        `Remove it (if it holds nothing you need) and upload the original file again.`,
+    );
   }
 
   private missing(root: Root) {
@@ -137,7 +169,7 @@ export class LocalStorage implements StorageBackend {
     );
   }
 
-  private corrupted(expected: Root, actual: Root, consequence: string) {
+  private corrupted(expected: Root, actual: string, consequence: string) {
     const object = this.objectPath(expected);
     return flaiError(
       `Local storage object ${object} is corrupted: expected root ${expected}, but its content has root ${actual}.` +
@@ -161,7 +193,8 @@ async function copyVerified(
   } catch (error) {
     throw ioError(`Cannot create the folder ${path.dirname(dest)}`, error);
   }
-  const tmp = tempBeside(dest);
+  const tmp = tempPathBeside(dest);
+  const forget = trackTempFile(tmp);
   try {
     try {
       await copyFile(src, tmp, constants.COPYFILE_EXCL);
@@ -186,6 +219,7 @@ async function copyVerified(
     return size;
   } finally {
     await rm(tmp, { force: true });
+    forget();
   }
 }
 
@@ -215,10 +249,6 @@ async function refuseExisting(dest: string): Promise<void> {
 
 function destinationExists(dest: string) {
   return flaiError(`Destination exists: ${dest}; choose another path or delete it.`);
-}
-
-function tempBeside(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
 }
 
 function errno(error: unknown): string | undefined {
