@@ -1,4 +1,5 @@
 import { flaiError } from "../errors.js";
+import { shown } from "./shown.js";
 import type { Dataset } from "./dataset.js";
 import { csvLabel, indexLabels } from "./labels.js";
 import type { ClassLabel } from "./parameters.js";
@@ -45,7 +46,7 @@ export function parseCsvDataset(text: string, source: string, options: DatasetOp
   const featureIndex = names.flatMap((_, k) => (k === labelIndex || ignored.has(k) ? [] : [k]));
   const columns = featureIndex.map((k) => names[k]!);
   if (featureIndex.length === 0) {
-    throw flaiError(`${source}: no feature columns are left besides the label ${JSON.stringify(names[labelIndex])} and "ignore".`);
+    throw flaiError(`${source}: no feature columns are left besides the label ${shown(names[labelIndex])} and "ignore".`);
   }
   const data = records.slice(1);
   if (data.length === 0) {
@@ -57,7 +58,7 @@ export function parseCsvDataset(text: string, source: string, options: DatasetOp
   const features = new Float64Array(rows * cols);
   const raw: ClassLabel[] = [];
   const imputing = options.impute !== undefined;
-  const where = (r: number, k: number) => `${source} line ${data[r]!.line} (data row ${r}), column ${k + 1} "${names[k]}"`;
+  const where = (r: number, k: number) => `${source} line ${data[r]!.line} (data row ${r}), column ${k + 1} ${shown(names[k])}`;
   for (let r = 0; r < rows; r++) {
     const { line, fields } = data[r]!;
     if (fields.length !== names.length) {
@@ -90,16 +91,16 @@ function featureCell(cell: string, imputing: boolean, where: () => string): numb
     const v = Number(cell);
     if (Number.isFinite(v)) return v;
   }
-  const shown = cell === "" ? "empty" : JSON.stringify(cell);
+  const what = cell === "" ? "empty" : shown(cell);
   if (MISSING_CELLS.has(cell.toLowerCase())) {
     if (imputing) return Number.NaN;
     throw flaiError(
-      `${where()} is ${shown}, a missing value. Fill it, or set "impute": "mean" in the model spec ` +
+      `${where()} is ${what}, a missing value. Fill it, or set "impute": "mean" in the model spec ` +
         `to fill missing values with the column's training mean.`,
     );
   }
   throw flaiError(
-    `${where()} is ${shown}; every feature must be a finite decimal number. Fix or remove that row, or, ` +
+    `${where()} is ${what}; every feature must be a finite decimal number. Fix or remove that row, or, ` +
       `if the column is not a feature (an ID or text), list it in the model spec's "ignore".`,
   );
 }

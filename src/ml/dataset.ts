@@ -1,4 +1,5 @@
 import { flaiError } from "../errors.js";
+import { shown, shownList } from "./shown.js";
 import { parseCsvDataset } from "./csv-dataset.js";
 import { indexLabels, jsonLabel } from "./labels.js";
 import { isNpy } from "./npy-array.js";
@@ -100,7 +101,7 @@ function parseJsonDataset(text: string, source: string, options: DatasetOptions)
   const obj = doc as Record<string, unknown>;
   const missing = ["features", "labels"].filter((key) => !(key in obj));
   if (missing.length > 0) {
-    const found = Object.keys(obj).map((k) => JSON.stringify(k)).join(", ") || "none";
+    const found = shownList(Object.keys(obj)) || "none";
     throw flaiError(
       `${source} is missing ${missing.map((k) => `"${k}"`).join(" and ")} (keys found: ${found}). ` +
         `A JSON dataset needs "features" (an array of rows of numbers) and "labels" (one class label per row: 0/1, integers or class names).`,
@@ -256,8 +257,8 @@ function typeName(v: unknown): string {
 
 function describeValue(v: unknown): string {
   if (typeof v === "number") return String(v);
-  if (typeof v === "string") return `the string ${JSON.stringify(v)}`;
+  if (typeof v === "string") return `the string ${shown(v)}`;
   if (v === undefined) return "missing";
   if (v === null) return "null";
-  return `${typeName(v)} ${JSON.stringify(v)}`;
+  return `${typeName(v)} ${shown(v)}`;
 }

@@ -1,4 +1,5 @@
 import { flaiError } from "../errors.js";
+import { shown } from "./shown.js";
 import { BINARY_CLASSES, type ClassLabel } from "./parameters.js";
 
 /** Most classes a Dataset can index (labels are a Uint8Array). */
@@ -24,7 +25,7 @@ export function indexLabels(
     const k = index.get(raw[r]!) ?? (typeof raw[r] === "number" ? index.get(String(raw[r])) : undefined);
     if (k === undefined) {
       throw flaiError(
-        `${where(r)}: label ${JSON.stringify(raw[r])} is not one of the model spec's classes ${JSON.stringify(list)}. ` +
+        `${where(r)}: label ${shown(raw[r])} is not one of the model spec's classes ${shown(list)}. ` +
           `Add it to "classes" in the model spec, or fix that row.`,
       );
     }
@@ -37,15 +38,15 @@ export function indexLabels(
 export function checkClasses(value: unknown, source: string): ClassLabel[] {
   const rule = `a list of 2 to ${MAX_CLASSES} distinct labels, all integers or all strings (e.g. ["water", "forest", "urban"])`;
   if (!Array.isArray(value) || value.length < 2 || value.length > MAX_CLASSES) {
-    throw flaiError(`${source}: "classes" must be ${rule}, got ${JSON.stringify(value)}.`);
+    throw flaiError(`${source}: "classes" must be ${rule}, got ${shown(value)}.`);
   }
   const kind = typeof value[0];
   value.forEach((c: unknown, k) => {
     const ok = typeof c === "string" ? c !== "" : Number.isSafeInteger(c);
-    if (!ok || typeof c !== kind) throw flaiError(`${source}: "classes[${k}]" is ${JSON.stringify(c)}; "classes" must be ${rule}.`);
+    if (!ok || typeof c !== kind) throw flaiError(`${source}: "classes[${k}]" is ${shown(c)}; "classes" must be ${rule}.`);
   });
   const dup = value.findIndex((c, k) => value.indexOf(c) !== k);
-  if (dup !== -1) throw flaiError(`${source}: "classes" lists ${JSON.stringify(value[dup])} twice; each class once.`);
+  if (dup !== -1) throw flaiError(`${source}: "classes" lists ${shown(value[dup])} twice; each class once.`);
   return value as ClassLabel[];
 }
 
@@ -54,7 +55,7 @@ export function jsonLabel(value: unknown, where: string): ClassLabel {
   if (typeof value === "string" && value.trim() !== "") return value;
   if (typeof value === "number" && Number.isSafeInteger(value)) return value;
   throw flaiError(
-    `${where} is ${JSON.stringify(value) ?? "missing"}; a label must be an integer (0, 1, 2, …) or a class name string.`,
+    `${where} is ${shown(value) ?? "missing"}; a label must be an integer (0, 1, 2, …) or a class name string.`,
   );
 }
 
@@ -76,8 +77,8 @@ function inferClasses(raw: ClassLabel[], source: string, where: (row: number) =>
   const firstNumber = raw.findIndex((v) => typeof v === "number");
   if (firstString !== -1 && firstNumber !== -1) {
     throw flaiError(
-      `${where(Math.max(firstString, firstNumber))}: label ${JSON.stringify(raw[Math.max(firstString, firstNumber)])} mixes ` +
-        `with ${JSON.stringify(raw[Math.min(firstString, firstNumber)])} of ${where(Math.min(firstString, firstNumber))}; ` +
+      `${where(Math.max(firstString, firstNumber))}: label ${shown(raw[Math.max(firstString, firstNumber)])} mixes ` +
+        `with ${shown(raw[Math.min(firstString, firstNumber)])} of ${where(Math.min(firstString, firstNumber))}; ` +
         `labels must be all integers or all class names. List the classes in the model spec's "classes" to be explicit.`,
     );
   }
@@ -101,9 +102,9 @@ export function requireEveryClass(labels: Uint8Array, classes: readonly ClassLab
   if (missing.length === 0) return;
   const present = classes.filter((_, k) => counts[k]! > 0);
   throw flaiError(
-    `${source}: no row has class ${missing.map((c) => JSON.stringify(c)).join(", ")}` +
-      (present.length === 1 ? ` (all ${labels.length} label(s) are ${JSON.stringify(present[0])})` : "") +
-      `; training needs every class of ${JSON.stringify(classes)}. ` +
+    `${source}: no row has class ${missing.map((c) => shown(c)).join(", ")}` +
+      (present.length === 1 ? ` (all ${labels.length} label(s) are ${shown(present[0])})` : "") +
+      `; training needs every class of ${shown(classes)}. ` +
       `Add rows with ${missing.length === 1 ? "that class" : "those classes"}, or remove ${missing.length === 1 ? "it" : "them"} from the model spec's "classes".`,
   );
 }

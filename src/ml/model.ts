@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { shown } from "./shown.js";
 
 import { flaiError } from "../errors.js";
 import { argmaxClasses, accuracy as classAccuracy, logLoss as classLogLoss } from "./classification-metrics.js";
@@ -259,7 +260,7 @@ function checkParsedForSpec(spec: ModelSpec, dataset: Dataset, source: string): 
     (spec.impute === "mean") !== (schema.impute !== null);
   if (differs) {
     throw flaiError(
-      `${source} was read with label ${JSON.stringify(schema.label)}, ignore ${JSON.stringify(schema.ignore)}, ` +
+      `${source} was read with label ${shown(schema.label)}, ignore ${shown(schema.ignore)}, ` +
         `impute ${schema.impute === null ? "none" : "mean"}, but the model spec says otherwise. ` +
         `Parse it with parseTrainingData(bytes, spec, source).`,
     );
@@ -277,8 +278,8 @@ function withClasses(ds: Dataset, classes: ClassLabel[], source: string): Datase
     if (k === -1) {
       const value = ds.classes[ds.labels[r]!];
       throw flaiError(
-        `${source} row ${r} has label ${JSON.stringify(value)}, which is not one of the model spec's classes ` +
-          `${JSON.stringify(classes)}. Add it to "classes", or fix that row.`,
+        `${source} row ${r} has label ${shown(value)}, which is not one of the model spec's classes ` +
+          `${shown(classes)}. Add it to "classes", or fix that row.`,
       );
     }
     labels[r] = k;
@@ -379,21 +380,21 @@ function readHeader(doc: Record<string, unknown>, source: string): Pick<ModelSpe
     throw flaiError(
       doc.format === undefined
         ? `${source} is missing "format". Add "format": "${MODEL_FORMAT}".`
-        : `${source}: unsupported "format" ${JSON.stringify(doc.format)}; this version reads "${MODEL_FORMAT}".`,
+        : `${source}: unsupported "format" ${shown(doc.format)}; this version reads "${MODEL_FORMAT}".`,
     );
   }
   if (doc.algorithm !== ALGORITHM) {
     throw flaiError(
       doc.algorithm === undefined
         ? `${source} is missing "algorithm". Add "algorithm": "${ALGORITHM}".`
-        : `${source}: unknown "algorithm" ${JSON.stringify(doc.algorithm)}; supported: "${ALGORITHM}".`,
+        : `${source}: unknown "algorithm" ${shown(doc.algorithm)}; supported: "${ALGORITHM}".`,
     );
   }
   const features = doc.features;
   if (typeof features !== "number" || !Number.isInteger(features) || features < 1 || features > MAX_FEATURES) {
     throw flaiError(
       `${source}: "features" must be an integer from 1 to ${MAX_FEATURES} (the number of feature columns), ` +
-        `got ${JSON.stringify(features) ?? "nothing"}.`,
+        `got ${shown(features) ?? "nothing"}.`,
     );
   }
   return { format: MODEL_FORMAT, algorithm: ALGORITHM, features };
@@ -414,7 +415,7 @@ function readHyperparameters(value: unknown, source: string, requireAll: boolean
   const { c = LOGISTIC_DEFAULTS.c, maxIterations = LOGISTIC_DEFAULTS.maxIterations } = hp;
   const { tolerance = LOGISTIC_DEFAULTS.tolerance, standardize = LOGISTIC_DEFAULTS.standardize } = hp;
   const bad = (key: string, v: unknown, rule: string) =>
-    flaiError(`${source}: "hyperparameters.${key}" must be ${rule}, got ${JSON.stringify(v)}.`);
+    flaiError(`${source}: "hyperparameters.${key}" must be ${rule}, got ${shown(v)}.`);
   if (typeof c !== "number" || !Number.isFinite(c) || c <= 0) {
     throw bad("c", c, "a number > 0 (inverse regularization strength, like sklearn's C; default 1)");
   }
@@ -430,7 +431,7 @@ function readHyperparameters(value: unknown, source: string, requireAll: boolean
 
 function readFinite(value: unknown, source: string, path: string): number {
   if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw flaiError(`${source}: "${path}" must be a finite number, got ${JSON.stringify(value) ?? "nothing"}.`);
+    throw flaiError(`${source}: "${path}" must be a finite number, got ${shown(value) ?? "nothing"}.`);
   }
   return value;
 }
@@ -451,7 +452,7 @@ function readWeights(value: unknown, outputs: number, features: number, source: 
   if (!Array.isArray(value) || value.length !== outputs) {
     throw flaiError(
       `${source}: "weights" must be ${outputs} arrays (one per class of "classes") of ${features} numbers, ` +
-        `got ${Array.isArray(value) ? `${value.length} entries` : JSON.stringify(value) ?? "nothing"}.`,
+        `got ${Array.isArray(value) ? `${value.length} entries` : shown(value) ?? "nothing"}.`,
     );
   }
   return value.map((row, k) => readNumbers(row, features, source, `weights[${k}]`));
@@ -461,7 +462,7 @@ function readWeights(value: unknown, outputs: number, features: number, source: 
 function readBias(value: unknown, outputs: number, source: string): JsonBias {
   if (outputs === 1) return readFinite(value, source, "bias");
   if (!Array.isArray(value) || value.length !== outputs) {
-    throw flaiError(`${source}: "bias" must be ${outputs} numbers (one per class of "classes"), got ${JSON.stringify(value) ?? "nothing"}.`);
+    throw flaiError(`${source}: "bias" must be ${outputs} numbers (one per class of "classes"), got ${shown(value) ?? "nothing"}.`);
   }
   return value.map((v, k) => readFinite(v, source, `bias[${k}]`));
 }
@@ -491,7 +492,7 @@ function readTraining(value: unknown, source: string): TrainingSummary {
   const count = (key: string, min: number) => {
     const v = t[key];
     if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
-      throw flaiError(`${source}: "training.${key}" must be an integer ≥ ${min}, got ${JSON.stringify(v) ?? "nothing"}.`);
+      throw flaiError(`${source}: "training.${key}" must be an integer ≥ ${min}, got ${shown(v) ?? "nothing"}.`);
     }
     return v;
   };
@@ -508,7 +509,7 @@ function readTraining(value: unknown, source: string): TrainingSummary {
 function readRoot(value: unknown, source: string, key: string): string {
   if (typeof value !== "string" || !ROOT.test(value)) {
     throw flaiError(
-      `${source}: "${key}" must be a 0G storage root, 0x followed by 64 hex digits, got ${JSON.stringify(value) ?? "nothing"}.`,
+      `${source}: "${key}" must be a 0G storage root, 0x followed by 64 hex digits, got ${shown(value) ?? "nothing"}.`,
     );
   }
   return value;

@@ -3,6 +3,7 @@
 // The result is the same Dataset the JSON and CSV parsers give for the same numbers, so a model
 // trained on it has the same bytes whichever format the data came in.
 import { flaiError } from "../errors.js";
+import { shown, shownList } from "./shown.js";
 
 import type { Dataset } from "./dataset.js";
 import { indexLabels, jsonLabel } from "./labels.js";
@@ -41,7 +42,7 @@ export function parseNpzDataset(bytes: Uint8Array, source: string, options: Data
   const read = (name: string, role: string): { array: NpyArray; owned: boolean } => {
     const entry = entries.get(`${name}.npy`);
     if (entry === undefined) throw missingArray(name, role, [...entries.keys()], source, options.label !== undefined);
-    const where = `${source}: array ${JSON.stringify(name)}`;
+    const where = `${source}: array ${shown(name)}`;
     // A stored entry is a view of the caller's bytes, ours to keep only when they were read for
     // that (npz-file.ts); an inflated one is a buffer of our own.
     return { array: readNpy(readZipEntry(bytes, entry, source), name, where), owned: entry.method !== 0 || lent };
@@ -52,8 +53,8 @@ export function parseNpzDataset(bytes: Uint8Array, source: string, options: Data
   if (y.array.shape.length !== 1 || y.array.shape[0] !== rows) {
     const hint = y.array.shape.length === 2 && y.array.shape[1] === 1 ? ` Save ${names.labels}.ravel() instead.` : "";
     throw flaiError(
-      `${source}: array ${JSON.stringify(names.labels)} has shape ${shapeText(y.array.shape)}, but the labels must be ` +
-        `one per row of ${JSON.stringify(names.features)}: shape (${rows},).${hint}`,
+      `${source}: array ${shown(names.labels)} has shape ${shapeText(y.array.shape)}, but the labels must be ` +
+        `one per row of ${shown(names.features)}: shape (${rows},).${hint}`,
     );
   }
   const features = featureValues(x.array, x.owned, rows, cols);
@@ -73,10 +74,10 @@ function refuseCsvOptions(options: DatasetOptions, source: string): void {
 }
 
 function missingArray(name: string, role: string, members: string[], source: string, named: boolean): Error {
-  const found = members.map((m) => JSON.stringify(m.replace(/\.npy$/, ""))).join(", ") || "none";
+  const found = shownList(members.map((m) => m.replace(/\.npy$/, ""))) || "none";
   const how = named ? `(the model spec's "label")` : `(the ${role}, scikit-learn's name)`;
   return flaiError(
-    `${source} has no array ${JSON.stringify(name)} ${how}; its arrays are ${found}. ` +
+    `${source} has no array ${shown(name)} ${how}; its arrays are ${found}. ` +
       `Save the features as X and the labels as y: np.savez(path, X=features, y=labels)` +
       (role === "labels" ? `, or name the labels array in the model spec's "label".` : "."),
   );
@@ -85,15 +86,15 @@ function missingArray(name: string, role: string, members: string[], source: str
 function featureShape(x: NpyArray, source: string): { rows: number; cols: number } {
   if (x.shape.length !== 2) {
     throw flaiError(
-      `${source}: array ${JSON.stringify(x.name)} has shape ${shapeText(x.shape)}; the features must be 2-D, one row per ` +
+      `${source}: array ${shown(x.name)} has shape ${shapeText(x.shape)}; the features must be 2-D, one row per ` +
         `sample. Reshape it before saving, e.g. ${x.name}.reshape(len(${x.name}), -1).`,
     );
   }
   const [rows, cols] = x.shape as [number, number];
-  if (rows === 0) throw flaiError(`${source}: array ${JSON.stringify(x.name)} has no rows. Add rows, at least one per class.`);
-  if (cols === 0) throw flaiError(`${source}: array ${JSON.stringify(x.name)} has no columns. Every row needs at least one feature value.`);
+  if (rows === 0) throw flaiError(`${source}: array ${shown(x.name)} has no rows. Add rows, at least one per class.`);
+  if (cols === 0) throw flaiError(`${source}: array ${shown(x.name)} has no columns. Every row needs at least one feature value.`);
   if (x.kind === "unicode") {
-    throw flaiError(`${source}: array ${JSON.stringify(x.name)} holds strings (dtype ${x.descr}); features must be numbers. Encode them first, e.g. ${x.name}.astype(np.float64).`);
+    throw flaiError(`${source}: array ${shown(x.name)} holds strings (dtype ${x.descr}); features must be numbers. Encode them first, e.g. ${x.name}.astype(np.float64).`);
   }
   return { rows, cols };
 }

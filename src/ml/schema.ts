@@ -1,4 +1,5 @@
 import { flaiError } from "../errors.js";
+import { shown, shownList } from "./shown.js";
 import type { ClassLabel } from "./parameters.js";
 
 /** How a model reads a CSV file; stored in the trained model so prediction reads files the same way. */
@@ -34,11 +35,11 @@ const ID_NAME = /(^|[_\s-])(id|idx|index|key|uuid|row)$/i;
 
 /** Index of the label column: the spec's name, else exactly one of label/y/target; never a guess. */
 export function labelColumn(names: string[], wanted: string | undefined, source: string): number {
-  const header = names.map((n) => JSON.stringify(n)).join(", ");
+  const header = shownList(names);
   if (wanted !== undefined) {
     const index = names.indexOf(wanted);
     if (index === -1) {
-      throw flaiError(`${source} has no column ${JSON.stringify(wanted)} (the model spec's "label"); its columns are ${header}.`);
+      throw flaiError(`${source} has no column ${shown(wanted)} (the model spec's "label"); its columns are ${header}.`);
     }
     return index;
   }
@@ -47,10 +48,10 @@ export function labelColumn(names: string[], wanted: string | undefined, source:
   const why =
     candidates.length === 0
       ? "no column is named label, y or target"
-      : `several columns could be the label (${candidates.map((k) => JSON.stringify(names[k])).join(", ")})`;
+      : `several columns could be the label (${candidates.map((k) => shown(names[k])).join(", ")})`;
   throw flaiError(
     `${source}: ${why}; its columns are ${header}. Name the label column in the model spec, ` +
-      `e.g. "label": ${JSON.stringify(names[names.length - 1])}.`,
+      `e.g. "label": ${shown(names[names.length - 1])}.`,
   );
 }
 
@@ -61,11 +62,11 @@ export function ignoredColumns(names: string[], ignore: readonly string[], label
     const index = names.indexOf(name);
     if (index === -1) {
       throw flaiError(
-        `${source} has no column ${JSON.stringify(name)} (listed in the model spec's "ignore"); its columns are ` +
-          `${names.map((n) => JSON.stringify(n)).join(", ")}.`,
+        `${source} has no column ${shown(name)} (listed in the model spec's "ignore"); its columns are ` +
+          `${shownList(names)}.`,
       );
     }
-    if (index === labelIndex) throw flaiError(`${source}: ${JSON.stringify(name)} is the label column; it cannot be in "ignore".`);
+    if (index === labelIndex) throw flaiError(`${source}: ${shown(name)} is the label column; it cannot be in "ignore".`);
     out.add(index);
   }
   return out;
@@ -93,8 +94,8 @@ export function refuseIdColumns(features: Float64Array, rows: number, names: str
     }
     if (!integers || !(max - min + 1 === rows || ID_NAME.test(names[j]!))) continue;
     throw flaiError(
-      `${source}: column ${JSON.stringify(names[j])} looks like a row ID (${rows} distinct integers, ${min} to ${max}); ` +
-        `as a feature it would only memorize rows. List it in the model spec's "ignore": [${JSON.stringify(names[j])}].`,
+      `${source}: column ${shown(names[j])} looks like a row ID (${rows} distinct integers, ${min} to ${max}); ` +
+        `as a feature it would only memorize rows. List it in the model spec's "ignore": [${shown(names[j])}].`,
     );
   }
 }
@@ -117,7 +118,7 @@ export function imputeMissing(features: Float64Array, rows: number, names: strin
           count++;
         }
       }
-      if (count === 0) throw flaiError(`${source}: column ${JSON.stringify(name)} has no values at all, so it has no mean to impute. List it in "ignore".`);
+      if (count === 0) throw flaiError(`${source}: column ${shown(name)} has no values at all, so it has no mean to impute. List it in "ignore".`);
       return sum / count;
     });
   } else {
@@ -146,19 +147,19 @@ export function checkSchema(schema: DataSchema, dataset: { cols: number; columns
   const extra = have.filter((c) => !want.includes(c));
   if (missing.length > 0 || extra.length > 0) {
     const parts = [
-      missing.length > 0 && `lacks column(s) ${missing.map((c) => JSON.stringify(c)).join(", ")}`,
-      extra.length > 0 && `has column(s) the model does not read: ${extra.map((c) => JSON.stringify(c)).join(", ")}`,
+      missing.length > 0 && `lacks column(s) ${missing.map((c) => shown(c)).join(", ")}`,
+      extra.length > 0 && `has column(s) the model does not read: ${extra.map((c) => shown(c)).join(", ")}`,
     ].filter(Boolean);
     throw flaiError(
-      `${source} ${parts.join(" and ")}. The model reads ${want.map((c) => JSON.stringify(c)).join(", ")} ` +
-        `(label ${JSON.stringify(schema.label)}${schema.ignore.length > 0 ? `, ignoring ${schema.ignore.join(", ")}` : ""}).`,
+      `${source} ${parts.join(" and ")}. The model reads ${want.map((c) => shown(c)).join(", ")} ` +
+        `(label ${shown(schema.label)}${schema.ignore.length > 0 ? `, ignoring ${schema.ignore.join(", ")}` : ""}).`,
     );
   }
   const moved = want.findIndex((c, j) => have[j] !== c);
   if (moved !== -1) {
     throw flaiError(
-      `${source} has the model's feature columns in another order: feature ${moved} is ${JSON.stringify(have[moved])}, ` +
-        `the model's is ${JSON.stringify(want[moved])}. Reorder the columns as ${want.join(", ")}.`,
+      `${source} has the model's feature columns in another order: feature ${moved} is ${shown(have[moved])}, ` +
+        `the model's is ${shown(want[moved])}. Reorder the columns as ${want.join(", ")}.`,
     );
   }
 }

@@ -52,6 +52,7 @@ export const ENCLAVE_PROGRAM = [
   "ml/parameters",
   "ml/predict",
   "ml/schema",
+  "ml/shown",
   "ml/softmax-kernel",
   "ml/softmax-objective",
   "ml/spec-schema",
@@ -66,6 +67,7 @@ export const ENCLAVE_PROGRAM = [
   "tee/worker",
   "tee/worker-entry",
   "util/bytes",
+  "util/excerpt",
   "util/fs",
   "util/prng",
 ] as const;
