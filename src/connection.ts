@@ -7,6 +7,7 @@ import { HardhatError } from "@nomicfoundation/hardhat-errors";
 import { installKeepAliveHook } from "./chain/keep-alive.js";
 import { flaiError } from "./errors.js";
 import { PRIVATE_KEY_VARIABLE } from "./networks.js";
+import { assertPrivateKey } from "./private-key.js";
 
 export type FlaiConnection = NetworkConnection<string>;
 
@@ -83,13 +84,19 @@ async function assertAccountsResolvable(connection: FlaiConnection): Promise<voi
   if (!Array.isArray(accounts)) {
     return;
   }
-  for (const account of accounts) {
-    if (typeof account === "object" && account !== null && "get" in account) {
+  for (const [index, account] of accounts.entries()) {
+    const where = `networks.${connection.networkName}.accounts[${index}]`;
+    if (typeof account === "string") {
+      assertPrivateKey(account, `The key in ${where}`);
+    } else if (typeof account === "object" && account !== null && "get" in account) {
+      let key: string;
       try {
-        await (account as { get(): Promise<string> }).get();
+        key = await (account as { get(): Promise<string> }).get();
       } catch (error) {
         throw explainConnectionError(error, connection.networkName);
       }
+      const name = (account as { name?: unknown }).name;
+      assertPrivateKey(key, typeof name === "string" ? `The key in ${name} (${where})` : `The key in ${where}`);
     }
   }
 }
