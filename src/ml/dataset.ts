@@ -1,4 +1,5 @@
 import { flaiError } from "../errors.js";
+import { checkJsonStructure } from "./json-structure.js";
 import { shown, shownList } from "./shown.js";
 import { parseCsvDataset } from "./csv-dataset.js";
 import { indexLabels, jsonLabel } from "./labels.js";
@@ -77,13 +78,19 @@ export function decodeUtf8(bytes: Uint8Array, source: string): string {
 
 // ---------------------------------------------------------------- JSON
 
-/** JSON.parse whose syntax errors name `source` with line and column. */
+/**
+ * JSON.parse whose syntax errors name `source` with line and column; a duplicate key or absurd
+ * nesting is refused too (json-structure.ts).
+ */
 export function parseJsonText(text: string, source: string): unknown {
+  let doc: unknown;
   try {
-    return JSON.parse(text);
+    doc = JSON.parse(text);
   } catch (error) {
     throw flaiError(`${source} is not valid JSON: ${describeJsonError(error, text)}. Fix the JSON syntax there.`, error);
   }
+  checkJsonStructure(text, source);
+  return doc;
 }
 
 function parseJsonDataset(text: string, source: string, options: DatasetOptions): Dataset {

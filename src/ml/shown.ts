@@ -10,7 +10,12 @@ export function shown(value: undefined): undefined;
 export function shown(value: unknown): string;
 export function shown(value: unknown): string | undefined {
   if (typeof value === "string") return excerpt(value);
-  const json = JSON.stringify(value) as string | undefined;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value) as string | undefined;
+  } catch {
+    return "a value nested too deep to show"; // RangeError: JSON.stringify recurses
+  }
   if (json === undefined) return undefined;
   return json.length <= EXCERPT_LIMIT && !/[0-9a-fA-F]{64}/.test(json) ? json : excerpt(json);
 }

@@ -39,6 +39,7 @@ export const ENCLAVE_PROGRAM = [
   "ml/classification-metrics",
   "ml/csv-dataset",
   "ml/dataset",
+  "ml/json-structure",
   "ml/labels",
   "ml/lbfgs",
   "ml/logistic",
