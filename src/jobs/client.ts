@@ -107,6 +107,9 @@ export class FlaiJobs {
     if (!Number.isInteger(deadlineSeconds) || deadlineSeconds <= 0) {
       throw flaiError(`The job deadline must be a whole number of seconds > 0, got ${deadlineSeconds}.`);
     }
+    const deadlineSource = opts.deadlineSeconds !== undefined ? "--deadline" : "flai.jobs.deadlineSeconds (config)";
+    // Checked against this machine's clock before anything is uploaded, and against the chain's before sending.
+    assertDeadlineFits(BigInt(Math.floor(Date.now() / 1000)), deadlineSeconds, deadlineSource);
     // Inputs are checked before anything is paid for: a job the enclave cannot train is a lost reward.
     const [dataBytes, modelBytes] = await bothInOrder(
       readInput(opts.data, "--data", this.#storage),
@@ -119,7 +122,8 @@ export class FlaiJobs {
 
     const { contract, connection, deployment } = await this.#bound(opts.connection, "deployer");
     const latest = await connection.ethers.provider.getBlock("latest");
-    const deadline = BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000)) + BigInt(deadlineSeconds);
+    const chainNow = BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000));
+    const deadline = assertDeadlineFits(chainNow, deadlineSeconds, deadlineSource);
     const receipt = await this.#send(contract, "submitJob", [data.root, model.root, deadline], { value: reward });
     const event = receipt.logs
       .map((log) => contract.interface.parseLog(log))
@@ -398,4 +402,22 @@ function explainRevert(revert: { name: string; args: readonly unknown[] }): stri
     default:
       return undefined;
   }
+}
+
+/** FLAIComputeJobs.submitJob takes the deadline as a uint40 (it shares a storage slot with the submitter and reward). */
+const MAX_DEADLINE = 2n ** 40n - 1n;
+
+/**
+ * The deadline `seconds` after `now`, refused before sending when it does not fit the contract's uint40:
+ * ethers would fail to encode it, and that error read as a failed RPC call (issue 15).
+ */
+function assertDeadlineFits(now: bigint, seconds: number, source: string): bigint {
+  const deadline = now + BigInt(seconds);
+  if (deadline > MAX_DEADLINE) {
+    throw flaiError(
+      `${source} is ${seconds} seconds, which puts the deadline beyond what FLAIComputeJobs stores (a uint40 timestamp, ` +
+        `at most ${MAX_DEADLINE}): give at most ${MAX_DEADLINE - now} seconds from now (e.g. 86400 for a day).`,
+    );
+  }
+  return deadline;
 }
