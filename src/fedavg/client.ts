@@ -586,6 +586,10 @@ export class FlaiFederated {
     const taskId = parseId(opts.taskId, "task");
     const round = parseRound(opts.round);
     const task = await this.#readTask(contract, deployment, connection, taskId);
+    if (round > task.rounds) {
+      // Not "not finalized yet": such a round never comes (issue 15).
+      throw flaiError(`Task ${taskId} has only ${task.rounds} round(s), so round ${round} does not exist. Claim a round from 1 to ${task.rounds}, or leave --round out to claim every finalized round.`);
+    }
     const finalized = (await this.#rounds(contract, task)).find((r) => r.round === round);
     if (finalized?.reportRoot === undefined) {
       throw flaiError(`Round ${round} of task ${taskId} is not finalized yet; rewards can be claimed once it is.`);
