@@ -3,6 +3,11 @@ import type { AddressInfo } from "node:net";
 
 import type { EIP1193Provider } from "hardhat/types/providers";
 
+import { readBodyWithin, rejectTooLarge } from "./body-limit.js";
+
+/** Largest JSON-RPC request the bridge reads: far above a contract deployment, far below memory trouble. */
+export const MAX_CHAIN_REQUEST_BYTES = 16 * 1024 * 1024;
+
 interface RpcRequest {
   id?: unknown;
   method: string;
@@ -20,6 +25,30 @@ async function answer(provider: EIP1193Provider, req: RpcRequest): Promise<objec
   }
 }
 
+/** Answers one request or batch; requests of one batch run in order. */
+async function respond(provider: EIP1193Provider, res: http.ServerResponse, raw: Buffer): Promise<void> {
+  let body: RpcRequest | RpcRequest[];
+  try {
+    body = JSON.parse(raw.toString("utf8")) as RpcRequest | RpcRequest[];
+  } catch {
+    res.end(toJson({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } }));
+    return;
+  }
+  // Requests of one batch run in order: they may depend on each other (nonce, then send).
+  let reply: object | object[];
+  if (Array.isArray(body)) {
+    const replies: object[] = [];
+    for (const r of body) {
+      replies.push(await answer(provider, r));
+    }
+    reply = replies;
+  } else {
+    reply = await answer(provider, body);
+  }
+  res.setHeader("content-type", "application/json");
+  res.end(toJson(reply));
+}
+
 /**
  * Serves an in-process chain over JSON-RPC HTTP on loopback, so tools that only take an RPC URL
  * (the 0G storage SDK builds its own JsonRpcProvider) can use Hardhat's simulated network. Handles
@@ -27,35 +56,24 @@ async function answer(provider: EIP1193Provider, req: RpcRequest): Promise<objec
  */
 export async function serveChain(
   provider: EIP1193Provider,
-  { host = "127.0.0.1", port = 0, keepAlive = true }: { host?: string; port?: number; keepAlive?: boolean } = {},
+  {
+    host = "127.0.0.1",
+    port = 0,
+    keepAlive = true,
+    maxBodyBytes = MAX_CHAIN_REQUEST_BYTES,
+  }: { host?: string; port?: number; keepAlive?: boolean; maxBodyBytes?: number } = {},
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      void (async () => {
-        let body: RpcRequest | RpcRequest[];
-        try {
-          body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as RpcRequest | RpcRequest[];
-        } catch {
-          res.end(toJson({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } }));
+    void readBodyWithin(req, maxBodyBytes).then(
+      (raw) => {
+        if (raw === undefined) {
+          rejectTooLarge(res, maxBodyBytes);
           return;
         }
-        // Requests of one batch run in order: they may depend on each other (nonce, then send).
-        let reply: object | object[];
-        if (Array.isArray(body)) {
-          const replies: object[] = [];
-          for (const r of body) {
-            replies.push(await answer(provider, r));
-          }
-          reply = replies;
-        } else {
-          reply = await answer(provider, body);
-        }
-        res.setHeader("content-type", "application/json");
-        res.end(toJson(reply));
-      })();
-    });
+        void respond(provider, res, raw);
+      },
+      () => res.destroy(),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

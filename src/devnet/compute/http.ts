@@ -1,5 +1,6 @@
 import type http from "node:http";
 
+import { readBodyWithin } from "../body-limit.js";
 import { ProviderRejection } from "./session-token.js";
 
 const MAX_BODY = 1024 * 1024;
@@ -14,22 +15,14 @@ export function parseJson(body: Buffer): unknown {
   throw new ProviderRejection(400, "the request body must be a JSON object (an OpenAI chat completion request)");
 }
 
-export function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new ProviderRejection(413, `request body over ${MAX_BODY} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
+/**
+ * The body, at most MAX_BODY bytes. Past that the request is rejected with 413 while the rest is
+ * drained unkept (destroying the socket instead would hide the 413 behind a connection reset).
+ */
+export async function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  const body = await readBodyWithin(req, MAX_BODY);
+  if (body === undefined) throw new ProviderRejection(413, `request body over ${MAX_BODY} bytes; send a smaller request`);
+  return body;
 }
 
 /** `json` is sent as is when it is already a string (a signed body must go out byte for byte). */

@@ -1,6 +1,8 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
+import { readBodyWithin, rejectTooLarge } from "../body-limit.js";
+
 /**
  * JSON-RPC 2.0 over HTTP the way the 0G storage node (jsonrpsee) answers: every reply is HTTP 200,
  * errors are `{code, message, data?}` in the body, batches (arrays) get arrays back, `id` is echoed
@@ -110,33 +112,29 @@ export async function callRpc<T>(url: string, method: string, params: unknown[],
 }
 
 export async function startRpcServer(methods: ReadonlyMap<string, Handler>, opts: RpcServerOptions): Promise<RpcServer> {
-  const maxBody = opts.maxBodyBytes ?? 256 * 1024 * 1024;
+  // A node's largest legitimate request is a batch of segments (the SDK sends ~10 × 256 KiB, base64).
+  const maxBody = opts.maxBodyBytes ?? 32 * 1024 * 1024;
   const server = http.createServer((req, res) => {
     if (req.method === "GET" && opts.get !== undefined) {
       serveGet(opts.get, req, res);
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooBig = false;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBody) tooBig = true;
-      else chunks.push(chunk);
-    });
-    req.on("end", () => {
+    void readBodyWithin(req, maxBody).then(
+      (raw) => {
+        if (raw === undefined) rejectTooLarge(res, maxBody);
+        else dispatch(raw);
+      },
+      () => res.destroy(),
+    );
+    const dispatch = (raw: Buffer) => {
       void (async () => {
         const send = (body: unknown) => {
           res.writeHead(200, { "content-type": "application/json" });
           res.end(body === undefined ? "" : JSON.stringify(body));
         };
-        if (tooBig) {
-          send({ jsonrpc: "2.0", id: null, error: { code: -32600, message: "Request is too big" } });
-          return;
-        }
         let body: unknown;
         try {
-          body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+          body = JSON.parse(raw.toString("utf8"));
         } catch {
           send({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } });
           return;
@@ -155,7 +153,7 @@ export async function startRpcServer(methods: ReadonlyMap<string, Handler>, opts
         if (!res.headersSent) res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32603, message: "Internal error" } }));
       });
-    });
+    };
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
