@@ -32,7 +32,7 @@ export async function loadOrCreateSecret(file: string, what: string): Promise<Ui
     return new Uint8Array(bytes);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw error;
+      throw machineFileError(error, file, what, "read");
     }
   }
   const secret = randomBytes(32);
@@ -42,7 +42,7 @@ export async function loadOrCreateSecret(file: string, what: string): Promise<Ui
     if ((error as NodeJS.ErrnoException).code === "EEXIST") {
       return loadOrCreateSecret(file, what); // another process created it first: use theirs
     }
-    throw flaiError(`Could not create the ${what} at ${file}: ${(error as Error).message}`, error);
+    throw machineFileError(error, file, what, "create");
   }
   return new Uint8Array(secret);
 }
@@ -74,26 +74,41 @@ function loadOrCreateSecretSync(file: string, what: string): Uint8Array {
     return new Uint8Array(bytes);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw error;
+      throw machineFileError(error, file, what, "read");
     }
   }
-  mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
-  const fd = openSync(tmp, "wx", 0o600);
   try {
-    writeSync(fd, randomBytes(32));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    const fd = openSync(tmp, "wx", 0o600);
+    try {
+      writeSync(fd, randomBytes(32));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     linkSync(tmp, file); // fails if another process created it first: then theirs is the key
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
-      throw flaiError(`Could not create the ${what} at ${file}: ${(error as Error).message}`, error);
+      throw machineFileError(error, file, what, "create");
     }
   } finally {
     rmSync(tmp, { force: true });
   }
   return loadOrCreateSecretSync(file, what);
+}
+
+/**
+ * A machine secret that cannot be read or created (a read-only home, FLAI_MACHINE_DIR naming a file,
+ * the secret's path a folder): a plugin error saying which file and how to fix it, not a bare
+ * EROFS/ENOTDIR/EISDIR stack trace (issue 15).
+ */
+function machineFileError(error: unknown, file: string, what: string, action: "read" | "create"): Error {
+  const code = (error as NodeJS.ErrnoException).code ?? "error";
+  if (code === "error" && error instanceof Error && "pluginId" in error) return error; // already explained
+  return flaiError(
+    `Could not ${action} the ${what} at ${file} (${code}). The machine folder ${machineDir()} must be a writable folder: ` +
+      `fix its permissions, or point FLAI_MACHINE_DIR at a writable folder (the secret is created there on first use).`,
+    error,
+  );
 }
