@@ -1,4 +1,5 @@
 import { flaiError } from "./errors.js";
+import { excerpt } from "./util/excerpt.js";
 
 /** Job and federated-task ids are the contracts' uint256 counters, which start at 1. */
 export const UINT256_MAX = 2n ** 256n - 1n;
@@ -12,7 +13,8 @@ export const MAX_ROUND = 65535;
  */
 export function parseId(value: bigint | number | string, kind: "job" | "task", where?: string): bigint {
   const text = String(value).trim();
-  const subject = where === undefined ? `"${value}"` : `${where} "${value}"`;
+  // Quoted as an excerpt: a pasted key or a megabyte of text is never echoed whole (issue 15).
+  const subject = where === undefined ? excerpt(value) : `${where} ${excerpt(value)}`;
   if (!/^\d+$/.test(text) || BigInt(text) === 0n) {
     throw flaiError(`${subject} is not a ${kind} id: a ${kind} id is a whole number ≥ 1 (decimal digits only), e.g. 1.`);
   }
@@ -27,7 +29,7 @@ export function parseId(value: bigint | number | string, kind: "job" | "task", w
 export function parseRound(value: number | string, where = "--round"): number {
   const text = String(value).trim();
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_ROUND) {
-    throw flaiError(`${where} "${value}" is not a round: rounds are numbered 1 to ${MAX_ROUND} (whole numbers, decimal digits only).`);
+    throw flaiError(`${where} ${excerpt(value)} is not a round: rounds are numbered 1 to ${MAX_ROUND} (whole numbers, decimal digits only).`);
   }
   return Number(text);
 }

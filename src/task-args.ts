@@ -1,4 +1,5 @@
 import { flaiError } from "./errors.js";
+import { excerpt } from "./util/excerpt.js";
 
 // Task options reach an action as Hardhat parsed them. Options declared without a default
 // (ArgumentType.STRING_WITHOUT_DEFAULT / FILE_WITHOUT_DEFAULT) are `undefined` when the user did not
@@ -63,7 +64,7 @@ export function optionalWhole(value: string | undefined, option: string, range: 
   const n = Number(text);
   if (!/^\d+$/.test(text) || n < range.min || n > max) {
     const bounds = range.max === undefined ? `≥ ${range.min}` : `from ${range.min} to ${max}`;
-    throw flaiError(`${option} must be a whole number ${bounds}${range.hint === undefined ? "" : ` (${range.hint})`}, got "${value}".`);
+    throw flaiError(`${option} must be a whole number ${bounds}${range.hint === undefined ? "" : ` (${range.hint})`}, got ${excerpt(value)}.`);
   }
   return n;
 }
@@ -91,7 +92,7 @@ export function optionalNumber(value: string | undefined, option: string, range:
   if (!DECIMAL.test(text) || !Number.isFinite(n) || !aboveMin || !belowMax) {
     const low = `${range.minExclusive === true ? ">" : "≥"} ${range.min}`;
     const bounds = range.below === undefined ? low : `${low} and < ${range.below}`;
-    throw flaiError(`${option} must be a number ${bounds}${range.hint === undefined ? "" : ` (${range.hint})`}, got "${value}".`);
+    throw flaiError(`${option} must be a number ${bounds}${range.hint === undefined ? "" : ` (${range.hint})`}, got ${excerpt(value)}.`);
   }
   return n;
 }
