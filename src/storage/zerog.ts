@@ -10,8 +10,10 @@ import { flaiError, isFlaiError } from "../errors.js";
 import { inAccountOrder } from "../util/account-queue.js";
 import { legacyGasPrice } from "../fee-data.js";
 import { writeFileAtomic } from "../util/fs.js";
+import { tempPathBeside, trackTempFile } from "../util/cleanup.js";
 
 import { EvmRpc, postJsonRpc } from "./evm-rpc.js";
+import { checkedFileInfo, checkedLocations } from "./indexer-answers.js";
 import { computeFileRoot, SEGMENT_SIZE } from "./merkle.js";
 import { withRetries } from "./retry.js";
 import { withDroppedTasks } from "./sdk-shard-tasks.js";
@@ -82,11 +84,13 @@ export class ZeroGStorage implements StorageBackend {
   async upload(input: string | Uint8Array, opts: TransferOptions = {}): Promise<UploadResult> {
     if (typeof input !== "string") {
       const tmp = path.join(os.tmpdir(), `flai-upload-${randomBytes(6).toString("hex")}`);
-      await writeFileAtomic(tmp, input);
+      const forget = trackTempFile(tmp);
       try {
+        await writeFileAtomic(tmp, input);
         return await this.upload(tmp, opts);
       } finally {
         await rm(tmp, { force: true });
+        forget();
       }
     }
     const report = this.#reporter(opts);
@@ -202,8 +206,10 @@ export class ZeroGStorage implements StorageBackend {
     if (await exists(target)) {
       throw flaiError(`Destination exists: ${target}; choose another path or delete it.`);
     }
-    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString("hex")}.download`);
+    // Tracked: Ctrl-C or SIGTERM mid-download removes the partial file (issue 15: a hidden 1.1 GB was left).
+    const tmp = tempPathBeside(target);
     await mkdir(path.dirname(target), { recursive: true });
+    const forget = trackTempFile(tmp);
     try {
       await this.#fetchTo(root, tmp, this.#reporter(opts));
       const size = (await stat(tmp)).size;
@@ -218,17 +224,20 @@ export class ZeroGStorage implements StorageBackend {
       return { root, size, path: target };
     } finally {
       await rm(tmp, { force: true });
+      forget();
     }
   }
 
   async read(rootText: string): Promise<Uint8Array> {
     const root = parseRoot(rootText, "root");
     const tmp = path.join(os.tmpdir(), `flai-read-${randomBytes(6).toString("hex")}`);
+    const forget = trackTempFile(tmp);
     try {
       await this.#fetchTo(root, tmp, this.#reporter({}));
       return new Uint8Array(await readFile(tmp));
     } finally {
       await rm(tmp, { force: true });
+      forget();
     }
   }
 
@@ -284,9 +293,12 @@ export class ZeroGStorage implements StorageBackend {
       }),
     );
     if (locations === undefined) return { state: "unknown" };
-    for (const location of locations) {
-      const info = await this.#call(`asking storage node ${location.url} about ${root}`, () =>
-        bounded(new StorageNode(location.url), this.#attemptMs).getFileInfo(root, true),
+    for (const location of checkedLocations(locations, this.#opts.indexerUrl)) {
+      const info = checkedFileInfo(
+        await this.#call(`asking storage node ${location.url} about ${root}`, () =>
+          bounded(new StorageNode(location.url), this.#attemptMs).getFileInfo(root, true),
+        ),
+        location.url,
       );
       if (info !== null) {
         return { state: "stored", info };
