@@ -47,7 +47,11 @@ export class Lbfgs {
   }
 
   /** Minimizes in place; stops like scipy's L-BFGS-B as sklearn calls it (gtol, ftol, maxiter). */
-  minimize(params: Float64Array, maxIterations: number, tolerance: number): { iterations: number; converged: boolean } {
+  /**
+   * `finite` is false when the loss or its gradient at the returned params is not a finite number
+   * (data beyond float64 arithmetic): the result is then no fit at all (issue 15).
+   */
+  minimize(params: Float64Array, maxIterations: number, tolerance: number): { iterations: number; converged: boolean; finite: boolean } {
     const { n, dir } = this;
     this.p = new Float64Array(params);
     let f = this.objective.evaluate(this.p, this.g);
@@ -83,7 +87,8 @@ export class Lbfgs {
         maxAbs(this.g) <= tolerance || (fOld - f) / Math.max(Math.abs(fOld), Math.abs(f), 1) <= FTOL;
     }
     params.set(this.p);
-    return { iterations, converged };
+    const finite = Number.isFinite(f) && this.g.every(Number.isFinite) && this.p.every(Number.isFinite);
+    return { iterations, converged, finite };
   }
 
   /** dir = −H·g by the two-loop recursion over the stored (s, y) pairs. */

@@ -1,4 +1,5 @@
 import { flaiError } from "../errors.js";
+import { shown } from "./shown.js";
 import type { Dataset } from "./dataset.js";
 import { defaultThreads, partitionCount, scaledWeights, TrainingRows } from "./logistic-parallel.js";
 import { Lbfgs, type Objective } from "./lbfgs.js";
@@ -125,7 +126,9 @@ function fitOrStop(ds: Dataset, opts: LogisticOptions, stop?: Stop): LogisticRes
     if (opts.initialBias !== undefined) for (let k = 0; k < outputs; k++) params[size + k] = opts.initialBias[k]!;
 
     if (stop !== undefined) return stop(objective, params, standardization);
-    const { iterations, converged } = new Lbfgs(objective, params.length).minimize(params, maxIterations, tolerance);
+    const { iterations, converged, finite } = new Lbfgs(objective, params.length).minimize(params, maxIterations, tolerance);
+    if (!finite) throw nonFiniteFit();
+    if (iterations === 0 && !converged && maxIterations > 0) throw noProgress();
     const { weights, bias } = splitParameters(params, ds.cols, outputs);
     return { weights, bias, outputs, iterations, converged, standardization };
   } finally {
@@ -289,6 +292,7 @@ export function computeStandardization(ds: Dataset): Standardization {
   const scale: number[] = [];
   for (let j = 0; j < cols; j++) {
     const variance = ss[j]! / rows;
+    if (!Number.isFinite(m[j]!) || !Number.isFinite(variance)) throw overflowingColumn(ds, j, Number.isFinite(m[j]!) ? "variance" : "mean");
     // StandardScaler's bound on rounding error: a "constant" column can show a tiny nonzero variance.
     const bound = rows * Number.EPSILON * variance + (rows * m[j]! * Number.EPSILON) ** 2;
     mean.push(m[j]!);
@@ -411,6 +415,45 @@ export class LogisticObjective {
   }
 }
 
+
+/**
+ * A column whose mean or variance overflows float64 (values near ±1e308): its scale would be
+ * infinite and its weight silently 0, so training would sign a model that ignores it (issue 15).
+ */
+function overflowingColumn(ds: Dataset, j: number, what: "mean" | "variance"): Error {
+  const name = ds.columns?.[j];
+  return flaiError(
+    `Feature column ${j}${name === undefined ? "" : ` (${shown(name)})`} has values too large to standardize: its ` +
+      `${what} overflows a 64-bit float (values near ±1e308). ` +
+      `Rescale that column (other units, or a log), or list it in the model spec's "ignore".`,
+  );
+}
+
+/**
+ * A fit whose loss or gradient is not finite at the weights found: L-BFGS stops at once on such data
+ * (values too large for float64 arithmetic) and would return its starting point, a model that was
+ * never trained, to be signed and paid for (issue 15).
+ */
+function nonFiniteFit(): Error {
+  return flaiError(
+    `Training failed: the loss is not a finite number on this data, so no model was trained. A feature's values are ` +
+      `too large for 64-bit float arithmetic (near ±1e308, or ±1e154 once squared). Rescale the large column(s) ` +
+      `(other units, or a log), or train with "standardize": true.`,
+  );
+}
+
+/**
+ * L-BFGS stopped at its first step without converging: no step along the gradient lowered the
+ * loss, which on this objective (convex, smooth) means float64 arithmetic broke down, not that the
+ * start is optimal (that converges). The untrained start is not a model to sign (issue 15).
+ */
+function noProgress(): Error {
+  return flaiError(
+    `Training failed: the first step of the optimizer could not lower the loss, so no model was trained. A feature's ` +
+      `values are too large for 64-bit float arithmetic (beyond about ±1e150 unstandardized). Rescale the large ` +
+      `column(s) (other units, or a log), or train with "standardize": true.`,
+  );
+}
 
 function checkOptions(
   ds: Dataset,
