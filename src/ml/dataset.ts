@@ -71,6 +71,14 @@ export function decodeUtf8(bytes: Uint8Array, source: string): string {
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ERR_STRING_TOO_LONG") {
+      // JavaScript strings stop at about 512 MB: a CSV or JSON this large cannot be held as text.
+      throw flaiError(
+        `${source} is ${bytes.length} bytes of text, more than a JSON or CSV dataset can be read as (about 512 MB). ` +
+          `Save it as NumPy .npz (np.savez(path, X=X, y=y)), which has no such limit, or split it across federated clients.`,
+        error,
+      );
+    }
     throw flaiError(`${source} is not valid UTF-8 text. Save the dataset as UTF-8 JSON or CSV, or as NumPy .npz (np.savez(path, X=X, y=y)).`, error);
   }
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
