@@ -1,4 +1,5 @@
 import { flaiError } from "../src/errors.js";
+import { excerpt } from "../src/util/excerpt.js";
 import { BINARY_MODEL_FROM_PARAMETERS, MODEL_FORMATS, type ModelFormat } from "../src/fedavg/global-model.js";
 import { DEFAULT_DRIFT_CORRECTION, driftCorrectionAllowed, type DriftCorrection } from "../src/fedavg/drift-correction.js";
 import { MAX_UPDATE_NORM_LIMIT, REWARD_RULES, resolveRules, type RewardRule, type RoundRules } from "../src/fedavg/round-rules.js";
@@ -95,7 +96,7 @@ export function strategyFromArgs(args: StrategyArgs): StrategyChoice {
 function modelFormatFromArgs(value: string | undefined): ModelFormat | undefined {
   if (value === undefined || MODEL_FORMATS.includes(value as ModelFormat)) return value as ModelFormat | undefined;
   throw flaiError(
-    `--model-format must be one of ${MODEL_FORMATS.join(", ")}, got "${value}" (json: readable text; binary: float64 arrays, ` +
+    `--model-format must be one of ${MODEL_FORMATS.join(", ")}, got ${excerpt(value)} (json: readable text; binary: float64 arrays, ` +
       `much faster for large models). Leave it out to get json below ${BINARY_MODEL_FROM_PARAMETERS.toLocaleString("en-US")} parameters, binary from there.`,
   );
 }
@@ -124,7 +125,7 @@ function rulesFromArgs(args: StrategyArgs): Partial<RoundRules> {
 
 function strategyName(value: string): StrategyName {
   if (!STRATEGIES.includes(value as StrategyName)) {
-    throw flaiError(`--strategy must be one of ${STRATEGIES.join(", ")}, got "${value}".`);
+    throw flaiError(`--strategy must be one of ${STRATEGIES.join(", ")}, got ${excerpt(value)}.`);
   }
   return value as StrategyName;
 }

@@ -1,9 +1,13 @@
+import path from "node:path";
+
 import { expect } from "chai";
 
 import { parseId, parseRound } from "../src/ids.js";
 import { optionalNumber, optionalWhole } from "../src/task-args.js";
+import { strategyFromArgs } from "../tasks/strategy-args.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
+import { FIXTURES, tempProject } from "./helpers/project.js";
 
 // Issue 15, echoed input: an id or number option is quoted as a short excerpt, never whole, and a
 // private key pasted into the wrong option is masked to its ends.
@@ -29,5 +33,21 @@ describe("bad input (issue 15): id and number options never echo a key or a long
     expect(deadline.message).to.not.contain(KEY);
     const trim = await expectFlaiError(() => optionalNumber("0." + "1".repeat(5000) + "z", "--trim", { min: 0, below: 0.5 }), "--trim", "(5003 characters)");
     expect(trim.message.length).to.be.below(400);
+  });
+
+  it("--strategy and --model-format quote a pasted key masked, not whole", async () => {
+    const strategy = await expectFlaiError(() => strategyFromArgs({ strategy: KEY }), "--strategy must be one of", "hidden");
+    expect(strategy.message).to.not.contain(KEY);
+    const format = await expectFlaiError(() => strategyFromArgs({ strategy: "fedavg", modelFormat: "0x" + KEY }), "--model-format", "hidden");
+    expect(format.message).to.not.contain(KEY);
+  });
+
+  it("a private key pasted as --payee of flai:train is masked in the error", async function () {
+    this.timeout(60_000);
+    const { hre } = await tempProject();
+    await hre.flai.jobs.registerEnclave();
+    const submitted = await hre.flai.jobs.submit({ data: path.join(FIXTURES, "data.json"), model: path.join(FIXTURES, "model.json"), reward: "0.01" });
+    const error = await expectFlaiError(() => hre.flai.jobs.train(submitted.job.id, { payee: "0x" + KEY }), "--payee must be a 0x address", "hidden");
+    expect(error.message).to.not.contain(KEY);
   });
 });

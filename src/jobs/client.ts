@@ -13,6 +13,7 @@ import type { StorageBackend } from "../storage/types.js";
 import { registrationArgs, verifyReport, type EnclaveReport } from "../tee/attestation.js";
 import type { TeeSim, TrainingResult } from "../tee/enclave.js";
 import { sendTx } from "../tx.js";
+import { excerpt } from "../util/excerpt.js";
 import { memoInterface } from "../util/memo-interface.js";
 import { bothInOrder } from "../util/promise.js";
 
@@ -319,7 +320,8 @@ function parseAddress(value: string, what: string): string {
   try {
     return getAddress(value);
   } catch {
-    throw flaiError(`${what} must be a 0x address (20 bytes hex), got "${value}".`);
+    // An excerpt: a private key pasted where the address belongs is masked, never echoed (issue 15).
+    throw flaiError(`${what} must be a 0x address (20 bytes hex), got ${excerpt(value)}.`);
   }
 }
 
