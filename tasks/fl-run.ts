@@ -11,7 +11,7 @@ import { prewarmWorker } from "../src/tee/run-worker.js";
 import { optionalNumber, optionalText } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
 
-import { strategyFromArgs, type StrategyArgs } from "./strategy-args.js";
+import { checkTrimForClients, strategyFromArgs, type StrategyArgs } from "./strategy-args.js";
 
 /** Datasets shipped in fixtures/: what --dataset names, and the test file that comes with one. */
 export const BUNDLED_DATASETS = {
@@ -43,6 +43,7 @@ export default async function flRun(
     throw flaiError(`--alpha applies to --partition dirichlet only, but the partition is ${args.partition}. Remove --alpha or add --partition dirichlet.`);
   }
   const { strategy, local, rules, modelFormat } = strategyFromArgs(args);
+  checkTrimForClients(strategy, args.clients);
   const reportOption = optionalText(args.report, "--report");
   const { data, test } = resolveData(args);
   // A run attests the enclave (its task's registration) and aggregates every round: one enclave worker

@@ -1,10 +1,10 @@
 import { flaiError } from "../src/errors.js";
-import { excerpt } from "../src/util/excerpt.js";
 import { BINARY_MODEL_FROM_PARAMETERS, MODEL_FORMATS, type ModelFormat } from "../src/fedavg/global-model.js";
 import { DEFAULT_DRIFT_CORRECTION, driftCorrectionAllowed, type DriftCorrection } from "../src/fedavg/drift-correction.js";
 import { MAX_UPDATE_NORM_LIMIT, REWARD_RULES, resolveRules, type RewardRule, type RoundRules } from "../src/fedavg/round-rules.js";
 import { STRATEGIES, checkConfig, type StrategyConfig, type StrategyName } from "../src/fedavg/strategies.js";
 import { optionalNumber, optionalWhole } from "../src/task-args.js";
+import { excerpt } from "../src/util/excerpt.js";
 
 /** The strategy flags shared by flai:fl-create and flai:fl-run; undefined means "not given". */
 export interface StrategyArgs {
@@ -153,4 +153,24 @@ export function describeStrategy(s: StrategyConfig): string {
 /** The task's drift correction as fl-create prints it. */
 export function describeDriftCorrection(d: DriftCorrection | undefined): string {
   return d === undefined ? "off" : `on (proximal mu ${d.mu}, each client gradient clipped to L2 norm ${d.maxGradientNorm})`;
+}
+
+/**
+ * A --trim checked against the number of clients, where that number is known (flai:fl-run): when
+ * ⌊trim·n⌋ is 0 the typed fraction trims nothing, and trimmed-mean trims its minimum of one update
+ * per end instead — a larger share than typed. Refused there, naming the smallest --trim that means
+ * what it says (issue 15). flai:fl-create cannot know n (it lies between --quorum and --max-clients)
+ * and keeps the fraction as typed.
+ */
+export function checkTrimForClients(strategy: StrategyConfig, clients: number): void {
+  const trim = strategy.trimFraction;
+  if (trim === undefined || Math.floor(trim * clients) >= 1) return;
+  const fix =
+    clients >= 3
+      ? `Pass --trim ${(Math.ceil(1000 / clients) / 1000).toFixed(3)} or more, or at least ${Math.ceil(1 / trim)} clients.`
+      : `Use at least ${Math.max(3, Math.ceil(1 / trim))} clients (trimming one update per end needs 3 or more).`;
+  throw flaiError(
+    `--trim ${trim} with --clients ${clients} trims ⌊${trim}·${clients}⌋ = 0 updates per end, so the trimmed mean would trim ` +
+      `its minimum of 1 per end (a share of ${(1 / clients).toFixed(3)}), not what --trim says. ${fix}`,
+  );
 }
