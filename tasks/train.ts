@@ -21,7 +21,7 @@ export default async function train(
   // The default location is the tool's own; a user's --out is only replaced with --force.
   const replace = outOption === undefined || args.force === true;
   const files = trainOutputs(out);
-  await checkTrainOutputs(files, replace);
+  await checkTrainOutputs(files, replace, outOption === undefined ? "The result file (.flai/results)" : "--out");
   const result = await ui.progress(`Training job ${jobId} in the enclave`, () => hre.flai.jobs.train(jobId, { payee }));
   await writeTrainOutputs(files, result, replace);
   const modelFile = files.modelFile;

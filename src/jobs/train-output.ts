@@ -27,17 +27,17 @@ export function trainOutputs(out: string): TrainOutputs {
  * Checked before training, so a refused --out costs nothing: neither file may be a folder, and
  * neither may exist unless `replace` (--force, or the tool's own default location).
  */
-export async function checkTrainOutputs(files: TrainOutputs, replace: boolean): Promise<void> {
+export async function checkTrainOutputs(files: TrainOutputs, replace: boolean, label = "--out"): Promise<void> {
   for (const file of [files.resultFile, files.modelFile]) {
     const stats = await lstat(file).catch((error: NodeJS.ErrnoException) => {
       if (error.code === "ENOTDIR") {
-        throw flaiError(`--out: cannot write ${file} (ENOTDIR): a part of its path is a file, not a folder. Pass a path inside a folder.`);
+        throw flaiError(`${label}: cannot write ${file} (ENOTDIR): a part of its path is a file, not a folder. Pass a path inside a folder.`);
       }
       return undefined;
     });
     if (stats === undefined) continue;
     if (stats.isDirectory()) {
-      throw flaiError(`--out: ${file} is a folder, not a file. Pass a file path for the result, e.g. --out ${path.join(file, "result.json")}.`);
+      throw flaiError(`${label}: ${file} is a folder, not a file. Pass a file path for the result, e.g. --out ${path.join(file, "result.json")}.`);
     }
     if (!replace) {
       throw flaiError(
