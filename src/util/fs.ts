@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 
 import { flaiError } from "../errors.js";
+import { tempPathBeside, trackTempFile } from "./cleanup.js";
 
 /** Errors that mean "no room for the bytes": a full device, or a full quota. */
 const NO_SPACE = new Set(["ENOSPC", "EDQUOT"]);
@@ -36,7 +36,10 @@ export async function writeFileAtomic(
 
 async function writeThroughTemp(dest: string, data: Uint8Array | string, mode: number, overwrite: boolean): Promise<void> {
   await mkdir(path.dirname(dest), { recursive: true });
-  const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}.${randomBytes(6).toString("hex")}.tmp`);
+  // A pid-stamped name lets sweepStaleTemps recognize a killed writer's file; tracking removes it on
+  // SIGINT/SIGTERM or exit while the write is in flight.
+  const tmp = tempPathBeside(dest);
+  const forget = trackTempFile(tmp);
   try {
     const handle = await open(tmp, "wx", mode);
     try {
@@ -56,5 +59,7 @@ async function writeThroughTemp(dest: string, data: Uint8Array | string, mode: n
   } catch (error) {
     await rm(tmp, { force: true });
     throw error;
+  } finally {
+    forget();
   }
 }
