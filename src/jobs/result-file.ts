@@ -1,8 +1,9 @@
-import { readFile } from "node:fs/promises";
 
 import { getAddress, isHexString } from "ethers";
 
 import { flaiError } from "../errors.js";
+import { readLocalFile } from "../inputs.js";
+import { parseJsonText } from "../ml/dataset.js";
 import { modelBytes, parseTrainedModel, resultHash } from "../ml/model.js";
 import type { TrainingResult } from "../tee/enclave.js";
 import { writeFileAtomic } from "../util/fs.js";
@@ -43,18 +44,14 @@ export async function writeResultFile(file: string, result: TrainingResult): Pro
  * to signer over the whole binding (job, submitter, deadline, roots, hash, payee).
  */
 export async function readResultFile(file: string): Promise<TrainingResult> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    throw flaiError(`Result file "${file}" cannot be read (${(error as NodeJS.ErrnoException).code}). Pass the file flai:train wrote.`);
+  // Through the shared input readers: a folder, device or oversized file is refused by what it is, and
+  // duplicate keys or absurd nesting are refused rather than silently resolved.
+  const raw = await readLocalFile(file, "Result");
+  const parsed = parseJsonText(Buffer.from(raw).toString("utf8"), `Result file "${file}"`);
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw flaiError(`Result file "${file}" is not a hardhat-flai result (format should be "${FORMAT}"). Pass the file flai:train wrote.`);
   }
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(text) as Record<string, unknown>;
-  } catch (error) {
-    throw flaiError(`Result file "${file}" is not valid JSON: ${(error as Error).message}`);
-  }
+  const doc = parsed as Record<string, unknown>;
   if (doc.format === OLD_FORMAT) {
     throw flaiError(
       `Result file "${file}" is a ${OLD_FORMAT} result: its signature does not bind the job's inputs, submitter and deadline, ` +
