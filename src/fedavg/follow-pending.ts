@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
-import { readFile, rm } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import path from "node:path";
 
 import { flaiError } from "../errors.js";
+import { readLocalFile } from "../inputs.js";
+import { parseJsonText } from "../ml/dataset.js";
 import { writeFileAtomic } from "../util/fs.js";
 
 /** Which update a pending file holds: one per (chain, contract, task, round, client). */
@@ -64,12 +66,18 @@ export class PendingUpdates {
   /** The update kept for `key`, or undefined when none; a file that is not what this class wrote is an error naming it. */
   async load(key: PendingKey): Promise<PendingUpdate | undefined> {
     const file = this.fileOf(key);
-    let text: string;
     try {
-      text = await readFile(file, "utf8");
+      await stat(file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw error;
+    }
+    // The shared reader refuses a folder, device or oversized file by what it is.
+    let text: string;
+    try {
+      text = Buffer.from(await readLocalFile(file, "Kept update")).toString("utf8");
+    } catch (error) {
+      throw unusable(file, key, (error as Error).message);
     }
     return parseRecord(text, key, file);
   }
@@ -84,15 +92,23 @@ export class PendingUpdates {
   }
 }
 
+function unusable(file: string, key: PendingKey, why: string): Error {
+  return flaiError(
+    `The kept update ${file} is unusable (${why}). Delete it and start the follower again: it seals a new update for round ${key.round}.`,
+  );
+}
+
 function parseRecord(text: string, key: PendingKey, file: string): PendingUpdate {
-  const broken = (why: string) =>
-    flaiError(`The kept update ${file} is unusable (${why}). Delete it and start the follower again: it seals a new update for round ${key.round}.`);
-  let record: Record<string, unknown>;
+  const broken = (why: string) => unusable(file, key, why);
+  let parsed: unknown;
   try {
-    record = JSON.parse(text) as Record<string, unknown>;
+    // parseJsonText also refuses duplicate keys and absurd nesting, naming the line.
+    parsed = parseJsonText(text, "the file");
   } catch (error) {
-    throw broken(`not JSON: ${(error as Error).message}`);
+    throw broken((error as Error).message);
   }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw broken("it is not a JSON object");
+  const record = parsed as Record<string, unknown>;
   const same =
     record.format === FORMAT &&
     record.chainId === key.chainId.toString() &&

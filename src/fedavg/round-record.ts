@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 
 import { flaiError } from "../errors.js";
+import { readLocalFile } from "../inputs.js";
+import { parseJsonText } from "../ml/dataset.js";
 import { canonicalJson } from "../ml/model.js";
 import { machineSealingSecret } from "../tee/machine.js";
 import { seal, unseal } from "../tee/sealing.js";
@@ -93,13 +95,14 @@ function compare(key: RoundKey, inputs: RoundInputs, record: RoundInputs, file: 
 }
 
 async function readRecord(file: string, secret: Uint8Array, label: string): Promise<RoundInputs | undefined> {
-  let blob: Uint8Array;
   try {
-    blob = await readFile(file);
+    await stat(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
+  // The shared reader refuses a folder, device or oversized file by what it is.
+  const blob = await readLocalFile(file, "The enclave's round record");
   const plain = unseal(blob, secret, label);
   if (plain === undefined) {
     throw flaiError(
@@ -107,6 +110,8 @@ async function readRecord(file: string, secret: Uint8Array, label: string): Prom
         `The enclave will not aggregate this round again: it cannot tell which update set it committed to.`,
     );
   }
-  const doc = JSON.parse(Buffer.from(plain).toString("utf8")) as RoundInputs & { format: string };
+  // Sealed bytes that unseal were written by the enclave, but parse them through the checked reader anyway:
+  // a duplicate key or absurd nesting is refused rather than silently resolved.
+  const doc = parseJsonText(Buffer.from(plain).toString("utf8"), `The enclave's round record ${file}`) as RoundInputs & { format: string };
   return { inputHash: doc.inputHash, accepted: doc.accepted, recorded: doc.recorded };
 }
