@@ -13,6 +13,9 @@ let installed = false;
 
 // The temp name carries the writer's pid, so a sweep can tell a live writer's file from a dead one's.
 const TEMP_NAME = /^\..+\.(\d+)-[0-9a-f]{12}\.tmp$/;
+// Before session 5 the temp name had no pid (`.name.<12 hex>.tmp`), so whether its writer still runs
+// cannot be told; such a file is swept only once it is older than the age limit.
+const OLD_TEMP_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/;
 
 /** A fresh temp path in the same folder as `file` (same filesystem, so rename is atomic). */
 export function tempPathBeside(file: string): string {
@@ -81,8 +84,9 @@ function onSignal(signal: NodeJS.Signals): void {
 
 /**
  * Removes temp files in `dir` that no live writer owns: those whose pid is not a running process,
- * and any older than `maxAgeMs` (a pid can be reused). Returns the names removed. A missing folder
- * has nothing to sweep.
+ * and any older than `maxAgeMs` (a pid can be reused), including old-format names without a pid.
+ * Returns the names removed. A missing folder has nothing to sweep. Call it only on the tool's own
+ * folders: a user's folder may hold files that merely look like ours.
  */
 export async function sweepStaleTemps(dir: string, maxAgeMs = 60 * 60 * 1000): Promise<string[]> {
   let names: string[];
@@ -93,15 +97,19 @@ export async function sweepStaleTemps(dir: string, maxAgeMs = 60 * 60 * 1000): P
   }
   const removed: string[] = [];
   for (const name of names) {
-    const match = TEMP_NAME.exec(name);
-    if (match === null) continue;
     const file = path.join(dir, name);
-    if (tracked.has(file)) continue;
-    if (isAlive(Number(match[1])) && !(await olderThan(file, maxAgeMs))) continue;
+    if (tracked.has(file) || !(await isStale(name, file, maxAgeMs))) continue;
     await rm(file, { force: true }).catch(() => undefined);
     removed.push(name);
   }
   return removed;
+}
+
+/** Whether `name` is one of our temp names whose writer is gone (dead pid) or that is too old to be live. */
+async function isStale(name: string, file: string, maxAgeMs: number): Promise<boolean> {
+  const match = TEMP_NAME.exec(name);
+  if (match !== null) return !isAlive(Number(match[1])) || (await olderThan(file, maxAgeMs));
+  return OLD_TEMP_NAME.test(name) && (await olderThan(file, maxAgeMs));
 }
 
 function isAlive(pid: number): boolean {
