@@ -2,6 +2,9 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { getAddress } from "ethers";
 
+import { useConnection } from "../src/connection.js";
+import { acquireDeployLock } from "../src/jobs/deploy-lock.js";
+import { chainIdOf, isEphemeral } from "../src/jobs/deployment.js";
 import { optionalText } from "../src/task-args.js";
 import { devAuthority } from "../src/tee/attestation.js";
 import { Ui } from "../src/ui.js";
@@ -14,6 +17,28 @@ import { Ui } from "../src/ui.js";
 export default async function deploy(args: { attestationAuthority?: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
   const attestationAuthority = optionalText(args.attestationAuthority, "--attestation-authority");
   const ui = new Ui({ json: args.json });
+  const release = await lockPersistentChain(hre, ui);
+  try {
+    await deployAndRegister(hre, ui, attestationAuthority);
+  } finally {
+    await release();
+  }
+}
+
+/**
+ * On a persistent chain, one flai:deploy at a time per project: a second one waits, then finds the
+ * first one's deployment and registration (both would send from the same account: "nonce too low").
+ * An in-process chain lives and dies with its process, so it needs none.
+ */
+async function lockPersistentChain(hre: HardhatRuntimeEnvironment, ui: Ui): Promise<() => Promise<void>> {
+  const connection = await useConnection(hre);
+  if (isEphemeral(connection)) return async () => {};
+  return acquireDeployLock(hre.config.paths.ignition, await chainIdOf(connection), connection.networkName, {
+    onWait: (holder) => ui.line(`Waiting for another flai:deploy (pid ${holder.pid}, since ${holder.since}) to finish deploying to network "${holder.network}"…`),
+  });
+}
+
+async function deployAndRegister(hre: HardhatRuntimeEnvironment, ui: Ui, attestationAuthority: string | undefined) {
   const deployment = await ui.progress("Deploying FLAIComputeJobs + FLAIFederated", () => hre.flai.jobs.deploy({ attestationAuthority }));
   ui.ok(
     `FLAIComputeJobs ${deployment.deployedNow ? "deployed" : "already deployed"} at ${deployment.address} ` +

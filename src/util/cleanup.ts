@@ -112,7 +112,8 @@ async function isStale(name: string, file: string, maxAgeMs: number): Promise<bo
   return OLD_TEMP_NAME.test(name) && (await olderThan(file, maxAgeMs));
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid runs now (ours counts; EPERM means it runs as another user). */
+export function isAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
