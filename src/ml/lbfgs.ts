@@ -5,7 +5,7 @@ const MEMORY = 10;
 const MAX_LINE_SEARCH_EVALS = 50; // sklearn raises scipy's default of 20 to 50
 const WOLFE_C1 = 1e-4;
 const WOLFE_C2 = 0.9;
-const FTOL = 64 * Number.EPSILON; // sklearn's relative-reduction stop
+export const FTOL = 64 * Number.EPSILON; // sklearn's relative-reduction stop
 
 /** What L-BFGS minimizes: F and its gradient at a point. */
 export interface Objective {
@@ -67,6 +67,10 @@ export class Lbfgs {
       }
       // No curvature information yet: scale the first step to unit length, as L-BFGS-B does.
       const step0 = this.stored === 0 ? Math.min(1, 1 / Math.sqrt(dot(dir, dir, n))) : 1;
+      // A gradient whose length overflows (features near ±1e154 unstandardized) gives a step of 0
+      // and a slope of −∞, which the line search would accept as a step and the ftol test as
+      // convergence at the untouched start (issue 15): stop unconverged instead.
+      if (!(step0 > 0) || !Number.isFinite(dphi)) break;
       const fNew = this.lineSearch(f, dphi, step0);
       if (Number.isNaN(fNew)) {
         if (this.stored === 0) break; // even steepest descent found no decrease: numerical floor
