@@ -200,12 +200,12 @@ describe("faults: 0G storage (real SDK) against a failing storage node, EVM RPC 
 
     for (const [fault, times] of transient) {
       it(`indexer ${fault} ×${times}: lookups and downloads are retried and verified`, async () => {
-        // First the backend's own lookup fails, then (on a second proxy) the SDK's lookup inside the download.
+        // First a presence lookup fails, then (on a second proxy) the lookup a download starts with (the
+        // download itself then goes to the nodes the indexer lists; it makes no second lookup).
         const lookups = await startFlakyProxy(devnet.url, { fault, failFirst: times });
         const downloads = await startFlakyProxy(devnet.url, {
           fault,
           failFirst: times,
-          passFirst: 1,
           matches: (body) => body.includes("indexer_getFileLocations"),
         });
         try {
@@ -241,11 +241,11 @@ describe("faults: 0G storage (real SDK) against a failing storage node, EVM RPC 
       });
     }
 
-    it("an indexer that fails for good in the middle of a download: a plugin error naming its URL, nothing written", async () => {
+    // (A node failing for good in the middle of a download: test/storage-download-stops.test.ts.)
+    it("an indexer that fails for good when a download asks where the file is: a plugin error naming its URL, nothing written", async () => {
       const proxy = await startFlakyProxy(devnet.url, {
         fault: "reset",
         failFirst: Infinity,
-        passFirst: 1, // the backend's own lookup succeeds; every lookup the SDK's download makes fails
         matches: (body) => body.includes("indexer_getFileLocations"),
       });
       try {

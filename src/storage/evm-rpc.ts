@@ -1,7 +1,8 @@
 import { JsonRpcProvider, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 
-import { flaiError } from "../errors.js";
+import { flaiError, isFlaiError } from "../errors.js";
 import { afterPendingIo } from "../util/event-loop.js";
+import { MAX_JSON_RPC_RESPONSE_BYTES, isResponseTooLarge, readBodyWithin, sizeText } from "../util/http-body.js";
 
 import { withRetries } from "./retry.js";
 
@@ -60,6 +61,7 @@ async function send(url: string, payload: Payload, opts: EvmRpcOptions): Promise
     });
     return Array.isArray(body) ? body : [body];
   } catch (error) {
+    if (isFlaiError(error)) throw error; // already says what and where (an oversized answer)
     throw flaiError(
       `The EVM RPC ${url} failed (${what}): ${(error as Error).message}. Check that it is reachable and on the right chain ` +
         `(flai.storage.evmRpc, default: the network's own URL); raise flai.storage.timeoutSeconds or retries for slow links.`,
@@ -68,14 +70,26 @@ async function send(url: string, payload: Payload, opts: EvmRpcOptions): Promise
   }
 }
 
+export interface PostOptions {
+  /** Largest answer read (default MAX_JSON_RPC_RESPONSE_BYTES); past it the request is aborted. */
+  maxBytes?: number;
+  /** Aborts the request (a transfer abandoned by its caller stops at once, not after the answer). */
+  signal?: AbortSignal;
+}
+
 /**
  * One JSON-RPC POST, aborted after `timeoutMs`; a transport failure or an HTTP error status throws
  * with its cause in the message (ECONNRESET, 503, timeout), so withRetries can tell what is transient.
+ * An answer over `maxBytes` is cut off (the socket closed) with a plugin error naming the URL, the
+ * method and the limit, which is never retried.
  */
-export async function postJsonRpc<T>(url: string, payload: unknown, timeoutMs: number): Promise<T> {
+export async function postJsonRpc<T>(url: string, payload: unknown, timeoutMs: number, opts: PostOptions = {}): Promise<T> {
+  const limit = opts.maxBytes ?? MAX_JSON_RPC_RESPONSE_BYTES;
   // A close the node sent while this thread was busy (a long parse or training) is read first, so the
   // request does not go out on that dead keep-alive connection (src/chain/keep-alive.ts says more).
   await afterPendingIo();
+  const stop = new AbortController();
+  const signals = [AbortSignal.timeout(timeoutMs), stop.signal, ...(opts.signal === undefined ? [] : [opts.signal])];
   let response: Response;
   let text: string;
   try {
@@ -83,10 +97,11 @@ export async function postJsonRpc<T>(url: string, payload: unknown, timeoutMs: n
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(payload),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.any(signals),
     });
-    text = await response.text();
+    text = (await readBodyWithin(response, url, limit, () => stop.abort())).toString("utf8");
   } catch (error) {
+    if (isResponseTooLarge(error)) throw tooLarge(url, payload, limit, error);
     if ((error as Error).name === "TimeoutError") {
       throw new Error(`no answer within ${timeoutMs} ms (timeout)`, { cause: error });
     }
@@ -101,4 +116,18 @@ export async function postJsonRpc<T>(url: string, payload: unknown, timeoutMs: n
   } catch {
     throw new Error(`not a JSON-RPC answer: ${JSON.stringify(text.slice(0, 120))}`);
   }
+}
+
+function methodsOf(payload: unknown): string {
+  const calls = Array.isArray(payload) ? payload : [payload];
+  return calls.map((c) => String((c as { method?: unknown } | null)?.method ?? "?")).join(", ");
+}
+
+function tooLarge(url: string, payload: unknown, limit: number, cause: Error) {
+  return flaiError(
+    `${url} answered ${methodsOf(payload)} with more than ${sizeText(limit)} (the most read for such an answer); ` +
+      "the transfer was stopped. The server is faulty or not the one meant: check the URL (flai.storage.indexerUrl, " +
+      "flai.storage.evmRpc, or the storage nodes the indexer lists).",
+    cause,
+  );
 }

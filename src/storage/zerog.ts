@@ -18,6 +18,8 @@ import { computeFileRoot, SEGMENT_SIZE } from "./merkle.js";
 import { withRetries } from "./retry.js";
 import { withDroppedTasks } from "./sdk-shard-tasks.js";
 import { segmentRootsOf, withSegmentRoots, type SegmentRoots } from "./sdk-tree.js";
+import { checkClaimedSize, downloadSegments, nodeClient, type Holder } from "./zerog-download.js";
+import { isValidShard, type ShardConfig } from "../devnet/storage/shard.js";
 import { withQuickPolling } from "./sdk-wait.js";
 import { explainFlowRevert, isIndexerFileNotFound } from "./zerog-protocol.js";
 import { quietly, recentSdkLines, silence } from "../util/sdk-console.js";
@@ -52,11 +54,12 @@ type FileInfo = NonNullable<Awaited<ReturnType<StorageNode["getFileInfo"]>>>;
  * What the indexer says of a root: nobody knows it; it is known but not finalized on nodes that
  * together cover every shard (an upload under way or unfinished); or stored, with a holder's info.
  */
-type Presence = { state: "unknown" } | { state: "incomplete" } | { state: "stored"; info: FileInfo };
+type Presence = { state: "unknown" } | { state: "incomplete" } | { state: "stored"; info: FileInfo; holder: string; holders: Holder[] };
 
 /**
- * 0G Storage through the official SDK (`Indexer` upload/download). The SDK neither verifies downloads
- * nor bounds its waits: every download is re-rooted here, and every call runs under a stall timeout.
+ * 0G Storage through the official SDK's uploader, and our own download (zerog-download.ts) over its
+ * StorageNode client: the SDK's download can be neither aborted nor trusted (it verifies nothing and
+ * believes any size). Every call runs under a stall timeout that restarts whenever data moves.
  */
 export class ZeroGStorage implements StorageBackend {
   readonly kind = "0g";
@@ -129,7 +132,7 @@ export class ZeroGStorage implements StorageBackend {
       const segmentsTotal = Math.ceil(size / SEGMENT_SIZE);
       let segmentsDone = 0;
       let resumed = false;
-      const result = await this.#guarded(`uploading ${input}`, report, async (watch, onAbandon) => {
+      const result = await this.#guarded(`uploading ${input}`, report, async (watch, onAbandon, progressed) => {
         // The SDK prices its submission at eth_gasPrice, which on 0G tips below the mempool's minimum.
         const gasPrice = await legacyGasPrice(signer.provider);
         const [uploader, err] = await withRetries(
@@ -169,6 +172,7 @@ export class ZeroGStorage implements StorageBackend {
             watch("uploading segments");
             const res = await send(segs, txSeq);
             segmentsDone += segs.length;
+            progressed();
             report({ step: "uploading segments", segmentsDone, segmentsTotal });
             return res;
           };
@@ -262,25 +266,27 @@ export class ZeroGStorage implements StorageBackend {
           `again to finish it (it is not paid twice), or try later.`,
       );
     }
-    await this.#guarded(`downloading ${root}`, report, (watch) => {
+    const size = Number(presence.info.tx.size);
+    await checkClaimedSize(root, size, presence.holder, tmp);
+    await this.#guarded(`downloading ${root}`, report, (watch, onAbandon, progressed) => {
       watch("downloading segments");
-      // Reads only, so a reset connection or a 503 is retried (from scratch: the SDK wants a new file).
-      return withRetries(
-        async () => {
-          await rm(tmp, { force: true });
-          const err = await this.#indexer.download(root, tmp, false);
-          if (err !== null) throw err;
+      const stop = new AbortController();
+      onAbandon(() => stop.abort());
+      return downloadSegments({
+        root,
+        size,
+        startEntryIndex: Number(presence.info.tx.startEntryIndex),
+        holders: presence.holders,
+        tmp,
+        attemptMs: this.#attemptMs,
+        retries: this.#opts.retries,
+        signal: stop.signal,
+        onSegment: (segmentsDone, segmentsTotal) => {
+          progressed();
+          report({ step: "downloading segments", segmentsDone, segmentsTotal });
         },
-        { retries: this.#opts.retries },
-      );
+      });
     });
-    const actual = await computeFileRoot(tmp);
-    if (actual !== root) {
-      throw flaiError(
-        `The storage node served bytes that are not ${root}: they have root ${actual}. Nothing was written. ` +
-          `The node is faulty or malicious; try again later or against another indexer.`,
-      );
-    }
   }
 
   /** The indexer's view of `root`, with the info of the first node it names as holding it. */
@@ -293,15 +299,14 @@ export class ZeroGStorage implements StorageBackend {
       }),
     );
     if (locations === undefined) return { state: "unknown" };
-    for (const location of checkedLocations(locations, this.#opts.indexerUrl)) {
+    const holders = checkedLocations(locations, this.#opts.indexerUrl).map(holderOf);
+    for (const { url } of holders) {
       const info = checkedFileInfo(
-        await this.#call(`asking storage node ${location.url} about ${root}`, () =>
-          bounded(new StorageNode(location.url), this.#attemptMs).getFileInfo(root, true),
-        ),
-        location.url,
+        await this.#call(`asking storage node ${url} about ${root}`, () => nodeClient(url, this.#attemptMs).getFileInfo(root, true)),
+        url,
       );
       if (info !== null) {
-        return { state: "stored", info };
+        return { state: "stored", info, holder: url, holders };
       }
     }
     return { state: "incomplete" };
@@ -311,6 +316,7 @@ export class ZeroGStorage implements StorageBackend {
     try {
       return await quietly(() => withRetries(fn, { retries: this.#opts.retries }));
     } catch (error) {
+      if (isFlaiError(error)) throw error; // already names the server (an oversized answer)
       throw flaiError(
         `0G Storage failed while ${what}: ${(error as Error).message}. ` +
           `Check that the URL is right and reachable (flai.storage.indexerUrl; for the local devnet, is \`npx hardhat flai:devnet\` running?).`,
@@ -320,14 +326,15 @@ export class ZeroGStorage implements StorageBackend {
   }
 
   /**
-   * Runs an SDK call, silenced, abandoning it when no new step is reported for timeoutSeconds.
-   * The SDK polls forever when a node never sees a transaction; its own progress callback is how
-   * we end that loop once abandoned.
+   * Runs an SDK call, silenced, abandoning it when for timeoutSeconds neither a new step is reported
+   * nor data moved (`progressed`: a segment written or accepted), so a slow but steady transfer goes
+   * on and a stuck one ends. Requests alone are not progress: the SDK polls forever when a node never
+   * sees a transaction; its own progress callback is how we end that loop once abandoned.
    */
   async #guarded<T>(
     what: string,
     report: (p: StorageProgress) => void,
-    work: (watch: (step: string) => void, onAbandon: (fn: () => void) => void) => Promise<T>,
+    work: (watch: (step: string) => void, onAbandon: (fn: () => void) => void, progressed: () => void) => Promise<T>,
   ): Promise<T> {
     let step = "starting";
     let abandoned = false;
@@ -359,11 +366,14 @@ export class ZeroGStorage implements StorageBackend {
         report({ step });
       }
     };
+    const progressed = () => {
+      if (!abandoned) arm();
+    };
     arm();
     // Released when we return, even if the abandoned SDK call is still unwinding.
     const release = silence();
     try {
-      return await Promise.race([work(watch, (fn) => cleanups.push(fn)), stalled]);
+      return await Promise.race([work(watch, (fn) => cleanups.push(fn), progressed), stalled]);
     } catch (error) {
       // Whatever the SDK throws (an axios or ethers error) reaches the user explained, never raw.
       throw isFlaiError(error) ? error : this.#sdkError(what, error as Error);
@@ -395,8 +405,16 @@ export class ZeroGStorage implements StorageBackend {
  * made one bounded attempt per request: retries are ours (withRetries), so they fit the stall timeout.
  */
 function bounded<T extends { url: string; _transport: (data: never) => Promise<unknown> }>(client: T, timeoutMs: number): T {
+  // Answers are capped at postJsonRpc's JSON-RPC limit: an indexer's node list is far smaller.
   client._transport = (data) => postJsonRpc(client.url, data, timeoutMs);
   return client;
+}
+
+/** A location the indexer gave, with its shard when that is a valid one (else every segment is asked of it). */
+function holderOf(location: { url: string; config?: unknown }): Holder {
+  const config = location.config as ShardConfig | undefined;
+  const valid = typeof config === "object" && config !== null && isValidShard(config);
+  return valid ? { url: location.url, config: { numShard: config.numShard, shardId: config.shardId } } : { url: location.url };
 }
 
 /**

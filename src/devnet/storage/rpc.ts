@@ -1,7 +1,8 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
-import { readBodyWithin, rejectTooLarge } from "../body-limit.js";
+import { MAX_NODE_ANSWER_BYTES, isResponseTooLarge, readBodyWithin } from "../../util/http-body.js";
+import { readBodyWithin as readRequestWithin, rejectTooLarge } from "../body-limit.js";
 
 /**
  * JSON-RPC 2.0 over HTTP the way the 0G storage node (jsonrpsee) answers: every reply is HTTP 200,
@@ -97,16 +98,25 @@ function serveGet(get: (url: URL) => Promise<HttpReply>, req: http.IncomingMessa
 
 /**
  * One JSON-RPC call to a node, as the indexer makes it: the node's error comes back as an RpcError
- * with its code, a transport failure (node down, timeout) as a plain Error.
+ * with its code, a transport failure (node down, timeout, an answer over `maxBytes`, which closes the
+ * connection) as a plain Error.
  */
-export async function callRpc<T>(url: string, method: string, params: unknown[], timeoutMs: number): Promise<T> {
+export async function callRpc<T>(url: string, method: string, params: unknown[], timeoutMs: number, maxBytes = MAX_NODE_ANSWER_BYTES): Promise<T> {
+  const stop = new AbortController();
   const response = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-    signal: AbortSignal.timeout(timeoutMs),
+    signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), stop.signal]),
   });
-  const body = (await response.json()) as { result?: T; error?: { code: number; message: string; data?: unknown } };
+  let raw: Buffer;
+  try {
+    raw = await readBodyWithin(response, url, maxBytes, () => stop.abort());
+  } catch (error) {
+    if (isResponseTooLarge(error)) throw new Error(`${url} answered ${method} with more than ${maxBytes} bytes`, { cause: error });
+    throw error;
+  }
+  const body = JSON.parse(raw.toString("utf8")) as { result?: T; error?: { code: number; message: string; data?: unknown } };
   if (body.error !== undefined) throw new RpcError(body.error.code, body.error.message, body.error.data);
   return body.result as T;
 }
@@ -119,7 +129,7 @@ export async function startRpcServer(methods: ReadonlyMap<string, Handler>, opts
       serveGet(opts.get, req, res);
       return;
     }
-    void readBodyWithin(req, maxBody).then(
+    void readRequestWithin(req, maxBody).then(
       (raw) => {
         if (raw === undefined) rejectTooLarge(res, maxBody);
         else dispatch(raw);
