@@ -491,14 +491,17 @@ function checkUnstandardizedConditioning(ds: Dataset, max: Float64Array, penalty
       if (m > 0) sumSq[j]! += (ds.features[off + j]! / m) ** 2;
     }
   }
-  let steep = 0;
-  let flat = 0;
+  let steep = -1;
+  let flat = -1;
   const curvature = new Float64Array(ds.cols);
   for (let j = 0; j < ds.cols; j++) {
+    // An all-zero column's weight stays at its optimum, 0, however flat: it cannot be left untrained.
+    if (max[j] === 0) continue;
     curvature[j] = (max[j]! * max[j]! * sumSq[j]!) / ds.rows / 4;
-    if (curvature[j]! > curvature[steep]!) steep = j;
-    if (curvature[j]! < curvature[flat]!) flat = j;
+    if (steep === -1 || curvature[j]! > curvature[steep]!) steep = j;
+    if (flat === -1 || curvature[j]! < curvature[flat]!) flat = j;
   }
+  if (steep === -1) return;
   const ratio = curvature[steep]! / (curvature[flat]! + penalty);
   if (!(ratio > 1 / FTOL)) return;
   throw flaiError(
