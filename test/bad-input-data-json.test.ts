@@ -47,12 +47,4 @@ describe("bad input: duplicate keys and absurd nesting in JSON inputs", () => {
     expect(shown(JSON.parse(nested(200_000)))).to.equal("a value nested too deep to show");
   });
 });
-
-describe("bad input: text too large to be a JavaScript string", () => {
-  it("a CSV over the string limit is refused as too large, pointing to .npz, not as invalid UTF-8", async () => {
-    const { constants } = await import("node:buffer");
-    const text = new Uint8Array(constants.MAX_STRING_LENGTH + 1).fill(0x31);
-    const error = await expectFlaiError(() => parseDataset(text, "big.csv"), `big.csv is ${text.length} bytes of text`, ".npz");
-    expect(error.message).not.to.contain("UTF-8");
-  });
-});
+// Text over the string limit (~512 MB) is read since the byte-level readers: test/ml-dataset-stream.test.ts.

@@ -1,12 +1,18 @@
 import { flaiError } from "../errors.js";
 import { checkJsonStructure } from "./json-structure.js";
 import { shown, shownList } from "./shown.js";
+import { constants } from "node:buffer";
+import { firstNonSpace, utf8TextStart } from "./byte-text.js";
 import { parseCsvDataset } from "./csv-dataset.js";
+import { NotPlain, scanJsonDataset } from "./json-dataset.js";
 import { indexLabels, jsonLabel } from "./labels.js";
 import { isNpy } from "./npy-array.js";
 import { parseNpzDataset } from "./npz-dataset.js";
 import type { ClassLabel } from "./parameters.js";
 import type { DataSchema, DatasetOptions } from "./schema.js";
+
+/** UTF-16 units a string holds (about 512 MB): how much text the JSON text reader can take. */
+const MAX_STRING_LENGTH = constants.MAX_STRING_LENGTH;
 
 /** A classification dataset; features are row-major (rows × cols). */
 export interface Dataset {
@@ -39,15 +45,15 @@ export function parseDataset(bytes: Uint8Array, source: string, options: Dataset
         `from its position. Save both arrays by name in one .npz file: np.savez(path, X=features, y=labels).`,
     );
   }
-  const text = decodeUtf8(bytes, source);
-  const first = text.search(/\S/);
+  const start = utf8TextStart(bytes, source);
+  const first = firstNonSpace(bytes, start);
   if (first === -1) {
     throw flaiError(
       `${source} is empty. Provide a JSON dataset {"features": [[...], ...], "labels": [0, 1, ...]} ` +
         `or a CSV file with a header row and a "label" column.`,
     );
   }
-  return text[first] === "{" ? parseJsonDataset(text, source, options) : parseCsvDataset(text, source, options);
+  return bytes[first] === 0x7b ? parseJsonDataset(bytes, start, source, options) : parseCsvDataset(bytes, start, source, options);
 }
 
 /** A zip archive (an .npz): a local file header, or the end record of an empty archive. */
@@ -101,7 +107,7 @@ export function parseJsonText(text: string, source: string): unknown {
   return doc;
 }
 
-function parseJsonDataset(text: string, source: string, options: DatasetOptions): Dataset {
+function parseJsonDataset(bytes: Uint8Array, start: number, source: string, options: DatasetOptions): Dataset {
   const csvOnly = (["label", "ignore", "impute"] as const).filter((key) => options[key] !== undefined);
   if (csvOnly.length > 0) {
     throw flaiError(
@@ -109,6 +115,30 @@ function parseJsonDataset(text: string, source: string, options: DatasetOptions)
         `columns. Remove ${csvOnly.length === 1 ? "it" : "them"} from the model spec, or supply the data as CSV.`,
     );
   }
+  const scanned = scanJsonDataset(bytes, start, source);
+  if (scanned instanceof NotPlain) return parseJsonDatasetText(textOfNotPlain(bytes, start, scanned, source), source, options);
+  const { rows, cols, features, labels } = scanned;
+  const indexed = indexLabels(labels, options.classes, source, (r) => `${source}: labels[${r}] (row ${r})`);
+  return { rows, cols, features, ...indexed };
+}
+
+/**
+ * The text of a JSON dataset that is not in the plain form, for the text reader to name what is
+ * wrong; too long for a string, the error names the line where the plain form was left instead.
+ */
+function textOfNotPlain(bytes: Uint8Array, start: number, notPlain: NotPlain, source: string): string {
+  if (bytes.length <= MAX_STRING_LENGTH) return decodeUtf8(bytes, source);
+  let line = 1;
+  for (let k = bytes.indexOf(0x0a, start); k !== -1 && k < notPlain.offset; k = bytes.indexOf(0x0a, k + 1)) line++;
+  throw flaiError(
+    `${source} line ${line}: a JSON dataset of ${bytes.length} bytes (more than the ~512 MB a text value holds) must be exactly ` +
+      `{"features": [[finite numbers, ...], ...], "labels": [integers or class names, one per row]}, and this file is not, ` +
+      `from that line on. Fix it there, or save it as NumPy .npz (np.savez(path, X=X, y=y)).`,
+  );
+}
+
+/** The JSON dataset reader for any JSON text: slower, and its errors name what is wrong. */
+function parseJsonDatasetText(text: string, source: string, options: DatasetOptions): Dataset {
   const doc = parseJsonText(text, source);
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
     throw flaiError(`${source} must hold a JSON object {"features": [...], "labels": [...]}.`);
