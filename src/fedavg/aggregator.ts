@@ -20,6 +20,7 @@ import { encodeMetricsWord } from "./metrics-word.js";
 import { parseDataset, type Dataset } from "../ml/dataset.js";
 import { checkAs, refusalTag, UpdateRejected, type RejectionCode } from "./rejections.js";
 import { commitRoundInputs, roundInputHash } from "./round-record.js";
+import { ROUND_REPORT_FORMAT, roundReportBytes, type Decision, type ReportedRejected } from "./round-report.js";
 import { describeProtection, type RoundProtection, type RoundRules } from "./round-rules.js";
 import { combineRound } from "./round-aggregate.js";
 import { FEDAVG_PARALLEL_MIN, l2Norm, MIN_ROBUST_UPDATES, type StrategyConfig } from "./strategies.js";
@@ -56,22 +57,7 @@ export interface AggregateRequest {
   updates: RecordedUpdate[];
 }
 
-export interface Decision {
-  client: string;
-  updateRoot: string;
-  updateHash: string;
-  /** The num_examples the client declared (as recorded on-chain); self-reported, never trusted as is. */
-  numExamples: number;
-  /** The update's reward weight in the round's commitment (0 when rejected). */
-  weight: number;
-  /** Accepted, fedavg/fedprox without DP: the capped num_examples the mean used. */
-  aggregationWeight?: number;
-  /** Accepted: true when num_examples was above the task's maxClientShare cap. */
-  capped?: boolean;
-  /** Rejected: why, as a code (for decisions) and a reason (for people). */
-  code?: RejectionCode;
-  reason?: string;
-}
+export type { Decision } from "./round-report.js";
 
 export interface AggregateResponse {
   globalModel: Uint8Array;
@@ -176,23 +162,21 @@ export async function runAggregation(req: AggregateRequest, opts: AggregationOpt
   const rewards = rewardWeights(capping.weights, rules.rewardRule);
   accepted.forEach((a, k) => (a.weight = Number(rewards[k]!)));
   const commitment = buildCommitment(accepted.map((a, k) => ({ client: a.client, updateHash: a.updateHash, weight: rewards[k]! })));
-  const report = new TextEncoder().encode(
-    canonicalJson({
-      format: "flai-round-report/v1",
-      ...req.binding,
-      previousHash: req.globalHash,
-      globalHash,
-      globalRoot,
-      commitment: commitment.root,
-      accepted: commitment.leaves.map((l, i) => ({ ...accepted[i], weight: Number(l.weight), cumulativeWeightBefore: Number(l.cumulativeWeightBefore) })),
-      rejected,
-      metrics: next.metrics,
-      strategy: federated.strategy,
-      rules,
-      weightCap: capping.cap,
-      protection: { ...protection, summary: describeProtection(protection) },
-    }) + "\n",
-  );
+  const report = roundReportBytes({
+    format: ROUND_REPORT_FORMAT,
+    ...req.binding,
+    previousHash: req.globalHash,
+    globalHash,
+    globalRoot,
+    commitment: commitment.root,
+    accepted: commitment.leaves.map((l, i) => ({ ...accepted[i]!, weight: Number(l.weight), cumulativeWeightBefore: Number(l.cumulativeWeightBefore) })),
+    rejected,
+    metrics: next.metrics!,
+    strategy: federated.strategy,
+    rules,
+    weightCap: capping.cap,
+    protection: { ...protection, summary: describeProtection(protection) },
+  });
   const result: RoundResult = {
     ...inputs,
     globalRoot,
@@ -270,9 +254,9 @@ interface ScreenContext {
 function screenUpdates(
   req: AggregateRequest,
   ctx: ScreenContext,
-): { accepted: Decision[]; rejected: Decision[]; deltas: Float64Array[]; gradients: (Float64Array | undefined)[] } {
+): { accepted: Decision[]; rejected: ReportedRejected[]; deltas: Float64Array[]; gradients: (Float64Array | undefined)[] } {
   const accepted: Decision[] = [];
-  const rejected: Decision[] = [];
+  const rejected: ReportedRejected[] = [];
   const deltas: Float64Array[] = [];
   const gradients: (Float64Array | undefined)[] = [];
   const sorted = [...req.updates].sort((a, b) => (BigInt(a.client) < BigInt(b.client) ? -1 : 1));

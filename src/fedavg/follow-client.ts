@@ -13,6 +13,7 @@ import type { FlaiFederated } from "./client.js";
 import type { FollowEvent, FollowEventSink } from "./follow-events.js";
 import { checkPollSeconds, DEFAULT_RETRY, sleep, withBackoff, type RetryPolicy } from "./follow-loop.js";
 import { PendingUpdates, type PendingKey } from "./follow-pending.js";
+import { readRoundReport } from "./round-report.js";
 import type { FederatedTaskView, RoundView } from "./types.js";
 
 export interface FollowClientOptions {
@@ -194,10 +195,7 @@ async function settleReward(f: Follow, round: RoundView): Promise<void> {
     f.settled.add(round.round);
     return;
   }
-  const report = JSON.parse(Buffer.from(await f.storage.read(round.reportRoot!)).toString("utf8")) as {
-    accepted: Array<{ client: string }>;
-    rejected: Array<{ client: string; code?: string; reason?: string }>;
-  };
+  const report = readRoundReport(await f.storage.read(round.reportRoot!));
   const same = (a: { client: string }) => getAddress(a.client) === f.client;
   if (!report.accepted.some(same)) {
     const rejected = report.rejected.find(same);

@@ -31,6 +31,7 @@ export const ENCLAVE_PROGRAM = [
   "fedavg/round-close",
   "fedavg/round-close-worker",
   "fedavg/round-record",
+  "fedavg/round-report",
   "fedavg/round-rules",
   "fedavg/strategies",
   "fedavg/update",
