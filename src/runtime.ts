@@ -54,8 +54,9 @@ function runtimeOver(hre: HardhatRuntimeEnvironment, storage: StorageBackend): F
       return market();
     },
     verify: {
-      job: (jobId, opts) => verifyJob(hre, runtime, jobId, opts),
-      round: (taskId, round, opts) => verifyRound(hre, runtime, taskId, round, opts),
+      // Verification gets only what it reads: storage, and the local enclave (sealed key, measurement).
+      job: (jobId, opts) => verifyJob(hre, { storage, teeSim }, jobId, opts),
+      round: (taskId, round, opts) => verifyRound(hre, { storage, teeSim }, taskId, round, opts),
     },
     withStorage: (other) => runtimeOver(hre, other),
   };
