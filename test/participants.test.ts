@@ -225,6 +225,8 @@ describe("participants: addresses from config, read-only without a key, claims a
       const early = await creator.run(["flai:fl-create", ...createArgs(), "--enclave", enclave.signer]);
       expect(early.code).to.not.equal(0);
       expect(early.stderr + early.stdout).to.contain(`--enclave ${enclave.signer} cannot be the task's enclave`);
+      // The remedy is given once (the wrapper used to repeat the reason's own, run into it without a stop).
+      expect(early.stderr.split("flai:enclave --register").length - 1).to.equal(1, early.stderr);
 
       await hostParty.configure(block);
       const registered = await hostParty.json(["flai:enclave", "--register"]);

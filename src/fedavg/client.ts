@@ -254,8 +254,9 @@ export class FlaiFederated {
       return (await this.#jobs.enclaveKey(named, { measurement, connection })).signer;
     } catch (error) {
       throw flaiError(
-        `--enclave ${named} cannot be the task's enclave: ${(error as Error).message} The aggregator host registers it with ` +
-          `npx hardhat flai:enclave --register (the deployment's owner must have accepted measurement ${measurement}).`,
+        // The reason already says how its operator fixes it; this adds only what this task needs of it.
+        `--enclave ${named} cannot be the task's enclave: ${(error as Error).message} ` +
+          `The task needs an enclave running this hardhat-flai version (measurement ${measurement}).`,
         error,
       );
     }

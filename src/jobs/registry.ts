@@ -85,7 +85,7 @@ export async function verifiedEnclave(
   if (stored.measurement === ZERO) {
     throw flaiError(
       `${signer} is not a registered enclave on FLAIComputeJobs ${address} (never registered, or removed by the owner). ` +
-        `Its operator registers it with an authority-signed report: npx hardhat flai:enclave --register`,
+        `Its operator registers it with an authority-signed report: npx hardhat flai:enclave --register.`,
     );
   }
   if (stored.expiry <= now) {

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { getAddress, hashMessage, recoverAddress } from "ethers";
 
 import { flaiError } from "../errors.js";
+import { excerpt } from "../util/excerpt.js";
 
 /** The bytes of one chat call exactly as they went over the wire, and the key to its signature. */
 export interface Exchange {
@@ -120,9 +121,16 @@ export function exchangeError(check: ExchangeCheck, provider: string, chatKey: s
         `Invalid signature from ${who}: the answer is signed by ${check.signer}, not by the acknowledged TEE signer ${check.expectedSigner}. Do not trust this answer.`,
       );
     case "text-mismatch":
+      // One line per text: two hash pairs on one line made a 600-character line.
       return flaiError(
-        `Signed text mismatch from ${who}: the TEE signed "${check.signedText}", but the request and response bodies exchanged hash to ` +
-          `"${check.expectedText}" (sha256(request):sha256(response)). The signature vouches for other bodies than this answer; do not trust it.`,
+        `Signed text mismatch from ${who}: the signature vouches for other bodies than this answer; do not trust it.\n` +
+          `  the TEE signed:          ${signedTextShown(check.signedText)}\n` +
+          `  this exchange hashes to: "${check.expectedText}" (sha256(request):sha256(response))`,
       );
   }
+}
+
+/** A hash pair (what a provider signs) is shown whole; anything else the provider sent, as an excerpt. */
+function signedTextShown(text: string): string {
+  return /^[0-9a-f]{64}:[0-9a-f]{64}$/i.test(text) ? `"${text}"` : excerpt(text);
 }

@@ -22,9 +22,24 @@ export function shown(value: unknown): string | undefined {
 
 /** Most items of a list (columns of a header, arrays of an archive) an error message names. */
 const LIST_LIMIT = 12;
+/**
+ * Most characters the named items of a list take: twelve long names, each excerpted to 60 characters,
+ * would still make a 900-character line (test/zz-error-output.test.ts scans for lines over 600).
+ */
+const LIST_CHARS = 240;
 
-/** `values` shown one by one, comma separated, at most LIST_LIMIT of them then how many more. */
+/**
+ * `values` shown one by one, comma separated: at most LIST_LIMIT of them and LIST_CHARS characters
+ * (always at least one), then how many more.
+ */
 export function shownList(values: readonly unknown[]): string {
-  const head = values.slice(0, LIST_LIMIT).map((v) => shown(v));
-  return values.length > LIST_LIMIT ? `${head.join(", ")} and ${values.length - LIST_LIMIT} more` : head.join(", ");
+  const head: string[] = [];
+  let chars = 0;
+  for (const value of values.slice(0, LIST_LIMIT)) {
+    const item = String(shown(value));
+    if (head.length > 0 && chars + 2 + item.length > LIST_CHARS) break;
+    head.push(item);
+    chars += (head.length > 1 ? 2 : 0) + item.length;
+  }
+  return values.length > head.length ? `${head.join(", ")} and ${values.length - head.length} more` : head.join(", ");
 }
