@@ -2,6 +2,7 @@ import { expect } from "chai";
 import type { HardhatPluginError } from "hardhat/plugins";
 
 import { isFlaiError } from "../../src/errors.js";
+import { recordThrown } from "./error-output.js";
 
 /**
  * Runs `fn` (awaiting it if it returns a promise) and asserts it fails with a hardhat-flai plugin
@@ -22,6 +23,8 @@ export async function expectFlaiError(fn: () => unknown, ...fragments: string[])
   expect(isFlaiError(thrown), `expected ${wanted}, got ${describeThrown(thrown)}`).to.equal(true);
   const error = thrown as HardhatPluginError;
   for (const fragment of fragments) expect(error.message).to.contain(fragment);
+  // The message as Hardhat's CLI prints it, for the error-output scan (test/zz-error-output.test.ts).
+  recordThrown(error);
   return error;
 }
 

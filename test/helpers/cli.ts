@@ -5,6 +5,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 
 import { packageRoot } from "../../src/package-root.js";
+import { callerTestFile, recordOutput } from "./error-output.js";
 
 export const HARDHAT_CLI = path.join(packageRoot(), "node_modules", "hardhat", "dist", "src", "cli.js");
 
@@ -35,15 +36,22 @@ export interface CliOptions {
   cli?: string;
 }
 
-/** `npx hardhat <args>` in `cwd`, as a user at a terminal runs it (this process's Node, which is ≥ 22). */
+/**
+ * `npx hardhat <args>` in `cwd`, as a user at a terminal runs it (this process's Node, which is ≥ 22).
+ * Its output is recorded for the error-output scan (test/zz-error-output.test.ts).
+ */
 export function runHardhat(args: string[], opts: CliOptions): Promise<CliRun> {
+  const testFile = callerTestFile();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [opts.cli ?? HARDHAT_CLI, ...args], { cwd: opts.cwd, env: userEnv(opts.env) });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.on("close", (code) => {
+      recordOutput({ kind: "cli", args, testFile, code, stoppedByTest: false, stdout, stderr });
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 

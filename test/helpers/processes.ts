@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 
 import { HARDHAT_CLI, type CliOptions, userEnv } from "./cli.js";
+import { callerTestFile, recordOutput } from "./error-output.js";
 
 /** A long-running `hardhat <args>` (node, flai:devnet) whose output is collected as it comes. */
 export interface Running {
@@ -20,21 +21,32 @@ export interface Running {
 /** Every process started here, so a test's `after` can be sure none outlives it. */
 const alive = new Set<ChildProcess>();
 
+/** Starts `hardhat <args>`; once it is gone its output is recorded for the error-output scan (test/zz-error-output.test.ts). */
 export function startHardhat(args: string[], opts: CliOptions): Running {
   const child = spawn(process.execPath, [opts.cli ?? HARDHAT_CLI, ...args], { cwd: opts.cwd, env: userEnv(opts.env) });
   alive.add(child);
+  const testFile = callerTestFile();
   let out = "";
   let stdout = "";
+  let stderr = "";
   child.stdout!.on("data", (d: Buffer) => {
     out += d.toString();
     stdout += d.toString();
   });
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => {
+    out += d.toString();
+    stderr += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) =>
     child.once("exit", (code, signal) => {
       alive.delete(child);
       resolve(code ?? (signal === null ? null : -1));
     }),
+  );
+  // On close the output is complete. child.killed: this side sent a signal (stop, killAll), so a
+  // non-zero exit is not an error of the process's own.
+  child.once("close", (code, signal) =>
+    recordOutput({ kind: "cli", args, testFile, code: code ?? (signal === null ? null : -1), stoppedByTest: child.killed, stdout, stderr }),
   );
   let gone = false;
   void exited.then(() => (gone = true));

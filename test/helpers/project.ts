@@ -8,6 +8,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../../src/connection.js";
 import flai from "../../src/index.js";
+import { recordThrown } from "./error-output.js";
 
 // Machine secrets (sealing key, dev attestation authority) go to a throwaway folder in tests.
 process.env.FLAI_MACHINE_DIR ??= path.join(os.tmpdir(), `flai-machine-${process.pid}`);
@@ -43,6 +44,7 @@ export async function errorOf(fn: () => Promise<unknown> | unknown): Promise<Err
   try {
     await fn();
   } catch (error) {
+    recordThrown(error); // for the error-output scan (test/zz-error-output.test.ts)
     return error as Error;
   }
   throw new Error("expected an error, but none was thrown");
