@@ -9,8 +9,9 @@ import type { ConnectionOption } from "../jobs/types.js";
 import type { Dataset } from "../ml/dataset.js";
 import { LOGISTIC_DEFAULTS } from "../ml/logistic.js";
 import { canonicalJson } from "../ml/model.js";
-import type { FlaiRuntime } from "../runtime.js";
+import type { StorageBackend } from "../storage/types.js";
 
+import type { FlaiFederated } from "./client.js";
 import { evaluateClassifier } from "./evaluate.js";
 import { parseGlobalModel, roundRules, type ModelFormat } from "./global-model.js";
 import { partitionDataset } from "./partition.js";
@@ -58,13 +59,19 @@ export interface SimulationOptions extends ConnectionOption {
 
 const sha256 = (bytes: Uint8Array) => "0x" + createHash("sha256").update(bytes).digest("hex");
 
+/** What a simulation uses of `hre.flai` (which fits as is): storage, and the federated part. */
+export interface SimulationParts {
+  readonly storage: StorageBackend;
+  readonly fedavg: FlaiFederated;
+}
+
 /**
  * A whole federated run on one machine: every client is its own account running the same client
  * code a remote client runs (`fedavg.runClient`), against the same chain and storage. Every round's
  * published model is read back from storage, checked against its on-chain hash, and scored on the
  * test set here, next to a centralized model, the majority-class baseline and each client alone.
  */
-export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: FlaiRuntime, opts: SimulationOptions): Promise<SimulationResult> {
+export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: SimulationParts, opts: SimulationOptions): Promise<SimulationResult> {
   const seed = opts.seed ?? 1;
   const say = opts.onProgress ?? (() => {});
   const connection = await useConnection(hre, opts.connection);
@@ -194,7 +201,7 @@ async function inPool<T>(count: number, limit: number, work: (index: number) => 
  * claims move no model and each pays a fixed share, so their order changes nothing in the result.
  */
 async function claimRewards(
-  flai: FlaiRuntime,
+  flai: SimulationParts,
   taskId: bigint,
   clients: readonly HardhatEthersSigner[],
   connection: FlaiConnection,
@@ -221,7 +228,7 @@ function roundPrivacy(
 }
 
 /** The published global model, read back from storage and checked against the hash on-chain. */
-async function readPublished(flai: FlaiRuntime, agg: { globalRoot: string; globalHash: string }) {
+async function readPublished(flai: SimulationParts, agg: { globalRoot: string; globalHash: string }) {
   const bytes = await flai.storage.read(agg.globalRoot);
   return { model: parseGlobalModel(bytes, `global model ${agg.globalRoot}`), verified: sha256(bytes) === agg.globalHash.toLowerCase() };
 }
@@ -230,7 +237,7 @@ async function readPublished(flai: FlaiRuntime, agg: { globalRoot: string; globa
 const VERIFY_CONCURRENCY = 8;
 
 /** Re-reads every accepted update from storage and checks its hash against the one recorded on-chain. */
-async function verifyUpdates(flai: FlaiRuntime, agg: { accepted: Array<{ updateRoot: string; updateHash: string }> }): Promise<boolean> {
+async function verifyUpdates(flai: SimulationParts, agg: { accepted: Array<{ updateRoot: string; updateHash: string }> }): Promise<boolean> {
   for (let i = 0; i < agg.accepted.length; i += VERIFY_CONCURRENCY) {
     const batch = agg.accepted.slice(i, i + VERIFY_CONCURRENCY);
     const matches = await Promise.all(batch.map(async (u) => sha256(await flai.storage.read(u.updateRoot)) === u.updateHash.toLowerCase()));
