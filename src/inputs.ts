@@ -84,7 +84,7 @@ function refuseUnreadable(stats: Stats, file: string, what: string): void {
   }
 }
 
-function fileKind(stats: Stats): string {
+export function fileKind(stats: Stats): string {
   if (stats.isDirectory()) return "a directory";
   if (stats.isFIFO()) return "a named pipe (FIFO)";
   if (stats.isCharacterDevice()) return "a character device";

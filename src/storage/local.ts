@@ -5,6 +5,7 @@ import path from "node:path";
 import { flaiError, isFlaiError } from "../errors.js";
 import { sweepStaleTemps, tempPathBeside, trackTempFile } from "../util/cleanup.js";
 import { computeFileRoot, computeRoot } from "./merkle.js";
+import { checkUploadSource } from "./upload-source.js";
 import { parseRoot, type DownloadResult, type ReadOptions, type Root, type StorageBackend, type UploadResult } from "./types.js";
 
 /**
@@ -36,6 +37,7 @@ export class LocalStorage implements StorageBackend {
       if ((await stat(object)).isFile()) return true;
     } catch (error) {
       if (errno(error) === "ENOENT") return false;
+      if (errno(error) === "ENOTDIR") throw await this.storeError();
       throw ioError(`Cannot check local storage object ${object}`, error);
     }
     throw this.notAFile(object);
@@ -61,6 +63,9 @@ export class LocalStorage implements StorageBackend {
   async download(root: string, dest: string): Promise<DownloadResult> {
     const expected = parseRoot(root, "storage root");
     const target = path.resolve(dest);
+    // An unusable store is the first thing to fix: saying "--out exists" first would send the user
+    // to delete a file only to meet this next.
+    await this.checkStoreFolder();
     await refuseExisting(target);
     const object = this.objectPath(expected);
     if (!(await this.has(expected))) throw this.missing(expected);
@@ -73,6 +78,7 @@ export class LocalStorage implements StorageBackend {
   }
 
   private async uploadFile(file: string): Promise<UploadResult> {
+    await checkUploadSource(file);
     const root = await computeFileRoot(file);
     const object = this.objectPath(root);
     if (await this.holdsIntact(root)) return this.alreadyStored(root, (await stat(file)).size, file);
@@ -147,12 +153,41 @@ export class LocalStorage implements StorageBackend {
     try {
       await mkdir(this.dir, { recursive: true });
     } catch (error) {
+      if (errno(error) === "EEXIST" || errno(error) === "ENOTDIR") throw await this.storeError();
       throw ioError(`Cannot create the local storage folder ${this.dir}`, error);
     }
     if (!this.#swept) {
       this.#swept = true;
       await sweepStaleTemps(this.dir);
     }
+  }
+
+  /** Refuses a store path that exists but is not a folder (a missing one is an empty store). */
+  private async checkStoreFolder(): Promise<void> {
+    try {
+      if ((await stat(this.dir)).isDirectory()) return;
+    } catch (error) {
+      if (errno(error) === "ENOENT") return;
+      if (errno(error) !== "ENOTDIR") throw ioError(`Cannot check the local storage folder ${this.dir}`, error);
+    }
+    throw await this.storeError();
+  }
+
+  /** The store path, or a folder above it, is not a folder: named, with what it is. */
+  private async storeError() {
+    // The nearest existing path at or above the store: the file in the way (the store itself if none is found).
+    let blocker = this.dir;
+    for (let at = this.dir; path.dirname(at) !== at; at = path.dirname(at)) {
+      const isFolder = await stat(at).then((st) => st.isDirectory(), () => undefined);
+      if (isFolder === undefined) continue;
+      if (!isFolder) blocker = at;
+      break;
+    }
+    const where = blocker === this.dir ? `${this.dir} is a file` : `${blocker} (on its path) is a file`;
+    return flaiError(
+      `The local storage folder cannot be used: ${where}, not a folder, so nothing can be stored or read there. ` +
+        "Move that file away (it is not storage data), or set flai.storage.path to a folder.",
+    );
   }
 
   private notAFile(object: string) {

@@ -18,6 +18,7 @@ import { computeFileRoot, SEGMENT_SIZE } from "./merkle.js";
 import { withRetries } from "./retry.js";
 import { withDroppedTasks } from "./sdk-shard-tasks.js";
 import { segmentRootsOf, withSegmentRoots, type SegmentRoots } from "./sdk-tree.js";
+import { checkUploadSource } from "./upload-source.js";
 import { checkClaimedSize, downloadSegments, nodeClient, type Holder } from "./zerog-download.js";
 import { isValidShard, type ShardConfig } from "../devnet/storage/shard.js";
 import { withQuickPolling } from "./sdk-wait.js";
@@ -96,6 +97,7 @@ export class ZeroGStorage implements StorageBackend {
         forget();
       }
     }
+    await checkUploadSource(input);
     const report = this.#reporter(opts);
     // The party doing the upload pays (`payer`, e.g. a client's --account); else the network's first
     // account. Resolved before any request, so a missing key is reported before the network is touched.
