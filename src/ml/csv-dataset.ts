@@ -1,3 +1,5 @@
+import { Buffer } from "node:buffer";
+
 import { flaiError } from "../errors.js";
 import { shown } from "./shown.js";
 import type { Dataset } from "./dataset.js";
@@ -16,6 +18,10 @@ import {
 
 // Strict on purpose: Number() would accept "", " ", "0x1f" and "1_0"-like surprises silently.
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** Label texts (at most this many, of at most so many bytes) matched as bytes, without a string per row. */
+const SHORT_LABELS = 16;
+const SHORT_LABEL_BYTES = 32;
 
 const COMMA = 0x2c;
 const QUOTE = 0x22;
@@ -91,8 +97,7 @@ export function parseCsvDataset(bytes: Uint8Array, start: number, source: string
           `as in the header. Every row needs one value per header column.`,
       );
     }
-    const labelCell = reader.text(labelIndex, () => where(line, r, labelIndex)).trim();
-    rowLabels[r] = labelOf.id(labelCell, r, line, () => where(line, r, labelIndex));
+    rowLabels[r] = reader.knownLabel(labelIndex, labelOf) ?? labelOf.id(reader.text(labelIndex, () => where(line, r, labelIndex)).trim(), r, line, () => where(line, r, labelIndex));
     for (let c = 0; c < cols; c++) {
       const k = featureIndex[c]!;
       const fast = reader.number(k);
@@ -162,6 +167,10 @@ class LabelTable {
   private readonly firstRow: number[] = [];
   private readonly firstLine: number[] = [];
 
+  /** The first few short ASCII label texts seen, as bytes, so a row's label needs no string (see knownLabel). */
+  readonly shortTexts: Uint8Array[] = [];
+  readonly shortIds: number[] = [];
+
   /** The id of a row's (trimmed) label cell; csvLabel's error names the row. */
   id(cell: string, row: number, line: number, where: () => string): number {
     const known = this.byText.get(cell);
@@ -175,6 +184,10 @@ class LabelTable {
       this.firstLine.push(line);
     }
     this.byText.set(cell, id);
+    if (this.shortTexts.length < SHORT_LABELS && cell.length <= SHORT_LABEL_BYTES && /^[\x21-\x7e]*$/.test(cell)) {
+      this.shortTexts.push(Buffer.from(cell, "latin1"));
+      this.shortIds.push(id);
+    }
     return id;
   }
 
@@ -276,6 +289,27 @@ class CsvReader {
   text(k: number, where: () => string): string {
     const raw = decodeRange(this.bytes, this.starts[k]!, this.ends[k]!, where);
     return this.quoted[k] ? raw.replaceAll('""', '"') : raw;
+  }
+
+  /**
+   * The label id of field k when its bytes, spaces around them aside, are one of the table's short
+   * ASCII texts (then the trimmed text is that text); else undefined, and the caller decodes the cell.
+   */
+  knownLabel(k: number, table: LabelTable): number | undefined {
+    if (this.quoted[k]) return undefined;
+    const { bytes } = this;
+    let s = this.starts[k]!;
+    let e = this.ends[k]!;
+    while (s < e && isAsciiSpace(bytes[s]!)) s++;
+    while (e > s && isAsciiSpace(bytes[e - 1]!)) e--;
+    const texts = table.shortTexts;
+    next: for (let t = 0; t < texts.length; t++) {
+      const text = texts[t]!;
+      if (text.length !== e - s) continue;
+      for (let j = 0; j < text.length; j++) if (text[j] !== bytes[s + j]) continue next;
+      return table.shortIds[t];
+    }
+    return undefined;
   }
 
   /** Field k's number when it is a plain decimal (spaces around it aside) read exactly from the bytes, else undefined. */
