@@ -105,7 +105,7 @@ export async function runAggregation(req: AggregateRequest, opts: AggregationOpt
 
   const rules = roundRules(current);
   const shared = req.updates.length * dimension >= FEDAVG_PARALLEL_MIN;
-  const { accepted, rejected, deltas, gradients } = screenUpdates(req, {
+  const screened = screenUpdates(req, {
     ...binding,
     encryptionSecret,
     dimension,
@@ -115,8 +115,8 @@ export async function runAggregation(req: AggregateRequest, opts: AggregationOpt
     driftCorrection: federated.local.driftCorrection !== undefined,
     consume: opts.consume === true,
   });
-  const strategy = federated.strategy;
-  checkPublishable(accepted.length, rejected, rules, strategy, req.binding.round);
+  const { accepted, rejected } = screened;
+  checkPublishable(accepted.length, rejected, rules, federated.strategy, req.binding.round);
 
   // One result per round: committed before any of it is computed, so no second set can follow.
   const inputHash = roundInputHash(req.updates.map((u) => ({ ...u, numExamples: u.sampleCount })), accepted.map((a) => a.client));
@@ -126,11 +126,44 @@ export async function runAggregation(req: AggregateRequest, opts: AggregationOpt
     { inputHash, accepted: accepted.map((a) => a.client), recorded: req.updates.length },
   );
 
+  const combined = combineAccepted(req, current, screened, evaluation, noiseKey(signingKey, req.binding, req.globalHash, inputHash));
+  return publishRound(req, { inputs, binding, signingKey }, current, screened, combined);
+}
+
+/** What screenUpdates found: the accepted updates (with their deltas and gradients, in the same order) and the rejected ones. */
+interface Screened {
+  accepted: Decision[];
+  rejected: ReportedRejected[];
+  deltas: Float64Array[];
+  gradients: (Float64Array | undefined)[];
+}
+
+/** The round's new global model and how it was combined. */
+interface Combined {
+  next: GlobalModel;
+  capping: ReturnType<typeof combineRound>["capping"];
+  protection: RoundProtection;
+}
+
+/**
+ * The new global model from the accepted updates (by the task's strategy, with its DP noise keyed
+ * by `noise`), evaluated on the task's evaluation set. Marks each accepted update's aggregation
+ * weight and whether it was capped.
+ */
+function combineAccepted(
+  req: AggregateRequest,
+  current: GlobalModel,
+  { accepted, rejected, deltas, gradients }: Screened,
+  evaluation: ReturnType<typeof verifiedEvaluation>,
+  noise: Uint8Array,
+): Combined {
+  const strategy = current.federated.strategy;
+  const rules = roundRules(current);
   const { weights, bias, capping, numExamples, dp, correction } = combineRound(
     current,
     deltas.map((delta, k) => ({ delta, numExamples: accepted[k]!.numExamples, gradient: gradients[k] })),
     req.binding.round,
-    noiseKey(signingKey, req.binding, req.globalHash, inputHash),
+    noise,
   );
   const weighted = (strategy.name === "fedavg" || strategy.name === "fedprox") && strategy.noiseMultiplier === undefined;
   accepted.forEach((a, k) => {
@@ -155,6 +188,24 @@ export async function runAggregation(req: AggregateRequest, opts: AggregationOpt
     previousHash: req.globalHash,
     metrics: { ...quality, accepted: accepted.length, rejected: rejected.length, samples, numExamples, dp, minAccepted: rules.minAccepted },
   };
+  return { next, capping, protection };
+}
+
+/** What the enclave signs with, and what it signs over (the round's checked inputs and binding). */
+interface Signing {
+  inputs: ReturnType<typeof checkRoundInputs>;
+  binding: Parameters<typeof signRoundResult>[1];
+  signingKey: string;
+}
+
+/**
+ * The round's published outputs: the new model's bytes, the reward commitment over the accepted
+ * updates, the round report, and the signed RoundResult naming all of them by root and hash.
+ */
+function publishRound(req: AggregateRequest, { inputs, binding, signingKey }: Signing, current: GlobalModel, screened: Screened, combined: Combined): AggregateResponse {
+  const { accepted, rejected } = screened;
+  const { next, capping, protection } = combined;
+  const rules = roundRules(current);
   const modelBytes = globalModelBytes(next);
   // Each output is hashed once: the model's bytes are large, and the report and the result name both hashes.
   const globalHash = sha256(modelBytes);
@@ -172,7 +223,7 @@ export async function runAggregation(req: AggregateRequest, opts: AggregationOpt
     accepted: commitment.leaves.map((l, i) => ({ ...accepted[i]!, weight: Number(l.weight), cumulativeWeightBefore: Number(l.cumulativeWeightBefore) })),
     rejected,
     metrics: next.metrics!,
-    strategy: federated.strategy,
+    strategy: current.federated.strategy,
     rules,
     weightCap: capping.cap,
     protection: { ...protection, summary: describeProtection(protection) },
@@ -254,7 +305,7 @@ interface ScreenContext {
 function screenUpdates(
   req: AggregateRequest,
   ctx: ScreenContext,
-): { accepted: Decision[]; rejected: ReportedRejected[]; deltas: Float64Array[]; gradients: (Float64Array | undefined)[] } {
+): Screened {
   const accepted: Decision[] = [];
   const rejected: ReportedRejected[] = [];
   const deltas: Float64Array[] = [];
