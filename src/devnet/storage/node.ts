@@ -30,6 +30,11 @@ export interface NodeFaults {
    * as when its chunk pool already has max_writings segments in flight); later writes succeed.
    */
   tooManyWritings?: number;
+  /**
+   * Take segment uploads one request at a time, each after this many milliseconds: a node on a slow
+   * link, whose segments arrive steadily but slowly (the SDK sends them all at once).
+   */
+  slowUploadsMs?: number;
 }
 
 export interface NodeIdentity {
@@ -67,6 +72,7 @@ export class StorageNodeCore {
   private writesStarted = 0;
   private refusals: number;
   private readonly writing = new Set<string>();
+  private uploadQueue: Promise<void> = Promise.resolve();
   /** Segments uploaded before their tx was seen, per root (the node's in-memory chunk pool). */
   private readonly pool = new Map<string, { fileSize: number; segments: Map<number, SegmentUpload> }>();
 
@@ -180,7 +186,26 @@ export class StorageNodeCore {
     }
   }
 
-  private async uploadMany(segs: SegmentUpload[], txFor: (seg: SegmentUpload) => TxRecord | undefined, skipDuplicates: boolean) {
+  /** Runs `fn` after the uploads before it and the slowUploadsMs pause (at once without that fault). */
+  private paced<T>(fn: () => Promise<T>): Promise<T> {
+    const ms = this.faults.slowUploadsMs;
+    if (ms === undefined) return fn();
+    const run = this.uploadQueue.then(async () => {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return fn();
+    });
+    this.uploadQueue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private uploadMany(segs: SegmentUpload[], txFor: (seg: SegmentUpload) => TxRecord | undefined, skipDuplicates: boolean) {
+    return this.paced(() => this.storeEach(segs, txFor, skipDuplicates));
+  }
+
+  private async storeEach(segs: SegmentUpload[], txFor: (seg: SegmentUpload) => TxRecord | undefined, skipDuplicates: boolean) {
     for (const seg of segs) {
       try {
         await this.putSegment(seg, txFor(seg));
