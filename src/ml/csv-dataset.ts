@@ -45,6 +45,7 @@ export function parseCsvDataset(bytes: Uint8Array, start: number, source: string
   let headerLine = 0;
   while (reader.next()) {
     if (reader.isBlank()) continue;
+    reader.keep = 1; // after the header, the first pass only counts fields: no ranges kept for a runaway line
     if (records++ === 0) {
       headerLine = reader.line;
       headerFields = Array.from({ length: reader.count }, (_, k) => reader.text(k, () => `${source} line ${headerLine}: a header name`));
@@ -86,6 +87,7 @@ export function parseCsvDataset(bytes: Uint8Array, start: number, source: string
   const imputing = options.impute !== undefined;
   const where = (line: number, r: number, k: number) => `${source} line ${line} (data row ${r}), column ${k + 1} ${shown(names[k])}`;
   reader.rewind();
+  reader.keep = names.length; // a row with more fields is refused by its count alone
   let r = -2; // the header is row -1
   while (reader.next()) {
     if (reader.isBlank()) continue;
@@ -212,6 +214,8 @@ class LabelTable {
 class CsvReader {
   line = 0;
   count = 0;
+  /** How many of a record's field ranges are kept (the rest are only counted). */
+  keep = Infinity;
   private pos: number;
   private nextLine = 1;
   /** Per field: the range of its raw text; for a quoted field the text between the quotes. */
@@ -322,6 +326,10 @@ class CsvReader {
   }
 
   private push(start: number, end: number, quoted: boolean): void {
+    if (this.count >= this.keep) {
+      this.count++;
+      return;
+    }
     this.starts[this.count] = start;
     this.ends[this.count] = end;
     this.quoted[this.count] = quoted;
