@@ -9,7 +9,7 @@ import { acquireDeployLock, deployLockPath } from "../src/jobs/deploy-lock.js";
 import { expectFlaiError } from "./helpers/assert.js";
 import { pluginProject, runHardhat } from "./helpers/cli.js";
 import { freePort } from "./helpers/net.js";
-import { killAll, startNode, type Running } from "./helpers/processes.js";
+import { killAll, startHardhat, startNode, type Running } from "./helpers/processes.js";
 import { tempDir } from "./helpers/project.js";
 
 // A pid no process has (above Linux's pid_max of 2^22).
@@ -56,22 +56,78 @@ describe("bad input (issue 15): concurrent flai:deploy", function () {
     expect(existsSync(lockFile())).to.equal(false);
   });
 
-  it("a lock held by a live process: waits, then names the pid, the network and the fix (no stack trace)", async () => {
+  it("flai:deploy beside a script's hre.flai.jobs.deploy() on a fresh chain: one deployment, both see it", async () => {
+    const port = await freePort();
+    const fresh = await pluginProject("flai-deploy-script", `networks: { localnode: { type: "http", url: "http://127.0.0.1:${port}" } }`);
+    const freshNode = await startNode(fresh.project, port);
+    try {
+      await writeFile(
+        path.join(fresh.project, "deploy.ts"),
+        `import hre from "hardhat";\nconst d = await hre.flai.jobs.deploy();\nconsole.log("DEPLOYED " + JSON.stringify({ address: d.address, deployedNow: d.deployedNow }));\n`,
+      );
+      const [task, script] = await Promise.all([
+        runHardhat(["flai:deploy", "--network", "localnode", "--json"], { cwd: fresh.project, env: fresh.env }),
+        runHardhat(["run", "--no-compile", "deploy.ts", "--network", "localnode"], { cwd: fresh.project, env: fresh.env }),
+      ]);
+      expect(task.code, task.stderr).to.equal(0);
+      expect(script.code, script.stderr).to.equal(0);
+      const fromTask = JSON.parse(task.stdout);
+      const fromScript = JSON.parse(/DEPLOYED (.*)/.exec(script.stdout)![1]!);
+      expect(fromScript.address).to.equal(fromTask.address);
+      expect([fromTask.deployedNow, fromScript.deployedNow].sort()).to.deep.equal([false, true]);
+      expect(existsSync(deployLockPath(path.join(fresh.project, "ignition"), HARDHAT_NODE_CHAIN))).to.equal(false);
+    } finally {
+      await freshNode.stop();
+    }
+  });
+
+  it("Ctrl-C during flai:deploy removes its lock, so the next one does not wait", async () => {
+    const port = await freePort();
+    const fresh = await pluginProject("flai-deploy-sigint", `networks: { localnode: { type: "http", url: "http://127.0.0.1:${port}" } }`);
+    const freshNode = await startNode(fresh.project, port);
+    const lock = deployLockPath(path.join(fresh.project, "ignition"), HARDHAT_NODE_CHAIN);
+    try {
+      const run = startHardhat(["flai:deploy", "--network", "localnode"], { cwd: fresh.project, env: fresh.env });
+      let gone = false;
+      void run.exited.then(() => (gone = true));
+      while (!existsSync(lock) && !gone) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(gone, run.output()).to.equal(false);
+      await run.stop("SIGINT");
+      expect(existsSync(lock)).to.equal(false);
+      const again = await runHardhat(["flai:deploy", "--network", "localnode", "--json"], { cwd: fresh.project, env: fresh.env });
+      expect(again.code, again.stderr).to.equal(0);
+    } finally {
+      await freshNode.stop();
+    }
+  });
+
+  it("a lock held by another live process: waits, then names the pid, the network and the fix (no stack trace)", async () => {
     const root = await tempDir("flai-deploy-lock-");
-    const release = await acquireDeployLock(root, 5n, "sepolia");
+    await mkdir(path.join(root, "deployments"));
+    // Our parent process is alive and is not us: it stands for another flai:deploy.
+    const holder = { pid: process.ppid, network: "sepolia", since: "2026-01-01T00:00:00.000Z" };
+    await writeFile(deployLockPath(root, 5n), JSON.stringify(holder));
     const waited: number[] = [];
     await expectFlaiError(
-      () => acquireDeployLock(root, 5n, "sepolia", { waitMs: 300, pollMs: 50, onWait: (holder) => waited.push(holder.pid) }),
-      `Another flai:deploy (pid ${process.pid}) has been deploying to network "sepolia" (chain 5)`,
+      () => acquireDeployLock(root, 5n, "sepolia", { waitMs: 300, pollMs: 50, onWait: (h) => waited.push(h.pid) }),
+      `Another flai:deploy (pid ${process.ppid}) has been deploying to network "sepolia" (chain 5) since ${holder.since}`,
       "wait for it to finish",
       `remove ${deployLockPath(root, 5n)}`,
     );
-    expect(waited).to.deep.equal([process.pid]);
-    // Another chain has its own lock; after the release the same chain's is free again.
-    await (await acquireDeployLock(root, 6n, "other"))();
-    await release();
-    await (await acquireDeployLock(root, 5n, "sepolia", { waitMs: 0 }))();
-    expect(await readdir(path.join(root, "deployments"))).to.deep.equal([]);
+    expect(waited).to.deep.equal([process.ppid]);
+    // Another chain has its own lock.
+    await (await acquireDeployLock(root, 6n, "other", { waitMs: 0 }))();
+    expect(await readdir(path.join(root, "deployments"))).to.deep.equal([path.basename(deployLockPath(root, 5n))]);
+  });
+
+  it("this process taking its own lock again nests (flai:deploy, then its deployment lookup): the file goes with the last release", async () => {
+    const root = await tempDir("flai-deploy-lock-");
+    const outer = await acquireDeployLock(root, 5n, "sepolia", { waitMs: 0 });
+    const inner = await acquireDeployLock(root, 5n, "sepolia", { waitMs: 0 });
+    await inner();
+    expect(existsSync(deployLockPath(root, 5n))).to.equal(true);
+    await outer();
+    expect(existsSync(deployLockPath(root, 5n))).to.equal(false);
   });
 
   it("an empty or garbled lock file (its writer died before writing it) is taken over", async () => {

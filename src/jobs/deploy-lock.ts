@@ -22,6 +22,10 @@ export interface LockHolder {
   since: string;
 }
 
+// Locks this process holds: taking one again (flai:deploy holds it, and the deployment lookup it
+// calls takes it before deploying through Ignition) nests instead of waiting for itself.
+const held = new Map<string, number>();
+
 export function deployLockPath(ignitionRoot: string, chainId: bigint): string {
   return path.join(ignitionRoot, "deployments", `.flai-deploy-chain-${chainId}.lock`);
 }
@@ -37,6 +41,11 @@ export async function acquireDeployLock(ignitionRoot: string, chainId: bigint, n
   await mkdir(path.dirname(file), { recursive: true }).catch((error: unknown) => {
     throw flaiError(`Cannot create ${path.dirname(file)} for the deploy lock (${(error as NodeJS.ErrnoException).code}): the project folder must be writable.`, error);
   });
+  const nested = held.get(file);
+  if (nested !== undefined) {
+    held.set(file, nested + 1);
+    return async () => void unhold(file);
+  }
   const until = Date.now() + waitMs;
   let told = false;
   for (;;) {
@@ -106,10 +115,23 @@ async function takeOver(file: string): Promise<void> {
 
 function release(file: string): () => Promise<void> {
   const forget = trackTempFile(file);
+  held.set(file, 1);
   return async () => {
+    if (!unhold(file)) return;
     await rm(file, { force: true });
     forget();
   };
+}
+
+/** Drops one hold; true when it was the last (the file is then to be removed). */
+function unhold(file: string): boolean {
+  const count = held.get(file) ?? 0;
+  if (count > 1) {
+    held.set(file, count - 1);
+    return false;
+  }
+  held.delete(file);
+  return true;
 }
 
 function busy(holder: LockHolder, chainId: bigint, file: string) {

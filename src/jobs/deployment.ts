@@ -13,6 +13,7 @@ import { devAuthority } from "../tee/attestation.js";
 
 import { loadFlaiArtifact } from "./artifact.js";
 import { deployInProcess } from "./deploy-in-process.js";
+import { acquireDeployLock } from "./deploy-lock.js";
 
 export const JOBS_FUTURE_ID = "FLAIComputeJobs#FLAIComputeJobs";
 export const FEDERATED_FUTURE_ID = "FLAIFederated#FLAIFederated";
@@ -218,14 +219,16 @@ async function lookUpOrDeploy(hre: HardhatRuntimeEnvironment, connection: FlaiCo
   }
   // The authority is passed explicitly (the module's default is computed once, when it is first imported).
   const attestationAuthority = opts.attestationAuthority ?? hre.config.flai.enclave.attestationAuthority ?? (await devAuthority()).address;
-  const addresses = isEphemeral(connection)
-    ? await deployInProcess(connection, attestationAuthority)
-    : await deployThroughIgnition(connection, chainId, attestationAuthority);
-  return {
-    ...base,
-    ...addresses,
-    deployedNow: true,
-  };
+  if (isEphemeral(connection)) return { ...base, ...(await deployInProcess(connection, attestationAuthority)), deployedNow: true };
+  // One deployer at a time per chain in this project (issue 15): whoever waited finds the other's record.
+  const release = await acquireDeployLock(hre.config.paths.ignition, chainId, connection.networkName);
+  try {
+    const recorded = await liveIgnitionRecord(hre.config.paths.ignition, connection, [JOBS_FUTURE_ID, FEDERATED_FUTURE_ID], "hardhat-flai's contracts");
+    if (recorded !== undefined) return { ...base, address: recorded[0]!, federated: recorded[1]!, deployedNow: false };
+    return { ...base, ...(await deployThroughIgnition(connection, chainId, attestationAuthority)), deployedNow: true };
+  } finally {
+    await release();
+  }
 }
 
 /** A persistent chain's deployment goes through Ignition, which records it for later processes. */
