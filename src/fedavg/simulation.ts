@@ -85,6 +85,51 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: Simula
   const shares = partitionDataset(train, opts.clients, { scheme: opts.partition, alpha: opts.alpha, seed, allowOneClass: true });
   const standardization = LOGISTIC_DEFAULTS.standardize ? trainingStandardization(train) : null;
 
+  const taskId = await createSimulationTask(flai, opts, { train, test, standardization }, connection, say);
+  const initial = await flai.fedavg.globalModel(taskId, { connection });
+  const rules = roundRules(initial);
+
+  const rounds: SimulatedRound[] = [];
+  for (let round = 1; round <= opts.rounds; round++) {
+    rounds.push(await simulateRound(flai, { taskId, round, clients, shares, test, rules, connection, say, opts, previous: rounds.at(-1) }));
+  }
+
+  say("claiming rewards");
+  const claimed = await claimRewards(flai, taskId, clients, connection);
+
+  say("training the centralized and per-client references");
+  const status = await flai.fedavg.task(taskId, { connection });
+  const last = rounds.at(-1)?.dp ?? null;
+  return {
+    taskId,
+    network: connection.networkName,
+    clients: opts.clients,
+    clientAddresses: clients.map((c) => c.address),
+    rounds,
+    strategy: opts.strategy,
+    rules,
+    driftCorrection: initial.federated.local.driftCorrection ?? null,
+    classes: train.classes.map(String),
+    partition: { scheme: opts.partition, alpha: opts.alpha, seed, sizes: shares.map((s) => s.rows), labelCounts: shares.map(labelCounts) },
+    test: info,
+    baseline: majorityOf(train, test),
+    centralized: centralizedReference(train, test, standardization),
+    alone: aloneReferences(shares, test, standardization),
+    privacy: last === null ? null : { epsilon: last.epsilonTotal, delta: last.delta, accountant: last.accountant },
+    rewards: { pool: status.rewardPool, claimed },
+    finalModelRoot: status.globalRoot,
+  };
+}
+
+/** The simulation's task: its model spec and evaluation set uploaded, created with the run's options. */
+async function createSimulationTask(
+  flai: SimulationParts,
+  opts: SimulationOptions,
+  data: { train: Dataset; test: Dataset; standardization: ReturnType<typeof trainingStandardization> | null },
+  connection: FlaiConnection,
+  say: (message: string) => void,
+): Promise<bigint> {
+  const { train, test, standardization } = data;
   const binary = train.classes.length === 2 && train.classes[0] === 0 && train.classes[1] === 1;
   const spec = {
     format: "flai-model/v1",
@@ -112,65 +157,55 @@ export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: Simula
     local: { maxIterations: opts.localIterations, mu: opts.mu, expectedNumExamples: train.rows, driftCorrection: opts.driftCorrection },
     connection,
   });
-  const taskId = created.task.id;
-  const initial = await flai.fedavg.globalModel(taskId, { connection });
-  const rules = roundRules(initial);
+  return created.task.id;
+}
 
-  const rounds: SimulatedRound[] = [];
-  for (let round = 1; round <= opts.rounds; round++) {
-    const timings = { train: 0, encrypt: 0, upload: 0, chain: 0, aggregate: 0 };
-    const updates = await inPool(clients.length, CLIENT_CONCURRENCY, (i) => {
-      say(`round ${round}/${opts.rounds}: client ${i + 1}/${clients.length} training`);
-      return flai.fedavg.runClient({ taskId, data: shares[i]!, signer: clients[i], connection });
-    });
-    for (const r of updates) for (const k of ["train", "encrypt", "upload", "chain"] as const) timings[k] += r.timings[k];
-    const recordGas = updates.map((r) => r.gasUsed);
-    say(`round ${round}/${opts.rounds}: aggregating in the enclave`);
-    const agg = await flai.fedavg.aggregate({ taskId, connection });
-    timings.aggregate = agg.timings.fetch + agg.timings.aggregate + agg.timings.upload + agg.timings.chain;
-    const [published, updatesVerified] = await Promise.all([readPublished(flai, agg), verifyUpdates(flai, agg)]);
-    const dp = roundPrivacy(agg.metrics.dp, rounds.at(-1)?.dp ?? null);
-    rounds.push({
-      round,
-      metrics: evaluateClassifier(linearModelOf(published.model), test),
-      globalRoot: agg.globalRoot,
-      globalHash: agg.globalHash,
-      reportRoot: agg.reportRoot,
-      commitment: agg.commitment,
-      accepted: agg.accepted,
-      rejected: agg.rejected,
-      dp,
-      protection: describeProtection(protectionOf(agg.accepted.length, agg.metrics.dp?.epsilon ?? 0, rules, opts.strategy)),
-      gas: { recordUpdate: recordGas, finalizeRound: agg.gasUsed },
-      timings,
-      verified: published.verified && updatesVerified,
-    });
-  }
+/** One simulated round's inputs: who trains on what, and the run it belongs to. */
+interface RoundSetup {
+  taskId: bigint;
+  round: number;
+  clients: readonly HardhatEthersSigner[];
+  shares: readonly Dataset[];
+  test: Dataset;
+  rules: RoundRules;
+  connection: FlaiConnection;
+  say: (message: string) => void;
+  opts: SimulationOptions;
+  /** The round before (for the privacy spent so far). */
+  previous: SimulatedRound | undefined;
+}
 
-  say("claiming rewards");
-  const claimed = await claimRewards(flai, taskId, clients, connection);
-
-  say("training the centralized and per-client references");
-  const status = await flai.fedavg.task(taskId, { connection });
-  const last = rounds.at(-1)?.dp ?? null;
+/**
+ * One round: every client trains and submits, the enclave aggregates, and the published model and
+ * updates are read back and checked against their on-chain hashes, then scored on the test set.
+ */
+async function simulateRound(flai: SimulationParts, s: RoundSetup): Promise<SimulatedRound> {
+  const { taskId, round, clients, connection, say, opts } = s;
+  const timings = { train: 0, encrypt: 0, upload: 0, chain: 0, aggregate: 0 };
+  const updates = await inPool(clients.length, CLIENT_CONCURRENCY, (i) => {
+    say(`round ${round}/${opts.rounds}: client ${i + 1}/${clients.length} training`);
+    return flai.fedavg.runClient({ taskId, data: s.shares[i]!, signer: clients[i], connection });
+  });
+  for (const r of updates) for (const k of ["train", "encrypt", "upload", "chain"] as const) timings[k] += r.timings[k];
+  const recordGas = updates.map((r) => r.gasUsed);
+  say(`round ${round}/${opts.rounds}: aggregating in the enclave`);
+  const agg = await flai.fedavg.aggregate({ taskId, connection });
+  timings.aggregate = agg.timings.fetch + agg.timings.aggregate + agg.timings.upload + agg.timings.chain;
+  const [published, updatesVerified] = await Promise.all([readPublished(flai, agg), verifyUpdates(flai, agg)]);
   return {
-    taskId,
-    network: connection.networkName,
-    clients: opts.clients,
-    clientAddresses: clients.map((c) => c.address),
-    rounds,
-    strategy: opts.strategy,
-    rules,
-    driftCorrection: initial.federated.local.driftCorrection ?? null,
-    classes: train.classes.map(String),
-    partition: { scheme: opts.partition, alpha: opts.alpha, seed, sizes: shares.map((s) => s.rows), labelCounts: shares.map(labelCounts) },
-    test: info,
-    baseline: majorityOf(train, test),
-    centralized: centralizedReference(train, test, standardization),
-    alone: aloneReferences(shares, test, standardization),
-    privacy: last === null ? null : { epsilon: last.epsilonTotal, delta: last.delta, accountant: last.accountant },
-    rewards: { pool: status.rewardPool, claimed },
-    finalModelRoot: status.globalRoot,
+    round,
+    metrics: evaluateClassifier(linearModelOf(published.model), s.test),
+    globalRoot: agg.globalRoot,
+    globalHash: agg.globalHash,
+    reportRoot: agg.reportRoot,
+    commitment: agg.commitment,
+    accepted: agg.accepted,
+    rejected: agg.rejected,
+    dp: roundPrivacy(agg.metrics.dp, s.previous?.dp ?? null),
+    protection: describeProtection(protectionOf(agg.accepted.length, agg.metrics.dp?.epsilon ?? 0, s.rules, opts.strategy)),
+    gas: { recordUpdate: recordGas, finalizeRound: agg.gasUsed },
+    timings,
+    verified: published.verified && updatesVerified,
   };
 }
 

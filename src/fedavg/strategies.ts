@@ -187,7 +187,8 @@ function weightedSum(updates: readonly WeightedDelta[], coeffs: Float64Array, di
 
 /**
  * out[lo, hi) from scratch (never reads what `out` held before). Self-contained on purpose: its
- * source text is also the worker threads' code, so it may use nothing from this module.
+ * source text is also the worker threads' code, so it may use nothing from this module. That, and
+ * the unrolled loops (the hot path of every mean: bench/fedavg), is why it is one long function.
  */
 function weightedSumRange(
   deltas: readonly Float64Array[],
