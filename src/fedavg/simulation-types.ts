@@ -1,6 +1,6 @@
 import type { ClassificationMetrics } from "../ml/classification-metrics.js";
 
-import type { Decision } from "./aggregator.js";
+import type { Decision } from "./round-report.js";
 import type { RoundRules } from "./round-rules.js";
 import type { DriftCorrection } from "./drift-correction.js";
 import type { StrategyConfig } from "./strategies.js";

@@ -3,7 +3,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 
 import type { Dataset } from "../ml/dataset.js";
 
-import type { Decision } from "./aggregator.js";
+import type { Decision } from "./round-report.js";
 import type { GlobalMetrics, ModelFormat } from "./global-model.js";
 import type { MetricsWord } from "./metrics-word.js";
 import type { DriftCorrection } from "./drift-correction.js";

@@ -78,17 +78,14 @@ export async function fetchVerified(storage: StorageBackend, root: string, item:
   try {
     present = await storage.has(root);
   } catch (error) {
-    return { bytes: undefined, item: { item, verdict: "cannot check", detail: `cannot reach storage for ${what} ${root}: ${message(error)}` } };
+    return { bytes: undefined, item: verdictItem(item, "cannot check", `cannot reach storage for ${what} ${root}: ${message(error)}`) };
   }
   if (!present) {
-    return {
-      bytes: undefined,
-      item: { item, verdict: "cannot check", detail: `${what} ${root} is not in ${storage.kind} storage (cannot be re-checked without it)` },
-    };
+    return { bytes: undefined, item: verdictItem(item, "cannot check", `${what} ${root} is not in ${storage.kind} storage (cannot be re-checked without it)`) };
   }
   try {
     const bytes = await storage.read(root);
-    return { bytes, item: { item, verdict: "match", detail: `${what} ${root} downloaded, ${bytes.length} bytes, root verified` } };
+    return { bytes, item: verdictItem(item, "match", `${what} ${root} downloaded, ${bytes.length} bytes, root verified`) };
   } catch (error) {
     const text = message(error);
     const tampered = storageFaultOf(error) === "root-mismatch" || legacyRootMismatch(text);
