@@ -4,6 +4,7 @@ import { expect } from "chai";
 
 import { callRpc } from "../src/devnet/storage/rpc.js";
 import { isFlaiError } from "../src/errors.js";
+import { fetchResponseSignature } from "../src/market/exchange.js";
 import { EvmRpc, postJsonRpc } from "../src/storage/evm-rpc.js";
 import { ZeroGStorage } from "../src/storage/zerog.js";
 import { expectFlaiError } from "./helpers/assert.js";
@@ -102,6 +103,12 @@ describe("bad input (issue 15): network answers are read up to a limit, then the
     expect(isFlaiError(thrown)).to.equal(false); // a transport failure to the indexer, which answers its own error
     expect((thrown as Error).message).to.contain("zgs_getStatus").and.contain(String(4 * 1024 * 1024));
     await stoppedNear(4 * 1024 * 1024);
+  });
+
+  it("a provider's response-signature document past 1 MiB: cut off, the answer called unverified", async () => {
+    const service = { url: server.url, model: "m", teeSignerAddress: "0x" + "00".repeat(20), teeSignerAcknowledged: true, additionalInfo: "" };
+    await expectFlaiError(() => fetchResponseSignature(service, "chat-1"), server.url, "over 1 MiB, cut off", "unverified");
+    await stoppedNear(1024 * 1024);
   });
 
   it("a small answer still reads whole (the limit is not a truncation)", async () => {

@@ -12,6 +12,7 @@ import { sdkGasPrice } from "../fee-data.js";
 import { chainIdOf, hasCode } from "../jobs/deployment.js";
 import { chainHistoryKey, computeDevnetRecord } from "../devnet/state.js";
 
+import { fetchWithin, isResponseTooLarge, sizeText } from "../util/http-body.js";
 import { quietly } from "../util/sdk-console.js";
 import { unrefLongTimers } from "../util/sdk-timers.js";
 
@@ -23,6 +24,16 @@ import { ledgerDeposit } from "./ledger-minimum.js";
 import { observeSettlement, type SettlementMark, type SettlementObservation } from "./settlement.js";
 import type { ChatAnswer, ComputeContracts, LedgerView, MarketOptions, PingResult, ProviderInfo, SetupResult } from "./types.js";
 import { walletFor } from "./wallet.js";
+
+/**
+ * What a provider's answers may be at most, and how long one may take: a chat answer (the model's
+ * text, usage, ids) is kilobytes; a fee or a signature document far less. Past the limit the request
+ * is aborted, so a faulty provider's endless answer is not read into memory.
+ */
+const MAX_CHAT_ANSWER_BYTES = 16 * 1024 * 1024;
+const CHAT_TIMEOUT_MS = 300_000;
+const SMALL_ANSWER_BYTES = 1024 * 1024;
+const SMALL_ANSWER_MS = 30_000;
 
 /** `hre.flai.market`: the 0G serving marketplace through the official compute SDK. */
 export class FlaiMarket {
@@ -152,8 +163,11 @@ export class FlaiMarket {
     const { wallet } = await this.#broker(opts);
     const service = await this.#service(opts, parseProvider(opts.provider));
     try {
-      const response = await fetch(`${service.url}/v1/user/${wallet.address}/unsettledfee`, { headers: opts.headers });
-      const body = (await response.json()) as { unsettledFee?: unknown };
+      const { response, body: raw } = await fetchWithin(`${service.url}/v1/user/${wallet.address}/unsettledfee`, { headers: opts.headers }, {
+        limit: SMALL_ANSWER_BYTES,
+        timeoutMs: SMALL_ANSWER_MS,
+      });
+      const body = JSON.parse(raw.toString("utf8")) as { unsettledFee?: unknown };
       return response.ok && typeof body.unsettledFee === "string" && /^\d+$/.test(body.unsettledFee) ? BigInt(body.unsettledFee) : undefined;
     } catch {
       return undefined;
@@ -203,13 +217,21 @@ export class FlaiMarket {
     let response: Response;
     let responseBody: Buffer;
     try {
-      response = await fetch(`${endpoint}/chat/completions`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", ...opts.headers },
-        body: requestBody,
-      });
-      responseBody = Buffer.from(await response.arrayBuffer());
+      ({ response, body: responseBody } = await fetchWithin(
+        `${endpoint}/chat/completions`,
+        { method: "POST", headers: { "Content-Type": "application/json", ...opts.headers }, body: requestBody },
+        { limit: MAX_CHAT_ANSWER_BYTES, timeoutMs: CHAT_TIMEOUT_MS },
+      ));
     } catch (error) {
+      if (isResponseTooLarge(error)) {
+        throw flaiError(
+          `The provider at ${endpoint} answered /chat/completions with more than ${sizeText(MAX_CHAT_ANSWER_BYTES)}; the transfer ` +
+            "was stopped. A chat answer is far smaller: the provider is faulty; use another one.",
+        );
+      }
+      if ((error as Error).name === "TimeoutError") {
+        throw flaiError(`The provider at ${endpoint} did not answer within ${CHAT_TIMEOUT_MS / 1000} s. Try again later or use another provider.`, error);
+      }
       throw flaiError(`The provider at ${endpoint} cannot be reached (${(error as Error).message}). Is it running?`, error);
     }
     const body = parseCompletion(responseBody);

@@ -4,6 +4,7 @@ import { getAddress, hashMessage, recoverAddress } from "ethers";
 
 import { flaiError } from "../errors.js";
 import { excerpt } from "../util/excerpt.js";
+import { fetchWithin, isResponseTooLarge, sizeText } from "../util/http-body.js";
 
 /** The bytes of one chat call exactly as they went over the wire, and the key to its signature. */
 export interface Exchange {
@@ -91,12 +92,15 @@ export function checkExchange(exchange: Exchange, doc: ResponseSignatureDoc, ser
 export async function fetchResponseSignature(service: SigningService, chatKey: string): Promise<ResponseSignatureDoc> {
   const url = `${service.url}/v1/proxy/signature/${encodeURIComponent(chatKey)}?model=${encodeURIComponent(service.model)}`;
   let response: Response;
+  let body: Buffer;
   try {
-    response = await fetch(url);
+    // A signature document is a few hundred bytes: a longer answer is cut off, never read whole.
+    ({ response, body } = await fetchWithin(url, {}, { limit: MAX_SIGNATURE_BYTES, timeoutMs: SIGNATURE_TIMEOUT_MS }));
   } catch (error) {
-    throw flaiError(`The provider's response signature could not be fetched from ${url} (${(error as Error).message}); the answer is unverified.`, error);
+    const reason = isResponseTooLarge(error) ? `an answer over ${sizeText(MAX_SIGNATURE_BYTES)}, cut off` : (error as Error).message;
+    throw flaiError(`The provider's response signature could not be fetched from ${url} (${reason}); the answer is unverified.`, error);
   }
-  const doc = (await response.json().catch(() => undefined)) as Partial<ResponseSignatureDoc> | undefined;
+  const doc = parsedOrUndefined(body) as Partial<ResponseSignatureDoc> | undefined;
   if (!response.ok || typeof doc?.text !== "string" || typeof doc.signature !== "string") {
     throw flaiError(
       `The provider returned no usable signature for chat ${chatKey} (HTTP ${response.status} from ${url}); the answer is unverified. ` +
@@ -104,6 +108,17 @@ export async function fetchResponseSignature(service: SigningService, chatKey: s
     );
   }
   return { text: doc.text, signature: doc.signature };
+}
+
+const MAX_SIGNATURE_BYTES = 1024 * 1024;
+const SIGNATURE_TIMEOUT_MS = 30_000;
+
+function parsedOrUndefined(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch {
+    return undefined;
+  }
 }
 
 /** A failed check as the error users see: what the provider signed, what it should have, what to do. */

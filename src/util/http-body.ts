@@ -64,3 +64,19 @@ export function sizeText(limit: number): string {
   if (limit % 1024 === 0) return `${limit / 1024} KiB`;
   return `${limit} bytes`;
 }
+
+/**
+ * fetch, with the answer's body read at most `limit` bytes and the whole exchange aborted after
+ * `timeoutMs` (or by `signal`). Past the limit the request is aborted (socket closed) and
+ * ResponseTooLarge thrown; the caller words the error for its user.
+ */
+export async function fetchWithin(
+  url: string,
+  init: RequestInit,
+  { limit, timeoutMs, signal }: { limit: number; timeoutMs: number; signal?: AbortSignal },
+): Promise<{ response: Response; body: Buffer }> {
+  const stop = new AbortController();
+  const signals = [AbortSignal.timeout(timeoutMs), stop.signal, ...(signal === undefined ? [] : [signal])];
+  const response = await fetch(url, { ...init, signal: AbortSignal.any(signals) });
+  return { response, body: await readBodyWithin(response, url, limit, () => stop.abort()) };
+}
