@@ -80,7 +80,9 @@ function csvFile(rng: Random): { text: string; options: DatasetOptions } {
   const imputing = rng.chance(0.2);
   if (imputing) options.impute = "mean";
   const stringLabels = rng.chance(0.3);
-  const labelPool: string[] = stringLabels ? ["water", "forest", " urban ", '"quoted, label"', "ü-class"] : ["0", "1", "1.0", "2", "-0", "01", "7"];
+  const labelPool: string[] = stringLabels
+    ? ["water", "forest", " urban ", '"quoted, label"', "ü-class", "\u00a0water", ...(rng.chance(0.2) ? ["5"] : [])]
+    : ["0", "1", "1.0", "2", "-0", "01", "7"];
   if (rng.chance(0.15)) options.classes = stringLabels ? ["water", "forest", "urban", "quoted, label", "ü-class"] : [0, 1, 2, 7];
   const eol = rng.chance(0.3) ? "\r\n" : "\n";
   const lines: string[] = [header.map((h) => (rng.chance(0.1) ? `"${h}"` : rng.chance(0.1) ? ` ${h} ` : h)).join(",")];
@@ -117,7 +119,7 @@ function jsonFile(rng: Random): { text: string; options: DatasetOptions } {
     const cells = Array.from({ length: n }, () => (bad && rng.chance(0.02) ? rng.pick(["null", '"1"', "1e400", "[]", "true", "01", "+1", ".5"]) : decimal(rng, true)));
     return `[${sp()}${cells.join(`${sp()},${sp()}`)}${sp()}]`;
   });
-  const labelPool = rng.chance(0.3) ? ['"water"', '"forest"', '"a\\u0062c"', '"\\""'] : ["0", "1", "2", "1.0", "-0", "1e0"];
+  const labelPool = rng.chance(0.3) ? ['"water"', '"forest"', '"a\\u0062c"', '"\\""', ...(rng.chance(0.2) ? ["3"] : [])] : ["0", "1", "2", "1.0", "-0", "1e0"];
   const labels = Array.from({ length: bad && rng.chance(0.05) ? rows + 1 : rows }, () =>
     bad && rng.chance(0.02) ? rng.pick(["1.5", '""', '" "', "null", "[0]", "9007199254740993"]) : rng.pick(labelPool),
   );

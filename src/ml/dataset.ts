@@ -117,9 +117,13 @@ function parseJsonDataset(bytes: Uint8Array, start: number, source: string, opti
   }
   const scanned = scanJsonDataset(bytes, start, source);
   if (scanned instanceof NotPlain) return parseJsonDatasetText(textOfNotPlain(bytes, start, scanned, source), source, options);
-  const { rows, cols, features, labels } = scanned;
-  const indexed = indexLabels(labels, options.classes, source, (r) => `${source}: labels[${r}] (row ${r})`);
-  return { rows, cols, features, ...indexed };
+  const { rows, cols, features, labels: scannedLabels } = scanned;
+  const { ids, distinct, firstRow } = scannedLabels;
+  const where = (r: number) => `${source}: labels[${r}] (row ${r})`;
+  const indexed = indexLabels(distinct, options.classes, source, (k) => where(firstRow[k]!));
+  const labels = new Uint8Array(rows);
+  for (let r = 0; r < rows; r++) labels[r] = indexed.labels[ids[r]!]!;
+  return { rows, cols, features, labels, classes: indexed.classes };
 }
 
 /**

@@ -6,12 +6,23 @@ import { asBuffer, scanDecimal } from "./byte-text.js";
 import { allocateFeatures } from "./csv-dataset.js";
 import type { ClassLabel } from "./parameters.js";
 
-/** What scanJsonDataset read; `labels` are the raw label values, one per row. */
+/** What scanJsonDataset read. */
 export interface ScannedJson {
   rows: number;
   cols: number;
   features: Float64Array;
-  labels: ClassLabel[];
+  labels: ScannedLabels;
+}
+
+/**
+ * The labels as one small id per row into `distinct` (label values in order of first appearance,
+ * `firstRow` where each first appears), not a JavaScript value per row. Indexing `distinct` gives
+ * the same classes, and the same first failing row, as indexing every row's label.
+ */
+export interface ScannedLabels {
+  ids: Uint32Array;
+  distinct: ClassLabel[];
+  firstRow: number[];
 }
 
 /** Where the plain form was left: the text reader takes over and names the problem. */
@@ -47,7 +58,7 @@ class JsonScanner {
 
   dataset(): ScannedJson {
     let features: { rows: number; cols: number; values: Float64Array } | undefined;
-    let labels: ClassLabel[] | undefined;
+    let labels: ScannedLabels | undefined;
     const keys = new Set<string>();
     this.ws();
     this.expect(0x7b);
@@ -71,7 +82,7 @@ class JsonScanner {
     }
     this.expect(0x7d);
     this.ws();
-    if (this.i !== this.n || features === undefined || labels === undefined || labels.length !== features.rows) this.notPlain();
+    if (this.i !== this.n || features === undefined || labels === undefined || labels.ids.length !== features.rows) this.notPlain();
     return { rows: features.rows, cols: features.cols, features: features.values, labels };
   }
 
@@ -125,31 +136,43 @@ class JsonScanner {
   }
 
   /** [label, ...]: safe integers or strings that are not blank (jsonLabel's rule). */
-  private labels(): ClassLabel[] {
-    const out: ClassLabel[] = [];
-    const seen = new Map<string, string>(); // one string per distinct label, not one per row
+  private labels(): ScannedLabels {
+    let ids = new Uint32Array(1024);
+    let rows = 0;
+    const distinct: ClassLabel[] = [];
+    const firstRow: number[] = [];
+    const idOf = new Map<ClassLabel, number>();
     this.expect(0x5b);
     this.ws();
     if (this.bytes[this.i] === 0x5d) this.notPlain();
     for (;;) {
       this.ws();
+      let label: ClassLabel;
       if (this.bytes[this.i] === 0x22) {
-        const text = this.string();
-        if (text.trim() === "") this.notPlain();
-        const shared = seen.get(text) ?? text;
-        if (shared === text) seen.set(text, text);
-        out.push(shared);
+        label = this.string();
+        if (label.trim() === "") this.notPlain();
       } else {
-        const v = this.number();
-        if (!Number.isSafeInteger(v)) this.notPlain();
-        out.push(v);
+        label = this.number();
+        if (!Number.isSafeInteger(label)) this.notPlain();
       }
+      let id = idOf.get(label);
+      if (id === undefined) {
+        id = distinct.push(label) - 1;
+        idOf.set(label, id);
+        firstRow.push(rows);
+      }
+      if (rows === ids.length) {
+        const grown = new Uint32Array(ids.length * 2);
+        grown.set(ids);
+        ids = grown;
+      }
+      ids[rows++] = id;
       this.ws();
       if (this.bytes[this.i] !== 0x2c) break;
       this.i++;
     }
     this.expect(0x5d);
-    return out;
+    return { ids: ids.slice(0, rows), distinct, firstRow };
   }
 
   /** A string, number, true, false or null under a key this reader does not use. */
