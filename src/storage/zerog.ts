@@ -11,6 +11,7 @@ import { inAccountOrder } from "../util/account-queue.js";
 import { legacyGasPrice } from "../fee-data.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { tempPathBeside, trackTempFile } from "../util/cleanup.js";
+import { MAX_NODE_ANSWER_BYTES } from "../util/http-body.js";
 
 import { EvmRpc, postJsonRpc } from "./evm-rpc.js";
 import { checkedFileInfo, checkedLocations } from "./indexer-answers.js";
@@ -146,6 +147,7 @@ export class ZeroGStorage implements StorageBackend {
           throw this.#sdkError("selecting a storage node", err);
         }
         withQuickPolling(uploader);
+        for (const node of uploader.nodes) withCappedAnswers(node);
         // The SDK reads the storage price and gas price through its own JsonRpcProvider(evmRpc), which
         // retries a dead URL forever and never retries a reset or a 503: swap in a bounded one.
         uploader.provider = (await EvmRpc.connect(evmRpc, {
@@ -417,6 +419,25 @@ function holderOf(location: { url: string; config?: unknown }): Holder {
   const config = location.config as ShardConfig | undefined;
   const valid = typeof config === "object" && config !== null && isValidShard(config);
   return valid ? { url: location.url, config: { numShard: config.numShard, shardId: config.shardId } } : { url: location.url };
+}
+
+/**
+ * The SDK's own node transport (axios: 3 tries, 1 s apart, 30 s each) with its answers read through
+ * postJsonRpc, capped at MAX_NODE_ANSWER_BYTES: axios reads any length, so a node answering an upload
+ * call endlessly filled memory. An oversized answer (a plugin error) is not tried again.
+ */
+function withCappedAnswers(node: StorageNode): void {
+  const sdk = node as unknown as { url: string; timeout: number; retry: number; _transport: (data: unknown) => Promise<unknown> };
+  sdk._transport = async (data) => {
+    for (let left = sdk.retry; ; left--) {
+      try {
+        return await postJsonRpc(sdk.url, data, sdk.timeout, { maxBytes: MAX_NODE_ANSWER_BYTES });
+      } catch (error) {
+        if (isFlaiError(error) || left <= 1) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  };
 }
 
 /**
