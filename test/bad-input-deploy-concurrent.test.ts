@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -90,12 +90,15 @@ describe("bad input (issue 15): concurrent flai:deploy", function () {
       const run = startHardhat(["flai:deploy", "--network", "localnode"], { cwd: fresh.project, env: fresh.env });
       let gone = false;
       void run.exited.then(() => (gone = true));
-      while (!existsSync(lock) && !gone) await new Promise((resolve) => setTimeout(resolve, 5));
+      // The lock holds its owner's pid: the deploy is under way (create, register, write are one synchronous step).
+      const written = () => existsSync(lock) && readFileSync(lock, "utf8").includes('"pid"');
+      while (!written() && !gone) await new Promise((resolve) => setTimeout(resolve, 5));
       expect(gone, run.output()).to.equal(false);
       await run.stop("SIGINT");
       expect(existsSync(lock)).to.equal(false);
-      const again = await runHardhat(["flai:deploy", "--network", "localnode", "--json"], { cwd: fresh.project, env: fresh.env });
+      const again = await runHardhat(["flai:deploy", "--network", "localnode"], { cwd: fresh.project, env: fresh.env });
       expect(again.code, again.stderr).to.equal(0);
+      expect(again.stdout).to.not.contain("Waiting for another flai:deploy");
     } finally {
       await freshNode.stop();
     }

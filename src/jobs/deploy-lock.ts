@@ -2,7 +2,8 @@
 // record, both sent the deployment from the same account, and the second died on "nonce too low"
 // with a stack trace. The lock is a file created atomically (O_EXCL) beside Ignition's journals,
 // holding the owner's pid; a second deployer waits for it, then finds the first one's deployment.
-import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { closeSync, openSync, rmSync, writeSync } from "node:fs";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 
 import { flaiError } from "../errors.js";
@@ -49,7 +50,7 @@ export async function acquireDeployLock(ignitionRoot: string, chainId: bigint, n
   const until = Date.now() + waitMs;
   let told = false;
   for (;;) {
-    if (await tryCreate(file, network)) return release(file);
+    if (tryCreate(file, network)) return release(file);
     const holder = await readHolder(file);
     if (holder === undefined) continue; // released between our attempt and the read: try again at once
     if (holder === "unreadable" || !isAlive(holder.pid)) {
@@ -64,24 +65,28 @@ export async function acquireDeployLock(ignitionRoot: string, chainId: bigint, n
   }
 }
 
-async function tryCreate(file: string, network: string): Promise<boolean> {
-  let handle;
+/**
+ * Creates the lock with O_EXCL; false when it exists. Synchronous on purpose: a signal is handled
+ * only between event-loop turns, so the file is registered for removal before any signal can land.
+ */
+function tryCreate(file: string, network: string): boolean {
+  let fd: number;
   try {
-    handle = await open(file, "wx");
+    fd = openSync(file, "wx");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
     throw flaiError(`Cannot create the deploy lock ${file} (${(error as NodeJS.ErrnoException).code}): the project folder must be writable.`, error);
   }
   const forget = trackTempFile(file);
   try {
-    await handle.writeFile(JSON.stringify({ pid: process.pid, network, since: new Date().toISOString() }));
+    writeSync(fd, JSON.stringify({ pid: process.pid, network, since: new Date().toISOString() }));
   } catch (error) {
-    await handle.close();
-    await rm(file, { force: true });
+    rmSync(file, { force: true });
     forget();
     throw flaiError(`Cannot write the deploy lock ${file} (${(error as NodeJS.ErrnoException).code}).`, error);
+  } finally {
+    closeSync(fd);
   }
-  await handle.close();
   return true;
 }
 
