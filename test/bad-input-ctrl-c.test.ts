@@ -97,6 +97,9 @@ async function interrupt(run: Running, signal: NodeJS.Signals): Promise<void> {
   const expectedCode = 128 + (signal === "SIGINT" ? 2 : 15);
   expect(exit.signal === signal || exit.code === expectedCode, `ended with ${JSON.stringify(exit)}:\n${run.output()}`).to.equal(true);
   expect(run.output()).to.not.match(/^\s+at /m);
+  // A helper such as tsx's esbuild service exits when its pipe to the dead CLI closes, a moment later.
+  const until = Date.now() + 10_000;
+  while (kids.some(alive) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
   for (const kid of kids) expect(alive(kid), `child process ${kid} of the interrupted CLI is still running: ${execFileSync("ps", ["-o", "pid,ppid,stat,args", "-p", String(kid)], { encoding: "utf8" }).slice(0, 500)}`).to.equal(false);
 }
 
