@@ -83,15 +83,25 @@ function compare(key: RoundKey, inputs: RoundInputs, record: RoundInputs, file: 
   if (record.inputHash === inputs.inputHash) return "same";
   const missing = record.accepted.filter((c) => !inputs.accepted.includes(c));
   const extra = inputs.accepted.filter((c) => !record.accepted.includes(c));
+  // One line each for what happened, what changed, and what to do: on one line it ran past 600 characters.
   throw flaiError(
     `${refusalTag("update-set-changed")}This enclave already aggregated round ${key.round} of task ${key.taskId} ` +
       `over ${record.recorded} recorded updates (${record.accepted.length} accepted) and will not aggregate another set of the same round: ` +
-      `two results would reveal the updates that differ. Now ${inputs.recorded} are recorded and ${inputs.accepted.length} accepted` +
-      (missing.length > 0 ? `; not accepted now: ${missing.join(", ")}` : "") +
-      (extra.length > 0 ? `; newly accepted: ${extra.join(", ")}` : "") +
-      `. Re-run with the round's original update set (and every ciphertext retrievable as before) to reproduce its result. ` +
-      `(Record: ${file}.)`,
+      `two results would reveal the updates that differ.\n` +
+      `  Now ${inputs.recorded} are recorded and ${inputs.accepted.length} accepted` +
+      (missing.length > 0 ? `; not accepted now: ${clientList(missing)}` : "") +
+      (extra.length > 0 ? `; newly accepted: ${clientList(extra)}` : "") +
+      `.\n  Re-run with the round's original update set (and every ciphertext retrievable as before) to reproduce its result. ` +
+      `Record: ${file}`,
   );
+}
+
+/** Most clients an error names of a changed set: a round of hundreds of clients would make one unreadable line. */
+const LISTED_CLIENTS = 3;
+
+function clientList(clients: readonly string[]): string {
+  const named = clients.slice(0, LISTED_CLIENTS).join(", ");
+  return clients.length > LISTED_CLIENTS ? `${named} and ${clients.length - LISTED_CLIENTS} more` : named;
 }
 
 async function readRecord(file: string, secret: Uint8Array, label: string): Promise<RoundInputs | undefined> {
