@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { expect } from "chai";
@@ -29,9 +29,12 @@ describe("bad input (issue 15): concurrent flai:deploy", function () {
     ({ project, env } = await pluginProject("flai-deploy-race", `networks: { localnode: { type: "http", url: "http://127.0.0.1:${port}" } }`));
     node = await startNode(project, port);
   });
+  // Every temp folder this file makes (projects, lock roots), removed at the end.
+  const made: string[] = [];
   after(async () => {
     await node?.stop();
     await killAll();
+    for (const dir of [project, ...made]) if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
   const deploy = () => runHardhat(["flai:deploy", "--network", "localnode", "--json"], { cwd: project, env });
@@ -59,6 +62,7 @@ describe("bad input (issue 15): concurrent flai:deploy", function () {
   it("flai:deploy beside a script's hre.flai.jobs.deploy() on a fresh chain: one deployment, both see it", async () => {
     const port = await freePort();
     const fresh = await pluginProject("flai-deploy-script", `networks: { localnode: { type: "http", url: "http://127.0.0.1:${port}" } }`);
+    made.push(fresh.project);
     const freshNode = await startNode(fresh.project, port);
     try {
       await writeFile(
@@ -84,6 +88,7 @@ describe("bad input (issue 15): concurrent flai:deploy", function () {
   it("Ctrl-C during flai:deploy removes its lock, so the next one does not wait", async () => {
     const port = await freePort();
     const fresh = await pluginProject("flai-deploy-sigint", `networks: { localnode: { type: "http", url: "http://127.0.0.1:${port}" } }`);
+    made.push(fresh.project);
     const freshNode = await startNode(fresh.project, port);
     const lock = deployLockPath(path.join(fresh.project, "ignition"), HARDHAT_NODE_CHAIN);
     try {
@@ -106,6 +111,7 @@ describe("bad input (issue 15): concurrent flai:deploy", function () {
 
   it("a lock held by another live process: waits, then names the pid, the network and the fix (no stack trace)", async () => {
     const root = await tempDir("flai-deploy-lock-");
+    made.push(root);
     await mkdir(path.join(root, "deployments"));
     // Our parent process is alive and is not us: it stands for another flai:deploy.
     const holder = { pid: process.ppid, network: "sepolia", since: "2026-01-01T00:00:00.000Z" };
@@ -125,6 +131,7 @@ describe("bad input (issue 15): concurrent flai:deploy", function () {
 
   it("this process taking its own lock again nests (flai:deploy, then its deployment lookup): the file goes with the last release", async () => {
     const root = await tempDir("flai-deploy-lock-");
+    made.push(root);
     const outer = await acquireDeployLock(root, 5n, "sepolia", { waitMs: 0 });
     const inner = await acquireDeployLock(root, 5n, "sepolia", { waitMs: 0 });
     await inner();
@@ -135,6 +142,7 @@ describe("bad input (issue 15): concurrent flai:deploy", function () {
 
   it("an empty or garbled lock file (its writer died before writing it) is taken over", async () => {
     const root = await tempDir("flai-deploy-lock-");
+    made.push(root);
     await mkdir(path.join(root, "deployments"));
     for (const text of ["", "{not json", JSON.stringify({ pid: -1 })]) {
       await writeFile(deployLockPath(root, 7n), text);
