@@ -135,6 +135,8 @@ export class ZeroGStorage implements StorageBackend {
       const segmentsTotal = Math.ceil(size / SEGMENT_SIZE);
       let segmentsDone = 0;
       let resumed = false;
+      // An oversized node answer, in our words: the SDK passes on only its message, wrapped in its own.
+      let refused: Error | undefined;
       const result = await this.#guarded(`uploading ${input}`, report, async (watch, onAbandon, progressed) => {
         // The SDK prices its submission at eth_gasPrice, which on 0G tips below the mempool's minimum.
         const gasPrice = await legacyGasPrice(signer.provider);
@@ -147,7 +149,7 @@ export class ZeroGStorage implements StorageBackend {
           throw this.#sdkError("selecting a storage node", err);
         }
         withQuickPolling(uploader);
-        for (const node of uploader.nodes) withCappedAnswers(node);
+        for (const node of uploader.nodes) withCappedAnswers(node, (error) => (refused ??= error));
         // The SDK reads the storage price and gas price through its own JsonRpcProvider(evmRpc), which
         // retries a dead URL forever and never retries a reset or a 503: swap in a bounded one.
         uploader.provider = (await EvmRpc.connect(evmRpc, {
@@ -194,7 +196,7 @@ export class ZeroGStorage implements StorageBackend {
       });
       const [info, err] = result;
       if (err !== null) {
-        throw this.#sdkError(`uploading ${input}`, err);
+        throw refused ?? (isFlaiError(err) ? err : this.#sdkError(`uploading ${input}`, err));
       }
       const txHash = info.txHashes[0] ?? "";
       if (info.rootHashes[0] !== undefined && info.rootHashes[0].toLowerCase() !== root) {
@@ -426,13 +428,14 @@ function holderOf(location: { url: string; config?: unknown }): Holder {
  * postJsonRpc, capped at MAX_NODE_ANSWER_BYTES: axios reads any length, so a node answering an upload
  * call endlessly filled memory. An oversized answer (a plugin error) is not tried again.
  */
-function withCappedAnswers(node: StorageNode): void {
+function withCappedAnswers(node: StorageNode, onRefused: (error: Error) => void): void {
   const sdk = node as unknown as { url: string; timeout: number; retry: number; _transport: (data: unknown) => Promise<unknown> };
   sdk._transport = async (data) => {
     for (let left = sdk.retry; ; left--) {
       try {
         return await postJsonRpc(sdk.url, data, sdk.timeout, { maxBytes: MAX_NODE_ANSWER_BYTES });
       } catch (error) {
+        if (isFlaiError(error)) onRefused(error);
         if (isFlaiError(error) || left <= 1) throw error;
       }
       await new Promise((resolve) => setTimeout(resolve, 1000));
