@@ -6,10 +6,15 @@ let depth = 0;
 let saved: Pick<Console, "log" | "error" | "warn" | "info" | "debug"> | undefined;
 const recent: string[] = [];
 const KEEP = 20;
+/**
+ * A kept line is cut to this many characters: the last three go into one error message line, which
+ * must stay readable (a 0G error quoting three 300-character SDK lines made a ~800-character line).
+ */
+const LINE_CHARS = 120;
 
 function capture(...args: unknown[]): void {
   const line = args.map((a) => (typeof a === "string" ? a : safeString(a))).join(" ");
-  recent.push(line.length > 300 ? line.slice(0, 300) + "…" : line);
+  recent.push(line.length > LINE_CHARS ? line.slice(0, LINE_CHARS) + "…" : line);
   if (recent.length > KEEP) {
     recent.shift();
   }
