@@ -21,6 +21,7 @@ import type { ZeroGStorage } from "../src/storage/zerog.js";
 import { trackedTempFiles } from "../src/util/cleanup.js";
 import { mulberry32, seededBytes } from "../src/util/prng.js";
 
+import { recordThrown } from "./helpers/error-output.js";
 import { federatedFixture, type FederatedFixture } from "./helpers/federated.js";
 import type { ConnectionFault } from "./helpers/net.js";
 import { FIXTURES, tempDir } from "./helpers/project.js";
@@ -137,6 +138,8 @@ describe("soak: 0G storage and federated rounds under random faults (issue 15)",
     expect(bad.map((o) => describeError(o.error)), `${where} (seed ${SEED}): not plugin errors`).to.deep.equal([]);
     for (const o of outcomes) {
       if (!o.ok) {
+        // What a user would see from these errors goes through the suite's error-output scan too.
+        recordThrown(o.error);
         const line = (o.error as Error).message
           .split("\n")[0]!
           .replace(/0x[0-9a-fA-F]{8,}/g, "0x…")
