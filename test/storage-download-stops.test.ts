@@ -111,6 +111,25 @@ describe("0G downloads (issue 15): size checked first, each segment proven, an e
     expect(fake.cutOff).to.equal(1);
   });
 
+  it("a node that drops the connection at segment 1 (retried once): an error naming it, nothing written, nothing asked after", async () => {
+    const fake = await serve({ fault: (i) => (i === 1 ? "reset" : undefined) });
+    await failsAndStops(fake, client(fake, 5, 1), fake.url, "failed to serve segment 1", "Nothing was written");
+    expect(fake.segmentRequests.length, "segment 0, then segment 1 twice").to.equal(3);
+  });
+
+  it("a holder that fails every segment: each is taken from the next holder the indexer lists", async () => {
+    const good = await startFakeZeroG({ bytes: FILE });
+    try {
+      const fake = await serve({ fault: () => "reset", otherHolders: [good.url] });
+      const out = path.join(dir, "out.bin");
+      await client(fake, 5, 0).download(fake.root, out);
+      expect((await readFile(out)).equals(FILE)).to.equal(true);
+      expect(fake.segmentRequests.length, "the failing holder was asked").to.be.above(0);
+    } finally {
+      await good.close();
+    }
+  });
+
   it("a node that stops sending at segment 3: abandoned after timeoutSeconds as no progress, its request dropped, none after", async () => {
     // retries 3 at 3 s: one attempt may take 750 ms, so the stall timer (3 s) fires before the retries end.
     const fake = await serve({ fault: (i) => (i === 3 ? "hang" : undefined) });

@@ -98,22 +98,32 @@ export async function downloadSegments(job: SegmentDownload): Promise<void> {
   }
 }
 
-/** Segment `index` from the first holder that has it, proven against the root; null from all is an error. */
+/**
+ * Segment `index` from the first holder that has it, proven against the root. A holder that fails
+ * (after its retries) passes the segment to the next; one that serves a bad segment or an oversized
+ * answer ends the download. Null from all, or failures from all, is an error naming them.
+ */
 async function fetchSegment(job: SegmentDownload, holders: ReadonlyArray<Holder & { node: StorageNode }>, index: number): Promise<Uint8Array> {
+  let failure: { url: string; error: Error } | undefined;
   for (const holder of holders) {
     job.signal.throwIfAborted();
-    const answer = await withRetries(() => holder.node.downloadSegmentWithProof(job.root, index), { retries: job.retries }).catch(
-      (error: unknown) => {
-        if (isFlaiError(error) || job.signal.aborted) throw error;
-        throw flaiError(
-          `Storage node ${holder.url} failed to serve segment ${index} of ${job.root}: ${(error as Error).message}. ` +
-            "Try again later or against another indexer.",
-          error,
-        );
-      },
-    );
+    let answer: unknown;
+    try {
+      answer = await withRetries(() => holder.node.downloadSegmentWithProof(job.root, index), { retries: job.retries });
+    } catch (error) {
+      if (isFlaiError(error) || job.signal.aborted) throw error;
+      failure = { url: holder.url, error: error as Error };
+      continue;
+    }
     if (answer === null) continue;
     return provenSegment(job, holder.url, index, answer);
+  }
+  if (failure !== undefined) {
+    throw flaiError(
+      `Storage node ${failure.url} failed to serve segment ${index} of ${job.root}: ${failure.error.message}. ` +
+        "Nothing was written. Try again later or against another indexer.",
+      failure.error,
+    );
   }
   throw flaiError(
     `No storage node listed for ${job.root} holds its segment ${index} (asked ${holders.map((h) => h.url).join(", ") || "none: no listed node covers that shard"}). ` +

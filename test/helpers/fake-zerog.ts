@@ -11,7 +11,7 @@ import { listenLoopback } from "./net.js";
  * connections that closed, so a test can tell that a client stopped.
  */
 
-export type SegmentFault = "corrupt" | "endless" | "hang" | "huge-length" | undefined;
+export type SegmentFault = "corrupt" | "endless" | "hang" | "huge-length" | "reset" | undefined;
 
 export interface FakeZeroGOptions {
   bytes: Uint8Array;
@@ -23,6 +23,8 @@ export interface FakeZeroGOptions {
   delayMs?: number;
   /** The node's answer to zgs_getFileInfo is endless. */
   endlessInfo?: boolean;
+  /** More storage nodes the indexer lists for the file (after this one). */
+  otherHolders?: string[];
 }
 
 export interface FakeZeroG {
@@ -91,6 +93,7 @@ export async function startFakeZeroG(opts: FakeZeroGOptions): Promise<FakeZeroG>
       return;
     }
     if (fault === "endless") return endless(res, "endlessBytes");
+    if (fault === "reset") return void res.socket?.resetAndDestroy();
     if (fault === "huge-length") {
       res.writeHead(200, { "content-type": "application/json", "content-length": String(50 * 1024 ** 3) });
       res.on("close", () => state.cutOff++);
@@ -118,7 +121,11 @@ export async function startFakeZeroG(opts: FakeZeroGOptions): Promise<FakeZeroG>
       const call = JSON.parse(Buffer.concat(parts).toString("utf8")) as Call;
       switch (call.method) {
         case "indexer_getFileLocations":
-          return reply(res, call.id, [{ url, config: { numShard: 1, shardId: 0 }, latency: 0, since: 0 }]);
+          return reply(
+            res,
+            call.id,
+            [url, ...(opts.otherHolders ?? [])].map((holder) => ({ url: holder, config: { numShard: 1, shardId: 0 }, latency: 0, since: 0 })),
+          );
         case "zgs_getFileInfo": {
           if (opts.endlessInfo === true) return endless(res, undefined);
           const size = opts.claimedSize ?? bytes.length;
