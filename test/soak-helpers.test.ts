@@ -17,14 +17,23 @@ describe("soak instruments", () => {
   let server: Awaited<ReturnType<typeof listenLoopback>>;
 
   before(async () => {
-    server = await listenLoopback(http.createServer((_req, res) => res.end(BODY)));
+    server = await listenLoopback(
+      http.createServer((req, res) => {
+        // A POST is answered with how its body arrived (bytes, chunks); anything else with BODY.
+        if (req.method !== "POST") return void res.end(BODY);
+        let bytes = 0;
+        let chunks = 0;
+        req.on("data", (c: Buffer) => ((bytes += c.length), chunks++));
+        req.on("end", () => res.end(JSON.stringify({ bytes, chunks })));
+      }),
+    );
   });
 
   after(async () => {
     await server.close();
   });
 
-  it("the fault proxy forwards, resets mid-answer, trickles, and resets when its target is down", async () => {
+  it("the fault proxy forwards, resets mid-answer, trickles both bodies, and resets when its target is down", async () => {
     const proxy = await startFaultProxy(Number(new URL(server.url).port));
     try {
       expect(Buffer.from(await (await fetch(proxy.url)).arrayBuffer()).equals(BODY)).to.equal(true);
@@ -43,7 +52,11 @@ describe("soak instruments", () => {
       });
       expect(Buffer.concat(chunks).equals(BODY)).to.equal(true);
       expect(chunks.length).to.be.at.least(Math.floor(BODY.length / 2048));
-      expect(proxy.counts).to.deep.include({ reset: 1, slow: 1 });
+      // The request body is trickled too.
+      const posted = (await (await fetch(proxy.url, { method: "POST", body: BODY })).json()) as { bytes: number; chunks: number };
+      expect(posted.bytes).to.equal(BODY.length);
+      expect(posted.chunks).to.be.at.least(Math.floor(BODY.length / 2048));
+      expect(proxy.counts).to.deep.include({ reset: 1, slow: 2 });
     } finally {
       await proxy.close();
     }

@@ -53,7 +53,7 @@ const TRICKLE_MS = 2;
 /**
  * A TCP proxy on a free loopback port in front of 127.0.0.1:`targetPort`, injecting faults per
  * connection: "reset" forwards the request and part of the first answer chunk, then resets both
- * sides (a dropped connection mid-body); "slow" trickles the answer; "pass" forwards. The target may
+ * sides (a dropped connection mid-body); "slow" trickles the request and the answer; "pass" forwards. The target may
  * be down (a restarting node): the client's connection is then reset, as a refused one would be.
  */
 export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
@@ -81,13 +81,16 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
     });
     client.on("error", drop);
     upstream.on("error", drop);
-    client.pipe(upstream);
     if (fault === "pass") {
+      client.pipe(upstream);
       upstream.pipe(client);
     } else if (fault === "reset") {
+      client.pipe(upstream);
       // Half of the first answer chunk goes out, then both sides are reset: the body is cut short.
       upstream.once("data", (chunk: Buffer) => client.write(chunk.subarray(0, Math.floor(chunk.length / 2)), drop));
     } else {
+      // Both bodies are slow: the request (an uploaded segment) and the answer (a downloaded one).
+      trickle(client, upstream);
       trickle(upstream, client);
     }
   });
