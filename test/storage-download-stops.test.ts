@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { ZeroGStorage } from "../src/storage/zerog.js";
 import { SEGMENT_SIZE } from "../src/storage/merkle.js";
 import { trackedTempFiles } from "../src/util/cleanup.js";
+import { storageFaultOf } from "../src/verify/storage-fault.js";
 import { expectFlaiError } from "./helpers/assert.js";
 import { startFakeZeroG, type FakeZeroG, type FakeZeroGOptions } from "./helpers/fake-zerog.js";
 import { tempDir } from "./helpers/project.js";
@@ -86,8 +87,10 @@ describe("0G downloads (issue 15): size checked first, each segment proven, an e
 
   it("a corrupt segment 2 of 5: stopped there (3 requests), nothing written, nothing asked after", async () => {
     const fake = await serve({ fault: (i) => (i === 2 ? "corrupt" : undefined) });
-    await failsAndStops(fake, client(fake), fake.url, "served bytes that are not", "segment 2", "no more was downloaded");
+    const error = await failsAndStops(fake, client(fake), fake.url, "served bytes that are not", "segment 2", "no more was downloaded");
     expect(fake.segmentRequests.length).to.equal(3);
+    // A verifier calls this "tampered" by the code, not by the wording (src/verify/storage-fault.ts).
+    expect(storageFaultOf(error)).to.equal("root-mismatch");
   });
 
   it("an endless segment answer: cut off at the node limit, the connection closed, no retry", async () => {

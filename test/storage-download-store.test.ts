@@ -8,6 +8,7 @@ import { expect } from "chai";
 import { LocalStorage } from "../src/storage/local.js";
 import { computeRoot } from "../src/storage/merkle.js";
 import { ZeroGStorage } from "../src/storage/zerog.js";
+import { storageFaultOf } from "../src/verify/storage-fault.js";
 import { expectFlaiError } from "./helpers/assert.js";
 import { pluginProject, runHardhat } from "./helpers/cli.js";
 import { tempDir } from "./helpers/project.js";
@@ -55,6 +56,15 @@ describe("storage inputs (issue 15): upload sources are regular files; an unusab
       await expectFlaiError(() => store().upload(dir), dir, "directory");
     });
   }
+
+  it("a corrupted local object and a missing one carry the codes verifiers decide by (root-mismatch, not-found)", async () => {
+    const store = new LocalStorage(path.join(dir, "store"));
+    const { root } = await store.upload(Buffer.from("original bytes"));
+    await writeFile(store.objectPath(root), "tampered bytes");
+    expect(storageFaultOf(await expectFlaiError(() => store.read(root), "corrupted"))).to.equal("root-mismatch");
+    const absent = computeRoot(Buffer.from("never stored"));
+    expect(storageFaultOf(await expectFlaiError(() => store.download(absent, path.join(dir, "x.bin")), absent))).to.equal("not-found");
+  });
 
   it("a missing upload source still says it does not exist", async () => {
     const missing = path.join(dir, "nope.bin");

@@ -201,6 +201,8 @@ export class LocalStorage implements StorageBackend {
     return flaiError(
       `No object with root ${root} in local storage ${this.dir}. Upload the file first, or check that the ` +
         "root is right and that this is the storage folder it was uploaded to.",
+      undefined,
+      { code: "not-found" },
     );
   }
 
@@ -209,6 +211,8 @@ export class LocalStorage implements StorageBackend {
     return flaiError(
       `Local storage object ${object} is corrupted: expected root ${expected}, but its content has root ${actual}.` +
         `${consequence} Delete ${object} and upload the original file again.`,
+      undefined,
+      { code: "root-mismatch" }, // src/verify/storage-fault.ts: a verifier's "mismatch"
     );
   }
 }

@@ -145,6 +145,9 @@ function provenSegment(job: SegmentDownload, url: string, index: number, answer:
       `The storage node ${url} served bytes that are not ${job.root}: segment ${index} does not prove against the root ` +
         `(${excerpt((error as Error).message)}). Nothing was written; no more was downloaded. The node is faulty or malicious; ` +
         "try again later or against another indexer.",
+      undefined,
+      // Bytes served under the root that are not the root's: what a verifier calls tampered.
+      { code: "root-mismatch" },
     );
   }
 }

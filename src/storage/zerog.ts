@@ -263,6 +263,8 @@ export class ZeroGStorage implements StorageBackend {
       throw flaiError(
         `0G Storage has no file with root ${root} (asked the indexer ${this.#opts.indexerUrl}). ` +
           `Check the root, and that it was uploaded to this network.`,
+        undefined,
+        { code: "not-found" }, // src/verify/storage-fault.ts
       );
     }
     if (presence.state === "incomplete") {
