@@ -410,6 +410,22 @@ export class FlaiFederated {
   }
 
   /**
+   * An update the storage still holds but could not be read now (a dropped connection, a node
+   * restarting) must not reach the enclave as "unavailable": the enclave commits to the first update
+   * set it aggregates, so the round would be finalized without an honest client, or (short of its
+   * quorum) never finalized at all. Only an update the storage does not hold is the client's fault.
+   */
+  async #refuseTransientMiss(round: number, client: string, updateRoot: string, error: unknown): Promise<void> {
+    const stored = await this.#storage.has(updateRoot).catch(() => true);
+    if (!stored) return;
+    throw flaiError(
+      `Round ${round}'s update from ${client} (${updateRoot}) is in storage but could not be read now: ${(error as Error).message}\n` +
+        `  Nothing was aggregated. Run the aggregation again once storage answers (the update is not rejected for a failed read).`,
+      error,
+    );
+  }
+
+  /**
    * The enclave's aggregation of a round, resumable: a finalized round is never finalized again, and
    * a run interrupted after its uploads recomputes the same bytes (deterministically) and reuses them.
    */
@@ -444,6 +460,7 @@ export class FlaiFederated {
         try {
           return { ...base, ciphertext: await this.#storage.read(updateRoot, unverified) };
         } catch (error) {
+          await this.#refuseTransientMiss(round, client, updateRoot, error);
           return { ...base, ciphertext: null, fetchError: (error as Error).message };
         }
       }),
