@@ -1,7 +1,7 @@
 // The soak test's instruments, checked on their own: the fault proxy really resets and trickles, and
 // the end checks really see a temp file, a live child process and a server still answering.
 import { spawn } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
 
@@ -85,6 +85,7 @@ describe("soak instruments", () => {
     expect((await tempFilesUnder(dir)).map((f) => path.relative(dir, f)).sort()).to.deep.equal(
       [path.join("a", "b", ".model.bin.123-abcdefabcdef.tmp"), "flai-upload-0011aabbccdd"].sort(),
     );
+    await rm(dir, { recursive: true });
 
     const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
     const exited = new Promise((resolve) => child.once("exit", resolve));

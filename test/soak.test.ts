@@ -6,7 +6,7 @@
 // every stored root downloading and re-rooting to itself, no temp file, no child process, no server.
 // Seeded: FLAI_SOAK_SEED=<n> replays a run's sizes, contents and fault schedule (which of a batch's
 // connections a fault hits still depends on the order they are opened in).
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { expect } from "chai";
@@ -125,6 +125,8 @@ describe("soak: 0G storage and federated rounds under random faults (issue 15)",
     await rig?.close();
     if (savedTmpdir === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = savedTmpdir;
+    // ~100 MB of inputs, downloads and devnet data per run; the seed replays a run that failed.
+    if (work !== undefined) await rm(work, { recursive: true, force: true });
   });
 
   /** Applies a batch's connection faults; a restart is started by the batch itself. */
