@@ -88,7 +88,7 @@ export async function fetchVerified(storage: StorageBackend, root: string, item:
     return { bytes, item: verdictItem(item, "match", `${what} ${root} downloaded, ${bytes.length} bytes, root verified`) };
   } catch (error) {
     const text = message(error);
-    const tampered = storageFaultOf(error) === "root-mismatch" || legacyRootMismatch(text);
+    const tampered = storageFaultOf(error) === "root-mismatch";
     return {
       bytes: undefined,
       item: tampered
@@ -96,12 +96,6 @@ export async function fetchVerified(storage: StorageBackend, root: string, item:
         : verdictItem(item, "cannot check", `cannot read ${what} ${root}: ${text}`),
     };
   }
-}
-
-// until storage attaches codes (lead): storage/local.ts and storage/zerog.ts throw their "bytes have
-// another root" errors without the "root-mismatch" code yet, so their wording is matched meanwhile.
-function legacyRootMismatch(text: string): boolean {
-  return /corrupted|they have root|has root|not \S+: they have/i.test(text);
 }
 
 /** A contract's logs for a filter, decoded (queryFilter decodes when the ABI knows the event). */
