@@ -23,6 +23,7 @@ import { checkUploadSource } from "./upload-source.js";
 import { checkClaimedSize, downloadSegments, nodeClient, type Holder } from "./zerog-download.js";
 import { isValidShard, type ShardConfig } from "../devnet/storage/shard.js";
 import { withQuickPolling } from "./sdk-wait.js";
+import { withSubmitHeadroom } from "./submit-gas.js";
 import { explainFlowRevert, isIndexerFileNotFound } from "./zerog-protocol.js";
 import { quietly, recentSdkLines, silence } from "../util/sdk-console.js";
 import {
@@ -149,6 +150,7 @@ export class ZeroGStorage implements StorageBackend {
           throw this.#sdkError("selecting a storage node", err);
         }
         withQuickPolling(uploader);
+        withSubmitHeadroom(uploader);
         for (const node of uploader.nodes) withCappedAnswers(node, (error) => (refused ??= error));
         // The SDK reads the storage price and gas price through its own JsonRpcProvider(evmRpc), which
         // retries a dead URL forever and never retries a reset or a 503: swap in a bounded one.
