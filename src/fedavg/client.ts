@@ -30,6 +30,7 @@ import { memoInterface } from "../util/memo-interface.js";
 import { EVALUATION_NEEDED, type AggregateRequest, type AggregateResponse, type RecordedUpdate } from "./aggregator.js";
 import type { RoundCloseResponse } from "./round-close.js";
 import { buildCommitment, CommitmentCache, type Commitment } from "./commitment.js";
+import { readRoundReport } from "./round-report.js";
 import { sealUpdate } from "./envelope.js";
 import { explainFederatedRevert } from "./explain.js";
 import { followAggregator, type FollowAggregatorOptions, type FollowAggregatorResult } from "./follow-aggregator.js";
@@ -687,9 +688,7 @@ export class FlaiFederated {
           `(the round report's root is in it). Try again in a few seconds.`,
       );
     }
-    const report = JSON.parse(Buffer.from(await this.#storage.read(finalized.reportRoot)).toString("utf8")) as {
-      accepted: Array<{ client: string; updateHash: string; weight: number }>;
-    };
+    const report = readRoundReport(await this.#storage.read(finalized.reportRoot));
     const commitment = buildCommitment(report.accepted.map((a) => ({ client: a.client, updateHash: a.updateHash, weight: BigInt(a.weight) })));
     if (finalized.commitment === undefined || !this.#commitments.remember(finalized.commitment, commitment)) {
       throw flaiError(`The round report ${finalized.reportRoot} of round ${finalized.round} of task ${taskId} does not match the on-chain commitment ${finalized.commitment}.`);
