@@ -142,7 +142,7 @@ function textOfNotPlain(bytes: Uint8Array, start: number, notPlain: NotPlain, so
 }
 
 /** The JSON dataset reader for any JSON text: slower, and its errors name what is wrong. */
-function parseJsonDatasetText(text: string, source: string, options: DatasetOptions): Dataset {
+export function parseJsonDatasetText(text: string, source: string, options: DatasetOptions): Dataset {
   const doc = parseJsonText(text, source);
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
     throw flaiError(`${source} must hold a JSON object {"features": [...], "labels": [...]}.`);

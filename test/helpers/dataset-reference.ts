@@ -1,6 +1,7 @@
-// The dataset reader as it was before issue 15's byte-level parsers (src/ml/csv-dataset.ts,
-// src/ml/json-dataset.ts): the whole file decoded to one string, CSV split into records of field
-// strings, JSON through JSON.parse. Kept only as the reference the new readers are compared with
+// The CSV reader as it was before issue 15's byte-level parsers (src/ml/csv-dataset.ts,
+// src/ml/json-dataset.ts): the whole file decoded to one string and split into records of field
+// strings; JSON goes through src's text reader (JSON.parse), which is the old one. Kept only as the
+// reference the new readers are compared with
 // (test/ml-dataset-stream.test.ts): the same numbers bit for bit, the same errors.
 import { flaiError } from "../../src/errors.js";
 import { shown } from "../../src/ml/shown.js";
@@ -16,12 +17,9 @@ import {
   type DatasetOptions,
 } from "../../src/ml/schema.js";
 
-import { checkJsonStructure } from "../../src/ml/json-structure.js";
-import { shownList } from "../../src/ml/shown.js";
-import { jsonLabel } from "../../src/ml/labels.js";
 import { isNpy } from "../../src/ml/npy-array.js";
 import { parseNpzDataset } from "../../src/ml/npz-dataset.js";
-import type { Dataset } from "../../src/ml/dataset.js";
+import { decodeUtf8, isZip, parseJsonDatasetText, type Dataset } from "../../src/ml/dataset.js";
 
 /**
  * Parses a JSON (`{"features": number[][], "labels": [...]}`), CSV (header row + label column) or
@@ -50,57 +48,8 @@ export function parseDatasetReference(bytes: Uint8Array, source: string, options
   return text[first] === "{" ? parseJsonDataset(text, source, options) : parseCsvDataset(text, source, options);
 }
 
-/** A zip archive (an .npz): a local file header, or the end record of an empty archive. */
-export function isZip(bytes: Uint8Array): boolean {
-  return bytes[0] === 0x50 && bytes[1] === 0x4b && ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6));
-}
-
-/** Throws unless every row has exactly `expected` features (the model spec's "features"). */
-export function validateFeatureCount(ds: Dataset, expected: number, source: string): void {
-  if (ds.cols !== expected) {
-    throw flaiError(
-      `${source} has ${ds.cols} feature(s) per row, but the model spec expects ${expected}. ` +
-        `Set "features": ${ds.cols} in the model spec, or supply data with ${expected} feature column(s).`,
-    );
-  }
-}
-
-/** UTF-8 text of a file, BOM dropped; invalid UTF-8 is a user error naming `source`. */
-export function decodeUtf8(bytes: Uint8Array, source: string): string {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ERR_STRING_TOO_LONG") {
-      // JavaScript strings stop at about 512 MB: a CSV or JSON this large cannot be held as text.
-      throw flaiError(
-        `${source} is ${bytes.length} bytes of text, more than a JSON or CSV dataset can be read as (about 512 MB). ` +
-          `Save it as NumPy .npz (np.savez(path, X=X, y=y)), which has no such limit, or split it across federated clients.`,
-        error,
-      );
-    }
-    throw flaiError(`${source} is not valid UTF-8 text. Save the dataset as UTF-8 JSON or CSV, or as NumPy .npz (np.savez(path, X=X, y=y)).`, error);
-  }
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-}
-
-// ---------------------------------------------------------------- JSON
-
-/**
- * JSON.parse whose syntax errors name `source` with line and column; a duplicate key or absurd
- * nesting is refused too (json-structure.ts).
- */
-export function parseJsonText(text: string, source: string): unknown {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    throw flaiError(`${source} is not valid JSON: ${describeJsonError(error, text)}. Fix the JSON syntax there.`, error);
-  }
-  checkJsonStructure(text, source);
-  return doc;
-}
-
+// JSON: the text reader src/ml/dataset.ts still uses for files not in the plain form is the old one
+// (parseJsonDatasetText, JSON.parse); only the model-spec check before it moved.
 function parseJsonDataset(text: string, source: string, options: DatasetOptions): Dataset {
   const csvOnly = (["label", "ignore", "impute"] as const).filter((key) => options[key] !== undefined);
   if (csvOnly.length > 0) {
@@ -109,173 +58,7 @@ function parseJsonDataset(text: string, source: string, options: DatasetOptions)
         `columns. Remove ${csvOnly.length === 1 ? "it" : "them"} from the model spec, or supply the data as CSV.`,
     );
   }
-  const doc = parseJsonText(text, source);
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
-    throw flaiError(`${source} must hold a JSON object {"features": [...], "labels": [...]}.`);
-  }
-  const obj = doc as Record<string, unknown>;
-  const missing = ["features", "labels"].filter((key) => !(key in obj));
-  if (missing.length > 0) {
-    const found = shownList(Object.keys(obj)) || "none";
-    throw flaiError(
-      `${source} is missing ${missing.map((k) => `"${k}"`).join(" and ")} (keys found: ${found}). ` +
-        `A JSON dataset needs "features" (an array of rows of numbers) and "labels" (one class label per row: 0/1, integers or class names).`,
-    );
-  }
-  const { features, labels } = obj;
-  if (!Array.isArray(features)) {
-    throw flaiError(`${source}: "features" must be an array of rows (arrays of numbers), got ${typeName(features)}.`);
-  }
-  if (!Array.isArray(labels)) {
-    throw flaiError(`${source}: "labels" must be an array of class labels (0/1, integers or class names), got ${typeName(labels)}.`);
-  }
-  if (features.length === 0) {
-    throw flaiError(`${source} has no rows: "features" is empty. Add rows, at least one per class.`);
-  }
-  if (labels.length !== features.length) {
-    throw flaiError(
-      `${source} has ${features.length} feature rows but ${labels.length} labels. ` +
-        `Give exactly one label per row of "features".`,
-    );
-  }
-
-  const firstRow = features[0];
-  if (!Array.isArray(firstRow)) {
-    throw flaiError(`${source}: features[0] must be an array of numbers, got ${typeName(firstRow)}.`);
-  }
-  const rows = features.length;
-  const cols = firstRow.length;
-  if (cols === 0) {
-    throw flaiError(`${source}: features[0] is empty. Every row needs at least one feature value.`);
-  }
-  const out = new Float64Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    const row: unknown = features[r];
-    if (!Array.isArray(row)) {
-      throw flaiError(`${source}: features[${r}] must be an array of numbers, got ${typeName(row)}.`);
-    }
-    if (row.length !== cols) {
-      throw flaiError(
-        `${source}: row ${r} (features[${r}]) has ${row.length} value(s), expected ${cols} as in row 0. ` +
-          `Every row must have the same number of features.`,
-      );
-    }
-    for (let c = 0; c < cols; c++) {
-      const v: unknown = row[c];
-      if (typeof v !== "number" || !Number.isFinite(v)) {
-        throw flaiError(
-          `${source}: row ${r}, column ${c} (features[${r}][${c}]) is ${describeValue(v)}; ` +
-            `every feature must be a finite number. Fix or remove that row.`,
-        );
-      }
-      out[r * cols + c] = v;
-    }
-  }
-
-  const raw = labels.map((v: unknown, r) => jsonLabel(v, `${source}: labels[${r}] (row ${r})`));
-  const indexed = indexLabels(raw, options.classes, source, (r) => `${source}: labels[${r}] (row ${r})`);
-  return { rows, cols, features: out, ...indexed };
-}
-
-function describeJsonError(error: unknown, text: string): string {
-  const message = error instanceof Error ? error.message : String(error);
-  if (/line \d+/.test(message)) return message;
-  // V8 gives a position only for some errors ("Unexpected token" has none), so find it ourselves.
-  const pos = jsonErrorOffset(text);
-  if (pos < 0) return message;
-  const before = text.slice(0, pos);
-  const line = before.split("\n").length;
-  const column = pos - before.lastIndexOf("\n");
-  return `${message} (line ${line} column ${column})`;
-}
-
-const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-
-/** Offset of the first JSON syntax error, or -1; only run after JSON.parse has failed. */
-function jsonErrorOffset(text: string): number {
-  let i = 0;
-  const fail = (): never => {
-    throw i;
-  };
-  const ws = () => {
-    while (text[i] === " " || text[i] === "\t" || text[i] === "\n" || text[i] === "\r") i++;
-  };
-  const expect = (ch: string) => (text[i] === ch ? i++ : fail());
-  const string = () => {
-    expect('"');
-    for (;;) {
-      const ch = text[i];
-      if (ch === undefined || ch < " ") fail();
-      i++;
-      if (ch === '"') return;
-      if (ch === "\\") {
-        if (text[i] === "u" && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) i += 5;
-        else if (text[i] !== undefined && '"\\/bfnrt'.includes(text[i]!)) i++;
-        else fail();
-      }
-    }
-  };
-  const value = (): void => {
-    ws();
-    const ch = text[i];
-    if (ch === "{" || ch === "[") {
-      const close = ch === "{" ? "}" : "]";
-      i++;
-      ws();
-      if (text[i] === close) {
-        i++;
-        return;
-      }
-      for (;;) {
-        if (ch === "{") {
-          ws();
-          string();
-          ws();
-          expect(":");
-        }
-        value();
-        ws();
-        if (text[i] === ",") i++;
-        else return void expect(close);
-      }
-    }
-    if (ch === '"') return string();
-    JSON_NUMBER.lastIndex = i;
-    if (JSON_NUMBER.test(text)) {
-      i = JSON_NUMBER.lastIndex;
-      return;
-    }
-    for (const word of ["true", "false", "null"]) {
-      if (text.startsWith(word, i)) {
-        i += word.length;
-        return;
-      }
-    }
-    fail();
-  };
-  try {
-    value();
-    ws();
-    return i < text.length ? i : -1;
-  } catch (pos) {
-    return typeof pos === "number" ? pos : -1; // a RangeError from absurd nesting: no position
-  }
-}
-
-// ---------------------------------------------------------------- shared
-
-function typeName(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  return typeof v === "object" ? "an object" : `a ${typeof v}`;
-}
-
-function describeValue(v: unknown): string {
-  if (typeof v === "number") return String(v);
-  if (typeof v === "string") return `the string ${shown(v)}`;
-  if (v === undefined) return "missing";
-  if (v === null) return "null";
-  return `${typeName(v)} ${shown(v)}`;
+  return parseJsonDatasetText(text, source, options);
 }
 
 // ---------------------------------------------------------------- CSV (was src/ml/csv-dataset.ts)
