@@ -22,4 +22,4 @@ export default hardhatFlaiPlugin;
 
 export type { FlaiConfig, FlaiUserConfig } from "./config.js";
 export type { FlaiRuntime } from "./runtime.js";
-export { ZEROG_CHAINS, zeroGNetwork, PRIVATE_KEY_VARIABLE } from "./networks.js";
+export { ZEROG_CHAINS, zeroGNetwork, PRIVATE_KEY_VARIABLE } from "./chain/networks.js";

@@ -1,6 +1,6 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { flaiError } from "../src/errors.js";
 
 /** `--account <index>`: which of the network's accounts acts (a client, a claimer). */

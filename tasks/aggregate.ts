@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { flaiError } from "../src/errors.js";
-import { parseId, parseRound } from "../src/ids.js";
+import { parseId, parseRound } from "../src/chain/ids.js";
 import { optionalNumber, requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
 

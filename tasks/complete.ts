@@ -1,8 +1,8 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { format0G } from "../src/amount.js";
+import { format0G } from "../src/chain/amount.js";
 import { flaiError } from "../src/errors.js";
-import { parseId } from "../src/ids.js";
+import { parseId } from "../src/chain/ids.js";
 import { readResultFile } from "../src/jobs/result-file.js";
 import { requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";

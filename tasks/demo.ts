@@ -5,8 +5,8 @@ import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { format0G } from "../src/amount.js";
-import { firstSigner, useConnection, type FlaiConnection } from "../src/connection.js";
+import { format0G } from "../src/chain/amount.js";
+import { firstSigner, useConnection, type FlaiConnection } from "../src/chain/connection.js";
 import { startStorageDevnet } from "../src/devnet/storage-devnet.js";
 import { flaiError } from "../src/errors.js";
 import type { FlaiRuntime } from "../src/runtime.js";

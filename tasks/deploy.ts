@@ -2,9 +2,9 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { getAddress } from "ethers";
 
-import { useConnection } from "../src/connection.js";
-import { acquireDeployLock } from "../src/jobs/deploy-lock.js";
-import { chainIdOf, isEphemeral } from "../src/jobs/deployment.js";
+import { useConnection } from "../src/chain/connection.js";
+import { acquireDeployLock } from "../src/chain/deploy-lock.js";
+import { chainIdOf, isEphemeral } from "../src/chain/deployment.js";
 import { optionalText } from "../src/task-args.js";
 import { devAuthority } from "../src/tee/attestation.js";
 import { Ui } from "../src/ui.js";

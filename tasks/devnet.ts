@@ -2,8 +2,8 @@ import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { useConnection } from "../src/connection.js";
-import { parseId } from "../src/ids.js";
+import { useConnection } from "../src/chain/connection.js";
+import { parseId } from "../src/chain/ids.js";
 import { startDevnet, type RunningDevnet } from "../src/devnet/service.js";
 import { Ui } from "../src/ui.js";
 

@@ -1,8 +1,8 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { format0G } from "../src/amount.js";
-import { useConnection } from "../src/connection.js";
-import { parseId } from "../src/ids.js";
+import { format0G } from "../src/chain/amount.js";
+import { useConnection } from "../src/chain/connection.js";
+import { parseId } from "../src/chain/ids.js";
 import { requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
 

@@ -1,9 +1,9 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { format0G } from "../src/amount.js";
-import { useConnection } from "../src/connection.js";
+import { format0G } from "../src/chain/amount.js";
+import { useConnection } from "../src/chain/connection.js";
 import type { UnclaimableReason } from "../src/fedavg/types.js";
-import { parseId, parseRound } from "../src/ids.js";
+import { parseId, parseRound } from "../src/chain/ids.js";
 import { requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
 

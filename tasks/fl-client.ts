@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { useConnection } from "../src/connection.js";
-import { parseId } from "../src/ids.js";
+import { useConnection } from "../src/chain/connection.js";
+import { parseId } from "../src/chain/ids.js";
 import { requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
 

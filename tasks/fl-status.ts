@@ -1,10 +1,10 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { format0G } from "../src/amount.js";
+import { format0G } from "../src/chain/amount.js";
 import { roundRules, type GlobalModel } from "../src/fedavg/global-model.js";
 import { describeProtection, protectionOf } from "../src/fedavg/round-rules.js";
 import type { RoundPhase } from "../src/fedavg/round-state.js";
-import { parseId } from "../src/ids.js";
+import { parseId } from "../src/chain/ids.js";
 import { requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
 

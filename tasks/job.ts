@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { parseId } from "../src/ids.js";
+import { parseId } from "../src/chain/ids.js";
 import { requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";
 

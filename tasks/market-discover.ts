@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { format0G } from "../src/amount.js";
+import { format0G } from "../src/chain/amount.js";
 import { Ui } from "../src/ui.js";
 
 import { withMarketNetwork } from "./market-network.js";

@@ -3,11 +3,11 @@ import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { useConnection, type FlaiConnection } from "../src/connection.js";
+import { useConnection, type FlaiConnection } from "../src/chain/connection.js";
 import { startComputeDevnet } from "../src/devnet/compute-devnet.js";
 import { modelAnswerer } from "../src/devnet/compute/model-answerer.js";
 import type { GlobalModel } from "../src/fedavg/global-model.js";
-import { isEphemeral } from "../src/jobs/deployment.js";
+import { isEphemeral } from "../src/chain/deployment.js";
 import { parseDataset } from "../src/ml/dataset.js";
 import { parseModelSpec, trainFromSpec } from "../src/ml/model.js";
 import { weightsFromJson } from "../src/ml/parameters.js";

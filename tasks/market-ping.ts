@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { format0G } from "../src/amount.js";
+import { format0G } from "../src/chain/amount.js";
 import type { PingResult, SettlementObservation } from "../src/market/types.js";
 import { Ui } from "../src/ui.js";
 

@@ -1,4 +1,4 @@
-import { format0G } from "../src/amount.js";
+import { format0G } from "../src/chain/amount.js";
 import type { JobView } from "../src/jobs/types.js";
 import type { Ui } from "../src/ui.js";
 

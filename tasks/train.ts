@@ -2,8 +2,8 @@ import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { format0G } from "../src/amount.js";
-import { parseId } from "../src/ids.js";
+import { format0G } from "../src/chain/amount.js";
+import { parseId } from "../src/chain/ids.js";
 import { checkTrainOutputs, trainOutputs, writeTrainOutputs } from "../src/jobs/train-output.js";
 import { optionalText, requireOptions } from "../src/task-args.js";
 import { Ui } from "../src/ui.js";

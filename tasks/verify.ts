@@ -3,7 +3,7 @@ import { styleText } from "node:util";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { flaiError } from "../src/errors.js";
-import { parseId, parseRound } from "../src/ids.js";
+import { parseId, parseRound } from "../src/chain/ids.js";
 import { Ui } from "../src/ui.js";
 import { overallVerdict, type Verdict, type VerifyItem } from "../src/verify/common.js";
 

@@ -5,7 +5,7 @@ import { expect } from "chai";
 import { getAddress, Interface } from "ethers";
 
 import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
-import { loadFlaiArtifact } from "../src/jobs/artifact.js";
+import { loadFlaiArtifact } from "../src/chain/artifact.js";
 import { parseDataset } from "../src/ml/dataset.js";
 
 import { ChainWatch, FLOW_ABI } from "./helpers/chain-watch.js";

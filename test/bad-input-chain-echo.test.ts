@@ -2,7 +2,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { parseId, parseRound } from "../src/ids.js";
+import { parseId, parseRound } from "../src/chain/ids.js";
 import { optionalNumber, optionalWhole } from "../src/task-args.js";
 import { strategyFromArgs } from "../tasks/strategy-args.js";
 

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { configVariable } from "hardhat/config";
 
-import { useConnection } from "../src/connection.js";
-import { privateKeyProblem } from "../src/private-key.js";
+import { useConnection } from "../src/chain/connection.js";
+import { privateKeyProblem } from "../src/chain/private-key.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
 import { tempProject } from "./helpers/project.js";

@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { acquireDeployLock, deployLockPath } from "../src/jobs/deploy-lock.js";
+import { acquireDeployLock, deployLockPath } from "../src/chain/deploy-lock.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
 import { pluginProject, runHardhat } from "./helpers/cli.js";

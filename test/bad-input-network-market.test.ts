@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { Wallet } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { startComputeDevnet, type ComputeDevnet } from "../src/devnet/compute-devnet.js";
 import type { MarketOptions } from "../src/market/types.js";
 

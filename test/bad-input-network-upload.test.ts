@@ -4,7 +4,7 @@ import http from "node:http";
 import { expect } from "chai";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { startStorageDevnet } from "../src/devnet/storage-devnet.js";
 import { startStorageIndexer } from "../src/devnet/storage-node.js";
 import { zeroGStorageFor } from "../src/storage/create.js";

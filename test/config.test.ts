@@ -5,7 +5,7 @@ import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 
 import { configuredDeployment, DEFAULTS, resolveFlaiConfig, validateFlaiUserConfig } from "../src/config.js";
 import flai from "../src/index.js";
-import { withNetworkPresets, ZEROG_CHAINS } from "../src/networks.js";
+import { withNetworkPresets, ZEROG_CHAINS } from "../src/chain/networks.js";
 
 import { tempProject } from "./helpers/project.js";
 

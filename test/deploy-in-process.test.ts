@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { Contract, Wallet } from "ethers";
 
 import FLAIFederatedModule from "../ignition/modules/FLAIFederated.js";
-import { loadFlaiArtifact } from "../src/jobs/artifact.js";
+import { loadFlaiArtifact } from "../src/chain/artifact.js";
 
 import { tempProject } from "./helpers/project.js";
 

@@ -6,10 +6,10 @@ import { expect } from "chai";
 import { Contract, Interface } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
 import { datasetJson } from "../src/fedavg/simulation.js";
-import { loadFlaiArtifact } from "../src/jobs/artifact.js";
+import { loadFlaiArtifact } from "../src/chain/artifact.js";
 import { parseDataset } from "../src/ml/dataset.js";
 import type { StorageBackend, UploadResult } from "../src/storage/types.js";
 

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { parseEther, Wallet } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { startComputeDevnet, type ComputeDevnet, type ComputeDevnetOptions } from "../src/devnet/compute-devnet.js";
 import { modelAnswerer } from "../src/devnet/compute/model-answerer.js";
 import { inferenceContract, readAccount, type UserAccount } from "../src/devnet/compute/serving-contract.js";

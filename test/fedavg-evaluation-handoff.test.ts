@@ -3,7 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { expect } from "chai";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { parseGlobalModel } from "../src/fedavg/global-model.js";
 import type { LocalStorage } from "../src/storage/local.js";
 import type { ReadOptions } from "../src/storage/types.js";

@@ -5,10 +5,10 @@ import { expect } from "chai";
 import { Contract } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
 import { datasetJson, runSimulation } from "../src/fedavg/simulation.js";
-import { loadFlaiArtifact } from "../src/jobs/artifact.js";
+import { loadFlaiArtifact } from "../src/chain/artifact.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 
 import { expectFlaiError } from "./helpers/assert.js";

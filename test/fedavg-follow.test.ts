@@ -7,7 +7,7 @@ import { expect } from "chai";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { closeAction, type CloseState } from "../src/fedavg/follow-aggregator.js";
 import type { FollowEvent } from "../src/fedavg/follow-events.js";
 import { isTransientFault, withBackoff } from "../src/fedavg/follow-loop.js";

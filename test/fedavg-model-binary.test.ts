@@ -8,7 +8,7 @@ import path from "node:path";
 import { readdir, readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { BINARY_MODEL_MAGIC, decodeBinaryGlobalModel } from "../src/fedavg/global-model-binary.js";
 import {
   addDelta,

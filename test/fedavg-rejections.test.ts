@@ -6,7 +6,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { x25519 } from "@noble/curves/ed25519.js";
 import { hexlify } from "ethers";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { sealUpdate } from "../src/fedavg/envelope.js";
 import { modelParameters } from "../src/fedavg/global-model.js";
 import type { StrategyConfig } from "../src/fedavg/strategies.js";

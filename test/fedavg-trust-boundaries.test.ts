@@ -7,7 +7,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { Contract, hexlify, keccak256, toUtf8Bytes } from "ethers";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { updatesAccumulator } from "../src/fedavg/accumulator.js";
 import { runAggregation, type AggregateRequest, type RecordedUpdate } from "../src/fedavg/aggregator.js";
 import { inputRefusalOf } from "../src/fedavg/input-checks.js";
@@ -15,9 +15,9 @@ import { signRoundCloseInEnclave } from "../src/fedavg/round-close.js";
 import { sealUpdate } from "../src/fedavg/envelope.js";
 import { encodeUpdate } from "../src/fedavg/update.js";
 import { globalModelBytes, parseGlobalModel } from "../src/fedavg/global-model.js";
-import { loadFlaiArtifact } from "../src/jobs/artifact.js";
-import { compactSignature } from "../src/jobs/eip712.js";
-import { decodeRevert } from "../src/jobs/revert.js";
+import { loadFlaiArtifact } from "../src/chain/artifact.js";
+import { compactSignature } from "../src/tee/job-result-signature.js";
+import { decodeRevert } from "../src/chain/revert.js";
 import type { Dataset } from "../src/ml/dataset.js";
 
 import { expectFlaiError } from "./helpers/assert.js";

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import type { Provider } from "ethers";
 
-import { feeOverrides, legacyGasPrice } from "../src/fee-data.js";
-import { policyFees, policyGasPrice } from "../src/fees.js";
+import { feeOverrides, legacyGasPrice } from "../src/chain/fee-data.js";
+import { policyFees, policyGasPrice } from "../src/chain/fees.js";
 
 const GALILEO = 16602n;
 const GWEI = 1_000_000_000n;

@@ -5,14 +5,14 @@ import { expect } from "chai";
 import { Contract, HDNodeWallet, Interface, JsonRpcProvider, Mnemonic, Wallet } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { serveChain } from "../src/devnet/chain-server.js";
 import { modelAnswerer } from "../src/devnet/compute/model-answerer.js";
 import { startComputeDevnet, type ComputeDevnet } from "../src/devnet/compute-devnet.js";
 import { startStorageDevnet, type StorageDevnet } from "../src/devnet/storage-devnet.js";
-import { GWEI } from "../src/fees.js";
+import { GWEI } from "../src/chain/fees.js";
 import { zeroGStorageFor } from "../src/storage/create.js";
-import { sendTx } from "../src/tx.js";
+import { sendTx } from "../src/chain/tx.js";
 import { sampleModel } from "../tasks/market-network.js";
 
 import { GALILEO_MIN_TIP, GALILEO_TIP_ERROR, startFeeProxy, type FeeProxy, type SeenTx } from "./helpers/fee-proxy.js";

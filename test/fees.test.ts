@@ -2,8 +2,8 @@ import { rm } from "node:fs/promises";
 
 import { expect } from "chai";
 
-import { GWEI, ignitionPriorityFee, minPriorityFee, policyFees, policyGasPrice } from "../src/fees.js";
-import { withFeePolicy } from "../src/networks.js";
+import { GWEI, ignitionPriorityFee, minPriorityFee, policyFees, policyGasPrice } from "../src/chain/fees.js";
+import { withFeePolicy } from "../src/chain/networks.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
 import { tempProject } from "./helpers/project.js";

@@ -2,7 +2,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { derivedClientAddress, simulationClients } from "../src/fedavg/simulation-accounts.js";
 import { runSimulation } from "../src/fedavg/simulation.js";
 

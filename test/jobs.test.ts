@@ -7,12 +7,12 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { Contract, Wallet } from "ethers";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { isFlaiError } from "../src/errors.js";
-import { loadFlaiArtifact } from "../src/jobs/artifact.js";
-import { compactSignature } from "../src/jobs/eip712.js";
+import { loadFlaiArtifact } from "../src/chain/artifact.js";
+import { compactSignature } from "../src/tee/job-result-signature.js";
 import { readResultFile, writeResultFile } from "../src/jobs/result-file.js";
-import { decodeRevert } from "../src/jobs/revert.js";
+import { decodeRevert } from "../src/chain/revert.js";
 import type { StorageBackend } from "../src/storage/types.js";
 import { devAuthority, registrationArgs, signReport } from "../src/tee/attestation.js";
 import { TeeSim } from "../src/tee/enclave.js";

@@ -4,7 +4,7 @@ import { Worker } from "node:worker_threads";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { closedConnectionCode, isRetriedMethod } from "../src/chain/keep-alive.js";
-import { useConnection, type FlaiConnection } from "../src/connection.js";
+import { useConnection, type FlaiConnection } from "../src/chain/connection.js";
 import { isFlaiError } from "../src/errors.js";
 import { errorOf, tempProject } from "./helpers/project.js";
 

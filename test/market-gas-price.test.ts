@@ -2,10 +2,10 @@ import { expect } from "chai";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { FeeData, type Provider } from "ethers";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { startComputeDevnet, type ComputeDevnet } from "../src/devnet/compute-devnet.js";
 import { modelAnswerer } from "../src/devnet/compute/model-answerer.js";
-import { sdkGasPrice } from "../src/fee-data.js";
+import { sdkGasPrice } from "../src/chain/fee-data.js";
 import { walletFor } from "../src/market/wallet.js";
 import { sampleModel } from "../tasks/market-network.js";
 

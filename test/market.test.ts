@@ -2,11 +2,11 @@ import { expect } from "chai";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { Contract, parseUnits } from "ethers";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { startComputeDevnet, type ComputeDevnet } from "../src/devnet/compute-devnet.js";
 import { DEFAULT_PRICES, startComputeProvider, type ComputeProviderFaults } from "../src/devnet/compute/provider-server.js";
 import { feeOf } from "../src/devnet/compute/pricing.js";
-import { format0G } from "../src/amount.js";
+import { format0G } from "../src/chain/amount.js";
 import { modelAnswerer } from "../src/devnet/compute/model-answerer.js";
 import type { MarketOptions } from "../src/market/types.js";
 import { walletFor } from "../src/market/wallet.js";

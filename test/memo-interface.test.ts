@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { AbiCoder, Interface } from "ethers";
 
-import { loadFlaiArtifact } from "../src/jobs/artifact.js";
+import { loadFlaiArtifact } from "../src/chain/artifact.js";
 import { argumentsKey, memoInterface } from "../src/util/memo-interface.js";
 
 /** The remembered encodings and decodings equal ethers' own, and a new argument or answer is never served an old one. */

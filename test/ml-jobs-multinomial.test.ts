@@ -5,7 +5,7 @@ import path from "node:path";
 import { expect } from "chai";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { argmaxClasses, accuracy } from "../src/ml/classification-metrics.js";
 import { parseDataset } from "../src/ml/dataset.js";
 import { weightsFromJson } from "../src/ml/parameters.js";

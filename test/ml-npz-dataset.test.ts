@@ -7,7 +7,7 @@ import path from "node:path";
 import { expect } from "chai";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { loadSimulationData } from "../src/fedavg/simulation-data.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 import { modelBytes, parseModelSpec, parseTrainingData, trainFromSpec } from "../src/ml/model.js";

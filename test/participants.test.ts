@@ -7,7 +7,7 @@ import { configVariable } from "hardhat/config";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { Wallet } from "ethers";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { serveChain } from "../src/devnet/chain-server.js";
 import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
 import { datasetJson } from "../src/fedavg/simulation.js";

@@ -27,7 +27,7 @@ describe("start-up loads only what it uses", () => {
 
   it("records the modules it loads (the runtime's own parts are there)", () => {
     assert.ok(loaded.some((url) => url.endsWith("/src/runtime.ts")));
-    assert.ok(loaded.some((url) => url.endsWith("/src/jobs/deploy-in-process.ts")));
+    assert.ok(loaded.some((url) => url.endsWith("/src/chain/deploy-in-process.ts")));
   });
 
   it("no 0G SDK bundle: neither storage's nor the compute market's", () => {

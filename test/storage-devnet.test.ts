@@ -9,7 +9,7 @@ import type { NetworkConnection } from "hardhat/types/network";
 import { serveChain } from "../src/devnet/chain-server.js";
 import { startStorageDevnet, type StorageDevnet } from "../src/devnet/storage-devnet.js";
 import { startStorageIndexer, startStorageNode, type StorageNodeServer } from "../src/devnet/storage-node.js";
-import { loadFlaiArtifact } from "../src/jobs/artifact.js";
+import { loadFlaiArtifact } from "../src/chain/artifact.js";
 import { computeFileRoot, computeRoot } from "../src/storage/merkle.js";
 import { explainFlowRevert, GATEWAY, INDEXER_FILE_NOT_FOUND } from "../src/storage/zerog-protocol.js";
 import {

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { expect } from "chai";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { startStorageDevnet } from "../src/devnet/storage-devnet.js";
 import { zeroGStorageFor } from "../src/storage/create.js";
 import { computeRoot, SEGMENT_SIZE } from "../src/storage/merkle.js";

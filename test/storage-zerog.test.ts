@@ -6,7 +6,7 @@ import path from "node:path";
 import { expect } from "chai";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { startStorageDevnet } from "../src/devnet/storage-devnet.js";
 import { zeroGStorageFor } from "../src/storage/create.js";
 import { computeRoot } from "../src/storage/merkle.js";

@@ -5,7 +5,7 @@ import { expect } from "chai";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { ArgumentType, type OptionDefinition } from "hardhat/types/arguments";
 
-import { UINT256_MAX, parseId, parseRound } from "../src/ids.js";
+import { UINT256_MAX, parseId, parseRound } from "../src/chain/ids.js";
 import { parseDataset } from "../src/ml/dataset.js";
 import { computeStandardization } from "../src/ml/logistic.js";
 import { packageRoot } from "../src/package-root.js";

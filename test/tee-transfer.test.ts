@@ -10,7 +10,7 @@ import { expect } from "chai";
 import { Wallet } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import type { AggregateResponse } from "../src/fedavg/aggregator.js";
 import { LocalStorage } from "../src/storage/local.js";
 import type { ReadOptions } from "../src/storage/types.js";

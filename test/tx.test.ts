@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Contract, JsonRpcProvider, Wallet } from "ethers";
 
-import { sendTx } from "../src/tx.js";
+import { sendTx } from "../src/chain/tx.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
 import { freePort } from "./helpers/net.js";

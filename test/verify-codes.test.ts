@@ -6,7 +6,7 @@ import { expect } from "chai";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { FlaiConnection } from "../src/connection.js";
+import type { FlaiConnection } from "../src/chain/connection.js";
 import { flaiError, flaiErrorCode } from "../src/errors.js";
 import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
 import { readRoundReport } from "../src/fedavg/round-report.js";

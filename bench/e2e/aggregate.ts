@@ -36,12 +36,12 @@ import path from "node:path";
 import { Contract, type EventLog } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { FlaiConnection } from "../../src/connection.js";
+import type { FlaiConnection } from "../../src/chain/connection.js";
 import { openUpdateParts } from "../../src/fedavg/envelope.js";
 import { evaluate } from "../../src/fedavg/evaluate.js";
 import { globalModelBytes, linearModel, MODEL_FORMATS, parameterCount, parseGlobalModel, type ModelFormat } from "../../src/fedavg/global-model.js";
 import { decodeUpdate, validateUpdate } from "../../src/fedavg/update.js";
-import { loadFlaiArtifact } from "../../src/jobs/artifact.js";
+import { loadFlaiArtifact } from "../../src/chain/artifact.js";
 import { parseDataset } from "../../src/ml/dataset.js";
 import { computeRoot, fastRootsReady } from "../../src/storage/merkle.js";
 import type { LocalStorage } from "../../src/storage/local.js";

@@ -1,6 +1,6 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
-import { loadFlaiArtifact } from "../../src/jobs/artifact.js";
+import { loadFlaiArtifact } from "../../src/chain/artifact.js";
 
 import jobsModule from "./FLAIComputeJobs.js";
 

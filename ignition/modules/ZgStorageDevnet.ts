@@ -1,6 +1,6 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
-import { loadFlaiArtifact } from "../../src/jobs/artifact.js";
+import { loadFlaiArtifact } from "../../src/chain/artifact.js";
 
 /**
  * The on-chain half of the offline 0G storage devnet: a Flow the storage SDK submits files to and

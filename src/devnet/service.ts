@@ -2,10 +2,10 @@ import { rm } from "node:fs/promises";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { FlaiConnection } from "../connection.js";
+import type { FlaiConnection } from "../chain/connection.js";
 import { flaiError } from "../errors.js";
 import type { GlobalModel } from "../fedavg/global-model.js";
-import { chainIdOf, isEphemeral } from "../jobs/deployment.js";
+import { chainIdOf, isEphemeral } from "../chain/deployment.js";
 import { writeFileAtomic } from "../util/fs.js";
 
 import { serveChain } from "./chain-server.js";

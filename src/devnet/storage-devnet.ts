@@ -3,8 +3,8 @@ import path from "node:path";
 import type { NetworkConnection } from "hardhat/types/network";
 
 import { flaiError } from "../errors.js";
-import { applyIgnitionFeePolicy } from "../fee-data.js";
-import { isEphemeral, liveIgnitionRecord } from "../jobs/deployment.js";
+import { applyIgnitionFeePolicy } from "../chain/fee-data.js";
+import { isEphemeral, liveIgnitionRecord } from "../chain/deployment.js";
 
 import type { NodeFaults } from "./storage/node.js";
 import { startStorageIndexer, startStorageNode, type StorageNodeServer } from "./storage-node.js";

@@ -6,16 +6,16 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 
 import { Contract, getAddress, Interface, type ContractRunner, type EventLog } from "ethers";
 
-import { parse0G } from "../amount.js";
+import { parse0G } from "../chain/amount.js";
 import type { FlaiConfig } from "../config.js";
-import { firstSigner, useConnection, useReadConnection, type FlaiConnection } from "../connection.js";
+import { firstSigner, useConnection, useReadConnection, type FlaiConnection } from "../chain/connection.js";
 import { flaiError } from "../errors.js";
-import { parseId, parseRound } from "../ids.js";
+import { parseId, parseRound } from "../chain/ids.js";
 import { readInput, readLocalFile } from "../inputs.js";
-import { loadFlaiArtifact } from "../jobs/artifact.js";
-import { compactSignature } from "../jobs/eip712.js";
+import { loadFlaiArtifact } from "../chain/artifact.js";
+import { compactSignature } from "../tee/job-result-signature.js";
 import type { FlaiJobs } from "../jobs/client.js";
-import { resolveDeployment, type Deployment, type DeploymentRole } from "../jobs/deployment.js";
+import { resolveDeployment, type Deployment, type DeploymentRole } from "../chain/deployment.js";
 import type { ConnectionOption } from "../jobs/types.js";
 import { validateFeatureCount, type Dataset } from "../ml/dataset.js";
 import { computeStandardization, type Standardization } from "../ml/logistic.js";
@@ -24,7 +24,7 @@ import { BINARY_CLASSES, outputsFor, weightsFromJson, weightsToJson, type ClassL
 import type { StorageBackend } from "../storage/types.js";
 import type { TeeSim } from "../tee/enclave.js";
 import { movableBuffers, prewarmWorker, refusalCodeOf, runWorker } from "../tee/run-worker.js";
-import { sendTx } from "../tx.js";
+import { sendTx } from "../chain/tx.js";
 import { memoInterface } from "../util/memo-interface.js";
 
 import { EVALUATION_NEEDED, type AggregateRequest, type AggregateResponse, type RecordedUpdate } from "./aggregator.js";

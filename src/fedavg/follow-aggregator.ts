@@ -1,6 +1,6 @@
 import { flaiError } from "../errors.js";
-import type { FlaiConnection } from "../connection.js";
-import { parseId } from "../ids.js";
+import type { FlaiConnection } from "../chain/connection.js";
+import { parseId } from "../chain/ids.js";
 
 import type { FlaiFederated } from "./client.js";
 import type { FollowEvent, FollowEventSink } from "./follow-events.js";

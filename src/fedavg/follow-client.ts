@@ -4,8 +4,8 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 
 import { getAddress } from "ethers";
 
-import { firstSigner, type FlaiConnection } from "../connection.js";
-import { parseId } from "../ids.js";
+import { firstSigner, type FlaiConnection } from "../chain/connection.js";
+import { parseId } from "../chain/ids.js";
 import type { Dataset } from "../ml/dataset.js";
 import type { StorageBackend } from "../storage/types.js";
 

@@ -1,4 +1,4 @@
-import { format0G } from "../amount.js";
+import { format0G } from "../chain/amount.js";
 import { shortHex } from "../ui.js";
 
 /**

@@ -1,4 +1,4 @@
-import { format0G } from "../amount.js";
+import { format0G } from "../chain/amount.js";
 
 import { chance, lossRange, niceAxis, scoreRange, zeroBasedRange } from "./report-scales.js";
 import { barLineChart, esc, labelMixChart, lineChart, type Series } from "./report-svg.js";

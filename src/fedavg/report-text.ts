@@ -1,4 +1,4 @@
-import { format0G } from "../amount.js";
+import { format0G } from "../chain/amount.js";
 
 import { chance, lossRange, scoreRange, type Range } from "./report-scales.js";
 import type { SimulatedRound, SimulationResult } from "./simulation-types.js";

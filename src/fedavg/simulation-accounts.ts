@@ -1,9 +1,9 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { dataSlice, getAddress, keccak256, toQuantity, toUtf8Bytes } from "ethers";
 
-import type { FlaiConnection } from "../connection.js";
+import type { FlaiConnection } from "../chain/connection.js";
 import { flaiError } from "../errors.js";
-import { isEphemeral } from "../jobs/deployment.js";
+import { isEphemeral } from "../chain/deployment.js";
 
 /** What each derived client account starts with: what a default simulated account starts with (10,000). */
 export const DERIVED_CLIENT_BALANCE = 10n ** 22n;

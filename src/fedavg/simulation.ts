@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { useConnection, type FlaiConnection } from "../connection.js";
+import { useConnection, type FlaiConnection } from "../chain/connection.js";
 import { flaiError } from "../errors.js";
 import type { ConnectionOption } from "../jobs/types.js";
 import type { Dataset } from "../ml/dataset.js";

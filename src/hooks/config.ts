@@ -1,7 +1,7 @@
 import type { ConfigHooks } from "hardhat/types/hooks";
 
 import { resolveFlaiConfig, validateFlaiUserConfig } from "../config.js";
-import { withFeePolicy, withNetworkPresets } from "../networks.js";
+import { withFeePolicy, withNetworkPresets } from "../chain/networks.js";
 
 export default async (): Promise<Partial<ConfigHooks>> => ({
   extendUserConfig: async (config, next) => withFeePolicy(withNetworkPresets(await next(config))),

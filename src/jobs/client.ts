@@ -2,26 +2,26 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { Contract, getAddress, Interface, type ContractRunner } from "ethers";
 
-import { format0G, parse0G } from "../amount.js";
+import { format0G, parse0G } from "../chain/amount.js";
 import type { FlaiConfig } from "../config.js";
-import { firstSigner, useConnection, useReadConnection, type FlaiConnection } from "../connection.js";
+import { firstSigner, useConnection, useReadConnection, type FlaiConnection } from "../chain/connection.js";
 import { flaiError } from "../errors.js";
-import { parseId } from "../ids.js";
+import { parseId } from "../chain/ids.js";
 import { readInput, type Input } from "../inputs.js";
 import { parseModelSpec, parseTrainingData, trainableData } from "../ml/model.js";
 import type { StorageBackend } from "../storage/types.js";
 import { registrationArgs, verifyReport, type EnclaveReport } from "../tee/attestation.js";
 import type { TeeSim, TrainingResult } from "../tee/enclave.js";
-import { sendTx } from "../tx.js";
+import { sendTx } from "../chain/tx.js";
 import { excerpt } from "../util/excerpt.js";
 import { memoInterface } from "../util/memo-interface.js";
 import { bothInOrder } from "../util/promise.js";
 
-import { loadFlaiArtifact } from "./artifact.js";
-import { isEphemeral, resolveDeployment, type Deployment, type DeploymentRole } from "./deployment.js";
-import { compactSignature } from "./eip712.js";
-import { readRegistration, verifiedEnclave, type VerifiedEnclave } from "./registry.js";
-import { decodeRevert } from "./revert.js";
+import { loadFlaiArtifact } from "../chain/artifact.js";
+import { isEphemeral, resolveDeployment, type Deployment, type DeploymentRole } from "../chain/deployment.js";
+import { compactSignature } from "../tee/job-result-signature.js";
+import { readRegistration, verifiedEnclave, type VerifiedEnclave } from "../tee/registry.js";
+import { decodeRevert } from "../chain/revert.js";
 import type {
   CompletedJob,
   ConnectionOption,

@@ -8,7 +8,7 @@ import { modelBytes, parseTrainedModel, resultHash } from "../ml/model.js";
 import type { TrainingResult } from "../tee/enclave.js";
 import { writeFileAtomic } from "../util/fs.js";
 
-import { recoverJobResultSigner } from "./eip712.js";
+import { recoverJobResultSigner } from "../tee/job-result-signature.js";
 
 /** v2: the signature covers the job's submitter, deadline and input roots (v1 covered only id, hash, payee). */
 const FORMAT = "flai-result/v2";

@@ -1,4 +1,4 @@
-import type { FlaiConnection } from "../connection.js";
+import type { FlaiConnection } from "../chain/connection.js";
 import type { UploadResult } from "../storage/types.js";
 
 export type JobStatus = "open" | "completed" | "cancelled";

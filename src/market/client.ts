@@ -5,11 +5,11 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { CONTRACT_ADDRESSES, createZGComputeNetworkBroker, type ZGComputeNetworkBroker } from "#0g-compute-sdk";
 import { getAddress, type Wallet } from "ethers";
 
-import { parse0G } from "../amount.js";
-import { useConnection, type FlaiConnection } from "../connection.js";
+import { parse0G } from "../chain/amount.js";
+import { useConnection, type FlaiConnection } from "../chain/connection.js";
 import { flaiError } from "../errors.js";
-import { sdkGasPrice } from "../fee-data.js";
-import { chainIdOf, hasCode } from "../jobs/deployment.js";
+import { sdkGasPrice } from "../chain/fee-data.js";
+import { chainIdOf, hasCode } from "../chain/deployment.js";
 import { chainHistoryKey, computeDevnetRecord } from "../devnet/state.js";
 
 import { fetchWithin, isResponseTooLarge, sizeText } from "../util/http-body.js";

@@ -1,6 +1,6 @@
 import { parseUnits } from "ethers";
 
-import { format0G } from "../amount.js";
+import { format0G } from "../chain/amount.js";
 import { flaiError } from "../errors.js";
 
 /**

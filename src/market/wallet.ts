@@ -1,8 +1,8 @@
 import { HDNodeWallet, Mnemonic, Network, Wallet } from "ethers";
 
-import { rpcUrlOf, type FlaiConnection } from "../connection.js";
+import { rpcUrlOf, type FlaiConnection } from "../chain/connection.js";
 import { flaiError } from "../errors.js";
-import { FeePolicyProvider } from "../fee-data.js";
+import { FeePolicyProvider } from "../chain/fee-data.js";
 
 type Sensitive = string | { get(): Promise<string> };
 const reveal = async (v: Sensitive) => (typeof v === "string" ? v : v.get());

@@ -2,10 +2,10 @@ import type { Signer } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConfig } from "../config.js";
-import { firstSigner, rpcUrlOf, useConnection, useReadConnection, type FlaiConnection } from "../connection.js";
+import { firstSigner, rpcUrlOf, useConnection, useReadConnection, type FlaiConnection } from "../chain/connection.js";
 import { flaiError } from "../errors.js";
-import { chainIdOf } from "../jobs/deployment.js";
-import { knownIndexerUrl } from "../networks.js";
+import { chainIdOf } from "../chain/deployment.js";
+import { knownIndexerUrl } from "../chain/networks.js";
 
 import { LocalStorage } from "./local.js";
 import type { StorageBackend, StorageProgress, TransferOptions } from "./types.js";

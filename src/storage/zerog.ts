@@ -8,7 +8,7 @@ import type { Signer } from "ethers";
 
 import { flaiError, isFlaiError } from "../errors.js";
 import { inAccountOrder } from "../util/account-queue.js";
-import { legacyGasPrice } from "../fee-data.js";
+import { legacyGasPrice } from "../chain/fee-data.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { tempPathBeside, trackTempFile } from "../util/cleanup.js";
 import { MAX_NODE_ANSWER_BYTES } from "../util/http-body.js";

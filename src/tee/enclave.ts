@@ -1,7 +1,7 @@
 import { getAddress } from "ethers";
 
 import { flaiError } from "../errors.js";
-import { recoverJobResultSigner, type JobResultBinding } from "../jobs/eip712.js";
+import { recoverJobResultSigner, type JobResultBinding } from "./job-result-signature.js";
 import { parseTrainedModel, type TrainedModel } from "../ml/model.js";
 import type { StorageBackend } from "../storage/types.js";
 import { bothInOrder } from "../util/promise.js";

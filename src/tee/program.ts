@@ -2,7 +2,7 @@ import { getAddress } from "ethers/address";
 import { computeAddress } from "ethers/transaction";
 
 import { flaiError } from "../errors.js";
-import { signJobResult, type JobResultBinding } from "../jobs/eip712.js";
+import { signJobResult, type JobResultBinding } from "./job-result-signature.js";
 import { modelBytes, parseModelSpec, parseTrainingData, resultHash, trainFromSpec } from "../ml/model.js";
 import { computeRoot, fastRootsReady } from "../storage/merkle.js";
 

@@ -4,9 +4,9 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { Contract, EventLog, Log } from "ethers";
 
-import { useReadConnection, type FlaiConnection } from "../connection.js";
+import { useReadConnection, type FlaiConnection } from "../chain/connection.js";
 import { flaiError } from "../errors.js";
-import { resolveDeployment, type Deployment } from "../jobs/deployment.js";
+import { resolveDeployment, type Deployment } from "../chain/deployment.js";
 import type { StorageBackend } from "../storage/types.js";
 
 import { storageFaultOf } from "./storage-fault.js";
@@ -63,8 +63,8 @@ export async function verifierChain(
   return { connection, deployment: await resolveDeployment(hre, connection, false) };
 }
 
-/** Ids as the tasks take them: src/ids.ts is the one parser. */
-export { parseId } from "../ids.js";
+/** Ids as the tasks take them: src/chain/ids.ts is the one parser. */
+export { parseId } from "../chain/ids.js";
 
 export type Fetched = { bytes: Uint8Array; item: VerifyItem } | { bytes: undefined; item: VerifyItem };
 

@@ -1,10 +1,10 @@
 import { Contract, getAddress, type EventLog } from "ethers";
 
 import { flaiError } from "../errors.js";
-import type { Deployment } from "../jobs/deployment.js";
-import { fromCompact, recoverJobResultSigner } from "../jobs/eip712.js";
-import { readRegistration, registrationEvent } from "../jobs/registry.js";
-import { decodeRevert } from "../jobs/revert.js";
+import type { Deployment } from "../chain/deployment.js";
+import { fromCompact, recoverJobResultSigner } from "../tee/job-result-signature.js";
+import { readRegistration, registrationEvent } from "../tee/registry.js";
+import { decodeRevert } from "../chain/revert.js";
 import { modelBytes, parseModelSpec, parseTrainingData, resultHash, trainFromSpec } from "../ml/model.js";
 
 import { directCall, eq, message, verdictItem, viewAt, type VerifyItem } from "./common.js";

@@ -2,7 +2,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { Contract } from "ethers";
 
-import { loadFlaiArtifact } from "../jobs/artifact.js";
+import { loadFlaiArtifact } from "../chain/artifact.js";
 
 import { eventsOf, fetchVerified, parseId, verdictItem, verifierChain, type VerifierParts, type VerifyItem, type VerifyOptions } from "./common.js";
 import {

@@ -2,8 +2,8 @@ import { Contract, getAddress, type EventLog } from "ethers";
 
 import { flaiError } from "../errors.js";
 import type { RoundResult } from "../fedavg/eip712.js";
-import type { Deployment } from "../jobs/deployment.js";
-import { decodeRevert } from "../jobs/revert.js";
+import type { Deployment } from "../chain/deployment.js";
+import { decodeRevert } from "../chain/revert.js";
 
 import { eventsOf } from "./common.js";
 

@@ -3,8 +3,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { Contract, getAddress } from "ethers";
 
 import { flaiError } from "../errors.js";
-import { loadFlaiArtifact } from "../jobs/artifact.js";
-import type { Deployment } from "../jobs/deployment.js";
+import { loadFlaiArtifact } from "../chain/artifact.js";
+import type { Deployment } from "../chain/deployment.js";
 
 import { eventsOf, parseId, verdictItem, verifierChain, type VerifierParts, type VerifyItem, type VerifyOptions } from "./common.js";
 import { readFinalized, readRecorded, readRoundState, readTask, type RoundChain } from "./round-chain.js";

@@ -1,6 +1,6 @@
 import { Contract, Interface, JsonRpcProvider, getAddress, type Log } from "ethers";
 
-import { loadFlaiArtifact } from "../../src/jobs/artifact.js";
+import { loadFlaiArtifact } from "../../src/chain/artifact.js";
 
 /** The storage devnet's Flow: one Submit per paid upload (`sender` is the submitter who paid). */
 export const FLOW_ABI = new Interface(loadFlaiArtifact("ZgFlow").abi);

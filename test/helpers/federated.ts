@@ -4,7 +4,7 @@ import path from "node:path";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { FlaiConnection } from "../../src/connection.js";
+import type { FlaiConnection } from "../../src/chain/connection.js";
 import { holdoutSplit, partitionDataset } from "../../src/fedavg/partition.js";
 import { datasetJson } from "../../src/fedavg/simulation.js";
 import { parseDataset, type Dataset } from "../../src/ml/dataset.js";

@@ -6,7 +6,7 @@ import type { HardhatUserConfig } from "hardhat/config";
 import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { FlaiConnection } from "../../src/connection.js";
+import type { FlaiConnection } from "../../src/chain/connection.js";
 import flai from "../../src/index.js";
 import { recordThrown } from "./error-output.js";
 

@@ -1,6 +1,6 @@
 import { ContractFactory, getAddress, type Signer } from "ethers";
 
-import type { FlaiConnection } from "../connection.js";
+import type { FlaiConnection } from "./connection.js";
 
 import { loadFlaiArtifact } from "./artifact.js";
 

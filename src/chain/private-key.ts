@@ -1,4 +1,4 @@
-import { flaiError } from "./errors.js";
+import { flaiError } from "../errors.js";
 
 // Hardhat turns a key's hex into bytes leniently: 63 hex digits become 31 bytes and sign as another,
 // valid account (issue 15), so a typo or a truncated paste would silently send from an address

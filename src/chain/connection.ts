@@ -4,8 +4,8 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 
 import { HardhatError } from "@nomicfoundation/hardhat-errors";
 
-import { installKeepAliveHook } from "./chain/keep-alive.js";
-import { flaiError } from "./errors.js";
+import { installKeepAliveHook } from "./keep-alive.js";
+import { flaiError } from "../errors.js";
 import { PRIVATE_KEY_VARIABLE } from "./networks.js";
 import { assertPrivateKey } from "./private-key.js";
 
@@ -142,7 +142,7 @@ export async function rpcUrlOf(connection: FlaiConnection): Promise<string> {
   }
   let url = bridges.get(connection);
   if (url === undefined) {
-    const { serveChain } = await import("./devnet/chain-server.js");
+    const { serveChain } = await import("../devnet/chain-server.js");
     url = serveChain(connection.provider, { keepAlive: false }).then((s) => s.url);
     bridges.set(connection, url);
   }

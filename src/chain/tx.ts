@@ -1,9 +1,9 @@
 import type { Contract, ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
 
-import { flaiError, isFlaiError } from "./errors.js";
-import { inAccountOrder } from "./util/account-queue.js";
+import { flaiError, isFlaiError } from "../errors.js";
+import { inAccountOrder } from "../util/account-queue.js";
 import { feeOverrides } from "./fee-data.js";
-import { decodeRevert } from "./jobs/revert.js";
+import { decodeRevert } from "./revert.js";
 
 export type RevertExplainer = (revert: { name: string; args: readonly unknown[] }) => string | undefined;
 

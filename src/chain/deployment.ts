@@ -6,9 +6,9 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { Contract, getAddress } from "ethers";
 
 import { configuredDeployment, type FlaiDeploymentAddresses } from "../config.js";
-import type { FlaiConnection } from "../connection.js";
+import type { FlaiConnection } from "./connection.js";
 import { flaiError } from "../errors.js";
-import { applyIgnitionFeePolicy } from "../fee-data.js";
+import { applyIgnitionFeePolicy } from "./fee-data.js";
 import { devAuthority } from "../tee/attestation.js";
 
 import { loadFlaiArtifact } from "./artifact.js";

@@ -1,5 +1,5 @@
-import { flaiError } from "./errors.js";
-import { excerpt } from "./util/excerpt.js";
+import { flaiError } from "../errors.js";
+import { excerpt } from "../util/excerpt.js";
 
 /** Job and federated-task ids are the contracts' uint256 counters, which start at 1. */
 export const UINT256_MAX = 2n ** 256n - 1n;

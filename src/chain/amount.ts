@@ -1,6 +1,6 @@
 import { formatUnits, parseUnits } from "ethers";
 
-import { flaiError } from "./errors.js";
+import { flaiError } from "../errors.js";
 
 const DECIMAL = /^(?:0|[1-9]\d*)(?:\.\d+)?$/;
 

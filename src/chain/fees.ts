@@ -1,4 +1,4 @@
-import { flaiError } from "./errors.js";
+import { flaiError } from "../errors.js";
 
 /**
  * The fee policy: pure functions from what a chain reports to the fee fields a transaction must

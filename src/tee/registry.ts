@@ -3,7 +3,7 @@ import { getAddress, type Contract, type EventLog } from "ethers";
 import { flaiError } from "../errors.js";
 import { recoverReportAuthority, type EnclaveReportBody } from "../tee/attestation.js";
 
-import { fromCompact } from "./eip712.js";
+import { fromCompact } from "./job-result-signature.js";
 
 const ZERO = "0x" + "0".repeat(64);
 
