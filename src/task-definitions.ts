@@ -25,20 +25,20 @@ export const taskDefinitions = [
       defaultValue: undefined,
     })
     .addFlag(json)
-    .setAction(() => import("../tasks/deploy.js"))
+    .setAction(() => import("./tasks/deploy.js"))
     .build(),
 
   task("flai:upload", "Store a file and print its 0G Merkle root")
     .addPositionalArgument({ name: "file", description: "The file to store" })
     .addFlag(json)
-    .setAction(() => import("../tasks/upload.js"))
+    .setAction(() => import("./tasks/upload.js"))
     .build(),
 
   task("flai:download", "Fetch a stored file by its 0G root, verified, into a new file")
     .addPositionalArgument({ name: "root", description: "The file's 0G Merkle root (0x + 64 hex)" })
     .addPositionalArgument({ name: "out", description: "Where to write it (must not exist)" })
     .addFlag(json)
-    .setAction(() => import("../tasks/download.js"))
+    .setAction(() => import("./tasks/download.js"))
     .build(),
 
   task("flai:submit", "Store data + model files and submit a compute job that escrows a reward")
@@ -52,7 +52,7 @@ export const taskDefinitions = [
       defaultValue: undefined,
     })
     .addFlag(json)
-    .setAction(() => import("../tasks/submit.js"))
+    .setAction(() => import("./tasks/submit.js"))
     .build(),
 
   task("flai:train", "Train a job inside the simulated enclave and write the signed result")
@@ -62,20 +62,20 @@ export const taskDefinitions = [
     .addFlag({ name: "complete", description: "Also complete the job on-chain with the result" })
     .addFlag({ name: "force", description: "Replace an existing --out file (and its .model.json) instead of refusing" })
     .addFlag(json)
-    .setAction(() => import("../tasks/train.js"))
+    .setAction(() => import("./tasks/train.js"))
     .build(),
 
   task("flai:complete", "Complete a job with a signed result file written by flai:train")
     .addOption(jobId)
     .addOption({ name: "result", description: "Result file from flai:train (required)", type: file, defaultValue: undefined })
     .addFlag(json)
-    .setAction(() => import("../tasks/complete.js"))
+    .setAction(() => import("./tasks/complete.js"))
     .build(),
 
   task("flai:job", "Read a job from the chain")
     .addOption(jobId)
     .addFlag(json)
-    .setAction(() => import("../tasks/job.js"))
+    .setAction(() => import("./tasks/job.js"))
     .build(),
 
   task("flai:verify", "Check an on-chain result from the chain and storage alone: a compute job, or a federated task's rounds")
@@ -83,34 +83,34 @@ export const taskDefinitions = [
     .addOption({ name: "task", description: "Federated task id to verify (give --job or --task)", type: text, defaultValue: undefined })
     .addOption({ name: "round", description: "Round of --task; when left out, every finalized round", type: text, defaultValue: undefined })
     .addFlag(json)
-    .setAction(() => import("../tasks/verify.js"))
+    .setAction(() => import("./tasks/verify.js"))
     .build(),
 
   task("flai:enclave", "Print the simulated enclave's attestation report")
     .addFlag({ name: "register", description: "Also register it on FLAIComputeJobs (contract owner only)" })
     .addFlag(json)
-    .setAction(() => import("../tasks/enclave.js"))
+    .setAction(() => import("./tasks/enclave.js"))
     .build(),
 
   ...federatedTasks(),
 
   task("flai:market-discover", "List 0G serving providers: model, endpoint, prices in 0G")
     .addFlag(json)
-    .setAction(() => import("../tasks/market-discover.js"))
+    .setAction(() => import("./tasks/market-discover.js"))
     .build(),
 
   task("flai:market-setup", "Ensure the compute ledger holds enough 0G and acknowledge a provider (idempotent)")
     .addOption(ledgerOption)
     .addOption(providerOption)
     .addFlag(json)
-    .setAction(() => import("../tasks/market-setup.js"))
+    .setAction(() => import("./tasks/market-setup.js"))
     .build(),
 
   task("flai:market-ping", "A signed, paid chat request to a provider: verify the answer, show the ledger before/after")
     .addOption(providerOption)
     .addOption(promptOption)
     .addFlag(json)
-    .setAction(() => import("../tasks/market-ping.js"))
+    .setAction(() => import("./tasks/market-ping.js"))
     .build(),
 
   task("flai:market-compute", "The whole marketplace flow: discover → setup → headers → request → verify → settlement")
@@ -118,7 +118,7 @@ export const taskDefinitions = [
     .addOption(promptOption)
     .addOption(ledgerOption)
     .addFlag(json)
-    .setAction(() => import("../tasks/market-compute.js"))
+    .setAction(() => import("./tasks/market-compute.js"))
     .build(),
 
   task("flai:devnet", "Serve the local 0G stand-ins (storage: Flow/Market + indexer/node; compute: serving contracts + provider) until Ctrl-C")
@@ -127,14 +127,14 @@ export const taskDefinitions = [
     .addOption({ name: "task", description: "Serve this federated task's global model; when left out, the sample model", type: text, defaultValue: undefined })
     .addOption({ name: "rpcPort", description: "Chain RPC port (in-process network only)", type: ArgumentType.INT, defaultValue: 8545 })
     .addFlag(json)
-    .setAction(() => import("../tasks/devnet.js"))
+    .setAction(() => import("./tasks/devnet.js"))
     .build(),
 
   task("flai:demo", "Run the whole PoC flow: storage → job → enclave training → attested completion → read back")
     .addOption({ name: "reward", description: "Reward in 0G", defaultValue: "0.01" })
     .addOption({ name: "storage", description: '"local" or "devnet" (uploads through the 0G SDK to a local storage devnet)', defaultValue: "local" })
     .addFlag(json)
-    .setAction(() => import("../tasks/demo.js"))
+    .setAction(() => import("./tasks/demo.js"))
     .build(),
 ];
 
@@ -201,7 +201,7 @@ function federatedTasks() {
         defaultValue: undefined,
       })
       .addFlag(json)
-      .setAction(() => import("../tasks/fl-create.js"))
+      .setAction(() => import("./tasks/fl-create.js"))
       .build(),
 
     task("flai:fl-client", "One client's round: train locally, encrypt to the enclave, upload, record on-chain")
@@ -211,7 +211,7 @@ function federatedTasks() {
       .addFlag({ name: "follow", description: "Keep running: join every round, claim every reward, exit when the task is finished or cancelled" })
       .addOption(pollOption)
       .addFlag(json)
-      .setAction(() => import("../tasks/fl-client.js"))
+      .setAction(() => import("./tasks/fl-client.js"))
       .build(),
 
     task("flai:aggregate", "Aggregate a round inside the enclave and finalize it on-chain (resumable)")
@@ -226,13 +226,13 @@ function federatedTasks() {
         defaultValue: undefined,
       })
       .addFlag(json)
-      .setAction(() => import("../tasks/aggregate.js"))
+      .setAction(() => import("./tasks/aggregate.js"))
       .build(),
 
     task("flai:fl-status", "Show a federated task and its rounds")
       .addOption(taskId)
       .addFlag(json)
-      .setAction(() => import("../tasks/fl-status.js"))
+      .setAction(() => import("./tasks/fl-status.js"))
       .build(),
 
     task("flai:fl-claim", "Claim a client's rewards for finalized rounds (pull payment, proven from the commitment)")
@@ -240,14 +240,14 @@ function federatedTasks() {
       .addOption({ name: "round", description: "Round to claim; when left out, every finalized round the account is owed and has not claimed", type: text, defaultValue: undefined })
       .addOption({ name: "account", description: "Index of the client's account", type: ArgumentType.INT, defaultValue: 0 })
       .addFlag(json)
-      .setAction(() => import("../tasks/fl-claim.js"))
+      .setAction(() => import("./tasks/fl-claim.js"))
       .build(),
 
     task("flai:fl-cancel", "Cancel a federated task whose current round failed and refund the creator what is unpaid (creator only)")
       .addOption(taskId)
       .addOption({ name: "account", description: "Index of the creator's account", type: ArgumentType.INT, defaultValue: 0 })
       .addFlag(json)
-      .setAction(() => import("../tasks/fl-cancel.js"))
+      .setAction(() => import("./tasks/fl-cancel.js"))
       .build(),
 
     strategyOptions(task("flai:fl-run", "Simulate a whole federated run with N local clients (distinct accounts) and write a report"))
@@ -262,7 +262,7 @@ function federatedTasks() {
       .addOption({ name: "reward", description: "Reward pool in 0G", defaultValue: "1" })
       .addOption({ name: "report", description: "HTML report path; when left out, .flai/reports/fl-run-task-<id>-<UTC time>.html (an existing file is never overwritten: -2, -3… is added)", type: file, defaultValue: undefined })
       .addFlag(json)
-      .setAction(() => import("../tasks/fl-run.js"))
+      .setAction(() => import("./tasks/fl-run.js"))
       .build(),
   ];
 }

@@ -3,8 +3,8 @@ import path from "node:path";
 import { expect } from "chai";
 
 import { parseId, parseRound } from "../src/chain/ids.js";
-import { optionalNumber, optionalWhole } from "../src/task-args.js";
-import { strategyFromArgs } from "../tasks/strategy-args.js";
+import { optionalNumber, optionalWhole } from "../src/cli/options.js";
+import { strategyFromArgs } from "../src/cli/strategy-args.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
 import { FIXTURES, tempProject } from "./helpers/project.js";

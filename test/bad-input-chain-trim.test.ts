@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { checkTrimForClients } from "../tasks/strategy-args.js";
+import { checkTrimForClients } from "../src/cli/strategy-args.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
 import { tempProject } from "./helpers/project.js";

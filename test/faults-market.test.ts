@@ -8,7 +8,7 @@ import { modelAnswerer } from "../src/devnet/compute/model-answerer.js";
 import { inferenceContract, readAccount, type UserAccount } from "../src/devnet/compute/serving-contract.js";
 import type { LedgerView, MarketOptions } from "../src/market/types.js";
 import { walletFor } from "../src/market/wallet.js";
-import { sampleModel } from "../tasks/market-network.js";
+import { sampleModel } from "../src/cli/market-network.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
 import { freePort } from "./helpers/net.js";

@@ -18,7 +18,7 @@ import type { Dataset } from "../src/ml/dataset.js";
 import { computeRoot } from "../src/storage/merkle.js";
 import { loadOrCreateIdentity, type EnclaveIdentity } from "../src/tee/identity.js";
 import { mulberry32 } from "../src/util/prng.js";
-import { strategyFromArgs } from "../tasks/strategy-args.js";
+import { strategyFromArgs } from "../src/cli/strategy-args.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
 import { tempDir } from "./helpers/project.js";

@@ -212,7 +212,7 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
   });
 
   it("bad follower options are refused by name: --poll or --close-after without --follow, --poll 0, --round with --follow", async () => {
-    const { pollSeconds, refuseWithoutFollow } = await import("../tasks/follow-args.js");
+    const { pollSeconds, refuseWithoutFollow } = await import("../src/cli/follow-args.js");
     await expectFlaiError(() => pollSeconds({ follow: false, poll: "2" }, "flai:fl-client"), "--poll applies only to a follower", "--follow");
     await expectFlaiError(() => pollSeconds({ follow: true, poll: "0" }, "flai:fl-client"), "--poll must be a number > 0");
     await expectFlaiError(() => refuseWithoutFollow("5", "--close-after", "flai:aggregate"), "--close-after applies only to a follower");

@@ -24,7 +24,7 @@ import { canonicalJson } from "../src/ml/model.js";
 import { parameterVector, splitParameters, weightsToJson } from "../src/ml/parameters.js";
 import { overallVerdict, type VerifyItem } from "../src/verify/common.js";
 import { verifyRound } from "../src/verify/rounds.js";
-import { strategyFromArgs } from "../tasks/strategy-args.js";
+import { strategyFromArgs } from "../src/cli/strategy-args.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
 import { pluginProject, runHardhat } from "./helpers/cli.js";

@@ -13,7 +13,7 @@ import { startStorageDevnet, type StorageDevnet } from "../src/devnet/storage-de
 import { GWEI } from "../src/chain/fees.js";
 import { zeroGStorageFor } from "../src/storage/create.js";
 import { sendTx } from "../src/chain/tx.js";
-import { sampleModel } from "../tasks/market-network.js";
+import { sampleModel } from "../src/cli/market-network.js";
 
 import { GALILEO_MIN_TIP, GALILEO_TIP_ERROR, startFeeProxy, type FeeProxy, type SeenTx } from "./helpers/fee-proxy.js";
 import { FIXTURES, tempDir, tempProject } from "./helpers/project.js";

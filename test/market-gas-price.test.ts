@@ -7,7 +7,7 @@ import { startComputeDevnet, type ComputeDevnet } from "../src/devnet/compute-de
 import { modelAnswerer } from "../src/devnet/compute/model-answerer.js";
 import { sdkGasPrice } from "../src/chain/fee-data.js";
 import { walletFor } from "../src/market/wallet.js";
-import { sampleModel } from "../tasks/market-network.js";
+import { sampleModel } from "../src/cli/market-network.js";
 
 import { tempProject } from "./helpers/project.js";
 

@@ -10,8 +10,8 @@ import { format0G } from "../src/chain/amount.js";
 import { modelAnswerer } from "../src/devnet/compute/model-answerer.js";
 import type { MarketOptions } from "../src/market/types.js";
 import { walletFor } from "../src/market/wallet.js";
-import { printPing, printSettlement } from "../tasks/market-ping.js";
-import { sampleModel } from "../tasks/market-network.js";
+import { printPing, printSettlement } from "../src/cli/print-market.js";
+import { sampleModel } from "../src/cli/market-network.js";
 import { Ui } from "../src/ui.js";
 
 import { expectFlaiError } from "./helpers/assert.js";

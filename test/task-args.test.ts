@@ -9,7 +9,7 @@ import { UINT256_MAX, parseId, parseRound } from "../src/chain/ids.js";
 import { parseDataset } from "../src/ml/dataset.js";
 import { computeStandardization } from "../src/ml/logistic.js";
 import { packageRoot } from "../src/package-root.js";
-import { flagOf, optionalNumber, optionalText, optionalWhole, requireOptions } from "../src/task-args.js";
+import { flagOf, optionalNumber, optionalText, optionalWhole, requireOptions } from "../src/cli/options.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
 import { runHardhat } from "./helpers/cli.js";

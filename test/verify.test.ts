@@ -18,7 +18,7 @@ import { TeeSim } from "../src/tee/enclave.js";
 import { overallVerdict, type VerifyItem } from "../src/verify/common.js";
 import { verifyJob } from "../src/verify/jobs.js";
 import { verifyRound } from "../src/verify/rounds.js";
-import verifyTask from "../tasks/verify.js";
+import verifyTask from "../src/tasks/verify.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
 import { FIXTURES, tempDir, tempProject } from "./helpers/project.js";

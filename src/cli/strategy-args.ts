@@ -1,0 +1,176 @@
+import { flaiError } from "../errors.js";
+import { BINARY_MODEL_FROM_PARAMETERS, MODEL_FORMATS, type ModelFormat } from "../fedavg/global-model.js";
+import { DEFAULT_DRIFT_CORRECTION, driftCorrectionAllowed, type DriftCorrection } from "../fedavg/drift-correction.js";
+import { MAX_UPDATE_NORM_LIMIT, REWARD_RULES, resolveRules, type RewardRule, type RoundRules } from "../fedavg/round-rules.js";
+import { STRATEGIES, checkConfig, type StrategyConfig, type StrategyName } from "../fedavg/strategies.js";
+import { optionalNumber, optionalWhole } from "./options.js";
+import { excerpt } from "../util/excerpt.js";
+
+/** The strategy flags shared by flai:fl-create and flai:fl-run; undefined means "not given". */
+export interface StrategyArgs {
+  strategy: string;
+  clip?: string;
+  noise?: string;
+  trim?: string;
+  localIterations?: string;
+  mu?: string;
+  /** fl-create: the total num_examples the creator expects over all clients (round 1's penalty split). */
+  numExamples?: string;
+  maxClientShare?: string;
+  minAccepted?: string;
+  maxUpdateNorm?: string;
+  rewardRule?: string;
+  /** --no-drift-correction: turn off the drift correction fedavg/fedprox without noise have by default. */
+  noDriftCorrection?: boolean;
+  /** --model-format json | binary; left out: createTask's default by parameter count. */
+  modelFormat?: string;
+}
+
+export interface StrategyChoice {
+  strategy: StrategyConfig;
+  /** Left undefined when not given, so the task's own defaults (see createTask: local iterations, μ 0.01 for fedprox) apply. */
+  local: { maxIterations?: number; mu?: number; expectedNumExamples?: number; driftCorrection?: false };
+  /** Only the rules given; createTask fills in the rest (round-rules.ts). */
+  rules: Partial<RoundRules>;
+  /** The task's global model format, when given (createTask picks one by size otherwise). */
+  modelFormat?: ModelFormat;
+}
+
+/** Local training is L-BFGS with this many iterations at most (as in model specs). */
+const MAX_LOCAL_ITERATIONS = 100_000;
+
+/**
+ * Every strategy flag parsed and checked against the others, named as the user typed it. A typed
+ * value is used as typed or rejected (as "--trim 0", which would trim nothing), never replaced by a
+ * default; a flag that the chosen strategy would ignore is rejected too.
+ */
+export function strategyFromArgs(args: StrategyArgs): StrategyChoice {
+  const name = strategyName(args.strategy);
+  const clipNorm = optionalNumber(args.clip, "--clip", { min: 0, minExclusive: true, hint: "the max L2 norm of an update; leave --clip out for no clipping" });
+  const noiseMultiplier = optionalNumber(args.noise, "--noise", { min: 0, minExclusive: true, hint: "leave --noise out for no DP noise" });
+  const trimFraction = optionalNumber(args.trim, "--trim", {
+    min: 0,
+    minExclusive: true,
+    below: 0.5,
+    hint: "the share trimmed from each end; 0 would trim nothing (a plain mean)",
+  });
+  const maxIterations = optionalWhole(args.localIterations, "--local-iterations", { min: 1, max: MAX_LOCAL_ITERATIONS });
+  const mu = optionalNumber(args.mu, "--mu", { min: 0, hint: "0 turns the proximal term off" });
+  const expectedNumExamples = optionalWhole(args.numExamples, "--num-examples", {
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    hint: "the total training rows you expect over all clients",
+  });
+  onlyWith(name, "trimmed-mean", "--trim", trimFraction);
+  onlyWith(name, "fedprox", "--mu", mu);
+  if (noiseMultiplier !== undefined && clipNorm === undefined) {
+    throw flaiError("--noise needs --clip: the DP noise is scaled to the clipped updates' norm bound. Add --clip <L2 norm>.");
+  }
+  const strategy: StrategyConfig = { name };
+  if (clipNorm !== undefined) strategy.clipNorm = clipNorm;
+  if (noiseMultiplier !== undefined) strategy.noiseMultiplier = noiseMultiplier;
+  if (trimFraction !== undefined) strategy.trimFraction = trimFraction;
+  checkConfig(strategy);
+  const rules = rulesFromArgs(args);
+  resolveRules(rules, strategy); // every rule checked now, not after the task's files are uploaded
+  const local: StrategyChoice["local"] = { maxIterations, mu };
+  if (expectedNumExamples !== undefined) local.expectedNumExamples = expectedNumExamples;
+  if (args.noDriftCorrection === true) {
+    if (!driftCorrectionAllowed(strategy)) {
+      throw flaiError(
+        `--no-drift-correction applies to fedavg and fedprox without --noise only: with ${describeStrategy(strategy)} drift correction is already off. ` +
+          `Remove --no-drift-correction.`,
+      );
+    }
+    local.driftCorrection = false;
+  } else if (mu !== undefined && driftCorrectionAllowed(strategy)) {
+    // With drift correction on, the clients' proximal term is the correction's (mu 0.2): --mu would be ignored.
+    throw flaiError(
+      `--mu sets FedProx's proximal term, which the default drift correction replaces with its own (mu ${DEFAULT_DRIFT_CORRECTION.mu}). ` +
+        `Add --no-drift-correction to train FedProx with --mu ${args.mu}, or remove --mu.`,
+    );
+  }
+  return { strategy, local, rules, modelFormat: modelFormatFromArgs(args.modelFormat) };
+}
+
+function modelFormatFromArgs(value: string | undefined): ModelFormat | undefined {
+  if (value === undefined || MODEL_FORMATS.includes(value as ModelFormat)) return value as ModelFormat | undefined;
+  throw flaiError(
+    `--model-format must be one of ${MODEL_FORMATS.join(", ")}, got ${excerpt(value)} (json: readable text; binary: float64 arrays, ` +
+      `much faster for large models). Leave it out to get json below ${BINARY_MODEL_FROM_PARAMETERS.toLocaleString("en-US")} parameters, binary from there.`,
+  );
+}
+
+/** The round-rule flags; each is named as typed in its error. */
+function rulesFromArgs(args: StrategyArgs): Partial<RoundRules> {
+  const rules: Partial<RoundRules> = {};
+  const share = optionalNumber(args.maxClientShare, "--max-client-share", { min: 0, minExclusive: true, hint: "the most of a round one client may weigh; at most 1" });
+  if (share !== undefined && share > 1) {
+    throw flaiError(`--max-client-share must be a number > 0 and ≤ 1 (the most of a round one client may weigh), got "${args.maxClientShare}".`);
+  }
+  const minAccepted = optionalWhole(args.minAccepted, "--min-accepted", { min: 1, max: 2 ** 32 - 1, hint: "accepted updates per published aggregate" });
+  const norm = optionalNumber(args.maxUpdateNorm, "--max-update-norm", { min: 0, minExclusive: true, hint: "the largest L2 norm of an accepted update" });
+  if (norm !== undefined && norm > MAX_UPDATE_NORM_LIMIT) {
+    throw flaiError(`--max-update-norm must be a number > 0 and ≤ 1e100 (so no sum of updates can overflow), got "${args.maxUpdateNorm}".`);
+  }
+  if (args.rewardRule !== undefined && !REWARD_RULES.includes(args.rewardRule as RewardRule)) {
+    throw flaiError(`--reward-rule must be one of ${REWARD_RULES.join(", ")}, got "${args.rewardRule}".`);
+  }
+  if (share !== undefined) rules.maxClientShare = share;
+  if (minAccepted !== undefined) rules.minAccepted = minAccepted;
+  if (norm !== undefined) rules.maxUpdateNorm = norm;
+  if (args.rewardRule !== undefined) rules.rewardRule = args.rewardRule as RewardRule;
+  return rules;
+}
+
+function strategyName(value: string): StrategyName {
+  if (!STRATEGIES.includes(value as StrategyName)) {
+    throw flaiError(`--strategy must be one of ${STRATEGIES.join(", ")}, got ${excerpt(value)}.`);
+  }
+  return value as StrategyName;
+}
+
+/** A flag the strategy would silently ignore is an error: the user meant something by it. */
+function onlyWith(name: StrategyName, needs: StrategyName, flag: string, value: number | undefined): void {
+  if (value !== undefined && name !== needs) {
+    throw flaiError(`${flag} applies to --strategy ${needs} only, but the strategy is ${name}. Remove ${flag} or add --strategy ${needs}.`);
+  }
+}
+
+/** The round rules as fl-create prints them (defaults filled in). */
+export function describeRules(r: RoundRules): string {
+  return `max client share ${r.maxClientShare}, min ${r.minAccepted} accepted, max update norm ${r.maxUpdateNorm}, ${r.rewardRule} rewards`;
+}
+
+export function describeStrategy(s: StrategyConfig): string {
+  const parts: string[] = [s.name];
+  if (s.trimFraction !== undefined) parts.push(`trim ${s.trimFraction}`);
+  if (s.clipNorm !== undefined) parts.push(`clip ${s.clipNorm}`);
+  if (s.noiseMultiplier !== undefined) parts.push(`noise ×${s.noiseMultiplier}`);
+  return parts.join(", ");
+}
+
+/** The task's drift correction as fl-create prints it. */
+export function describeDriftCorrection(d: DriftCorrection | undefined): string {
+  return d === undefined ? "off" : `on (proximal mu ${d.mu}, each client gradient clipped to L2 norm ${d.maxGradientNorm})`;
+}
+
+/**
+ * A --trim checked against the number of clients, where that number is known (flai:fl-run): when
+ * ⌊trim·n⌋ is 0 the typed fraction trims nothing, and trimmed-mean trims its minimum of one update
+ * per end instead — a larger share than typed. Refused there, naming the smallest --trim that means
+ * what it says (issue 15). flai:fl-create cannot know n (it lies between --quorum and --max-clients)
+ * and keeps the fraction as typed.
+ */
+export function checkTrimForClients(strategy: StrategyConfig, clients: number): void {
+  const trim = strategy.trimFraction;
+  if (trim === undefined || Math.floor(trim * clients) >= 1) return;
+  const fix =
+    clients >= 3
+      ? `Pass --trim ${(Math.ceil(1000 / clients) / 1000).toFixed(3)} or more, or at least ${Math.ceil(1 / trim)} clients.`
+      : `Use at least ${Math.max(3, Math.ceil(1 / trim))} clients (trimming one update per end needs 3 or more).`;
+  throw flaiError(
+    `--trim ${trim} with --clients ${clients} trims ⌊${trim}·${clients}⌋ = 0 updates per end, so the trimmed mean would trim ` +
+      `its minimum of 1 per end (a share of ${(1 / clients).toFixed(3)}), not what --trim says. ${fix}`,
+  );
+}

@@ -1,0 +1,182 @@
+import { createHash } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { format0G } from "../chain/amount.js";
+import { firstSigner, useConnection, type FlaiConnection } from "../chain/connection.js";
+import { startStorageDevnet } from "../devnet/storage-devnet.js";
+import { flaiError } from "../errors.js";
+import type { FlaiRuntime } from "../runtime.js";
+import { zeroGStorageFor } from "../storage/create.js";
+import { writeResultFile } from "../jobs/result-file.js";
+import { packageRoot } from "../package-root.js";
+import { Ui, shortHex } from "../ui.js";
+import { writeFileAtomic } from "../util/fs.js";
+
+import { printPing, printSettlement } from "../cli/print-market.js";
+import { printJob } from "../cli/print-job.js";
+import { startComputeDevnet } from "../devnet/compute-devnet.js";
+import { modelAnswerer } from "../devnet/compute/model-answerer.js";
+import { renderReportSummary } from "../fedavg/report-text.js";
+import { runSimulation } from "../fedavg/simulation.js";
+import { prewarmWorker } from "../tee/run-worker.js";
+
+/** The seed PoC, end to end, in one process: works on the in-process chain with nothing else running. */
+export default async function demo(args: { reward: string; storage: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
+  if (args.storage !== "local" && args.storage !== "devnet") {
+    throw flaiError(`--storage must be "local" or "devnet", got "${args.storage}".`);
+  }
+  // The demo attests the enclave, trains a job in it and aggregates rounds: one enclave worker loads
+  // those programs now, while the chain connects and the contracts deploy (an idle worker never holds
+  // the process). Without this, each first call waited for the worker's start-up.
+  prewarmWorker("attest-worker");
+  prewarmWorker("worker");
+  prewarmWorker("../fedavg/round-close-worker");
+  prewarmWorker("../fedavg/aggregator-worker");
+  const ui = new Ui({ json: args.json });
+  const connection = await useConnection(hre);
+  if (args.storage === "local") {
+    return runDemo(hre.flai, connection, args, ui, hre);
+  }
+  // The 0G path end to end: contracts + storage node on this chain, uploads through the real SDK.
+  const dir = await mkdtemp(path.join(os.tmpdir(), "flai-devnet-"));
+  const devnet = await startStorageDevnet(connection, { dir });
+  try {
+    const storage = await zeroGStorageFor(connection, hre.config.flai, { indexerUrl: devnet.url });
+    ui.line(`0G storage devnet: indexer ${devnet.url}, Flow ${devnet.flowAddress}`);
+    return await runDemo(hre.flai.withStorage(storage), connection, args, ui, hre);
+  } finally {
+    await devnet.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function runDemo(
+  flai: FlaiRuntime,
+  connection: FlaiConnection,
+  args: { reward: string },
+  ui: Ui,
+  hre: HardhatRuntimeEnvironment,
+) {
+  const submitter = await firstSigner(connection);
+  const signers = await connection.ethers.getSigners();
+  const provider = signers[1] ?? submitter; // the compute provider who runs the enclave and is paid
+
+  ui.title(`hardhat-flai demo — compute job on network "${connection.networkName}"`);
+
+  ui.step("Deploying FLAIComputeJobs and registering the simulated enclave");
+  const deployment = await flai.jobs.deployment({ connection });
+  const enclave = await flai.jobs.registerEnclave({ connection });
+  ui.info("contract", `${deployment.address} (chain ${deployment.chainId})`);
+  ui.info("enclave", `${enclave.signer}, measurement ${shortHex(enclave.measurement)}`);
+
+  ui.step(`Uploading data.json + model.json to ${flai.storage.kind} storage`);
+  const fixtures = path.join(packageRoot(), "fixtures");
+  const submitted = await flai.jobs.submit({
+    data: path.join(fixtures, "data.json"),
+    model: path.join(fixtures, "model.json"),
+    reward: args.reward,
+    connection,
+  });
+  ui.info("data root", submitted.data.root);
+  ui.info("model root", submitted.model.root);
+  ui.ok(`New Job Submitted with ID: ${submitted.job.id}  (reward ${format0G(submitted.job.reward)}, gas ${submitted.gasUsed})`);
+
+  ui.step("Training logistic regression inside the simulated TEE");
+  const result = await ui.progress("training", () => flai.jobs.train(submitted.job.id, { connection, payee: provider.address }));
+  const resultFile = path.join(hre.config.paths.root, ".flai", "results", `job-${result.jobId}.json`);
+  const modelFile = resultFile.replace(/\.json$/, ".model.json");
+  await writeResultFile(resultFile, result);
+  await writeFileAtomic(modelFile, result.modelBytes);
+  const stored = await flai.storage.upload(result.modelBytes);
+  ui.ok(`Trained model saved to ${path.relative(process.cwd(), modelFile)} and stored as ${stored.root}`);
+  ui.info("accuracy", result.model.training.accuracy.toFixed(4));
+  ui.info("log-loss", result.model.training.logLoss.toFixed(4));
+  ui.ok(`Result Hash: ${result.resultHash.slice(2)}`);
+
+  ui.step("Completing the job with the enclave's signature");
+  const before = await connection.ethers.provider.getBalance(result.payee);
+  const completed = await flai.jobs.complete(result, { connection });
+  const after = await connection.ethers.provider.getBalance(result.payee);
+  ui.ok(`Job ${completed.job.id} marked complete with result hash: ${result.resultHash.slice(2)}  (gas ${completed.gasUsed})`);
+  ui.info("payee", `${completed.payee} received ${format0G(after - before)}`);
+
+  ui.step("Reading the job back and checking the stored model against the on-chain hash");
+  const job = await flai.jobs.get(completed.job.id, { connection });
+  printJob(ui, job);
+  const downloaded = path.join(hre.config.paths.root, ".flai", "demo", `trained_model-${job.id}.json`);
+  await rm(downloaded, { force: true });
+  await flai.storage.download(stored.root, downloaded);
+  const sha = "0x" + createHash("sha256").update(await readFile(downloaded)).digest("hex");
+  ui.ok(`sha256(${path.relative(process.cwd(), downloaded)}) = on-chain result hash: ${sha === job.resultHash}`);
+
+  ui.step("Federated rounds: 3 clients × 2 rounds, updates encrypted to the enclave, FedAvg inside it");
+  const federated = await ui.progress("federated run", (update) =>
+    runSimulation(hre, flai, {
+      data: path.join(fixtures, "data.json"),
+      clients: 3,
+      rounds: 2,
+      partition: "iid",
+      strategy: { name: "fedavg" },
+      reward: args.reward,
+      connection,
+      onProgress: update,
+    }),
+  );
+  for (const round of federated.rounds) {
+    ui.ok(
+      `Round ${round.round} finalized: ${round.accepted.length} updates aggregated, accuracy ${(round.metrics.accuracy * 100).toFixed(2)}%, ` +
+        `global model ${shortHex(round.globalRoot)} (gas ${round.gas.finalizeRound})`,
+    );
+  }
+  for (const line of renderReportSummary(federated)) {
+    ui.line(`  ${line}`);
+  }
+
+  ui.step("Pay-per-inference: a 0G serving provider serves the federated global model");
+  const served = await flai.fedavg.globalModel(federated.taskId, { connection });
+  const compute = await startComputeDevnet(connection, {
+    model: `flai/federated-task-${federated.taskId}`,
+    answer: modelAnswerer(served),
+  });
+  let inference;
+  let settlement;
+  try {
+    const market = { connection, contracts: compute.contracts };
+    const providers = await flai.market.discover(market);
+    ui.line(`Found ${providers.length} services`);
+    for (const [i, p] of providers.entries()) {
+      ui.line(`  [${i + 1}] ${p.model} | provider=${p.provider} | input=${format0G(p.inputPrice)} | output=${format0G(p.outputPrice)}`);
+    }
+    const setup = await flai.market.setup({ ...market, provider: compute.providerAddress, ledger: "3" });
+    ui.line(setup.acknowledged.already ? "Provider already acknowledged." : "Provider acknowledged.");
+    const sample = JSON.parse(await readFile(path.join(fixtures, "data.json"), "utf8")) as { features: number[][] };
+    inference = await flai.market.ping({ ...market, provider: compute.providerAddress, prompt: JSON.stringify(sample.features[0]) });
+    printPing(ui, inference);
+    // The stand-in settles like a real provider, in batches; the demo asks it to settle its batch now
+    // and then reads the chain, so "settled" is printed only when observed there.
+    ui.step("The provider settles its batch of unpaid requests (settleFeesWithTEE)");
+    await compute.settle();
+    settlement = await flai.market.settlement({ ...market, provider: compute.providerAddress, since: inference.settlement.after });
+    printSettlement(ui, settlement);
+  } finally {
+    await compute.close();
+  }
+
+  ui.result({
+    inference,
+    settlement,
+    deployment,
+    enclave,
+    submitted,
+    resultHash: result.resultHash,
+    modelRoot: stored.root,
+    completed,
+    job,
+    verified: sha === job.resultHash,
+    federated,
+  });
+}

@@ -1,0 +1,23 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { format0G } from "../chain/amount.js";
+import { useConnection } from "../chain/connection.js";
+import { parseId } from "../chain/ids.js";
+import { requireOptions } from "../cli/options.js";
+import { Ui } from "../ui.js";
+
+import { accountAt } from "../cli/accounts.js";
+
+/** The creator cancels a task whose current round failed; the pools of the rounds not finalized come back. */
+export default async function flCancel(args: { task?: string; account: number; json: boolean }, hre: HardhatRuntimeEnvironment) {
+  requireOptions("flai:fl-cancel", args, ["task"], "flai:fl-cancel --task 1");
+  const taskId = parseId(args.task, "task", "--task");
+  const ui = new Ui({ json: args.json });
+  const connection = await useConnection(hre);
+  const signer = await accountAt(connection, args.account);
+  const c = await hre.flai.fedavg.cancel({ taskId, signer, connection });
+  ui.ok(`Task ${c.taskId} cancelled at its failed round ${c.round}: ${format0G(c.refund)} refunded to the creator ${c.creator}`);
+  ui.info("tx", c.txHash);
+  ui.line("Rewards of rounds finalized before stay claimable (flai:fl-claim).");
+  ui.result(c);
+}

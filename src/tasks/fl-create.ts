@@ -1,0 +1,125 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { format0G } from "../chain/amount.js";
+import { flaiError } from "../errors.js";
+import { optionalText, optionalWhole, requireOptions } from "../cli/options.js";
+import { Ui } from "../ui.js";
+
+import { roundRules } from "../fedavg/global-model.js";
+
+import { describeDriftCorrection, describeRules, describeStrategy, strategyFromArgs, type StrategyArgs } from "../cli/strategy-args.js";
+
+export default async function flCreate(
+  args: StrategyArgs & {
+    model?: string;
+    test?: string;
+    /** The former name of --test, still read. */
+    evaluation?: string;
+    rounds: number;
+    quorum: number;
+    maxClients?: string;
+    roundDuration?: string;
+    reward?: string;
+    enclave?: string;
+    standardizeOn?: string;
+    json: boolean;
+  },
+  hre: HardhatRuntimeEnvironment,
+) {
+  // Checked as one: a missing --test is named with the other missing options.
+  const files = { model: args.model, test: heldOutFile(args), reward: args.reward };
+  requireOptions(
+    "flai:fl-create",
+    files,
+    ["model", "test", "reward"],
+    "flai:fl-create --model fixtures/model.json --test holdout.json --standardize-on client-sample.json --rounds 5 --quorum 3 --reward 1",
+  );
+  // FLAIFederated stores the round duration as a uint32.
+  const roundDuration = optionalWhole(args.roundDuration, "--round-duration", { min: 1, max: 2 ** 32 - 1, hint: "seconds" });
+  // FLAIFederated stores maxClients as a uint16, at least the quorum.
+  const maxClients = optionalWhole(args.maxClients, "--max-clients", { min: 1, max: 65535, hint: "updates per round" });
+  const { strategy, local, rules, modelFormat } = strategyFromArgs(args);
+  // Another machine's enclave (its host ran flai:enclave --register); when left out, this machine's.
+  const enclave = optionalText(args.enclave, "--enclave");
+  const ui = new Ui({ json: args.json });
+  // Shown before anything is sent, so the creator can stop and retype; also kept in the --json result.
+  const warning = trimWarning(strategy.trimFraction, args.quorum, maxClients);
+  if (warning !== undefined) ui.line(`Warning: ${warning}`);
+  if (args.evaluation !== undefined) ui.line("Note: --evaluation is the former name of --test; use --test <file>.");
+  const created = await ui.progress("Creating federated task", () =>
+    hre.flai.fedavg.createTask({
+      model: files.model,
+      evaluation: files.test,
+      rounds: args.rounds,
+      quorum: args.quorum,
+      maxClients,
+      roundDuration,
+      reward: files.reward,
+      strategy,
+      rules,
+      local,
+      enclave,
+      modelFormat,
+      standardizeOn: optionalText(args.standardizeOn, "--standardize-on"),
+    }),
+  );
+  const t = created.task;
+  ui.ok(`Federated task ${t.id} created: ${t.rounds} rounds, quorum ${t.quorum}, ${describeStrategy(strategy)}`);
+  ui.info("reward pool", format0G(t.rewardPool));
+  const model = await hre.flai.fedavg.globalModel(t.id);
+  const resolved = roundRules(model);
+  ui.info("round rules", describeRules(resolved));
+  ui.info("drift correction", describeDriftCorrection(model.federated.local.driftCorrection));
+  if (t.quorum < resolved.minAccepted) {
+    ui.line(`Note: quorum ${t.quorum} is below the minimum of ${resolved.minAccepted} accepted updates: a round is only published once ${resolved.minAccepted} are accepted.`);
+  }
+  ui.info("global model", `${t.globalRoot} (sha256 ${t.globalHash}), ${model.federated.modelFormat ?? "json"}`);
+  ui.info("evaluation", created.evaluationRoot);
+  ui.info("enclave", `${t.enclave} (measurement ${t.measurement}); clients encrypt to its on-chain key`);
+  ui.info("round close", `at ${t.maxClients} updates, by the enclave once ${t.quorum} are recorded, or at the deadline`);
+  ui.info("tx", `${created.txHash} (gas ${created.gasUsed})`);
+  // What every participant needs besides its own key and data: the network, the addresses, the task id.
+  const deployment = await hre.flai.jobs.deployment();
+  const addresses = { jobs: deployment.address, federated: t.contract };
+  ui.line(
+    `Participants set in hardhat.config.ts: flai: { deployments: { "${t.networkName}": ` +
+      `{ jobs: "${addresses.jobs}", federated: "${addresses.federated}" } } }`,
+  );
+  ui.line(`Clients join with: npx hardhat flai:fl-client --task ${t.id} --data <their data file> --network ${t.networkName}`);
+  ui.result({ taskId: t.id, network: t.networkName, chainId: t.chainId, deployments: { [t.networkName]: addresses }, ...created, ...(warning === undefined ? {} : { warning }) });
+}
+
+/**
+ * A typed --trim that trims nothing at the quorum (issue 15): ⌊trim·quorum⌋ = 0, so a round that
+ * closes with --quorum updates trims the minimum of one per end — a larger share than typed. The
+ * final number of updates is not known here (from the quorum up to --max-clients), so unlike
+ * flai:fl-run (which refuses) this is a warning naming the share at the quorum and the fixes.
+ */
+export function trimWarning(trim: number | undefined, quorum: number, maxClients?: number): string | undefined {
+  if (trim === undefined || !(quorum >= 1) || Math.floor(trim * quorum) >= 1) return undefined;
+  // The fewest updates for which ⌊trim·n⌋ ≥ 1, as trimCount computes it (the loop absorbs rounding in 1/trim).
+  let asTyped = Math.ceil(1 / trim);
+  while (Math.floor(trim * asTyped) < 1) asTyped += 1;
+  const when =
+    maxClients !== undefined && maxClients < asTyped
+      ? `it never trims as typed, since --max-clients ${maxClients} caps a round below the ${asTyped} updates that needs`
+      : `it trims as typed only in a round that closes with ${asTyped} or more updates`;
+  return (
+    `--trim ${trim} with --quorum ${quorum} trims ⌊${trim}·${quorum}⌋ = 0 updates per end in a round that closes at its quorum, ` +
+    `so the trimmed mean trims its minimum of 1 per end there (a share of ${(1 / quorum).toFixed(3)}), not what --trim says; ` +
+    `${when}. To get what --trim says at the quorum, pass --quorum ${Math.max(3, asTyped)} or more (with --max-clients at least that)` +
+    // Below 3 updates no share under 0.5 trims one per end, so only a larger quorum helps.
+    (quorum >= 3 ? `, or --trim ${(Math.ceil(1000 / quorum) / 1000).toFixed(3)} or more for this quorum.` : ".")
+  );
+}
+
+/** The held-out file the enclave evaluates on: --test, or its former name --evaluation (not both). */
+function heldOutFile(args: { test?: string; evaluation?: string }): string | undefined {
+  if (args.test !== undefined && args.evaluation !== undefined) {
+    throw flaiError(
+      `flai:fl-create was given both --test (${args.test}) and --evaluation (${args.evaluation}), which name the same held-out file ` +
+        `(--evaluation is its former name). Pass --test <file> only.`,
+    );
+  }
+  return args.test ?? args.evaluation;
+}

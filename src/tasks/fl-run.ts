@@ -1,0 +1,104 @@
+import path from "node:path";
+
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { flaiError } from "../errors.js";
+import { claimReportFiles, reportStamp, writeReport } from "../fedavg/report-files.js";
+import { renderReportSummary } from "../fedavg/report-text.js";
+import { runSimulation } from "../fedavg/simulation.js";
+import { packageRoot } from "../package-root.js";
+import { prewarmWorker } from "../tee/run-worker.js";
+import { optionalNumber, optionalText } from "../cli/options.js";
+import { Ui } from "../ui.js";
+
+import { checkTrimForClients, strategyFromArgs, type StrategyArgs } from "../cli/strategy-args.js";
+
+/** Datasets shipped in fixtures/: what --dataset names, and the test file that comes with one. */
+export const BUNDLED_DATASETS = {
+  sample: { data: "data.json" },
+  landcover: { data: "landcover.csv", test: "landcover-test.csv" },
+} as const satisfies Record<string, { data: string; test?: string }>;
+
+export default async function flRun(
+  args: StrategyArgs & {
+    clients: number;
+    rounds: number;
+    data?: string;
+    dataset?: string;
+    test?: string;
+    partition: string;
+    alpha?: string;
+    seed: number;
+    reward: string;
+    report?: string;
+    json: boolean;
+  },
+  hre: HardhatRuntimeEnvironment,
+) {
+  if (args.partition !== "iid" && args.partition !== "dirichlet") {
+    throw flaiError(`--partition must be "iid" or "dirichlet", got "${args.partition}".`);
+  }
+  const alpha = optionalNumber(args.alpha, "--alpha", { min: 0, minExclusive: true, hint: "smaller = more label skew" });
+  if (alpha !== undefined && args.partition !== "dirichlet") {
+    throw flaiError(`--alpha applies to --partition dirichlet only, but the partition is ${args.partition}. Remove --alpha or add --partition dirichlet.`);
+  }
+  const { strategy, local, rules, modelFormat } = strategyFromArgs(args);
+  checkTrimForClients(strategy, args.clients);
+  const reportOption = optionalText(args.report, "--report");
+  const { data, test } = resolveData(args);
+  // A run attests the enclave (its task's registration) and aggregates every round: one enclave worker
+  // loads both programs now, while the chain, the data and the clients get ready (an idle worker never
+  // holds the process).
+  prewarmWorker("attest-worker");
+  prewarmWorker("../fedavg/aggregator-worker");
+  const ui = new Ui({ json: args.json });
+  const result = await ui.progress("Federated run", (update) =>
+    runSimulation(hre, hre.flai, {
+      data,
+      test,
+      clients: args.clients,
+      rounds: args.rounds,
+      partition: args.partition as "iid" | "dirichlet",
+      alpha,
+      seed: args.seed,
+      strategy,
+      rules,
+      localIterations: local.maxIterations,
+      mu: local.mu,
+      driftCorrection: local.driftCorrection,
+      modelFormat,
+      reward: args.reward,
+      onProgress: update,
+    }),
+  );
+  const base = reportOption
+    ? path.resolve(reportOption).replace(/\.html?$/i, "")
+    : path.join(hre.config.paths.root, ".flai", "reports", `fl-run-task-${result.taskId}-${reportStamp(new Date())}`);
+  const files = await claimReportFiles(base);
+  await writeReport(result, files);
+  ui.title(`Federated run: task ${result.taskId}, ${result.clients} clients × ${result.rounds.length} rounds on "${result.network}"`);
+  for (const line of renderReportSummary(result)) {
+    ui.line(`  ${line}`);
+  }
+  const shown = (file: string) => path.relative(process.cwd(), file);
+  ui.ok(`Report written to ${shown(files.html)} (metrics: ${path.basename(files.csv)}, ${path.basename(files.json)})`);
+  ui.result({ ...result, reportFile: files.html, reportFiles: files });
+}
+
+/** --data / --dataset / --test into the data file and the optional test file. */
+export function resolveData(args: { data?: string; dataset?: string; test?: string }): { data: string; test?: string } {
+  const dataOption = optionalText(args.data, "--data");
+  const datasetOption = optionalText(args.dataset, "--dataset");
+  const testOption = optionalText(args.test, "--test");
+  if (dataOption !== undefined && datasetOption !== undefined) {
+    throw flaiError(`--data and --dataset both name the data; keep one (--dataset picks a bundled dataset: ${Object.keys(BUNDLED_DATASETS).join(", ")}).`);
+  }
+  if (dataOption !== undefined) return { data: dataOption, test: testOption };
+  const name = datasetOption ?? "sample";
+  if (!Object.hasOwn(BUNDLED_DATASETS, name)) {
+    throw flaiError(`--dataset "${name}" is not bundled; choose one of: ${Object.keys(BUNDLED_DATASETS).join(", ")}, or give a file with --data.`);
+  }
+  const bundled: { data: string; test?: string } = BUNDLED_DATASETS[name as keyof typeof BUNDLED_DATASETS];
+  const fixture = (file: string) => path.join(packageRoot(), "fixtures", file);
+  return { data: fixture(bundled.data), test: testOption ?? (bundled.test ? fixture(bundled.test) : undefined) };
+}

@@ -1,0 +1,23 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { format0G } from "../chain/amount.js";
+import { Ui } from "../ui.js";
+
+import { ledgerOr, providerOr } from "../cli/market-defaults.js";
+import { withMarketNetwork } from "../cli/market-network.js";
+
+export default async function marketSetup(args: { ledger?: string; provider?: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
+  const ledger = ledgerOr(args.ledger); // a bad typed value is reported before any network work
+  const ui = new Ui({ json: args.json });
+  const result = await withMarketNetwork(hre, ui, async (opts) => {
+    const provider = await providerOr(args.provider, hre.flai.market, opts);
+    return hre.flai.market.setup({ ...opts, provider, ledger });
+  });
+  if (result.deposited > 0n) {
+    const minimum = result.openedWithMinimum ? " (the minimum to open a ledger; pass --ledger for more)" : "";
+    ui.ok(`Ledger ${result.ledgerBefore === undefined ? "opened" : "funded"} with ${format0G(result.deposited)}${minimum}`);
+  }
+  ui.ok(result.acknowledged.already ? `Provider ${result.provider} already acknowledged.` : `Provider acknowledged.`);
+  ui.info("ledger", format0G(result.ledger.total));
+  ui.result(result);
+}

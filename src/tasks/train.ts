@@ -1,0 +1,46 @@
+import path from "node:path";
+
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { format0G } from "../chain/amount.js";
+import { parseId } from "../chain/ids.js";
+import { checkTrainOutputs, trainOutputs, writeTrainOutputs } from "../jobs/train-output.js";
+import { optionalText, requireOptions } from "../cli/options.js";
+import { Ui } from "../ui.js";
+
+export default async function train(
+  args: { job?: string; out?: string; payee?: string; complete: boolean; json: boolean; force?: boolean },
+  hre: HardhatRuntimeEnvironment,
+) {
+  requireOptions("flai:train", args, ["job"], "flai:train --job 1");
+  const jobId = parseId(args.job, "job", "--job");
+  const payee = optionalText(args.payee, "--payee");
+  const outOption = optionalText(args.out, "--out");
+  const ui = new Ui({ json: args.json });
+  const out = outOption !== undefined ? path.resolve(outOption) : path.join(hre.config.paths.root, ".flai", "results", `job-${jobId}.json`);
+  // The default location is the tool's own; a user's --out is only replaced with --force.
+  const replace = outOption === undefined || args.force === true;
+  const files = trainOutputs(out);
+  await checkTrainOutputs(files, replace, outOption === undefined ? "The result file (.flai/results)" : "--out");
+  const result = await ui.progress(`Training job ${jobId} in the enclave`, () => hre.flai.jobs.train(jobId, { payee }));
+  await writeTrainOutputs(files, result, replace);
+  const modelFile = files.modelFile;
+  const t = result.model.training;
+  ui.ok(`Trained model saved to ${path.relative(process.cwd(), modelFile)}`);
+  // Only multinomial (or renamed binary) models carry their class list; 0/1 models keep the old output.
+  if (result.model.classes !== undefined) ui.info("classes", result.model.classes.map((c) => JSON.stringify(c)).join(", "));
+  ui.info("accuracy", t.accuracy.toFixed(4));
+  ui.info("log-loss", t.logLoss.toFixed(4));
+  ui.info("iterations", `${t.iterations}${t.converged ? "" : " (not converged)"}`);
+  ui.ok(`Result Hash: ${result.resultHash.slice(2)}`);
+  ui.info("signed by", `enclave ${result.signer} for payee ${result.payee}`);
+  ui.info("result file", path.relative(process.cwd(), out));
+  let completed;
+  if (args.complete) {
+    await hre.flai.jobs.registerEnclave();
+    completed = await ui.progress("Completing job", () => hre.flai.jobs.complete(result));
+    ui.ok(`Job ${completed.job.id} marked complete with result hash: ${result.resultHash.slice(2)}`);
+    ui.info("reward", `${format0G(completed.reward)} paid to ${completed.payee} (gas ${completed.gasUsed})`);
+  }
+  ui.result({ result: { ...result, modelBytes: undefined }, resultFile: out, modelFile, completed });
+}
