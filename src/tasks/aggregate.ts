@@ -7,7 +7,8 @@ import { Ui } from "../ui.js";
 
 import { pollSeconds, printEvent, refuseWithoutFollow } from "../cli/follow-args.js";
 
-interface Args {
+/** flai:aggregate's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface AggregateTaskArguments {
   task?: string;
   round?: string;
   follow: boolean;
@@ -16,7 +17,7 @@ interface Args {
   json: boolean;
 }
 
-export default async function aggregate(args: Args, hre: HardhatRuntimeEnvironment) {
+export default async function aggregate(args: AggregateTaskArguments, hre: HardhatRuntimeEnvironment) {
   requireOptions("flai:aggregate", args, ["task"], "flai:aggregate --task 1");
   const taskId = parseId(args.task, "task", "--task");
   const poll = pollSeconds(args, "flai:aggregate");

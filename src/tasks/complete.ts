@@ -7,7 +7,14 @@ import { readResultFile } from "../jobs/result-file.js";
 import { requireOptions } from "../cli/options.js";
 import { Ui } from "../ui.js";
 
-export default async function complete(args: { job?: string; result?: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
+/** flai:complete's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface CompleteTaskArguments {
+  job?: string;
+  result?: string;
+  json: boolean;
+}
+
+export default async function complete(args: CompleteTaskArguments, hre: HardhatRuntimeEnvironment) {
   requireOptions("flai:complete", args, ["job", "result"], "flai:complete --job 1 --result .flai/results/job-1.json");
   const jobId = parseId(args.job, "job", "--job");
   const result = await readResultFile(args.result);

@@ -25,7 +25,14 @@ import { runSimulation } from "../fedavg/simulation.js";
 import { prewarmWorker } from "../tee/run-worker.js";
 
 /** The seed PoC, end to end, in one process: works on the in-process chain with nothing else running. */
-export default async function demo(args: { reward: string; storage: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
+/** flai:demo's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface DemoTaskArguments {
+  reward: string;
+  storage: string;
+  json: boolean;
+}
+
+export default async function demo(args: DemoTaskArguments, hre: HardhatRuntimeEnvironment) {
   if (args.storage !== "local" && args.storage !== "devnet") {
     throw flaiError(`--storage must be "local" or "devnet", got "${args.storage}".`);
   }

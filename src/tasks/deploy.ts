@@ -14,7 +14,13 @@ import { Ui } from "../ui.js";
  * this machine's enclave; with another machine's (--attestation-authority / flai.enclave.attestationAuthority)
  * it accepts this version's measurement, and that machine's host registers its enclave itself.
  */
-export default async function deploy(args: { attestationAuthority?: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
+/** flai:deploy's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface DeployTaskArguments {
+  attestationAuthority?: string;
+  json: boolean;
+}
+
+export default async function deploy(args: DeployTaskArguments, hre: HardhatRuntimeEnvironment) {
   const attestationAuthority = optionalText(args.attestationAuthority, "--attestation-authority");
   const ui = new Ui({ json: args.json });
   const release = await lockPersistentChain(hre, ui);

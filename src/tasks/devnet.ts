@@ -15,10 +15,16 @@ import { sampleModel } from "../cli/market-network.js";
  * Meant for `--network localhost` beside `npx hardhat node`; on the in-process network it also
  * serves that chain over HTTP.
  */
-export default async function devnet(
-  args: { port: number; rpcPort: number; computePort: number; task?: string; json: boolean },
-  hre: HardhatRuntimeEnvironment,
-) {
+/** flai:devnet's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface DevnetTaskArguments {
+  port: number;
+  rpcPort: number;
+  computePort: number;
+  task?: string;
+  json: boolean;
+}
+
+export default async function devnet(args: DevnetTaskArguments, hre: HardhatRuntimeEnvironment) {
   const task = args.task === undefined ? undefined : parseId(args.task, "task", "--task").toString();
   const ui = new Ui({ json: args.json });
   const connection = await useConnection(hre);

@@ -2,7 +2,13 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { Ui } from "../ui.js";
 
-export default async function enclave(args: { register: boolean; json: boolean }, hre: HardhatRuntimeEnvironment) {
+/** flai:enclave's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface EnclaveTaskArguments {
+  register: boolean;
+  json: boolean;
+}
+
+export default async function enclave(args: EnclaveTaskArguments, hre: HardhatRuntimeEnvironment) {
   const ui = new Ui({ json: args.json });
   const report = await hre.flai.teeSim.report();
   ui.title("Simulated enclave — attestation report");

@@ -9,7 +9,14 @@ import { Ui } from "../ui.js";
 import { accountAt } from "../cli/accounts.js";
 
 /** The creator cancels a task whose current round failed; the pools of the rounds not finalized come back. */
-export default async function flCancel(args: { task?: string; account: number; json: boolean }, hre: HardhatRuntimeEnvironment) {
+/** flai:fl-cancel's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface FlCancelTaskArguments {
+  task?: string;
+  account: number;
+  json: boolean;
+}
+
+export default async function flCancel(args: FlCancelTaskArguments, hre: HardhatRuntimeEnvironment) {
   requireOptions("flai:fl-cancel", args, ["task"], "flai:fl-cancel --task 1");
   const taskId = parseId(args.task, "task", "--task");
   const ui = new Ui({ json: args.json });

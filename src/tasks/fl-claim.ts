@@ -15,7 +15,15 @@ const SKIPPED: Record<UnclaimableReason, string> = {
 };
 
 /** `--round n` claims that round; without it, every finalized round the account is owed and has not claimed. */
-export default async function flClaim(args: { task?: string; round?: string; account: number; json: boolean }, hre: HardhatRuntimeEnvironment) {
+/** flai:fl-claim's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface FlClaimTaskArguments {
+  task?: string;
+  round?: string;
+  account: number;
+  json: boolean;
+}
+
+export default async function flClaim(args: FlClaimTaskArguments, hre: HardhatRuntimeEnvironment) {
   requireOptions("flai:fl-claim", args, ["task"], "flai:fl-claim --task 1 --account 1");
   const taskId = parseId(args.task, "task", "--task");
   const round = args.round === undefined ? undefined : parseRound(args.round);

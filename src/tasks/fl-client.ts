@@ -8,7 +8,8 @@ import { Ui } from "../ui.js";
 import { accountAt } from "../cli/accounts.js";
 import { pollSeconds, printEvent } from "../cli/follow-args.js";
 
-interface Args {
+/** flai:fl-client's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface FlClientTaskArguments {
   task?: string;
   data?: string;
   account: number;
@@ -17,7 +18,7 @@ interface Args {
   json: boolean;
 }
 
-export default async function flClient(args: Args, hre: HardhatRuntimeEnvironment) {
+export default async function flClient(args: FlClientTaskArguments, hre: HardhatRuntimeEnvironment) {
   requireOptions("flai:fl-client", args, ["task", "data"], "flai:fl-client --task 1 --data client-1.json --account 1");
   const taskId = parseId(args.task, "task", "--task");
   const poll = pollSeconds(args, "flai:fl-client");

@@ -9,23 +9,23 @@ import { roundRules } from "../fedavg/global-model.js";
 
 import { describeDriftCorrection, describeRules, describeStrategy, strategyFromArgs, type StrategyArgs } from "../cli/strategy-args.js";
 
-export default async function flCreate(
-  args: StrategyArgs & {
-    model?: string;
-    test?: string;
-    /** The former name of --test, still read. */
-    evaluation?: string;
-    rounds: number;
-    quorum: number;
-    maxClients?: string;
-    roundDuration?: string;
-    reward?: string;
-    enclave?: string;
-    standardizeOn?: string;
-    json: boolean;
-  },
-  hre: HardhatRuntimeEnvironment,
-) {
+/** flai:fl-create's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface FlCreateTaskArguments extends StrategyArgs {
+  model?: string;
+  test?: string;
+  /** The former name of --test, still read. */
+  evaluation?: string;
+  rounds: number;
+  quorum: number;
+  maxClients?: string;
+  roundDuration?: string;
+  reward?: string;
+  enclave?: string;
+  standardizeOn?: string;
+  json: boolean;
+}
+
+export default async function flCreate(args: FlCreateTaskArguments, hre: HardhatRuntimeEnvironment) {
   // Checked as one: a missing --test is named with the other missing options.
   const files = { model: args.model, test: heldOutFile(args), reward: args.reward };
   requireOptions(

@@ -19,22 +19,22 @@ export const BUNDLED_DATASETS = {
   landcover: { data: "landcover.csv", test: "landcover-test.csv" },
 } as const satisfies Record<string, { data: string; test?: string }>;
 
-export default async function flRun(
-  args: StrategyArgs & {
-    clients: number;
-    rounds: number;
-    data?: string;
-    dataset?: string;
-    test?: string;
-    partition: string;
-    alpha?: string;
-    seed: number;
-    reward: string;
-    report?: string;
-    json: boolean;
-  },
-  hre: HardhatRuntimeEnvironment,
-) {
+/** flai:fl-run's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface FlRunTaskArguments extends StrategyArgs {
+  clients: number;
+  rounds: number;
+  data?: string;
+  dataset?: string;
+  test?: string;
+  partition: string;
+  alpha?: string;
+  seed: number;
+  reward: string;
+  report?: string;
+  json: boolean;
+}
+
+export default async function flRun(args: FlRunTaskArguments, hre: HardhatRuntimeEnvironment) {
   if (args.partition !== "iid" && args.partition !== "dirichlet") {
     throw flaiError(`--partition must be "iid" or "dirichlet", got "${args.partition}".`);
   }

@@ -8,7 +8,13 @@ import { parseId } from "../chain/ids.js";
 import { requireOptions } from "../cli/options.js";
 import { Ui } from "../ui.js";
 
-export default async function flStatus(args: { task?: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
+/** flai:fl-status's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface FlStatusTaskArguments {
+  task?: string;
+  json: boolean;
+}
+
+export default async function flStatus(args: FlStatusTaskArguments, hre: HardhatRuntimeEnvironment) {
   requireOptions("flai:fl-status", args, ["task"], "flai:fl-status --task 1");
   const taskId = parseId(args.task, "task", "--task");
   const ui = new Ui({ json: args.json });

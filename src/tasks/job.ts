@@ -6,7 +6,13 @@ import { Ui } from "../ui.js";
 
 import { printJob } from "../cli/print-job.js";
 
-export default async function job(args: { job?: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
+/** flai:job's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface JobTaskArguments {
+  job?: string;
+  json: boolean;
+}
+
+export default async function job(args: JobTaskArguments, hre: HardhatRuntimeEnvironment) {
   requireOptions("flai:job", args, ["job"], "flai:job --job 1");
   const jobId = parseId(args.job, "job", "--job");
   const ui = new Ui({ json: args.json });

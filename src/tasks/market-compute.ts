@@ -8,10 +8,15 @@ import { withMarketNetwork } from "../cli/market-network.js";
 import { printPing } from "../cli/print-market.js";
 
 /** The seed's compute-flow.mjs: wallet → ledger → acknowledge → headers → request → settlement. */
-export default async function marketCompute(
-  args: { provider?: string; prompt?: string; ledger?: string; json: boolean },
-  hre: HardhatRuntimeEnvironment,
-) {
+/** flai:market-compute's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface MarketComputeTaskArguments {
+  provider?: string;
+  prompt?: string;
+  ledger?: string;
+  json: boolean;
+}
+
+export default async function marketCompute(args: MarketComputeTaskArguments, hre: HardhatRuntimeEnvironment) {
   // Bad typed values are reported before any network work.
   const [prompt, ledger] = [promptOr(args.prompt), ledgerOr(args.ledger)];
   const ui = new Ui({ json: args.json });

@@ -5,7 +5,12 @@ import { Ui } from "../ui.js";
 
 import { withMarketNetwork } from "../cli/market-network.js";
 
-export default async function marketDiscover(args: { json: boolean }, hre: HardhatRuntimeEnvironment) {
+/** flai:market-discover's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface MarketDiscoverTaskArguments {
+  json: boolean;
+}
+
+export default async function marketDiscover(args: MarketDiscoverTaskArguments, hre: HardhatRuntimeEnvironment) {
   const ui = new Ui({ json: args.json });
   const providers = await withMarketNetwork(hre, ui, (opts) => hre.flai.market.discover(opts));
   ui.line(`Found ${providers.length} services`);

@@ -6,7 +6,14 @@ import { ledgerOr, promptOr, providerOr } from "../cli/market-defaults.js";
 import { withMarketNetwork } from "../cli/market-network.js";
 import { printPing } from "../cli/print-market.js";
 
-export default async function marketPing(args: { provider?: string; prompt?: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
+/** flai:market-ping's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface MarketPingTaskArguments {
+  provider?: string;
+  prompt?: string;
+  json: boolean;
+}
+
+export default async function marketPing(args: MarketPingTaskArguments, hre: HardhatRuntimeEnvironment) {
   const prompt = promptOr(args.prompt); // a bad typed value is reported before any network work
   const ui = new Ui({ json: args.json });
   const result = await withMarketNetwork(hre, ui, async (opts) => {

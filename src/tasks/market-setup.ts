@@ -6,7 +6,14 @@ import { Ui } from "../ui.js";
 import { ledgerOr, providerOr } from "../cli/market-defaults.js";
 import { withMarketNetwork } from "../cli/market-network.js";
 
-export default async function marketSetup(args: { ledger?: string; provider?: string; json: boolean }, hre: HardhatRuntimeEnvironment) {
+/** flai:market-setup's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface MarketSetupTaskArguments {
+  ledger?: string;
+  provider?: string;
+  json: boolean;
+}
+
+export default async function marketSetup(args: MarketSetupTaskArguments, hre: HardhatRuntimeEnvironment) {
   const ledger = ledgerOr(args.ledger); // a bad typed value is reported before any network work
   const ui = new Ui({ json: args.json });
   const result = await withMarketNetwork(hre, ui, async (opts) => {

@@ -4,10 +4,16 @@ import { format0G } from "../chain/amount.js";
 import { optionalWhole, requireOptions } from "../cli/options.js";
 import { Ui } from "../ui.js";
 
-export default async function submit(
-  args: { data?: string; model?: string; reward?: string; deadline?: string; json: boolean },
-  hre: HardhatRuntimeEnvironment,
-) {
+/** flai:submit's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface SubmitTaskArguments {
+  data?: string;
+  model?: string;
+  reward?: string;
+  deadline?: string;
+  json: boolean;
+}
+
+export default async function submit(args: SubmitTaskArguments, hre: HardhatRuntimeEnvironment) {
   requireOptions("flai:submit", args, ["data", "model", "reward"], "flai:submit --data fixtures/data.json --model fixtures/model.json --reward 0.01");
   const deadlineSeconds = optionalWhole(args.deadline, "--deadline", { min: 1, hint: "seconds" });
   const ui = new Ui({ json: args.json });

@@ -8,10 +8,17 @@ import { checkTrainOutputs, trainOutputs, writeTrainOutputs } from "../jobs/trai
 import { optionalText, requireOptions } from "../cli/options.js";
 import { Ui } from "../ui.js";
 
-export default async function train(
-  args: { job?: string; out?: string; payee?: string; complete: boolean; json: boolean; force?: boolean },
-  hre: HardhatRuntimeEnvironment,
-) {
+/** flai:train's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface TrainTaskArguments {
+  job?: string;
+  out?: string;
+  payee?: string;
+  complete: boolean;
+  json: boolean;
+  force?: boolean;
+}
+
+export default async function train(args: TrainTaskArguments, hre: HardhatRuntimeEnvironment) {
   requireOptions("flai:train", args, ["job"], "flai:train --job 1");
   const jobId = parseId(args.job, "job", "--job");
   const payee = optionalText(args.payee, "--payee");

@@ -13,10 +13,15 @@ const MARK: Record<Verdict, string> = {
   "cannot check": styleText("yellow", "?"),
 };
 
-export default async function verify(
-  args: { job?: string; task?: string; round?: string; json: boolean },
-  hre: HardhatRuntimeEnvironment,
-) {
+/** flai:verify's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
+export interface VerifyTaskArguments {
+  job?: string;
+  task?: string;
+  round?: string;
+  json: boolean;
+}
+
+export default async function verify(args: VerifyTaskArguments, hre: HardhatRuntimeEnvironment) {
   const { job, task, round } = subjectOf(args);
   const ui = new Ui({ json: args.json });
   const subject = job !== undefined ? `job ${job}` : round === undefined ? `task ${task} (all finalized rounds)` : `task ${task}, round ${round}`;
