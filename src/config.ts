@@ -7,6 +7,9 @@ import { validateUserConfigZodType } from "@nomicfoundation/hardhat-zod-utils";
 import { getAddress } from "ethers";
 import { z } from "zod";
 
+import { MAX_DEADLINE_SECONDS } from "./limits.js";
+import { DEFAULT_ENCLAVE_DIR, DEFAULT_STORAGE_DIR } from "./paths.js";
+
 /** hardhat-flai's contracts on one network, as a participant who did not deploy them names them. */
 export interface FlaiDeploymentAddresses {
   /** FLAIComputeJobs: the job escrow and the enclave registry. */
@@ -41,6 +44,19 @@ export interface FlaiUserConfig {
   };
   jobs?: { deadlineSeconds?: number };
   /**
+   * Defaults for the market tasks (flai:market-*, flai:demo) when their option is left out. The
+   * FLAI_PROVIDER, FLAI_PROMPT and FLAI_LEDGER_OG environment variables still work as a fallback
+   * below these (market/settings.ts); an option given on the command line wins over both.
+   */
+  market?: {
+    /** The provider to set up, ping and call (an address); else FLAI_PROVIDER, else the first one listed. */
+    provider?: string;
+    /** The prompt flai:market-ping and flai:demo send; else FLAI_PROMPT, else a greeting. */
+    prompt?: string;
+    /** 0G the compute ledger should hold ("5"); else FLAI_LEDGER_OG, else the minimum for a new ledger. */
+    ledger?: string;
+  };
+  /**
    * Contract addresses per network name, used before Ignition's journal: how a participant that did
    * not deploy reaches the deployment (`flai:fl-create --json` prints the addresses).
    */
@@ -61,16 +77,26 @@ export interface FlaiConfig {
   };
   enclave: { path: string; trainingTimeoutSeconds: number; attestationAuthority: string | undefined };
   jobs: { deadlineSeconds: number };
+  market: FlaiMarketSettings;
   /** Checksummed addresses per network name; a network without an entry is absent. */
   deployments: Record<string, FlaiDeploymentAddresses>;
   networkPresets: boolean;
 }
 
+/** flai.market as set in the config: a field left out is undefined (the environment may fill it at use). */
+export interface FlaiMarketSettings {
+  /** Checksummed provider address. */
+  provider: string | undefined;
+  prompt: string | undefined;
+  /** A 0G amount in decimals, trimmed. */
+  ledger: string | undefined;
+}
+
 export const DEFAULTS = {
-  storagePath: ".flai/storage",
+  storagePath: DEFAULT_STORAGE_DIR,
   storageTimeoutSeconds: 300,
   storageRetries: 3,
-  enclavePath: ".flai/enclave",
+  enclavePath: DEFAULT_ENCLAVE_DIR,
   trainingTimeoutSeconds: 600,
   deadlineSeconds: 24 * 60 * 60,
 } as const;
@@ -86,6 +112,8 @@ const address = z.string().superRefine((value, ctx) => {
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: "has an invalid EIP-55 checksum: a character was mistyped; copy the address again" });
   }
 });
+/** A 0G amount in decimals ("5", "3.5"), as --ledger takes it. */
+const amount0G = z.string().regex(/^\s*(?:0|[1-9]\d*)(?:\.\d{1,18})?\s*$/, 'must be a 0G amount in decimals, like "5" or "3.5"').refine((value) => !/^\s*0(?:\.0*)?\s*$/.test(value), "must be greater than 0");
 const deploymentAddresses = z
   .object({ jobs: address.optional(), federated: address.optional() })
   .strict()
@@ -112,7 +140,11 @@ const flaiUserConfigSchema = z
       })
       .strict()
       .optional(),
-    jobs: z.object({ deadlineSeconds: positiveInt.max(2 ** 32).optional() }).strict().optional(),
+    jobs: z.object({ deadlineSeconds: positiveInt.max(MAX_DEADLINE_SECONDS, `must be at most ${MAX_DEADLINE_SECONDS} (FLAIFederated's uint32 round duration, which it also sets)`).optional() }).strict().optional(),
+    market: z
+      .object({ provider: address.optional(), prompt: z.string().min(1, "must be a non-empty prompt").optional(), ledger: amount0G.optional() })
+      .strict()
+      .optional(),
     deployments: z.record(z.string().min(1, "must be a network name"), deploymentAddresses).optional(),
     networkPresets: z.boolean().optional(),
   })
@@ -139,6 +171,11 @@ export function resolveFlaiConfig(user: FlaiUserConfig | undefined, projectRoot:
       attestationAuthority: optionalAddress(user?.enclave?.attestationAuthority),
     },
     jobs: { deadlineSeconds: user?.jobs?.deadlineSeconds ?? DEFAULTS.deadlineSeconds },
+    market: {
+      provider: optionalAddress(user?.market?.provider),
+      prompt: user?.market?.prompt,
+      ledger: user?.market?.ledger?.trim(),
+    },
     deployments: resolveDeployments(user?.deployments),
     networkPresets: user?.networkPresets ?? true,
   };

@@ -6,6 +6,8 @@ import { createHardhatRuntimeEnvironment } from "hardhat/hre";
 import { configuredDeployment, DEFAULTS, resolveFlaiConfig, validateFlaiUserConfig } from "../src/config.js";
 import flai from "../src/index.js";
 import { withNetworkPresets, ZEROG_CHAINS } from "../src/chain/networks.js";
+import { MAX_DEADLINE_SECONDS } from "../src/limits.js";
+import { DEFAULT_PROMPT, marketLedger, marketPrompt, marketProvider } from "../src/market/settings.js";
 
 import { tempProject } from "./helpers/project.js";
 
@@ -24,6 +26,7 @@ describe("config", () => {
             storage: { backend: "0g", path: "store", indexerUrl: "http://127.0.0.1:5678", evmRpc: "http://127.0.0.1:8545", timeoutSeconds: 5, retries: 0 },
             enclave: { path: "enc", trainingTimeoutSeconds: 30, attestationAuthority: JOBS },
             jobs: { deadlineSeconds: 60 },
+            market: { provider: FEDERATED, prompt: "Hi", ledger: "3.5" },
             deployments: { galileo: { jobs: JOBS, federated: FEDERATED }, localhost: { federated: FEDERATED.toLowerCase() } },
             networkPresets: false,
           },
@@ -44,6 +47,13 @@ describe("config", () => {
       ["a deployment naming no contract", { deployments: { galileo: {} } }, ["flai", "deployments", "galileo"]],
       ["an unknown key in a deployment", { deployments: { galileo: { jobs: JOBS, registry: JOBS } } }, ["flai", "deployments", "galileo"]],
       ["an attestation authority that is not an address", { enclave: { attestationAuthority: "me" } }, ["flai", "enclave", "attestationAuthority"]],
+      ["a deadline past the round duration's uint32", { jobs: { deadlineSeconds: MAX_DEADLINE_SECONDS + 1 } }, ["flai", "jobs", "deadlineSeconds"]],
+      ["a market provider that is not an address", { market: { provider: "first" } }, ["flai", "market", "provider"]],
+      ["an empty market prompt", { market: { prompt: "" } }, ["flai", "market", "prompt"]],
+      ["a market ledger that is not a 0G amount", { market: { ledger: "5 0G" } }, ["flai", "market", "ledger"]],
+      ["a zero market ledger", { market: { ledger: "0.0" } }, ["flai", "market", "ledger"]],
+      ["a market ledger given as a number", { market: { ledger: 5 } }, ["flai", "market", "ledger"]],
+      ["an unknown market key", { market: { model: "x" } }, ["flai", "market"]],
     ];
     for (const [what, flaiConfig, where] of bad) {
       it(`rejects ${what}, naming the field`, () => {
@@ -75,6 +85,7 @@ describe("config", () => {
         },
         enclave: { path: path.join(root, DEFAULTS.enclavePath), trainingTimeoutSeconds: DEFAULTS.trainingTimeoutSeconds, attestationAuthority: undefined },
         jobs: { deadlineSeconds: DEFAULTS.deadlineSeconds },
+        market: { provider: undefined, prompt: undefined, ledger: undefined },
         deployments: {},
         networkPresets: true,
       });
@@ -93,10 +104,33 @@ describe("config", () => {
       expect(resolveFlaiConfig({ enclave: { attestationAuthority: JOBS.toLowerCase() } }, "/p").enclave.attestationAuthority).to.equal(JOBS);
     });
 
+    it("checksums the market provider and trims the ledger amount", () => {
+      const resolved = resolveFlaiConfig({ market: { provider: JOBS.toLowerCase(), prompt: " Hi ", ledger: " 5 " } }, "/p");
+      expect(resolved.market).to.deep.equal({ provider: JOBS, prompt: " Hi ", ledger: "5" });
+    });
+
     it("keeps absolute paths and resolves relative ones", () => {
       const resolved = resolveFlaiConfig({ storage: { path: "/abs/store" }, enclave: { path: "rel/enc" } }, "/p");
       expect(resolved.storage.path).to.equal(path.resolve("/abs/store"));
       expect(resolved.enclave.path).to.equal(path.resolve("/p/rel/enc"));
+    });
+  });
+
+  describe("market settings", () => {
+    const none = { provider: undefined, prompt: undefined, ledger: undefined };
+    const configured = { provider: JOBS, prompt: "From config", ledger: "7" };
+    const env = { FLAI_PROVIDER: FEDERATED, FLAI_PROMPT: "From env", FLAI_LEDGER_OG: "9" };
+
+    it("take the typed option, then flai.market, then the environment, then the default", () => {
+      expect([marketProvider("0xTyped", configured, env), marketPrompt("Typed", configured, env), marketLedger("1", configured, env)]).to.deep.equal(["0xTyped", "Typed", "1"]);
+      expect([marketProvider(undefined, configured, env), marketPrompt(undefined, configured, env), marketLedger(undefined, configured, env)]).to.deep.equal([JOBS, "From config", "7"]);
+      expect([marketProvider(undefined, none, env), marketPrompt(undefined, none, env), marketLedger(undefined, none, env)]).to.deep.equal([FEDERATED, "From env", "9"]);
+      expect([marketProvider(undefined, none, {}), marketPrompt(undefined, none, {}), marketLedger(undefined, none, {})]).to.deep.equal([undefined, DEFAULT_PROMPT, undefined]);
+    });
+
+    it("treat an empty FLAI_PROVIDER or FLAI_LEDGER_OG as unset, and an empty FLAI_PROMPT as given (as before)", () => {
+      const empty = { FLAI_PROVIDER: "", FLAI_PROMPT: "", FLAI_LEDGER_OG: "" };
+      expect([marketProvider(undefined, none, empty), marketPrompt(undefined, none, empty), marketLedger(undefined, none, empty)]).to.deep.equal([undefined, "", undefined]);
     });
   });
 
