@@ -20,6 +20,66 @@ const hardhatFlaiPlugin = definePlugin({
 
 export default hardhatFlaiPlugin;
 
-export type { FlaiConfig, FlaiUserConfig } from "./config.js";
+// The types hre.flai.* takes and returns, importable from the package (type-only: nothing loads).
+export type { FlaiConfig, FlaiDeploymentAddresses, FlaiMarketSettings, FlaiUserConfig } from "./config.js";
 export type { FlaiRuntime } from "./runtime.js";
+export type { Deployment } from "./chain/deployment.js";
+export type { FlaiJobs } from "./jobs/client.js";
+export type {
+  CompletedJob,
+  ConnectionOption,
+  EnclaveRegistration,
+  InputRef,
+  JobStatus,
+  JobView,
+  SubmitOptions,
+  SubmittedJob,
+} from "./jobs/types.js";
+export type { FlaiFederated } from "./fedavg/client.js";
+export type {
+  AggregatedRound,
+  AggregateOptions,
+  CancelledTask,
+  CancelOptions,
+  ClaimAllOptions,
+  ClaimedAll,
+  Claimed,
+  ClaimOptions,
+  ClientRoundOptions,
+  ClientRoundResult,
+  CreatedTask,
+  CreateTaskOptions,
+  FederatedTaskView,
+  RecordedUpdateView,
+  RoundView,
+  SealedUpdate,
+  TaskStatus,
+  UnclaimableReason,
+} from "./fedavg/types.js";
+export type { FollowAggregatorOptions, FollowAggregatorResult } from "./fedavg/follow-aggregator.js";
+export type { FollowClientOptions, FollowClientResult } from "./fedavg/follow-client.js";
+export type { GlobalModel, ModelFormat } from "./fedavg/global-model.js";
+export type { DriftCorrection } from "./fedavg/drift-correction.js";
+export type { MetricsWord } from "./fedavg/metrics-word.js";
+export type { RewardRule, RoundRules } from "./fedavg/round-rules.js";
+export type { RoundReport } from "./fedavg/round-report.js";
+export type { StrategyConfig } from "./fedavg/strategies.js";
+export type { Dataset } from "./ml/dataset.js";
+export type { FlaiMarket } from "./market/client.js";
+export type {
+  ChatAnswer,
+  LedgerView,
+  MarketOptions,
+  PingResult,
+  ProviderInfo,
+  SettlementMark,
+  SettlementObservation,
+  SetupResult,
+} from "./market/types.js";
+export type { DownloadResult, ReadOptions, Root, StorageBackend, StorageProgress, TransferOptions, UploadResult } from "./storage/types.js";
+export type { EnclaveKeys, EnclaveReport } from "./tee/attestation.js";
+export type { TeeSim, TeeSimOptions, TrainingJob, TrainingResult } from "./tee/enclave.js";
+export type { EnclaveIdentity } from "./tee/identity.js";
+export type { VerifiedEnclave } from "./tee/registry.js";
+export type { Verdict, VerifyItem, VerifyOptions } from "./verify/common.js";
 export { ZEROG_CHAINS, zeroGNetwork, PRIVATE_KEY_VARIABLE } from "./chain/networks.js";
