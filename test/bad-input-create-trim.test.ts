@@ -3,7 +3,7 @@ import path from "node:path";
 import { expect } from "chai";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { trimWarning } from "../src/tasks/fl-create.js";
+import { trimWarning } from "../src/cli/strategy-args.js";
 
 import { FIXTURES, tempProject } from "./helpers/project.js";
 import { taskLines } from "./helpers/task-output.js";

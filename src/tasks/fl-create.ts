@@ -7,7 +7,7 @@ import { Ui } from "../ui.js";
 
 import { roundRules } from "../fedavg/global-model.js";
 
-import { describeDriftCorrection, describeRules, describeStrategy, strategyFromArgs, type StrategyArgs } from "../cli/strategy-args.js";
+import { describeDriftCorrection, describeRules, describeStrategy, strategyFromArgs, trimWarning, type StrategyArgs } from "../cli/strategy-args.js";
 
 /** flai:fl-create's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface FlCreateTaskArguments extends StrategyArgs {
@@ -87,30 +87,6 @@ export default async function flCreate(args: FlCreateTaskArguments, hre: Hardhat
   );
   ui.line(`Clients join with: npx hardhat flai:fl-client --task ${t.id} --data <their data file> --network ${t.networkName}`);
   ui.result({ taskId: t.id, network: t.networkName, chainId: t.chainId, deployments: { [t.networkName]: addresses }, ...created, ...(warning === undefined ? {} : { warning }) });
-}
-
-/**
- * A typed --trim that trims nothing at the quorum (issue 15): ⌊trim·quorum⌋ = 0, so a round that
- * closes with --quorum updates trims the minimum of one per end — a larger share than typed. The
- * final number of updates is not known here (from the quorum up to --max-clients), so unlike
- * flai:fl-run (which refuses) this is a warning naming the share at the quorum and the fixes.
- */
-export function trimWarning(trim: number | undefined, quorum: number, maxClients?: number): string | undefined {
-  if (trim === undefined || !(quorum >= 1) || Math.floor(trim * quorum) >= 1) return undefined;
-  // The fewest updates for which ⌊trim·n⌋ ≥ 1, as trimCount computes it (the loop absorbs rounding in 1/trim).
-  let asTyped = Math.ceil(1 / trim);
-  while (Math.floor(trim * asTyped) < 1) asTyped += 1;
-  const when =
-    maxClients !== undefined && maxClients < asTyped
-      ? `it never trims as typed, since --max-clients ${maxClients} caps a round below the ${asTyped} updates that needs`
-      : `it trims as typed only in a round that closes with ${asTyped} or more updates`;
-  return (
-    `--trim ${trim} with --quorum ${quorum} trims ⌊${trim}·${quorum}⌋ = 0 updates per end in a round that closes at its quorum, ` +
-    `so the trimmed mean trims its minimum of 1 per end there (a share of ${(1 / quorum).toFixed(3)}), not what --trim says; ` +
-    `${when}. To get what --trim says at the quorum, pass --quorum ${Math.max(3, asTyped)} or more (with --max-clients at least that)` +
-    // Below 3 updates no share under 0.5 trims one per end, so only a larger quorum helps.
-    (quorum >= 3 ? `, or --trim ${(Math.ceil(1000 / quorum) / 1000).toFixed(3)} or more for this quorum.` : ".")
-  );
 }
 
 /** The held-out file the enclave evaluates on: --test, or its former name --evaluation (not both). */
