@@ -36,9 +36,25 @@ function computeEntry(pkg) {
   return [`export * from ${JSON.stringify(pkg)};`, ...extra].join("\n");
 }
 
+// The compute SDK reads a provider's HTTP answers (unsettled fee, response signature, quote) with the
+// global fetch, whole and without a timeout; the provider is discovered on-chain and untrusted. Its
+// free `fetch` is routed to the plugin's capped fetch (src/util/capped-fetch.ts, bundled in): the
+// SDK's code stays as published, and an endless or stalled answer is cut off and its socket closed.
+// (Its axios calls are fine-tuning and LoRA paths the plugin does not use.)
+const CAPPED_FETCH = {
+  define: { fetch: "sdkFetch" },
+  inject: [path.join(root, "src", "util", "capped-fetch.ts")],
+};
+
 const BUNDLES = [
-  { name: "0g-storage-sdk", pkg: "@0gfoundation/0g-ts-sdk", entry: (pkg) => `export * from ${JSON.stringify(pkg)};` },
-  { name: "0g-compute-sdk", pkg: "@0gfoundation/0g-compute-ts-sdk", entry: computeEntry },
+  { name: "0g-storage-sdk", pkg: "@0gfoundation/0g-ts-sdk", entry: (pkg) => `export * from ${JSON.stringify(pkg)};`, change: "unmodified" },
+  {
+    name: "0g-compute-sdk",
+    pkg: "@0gfoundation/0g-compute-ts-sdk",
+    entry: computeEntry,
+    options: CAPPED_FETCH,
+    change: "unmodified, except that its calls of the global fetch go to the plugin's capped fetch",
+  },
 ];
 
 // ethers is the user's (a peer of this plugin); the two ws accelerators are optional native add-ons
@@ -92,7 +108,7 @@ function staticBuiltins(js) {
   return { imports, js: out };
 }
 
-async function bundle({ name, pkg, entry }) {
+async function bundle({ name, pkg, entry, options = {}, change }) {
   const result = await build({
     stdin: { contents: entry(pkg), resolveDir: root, sourcefile: `${name}-entry.js` },
     bundle: true,
@@ -105,13 +121,14 @@ async function bundle({ name, pkg, entry }) {
     metafile: true,
     logLevel: "warning",
     write: false,
+    ...options,
   });
   const { imports, js } = staticBuiltins(result.outputFiles[0].text);
   // esbuild prints every string literal in double quotes; JSDoc types such as import('./get') are comments.
   const left = js.match(/\bimport\(\s*(?:\/\*[^*]*\*\/\s*)?["`][^"`]*["`]/g);
   if (left !== null) throw new Error(`${name}: dynamic imports left in the bundle: ${left.join(", ")}`);
   writeAtomic(path.join(vendor, `${name}.js`), `// ${pkg} bundled by scripts/bundle-sdks.mjs; licenses in ${name}.LICENSES.txt\n${imports}\n${js}`);
-  const header = `Third-party software bundled in vendor/${name}.js (from the npm registry, unmodified):\n\n`;
+  const header = `Third-party software bundled in vendor/${name}.js (from the npm registry, ${change}):\n\n`;
   writeAtomic(path.join(vendor, `${name}.LICENSES.txt`), header + notices(Object.keys(result.metafile.inputs)).join("\n\n---\n\n") + "\n");
 }
 
