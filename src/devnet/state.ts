@@ -2,6 +2,8 @@ import path from "node:path";
 
 import type { EIP1193Provider } from "hardhat/types/providers";
 
+import { devnetDir } from "../paths.js";
+
 /**
  * Where `flai:devnet` keeps what must outlive it, per chain *history* rather than per chain id:
  *
@@ -24,7 +26,7 @@ export async function chainHistoryKey(provider: EIP1193Provider): Promise<string
 }
 
 export function devnetStateDir(projectRoot: string, historyKey: string): string {
-  return path.join(projectRoot, ".flai", "devnet", historyKey);
+  return devnetDir(projectRoot, historyKey);
 }
 
 /** Where `flai:devnet` records the compute stand-in's contracts for other commands on that chain. */
