@@ -4,7 +4,7 @@ import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
-import { Contract, getAddress, Interface, type ContractRunner, type EventLog } from "ethers";
+import { Contract, getAddress, Interface, ZeroHash, type ContractRunner, type EventLog } from "ethers";
 
 import { parse0G } from "../chain/amount.js";
 import type { FlaiConfig } from "../config.js";
@@ -25,6 +25,17 @@ import type { StorageBackend } from "../storage/types.js";
 import type { TeeSim } from "../tee/enclave.js";
 import { movableBuffers, prewarmWorker, refusalCodeOf, runWorker } from "../tee/run-worker.js";
 import { sendTx } from "../chain/tx.js";
+import { eventsNamed } from "../chain/events.js";
+import {
+  readRoundStruct,
+  readTaskStruct,
+  readUpdateStruct,
+  rewardClaimed,
+  roundFinalized,
+  taskCancelled,
+  taskCreated,
+  updateRecorded,
+} from "../chain/federated-reads.js";
 import { memoInterface } from "../util/memo-interface.js";
 
 import { EVALUATION_NEEDED, type AggregateRequest, type AggregateResponse, type RecordedUpdate } from "./aggregator.js";
@@ -65,7 +76,6 @@ import type {
 import { encodeUpdateParts, type ClientUpdate } from "./update.js";
 
 const STATUS: Record<number, TaskStatus | undefined> = { 1: "active", 2: "finished", 3: "cancelled" };
-const ZERO = "0x" + "0".repeat(64);
 /** maxClients is a uint16 on-chain; the default leaves rounds to close by the aggregator or the deadline. */
 const MAX_CLIENTS_LIMIT = 65535;
 /** More than the gas a recordUpdate's closing path (the _CLOSED bit and the RoundClosed event) adds. */
@@ -198,8 +208,8 @@ export class FlaiFederated {
       [stored.root, sha256(bytes), opts.rounds, opts.quorum, maxClients, roundDuration, measurement, enclave],
       pool,
     );
-    const created = this.#events(contract, receipt.logs, "TaskCreated")[0];
-    const task = await this.#readTask(contract, deployment, connection, created.args[0] as bigint);
+    const created = eventsNamed(contract, receipt.logs, "TaskCreated")[0];
+    const task = await this.#readTask(contract, deployment, connection, taskCreated(created).taskId);
     return { task, txHash: receipt.hash, gasUsed: receipt.gasUsed, initialModelRoot: stored.root, evaluationRoot, scaling };
   }
 
@@ -356,10 +366,10 @@ export class FlaiFederated {
       throw flaiError(`This update is for round ${opts.round} of task ${task.id}, but the current round is ${round}; seal a new update for round ${round}.`);
     }
     // Read together (one wait, not three); checked below in the same order as before.
-    const [info, latestBlock, [recorded]] = await Promise.all([
+    const [info, latestBlock, { sampleCount: recorded }] = await Promise.all([
       this.#readRound(reader, task.id, round),
       connection.ethers.provider.getBlock("latest"),
-      reader.getUpdate(task.id, round, client) as Promise<[bigint, boolean]>,
+      readUpdateStruct(reader, task.id, round, client),
     ]);
     const latest = BigInt(latestBlock?.timestamp ?? 0);
     if (latest > info.deadline) {
@@ -452,11 +462,11 @@ export class FlaiFederated {
     const modelRead = this.#storage.read(task.globalRoot, unverified);
     modelRead.catch(() => undefined); // awaited below, after the log query, which may fail first
     const logs = this.#recordOrder(
-      this.#events(contract, await contract.queryFilter(contract.filters.UpdateRecorded(task.id, round)), "UpdateRecorded"),
+      eventsNamed(contract, await contract.queryFilter(contract.filters.UpdateRecorded(task.id, round)), "UpdateRecorded"),
     );
     const readUpdates = (): Promise<RecordedUpdate[]> => Promise.all(
       logs.map(async (log) => {
-        const [, , client, updateRoot, updateHash, sampleCount] = log.args as unknown as [bigint, bigint, string, string, string, bigint];
+        const { client, updateRoot, updateHash, sampleCount } = updateRecorded(log);
         const base = { client, updateRoot, updateHash, sampleCount: Number(sampleCount) };
         try {
           return { ...base, ciphertext: await this.#storage.read(updateRoot, unverified) };
@@ -633,9 +643,9 @@ export class FlaiFederated {
     const result: ClaimedAll = { taskId, client, claimed: [], skipped: [] };
     const rounds = (await this.#rounds(contract, task)).filter((r) => r.reportRoot !== undefined); // unfinalized: nothing to claim yet
     // This account's record in every finalized round, read together rather than one round trip per round.
-    const records = await Promise.all(rounds.map((r) => contract.getUpdate(taskId, r.round, client) as Promise<[bigint, boolean]>));
+    const records = await Promise.all(rounds.map((r) => readUpdateStruct(contract, taskId, r.round, client)));
     for (const [i, round] of rounds.entries()) {
-      const [sampleCount, claimed] = records[i]!;
+      const { sampleCount, claimed } = records[i]!;
       if (sampleCount === 0n) continue; // no update from this account in that round
       if (claimed) {
         result.skipped.push({ round: round.round, reason: "already-claimed" });
@@ -712,8 +722,8 @@ export class FlaiFederated {
       leaf.cumulativeWeightBefore,
       leaf.proof,
     ]);
-    const event = this.#events(contract, receipt.logs, "RewardClaimed")[0];
-    return { taskId, round, client, amount: event.args[3] as bigint, txHash: receipt.hash };
+    const event = eventsNamed(contract, receipt.logs, "RewardClaimed")[0];
+    return { taskId, round, client, amount: rewardClaimed(event).amount, txHash: receipt.hash };
   }
 
   /**
@@ -736,8 +746,8 @@ export class FlaiFederated {
       throw flaiError(notCancellable(task, round, phase));
     }
     const receipt = await this.#send(contract.connect(signer) as Contract, "cancelTask", [task.id]);
-    const event = this.#events(contract, receipt.logs, "TaskCancelled")[0];
-    return { taskId: task.id, round: Number(event.args[1]), refund: event.args[2] as bigint, creator: caller, txHash: receipt.hash };
+    const event = taskCancelled(eventsNamed(contract, receipt.logs, "TaskCancelled")[0]);
+    return { taskId: task.id, round: Number(event.round), refund: event.refund, creator: caller, txHash: receipt.hash };
   }
 
   async task(taskId: bigint | number | string, opts: ConnectionOption = {}): Promise<FederatedTaskView> {
@@ -776,7 +786,7 @@ export class FlaiFederated {
   /** What `client` recorded in a round: sampleCount 0 when nothing, and whether its reward was claimed. */
   async update(taskId: bigint | number | string, round: number, client: string, opts: ConnectionOption = {}): Promise<{ sampleCount: number; claimed: boolean }> {
     const { contract } = await this.#reader(opts.connection);
-    const [sampleCount, claimed] = (await contract.getUpdate(parseId(taskId, "task"), parseRound(round), getAddress(client))) as [bigint, boolean];
+    const { sampleCount, claimed } = await readUpdateStruct(contract, parseId(taskId, "task"), parseRound(round), getAddress(client));
     return { sampleCount: Number(sampleCount), claimed };
   }
 
@@ -784,10 +794,10 @@ export class FlaiFederated {
   async recordedUpdates(taskId: bigint | number | string, round: number, opts: ConnectionOption = {}): Promise<RecordedUpdateView[]> {
     const { contract } = await this.#reader(opts.connection);
     const logs = this.#recordOrder(
-      this.#events(contract, await contract.queryFilter(contract.filters.UpdateRecorded(parseId(taskId, "task"), parseRound(round))), "UpdateRecorded"),
+      eventsNamed(contract, await contract.queryFilter(contract.filters.UpdateRecorded(parseId(taskId, "task"), parseRound(round))), "UpdateRecorded"),
     );
     return logs.map((log) => {
-      const [, , client, updateRoot, updateHash, sampleCount] = log.args as unknown as [bigint, bigint, string, string, string, bigint];
+      const { client, updateRoot, updateHash, sampleCount } = updateRecorded(log);
       return { client: getAddress(client), updateRoot, updateHash, sampleCount: Number(sampleCount), blockNumber: log.blockNumber };
     });
   }
@@ -829,13 +839,13 @@ export class FlaiFederated {
     // Events are read after the rounds: a round finalized while this ran is then either read as
     // not finalized, or has its event here — never finalized without its result (roots, report).
     const finalized = new Map<number, EventLog>();
-    for (const log of this.#events(contract, await contract.queryFilter(contract.filters.RoundFinalized(task.id)), "RoundFinalized")) {
-      finalized.set(Number(log.args[1]), log);
+    for (const log of eventsNamed(contract, await contract.queryFilter(contract.filters.RoundFinalized(task.id)), "RoundFinalized")) {
+      finalized.set(Number(roundFinalized(log).round), log);
     }
     for (const view of rounds) {
       const event = view.finalized ? finalized.get(view.round) : undefined;
       if (event !== undefined) {
-        const result = (event.args as unknown as unknown[])[3] as { globalRoot: string; globalHash: string; rejectedCount: bigint; reportRoot: string; metrics: string };
+        const { result } = roundFinalized(event);
         Object.assign(view, {
           globalRoot: result.globalRoot,
           globalHash: result.globalHash,
@@ -849,34 +859,22 @@ export class FlaiFederated {
   }
 
   async #readTask(contract: Contract, deployment: Deployment, connection: FlaiConnection, id: bigint): Promise<FederatedTaskView> {
-    let raw: Record<string, unknown> & { status: bigint };
-    try {
-      raw = await contract.getTask(id);
-    } catch (error) {
-      const count = (await contract.taskCount()) as bigint;
-      if (id > count || id === 0n) {
-        throw flaiError(
-          `Federated task ${id} does not exist on network "${connection.networkName}" (FLAIFederated ${deployment.federated} has ` +
-            (count === 0n ? "no tasks yet" : `tasks 1..${count}`) + `).`,
-        );
-      }
-      throw error;
-    }
+    const raw = await readTaskStruct(contract, id, { networkName: connection.networkName, address: deployment.federated });
     return {
       id,
       status: STATUS[Number(raw.status)] ?? "active",
-      creator: raw.creator as string,
+      creator: raw.creator,
       rounds: Number(raw.rounds),
       quorum: Number(raw.quorum),
       maxClients: Number(raw.maxClients),
       currentRound: Number(raw.currentRound),
       roundDuration: Number(raw.roundDuration),
-      measurement: raw.measurement as string,
-      enclave: getAddress(raw.enclave as string),
-      globalRoot: raw.globalRoot as string,
-      globalHash: raw.globalHash as string,
-      rewardPool: raw.rewardPool as bigint,
-      paidOut: raw.paidOut as bigint,
+      measurement: raw.measurement,
+      enclave: getAddress(raw.enclave),
+      globalRoot: raw.globalRoot,
+      globalHash: raw.globalHash,
+      rewardPool: raw.rewardPool,
+      paidOut: raw.paidOut,
       contract: deployment.federated,
       chainId: deployment.chainId,
       networkName: connection.networkName,
@@ -884,20 +882,20 @@ export class FlaiFederated {
   }
 
   async #readRound(contract: Contract, taskId: bigint, round: number): Promise<RoundView> {
-    const r = (await contract.getRound(taskId, round)) as Record<string, unknown>;
+    const r = await readRoundStruct(contract, taskId, round);
     return {
       round,
-      deadline: r.deadline as bigint,
-      finalizeBy: r.finalizeBy as bigint,
+      deadline: r.deadline,
+      finalizeBy: r.finalizeBy,
       updateCount: Number(r.updateCount),
       maxClients: Number(r.maxClients),
-      closed: r.closed as boolean,
-      updatesAccumulator: r.updatesAccumulator as string,
+      closed: r.closed,
+      updatesAccumulator: r.updatesAccumulator,
       acceptedCount: Number(r.acceptedCount),
-      acceptedWeight: r.acceptedWeight as bigint,
-      finalized: r.finalized as boolean,
-      commitment: r.commitment === ZERO ? undefined : (r.commitment as string),
-      pool: r.pool as bigint,
+      acceptedWeight: r.acceptedWeight,
+      finalized: r.finalized,
+      commitment: r.commitment === ZeroHash ? undefined : r.commitment,
+      pool: r.pool,
     };
   }
 
@@ -917,21 +915,6 @@ export class FlaiFederated {
     const connection = await useReadConnection(this.#hre, given);
     const deployment = await resolveDeployment(this.#hre, connection, false);
     return { connection, deployment, contract: federatedContract(deployment, connection.ethers.provider) };
-  }
-
-  #events(contract: Contract, logs: ReadonlyArray<unknown>, name: string): EventLog[] {
-    const found: EventLog[] = [];
-    for (const log of logs) {
-      if ((log as EventLog).fragment?.name === name) {
-        found.push(log as EventLog);
-        continue;
-      }
-      const parsed = contract.interface.parseLog(log as { topics: string[]; data: string });
-      if (parsed?.name === name) {
-        found.push({ ...(log as object), args: parsed.args, fragment: parsed.fragment } as unknown as EventLog);
-      }
-    }
-    return found;
   }
 
   #send(contract: Contract, method: string, args: unknown[], value?: bigint) {

@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { Contract, getAddress, Interface, type ContractRunner } from "ethers";
+import { Contract, getAddress, Interface, ZeroHash, type ContractRunner } from "ethers";
 
 import { format0G, parse0G } from "../chain/amount.js";
 import type { FlaiConfig } from "../config.js";
@@ -21,7 +21,8 @@ import { loadFlaiArtifact } from "../chain/artifact.js";
 import { isEphemeral, resolveDeployment, type Deployment, type DeploymentRole } from "../chain/deployment.js";
 import { compactSignature } from "../tee/job-result-signature.js";
 import { readRegistration, verifiedEnclave, type VerifiedEnclave } from "../tee/registry.js";
-import { decodeRevert } from "../chain/revert.js";
+import { eventsNamed } from "../chain/events.js";
+import { jobSubmitted, readJobStruct } from "../chain/jobs-reads.js";
 import type {
   CompletedJob,
   ConnectionOption,
@@ -34,7 +35,6 @@ import type {
 } from "./types.js";
 
 const STATUS: Record<number, JobStatus | undefined> = { 1: "open", 2: "completed", 3: "cancelled" };
-const ZERO_HASH = "0x" + "0".repeat(64);
 
 /** `hre.flai.jobs`: the compute-job escrow on the chosen network, deployed through Ignition. */
 export class FlaiJobs {
@@ -126,13 +126,11 @@ export class FlaiJobs {
     const chainNow = BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000));
     const deadline = assertDeadlineFits(chainNow, deadlineSeconds, deadlineSource);
     const receipt = await this.#send(contract, "submitJob", [data.root, model.root, deadline], { value: reward });
-    const event = receipt.logs
-      .map((log) => contract.interface.parseLog(log))
-      .find((parsed) => parsed?.name === "JobSubmitted");
-    if (event === undefined || event === null) {
+    const [event] = eventsNamed(contract, receipt.logs, "JobSubmitted");
+    if (event === undefined) {
       throw flaiError(`submitJob succeeded (tx ${receipt.hash}) but emitted no JobSubmitted event: is ${deployment.address} FLAIComputeJobs?`);
     }
-    const job = await this.#read(contract, deployment, connection, event.args[0] as bigint);
+    const job = await this.#read(contract, deployment, connection, jobSubmitted(event).jobId);
     return { job, txHash: receipt.hash, gasUsed: receipt.gasUsed, data, model };
   }
 
@@ -260,19 +258,7 @@ export class FlaiJobs {
   }
 
   async #read(contract: Contract, deployment: Deployment, connection: FlaiConnection, id: bigint): Promise<JobView> {
-    let raw: { submitter: string; deadline: bigint; reward: bigint; dataRoot: string; modelRoot: string; resultHash: string; status: bigint };
-    try {
-      raw = await contract.getJob(id);
-    } catch (error) {
-      if (decodeRevert(error, contract.interface)?.name === "UnknownJob") {
-        const count = (await contract.jobCount()) as bigint;
-        throw flaiError(
-          `Job ${id} does not exist on network "${connection.networkName}" (FLAIComputeJobs ${deployment.address} has ` +
-            (count === 0n ? "no jobs yet" : `jobs 1..${count}`) + `).`,
-        );
-      }
-      throw error;
-    }
+    const raw = await readJobStruct(contract, id, { networkName: connection.networkName, address: deployment.address });
     return {
       id,
       status: STATUS[Number(raw.status)] ?? "open",
@@ -281,7 +267,7 @@ export class FlaiJobs {
       deadline: raw.deadline,
       dataRoot: raw.dataRoot,
       modelRoot: raw.modelRoot,
-      resultHash: raw.resultHash === ZERO_HASH ? undefined : raw.resultHash,
+      resultHash: raw.resultHash === ZeroHash ? undefined : raw.resultHash,
       contract: deployment.address,
       chainId: deployment.chainId,
       networkName: connection.networkName,

@@ -1,11 +1,27 @@
-import { getAddress, type Contract, type EventLog } from "ethers";
+import { getAddress, ZeroHash, type Contract, type EventLog, type Result } from "ethers";
 
 import { flaiError } from "../errors.js";
 import { recoverReportAuthority, type EnclaveReportBody } from "../tee/attestation.js";
 
 import { fromCompact } from "./job-result-signature.js";
 
-const ZERO = "0x" + "0".repeat(64);
+/** FLAIComputeJobs.enclaveRegistration's outputs, by name. */
+interface RegistrationOutputs {
+  measurement: string;
+  encryptionKey: string;
+  issuedAt: bigint;
+  expiry: bigint;
+}
+
+/**
+ * FLAIComputeJobs' EnclaveRegistered event, by name. Read here rather than through src/chain's
+ * readers: the enclave folder imports nothing from chain/ (chain/deployment imports tee/attestation).
+ */
+interface EnclaveRegisteredEvent extends RegistrationOutputs {
+  signer: string;
+  r: string;
+  vs: string;
+}
 
 /** An enclave registration as FLAIComputeJobs stores it (raw: expired or not). */
 export interface StoredRegistration {
@@ -27,8 +43,10 @@ export interface VerifiedEnclave extends StoredRegistration {
 
 type BlockOverrides = { blockTag?: number };
 
+const registered = (log: EventLog): EnclaveRegisteredEvent => log.args.toObject() as EnclaveRegisteredEvent;
+
 export async function readRegistration(registry: Contract, signer: string, overrides: BlockOverrides = {}): Promise<StoredRegistration> {
-  const [measurement, encryptionKey, issuedAt, expiry] = (await registry.enclaveRegistration(signer, overrides)) as [string, string, bigint, bigint];
+  const { measurement, encryptionKey, issuedAt, expiry } = ((await registry.enclaveRegistration(signer, overrides)) as Result).toObject() as RegistrationOutputs;
   return { measurement: measurement.toLowerCase(), encryptionKey: encryptionKey.toLowerCase(), issuedAt: Number(issuedAt), expiry: Number(expiry) };
 }
 
@@ -45,18 +63,19 @@ export async function registrationEvent(
 ): Promise<{ event: EventLog; authority: string } | undefined> {
   const logs = await registry.queryFilter(registry.filters.EnclaveRegistered(signer), 0, toBlock ?? "latest");
   const events = logs.filter((log): log is EventLog => "args" in log);
-  const event = events.reverse().find((e) => Number(e.args.issuedAt as bigint) === stored.issuedAt);
+  const event = events.reverse().find((e) => Number(registered(e).issuedAt) === stored.issuedAt);
   if (event === undefined) {
     return undefined;
   }
+  const e = registered(event);
   const body: EnclaveReportBody = {
-    measurement: event.args.measurement as string,
-    signer: getAddress(event.args.signer as string),
-    encryptionKey: event.args.encryptionKey as string,
-    issuedAt: Number(event.args.issuedAt as bigint),
-    expiry: Number(event.args.expiry as bigint),
+    measurement: e.measurement,
+    signer: getAddress(e.signer),
+    encryptionKey: e.encryptionKey,
+    issuedAt: Number(e.issuedAt),
+    expiry: Number(e.expiry),
   };
-  const authority = recoverReportAuthority(body, fromCompact(event.args.r as string, event.args.vs as string));
+  const authority = recoverReportAuthority(body, fromCompact(e.r, e.vs));
   return { event, authority };
 }
 
@@ -82,7 +101,7 @@ export async function verifiedEnclave(
     expected === undefined ? undefined : (registry.isMeasurementAccepted(expected) as Promise<boolean>).catch(() => undefined),
     registry.attestationAuthority() as Promise<string>,
   ]);
-  if (stored.measurement === ZERO) {
+  if (stored.measurement === ZeroHash) {
     throw flaiError(
       `${signer} is not a registered enclave on FLAIComputeJobs ${address} (never registered, or removed by the owner). ` +
         `Its operator registers it with an authority-signed report: npx hardhat flai:enclave --register.`,

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { Contract, EventLog, Log } from "ethers";
+import type { Contract, EventLog } from "ethers";
 
 import { useReadConnection, type FlaiConnection } from "../chain/connection.js";
 import { flaiError } from "../errors.js";
@@ -98,19 +98,7 @@ export async function fetchVerified(storage: StorageBackend, root: string, item:
   }
 }
 
-/** A contract's logs for a filter, decoded (queryFilter decodes when the ABI knows the event). */
-export async function eventsOf(contract: Contract, filter: Parameters<Contract["queryFilter"]>[0]): Promise<EventLog[]> {
-  const logs = await contract.queryFilter(filter);
-  return logs.map((log: EventLog | Log) => {
-    if ("args" in log) return log;
-    const parsed = contract.interface.parseLog(log);
-    if (parsed === null) throw flaiError(`A log of ${String(log.address)} (tx ${log.transactionHash}) cannot be decoded with its ABI.`);
-    return Object.assign(Object.create(Object.getPrototypeOf(log) as object) as object, log, {
-      args: parsed.args,
-      fragment: parsed.fragment,
-    }) as EventLog;
-  });
-}
+export { eventsOf } from "../chain/events.js";
 
 /**
  * The direct call behind an event: its decoded arguments when the transaction called `method` on

@@ -1,15 +1,13 @@
-import { Contract, getAddress, type EventLog } from "ethers";
+import { Contract, getAddress, ZeroHash, type EventLog } from "ethers";
 
-import { flaiError } from "../errors.js";
 import type { Deployment } from "../chain/deployment.js";
 import { fromCompact, recoverJobResultSigner } from "../tee/job-result-signature.js";
 import { readRegistration, registrationEvent } from "../tee/registry.js";
-import { decodeRevert } from "../chain/revert.js";
+import { jobCompleted, readJobStruct } from "../chain/jobs-reads.js";
 import { modelBytes, parseModelSpec, parseTrainingData, resultHash, trainFromSpec } from "../ml/model.js";
 
 import { directCall, eq, message, verdictItem, viewAt, type VerifyItem } from "./common.js";
 
-const ZERO = "0x" + "0".repeat(64);
 const STATUS: Record<number, string | undefined> = { 1: "open", 2: "completed", 3: "cancelled" };
 
 /** A compute job as the chain states it. */
@@ -81,7 +79,7 @@ export function checkJobEvent(job: JobState, done: JobCompletion): VerifyItem {
 
 /** The JobCompleted event, decoded by its fields. */
 export function jobCompletion(event: EventLog): JobCompletion {
-  const [, payee, enclave, resultHash] = event.args as unknown as [bigint, string, string, string, bigint];
+  const { payee, enclave, resultHash } = jobCompleted(event);
   return { event, payee: getAddress(payee), enclave: getAddress(enclave), resultHash };
 }
 
@@ -128,13 +126,13 @@ export async function checkJobRegistration(
 ): Promise<VerifyItem[]> {
   const at = await viewAt(async (o) => {
     const stored = await readRegistration(jobs, enclave, o);
-    const accepted = stored.measurement !== ZERO && ((await jobs.isMeasurementAccepted(stored.measurement, o)) as boolean);
+    const accepted = stored.measurement !== ZeroHash && ((await jobs.isMeasurementAccepted(stored.measurement, o)) as boolean);
     return { stored, accepted };
   }, blockNumber);
   const { stored, accepted } = at.value;
   const nowAccepted = (await jobs.isAcceptedEnclave(enclave)) as boolean;
   const later = nowAccepted ? "" : "; it has since been removed, expired or had its measurement revoked";
-  if (stored.measurement === ZERO) {
+  if (stored.measurement === ZeroHash) {
     return [verdictItem("enclave registration", "mismatch", `${enclave} was not a registered enclave at ${at.at}`)];
   }
   const blockTime = (await provider.getBlock(blockNumber))?.timestamp ?? 0;
@@ -174,7 +172,7 @@ async function checkAttestation(
  */
 export async function checkEnclaveCode(jobs: Contract, enclave: string, blockNumber: number, localMeasurement: () => Promise<string>): Promise<VerifyItem[]> {
   const at = await viewAt(async (o) => (await readRegistration(jobs, enclave, o)).measurement, blockNumber);
-  if (at.value === ZERO) return [];
+  if (at.value === ZeroHash) return [];
   const local = await localMeasurement();
   return [
     eq(local, at.value)
@@ -187,36 +185,15 @@ export async function checkEnclaveCode(jobs: Contract, enclave: string, blockNum
   ];
 }
 
-interface RawJob {
-  submitter: string;
-  deadline: bigint;
-  dataRoot: string;
-  modelRoot: string;
-  resultHash: string;
-  status: bigint;
-}
-
 export async function readJob(jobs: Contract, id: bigint, networkName: string, address: string): Promise<JobState> {
-  let raw: RawJob;
-  try {
-    raw = (await jobs.getJob(id)) as RawJob;
-  } catch (error) {
-    if (decodeRevert(error, jobs.interface)?.name === "UnknownJob") {
-      const count = (await jobs.jobCount()) as bigint;
-      throw flaiError(
-        `Job ${id} does not exist on network "${networkName}" (FLAIComputeJobs ${address} has ` +
-          (count === 0n ? "no jobs yet" : `jobs 1..${count}`) + `).`,
-      );
-    }
-    throw error;
-  }
+  const raw = await readJobStruct(jobs, id, { networkName, address });
   return {
     id,
     submitter: getAddress(raw.submitter),
     deadline: BigInt(raw.deadline),
     dataRoot: raw.dataRoot.toLowerCase(),
     modelRoot: raw.modelRoot.toLowerCase(),
-    resultHash: raw.resultHash === ZERO ? undefined : raw.resultHash.toLowerCase(),
+    resultHash: raw.resultHash === ZeroHash ? undefined : raw.resultHash.toLowerCase(),
     status: STATUS[Number(raw.status)] ?? "open",
   };
 }

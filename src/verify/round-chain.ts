@@ -1,9 +1,8 @@
 import { Contract, getAddress, type EventLog } from "ethers";
 
-import { flaiError } from "../errors.js";
 import type { RoundResult } from "../fedavg/eip712.js";
 import type { Deployment } from "../chain/deployment.js";
-import { decodeRevert } from "../chain/revert.js";
+import { readRoundStruct, readTaskStruct, roundFinalized, updateRecorded, type RoundResultStruct, type RoundStruct } from "../chain/federated-reads.js";
 
 import { eventsOf } from "./common.js";
 
@@ -54,26 +53,25 @@ export interface RoundChain {
 export async function readFinalized(federated: Contract, taskId: bigint): Promise<Map<number, Finalized>> {
   const finalized = new Map<number, Finalized>();
   for (const log of await eventsOf(federated, federated.filters.RoundFinalized(taskId))) {
-    const a = log.args as unknown as [bigint, bigint, string, Record<keyof RoundResult, string | bigint>];
-    finalized.set(Number(a[1]), { log, enclave: getAddress(a[2]), result: roundResultOf(a[3]) });
+    const { round, enclave, result } = roundFinalized(log);
+    finalized.set(Number(round), { log, enclave: getAddress(enclave), result: roundResultOf(result) });
   }
   return finalized;
 }
 
-function roundResultOf(r: Record<keyof RoundResult, string | bigint>): RoundResult {
-  const hex = (key: keyof RoundResult) => (r[key] as string).toLowerCase();
+function roundResultOf(r: RoundResultStruct): RoundResult {
   return {
-    previousGlobalHash: hex("previousGlobalHash"),
-    updatesAccumulator: hex("updatesAccumulator"),
+    previousGlobalHash: r.previousGlobalHash.toLowerCase(),
+    updatesAccumulator: r.updatesAccumulator.toLowerCase(),
     updateCount: Number(r.updateCount),
-    globalRoot: hex("globalRoot"),
-    globalHash: hex("globalHash"),
-    commitment: hex("commitment"),
-    acceptedWeight: r.acceptedWeight as bigint,
+    globalRoot: r.globalRoot.toLowerCase(),
+    globalHash: r.globalHash.toLowerCase(),
+    commitment: r.commitment.toLowerCase(),
+    acceptedWeight: r.acceptedWeight,
     acceptedCount: Number(r.acceptedCount),
     rejectedCount: Number(r.rejectedCount),
-    reportRoot: hex("reportRoot"),
-    metrics: hex("metrics"),
+    reportRoot: r.reportRoot.toLowerCase(),
+    metrics: r.metrics.toLowerCase(),
   };
 }
 
@@ -84,22 +82,16 @@ export async function readRecorded(chain: RoundChain, round: number): Promise<Re
     (a, b) => a.blockNumber - b.blockNumber || a.index - b.index,
   );
   return logs.map((log): Recorded => {
-    const a = log.args as unknown as [bigint, bigint, string, string, string, bigint];
-    return { client: getAddress(a[2]), updateRoot: a[3].toLowerCase(), updateHash: a[4].toLowerCase(), sampleCount: Number(a[5]) };
+    const e = updateRecorded(log);
+    return { client: getAddress(e.client), updateRoot: e.updateRoot.toLowerCase(), updateHash: e.updateHash.toLowerCase(), sampleCount: Number(e.sampleCount) };
   });
 }
 
 /** The round's state in the contract, to hold the event against. */
-export interface RoundState {
-  updateCount: bigint;
-  acceptedCount: bigint;
-  acceptedWeight: bigint;
-  finalized: boolean;
-  commitment: string;
-}
+export type RoundState = Pick<RoundStruct, "updateCount" | "acceptedCount" | "acceptedWeight" | "finalized" | "commitment">;
 
 export async function readRoundState(chain: RoundChain, round: number): Promise<RoundState> {
-  return (await chain.federated.getRound(chain.taskId, round)) as RoundState;
+  return readRoundStruct(chain.federated, chain.taskId, round);
 }
 
 /** The global model `round` started from: the task's initial model, or the previous round's result. */
@@ -110,19 +102,7 @@ export function startingModel(chain: RoundChain, round: number): ModelRef | unde
 }
 
 export async function readTask(federated: Contract, id: bigint, networkName: string, address: string): Promise<TaskState> {
-  let raw: { status: bigint; rounds: bigint; measurement: string; enclave: string; globalRoot: string; globalHash: string };
-  try {
-    raw = await federated.getTask(id);
-  } catch (error) {
-    if (decodeRevert(error, federated.interface)?.name === "UnknownTask") {
-      const count = (await federated.taskCount()) as bigint;
-      throw flaiError(
-        `Federated task ${id} does not exist on network "${networkName}" (FLAIFederated ${address} has ` +
-          (count === 0n ? "no tasks yet" : `tasks 1..${count}`) + `).`,
-      );
-    }
-    throw error;
-  }
+  const raw = await readTaskStruct(federated, id, { networkName, address });
   return {
     status: Number(raw.status),
     rounds: Number(raw.rounds),

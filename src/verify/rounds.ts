@@ -1,10 +1,11 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { Contract, getAddress } from "ethers";
+import { Contract, getAddress, type EventLog } from "ethers";
 
 import { flaiError } from "../errors.js";
 import { loadFlaiArtifact } from "../chain/artifact.js";
 import type { Deployment } from "../chain/deployment.js";
+import { taskCreated } from "../chain/federated-reads.js";
 
 import { eventsOf, parseId, verdictItem, verifierChain, type VerifierParts, type VerifyItem, type VerifyOptions } from "./common.js";
 import { readFinalized, readRecorded, readRoundState, readTask, type RoundChain } from "./round-chain.js";
@@ -76,7 +77,7 @@ async function readRoundChain(
     registry,
     taskId: id,
     task,
-    initial: { root: (created.args[3] as string).toLowerCase(), hash: (created.args[4] as string).toLowerCase() },
+    initial: initialModel(created),
     finalized,
     lastFinalized: Math.max(0, ...finalized.keys()),
   };
@@ -105,4 +106,10 @@ async function verifyOne({ storage, teeSim }: VerifierParts, chain: RoundChain, 
   const inputs = { chain, round, fin, start, startBytes, next: global.model, recorded, ciphertexts, calldataSignature: signature.signature };
   items.push(await reExecute(storage, teeSim.dir, inputs));
   return items;
+}
+
+/** The task's initial global model, as TaskCreated names it. */
+function initialModel(created: EventLog): { root: string; hash: string } {
+  const { initialModelRoot, initialModelHash } = taskCreated(created);
+  return { root: initialModelRoot.toLowerCase(), hash: initialModelHash.toLowerCase() };
 }

@@ -1,0 +1,50 @@
+/**
+ * FLAIComputeJobs read by field name: the Job struct and the events, typed once. Field names and
+ * types are the contract's (contracts/FLAIComputeJobs.sol).
+ */
+import type { Contract, EventLog } from "ethers";
+
+import { byName, unknownIdError } from "./events.js";
+import { countIfUnknown, type ReadPlace } from "./federated-reads.js";
+
+/** FLAIComputeJobs.Job. */
+export interface JobStruct {
+  submitter: string;
+  deadline: bigint;
+  reward: bigint;
+  dataRoot: string;
+  modelRoot: string;
+  resultHash: string;
+  status: bigint;
+}
+
+/** The job, or "Job N does not exist" when the contract says so (UnknownJob) or the id is past jobCount. */
+export async function readJobStruct(jobs: Contract, id: bigint, place: ReadPlace): Promise<JobStruct> {
+  try {
+    return byName<JobStruct>(await jobs.getJob(id));
+  } catch (error) {
+    const count = await countIfUnknown(jobs, id, error, "UnknownJob", "jobCount");
+    if (count !== undefined) throw unknownIdError("Job", id, place.networkName, `FLAIComputeJobs ${place.address}`, count);
+    throw error;
+  }
+}
+
+export interface JobSubmittedEvent {
+  jobId: bigint;
+  submitter: string;
+  dataRoot: string;
+  modelRoot: string;
+  reward: bigint;
+  deadline: bigint;
+}
+
+export interface JobCompletedEvent {
+  jobId: bigint;
+  payee: string;
+  enclave: string;
+  resultHash: string;
+  reward: bigint;
+}
+
+export const jobSubmitted = (log: EventLog): JobSubmittedEvent => byName(log.args);
+export const jobCompleted = (log: EventLog): JobCompletedEvent => byName(log.args);
