@@ -53,9 +53,22 @@ const BUNDLES = [
     pkg: "@0gfoundation/0g-compute-ts-sdk",
     entry: computeEntry,
     options: CAPPED_FETCH,
+    check: checkCappedFetch,
     change: "unmodified, except that its calls of the global fetch go to the plugin's capped fetch",
   },
 ];
+
+/**
+ * The compute bundle reaches the network through sdkFetch only: the one direct use of the real fetch is
+ * capped-fetch.ts's own. An SDK update calling `globalThis.fetch` (or the like) fails the build here,
+ * instead of reading uncapped.
+ */
+function checkCappedFetch(js) {
+  const direct = js.match(/\b(?:globalThis|global|window|self)\.fetch\b/g) ?? [];
+  if (direct.length !== 1 || !/\bsdkFetch\(/.test(js)) {
+    throw new Error(`0g-compute-sdk: expected its fetch calls routed to sdkFetch, found ${direct.length} direct uses of the global fetch`);
+  }
+}
 
 // ethers is the user's (a peer of this plugin); the two ws accelerators are optional native add-ons
 // that ws falls back from when they are absent.
@@ -108,7 +121,7 @@ function staticBuiltins(js) {
   return { imports, js: out };
 }
 
-async function bundle({ name, pkg, entry, options = {}, change }) {
+async function bundle({ name, pkg, entry, options = {}, change, check = () => undefined }) {
   const result = await build({
     stdin: { contents: entry(pkg), resolveDir: root, sourcefile: `${name}-entry.js` },
     bundle: true,
@@ -127,6 +140,7 @@ async function bundle({ name, pkg, entry, options = {}, change }) {
   // esbuild prints every string literal in double quotes; JSDoc types such as import('./get') are comments.
   const left = js.match(/\bimport\(\s*(?:\/\*[^*]*\*\/\s*)?["`][^"`]*["`]/g);
   if (left !== null) throw new Error(`${name}: dynamic imports left in the bundle: ${left.join(", ")}`);
+  check(js);
   writeAtomic(path.join(vendor, `${name}.js`), `// ${pkg} bundled by scripts/bundle-sdks.mjs; licenses in ${name}.LICENSES.txt\n${imports}\n${js}`);
   const header = `Third-party software bundled in vendor/${name}.js (from the npm registry, ${change}):\n\n`;
   writeAtomic(path.join(vendor, `${name}.LICENSES.txt`), header + notices(Object.keys(result.metafile.inputs)).join("\n\n---\n\n") + "\n");
