@@ -1,6 +1,9 @@
+import { execFile } from "node:child_process";
 import { cp, copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+
+import { promisify } from "node:util";
 
 import { expect } from "chai";
 
@@ -44,6 +47,25 @@ async function installPackedPlugin(project: string): Promise<{ installLog: strin
   await rm(tarball);
   return { installLog: install.output, files };
 }
+
+/** A user's script naming the package's public types (type-only: it is compiled, not run). */
+const TYPES_CONSUMER = `import hre from "hardhat";
+import type { FlaiMarketSettings, FlaiRuntime, JobView, RoundView, StorageBackend, VerifyItem } from "hardhat-flai";
+
+export async function check(): Promise<void> {
+  const flai: FlaiRuntime = hre.flai;
+  const job: JobView = await flai.jobs.get(1n);
+  const round: RoundView = await flai.fedavg.round(1n, 1);
+  const storage: StorageBackend = flai.storage;
+  const items: VerifyItem[] = await flai.verify.job(job.id);
+  const market: FlaiMarketSettings = hre.config.flai.market;
+  void [round, storage, items, market];
+}
+`;
+const CONSUMER_TSCONFIG = {
+  compilerOptions: { target: "ES2023", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: true, noEmit: true, types: [] },
+  files: ["types-consumer.ts"],
+};
 
 let PROJECT = "";
 let HARDHAT_CLI = "";
@@ -190,6 +212,18 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
       expect(devnet.output()).to.contain("devnet stopped");
       await node.stop("SIGKILL");
     }
+  });
+
+  it("gives a TypeScript user the types hre.flai takes and returns, from the package", async () => {
+    // This repository's compiler over the installed package's .d.ts files, as a user's editor sees them.
+    await writeFile(path.join(PROJECT, "types-consumer.ts"), TYPES_CONSUMER);
+    await writeFile(path.join(PROJECT, "tsconfig.types-consumer.json"), JSON.stringify(CONSUMER_TSCONFIG));
+    const tsc = path.join(packageRoot(), "node_modules", "typescript", "bin", "tsc");
+    const run = await promisify(execFile)(process.execPath, [tsc, "-p", "tsconfig.types-consumer.json"], { cwd: PROJECT }).then(
+      () => "",
+      (error: { stdout?: string; message: string }) => error.stdout || error.message,
+    );
+    expect(run).to.equal("");
   });
 
   it("reports bad task input as a plugin error without a stack trace", async () => {
