@@ -6,6 +6,7 @@ import { format0G, parse0G } from "../chain/amount.js";
 import type { FlaiConfig } from "../config.js";
 import { firstSigner, useConnection, useReadConnection, type FlaiConnection } from "../chain/connection.js";
 import { flaiError } from "../errors.js";
+import { MAX_JOB_DEADLINE } from "../limits.js";
 import { parseId } from "../chain/ids.js";
 import { readInput, type Input } from "../inputs.js";
 import { parseModelSpec, parseTrainingData, trainableData } from "../ml/model.js";
@@ -393,7 +394,7 @@ function explainRevert(revert: { name: string; args: readonly unknown[] }): stri
 }
 
 /** FLAIComputeJobs.submitJob takes the deadline as a uint40 (it shares a storage slot with the submitter and reward). */
-const MAX_DEADLINE = 2n ** 40n - 1n;
+const MAX_DEADLINE = MAX_JOB_DEADLINE;
 
 /**
  * The deadline `seconds` after `now`, refused before sending when it does not fit the contract's uint40:
