@@ -24,7 +24,6 @@ import { renderReportSummary } from "../fedavg/report-text.js";
 import { runSimulation } from "../fedavg/simulation.js";
 import { prewarmWorker } from "../tee/run-worker.js";
 
-/** The seed PoC, end to end, in one process: works on the in-process chain with nothing else running. */
 /** flai:demo's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface DemoTaskArguments {
   reward: string;
@@ -32,6 +31,7 @@ export interface DemoTaskArguments {
   json: boolean;
 }
 
+/** The seed PoC, end to end, in one process: works on the in-process chain with nothing else running. */
 export default async function demo(args: DemoTaskArguments, hre: HardhatRuntimeEnvironment) {
   if (args.storage !== "local" && args.storage !== "devnet") {
     throw flaiError(`--storage must be "local" or "devnet", got "${args.storage}".`);

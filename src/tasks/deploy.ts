@@ -9,17 +9,17 @@ import { optionalText } from "../cli/options.js";
 import { devAuthority } from "../tee/attestation.js";
 import { Ui } from "../ui.js";
 
-/**
- * The deployer's one-time step. With this machine's authority pinned (the default) it also registers
- * this machine's enclave; with another machine's (--attestation-authority / flai.enclave.attestationAuthority)
- * it accepts this version's measurement, and that machine's host registers its enclave itself.
- */
 /** flai:deploy's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface DeployTaskArguments {
   attestationAuthority?: string;
   json: boolean;
 }
 
+/**
+ * The deployer's one-time step. With this machine's authority pinned (the default) it also registers
+ * this machine's enclave; with another machine's (--attestation-authority / flai.enclave.attestationAuthority)
+ * it accepts this version's measurement, and that machine's host registers its enclave itself.
+ */
 export default async function deploy(args: DeployTaskArguments, hre: HardhatRuntimeEnvironment) {
   const attestationAuthority = optionalText(args.attestationAuthority, "--attestation-authority");
   const ui = new Ui({ json: args.json });

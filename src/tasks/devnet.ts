@@ -9,12 +9,6 @@ import { Ui } from "../ui.js";
 
 import { sampleModel } from "../cli/market-network.js";
 
-/**
- * Serves the local 0G stand-ins next to a chain — storage (Flow + Market contracts, indexer +
- * storage node) and compute (the serving contracts + one provider serving a model) — until Ctrl-C.
- * Meant for `--network localhost` beside `npx hardhat node`; on the in-process network it also
- * serves that chain over HTTP.
- */
 /** flai:devnet's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface DevnetTaskArguments {
   port: number;
@@ -24,6 +18,12 @@ export interface DevnetTaskArguments {
   json: boolean;
 }
 
+/**
+ * Serves the local 0G stand-ins next to a chain — storage (Flow + Market contracts, indexer +
+ * storage node) and compute (the serving contracts + one provider serving a model) — until Ctrl-C.
+ * Meant for `--network localhost` beside `npx hardhat node`; on the in-process network it also
+ * serves that chain over HTTP.
+ */
 export default async function devnet(args: DevnetTaskArguments, hre: HardhatRuntimeEnvironment) {
   const task = args.task === undefined ? undefined : parseId(args.task, "task", "--task").toString();
   const ui = new Ui({ json: args.json });

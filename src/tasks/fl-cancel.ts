@@ -8,7 +8,6 @@ import { Ui } from "../ui.js";
 
 import { accountAt } from "../cli/accounts.js";
 
-/** The creator cancels a task whose current round failed; the pools of the rounds not finalized come back. */
 /** flai:fl-cancel's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface FlCancelTaskArguments {
   task?: string;
@@ -16,6 +15,7 @@ export interface FlCancelTaskArguments {
   json: boolean;
 }
 
+/** The creator cancels a task whose current round failed; the pools of the rounds not finalized come back. */
 export default async function flCancel(args: FlCancelTaskArguments, hre: HardhatRuntimeEnvironment) {
   requireOptions("flai:fl-cancel", args, ["task"], "flai:fl-cancel --task 1");
   const taskId = parseId(args.task, "task", "--task");

@@ -14,7 +14,6 @@ const SKIPPED: Record<UnclaimableReason, string> = {
   rejected: "its update was rejected by the enclave: nothing owed",
 };
 
-/** `--round n` claims that round; without it, every finalized round the account is owed and has not claimed. */
 /** flai:fl-claim's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface FlClaimTaskArguments {
   task?: string;
@@ -23,6 +22,7 @@ export interface FlClaimTaskArguments {
   json: boolean;
 }
 
+/** `--round n` claims that round; without it, every finalized round the account is owed and has not claimed. */
 export default async function flClaim(args: FlClaimTaskArguments, hre: HardhatRuntimeEnvironment) {
   requireOptions("flai:fl-claim", args, ["task"], "flai:fl-claim --task 1 --account 1");
   const taskId = parseId(args.task, "task", "--task");

@@ -7,7 +7,6 @@ import { ledgerOr, promptOr, providerOr } from "../cli/market-defaults.js";
 import { withMarketNetwork } from "../cli/market-network.js";
 import { printPing } from "../cli/print-market.js";
 
-/** The seed's compute-flow.mjs: wallet → ledger → acknowledge → headers → request → settlement. */
 /** flai:market-compute's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface MarketComputeTaskArguments {
   provider?: string;
@@ -16,6 +15,7 @@ export interface MarketComputeTaskArguments {
   json: boolean;
 }
 
+/** The seed's compute-flow.mjs: wallet → ledger → acknowledge → headers → request → settlement. */
 export default async function marketCompute(args: MarketComputeTaskArguments, hre: HardhatRuntimeEnvironment) {
   // Bad typed values are reported before any network work.
   const [prompt, ledger] = [promptOr(args.prompt), ledgerOr(args.ledger)];
