@@ -1,4 +1,4 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHmac } from "node:crypto";
 
 import { getAddress } from "ethers/address";
 import { computeAddress } from "ethers/transaction";
@@ -26,6 +26,7 @@ import { combineRound } from "./round-aggregate.js";
 import { FEDAVG_PARALLEL_MIN, l2Norm, MIN_ROBUST_UPDATES, type StrategyConfig } from "./strategies.js";
 import { decodeUpdate, validateUpdate } from "./update.js";
 import { rewardWeights } from "./weights.js";
+import { sha256Hex } from "../util/sha256.js";
 
 /** One update as recorded on-chain, with its ciphertext if storage returned it (root-verified). */
 export interface RecordedUpdate {
@@ -68,8 +69,6 @@ export interface AggregateResponse {
   accepted: Decision[];
   rejected: Decision[];
 }
-
-const sha256 = (bytes: Uint8Array) => "0x" + createHash("sha256").update(bytes).digest("hex");
 
 export interface AggregationOptions {
   /**
@@ -208,7 +207,7 @@ function publishRound(req: AggregateRequest, { inputs, binding, signingKey }: Si
   const rules = roundRules(current);
   const modelBytes = globalModelBytes(next);
   // Each output is hashed once: the model's bytes are large, and the report and the result name both hashes.
-  const globalHash = sha256(modelBytes);
+  const globalHash = sha256Hex(modelBytes);
   const globalRoot = computeRoot(modelBytes);
   const rewards = rewardWeights(capping.weights, rules.rewardRule);
   accepted.forEach((a, k) => (a.weight = Number(rewards[k]!)));
@@ -342,7 +341,7 @@ function screenUpdate(u: RecordedUpdate, client: string, globalHash: string, ctx
   if (!(Number.isSafeInteger(u.sampleCount) && u.sampleCount >= 1)) {
     throw reject("num-examples-out-of-bounds", `declares ${u.sampleCount} samples; num_examples must be a whole number in [1, 2^53 − 1]`);
   }
-  if (sha256(u.ciphertext) !== u.updateHash.toLowerCase()) throw reject("hash-mismatch", "the ciphertext does not match the hash recorded on-chain");
+  if (sha256Hex(u.ciphertext) !== u.updateHash.toLowerCase()) throw reject("hash-mismatch", "the ciphertext does not match the hash recorded on-chain");
   const { chainId, contract, taskId, round } = ctx;
   const plain = checkAs("envelope", () => openUpdateParts(u.ciphertext!, ctx.encryptionSecret, { chainId, contract, taskId, round, client: u.client }));
   if (ctx.consume) u.ciphertext = null; // its plaintext is all the rest needs

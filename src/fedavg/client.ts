@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
@@ -74,13 +73,13 @@ import type {
   TaskStatus,
 } from "./types.js";
 import { encodeUpdateParts, type ClientUpdate } from "./update.js";
+import { sha256Hex } from "../util/sha256.js";
 
 const STATUS: Record<number, TaskStatus | undefined> = { 1: "active", 2: "finished", 3: "cancelled" };
 /** maxClients is a uint16 on-chain; the default leaves rounds to close by the aggregator or the deadline. */
 const MAX_CLIENTS_LIMIT = 65535;
 /** More than the gas a recordUpdate's closing path (the _CLOSED bit and the RoundClosed event) adds. */
 const RECORD_CLOSE_GAS = 20_000n;
-const sha256 = (bytes: Uint8Array) => "0x" + createHash("sha256").update(bytes).digest("hex");
 const now = () => performance.now();
 
 /** `hre.flai.fedavg`: federated tasks and rounds on FLAIFederated, aggregated inside teeSim. */
@@ -205,7 +204,7 @@ export class FlaiFederated {
     const receipt = await this.#send(
       contract,
       "createTask",
-      [stored.root, sha256(bytes), opts.rounds, opts.quorum, maxClients, roundDuration, measurement, enclave],
+      [stored.root, sha256Hex(bytes), opts.rounds, opts.quorum, maxClients, roundDuration, measurement, enclave],
       pool,
     );
     const created = eventsNamed(contract, receipt.logs, "TaskCreated")[0];
@@ -401,7 +400,7 @@ export class FlaiFederated {
     const stored = await this.#storage.upload(ciphertext, { payer: ctx.signer });
     const upload = now() - t;
     t = now();
-    const updateHash = sha256(ciphertext);
+    const updateHash = sha256Hex(ciphertext);
     // Headroom: another client's update mined first can make this one the round's closing update.
     const receipt = await sendTx(ctx.contract, "FLAIFederated", "recordUpdate", [ctx.task.id, ctx.round, stored.root, updateHash, sampleCount], {
       explain: explainFederatedRevert,
@@ -827,7 +826,7 @@ export class FlaiFederated {
 
   async #globalModel(task: FederatedTaskView): Promise<GlobalModel> {
     const bytes = await this.#storage.read(task.globalRoot);
-    if (sha256(bytes) !== task.globalHash) {
+    if (sha256Hex(bytes) !== task.globalHash) {
       throw flaiError(`The global model ${task.globalRoot} does not hash to the on-chain ${task.globalHash}.`);
     }
     return parseGlobalModel(bytes, `global model ${task.globalRoot}`);

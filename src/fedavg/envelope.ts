@@ -1,7 +1,6 @@
 import {
   createCipheriv,
   createDecipheriv,
-  createHash,
   createPrivateKey,
   createPublicKey,
   diffieHellman,
@@ -15,6 +14,7 @@ import { getAddress } from "ethers/address";
 import { flaiError } from "../errors.js";
 import { canonicalJson } from "../ml/model.js";
 import { ByteReader, concatBytes, type Bytes } from "../util/bytes.js";
+import { sha256Digest } from "../util/sha256.js";
 
 /** What an update is for; authenticated, so a ciphertext cannot be moved to another round or client. */
 export interface UpdateBinding {
@@ -58,7 +58,7 @@ const HEADER_KEYS = ["chainId", "client", "contract", "ephemeralKey", "keyId", "
 /** `0x` + first 8 bytes of sha256(X25519 public key): names the enclave key an envelope is for. */
 export function enclaveKeyId(enclavePublicKey: string | Uint8Array): string {
   const key = typeof enclavePublicKey === "string" ? readKey(enclavePublicKey, "The enclave public key") : enclavePublicKey;
-  return "0x" + createHash("sha256").update(key).digest("hex").slice(0, 16);
+  return "0x" + sha256Digest(key).slice(0, 16);
 }
 
 /**

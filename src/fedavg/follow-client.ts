@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
 import { getAddress } from "ethers";
@@ -15,6 +13,7 @@ import { checkPollSeconds, DEFAULT_RETRY, sleep, withBackoff, type RetryPolicy }
 import { PendingUpdates, type PendingKey } from "./follow-pending.js";
 import { readRoundReport } from "./round-report.js";
 import type { FederatedTaskView, RoundView } from "./types.js";
+import { sha256Hex } from "../util/sha256.js";
 
 export interface FollowClientOptions {
   taskId: bigint | number | string;
@@ -155,7 +154,7 @@ async function submit(f: Follow, key: PendingKey): Promise<void> {
   if (kept === undefined) {
     f.step = `training and sealing round ${key.round}'s update`;
     const sealed = await f.fedavg.prepareUpdate({ taskId: f.taskId, data: f.opts.data, signer: f.signer, connection: f.opts.connection, round: key.round });
-    kept = { ciphertext: sealed.ciphertext, sampleCount: sealed.sampleCount, updateHash: sha256(sealed.ciphertext) };
+    kept = { ciphertext: sealed.ciphertext, sampleCount: sealed.sampleCount, updateHash: sha256Hex(sealed.ciphertext) };
     // Written before the upload: a restart after a paid upload finds these bytes and reuses them.
     await f.pending.save(key, kept);
   }
@@ -219,10 +218,6 @@ async function settleReward(f: Follow, round: RoundView): Promise<void> {
 
 function pendingKey(f: Follow, task: FederatedTaskView, round: number): PendingKey {
   return { chainId: task.chainId, contract: task.contract, taskId: task.id, round, client: f.client };
-}
-
-function sha256(bytes: Uint8Array): string {
-  return "0x" + createHash("sha256").update(bytes).digest("hex");
 }
 
 function isoTime(unix: bigint): string {

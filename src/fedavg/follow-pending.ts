@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { rm, stat } from "node:fs/promises";
 import path from "node:path";
 
@@ -6,6 +5,7 @@ import { flaiError } from "../errors.js";
 import { readLocalFile } from "../inputs.js";
 import { parseJsonText } from "../ml/dataset.js";
 import { writeFileAtomic } from "../util/fs.js";
+import { sha256Hex } from "../util/sha256.js";
 
 /** Which update a pending file holds: one per (chain, contract, task, round, client). */
 export interface PendingKey {
@@ -122,6 +122,6 @@ function parseRecord(text: string, key: PendingKey, file: string): PendingUpdate
   }
   const ciphertext = new Uint8Array(Buffer.from(record.ciphertext, "base64"));
   // The hash guards against a truncated or edited file: the chain would record a hash the bytes do not have.
-  if ("0x" + createHash("sha256").update(ciphertext).digest("hex") !== record.updateHash) throw broken("its bytes do not match its hash");
+  if (sha256Hex(ciphertext) !== record.updateHash) throw broken("its bytes do not match its hash");
   return { ciphertext, sampleCount: record.sampleCount, updateHash: record.updateHash };
 }

@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-
 import type { Dataset } from "../ml/dataset.js";
 import type { Standardization } from "../ml/logistic.js";
 import { BINARY_CLASSES, outputsFor, weightsToJson, type ClassLabel } from "../ml/parameters.js";
@@ -11,6 +9,7 @@ import { DEFAULT_LOCAL_ITERATIONS, trainClientUpdate } from "./local-training.js
 import { combineRound } from "./round-aggregate.js";
 import { resolveRules, type RoundRules } from "./round-rules.js";
 import type { StrategyConfig } from "./strategies.js";
+import { sha256Hex } from "../util/sha256.js";
 
 /** What a federated task fixes in its initial model, for a run without a chain. */
 export interface InProcessTask {
@@ -87,7 +86,7 @@ export function runRoundsInProcess(
   let model = initialModel(task);
   const out: InProcessRound[] = [];
   for (let round = 1; round <= rounds; round++) {
-    const hash = "0x" + createHash("sha256").update(globalModelBytes(model)).digest("hex");
+    const hash = sha256Hex(globalModelBytes(model));
     const updates = clients.map((data, k) => trainClientUpdate(model, hash, data, `client ${k + 1}`, { expectedClients: clients.length }));
     const combined = combineRound(
       model,

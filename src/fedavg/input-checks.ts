@@ -1,8 +1,7 @@
-import { createHash } from "node:crypto";
-
 import { flaiError } from "../errors.js";
 
 import { updatesAccumulator, type AccumulatedUpdate } from "./accumulator.js";
+import { sha256Hex } from "../util/sha256.js";
 
 /**
  * Why the enclave refuses to aggregate at all: the inputs the host handed it are not the ones the
@@ -46,7 +45,7 @@ export function checkRoundInputs(
   globalModel: Uint8Array,
   updates: readonly AccumulatedUpdate[],
 ): { previousGlobalHash: string; updatesAccumulator: string; updateCount: number } {
-  const previousGlobalHash = "0x" + createHash("sha256").update(globalModel).digest("hex");
+  const previousGlobalHash = sha256Hex(globalModel);
   if (previousGlobalHash !== claimed.globalHash.toLowerCase()) {
     throw flaiError(
       `${inputRefusalTag("previous-model-mismatch")}The global model handed to the enclave hashes to ${previousGlobalHash}, ` +

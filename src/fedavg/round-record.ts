@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 
@@ -11,6 +10,7 @@ import { seal, unseal } from "../tee/sealing.js";
 import { writeFileAtomic } from "../util/fs.js";
 
 import { refusalTag } from "./rejections.js";
+import { sha256Hex, sha256Digest } from "../util/sha256.js";
 
 /**
  * Which round a result is for. previousHash (the global model the round starts from) is in the key
@@ -47,7 +47,7 @@ const FOLDER = "rounds";
  * more result for another set. A real TEE keeps it under a hardware monotonic counter.
  */
 export async function commitRoundInputs(enclaveDir: string, key: RoundKey, inputs: RoundInputs): Promise<"new" | "same"> {
-  const name = createHash("sha256").update(canonicalJson(key)).digest("hex");
+  const name = sha256Digest(canonicalJson(key));
   const file = path.join(enclaveDir, FOLDER, `${name}.sealed`);
   // The label ties a record to its round: renaming another round's record over this one fails to unseal.
   const label = `hardhat-flai/round-record/${name}`;
@@ -76,7 +76,7 @@ export function roundInputHash(
     .map((u) => [u.client.toLowerCase(), u.updateRoot.toLowerCase(), u.updateHash.toLowerCase(), u.numExamples] as const)
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const doc = canonicalJson({ recorded: entries, accepted: accepted.map((c) => c.toLowerCase()) });
-  return "0x" + createHash("sha256").update(doc).digest("hex");
+  return sha256Hex(doc);
 }
 
 function compare(key: RoundKey, inputs: RoundInputs, record: RoundInputs, file: string): "same" {

@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
@@ -29,6 +27,7 @@ import {
 } from "./simulation-data.js";
 import type { RoundPrivacy, SimulatedRound, SimulationResult } from "./simulation-types.js";
 import type { StrategyConfig } from "./strategies.js";
+import { sha256Hex } from "../util/sha256.js";
 
 export { datasetJson } from "./simulation-data.js";
 
@@ -56,8 +55,6 @@ export interface SimulationOptions extends ConnectionOption {
   reward: string;
   onProgress?: (message: string) => void;
 }
-
-const sha256 = (bytes: Uint8Array) => "0x" + createHash("sha256").update(bytes).digest("hex");
 
 /** What a simulation uses of `hre.flai` (which fits as is): storage, and the federated part. */
 export interface SimulationParts {
@@ -265,7 +262,7 @@ function roundPrivacy(
 /** The published global model, read back from storage and checked against the hash on-chain. */
 async function readPublished(flai: SimulationParts, agg: { globalRoot: string; globalHash: string }) {
   const bytes = await flai.storage.read(agg.globalRoot);
-  return { model: parseGlobalModel(bytes, `global model ${agg.globalRoot}`), verified: sha256(bytes) === agg.globalHash.toLowerCase() };
+  return { model: parseGlobalModel(bytes, `global model ${agg.globalRoot}`), verified: sha256Hex(bytes) === agg.globalHash.toLowerCase() };
 }
 
 /** How many updates are read at once when checking them: overlaps the reads, bounds the memory (D = 1e6 is 8 MB each). */
@@ -275,7 +272,7 @@ const VERIFY_CONCURRENCY = 8;
 async function verifyUpdates(flai: SimulationParts, agg: { accepted: Array<{ updateRoot: string; updateHash: string }> }): Promise<boolean> {
   for (let i = 0; i < agg.accepted.length; i += VERIFY_CONCURRENCY) {
     const batch = agg.accepted.slice(i, i + VERIFY_CONCURRENCY);
-    const matches = await Promise.all(batch.map(async (u) => sha256(await flai.storage.read(u.updateRoot)) === u.updateHash.toLowerCase()));
+    const matches = await Promise.all(batch.map(async (u) => sha256Hex(await flai.storage.read(u.updateRoot)) === u.updateHash.toLowerCase()));
     if (!matches.every(Boolean)) return false;
   }
   return true;

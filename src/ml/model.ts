@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { shown } from "./shown.js";
 
 import { flaiError } from "../errors.js";
@@ -26,6 +25,7 @@ import {
 import { predictClassProba } from "./predict.js";
 import type { DataSchema, DatasetOptions } from "./schema.js";
 import { readDataSchema, readSpecDataKeys } from "./spec-schema.js";
+import { sha256Hex } from "../util/sha256.js";
 
 export const MODEL_FORMAT = "flai-model/v1";
 export const ALGORITHM = "logistic-regression";
@@ -335,7 +335,7 @@ export function modelBytes(model: TrainedModel): Uint8Array {
 
 /** `0x` + SHA-256 hex of the bytes (of modelBytes for a trained model). */
 export function resultHash(bytes: Uint8Array): string {
-  return "0x" + createHash("sha256").update(bytes).digest("hex");
+  return sha256Hex(bytes);
 }
 
 function canonical(value: unknown, path: string): string {

@@ -4,6 +4,7 @@ import path from "node:path";
 
 import { flaiError } from "../errors.js";
 import { packageRoot } from "../package-root.js";
+import { sha256Digest } from "../util/sha256.js";
 
 /**
  * The enclave program: every module the worker runs between "inputs in" and "signed result out".
@@ -78,6 +79,7 @@ export const ENCLAVE_PROGRAM = [
   "util/excerpt",
   "util/fs",
   "util/prng",
+  "util/sha256",
 ] as const;
 
 /** Settings that change what the program computes; part of the measurement like an enclave's config. */
@@ -109,7 +111,7 @@ export async function computeMeasurement(root: string = packageRoot()): Promise<
   for (const module of ENCLAVE_PROGRAM) {
     const file = sourcePath(module);
     const content = await readSource(root, file);
-    outer.update(`${file}\n${createHash("sha256").update(content).digest("hex")}\n`);
+    outer.update(`${file}\n${sha256Digest(content)}\n`);
   }
   outer.update(`config\n${JSON.stringify(ENCLAVE_CONFIG)}\n`);
   return "0x" + outer.digest("hex");

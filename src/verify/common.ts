@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { Contract, EventLog } from "ethers";
@@ -49,7 +47,7 @@ export function overallVerdict(items: readonly VerifyItem[]): Verdict {
   return items.length > 0 && items.every((i) => i.verdict === "match") ? "match" : "cannot check";
 }
 
-export const sha256Hex = (bytes: Uint8Array): string => "0x" + createHash("sha256").update(bytes).digest("hex");
+export { sha256Hex } from "../util/sha256.js";
 
 /**
  * The chain as a verifier sees it: only reads, so no private key is needed on a remote network

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { sha256Digest } from "../../util/sha256.js";
 
 /**
  * A dstack-shaped attestation document like the real provider's `GET /v1/quote`: `report_data`
@@ -15,7 +15,7 @@ export function attestationQuote(teeSigner: string, model: string): Record<strin
     runner: "docker-compose",
     docker_compose_file: `services:\n  provider:\n    image: "hardhat-flai/compute-devnet:local"\n    environment:\n      MODEL: "${model}"\n`,
   });
-  const composeHash = createHash("sha256").update(appCompose).digest("hex");
+  const composeHash = sha256Digest(appCompose);
   return {
     devnet: "hardhat-flai local stand-in: no TEE hardware, not a real attestation",
     signing_address: teeSigner,

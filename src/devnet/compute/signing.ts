@@ -1,6 +1,5 @@
-import { createHash } from "node:crypto";
-
 import type { Wallet } from "ethers";
+import { sha256Digest } from "../../util/sha256.js";
 
 /** What `GET /v1/proxy/signature/{chatKey}` returns and the SDK's processResponse verifies. */
 export interface ResponseSignature {
@@ -10,15 +9,13 @@ export interface ResponseSignature {
   signing_algo: "ecdsa";
 }
 
-const sha256hex = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex");
-
 /**
  * The TEE's statement about one exchange: sha256(request body) ":" sha256(response body), signed
  * as a personal message (the SDK checks it with hashMessage + recoverAddress against the service's
  * TEE signer).
  */
 export async function signExchange(tee: Wallet, requestBody: Uint8Array, responseBody: string): Promise<ResponseSignature> {
-  const text = `${sha256hex(requestBody)}:${sha256hex(responseBody)}`;
+  const text = `${sha256Digest(requestBody)}:${sha256Digest(responseBody)}`;
   return { text, signature: await tee.signMessage(text), signing_address: tee.address, signing_algo: "ecdsa" };
 }
 
