@@ -61,7 +61,23 @@ export default async function demo(args: DemoTaskArguments, hre: HardhatRuntimeE
   }
 }
 
+/** The three parts in order, each printing as it goes; the JSON result gathers what they return. */
 async function runDemo(
+  flai: FlaiRuntime,
+  connection: FlaiConnection,
+  args: { reward: string },
+  ui: Ui,
+  hre: HardhatRuntimeEnvironment,
+) {
+  ui.title(`hardhat-flai demo — compute job on network "${connection.networkName}"`);
+  const computeJob = await computeJobPart(flai, connection, args, ui, hre);
+  const federated = await federatedPart(flai, connection, args, ui, hre);
+  const { inference, settlement } = await inferencePart(flai, connection, federated.taskId, ui);
+  ui.result({ inference, settlement, ...computeJob, federated });
+}
+
+/** The seed's compute job: deploy, store the inputs, train in the enclave, complete, read back and check. */
+async function computeJobPart(
   flai: FlaiRuntime,
   connection: FlaiConnection,
   args: { reward: string },
@@ -71,8 +87,6 @@ async function runDemo(
   const submitter = await firstSigner(connection);
   const signers = await connection.ethers.getSigners();
   const provider = signers[1] ?? submitter; // the compute provider who runs the enclave and is paid
-
-  ui.title(`hardhat-flai demo — compute job on network "${connection.networkName}"`);
 
   ui.step("Deploying FLAIComputeJobs and registering the simulated enclave");
   const deployment = await flai.jobs.deployment({ connection });
@@ -120,6 +134,27 @@ async function runDemo(
   const sha = "0x" + createHash("sha256").update(await readFile(downloaded)).digest("hex");
   ui.ok(`sha256(${path.relative(process.cwd(), downloaded)}) = on-chain result hash: ${sha === job.resultHash}`);
 
+  return {
+    deployment,
+    enclave,
+    submitted,
+    resultHash: result.resultHash,
+    modelRoot: stored.root,
+    completed,
+    job,
+    verified: sha === job.resultHash,
+  };
+}
+
+/** 3 clients × 2 rounds on the same chain, FedAvg inside the enclave. */
+async function federatedPart(
+  flai: FlaiRuntime,
+  connection: FlaiConnection,
+  args: { reward: string },
+  ui: Ui,
+  hre: HardhatRuntimeEnvironment,
+) {
+  const fixtures = path.join(packageRoot(), "fixtures");
   ui.step("Federated rounds: 3 clients × 2 rounds, updates encrypted to the enclave, FedAvg inside it");
   const federated = await ui.progress("federated run", (update) =>
     runSimulation(hre, flai, {
@@ -142,11 +177,16 @@ async function runDemo(
   for (const line of renderReportSummary(federated)) {
     ui.line(`  ${line}`);
   }
+  return federated;
+}
 
+/** Pay-per-inference: a 0G serving provider (the local stand-in) serves the federated global model. */
+async function inferencePart(flai: FlaiRuntime, connection: FlaiConnection, taskId: bigint, ui: Ui) {
+  const fixtures = path.join(packageRoot(), "fixtures");
   ui.step("Pay-per-inference: a 0G serving provider serves the federated global model");
-  const served = await flai.fedavg.globalModel(federated.taskId, { connection });
+  const served = await flai.fedavg.globalModel(taskId, { connection });
   const compute = await startComputeDevnet(connection, {
-    model: `flai/federated-task-${federated.taskId}`,
+    model: `flai/federated-task-${taskId}`,
     answer: modelAnswerer(served),
   });
   let inference;
@@ -172,18 +212,5 @@ async function runDemo(
   } finally {
     await compute.close();
   }
-
-  ui.result({
-    inference,
-    settlement,
-    deployment,
-    enclave,
-    submitted,
-    resultHash: result.resultHash,
-    modelRoot: stored.root,
-    completed,
-    job,
-    verified: sha === job.resultHash,
-    federated,
-  });
+  return { inference, settlement };
 }
