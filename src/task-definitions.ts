@@ -5,7 +5,7 @@ const json = { name: "json", description: "Print one JSON document instead of te
 
 // Options without a real default are declared *_WITHOUT_DEFAULT: their value is undefined when not
 // given, so help shows no placeholder default and a typed value (even "0") is never mistaken for
-// "unset". Numbers among them are parsed by the actions (src/task-args.ts), which name the option.
+// "unset". Numbers among them are parsed by the actions (src/cli/options.ts), which name the option.
 const text = ArgumentType.STRING_WITHOUT_DEFAULT;
 const file = ArgumentType.FILE_WITHOUT_DEFAULT;
 const jobId = { name: "job", description: "Job id (required)", type: text, defaultValue: undefined } as const;
@@ -14,6 +14,30 @@ const providerOption = { name: "provider", description: "Provider address; when 
 const promptOption = { name: "prompt", description: "Prompt; when left out, FLAI_PROMPT or a greeting", type: text, defaultValue: undefined } as const;
 const ledgerOption = { name: "ledger", description: "0G the ledger should hold; when left out, FLAI_LEDGER_OG, else a new ledger opens with the minimum (3 0G) and an existing one is left as it is", type: text, defaultValue: undefined } as const;
 
+// Options several federated tasks share.
+const pollOption = { name: "poll", description: "--follow: seconds between looks at the chain (> 0); when left out, 5", type: text, defaultValue: undefined } as const;
+const strategyOptions = (b: ReturnType<typeof task>) =>
+  b
+    .addOption({ name: "strategy", description: "fedavg | fedprox | median | trimmed-mean", defaultValue: "fedavg" })
+    .addOption({ name: "clip", description: "Clip each update to this L2 norm (> 0); when left out, no clipping", type: text, defaultValue: undefined })
+    .addOption({ name: "noise", description: "Central DP: Gaussian noise multiplier (> 0, needs --clip); when left out, no noise", type: text, defaultValue: undefined })
+    .addOption({ name: "trim", description: "trimmed-mean only: fraction in (0, 0.5) trimmed from each end, at least one update per end; when left out, 0.1", type: text, defaultValue: undefined })
+    .addOption({ name: "localIterations", description: "Client L-BFGS iterations per round (≥ 1); when left out, 3", type: text, defaultValue: undefined })
+    .addOption({ name: "mu", description: "fedprox with --no-drift-correction or --noise: proximal term strength (≥ 0); when left out, 0.01", type: text, defaultValue: undefined })
+    .addOption({ name: "maxClientShare", description: "Most of a round one client's update may weigh, in (0, 1]; when left out, 0.25", type: text, defaultValue: undefined })
+    .addOption({ name: "minAccepted", description: "Fewest accepted updates per published model (≥ 1); when left out, 3 (1 with --noise)", type: text, defaultValue: undefined })
+    .addOption({ name: "maxUpdateNorm", description: "Reject updates with a larger L2 norm (> 0, ≤ 1e100); when left out, 1e6", type: text, defaultValue: undefined })
+    .addOption({ name: "rewardRule", description: "equal | num-examples (capped sample counts); when left out, equal", type: text, defaultValue: undefined })
+    .addOption({
+      name: "modelFormat",
+      description: "json | binary: how every global model of the task is stored; when left out, json below 10,000 parameters, binary from there",
+      type: text,
+      defaultValue: undefined,
+    })
+    .addFlag({
+      name: "noDriftCorrection",
+      description: "fedavg/fedprox without --noise: do not correct client drift (otherwise the enclave averages the clients' gradients into a correction each round)",
+    });
 
 export const taskDefinitions = [
   task("flai:deploy", "Deploy FLAIComputeJobs + FLAIFederated (reused if already deployed) and accept this version's enclave measurement")
@@ -139,70 +163,8 @@ export const taskDefinitions = [
 ];
 
 function federatedTasks() {
-  const pollOption = { name: "poll", description: "--follow: seconds between looks at the chain (> 0); when left out, 5", type: text, defaultValue: undefined } as const;
-  const strategyOptions = (b: ReturnType<typeof task>) =>
-    b
-      .addOption({ name: "strategy", description: "fedavg | fedprox | median | trimmed-mean", defaultValue: "fedavg" })
-      .addOption({ name: "clip", description: "Clip each update to this L2 norm (> 0); when left out, no clipping", type: text, defaultValue: undefined })
-      .addOption({ name: "noise", description: "Central DP: Gaussian noise multiplier (> 0, needs --clip); when left out, no noise", type: text, defaultValue: undefined })
-      .addOption({ name: "trim", description: "trimmed-mean only: fraction in (0, 0.5) trimmed from each end, at least one update per end; when left out, 0.1", type: text, defaultValue: undefined })
-      .addOption({ name: "localIterations", description: "Client L-BFGS iterations per round (≥ 1); when left out, 3", type: text, defaultValue: undefined })
-      .addOption({ name: "mu", description: "fedprox with --no-drift-correction or --noise: proximal term strength (≥ 0); when left out, 0.01", type: text, defaultValue: undefined })
-      .addOption({ name: "maxClientShare", description: "Most of a round one client's update may weigh, in (0, 1]; when left out, 0.25", type: text, defaultValue: undefined })
-      .addOption({ name: "minAccepted", description: "Fewest accepted updates per published model (≥ 1); when left out, 3 (1 with --noise)", type: text, defaultValue: undefined })
-      .addOption({ name: "maxUpdateNorm", description: "Reject updates with a larger L2 norm (> 0, ≤ 1e100); when left out, 1e6", type: text, defaultValue: undefined })
-      .addOption({ name: "rewardRule", description: "equal | num-examples (capped sample counts); when left out, equal", type: text, defaultValue: undefined })
-      .addOption({
-        name: "modelFormat",
-        description: "json | binary: how every global model of the task is stored; when left out, json below 10,000 parameters, binary from there",
-        type: text,
-        defaultValue: undefined,
-      })
-      .addFlag({
-        name: "noDriftCorrection",
-        description: "fedavg/fedprox without --noise: do not correct client drift (otherwise the enclave averages the clients' gradients into a correction each round)",
-      });
   return [
-    strategyOptions(task("flai:fl-create", "Create a federated task: initial global model, rounds, quorum, reward pool, enclave"))
-      .addOption({ name: "model", description: "Model spec file (or root) (required)", type: text, defaultValue: undefined })
-      .addOption({ name: "test", description: "Held-out test file (or root) the enclave evaluates every global model on, never trained on (required)", type: text, defaultValue: undefined })
-      .addOption({ name: "evaluation", description: "Former name of --test, still read (give one of them)", type: text, defaultValue: undefined })
-      .addOption({ name: "rounds", description: "Number of rounds", type: ArgumentType.INT, defaultValue: 3 })
-      .addOption({ name: "quorum", description: "Minimum accepted updates per round", type: ArgumentType.INT, defaultValue: 2 })
-      .addOption({
-        name: "maxClients",
-        description: "Updates per round at which the round closes by itself (quorum..65535); when left out, 65535",
-        type: text,
-        defaultValue: undefined,
-      })
-      .addOption({
-        name: "roundDuration",
-        description: "Seconds a round accepts updates; when left out, flai.jobs.deadlineSeconds from the config (86400 unless set)",
-        type: text,
-        defaultValue: undefined,
-      })
-      .addOption({ name: "reward", description: "Reward pool in 0G (required)", type: text, defaultValue: undefined })
-      .addOption({
-        name: "enclave",
-        description: "Signer address of the task's enclave, registered by the aggregator host (flai:enclave --register); when left out, this machine's",
-        type: text,
-        defaultValue: undefined,
-      })
-      .addOption({
-        name: "numExamples",
-        description: "Training rows expected over all clients, for round 1's L2 penalty split (later rounds use what the enclave accepted); when left out, each client's rows × quorum",
-        type: text,
-        defaultValue: undefined,
-      })
-      .addOption({
-        name: "standardizeOn",
-        description: "Sample of the training data (file or root) the shared feature scaling is fit on; required when the spec standardizes and has no \"standardization\" (never fit on --test)",
-        type: text,
-        defaultValue: undefined,
-      })
-      .addFlag(json)
-      .setAction(() => import("./tasks/fl-create.js"))
-      .build(),
+    flCreateTask(),
 
     task("flai:fl-client", "One client's round: train locally, encrypt to the enclave, upload, record on-chain")
       .addOption(taskId)
@@ -250,19 +212,67 @@ function federatedTasks() {
       .setAction(() => import("./tasks/fl-cancel.js"))
       .build(),
 
-    strategyOptions(task("flai:fl-run", "Simulate a whole federated run with N local clients (distinct accounts) and write a report"))
-      .addOption({ name: "clients", description: "Number of clients, each its own account (on the in-process chain, accounts beyond the configured ones are derived and funded)", type: ArgumentType.INT, defaultValue: 5 })
-      .addOption({ name: "rounds", description: "Number of rounds", type: ArgumentType.INT, defaultValue: 5 })
-      .addOption({ name: "data", description: "Dataset to split among the clients (JSON or CSV); when left out, the --dataset bundled one", type: file, defaultValue: undefined })
-      .addOption({ name: "dataset", description: "Bundled dataset when --data is left out: sample (2 classes) | landcover (4 classes, non-IID showcase, own test file)", type: text, defaultValue: undefined })
-      .addOption({ name: "test", description: "Test set file every model is scored on; when left out, a stratified 20% holdout of the data (landcover: its test file)", type: file, defaultValue: undefined })
-      .addOption({ name: "partition", description: "iid | dirichlet", defaultValue: "iid" })
-      .addOption({ name: "alpha", description: "dirichlet only: concentration (> 0, smaller = more label skew); when left out, 0.5", type: text, defaultValue: undefined })
-      .addOption({ name: "seed", description: "Seed of the split", type: ArgumentType.INT, defaultValue: 1 })
-      .addOption({ name: "reward", description: "Reward pool in 0G", defaultValue: "1" })
-      .addOption({ name: "report", description: "HTML report path; when left out, .flai/reports/fl-run-task-<id>-<UTC time>.html (an existing file is never overwritten: -2, -3… is added)", type: file, defaultValue: undefined })
-      .addFlag(json)
-      .setAction(() => import("./tasks/fl-run.js"))
-      .build(),
+    flRunTask(),
   ];
+}
+
+// fl-create and fl-run take the strategy options plus many of their own: each builder has its own function.
+function flCreateTask() {
+  return strategyOptions(task("flai:fl-create", "Create a federated task: initial global model, rounds, quorum, reward pool, enclave"))
+    .addOption({ name: "model", description: "Model spec file (or root) (required)", type: text, defaultValue: undefined })
+    .addOption({ name: "test", description: "Held-out test file (or root) the enclave evaluates every global model on, never trained on (required)", type: text, defaultValue: undefined })
+    .addOption({ name: "evaluation", description: "Former name of --test, still read (give one of them)", type: text, defaultValue: undefined })
+    .addOption({ name: "rounds", description: "Number of rounds", type: ArgumentType.INT, defaultValue: 3 })
+    .addOption({ name: "quorum", description: "Minimum accepted updates per round", type: ArgumentType.INT, defaultValue: 2 })
+    .addOption({
+      name: "maxClients",
+      description: "Updates per round at which the round closes by itself (quorum..65535); when left out, 65535",
+      type: text,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "roundDuration",
+      description: "Seconds a round accepts updates; when left out, flai.jobs.deadlineSeconds from the config (86400 unless set)",
+      type: text,
+      defaultValue: undefined,
+    })
+    .addOption({ name: "reward", description: "Reward pool in 0G (required)", type: text, defaultValue: undefined })
+    .addOption({
+      name: "enclave",
+      description: "Signer address of the task's enclave, registered by the aggregator host (flai:enclave --register); when left out, this machine's",
+      type: text,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "numExamples",
+      description: "Training rows expected over all clients, for round 1's L2 penalty split (later rounds use what the enclave accepted); when left out, each client's rows × quorum",
+      type: text,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "standardizeOn",
+      description: "Sample of the training data (file or root) the shared feature scaling is fit on; required when the spec standardizes and has no \"standardization\" (never fit on --test)",
+      type: text,
+      defaultValue: undefined,
+    })
+    .addFlag(json)
+    .setAction(() => import("./tasks/fl-create.js"))
+    .build();
+}
+
+function flRunTask() {
+  return strategyOptions(task("flai:fl-run", "Simulate a whole federated run with N local clients (distinct accounts) and write a report"))
+    .addOption({ name: "clients", description: "Number of clients, each its own account (on the in-process chain, accounts beyond the configured ones are derived and funded)", type: ArgumentType.INT, defaultValue: 5 })
+    .addOption({ name: "rounds", description: "Number of rounds", type: ArgumentType.INT, defaultValue: 5 })
+    .addOption({ name: "data", description: "Dataset to split among the clients (JSON or CSV); when left out, the --dataset bundled one", type: file, defaultValue: undefined })
+    .addOption({ name: "dataset", description: "Bundled dataset when --data is left out: sample (2 classes) | landcover (4 classes, non-IID showcase, own test file)", type: text, defaultValue: undefined })
+    .addOption({ name: "test", description: "Test set file every model is scored on; when left out, a stratified 20% holdout of the data (landcover: its test file)", type: file, defaultValue: undefined })
+    .addOption({ name: "partition", description: "iid | dirichlet", defaultValue: "iid" })
+    .addOption({ name: "alpha", description: "dirichlet only: concentration (> 0, smaller = more label skew); when left out, 0.5", type: text, defaultValue: undefined })
+    .addOption({ name: "seed", description: "Seed of the split", type: ArgumentType.INT, defaultValue: 1 })
+    .addOption({ name: "reward", description: "Reward pool in 0G", defaultValue: "1" })
+    .addOption({ name: "report", description: "HTML report path; when left out, .flai/reports/fl-run-task-<id>-<UTC time>.html (an existing file is never overwritten: -2, -3… is added)", type: file, defaultValue: undefined })
+    .addFlag(json)
+    .setAction(() => import("./tasks/fl-run.js"))
+    .build();
 }
