@@ -1,5 +1,3 @@
-import path from "node:path";
-
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
@@ -8,6 +6,8 @@ import { Contract, getAddress, Interface, ZeroHash, type ContractRunner, type Ev
 import { parse0G } from "../chain/amount.js";
 import type { FlaiConfig } from "../config.js";
 import { firstSigner, useConnection, useReadConnection, type FlaiConnection } from "../chain/connection.js";
+import { MAX_CLIENTS, MAX_QUORUM, MAX_ROUND_DURATION_SECONDS, MAX_ROUNDS } from "../limits.js";
+import { followStateDir } from "../paths.js";
 import { flaiError } from "../errors.js";
 import { parseId, parseRound } from "../chain/ids.js";
 import { readInput, readLocalFile } from "../inputs.js";
@@ -76,8 +76,8 @@ import { encodeUpdateParts, type ClientUpdate } from "./update.js";
 import { sha256Hex } from "../util/sha256.js";
 
 const STATUS: Record<number, TaskStatus | undefined> = { 1: "active", 2: "finished", 3: "cancelled" };
-/** maxClients is a uint16 on-chain; the default leaves rounds to close by the aggregator or the deadline. */
-const MAX_CLIENTS_LIMIT = 65535;
+/** maxClients is a uint16 on-chain; the default (its largest) leaves rounds to close by the aggregator or the deadline. */
+const MAX_CLIENTS_LIMIT = MAX_CLIENTS;
 /** More than the gas a recordUpdate's closing path (the _CLOSED bit and the RoundClosed event) adds. */
 const RECORD_CLOSE_GAS = 20_000n;
 const now = () => performance.now();
@@ -122,12 +122,12 @@ export class FlaiFederated {
   /** Puts a federated task on-chain: the initial global model (with the task's rules) and the reward pool. */
   async createTask(opts: CreateTaskOptions): Promise<CreatedTask> {
     const pool = parse0G(opts.reward, "--reward");
-    checkCount(opts.rounds, "--rounds", 1, 65535);
-    checkCount(opts.quorum, "--quorum", 1, 65535);
+    checkCount(opts.rounds, "--rounds", 1, MAX_ROUNDS);
+    checkCount(opts.quorum, "--quorum", 1, MAX_QUORUM);
     const maxClients = opts.maxClients ?? MAX_CLIENTS_LIMIT;
     checkCount(maxClients, "--max-clients", opts.quorum, MAX_CLIENTS_LIMIT);
     const roundDuration = opts.roundDuration ?? this.#config.jobs.deadlineSeconds;
-    checkCount(roundDuration, "--round-duration", 1, 2 ** 32 - 1);
+    checkCount(roundDuration, "--round-duration", 1, MAX_ROUND_DURATION_SECONDS);
     const strategy = opts.strategy ?? { name: "fedavg" };
     checkConfig(strategy);
     const rules = resolveRules(opts.rules, strategy);
@@ -815,7 +815,7 @@ export class FlaiFederated {
   /** A long-running client (`flai:fl-client --follow`): joins every round it can, claims what it is owed, exits when the task ends. */
   async followClient(opts: FollowClientOptions): Promise<FollowClientResult> {
     const connection = await useConnection(this.#hre, opts.connection);
-    return followClient(this, this.#storage, { ...opts, connection, stateDir: opts.stateDir ?? path.join(this.#hre.config.paths.root, ".flai", "follow") });
+    return followClient(this, this.#storage, { ...opts, connection, stateDir: opts.stateDir ?? followStateDir(this.#hre.config.paths.root) });
   }
 
   /** A long-running enclave host (`flai:aggregate --follow`): closes and finalizes every round by the close rule, exits when the task ends. */
