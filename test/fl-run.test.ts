@@ -7,7 +7,7 @@ import { alignClasses, loadSimulationData } from "../src/fedavg/simulation-data.
 import { runSimulation } from "../src/fedavg/simulation.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 import { packageRoot } from "../src/package-root.js";
-import { BUNDLED_DATASETS, resolveData } from "../src/tasks/fl-run.js";
+import { BUNDLED_DATASETS, resolveData } from "../src/cli/fl-run-data.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
 import { pluginProject, runHardhat } from "./helpers/cli.js";
