@@ -17,7 +17,9 @@ function isGiven(value: unknown): boolean {
 
 /**
  * Checks every required option at once, so a user fixes them in one go: one error names all the
- * missing (or empty) options and shows a complete example command.
+ * missing (or empty) options and shows a complete example command. Hardhat 3 has no required
+ * options (only positional arguments are required), and making `--job`, `--task`… positional
+ * would change the CLI the README and users' scripts type, so the check lives here.
  */
 export function requireOptions<T extends object, K extends keyof T & string>(
   task: string,
