@@ -20,8 +20,8 @@ import { evaluate } from "../src/fedavg/evaluate.js";
 import { partitionDataset } from "../src/fedavg/partition.js";
 import { capWeights } from "../src/fedavg/weights.js";
 
-const all = parseDataset(readFileSync("fixtures/landcover.csv"), "lc", { label: "label" } as any);
-const test0 = parseDataset(readFileSync("fixtures/landcover-test.csv"), "lct", { label: "label", classes: all.classes } as any);
+const all = parseDataset(readFileSync("fixtures/landcover.csv"), "lc", { label: "label" });
+const test0 = parseDataset(readFileSync("fixtures/landcover-test.csv"), "lct", { label: "label", classes: all.classes });
 const st = computeStandardization(all);
 const K = all.classes.length, D = all.cols, dim = K * (D + 1);
 const C = 1;
@@ -49,7 +49,7 @@ class Prox implements Objective {
 }
 function acc(p: Float64Array) {
   const { weights, bias } = splitParameters(p, D, K);
-  return evaluate({ weights, bias, outputs: K, standardization: st } as any, test0);
+  return evaluate({ weights, bias, standardization: st }, test0);
 }
 type Method = { name: string; iters: number | ((r: number) => number); corr?: "none" | "oracle" | "staleC" | "staleBoth"; serverLr?: number; momentum?: number; share?: number; mu?: number; cw?: "capped" | "objective" };
 
@@ -59,7 +59,7 @@ function run(shares: Dataset[], m: Method, rounds: number) {
   const xs = shares.map(stdX);
   // As the protocol does: round 1 N = n_k × clients (no expectedNumExamples), later Σ capped num_examples.
   const objsFor = (r: number) => shares.map((d, k) => {
-    const Nr = true ? (r === 1 ? d.rows * shares.length : capped.reduce((a, b) => a + b, 0)) : N;
+    const Nr = r === 1 ? d.rows * shares.length : capped.reduce((a, b) => a + b, 0);
     return new SoftmaxObjective(xs[k]!, d.labels, d.rows, D, K, (C * Math.max(d.rows, Nr)) / d.rows);
   });
   let objs = objsFor(1);
@@ -67,7 +67,7 @@ function run(shares: Dataset[], m: Method, rounds: number) {
   const w = capped.map((c) => c / tot);
   const grad = (k: number, x: Float64Array) => { const g = new Float64Array(dim); objs[k]!.evaluate(x, g); return g; };
   let x = new Float64Array(dim), xPrev: Float64Array | null = null, cPrev: Float64Array | null = null;
-  let vel = new Float64Array(dim);
+  const vel = new Float64Array(dim);
   const out: { accuracy: number; logLoss: number }[] = [];
   for (let r = 1; r <= rounds; r++) {
     objs = objsFor(r);
@@ -114,7 +114,7 @@ function main(): void {
   const central = acc((() => { const f = trainLogisticRegression(all, { c: 1, maxIterations: 500, standardization: st }); const p = new Float64Array(dim); p.set(f.weights); p.set(f.bias, K * D); return p; })());
   console.log("central", (100 * central.accuracy).toFixed(2), central.logLoss.toFixed(4));
   for (const nc of clientsList) for (const seed of seeds) {
-    const shares = partitionDataset(all, nc, { scheme: "dirichlet", alpha: 0.3, seed, allowOneClass: true } as any);
+    const shares = partitionDataset(all, nc, { scheme: "dirichlet", alpha: 0.3, seed, allowOneClass: true });
     for (const m of methods.filter((m) => !process.env.ONLY || process.env.ONLY.split(",").includes(m.name))) {
       const o = run(shares, m, 10);
       const last = o[9]!;

@@ -365,7 +365,7 @@ export class RowSums {
     if (this.holdsLast && sameBits(this.last!, params)) return this.result;
     this.holdsLast = false; // result is about to change; until it is whole, it answers for no params
     this.passes++;
-    const { partitions, stride, out, bounds, job } = this;
+    const { partitions, stride, out, job } = this;
     const threadedPass = job !== null && pool !== null;
     if (!threadedPass) {
       for (let k = 0; k < partitions; k++) this.partition(k, params);

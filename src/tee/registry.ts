@@ -46,7 +46,7 @@ type BlockOverrides = { blockTag?: number };
 const registered = (log: EventLog): EnclaveRegisteredEvent => log.args.toObject() as EnclaveRegisteredEvent;
 
 export async function readRegistration(registry: Contract, signer: string, overrides: BlockOverrides = {}): Promise<StoredRegistration> {
-  const { measurement, encryptionKey, issuedAt, expiry } = ((await registry.enclaveRegistration(signer, overrides)) as Result).toObject() as RegistrationOutputs;
+  const { measurement, encryptionKey, issuedAt, expiry } = ((await registry.getFunction("enclaveRegistration")(signer, overrides)) as Result).toObject() as RegistrationOutputs;
   return { measurement: measurement.toLowerCase(), encryptionKey: encryptionKey.toLowerCase(), issuedAt: Number(issuedAt), expiry: Number(expiry) };
 }
 
@@ -61,7 +61,7 @@ export async function registrationEvent(
   stored: StoredRegistration,
   toBlock?: number,
 ): Promise<{ event: EventLog; authority: string } | undefined> {
-  const logs = await registry.queryFilter(registry.filters.EnclaveRegistered(signer), 0, toBlock ?? "latest");
+  const logs = await registry.queryFilter(registry.getEvent("EnclaveRegistered")(signer), 0, toBlock ?? "latest");
   const events = logs.filter((log): log is EventLog => "args" in log);
   const event = events.reverse().find((e) => Number(registered(e).issuedAt) === stored.issuedAt);
   if (event === undefined) {
@@ -98,8 +98,8 @@ export async function verifiedEnclave(
   const [stored, acceptedExpected, pinnedRaw] = await Promise.all([
     readRegistration(registry, signer),
     // A failed read here only means it is made again below, as before.
-    expected === undefined ? undefined : (registry.isMeasurementAccepted(expected) as Promise<boolean>).catch(() => undefined),
-    registry.attestationAuthority() as Promise<string>,
+    expected === undefined ? undefined : (registry.getFunction("isMeasurementAccepted")(expected) as Promise<boolean>).catch(() => undefined),
+    registry.getFunction("attestationAuthority")() as Promise<string>,
   ]);
   if (stored.measurement === ZeroHash) {
     throw flaiError(
@@ -116,7 +116,7 @@ export async function verifiedEnclave(
   const accepted =
     stored.measurement === expected && acceptedExpected !== undefined
       ? acceptedExpected
-      : ((await registry.isMeasurementAccepted(stored.measurement)) as boolean);
+      : ((await registry.getFunction("isMeasurementAccepted")(stored.measurement)) as boolean);
   if (!accepted) {
     throw flaiError(`Enclave ${signer} runs measurement ${stored.measurement}, which the owner of FLAIComputeJobs ${address} does not accept (revoked).`);
   }
