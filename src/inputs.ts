@@ -7,6 +7,10 @@ import { readFully, readNpzInPlace } from "./ml/npz-file.js";
 import { DEFAULT_NPZ_ARRAYS } from "./ml/npz-dataset.js";
 import type { StorageBackend } from "./storage/types.js";
 import { parseRoot } from "./storage/types.js";
+import { fileKind, MAX_LOCAL_FILE_BYTES } from "./util/local-file.js";
+
+// The local-file limit lives in util/ (storage reads and streams files too); re-exported where inputs are read.
+export { MAX_LOCAL_FILE_BYTES };
 
 export interface Input {
   bytes: Uint8Array;
@@ -30,13 +34,6 @@ export async function readInput(value: string, what: string, storage: StorageBac
   }
   return { bytes: await readLocalFile(value, what), source: value };
 }
-
-/**
- * Largest local input file read (4 GiB): a dataset larger than this needs more memory than a
- * training machine is expected to have, and reading a wrong path (a disk image, a log) into memory
- * would only end in an out-of-memory crash. Checked from the file's size before anything is read.
- */
-export const MAX_LOCAL_FILE_BYTES = 4 * 1024 ** 3;
 
 /**
  * A local file's bytes, read once into memory of their own (no second copy). An .npz dataset is read
@@ -82,15 +79,6 @@ function refuseUnreadable(stats: Stats, file: string, what: string): void {
         `Check the path, or split the data across federated clients.`,
     );
   }
-}
-
-export function fileKind(stats: Stats): string {
-  if (stats.isDirectory()) return "a directory";
-  if (stats.isFIFO()) return "a named pipe (FIFO)";
-  if (stats.isCharacterDevice()) return "a character device";
-  if (stats.isBlockDevice()) return "a block device";
-  if (stats.isSocket()) return "a socket";
-  return "not a regular file";
 }
 
 async function readOpenFile(handle: FileHandle, stats: Stats): Promise<Uint8Array> {

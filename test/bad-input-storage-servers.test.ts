@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import type { EIP1193Provider } from "hardhat/types/providers";
 
-import { serveChain } from "../src/devnet/chain-server.js";
+import { serveChain } from "../src/chain/chain-server.js";
 import { readBody } from "../src/devnet/compute/http.js";
 import { startRpcServer } from "../src/devnet/storage/rpc.js";
 

@@ -11,7 +11,7 @@ import { expect } from "chai";
 import { JsonRpcProvider, Wallet, getBytes, keccak256, parseEther, toUtf8Bytes, verifyMessage } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 
-import { serveChain } from "../src/devnet/chain-server.js";
+import { serveChain } from "../src/chain/chain-server.js";
 import { startComputeDevnet, type ComputeDevnet } from "../src/devnet/compute-devnet.js";
 import { deployComputeContracts, findComputeContracts } from "../src/devnet/compute/contracts.js";
 import { modelAnswerer } from "../src/devnet/compute/model-answerer.js";

@@ -7,7 +7,7 @@ import { Interface } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../src/chain/connection.js";
-import { serveChain } from "../src/devnet/chain-server.js";
+import { serveChain } from "../src/chain/chain-server.js";
 import { startStorageDevnet, type StorageDevnet } from "../src/devnet/storage-devnet.js";
 import { startStorageNode, type StorageNodeServer } from "../src/devnet/storage-node.js";
 import { decodeSubmit, SUBMIT_EVENT } from "../src/devnet/storage/sync.js";

@@ -6,7 +6,7 @@ import { Contract, HDNodeWallet, Interface, JsonRpcProvider, Mnemonic, Wallet } 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../src/chain/connection.js";
-import { serveChain } from "../src/devnet/chain-server.js";
+import { serveChain } from "../src/chain/chain-server.js";
 import { modelAnswerer } from "../src/devnet/compute/model-answerer.js";
 import { startComputeDevnet, type ComputeDevnet } from "../src/devnet/compute-devnet.js";
 import { startStorageDevnet, type StorageDevnet } from "../src/devnet/storage-devnet.js";

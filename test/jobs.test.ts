@@ -173,7 +173,7 @@ describe("jobs: deployments on a persistent network", function () {
   this.timeout(120_000);
 
   it("says there is no deployment, then reuses the one flai:deploy recorded", async () => {
-    const { serveChain } = await import("../src/devnet/chain-server.js");
+    const { serveChain } = await import("../src/chain/chain-server.js");
     const chain = await (await tempProject()).hre.network.create();
     const server = await serveChain(chain.provider);
     try {

@@ -8,7 +8,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { Wallet } from "ethers";
 
 import type { FlaiConnection } from "../src/chain/connection.js";
-import { serveChain } from "../src/devnet/chain-server.js";
+import { serveChain } from "../src/chain/chain-server.js";
 import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
 import { datasetJson } from "../src/fedavg/simulation.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";

@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { Contract, Interface, encodeBase64, type Signer } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 
-import { serveChain } from "../src/devnet/chain-server.js";
+import { serveChain } from "../src/chain/chain-server.js";
 import { startStorageDevnet, type StorageDevnet } from "../src/devnet/storage-devnet.js";
 import { startStorageIndexer, startStorageNode, type StorageNodeServer } from "../src/devnet/storage-node.js";
 import { loadFlaiArtifact } from "../src/chain/artifact.js";

@@ -3,7 +3,7 @@ import path from "node:path";
 import { MerkleTree, ZgFile, type StorageNode, type Uploader } from "#0g-storage-sdk";
 import { expect } from "chai";
 
-import { parseSegment } from "../src/devnet/storage/segments.js";
+import { parseSegment } from "../src/storage/segments.js";
 import { RpcError } from "../src/devnet/storage/rpc.js";
 import { computeFileRoot } from "../src/storage/merkle.js";
 import { segmentRootsOf, withSegmentRoots } from "../src/storage/sdk-tree.js";

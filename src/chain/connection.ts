@@ -142,7 +142,7 @@ export async function rpcUrlOf(connection: FlaiConnection): Promise<string> {
   }
   let url = bridges.get(connection);
   if (url === undefined) {
-    const { serveChain } = await import("../devnet/chain-server.js");
+    const { serveChain } = await import("./chain-server.js");
     url = serveChain(connection.provider, { keepAlive: false }).then((s) => s.url);
     bridges.set(connection, url);
   }

@@ -8,7 +8,7 @@ import type { GlobalModel } from "../fedavg/global-model.js";
 import { chainIdOf, isEphemeral } from "../chain/deployment.js";
 import { writeFileAtomic } from "../util/fs.js";
 
-import { serveChain } from "./chain-server.js";
+import { serveChain } from "../chain/chain-server.js";
 import type { ComputeContracts } from "./compute/contracts.js";
 import { modelAnswerer } from "./compute/model-answerer.js";
 import { ensureComputeContracts, startComputeDevnet } from "./compute-devnet.js";

@@ -8,7 +8,7 @@ import { answerGateway } from "./storage/gateway.js";
 import { IndexerCore } from "./storage/indexer.js";
 import { StorageNodeCore, type NodeFaults } from "./storage/node.js";
 import { startRpcServer } from "./storage/rpc.js";
-import { isValidShard, type ShardConfig } from "./storage/shard.js";
+import { isValidShard, type ShardConfig } from "../storage/shard.js";
 import { NodeStore } from "./storage/store.js";
 import { blockHashAt, readSubmissions } from "./storage/sync.js";
 

@@ -6,7 +6,7 @@ import { constants } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 
 import { flaiError, isFlaiError } from "../errors.js";
-import { fileKind, MAX_LOCAL_FILE_BYTES } from "../inputs.js";
+import { fileKind, MAX_LOCAL_FILE_BYTES } from "../util/local-file.js";
 import { sizeText } from "../util/http-body.js";
 
 /** Refuses an upload source that is not a regular file of at most MAX_LOCAL_FILE_BYTES; returns its size. */

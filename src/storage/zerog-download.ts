@@ -10,9 +10,9 @@ import path from "node:path";
 import { StorageNode } from "#0g-storage-sdk";
 
 import { flaiError, isFlaiError } from "../errors.js";
-import { parseSegment, validateSegment } from "../devnet/storage/segments.js";
-import { holdsSegment, isValidShard, type ShardConfig } from "../devnet/storage/shard.js";
-import { MAX_LOCAL_FILE_BYTES } from "../inputs.js";
+import { parseSegment, validateSegment } from "./segments.js";
+import { holdsSegment, isValidShard, type ShardConfig } from "./shard.js";
+import { MAX_LOCAL_FILE_BYTES } from "../util/local-file.js";
 import { excerpt } from "../util/excerpt.js";
 import { MAX_NODE_ANSWER_BYTES, sizeText } from "../util/http-body.js";
 

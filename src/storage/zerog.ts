@@ -21,7 +21,7 @@ import { withDroppedTasks } from "./sdk-shard-tasks.js";
 import { segmentRootsOf, withSegmentRoots, type SegmentRoots } from "./sdk-tree.js";
 import { checkUploadSource } from "./upload-source.js";
 import { checkClaimedSize, downloadSegments, nodeClient, type Holder } from "./zerog-download.js";
-import { isValidShard, type ShardConfig } from "../devnet/storage/shard.js";
+import { isValidShard, type ShardConfig } from "./shard.js";
 import { withQuickPolling } from "./sdk-wait.js";
 import { withSubmitHeadroom } from "./submit-gas.js";
 import { explainFlowRevert, isIndexerFileNotFound } from "./zerog-protocol.js";

@@ -78,6 +78,7 @@ export const ENCLAVE_PROGRAM = [
   "util/cleanup",
   "util/excerpt",
   "util/fs",
+  "util/local-file",
   "util/prng",
   "util/sha256",
 ] as const;

@@ -1,6 +1,6 @@
 import type http from "node:http";
 
-import { readBodyWithin } from "../body-limit.js";
+import { readBodyWithin } from "../../util/body-limit.js";
 import { ProviderRejection } from "./session-token.js";
 
 const MAX_BODY = 1024 * 1024;

@@ -4,7 +4,7 @@ import { GATEWAY } from "../../storage/zerog-protocol.js";
 
 import type { IndexerCore, NodeFileInfo } from "./indexer.js";
 import type { HttpReply } from "./rpc.js";
-import { holdsSegment, type ShardedNode } from "./shard.js";
+import { holdsSegment, type ShardedNode } from "../../storage/shard.js";
 
 /**
  * The indexer's REST gateway (0g-storage-client indexer/gateway): `GET /file?root=…|txSeq=…[&name=…]`

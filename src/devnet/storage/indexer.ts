@@ -2,7 +2,7 @@ import { SEGMENT_SIZE } from "../../storage/merkle.js";
 import { INDEXER_CANNOT_SELECT, INDEXER_FILE_INFO_NOT_FOUND, INDEXER_FILE_NOT_FOUND } from "../../storage/zerog-protocol.js";
 
 import { callRpc, RpcError, type Handler } from "./rpc.js";
-import { isValidShard, orderForSelection, selectCovering, type ShardConfig, type ShardedNode } from "./shard.js";
+import { isValidShard, orderForSelection, selectCovering, type ShardConfig, type ShardedNode } from "../../storage/shard.js";
 
 /**
  * The 0G storage indexer (0gfoundation/0g-storage-client indexer/api.go, node_manager.go,

@@ -2,8 +2,8 @@ import { CHUNK_SIZE, SEGMENT_CHUNKS } from "../../storage/merkle.js";
 import { segmentLayout, toWire } from "../../storage/proof.js";
 
 import { badParams, callFailed, internalError, invalidParams, type Handler } from "./rpc.js";
-import { checkSegmentSize, parseSegment, validateSegment, type SegmentUpload } from "./segments.js";
-import { holdsSegment, segmentsOfShard, type ShardConfig } from "./shard.js";
+import { checkSegmentSize, parseSegment, validateSegment, type SegmentUpload } from "../../storage/segments.js";
+import { holdsSegment, segmentsOfShard, type ShardConfig } from "../../storage/shard.js";
 import type { NodeStore, TxRecord } from "./store.js";
 import type { SubmittedTx } from "./sync.js";
 

@@ -2,7 +2,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 
 import { MAX_NODE_ANSWER_BYTES, isResponseTooLarge, readBodyWithin } from "../../util/http-body.js";
-import { readBodyWithin as readRequestWithin, rejectTooLarge } from "../body-limit.js";
+import { readBodyWithin as readRequestWithin, rejectTooLarge } from "../../util/body-limit.js";
+import { RpcError } from "../../storage/rpc-error.js";
 
 /**
  * JSON-RPC 2.0 over HTTP the way the 0G storage node (jsonrpsee) answers: every reply is HTTP 200,
@@ -10,23 +11,7 @@ import { readBodyWithin as readRequestWithin, rejectTooLarge } from "../body-lim
  * as sent (the SDK's ids are floats).
  */
 
-/** An error the handler wants on the wire as is. */
-export class RpcError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly data?: unknown,
-  ) {
-    super(message);
-  }
-}
-
-// The node's helpers (node/rpc/src/error.rs) and jsonrpsee's mapping of anyhow errors.
-export const invalidParams = (param: string, message: string) => new RpcError(-32602, `Invalid params: ${param}`, message);
-export const internalError = (message: string) => new RpcError(-32603, "Internal error", message);
-/** An `anyhow` error inside the node surfaces as jsonrpsee's "call execution failed". */
-export const callFailed = (message: string) => new RpcError(-32000, message);
-export const badParams = (detail: string) => new RpcError(-32602, "Invalid params", detail);
+export { badParams, callFailed, internalError, invalidParams, RpcError } from "../../storage/rpc-error.js";
 
 export type Handler = (params: unknown[]) => Promise<unknown> | unknown;
 

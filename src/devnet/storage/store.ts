@@ -6,7 +6,7 @@ import { flaiError } from "../../errors.js";
 import type { WireProof } from "../../storage/proof.js";
 import { writeFileAtomic } from "../../util/fs.js";
 
-import type { ShardConfig } from "./shard.js";
+import type { ShardConfig } from "../../storage/shard.js";
 
 /**
  * The storage node's disk: what it learned from the chain and the segments it accepted, so a

@@ -1,7 +1,7 @@
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 
-import { CHUNK_SIZE, SEGMENT_CHUNKS, SEGMENT_SIZE } from "../../storage/merkle.js";
-import { HASH_SIZE, currentHashInto, foldInPlace } from "../../storage/merkle-segments.js";
+import { CHUNK_SIZE, SEGMENT_CHUNKS, SEGMENT_SIZE } from "./merkle.js";
+import { HASH_SIZE, currentHashInto, foldInPlace } from "./merkle-segments.js";
 import {
   ProofError,
   equalBytes,
@@ -11,9 +11,9 @@ import {
   segmentLayout,
   zeroHash,
   type FileProof,
-} from "../../storage/proof.js";
+} from "./proof.js";
 
-import { badParams, callFailed, invalidParams } from "./rpc.js";
+import { badParams, callFailed, invalidParams } from "./rpc-error.js";
 
 /**
  * A segment upload (the node's SegmentWithProof) and the checks the real node runs on it before it

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 
 import type { EIP1193Provider } from "hardhat/types/providers";
 
-import { readBodyWithin, rejectTooLarge } from "./body-limit.js";
+import { readBodyWithin, rejectTooLarge } from "../util/body-limit.js";
 
 /** Largest JSON-RPC request the bridge reads: far above a contract deployment, far below memory trouble. */
 export const MAX_CHAIN_REQUEST_BYTES = 16 * 1024 * 1024;

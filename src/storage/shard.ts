@@ -1,4 +1,4 @@
-import { SEGMENT_CHUNKS } from "../../storage/merkle.js";
+import { SEGMENT_CHUNKS } from "./merkle.js";
 
 /**
  * 0G storage sharding (0g-storage-node storage/src/config.rs, 0g-storage-client common/shard): a node
