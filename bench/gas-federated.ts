@@ -33,8 +33,19 @@ const FINALIZE_TARGET = 160_000;
 const CLIENT_COUNTS = [2, 10, 50] as const;
 
 const { ethers } = await network.create();
-const [owner, creator, relayer] = await ethers.getSigners();
+const signers = await ethers.getSigners();
+// Checked once here, so a network with fewer accounts fails with this message rather than on `undefined`.
+if (signers.length < 3) throw new Error(`the bench needs 3 accounts, the network has ${signers.length}`);
+type Signer = (typeof signers)[number];
+const [owner, creator, relayer] = signers as [Signer, Signer, Signer, ...Signer[]];
 const provider = ethers.provider;
+
+/** The last run of a kind: the steady-state figure. */
+function last(runs: number[]): number {
+  const gas = runs.at(-1);
+  if (gas === undefined) throw new Error("no runs measured");
+  return gas;
+}
 
 async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
   const receipt = await (await tx).wait();
@@ -58,12 +69,12 @@ const fedAddress = await fed.getAddress();
 // Fixed keys (not random) so that calldata, and hence gas, is reproducible from run to run.
 const enclave = new Wallet(keccak256(toUtf8Bytes("flai-bench-federated-enclave")));
 const measurement = keccak256(toUtf8Bytes("flai-federated-measurement-v1"));
-await gasOf(registry.acceptMeasurement(measurement));
+await gasOf(registry.getFunction("acceptMeasurement")(measurement));
 {
   const { timestamp } = (await provider.getBlock("latest"))!;
   const fields = [measurement, enclave.address, keccak256(toUtf8Bytes("flai-bench-x25519")), timestamp, timestamp + 30 * 86400] as const;
-  const sig = Signature.from(authority.signingKey.sign(await registry.hashEnclaveReport(...fields)));
-  await gasOf(registry.registerEnclave(...fields, sig.r, sig.yParityAndS));
+  const sig = Signature.from(authority.signingKey.sign(await registry.getFunction("hashEnclaveReport")(...fields)));
+  await gasOf(registry.getFunction("registerEnclave")(...fields, sig.r, sig.yParityAndS));
 }
 
 const h = (label: string) => keccak256(toUtf8Bytes(label));
@@ -81,7 +92,7 @@ clients.sort((x, y) => (BigInt(x.address) < BigInt(y.address) ? -1 : 1));
 
 async function signResult(taskId: bigint, round: number, result: RoundResult): Promise<{ r: string; vs: string }> {
   const digest = roundResultDigest({ chainId, contract: fedAddress, taskId, round }, result);
-  const onChain: string = await fed.hashRoundResult(taskId, round, result);
+  const onChain: string = await fed.getFunction("hashRoundResult")(taskId, round, result);
   if (onChain !== digest) throw new Error(`EIP-712 digest mismatch: contract ${onChain}, plugin ${digest}`);
   const sig = Signature.from(enclave.signingKey.sign(digest));
   return { r: sig.r, vs: sig.yParityAndS };
@@ -93,9 +104,9 @@ const asRelayer = fed.connect(relayer) as Contract;
 const pool = ethers.parseEther("1");
 
 async function createTask(i: number): Promise<{ taskId: bigint; gas: number }> {
-  const taskId = (await fed.taskCount()) + 1n;
+  const taskId = (await fed.getFunction("taskCount")()) + 1n;
   const gas = await gasOf(
-    asCreator.createTask(h(`model-root-${i}`), h(`model-hash-${i}`), 2, 2, 65535, 3600, measurement, enclave.address, { value: pool }),
+    asCreator.getFunction("createTask")(h(`model-root-${i}`), h(`model-hash-${i}`), 2, 2, 65535, 3600, measurement, enclave.address, { value: pool }),
   );
   return { taskId, gas };
 }
@@ -104,8 +115,8 @@ async function createTask(i: number): Promise<{ taskId: bigint; gas: number }> {
 async function recordAll(taskId: bigint, n: number): Promise<number[]> {
   const gas: number[] = [];
   for (let i = 0; i < n; i++) {
-    const c = fed.connect(clients[i]) as Contract;
-    gas.push(await gasOf(c.recordUpdate(taskId, 1, h(`update-root-${taskId}-${i}`), h(`update-hash-${taskId}-${i}`), 1000 + i)));
+    const c = fed.connect(clients[i]!) as Contract;
+    gas.push(await gasOf(c.getFunction("recordUpdate")(taskId, 1, h(`update-root-${taskId}-${i}`), h(`update-hash-${taskId}-${i}`), 1000 + i)));
   }
   return gas;
 }
@@ -113,7 +124,7 @@ async function recordAll(taskId: bigint, n: number): Promise<number[]> {
 /** The enclave's signed close of round 1 (the update set is frozen before aggregation); returns its gas. */
 async function close(taskId: bigint): Promise<number> {
   const sig = Signature.from(enclave.signingKey.sign(roundCloseDigest({ chainId, contract: fedAddress, taskId, round: 1 })));
-  return gasOf(asRelayer.closeRound(taskId, 1, sig.r, sig.yParityAndS));
+  return gasOf(asRelayer.getFunction("closeRound")(taskId, 1, sig.r, sig.yParityAndS));
 }
 
 /** Finalizes round 1 of `taskId` (n clients, all accepted, weight = sampleCount); returns gas + claim data. */
@@ -125,8 +136,8 @@ async function finalize(taskId: bigint, n: number) {
     sampleCount: 1000 + i,
   }));
   const accumulator = updatesAccumulator(taskId, 1, recorded);
-  const onChain = (await fed.getRound(taskId, 1)).updatesAccumulator as string;
-  if (onChain !== accumulator || accumulatorSeed(taskId, 1) !== (await fed.accumulatorSeed(taskId, 1))) {
+  const onChain = (await fed.getFunction("getRound")(taskId, 1)).updatesAccumulator as string;
+  if (onChain !== accumulator || accumulatorSeed(taskId, 1) !== (await fed.getFunction("accumulatorSeed")(taskId, 1))) {
     throw new Error(`accumulator mismatch: contract ${onChain}, plugin ${accumulator}`);
   }
   // The plugin's own commitment code; clients are sorted by address, as it requires.
@@ -136,7 +147,7 @@ async function finalize(taskId: bigint, n: number) {
   const { leaves } = tree;
   const cum = tree.totalWeight;
   const result: RoundResult = {
-    previousGlobalHash: (await fed.getTask(taskId)).globalHash as string,
+    previousGlobalHash: (await fed.getFunction("getTask")(taskId)).globalHash as string,
     updatesAccumulator: accumulator,
     updateCount: n,
     globalRoot: h(`global-root-${taskId}`),
@@ -149,7 +160,7 @@ async function finalize(taskId: bigint, n: number) {
     metrics: h(`metrics-${taskId}`),
   };
   const { r, vs } = await signResult(taskId, 1, result);
-  const gas = await gasOf(asRelayer.finalizeRound(taskId, 1, result, r, vs));
+  const gas = await gasOf(asRelayer.getFunction("finalizeRound")(taskId, 1, result, r, vs));
   return { gas, leaves, proofs: leaves.map((_, i) => tree.proof(i)) };
 }
 
@@ -163,17 +174,17 @@ for (let i = 0; i <= CLIENT_COUNTS.length; i++) {
 }
 
 // Task 1 is only a warm-up (first task, first records, first finalization); tasks 2.. are measured.
-await recordAll(taskIds[0], 2);
-await close(taskIds[0]);
-await finalize(taskIds[0], 2);
+const warmUp = taskIds[0]!;
+await recordAll(warmUp, 2);
+await close(warmUp);
+await finalize(warmUp, 2);
 
 const recordGas: number[][] = [];
 const finalizeGas: number[] = [];
 let claimGas: number[] = [];
 const closeGas: number[] = [];
-for (let k = 0; k < CLIENT_COUNTS.length; k++) {
-  const n = CLIENT_COUNTS[k];
-  const taskId = taskIds[k + 1];
+for (const [k, n] of CLIENT_COUNTS.entries()) {
+  const taskId = taskIds[k + 1]!; // taskIds[0] is the warm-up
   recordGas.push(await recordAll(taskId, n));
   closeGas.push(await close(taskId));
   const { gas, leaves, proofs } = await finalize(taskId, n);
@@ -182,30 +193,30 @@ for (let k = 0; k < CLIENT_COUNTS.length; k++) {
     // claims of the first 3 clients of the 10-client round (proof depth 4 for a 10-leaf tree)
     claimGas = [];
     for (let i = 0; i < 3; i++) {
-      const l = leaves[i];
-      const c = fed.connect(clients[i]) as Contract;
-      claimGas.push(await gasOf(c.claim(taskId, 1, l.updateHash, l.weight, l.cumulativeWeightBefore, proofs[i])));
+      const l = leaves[i]!;
+      const c = fed.connect(clients[i]!) as Contract;
+      claimGas.push(await gasOf(c.getFunction("claim")(taskId, 1, l.updateHash, l.weight, l.cumulativeWeightBefore, proofs[i]!)));
     }
   }
 }
 
 // The 2nd client of each round is "not the first of its round".
-const recordSteady = recordGas.map((g) => g[1]);
+const recordSteady = recordGas.map((g) => g[1]!);
 const finalizeSpread = Math.max(...finalizeGas) - Math.min(...finalizeGas);
 const FLAT_TOLERANCE = 500; // calldata/memory noise only: no per-client work
 
 const measured: { fn: string; gas: number; target: number | null; reference: number | null; ok?: boolean }[] = [
-  { fn: "createTask", gas: createGas[createGas.length - 1], target: null, reference: null },
-  { fn: "recordUpdate", gas: recordSteady[recordSteady.length - 1], target: RECORD_TARGET, reference: RECORD_REFERENCE },
-  { fn: "closeRound", gas: closeGas[closeGas.length - 1], target: null, reference: null },
+  { fn: "createTask", gas: last(createGas), target: null, reference: null },
+  { fn: "recordUpdate", gas: last(recordSteady), target: RECORD_TARGET, reference: RECORD_REFERENCE },
+  { fn: "closeRound", gas: last(closeGas), target: null, reference: null },
   ...CLIENT_COUNTS.map((n, k) => ({
     fn: `finalizeRound(${n} clients)`,
-    gas: finalizeGas[k],
+    gas: finalizeGas[k]!, // one per client count, pushed in this order above
     target: FINALIZE_TARGET,
     reference: null,
-    ok: finalizeGas[k] <= FINALIZE_TARGET && finalizeSpread <= FLAT_TOLERANCE,
+    ok: finalizeGas[k]! <= FINALIZE_TARGET && finalizeSpread <= FLAT_TOLERANCE,
   })),
-  { fn: "claim", gas: claimGas[claimGas.length - 1], target: null, reference: null },
+  { fn: "claim", gas: last(claimGas), target: null, reference: null },
 ];
 
 const rows: BenchRow[] = measured.map(({ fn, gas, target, reference, ok }) => ({

@@ -26,7 +26,11 @@ const TARGETS: Record<string, { target: number | null; reference: number | null 
 };
 
 const { ethers } = await network.create();
-const [owner, submitter, relayer, payee] = await ethers.getSigners();
+const signers = await ethers.getSigners();
+// Checked once here, so a network with fewer accounts fails with this message rather than on `undefined`.
+if (signers.length < 4) throw new Error(`the bench needs 4 accounts, the network has ${signers.length}`);
+type Signer = (typeof signers)[number];
+const [owner, submitter, relayer, payee] = signers as [Signer, Signer, Signer, Signer, ...Signer[]];
 
 // A fixed attestation authority (the stand-in for a TEE vendor's quote verifier) pinned at deployment.
 const authority = new Wallet(keccak256(toUtf8Bytes("flai-bench-attestation-authority")));
@@ -34,6 +38,13 @@ const factory = await ethers.getContractFactory("FLAIComputeJobs", owner);
 const deployed = await factory.deploy(owner.address, authority.address);
 await deployed.waitForDeployment();
 const jobs = deployed as unknown as Contract;
+
+/** The last run of a kind: the steady-state figure. */
+function last(runs: number[]): number {
+  const gas = runs.at(-1);
+  if (gas === undefined) throw new Error("no runs measured");
+  return gas;
+}
 
 async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
   const receipt = await (await tx).wait();
@@ -48,15 +59,15 @@ const measurement = keccak256(toUtf8Bytes("flai-enclave-measurement-v1"));
 const measurement2 = keccak256(toUtf8Bytes("flai-enclave-measurement-v2"));
 
 // Registry: first calls warm nothing in particular; take the second (fresh key / fresh signer) as steady state.
-await gasOf(jobs.acceptMeasurement(measurement));
-const acceptGas = await gasOf(jobs.acceptMeasurement(measurement2));
+await gasOf(jobs.getFunction("acceptMeasurement")(measurement));
+const acceptGas = await gasOf(jobs.getFunction("acceptMeasurement")(measurement2));
 const { timestamp: registeredAt } = (await ethers.provider.getBlock("latest"))!;
 const encryptionKey = (label: string) => keccak256(toUtf8Bytes(`flai-bench-x25519-${label}`));
 async function register(signer: Wallet, m: string, label: string): Promise<number> {
   const fields = [m, signer.address, encryptionKey(label), registeredAt, registeredAt + 30 * 86400] as const;
-  const sig = Signature.from(authority.signingKey.sign(await jobs.hashEnclaveReport(...fields)));
+  const sig = Signature.from(authority.signingKey.sign(await jobs.getFunction("hashEnclaveReport")(...fields)));
   // Relayed by an account that is not the owner: the authority's signature is the proof.
-  return gasOf((jobs.connect(relayer) as Contract).registerEnclave(...fields, sig.r, sig.yParityAndS));
+  return gasOf((jobs.connect(relayer) as Contract).getFunction("registerEnclave")(...fields, sig.r, sig.yParityAndS));
 }
 await register(enclave, measurement, "1");
 const registerGas = await register(enclave2, measurement2, "2");
@@ -73,15 +84,15 @@ const asRelayer = jobs.connect(relayer) as Contract;
 const submitGas: number[] = [];
 for (let i = 1; i <= 4; i++) {
   submitGas.push(
-    await gasOf(asSubmitter.submitJob(root("data", i), root("model", i), now + 3600, { value: reward })),
+    await gasOf(asSubmitter.getFunction("submitJob")(root("data", i), root("model", i), now + 3600, { value: reward })),
   );
 }
 
 async function complete(jobId: number, signer: Wallet): Promise<number> {
   const resultHash = root("result", jobId);
-  const digest = await jobs.hashJobResult(jobId, resultHash, payee.address);
+  const digest = await jobs.getFunction("hashJobResult")(jobId, resultHash, payee.address);
   const sig = Signature.from(signer.signingKey.sign(digest));
-  return gasOf(asRelayer.completeJob(jobId, resultHash, payee.address, sig.r, sig.yParityAndS));
+  return gasOf(asRelayer.getFunction("completeJob")(jobId, resultHash, payee.address, sig.r, sig.yParityAndS));
 }
 
 // completeJob: payee is a pre-funded Hardhat account (an existing account, as in steady state). The digest
@@ -91,18 +102,20 @@ const completeGas = [await complete(1, enclave), await complete(2, enclave2)];
 // cancelJob: jobs 3 and 4 after their deadline.
 await ethers.provider.send("evm_increaseTime", [7200]);
 await ethers.provider.send("evm_mine", []);
-const cancelGas = [await gasOf(asSubmitter.cancelJob(3)), await gasOf(asSubmitter.cancelJob(4))];
+const cancelGas = [await gasOf(asSubmitter.getFunction("cancelJob")(3)), await gasOf(asSubmitter.getFunction("cancelJob")(4))];
 
 const measured: Record<string, number> = {
-  submitJob: submitGas[submitGas.length - 1],
-  completeJob: completeGas[completeGas.length - 1],
-  cancelJob: cancelGas[cancelGas.length - 1],
+  submitJob: last(submitGas),
+  completeJob: last(completeGas),
+  cancelJob: last(cancelGas),
   registerEnclave: registerGas,
   acceptMeasurement: acceptGas,
 };
 
 const rows: BenchRow[] = Object.entries(measured).map(([fn, gas]) => {
-  const { target, reference } = TARGETS[fn];
+  const targets = TARGETS[fn];
+  if (targets === undefined) throw new Error(`no target entry for ${fn}`);
+  const { target, reference } = targets;
   return { bench: "gas", fn, gas, target, reference, ok: target === null || gas <= target };
 });
 
@@ -122,7 +135,7 @@ for (const row of rows) {
   );
 }
 console.log("");
-console.log(`first submitJob (jobCount 0 -> 1): ${fmt(submitGas[0])}; all submits: ${submitGas.map(fmt).join(", ")}`);
+console.log(`first submitJob (jobCount 0 -> 1): ${fmt(submitGas[0] ?? null)}; all submits: ${submitGas.map(fmt).join(", ")}`);
 console.log(`completeJob runs: ${completeGas.map(fmt).join(", ")}; cancelJob runs: ${cancelGas.map(fmt).join(", ")}`);
 
 const missed = rows.filter((r) => !r.ok);
