@@ -2,7 +2,7 @@
  * FLAIFederated read by field name: one typed reader per struct (getTask, getRound, getUpdate) and
  * one decoder per event. Field names and types are the contract's (contracts/FLAIFederated.sol).
  */
-import type { Contract, EventLog } from "ethers";
+import type { Contract, EventLog, Result } from "ethers";
 
 import { byName, unknownIdError } from "./events.js";
 import { decodeRevert } from "./revert.js";
@@ -147,6 +147,16 @@ export interface TaskCancelledEvent {
   refund: bigint;
 }
 
+/** finalizeRound's calldata: the result the enclave signed and its EIP-2098 signature. */
+export interface FinalizeRoundCall {
+  taskId: bigint;
+  round: bigint;
+  result: RoundResultStruct;
+  r: string;
+  vs: string;
+}
+
+export const finalizeRoundCall = (args: Result): FinalizeRoundCall => byName(args);
 export const taskCreated = (log: EventLog): TaskCreatedEvent => byName(log.args);
 export const updateRecorded = (log: EventLog): UpdateRecordedEvent => byName(log.args);
 export const roundFinalized = (log: EventLog): RoundFinalizedEvent => byName(log.args);

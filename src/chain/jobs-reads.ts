@@ -2,7 +2,7 @@
  * FLAIComputeJobs read by field name: the Job struct and the events, typed once. Field names and
  * types are the contract's (contracts/FLAIComputeJobs.sol).
  */
-import type { Contract, EventLog } from "ethers";
+import type { Contract, EventLog, Result } from "ethers";
 
 import { byName, unknownIdError } from "./events.js";
 import { countIfUnknown, type ReadPlace } from "./federated-reads.js";
@@ -46,5 +46,15 @@ export interface JobCompletedEvent {
   reward: bigint;
 }
 
+/** completeJob's calldata: what the enclave signed and its EIP-2098 signature. */
+export interface CompleteJobCall {
+  jobId: bigint;
+  resultHash: string;
+  payee: string;
+  r: string;
+  vs: string;
+}
+
+export const completeJobCall = (args: Result): CompleteJobCall => byName(args);
 export const jobSubmitted = (log: EventLog): JobSubmittedEvent => byName(log.args);
 export const jobCompleted = (log: EventLog): JobCompletedEvent => byName(log.args);

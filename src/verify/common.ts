@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import type { Contract, EventLog } from "ethers";
+import type { Contract, EventLog, Result } from "ethers";
 
 import { useReadConnection, type FlaiConnection } from "../chain/connection.js";
 import { flaiError } from "../errors.js";
@@ -107,7 +107,7 @@ export async function directCall(
   address: string,
   log: EventLog,
   method: string,
-): Promise<{ args: readonly unknown[] } | { why: string }> {
+): Promise<{ args: Result } | { why: string }> {
   const provider = contract.runner?.provider;
   if (provider === undefined || provider === null) return { why: "no provider to fetch the transaction" };
   const tx = await provider.getTransaction(log.transactionHash);
@@ -121,7 +121,7 @@ export async function directCall(
   if (parsed === null || parsed.name !== method) {
     return { why: `transaction ${log.transactionHash} is not a direct ${method} call` };
   }
-  return { args: parsed.args as unknown as readonly unknown[] };
+  return { args: parsed.args };
 }
 
 /** A view at the block of an event, falling back to the latest state on nodes without history. */

@@ -3,7 +3,7 @@ import { Contract, getAddress, ZeroHash, type EventLog } from "ethers";
 import type { Deployment } from "../chain/deployment.js";
 import { fromCompact, recoverJobResultSigner } from "../tee/job-result-signature.js";
 import { readRegistration, registrationEvent } from "../tee/registry.js";
-import { jobCompleted, readJobStruct } from "../chain/jobs-reads.js";
+import { completeJobCall, jobCompleted, readJobStruct } from "../chain/jobs-reads.js";
 import { modelBytes, parseModelSpec, parseTrainingData, resultHash, trainFromSpec } from "../ml/model.js";
 
 import { directCall, eq, message, verdictItem, viewAt, type VerifyItem } from "./common.js";
@@ -87,7 +87,7 @@ export function jobCompletion(event: EventLog): JobCompletion {
 export async function checkJobSignature(jobs: Contract, deployment: Deployment, job: JobState, done: JobCompletion): Promise<VerifyItem> {
   const call = await directCall(jobs, deployment.address, done.event, "completeJob");
   if ("why" in call) return verdictItem("enclave signature", "cannot check", call.why);
-  const [callJobId, callHash, callPayee, r, vs] = call.args as [bigint, string, string, string, string];
+  const { jobId: callJobId, resultHash: callHash, payee: callPayee, r, vs } = completeJobCall(call.args);
   const { payee, enclave } = done;
   const differs: string[] = [];
   if (callJobId !== job.id) differs.push(`job id ${callJobId}`);

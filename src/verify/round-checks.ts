@@ -1,5 +1,6 @@
-import { Signature, getAddress, recoverAddress } from "ethers";
+import { Signature, ZeroHash, getAddress, recoverAddress } from "ethers";
 
+import { finalizeRoundCall } from "../chain/federated-reads.js";
 import { updatesAccumulator } from "../fedavg/accumulator.js";
 import { buildCommitment } from "../fedavg/commitment.js";
 import { roundResultDigest, type RoundResult } from "../fedavg/eip712.js";
@@ -11,8 +12,6 @@ import type { StorageBackend } from "../storage/types.js";
 
 import { directCall, eq, fetchVerified, judged, message, sha256Hex, verdictItem, viewAt, type VerifyItem } from "./common.js";
 import { startingModel, type Finalized, type ModelRef, type Recorded, type RoundChain, type RoundState } from "./round-chain.js";
-
-const ZERO = "0x" + "0".repeat(64);
 
 /**
  * Each check of one finalized round: what it reads, and the verdict item(s) it gives. Item names
@@ -236,11 +235,11 @@ export async function checkSignature(chain: RoundChain, round: number, fin: Fina
   const res = fin.result;
   const call = await directCall(federated, deployment.federated, fin.log, "finalizeRound");
   if ("why" in call) return { item: verdictItem("enclave signature", "cannot check", call.why) };
-  const [callTask, callRound, callResult, r, vs] = call.args as [bigint, bigint, Record<string, unknown>, string, string];
+  const { taskId: callTask, round: callRound, result: callResult, r, vs } = finalizeRoundCall(call.args);
   const problems: string[] = [];
   if (callTask !== taskId || Number(callRound) !== round) problems.push(`the calldata is for task ${callTask} round ${callRound}`);
   for (const key of ["previousGlobalHash", "updatesAccumulator", "globalRoot", "globalHash", "commitment", "reportRoot", "metrics"] as const) {
-    if (!eq(callResult[key] as string, res[key])) problems.push(`calldata ${key} ${String(callResult[key])} differs from the event`);
+    if (!eq(callResult[key], res[key])) problems.push(`calldata ${key} ${String(callResult[key])} differs from the event`);
   }
   let signature: string | undefined;
   let recovered: string | undefined;
@@ -266,7 +265,7 @@ export async function checkRegistration(chain: RoundChain, fin: Finalized): Prom
   const { registry, task } = chain;
   const at = await viewAt(async (o) => {
     const measurement = (await registry.enclaveMeasurement(fin.enclave, o)) as string;
-    const accepted = measurement !== ZERO && ((await registry.isMeasurementAccepted(measurement, o)) as boolean);
+    const accepted = measurement !== ZeroHash && ((await registry.isMeasurementAccepted(measurement, o)) as boolean);
     return { measurement, accepted };
   }, fin.log.blockNumber);
   const registered = eq(at.value.measurement, task.measurement);
@@ -277,6 +276,6 @@ export async function checkRegistration(chain: RoundChain, fin: Finalized): Prom
     (taskEnclave ? `${fin.enclave} is the task's enclave (TaskCreated); ` : `${fin.enclave} is NOT the task's enclave ${task.enclave}; `) +
       (registered
         ? `it was registered for the task's measurement ${task.measurement}, ${at.value.accepted ? "accepted" : "NOT accepted"}, at ${at.at}`
-        : `it was registered for ${at.value.measurement === ZERO ? "no measurement" : at.value.measurement}, not the task's ${task.measurement}, at ${at.at}`),
+        : `it was registered for ${at.value.measurement === ZeroHash ? "no measurement" : at.value.measurement}, not the task's ${task.measurement}, at ${at.at}`),
   );
 }
