@@ -1,3 +1,5 @@
+import { ZeroHash } from "ethers/constants";
+
 import type { Dataset } from "../ml/dataset.js";
 import type { Standardization } from "../ml/logistic.js";
 import { BINARY_CLASSES, outputsFor, weightsToJson, type ClassLabel } from "../ml/parameters.js";
@@ -60,7 +62,7 @@ export function initialModel(task: InProcessTask): GlobalModel {
         ...(task.local?.expectedNumExamples !== undefined ? { expectedNumExamples: task.local.expectedNumExamples } : {}),
         ...(driftCorrection !== undefined ? { driftCorrection } : {}),
       },
-      evaluationRoot: "0x" + "0".repeat(64),
+      evaluationRoot: ZeroHash,
       rules: resolveRules(task.rules, strategy),
       ...(task.modelFormat === "binary" ? { modelFormat: "binary" as const } : {}),
     },
