@@ -11,7 +11,7 @@ import { StorageNode } from "#0g-storage-sdk";
 
 import { flaiError, isFlaiError } from "../errors.js";
 import { parseSegment, validateSegment } from "./segments.js";
-import { holdsSegment, isValidShard, type ShardConfig } from "./shard.js";
+import { holdsSegment, type ShardConfig } from "./shard.js";
 import { MAX_LOCAL_FILE_BYTES } from "../util/local-file.js";
 import { excerpt } from "../util/excerpt.js";
 import { MAX_NODE_ANSWER_BYTES, sizeText } from "../util/http-body.js";

@@ -240,7 +240,7 @@ export class StorageNodeCore {
   }
 
   private served(data: Uint8Array): string {
-    if (this.faults.corruptDownloads && data.length > 0) data[0] ^= 0x01;
+    if (this.faults.corruptDownloads && data.length > 0) data[0]! ^= 0x01; // length checked: index 0 exists
     return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64");
   }
 
