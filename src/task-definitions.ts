@@ -10,9 +10,9 @@ const text = ArgumentType.STRING_WITHOUT_DEFAULT;
 const file = ArgumentType.FILE_WITHOUT_DEFAULT;
 const jobId = { name: "job", description: "Job id (required)", type: text, defaultValue: undefined } as const;
 const taskId = { name: "task", description: "Federated task id (required)", type: text, defaultValue: undefined } as const;
-const providerOption = { name: "provider", description: "Provider address; when left out, FLAI_PROVIDER or the first provider listed", type: text, defaultValue: undefined } as const;
-const promptOption = { name: "prompt", description: "Prompt; when left out, FLAI_PROMPT or a greeting", type: text, defaultValue: undefined } as const;
-const ledgerOption = { name: "ledger", description: "0G the ledger should hold; when left out, FLAI_LEDGER_OG, else a new ledger opens with the minimum (3 0G) and an existing one is left as it is", type: text, defaultValue: undefined } as const;
+const providerOption = { name: "provider", description: "Provider address; when left out, flai.market.provider, else FLAI_PROVIDER, else the first provider listed", type: text, defaultValue: undefined } as const;
+const promptOption = { name: "prompt", description: "Prompt; when left out, flai.market.prompt, else FLAI_PROMPT, else a greeting", type: text, defaultValue: undefined } as const;
+const ledgerOption = { name: "ledger", description: "0G the ledger should hold; when left out, flai.market.ledger, else FLAI_LEDGER_OG, else a new ledger opens with the minimum (3 0G) and an existing one is left as it is", type: text, defaultValue: undefined } as const;
 
 // Options several federated tasks share.
 const pollOption = { name: "poll", description: "--follow: seconds between looks at the chain (> 0); when left out, 5", type: text, defaultValue: undefined } as const;

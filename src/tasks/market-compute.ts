@@ -18,12 +18,12 @@ export interface MarketComputeTaskArguments {
 /** The seed's compute-flow.mjs: wallet → ledger → acknowledge → headers → request → settlement. */
 export default async function marketCompute(args: MarketComputeTaskArguments, hre: HardhatRuntimeEnvironment) {
   // Bad typed values are reported before any network work.
-  const [prompt, ledger] = [promptOr(args.prompt), ledgerOr(args.ledger)];
+  const [prompt, ledger] = [promptOr(args.prompt, hre.config.flai.market), ledgerOr(args.ledger, hre.config.flai.market)];
   const ui = new Ui({ json: args.json });
   const out = await withMarketNetwork(hre, ui, async (opts) => {
     const providers = await hre.flai.market.discover(opts);
     ui.line(`Found ${providers.length} services`);
-    const provider = await providerOr(args.provider, hre.flai.market, opts);
+    const provider = await providerOr(args.provider, hre.config.flai.market, hre.flai.market, opts);
     const setup = await hre.flai.market.setup({ ...opts, provider, ledger });
     ui.line(setup.acknowledged.already ? "Provider already acknowledged." : "Provider acknowledged.");
     ui.line(`Ledger: ${format0G(setup.ledger.total)}`);

@@ -14,10 +14,10 @@ export interface MarketSetupTaskArguments {
 }
 
 export default async function marketSetup(args: MarketSetupTaskArguments, hre: HardhatRuntimeEnvironment) {
-  const ledger = ledgerOr(args.ledger); // a bad typed value is reported before any network work
+  const ledger = ledgerOr(args.ledger, hre.config.flai.market); // a bad typed value is reported before any network work
   const ui = new Ui({ json: args.json });
   const result = await withMarketNetwork(hre, ui, async (opts) => {
-    const provider = await providerOr(args.provider, hre.flai.market, opts);
+    const provider = await providerOr(args.provider, hre.config.flai.market, hre.flai.market, opts);
     return hre.flai.market.setup({ ...opts, provider, ledger });
   });
   if (result.deposited > 0n) {
