@@ -9,7 +9,6 @@ import { configuredDeployment, type FlaiDeploymentAddresses } from "../config.js
 import type { FlaiConnection } from "./connection.js";
 import { flaiError } from "../errors.js";
 import { applyIgnitionFeePolicy } from "./fee-data.js";
-import { devAuthority } from "../tee/attestation.js";
 
 import { loadFlaiArtifact } from "./artifact.js";
 import { deployInProcess } from "./deploy-in-process.js";
@@ -171,8 +170,13 @@ export interface DeployOptions {
   /** Deploy through Ignition when no deployment is known. */
   deployIfMissing: boolean;
   role?: DeploymentRole;
-  /** The authority a new FLAIComputeJobs pins; default flai.enclave.attestationAuthority, else this machine's dev authority. */
+  /** The authority a new FLAIComputeJobs pins; default flai.enclave.attestationAuthority, else `devAuthority`. */
   attestationAuthority?: string;
+  /**
+   * This machine's dev attestation authority (tee/attestation's devAuthorityAddress), asked for only
+   * when a deployment is made and nothing else names one. Passed in: chain/ imports nothing from tee/.
+   */
+  devAuthority: () => Promise<string>;
 }
 
 /** One lookup per connection, shared by every part and runtime over it. */
@@ -187,7 +191,7 @@ export function resolveDeployment(
   hre: HardhatRuntimeEnvironment,
   connection: FlaiConnection,
   deployIfMissing: boolean,
-  opts: Omit<DeployOptions, "deployIfMissing"> = {},
+  opts: Omit<DeployOptions, "deployIfMissing">,
 ): Promise<Deployment> {
   let pending = cache.get(connection);
   if (pending === undefined) {
@@ -218,7 +222,7 @@ async function lookUpOrDeploy(hre: HardhatRuntimeEnvironment, connection: FlaiCo
     }
   }
   // The authority is passed explicitly (the module's default is computed once, when it is first imported).
-  const attestationAuthority = opts.attestationAuthority ?? hre.config.flai.enclave.attestationAuthority ?? (await devAuthority()).address;
+  const attestationAuthority = opts.attestationAuthority ?? hre.config.flai.enclave.attestationAuthority ?? (await opts.devAuthority());
   if (isEphemeral(connection)) return { ...base, ...(await deployInProcess(connection, attestationAuthority)), deployedNow: true };
   // One deployer at a time per chain in this project (issue 15): whoever waited finds the other's record.
   const release = await acquireDeployLock(hre.config.paths.ignition, chainId, connection.networkName);

@@ -21,6 +21,7 @@ import { computeStandardization, type Standardization } from "../ml/logistic.js"
 import { parseModelSpec, parseTrainingData, type ModelSpec } from "../ml/model.js";
 import { BINARY_CLASSES, outputsFor, weightsFromJson, weightsToJson, type ClassLabel } from "../ml/parameters.js";
 import type { StorageBackend } from "../storage/types.js";
+import { devAuthorityAddress } from "../tee/attestation.js";
 import type { TeeSim } from "../tee/enclave.js";
 import { movableBuffers, prewarmWorker, refusalCodeOf, runWorker } from "../tee/run-worker.js";
 import { sendTx } from "../chain/tx.js";
@@ -904,7 +905,7 @@ export class FlaiFederated {
    */
   async #bound(given: FlaiConnection | undefined, role: DeploymentRole = "participant", signer?: HardhatEthersSigner) {
     const connection = await useConnection(this.#hre, given);
-    const deployment = await resolveDeployment(this.#hre, connection, false, { role });
+    const deployment = await resolveDeployment(this.#hre, connection, false, { role, devAuthority: devAuthorityAddress });
     const sender = signer ?? (await firstSigner(connection));
     return { connection, deployment, signer: sender, contract: federatedContract(deployment, sender) };
   }
@@ -912,7 +913,7 @@ export class FlaiFederated {
   /** For reading: through the provider, so no private key is needed. */
   async #reader(given: FlaiConnection | undefined) {
     const connection = await useReadConnection(this.#hre, given);
-    const deployment = await resolveDeployment(this.#hre, connection, false);
+    const deployment = await resolveDeployment(this.#hre, connection, false, { devAuthority: devAuthorityAddress });
     return { connection, deployment, contract: federatedContract(deployment, connection.ethers.provider) };
   }
 

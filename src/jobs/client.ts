@@ -11,7 +11,7 @@ import { parseId } from "../chain/ids.js";
 import { readInput, type Input } from "../inputs.js";
 import { parseModelSpec, parseTrainingData, trainableData } from "../ml/model.js";
 import type { StorageBackend } from "../storage/types.js";
-import { registrationArgs, verifyReport, type EnclaveReport } from "../tee/attestation.js";
+import { devAuthorityAddress, registrationArgs, verifyReport, type EnclaveReport } from "../tee/attestation.js";
 import type { TeeSim, TrainingResult } from "../tee/enclave.js";
 import { sendTx } from "../chain/tx.js";
 import { excerpt } from "../util/excerpt.js";
@@ -60,7 +60,7 @@ export class FlaiJobs {
   async deploy(opts: ConnectionOption & { attestationAuthority?: string } = {}): Promise<Deployment> {
     const connection = await useConnection(this.#hre, opts.connection);
     const wanted = opts.attestationAuthority === undefined ? undefined : parseAddress(opts.attestationAuthority, "--attestation-authority");
-    const deployment = await resolveDeployment(this.#hre, connection, true, { role: "deployer", attestationAuthority: wanted });
+    const deployment = await resolveDeployment(this.#hre, connection, true, { role: "deployer", attestationAuthority: wanted, devAuthority: devAuthorityAddress });
     if (wanted !== undefined && !deployment.deployedNow) {
       const pinned = getAddress(await this.#jobsContract(deployment, connection.ethers.provider).attestationAuthority());
       if (pinned !== wanted) {
@@ -236,7 +236,7 @@ export class FlaiJobs {
   }
 
   #deployment(connection: FlaiConnection, deployIfMissing: boolean, role: DeploymentRole = "participant"): Promise<Deployment> {
-    return resolveDeployment(this.#hre, connection, deployIfMissing, { role });
+    return resolveDeployment(this.#hre, connection, deployIfMissing, { role, devAuthority: devAuthorityAddress });
   }
 
   #jobsContract(deployment: Deployment, runner: ContractRunner): Contract {

@@ -65,6 +65,11 @@ export async function devAuthority(): Promise<Wallet> {
   return new Wallet(hexlify(await attestationAuthorityKey()));
 }
 
+/** devAuthority's address: the default authority a new deployment pins (chain/deployment asks for it). */
+export async function devAuthorityAddress(): Promise<string> {
+  return (await devAuthority()).address;
+}
+
 /** The authority signs a report over keys that came out of the enclave, never over a host file. */
 export function signReport(authority: Pick<Wallet, "address" | "signingKey">, body: EnclaveReportBody): EnclaveReport {
   const signature = authority.signingKey.sign(enclaveReportDigest(body)).serialized;

@@ -6,6 +6,7 @@ import { useReadConnection, type FlaiConnection } from "../chain/connection.js";
 import { flaiError } from "../errors.js";
 import { resolveDeployment, type Deployment } from "../chain/deployment.js";
 import type { StorageBackend } from "../storage/types.js";
+import { devAuthorityAddress } from "../tee/attestation.js";
 
 import { storageFaultOf } from "./storage-fault.js";
 
@@ -58,7 +59,7 @@ export async function verifierChain(
   given: FlaiConnection | undefined,
 ): Promise<{ connection: FlaiConnection; deployment: Deployment }> {
   const connection = await useReadConnection(hre, given);
-  return { connection, deployment: await resolveDeployment(hre, connection, false) };
+  return { connection, deployment: await resolveDeployment(hre, connection, false, { devAuthority: devAuthorityAddress }) };
 }
 
 /** Ids as the tasks take them: src/chain/ids.ts is the one parser. */
