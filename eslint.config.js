@@ -1,5 +1,7 @@
 // Lint for hardhat-flai: typescript-eslint's recommended rules, as the official Hardhat 3 plugins use.
 // Formatting is prettier's job (`prettier --check` in `npm run lint`), so no style rules here.
+// Not type-aware (yet): recommendedTypeChecked takes 2–3× as long, and 1,307 of its 1,576 findings are
+// "unnecessary" `!` on indexed reads, which noUncheckedIndexedAccess would make necessary; revisit once it is on.
 import js from "@eslint/js";
 import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
