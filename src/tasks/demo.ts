@@ -23,6 +23,7 @@ import { modelAnswerer } from "../devnet/compute/model-answerer.js";
 import { renderReportSummary } from "../fedavg/report-text.js";
 import { runSimulation } from "../fedavg/simulation.js";
 import { prewarmWorker } from "../tee/run-worker.js";
+import { demoModelFile, jobResultFile } from "../paths.js";
 
 /** flai:demo's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface DemoTaskArguments {
@@ -108,7 +109,7 @@ async function computeJobPart(
 
   ui.step("Training logistic regression inside the simulated TEE");
   const result = await ui.progress("training", () => flai.jobs.train(submitted.job.id, { connection, payee: provider.address }));
-  const resultFile = path.join(hre.config.paths.root, ".flai", "results", `job-${result.jobId}.json`);
+  const resultFile = jobResultFile(hre.config.paths.root, result.jobId);
   const modelFile = resultFile.replace(/\.json$/, ".model.json");
   await writeResultFile(resultFile, result);
   await writeFileAtomic(modelFile, result.modelBytes);
@@ -128,7 +129,7 @@ async function computeJobPart(
   ui.step("Reading the job back and checking the stored model against the on-chain hash");
   const job = await flai.jobs.get(completed.job.id, { connection });
   printJob(ui, job);
-  const downloaded = path.join(hre.config.paths.root, ".flai", "demo", `trained_model-${job.id}.json`);
+  const downloaded = demoModelFile(hre.config.paths.root, job.id);
   await rm(downloaded, { force: true });
   await flai.storage.download(stored.root, downloaded);
   const sha = "0x" + createHash("sha256").update(await readFile(downloaded)).digest("hex");

@@ -8,6 +8,7 @@ import { Ui } from "../ui.js";
 import { roundRules } from "../fedavg/global-model.js";
 
 import { describeDriftCorrection, describeRules, describeStrategy, strategyFromArgs, trimWarning, type StrategyArgs } from "../cli/strategy-args.js";
+import { MAX_CLIENTS, MAX_ROUND_DURATION_SECONDS } from "../limits.js";
 
 /** flai:fl-create's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface FlCreateTaskArguments extends StrategyArgs {
@@ -34,10 +35,9 @@ export default async function flCreate(args: FlCreateTaskArguments, hre: Hardhat
     ["model", "test", "reward"],
     "flai:fl-create --model fixtures/model.json --test holdout.json --standardize-on client-sample.json --rounds 5 --quorum 3 --reward 1",
   );
-  // FLAIFederated stores the round duration as a uint32.
-  const roundDuration = optionalWhole(args.roundDuration, "--round-duration", { min: 1, max: 2 ** 32 - 1, hint: "seconds" });
-  // FLAIFederated stores maxClients as a uint16, at least the quorum.
-  const maxClients = optionalWhole(args.maxClients, "--max-clients", { min: 1, max: 65535, hint: "updates per round" });
+  // FLAIFederated's fields (src/limits.ts); maxClients is at least the quorum (checked by createTask).
+  const roundDuration = optionalWhole(args.roundDuration, "--round-duration", { min: 1, max: MAX_ROUND_DURATION_SECONDS, hint: "seconds" });
+  const maxClients = optionalWhole(args.maxClients, "--max-clients", { min: 1, max: MAX_CLIENTS, hint: "updates per round" });
   const { strategy, local, rules, modelFormat } = strategyFromArgs(args);
   // Another machine's enclave (its host ran flai:enclave --register); when left out, this machine's.
   const enclave = optionalText(args.enclave, "--enclave");

@@ -12,6 +12,7 @@ import { Ui } from "../ui.js";
 
 import { resolveData } from "../cli/fl-run-data.js";
 import { checkTrimForClients, strategyFromArgs, type StrategyArgs } from "../cli/strategy-args.js";
+import { runReportBase } from "../paths.js";
 
 /** flai:fl-run's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface FlRunTaskArguments extends StrategyArgs {
@@ -67,7 +68,7 @@ export default async function flRun(args: FlRunTaskArguments, hre: HardhatRuntim
   );
   const base = reportOption
     ? path.resolve(reportOption).replace(/\.html?$/i, "")
-    : path.join(hre.config.paths.root, ".flai", "reports", `fl-run-task-${result.taskId}-${reportStamp(new Date())}`);
+    : runReportBase(hre.config.paths.root, result.taskId, reportStamp(new Date()));
   const files = await claimReportFiles(base);
   await writeReport(result, files);
   ui.title(`Federated run: task ${result.taskId}, ${result.clients} clients × ${result.rounds.length} rounds on "${result.network}"`);

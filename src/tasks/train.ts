@@ -7,6 +7,7 @@ import { parseId } from "../chain/ids.js";
 import { checkTrainOutputs, trainOutputs, writeTrainOutputs } from "../jobs/train-output.js";
 import { optionalText, requireOptions } from "../cli/options.js";
 import { Ui } from "../ui.js";
+import { jobResultFile } from "../paths.js";
 
 /** flai:train's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface TrainTaskArguments {
@@ -24,7 +25,7 @@ export default async function train(args: TrainTaskArguments, hre: HardhatRuntim
   const payee = optionalText(args.payee, "--payee");
   const outOption = optionalText(args.out, "--out");
   const ui = new Ui({ json: args.json });
-  const out = outOption !== undefined ? path.resolve(outOption) : path.join(hre.config.paths.root, ".flai", "results", `job-${jobId}.json`);
+  const out = outOption !== undefined ? path.resolve(outOption) : jobResultFile(hre.config.paths.root, jobId);
   // The default location is the tool's own; a user's --out is only replaced with --force.
   const replace = outOption === undefined || args.force === true;
   const files = trainOutputs(out);
