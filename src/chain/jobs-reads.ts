@@ -56,5 +56,26 @@ export interface CompleteJobCall {
 }
 
 export const completeJobCall = (args: Result): CompleteJobCall => byName(args);
+
+/** enclaveRegistration's outputs: a signer's registration as stored (expired or not). */
+export interface RegistrationStruct {
+  measurement: string;
+  encryptionKey: string;
+  issuedAt: bigint;
+  expiry: bigint;
+}
+
+export async function readRegistrationStruct(jobs: Contract, signer: string, overrides: { blockTag?: number } = {}): Promise<RegistrationStruct> {
+  return byName<RegistrationStruct>(await jobs.enclaveRegistration(signer, overrides));
+}
+
+/** EnclaveRegistered: the whole report and the authority's EIP-2098 signature over it. */
+export interface EnclaveRegisteredEvent extends RegistrationStruct {
+  signer: string;
+  r: string;
+  vs: string;
+}
+
+export const enclaveRegistered = (log: EventLog): EnclaveRegisteredEvent => byName(log.args);
 export const jobSubmitted = (log: EventLog): JobSubmittedEvent => byName(log.args);
 export const jobCompleted = (log: EventLog): JobCompletedEvent => byName(log.args);

@@ -1,27 +1,10 @@
-import { getAddress, ZeroHash, type Contract, type EventLog, type Result } from "ethers";
+import { getAddress, ZeroHash, type Contract, type EventLog } from "ethers";
 
+import { enclaveRegistered, readRegistrationStruct } from "../chain/jobs-reads.js";
 import { flaiError } from "../errors.js";
 import { recoverReportAuthority, type EnclaveReportBody } from "../tee/attestation.js";
 
 import { fromCompact } from "./job-result-signature.js";
-
-/** FLAIComputeJobs.enclaveRegistration's outputs, by name. */
-interface RegistrationOutputs {
-  measurement: string;
-  encryptionKey: string;
-  issuedAt: bigint;
-  expiry: bigint;
-}
-
-/**
- * FLAIComputeJobs' EnclaveRegistered event, by name. Read here rather than through src/chain's
- * readers: the enclave folder imports nothing from chain/ (chain/deployment imports tee/attestation).
- */
-interface EnclaveRegisteredEvent extends RegistrationOutputs {
-  signer: string;
-  r: string;
-  vs: string;
-}
 
 /** An enclave registration as FLAIComputeJobs stores it (raw: expired or not). */
 export interface StoredRegistration {
@@ -43,10 +26,8 @@ export interface VerifiedEnclave extends StoredRegistration {
 
 type BlockOverrides = { blockTag?: number };
 
-const registered = (log: EventLog): EnclaveRegisteredEvent => log.args.toObject() as EnclaveRegisteredEvent;
-
 export async function readRegistration(registry: Contract, signer: string, overrides: BlockOverrides = {}): Promise<StoredRegistration> {
-  const { measurement, encryptionKey, issuedAt, expiry } = ((await registry.getFunction("enclaveRegistration")(signer, overrides)) as Result).toObject() as RegistrationOutputs;
+  const { measurement, encryptionKey, issuedAt, expiry } = await readRegistrationStruct(registry, signer, overrides);
   return { measurement: measurement.toLowerCase(), encryptionKey: encryptionKey.toLowerCase(), issuedAt: Number(issuedAt), expiry: Number(expiry) };
 }
 
@@ -63,11 +44,11 @@ export async function registrationEvent(
 ): Promise<{ event: EventLog; authority: string } | undefined> {
   const logs = await registry.queryFilter(registry.getEvent("EnclaveRegistered")(signer), 0, toBlock ?? "latest");
   const events = logs.filter((log): log is EventLog => "args" in log);
-  const event = events.reverse().find((e) => Number(registered(e).issuedAt) === stored.issuedAt);
+  const event = events.reverse().find((e) => Number(enclaveRegistered(e).issuedAt) === stored.issuedAt);
   if (event === undefined) {
     return undefined;
   }
-  const e = registered(event);
+  const e = enclaveRegistered(event);
   const body: EnclaveReportBody = {
     measurement: e.measurement,
     signer: getAddress(e.signer),

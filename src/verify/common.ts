@@ -3,7 +3,6 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { Contract, EventLog, Result } from "ethers";
 
 import { useReadConnection, type FlaiConnection } from "../chain/connection.js";
-import { flaiError } from "../errors.js";
 import { resolveDeployment, type Deployment } from "../chain/deployment.js";
 import type { StorageBackend } from "../storage/types.js";
 import { devAuthorityAddress } from "../tee/attestation.js";
