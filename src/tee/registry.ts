@@ -2,7 +2,7 @@ import { getAddress, ZeroHash, type Contract, type EventLog } from "ethers";
 
 import { enclaveRegistered, readRegistrationStruct } from "../chain/jobs-reads.js";
 import { flaiError } from "../errors.js";
-import { recoverReportAuthority, type EnclaveReportBody } from "../tee/attestation.js";
+import { recoverReportAuthority, type EnclaveReportBody } from "./attestation.js";
 
 import { fromCompact } from "./job-result-signature.js";
 
