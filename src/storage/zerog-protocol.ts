@@ -69,7 +69,7 @@ export function explainFlowRevert(error: unknown): string | undefined {
     return undefined;
   }
   if (parsed?.name === "NotEnoughFee") {
-    const [price, sectors, paid] = parsed.args as unknown as [bigint, bigint, bigint];
+    const { price, sectors, paid } = parsed.args.toObject() as { price: bigint; sectors: bigint; paid: bigint };
     return (
       `the Flow contract wants ${sectors} sectors × ${price} wei = ${sectors * price} wei but holds only ${paid} wei ` +
       `for this submission (NotEnoughFee). The storage price rose, or the fee was set too low: retry, and check the account's balance`
