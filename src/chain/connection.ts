@@ -148,3 +148,9 @@ export async function rpcUrlOf(connection: FlaiConnection): Promise<string> {
   }
   return url;
 }
+
+/** Options of any hre.flai call that talks to a chain. */
+export interface ConnectionOption {
+  /** Use this connection instead of the network chosen with --network. */
+  connection?: FlaiConnection;
+}

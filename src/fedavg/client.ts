@@ -15,7 +15,7 @@ import { loadFlaiArtifact } from "../chain/artifact.js";
 import { compactSignature } from "../tee/job-result-signature.js";
 import type { FlaiJobs } from "../jobs/client.js";
 import { resolveDeployment, type Deployment, type DeploymentRole } from "../chain/deployment.js";
-import type { ConnectionOption } from "../jobs/types.js";
+import type { ConnectionOption } from "../chain/connection.js";
 import { validateFeatureCount, type Dataset } from "../ml/dataset.js";
 import { computeStandardization, type Standardization } from "../ml/logistic.js";
 import { parseModelSpec, parseTrainingData, type ModelSpec } from "../ml/model.js";

@@ -3,7 +3,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { useConnection, type FlaiConnection } from "../chain/connection.js";
 import { flaiError } from "../errors.js";
-import type { ConnectionOption } from "../jobs/types.js";
+import type { ConnectionOption } from "../chain/connection.js";
 import type { Dataset } from "../ml/dataset.js";
 import { LOGISTIC_DEFAULTS } from "../ml/logistic.js";
 import { canonicalJson } from "../ml/model.js";

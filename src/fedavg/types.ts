@@ -1,4 +1,4 @@
-import type { ConnectionOption } from "../jobs/types.js";
+import type { ConnectionOption } from "../chain/connection.js";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
 import type { Dataset } from "../ml/dataset.js";

@@ -1,4 +1,6 @@
-import type { FlaiConnection } from "../chain/connection.js";
+import type { ConnectionOption } from "../chain/connection.js";
+
+export type { ConnectionOption } from "../chain/connection.js";
 import type { UploadResult } from "../storage/types.js";
 
 export type JobStatus = "open" | "completed" | "cancelled";
@@ -20,10 +22,6 @@ export interface JobView {
   networkName: string;
 }
 
-export interface ConnectionOption {
-  /** Use this connection instead of the network chosen with --network. */
-  connection?: FlaiConnection;
-}
 
 export interface SubmitOptions extends ConnectionOption {
   /** A file path, or the 0G root of something already stored. */

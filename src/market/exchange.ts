@@ -1,10 +1,10 @@
-import { createHash } from "node:crypto";
 
 import { getAddress, hashMessage, recoverAddress } from "ethers";
 
 import { flaiError } from "../errors.js";
 import { excerpt } from "../util/excerpt.js";
 import { fetchWithin, isResponseTooLarge, sizeText } from "../util/http-body.js";
+import { sha256Digest } from "../util/sha256.js";
 
 /** The bytes of one chat call exactly as they went over the wire, and the key to its signature. */
 export interface Exchange {
@@ -41,7 +41,7 @@ export type ExchangeVerdict = "ok" | "signer-not-acknowledged" | "text-mismatch"
 
 export interface ExchangeCheck {
   verdict: ExchangeVerdict;
-  /** sha256hex(requestBody):sha256hex(responseBody) of what the client sent and received. */
+  /** sha256Digest(requestBody):sha256Digest(responseBody) of what the client sent and received. */
   expectedText: string;
   signedText: string;
   expectedSigner: string;
@@ -49,11 +49,10 @@ export interface ExchangeCheck {
   signer?: string;
 }
 
-const sha256hex = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 /** The text a 0G TEE provider signs for one chat call. */
 export function exchangeText(requestBody: Uint8Array, responseBody: Uint8Array): string {
-  return `${sha256hex(requestBody)}:${sha256hex(responseBody)}`;
+  return `${sha256Digest(requestBody)}:${sha256Digest(responseBody)}`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ConnectionOption } from "../jobs/types.js";
+import type { ConnectionOption } from "../chain/connection.js";
 
 import type { Exchange } from "./exchange.js";
 import type { SettlementMark, SettlementObservation } from "./settlement.js";

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -24,6 +23,7 @@ import { renderReportSummary } from "../fedavg/report-text.js";
 import { runSimulation } from "../fedavg/simulation.js";
 import { prewarmWorker } from "../tee/run-worker.js";
 import { demoModelFile, jobResultFile } from "../paths.js";
+import { sha256Hex } from "../util/sha256.js";
 
 /** flai:demo's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface DemoTaskArguments {
@@ -132,7 +132,7 @@ async function computeJobPart(
   const downloaded = demoModelFile(hre.config.paths.root, job.id);
   await rm(downloaded, { force: true });
   await flai.storage.download(stored.root, downloaded);
-  const sha = "0x" + createHash("sha256").update(await readFile(downloaded)).digest("hex");
+  const sha = sha256Hex(await readFile(downloaded));
   ui.ok(`sha256(${path.relative(process.cwd(), downloaded)}) = on-chain result hash: ${sha === job.resultHash}`);
 
   return {
