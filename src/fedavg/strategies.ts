@@ -190,6 +190,7 @@ function weightedSum(updates: readonly WeightedDelta[], coeffs: Float64Array, di
  * source text is also the worker threads' code, so it may use nothing from this module. That, and
  * the unrolled loops (the hot path of every mean: bench/fedavg), is why it is one long function.
  */
+// eslint-disable-next-line max-lines-per-function -- self-contained (the workers run its source text) and unrolled: see above
 function weightedSumRange(
   deltas: readonly Float64Array[],
   coeffs: Float64Array,
