@@ -8,7 +8,7 @@ import type { NetworkConnection } from "hardhat/types/network";
 import { flaiError } from "../../errors.js";
 
 import { checkPaidRequest, checkSession, type AccessContext } from "./access.js";
-import { isChatMessages, type ChatAnswerer } from "./chat.js";
+import { isChatMessages, type ChatAnswerer, type ChatMessage } from "./chat.js";
 import { feeOf, promptTokens, usageOf, type Prices } from "./pricing.js";
 import { attestationQuote } from "./quote.js";
 import { registerService } from "./registration.js";
@@ -82,132 +82,27 @@ const MAX_SIGNATURES = 10_000;
  */
 export async function startComputeProvider(opts: ComputeProviderOptions): Promise<ComputeProvider> {
   const tee = new Wallet(opts.teeKey);
-  const impostor = new Wallet(Wallet.createRandom().privateKey);
   const providerAddress = getAddress(await opts.providerSigner.getAddress());
   const chain = opts.connection.ethers.provider;
   const chainId = (await chain.getNetwork()).chainId;
   const reader = inferenceContract(opts.contracts.inference, chain);
   const prices: Prices = { inputPrice: opts.inputPrice ?? DEFAULT_PRICES.inputPrice, outputPrice: opts.outputPrice ?? DEFAULT_PRICES.outputPrice };
   const settler = new Settler(inferenceContract(opts.contracts.inference, opts.providerSigner), tee, providerAddress, chainId);
-  const access: AccessContext = { inference: reader, provider: providerAddress };
-  const signatures = new Map<string, ResponseSignature>();
   let settlementError: Error | undefined;
   const trigger = new SettlementTrigger(opts.settlement ?? DEFAULT_SETTLEMENT, () => settler.settle(), (error) => (settlementError = error));
-  /** Any settlement, scheduled or asked for, closes the current batch. */
-  const settleNow = () => {
-    trigger.reset();
-    return settler.settle();
+  const provider: ProviderState = {
+    opts,
+    tee,
+    impostor: new Wallet(Wallet.createRandom().privateKey),
+    providerAddress,
+    prices,
+    settler,
+    trigger,
+    access: { inference: reader, provider: providerAddress },
+    signatures: new Map<string, ResponseSignature>(),
   };
-
-  async function chat(req: http.IncomingMessage, body: Buffer): Promise<{ json: unknown; headers: Record<string, string> }> {
-    const request = parseJson(body) as { model?: unknown; messages?: unknown; stream?: unknown; max_tokens?: unknown };
-    if (request.stream === true) {
-      throw new ProviderRejection(400, "streaming is not supported by the local compute provider; send stream: false");
-    }
-    if (request.model !== undefined && request.model !== opts.model) {
-      throw new ProviderRejection(400, `model ${JSON.stringify(request.model)} is not served here; this provider serves ${JSON.stringify(opts.model)}`);
-    }
-    if (!isChatMessages(request.messages)) {
-      throw new ProviderRejection(400, `"messages" must be a non-empty list of {role, content}`);
-    }
-    const messages = request.messages;
-    const maxTokens = typeof request.max_tokens === "number" && request.max_tokens > 0 ? Math.floor(request.max_tokens) : 0;
-    const estimate = feeOf({ prompt_tokens: promptTokens(messages), completion_tokens: maxTokens }, prices);
-    const token = await checkPaidRequest(access, req.headers.authorization, { estimate, unsettled: (u) => settler.unsettled(u) });
-
-    let content: string;
-    try {
-      content = (await opts.answer(messages)).content;
-    } catch (error) {
-      throw new ProviderRejection(500, `the model failed: ${(error as Error).message}`);
-    }
-    const usage = usageOf(messages, content);
-    // As real providers do: the signature is fetched under a fresh key (ZG-Res-Key), not the body's id.
-    const chatKey = randomUUID();
-    const responseBody = {
-      id: `chatcmpl-${randomBytes(12).toString("hex")}`,
-      object: "chat.completion",
-      created: Math.floor(Date.now() / 1000),
-      model: opts.model,
-      choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
-      usage,
-    };
-    const responseText = JSON.stringify(responseBody);
-    remember(signatures, chatKey, await signAnswer(body, responseText));
-    settler.add(token.address, feeOf(usage, prices), chatKey);
-    trigger.answered();
-    return { json: responseText, headers: { "ZG-Res-Key": chatKey } };
-  }
-
-  /** sha256hex(request):sha256hex(response) of exactly the bytes exchanged, unless a fault says otherwise. */
-  function signAnswer(requestBody: Buffer, responseText: string): Promise<ResponseSignature> {
-    const signer = opts.faults?.wrongSignature === true ? impostor : tee;
-    if (opts.faults?.signOtherBodies === true) {
-      return signExchange(signer, Buffer.from('{"messages":[]}'), responseText.replace(/"content":"/, '"content":"(other) '));
-    }
-    return signExchange(signer, requestBody, responseText);
-  }
-
-  async function route(req: http.IncomingMessage, body: Buffer): Promise<{ json: unknown; headers?: Record<string, string> }> {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const path = url.pathname.replace(/\/+$/, "");
-    const method = req.method ?? "GET";
-    if (method === "POST" && path === "/v1/proxy/chat/completions") return chat(req, body);
-    if (method !== "GET") throw new ProviderRejection(404, `no ${method} ${path} here`);
-    if (path === "/v1/quote") return { json: attestationQuote(tee.address, opts.model) };
-    if (path === "/v1/models" || path === "/v1/proxy/models") {
-      return { json: { object: "list", data: [{ id: opts.model, object: "model", created: 0, owned_by: providerAddress }] } };
-    }
-    const signature = /^\/v1\/proxy\/signature\/([^/]+)$/.exec(path);
-    if (signature !== null) {
-      const found = signatures.get(decodeURIComponent(signature[1]!));
-      if (found === undefined) throw new ProviderRejection(404, `no signature for chat ${signature[1]} (unknown or expired chat key)`);
-      return { json: found };
-    }
-    const unsettled = /^\/v1\/user\/([^/]+)\/unsettledfee$/.exec(path);
-    if (unsettled !== null) {
-      const { token } = await checkSession(access, req.headers.authorization);
-      let user: string;
-      try {
-        user = getAddress(unsettled[1]!);
-      } catch {
-        throw new ProviderRejection(400, `${unsettled[1]} is not an address`);
-      }
-      if (user !== token.address) throw new ProviderRejection(403, `a token of ${token.address} may only read its own unsettled fee, not ${user}'s`);
-      return { json: { unsettledFee: settler.unsettled(user).toString() } };
-    }
-    throw new ProviderRejection(404, `no GET ${path} here`);
-  }
-
-  const server = http.createServer((req, res) => {
-    res.setHeader("Access-Control-Allow-Origin", "*");
-    res.setHeader("Access-Control-Expose-Headers", "ZG-Res-Key");
-    if (req.method === "OPTIONS") {
-      res.writeHead(204, { "Access-Control-Allow-Methods": "GET, POST, OPTIONS", "Access-Control-Allow-Headers": "Authorization, Content-Type" });
-      res.end();
-      return;
-    }
-    readBody(req)
-      .then((body) => route(req, body))
-      .then(
-        ({ json, headers }) => reply(res, 200, json, headers),
-        (error: unknown) => {
-          const status = error instanceof ProviderRejection ? error.status : 500;
-          reply(res, status, { error: error instanceof Error ? error.message : String(error) });
-        },
-      );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve);
-  });
-  const { address, port } = server.address() as AddressInfo;
-  const base = `http://${address.includes(":") ? `[${address}]` : address}:${port}`;
-  const closeServer = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const server = createProviderServer(provider);
+  const base = await listen(server, opts.port ?? 0, opts.host ?? "127.0.0.1");
 
   try {
     await registerService(reader, opts.providerSigner, opts.acknowledge === false ? undefined : (opts.ownerSigner ?? (await ownerOf(opts.connection))), {
@@ -217,7 +112,7 @@ export async function startComputeProvider(opts: ComputeProviderOptions): Promis
       teeSigner: tee.address,
     });
   } catch (error) {
-    await closeServer();
+    await closeServer(server);
     throw error;
   }
 
@@ -225,7 +120,11 @@ export async function startComputeProvider(opts: ComputeProviderOptions): Promis
     url: base,
     providerAddress,
     teeSigner: tee.address,
-    settle: settleNow,
+    /** Any settlement, scheduled or asked for, closes the current batch. */
+    settle: () => {
+      trigger.reset();
+      return settler.settle();
+    },
     unsettled: (user) => settler.unsettled(user),
     get settlements() {
       return settler.records;
@@ -235,12 +134,160 @@ export async function startComputeProvider(opts: ComputeProviderOptions): Promis
     },
     close: async () => {
       trigger.stop();
-      await closeServer();
+      await closeServer(server);
       // Collect what is still unpaid (after any settlement in flight) while the chain is still there;
       // fees live in memory only, so a closed provider forgets them. A gone chain is not an error here.
       await settler.settle().catch(() => undefined);
     },
   };
+}
+
+/** What the request handlers of one running provider share. */
+interface ProviderState {
+  opts: ComputeProviderOptions;
+  tee: Wallet;
+  /** Signs under the wrongSignature fault: a key other than the registered TEE signer. */
+  impostor: Wallet;
+  providerAddress: string;
+  prices: Prices;
+  settler: Settler;
+  trigger: SettlementTrigger;
+  access: AccessContext;
+  /** Response signatures by chat key (ZG-Res-Key), the oldest dropped past MAX_SIGNATURES. */
+  signatures: Map<string, ResponseSignature>;
+}
+
+type Routed = { json: unknown; headers?: Record<string, string> };
+
+/** The HTTP server: CORS for browser SDKs, then route(); a ProviderRejection keeps its status, anything else is a 500. */
+function createProviderServer(provider: ProviderState): http.Server {
+  return http.createServer((req, res) => {
+    res.setHeader("Access-Control-Allow-Origin", "*");
+    res.setHeader("Access-Control-Expose-Headers", "ZG-Res-Key");
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, { "Access-Control-Allow-Methods": "GET, POST, OPTIONS", "Access-Control-Allow-Headers": "Authorization, Content-Type" });
+      res.end();
+      return;
+    }
+    readBody(req)
+      .then((body) => route(provider, req, body))
+      .then(
+        ({ json, headers }) => reply(res, 200, json, headers),
+        (error: unknown) => {
+          const status = error instanceof ProviderRejection ? error.status : 500;
+          reply(res, status, { error: error instanceof Error ? error.message : String(error) });
+        },
+      );
+  });
+}
+
+/** Listens on host:port (0: any free port) and resolves with the base URL. */
+async function listen(server: http.Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, resolve);
+  });
+  const { address, port: bound } = server.address() as AddressInfo;
+  return `http://${address.includes(":") ? `[${address}]` : address}:${bound}`;
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+}
+
+async function route(provider: ProviderState, req: http.IncomingMessage, body: Buffer): Promise<Routed> {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const path = url.pathname.replace(/\/+$/, "");
+  const method = req.method ?? "GET";
+  if (method === "POST" && path === "/v1/proxy/chat/completions") return chat(provider, req, body);
+  if (method !== "GET") throw new ProviderRejection(404, `no ${method} ${path} here`);
+  const { opts, tee, providerAddress } = provider;
+  if (path === "/v1/quote") return { json: attestationQuote(tee.address, opts.model) };
+  if (path === "/v1/models" || path === "/v1/proxy/models") {
+    return { json: { object: "list", data: [{ id: opts.model, object: "model", created: 0, owned_by: providerAddress }] } };
+  }
+  const signature = /^\/v1\/proxy\/signature\/([^/]+)$/.exec(path);
+  if (signature !== null) {
+    const found = provider.signatures.get(decodeURIComponent(signature[1]!));
+    if (found === undefined) throw new ProviderRejection(404, `no signature for chat ${signature[1]} (unknown or expired chat key)`);
+    return { json: found };
+  }
+  const unsettled = /^\/v1\/user\/([^/]+)\/unsettledfee$/.exec(path);
+  if (unsettled !== null) return unsettledFee(provider, req, unsettled[1]!);
+  throw new ProviderRejection(404, `no GET ${path} here`);
+}
+
+/** GET /v1/user/:addr/unsettledfee: a session token may read only its own user's unsettled fee. */
+async function unsettledFee(provider: ProviderState, req: http.IncomingMessage, addr: string): Promise<Routed> {
+  const { token } = await checkSession(provider.access, req.headers.authorization);
+  let user: string;
+  try {
+    user = getAddress(addr);
+  } catch {
+    throw new ProviderRejection(400, `${addr} is not an address`);
+  }
+  if (user !== token.address) throw new ProviderRejection(403, `a token of ${token.address} may only read its own unsettled fee, not ${user}'s`);
+  return { json: { unsettledFee: provider.settler.unsettled(user).toString() } };
+}
+
+/** The chat request's messages and max_tokens (0: not given), or a 400 saying what is wrong with it. */
+function readChatRequest(model: string, body: Buffer): { messages: ChatMessage[]; maxTokens: number } {
+  const request = parseJson(body) as { model?: unknown; messages?: unknown; stream?: unknown; max_tokens?: unknown };
+  if (request.stream === true) {
+    throw new ProviderRejection(400, "streaming is not supported by the local compute provider; send stream: false");
+  }
+  if (request.model !== undefined && request.model !== model) {
+    throw new ProviderRejection(400, `model ${JSON.stringify(request.model)} is not served here; this provider serves ${JSON.stringify(model)}`);
+  }
+  if (!isChatMessages(request.messages)) {
+    throw new ProviderRejection(400, `"messages" must be a non-empty list of {role, content}`);
+  }
+  const maxTokens = typeof request.max_tokens === "number" && request.max_tokens > 0 ? Math.floor(request.max_tokens) : 0;
+  return { messages: request.messages, maxTokens };
+}
+
+/** POST /v1/proxy/chat/completions: checks the paid request, answers, signs the exchange and books the fee. */
+async function chat(provider: ProviderState, req: http.IncomingMessage, body: Buffer): Promise<Routed> {
+  const { opts, prices, settler } = provider;
+  const { messages, maxTokens } = readChatRequest(opts.model, body);
+  const estimate = feeOf({ prompt_tokens: promptTokens(messages), completion_tokens: maxTokens }, prices);
+  const token = await checkPaidRequest(provider.access, req.headers.authorization, { estimate, unsettled: (u) => settler.unsettled(u) });
+
+  let content: string;
+  try {
+    content = (await opts.answer(messages)).content;
+  } catch (error) {
+    throw new ProviderRejection(500, `the model failed: ${(error as Error).message}`);
+  }
+  const usage = usageOf(messages, content);
+  // As real providers do: the signature is fetched under a fresh key (ZG-Res-Key), not the body's id.
+  const chatKey = randomUUID();
+  const responseBody = {
+    id: `chatcmpl-${randomBytes(12).toString("hex")}`,
+    object: "chat.completion",
+    created: Math.floor(Date.now() / 1000),
+    model: opts.model,
+    choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+    usage,
+  };
+  const responseText = JSON.stringify(responseBody);
+  remember(provider.signatures, chatKey, await signAnswer(provider, body, responseText));
+  settler.add(token.address, feeOf(usage, prices), chatKey);
+  provider.trigger.answered();
+  return { json: responseText, headers: { "ZG-Res-Key": chatKey } };
+}
+
+/** sha256hex(request):sha256hex(response) of exactly the bytes exchanged, unless a fault says otherwise. */
+function signAnswer(provider: ProviderState, requestBody: Buffer, responseText: string): Promise<ResponseSignature> {
+  const { faults } = provider.opts;
+  const signer = faults?.wrongSignature === true ? provider.impostor : provider.tee;
+  if (faults?.signOtherBodies === true) {
+    return signExchange(signer, Buffer.from('{"messages":[]}'), responseText.replace(/"content":"/, '"content":"(other) '));
+  }
+  return signExchange(signer, requestBody, responseText);
 }
 
 async function ownerOf(connection: NetworkConnection<string>): Promise<Signer> {
