@@ -122,29 +122,10 @@ export class FlaiFederated {
 
   /** Puts a federated task on-chain: the initial global model (with the task's rules) and the reward pool. */
   async createTask(opts: CreateTaskOptions): Promise<CreatedTask> {
-    const pool = parse0G(opts.reward, "--reward");
-    checkCount(opts.rounds, "--rounds", 1, MAX_ROUNDS);
-    checkCount(opts.quorum, "--quorum", 1, MAX_QUORUM);
-    const maxClients = opts.maxClients ?? MAX_CLIENTS_LIMIT;
-    checkCount(maxClients, "--max-clients", opts.quorum, MAX_CLIENTS_LIMIT);
-    const roundDuration = opts.roundDuration ?? this.#config.jobs.deadlineSeconds;
-    checkCount(roundDuration, "--round-duration", 1, MAX_ROUND_DURATION_SECONDS);
-    const strategy = opts.strategy ?? { name: "fedavg" };
-    checkConfig(strategy);
-    const rules = resolveRules(opts.rules, strategy);
-    const driftCorrection = resolveDriftCorrection(opts.local?.driftCorrection, strategy);
-    if (driftCorrection !== undefined && strategy.name === "fedprox" && opts.local?.mu !== undefined) {
-      throw flaiError(
-        `local.mu sets FedProx's proximal term, which drift correction replaces with its own (driftCorrection.mu ${driftCorrection.mu}). ` +
-          `Set local.driftCorrection: false to train FedProx with mu ${opts.local.mu}, or leave local.mu out.`,
-      );
-    }
-    checkRobustQuorum(strategy, opts.quorum);
-    if (opts.modelFormat !== undefined && !MODEL_FORMATS.includes(opts.modelFormat)) {
-      throw flaiError(`--model-format must be one of ${MODEL_FORMATS.join(", ")}, got ${JSON.stringify(opts.modelFormat)}.`);
-    }
-    const expectedNumExamples = opts.local?.expectedNumExamples;
-    if (expectedNumExamples !== undefined) checkCount(expectedNumExamples, "--num-examples", 1, Number.MAX_SAFE_INTEGER);
+    const { pool, maxClients, roundDuration, strategy, rules, driftCorrection, expectedNumExamples } = checkTaskOptions(
+      opts,
+      this.#config.jobs.deadlineSeconds,
+    );
     const specInput = await readInput(opts.model, "--model", this.#storage);
     const spec = parseModelSpec(specInput.bytes, specInput.source);
     const evalInput = await readInput(opts.evaluation, "--test", this.#storage);
@@ -208,7 +189,7 @@ export class FlaiFederated {
       [stored.root, sha256Hex(bytes), opts.rounds, opts.quorum, maxClients, roundDuration, measurement, enclave],
       pool,
     );
-    const created = eventsNamed(contract, receipt.logs, "TaskCreated")[0];
+    const created = eventIn(contract, receipt, "TaskCreated");
     const task = await this.#readTask(contract, deployment, connection, taskCreated(created).taskId);
     return { task, txHash: receipt.hash, gasUsed: receipt.gasUsed, initialModelRoot: stored.root, evaluationRoot, scaling };
   }
@@ -441,6 +422,58 @@ export class FlaiFederated {
    * a run interrupted after its uploads recomputes the same bytes (deterministically) and reuses them.
    */
   async aggregate(opts: AggregateOptions): Promise<AggregatedRound> {
+    const { connection, deployment, contract, task, round } = await this.#aggregationTarget(opts);
+    const info = await this.#frozenRound(contract, deployment, task, round);
+    let t = now();
+    const inputs = await this.#roundInputs(contract, deployment, connection, task, round);
+    const { updates, globalBytes, evaluation } = inputs;
+    const fetchBeforeEnclave = now() - t;
+
+    t = now();
+    const request: AggregateRequest = {
+      enclaveDir: this.#tee.dir,
+      binding: { chainId: deployment.chainId.toString(), contract: deployment.federated, taskId: task.id.toString(), round },
+      globalModel: globalBytes,
+      globalHash: task.globalHash,
+      updatesAccumulator: info.updatesAccumulator,
+      updateCount: info.updateCount,
+      evaluation,
+      updates,
+    };
+    const { response, refetch } = await this.#runAggregator(request, inputs, `Aggregating round ${round} of task ${task.id}`);
+    handedFor(connection).add(inputs.handedKey);
+    // A second read of the inputs (the worker needed the evaluation set) counts as fetching, not aggregating.
+    const fetch = fetchBeforeEnclave + refetch;
+    const aggregateMs = now() - t - refetch;
+    assertQuorumAfterRejections(task, round, response, updates.length);
+
+    t = now();
+    await this.#uploadRoundArtifacts(response);
+    const upload = now() - t;
+
+    t = now();
+    const { r, vs } = compactSignature(response.signature);
+    const result = { ...response.result, acceptedWeight: BigInt(response.result.acceptedWeight) };
+    const receipt = await this.#send(contract, "finalizeRound", [task.id, round, result, r, vs]);
+    const next = parseGlobalModel(new Uint8Array(response.globalModel), "new global model");
+    return {
+      taskId: task.id,
+      round,
+      globalRoot: result.globalRoot,
+      globalHash: result.globalHash,
+      reportRoot: result.reportRoot,
+      commitment: result.commitment,
+      accepted: response.accepted,
+      rejected: response.rejected,
+      metrics: next.metrics!,
+      txHash: receipt.hash,
+      gasUsed: receipt.gasUsed,
+      timings: { fetch, aggregate: aggregateMs, upload, chain: now() - t },
+    };
+  }
+
+  /** The task and the round to aggregate: the current round of an active task, none finalized or not yet started. */
+  async #aggregationTarget(opts: AggregateOptions) {
     const { connection, deployment, contract } = await this.#bound(opts.connection);
     const task = await this.#readTask(contract, deployment, connection, parseId(opts.taskId, "task"));
     const round = opts.round === undefined ? task.currentRound : parseRound(opts.round);
@@ -451,8 +484,17 @@ export class FlaiFederated {
     if (round > task.currentRound) {
       throw flaiError(`Round ${round} of task ${task.id} has not started; the current round is ${task.currentRound}.`);
     }
-    const info = await this.#frozenRound(contract, deployment, task, round);
-    let t = now();
+    return { connection, deployment, contract, task, round };
+  }
+
+  /** The global model, the round's recorded updates and (unless a worker already holds it) the evaluation set. */
+  async #roundInputs(
+    contract: Contract,
+    deployment: Deployment,
+    connection: FlaiConnection,
+    task: FederatedTaskView,
+    round: number,
+  ): Promise<RoundInputs> {
     // Unverified reads (verify: false) are safe here and only here: the host is untrusted anyway, and
     // the enclave checks each object itself — every update's SHA-256 against its on-chain record, the
     // model against the on-chain global hash, the evaluation set by re-rooting it against the root
@@ -462,7 +504,7 @@ export class FlaiFederated {
     const modelRead = this.#storage.read(task.globalRoot, unverified);
     modelRead.catch(() => undefined); // awaited below, after the log query, which may fail first
     const logs = this.#recordOrder(
-      eventsNamed(contract, await contract.queryFilter(contract.filters.UpdateRecorded(task.id, round)), "UpdateRecorded"),
+      eventsNamed(contract, await contract.queryFilter(contract.getEvent("UpdateRecorded")(task.id, round)), "UpdateRecorded"),
     );
     const readUpdates = (): Promise<RecordedUpdate[]> => Promise.all(
       logs.map(async (log) => {
@@ -488,52 +530,44 @@ export class FlaiFederated {
       modelRead,
       handedFor(connection).has(handedKey) ? null : modelRead.then(readEvaluation),
     ]);
-    let fetch = now() - t;
+    return { updates, globalBytes, evaluation, readUpdates, readEvaluation, handedKey };
+  }
 
-    t = now();
-    const fetchBeforeEnclave = fetch;
-    const request: AggregateRequest = {
-      enclaveDir: this.#tee.dir,
-      binding: { chainId: deployment.chainId.toString(), contract: deployment.federated, taskId: task.id.toString(), round },
-      globalModel: globalBytes,
-      globalHash: task.globalHash,
-      updatesAccumulator: info.updatesAccumulator,
-      updateCount: info.updateCount,
-      evaluation,
-      updates,
-    };
-    const what = `Aggregating round ${round} of task ${task.id}`;
+  /**
+   * Runs the aggregation program in the enclave worker; a worker that refuses for want of the
+   * evaluation set gets it on a second call. `refetch`: the ms spent reading inputs again for it.
+   */
+  async #runAggregator(
+    request: AggregateRequest,
+    inputs: RoundInputs,
+    what: string,
+  ): Promise<{ response: AggregateResponse; refetch: number }> {
+    const { evaluation, updates, globalBytes } = inputs;
     const timeoutMs = this.#config.enclave.trainingTimeoutSeconds * 1000;
-    let response: AggregateResponse;
     try {
       // The worker takes the bytes over (moved, not copied): the host does not hold a second copy of
       // the evaluation set and the updates while the enclave works (bench/e2e/memory.ts).
-      response = await runWorker<AggregateResponse>("../fedavg/aggregator-worker", request, timeoutMs, what, movableBuffers(evaluation, ...updates.map((u) => u.ciphertext)));
+      const response = await runWorker<AggregateResponse>("../fedavg/aggregator-worker", request, timeoutMs, what, movableBuffers(evaluation, ...updates.map((u) => u.ciphertext)));
+      return { response, refetch: 0 };
     } catch (error) {
       if (evaluation !== null || refusalCodeOf(error) !== EVALUATION_NEEDED) throw error;
       const read = now();
       // The first call moved the updates' bytes: read them again with the evaluation set.
-      const [bytes, again] = await Promise.all([readEvaluation(globalBytes), readUpdates()]);
-      fetch += now() - read;
-      response = await runWorker<AggregateResponse>(
+      const [bytes, again] = await Promise.all([inputs.readEvaluation(globalBytes), inputs.readUpdates()]);
+      const refetch = now() - read;
+      const response = await runWorker<AggregateResponse>(
         "../fedavg/aggregator-worker",
         { ...request, evaluation: bytes, updates: again },
         timeoutMs,
         what,
         movableBuffers(bytes, ...again.map((u) => u.ciphertext)),
       );
+      return { response, refetch };
     }
-    handedFor(connection).add(handedKey);
-    const aggregateMs = now() - t - (fetch - fetchBeforeEnclave);
-    if (response.accepted.length < task.quorum) {
-      throw flaiError(
-        `Quorum not met for round ${round} of task ${task.id} after rejections: ${response.accepted.length} accepted of ` +
-          `${updates.length} recorded (quorum ${task.quorum}). Rejected: ` +
-          response.rejected.map((r) => `${r.client}: ${r.reason}`).join("; "),
-      );
-    }
+  }
 
-    t = now();
+  /** Uploads the new global model and the round report, refusing roots other than the ones the enclave signed. */
+  async #uploadRoundArtifacts(response: AggregateResponse): Promise<void> {
     // One after the other: both are paid by one account, whose transactions must go out in nonce
     // order (in parallel, 0G answered "nonce too low"), and a failure must not race a second upload.
     const model = await this.#storage.upload(new Uint8Array(response.globalModel));
@@ -541,27 +575,6 @@ export class FlaiFederated {
     if (model.root !== response.result.globalRoot || report.root !== response.result.reportRoot) {
       throw flaiError("Storage stored the round's artifacts under other roots than the enclave signed; refusing to finalize.");
     }
-    const upload = now() - t;
-
-    t = now();
-    const { r, vs } = compactSignature(response.signature);
-    const result = { ...response.result, acceptedWeight: BigInt(response.result.acceptedWeight) };
-    const receipt = await this.#send(contract, "finalizeRound", [task.id, round, result, r, vs]);
-    const next = parseGlobalModel(new Uint8Array(response.globalModel), "new global model");
-    return {
-      taskId: task.id,
-      round,
-      globalRoot: result.globalRoot,
-      globalHash: result.globalHash,
-      reportRoot: result.reportRoot,
-      commitment: result.commitment,
-      accepted: response.accepted,
-      rejected: response.rejected,
-      metrics: next.metrics!,
-      txHash: receipt.hash,
-      gasUsed: receipt.gasUsed,
-      timings: { fetch, aggregate: aggregateMs, upload, chain: now() - t },
-    };
   }
 
   /**
@@ -722,7 +735,7 @@ export class FlaiFederated {
       leaf.cumulativeWeightBefore,
       leaf.proof,
     ]);
-    const event = eventsNamed(contract, receipt.logs, "RewardClaimed")[0];
+    const event = eventIn(contract, receipt, "RewardClaimed");
     return { taskId, round, client, amount: rewardClaimed(event).amount, txHash: receipt.hash };
   }
 
@@ -746,7 +759,7 @@ export class FlaiFederated {
       throw flaiError(notCancellable(task, round, phase));
     }
     const receipt = await this.#send(contract.connect(signer) as Contract, "cancelTask", [task.id]);
-    const event = taskCancelled(eventsNamed(contract, receipt.logs, "TaskCancelled")[0]);
+    const event = taskCancelled(eventIn(contract, receipt, "TaskCancelled"));
     return { taskId: task.id, round: Number(event.round), refund: event.refund, creator: caller, txHash: receipt.hash };
   }
 
@@ -794,7 +807,7 @@ export class FlaiFederated {
   async recordedUpdates(taskId: bigint | number | string, round: number, opts: ConnectionOption = {}): Promise<RecordedUpdateView[]> {
     const { contract } = await this.#reader(opts.connection);
     const logs = this.#recordOrder(
-      eventsNamed(contract, await contract.queryFilter(contract.filters.UpdateRecorded(parseId(taskId, "task"), parseRound(round))), "UpdateRecorded"),
+      eventsNamed(contract, await contract.queryFilter(contract.getEvent("UpdateRecorded")(parseId(taskId, "task"), parseRound(round))), "UpdateRecorded"),
     );
     return logs.map((log) => {
       const { client, updateRoot, updateHash, sampleCount } = updateRecorded(log);
@@ -839,7 +852,7 @@ export class FlaiFederated {
     // Events are read after the rounds: a round finalized while this ran is then either read as
     // not finalized, or has its event here — never finalized without its result (roots, report).
     const finalized = new Map<number, EventLog>();
-    for (const log of eventsNamed(contract, await contract.queryFilter(contract.filters.RoundFinalized(task.id)), "RoundFinalized")) {
+    for (const log of eventsNamed(contract, await contract.queryFilter(contract.getEvent("RoundFinalized")(task.id)), "RoundFinalized")) {
       finalized.set(Number(roundFinalized(log).round), log);
     }
     for (const view of rounds) {
@@ -993,4 +1006,67 @@ function notCancellable(task: FederatedTaskView, round: RoundView, phase: RoundP
     `Task ${task.id} cannot be cancelled now: round ${round.round} met its quorum (${round.updateCount} updates) and its enclave may ` +
     `finalize it until ${at(round.finalizeBy)}; ${rule}. Try again after ${at(round.finalizeBy)} if it is not finalized.`
   );
+}
+
+/** What #roundInputs read for the enclave, and how to read the updates and the evaluation set again. */
+interface RoundInputs {
+  updates: RecordedUpdate[];
+  globalBytes: Uint8Array;
+  /** null: a worker of this process already holds the task's evaluation set. */
+  evaluation: Uint8Array | null;
+  readUpdates: () => Promise<RecordedUpdate[]>;
+  readEvaluation: (model: Uint8Array) => Promise<Uint8Array>;
+  /** Marks the task's evaluation set as handed to this process's workers (see handedFor). */
+  handedKey: string;
+}
+
+/** The enclave's rejections may leave a round short of its quorum: then nothing is finalized. */
+function assertQuorumAfterRejections(task: FederatedTaskView, round: number, response: AggregateResponse, recorded: number): void {
+  if (response.accepted.length < task.quorum) {
+    throw flaiError(
+      `Quorum not met for round ${round} of task ${task.id} after rejections: ${response.accepted.length} accepted of ` +
+        `${recorded} recorded (quorum ${task.quorum}). Rejected: ` +
+        response.rejected.map((r) => `${r.client}: ${r.reason}`).join("; "),
+    );
+  }
+}
+
+/** createTask's options checked and resolved, before anything is read, paid or uploaded. */
+function checkTaskOptions(opts: CreateTaskOptions, defaultRoundDuration: number) {
+  const pool = parse0G(opts.reward, "--reward");
+  checkCount(opts.rounds, "--rounds", 1, MAX_ROUNDS);
+  checkCount(opts.quorum, "--quorum", 1, MAX_QUORUM);
+  const maxClients = opts.maxClients ?? MAX_CLIENTS_LIMIT;
+  checkCount(maxClients, "--max-clients", opts.quorum, MAX_CLIENTS_LIMIT);
+  const roundDuration = opts.roundDuration ?? defaultRoundDuration;
+  checkCount(roundDuration, "--round-duration", 1, MAX_ROUND_DURATION_SECONDS);
+  const strategy = opts.strategy ?? { name: "fedavg" };
+  checkConfig(strategy);
+  const rules = resolveRules(opts.rules, strategy);
+  const driftCorrection = resolveDriftCorrection(opts.local?.driftCorrection, strategy);
+  if (driftCorrection !== undefined && strategy.name === "fedprox" && opts.local?.mu !== undefined) {
+    throw flaiError(
+      `local.mu sets FedProx's proximal term, which drift correction replaces with its own (driftCorrection.mu ${driftCorrection.mu}). ` +
+        `Set local.driftCorrection: false to train FedProx with mu ${opts.local.mu}, or leave local.mu out.`,
+    );
+  }
+  checkRobustQuorum(strategy, opts.quorum);
+  if (opts.modelFormat !== undefined && !MODEL_FORMATS.includes(opts.modelFormat)) {
+    throw flaiError(`--model-format must be one of ${MODEL_FORMATS.join(", ")}, got ${JSON.stringify(opts.modelFormat)}.`);
+  }
+  const expectedNumExamples = opts.local?.expectedNumExamples;
+  if (expectedNumExamples !== undefined) checkCount(expectedNumExamples, "--num-examples", 1, Number.MAX_SAFE_INTEGER);
+  return { pool, maxClients, roundDuration, strategy, rules, driftCorrection, expectedNumExamples };
+}
+
+/**
+ * The event a successful transaction of this contract always emits (createTask's TaskCreated…). Its
+ * absence means the address holds another contract than the deployment says: said so, not a TypeError.
+ */
+function eventIn(contract: Contract, receipt: { hash: string; logs: ReadonlyArray<unknown> }, name: string): EventLog {
+  const event = eventsNamed(contract, receipt.logs, name)[0];
+  if (event === undefined) {
+    throw flaiError(`Transaction ${receipt.hash} succeeded but emitted no ${name} event; is the Federated contract at this address the one this plugin deployed?`);
+  }
+  return event;
 }

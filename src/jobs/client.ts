@@ -62,7 +62,7 @@ export class FlaiJobs {
     const wanted = opts.attestationAuthority === undefined ? undefined : parseAddress(opts.attestationAuthority, "--attestation-authority");
     const deployment = await resolveDeployment(this.#hre, connection, true, { role: "deployer", attestationAuthority: wanted, devAuthority: devAuthorityAddress });
     if (wanted !== undefined && !deployment.deployedNow) {
-      const pinned = getAddress(await this.#jobsContract(deployment, connection.ethers.provider).attestationAuthority());
+      const pinned = getAddress(await this.#jobsContract(deployment, connection.ethers.provider).getFunction("attestationAuthority")());
       if (pinned !== wanted) {
         throw flaiError(
           `FLAIComputeJobs ${deployment.address} on network "${connection.networkName}" already pins attestation authority ${pinned}; ` +
@@ -82,7 +82,7 @@ export class FlaiJobs {
   /** The attestation authority the deployment pins (the contract's, read from the chain). */
   async attestationAuthority(opts: ConnectionOption = {}): Promise<string> {
     const { contract } = await this.#reader(opts.connection);
-    return getAddress((await contract.attestationAuthority()) as string);
+    return getAddress((await contract.getFunction("attestationAuthority")()) as string);
   }
 
   /**
@@ -93,10 +93,10 @@ export class FlaiJobs {
   async acceptMeasurement(opts: ConnectionOption = {}): Promise<{ measurement: string; txHash: string | undefined }> {
     const { contract, signer, deployment } = await this.#bound(opts.connection);
     const measurement = await this.#tee.measurement();
-    if ((await contract.isMeasurementAccepted(measurement)) as boolean) {
+    if ((await contract.getFunction("isMeasurementAccepted")(measurement)) as boolean) {
       return { measurement, txHash: undefined };
     }
-    const owner = getAddress((await contract.owner()) as string);
+    const owner = getAddress((await contract.getFunction("owner")()) as string);
     if (owner !== getAddress(await signer.getAddress())) {
       throw flaiError(`Only the owner ${owner} of FLAIComputeJobs ${deployment.address} can accept measurement ${measurement}.`);
     }
@@ -188,9 +188,9 @@ export class FlaiJobs {
     const now = await chainTime(connection);
     const [keys, measurement] = await Promise.all([this.#tee.attestedKeys(), this.#tee.measurement()]);
     const [accepted, stored, pinned] = await Promise.all([
-      contract.isMeasurementAccepted(measurement) as Promise<boolean>,
+      contract.getFunction("isMeasurementAccepted")(measurement) as Promise<boolean>,
       readRegistration(contract, keys.signer),
-      contract.attestationAuthority() as Promise<string>,
+      contract.getFunction("attestationAuthority")() as Promise<string>,
     ]);
     const current =
       stored.measurement === measurement.toLowerCase() &&
@@ -226,7 +226,7 @@ export class FlaiJobs {
   }
 
   async #requireOwner(contract: Contract, signer: { getAddress(): Promise<string> }, deployment: Deployment, report: EnclaveReport) {
-    const owner = getAddress((await contract.owner()) as string);
+    const owner = getAddress((await contract.getFunction("owner")()) as string);
     if (owner !== getAddress(await signer.getAddress())) {
       throw flaiError(
         `Enclave ${report.signer} runs measurement ${report.measurement}, which FLAIComputeJobs ${deployment.address} does not accept, ` +
