@@ -26,7 +26,7 @@ export const KERNEL_BLOCK_ROWS = 512;
  *
  * Scratch: `z` holds at least one block of rows (its length is the largest block); `acc` has ≥ cols.
  */
-// eslint-disable-next-line max-lines-per-function -- one self-contained pass: its source text is what the worker threads run, so it can call no helpers
+// eslint-disable-next-line max-lines-per-function -- one pass over the rows, self-contained: its source text is what the worker threads run, so it can call no helpers
 export function accumulateRows(
   x: Float64Array,
   y: Uint8Array,

@@ -17,7 +17,7 @@
  * a scratch pair of rows that the K scores and K gradient updates then read.
  * Scratch: `p` has ≥ 2·K entries.
  */
-// eslint-disable-next-line max-lines-per-function -- one self-contained pass: its source text is what the worker threads run, so it can call no helpers
+// eslint-disable-next-line max-lines-per-function -- one pass over the rows, self-contained: its source text is what the worker threads run, so it can call no helpers
 export function accumulateSoftmaxRows(
   x: Float64Array,
   y: Uint8Array,

@@ -1,4 +1,4 @@
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 
@@ -86,12 +86,7 @@ export async function fileRoot(
   options: FileRootOptions = {},
   { callerTakesBlocks = true }: { callerTakesBlocks?: boolean } = {},
 ): Promise<{ root: `0x${string}`; blocks: number; workerBlocks: number }> {
-  let handle;
-  try {
-    handle = await open(path, "r");
-  } catch (error) {
-    throw unreadable(path, error);
-  }
+  const handle = await openToHash(path);
   let workers: ReturnType<typeof startWorkers> | undefined;
   try {
     const { size } = await handle.stat();
@@ -160,6 +155,15 @@ export async function fileRoot(
   } finally {
     workers?.stop();
     await handle.close();
+  }
+}
+
+/** The file opened for reading, or an error naming it. */
+async function openToHash(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, "r");
+  } catch (error) {
+    throw unreadable(path, error);
   }
 }
 
