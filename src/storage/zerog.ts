@@ -139,52 +139,15 @@ export class ZeroGStorage implements StorageBackend {
       // An oversized node answer, in our words: the SDK passes on only its message, wrapped in its own.
       let refused: Error | undefined;
       const result = await this.#guarded(`uploading ${input}`, report, async (watch, onAbandon, progressed) => {
-        // The SDK prices its submission at eth_gasPrice, which on 0G tips below the mempool's minimum.
-        const gasPrice = await legacyGasPrice(signer.provider);
-        const [uploader, err] = await withRetries(
-          // The SDK is typed against ethers' CommonJS build; the object is the same at run time.
-          () => this.#indexer.newUploaderFromIndexerNodes(evmRpc, signer as never, 1, { gasPrice }),
-          { retries: this.#opts.retries },
-        );
-        if (err !== null || uploader === null) {
-          throw this.#sdkError("selecting a storage node", err);
-        }
-        withQuickPolling(uploader);
-        withSubmitHeadroom(uploader);
-        for (const node of uploader.nodes) withCappedAnswers(node, (error) => (refused ??= error));
-        // The SDK reads the storage price and gas price through its own JsonRpcProvider(evmRpc), which
-        // retries a dead URL forever and never retries a reset or a 503: swap in a bounded one.
-        uploader.provider = (await EvmRpc.connect(evmRpc, {
-          attemptTimeoutMs: this.#attemptMs,
-          retries: this.#opts.retries,
-          onRequest: watch,
-        })) as never;
+        const uploader = await this.#newUploader(evmRpc, signer, watch, (error) => (refused ??= error));
         // Once abandoned, every node call fails, so the SDK's endless polling loop ends at its next step.
-        onAbandon(() => {
-          for (const node of uploader.nodes) {
-            const refuse = () => Promise.reject(new Abandoned(input));
-            node.getFileInfo = node.getFileInfoByTxSeq = refuse;
-            node.getStatus = refuse;
-          }
+        onAbandon(() => refuseNodeCalls(uploader, input));
+        withAllShardTasks(uploader);
+        countAcceptedSegments(uploader, watch, (count) => {
+          segmentsDone += count;
+          progressed();
+          report({ step: "uploading segments", segmentsDone, segmentsTotal });
         });
-        // SDK 1.2.8 leaves out the tail of the longer shard's task list: put those segments back.
-        const splitTasks = uploader.splitTasks.bind(uploader);
-        uploader.splitTasks = async (info, tree, options) => {
-          const tasks = await splitTasks(info, tree, options);
-          return tasks === null ? null : withDroppedTasks(tasks, { startEntryIndex: Number(info.tx.startEntryIndex), size: Number(info.tx.size) });
-        };
-        // Count segments as they are accepted, for a progress bar the SDK does not offer.
-        for (const node of uploader.nodes) {
-          const send = node.uploadSegmentsByTxSeq.bind(node);
-          node.uploadSegmentsByTxSeq = async (segs, txSeq) => {
-            watch("uploading segments");
-            const res = await send(segs, txSeq);
-            segmentsDone += segs.length;
-            progressed();
-            report({ step: "uploading segments", segmentsDone, segmentsTotal });
-            return res;
-          };
-        }
         // An earlier upload of this file that died after its transaction (node restarted, process
         // killed) left a paid submission some shard node has not finalized: finish that one instead
         // of paying again. The SDK then judges "already stored" by the first node alone, so it is
@@ -210,6 +173,35 @@ export class ZeroGStorage implements StorageBackend {
     } finally {
       await file.close();
     }
+  }
+
+  /**
+   * The SDK's uploader for `signer`, with our fixes: a gas price 0G's mempool accepts, quick polling,
+   * submission gas headroom, capped node answers (`onRefused` gets the first refusal) and a bounded
+   * EVM RPC that reports its requests to `watch`.
+   */
+  async #newUploader(evmRpc: string, signer: Signer, watch: (step: string) => void, onRefused: (error: Error) => void): Promise<Uploader> {
+    // The SDK prices its submission at eth_gasPrice, which on 0G tips below the mempool's minimum.
+    const gasPrice = await legacyGasPrice(signer.provider);
+    const [uploader, err] = await withRetries(
+      // The SDK is typed against ethers' CommonJS build; the object is the same at run time.
+      () => this.#indexer.newUploaderFromIndexerNodes(evmRpc, signer as never, 1, { gasPrice }),
+      { retries: this.#opts.retries },
+    );
+    if (err !== null || uploader === null) {
+      throw this.#sdkError("selecting a storage node", err);
+    }
+    withQuickPolling(uploader);
+    withSubmitHeadroom(uploader);
+    for (const node of uploader.nodes) withCappedAnswers(node, onRefused);
+    // The SDK reads the storage price and gas price through its own JsonRpcProvider(evmRpc), which
+    // retries a dead URL forever and never retries a reset or a 503: swap in a bounded one.
+    uploader.provider = (await EvmRpc.connect(evmRpc, {
+      attemptTimeoutMs: this.#attemptMs,
+      retries: this.#opts.retries,
+      onRequest: watch,
+    })) as never;
+    return uploader;
   }
 
   async download(rootText: string, dest: string, opts: TransferOptions = {}): Promise<DownloadResult> {
@@ -477,5 +469,39 @@ async function exists(file: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The SDK's uploader (its class is not exported by name). */
+type Uploader = NonNullable<Awaited<ReturnType<Indexer["newUploaderFromIndexerNodes"]>>[0]>;
+
+/** Makes every node call of an abandoned upload fail, which ends the SDK's polling at its next step. */
+function refuseNodeCalls(uploader: Uploader, input: string): void {
+  for (const node of uploader.nodes) {
+    const refuse = () => Promise.reject(new Abandoned(input));
+    node.getFileInfo = node.getFileInfoByTxSeq = refuse;
+    node.getStatus = refuse;
+  }
+}
+
+/** SDK 1.2.8 leaves out the tail of the longer shard's task list: put those segments back. */
+function withAllShardTasks(uploader: Uploader): void {
+  const splitTasks = uploader.splitTasks.bind(uploader);
+  uploader.splitTasks = async (info, tree, options) => {
+    const tasks = await splitTasks(info, tree, options);
+    return tasks === null ? null : withDroppedTasks(tasks, { startEntryIndex: Number(info.tx.startEntryIndex), size: Number(info.tx.size) });
+  };
+}
+
+/** Counts segments as the nodes accept them (`accepted` gets each batch's count), for a progress bar the SDK does not offer. */
+function countAcceptedSegments(uploader: Uploader, watch: (step: string) => void, accepted: (count: number) => void): void {
+  for (const node of uploader.nodes) {
+    const send = node.uploadSegmentsByTxSeq.bind(node);
+    node.uploadSegmentsByTxSeq = async (segs, txSeq) => {
+      watch("uploading segments");
+      const res = await send(segs, txSeq);
+      accepted(segs.length);
+      return res;
+    };
   }
 }
