@@ -10,7 +10,7 @@ import { parseDataset } from "../src/ml/dataset.js";
 
 import { ChainWatch, FLOW_ABI } from "./helpers/chain-watch.js";
 import { freePort } from "./helpers/net.js";
-import { datasetJson, devAccount, jsonLines, newParty, until, type Party } from "./helpers/parties.js";
+import { datasetJson, devAccount, jsonLines, newParty, type Party } from "./helpers/parties.js";
 import { killAll, portIsFree, startNode, type Running } from "./helpers/processes.js";
 import { startRpcTap, type RpcTap } from "./helpers/rpc-tap.js";
 import { FIXTURES, tempDir } from "./helpers/project.js";
@@ -238,7 +238,7 @@ describe("a federated task across machines (separate processes, folders, machine
     expect(await w.provider.getBalance(addresses!.federated)).to.equal(0n);
     for (const client of live) {
       for (let round = 1; round <= ROUNDS; round++) {
-        const [, claimed] = (await w.federated.getUpdate(taskId, round, client)) as [bigint, boolean];
+        const [, claimed] = (await w.federated.getFunction("getUpdate")(taskId, round, client)) as [bigint, boolean];
         expect(claimed, `${client}'s reward for round ${round}`).to.equal(true);
       }
     }

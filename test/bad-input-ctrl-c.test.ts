@@ -35,7 +35,7 @@ async function randomFile(file: string, size: number, seed: number): Promise<voi
 
 /** Pids of every descendant of `pid` now (Linux /proc through ps). */
 function descendants(pid: number): number[] {
-  let out = "";
+  let out: string;
   try {
     out = execFileSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" });
   } catch {
@@ -48,7 +48,12 @@ function descendants(pid: number): number[] {
   }
   const found: number[] = [];
   const queue = [pid];
-  while (queue.length > 0) for (const child of children.get(queue.shift()!) ?? []) found.push(child), queue.push(child);
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
   return found;
 }
 

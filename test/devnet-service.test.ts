@@ -42,10 +42,10 @@ describe("flai:devnet as a service (separate processes)", function () {
     );
 
   const hardhat = (args: string[]) => runHardhat(args, { cwd: project });
-  const json = async (args: string[]) => {
+  const json = async <T = Record<string, unknown>>(args: string[]) => {
     const run = await hardhat([...args, "--json"]);
     expect(run.code, `hardhat ${args.join(" ")}\n${run.stdout}\n${run.stderr}`).to.equal(0);
-    return JSON.parse(run.stdout) as Record<string, any>;
+    return JSON.parse(run.stdout) as T;
   };
   const devnetArgs = (extra: string[] = []) => ["flai:devnet", "--port", String(ports.indexer), "--compute-port", String(ports.compute), ...extra];
 
@@ -96,7 +96,7 @@ describe("flai:devnet as a service (separate processes)", function () {
     storedRoot = uploaded.root as string;
     await json(["flai:deploy", "--network", "local"]);
     // The task's initial global model goes to 0G storage: this devnet.
-    const created = await json([
+    const created = await json<{ task: { id: string } }>([
       "flai:fl-create",
       ...["--model", path.join(FIXTURES, "model.json"), "--test", path.join(FIXTURES, "data.json"), "--standardize-on", path.join(FIXTURES, "data.csv")],
       ...["--rounds", "1", "--quorum", "1", "--reward", "0.01", "--network", "local"],

@@ -138,10 +138,10 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
     const node = await startNode(PROJECT, port, HARDHAT_CLI);
     const env = { FLAI_FIXTURE_RPC: `http://127.0.0.1:${port}` };
     const net = ["--network", "localnode"];
-    const json = async (args: string[]) => {
+    const json = async <T = Record<string, unknown>>(args: string[]) => {
       const run = await hardhat([...args, ...net, "--json"], env);
       expect(run.code, `${args.join(" ")}\n${run.stdout}\n${run.stderr}`).to.equal(0);
-      return JSON.parse(run.stdout) as Record<string, any>;
+      return JSON.parse(run.stdout) as T;
     };
     try {
       const none = await hardhat(["flai:job", "--job", "1", ...net], env);
@@ -149,21 +149,21 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
       expect(none.stderr + none.stdout).to.match(/No hardhat-flai deployment is known for network "localnode".*flai\.deployments/);
       expect(none.stderr + none.stdout).not.to.contain("flai:deploy");
 
-      const deployed = await json(["flai:deploy"]);
+      const deployed = await json<{ address: string; deployedNow: boolean; enclave: { signer: string } }>(["flai:deploy"]);
       expect(deployed.deployedNow).to.equal(true);
       const again = await json(["flai:deploy"]);
       expect(again).to.deep.include({ address: deployed.address, deployedNow: false });
 
-      const enclave = await json(["flai:enclave"]);
+      const enclave = await json<{ report: { signer: string } }>(["flai:enclave"]);
       expect(enclave.report.signer).to.equal(deployed.enclave.signer);
-      const uploaded = await json(["flai:upload", path.join(FIXTURES, "model.json")]);
+      const uploaded = await json<{ root: string; size: number }>(["flai:upload", path.join(FIXTURES, "model.json")]);
       const copy = path.join(PROJECT, ".flai", "model-copy.json");
       const downloaded = await json(["flai:download", uploaded.root, copy]);
       expect(downloaded).to.deep.include({ root: uploaded.root, size: uploaded.size });
-      const submitted = await json(["flai:submit", "--data", path.join(FIXTURES, "data.json"), "--model", uploaded.root, "--reward", "0.01"]);
+      const submitted = await json<{ job: { id: string } }>(["flai:submit", "--data", path.join(FIXTURES, "data.json"), "--model", uploaded.root, "--reward", "0.01"]);
       expect(submitted.job.id).to.equal("1");
-      const trained = await json(["flai:train", "--job", "1"]);
-      const completed = await json(["flai:complete", "--job", "1", "--result", trained.resultFile]);
+      const trained = await json<{ resultFile: string; result: { resultHash: string } }>(["flai:train", "--job", "1"]);
+      const completed = await json<{ job: { resultHash: string } }>(["flai:complete", "--job", "1", "--result", trained.resultFile]);
       expect(completed.job.resultHash).to.equal(trained.result.resultHash);
       const job = await json(["flai:job", "--job", "1"]);
       expect(job).to.deep.include({ status: "completed", resultHash: trained.result.resultHash });

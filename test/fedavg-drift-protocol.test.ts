@@ -10,7 +10,6 @@ import { sealUpdate } from "../src/fedavg/envelope.js";
 import { globalModelBytes, parseGlobalModel, taskNonce, type GlobalModel } from "../src/fedavg/global-model.js";
 import { initialModel } from "../src/fedavg/in-process.js";
 import { trainClientUpdate } from "../src/fedavg/local-training.js";
-import { resolveRules } from "../src/fedavg/round-rules.js";
 import { datasetJson } from "../src/fedavg/simulation.js";
 import type { StrategyConfig } from "../src/fedavg/strategies.js";
 import { decodeUpdate, encodeUpdate, UPDATE_FORMAT, UPDATE_FORMAT_WITH_GRADIENT, validateUpdate, type ClientUpdate } from "../src/fedavg/update.js";

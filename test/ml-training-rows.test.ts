@@ -189,7 +189,7 @@ describe("ml/logistic: standardization without a standardized copy", () => {
       const separateGradient = objectiveGradient(ds, base);
       const separateFit = trainLogisticRegression(ds, { ...train, linear: separateGradient.map((g) => -g) });
 
-      let passes = 0;
+      let passes: number;
       const rows = trainingRows(ds, base);
       try {
         const before = rows.rowSums.passes;

@@ -197,6 +197,10 @@ describe("participants: addresses from config, read-only without a key, claims a
   });
 
   describe("the enclave on another machine, every party in its own folder (CLI)", () => {
+    // The fields of the tasks' --json output these steps read.
+    type EnclaveJson = { authority: string; measurement: string; signer: string };
+    type DeployJson = { address: string; federated: string; attestationAuthority: string; accepted: { measurement: string } };
+    type CreatedJson = { taskId: string; task: { id: string; enclave: string }; deployments: Record<string, unknown> };
     let root: string;
     let hostParty: Party;
     let creator: Party;
@@ -210,13 +214,13 @@ describe("participants: addresses from config, read-only without a key, claims a
     });
 
     it("deploy pins the host's authority, the host registers, the creator names its enclave; a keyless reader sees the task", async () => {
-      const enclave = await hostParty.json(["flai:enclave"]);
+      const enclave = await hostParty.json<EnclaveJson>(["flai:enclave"]);
       expect(enclave.authority).to.match(/^0x[0-9a-fA-F]{40}$/);
-      const creatorEnclave = await creator.json(["flai:enclave"]);
+      const creatorEnclave = await creator.json<EnclaveJson>(["flai:enclave"]);
       expect(creatorEnclave.authority).to.not.equal(enclave.authority); // two machines, two dev authorities
       expect(creatorEnclave.measurement).to.equal(enclave.measurement); // one version, one measurement
 
-      const deployed = await creator.json(["flai:deploy", "--attestation-authority", enclave.authority]);
+      const deployed = await creator.json<DeployJson>(["flai:deploy", "--attestation-authority", enclave.authority]);
       expect(deployed.attestationAuthority).to.equal(enclave.authority);
       expect(deployed.accepted.measurement).to.equal(enclave.measurement);
       const block = `{ deployments: { localnode: { jobs: "${deployed.address}", federated: "${deployed.federated}" } } }`;
@@ -229,10 +233,10 @@ describe("participants: addresses from config, read-only without a key, claims a
       expect(early.stderr.split("flai:enclave --register").length - 1).to.equal(1, early.stderr);
 
       await hostParty.configure(block);
-      const registered = await hostParty.json(["flai:enclave", "--register"]);
+      const registered = await hostParty.json<{ registration: { authority: string } }>(["flai:enclave", "--register"]);
       expect(registered.registration.authority).to.equal(enclave.authority);
 
-      const created = await creator.json(["flai:fl-create", ...createArgs(), "--enclave", enclave.signer]);
+      const created = await creator.json<CreatedJson>(["flai:fl-create", ...createArgs(), "--enclave", enclave.signer]);
       expect(created.task.enclave).to.equal(enclave.signer);
       expect(created.deployments.localnode).to.deep.equal({ jobs: deployed.address, federated: deployed.federated });
       expect(created.taskId).to.equal(created.task.id);
@@ -242,7 +246,7 @@ describe("participants: addresses from config, read-only without a key, claims a
       expect(unconfigured.stderr + unconfigured.stdout).to.contain('flai.deployments["localnode"]').and.not.contain("flai:deploy");
 
       await reader.configure(`{ deployments: ${JSON.stringify(created.deployments)} }`);
-      const status = await reader.json(["flai:fl-status", "--task", created.taskId]);
+      const status = await reader.json<{ task: { enclave: string; measurement: string }; rounds: [{ phase: string }, ...Array<{ phase: string }>] }>(["flai:fl-status", "--task", created.taskId]);
       expect(status.task.enclave).to.equal(enclave.signer);
       expect(status.task.measurement).to.equal(enclave.measurement);
       expect(status.rounds[0].phase).to.equal("open");

@@ -83,6 +83,8 @@ const CRASH_SIGNS: Array<[RegExp, string]> = [
   [/An unexpected error occurred:/, "Hardhat's unexpected-error report (a non-plugin error escaped a task)"],
 ];
 
+// The escape character is the point: this strips terminal colour codes (ESC [ … m) before matching text.
+// eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 /** What is wrong with one recorded output; empty when it is clean. */

@@ -48,7 +48,7 @@ export interface Party {
   /** `npx hardhat <args> --network localnode` in the folder, to completion. */
   run(args: string[]): Promise<CliRun>;
   /** `run(args + --json)`: fails with the whole output unless it exits 0; the one JSON document it prints. */
-  json<T = Record<string, any>>(args: string[]): Promise<T>;
+  json<T = Record<string, unknown>>(args: string[]): Promise<T>;
   /** A long-running `npx hardhat <args> --network localnode` (a follower, the devnet). */
   start(args: string[]): Running;
 }
@@ -129,13 +129,13 @@ export async function newParty(opts: PartyOptions): Promise<Party> {
 }
 
 /** The JSON lines a follower printed so far (`--json`: one JSON object per line on stdout). */
-export function jsonLines(process: Running): Array<Record<string, any>> {
-  const lines: Array<Record<string, any>> = [];
+export function jsonLines(process: Running): Array<Record<string, unknown>> {
+  const lines: Array<Record<string, unknown>> = [];
   for (const line of process.stdout().split("\n")) {
     const text = line.trim();
     if (!text.startsWith("{")) continue;
     try {
-      lines.push(JSON.parse(text) as Record<string, any>);
+      lines.push(JSON.parse(text) as Record<string, unknown>);
     } catch {
       // A line cut mid-write (the process is still printing it): read again later.
     }
