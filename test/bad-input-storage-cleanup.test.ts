@@ -46,7 +46,7 @@ describe("bad input (issue 15): temp files never outlive their writer", () => {
         child.stdout.on("data", (d: Buffer) => {
           out += d.toString();
           const match = /READY (\S+)/.exec(out);
-          if (match !== null) resolve(match[1]);
+          if (match !== null) resolve(match[1]!); // (\S+) matched: the group is set
         });
       });
       expect(existsSync(tmp)).to.equal(true);

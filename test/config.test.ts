@@ -59,15 +59,15 @@ describe("config", () => {
       it(`rejects ${what}, naming the field`, () => {
         const errors = validateFlaiUserConfig({ flai: flaiConfig } as never);
         expect(errors).to.have.length(1);
-        expect(errors[0].path).to.deep.equal(where);
-        expect(errors[0].message).to.be.a("string").and.not.equal("");
+        expect(errors[0]!.path).to.deep.equal(where);
+        expect(errors[0]!.message).to.be.a("string").and.not.equal("");
       });
     }
 
     it("rejects an unknown key", () => {
       const errors = validateFlaiUserConfig({ flai: { storag: {} } } as never);
       expect(errors).to.have.length(1);
-      expect(errors[0].message).to.match(/storag/);
+      expect(errors[0]!.message).to.match(/storag/);
     });
   });
 

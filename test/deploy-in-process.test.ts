@@ -20,9 +20,9 @@ async function stateOf(connection: Awaited<ReturnType<Awaited<ReturnType<typeof 
     federated,
     jobsCode: await provider.getCode(jobs),
     federatedCode: await provider.getCode(federated),
-    owner: (await jobsContract.owner()) as string,
-    authority: (await jobsContract.attestationAuthority()) as string,
-    registry: (await federatedContract.registry()) as string,
+    owner: (await jobsContract.getFunction("owner")()) as string,
+    authority: (await jobsContract.getFunction("attestationAuthority")()) as string,
+    registry: (await federatedContract.getFunction("registry")()) as string,
   };
 }
 

@@ -238,7 +238,7 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
       const { writeFile, readFile } = await import("node:fs/promises");
       for (const f of files) {
         const blob = await readFile(path.join(dir, f));
-        blob[blob.length - 1] ^= 1;
+        blob[blob.length - 1]! ^= 1;
         await writeFile(path.join(dir, f), blob);
       }
       await expectFlaiError(() => runAggregation(request(task, honest(4, 24))), "cannot be unsealed");

@@ -128,7 +128,7 @@ describe("fedavg: the evaluation set crosses into the enclave once per worker (i
     const updateObject = storage.objectPath(updates[0]!.updateRoot as `0x${string}`);
     const update = await readFile(updateObject);
     const flipped = Buffer.from(update);
-    flipped[flipped.length >> 1] ^= 0x01;
+    flipped[flipped.length >> 1]! ^= 0x01;
     await writeFile(updateObject, flipped);
     try {
       await expectFlaiError(() => hre.flai.fedavg.aggregate({ taskId, connection }), "does not match the hash recorded on-chain");

@@ -72,7 +72,7 @@ describe("fedavg: federated rounds end to end", function () {
     const created = await fedavg.createTask({ model: path.join(FIXTURES, "model.json"), evaluation, standardizeOn: clients[0]!, rounds: 1, quorum: 3, reward: "0.3", connection: own });
     const [owner, client] = await own.ethers.getSigners();
     const registry = new Contract((await jobs.deployment({ connection: own })).address, loadFlaiArtifact("FLAIComputeJobs").abi, owner);
-    await (await registry.removeEnclave(created.task.enclave)).wait();
+    await (await registry.getFunction("removeEnclave")(created.task.enclave)).wait();
 
     // The key check fails during training; the training's own error is the one reported (and the check's is not left unhandled).
     const narrow: Dataset = { rows: 2, cols: 3, features: new Float64Array([1, 2, 3, 3, 2, 1]), labels: new Uint8Array([0, 1]), classes: [0, 1] };

@@ -78,7 +78,7 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
     const globalHash = (await fedavg.task(taskId, { connection })).globalHash;
 
     const tampered = await sealed(taskId, c!.address, honestUpdate(globalHash));
-    tampered[tampered.length - 1] ^= 1;
+    tampered[tampered.length - 1]! ^= 1;
     await submit(c!, tampered);
     const otherKey = hexlify(x25519.getPublicKey(x25519.utils.randomSecretKey()));
     await submit(d!, await sealed(taskId, d!.address, honestUpdate(globalHash), otherKey));

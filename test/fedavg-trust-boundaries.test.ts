@@ -84,7 +84,7 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
     const fed = await federated();
     const task = await hre.flai.fedavg.task(taskId, { connection });
     const round = task.currentRound;
-    const info = await fed.getRound(taskId, round);
+    const info = await fed.getFunction("getRound")(taskId, round);
     if (!info.closed) await close(taskId, round);
     const logs = (await fed.queryFilter(fed.filters.UpdateRecorded!(taskId, round))) as Array<{ args: unknown[]; blockNumber: number; index: number }>;
     logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
@@ -96,7 +96,7 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
     );
     const deployment = await hre.flai.jobs.deployment({ connection });
     const globalModel = await hre.flai.storage.read(task.globalRoot);
-    const frozen = await fed.getRound(taskId, round);
+    const frozen = await fed.getFunction("getRound")(taskId, round);
     return {
       round,
       request: {
@@ -120,14 +120,14 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
       binding: { chainId: deployment.chainId.toString(), contract: deployment.federated, taskId: taskId.toString(), round },
     });
     const { r, vs } = compactSignature(signature);
-    await (await (await federated(signers[19])).closeRound(taskId, round, r, vs)).wait();
+    await (await (await federated(signers[19])).getFunction("closeRound")(taskId, round, r, vs)).wait();
   }
 
   async function finalize(taskId: bigint, round: number, response: Awaited<ReturnType<typeof runAggregation>>) {
     const { r, vs } = compactSignature(response.signature);
     const result = { ...response.result, acceptedWeight: BigInt(response.result.acceptedWeight) };
     const fed = await federated(signers[19]);
-    return { fed, call: fed.finalizeRound(taskId, round, result, r, vs) };
+    return { fed, call: fed.getFunction("finalizeRound")(taskId, round, result, r, vs) };
   }
 
   async function increaseTime(seconds: number) {
@@ -228,7 +228,7 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
       // A front-runner's update, through the plugin (refused before any work) and straight to the contract.
       await expectFlaiError(() => runClients(taskId, 5, 1), `Round ${round} of task ${taskId} is closed`);
       const late = await federated(signers[6]);
-      const revert = await revertOf(late, late.recordUpdate(taskId, round, keccak256(toUtf8Bytes("root")), keccak256(toUtf8Bytes("hash")), 10));
+      const revert = await revertOf(late, late.getFunction("recordUpdate")(taskId, round, keccak256(toUtf8Bytes("root")), keccak256(toUtf8Bytes("hash")), 10));
       expect(revert.name).to.equal("UpdatesClosed");
       await ((await (await finalize(taskId, round, response)).call) as { wait(): Promise<unknown> }).wait();
       expect((await hre.flai.fedavg.status(taskId, { connection })).rounds[0]!.finalized).to.equal(true);
@@ -252,7 +252,7 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
       await runClients(taskId, 1, 3); // the quorum arrived in time
       await increaseTime(601);
       const creator = await federated(signers[0]);
-      const revert = await revertOf(creator, creator.cancelTask(taskId));
+      const revert = await revertOf(creator, creator.getFunction("cancelTask")(taskId));
       expect(revert.name).to.equal("RoundNotFailed");
       // The aggregator's result still lands (closed by the deadline), and pays.
       const agg = await hre.flai.fedavg.aggregate({ taskId, connection });
@@ -261,7 +261,7 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
       const failed = await newTask({ quorum: 3, roundDuration: 600 });
       await runClients(failed, 1, 2); // one short
       await increaseTime(601);
-      await (await creator.cancelTask(failed)).wait();
+      await (await creator.getFunction("cancelTask")(failed)).wait();
       expect((await hre.flai.fedavg.task(failed, { connection })).status).to.equal("cancelled");
     });
   });
@@ -270,9 +270,9 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
     it("a client claiming 2^53 − 1 samples cannot record it: totals stay far inside uint64", async () => {
       const taskId = await newTask({ quorum: 2 });
       const fed = await federated(signers[7]);
-      const revert = await revertOf(fed, fed.recordUpdate(taskId, 1, keccak256(toUtf8Bytes("r")), keccak256(toUtf8Bytes("h")), 2n ** 53n - 1n));
+      const revert = await revertOf(fed, fed.getFunction("recordUpdate")(taskId, 1, keccak256(toUtf8Bytes("r")), keccak256(toUtf8Bytes("h")), 2n ** 53n - 1n));
       expect(revert.name).to.equal("SampleCountTooLarge");
-      const max = (await fed.MAX_SAMPLE_COUNT()) as bigint;
+      const max = (await fed.getFunction("MAX_SAMPLE_COUNT")()) as bigint;
       expect(max).to.equal(2n ** 32n - 1n);
       // maxClients is a uint16: the largest possible round's recorded total still fits a uint64.
       expect(max * 65535n < 2n ** 64n).to.equal(true);
@@ -305,7 +305,7 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
       const deployment = await hre.flai.jobs.deployment({ connection });
       const registry = new Contract(deployment.address, loadFlaiArtifact("FLAIComputeJobs").abi, signers[0]);
       const task = await hre.flai.fedavg.task(taskId, { connection });
-      await (await registry.removeEnclave(task.enclave)).wait();
+      await (await registry.getFunction("removeEnclave")(task.enclave)).wait();
       await expectFlaiError(() => runClients(taskId, 4, 1), "No update is sealed", `task ${taskId}`);
     });
   });

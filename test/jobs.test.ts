@@ -18,6 +18,7 @@ import { devAuthority, registrationArgs, signReport } from "../src/tee/attestati
 import { TeeSim } from "../src/tee/enclave.js";
 
 import { FIXTURES, errorOf, jobsProject, tempDir, tempProject } from "./helpers/project.js";
+import { signers } from "./helpers/signers.js";
 
 const DATA = path.join(FIXTURES, "data.json");
 const MODEL = path.join(FIXTURES, "model.json");
@@ -38,7 +39,7 @@ describe("jobs: the compute-job flow on the in-process chain", function () {
   }
 
   it("uploads, submits, trains in the enclave, completes with the signed result and pays the payee", async () => {
-    const [, provider] = await connection.ethers.getSigners();
+    const [, provider] = await signers(connection, 2);
     const { submitted, result } = await submitAndTrain(provider.address);
     expect(submitted.job.status).to.equal("open");
     expect(submitted.job.reward).to.equal(10n ** 16n);
@@ -141,7 +142,7 @@ describe("jobs: the compute-job flow on the in-process chain", function () {
     it("a result signed by an enclave that is not registered", async () => {
       const { submitted } = await submitAndTrain();
       const rogue = new TeeSim({ dir: await tempDir(), storage: hre.flai.storage, trainingTimeoutSeconds: 60 });
-      const [owner] = await connection.ethers.getSigners();
+      const [owner] = await signers(connection, 1);
       const deployment = await hre.flai.jobs.deployment({ connection });
       const result = await rogue.train({
         jobId: submitted.job.id,
@@ -158,7 +159,7 @@ describe("jobs: the compute-job flow on the in-process chain", function () {
 
     it("a result whose payee was swapped after signing (front-running)", async () => {
       const { result } = await submitAndTrain();
-      const [, , thief] = await connection.ethers.getSigners();
+      const [, , thief] = await signers(connection, 3);
       await expectError(() => hre.flai.jobs.complete({ ...result, payee: thief.address }, { connection }), /not a registered enclave/);
     });
 
@@ -233,7 +234,7 @@ describe("jobs: attacks on results and enclave registration (issue 11)", functio
     connection = await hre.network.create();
     const deployment = await hre.flai.jobs.deployment({ connection });
     await hre.flai.jobs.registerEnclave({ connection });
-    const [owner] = await connection.ethers.getSigners();
+    const [owner] = await signers(connection, 1);
     jobs = new Contract(deployment.address, loadFlaiArtifact("FLAIComputeJobs").abi, owner);
   });
 
@@ -265,7 +266,7 @@ describe("jobs: attacks on results and enclave registration (issue 11)", functio
     const submitted = await hre.flai.jobs.submit({ data: DATA, model: MODEL, reward: "0.01", connection });
     const fake = madeUpDataset();
     const fakeRoot = (await hre.flai.storage.upload(fake)).root;
-    const [, , host] = await connection.ethers.getSigners();
+    const [, , host] = await signers(connection, 3);
     const job = {
       jobId: submitted.job.id,
       submitter: submitted.job.submitter,
@@ -279,7 +280,7 @@ describe("jobs: attacks on results and enclave registration (issue 11)", functio
     const modelBytes = await hre.flai.storage.read(submitted.job.modelRoot);
     const signed = await hre.flai.teeSim.runJob(job, fake, modelBytes); // genuine signature, over the fake root
     const { r, vs } = compactSignature(signed.signature);
-    const revert = await revertOf(() => jobs.completeJob.staticCall(job.jobId, signed.resultHash, host.address, r, vs), jobs);
+    const revert = await revertOf(() => jobs.getFunction("completeJob").staticCall(job.jobId, signed.resultHash, host.address, r, vs), jobs);
     expect(revert.name).to.equal("UnacceptedEnclave");
     expect(revert.args[0]).to.not.equal(signed.signer);
     // the client names the difference before sending anything
@@ -312,10 +313,10 @@ describe("jobs: attacks on results and enclave registration (issue 11)", functio
     expect(isFlaiError(refused)).to.equal(true);
     expect(refused.message).to.match(/computed for another job 1: its deadline/);
     // and the contract alone refuses it
-    const [sender] = await after.ethers.getSigners();
+    const [sender] = await signers(after, 1);
     const contract = new Contract(deployment.address, loadFlaiArtifact("FLAIComputeJobs").abi, sender);
     const { r, vs } = compactSignature(replayed.signature);
-    const revert = await revertOf(() => contract.completeJob.staticCall(1n, replayed.resultHash, replayed.payee, r, vs), contract);
+    const revert = await revertOf(() => contract.getFunction("completeJob").staticCall(1n, replayed.resultHash, replayed.payee, r, vs), contract);
     expect(revert.name).to.equal("UnacceptedEnclave");
     expect(revert.args[0]).to.not.equal(replayed.signer);
   });
@@ -325,7 +326,7 @@ describe("jobs: attacks on results and enclave registration (issue 11)", functio
     const verified = await hre.flai.jobs.enclaveKey(keys.signer, { connection, measurement: await hre.flai.teeSim.measurement() });
     expect(verified.encryptionKey).to.equal(keys.encryptionKey.toLowerCase());
     expect(verified.authority).to.equal((await devAuthority()).address);
-    expect(verified.authority).to.equal(await jobs.attestationAuthority());
+    expect(verified.authority).to.equal(await jobs.getFunction("attestationAuthority")());
     expect(verified.expiry).to.be.greaterThan(Math.floor(Date.now() / 1000));
 
     const stranger = Wallet.createRandom().address;
@@ -342,10 +343,10 @@ describe("jobs: attacks on results and enclave registration (issue 11)", functio
     const body = { measurement, signer: wallet.address, encryptionKey: "0x" + "77".repeat(32), issuedAt: latest, expiry: latest + 86400 };
 
     const rewritten = { ...genuine, signer: wallet.address }; // identity.json rewritten after signing
-    expect((await revertOf(() => jobs.registerEnclave.staticCall(...registrationArgs(rewritten)), jobs)).name).to.equal("NotAttestedByAuthority");
+    expect((await revertOf(() => jobs.getFunction("registerEnclave").staticCall(...registrationArgs(rewritten)), jobs)).name).to.equal("NotAttestedByAuthority");
     const byOther = signReport(Wallet.createRandom(), body);
-    expect((await revertOf(() => jobs.registerEnclave.staticCall(...registrationArgs(byOther)), jobs)).name).to.equal("NotAttestedByAuthority");
-    const [owner] = await connection.ethers.getSigners(); // the owner signs for the wallet itself
+    expect((await revertOf(() => jobs.getFunction("registerEnclave").staticCall(...registrationArgs(byOther)), jobs)).name).to.equal("NotAttestedByAuthority");
+    const [owner] = await signers(connection, 1); // the owner signs for the wallet itself
     const byOwner = { ...body, authority: owner.address, signature: await owner.signTypedData(
       { name: "hardhat-flai attestation", version: "1" },
       { EnclaveReport: [
@@ -354,17 +355,17 @@ describe("jobs: attacks on results and enclave registration (issue 11)", functio
       ] },
       body,
     ) };
-    const ownerRevert = await revertOf(() => jobs.registerEnclave.staticCall(...registrationArgs(byOwner)), jobs);
+    const ownerRevert = await revertOf(() => jobs.getFunction("registerEnclave").staticCall(...registrationArgs(byOwner)), jobs);
     expect([ownerRevert.name, ownerRevert.args[0]]).to.deep.equal(["NotAttestedByAuthority", owner.address]);
     const expired = signReport(await devAuthority(), { ...body, issuedAt: latest - 2 * 86400, expiry: latest - 86400 });
-    expect((await revertOf(() => jobs.registerEnclave.staticCall(...registrationArgs(expired)), jobs)).name).to.equal("ReportExpired");
+    expect((await revertOf(() => jobs.getFunction("registerEnclave").staticCall(...registrationArgs(expired)), jobs)).name).to.equal("ReportExpired");
     const unaccepted = signReport(await devAuthority(), { ...body, measurement: "0x" + "99".repeat(32) });
-    expect((await revertOf(() => jobs.registerEnclave.staticCall(...registrationArgs(unaccepted)), jobs)).name).to.equal("MeasurementNotAccepted");
+    expect((await revertOf(() => jobs.getFunction("registerEnclave").staticCall(...registrationArgs(unaccepted)), jobs)).name).to.equal("MeasurementNotAccepted");
 
-    expect(await jobs.isAcceptedEnclave(wallet.address)).to.equal(false);
+    expect(await jobs.getFunction("isAcceptedEnclave")(wallet.address)).to.equal(false);
     // the genuine report registers, relayed by an account that is not the owner
-    const [, , relayer] = await connection.ethers.getSigners();
-    await (await (jobs.connect(relayer) as Contract).registerEnclave(...registrationArgs(genuine))).wait();
-    expect(await jobs.isAcceptedEnclave(genuine.signer)).to.equal(true);
+    const [, , relayer] = await signers(connection, 3);
+    await (await (jobs.connect(relayer) as Contract).getFunction("registerEnclave")(...registrationArgs(genuine))).wait();
+    expect(await jobs.getFunction("isAcceptedEnclave")(genuine.signer)).to.equal(true);
   });
 });

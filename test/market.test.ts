@@ -184,7 +184,7 @@ describe("market: the 0G serving flow through hre.flai.market against the local 
     const wallet = await walletFor(connection, 3);
     const ledger = new Contract(devnet.contracts.ledger, ["function refund(uint256 amount)"], wallet);
     const view = (await hre.flai.market.ledger(poor))!;
-    await (await ledger.refund(view.available)).wait();
+    await (await ledger.getFunction("refund")(view.available)).wait();
     await expectFlaiError(() => hre.flai.market.ping({ ...poor, provider: devnet.providerAddress, prompt: FEATURES }), "Insufficient balance");
   });
 

@@ -30,6 +30,7 @@ import { mulberry32 } from "../src/util/prng.js";
 import { expectFlaiError } from "./helpers/assert.js";
 import { freePort } from "./helpers/net.js";
 import { tempDir, tempProject } from "./helpers/project.js";
+import { signers } from "./helpers/signers.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -108,7 +109,7 @@ describe("storage devnet: the real 0G SDK against the local Flow and storage nod
     devnet = await startStorageDevnet(connection, { dir });
     nodeUrls = devnet.nodes.map((n) => n.url);
     chain = await serveChain(connection.provider);
-    [signer] = await connection.ethers.getSigners();
+    [signer] = await signers(connection, 1);
     flow = new Contract(devnet.flowAddress, loadFlaiArtifact("ZgFlow").abi, signer);
   });
 
@@ -236,13 +237,13 @@ describe("storage devnet: the real 0G SDK against the local Flow and storage nod
     const { file, root } = uploaded.get(256 * KiB + 1)!;
     const provider = connection.ethers.provider;
     const balance = await provider.getBalance(devnet.marketAddress);
-    const submissions = (await flow.submissionIndex()) as bigint;
+    const submissions = (await flow.getFunction("submissionIndex")()) as bigint;
     const nonce = await provider.getTransactionCount(await signer.getAddress());
     const [result, err] = await sdkUpload(file);
     expect(err).to.equal(null);
     expect(result).to.include({ rootHash: root, txHash: "" });
     expect(await provider.getBalance(devnet.marketAddress)).to.equal(balance);
-    expect(await flow.submissionIndex()).to.equal(submissions);
+    expect(await flow.getFunction("submissionIndex")()).to.equal(submissions);
     expect(await provider.getTransactionCount(await signer.getAddress())).to.equal(nonce);
     expect(balance > 0n).to.equal(true);
   });
@@ -274,7 +275,7 @@ describe("storage devnet: the real 0G SDK against the local Flow and storage nod
 
     const tampered = new Uint8Array(256 * KiB);
     tampered.set(bytes.subarray(0, 256 * KiB));
-    tampered[1000] ^= 0xff;
+    tampered[1000]! ^= 0xff;
     const tamperedErr = await upload(segment(0, { data: encodeBase64(tampered) }));
     expect(tamperedErr?.code).to.equal(-32000);
     expect(tamperedErr?.message).to.match(/^data hash mismatch: leaf_hash=\[\d+(, \d+){31}\] proof_item=\[/);

@@ -105,7 +105,7 @@ describe("storage/local", function () {
     const { root } = await store.upload(bytes);
     const object = store.objectPath(root);
     const tampered = new Uint8Array(await readFile(object));
-    tampered[1234] ^= 0x01;
+    tampered[1234]! ^= 0x01;
     await writeFile(object, tampered);
     const actual = computeRoot(tampered);
 

@@ -70,7 +70,7 @@ describe("storage/merkle", function () {
   it("depends on every data byte but not on the length (trailing zeros vanish in the padding)", () => {
     const base = seededBytes(1000, 7);
     const flipped = base.slice();
-    flipped[999] ^= 1;
+    flipped[999]! ^= 1;
     expect(computeRoot(flipped)).to.not.equal(computeRoot(base));
     // The root commits to the padded stream, so an explicit trailing zero byte gives the same root.
     // (The length is committed separately, in the on-chain submission.)

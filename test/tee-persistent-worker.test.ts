@@ -26,7 +26,7 @@ describe("enclave worker state between calls", () => {
 
       // Same length, one byte changed: a cache hit would let it in; the root check must refuse it.
       const altered = new Uint8Array(bytes);
-      altered[altered.length - 3] ^= 1;
+      altered[altered.length - 3]! ^= 1;
       assert.throws(() => parseVerified(root, altered, "k", parse, mismatch), /not the committed root/);
       // Shorter bytes (a prefix) under the cached root are refused too.
       assert.throws(() => parseVerified(root, bytes.subarray(0, bytes.length - 1), "k", parse, mismatch), /not the committed root/);

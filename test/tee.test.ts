@@ -41,7 +41,7 @@ describe("teeSim: the simulated enclave", () => {
       expect(unseal(blob, new Uint8Array(32).fill(8), "label")).to.equal(undefined);
       expect(unseal(blob, secret, "other")).to.equal(undefined);
       const altered = Uint8Array.from(blob);
-      altered[altered.length - 1] ^= 1;
+      altered[altered.length - 1]! ^= 1;
       expect(unseal(altered, secret, "label")).to.equal(undefined);
     });
   });
@@ -91,7 +91,7 @@ describe("teeSim: the simulated enclave", () => {
       await loadOrCreateIdentity(dir);
       const file = path.join(dir, "keys.sealed");
       const bytes = await readFile(file);
-      bytes[bytes.length - 3] ^= 0xff;
+      bytes[bytes.length - 3]! ^= 0xff;
       await writeFile(file, bytes);
       const error = await errorOf(() => unsealSecrets(dir));
       expect(isFlaiError(error)).to.equal(true);

@@ -15,7 +15,7 @@ export function parse0G(value: string, what: string, { maxDecimals = 18 } = {}):
       `${what} must be a positive 0G amount in decimal notation like "0.01", got "${value}".`,
     );
   }
-  const decimals = text.includes(".") ? text.split(".")[1].length : 0;
+  const decimals = text.split(".")[1]?.length ?? 0; // DECIMAL allows at most one "."
   if (decimals > maxDecimals) {
     throw flaiError(
       `${what} "${value}" has ${decimals} decimals; at most ${maxDecimals} are allowed here` +

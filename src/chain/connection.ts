@@ -108,13 +108,14 @@ export async function firstSigner(connection: FlaiConnection): Promise<HardhatEt
   } catch (error) {
     throw explainConnectionError(error, connection.networkName);
   }
-  if (signers.length === 0) {
+  const [first] = signers;
+  if (first === undefined) {
     throw flaiError(
       `Network "${connection.networkName}" has no account to send transactions from. ` +
         `Set the private key: \`npx hardhat keystore set ${PRIVATE_KEY_VARIABLE}\` (or the env var ${PRIVATE_KEY_VARIABLE}).`,
     );
   }
-  return signers[0];
+  return first;
 }
 
 /** Turns Hardhat's missing-config-variable error into one that says how to provide the key. */

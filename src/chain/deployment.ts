@@ -150,7 +150,7 @@ export async function configuredAddresses(
 async function federatedRegistry(connection: FlaiConnection, federated: string, where: string): Promise<string> {
   const contract = new Contract(federated, loadFlaiArtifact("FLAIFederated").abi, connection.ethers.provider);
   try {
-    return (await contract.registry()) as string;
+    return (await contract.getFunction("registry")()) as string;
   } catch (error) {
     throw flaiError(`${where}.federated ${federated} is not a FLAIFederated contract (its registry() cannot be read). Check the address.`, error);
   }

@@ -72,7 +72,7 @@ export interface ReadPlace {
  */
 export async function readTaskStruct(federated: Contract, id: bigint, place: ReadPlace): Promise<TaskStruct> {
   try {
-    return byName<TaskStruct>(await federated.getTask(id));
+    return byName<TaskStruct>(await federated.getFunction("getTask")(id));
   } catch (error) {
     const count = await countIfUnknown(federated, id, error, "UnknownTask", "taskCount");
     if (count !== undefined) throw unknownIdError("Federated task", id, place.networkName, `FLAIFederated ${place.address}`, count);
@@ -81,11 +81,11 @@ export async function readTaskStruct(federated: Contract, id: bigint, place: Rea
 }
 
 export async function readRoundStruct(federated: Contract, taskId: bigint, round: number): Promise<RoundStruct> {
-  return byName<RoundStruct>(await federated.getRound(taskId, round));
+  return byName<RoundStruct>(await federated.getFunction("getRound")(taskId, round));
 }
 
 export async function readUpdateStruct(federated: Contract, taskId: bigint, round: number, client: string): Promise<UpdateStruct> {
-  return byName<UpdateStruct>(await federated.getUpdate(taskId, round, client));
+  return byName<UpdateStruct>(await federated.getFunction("getUpdate")(taskId, round, client));
 }
 
 /**

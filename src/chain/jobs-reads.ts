@@ -21,7 +21,7 @@ export interface JobStruct {
 /** The job, or "Job N does not exist" when the contract says so (UnknownJob) or the id is past jobCount. */
 export async function readJobStruct(jobs: Contract, id: bigint, place: ReadPlace): Promise<JobStruct> {
   try {
-    return byName<JobStruct>(await jobs.getJob(id));
+    return byName<JobStruct>(await jobs.getFunction("getJob")(id));
   } catch (error) {
     const count = await countIfUnknown(jobs, id, error, "UnknownJob", "jobCount");
     if (count !== undefined) throw unknownIdError("Job", id, place.networkName, `FLAIComputeJobs ${place.address}`, count);
@@ -66,7 +66,7 @@ export interface RegistrationStruct {
 }
 
 export async function readRegistrationStruct(jobs: Contract, signer: string, overrides: { blockTag?: number } = {}): Promise<RegistrationStruct> {
-  return byName<RegistrationStruct>(await jobs.enclaveRegistration(signer, overrides));
+  return byName<RegistrationStruct>(await jobs.getFunction("enclaveRegistration")(signer, overrides));
 }
 
 /** EnclaveRegistered: the whole report and the authority's EIP-2098 signature over it. */

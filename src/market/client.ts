@@ -69,7 +69,7 @@ export class FlaiMarket {
     const { wallet, ledgerAddress } = await this.#broker(opts);
     const ledger = ledgerContract(ledgerAddress, wallet);
     try {
-      const l = (await ledger.getLedger(wallet.address)) as { totalBalance: bigint; availableBalance: bigint };
+      const l = (await ledger.getFunction("getLedger")(wallet.address)) as { totalBalance: bigint; availableBalance: bigint };
       return { total: l.totalBalance, available: l.availableBalance };
     } catch {
       return undefined;
@@ -90,9 +90,9 @@ export class FlaiMarket {
     const ledger = ledgerContract(ledgerAddress, wallet);
     const { deposit: deposited, openedWithMinimum } = ledgerDeposit(before?.total, want);
     if (before === undefined) {
-      await guard("opening the ledger", async () => (await ledger.addLedger("", { value: deposited })).wait());
+      await guard("opening the ledger", async () => (await ledger.getFunction("addLedger")("", { value: deposited })).wait());
     } else if (deposited > 0n) {
-      await guard("funding the ledger", async () => (await ledger.depositFund({ value: deposited })).wait());
+      await guard("funding the ledger", async () => (await ledger.getFunction("depositFund")({ value: deposited })).wait());
     }
     const already = await broker.inference.acknowledged(provider).catch(() => false);
     if (!already) {

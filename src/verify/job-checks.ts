@@ -126,11 +126,11 @@ export async function checkJobRegistration(
 ): Promise<VerifyItem[]> {
   const at = await viewAt(async (o) => {
     const stored = await readRegistration(jobs, enclave, o);
-    const accepted = stored.measurement !== ZeroHash && ((await jobs.isMeasurementAccepted(stored.measurement, o)) as boolean);
+    const accepted = stored.measurement !== ZeroHash && ((await jobs.getFunction("isMeasurementAccepted")(stored.measurement, o)) as boolean);
     return { stored, accepted };
   }, blockNumber);
   const { stored, accepted } = at.value;
-  const nowAccepted = (await jobs.isAcceptedEnclave(enclave)) as boolean;
+  const nowAccepted = (await jobs.getFunction("isAcceptedEnclave")(enclave)) as boolean;
   const later = nowAccepted ? "" : "; it has since been removed, expired or had its measurement revoked";
   if (stored.measurement === ZeroHash) {
     return [verdictItem("enclave registration", "mismatch", `${enclave} was not a registered enclave at ${at.at}`)];
@@ -153,7 +153,7 @@ async function checkAttestation(
   stored: Awaited<ReturnType<typeof readRegistration>>,
   blockNumber: number,
 ): Promise<VerifyItem> {
-  const pinned = getAddress((await jobs.attestationAuthority()) as string);
+  const pinned = getAddress((await jobs.getFunction("attestationAuthority")()) as string);
   const found = await registrationEvent(jobs, enclave, stored, blockNumber);
   if (found === undefined) {
     return verdictItem("enclave attestation", "cannot check", `no EnclaveRegistered event of ${enclave} matches its registration (pruned logs?)`);

@@ -48,7 +48,7 @@ export async function verifyJob(
     );
     return items;
   }
-  const events = await eventsOf(jobs, jobs.filters.JobCompleted(id));
+  const events = await eventsOf(jobs, jobs.getEvent("JobCompleted")(id));
   if (events.length !== 1) {
     items.push(verdictItem("JobCompleted event", "mismatch", `job ${id} is completed but ${events.length} JobCompleted events were found (expected exactly 1)`));
     return items;

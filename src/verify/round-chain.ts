@@ -52,7 +52,7 @@ export interface RoundChain {
 /** Every RoundFinalized event of the task, by round. */
 export async function readFinalized(federated: Contract, taskId: bigint): Promise<Map<number, Finalized>> {
   const finalized = new Map<number, Finalized>();
-  for (const log of await eventsOf(federated, federated.filters.RoundFinalized(taskId))) {
+  for (const log of await eventsOf(federated, federated.getEvent("RoundFinalized")(taskId))) {
     const { round, enclave, result } = roundFinalized(log);
     finalized.set(Number(round), { log, enclave: getAddress(enclave), result: roundResultOf(result) });
   }
@@ -78,7 +78,7 @@ function roundResultOf(r: RoundResultStruct): RoundResult {
 /** The round's UpdateRecorded events, in record order. */
 export async function readRecorded(chain: RoundChain, round: number): Promise<Recorded[]> {
   const { federated, taskId } = chain;
-  const logs = (await eventsOf(federated, federated.filters.UpdateRecorded(taskId, round))).sort(
+  const logs = (await eventsOf(federated, federated.getEvent("UpdateRecorded")(taskId, round))).sort(
     (a, b) => a.blockNumber - b.blockNumber || a.index - b.index,
   );
   return logs.map((log): Recorded => {

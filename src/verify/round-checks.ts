@@ -264,8 +264,8 @@ export async function checkSignature(chain: RoundChain, round: number, fin: Fina
 export async function checkRegistration(chain: RoundChain, fin: Finalized): Promise<VerifyItem> {
   const { registry, task } = chain;
   const at = await viewAt(async (o) => {
-    const measurement = (await registry.enclaveMeasurement(fin.enclave, o)) as string;
-    const accepted = measurement !== ZeroHash && ((await registry.isMeasurementAccepted(measurement, o)) as boolean);
+    const measurement = (await registry.getFunction("enclaveMeasurement")(fin.enclave, o)) as string;
+    const accepted = measurement !== ZeroHash && ((await registry.getFunction("isMeasurementAccepted")(measurement, o)) as boolean);
     return { measurement, accepted };
   }, fin.log.blockNumber);
   const registered = eq(at.value.measurement, task.measurement);

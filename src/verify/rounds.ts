@@ -64,9 +64,9 @@ async function readRoundChain(
   if (round !== undefined && (!Number.isInteger(round) || round < 1 || round > task.rounds)) {
     throw flaiError(`Task ${id} has rounds 1..${task.rounds}; there is no round ${round}.`);
   }
-  const registryAddress = getAddress((await federated.registry()) as string);
+  const registryAddress = getAddress((await federated.getFunction("registry")()) as string);
   const registry = new Contract(registryAddress, loadFlaiArtifact("FLAIComputeJobs").abi, provider);
-  const [created] = await eventsOf(federated, federated.filters.TaskCreated(id));
+  const [created] = await eventsOf(federated, federated.getEvent("TaskCreated")(id));
   if (created === undefined) {
     throw flaiError(`Task ${id} exists on FLAIFederated ${deployment.federated} but the node returns no TaskCreated event for it.`);
   }
