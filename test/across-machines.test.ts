@@ -161,7 +161,7 @@ describe("a federated task across machines (separate processes, folders, machine
     expect(created.deployments).to.deep.equal({ localnode: addresses });
     // What the creator publishes (its fl-create --json) is all the clients and the verifier are told.
     for (const party of [...clients, verifier]) await party.configure(flaiBlock(created.deployments));
-    watch = new ChainWatch(rpcUrl, addresses!.federated, devnetInfo.flowAddress);
+    watch = new ChainWatch(rpcUrl, addresses.federated, devnetInfo.flowAddress);
   });
 
   let followers: { aggregator: Running[]; clients: Running[][] };

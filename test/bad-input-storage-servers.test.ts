@@ -20,7 +20,7 @@ async function postStreamed(url: string, body: string): Promise<Response> {
       controller.close();
     },
   });
-  return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: stream, duplex: "half" } as RequestInit);
+  return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: stream, duplex: "half" });
 }
 
 describe("bad input (issue 15): our servers cap request bodies and say so", () => {
@@ -45,12 +45,12 @@ describe("bad input (issue 15): our servers cap request bodies and say so", () =
 
   it("a storage node answers an over-long body with 413 at its limit (default now 32 MiB, not 256 MiB)", async () => {
     const methods = new Map([["zgs_getStatus", async () => ({ ok: true })]]);
-    const node = await startRpcServer(methods as never, { host: "127.0.0.1", port: 0, maxBodyBytes: 4096 });
+    const node = await startRpcServer(methods, { host: "127.0.0.1", port: 0, maxBodyBytes: 4096 });
     closers.push(() => node.close());
     const response = await postStreamed(node.url, padded(1 << 20));
     expect(response.status).to.equal(413);
     expect(((await response.json()) as { error: { message: string } }).error.message).to.contain("over 4096 bytes");
-    const big = await startRpcServer(methods as never, { host: "127.0.0.1", port: 0 });
+    const big = await startRpcServer(methods, { host: "127.0.0.1", port: 0 });
     closers.push(() => big.close());
     const tooBig = await fetch(big.url, { method: "POST", body: padded(33 * 1024 * 1024) });
     expect(tooBig.status).to.equal(413);

@@ -174,7 +174,7 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
     const requestText = JSON.stringify({ model, messages: [{ role: "user", content: question }] });
     const res = await fetch(`${endpoint}/chat/completions`, {
       method: "POST",
-      headers: { "content-type": "application/json", Authorization: headers.Authorization! },
+      headers: { "content-type": "application/json", Authorization: headers.Authorization },
       body: requestText,
     });
     const responseText = await res.text();
@@ -199,7 +199,7 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
     // Nothing settles until the provider's schedule (here: asked) says so.
     expect(devnet.settlements).to.have.length(0);
     expect(devnet.unsettled(user.address)).to.equal(fee);
-    const unsettled = await fetch(`${devnet.url}/v1/user/${user.address}/unsettledfee`, { headers: { Authorization: headers.Authorization! } });
+    const unsettled = await fetch(`${devnet.url}/v1/user/${user.address}/unsettledfee`, { headers: { Authorization: headers.Authorization } });
     expect(await unsettled.json()).to.deep.equal({ unsettledFee: fee.toString() });
 
     const ledgerBefore = (await broker.ledger.getLedger()).totalBalance;
@@ -211,7 +211,7 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
     expect(ledgerBefore - (await broker.ledger.getLedger()).totalBalance).to.equal(fee);
     expect(accountBefore.balance - accountAfter.balance).to.equal(fee);
     expect(accountAfter.nonce).to.equal(record!.nonce);
-    const after = await fetch(`${devnet.url}/v1/user/${user.address}/unsettledfee`, { headers: { Authorization: headers.Authorization! } });
+    const after = await fetch(`${devnet.url}/v1/user/${user.address}/unsettledfee`, { headers: { Authorization: headers.Authorization } });
     expect(await after.json()).to.deep.equal({ unsettledFee: "0" });
   });
 
@@ -230,7 +230,7 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
 
   it("rejects a tampered, forged or missing token with 401 and the reason", async () => {
     const headers = await sdk(() => broker.inference.getRequestHeaders(devnet.providerAddress));
-    const [raw, signature] = Buffer.from(headers.Authorization!.slice("Bearer app-sk-".length), "base64").toString("utf8").split("|");
+    const [raw, signature] = Buffer.from(headers.Authorization.slice("Bearer app-sk-".length), "base64").toString("utf8").split("|");
     const tampered = JSON.stringify({ ...JSON.parse(raw!), expiresAt: JSON.parse(raw!).expiresAt + 1 });
     const body = { messages: [{ role: "user", content: "[1,2,3]" }] };
     const cases: [string | undefined, string][] = [
@@ -305,7 +305,7 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
     faults.signOtherBodies = true;
     let res: Response;
     try {
-      res = await fetch(chatUrl(), { method: "POST", headers: { "content-type": "application/json", Authorization: headers.Authorization! }, body: requestText });
+      res = await fetch(chatUrl(), { method: "POST", headers: { "content-type": "application/json", Authorization: headers.Authorization }, body: requestText });
     } finally {
       faults.signOtherBodies = false;
     }

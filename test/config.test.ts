@@ -154,7 +154,7 @@ describe("config", () => {
     it("reports an invalid flai field as Hardhat's config error", async () => {
       let error: unknown;
       try {
-        await createHardhatRuntimeEnvironment({ plugins: [flai], flai: { jobs: { deadlineSeconds: 0 } } } as never);
+        await createHardhatRuntimeEnvironment({ plugins: [flai], flai: { jobs: { deadlineSeconds: 0 } } });
       } catch (e) {
         error = e;
       }

@@ -74,7 +74,7 @@ describe("federated rounds on a chain with drift correction (the fedavg default)
     const dimension = all.classes.length * (all.cols + 1);
     assert.equal(first.correction?.length, dimension);
     assert.equal(second.correction?.length, dimension);
-    assert.ok(first.correction!.some((v) => v !== 0));
+    assert.ok(first.correction.some((v) => v !== 0));
 
     // What the enclave published is what clients training as runClient does (corrected objective,
     // g_k sent) and the enclave's round math give, up to the order of the sums; round 2's clients

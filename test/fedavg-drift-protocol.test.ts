@@ -237,7 +237,7 @@ describe("fedavg drift correction in the protocol", function () {
       // Round 1 (no correction): a plain proximal step; its gradient is ∇F_k at the model.
       const withCorrection = { ...task, round: 1, correction: Array.from(filled(DIMENSION, 0.05)) };
       const round2 = trainClientUpdate(withCorrection, hash, data, "client");
-      assert.deepEqual(Array.from(round2.gradient!), Array.from(round1.gradient!), "same model, same gradient");
+      assert.deepEqual(Array.from(round2.gradient!), Array.from(round1.gradient), "same model, same gradient");
       assert.notDeepEqual(Array.from(round2.delta), Array.from(round1.delta), "the linear term moves the local solution");
       const uncorrected = trainClientUpdate({ ...task, federated: { ...task.federated, local: { ...task.federated.local, driftCorrection: undefined } } }, hash, data, "client");
       assert.equal(uncorrected.gradient, undefined);

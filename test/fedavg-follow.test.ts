@@ -241,7 +241,7 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
     expect(retries).to.deep.equal([1, 2]);
 
     const gaveUp = await withBackoff(() => "reading task 1", () => Promise.reject(reset), { retries: 2, baseMs: 1 }, () => {}).catch((e: Error) => e);
-    expect((gaveUp as Error).message).to.contain("Gave up reading task 1 after 3 attempts").and.contain("ECONNRESET");
+    expect((gaveUp).message).to.contain("Gave up reading task 1 after 3 attempts").and.contain("ECONNRESET");
 
     const revert = Object.assign(new Error("execution reverted (data=0x5032…)"), { code: "CALL_EXCEPTION" });
     expect(isTransientFault(revert)).to.equal(false);

@@ -132,7 +132,7 @@ describe("soak: 0G storage and federated rounds under random faults (issue 15)",
   /** Applies a batch's connection faults; a restart is started by the batch itself. */
   function applyFaults(plan: Plan, rand: () => number): void {
     if (plan.kind === "reset" || plan.kind === "slow") {
-      rig.setFaults((): ConnectionFault => (rand() < plan.share ? plan.kind : "pass") as ConnectionFault);
+      rig.setFaults((): ConnectionFault => (rand() < plan.share ? plan.kind : "pass"));
     } else {
       rig.setFaults(() => "pass");
     }

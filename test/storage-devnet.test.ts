@@ -166,7 +166,7 @@ describe("storage devnet: the real 0G SDK against the local Flow and storage nod
   }
 
   it("speaks the SDK's Flow ABI: submit selector, market(), Submit topic", () => {
-    const sdk = new Interface(FixedPriceFlow__factory.abi as never);
+    const sdk = new Interface(FixedPriceFlow__factory.abi);
     expect(flow.interface.getFunction(SUBMIT_FULL)!.selector).to.equal(sdk.getFunction("submit")!.selector).and.equal("0xbc8c11f8");
     expect(flow.interface.getFunction("market")!.selector).to.equal(sdk.getFunction("market")!.selector);
     expect(flow.interface.getEvent("Submit")!.topicHash).to.equal(sdk.getEvent("Submit")!.topicHash);
@@ -261,7 +261,7 @@ describe("storage devnet: the real 0G SDK against the local Flow and storage nod
       const infos = await Promise.all(nodeUrls.map((url) => fileInfo(url, root)));
       return infos.every((i) => i !== null) ? infos[0] : undefined;
     });
-    const { seq, startEntryIndex } = info!.tx;
+    const { seq, startEntryIndex } = info.tx;
     const holder = (index: number) => nodeUrls[shardOf(startEntryIndex, index)]!;
 
     const layout = segmentLayout(bytes.length);
@@ -518,7 +518,7 @@ describe("storage devnet: the real 0G SDK against the local Flow and storage nod
     const [submission] = await mem.createSubmission("0x", await signer.getAddress());
     await (await flow.getFunction(SUBMIT_FULL)(submission, { value: 4n * PRICE })).wait();
     const root = tree!.rootHash()!;
-    const { seq } = (await until("the busy node to learn the tx", () => fileInfo(busy.url, root)))!.tx;
+    const { seq } = (await until("the busy node to learn the tx", () => fileInfo(busy.url, root))).tx;
     const padded = new Uint8Array(1024);
     padded.set(bytes);
     const seg = { root, data: encodeBase64(padded), index: 0, proof: tree!.proofAt(0), fileSize: bytes.length };

@@ -337,7 +337,7 @@ interface CompletionBody {
 function parseCompletion(bytes: Buffer): CompletionBody {
   try {
     const doc = JSON.parse(bytes.toString("utf8")) as unknown;
-    return typeof doc === "object" && doc !== null ? (doc as CompletionBody) : {};
+    return typeof doc === "object" && doc !== null ? (doc) : {};
   } catch {
     return {};
   }

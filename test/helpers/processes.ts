@@ -29,11 +29,11 @@ export function startHardhat(args: string[], opts: CliOptions): Running {
   let out = "";
   let stdout = "";
   let stderr = "";
-  child.stdout!.on("data", (d: Buffer) => {
+  child.stdout.on("data", (d: Buffer) => {
     out += d.toString();
     stdout += d.toString();
   });
-  child.stderr!.on("data", (d: Buffer) => {
+  child.stderr.on("data", (d: Buffer) => {
     out += d.toString();
     stderr += d.toString();
   });
