@@ -21,7 +21,10 @@ export function npzParts(ds: Dataset): Buffer[] {
   const labels = new BigInt64Array(ds.rows);
   for (let r = 0; r < ds.rows; r++) labels[r] = BigInt(ds.classes[ds.labels[r]!] as number);
   return storedZipParts([
-    { name: "X.npy", parts: npyParts("<f8", [ds.rows, ds.cols], new Uint8Array(ds.features.buffer, ds.features.byteOffset, ds.features.byteLength)) },
+    {
+      name: "X.npy",
+      parts: npyParts("<f8", [ds.rows, ds.cols], new Uint8Array(ds.features.buffer, ds.features.byteOffset, ds.features.byteLength)),
+    },
     { name: "y.npy", parts: npyParts("<i8", [ds.rows], new Uint8Array(labels.buffer)) },
   ]);
 }

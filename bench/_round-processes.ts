@@ -56,11 +56,17 @@ export async function multiProcessRounds(sizes: number[], runs: number, log: (li
 
     const deployer = await newParty({ root, name: "deployer", rpcUrl, account: devAccount(2) });
     const aggregator = await newParty({ root, name: "aggregator", rpcUrl, account: devAccount(3) });
-    const clients = await Promise.all(Array.from({ length: largest }, (_, i) => newParty({ root, name: `client-${i + 1}`, rpcUrl, account: devAccount(4 + i) })));
+    const clients = await Promise.all(
+      Array.from({ length: largest }, (_, i) => newParty({ root, name: `client-${i + 1}`, rpcUrl, account: devAccount(4 + i) })),
+    );
 
     const stated = await aggregator.json<{ report: { signer: string; authority: string } }>(["flai:enclave"]);
     await deployer.configure(`{ ${storage} }`);
-    const deployed = await deployer.json<{ address: string; federated: string }>(["flai:deploy", "--attestation-authority", stated.report.authority]);
+    const deployed = await deployer.json<{ address: string; federated: string }>([
+      "flai:deploy",
+      "--attestation-authority",
+      stated.report.authority,
+    ]);
     const deployments = `deployments: { localnode: { jobs: ${JSON.stringify(getAddress(deployed.address))}, federated: ${JSON.stringify(getAddress(deployed.federated))} } }`;
     for (const party of [aggregator, ...clients]) await party.configure(`{ ${storage}, ${deployments} }`);
     await aggregator.json(["flai:enclave", "--register"]);
@@ -104,16 +110,23 @@ async function oneRound(
   // protocol's and the processes', not mostly the followers' waits between looks.
   const aggregator = p.aggregator.start(["flai:aggregate", "--task", String(taskId), "--follow", "--poll", "1", "--json"]);
   // The aggregator host is already following the task when the clients start (as in a real task).
-  await until("the aggregator follower to see round 1", () => (jsonLines(aggregator).some((e) => e.event === "round-opened") ? true : undefined), 120_000);
+  await until(
+    "the aggregator follower to see round 1",
+    () => (jsonLines(aggregator).some((e) => e.event === "round-opened") ? true : undefined),
+    120_000,
+  );
 
   const start = performance.now();
-  const followers: Running[] = p.clients.map((c) => c.start(["flai:fl-client", "--task", String(taskId), "--data", `data-${n}.json`, "--follow", "--poll", "1", "--json"]));
+  const followers: Running[] = p.clients.map((c) =>
+    c.start(["flai:fl-client", "--task", String(taskId), "--data", `data-${n}.json`, "--follow", "--poll", "1", "--json"]),
+  );
   const marks: Partial<Omit<ProcessRound, "clients">> = {};
   const at = () => performance.now() - start;
   await until(
     "the round to be finalized",
     async () => {
-      if (marks.allJoined === undefined && followers.every((f) => jsonLines(f).some((e) => e.event === "round-opened"))) marks.allJoined = at();
+      if (marks.allJoined === undefined && followers.every((f) => jsonLines(f).some((e) => e.event === "round-opened")))
+        marks.allJoined = at();
       if (marks.allRecorded === undefined && (await p.watch.updates(taskId)).length === n) marks.allRecorded = at();
       if ((await p.watch.roundsFinalized(taskId)).length === 1) {
         marks.finalized = at();
@@ -132,7 +145,9 @@ async function oneRound(
   const codes = await Promise.all(all.map((f) => f.exited));
   const failed = all.findIndex((_, i) => codes[i] !== 0);
   if (failed !== -1) {
-    throw new Error(`${failed === 0 ? "the aggregator" : `client ${failed}`} of ${n} exited ${codes[failed]} (task ${taskId}):\n${all[failed]!.output()}`);
+    throw new Error(
+      `${failed === 0 ? "the aggregator" : `client ${failed}`} of ${n} exited ${codes[failed]} (task ${taskId}):\n${all[failed]!.output()}`,
+    );
   }
   return {
     clients: n,

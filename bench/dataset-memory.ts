@@ -41,7 +41,7 @@ function writeData(dir: string, rows: number): { csv: string; json: string } {
   writeSync(c, `${Array.from({ length: COLS }, (_, k) => `x${k}`).join(",")},label\n`);
   writeSync(j, '{"features": [\n');
   let seed = 1;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   const labels: string[] = [];
   const chunk = 10_000;
   for (let r0 = 0; r0 < rows; r0 += chunk) {
@@ -79,7 +79,9 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), "flai-dataset-memory-"));
   try {
     const files = writeData(dir, rows);
-    console.log(`node ${process.version}, ${rows} rows × ${COLS} features (features array ${((rows * COLS * 8) / 2 ** 20).toFixed(0)} MiB)`);
+    console.log(
+      `node ${process.version}, ${rows} rows × ${COLS} features (features array ${((rows * COLS * 8) / 2 ** 20).toFixed(0)} MiB)`,
+    );
     console.log("file          mode             file MiB   peak RSS MiB   time s   rows");
     for (const [kind, file] of Object.entries(files)) {
       const mib = statSync(file).size / 2 ** 20;

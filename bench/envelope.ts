@@ -116,10 +116,7 @@ function oursContiguousRoundTrip(): { sealMs: number; openMs: number; ok: boolea
 }
 
 type Impl =
-  | "reference node:crypto GCM"
-  | "ours sealUpdate+openUpdate parts"
-  | "info: ours, contiguous outputs"
-  | "info: 2 fresh outputs, no crypto";
+  "reference node:crypto GCM" | "ours sealUpdate+openUpdate parts" | "info: ours, contiguous outputs" | "info: 2 fresh outputs, no crypto";
 const IMPLS: [Impl, () => { sealMs: number; openMs: number; ok: boolean }][] = [
   ["reference node:crypto GCM", referenceRoundTrip],
   ["ours sealUpdate+openUpdate parts", oursRoundTrip],
@@ -188,8 +185,7 @@ const rows = IMPLS.map(([impl]) => {
 for (const row of rows) console.log(JSON.stringify(row));
 
 console.log(
-  `\nUpdate envelope round trip of a ${mib} MiB payload, median of ${runs} runs ` +
-    "(reference: node:crypto AES-256-GCM, 1 MiB chunks)",
+  `\nUpdate envelope round trip of a ${mib} MiB payload, median of ${runs} runs ` + "(reference: node:crypto AES-256-GCM, 1 MiB chunks)",
 );
 const header = ["implementation".padEnd(32), "seal ms".padStart(9), "open ms".padStart(9), "total ms".padStart(9), "GB/s".padStart(7)];
 console.log([...header, "× ref".padStart(6), "target".padStart(7), "  status"].join(" "));
@@ -219,6 +215,6 @@ if (floor.totalMs > budgetMs) {
       `${floor.totalMs.toFixed(1)} ms, more than the ${budgetMs.toFixed(1)} ms a ${TARGET_GBPS} GB/s round trip allows. ` +
       "That is the cost of first touching new memory (page faults) in this process's allocator, paid by any API that " +
       "returns a new envelope and a new plaintext (the contiguous row); the reference and the parts API keep update()'s " +
-        "pieces, which the allocator reuses, and do not pay it.",
+      "pieces, which the allocator reuses, and do not pay it.",
   );
 }

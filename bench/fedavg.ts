@@ -10,13 +10,7 @@
 // table. A bench never asserts: the exit code is 0 even when a target is missed ("MISSED").
 import os from "node:os";
 
-import {
-  aggregate,
-  lastWeightedSumRun,
-  shareDelta,
-  warmAggregationWorkers,
-  type WeightedDelta,
-} from "../src/fedavg/strategies.js";
+import { aggregate, lastWeightedSumRun, shareDelta, warmAggregationWorkers, type WeightedDelta } from "../src/fedavg/strategies.js";
 import { mulberry32 } from "../src/util/prng.js";
 
 const N = 100;
@@ -105,10 +99,22 @@ function ideaFused(group: 4 | 8, block: number, unrollJ: boolean) {
       let k = 0;
       if (group === 8) {
         for (; k + 8 <= n; k += 8) {
-          const a0 = ws[k]!, a1 = ws[k + 1]!, a2 = ws[k + 2]!, a3 = ws[k + 3]!;
-          const a4 = ws[k + 4]!, a5 = ws[k + 5]!, a6 = ws[k + 6]!, a7 = ws[k + 7]!;
-          const x0 = xs[k]!, x1 = xs[k + 1]!, x2 = xs[k + 2]!, x3 = xs[k + 3]!;
-          const x4 = xs[k + 4]!, x5 = xs[k + 5]!, x6 = xs[k + 6]!, x7 = xs[k + 7]!;
+          const a0 = ws[k]!,
+            a1 = ws[k + 1]!,
+            a2 = ws[k + 2]!,
+            a3 = ws[k + 3]!;
+          const a4 = ws[k + 4]!,
+            a5 = ws[k + 5]!,
+            a6 = ws[k + 6]!,
+            a7 = ws[k + 7]!;
+          const x0 = xs[k]!,
+            x1 = xs[k + 1]!,
+            x2 = xs[k + 2]!,
+            x3 = xs[k + 3]!;
+          const x4 = xs[k + 4]!,
+            x5 = xs[k + 5]!,
+            x6 = xs[k + 6]!,
+            x7 = xs[k + 7]!;
           for (let j = b; j < e; j++) {
             let v = out[j]!;
             v += a0 * x0[j]!;
@@ -124,8 +130,14 @@ function ideaFused(group: 4 | 8, block: number, unrollJ: boolean) {
         }
       }
       for (; k + 4 <= n; k += 4) {
-        const a0 = ws[k]!, a1 = ws[k + 1]!, a2 = ws[k + 2]!, a3 = ws[k + 3]!;
-        const x0 = xs[k]!, x1 = xs[k + 1]!, x2 = xs[k + 2]!, x3 = xs[k + 3]!;
+        const a0 = ws[k]!,
+          a1 = ws[k + 1]!,
+          a2 = ws[k + 2]!,
+          a3 = ws[k + 3]!;
+        const x0 = xs[k]!,
+          x1 = xs[k + 1]!,
+          x2 = xs[k + 2]!,
+          x3 = xs[k + 3]!;
         let j = b;
         if (unrollJ) {
           for (; j + 2 <= e; j += 2) {
@@ -274,7 +286,12 @@ const round = (x: number) => Math.round(x * 100) / 100;
 
 const rows: Row[] = [];
 const cores = os.availableParallelism();
-console.log(`# fedavg bench: ${N} updates × ${D} float64 (${((N * D * 8) / 1e6).toFixed(0)} MB of input), ${RUNS} timed runs each, ${cores} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+console.log(
+  `# fedavg bench: ${N} updates × ${D} float64 (${((N * D * 8) / 1e6).toFixed(0)} MB of input), ${RUNS} timed runs each, ${cores} cores, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`,
+);
 
 let t = performance.now();
 const updates = makeUpdates(N, D, 1);
@@ -339,11 +356,21 @@ const cases: Case[] = [
   { name: "idea: 4 updates/pass, blocked, j unrolled ×2", run: () => fused4Unrolled(updates), target: false },
 ];
 emit(rows, N, D, updates, cases, RUNS, true);
-console.log(`# parallel path: workers computed ${parallelRun?.blocksByWorkers ?? 0}/${parallelRun?.blocks ?? 0} blocks in its last timed run`);
+console.log(
+  `# parallel path: workers computed ${parallelRun?.blocksByWorkers ?? 0}/${parallelRun?.blocks ?? 0} blocks in its last timed run`,
+);
 
 // The round bench's size: nothing to gain from threads here, but nothing may get slower either.
 const small = makeUpdates(10, 100_000, 2);
-emit(rows, 10, 100_000, small, [{ name: "ours: aggregate() (blocked, 1 thread)", run: () => aggregate(small, { name: "fedavg" }, 0).delta, target: false }], 41, false);
+emit(
+  rows,
+  10,
+  100_000,
+  small,
+  [{ name: "ours: aggregate() (blocked, 1 thread)", run: () => aggregate(small, { name: "fedavg" }, 0).delta, target: false }],
+  41,
+  false,
+);
 
 const reused = updates.map((u) => ({ delta: new Float64Array(new SharedArrayBuffer(u.delta.byteLength)), weight: u.weight }));
 // Ordinary deltas copied into shared memory to take the threads, the copy (and for shareDelta the
@@ -367,7 +394,12 @@ emit(
     },
     {
       name: `ours: shareDelta copy + aggregate() (${workers + 1} threads)`,
-      run: () => aggregate(updates.map((u) => ({ delta: shareDelta(u.delta), weight: u.weight })), { name: "fedavg" }, 0).delta,
+      run: () =>
+        aggregate(
+          updates.map((u) => ({ delta: shareDelta(u.delta), weight: u.weight })),
+          { name: "fedavg" },
+          0,
+        ).delta,
       target: false,
       note: "ordinary deltas copied into SharedArrayBuffers first; allocation and copy counted",
     },
@@ -395,4 +427,6 @@ console.log("");
 console.log(line(header));
 console.log("|" + widths.map((w, i) => (i === 0 ? ":" + "-".repeat(w + 1) : "-".repeat(w + 1) + ":")).join("|") + "|");
 for (const row of table) console.log(line(row));
-console.log(`\nGB/s = N·D·8 bytes of input read / median time of ${RUNS} runs (41 for the small size); all cases interleaved run by run with the reference.`);
+console.log(
+  `\nGB/s = N·D·8 bytes of input read / median time of ${RUNS} runs (41 for the small size); all cases interleaved run by run with the reference.`,
+);

@@ -44,7 +44,10 @@ function option(name: string, fallback: string): string {
 
 function load(data: string): Dataset {
   if (data === "breast-cancer") {
-    return parseDataset(execFileSync("/usr/bin/python3", ["-c", EXPORT_BREAST_CANCER], { maxBuffer: 1 << 26 }), "breast-cancer (scikit-learn)");
+    return parseDataset(
+      execFileSync("/usr/bin/python3", ["-c", EXPORT_BREAST_CANCER], { maxBuffer: 1 << 26 }),
+      "breast-cancer (scikit-learn)",
+    );
   }
   return parseDataset(readFileSync(data), data);
 }
@@ -65,7 +68,9 @@ function main(): void {
   const drift = process.argv.includes("--drift") ? Number(option("drift", String(DEFAULT_DRIFT_CORRECTION.mu))) : undefined;
   const all = load(data);
   const held = testFile === undefined ? undefined : parseDataset(readFileSync(testFile), testFile, { classes: all.classes });
-  console.log(`${data}: ${all.rows} rows × ${all.cols} features; ${clients} clients, Dirichlet ${alpha}, ${rounds} rounds, ${held ? `tested on ${testFile}` : "holdout 20%"}`);
+  console.log(
+    `${data}: ${all.rows} rows × ${all.cols} features; ${clients} clients, Dirichlet ${alpha}, ${rounds} rounds, ${held ? `tested on ${testFile}` : "holdout 20%"}`,
+  );
   console.log("seed | strategy | local iterations | round 1 acc / log-loss | final acc / log-loss | centralized");
   for (const seed of seeds) {
     const { train, test } = held === undefined ? holdoutSplit(all, 0.2, seed) : { train: all, test: held };
@@ -76,8 +81,18 @@ function main(): void {
     const central = evaluate(trainLogisticRegression(train, { c: 1, maxIterations: 500, standardization }), test);
     for (const name of strategies) {
       for (const maxIterations of iterations) {
-        const strategy: StrategyConfig = { name, ...(clip !== undefined && { clipNorm: clip }), ...(noise !== undefined && { noiseMultiplier: noise }) };
-        const run = runRoundsInProcess({ features: all.cols, classes: all.classes, standardization, strategy, local: { maxIterations, driftCorrection: false } }, shares, test, rounds, seed);
+        const strategy: StrategyConfig = {
+          name,
+          ...(clip !== undefined && { clipNorm: clip }),
+          ...(noise !== undefined && { noiseMultiplier: noise }),
+        };
+        const run = runRoundsInProcess(
+          { features: all.cols, classes: all.classes, standardization, strategy, local: { maxIterations, driftCorrection: false } },
+          shares,
+          test,
+          rounds,
+          seed,
+        );
         const first = run.rounds[0]!;
         const last = run.rounds.at(-1)!;
         const dp = run.model.metrics?.dp;
@@ -89,7 +104,12 @@ function main(): void {
       }
     }
     if (drift !== undefined) {
-      const task = { features: all.cols, classes: all.classes, standardization, local: { driftCorrection: { ...DEFAULT_DRIFT_CORRECTION, mu: drift } } };
+      const task = {
+        features: all.cols,
+        classes: all.classes,
+        standardization,
+        local: { driftCorrection: { ...DEFAULT_DRIFT_CORRECTION, mu: drift } },
+      };
       const run = runRoundsInProcess(task, shares, test, rounds, seed);
       const first = run.rounds[0]!;
       const last = run.rounds.at(-1)!;

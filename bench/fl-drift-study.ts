@@ -23,7 +23,9 @@ import { capWeights } from "../src/fedavg/weights.js";
 const all = parseDataset(readFileSync("fixtures/landcover.csv"), "lc", { label: "label" });
 const test0 = parseDataset(readFileSync("fixtures/landcover-test.csv"), "lct", { label: "label", classes: all.classes });
 const st = computeStandardization(all);
-const K = all.classes.length, D = all.cols, dim = K * (D + 1);
+const K = all.classes.length,
+  D = all.cols,
+  dim = K * (D + 1);
 const C = 1;
 
 function stdX(ds: Dataset): Float64Array {
@@ -32,18 +34,33 @@ function stdX(ds: Dataset): Float64Array {
   return x;
 }
 class Linear implements Objective {
-  constructor(private inner: Objective, private lin: Float64Array | null) {}
+  constructor(
+    private inner: Objective,
+    private lin: Float64Array | null,
+  ) {}
   evaluate(p: Float64Array, g: Float64Array): number {
     let f = this.inner.evaluate(p, g);
-    if (this.lin) for (let t = 0; t < p.length; t++) { g[t]! += this.lin[t]!; f += this.lin[t]! * p[t]!; }
+    if (this.lin)
+      for (let t = 0; t < p.length; t++) {
+        g[t]! += this.lin[t]!;
+        f += this.lin[t]! * p[t]!;
+      }
     return f;
   }
 }
 class Prox implements Objective {
-  constructor(private inner: Objective, private c: Float64Array, private mu: number) {}
+  constructor(
+    private inner: Objective,
+    private c: Float64Array,
+    private mu: number,
+  ) {}
   evaluate(p: Float64Array, g: Float64Array): number {
     let f = this.inner.evaluate(p, g);
-    for (let t = 0; t < p.length; t++) { const d = p[t]! - this.c[t]!; g[t]! += this.mu * d; f += 0.5 * this.mu * d * d; }
+    for (let t = 0; t < p.length; t++) {
+      const d = p[t]! - this.c[t]!;
+      g[t]! += this.mu * d;
+      f += 0.5 * this.mu * d * d;
+    }
     return f;
   }
 }
@@ -51,22 +68,41 @@ function acc(p: Float64Array) {
   const { weights, bias } = splitParameters(p, D, K);
   return evaluate({ weights, bias, standardization: st }, test0);
 }
-type Method = { name: string; iters: number | ((r: number) => number); corr?: "none" | "oracle" | "staleC" | "staleBoth"; serverLr?: number; momentum?: number; share?: number; mu?: number; cw?: "capped" | "objective" };
+type Method = {
+  name: string;
+  iters: number | ((r: number) => number);
+  corr?: "none" | "oracle" | "staleC" | "staleBoth";
+  serverLr?: number;
+  momentum?: number;
+  share?: number;
+  mu?: number;
+  cw?: "capped" | "objective";
+};
 
 function run(shares: Dataset[], m: Method, rounds: number) {
   const N = shares.reduce((s, d) => s + d.rows, 0);
-  const capped = capWeights(shares.map((d) => d.rows), m.share ?? 0.25).weights;
+  const capped = capWeights(
+    shares.map((d) => d.rows),
+    m.share ?? 0.25,
+  ).weights;
   const xs = shares.map(stdX);
   // As the protocol does: round 1 N = n_k × clients (no expectedNumExamples), later Σ capped num_examples.
-  const objsFor = (r: number) => shares.map((d, k) => {
-    const Nr = r === 1 ? d.rows * shares.length : capped.reduce((a, b) => a + b, 0);
-    return new SoftmaxObjective(xs[k]!, d.labels, d.rows, D, K, (C * Math.max(d.rows, Nr)) / d.rows);
-  });
+  const objsFor = (r: number) =>
+    shares.map((d, k) => {
+      const Nr = r === 1 ? d.rows * shares.length : capped.reduce((a, b) => a + b, 0);
+      return new SoftmaxObjective(xs[k]!, d.labels, d.rows, D, K, (C * Math.max(d.rows, Nr)) / d.rows);
+    });
   let objs = objsFor(1);
   const tot = capped.reduce((a, b) => a + b, 0);
   const w = capped.map((c) => c / tot);
-  const grad = (k: number, x: Float64Array) => { const g = new Float64Array(dim); objs[k]!.evaluate(x, g); return g; };
-  let x = new Float64Array(dim), xPrev: Float64Array | null = null, cPrev: Float64Array | null = null;
+  const grad = (k: number, x: Float64Array) => {
+    const g = new Float64Array(dim);
+    objs[k]!.evaluate(x, g);
+    return g;
+  };
+  let x = new Float64Array(dim),
+    xPrev: Float64Array | null = null,
+    cPrev: Float64Array | null = null;
   const vel = new Float64Array(dim);
   const out: { accuracy: number; logLoss: number }[] = [];
   for (let r = 1; r <= rounds; r++) {
@@ -89,9 +125,13 @@ function run(shares: Dataset[], m: Method, rounds: number) {
       new Lbfgs(new Linear(base, lin), dim).minimize(p, it, 1e-4);
       for (let t = 0; t < dim; t++) delta[t]! += w[k]! * (p[t]! - x[t]!);
     });
-    const lr = m.serverLr ?? 1, mom = m.momentum ?? 0;
-    for (let t = 0; t < dim; t++) { vel[t] = mom * vel[t]! + delta[t]!; }
-    xPrev = x; cPrev = cNow;
+    const lr = m.serverLr ?? 1,
+      mom = m.momentum ?? 0;
+    for (let t = 0; t < dim; t++) {
+      vel[t] = mom * vel[t]! + delta[t]!;
+    }
+    xPrev = x;
+    cPrev = cNow;
     x = x.map((v, t) => v + lr * vel[t]!);
     out.push(acc(x));
   }
@@ -111,16 +151,27 @@ const methods: Method[] = [
 function main(): void {
   const clientsList = (process.env.CLIENTS ?? "10,8").split(",").map(Number);
   const seeds = (process.env.SEEDS ?? "1,2,3,4,5").split(",").map(Number);
-  const central = acc((() => { const f = trainLogisticRegression(all, { c: 1, maxIterations: 500, standardization: st }); const p = new Float64Array(dim); p.set(f.weights); p.set(f.bias, K * D); return p; })());
+  const central = acc(
+    (() => {
+      const f = trainLogisticRegression(all, { c: 1, maxIterations: 500, standardization: st });
+      const p = new Float64Array(dim);
+      p.set(f.weights);
+      p.set(f.bias, K * D);
+      return p;
+    })(),
+  );
   console.log("central", (100 * central.accuracy).toFixed(2), central.logLoss.toFixed(4));
-  for (const nc of clientsList) for (const seed of seeds) {
-    const shares = partitionDataset(all, nc, { scheme: "dirichlet", alpha: 0.3, seed, allowOneClass: true });
-    for (const m of methods.filter((m) => !process.env.ONLY || process.env.ONLY.split(",").includes(m.name))) {
-      const o = run(shares, m, 10);
-      const last = o[9]!;
-      console.log(`${nc}\t${seed}\t${m.name.padEnd(16)}\tr5 ${(100 * o[4]!.accuracy).toFixed(2)}\tr10 ${(100 * last.accuracy).toFixed(2)}\tgap ${(100 * (central.accuracy - last.accuracy)).toFixed(2)}\tll ${last.logLoss.toFixed(4)}`);
+  for (const nc of clientsList)
+    for (const seed of seeds) {
+      const shares = partitionDataset(all, nc, { scheme: "dirichlet", alpha: 0.3, seed, allowOneClass: true });
+      for (const m of methods.filter((m) => !process.env.ONLY || process.env.ONLY.split(",").includes(m.name))) {
+        const o = run(shares, m, 10);
+        const last = o[9]!;
+        console.log(
+          `${nc}\t${seed}\t${m.name.padEnd(16)}\tr5 ${(100 * o[4]!.accuracy).toFixed(2)}\tr10 ${(100 * last.accuracy).toFixed(2)}\tgap ${(100 * (central.accuracy - last.accuracy)).toFixed(2)}\tll ${last.logLoss.toFixed(4)}`,
+        );
+      }
     }
-  }
 }
 
 if (process.argv[1] === import.meta.filename) main();

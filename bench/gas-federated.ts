@@ -56,10 +56,9 @@ async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> 
 // --- deployment: registry (FLAIComputeJobs) + FLAIFederated ----------------------------------------
 // A fixed attestation authority (the stand-in for a TEE vendor's quote verifier) pinned at deployment.
 const authority = new Wallet(keccak256(toUtf8Bytes("flai-bench-attestation-authority")));
-const registry = (await (await ethers.getContractFactory("FLAIComputeJobs", owner)).deploy(
-  owner.address,
-  authority.address,
-)) as unknown as Contract;
+const registry = (await (
+  await ethers.getContractFactory("FLAIComputeJobs", owner)
+).deploy(owner.address, authority.address)) as unknown as Contract;
 await registry.waitForDeployment();
 const fedDeployed = await (await ethers.getContractFactory("FLAIFederated", owner)).deploy(await registry.getAddress());
 await fedDeployed.waitForDeployment();
@@ -106,7 +105,9 @@ const pool = ethers.parseEther("1");
 async function createTask(i: number): Promise<{ taskId: bigint; gas: number }> {
   const taskId = (await fed.getFunction("taskCount")()) + 1n;
   const gas = await gasOf(
-    asCreator.getFunction("createTask")(h(`model-root-${i}`), h(`model-hash-${i}`), 2, 2, 65535, 3600, measurement, enclave.address, { value: pool }),
+    asCreator.getFunction("createTask")(h(`model-root-${i}`), h(`model-hash-${i}`), 2, 2, 65535, 3600, measurement, enclave.address, {
+      value: pool,
+    }),
   );
   return { taskId, gas };
 }
@@ -116,7 +117,9 @@ async function recordAll(taskId: bigint, n: number): Promise<number[]> {
   const gas: number[] = [];
   for (let i = 0; i < n; i++) {
     const c = fed.connect(clients[i]!) as Contract;
-    gas.push(await gasOf(c.getFunction("recordUpdate")(taskId, 1, h(`update-root-${taskId}-${i}`), h(`update-hash-${taskId}-${i}`), 1000 + i)));
+    gas.push(
+      await gasOf(c.getFunction("recordUpdate")(taskId, 1, h(`update-root-${taskId}-${i}`), h(`update-hash-${taskId}-${i}`), 1000 + i)),
+    );
   }
   return gas;
 }

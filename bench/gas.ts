@@ -83,9 +83,7 @@ const asRelayer = jobs.connect(relayer) as Contract;
 // submitJob: job 1 pays the one-off 0 -> 1 jobCount write; jobs 2.. are steady state.
 const submitGas: number[] = [];
 for (let i = 1; i <= 4; i++) {
-  submitGas.push(
-    await gasOf(asSubmitter.getFunction("submitJob")(root("data", i), root("model", i), now + 3600, { value: reward })),
-  );
+  submitGas.push(await gasOf(asSubmitter.getFunction("submitJob")(root("data", i), root("model", i), now + 3600, { value: reward })));
 }
 
 async function complete(jobId: number, signer: Wallet): Promise<number> {

@@ -332,7 +332,19 @@ function round(v: number, digits: number): number {
 }
 
 const fmt = (v: number | null, digits = 1) => (v === null ? "—" : v.toFixed(digits));
-const header = ["case", "runs", "ours ms", "(1st run)", "sklearn ms", "ratio", "ours acc", "sklearn acc", "acc diff", "iters ours/sk", "status"];
+const header = [
+  "case",
+  "runs",
+  "ours ms",
+  "(1st run)",
+  "sklearn ms",
+  "ratio",
+  "ours acc",
+  "sklearn acc",
+  "acc diff",
+  "iters ours/sk",
+  "status",
+];
 const table = results.map((r) => [
   r.case,
   String(r.runs),
@@ -358,7 +370,9 @@ console.log(
   `Ours: ${threads} thread(s) on data over 2e6 entries (${availableParallelism()} CPUs available); "(1st run)" includes ` +
     `booting the worker pool when it is the first large fit of the process.`,
 );
-console.log(`Plain rows fit data standardized up front (untimed); "+std" rows time standardization too (sklearn: StandardScaler pipeline).`);
+console.log(
+  `Plain rows fit data standardized up front (untimed); "+std" rows time standardization too (sklearn: StandardScaler pipeline).`,
+);
 console.log(
   `Iteration counts differ because each side applies tol=1e-4 to its own scaling of the objective ` +
     `(ours: averaged over samples); equal holdout accuracy is the criterion.`,

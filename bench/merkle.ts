@@ -13,7 +13,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-
 import { computeFileRoot, computeRoot } from "../src/storage/merkle.js";
 import { sdkFileRoot } from "../src/storage/sdk-root.js";
 import { writeSeededFile } from "../src/util/prng.js";
@@ -31,7 +30,6 @@ function option(name: string, fallback: number): number {
 const runs = option("runs", 5);
 const mib = option("mib", 64);
 const size = mib * MiB;
-
 
 type Impl = "sdk ZgFile.merkleTree" | "ours computeFileRoot" | "ours computeFileRoot, no workers" | "ours computeRoot (in memory)";
 const IMPLS: Impl[] = ["sdk ZgFile.merkleTree", "ours computeFileRoot", "ours computeFileRoot, no workers", "ours computeRoot (in memory)"];

@@ -31,7 +31,10 @@ const ROWS_PER_CLIENT = 200;
 const EVALUATION_ROWS = 40;
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 // The multi-process rows: N client processes against one hardhat node + flai:devnet ("" to leave out).
-const PROCESSES = (process.env.PROCESSES ?? "4,8,16").split(",").filter((n) => n.trim() !== "").map(Number);
+const PROCESSES = (process.env.PROCESSES ?? "4,8,16")
+  .split(",")
+  .filter((n) => n.trim() !== "")
+  .map(Number);
 const PROCESS_RUNS = Number(process.env.PROCESS_RUNS ?? 3);
 const SEED = 1;
 
@@ -76,7 +79,10 @@ await writeFile(evaluation, evaluationText);
 console.log(
   `# round bench: ${CLIENTS} clients × ${FEATURES} features × ${ROWS_PER_CLIENT} rows each, ${ROUNDS} rounds, ` +
     `evaluation set ${EVALUATION_ROWS} rows (${(evaluationText.length / 1e6).toFixed(1)} MB JSON), ${os.availableParallelism()} cores, ` +
-    `load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+    `load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
 );
 
 const { fedavg } = hre.flai;
@@ -84,16 +90,45 @@ const { fedavg } = hre.flai;
 // one more client-sized draw, made outside the timed call.
 const standardizeOn = dataset(ROWS_PER_CLIENT);
 let t = performance.now();
-const created = await fedavg.createTask({ model: spec, evaluation, standardizeOn, rounds: ROUNDS, quorum: CLIENTS, reward: "1", connection });
+const created = await fedavg.createTask({
+  model: spec,
+  evaluation,
+  standardizeOn,
+  rounds: ROUNDS,
+  quorum: CLIENTS,
+  reward: "1",
+  connection,
+});
 const createMs = performance.now() - t;
 const taskId = created.task.id;
 console.log(`# setup ${((t - t0) / 1000).toFixed(1)} s; createTask ${createMs.toFixed(0)} ms (task ${taskId})`);
 
 const clientSteps = ["train", "encrypt", "upload", "chain", "other"] as const;
 const aggSteps = ["fetch", "aggregate", "upload", "chain", "other"] as const;
-const perClient: Record<(typeof clientSteps)[number] | "wall", number[]> = { train: [], encrypt: [], upload: [], chain: [], other: [], wall: [] };
-const perRoundClients: Record<(typeof clientSteps)[number] | "wall", number[]> = { train: [], encrypt: [], upload: [], chain: [], other: [], wall: [] };
-const perAggregate: Record<(typeof aggSteps)[number] | "wall", number[]> = { fetch: [], aggregate: [], upload: [], chain: [], other: [], wall: [] };
+const perClient: Record<(typeof clientSteps)[number] | "wall", number[]> = {
+  train: [],
+  encrypt: [],
+  upload: [],
+  chain: [],
+  other: [],
+  wall: [],
+};
+const perRoundClients: Record<(typeof clientSteps)[number] | "wall", number[]> = {
+  train: [],
+  encrypt: [],
+  upload: [],
+  chain: [],
+  other: [],
+  wall: [],
+};
+const perAggregate: Record<(typeof aggSteps)[number] | "wall", number[]> = {
+  fetch: [],
+  aggregate: [],
+  upload: [],
+  chain: [],
+  other: [],
+  wall: [],
+};
 const roundWall: number[] = [];
 let updateBytes = 0;
 
@@ -176,7 +211,12 @@ if (PROCESSES.length > 0) {
       `fixtures/data.json split ${n} ways, devnet storage, --poll 1; medians: every client in the round at ${m(runs.map((r) => r.allJoined))} s, ` +
         `${n} updates recorded at ${m(runs.map((r) => r.allRecorded))} s`,
     );
-    add(`round, ${n} client processes`, "all joined → finalized", runs.map((r) => r.finalized - r.allJoined), "the round once every process is up");
+    add(
+      `round, ${n} client processes`,
+      "all joined → finalized",
+      runs.map((r) => r.finalized - r.allJoined),
+      "the round once every process is up",
+    );
   }
 }
 

@@ -121,7 +121,8 @@ function describe(row: JsonRow): { item: string; figures: string; target: string
 
 function table(header: string[], body: string[][], rightAligned: Set<number>): void {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => "| " + cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(" | ") + " |";
+  const line = (cells: string[]) =>
+    "| " + cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(" | ") + " |";
   console.log(line(header));
   console.log("|" + widths.map((w, i) => (rightAligned.has(i) ? "-".repeat(w + 1) + ":" : ":" + "-".repeat(w + 1))).join("|") + "|");
   for (const r of body) console.log(line(r));

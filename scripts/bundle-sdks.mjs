@@ -30,9 +30,7 @@ const COMPUTE_FACTORIES = {
 
 function computeEntry(pkg) {
   const lib = path.dirname(require.resolve(pkg)); // …/lib.commonjs
-  const extra = Object.entries(COMPUTE_FACTORIES).map(
-    ([name, file]) => `export { ${name} } from ${JSON.stringify(path.join(lib, file))};`,
-  );
+  const extra = Object.entries(COMPUTE_FACTORIES).map(([name, file]) => `export { ${name} } from ${JSON.stringify(path.join(lib, file))};`);
   return [`export * from ${JSON.stringify(pkg)};`, ...extra].join("\n");
 }
 
@@ -141,7 +139,10 @@ async function bundle({ name, pkg, entry, options = {}, change, check = () => un
   const left = js.match(/\bimport\(\s*(?:\/\*[^*]*\*\/\s*)?["`][^"`]*["`]/g);
   if (left !== null) throw new Error(`${name}: dynamic imports left in the bundle: ${left.join(", ")}`);
   check(js);
-  writeAtomic(path.join(vendor, `${name}.js`), `// ${pkg} bundled by scripts/bundle-sdks.mjs; licenses in ${name}.LICENSES.txt\n${imports}\n${js}`);
+  writeAtomic(
+    path.join(vendor, `${name}.js`),
+    `// ${pkg} bundled by scripts/bundle-sdks.mjs; licenses in ${name}.LICENSES.txt\n${imports}\n${js}`,
+  );
   const header = `Third-party software bundled in vendor/${name}.js (from the npm registry, ${change}):\n\n`;
   writeAtomic(path.join(vendor, `${name}.LICENSES.txt`), header + notices(Object.keys(result.metafile.inputs)).join("\n\n---\n\n") + "\n");
 }

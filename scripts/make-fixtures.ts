@@ -30,8 +30,7 @@ for (let i = 0; i < ROWS; i++) {
 }
 
 const out = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
-const json =
-  `{"features":[\n${features.map((r) => JSON.stringify(r)).join(",\n")}\n],\n` + `"labels":${JSON.stringify(labels)}}\n`;
+const json = `{"features":[\n${features.map((r) => JSON.stringify(r)).join(",\n")}\n],\n` + `"labels":${JSON.stringify(labels)}}\n`;
 writeFileSync(out("data.json"), json);
 const header = [...Array.from({ length: FEATURES }, (_, j) => `x${j}`), "label"].join(",");
 writeFileSync(out("data.csv"), [header, ...features.map((r, i) => [...r, labels[i]].join(","))].join("\n") + "\n");

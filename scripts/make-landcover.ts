@@ -64,4 +64,6 @@ const header = [...BANDS, "elevation_m", "label"].join(",");
 const out = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 writeFileSync(out("landcover.csv"), [header, ...makeRows(TRAIN_ROWS, SEED)].join("\n") + "\n");
 writeFileSync(out("landcover-test.csv"), [header, ...makeRows(TEST_ROWS, SEED + 1)].join("\n") + "\n");
-console.log(`wrote fixtures/landcover.csv (${TRAIN_ROWS} rows) and fixtures/landcover-test.csv (${TEST_ROWS} rows), classes ${CLASSES.map((c) => c.name).join(", ")}`);
+console.log(
+  `wrote fixtures/landcover.csv (${TRAIN_ROWS} rows) and fixtures/landcover-test.csv (${TEST_ROWS} rows), classes ${CLASSES.map((c) => c.name).join(", ")}`,
+);

@@ -71,10 +71,14 @@ function measure(chromium, report, width, height) {
     const probe = path.join(dir, "probe.html");
     const script = `<script>addEventListener("load",()=>{const e=document.documentElement;document.body.insertAdjacentHTML("beforeend",'<pre id="flai-size">'+e.scrollWidth+"x"+e.scrollHeight+"</pre>")})</script>`;
     writeFileSync(probe, readFileSync(report, "utf8").replace("</body>", `${script}</body>`));
-    const dom = execFileSync(chromium, [...BASE_FLAGS, `--window-size=${width},${height}`, "--virtual-time-budget=2000", "--dump-dom", pathToFileURL(probe).href], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    });
+    const dom = execFileSync(
+      chromium,
+      [...BASE_FLAGS, `--window-size=${width},${height}`, "--virtual-time-budget=2000", "--dump-dom", pathToFileURL(probe).href],
+      {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    );
     const m = /<pre id="flai-size">(\d+)x(\d+)<\/pre>/.exec(dom);
     if (!m) throw new Error("Chromium did not report the page size");
     return { width: Number(m[1]), height: Number(m[2]) };
@@ -90,8 +94,12 @@ const chromium = findChromium();
 const size = measure(chromium, report, opts.width, opts.height);
 const out = path.resolve(opts.out ?? report.replace(/\.html?$/i, "") + `-${opts.width}px.png`);
 const shotHeight = opts.full ? size.height : opts.height;
-execFileSync(chromium, [...BASE_FLAGS, `--window-size=${opts.width},${shotHeight}`, `--screenshot=${out}`, pathToFileURL(report).href], { stdio: "ignore" });
-console.log(`${path.relative(process.cwd(), out)}: ${opts.width}×${shotHeight} px of ${path.relative(process.cwd(), report)} (page ${size.width}×${size.height} px)`);
+execFileSync(chromium, [...BASE_FLAGS, `--window-size=${opts.width},${shotHeight}`, `--screenshot=${out}`, pathToFileURL(report).href], {
+  stdio: "ignore",
+});
+console.log(
+  `${path.relative(process.cwd(), out)}: ${opts.width}×${shotHeight} px of ${path.relative(process.cwd(), report)} (page ${size.width}×${size.height} px)`,
+);
 if (size.width > opts.width) {
   console.error(`report-screenshot: the page is ${size.width} px wide at a ${opts.width} px window: it scrolls horizontally`);
   process.exit(1);

@@ -109,15 +109,24 @@ const address = z.string().superRefine((value, ctx) => {
   if (!/^0x[0-9a-fA-F]{40}$/.test(value)) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be an address: "0x" followed by 40 hex characters' });
   } else if (!isAddressWithValidChecksum(value)) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: "has an invalid EIP-55 checksum: a character was mistyped; copy the address again" });
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: "has an invalid EIP-55 checksum: a character was mistyped; copy the address again",
+    });
   }
 });
 /** A 0G amount in decimals ("5", "3.5"), as --ledger takes it. */
-const amount0G = z.string().regex(/^\s*(?:0|[1-9]\d*)(?:\.\d{1,18})?\s*$/, 'must be a 0G amount in decimals, like "5" or "3.5"').refine((value) => !/^\s*0(?:\.0*)?\s*$/.test(value), "must be greater than 0");
+const amount0G = z
+  .string()
+  .regex(/^\s*(?:0|[1-9]\d*)(?:\.\d{1,18})?\s*$/, 'must be a 0G amount in decimals, like "5" or "3.5"')
+  .refine((value) => !/^\s*0(?:\.0*)?\s*$/.test(value), "must be greater than 0");
 const deploymentAddresses = z
   .object({ jobs: address.optional(), federated: address.optional() })
   .strict()
-  .refine((d) => d.jobs !== undefined || d.federated !== undefined, 'must name at least one contract: { jobs: "0x…" } and/or { federated: "0x…" }');
+  .refine(
+    (d) => d.jobs !== undefined || d.federated !== undefined,
+    'must name at least one contract: { jobs: "0x…" } and/or { federated: "0x…" }',
+  );
 
 const flaiUserConfigSchema = z
   .object({
@@ -140,9 +149,20 @@ const flaiUserConfigSchema = z
       })
       .strict()
       .optional(),
-    jobs: z.object({ deadlineSeconds: positiveInt.max(MAX_DEADLINE_SECONDS, `must be at most ${MAX_DEADLINE_SECONDS} (FLAIFederated's uint32 round duration, which it also sets)`).optional() }).strict().optional(),
+    jobs: z
+      .object({
+        deadlineSeconds: positiveInt
+          .max(MAX_DEADLINE_SECONDS, `must be at most ${MAX_DEADLINE_SECONDS} (FLAIFederated's uint32 round duration, which it also sets)`)
+          .optional(),
+      })
+      .strict()
+      .optional(),
     market: z
-      .object({ provider: address.optional(), prompt: z.string().min(1, "must be a non-empty prompt").optional(), ledger: amount0G.optional() })
+      .object({
+        provider: address.optional(),
+        prompt: z.string().min(1, "must be a non-empty prompt").optional(),
+        ledger: amount0G.optional(),
+      })
       .strict()
       .optional(),
     deployments: z.record(z.string().min(1, "must be a network name"), deploymentAddresses).optional(),

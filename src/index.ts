@@ -7,10 +7,7 @@ import { taskDefinitions } from "./task-definitions.js";
 const hardhatFlaiPlugin = definePlugin({
   id: "hardhat-flai",
   npmPackage: "hardhat-flai",
-  dependencies: () => [
-    import("@nomicfoundation/hardhat-ethers"),
-    import("@nomicfoundation/hardhat-ignition-ethers"),
-  ],
+  dependencies: () => [import("@nomicfoundation/hardhat-ethers"), import("@nomicfoundation/hardhat-ignition-ethers")],
   hookHandlers: {
     config: () => import("./hooks/config.js"),
     hre: () => import("./hooks/hre.js"),

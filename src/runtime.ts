@@ -86,8 +86,7 @@ function lazyMarket(hre: HardhatRuntimeEnvironment): () => FlaiMarket {
         throw error;
       },
     ));
-  const forward =
-    <K extends keyof FlaiMarket>(name: K) =>
+  const forward = <K extends keyof FlaiMarket>(name: K) =>
     (async (...args: unknown[]) => {
       const target = await load();
       return (target[name] as (...a: unknown[]) => unknown).apply(target, args);

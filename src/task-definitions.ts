@@ -10,33 +10,101 @@ const text = ArgumentType.STRING_WITHOUT_DEFAULT;
 const file = ArgumentType.FILE_WITHOUT_DEFAULT;
 const jobId = { name: "job", description: "Job id (required)", type: text, defaultValue: undefined } as const;
 const taskId = { name: "task", description: "Federated task id (required)", type: text, defaultValue: undefined } as const;
-const providerOption = { name: "provider", description: "Provider address; when left out, flai.market.provider, else FLAI_PROVIDER, else the first provider listed", type: text, defaultValue: undefined } as const;
-const promptOption = { name: "prompt", description: "Prompt; when left out, flai.market.prompt, else FLAI_PROMPT, else a greeting", type: text, defaultValue: undefined } as const;
-const ledgerOption = { name: "ledger", description: "0G the ledger should hold; when left out, flai.market.ledger, else FLAI_LEDGER_OG, else a new ledger opens with the minimum (3 0G) and an existing one is left as it is", type: text, defaultValue: undefined } as const;
+const providerOption = {
+  name: "provider",
+  description: "Provider address; when left out, flai.market.provider, else FLAI_PROVIDER, else the first provider listed",
+  type: text,
+  defaultValue: undefined,
+} as const;
+const promptOption = {
+  name: "prompt",
+  description: "Prompt; when left out, flai.market.prompt, else FLAI_PROMPT, else a greeting",
+  type: text,
+  defaultValue: undefined,
+} as const;
+const ledgerOption = {
+  name: "ledger",
+  description:
+    "0G the ledger should hold; when left out, flai.market.ledger, else FLAI_LEDGER_OG, else a new ledger opens with the minimum (3 0G) and an existing one is left as it is",
+  type: text,
+  defaultValue: undefined,
+} as const;
 
 // Options several federated tasks share.
-const pollOption = { name: "poll", description: "--follow: seconds between looks at the chain (> 0); when left out, 5", type: text, defaultValue: undefined } as const;
+const pollOption = {
+  name: "poll",
+  description: "--follow: seconds between looks at the chain (> 0); when left out, 5",
+  type: text,
+  defaultValue: undefined,
+} as const;
 const strategyOptions = (b: ReturnType<typeof task>) =>
   b
     .addOption({ name: "strategy", description: "fedavg | fedprox | median | trimmed-mean", defaultValue: "fedavg" })
-    .addOption({ name: "clip", description: "Clip each update to this L2 norm (> 0); when left out, no clipping", type: text, defaultValue: undefined })
-    .addOption({ name: "noise", description: "Central DP: Gaussian noise multiplier (> 0, needs --clip); when left out, no noise", type: text, defaultValue: undefined })
-    .addOption({ name: "trim", description: "trimmed-mean only: fraction in (0, 0.5) trimmed from each end, at least one update per end; when left out, 0.1", type: text, defaultValue: undefined })
-    .addOption({ name: "localIterations", description: "Client L-BFGS iterations per round (≥ 1); when left out, 3", type: text, defaultValue: undefined })
-    .addOption({ name: "mu", description: "fedprox with --no-drift-correction or --noise: proximal term strength (≥ 0); when left out, 0.01", type: text, defaultValue: undefined })
-    .addOption({ name: "maxClientShare", description: "Most of a round one client's update may weigh, in (0, 1]; when left out, 0.25", type: text, defaultValue: undefined })
-    .addOption({ name: "minAccepted", description: "Fewest accepted updates per published model (≥ 1); when left out, 3 (1 with --noise)", type: text, defaultValue: undefined })
-    .addOption({ name: "maxUpdateNorm", description: "Reject updates with a larger L2 norm (> 0, ≤ 1e100); when left out, 1e6", type: text, defaultValue: undefined })
-    .addOption({ name: "rewardRule", description: "equal | num-examples (capped sample counts); when left out, equal", type: text, defaultValue: undefined })
+    .addOption({
+      name: "clip",
+      description: "Clip each update to this L2 norm (> 0); when left out, no clipping",
+      type: text,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "noise",
+      description: "Central DP: Gaussian noise multiplier (> 0, needs --clip); when left out, no noise",
+      type: text,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "trim",
+      description: "trimmed-mean only: fraction in (0, 0.5) trimmed from each end, at least one update per end; when left out, 0.1",
+      type: text,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "localIterations",
+      description: "Client L-BFGS iterations per round (≥ 1); when left out, 3",
+      type: text,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "mu",
+      description: "fedprox with --no-drift-correction or --noise: proximal term strength (≥ 0); when left out, 0.01",
+      type: text,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "maxClientShare",
+      description: "Most of a round one client's update may weigh, in (0, 1]; when left out, 0.25",
+      type: text,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "minAccepted",
+      description: "Fewest accepted updates per published model (≥ 1); when left out, 3 (1 with --noise)",
+      type: text,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "maxUpdateNorm",
+      description: "Reject updates with a larger L2 norm (> 0, ≤ 1e100); when left out, 1e6",
+      type: text,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "rewardRule",
+      description: "equal | num-examples (capped sample counts); when left out, equal",
+      type: text,
+      defaultValue: undefined,
+    })
     .addOption({
       name: "modelFormat",
-      description: "json | binary: how every global model of the task is stored; when left out, json below 10,000 parameters, binary from there",
+      description:
+        "json | binary: how every global model of the task is stored; when left out, json below 10,000 parameters, binary from there",
       type: text,
       defaultValue: undefined,
     })
     .addFlag({
       name: "noDriftCorrection",
-      description: "fedavg/fedprox without --noise: do not correct client drift (otherwise the enclave averages the clients' gradients into a correction each round)",
+      description:
+        "fedavg/fedprox without --noise: do not correct client drift (otherwise the enclave averages the clients' gradients into a correction each round)",
     });
 
 export const taskDefinitions = [
@@ -82,7 +150,12 @@ export const taskDefinitions = [
   task("flai:train", "Train a job inside the simulated enclave and write the signed result")
     .addOption(jobId)
     .addOption({ name: "out", description: "Result file; when left out, .flai/results/job-<id>.json", type: file, defaultValue: undefined })
-    .addOption({ name: "payee", description: "Address the reward goes to; when left out, your account", type: text, defaultValue: undefined })
+    .addOption({
+      name: "payee",
+      description: "Address the reward goes to; when left out, your account",
+      type: text,
+      defaultValue: undefined,
+    })
     .addFlag({ name: "complete", description: "Also complete the job on-chain with the result" })
     .addFlag({ name: "force", description: "Replace an existing --out file (and its .model.json) instead of refusing" })
     .addFlag(json)
@@ -145,10 +218,18 @@ export const taskDefinitions = [
     .setAction(() => import("./tasks/market-compute.js"))
     .build(),
 
-  task("flai:devnet", "Serve the local 0G stand-ins (storage: Flow/Market + indexer/node; compute: serving contracts + provider) until Ctrl-C")
+  task(
+    "flai:devnet",
+    "Serve the local 0G stand-ins (storage: Flow/Market + indexer/node; compute: serving contracts + provider) until Ctrl-C",
+  )
     .addOption({ name: "port", description: "Indexer + storage node port", type: ArgumentType.INT, defaultValue: 5678 })
     .addOption({ name: "computePort", description: "Compute provider port", type: ArgumentType.INT, defaultValue: 5679 })
-    .addOption({ name: "task", description: "Serve this federated task's global model; when left out, the sample model", type: text, defaultValue: undefined })
+    .addOption({
+      name: "task",
+      description: "Serve this federated task's global model; when left out, the sample model",
+      type: text,
+      defaultValue: undefined,
+    })
     .addOption({ name: "rpcPort", description: "Chain RPC port (in-process network only)", type: ArgumentType.INT, defaultValue: 8545 })
     .addFlag(json)
     .setAction(() => import("./tasks/devnet.js"))
@@ -156,7 +237,11 @@ export const taskDefinitions = [
 
   task("flai:demo", "Run the whole PoC flow: storage → job → enclave training → attested completion → read back")
     .addOption({ name: "reward", description: "Reward in 0G", defaultValue: "0.01" })
-    .addOption({ name: "storage", description: '"local" or "devnet" (uploads through the 0G SDK to a local storage devnet)', defaultValue: "local" })
+    .addOption({
+      name: "storage",
+      description: '"local" or "devnet" (uploads through the 0G SDK to a local storage devnet)',
+      defaultValue: "local",
+    })
     .addFlag(json)
     .setAction(() => import("./tasks/demo.js"))
     .build(),
@@ -169,8 +254,16 @@ function federatedTasks() {
     task("flai:fl-client", "One client's round: train locally, encrypt to the enclave, upload, record on-chain")
       .addOption(taskId)
       .addOption({ name: "data", description: "The client's local dataset (JSON or CSV) (required)", type: file, defaultValue: undefined })
-      .addOption({ name: "account", description: "Index of the network account acting as the client", type: ArgumentType.INT, defaultValue: 0 })
-      .addFlag({ name: "follow", description: "Keep running: join every round, claim every reward, exit when the task is finished or cancelled" })
+      .addOption({
+        name: "account",
+        description: "Index of the network account acting as the client",
+        type: ArgumentType.INT,
+        defaultValue: 0,
+      })
+      .addFlag({
+        name: "follow",
+        description: "Keep running: join every round, claim every reward, exit when the task is finished or cancelled",
+      })
       .addOption(pollOption)
       .addFlag(json)
       .setAction(() => import("./tasks/fl-client.js"))
@@ -179,7 +272,11 @@ function federatedTasks() {
     task("flai:aggregate", "Aggregate a round inside the enclave and finalize it on-chain (resumable)")
       .addOption(taskId)
       .addOption({ name: "round", description: "Round; when left out, the current one", type: text, defaultValue: undefined })
-      .addFlag({ name: "follow", description: "Keep running: close, aggregate and finalize every round by the close rule, exit when the task is finished or cancelled" })
+      .addFlag({
+        name: "follow",
+        description:
+          "Keep running: close, aggregate and finalize every round by the close rule, exit when the task is finished or cancelled",
+      })
       .addOption(pollOption)
       .addOption({
         name: "closeAfter",
@@ -199,7 +296,12 @@ function federatedTasks() {
 
     task("flai:fl-claim", "Claim a client's rewards for finalized rounds (pull payment, proven from the commitment)")
       .addOption(taskId)
-      .addOption({ name: "round", description: "Round to claim; when left out, every finalized round the account is owed and has not claimed", type: text, defaultValue: undefined })
+      .addOption({
+        name: "round",
+        description: "Round to claim; when left out, every finalized round the account is owed and has not claimed",
+        type: text,
+        defaultValue: undefined,
+      })
       .addOption({ name: "account", description: "Index of the client's account", type: ArgumentType.INT, defaultValue: 0 })
       .addFlag(json)
       .setAction(() => import("./tasks/fl-claim.js"))
@@ -220,8 +322,18 @@ function federatedTasks() {
 function flCreateTask() {
   return strategyOptions(task("flai:fl-create", "Create a federated task: initial global model, rounds, quorum, reward pool, enclave"))
     .addOption({ name: "model", description: "Model spec file (or root) (required)", type: text, defaultValue: undefined })
-    .addOption({ name: "test", description: "Held-out test file (or root) the enclave evaluates every global model on, never trained on (required)", type: text, defaultValue: undefined })
-    .addOption({ name: "evaluation", description: "Former name of --test, still read (give one of them)", type: text, defaultValue: undefined })
+    .addOption({
+      name: "test",
+      description: "Held-out test file (or root) the enclave evaluates every global model on, never trained on (required)",
+      type: text,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "evaluation",
+      description: "Former name of --test, still read (give one of them)",
+      type: text,
+      defaultValue: undefined,
+    })
     .addOption({ name: "rounds", description: "Number of rounds", type: ArgumentType.INT, defaultValue: 3 })
     .addOption({ name: "quorum", description: "Minimum accepted updates per round", type: ArgumentType.INT, defaultValue: 2 })
     .addOption({
@@ -239,19 +351,22 @@ function flCreateTask() {
     .addOption({ name: "reward", description: "Reward pool in 0G (required)", type: text, defaultValue: undefined })
     .addOption({
       name: "enclave",
-      description: "Signer address of the task's enclave, registered by the aggregator host (flai:enclave --register); when left out, this machine's",
+      description:
+        "Signer address of the task's enclave, registered by the aggregator host (flai:enclave --register); when left out, this machine's",
       type: text,
       defaultValue: undefined,
     })
     .addOption({
       name: "numExamples",
-      description: "Training rows expected over all clients, for round 1's L2 penalty split (later rounds use what the enclave accepted); when left out, each client's rows × quorum",
+      description:
+        "Training rows expected over all clients, for round 1's L2 penalty split (later rounds use what the enclave accepted); when left out, each client's rows × quorum",
       type: text,
       defaultValue: undefined,
     })
     .addOption({
       name: "standardizeOn",
-      description: "Sample of the training data (file or root) the shared feature scaling is fit on; required when the spec standardizes and has no \"standardization\" (never fit on --test)",
+      description:
+        'Sample of the training data (file or root) the shared feature scaling is fit on; required when the spec standardizes and has no "standardization" (never fit on --test)',
       type: text,
       defaultValue: undefined,
     })
@@ -262,16 +377,48 @@ function flCreateTask() {
 
 function flRunTask() {
   return strategyOptions(task("flai:fl-run", "Simulate a whole federated run with N local clients (distinct accounts) and write a report"))
-    .addOption({ name: "clients", description: "Number of clients, each its own account (on the in-process chain, accounts beyond the configured ones are derived and funded)", type: ArgumentType.INT, defaultValue: 5 })
+    .addOption({
+      name: "clients",
+      description:
+        "Number of clients, each its own account (on the in-process chain, accounts beyond the configured ones are derived and funded)",
+      type: ArgumentType.INT,
+      defaultValue: 5,
+    })
     .addOption({ name: "rounds", description: "Number of rounds", type: ArgumentType.INT, defaultValue: 5 })
-    .addOption({ name: "data", description: "Dataset to split among the clients (JSON or CSV); when left out, the --dataset bundled one", type: file, defaultValue: undefined })
-    .addOption({ name: "dataset", description: "Bundled dataset when --data is left out: sample (2 classes) | landcover (4 classes, non-IID showcase, own test file)", type: text, defaultValue: undefined })
-    .addOption({ name: "test", description: "Test set file every model is scored on; when left out, a stratified 20% holdout of the data (landcover: its test file)", type: file, defaultValue: undefined })
+    .addOption({
+      name: "data",
+      description: "Dataset to split among the clients (JSON or CSV); when left out, the --dataset bundled one",
+      type: file,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "dataset",
+      description: "Bundled dataset when --data is left out: sample (2 classes) | landcover (4 classes, non-IID showcase, own test file)",
+      type: text,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "test",
+      description: "Test set file every model is scored on; when left out, a stratified 20% holdout of the data (landcover: its test file)",
+      type: file,
+      defaultValue: undefined,
+    })
     .addOption({ name: "partition", description: "iid | dirichlet", defaultValue: "iid" })
-    .addOption({ name: "alpha", description: "dirichlet only: concentration (> 0, smaller = more label skew); when left out, 0.5", type: text, defaultValue: undefined })
+    .addOption({
+      name: "alpha",
+      description: "dirichlet only: concentration (> 0, smaller = more label skew); when left out, 0.5",
+      type: text,
+      defaultValue: undefined,
+    })
     .addOption({ name: "seed", description: "Seed of the split", type: ArgumentType.INT, defaultValue: 1 })
     .addOption({ name: "reward", description: "Reward pool in 0G", defaultValue: "1" })
-    .addOption({ name: "report", description: "HTML report path; when left out, .flai/reports/fl-run-task-<id>-<UTC time>.html (an existing file is never overwritten: -2, -3… is added)", type: file, defaultValue: undefined })
+    .addOption({
+      name: "report",
+      description:
+        "HTML report path; when left out, .flai/reports/fl-run-task-<id>-<UTC time>.html (an existing file is never overwritten: -2, -3… is added)",
+      type: file,
+      defaultValue: undefined,
+    })
     .addFlag(json)
     .setAction(() => import("./tasks/fl-run.js"))
     .build();

@@ -97,7 +97,10 @@ describe("a federated task across machines (separate processes, folders, machine
     // Client 1's 2nd recordUpdate (round 2's) and the aggregator's 6th paid upload (round 3's report,
     // after rounds 1 and 2's model + report and round 3's model) are held back, for the kills.
     const recordUpdate = new Interface(loadFlaiArtifact("FLAIFederated").abi).getFunction("recordUpdate")!.selector;
-    const clientTap = await startRpcTap(rpcUrl, { matches: (tx) => tx.to === addresses?.federated && tx.data.startsWith(recordUpdate), nth: 2 });
+    const clientTap = await startRpcTap(rpcUrl, {
+      matches: (tx) => tx.to === addresses?.federated && tx.data.startsWith(recordUpdate),
+      nth: 2,
+    });
     const aggregatorTap = await startRpcTap(rpcUrl, { matches: (tx) => tx.to === getAddress(devnetInfo.flowAddress), nth: 2 * ROUNDS });
     taps.push(clientTap, aggregatorTap);
 
@@ -145,7 +148,11 @@ describe("a federated task across machines (separate processes, folders, machine
     expect(registered.registration.authority).to.equal(authority);
 
     // The creator names that enclave (another machine's) for its task.
-    type Created = { taskId: string; deployments: Record<string, { jobs: string; federated: string }>; task: { enclave: string; rewardPool: string } };
+    type Created = {
+      taskId: string;
+      deployments: Record<string, { jobs: string; federated: string }>;
+      task: { enclave: string; rewardPool: string };
+    };
     const created = await deployer.json<Created>([
       "flai:fl-create",
       ...["--enclave", enclave, "--model", path.join(FIXTURES, "model.json"), "--test", "holdout.json"],
@@ -171,9 +178,20 @@ describe("a federated task across machines (separate processes, folders, machine
     const w = watch!;
     // Followers look at the chain every second (5 s unless told), and the aggregator waits 5 s for more
     // clients once the quorum is recorded (60 s unless told) before the enclave closes the round.
-    const clientFollower = (c: Party) => c.start(["flai:fl-client", "--task", String(taskId), "--data", "data.json", "--follow", "--poll", "1", "--json"]);
+    const clientFollower = (c: Party) =>
+      c.start(["flai:fl-client", "--task", String(taskId), "--data", "data.json", "--follow", "--poll", "1", "--json"]);
     const aggregatorFollower = () =>
-      aggregator.start(["flai:aggregate", "--task", String(taskId), "--follow", "--poll", "1", "--close-after", String(CLOSE_AFTER), "--json"]);
+      aggregator.start([
+        "flai:aggregate",
+        "--task",
+        String(taskId),
+        "--follow",
+        "--poll",
+        "1",
+        "--close-after",
+        String(CLOSE_AFTER),
+        "--json",
+      ]);
     followers = { aggregator: [aggregatorFollower()], clients: clients.slice(0, CLIENTS - 1).map((c) => [clientFollower(c)]) };
 
     // Client 1, round 2: killed while its recordUpdate is held, after it paid for its upload.
@@ -185,10 +203,16 @@ describe("a federated task across machines (separate processes, folders, machine
     expect(heldUpdate.tx.from).to.equal(victim);
     const round2 = (await w.roundsOpened(taskId)).get(2);
     expect(round2, "round 2 is open").to.be.a("number");
-    expect((await w.roundsFinalized(taskId)).map((f) => f.round), "when client 1 was killed").to.deep.equal([1]);
+    expect(
+      (await w.roundsFinalized(taskId)).map((f) => f.round),
+      "when client 1 was killed",
+    ).to.deep.equal([1]);
     const paidBeforeRecord = (await w.paidUploads()).filter((u) => u.sender === victim && u.blockNumber >= round2!);
     expect(paidBeforeRecord, "client 1 had paid for its round-2 upload").to.have.length(1);
-    expect((await w.updates(taskId)).filter((u) => u.client === victim).map((u) => u.round), "and recorded only round 1").to.deep.equal([1]);
+    expect(
+      (await w.updates(taskId)).filter((u) => u.client === victim).map((u) => u.round),
+      "and recorded only round 1",
+    ).to.deep.equal([1]);
     followers.clients[0]!.push(clientFollower(clients[0]!));
 
     // The aggregator, round 3: killed while its upload of the round's report is held.
@@ -196,8 +220,14 @@ describe("a federated task across machines (separate processes, folders, machine
     followers.aggregator[0]!.child.kill("SIGKILL");
     await followers.aggregator[0]!.exited;
     expect(heldReport.tx.from).to.equal(account.aggregator.address);
-    expect((await w.roundsClosed(taskId)).map((c) => c.round), "round 3 closed when the aggregator was killed").to.deep.equal([1, 2, 3]);
-    expect((await w.roundsFinalized(taskId)).map((f) => f.round), "and not finalized").to.deep.equal([1, 2]);
+    expect(
+      (await w.roundsClosed(taskId)).map((c) => c.round),
+      "round 3 closed when the aggregator was killed",
+    ).to.deep.equal([1, 2, 3]);
+    expect(
+      (await w.roundsFinalized(taskId)).map((f) => f.round),
+      "and not finalized",
+    ).to.deep.equal([1, 2]);
     followers.aggregator.push(aggregatorFollower());
 
     // Every follower still running ends by itself, exit 0, once the task is finished.
@@ -207,7 +237,10 @@ describe("a federated task across machines (separate processes, folders, machine
     expect(await w.finished(taskId)).to.equal(true);
     // The restarted client says it recorded round 2 with the bytes it had paid for before the kill.
     const rejoined = jsonLines(followers.clients[0]![1]!).filter((e) => e.event === "update-recorded" && e.round === 2);
-    expect(rejoined.map((e) => e.reusedUpload), followers.clients[0]![1]!.output()).to.deep.equal([true]);
+    expect(
+      rejoined.map((e) => e.reusedUpload),
+      followers.clients[0]![1]!.output(),
+    ).to.deep.equal([true]);
     // Round 3 was finalized by the restarted aggregator, once.
     const finals = followers.aggregator.flatMap((r) => jsonLines(r)).filter((e) => e.event === "round-finalized" && e.round === 3);
     expect(finals, followers.aggregator[1]!.output()).to.have.length(1);
@@ -227,7 +260,13 @@ describe("a federated task across machines (separate processes, folders, machine
     // One update per live client per round (the killed client rejoined round 2), none from the fifth.
     const updates = await w.updates(taskId);
     for (let round = 1; round <= ROUNDS; round++) {
-      expect(updates.filter((u) => u.round === round).map((u) => u.client).sort(), `round ${round}'s updates`).to.deep.equal([...live].sort());
+      expect(
+        updates
+          .filter((u) => u.round === round)
+          .map((u) => u.client)
+          .sort(),
+        `round ${round}'s updates`,
+      ).to.deep.equal([...live].sort());
     }
 
     // Every accepted update's reward claimed exactly once, and together they are the whole pool.
@@ -271,7 +310,11 @@ describe("a federated task across machines (separate processes, folders, machine
       return counts;
     };
     for (const client of live) {
-      expect(await tally(client), `transactions of ${client}`).to.deep.equal({ "Flow.submit": ROUNDS, "FLAIFederated.recordUpdate": ROUNDS, "FLAIFederated.claim": ROUNDS });
+      expect(await tally(client), `transactions of ${client}`).to.deep.equal({
+        "Flow.submit": ROUNDS,
+        "FLAIFederated.recordUpdate": ROUNDS,
+        "FLAIFederated.claim": ROUNDS,
+      });
     }
     expect(await tally(account.aggregator.address), "the aggregator's transactions").to.deep.equal({
       "FLAIComputeJobs.registerEnclave": 1,
@@ -287,16 +330,32 @@ describe("a federated task across machines (separate processes, folders, machine
     expect(followers, "the rounds ran").to.not.equal(undefined);
     type Report = { verdict: string; items: Array<{ item: string; verdict: string; detail: string }> };
     const report = await verifier.json<Report>(["flai:verify", "--task", String(taskId)]);
-    expect(report.items.filter((i) => i.verdict === "mismatch"), JSON.stringify(report.items, null, 1)).to.deep.equal([]);
+    expect(
+      report.items.filter((i) => i.verdict === "mismatch"),
+      JSON.stringify(report.items, null, 1),
+    ).to.deep.equal([]);
     const unchecked = report.items.filter((i) => i.verdict !== "match");
     // The only thing a third party cannot check is the re-run of the aggregation, one per round.
-    expect(unchecked.map((i) => i.detail.includes("sealed key")), JSON.stringify(unchecked, null, 1)).to.deep.equal([true, true, true]);
+    expect(
+      unchecked.map((i) => i.detail.includes("sealed key")),
+      JSON.stringify(unchecked, null, 1),
+    ).to.deep.equal([true, true, true]);
     for (let round = 1; round <= ROUNDS; round++) {
-      expect(report.items.some((i) => i.item.startsWith(`round ${round}:`) && i.verdict === "match"), `round ${round} checked`).to.equal(true);
+      expect(
+        report.items.some((i) => i.item.startsWith(`round ${round}:`) && i.verdict === "match"),
+        `round ${round} checked`,
+      ).to.equal(true);
     }
 
     // On the enclave owner's machine the same command re-runs each round: then everything matches.
     const own = await aggregator.json<Report>(["flai:verify", "--task", String(taskId)]);
-    expect(own.verdict, JSON.stringify(own.items.filter((i) => i.verdict !== "match"), null, 1)).to.equal("match");
+    expect(
+      own.verdict,
+      JSON.stringify(
+        own.items.filter((i) => i.verdict !== "match"),
+        null,
+        1,
+      ),
+    ).to.equal("match");
   });
 });

@@ -31,14 +31,22 @@ describe("bad input (issue 15): id and number options never echo a key or a long
   it("--deadline and --trim quote a bad value as an excerpt (a key masked, a long one cut)", async () => {
     const deadline = await expectFlaiError(() => optionalWhole("0x" + KEY, "--deadline", { min: 1 }), "--deadline", "hidden");
     expect(deadline.message).to.not.contain(KEY);
-    const trim = await expectFlaiError(() => optionalNumber("0." + "1".repeat(5000) + "z", "--trim", { min: 0, below: 0.5 }), "--trim", "(5003 characters)");
+    const trim = await expectFlaiError(
+      () => optionalNumber("0." + "1".repeat(5000) + "z", "--trim", { min: 0, below: 0.5 }),
+      "--trim",
+      "(5003 characters)",
+    );
     expect(trim.message.length).to.be.below(400);
   });
 
   it("--strategy and --model-format quote a pasted key masked, not whole", async () => {
     const strategy = await expectFlaiError(() => strategyFromArgs({ strategy: KEY }), "--strategy must be one of", "hidden");
     expect(strategy.message).to.not.contain(KEY);
-    const format = await expectFlaiError(() => strategyFromArgs({ strategy: "fedavg", modelFormat: "0x" + KEY }), "--model-format", "hidden");
+    const format = await expectFlaiError(
+      () => strategyFromArgs({ strategy: "fedavg", modelFormat: "0x" + KEY }),
+      "--model-format",
+      "hidden",
+    );
     expect(format.message).to.not.contain(KEY);
   });
 
@@ -46,8 +54,16 @@ describe("bad input (issue 15): id and number options never echo a key or a long
     this.timeout(60_000);
     const { hre } = await tempProject();
     await hre.flai.jobs.registerEnclave();
-    const submitted = await hre.flai.jobs.submit({ data: path.join(FIXTURES, "data.json"), model: path.join(FIXTURES, "model.json"), reward: "0.01" });
-    const error = await expectFlaiError(() => hre.flai.jobs.train(submitted.job.id, { payee: "0x" + KEY }), "--payee must be a 0x address", "hidden");
+    const submitted = await hre.flai.jobs.submit({
+      data: path.join(FIXTURES, "data.json"),
+      model: path.join(FIXTURES, "model.json"),
+      reward: "0.01",
+    });
+    const error = await expectFlaiError(
+      () => hre.flai.jobs.train(submitted.job.id, { payee: "0x" + KEY }),
+      "--payee must be a 0x address",
+      "hidden",
+    );
     expect(error.message).to.not.contain(KEY);
   });
 });

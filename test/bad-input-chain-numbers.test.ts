@@ -37,7 +37,10 @@ describe("bad input (issue 15): a job deadline must fit the contract's uint40", 
   it("the largest whole number --deadline takes is refused the same way, and nothing was uploaded", async () => {
     await expectFlaiError(() => submit(String(Number.MAX_SAFE_INTEGER)), "--deadline", "uint40");
     // Refused before the inputs were stored: the project's local storage was never created.
-    const stored = await access(path.join(root, ".flai", "storage")).then(() => true, () => false);
+    const stored = await access(path.join(root, ".flai", "storage")).then(
+      () => true,
+      () => false,
+    );
     expect(stored).to.equal(false);
   });
 

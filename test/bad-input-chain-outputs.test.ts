@@ -18,7 +18,11 @@ describe("bad input (issue 15): flai:train never overwrites a user's file withou
   before(async function () {
     ({ hre } = await tempProject());
     await hre.flai.jobs.registerEnclave();
-    const submitted = await hre.flai.jobs.submit({ data: path.join(FIXTURES, "data.json"), model: path.join(FIXTURES, "model.json"), reward: "0.01" });
+    const submitted = await hre.flai.jobs.submit({
+      data: path.join(FIXTURES, "data.json"),
+      model: path.join(FIXTURES, "model.json"),
+      reward: "0.01",
+    });
     jobId = submitted.job.id.toString();
     dir = await tempDir("flai-out-");
   });

@@ -19,7 +19,13 @@ describe("bad input (issue 15): flai:fl-run refuses a --trim that trims nothing 
   const run = (args: Record<string, unknown>) => hre.tasks.getTask("flai:fl-run").run({ strategy: "trimmed-mean", ...args });
 
   it("--trim 0.1 with 5 clients: ⌊0.5⌋ = 0, refused, naming the smallest --trim (0.200) and the clients it would need", async () => {
-    await expectFlaiError(() => run({ trim: "0.1", clients: 5 }), "--trim 0.1 with --clients 5", "= 0 updates per end", "--trim 0.200 or more", "at least 10 clients");
+    await expectFlaiError(
+      () => run({ trim: "0.1", clients: 5 }),
+      "--trim 0.1 with --clients 5",
+      "= 0 updates per end",
+      "--trim 0.200 or more",
+      "at least 10 clients",
+    );
   });
 
   it("--trim 0.05 with the default 5 clients, and --trim 0.3 with 3 clients, are refused too", async () => {
@@ -31,6 +37,10 @@ describe("bad input (issue 15): flai:fl-run refuses a --trim that trims nothing 
     expect(() => checkTrimForClients({ name: "trimmed-mean", trimFraction: 0.2 }, 5)).to.not.throw();
     expect(() => checkTrimForClients({ name: "trimmed-mean", trimFraction: 0.1 }, 10)).to.not.throw();
     expect(() => checkTrimForClients({ name: "trimmed-mean" }, 2)).to.not.throw();
-    await expectFlaiError(() => checkTrimForClients({ name: "trimmed-mean", trimFraction: 0.4 }, 2), "needs 3 or more", "at least 3 clients");
+    await expectFlaiError(
+      () => checkTrimForClients({ name: "trimmed-mean", trimFraction: 0.4 }, 2),
+      "needs 3 or more",
+      "at least 3 clients",
+    );
   });
 });

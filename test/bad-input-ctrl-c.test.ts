@@ -105,7 +105,11 @@ async function interrupt(run: Running, signal: NodeJS.Signals): Promise<void> {
   // A helper such as tsx's esbuild service exits when its pipe to the dead CLI closes, a moment later.
   const until = Date.now() + 10_000;
   while (kids.some(alive) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
-  for (const kid of kids) expect(alive(kid), `child process ${kid} of the interrupted CLI is still running: ${execFileSync("ps", ["-o", "pid,ppid,stat,args", "-p", String(kid)], { encoding: "utf8" }).slice(0, 500)}`).to.equal(false);
+  for (const kid of kids)
+    expect(
+      alive(kid),
+      `child process ${kid} of the interrupted CLI is still running: ${execFileSync("ps", ["-o", "pid,ppid,stat,args", "-p", String(kid)], { encoding: "utf8" }).slice(0, 500)}`,
+    ).to.equal(false);
 }
 
 // Issue 15: Ctrl-C during a download left a hidden 1.1 GB temp file; during an upload a 52 MB one
@@ -133,7 +137,10 @@ describe("bad input (issue 15): Ctrl-C / SIGTERM mid-transfer through the real C
     await mkdir(tmp);
     env = { ...env, TMPDIR: tmp };
     node = await startNode(project, nodePort);
-    devnet = startHardhat(["flai:devnet", "--port", String(indexerPort), "--compute-port", String(computePort), "--network", "local"], { cwd: project, env });
+    devnet = startHardhat(["flai:devnet", "--port", String(indexerPort), "--compute-port", String(computePort), "--network", "local"], {
+      cwd: project,
+      env,
+    });
     await devnet.waitFor("Press Ctrl-C");
     big = path.join(project, "big.bin");
     await randomFile(big, SIZE, 1);

@@ -18,7 +18,7 @@ const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
 const spec = async () => readFile(path.join(FIXTURES, "model.json"), "utf8");
 
 describe("bad input: duplicate keys and absurd nesting in JSON inputs", () => {
-  it("refuses a dataset whose \"labels\" key appears twice, naming the key and line", async () => {
+  it('refuses a dataset whose "labels" key appears twice, naming the key and line', async () => {
     const text = '{"features": [[1], [2]],\n "labels": [0, 1],\n "labels": [1, 0]}';
     await expectFlaiError(() => parseDataset(bytes(text), "data.json"), "data.json line 3", 'key "labels" appears twice');
   });

@@ -20,7 +20,12 @@ const bytes = (text: string) => new TextEncoder().encode(text);
 /** fixtures/data.csv with column x3 replaced by ±`magnitude`, alternating by row. */
 async function csvWithHugeColumn(magnitude: string): Promise<string> {
   const [header, ...rows] = (await readFile(path.join(FIXTURES, "data.csv"), "utf8")).trim().split("\n");
-  const huge = rows.map((row, r) => row.split(",").map((cell, k) => (k === 3 ? `${r % 2 === 0 ? "" : "-"}${magnitude}` : cell)).join(","));
+  const huge = rows.map((row, r) =>
+    row
+      .split(",")
+      .map((cell, k) => (k === 3 ? `${r % 2 === 0 ? "" : "-"}${magnitude}` : cell))
+      .join(","),
+  );
   return [header, ...huge].join("\n") + "\n";
 }
 
@@ -50,7 +55,12 @@ function twoColumns(magnitude: number) {
 
 describe("bad input: feature values too large for float64 arithmetic", () => {
   it("standardizing a ±1e308 column is refused, naming the column, instead of giving it weight 0", async () => {
-    await expectFlaiError(async () => train(await csvWithHugeColumn("1e308"), true), 'Feature column 3 ("x3")', "variance overflows", '"ignore"');
+    await expectFlaiError(
+      async () => train(await csvWithHugeColumn("1e308"), true),
+      'Feature column 3 ("x3")',
+      "variance overflows",
+      '"ignore"',
+    );
   });
 
   it("unstandardized features all near ±1e100 (no column out of proportion) are refused, not returned untrained", async () => {
@@ -79,11 +89,18 @@ describe("bad input: feature values too large for float64 arithmetic", () => {
   // Issue 15: ±1e200 unstandardized used to "converge" in one iteration to an all-zero model (every
   // prediction 0.5, one class for every row) that would have been signed: L-BFGS's gradient length
   // overflowed, its first step was 0, and no decrease read as convergence.
-  it("a ±1e200 column with \"standardize\": false is refused by name through the spec; the bound holds just below it", async () => {
-    await expectFlaiError(async () => train(await csvWithHugeColumn("1e200"), false), 'Feature column 3 ("x3") has values up to ±1.0e+200', "without standardization");
+  it('a ±1e200 column with "standardize": false is refused by name through the spec; the bound holds just below it', async () => {
+    await expectFlaiError(
+      async () => train(await csvWithHugeColumn("1e200"), false),
+      'Feature column 3 ("x3") has values up to ±1.0e+200',
+      "without standardization",
+    );
     // 9 parameters (8 features + bias): the bound is √(MAX_VALUE/9) ≈ 4.5e153.
     await expectFlaiError(async () => train(await csvWithHugeColumn("4.5e153"), false), 'Feature column 3 ("x3")', "from ±4.5e+153");
-    await expectFlaiError(async () => train(await csvWithHugeColumn("4.4e153"), false), 'Feature column 3 ("x3") is too large next to feature column');
+    await expectFlaiError(
+      async () => train(await csvWithHugeColumn("4.4e153"), false),
+      'Feature column 3 ("x3") is too large next to feature column',
+    );
   });
 
   // Issue 15 (same category): well below overflow, a column out of proportion with the others made
@@ -92,7 +109,17 @@ describe("bad input: feature values too large for float64 arithmetic", () => {
   it("a column out of proportion by more than 1/(64ε) in curvature is refused by name; ×1e5 still trains", async () => {
     const scaled = async (factor: number) => {
       const [header, ...rows] = (await readFile(path.join(FIXTURES, "data.csv"), "utf8")).trim().split("\n");
-      return [header, ...rows.map((row) => row.split(",").map((cell, k) => (k === 3 ? String(Number(cell) * factor) : cell)).join(","))].join("\n") + "\n";
+      return (
+        [
+          header,
+          ...rows.map((row) =>
+            row
+              .split(",")
+              .map((cell, k) => (k === 3 ? String(Number(cell) * factor) : cell))
+              .join(","),
+          ),
+        ].join("\n") + "\n"
+      );
     };
     await expectFlaiError(
       async () => train(await scaled(1e6), false),
@@ -122,24 +149,24 @@ describe("bad input: feature values too large for float64 arithmetic", () => {
     ["1e308", true, "overflows"],
     ["1e200", false, "without standardization"],
   ] as const) {
-  it(`the enclave refuses the same job (±${magnitude}, standardize ${standardize}) before signing anything`, async () => {
-    await fastRootsReady();
-    const dataset = bytes(await csvWithHugeColumn(magnitude));
-    const modelSpec = bytes(await spec(standardize));
-    const binding = {
-      chainId: "31337",
-      contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-      jobId: "1",
-      submitter: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
-      deadline: "9999999999",
-      dataRoot: computeRoot(dataset),
-      modelRoot: computeRoot(modelSpec),
-      payee: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
-    };
-    // An enclave folder with no sealed secrets: reaching the signing step would fail differently.
-    const enclaveDir = await tempDir("flai-enclave-");
-    await expectFlaiError(() => runTraining({ enclaveDir, dataset, modelSpec, binding }), 'Feature column 3 ("x3")', expected);
-  });
+    it(`the enclave refuses the same job (±${magnitude}, standardize ${standardize}) before signing anything`, async () => {
+      await fastRootsReady();
+      const dataset = bytes(await csvWithHugeColumn(magnitude));
+      const modelSpec = bytes(await spec(standardize));
+      const binding = {
+        chainId: "31337",
+        contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+        jobId: "1",
+        submitter: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+        deadline: "9999999999",
+        dataRoot: computeRoot(dataset),
+        modelRoot: computeRoot(modelSpec),
+        payee: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+      };
+      // An enclave folder with no sealed secrets: reaching the signing step would fail differently.
+      const enclaveDir = await tempDir("flai-enclave-");
+      await expectFlaiError(() => runTraining({ enclaveDir, dataset, modelSpec, binding }), 'Feature column 3 ("x3")', expected);
+    });
   }
 
   it("large values that do not overflow (±1e100, standardized) still train", async () => {

@@ -37,7 +37,10 @@ describe("bad input (issue 15): flai:submit --data that is not a regular file", 
     const fifo = path.join(root, "data.csv");
     execFileSync("mkfifo", [fifo]);
     await expectFlaiError(() => submit(fifo), "named pipe (FIFO)");
-    const stored = await access(path.join(root, ".flai", "storage")).then(() => true, () => false);
+    const stored = await access(path.join(root, ".flai", "storage")).then(
+      () => true,
+      () => false,
+    );
     expect(stored).to.equal(false);
   });
 });

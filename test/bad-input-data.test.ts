@@ -30,7 +30,13 @@ describe("bad input: local files that are not regular files, or too large", () =
   it("refuses a directory by what it is, not with a raw EISDIR", async () => {
     const dir = await tempDir();
     try {
-      const error = await expectFlaiError(() => readLocalFile(dir, "--model"), "--model", dir, "is a directory", "Give the path of the file itself");
+      const error = await expectFlaiError(
+        () => readLocalFile(dir, "--model"),
+        "--model",
+        dir,
+        "is a directory",
+        "Give the path of the file itself",
+      );
       expect(error.message).not.to.contain("EISDIR");
     } finally {
       await rm(dir, { recursive: true, force: true });

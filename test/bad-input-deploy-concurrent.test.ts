@@ -26,7 +26,10 @@ describe("bad input (issue 15): concurrent flai:deploy", function () {
 
   before(async () => {
     const port = await freePort();
-    ({ project, env } = await pluginProject("flai-deploy-race", `networks: { localnode: { type: "http", url: "http://127.0.0.1:${port}" } }`));
+    ({ project, env } = await pluginProject(
+      "flai-deploy-race",
+      `networks: { localnode: { type: "http", url: "http://127.0.0.1:${port}" } }`,
+    ));
     node = await startNode(project, port);
   });
   // Every temp folder this file makes (projects, lock roots), removed at the end.
@@ -125,7 +128,9 @@ describe("bad input (issue 15): concurrent flai:deploy", function () {
     );
     expect(waited).to.deep.equal([process.ppid]);
     // Another chain has its own lock.
-    await (await acquireDeployLock(root, 6n, "other", { waitMs: 0 }))();
+    await (
+      await acquireDeployLock(root, 6n, "other", { waitMs: 0 })
+    )();
     expect(await readdir(path.join(root, "deployments"))).to.deep.equal([path.basename(deployLockPath(root, 5n))]);
   });
 
@@ -146,7 +151,9 @@ describe("bad input (issue 15): concurrent flai:deploy", function () {
     await mkdir(path.join(root, "deployments"));
     for (const text of ["", "{not json", JSON.stringify({ pid: -1 })]) {
       await writeFile(deployLockPath(root, 7n), text);
-      await (await acquireDeployLock(root, 7n, "x", { waitMs: 0 }))();
+      await (
+        await acquireDeployLock(root, 7n, "x", { waitMs: 0 })
+      )();
     }
     expect(existsSync(deployLockPath(root, 7n))).to.equal(false);
   });

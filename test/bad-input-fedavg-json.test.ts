@@ -13,7 +13,13 @@ import { expectFlaiError } from "./helpers/assert.js";
 // The follower's kept updates and the enclave's round records are JSON files on the host's disk: they go
 // through the shared input readers, so a folder in their place or a duplicate key is a clear error.
 const PENDING_KEY = { chainId: 31337n, contract: "0x" + "ab".repeat(20), taskId: 1n, round: 1, client: "0x" + "cd".repeat(20) };
-const ROUND_KEY: RoundKey = { chainId: "31337", contract: "0x" + "ab".repeat(20), taskId: "1", round: 1, previousHash: "0x" + "00".repeat(32) };
+const ROUND_KEY: RoundKey = {
+  chainId: "31337",
+  contract: "0x" + "ab".repeat(20),
+  taskId: "1",
+  round: 1,
+  previousHash: "0x" + "00".repeat(32),
+};
 const INPUTS = { inputHash: "0x" + "11".repeat(32), accepted: [], recorded: 0 };
 
 async function roundRecordPath(enclaveDir: string): Promise<{ file: string; label: string }> {
@@ -50,6 +56,10 @@ describe("fedavg JSON files read as checked inputs (issue 15)", () => {
     await mkdir(path.dirname(file), { recursive: true });
     const text = '{\n"recorded": 0,\n"recorded": 5\n}';
     await writeFile(file, seal(Buffer.from(text), await machineSealingSecret(), label));
-    await expectFlaiError(() => commitRoundInputs(enclaveDir, ROUND_KEY, INPUTS), `The enclave's round record ${file} line 3`, `key "recorded" appears twice`);
+    await expectFlaiError(
+      () => commitRoundInputs(enclaveDir, ROUND_KEY, INPUTS),
+      `The enclave's round record ${file} line 3`,
+      `key "recorded" appears twice`,
+    );
   });
 });

@@ -101,12 +101,20 @@ describe("bad input (issue 15): network answers are read up to a limit, then the
     await callRpc(server.url, "zgs_getStatus", [], 30_000).catch((error: unknown) => (thrown = error));
     expect(thrown).to.be.instanceOf(Error);
     expect(isFlaiError(thrown)).to.equal(false); // a transport failure to the indexer, which answers its own error
-    expect((thrown as Error).message).to.contain("zgs_getStatus").and.contain(String(4 * 1024 * 1024));
+    expect((thrown as Error).message)
+      .to.contain("zgs_getStatus")
+      .and.contain(String(4 * 1024 * 1024));
     await stoppedNear(4 * 1024 * 1024);
   });
 
   it("a provider's response-signature document past 1 MiB: cut off, the answer called unverified", async () => {
-    const service = { url: server.url, model: "m", teeSignerAddress: "0x" + "00".repeat(20), teeSignerAcknowledged: true, additionalInfo: "" };
+    const service = {
+      url: server.url,
+      model: "m",
+      teeSignerAddress: "0x" + "00".repeat(20),
+      teeSignerAcknowledged: true,
+      additionalInfo: "",
+    };
     await expectFlaiError(() => fetchResponseSignature(service, "chat-1"), server.url, "over 1 MiB, cut off", "unverified");
     await stoppedNear(1024 * 1024);
   });
@@ -118,7 +126,9 @@ describe("bad input (issue 15): network answers are read up to a limit, then the
     });
     const listening = await listenLoopback(small);
     try {
-      const answer = await postJsonRpc<{ result: string }>(listening.url, { jsonrpc: "2.0", id: 1, method: "m" }, 30_000, { maxBytes: 2_000_000 });
+      const answer = await postJsonRpc<{ result: string }>(listening.url, { jsonrpc: "2.0", id: 1, method: "m" }, 30_000, {
+        maxBytes: 2_000_000,
+      });
       expect(answer.result.length).to.equal(1_000_000);
     } finally {
       await listening.close();

@@ -33,7 +33,12 @@ describe("bad input (issue 15): a compute provider's oversized chat answer is cu
     const opts: MarketOptions & { connection: FlaiConnection } = { connection, contracts: devnet.contracts, account: 2 };
     const provider = devnet.providerAddress;
     await hre.flai.market.setup({ ...opts, provider, ledger: "3" });
-    const error = await expectFlaiError(() => hre.flai.market.ping({ ...opts, provider, prompt: "hello" }), "/chat/completions", "16 MiB", "the transfer was stopped");
+    const error = await expectFlaiError(
+      () => hre.flai.market.ping({ ...opts, provider, prompt: "hello" }),
+      "/chat/completions",
+      "16 MiB",
+      "the transfer was stopped",
+    );
     expect(error.message.length).to.be.below(600);
   });
 });

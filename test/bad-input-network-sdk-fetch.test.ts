@@ -65,9 +65,15 @@ describe("bad input (issue 15): the compute SDK's fetch is capped in size and ti
     expect(Date.now() - started).to.be.below(5_000);
     expect(isResponseTimedOut(error), String(error)).to.equal(true);
     await sawClose(server);
-    const explained = await expectFlaiError(() => {
-      throw explainMarketError(error, "generating auth headers");
-    }, `${server.url}/v1/user/0xabc/unsettledfee`, "within 0.3 s", "generating auth headers", "the transfer was stopped");
+    const explained = await expectFlaiError(
+      () => {
+        throw explainMarketError(error, "generating auth headers");
+      },
+      `${server.url}/v1/user/0xabc/unsettledfee`,
+      "within 0.3 s",
+      "generating auth headers",
+      "the transfer was stopped",
+    );
     expect(explained.message.length).to.be.below(600);
   });
 
@@ -112,7 +118,9 @@ describe("bad input (issue 15): the compute SDK's fetch is capped in size and ti
 
   it("the caller's own abort stays the caller's: not reported as a timeout", async () => {
     server = await serve(() => undefined);
-    const error = await rejection(cappedFetch(SDK_ANSWER_LIMIT_BYTES, 60_000)(`${server.url}/v1/quote`, { signal: AbortSignal.timeout(100) }));
+    const error = await rejection(
+      cappedFetch(SDK_ANSWER_LIMIT_BYTES, 60_000)(`${server.url}/v1/quote`, { signal: AbortSignal.timeout(100) }),
+    );
     expect(isResponseTimedOut(error)).to.equal(false);
     expect((error as Error).name).to.equal("TimeoutError");
     await sawClose(server);

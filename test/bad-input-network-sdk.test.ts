@@ -98,7 +98,11 @@ describe("bad input (issue 15): the compute SDK's own reads of a provider are ca
   before(async () => {
     ({ hre } = await tempProject());
     connection = await hre.network.create();
-    devnet = await startComputeDevnet(connection, { model: MODEL, answer: () => ({ content: "ok" }), teeKey: Wallet.createRandom().privateKey });
+    devnet = await startComputeDevnet(connection, {
+      model: MODEL,
+      answer: () => ({ content: "ok" }),
+      teeKey: Wallet.createRandom().privateKey,
+    });
     front = await startFront(devnet.url);
     // The service's URL on-chain becomes the front's: every read the SDK makes goes through it.
     const [owner, providerSigner] = await connection.ethers.getSigners();

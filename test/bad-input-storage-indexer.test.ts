@@ -47,7 +47,12 @@ describe("bad input (issue 15): an indexer or storage node answering the wrong J
     it(`the indexer answering ${what} for a file's locations is an error naming the indexer, not a TypeError`, async () => {
       const { storage, servers: started } = await against(locations);
       servers.push(...started);
-      const error = await expectFlaiError(() => storage.has(ROOT), "indexer_getFileLocations", "not a list of storage nodes", "flai.storage.indexerUrl");
+      const error = await expectFlaiError(
+        () => storage.has(ROOT),
+        "indexer_getFileLocations",
+        "not a list of storage nodes",
+        "flai.storage.indexerUrl",
+      );
       expect(error.message).to.contain(storage.indexerUrl);
     });
   }

@@ -35,7 +35,10 @@ describe("bad input (issue 15): our servers cap request bodies and say so", () =
     closers.push(chain.close);
     const small = await fetch(chain.url, { method: "POST", body: padded(10) });
     expect(((await small.json()) as { result: string }).result).to.equal("0x7a69");
-    for (const response of [await fetch(chain.url, { method: "POST", body: padded(1 << 20) }), await postStreamed(chain.url, padded(1 << 20))]) {
+    for (const response of [
+      await fetch(chain.url, { method: "POST", body: padded(1 << 20) }),
+      await postStreamed(chain.url, padded(1 << 20)),
+    ]) {
       expect(response.status).to.equal(413);
       const reply = (await response.json()) as { error: { code: number; message: string } };
       expect(reply.error.code).to.equal(-32600);

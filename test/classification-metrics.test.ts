@@ -26,9 +26,10 @@ interface ReferenceCase {
   expected: { accuracy: number; logLoss: number; balancedAccuracy: number; macroF1: number; majorityBaseline: number };
 }
 
-const reference = JSON.parse(
-  readFileSync(new URL("./reference/classification_metrics.json", import.meta.url), "utf8"),
-) as { sklearn: string; cases: ReferenceCase[] };
+const reference = JSON.parse(readFileSync(new URL("./reference/classification_metrics.json", import.meta.url), "utf8")) as {
+  sklearn: string;
+  cases: ReferenceCase[];
+};
 
 const close = (actual: number, expected: number, tol = 1e-12) => expect(actual).to.be.closeTo(expected, tol);
 

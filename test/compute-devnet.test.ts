@@ -65,13 +65,25 @@ interface ChatReply {
 /** A session header signed exactly as the SDK's generateSessionToken does, for cases it will not produce. */
 async function sessionHeader(wallet: Wallet, provider: string, { generation = 0, ageMs = 0 } = {}): Promise<string> {
   const now = Date.now() - ageMs;
-  const token = { address: wallet.address, provider, timestamp: now, expiresAt: now + 3_600_000, nonce: "t" + now, generation, tokenId: 255 };
+  const token = {
+    address: wallet.address,
+    provider,
+    timestamp: now,
+    expiresAt: now + 3_600_000,
+    nonce: "t" + now,
+    generation,
+    tokenId: 255,
+  };
   const raw = JSON.stringify(token);
   const signature = await wallet.signMessage(getBytes(keccak256(toUtf8Bytes(raw))));
   return `Bearer app-sk-${Buffer.from(raw + "|" + signature).toString("base64")}`;
 }
 
-async function post(url: string, authorization: string | undefined, body: unknown): Promise<{ status: number; json: unknown; resKey: string | null }> {
+async function post(
+  url: string,
+  authorization: string | undefined,
+  body: unknown,
+): Promise<{ status: number; json: unknown; resKey: string | null }> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (authorization !== undefined) headers.Authorization = authorization;
   const res = await fetch(url, { method: "POST", headers, body: JSON.stringify(body) });
@@ -109,7 +121,12 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
     const { hre } = await tempProject();
     connection = await hre.network.create();
     // Manual settlement: each test decides when the provider settles (batching has its own test).
-    devnet = await startComputeDevnet(connection, { model: MODEL_NAME, answer: modelAnswerer(MODEL), faults, settlement: { mode: "manual" } });
+    devnet = await startComputeDevnet(connection, {
+      model: MODEL_NAME,
+      answer: modelAnswerer(MODEL),
+      faults,
+      settlement: { mode: "manual" },
+    });
     chain = await serveChain(connection.provider);
     // The SDK waits for receipts by polling; ethers' default 4 s interval would dominate the test.
     rpc = new JsonRpcProvider(chain.url, undefined, { pollingInterval: 100 });
@@ -183,8 +200,13 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
     // The signature key is a fresh UUID, not the completion's id (as real providers do now).
     const resKey = res.headers.get("ZG-Res-Key")!;
     expect(resKey).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(reply.id).to.match(/^chatcmpl-/).and.not.equal(resKey);
-    const signed = (await (await fetch(`${devnet.url}/v1/proxy/signature/${resKey}?model=${MODEL_NAME}`)).json()) as { text: string; signature: string };
+    expect(reply.id)
+      .to.match(/^chatcmpl-/)
+      .and.not.equal(resKey);
+    const signed = (await (await fetch(`${devnet.url}/v1/proxy/signature/${resKey}?model=${MODEL_NAME}`)).json()) as {
+      text: string;
+      signature: string;
+    };
     expect(signed.text).to.equal(`${sha256hex(requestText)}:${sha256hex(responseText)}`);
     expect(verifyMessage(signed.text, signed.signature)).to.equal(devnet.teeSigner);
     expect((await fetch(`${devnet.url}/v1/proxy/signature/${reply.id}?model=${MODEL_NAME}`)).status).to.equal(404);
@@ -199,7 +221,9 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
     // Nothing settles until the provider's schedule (here: asked) says so.
     expect(devnet.settlements).to.have.length(0);
     expect(devnet.unsettled(user.address)).to.equal(fee);
-    const unsettled = await fetch(`${devnet.url}/v1/user/${user.address}/unsettledfee`, { headers: { Authorization: headers.Authorization } });
+    const unsettled = await fetch(`${devnet.url}/v1/user/${user.address}/unsettledfee`, {
+      headers: { Authorization: headers.Authorization },
+    });
     expect(await unsettled.json()).to.deep.equal({ unsettledFee: fee.toString() });
 
     const ledgerBefore = (await broker.ledger.getLedger()).totalBalance;
@@ -221,7 +245,9 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
     expect((hello.json as ChatReply).choices[0]!.message.content).to.contain("Send the 3 feature values");
     const short = await post(chatUrl(), headers.Authorization, { messages: [{ role: "user", content: "[1, 2]" }] });
     expect((short.json as ChatReply).choices[0]!.message.content).to.contain("takes 3 features per sample, but a row has 2");
-    const batch = await post(chatUrl(), headers.Authorization, { messages: [{ role: "user", content: [{ type: "text", text: "[[1,2,3],[0,0,0]]" }] }] });
+    const batch = await post(chatUrl(), headers.Authorization, {
+      messages: [{ role: "user", content: [{ type: "text", text: "[[1,2,3],[0,0,0]]" }] }],
+    });
     expect((batch.json as ChatReply).choices[0]!.message.content.split("\n")).to.have.length(2);
     const wrongModel = await post(chatUrl(), headers.Authorization, { model: "gpt-4", messages: [{ role: "user", content: "[1,2,3]" }] });
     expect(wrongModel.status).to.equal(400);
@@ -244,7 +270,9 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
     for (const [authorization, reason] of cases) {
       const { status, json } = await post(chatUrl(), authorization, body);
       expect(status, reason).to.equal(401);
-      expect((json as { error: string }).error).to.contain("invalid token").and.contain(reason);
+      expect((json as { error: string }).error)
+        .to.contain("invalid token")
+        .and.contain(reason);
     }
     const expired = await post(chatUrl(), await sessionHeader(user, devnet.providerAddress, { ageMs: 2 * 3_600_000 }), body);
     expect(expired.status).to.equal(401);
@@ -257,16 +285,23 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
     const body = { messages: [{ role: "user", content: "[1,2,3]" }] };
     const rejected = await post(chatUrl(), old.Authorization, body);
     expect(rejected.status).to.equal(401);
-    expect((rejected.json as { error: string }).error).to.contain("token revoked").and.contain("generation 0").and.contain("generation 1");
+    expect((rejected.json as { error: string }).error)
+      .to.contain("token revoked")
+      .and.contain("generation 0")
+      .and.contain("generation 1");
     const fresh = await sdk(() => broker.inference.getRequestHeaders(devnet.providerAddress));
     expect((await post(chatUrl(), fresh.Authorization, body)).status).to.equal(200);
   });
 
   it("rejects a user without a sub-account with 402 AccountNotExists", async () => {
     const stranger = new Wallet(Wallet.createRandom().privateKey);
-    const { status, json } = await post(chatUrl(), await sessionHeader(stranger, devnet.providerAddress), { messages: [{ role: "user", content: "[1,2,3]" }] });
+    const { status, json } = await post(chatUrl(), await sessionHeader(stranger, devnet.providerAddress), {
+      messages: [{ role: "user", content: "[1,2,3]" }],
+    });
     expect(status).to.equal(402);
-    expect((json as { error: string }).error).to.contain("AccountNotExists").and.contain(stranger.address);
+    expect((json as { error: string }).error)
+      .to.contain("AccountNotExists")
+      .and.contain(stranger.address);
   });
 
   it("rejects with 402 Insufficient balance when the ledger cannot top up the sub-account", async () => {
@@ -280,7 +315,9 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
     expect((await poorBroker.inference.getAccount(devnet.providerAddress)).balance).to.equal(parseEther("1"));
     const { status, json } = await post(chatUrl(), headers.Authorization, { messages: [{ role: "user", content: "[1,2,3]" }] });
     expect(status).to.equal(402);
-    expect((json as { error: string }).error).to.contain("Insufficient balance").and.contain("minimum locked balance 1 0G");
+    expect((json as { error: string }).error)
+      .to.contain("Insufficient balance")
+      .and.contain("minimum locked balance 1 0G");
   });
 
   it("fails processResponse when the provider signs with a key other than its TEE signer", async () => {
@@ -290,7 +327,9 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
       const { status, json, resKey } = await post(chatUrl(), headers.Authorization, { messages: [{ role: "user", content: "[1,2,3]" }] });
       expect(status).to.equal(200);
       const reply = json as ChatReply;
-      const sig = (await (await fetch(`${devnet.url}/v1/proxy/signature/${resKey}?model=${MODEL_NAME}`)).json()) as { signing_address: string };
+      const sig = (await (await fetch(`${devnet.url}/v1/proxy/signature/${resKey}?model=${MODEL_NAME}`)).json()) as {
+        signing_address: string;
+      };
       expect(sig.signing_address).to.not.equal(devnet.teeSigner);
       expect(await broker.inference.processResponse(devnet.providerAddress, resKey!, JSON.stringify(reply.usage))).to.equal(false);
     } finally {
@@ -305,7 +344,11 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
     faults.signOtherBodies = true;
     let res: Response;
     try {
-      res = await fetch(chatUrl(), { method: "POST", headers: { "content-type": "application/json", Authorization: headers.Authorization }, body: requestText });
+      res = await fetch(chatUrl(), {
+        method: "POST",
+        headers: { "content-type": "application/json", Authorization: headers.Authorization },
+        body: requestText,
+      });
     } finally {
       faults.signOtherBodies = false;
     }
@@ -318,16 +361,27 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
     const service = (await readService(inferenceContract(devnet.contracts.inference, rpc), devnet.providerAddress))!;
     const exchange = { requestBody: Buffer.from(requestText), responseBody: Buffer.from(responseText), chatKey: resKey };
     const check = checkExchange(exchange, await fetchResponseSignature(service, resKey), service);
-    expect(check).to.include({ verdict: "text-mismatch", signer: devnet.teeSigner, expectedText: `${sha256hex(requestText)}:${sha256hex(responseText)}` });
+    expect(check).to.include({
+      verdict: "text-mismatch",
+      signer: devnet.teeSigner,
+      expectedText: `${sha256hex(requestText)}:${sha256hex(responseText)}`,
+    });
     expect(check.signedText).to.not.equal(check.expectedText);
     // The same check passes for an honest answer, and names a wrong signer as such.
     const honest = await post(chatUrl(), headers.Authorization, { messages: [{ role: "user", content: "[1,2,3]" }] });
     const honestKey = honest.resKey!;
     const doc = await fetchResponseSignature(service, honestKey);
-    const honestBytes = { requestBody: Buffer.from(JSON.stringify({ messages: [{ role: "user", content: "[1,2,3]" }] })), responseBody: Buffer.from(JSON.stringify(honest.json)), chatKey: honestKey };
+    const honestBytes = {
+      requestBody: Buffer.from(JSON.stringify({ messages: [{ role: "user", content: "[1,2,3]" }] })),
+      responseBody: Buffer.from(JSON.stringify(honest.json)),
+      chatKey: honestKey,
+    };
     expect(checkExchange(honestBytes, doc, service).verdict).to.equal("ok");
     const impostor = Wallet.createRandom();
-    expect(checkExchange(honestBytes, { text: doc.text, signature: await impostor.signMessage(doc.text) }, service)).to.include({ verdict: "wrong-signer", signer: impostor.address });
+    expect(checkExchange(honestBytes, { text: doc.text, signature: await impostor.signMessage(doc.text) }, service)).to.include({
+      verdict: "wrong-signer",
+      signer: impostor.address,
+    });
     expect(checkExchange(honestBytes, doc, { ...service, teeSignerAcknowledged: false }).verdict).to.equal("signer-not-acknowledged");
   });
 
@@ -363,7 +417,12 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
     // The second request completes the batch: one settlement for both, without anyone asking.
     const second = await ask();
     await until(() => batched.settlements.length === 1, "the batch of 2 to settle");
-    expect(batched.settlements[0]).to.deep.include({ user: user.address, status: "success", totalFee: first.fee + second.fee, chats: [first.key, second.key] });
+    expect(batched.settlements[0]).to.deep.include({
+      user: user.address,
+      status: "success",
+      totalFee: first.fee + second.fee,
+      chats: [first.key, second.key],
+    });
     expect(await nonce()).to.equal(nonce0 + 1n);
     expect(batched.unsettled(user.address)).to.equal(0n);
 
@@ -378,7 +437,11 @@ describe("compute devnet: the real 0G compute SDK against the local serving cont
   it("triggers settlement by schedule: immediate after each answer, manual never on its own, batch at N", async () => {
     const runs = (schedule: ConstructorParameters<typeof SettlementTrigger>[0], answers: number) => {
       let count = 0;
-      const trigger = new SettlementTrigger(schedule, async () => void count++, () => {});
+      const trigger = new SettlementTrigger(
+        schedule,
+        async () => void count++,
+        () => {},
+      );
       for (let i = 0; i < answers; i++) trigger.answered();
       trigger.stop();
       return count;

@@ -23,7 +23,14 @@ describe("config", () => {
       expect(
         validateFlaiUserConfig({
           flai: {
-            storage: { backend: "0g", path: "store", indexerUrl: "http://127.0.0.1:5678", evmRpc: "http://127.0.0.1:8545", timeoutSeconds: 5, retries: 0 },
+            storage: {
+              backend: "0g",
+              path: "store",
+              indexerUrl: "http://127.0.0.1:5678",
+              evmRpc: "http://127.0.0.1:8545",
+              timeoutSeconds: 5,
+              retries: 0,
+            },
             enclave: { path: "enc", trainingTimeoutSeconds: 30, attestationAuthority: JOBS },
             jobs: { deadlineSeconds: 60 },
             market: { provider: FEDERATED, prompt: "Hi", ledger: "3.5" },
@@ -37,17 +44,37 @@ describe("config", () => {
     const bad: Array<[string, unknown, string[]]> = [
       ["an unknown backend", { storage: { backend: "s3" } }, ["flai", "storage", "backend"]],
       ["an empty storage path", { storage: { path: "" } }, ["flai", "storage", "path"]],
-      ["an indexer URL that is not http(s)", { storage: { backend: "0g", indexerUrl: "indexer.0g.ai" } }, ["flai", "storage", "indexerUrl"]],
+      [
+        "an indexer URL that is not http(s)",
+        { storage: { backend: "0g", indexerUrl: "indexer.0g.ai" } },
+        ["flai", "storage", "indexerUrl"],
+      ],
       ["negative retries", { storage: { retries: -1 } }, ["flai", "storage", "retries"]],
       ["a fractional timeout", { enclave: { trainingTimeoutSeconds: 1.5 } }, ["flai", "enclave", "trainingTimeoutSeconds"]],
       ["a negative deadline", { jobs: { deadlineSeconds: -1 } }, ["flai", "jobs", "deadlineSeconds"]],
       ["a non-boolean preset switch", { networkPresets: "yes" }, ["flai", "networkPresets"]],
-      ["a deployment address that is not 20 bytes hex", { deployments: { galileo: { jobs: "0x1234" } } }, ["flai", "deployments", "galileo", "jobs"]],
-      ["a deployment address with a mistyped checksum", { deployments: { galileo: { federated: BAD_CHECKSUM } } }, ["flai", "deployments", "galileo", "federated"]],
+      [
+        "a deployment address that is not 20 bytes hex",
+        { deployments: { galileo: { jobs: "0x1234" } } },
+        ["flai", "deployments", "galileo", "jobs"],
+      ],
+      [
+        "a deployment address with a mistyped checksum",
+        { deployments: { galileo: { federated: BAD_CHECKSUM } } },
+        ["flai", "deployments", "galileo", "federated"],
+      ],
       ["a deployment naming no contract", { deployments: { galileo: {} } }, ["flai", "deployments", "galileo"]],
       ["an unknown key in a deployment", { deployments: { galileo: { jobs: JOBS, registry: JOBS } } }, ["flai", "deployments", "galileo"]],
-      ["an attestation authority that is not an address", { enclave: { attestationAuthority: "me" } }, ["flai", "enclave", "attestationAuthority"]],
-      ["a deadline past the round duration's uint32", { jobs: { deadlineSeconds: MAX_DEADLINE_SECONDS + 1 } }, ["flai", "jobs", "deadlineSeconds"]],
+      [
+        "an attestation authority that is not an address",
+        { enclave: { attestationAuthority: "me" } },
+        ["flai", "enclave", "attestationAuthority"],
+      ],
+      [
+        "a deadline past the round duration's uint32",
+        { jobs: { deadlineSeconds: MAX_DEADLINE_SECONDS + 1 } },
+        ["flai", "jobs", "deadlineSeconds"],
+      ],
       ["a market provider that is not an address", { market: { provider: "first" } }, ["flai", "market", "provider"]],
       ["an empty market prompt", { market: { prompt: "" } }, ["flai", "market", "prompt"]],
       ["a market ledger that is not a 0G amount", { market: { ledger: "5 0G" } }, ["flai", "market", "ledger"]],
@@ -83,7 +110,11 @@ describe("config", () => {
           timeoutSeconds: DEFAULTS.storageTimeoutSeconds,
           retries: DEFAULTS.storageRetries,
         },
-        enclave: { path: path.join(root, DEFAULTS.enclavePath), trainingTimeoutSeconds: DEFAULTS.trainingTimeoutSeconds, attestationAuthority: undefined },
+        enclave: {
+          path: path.join(root, DEFAULTS.enclavePath),
+          trainingTimeoutSeconds: DEFAULTS.trainingTimeoutSeconds,
+          attestationAuthority: undefined,
+        },
         jobs: { deadlineSeconds: DEFAULTS.deadlineSeconds },
         market: { provider: undefined, prompt: undefined, ledger: undefined },
         deployments: {},
@@ -101,7 +132,9 @@ describe("config", () => {
       expect(configuredDeployment(resolved, "Galileo")).to.equal(undefined);
       // An inherited property is not a network the user configured.
       expect(configuredDeployment(resolved, "toString")).to.equal(undefined);
-      expect(resolveFlaiConfig({ enclave: { attestationAuthority: JOBS.toLowerCase() } }, "/p").enclave.attestationAuthority).to.equal(JOBS);
+      expect(resolveFlaiConfig({ enclave: { attestationAuthority: JOBS.toLowerCase() } }, "/p").enclave.attestationAuthority).to.equal(
+        JOBS,
+      );
     });
 
     it("checksums the market provider and trims the ledger amount", () => {
@@ -122,15 +155,35 @@ describe("config", () => {
     const env = { FLAI_PROVIDER: FEDERATED, FLAI_PROMPT: "From env", FLAI_LEDGER_OG: "9" };
 
     it("take the typed option, then flai.market, then the environment, then the default", () => {
-      expect([marketProvider("0xTyped", configured, env), marketPrompt("Typed", configured, env), marketLedger("1", configured, env)]).to.deep.equal(["0xTyped", "Typed", "1"]);
-      expect([marketProvider(undefined, configured, env), marketPrompt(undefined, configured, env), marketLedger(undefined, configured, env)]).to.deep.equal([JOBS, "From config", "7"]);
-      expect([marketProvider(undefined, none, env), marketPrompt(undefined, none, env), marketLedger(undefined, none, env)]).to.deep.equal([FEDERATED, "From env", "9"]);
-      expect([marketProvider(undefined, none, {}), marketPrompt(undefined, none, {}), marketLedger(undefined, none, {})]).to.deep.equal([undefined, DEFAULT_PROMPT, undefined]);
+      expect([
+        marketProvider("0xTyped", configured, env),
+        marketPrompt("Typed", configured, env),
+        marketLedger("1", configured, env),
+      ]).to.deep.equal(["0xTyped", "Typed", "1"]);
+      expect([
+        marketProvider(undefined, configured, env),
+        marketPrompt(undefined, configured, env),
+        marketLedger(undefined, configured, env),
+      ]).to.deep.equal([JOBS, "From config", "7"]);
+      expect([marketProvider(undefined, none, env), marketPrompt(undefined, none, env), marketLedger(undefined, none, env)]).to.deep.equal([
+        FEDERATED,
+        "From env",
+        "9",
+      ]);
+      expect([marketProvider(undefined, none, {}), marketPrompt(undefined, none, {}), marketLedger(undefined, none, {})]).to.deep.equal([
+        undefined,
+        DEFAULT_PROMPT,
+        undefined,
+      ]);
     });
 
     it("treat an empty FLAI_PROVIDER or FLAI_LEDGER_OG as unset, and an empty FLAI_PROMPT as given (as before)", () => {
       const empty = { FLAI_PROVIDER: "", FLAI_PROMPT: "", FLAI_LEDGER_OG: "" };
-      expect([marketProvider(undefined, none, empty), marketPrompt(undefined, none, empty), marketLedger(undefined, none, empty)]).to.deep.equal([undefined, "", undefined]);
+      expect([
+        marketProvider(undefined, none, empty),
+        marketPrompt(undefined, none, empty),
+        marketLedger(undefined, none, empty),
+      ]).to.deep.equal([undefined, "", undefined]);
     });
   });
 

@@ -11,7 +11,11 @@ import { tempProject } from "./helpers/project.js";
 
 const AUTHORITY = Wallet.createRandom().address;
 
-async function stateOf(connection: Awaited<ReturnType<Awaited<ReturnType<typeof tempProject>>["hre"]["network"]["create"]>>, jobs: string, federated: string) {
+async function stateOf(
+  connection: Awaited<ReturnType<Awaited<ReturnType<typeof tempProject>>["hre"]["network"]["create"]>>,
+  jobs: string,
+  federated: string,
+) {
   const provider = connection.ethers.provider;
   const jobsContract = new Contract(jobs, loadFlaiArtifact("FLAIComputeJobs").abi, provider);
   const federatedContract = new Contract(federated, loadFlaiArtifact("FLAIFederated").abi, provider);

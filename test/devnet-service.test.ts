@@ -47,7 +47,14 @@ describe("flai:devnet as a service (separate processes)", function () {
     expect(run.code, `hardhat ${args.join(" ")}\n${run.stdout}\n${run.stderr}`).to.equal(0);
     return JSON.parse(run.stdout) as T;
   };
-  const devnetArgs = (extra: string[] = []) => ["flai:devnet", "--port", String(ports.indexer), "--compute-port", String(ports.compute), ...extra];
+  const devnetArgs = (extra: string[] = []) => [
+    "flai:devnet",
+    "--port",
+    String(ports.indexer),
+    "--compute-port",
+    String(ports.compute),
+    ...extra,
+  ];
 
   /** A devnet on `local`, once it is ready; its stateDir from the printed line. */
   const startDevnet = async (extra: string[] = []) => {
@@ -98,7 +105,14 @@ describe("flai:devnet as a service (separate processes)", function () {
     // The task's initial global model goes to 0G storage: this devnet.
     const created = await json<{ task: { id: string } }>([
       "flai:fl-create",
-      ...["--model", path.join(FIXTURES, "model.json"), "--test", path.join(FIXTURES, "data.json"), "--standardize-on", path.join(FIXTURES, "data.csv")],
+      ...[
+        "--model",
+        path.join(FIXTURES, "model.json"),
+        "--test",
+        path.join(FIXTURES, "data.json"),
+        "--standardize-on",
+        path.join(FIXTURES, "data.csv"),
+      ],
       ...["--rounds", "1", "--quorum", "1", "--reward", "0.01", "--network", "local"],
     ]);
     const taskId = String(created.task.id);

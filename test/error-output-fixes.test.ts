@@ -47,13 +47,27 @@ describe("error output: messages the scan found too long", () => {
 });
 
 function printed(message: string) {
-  return { kind: "thrown" as const, args: [], testFile: "", code: 1, stoppedByTest: false, stdout: "", stderr: `Error in community plugin hardhat-flai: ${message}\n` };
+  return {
+    kind: "thrown" as const,
+    args: [],
+    testFile: "",
+    code: 1,
+    stoppedByTest: false,
+    stdout: "",
+    stderr: `Error in community plugin hardhat-flai: ${message}\n`,
+  };
 }
 
 describe("error output: a changed round's update set names a few clients, not all", () => {
   it("60 newly accepted clients are named as 3 and how many more (was every address, 43 characters each)", async () => {
     const enclaveDir = await mkdtemp(path.join(tmpdir(), "flai-enclave-"));
-    const key: RoundKey = { chainId: "31337", contract: "0x" + "ab".repeat(20), taskId: "1", round: 1, previousHash: "0x" + "00".repeat(32) };
+    const key: RoundKey = {
+      chainId: "31337",
+      contract: "0x" + "ab".repeat(20),
+      taskId: "1",
+      round: 1,
+      previousHash: "0x" + "00".repeat(32),
+    };
     await commitRoundInputs(enclaveDir, key, { inputHash: "0x" + "11".repeat(32), accepted: [], recorded: 0 });
     const clients = Array.from({ length: 60 }, (_, k) => `0x${(k + 1).toString(16).padStart(40, "0")}`);
     const error = await expectFlaiError(

@@ -63,7 +63,15 @@ export async function check(): Promise<void> {
 }
 `;
 const CONSUMER_TSCONFIG = {
-  compilerOptions: { target: "ES2023", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: true, noEmit: true, types: [] },
+  compilerOptions: {
+    target: "ES2023",
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    strict: true,
+    skipLibCheck: true,
+    noEmit: true,
+    types: [],
+  },
   files: ["types-consumer.ts"],
 };
 
@@ -93,9 +101,17 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
   });
 
   it("packs what a user needs and nothing else: a LICENSE, no source maps, nothing test-only", () => {
-    expect(packedFiles).to.include.members(["LICENSE", "README.md", "package.json", "dist/src/index.js", "vendor/0g-storage-sdk.js", "vendor/0g-compute-sdk.js"]);
+    expect(packedFiles).to.include.members([
+      "LICENSE",
+      "README.md",
+      "package.json",
+      "dist/src/index.js",
+      "vendor/0g-storage-sdk.js",
+      "vendor/0g-compute-sdk.js",
+    ]);
     expect(packedFiles.filter((file) => file.endsWith(".map"))).to.deep.equal([]);
-    const shipped = /^(LICENSE|README\.md|package\.json|dist\/(src|tasks|ignition)\/|src\/.*\.ts$|vendor\/|artifacts\/contracts\/|contracts\/[A-Za-z]+\.sol$|fixtures\/(data\.json|data\.csv|model\.json|landcover\.csv|landcover-test\.csv)$)/;
+    const shipped =
+      /^(LICENSE|README\.md|package\.json|dist\/(src|tasks|ignition)\/|src\/.*\.ts$|vendor\/|artifacts\/contracts\/|contracts\/[A-Za-z]+\.sol$|fixtures\/(data\.json|data\.csv|model\.json|landcover\.csv|landcover-test\.csv)$)/;
     expect(packedFiles.filter((file) => !shipped.test(file))).to.deep.equal([]);
     expect(packedFiles.filter((file) => /(^|\/)(test|bench|scripts)\/|\.t\.sol$|existing-project/.test(file))).to.deep.equal([]);
   });
@@ -160,7 +176,15 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
       const copy = path.join(PROJECT, ".flai", "model-copy.json");
       const downloaded = await json(["flai:download", uploaded.root, copy]);
       expect(downloaded).to.deep.include({ root: uploaded.root, size: uploaded.size });
-      const submitted = await json<{ job: { id: string } }>(["flai:submit", "--data", path.join(FIXTURES, "data.json"), "--model", uploaded.root, "--reward", "0.01"]);
+      const submitted = await json<{ job: { id: string } }>([
+        "flai:submit",
+        "--data",
+        path.join(FIXTURES, "data.json"),
+        "--model",
+        uploaded.root,
+        "--reward",
+        "0.01",
+      ]);
       expect(submitted.job.id).to.equal("1");
       const trained = await json<{ resultFile: string; result: { resultHash: string } }>(["flai:train", "--job", "1"]);
       const completed = await json<{ job: { resultHash: string } }>(["flai:complete", "--job", "1", "--result", trained.resultFile]);
@@ -182,11 +206,14 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
     const node = await startNode(PROJECT, rpcPort, HARDHAT_CLI);
     const env = { FLAI_FIXTURE_RPC: `http://127.0.0.1:${rpcPort}` };
     const computePort = await freePort();
-    const devnet = startHardhat(["flai:devnet", "--port", String(indexerPort), "--compute-port", String(computePort), "--network", "localnode"], {
-      cwd: PROJECT,
-      env,
-      cli: HARDHAT_CLI,
-    });
+    const devnet = startHardhat(
+      ["flai:devnet", "--port", String(indexerPort), "--compute-port", String(computePort), "--network", "localnode"],
+      {
+        cwd: PROJECT,
+        env,
+        cli: HARDHAT_CLI,
+      },
+    );
     try {
       await devnet.waitFor("Press Ctrl-C", 60_000);
       const out = devnet.output();
@@ -201,7 +228,10 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
       const down = await hardhat(["flai:download", uploaded.root, dest, "--network", "localnode"], storageEnv);
       expect(down.code, down.stderr + down.stdout).to.equal(0);
       expect(down.stdout).to.contain("its 0G root matches");
-      const market = await hardhat(["flai:market-compute", "--prompt", "[1,50,-3,100,1,0,20,-10]", "--ledger", "3", "--network", "localnode", "--json"], env);
+      const market = await hardhat(
+        ["flai:market-compute", "--prompt", "[1,50,-3,100,1,0,20,-10]", "--ledger", "3", "--network", "localnode", "--json"],
+        env,
+      );
       expect(market.code, market.stderr + market.stdout).to.equal(0);
       const flow = JSON.parse(market.stdout) as { ping: { verified: boolean; answer: string; fee: string } };
       expect(flow.ping.verified).to.equal(true);

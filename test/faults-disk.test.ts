@@ -46,7 +46,11 @@ describe("faults: the disk fills up while flai:train writes its result", functio
     }
     ({ hre } = await tempProject());
     await hre.flai.jobs.registerEnclave();
-    const submitted = await hre.flai.jobs.submit({ data: path.join(FIXTURES, "data.json"), model: path.join(FIXTURES, "model.json"), reward: "0.01" });
+    const submitted = await hre.flai.jobs.submit({
+      data: path.join(FIXTURES, "data.json"),
+      model: path.join(FIXTURES, "model.json"),
+      reward: "0.01",
+    });
     jobId = submitted.job.id.toString();
   });
 
@@ -74,7 +78,10 @@ describe("faults: the disk fills up while flai:train writes its result", functio
     // The earlier result names another payee, so the new one differs from it byte for byte.
     await train(out, "0x000000000000000000000000000000000000dEaD");
     const previous = { result: await readFile(out), model: await readFile(model) };
-    expect(JSON.parse(previous.result.toString())).to.include({ format: "flai-result/v2", payee: "0x000000000000000000000000000000000000dEaD" });
+    expect(JSON.parse(previous.result.toString())).to.include({
+      format: "flai-result/v2",
+      payee: "0x000000000000000000000000000000000000dEaD",
+    });
 
     await fillUp(disk!);
     await expectFlaiError(() => train(out), `Cannot write ${out}`, "no space left", "ENOSPC");

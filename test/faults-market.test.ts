@@ -68,7 +68,11 @@ describe("faults: a compute provider that goes down mid-call", function () {
       return headers;
     };
     try {
-      await expectFlaiError(() => market.ping({ ...opts, provider, prompt: FEATURES }), "cannot be reached", `127.0.0.1:${devnetOpts.port}`);
+      await expectFlaiError(
+        () => market.ping({ ...opts, provider, prompt: FEATURES }),
+        "cannot be reached",
+        `127.0.0.1:${devnetOpts.port}`,
+      );
     } finally {
       market.requestHeaders = requestHeaders;
     }

@@ -84,7 +84,14 @@ describe("faults: 0G storage (real SDK) against a failing storage node, EVM RPC 
 
         const chainId = BigInt((await connection.provider.request({ method: "eth_chainId" })) as string);
         const port = Number(new URL(dying.url).port);
-        restarted = await startStorageNode({ provider: connection.provider, flowAddress: devnet.flowAddress, chainId, dir: dying.dir, port, shard: dying.shard });
+        restarted = await startStorageNode({
+          provider: connection.provider,
+          flowAddress: devnet.flowAddress,
+          chainId,
+          dir: dying.dir,
+          port,
+          shard: dying.shard,
+        });
         expect(restarted.url).to.equal(dying.url);
 
         progress.length = 0;
@@ -107,11 +114,15 @@ describe("faults: 0G storage (real SDK) against a failing storage node, EVM RPC 
     });
   });
 
-  describe("node back-pressure (\"too many data writing\")", () => {
+  describe('node back-pressure ("too many data writing")', () => {
     it("refused twice: the SDK waits and retries, the upload completes and is paid once", async () => {
       const devnet = await startStorageDevnet(connection, { dir: await tempDir(), faults: { tooManyWritings: 2 } });
       try {
-        const storage = await zeroGStorageFor(connection, { ...hre.config.flai, storage: { ...hre.config.flai.storage, timeoutSeconds: 20 } }, { indexerUrl: devnet.url });
+        const storage = await zeroGStorageFor(
+          connection,
+          { ...hre.config.flai, storage: { ...hre.config.flai.storage, timeoutSeconds: 20 } },
+          { indexerUrl: devnet.url },
+        );
         const bytes = randomBytes(3000); // one segment: one node is asked, and refuses twice
         const result = await storage.upload(bytes);
         expect(result).to.include({ root: computeRoot(bytes), alreadyStored: false });
@@ -125,7 +136,11 @@ describe("faults: 0G storage (real SDK) against a failing storage node, EVM RPC 
     it("refused beyond the SDK's three attempts: a plugin error quoting the node", async () => {
       const devnet = await startStorageDevnet(connection, { dir: await tempDir(), faults: { tooManyWritings: 3 } });
       try {
-        const storage = await zeroGStorageFor(connection, { ...hre.config.flai, storage: { ...hre.config.flai.storage, timeoutSeconds: 20 } }, { indexerUrl: devnet.url });
+        const storage = await zeroGStorageFor(
+          connection,
+          { ...hre.config.flai, storage: { ...hre.config.flai.storage, timeoutSeconds: 20 } },
+          { indexerUrl: devnet.url },
+        );
         await expectFlaiError(() => storage.upload(randomBytes(3000)), "0G Storage failed while uploading", "too many data writing: 128");
       } finally {
         await devnet.close();

@@ -39,7 +39,10 @@ describe("fedavg aggregate: an update that cannot be read for a moment (issue 15
     fx = await federatedFixture({ holdout: 31, split: 32 }, 4);
   });
 
-  for (const [quorum, maxClients] of [[4, 4], [3, 4]] as const) {
+  for (const [quorum, maxClients] of [
+    [4, 4],
+    [3, 4],
+  ] as const) {
     it(`quorum ${quorum}, ${maxClients} updates: the aggregation stops, nothing is committed, and the next one accepts all ${maxClients}`, async () => {
       const { task } = await fx.hre.flai.fedavg.createTask({
         model: path.join(FIXTURES, "model.json"),

@@ -64,8 +64,19 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
     const globalHash = sha256(task.bytes);
     return updates.map((u, i) => {
       const client = clientAddress(i);
-      const plain = encodeUpdate({ delta: u.delta, sampleCount: u.numExamples, metrics: { loss: 0.5, accuracy: 0.5 }, baseModelHash: globalHash });
-      const ciphertext = sealUpdate(plain, identity.encryptionKey, { chainId: 31337n, contract: CONTRACT, taskId: BigInt(task.taskId), round: 1, client });
+      const plain = encodeUpdate({
+        delta: u.delta,
+        sampleCount: u.numExamples,
+        metrics: { loss: 0.5, accuracy: 0.5 },
+        baseModelHash: globalHash,
+      });
+      const ciphertext = sealUpdate(plain, identity.encryptionKey, {
+        chainId: 31337n,
+        contract: CONTRACT,
+        taskId: BigInt(task.taskId),
+        round: 1,
+        client,
+      });
       return { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), sampleCount: u.numExamples, ciphertext };
     });
   }
@@ -76,7 +87,16 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
     const binding = { chainId: "31337", contract: CONTRACT, taskId: task.taskId, round: 1 };
     // As the chain would state them: the accumulator over exactly these updates, in this order.
     const updatesAccumulator = accumulatorOf(BigInt(task.taskId), 1, recorded);
-    return { enclaveDir, binding, globalModel: task.bytes, globalHash, updatesAccumulator, updateCount: recorded.length, evaluation, updates: recorded };
+    return {
+      enclaveDir,
+      binding,
+      globalModel: task.bytes,
+      globalHash,
+      updatesAccumulator,
+      updateCount: recorded.length,
+      evaluation,
+      updates: recorded,
+    };
   }
 
   /** `n` honest updates near a common direction, `numExamples` each. */
@@ -165,7 +185,12 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
   });
 
   describe("one update blocks a round forever", () => {
-    for (const strategy of [{ name: "fedavg" }, { name: "median" }, { name: "trimmed-mean" }, { name: "fedavg", clipNorm: 1 }] as StrategyConfig[]) {
+    for (const strategy of [
+      { name: "fedavg" },
+      { name: "median" },
+      { name: "trimmed-mean" },
+      { name: "fedavg", clipNorm: 1 },
+    ] as StrategyConfig[]) {
       it(`1e308 delta: rejected with a reason (norm-exceeds-bound) while the rest aggregate (${strategy.name}${strategy.clipNorm ? "+clip" : ""})`, async () => {
         const good = honest(4, 7);
         const bomb = { delta: new Float64Array(FEATURES + 1).fill(1e308), numExamples: 100 };
@@ -203,7 +228,12 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
       expect(Buffer.from(again.report).equals(Buffer.from(first.report))).to.equal(true);
       expect(again.signature).to.equal(first.signature);
       // One more (late) update, or one fewer, even with the host stating them as the round's set: refused, naming the code.
-      await expectFlaiError(() => runAggregation(requestOf(task, sealed)), "[update-set-changed]", "round 1", `newly accepted: ${clientAddress(4)}`);
+      await expectFlaiError(
+        () => runAggregation(requestOf(task, sealed)),
+        "[update-set-changed]",
+        "round 1",
+        `newly accepted: ${clientAddress(4)}`,
+      );
       await expectFlaiError(() => runAggregation(requestOf(task, sealed.slice(0, 3))), "[update-set-changed]");
       // A ciphertext the host claims it could not fetch changes the accepted set: refused too.
       const withheld = sealed.slice(0, 4).map((u, i) => (i === 0 ? { ...u, ciphertext: null, fetchError: "timeout" } : u));
@@ -247,10 +277,18 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
 
   describe("privacy of small rounds", () => {
     it("a 2-client round without DP is refused (default minimum 3); with DP it is published and says so", async () => {
-      await expectFlaiError(() => runAggregation(request(newTask({ name: "fedavg" }), honest(2, 31))), "[too-few-accepted]", "minimum of 3");
+      await expectFlaiError(
+        () => runAggregation(request(newTask({ name: "fedavg" }), honest(2, 31))),
+        "[too-few-accepted]",
+        "minimum of 3",
+      );
       // Three recorded, one rejected: 2 accepted is still too few.
       const threeOneBad = [...honest(2, 32), { delta: new Float64Array(FEATURES + 1).fill(1e9), numExamples: 100 }];
-      await expectFlaiError(() => runAggregation(request(newTask({ name: "fedavg" }), threeOneBad)), "[too-few-accepted]", "norm-exceeds-bound");
+      await expectFlaiError(
+        () => runAggregation(request(newTask({ name: "fedavg" }), threeOneBad)),
+        "[too-few-accepted]",
+        "norm-exceeds-bound",
+      );
 
       const dp = await runAggregation(request(newTask({ name: "fedavg", clipNorm: 1, noiseMultiplier: 1 }), honest(2, 33)));
       const p = report(dp).protection;

@@ -9,7 +9,12 @@ import { expectFlaiError } from "./helpers/assert.js";
 /** `count` entries with ascending client addresses and pseudo-random hashes and weights. */
 function entries(count: number, seed = 1): CommitmentEntry[] {
   const rand = mulberry32(seed);
-  const hex = (bytes: number) => Array.from({ length: bytes }, () => Math.floor(rand() * 256).toString(16).padStart(2, "0")).join("");
+  const hex = (bytes: number) =>
+    Array.from({ length: bytes }, () =>
+      Math.floor(rand() * 256)
+        .toString(16)
+        .padStart(2, "0"),
+    ).join("");
   const clients = Array.from({ length: count }, () => "0x" + hex(20)).sort();
   return clients.map((client) => ({ client, updateHash: "0x" + hex(32), weight: BigInt(1 + Math.floor(rand() * 100_000)) }));
 }
@@ -129,7 +134,14 @@ describe("fedavg/commitment", () => {
     await expectFlaiError(() => buildCommitment([a!, { ...b!, client: a!.client }]), "repeats");
     await expectFlaiError(() => buildCommitment([{ ...a!, weight: 0n }]), "entries[0].weight", "[1, 2^64 − 1]");
     await expectFlaiError(() => buildCommitment([{ ...a!, weight: 2n ** 64n }]), "entries[0].weight");
-    await expectFlaiError(() => buildCommitment([{ ...a!, weight: 2n ** 63n }, { ...b!, weight: 2n ** 63n }]), "exceeds uint64");
+    await expectFlaiError(
+      () =>
+        buildCommitment([
+          { ...a!, weight: 2n ** 63n },
+          { ...b!, weight: 2n ** 63n },
+        ]),
+      "exceeds uint64",
+    );
     await expectFlaiError(() => buildCommitment([{ ...a!, client: "0x1234" }]), "entries[0].client");
     await expectFlaiError(() => buildCommitment([{ ...a!, updateHash: "0x12" }]), "entries[0].updateHash", "bytes32");
     await expectFlaiError(() => buildCommitment([a!]).proof(1), "No commitment leaf 1");

@@ -42,7 +42,10 @@ describe("federated math: rounds that converge to the centralized objective", ()
     const plain = { driftCorrection: false } as const;
     const bounded = runRoundsInProcess(task({ local: plain }), nonIid, test, 10).rounds;
     const toOptimum = runRoundsInProcess(task({ local: { maxIterations: 25, ...plain } }), nonIid, test, 10).rounds;
-    assert.ok(Math.abs(toOptimum[9]!.logLoss - toOptimum[1]!.logLoss) < 1e-3, `rounds 2..10: ${toOptimum.map((r) => r.logLoss).join(", ")}`);
+    assert.ok(
+      Math.abs(toOptimum[9]!.logLoss - toOptimum[1]!.logLoss) < 1e-3,
+      `rounds 2..10: ${toOptimum.map((r) => r.logLoss).join(", ")}`,
+    );
     assert.ok(bounded[9]!.logLoss < toOptimum[9]!.logLoss - 0.01);
   });
 
@@ -60,7 +63,10 @@ describe("federated math: rounds that converge to the centralized objective", ()
     const overRegularized = trainLogisticRegression(union, { c: 0.1, maxIterations: 500, tolerance: 1e-10, standardization });
     const distance = (w: ArrayLike<number>) => Math.hypot(...Array.from(w, (v, j) => v - target.weights[j]!));
     const federated = modelParameters(model).weights;
-    assert.ok(distance(federated) < 1e-2 * distance(overRegularized.weights), `${distance(federated)} vs ${distance(overRegularized.weights)}`);
+    assert.ok(
+      distance(federated) < 1e-2 * distance(overRegularized.weights),
+      `${distance(federated)} vs ${distance(overRegularized.weights)}`,
+    );
     assert.equal(model.metrics!.numExamples, union.rows);
   });
 
@@ -135,7 +141,12 @@ describe("federated math: multi-class models (K outputs) and the task's classes"
     const scaling = computeStandardization(split.train);
     const clients = partitionDataset(split.train, 10, { scheme: "dirichlet", alpha: 0.3, seed: 1 });
     const central = evaluate(trainLogisticRegression(split.train, { c: 1, maxIterations: 500, standardization: scaling }), split.test);
-    const { rounds, model } = runRoundsInProcess({ features: landcover.cols, classes: landcover.classes, standardization: scaling }, clients, split.test, 10);
+    const { rounds, model } = runRoundsInProcess(
+      { features: landcover.cols, classes: landcover.classes, standardization: scaling },
+      clients,
+      split.test,
+      10,
+    );
     assert.equal(parameterCount(model), 4 * (landcover.cols + 1));
     assert.ok(rounds[9]!.logLoss < 0.7 * rounds[0]!.logLoss, rounds.map((r) => r.logLoss).join(", "));
     assert.ok(rounds[9]!.accuracy >= central.accuracy - 0.02, `accuracy ${rounds[9]!.accuracy} vs centralized ${central.accuracy}`);
@@ -145,9 +156,23 @@ describe("federated math: multi-class models (K outputs) and the task's classes"
     const model = threeClasses();
     assert.equal(parameterCount(model), 3 * (features + 1));
     const delta = (scale: number) => Float64Array.from({ length: 9 }, (_, i) => scale * (i + 1));
-    const combined = combineRound(model, [{ delta: delta(1), numExamples: 10 }, { delta: delta(3), numExamples: 10 }, { delta: delta(2), numExamples: 10 }, { delta: delta(2), numExamples: 10 }], 1, 1);
+    const combined = combineRound(
+      model,
+      [
+        { delta: delta(1), numExamples: 10 },
+        { delta: delta(3), numExamples: 10 },
+        { delta: delta(2), numExamples: 10 },
+        { delta: delta(2), numExamples: 10 },
+      ],
+      1,
+      1,
+    );
     // Class-major: W row k is values k·D..k·D+D−1, then the K biases (parameterVector).
-    assert.deepEqual(combined.weights, [[2, 4], [6, 8], [10, 12]]);
+    assert.deepEqual(combined.weights, [
+      [2, 4],
+      [6, 8],
+      [10, 12],
+    ]);
     assert.deepEqual(combined.bias, [14, 16, 18]);
     const next = parseGlobalModel(globalModelBytes({ ...model, weights: combined.weights, bias: combined.bias }), "next");
     assert.deepEqual(next.classes, ["water", "forest", "urban"]);
@@ -157,16 +182,31 @@ describe("federated math: multi-class models (K outputs) and the task's classes"
     const bad = (m: object) => () => parseGlobalModel(globalModelBytes(m as GlobalModel), "model");
     await expectFlaiError(bad({ ...threeClasses(), classes: ["a", "b", "c", "d"] }), "4 classes need 4 output(s)", "have 3");
     await expectFlaiError(bad({ ...threeClasses(), classes: ["a", "a", "b"] }), '"classes" must be 2 to 255 distinct');
-    await expectFlaiError(bad({ ...initialModel({ features, standardization: null }), classes: ["a", "b", "c"] }), "3 classes need 3 output(s)", "have 1");
+    await expectFlaiError(
+      bad({ ...initialModel({ features, standardization: null }), classes: ["a", "b", "c"] }),
+      "3 classes need 3 output(s)",
+      "have 1",
+    );
   });
 
   it("a client's labels are mapped onto the task's classes; a label the task does not have is refused by name", async () => {
-    const data: Dataset = { rows: 3, cols: 1, features: Float64Array.of(1, 2, 3), labels: Uint8Array.of(0, 1, 0), classes: ["urban", "water"] };
+    const data: Dataset = {
+      rows: 3,
+      cols: 1,
+      features: Float64Array.of(1, 2, 3),
+      labels: Uint8Array.of(0, 1, 0),
+      classes: ["urban", "water"],
+    };
     const aligned = alignClasses(data, ["water", "forest", "urban"], "client.csv");
     assert.deepEqual(Array.from(aligned.labels), [2, 0, 2]);
     assert.deepEqual(aligned.classes, ["water", "forest", "urban"]);
     assert.equal(alignClasses(all, [0, 1], "data.json"), all);
-    await expectFlaiError(() => alignClasses({ ...data, classes: ["urban", "desert"] }, ["water", "forest", "urban"], "client.csv"), "client.csv", '"desert"', "not among the task's classes");
+    await expectFlaiError(
+      () => alignClasses({ ...data, classes: ["urban", "desert"] }, ["water", "forest", "urban"], "client.csv"),
+      "client.csv",
+      '"desert"',
+      "not among the task's classes",
+    );
     // 1 and "1" are different labels: a numeric task does not take string labels silently.
     await expectFlaiError(() => alignClasses({ ...data, classes: [0, "1"] }, [0, 1], "client.csv"), '"1"');
   });

@@ -36,7 +36,11 @@ describe("DP accountant (RDP of the Gaussian mechanism)", () => {
   }
 
   it("composes rounds by adding RDP: k rounds at z equal one round at z/√k", () => {
-    for (const [z, k] of [[1, 4], [2, 9], [0.8, 16]] as const) {
+    for (const [z, k] of [
+      [1, 4],
+      [2, 9],
+      [0.8, 16],
+    ] as const) {
       const composed = gaussianPrivacy(z, 1e-5, k).epsilon;
       const single = gaussianPrivacy(z / Math.sqrt(k), 1e-5, 1).epsilon;
       assert.ok(Math.abs(composed - single) <= 1e-9 * composed, `${composed} vs ${single}`);

@@ -15,7 +15,11 @@ import { FIXTURES, tempProject } from "./helpers/project.js";
 import { taskLines } from "./helpers/task-output.js";
 
 /** Runs a task as the CLI would and returns its --json result and its text lines. */
-async function runTask(hre: HardhatRuntimeEnvironment, id: string, args: Record<string, unknown>): Promise<{ json: unknown; text: string[] }> {
+async function runTask(
+  hre: HardhatRuntimeEnvironment,
+  id: string,
+  args: Record<string, unknown>,
+): Promise<{ json: unknown; text: string[] }> {
   const json = await taskLines(hre, id, { ...args, json: true });
   return { json: JSON.parse(json.join("\n")), text: await taskLines(hre, id, { ...args, json: false }) };
 }
@@ -71,11 +75,15 @@ describe("federated rounds on a chain: DP accounting, a one-class client, the fe
     const privacy = aggregateText.find((l) => l.includes("privacy"))!;
     const fixed3 = (x: number) => x.toFixed(3);
     assert.ok(
-      privacy.includes(`ε = ${fixed3(gaussianPrivacy(1.2, 1e-5, 1).epsilon)} this round, ${fixed3(gaussianPrivacy(1.2, 1e-5, 2).epsilon)} over rounds 1–2`),
+      privacy.includes(
+        `ε = ${fixed3(gaussianPrivacy(1.2, 1e-5, 1).epsilon)} this round, ${fixed3(gaussianPrivacy(1.2, 1e-5, 2).epsilon)} over rounds 1–2`,
+      ),
       privacy,
     );
     const status = await runTask(hre, "flai:fl-status", { task: String(taskId) });
-    const rounds = (status.json as { rounds: Array<{ round: number; protection: { dp: { epsilon: number; epsilonTotal: number; delta: number } } }> }).rounds;
+    const rounds = (
+      status.json as { rounds: Array<{ round: number; protection: { dp: { epsilon: number; epsilonTotal: number; delta: number } } }> }
+    ).rounds;
     const perRound = gaussianPrivacy(1.2, 1e-5, 1).epsilon;
     const total = gaussianPrivacy(1.2, 1e-5, 2).epsilon;
     // The on-chain word carries ε to 3 decimals; the total is composed from the task's noise multiplier.

@@ -17,7 +17,8 @@ import { FIXTURES, tempDir, tempProject } from "./helpers/project.js";
 /** The rows as CSV with the landcover header (features, then "label"), labels by name. */
 function csv(ds: Dataset, columns: readonly string[]): string {
   const lines = [[...columns, "label"].join(",")];
-  for (let i = 0; i < ds.rows; i++) lines.push([...ds.features.subarray(i * ds.cols, (i + 1) * ds.cols), ds.classes[ds.labels[i]!]].join(","));
+  for (let i = 0; i < ds.rows; i++)
+    lines.push([...ds.features.subarray(i * ds.cols, (i + 1) * ds.cols), ds.classes[ds.labels[i]!]].join(","));
   return lines.join("\n") + "\n";
 }
 
@@ -27,7 +28,12 @@ const sha256 = (b: Uint8Array) => "0x" + createHash("sha256").update(b).digest("
 function expectedRound(model: GlobalModel, shares: readonly Dataset[], quorum: number) {
   const hash = sha256(globalModelBytes(model));
   const updates = shares.map((d, k) => trainClientUpdate(model, hash, d, `client ${k}`, { expectedClients: quorum }));
-  return combineRound(model, updates.map((u) => ({ delta: u.delta, numExamples: u.sampleCount, gradient: u.gradient })), model.round + 1, 0);
+  return combineRound(
+    model,
+    updates.map((u) => ({ delta: u.delta, numExamples: u.sampleCount, gradient: u.gradient })),
+    model.round + 1,
+    0,
+  );
 }
 
 const vector = (m: Pick<GlobalModel, "weights" | "bias" | "features">) => {
@@ -49,14 +55,42 @@ describe("federated rounds on a chain with drift correction (the fedavg default)
     const evaluation = path.join(await tempDir(), "holdout.csv");
     await writeFile(evaluation, csv(test, all.columns!));
     const spec = path.join(await tempDir(), "spec.json");
-    await writeFile(spec, JSON.stringify({ format: "flai-model/v1", algorithm: "logistic-regression", features: all.cols, classes: all.classes, hyperparameters: { c: 1, maxIterations: 100, tolerance: 1e-4, standardize: true } }));
+    await writeFile(
+      spec,
+      JSON.stringify({
+        format: "flai-model/v1",
+        algorithm: "logistic-regression",
+        features: all.cols,
+        classes: all.classes,
+        hyperparameters: { c: 1, maxIterations: 100, tolerance: 1e-4, standardize: true },
+      }),
+    );
     // FedProx's mu would be ignored under the correction's proximal term: refused before anything is paid.
     await expectFlaiError(
-      () => fedavg.createTask({ model: spec, evaluation, standardizeOn: train, rounds: 2, quorum: 3, reward: "0.3", strategy: { name: "fedprox" }, local: { mu: 0.05 }, connection }),
+      () =>
+        fedavg.createTask({
+          model: spec,
+          evaluation,
+          standardizeOn: train,
+          rounds: 2,
+          quorum: 3,
+          reward: "0.3",
+          strategy: { name: "fedprox" },
+          local: { mu: 0.05 },
+          connection,
+        }),
       "local.mu",
       "local.driftCorrection: false",
     );
-    const created = await fedavg.createTask({ model: spec, evaluation, standardizeOn: train, rounds: 2, quorum: 3, reward: "0.3", connection });
+    const created = await fedavg.createTask({
+      model: spec,
+      evaluation,
+      standardizeOn: train,
+      rounds: 2,
+      quorum: 3,
+      reward: "0.3",
+      connection,
+    });
     const taskId = created.task.id;
     const initial = await fedavg.globalModel(taskId, { connection });
     assert.deepEqual(initial.federated.local.driftCorrection, DEFAULT_DRIFT_CORRECTION);

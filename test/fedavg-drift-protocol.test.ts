@@ -12,7 +12,14 @@ import { initialModel } from "../src/fedavg/in-process.js";
 import { trainClientUpdate } from "../src/fedavg/local-training.js";
 import { datasetJson } from "../src/fedavg/simulation.js";
 import type { StrategyConfig } from "../src/fedavg/strategies.js";
-import { decodeUpdate, encodeUpdate, UPDATE_FORMAT, UPDATE_FORMAT_WITH_GRADIENT, validateUpdate, type ClientUpdate } from "../src/fedavg/update.js";
+import {
+  decodeUpdate,
+  encodeUpdate,
+  UPDATE_FORMAT,
+  UPDATE_FORMAT_WITH_GRADIENT,
+  validateUpdate,
+  type ClientUpdate,
+} from "../src/fedavg/update.js";
 import type { Dataset } from "../src/ml/dataset.js";
 import { computeRoot } from "../src/storage/merkle.js";
 import { loadOrCreateIdentity, type EnclaveIdentity } from "../src/tee/identity.js";
@@ -80,14 +87,34 @@ describe("fedavg drift correction in the protocol", function () {
     const recorded: RecordedUpdate[] = sent.map((u, i) => {
       const client = clientAddress(i);
       const numExamples = u.numExamples ?? 100;
-      const update: ClientUpdate = { delta: u.delta, sampleCount: numExamples, metrics: { loss: 0.5, accuracy: 0.5 }, baseModelHash: globalHash };
+      const update: ClientUpdate = {
+        delta: u.delta,
+        sampleCount: numExamples,
+        metrics: { loss: 0.5, accuracy: 0.5 },
+        baseModelHash: globalHash,
+      };
       if (u.gradient !== undefined) update.gradient = u.gradient;
-      const ciphertext = sealUpdate(encodeUpdate(update), identity.encryptionKey, { chainId: 31337n, contract: CONTRACT, taskId: BigInt(task.taskId), round: 1, client });
+      const ciphertext = sealUpdate(encodeUpdate(update), identity.encryptionKey, {
+        chainId: 31337n,
+        contract: CONTRACT,
+        taskId: BigInt(task.taskId),
+        round: 1,
+        client,
+      });
       return { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), sampleCount: numExamples, ciphertext };
     });
     const binding = { chainId: "31337", contract: CONTRACT, taskId: task.taskId, round: 1 };
     const updatesAccumulator = accumulatorOf(BigInt(task.taskId), 1, recorded);
-    return { enclaveDir, binding, globalModel: task.bytes, globalHash, updatesAccumulator, updateCount: recorded.length, evaluation, updates: recorded };
+    return {
+      enclaveDir,
+      binding,
+      globalModel: task.bytes,
+      globalHash,
+      updatesAccumulator,
+      updateCount: recorded.length,
+      evaluation,
+      updates: recorded,
+    };
   }
 
   const modelOf = (bytes: Uint8Array) => parseGlobalModel(bytes, "the new model");
@@ -112,17 +139,36 @@ describe("fedavg drift correction in the protocol", function () {
 
     it("asking for it where it is not allowed, or with an unusable mu or clip, is refused by name", async () => {
       await expectFlaiError(() => resolveDriftCorrection(true, { name: "median" }), "median", "not robust");
-      await expectFlaiError(() => resolveDriftCorrection(true, { name: "fedavg", clipNorm: 1, noiseMultiplier: 1 }), "DP noise", "without noise");
-      await expectFlaiError(() => resolveDriftCorrection({ mu: 0, maxGradientNorm: 10 }, { name: "fedavg" }), '"driftCorrection.mu"', "> 0");
-      await expectFlaiError(() => resolveDriftCorrection({ mu: 0.2, maxGradientNorm: Infinity }, { name: "fedavg" }), '"driftCorrection.maxGradientNorm"');
+      await expectFlaiError(
+        () => resolveDriftCorrection(true, { name: "fedavg", clipNorm: 1, noiseMultiplier: 1 }),
+        "DP noise",
+        "without noise",
+      );
+      await expectFlaiError(
+        () => resolveDriftCorrection({ mu: 0, maxGradientNorm: 10 }, { name: "fedavg" }),
+        '"driftCorrection.mu"',
+        "> 0",
+      );
+      await expectFlaiError(
+        () => resolveDriftCorrection({ mu: 0.2, maxGradientNorm: Infinity }, { name: "fedavg" }),
+        '"driftCorrection.maxGradientNorm"',
+      );
       assert.deepEqual(resolveDriftCorrection({ mu: 0.5, maxGradientNorm: 3 }, { name: "fedprox" }), { mu: 0.5, maxGradientNorm: 3 });
     });
 
     it("--no-drift-correction turns it off for fedavg, and is refused where it is already off", async () => {
       assert.equal(strategyFromArgs({ strategy: "fedavg", noDriftCorrection: true }).local.driftCorrection, false);
       assert.equal(strategyFromArgs({ strategy: "fedavg" }).local.driftCorrection, undefined);
-      await expectFlaiError(() => strategyFromArgs({ strategy: "median", noDriftCorrection: true }), "--no-drift-correction", "already off");
-      await expectFlaiError(() => strategyFromArgs({ strategy: "fedavg", clip: "1", noise: "1", noDriftCorrection: true }), "--no-drift-correction", "already off");
+      await expectFlaiError(
+        () => strategyFromArgs({ strategy: "median", noDriftCorrection: true }),
+        "--no-drift-correction",
+        "already off",
+      );
+      await expectFlaiError(
+        () => strategyFromArgs({ strategy: "fedavg", clip: "1", noise: "1", noDriftCorrection: true }),
+        "--no-drift-correction",
+        "already off",
+      );
       // FedProx's --mu would be ignored under the correction's own proximal term: refused, naming the way out.
       await expectFlaiError(() => strategyFromArgs({ strategy: "fedprox", mu: "0.05" }), "--mu", "--no-drift-correction");
       assert.equal(strategyFromArgs({ strategy: "fedprox", mu: "0.05", noDriftCorrection: true }).local.mu, 0.05);
@@ -133,9 +179,18 @@ describe("fedavg drift correction in the protocol", function () {
       const corrected = newTask({ name: "fedavg" }).model;
       const parse = (m: unknown) => () => parseGlobalModel(new TextEncoder().encode(JSON.stringify(m)), "m.json");
       await expectFlaiError(parse({ ...corrected, correction: [1, 2] }), '"correction"', `${DIMENSION} finite numbers`);
-      await expectFlaiError(parse({ ...newTask({ name: "median" }).model, correction: new Array(DIMENSION).fill(0) }), '"correction" is only for tasks with');
+      await expectFlaiError(
+        parse({ ...newTask({ name: "median" }).model, correction: new Array(DIMENSION).fill(0) }),
+        '"correction" is only for tasks with',
+      );
       const noisy = newTask({ name: "fedavg", clipNorm: 1, noiseMultiplier: 1 }).model;
-      await expectFlaiError(parse({ ...noisy, federated: { ...noisy.federated, local: { ...noisy.federated.local, driftCorrection: DEFAULT_DRIFT_CORRECTION } } }), "cannot be used with fedavg and DP noise");
+      await expectFlaiError(
+        parse({
+          ...noisy,
+          federated: { ...noisy.federated, local: { ...noisy.federated.local, driftCorrection: DEFAULT_DRIFT_CORRECTION } },
+        }),
+        "cannot be used with fedavg and DP noise",
+      );
       assert.equal(parse({ ...corrected, correction: new Array(DIMENSION).fill(0.5) })().correction?.length, DIMENSION);
     });
   });
@@ -151,7 +206,11 @@ describe("fedavg drift correction in the protocol", function () {
       const v2 = decodeUpdate(encodeUpdate({ ...base, delta: filled(DIMENSION, 0.25), gradient }), "c");
       assert.deepEqual(Array.from(v2.gradient!), Array.from(gradient));
       assert.deepEqual(Array.from(v2.delta), Array.from(filled(DIMENSION, 0.25)));
-      assert.ok(new TextDecoder().decode(encodeUpdate({ ...base, delta: filled(DIMENSION, 0), gradient }).subarray(4, 200)).includes(UPDATE_FORMAT_WITH_GRADIENT));
+      assert.ok(
+        new TextDecoder()
+          .decode(encodeUpdate({ ...base, delta: filled(DIMENSION, 0), gradient }).subarray(4, 200))
+          .includes(UPDATE_FORMAT_WITH_GRADIENT),
+      );
     });
 
     it("a non-finite gradient is refused on both ends; a gradient of another dimension fails validateUpdate", async () => {
@@ -196,21 +255,42 @@ describe("fedavg drift correction in the protocol", function () {
     it("rejects with a code an update whose gradient is missing, of the wrong dimension, or not finite", async () => {
       const task = newTask({ name: "fedavg" });
       const ok = () => ({ delta: filled(DIMENSION, 0.01), gradient: filled(DIMENSION, 0.1) });
-      const sent: Sent[] = [ok(), ok(), ok(), { delta: filled(DIMENSION, 0.01) }, { delta: filled(DIMENSION, 0.01), gradient: filled(DIMENSION + 1, 0.1) }];
+      const sent: Sent[] = [
+        ok(),
+        ok(),
+        ok(),
+        { delta: filled(DIMENSION, 0.01) },
+        { delta: filled(DIMENSION, 0.01), gradient: filled(DIMENSION + 1, 0.1) },
+      ];
       const r = await runAggregation(request(task, sent));
       const codes = Object.fromEntries(r.rejected.map((d) => [d.client, d.code]));
       assert.deepEqual(codes, { [clientAddress(3)]: "missing-gradient", [clientAddress(4)]: "wrong-dimension" });
       // A NaN in the gradient cannot even be encoded by encodeUpdate: write it into the bytes as a lying client would.
       const other = newTask({ name: "fedavg" });
       const withNan = request(other, [ok(), ok(), ok(), ok()]);
-      const plain = encodeUpdate({ delta: filled(DIMENSION, 0.01), gradient: filled(DIMENSION, 0.1), sampleCount: 100, metrics: { loss: 0.5, accuracy: 0.5 }, baseModelHash: sha256(other.bytes) });
+      const plain = encodeUpdate({
+        delta: filled(DIMENSION, 0.01),
+        gradient: filled(DIMENSION, 0.1),
+        sampleCount: 100,
+        metrics: { loss: 0.5, accuracy: 0.5 },
+        baseModelHash: sha256(other.bytes),
+      });
       new DataView(plain.buffer).setFloat64(plain.length - 8, NaN, true);
       const client = clientAddress(3);
-      const ciphertext = sealUpdate(plain, identity.encryptionKey, { chainId: 31337n, contract: CONTRACT, taskId: BigInt(other.taskId), round: 1, client });
+      const ciphertext = sealUpdate(plain, identity.encryptionKey, {
+        chainId: 31337n,
+        contract: CONTRACT,
+        taskId: BigInt(other.taskId),
+        round: 1,
+        client,
+      });
       withNan.updates[3] = { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), sampleCount: 100, ciphertext };
       withNan.updatesAccumulator = accumulatorOf(BigInt(other.taskId), 1, withNan.updates);
       const n = await runAggregation(withNan);
-      assert.deepEqual(n.rejected.map((d) => d.code), ["malformed"]);
+      assert.deepEqual(
+        n.rejected.map((d) => d.code),
+        ["malformed"],
+      );
       assert.match(n.rejected[0]!.reason!, /gradient.*NaN/);
     });
 
@@ -221,7 +301,11 @@ describe("fedavg drift correction in the protocol", function () {
         [{ name: "fedavg" }, false],
       ] as [StrategyConfig, false | undefined][]) {
         const task = newTask(strategy, off);
-        const sent: Sent[] = [{ delta: filled(DIMENSION, 0.01) }, { delta: filled(DIMENSION, 0.02) }, { delta: filled(DIMENSION, 0.03), gradient: filled(DIMENSION, 1) }];
+        const sent: Sent[] = [
+          { delta: filled(DIMENSION, 0.01) },
+          { delta: filled(DIMENSION, 0.02) },
+          { delta: filled(DIMENSION, 0.03), gradient: filled(DIMENSION, 1) },
+        ];
         const r = await runAggregation(request(task, sent));
         assert.equal(r.accepted.length, 3, `${strategy.name}: ${JSON.stringify(r.rejected)}`);
         assert.ok(!new TextDecoder().decode(r.globalModel).includes("correction"), `${strategy.name}: no correction in the model bytes`);
@@ -239,7 +323,12 @@ describe("fedavg drift correction in the protocol", function () {
       const round2 = trainClientUpdate(withCorrection, hash, data, "client");
       assert.deepEqual(Array.from(round2.gradient!), Array.from(round1.gradient), "same model, same gradient");
       assert.notDeepEqual(Array.from(round2.delta), Array.from(round1.delta), "the linear term moves the local solution");
-      const uncorrected = trainClientUpdate({ ...task, federated: { ...task.federated, local: { ...task.federated.local, driftCorrection: undefined } } }, hash, data, "client");
+      const uncorrected = trainClientUpdate(
+        { ...task, federated: { ...task.federated, local: { ...task.federated.local, driftCorrection: undefined } } },
+        hash,
+        data,
+        "client",
+      );
       assert.equal(uncorrected.gradient, undefined);
     });
   });

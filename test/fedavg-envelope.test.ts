@@ -113,7 +113,7 @@ describe("fedavg/envelope", () => {
     const envelope = sealUpdate(randomBytes(48), enclave.encryptionKey, binding);
     for (let i = 0; i < envelope.length; i++) {
       const tampered = Uint8Array.from(envelope);
-      tampered[i]! ^= 0x01 << i % 8;
+      tampered[i]! ^= 0x01 << (i % 8);
       await expectFlaiError(() => openUpdate(tampered, enclave.encryptionSecret, binding));
     }
     const truncated = envelope.subarray(0, envelope.length - 1);
@@ -142,15 +142,23 @@ describe("fedavg/envelope", () => {
         const parts = sealUpdateParts(plain, enclave.encryptionKey, binding);
         const whole = concatBytes(parts);
         // node:crypto's 1 MiB output buffers are kept as they are: never a payload-sized copy.
-        expect(parts.every((p) => p.length <= 1 << 20), `size ${size}`).to.equal(true);
+        expect(
+          parts.every((p) => p.length <= 1 << 20),
+          `size ${size}`,
+        ).to.equal(true);
         const header = whole.length - size - Math.max(1, Math.ceil(size / SEGMENT)) * TAG;
         expect(header, `size ${size}`).to.be.within(100, 400);
         for (const envelope of [parts, whole]) {
           const opened = openUpdateParts(envelope, enclave.encryptionSecret, binding);
-          expect(opened.every((p) => p.length <= 1 << 20), `size ${size}`).to.equal(true);
+          expect(
+            opened.every((p) => p.length <= 1 << 20),
+            `size ${size}`,
+          ).to.equal(true);
           expect(Buffer.from(concatBytes(opened)).equals(plain), `size ${size}`).to.equal(true);
         }
-        expect(Buffer.from(openUpdate(sealUpdate(plain, enclave.encryptionKey, binding), enclave.encryptionSecret, binding)).equals(plain)).to.equal(true);
+        expect(
+          Buffer.from(openUpdate(sealUpdate(plain, enclave.encryptionKey, binding), enclave.encryptionSecret, binding)).equals(plain),
+        ).to.equal(true);
       }
     });
 
@@ -158,7 +166,8 @@ describe("fedavg/envelope", () => {
       const plain = randomBytes(2 * SEGMENT + 77);
       const whole = sealUpdate(plain, enclave.encryptionKey, binding);
       const parts: Uint8Array[] = [];
-      for (let at = 0, step = 1; at < whole.length; at += step, step = step * 7 + 3) parts.push(whole.subarray(at, Math.min(whole.length, at + step)));
+      for (let at = 0, step = 1; at < whole.length; at += step, step = step * 7 + 3)
+        parts.push(whole.subarray(at, Math.min(whole.length, at + step)));
       expect(parts.length).to.be.greaterThan(5);
       expect(Buffer.from(openUpdate(parts, enclave.encryptionSecret, binding)).equals(plain)).to.equal(true);
     });
@@ -198,7 +207,9 @@ describe("fedavg/envelope", () => {
       const aad = whole.subarray(0, aadEnd);
       expect(seg(3).length).to.equal(5 + TAG);
       const open = (parts: Uint8Array[]) => () => openUpdateParts(parts, enclave.encryptionSecret, binding);
-      expect(concatBytes(openUpdateParts([aad, seg(0), seg(1), seg(2), seg(3)], enclave.encryptionSecret, binding)).length).to.equal(3 * SEGMENT + 5);
+      expect(concatBytes(openUpdateParts([aad, seg(0), seg(1), seg(2), seg(3)], enclave.encryptionSecret, binding)).length).to.equal(
+        3 * SEGMENT + 5,
+      );
       await expectFlaiError(open([aad, seg(1), seg(0), seg(2), seg(3)]), "failed authentication"); // swapped
       await expectFlaiError(open([aad, seg(0), seg(2), seg(3)]), "failed authentication"); // dropped
       await expectFlaiError(open([aad, seg(0), seg(1), seg(2)]), "failed authentication"); // cut: the last is not marked last

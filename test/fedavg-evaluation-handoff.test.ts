@@ -89,8 +89,14 @@ describe("fedavg: the evaluation set crosses into the enclave once per worker (i
     const round = await other.hre.flai.fedavg.aggregate({ taskId, connection: other.connection });
     expect(round.accepted).to.have.length(CLIENTS);
     const updateRoots = new Set(round.accepted.map((a) => a.updateRoot));
-    expect(reads.filter((r) => updateRoots.has(r.root)), "each update read once: no refused call and retry").to.have.length(CLIENTS);
-    expect(reads.filter((r) => r.root === other.evaluation), "the evaluation set sent with the first call").to.have.length(1);
+    expect(
+      reads.filter((r) => updateRoots.has(r.root)),
+      "each update read once: no refused call and retry",
+    ).to.have.length(CLIENTS);
+    expect(
+      reads.filter((r) => r.root === other.evaluation),
+      "the evaluation set sent with the first call",
+    ).to.have.length(1);
   });
 
   it("a tampered evaluation set on disk is refused by the enclave (the host no longer re-roots it)", async () => {

@@ -69,15 +69,33 @@ describe("fedavg: federated rounds end to end", function () {
     // A chain of its own: removing the enclave must not reach the other tests.
     const own = await hre.network.create();
     const { fedavg, jobs } = hre.flai;
-    const created = await fedavg.createTask({ model: path.join(FIXTURES, "model.json"), evaluation, standardizeOn: clients[0]!, rounds: 1, quorum: 3, reward: "0.3", connection: own });
+    const created = await fedavg.createTask({
+      model: path.join(FIXTURES, "model.json"),
+      evaluation,
+      standardizeOn: clients[0]!,
+      rounds: 1,
+      quorum: 3,
+      reward: "0.3",
+      connection: own,
+    });
     const [owner, client] = await own.ethers.getSigners();
     const registry = new Contract((await jobs.deployment({ connection: own })).address, loadFlaiArtifact("FLAIComputeJobs").abi, owner);
     await (await registry.getFunction("removeEnclave")(created.task.enclave)).wait();
 
     // The key check fails during training; the training's own error is the one reported (and the check's is not left unhandled).
-    const narrow: Dataset = { rows: 2, cols: 3, features: new Float64Array([1, 2, 3, 3, 2, 1]), labels: new Uint8Array([0, 1]), classes: [0, 1] };
+    const narrow: Dataset = {
+      rows: 2,
+      cols: 3,
+      features: new Float64Array([1, 2, 3, 3, 2, 1]),
+      labels: new Uint8Array([0, 1]),
+      classes: [0, 1],
+    };
     await expectFlaiError(() => fedavg.prepareUpdate({ taskId: created.task.id, data: narrow, signer: client, connection: own }), "3", "8");
-    await expectFlaiError(() => fedavg.prepareUpdate({ taskId: created.task.id, data: clients[0]!, signer: client, connection: own }), "No update is sealed", `task ${created.task.id}`);
+    await expectFlaiError(
+      () => fedavg.prepareUpdate({ taskId: created.task.id, data: clients[0]!, signer: client, connection: own }),
+      "No update is sealed",
+      `task ${created.task.id}`,
+    );
   });
 });
 
@@ -98,7 +116,10 @@ describe("fedavg: a simulated run (flai:fl-run's engine)", function () {
     });
     const final = result.rounds.at(-1)!;
     expect(result.rounds).to.have.length(5);
-    expect(Math.abs(final.metrics.accuracy - result.centralized.accuracy), JSON.stringify(result.rounds.map((r) => r.metrics.accuracy))).to.be.at.most(0.02);
+    expect(
+      Math.abs(final.metrics.accuracy - result.centralized.accuracy),
+      JSON.stringify(result.rounds.map((r) => r.metrics.accuracy)),
+    ).to.be.at.most(0.02);
     expect(result.rounds.every((r) => r.verified)).to.equal(true);
     expect(result.rewards.claimed).to.equal(result.rewards.pool);
     expect(new Set(result.partition.sizes).size).to.be.greaterThan(1);

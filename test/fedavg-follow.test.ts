@@ -53,7 +53,14 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
   });
 
   async function newTask(opts: { rounds: number; quorum: number; maxClients: number }) {
-    const created = await hre.flai.fedavg.createTask({ model: path.join(FIXTURES, "model.json"), evaluation, standardizeOn: shares[0]!, reward: "1", connection, ...opts });
+    const created = await hre.flai.fedavg.createTask({
+      model: path.join(FIXTURES, "model.json"),
+      evaluation,
+      standardizeOn: shares[0]!,
+      reward: "1",
+      connection,
+      ...opts,
+    });
     return created.task.id;
   }
 
@@ -85,7 +92,14 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
   }
 
   const client = (taskId: bigint, i: number, extra: { onEvent?: (e: FollowEvent) => void } = {}) =>
-    hre.flai.fedavg.followClient({ taskId, data: shares[i % shares.length]!, signer: signers[1 + i]!, connection, pollSeconds: POLL, ...extra });
+    hre.flai.fedavg.followClient({
+      taskId,
+      data: shares[i % shares.length]!,
+      signer: signers[1 + i]!,
+      connection,
+      pollSeconds: POLL,
+      ...extra,
+    });
   const aggregator = (taskId: bigint, extra: { closeAfterSeconds?: number; onEvent?: (e: FollowEvent) => void } = {}) =>
     hre.flai.fedavg.followAggregator({ taskId, connection, pollSeconds: POLL, ...extra });
 
@@ -93,15 +107,15 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
     const taskId = await newTask({ rounds: 2, quorum: 3, maxClients: 4 });
     const host = recorder();
     const clients = [0, 1, 2, 3].map(() => recorder());
-    const [hosted, ...followed] = await Promise.all([
-      aggregator(taskId, host),
-      ...clients.map((r, i) => client(taskId, i, r)),
-    ]);
+    const [hosted, ...followed] = await Promise.all([aggregator(taskId, host), ...clients.map((r, i) => client(taskId, i, r))]);
 
     expect(hosted).to.deep.include({ status: "finished", finalized: [1, 2] });
     // Four clients reach maxClients: the contract closes each round by itself.
     const closes = host.events.filter((e) => e.event === "round-closed");
-    expect(closes.map((e) => [e.round, e.updateCount, e.by])).to.deep.equal([[1, 4, "max-clients"], [2, 4, "max-clients"]]);
+    expect(closes.map((e) => [e.round, e.updateCount, e.by])).to.deep.equal([
+      [1, 4, "max-clients"],
+      [2, 4, "max-clients"],
+    ]);
     expect(host.kinds().filter((k) => k === "update-recorded")).to.have.length(8);
     expect(host.kinds().at(-1)).to.equal("task-finished");
 
@@ -110,7 +124,10 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
       expect(r).to.deep.include({ status: "finished", joined: [1, 2], skipped: [] });
       expect(r.claimed.map((c) => c.round)).to.deep.equal([1, 2]);
       for (const round of [1, 2]) {
-        expect(await hre.flai.fedavg.update(taskId, round, signers[1 + i]!.address, { connection })).to.deep.equal({ sampleCount: shares[i]!.rows, claimed: true });
+        expect(await hre.flai.fedavg.update(taskId, round, signers[1 + i]!.address, { connection })).to.deep.equal({
+          sampleCount: shares[i]!.rows,
+          claimed: true,
+        });
       }
       expect(clients[i]!.kinds()).to.include.members(["round-opened", "update-recorded", "reward-claimed", "task-finished"]);
     }
@@ -124,13 +141,24 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
   it("a client that never shows up: the host closes the round --close-after seconds after the quorum, and the task goes on", async () => {
     const taskId = await newTask({ rounds: 2, quorum: 3, maxClients: 4 });
     const host = recorder();
-    const [hosted, ...followed] = await Promise.all([aggregator(taskId, { ...host, closeAfterSeconds: 1 }), client(taskId, 0), client(taskId, 1), client(taskId, 2)]);
+    const [hosted, ...followed] = await Promise.all([
+      aggregator(taskId, { ...host, closeAfterSeconds: 1 }),
+      client(taskId, 0),
+      client(taskId, 1),
+      client(taskId, 2),
+    ]);
     expect(hosted).to.deep.include({ status: "finished", finalized: [1, 2] });
     const closes = host.events.filter((e) => e.event === "round-closed");
-    expect(closes.map((e) => [e.round, e.updateCount, e.by])).to.deep.equal([[1, 3, "enclave"], [2, 3, "enclave"]]);
+    expect(closes.map((e) => [e.round, e.updateCount, e.by])).to.deep.equal([
+      [1, 3, "enclave"],
+      [2, 3, "enclave"],
+    ]);
     for (const r of followed) expect(r.claimed.map((c) => c.round)).to.deep.equal([1, 2]);
     const rounds = (await hre.flai.fedavg.status(taskId, { connection })).rounds;
-    expect(rounds.map((r) => [r.finalized, r.updateCount])).to.deep.equal([[true, 3], [true, 3]]);
+    expect(rounds.map((r) => [r.finalized, r.updateCount])).to.deep.equal([
+      [true, 3],
+      [true, 3],
+    ]);
   });
 
   it("a client that comes after its round closed skips it, joins the next, and claims only what it is owed; earlier one-round clients' rewards are claimed too", async () => {
@@ -144,7 +172,13 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
     const skipped = new Promise<void>((resolve) => (sawSkip = resolve));
     const lateRun = client(taskId, 3, { onEvent: (e) => (late.onEvent(e), e.event === "round-skipped" && sawSkip()) });
     await Promise.race([skipped, lateRun.then(() => expect.fail("the late client ended before skipping round 1"))]);
-    const [lateResult, , ...early] = await Promise.all([lateRun, aggregator(taskId), client(taskId, 0), client(taskId, 1), client(taskId, 2)]);
+    const [lateResult, , ...early] = await Promise.all([
+      lateRun,
+      aggregator(taskId),
+      client(taskId, 0),
+      client(taskId, 1),
+      client(taskId, 2),
+    ]);
     expect(lateResult).to.deep.include({ status: "finished", skipped: [1], joined: [2] });
     expect(lateResult.claimed.map((c) => c.round)).to.deep.equal([2]);
     expect(late.events.find((e) => e.event === "round-skipped")).to.deep.include({ round: 1, reason: "closed-before-joined" });
@@ -165,7 +199,10 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
       let crash: unknown;
       await client(taskId, 2, first).catch((error: unknown) => (crash = error));
       expect((crash as Error | undefined)?.message).to.equal("simulated crash after the upload");
-      expect(await hre.flai.fedavg.update(taskId, 1, signers[3]!.address, { connection })).to.deep.equal({ sampleCount: 0, claimed: false });
+      expect(await hre.flai.fedavg.update(taskId, 1, signers[3]!.address, { connection })).to.deep.equal({
+        sampleCount: 0,
+        claimed: false,
+      });
       const task = await hre.flai.fedavg.task(taskId, { connection });
       const key = { chainId: task.chainId, contract: task.contract, taskId, round: 1, client: signers[3]!.address };
       const kept = new PendingUpdates(path.join(root, ".flai", "follow")).fileOf(key);
@@ -199,7 +236,9 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
 
       const host = recorder();
       expect(await aggregator(taskId, host)).to.deep.include({ status: "finished", finalized: [1] });
-      const finalized = host.events.filter((e) => e.event === "round-finalized") as Array<Extract<FollowEvent, { event: "round-finalized" }>>;
+      const finalized = host.events.filter((e) => e.event === "round-finalized") as Array<
+        Extract<FollowEvent, { event: "round-finalized" }>
+      >;
       expect(finalized).to.have.length(1);
       // The global model uploaded before the crash is the one finalized, stored once.
       expect(restore.uploads[0]!.root).to.equal(finalized[0]!.globalRoot);
@@ -213,16 +252,32 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
 
   it("bad follower options are refused by name: --poll or --close-after without --follow, --poll 0, --round with --follow", async () => {
     const { pollSeconds, refuseWithoutFollow } = await import("../src/cli/follow-args.js");
-    await expectFlaiError(() => pollSeconds({ follow: false, poll: "2" }, "flai:fl-client"), "--poll applies only to a follower", "--follow");
+    await expectFlaiError(
+      () => pollSeconds({ follow: false, poll: "2" }, "flai:fl-client"),
+      "--poll applies only to a follower",
+      "--follow",
+    );
     await expectFlaiError(() => pollSeconds({ follow: true, poll: "0" }, "flai:fl-client"), "--poll must be a number > 0");
     await expectFlaiError(() => refuseWithoutFollow("5", "--close-after", "flai:aggregate"), "--close-after applies only to a follower");
     expect(pollSeconds({ follow: true, poll: "0.5" }, "flai:fl-client")).to.equal(0.5);
     expect(pollSeconds({ follow: true }, "flai:fl-client")).to.equal(undefined);
-    await expectFlaiError(() => hre.tasks.getTask("flai:aggregate").run({ task: "1", round: "1", follow: true }), "--round 1 does not go with --follow");
+    await expectFlaiError(
+      () => hre.tasks.getTask("flai:aggregate").run({ task: "1", round: "1", follow: true }),
+      "--round 1 does not go with --follow",
+    );
   });
 
   it("the close rule: frozen rounds aggregate or fail, open rounds close after the grace since the quorum or before the deadline", () => {
-    const base: CloseState = { quorum: 3, updateCount: 3, closed: false, deadline: 1000, now: 100, sinceQuorum: 10, closeAfter: 60, margin: 15 };
+    const base: CloseState = {
+      quorum: 3,
+      updateCount: 3,
+      closed: false,
+      deadline: 1000,
+      now: 100,
+      sinceQuorum: 10,
+      closeAfter: 60,
+      margin: 15,
+    };
     expect(closeAction(base)).to.equal("wait");
     expect(closeAction({ ...base, sinceQuorum: 60 })).to.equal("close");
     expect(closeAction({ ...base, closeAfter: 100_000, now: 985 })).to.equal("close");
@@ -237,17 +292,34 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
     const retries: number[] = [];
     let calls = 0;
     const flaky = () => (++calls < 3 ? Promise.reject(reset) : Promise.resolve("ok"));
-    expect(await withBackoff(() => "reading", flaky, { retries: 3, baseMs: 1 }, (r) => retries.push(r.attempt))).to.equal("ok");
+    expect(
+      await withBackoff(
+        () => "reading",
+        flaky,
+        { retries: 3, baseMs: 1 },
+        (r) => retries.push(r.attempt),
+      ),
+    ).to.equal("ok");
     expect(retries).to.deep.equal([1, 2]);
 
-    const gaveUp = await withBackoff(() => "reading task 1", () => Promise.reject(reset), { retries: 2, baseMs: 1 }, () => {}).catch((e: Error) => e);
-    expect((gaveUp).message).to.contain("Gave up reading task 1 after 3 attempts").and.contain("ECONNRESET");
+    const gaveUp = await withBackoff(
+      () => "reading task 1",
+      () => Promise.reject(reset),
+      { retries: 2, baseMs: 1 },
+      () => {},
+    ).catch((e: Error) => e);
+    expect(gaveUp.message).to.contain("Gave up reading task 1 after 3 attempts").and.contain("ECONNRESET");
 
     const revert = Object.assign(new Error("execution reverted (data=0x5032…)"), { code: "CALL_EXCEPTION" });
     expect(isTransientFault(revert)).to.equal(false);
     expect(isTransientFault(new Error("wrapped", { cause: reset }))).to.equal(true);
     let once = 0;
-    const refused = await withBackoff(() => "x", () => (once++, Promise.reject(revert)), { retries: 5, baseMs: 1 }, () => {}).catch((e: Error) => e);
+    const refused = await withBackoff(
+      () => "x",
+      () => (once++, Promise.reject(revert)),
+      { retries: 5, baseMs: 1 },
+      () => {},
+    ).catch((e: Error) => e);
     expect([refused, once]).to.deep.equal([revert, 1]);
   });
 
@@ -267,7 +339,10 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
       ].join("\n"),
     );
     for (const [i, share] of shares.slice(0, 3).entries()) await writeFile(path.join(project, `client-${i}.json`), datasetJson(share));
-    await writeFile(path.join(project, "evaluation.json"), datasetJson(parseDataset(await readFile(path.join(FIXTURES, "data.json")), "data.json")));
+    await writeFile(
+      path.join(project, "evaluation.json"),
+      datasetJson(parseDataset(await readFile(path.join(FIXTURES, "data.json")), "data.json")),
+    );
     const node = await startNode(project, port);
     const hardhat = (args: string[]) => runHardhat([...args, "--network", "local"], { cwd: project });
     const deployed = await hardhat(["flai:deploy"]);
@@ -291,11 +366,25 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
     await node.stop();
     for (const run of [host, text, ...json]) expect(run.code, run.stdout + run.stderr).to.equal(0);
 
-    const linesOf = (stdout: string) => stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as { event: string; round?: number });
+    const linesOf = (stdout: string) =>
+      stdout
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { event: string; round?: number });
     const hostEvents = linesOf(host.stdout);
     expect(hostEvents.map((e) => e.event)).to.deep.equal([
-      "round-opened", "update-recorded", "update-recorded", "update-recorded", "round-closed", "round-finalized",
-      "round-opened", "update-recorded", "update-recorded", "update-recorded", "round-closed", "round-finalized",
+      "round-opened",
+      "update-recorded",
+      "update-recorded",
+      "update-recorded",
+      "round-closed",
+      "round-finalized",
+      "round-opened",
+      "update-recorded",
+      "update-recorded",
+      "update-recorded",
+      "round-closed",
+      "round-finalized",
       "task-finished",
     ]);
     for (const run of json) {

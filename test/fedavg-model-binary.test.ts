@@ -117,10 +117,18 @@ describe("binary global model: format", () => {
     }
     const bytes = globalModelBytes(model);
     // weights[0][1] is the second float64 of the first array.
-    for (const [value, said] of [[-0, "-0"], [NaN, "NaN"], [-Infinity, "-Infinity"]] as const) {
+    for (const [value, said] of [
+      [-0, "-0"],
+      [NaN, "NaN"],
+      [-Infinity, "-Infinity"],
+    ] as const) {
       const patched = Uint8Array.from(bytes);
       new DataView(patched.buffer).setFloat64(arraysStart(bytes) + 8, value, true);
-      await expectFlaiError(() => parseGlobalModel(patched, "global model 0xabc"), "global model 0xabc", `"weights" array holds ${said} at index 1`);
+      await expectFlaiError(
+        () => parseGlobalModel(patched, "global model 0xabc"),
+        "global model 0xabc",
+        `"weights" array holds ${said} at index 1`,
+      );
     }
   });
 
@@ -147,7 +155,10 @@ describe("binary global model: format", () => {
     assert.equal(defaultModelFormat(10_000), "binary");
     assert.equal(strategyFromArgs({ strategy: "fedavg", modelFormat: "binary" }).modelFormat, "binary");
     assert.equal(strategyFromArgs({ strategy: "fedavg" }).modelFormat, undefined);
-    await expectFlaiError(() => strategyFromArgs({ strategy: "fedavg", modelFormat: "npy" }), '--model-format must be one of json, binary, got "npy"');
+    await expectFlaiError(
+      () => strategyFromArgs({ strategy: "fedavg", modelFormat: "npy" }),
+      '--model-format must be one of json, binary, got "npy"',
+    );
   });
 });
 
@@ -212,14 +223,23 @@ describe("binary global model: refusals", () => {
     await refuse(bias, `"bias" array has 1 value(s), but 3 classes need 3`);
     const features = withHeader(bytes, (h) => void (h.model.features = 13));
     await refuse(features, "need 39");
-    await refuse(withHeader(bytes, (h) => void (h.arrays[0]![1] = -1)), `declares "weights" with length -1`);
-    await refuse(withHeader(bytes, (h) => void h.arrays.reverse()), "in that order");
+    await refuse(
+      withHeader(bytes, (h) => void (h.arrays[0]![1] = -1)),
+      `declares "weights" with length -1`,
+    );
+    await refuse(
+      withHeader(bytes, (h) => void h.arrays.reverse()),
+      "in that order",
+    );
     const noMean = withHeader(bytes, (h) => {
       h.arrays.splice(2, 1);
       h.arrays[3]![1] += 12;
     });
     await refuse(noMean, `both "standardization.mean" and "standardization.scale", or neither`);
-    await refuse(withHeader(bytes, (h) => void h.arrays.splice(0, 0, ["coefficients", 0])), `"coefficients"`);
+    await refuse(
+      withHeader(bytes, (h) => void h.arrays.splice(0, 0, ["coefficients", 0])),
+      `"coefficients"`,
+    );
   });
 
   it("refuses a header that is not the model's one encoding, or names another format", async () => {
@@ -236,8 +256,14 @@ describe("binary global model: refusals", () => {
     padded.set(respaced, 16);
     padded.set(loose.subarray(arraysStart(loose)), Math.ceil((16 + respaced.length) / 8) * 8);
     await refuse(padded, "not canonical JSON");
-    await refuse(withHeader(bytes, (h) => void delete (h.model.federated as Record<string, unknown>).modelFormat), `"federated.modelFormat" is undefined, not "binary"`);
-    await refuse(withHeader(bytes, (h) => void (h.model.weights = [1])), `carries "weights"`);
+    await refuse(
+      withHeader(bytes, (h) => void delete (h.model.federated as Record<string, unknown>).modelFormat),
+      `"federated.modelFormat" is undefined, not "binary"`,
+    );
+    await refuse(
+      withHeader(bytes, (h) => void (h.model.weights = [1])),
+      `carries "weights"`,
+    );
     const json = Buffer.from(canonicalJson(model) + "\n");
     await refuse(json, `it is JSON, but "federated.modelFormat" is "binary"`);
   });
@@ -339,9 +365,15 @@ describe("binary global model: --model-format on the command line", function () 
     const { project, env } = await pluginProject("flai-binary");
     const refused = await runHardhat(["flai:fl-run", "--model-format", "npy"], { cwd: project, env });
     assert.notEqual(refused.code, 0);
-    assert.ok((refused.stdout + refused.stderr).includes('--model-format must be one of json, binary, got "npy"'), refused.stdout + refused.stderr);
+    assert.ok(
+      (refused.stdout + refused.stderr).includes('--model-format must be one of json, binary, got "npy"'),
+      refused.stdout + refused.stderr,
+    );
 
-    const done = await runHardhat(["flai:fl-run", "--clients", "3", "--rounds", "2", "--model-format", "binary", "--json"], { cwd: project, env });
+    const done = await runHardhat(["flai:fl-run", "--clients", "3", "--rounds", "2", "--model-format", "binary", "--json"], {
+      cwd: project,
+      env,
+    });
     assert.equal(done.code, 0, done.stdout + done.stderr);
     // The local storage holds every object by root: the three global models are the binary ones.
     const storage = path.join(project, ".flai", "storage");

@@ -12,7 +12,11 @@ import { FIXTURES, tempDir, tempProject } from "./helpers/project.js";
 const COLUMNS = ["blue", "green", "red", "nir", "swir1", "swir2", "elevation_m"];
 
 /** CSV with a header: the given feature columns (in that order), then "label". */
-function csv(ds: Dataset, order: number[] = Array.from({ length: ds.cols }, (_, j) => j), labelOf = (i: number) => String(ds.classes[ds.labels[i]!])): string {
+function csv(
+  ds: Dataset,
+  order: number[] = Array.from({ length: ds.cols }, (_, j) => j),
+  labelOf = (i: number) => String(ds.classes[ds.labels[i]!]),
+): string {
   const lines = [[...order.map((j) => COLUMNS[j]!), "label"].join(",")];
   for (let i = 0; i < ds.rows; i++) lines.push([...order.map((j) => String(ds.features[i * ds.cols + j])), labelOf(i)].join(","));
   return lines.join("\n") + "\n";
@@ -59,17 +63,31 @@ describe("federated rounds on a chain: a 4-class task read from CSV", function (
     const swapped = await file("swapped.csv", csv(shares[0]!, [1, 0, 2, 3, 4, 5, 6]));
     await expectFlaiError(() => fedavg.runClient({ taskId, data: swapped, signer: signers[5] }), "swapped.csv", "another order", '"green"');
     const renamed = await file("renamed.csv", csv(shares[0]!).replace("elevation_m", "altitude"));
-    await expectFlaiError(() => fedavg.runClient({ taskId, data: renamed, signer: signers[5] }), "renamed.csv", '"elevation_m"', '"altitude"');
-    const desert = await file("desert.csv", csv(shares[0]!, undefined, (i) => (i === 2 ? "desert" : String(shares[0]!.classes[shares[0]!.labels[i]!]))));
+    await expectFlaiError(
+      () => fedavg.runClient({ taskId, data: renamed, signer: signers[5] }),
+      "renamed.csv",
+      '"elevation_m"',
+      '"altitude"',
+    );
+    const desert = await file(
+      "desert.csv",
+      csv(shares[0]!, undefined, (i) => (i === 2 ? "desert" : String(shares[0]!.classes[shares[0]!.labels[i]!]))),
+    );
     await expectFlaiError(() => fedavg.runClient({ taskId, data: desert, signer: signers[5] }), '"desert"');
 
-    for (let k = 0; k < 3; k++) await fedavg.runClient({ taskId, data: await file(`client-${k}.csv`, csv(shares[k]!)), signer: signers[k + 1] });
+    for (let k = 0; k < 3; k++)
+      await fedavg.runClient({ taskId, data: await file(`client-${k}.csv`, csv(shares[k]!)), signer: signers[k + 1] });
     // A client whose file holds one class only (its CSV names no other) takes part like any other.
-    const waterRows = Array.from({ length: train.rows }, (_, i) => i).filter((i) => train.classes[train.labels[i]!] === "water").slice(0, 40);
-    const water = await file("water-only.csv", [
-      [...COLUMNS, "label"].join(","),
-      ...waterRows.map((i) => [...train.features.subarray(i * train.cols, (i + 1) * train.cols)].join(",") + ",water"),
-    ].join("\n") + "\n");
+    const waterRows = Array.from({ length: train.rows }, (_, i) => i)
+      .filter((i) => train.classes[train.labels[i]!] === "water")
+      .slice(0, 40);
+    const water = await file(
+      "water-only.csv",
+      [
+        [...COLUMNS, "label"].join(","),
+        ...waterRows.map((i) => [...train.features.subarray(i * train.cols, (i + 1) * train.cols)].join(",") + ",water"),
+      ].join("\n") + "\n",
+    );
     await fedavg.runClient({ taskId, data: water, signer: signers[4] });
     const agg = await fedavg.aggregate({ taskId });
     assert.equal(agg.accepted.length, 4, JSON.stringify(agg.rejected));
@@ -83,9 +101,19 @@ describe("federated rounds on a chain: a 4-class task read from CSV", function (
   it("a federated spec that imputes missing cells with means is refused: the means would come from the evaluation set", async () => {
     const { hre } = await tempProject();
     const { fedavg, storage } = hre.flai;
-    const spec = { format: "flai-model/v1", algorithm: "logistic-regression", features: 7, impute: "mean", hyperparameters: { c: 1, maxIterations: 100, tolerance: 1e-4, standardize: true } };
+    const spec = {
+      format: "flai-model/v1",
+      algorithm: "logistic-regression",
+      features: 7,
+      impute: "mean",
+      hyperparameters: { c: 1, maxIterations: 100, tolerance: 1e-4, standardize: true },
+    };
     const model = (await storage.upload(Buffer.from(JSON.stringify(spec)))).root;
     const evaluation = (await storage.upload(path.join(FIXTURES, "landcover-test.csv"))).root;
-    await expectFlaiError(() => fedavg.createTask({ model, evaluation, rounds: 1, quorum: 1, reward: "1" }), 'cannot use "impute": "mean"', "evaluation set");
+    await expectFlaiError(
+      () => fedavg.createTask({ model, evaluation, rounds: 1, quorum: 1, reward: "1" }),
+      'cannot use "impute": "mean"',
+      "evaluation set",
+    );
   });
 });

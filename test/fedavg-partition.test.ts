@@ -81,7 +81,10 @@ describe("fedavg/partition", () => {
   });
 
   it("is deterministic for a seed and changes with it", () => {
-    for (const opts of [{ scheme: "iid", seed: 11 }, { scheme: "dirichlet", alpha: 0.3, seed: 11 }] as const) {
+    for (const opts of [
+      { scheme: "iid", seed: 11 },
+      { scheme: "dirichlet", alpha: 0.3, seed: 11 },
+    ] as const) {
       const a = partitionDataset(ds, 5, opts).map(origins);
       expect(partitionDataset(ds, 5, opts).map(origins)).to.deep.equal(a);
       expect(partitionDataset(ds, 5, { ...opts, seed: 12 }).map(origins)).to.not.deep.equal(a);

@@ -64,7 +64,12 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
   }
 
   function honestUpdate(globalHash: string, dimension = 9, value = 0.01): ClientUpdate {
-    return { delta: new Float64Array(dimension).fill(value), sampleCount: 50, metrics: { loss: 0.1, accuracy: 0.9 }, baseModelHash: globalHash };
+    return {
+      delta: new Float64Array(dimension).fill(value),
+      sampleCount: 50,
+      metrics: { loss: 0.1, accuracy: 0.9 },
+      baseModelHash: globalHash,
+    };
   }
 
   it("rejects tampered, misaddressed, replayed, stolen, NaN and wrongly sized updates, each with its reason", async () => {
@@ -85,9 +90,16 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
     const nan = encodeUpdate(honestUpdate(globalHash));
     new DataView(nan.buffer, nan.byteOffset).setFloat64(nan.length - 8, Number.NaN, true);
     const deployment = await hre.flai.jobs.deployment({ connection });
-    await submit(e!, sealUpdate(nan, (await hre.flai.teeSim.identity()).encryptionKey, {
-      chainId: deployment.chainId, contract: deployment.federated, taskId, round: 1, client: e!.address,
-    }));
+    await submit(
+      e!,
+      sealUpdate(nan, (await hre.flai.teeSim.identity()).encryptionKey, {
+        chainId: deployment.chainId,
+        contract: deployment.federated,
+        taskId,
+        round: 1,
+        client: e!.address,
+      }),
+    );
     await submit(f!, await sealed(taskId, f!.address, honestUpdate(globalHash, 5)));
     const stolen = await sealed(taskId, a!.address, honestUpdate(globalHash));
     await submit(g!, stolen);
@@ -103,7 +115,11 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
 
     // Round 2: a's round-1 style envelope (made for round 1) replayed into round 2.
     const replay = sealUpdate(encodeUpdate(honestUpdate(globalHash)), (await hre.flai.teeSim.identity()).encryptionKey, {
-      chainId: deployment.chainId, contract: deployment.federated, taskId, round: 1, client: a!.address,
+      chainId: deployment.chainId,
+      contract: deployment.federated,
+      taskId,
+      round: 1,
+      client: a!.address,
     });
     await submit(a!, replay);
     await fedavg.runClient({ taskId, data: shares[1]!, signer: b, connection });
@@ -114,7 +130,12 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
 
   it("robust strategies bound one client's huge update; fedavg does not", async () => {
     const outcome: Record<string, { accuracy: number; maxWeight: number; norm: number }> = {};
-    for (const strategy of [{ name: "fedavg" }, { name: "median" }, { name: "trimmed-mean", trimFraction: 0.25 }, { name: "fedavg", clipNorm: 1 }] as StrategyConfig[]) {
+    for (const strategy of [
+      { name: "fedavg" },
+      { name: "median" },
+      { name: "trimmed-mean", trimFraction: 0.25 },
+      { name: "fedavg", clipNorm: 1 },
+    ] as StrategyConfig[]) {
       const taskId = await newTask({ rounds: 1, quorum: 4, strategy });
       const globalHash = (await hre.flai.fedavg.task(taskId, { connection })).globalHash;
       for (let i = 0; i < 3; i++) {
@@ -124,12 +145,22 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
       const huge = honestUpdate(globalHash, 9, 1e4); // norm 3e4: under the default maxUpdateNorm 1e6, so not rejected
       huge.sampleCount = 1000; // and it lies about its weight
       huge.gradient = new Float64Array(9).fill(1e4); // a well-formed update for every task (fedavg's drift correction clips it)
-      await hre.flai.fedavg.submitCiphertext({ taskId, signer: attacker, ciphertext: await sealed(taskId, attacker.address, huge), sampleCount: 1000, connection });
+      await hre.flai.fedavg.submitCiphertext({
+        taskId,
+        signer: attacker,
+        ciphertext: await sealed(taskId, attacker.address, huge),
+        sampleCount: 1000,
+        connection,
+      });
       const agg = await hre.flai.fedavg.aggregate({ taskId, connection });
       const model = await hre.flai.fedavg.globalModel(taskId, { connection });
       const { weights, bias } = modelParameters(model);
       const norm = Math.hypot(...weights, ...bias); // the initial model is all zeros: this is the round's step
-      outcome[`${strategy.name}${strategy.clipNorm ? "+clip" : ""}`] = { accuracy: agg.metrics.accuracy, maxWeight: Math.max(...Array.from(weights, Math.abs)), norm };
+      outcome[`${strategy.name}${strategy.clipNorm ? "+clip" : ""}`] = {
+        accuracy: agg.metrics.accuracy,
+        maxWeight: Math.max(...Array.from(weights, Math.abs)),
+        norm,
+      };
     }
     expect(outcome.fedavg!.maxWeight).to.be.greaterThan(1e3); // its weight is capped at 1/4 of the round, its values are not
     for (const robust of ["median", "trimmed-mean"]) {
@@ -159,8 +190,16 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
       expect(await connection.ethers.provider.getBlockNumber()).to.equal(block);
       expect(await connection.ethers.provider.getBalance(creator.address)).to.equal(balance);
 
-      const plain = { format: "flai-model/v1", algorithm: "logistic-regression", features: 8, hyperparameters: { c: 1, maxIterations: 100, tolerance: 1e-4, standardize: false } };
-      const unscaled = await hre.flai.fedavg.createTask({ ...without, model: (await hre.flai.storage.upload(Buffer.from(JSON.stringify(plain)))).root });
+      const plain = {
+        format: "flai-model/v1",
+        algorithm: "logistic-regression",
+        features: 8,
+        hyperparameters: { c: 1, maxIterations: 100, tolerance: 1e-4, standardize: false },
+      };
+      const unscaled = await hre.flai.fedavg.createTask({
+        ...without,
+        model: (await hre.flai.storage.upload(Buffer.from(JSON.stringify(plain)))).root,
+      });
       expect(unscaled.scaling).to.equal("none");
       expect((await hre.flai.fedavg.globalModel(unscaled.task.id, { connection })).standardization).to.equal(null);
     });
@@ -183,15 +222,27 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
     it("the same client twice in a round, and after the deadline", async () => {
       const taskId = await newTask({ roundDuration: 60 });
       await hre.flai.fedavg.runClient({ taskId, data: shares[0]!, signer: signers[1], connection });
-      await expectFlaiError(() => hre.flai.fedavg.runClient({ taskId, data: shares[0]!, signer: signers[1], connection }), "already recorded");
+      await expectFlaiError(
+        () => hre.flai.fedavg.runClient({ taskId, data: shares[0]!, signer: signers[1], connection }),
+        "already recorded",
+      );
       await connection.provider.request({ method: "evm_increaseTime", params: [120] });
       await connection.provider.request({ method: "evm_mine", params: [] });
-      await expectFlaiError(() => hre.flai.fedavg.runClient({ taskId, data: shares[1]!, signer: signers[2], connection }), "closed for updates");
+      await expectFlaiError(
+        () => hre.flai.fedavg.runClient({ taskId, data: shares[1]!, signer: signers[2], connection }),
+        "closed for updates",
+      );
     });
 
     it("a client's data with another feature count than the model", async () => {
       const taskId = await newTask();
-      const narrow: Dataset = { rows: 2, cols: 3, features: new Float64Array([1, 2, 3, 3, 2, 1]), labels: new Uint8Array([0, 1]), classes: [0, 1] };
+      const narrow: Dataset = {
+        rows: 2,
+        cols: 3,
+        features: new Float64Array([1, 2, 3, 3, 2, 1]),
+        labels: new Uint8Array([0, 1]),
+        classes: [0, 1],
+      };
       await expectFlaiError(() => hre.flai.fedavg.runClient({ taskId, data: narrow, signer: signers[1], connection }), "3", "8");
     });
 

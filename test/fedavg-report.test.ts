@@ -120,7 +120,9 @@ describe("fedavg/report", () => {
     });
 
     it("shows the round rules, what protected each round, and each rejection's code", () => {
-      expect(html).to.include("at least 1 accepted updates per round, no client above 0.25 of a round, update norm ≤ 1000000, num-examples rewards");
+      expect(html).to.include(
+        "at least 1 accepted updates per round, no client above 0.25 of a round, update norm ≤ 1000000, num-examples rewards",
+      );
       for (const n of [1, 2, 3]) expect(html).to.include(`[round ${n}]`);
       expect(html).to.include("<code>norm-exceeds-bound</code>");
     });
@@ -254,7 +256,9 @@ describe("fedavg/report", () => {
 
     it("CSV: a header, one row per round, then the centralized row", () => {
       const lines = metricsCsv(result).trimEnd().split("\n");
-      expect(lines[0]).to.equal("round,accuracy,balanced_accuracy,macro_f1,log_loss,accepted,rejected,epsilon,epsilon_total,delta,global_hash,verified");
+      expect(lines[0]).to.equal(
+        "round,accuracy,balanced_accuracy,macro_f1,log_loss,accepted,rejected,epsilon,epsilon_total,delta,global_hash,verified",
+      );
       expect(lines).to.have.length(1 + 3 + 1);
       expect(lines[2]!.split(",").slice(0, 8)).to.deep.equal(["2", "0.8", "0.75", "0.76", "0.48", "2", "1", "0.8"]);
       expect(lines[4]!.startsWith("centralized,0.8675,0.86,0.865,0.35,")).to.equal(true);

@@ -25,7 +25,12 @@ function model(federated: Partial<GlobalModel["federated"]> = {}): GlobalModel {
 
 describe("fedavg/round rules (the task's rules the enclave enforces)", () => {
   it("defaults: share cap 0.25, 3 accepted updates (1 with DP noise), norm bound 1e6, equal rewards", () => {
-    expect(resolveRules(undefined, { name: "fedavg" })).to.deep.equal({ maxClientShare: 0.25, minAccepted: 3, maxUpdateNorm: 1e6, rewardRule: "equal" });
+    expect(resolveRules(undefined, { name: "fedavg" })).to.deep.equal({
+      maxClientShare: 0.25,
+      minAccepted: 3,
+      maxUpdateNorm: 1e6,
+      rewardRule: "equal",
+    });
     expect(resolveRules({}, { name: "fedavg", clipNorm: 1, noiseMultiplier: 1 }).minAccepted).to.equal(1);
     // An explicit minimum applies with noise too.
     expect(resolveRules({ minAccepted: 5 }, { name: "fedavg", clipNorm: 1, noiseMultiplier: 1 }).minAccepted).to.equal(5);
@@ -40,10 +45,23 @@ describe("fedavg/round rules (the task's rules the enclave enforces)", () => {
 
   it("bad rules are refused by name, in the model and as flags", async () => {
     const bad = (rules: object) => () => parseGlobalModel(globalModelBytes(model({ rules: rules as never })), "the model");
-    await expectFlaiError(bad({ maxClientShare: 0, minAccepted: 3, maxUpdateNorm: 1, rewardRule: "equal" }), "federated.rules", "maxClientShare", "(0, 1]");
+    await expectFlaiError(
+      bad({ maxClientShare: 0, minAccepted: 3, maxUpdateNorm: 1, rewardRule: "equal" }),
+      "federated.rules",
+      "maxClientShare",
+      "(0, 1]",
+    );
     await expectFlaiError(bad({ maxClientShare: 0.5, minAccepted: 0, maxUpdateNorm: 1, rewardRule: "equal" }), "minAccepted");
-    await expectFlaiError(bad({ maxClientShare: 0.5, minAccepted: 3, maxUpdateNorm: 1e300, rewardRule: "equal" }), "maxUpdateNorm", "1e100");
-    await expectFlaiError(bad({ maxClientShare: 0.5, minAccepted: 3, maxUpdateNorm: 1, rewardRule: "stake" }), "rewardRule", '"num-examples"');
+    await expectFlaiError(
+      bad({ maxClientShare: 0.5, minAccepted: 3, maxUpdateNorm: 1e300, rewardRule: "equal" }),
+      "maxUpdateNorm",
+      "1e100",
+    );
+    await expectFlaiError(
+      bad({ maxClientShare: 0.5, minAccepted: 3, maxUpdateNorm: 1, rewardRule: "stake" }),
+      "rewardRule",
+      '"num-examples"',
+    );
     await expectFlaiError(() => parseGlobalModel(globalModelBytes(model({ nonce: "0x12" })), "the model"), "federated.nonce");
 
     const flags = (extra: object) => () => strategyFromArgs({ strategy: "fedavg", ...extra });
@@ -57,7 +75,10 @@ describe("fedavg/round rules (the task's rules the enclave enforces)", () => {
 
   it("flags set only the rules given; createTask fills in the rest", () => {
     expect(strategyFromArgs({ strategy: "fedavg" }).rules).to.deep.equal({});
-    expect(strategyFromArgs({ strategy: "median", maxClientShare: "0.5", minAccepted: "4", maxUpdateNorm: "1e3", rewardRule: "num-examples" }).rules).to.deep.equal({
+    expect(
+      strategyFromArgs({ strategy: "median", maxClientShare: "0.5", minAccepted: "4", maxUpdateNorm: "1e3", rewardRule: "num-examples" })
+        .rules,
+    ).to.deep.equal({
       maxClientShare: 0.5,
       minAccepted: 4,
       maxUpdateNorm: 1000,
@@ -71,6 +92,8 @@ describe("fedavg/round rules (the task's rules the enclave enforces)", () => {
     const dp = { name: "fedavg", clipNorm: 1, noiseMultiplier: 2, dpDelta: 1e-6 } as const;
     expect(describeProtection(protectionOf(2, 1.234, resolveRules(undefined, dp), dp))).to.equal("DP ε 1.234, δ 0.000001");
     expect(describeProtection(protectionOf(4, 0.5, rules, dp))).to.equal("4 accepted updates ≥ minimum 3 and DP ε 0.5, δ 0.000001");
-    expect(describeProtection(protectionOf(1, 0, { ...rules, minAccepted: 1 }, { name: "fedavg" }))).to.match(/^none: only 1 accepted update and no DP noise/);
+    expect(describeProtection(protectionOf(1, 0, { ...rules, minAccepted: 1 }, { name: "fedavg" }))).to.match(
+      /^none: only 1 accepted update and no DP noise/,
+    );
   });
 });

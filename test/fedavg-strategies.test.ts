@@ -108,43 +108,44 @@ describe("fedavg/strategies", () => {
     ["a numeric seed (simulations)", 42, 43],
     ["a 32-byte key (AES-CTR, the enclave's)", new Uint8Array(32).fill(7), new Uint8Array(32).fill(8)],
   ];
-  for (const [what, seed, other] of seeds) it(`DP noise from ${what} is reproducible, different for another, and has std z·2C/n (the uniform mean's sensitivity)`, () => {
-    const dim = 200_000;
-    const updates = honest(4, dim, 4);
-    const config: StrategyConfig = { name: "fedavg", clipNorm: 2, noiseMultiplier: 1.5 };
-    const a = aggregate(updates, config, seed);
-    const b = aggregate(updates, config, seed);
-    const c = aggregate(updates, config, other);
-    expect(bytesOf(a.delta).equals(bytesOf(b.delta))).to.equal(true);
-    expect(bytesOf(a.delta).equals(bytesOf(c.delta))).to.equal(false);
-    expect(a.dp).to.deep.equal({
-      noiseMultiplier: 1.5,
-      clipNorm: 2,
-      sensitivity: (2 * 2) / 4,
-      noiseStd: (1.5 * 2 * 2) / 4,
-      epsilon: gaussianPrivacy(1.5, 1e-5).epsilon,
-      delta: 1e-5,
-      accountant: "rdp",
-    });
+  for (const [what, seed, other] of seeds)
+    it(`DP noise from ${what} is reproducible, different for another, and has std z·2C/n (the uniform mean's sensitivity)`, () => {
+      const dim = 200_000;
+      const updates = honest(4, dim, 4);
+      const config: StrategyConfig = { name: "fedavg", clipNorm: 2, noiseMultiplier: 1.5 };
+      const a = aggregate(updates, config, seed);
+      const b = aggregate(updates, config, seed);
+      const c = aggregate(updates, config, other);
+      expect(bytesOf(a.delta).equals(bytesOf(b.delta))).to.equal(true);
+      expect(bytesOf(a.delta).equals(bytesOf(c.delta))).to.equal(false);
+      expect(a.dp).to.deep.equal({
+        noiseMultiplier: 1.5,
+        clipNorm: 2,
+        sensitivity: (2 * 2) / 4,
+        noiseStd: (1.5 * 2 * 2) / 4,
+        epsilon: gaussianPrivacy(1.5, 1e-5).epsilon,
+        delta: 1e-5,
+        accountant: "rdp",
+      });
 
-    // Subtract the uniform mean of the clipped updates: what remains is the noise.
-    const mean = new Float64Array(dim);
-    for (const u of updates) {
-      const scale = Math.min(1, 2 / l2Norm(u.delta));
-      for (let i = 0; i < dim; i++) mean[i]! += (scale * u.delta[i]!) / updates.length;
-    }
-    let sum = 0;
-    let sq = 0;
-    for (let i = 0; i < dim; i++) {
-      const noise = a.delta[i]! - mean[i]!;
-      sum += noise;
-      sq += noise * noise;
-    }
-    const expectedStd = (1.5 * 2 * 2) / 4; // z · 2C/n
-    const std = Math.sqrt(sq / dim - (sum / dim) ** 2);
-    expect(std / expectedStd).to.be.closeTo(1, 0.01); // sampling error of the std ≈ 1/√(2·dim) = 0.16%
-    expect(Math.abs(sum / dim)).to.be.lessThan((5 * expectedStd) / Math.sqrt(dim));
-  });
+      // Subtract the uniform mean of the clipped updates: what remains is the noise.
+      const mean = new Float64Array(dim);
+      for (const u of updates) {
+        const scale = Math.min(1, 2 / l2Norm(u.delta));
+        for (let i = 0; i < dim; i++) mean[i]! += (scale * u.delta[i]!) / updates.length;
+      }
+      let sum = 0;
+      let sq = 0;
+      for (let i = 0; i < dim; i++) {
+        const noise = a.delta[i]! - mean[i]!;
+        sum += noise;
+        sq += noise * noise;
+      }
+      const expectedStd = (1.5 * 2 * 2) / 4; // z · 2C/n
+      const std = Math.sqrt(sq / dim - (sum / dim) ** 2);
+      expect(std / expectedStd).to.be.closeTo(1, 0.01); // sampling error of the std ≈ 1/√(2·dim) = 0.16%
+      expect(Math.abs(sum / dim)).to.be.lessThan((5 * expectedStd) / Math.sqrt(dim));
+    });
 
   it("DP takes its delta from the config", () => {
     const result = aggregate(honest(3, 4, 5), { name: "fedprox", clipNorm: 1, noiseMultiplier: 2, dpDelta: 1e-6 }, 1);
@@ -172,7 +173,11 @@ describe("fedavg/strategies", () => {
     await expectFlaiError(bad({ name: "fedavg", dpDelta: 1e-5 }), "dpDelta", "noiseMultiplier");
     await expectFlaiError(bad({ name: "fedavg", clipNorm: 1, noiseMultiplier: 1, dpDelta: 1 }), "dpDelta", "(0, 1)");
     await expectFlaiError(() => aggregate([], { name: "fedavg" }, 0), "no client updates");
-    await expectFlaiError(() => aggregate([...updates, { delta: new Float64Array(5), weight: 1 }], { name: "median" }, 0), "Update 3", "5 values");
+    await expectFlaiError(
+      () => aggregate([...updates, { delta: new Float64Array(5), weight: 1 }], { name: "median" }, 0),
+      "Update 3",
+      "5 values",
+    );
     await expectFlaiError(() => aggregate([{ ...updates[0]!, weight: 0 }], { name: "fedavg" }, 0), "weight 0");
     const huge = [1, 2].map(() => ({ delta: new Float64Array(2).fill(1.5e308), weight: 1 }));
     await expectFlaiError(() => aggregate(huge, { name: "fedavg" }, 0), "overflowed", "clipNorm");

@@ -86,7 +86,11 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
     const round = task.currentRound;
     const info = await fed.getFunction("getRound")(taskId, round);
     if (!info.closed) await close(taskId, round);
-    const logs = (await fed.queryFilter(fed.filters.UpdateRecorded!(taskId, round))) as Array<{ args: unknown[]; blockNumber: number; index: number }>;
+    const logs = (await fed.queryFilter(fed.filters.UpdateRecorded!(taskId, round))) as Array<{
+      args: unknown[];
+      blockNumber: number;
+      index: number;
+    }>;
     logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
     const updates: RecordedUpdate[] = await Promise.all(
       logs.map(async (log) => {
@@ -151,7 +155,8 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
       // round's inputs. The enclave signs what it was given; the contract refuses it.
       const fakeHash = "0x" + createHash("sha256").update(fakeBytes).digest("hex");
       const deployment = await hre.flai.jobs.deployment({ connection });
-      const key = (await hre.flai.jobs.enclaveKey((await hre.flai.fedavg.task(taskId, { connection })).enclave, { connection })).encryptionKey;
+      const key = (await hre.flai.jobs.enclaveKey((await hre.flai.fedavg.task(taskId, { connection })).enclave, { connection }))
+        .encryptionKey;
       const sybils: RecordedUpdate[] = [];
       for (const s of signers.slice(12, 15)) {
         const plain = encodeUpdate({
@@ -161,9 +166,21 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
           metrics: { loss: 0.1, accuracy: 0.9 },
           baseModelHash: fakeHash,
         });
-        const ciphertext = sealUpdate(plain, key, { chainId: deployment.chainId, contract: deployment.federated, taskId, round, client: s.address });
+        const ciphertext = sealUpdate(plain, key, {
+          chainId: deployment.chainId,
+          contract: deployment.federated,
+          taskId,
+          round,
+          client: s.address,
+        });
         const stored = await hre.flai.storage.upload(ciphertext);
-        sybils.push({ client: s.address, updateRoot: stored.root, updateHash: "0x" + createHash("sha256").update(ciphertext).digest("hex"), sampleCount: 100, ciphertext });
+        sybils.push({
+          client: s.address,
+          updateRoot: stored.root,
+          updateHash: "0x" + createHash("sha256").update(ciphertext).digest("hex"),
+          sampleCount: 100,
+          ciphertext,
+        });
       }
       const signed = await runAggregation({
         ...request,
@@ -214,7 +231,7 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
       expect(revert.args[3]).to.equal(request.updatesAccumulator);
 
       // The honest set finalizes.
-      await (await (await finalize(taskId, round, honest)).call as { wait(): Promise<unknown> }).wait();
+      await ((await (await finalize(taskId, round, honest)).call) as { wait(): Promise<unknown> }).wait();
       expect((await hre.flai.fedavg.task(taskId, { connection })).currentRound).to.equal(2);
     });
   });
@@ -228,7 +245,10 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
       // A front-runner's update, through the plugin (refused before any work) and straight to the contract.
       await expectFlaiError(() => runClients(taskId, 5, 1), `Round ${round} of task ${taskId} is closed`);
       const late = await federated(signers[6]);
-      const revert = await revertOf(late, late.getFunction("recordUpdate")(taskId, round, keccak256(toUtf8Bytes("root")), keccak256(toUtf8Bytes("hash")), 10));
+      const revert = await revertOf(
+        late,
+        late.getFunction("recordUpdate")(taskId, round, keccak256(toUtf8Bytes("root")), keccak256(toUtf8Bytes("hash")), 10),
+      );
       expect(revert.name).to.equal("UpdatesClosed");
       await ((await (await finalize(taskId, round, response)).call) as { wait(): Promise<unknown> }).wait();
       expect((await hre.flai.fedavg.status(taskId, { connection })).rounds[0]!.finalized).to.equal(true);
@@ -270,14 +290,24 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
     it("a client claiming 2^53 − 1 samples cannot record it: totals stay far inside uint64", async () => {
       const taskId = await newTask({ quorum: 2 });
       const fed = await federated(signers[7]);
-      const revert = await revertOf(fed, fed.getFunction("recordUpdate")(taskId, 1, keccak256(toUtf8Bytes("r")), keccak256(toUtf8Bytes("h")), 2n ** 53n - 1n));
+      const revert = await revertOf(
+        fed,
+        fed.getFunction("recordUpdate")(taskId, 1, keccak256(toUtf8Bytes("r")), keccak256(toUtf8Bytes("h")), 2n ** 53n - 1n),
+      );
       expect(revert.name).to.equal("SampleCountTooLarge");
       const max = (await fed.getFunction("MAX_SAMPLE_COUNT")()) as bigint;
       expect(max).to.equal(2n ** 32n - 1n);
       // maxClients is a uint16: the largest possible round's recorded total still fits a uint64.
       expect(max * 65535n < 2n ** 64n).to.equal(true);
       await expectFlaiError(
-        () => hre.flai.fedavg.submitCiphertext({ taskId, signer: signers[8], ciphertext: new Uint8Array([1, 2, 3]), sampleCount: 2 ** 53 - 1, connection }),
+        () =>
+          hre.flai.fedavg.submitCiphertext({
+            taskId,
+            signer: signers[8],
+            ciphertext: new Uint8Array([1, 2, 3]),
+            sampleCount: 2 ** 53 - 1,
+            connection,
+          }),
         "sample count of 9007199254740991",
       );
     });

@@ -11,7 +11,13 @@ import { decodeUpdate, encodeUpdate, encodeUpdateParts, type ClientUpdate } from
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const hex = (b: Buffer) => "0x" + b.toString("hex");
-const BINDING = { chainId: 31337n, contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3", taskId: 1n, round: 1, client: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" };
+const BINDING = {
+  chainId: 31337n,
+  contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+  taskId: 1n,
+  round: 1,
+  client: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+};
 
 function update(values: number, gradient: boolean): ClientUpdate {
   const u: ClientUpdate = {
@@ -66,7 +72,11 @@ describe("fedavg update parts (sealing without a plaintext copy)", () => {
       const opened = openUpdate(fromParts, keys.secret, BINDING);
       expect(sha256(opened)).to.equal(sha256(whole));
       const decoded = decodeUpdate(opened, "the client");
-      expect(Buffer.from(decoded.gradient!.buffer, decoded.gradient!.byteOffset, decoded.gradient!.byteLength).equals(Buffer.from(u.gradient!.buffer))).to.equal(true);
+      expect(
+        Buffer.from(decoded.gradient!.buffer, decoded.gradient!.byteOffset, decoded.gradient!.byteLength).equals(
+          Buffer.from(u.gradient!.buffer),
+        ),
+      ).to.equal(true);
     }
   });
 

@@ -78,7 +78,11 @@ describe("fedavg/update", () => {
   });
 
   it("names the sender and index of a non-finite value", async () => {
-    for (const [bad, text] of [[NaN, "NaN"], [Infinity, "Infinity"], [-Infinity, "-Infinity"]] as const) {
+    for (const [bad, text] of [
+      [NaN, "NaN"],
+      [Infinity, "Infinity"],
+      [-Infinity, "-Infinity"],
+    ] as const) {
       const bytes = encodeUpdate(sample());
       new DataView(bytes.buffer).setFloat64(bytes.length - (21 - 17) * 8, bad, true);
       await expectFlaiError(() => decodeUpdate(bytes, SOURCE), `update from ${SOURCE} contains ${text} at index 17`);
@@ -109,11 +113,38 @@ describe("fedavg/update", () => {
     const garbage = Uint8Array.from(good);
     garbage[5] = 0x7b; // "{" inside the JSON
     await expectFlaiError(() => decodeUpdate(garbage, SOURCE), "malformed", "JSON");
-    await expectFlaiError(() => decodeUpdate(withHeader(sample(), (h) => (h.format = "other/v9")), SOURCE), "malformed", "other/v9");
-    await expectFlaiError(() => decodeUpdate(withHeader(sample(), (h) => delete h.metrics), SOURCE), "malformed", "metrics");
-    await expectFlaiError(() => decodeUpdate(withHeader(sample(), (h) => (h.baseModelHash = "0x12")), SOURCE), "baseModelHash");
     await expectFlaiError(
-      () => decodeUpdate(withHeader(sample(), (h) => (h.metrics = { loss: 0.1, accuracy: 2 })), SOURCE),
+      () =>
+        decodeUpdate(
+          withHeader(sample(), (h) => (h.format = "other/v9")),
+          SOURCE,
+        ),
+      "malformed",
+      "other/v9",
+    );
+    await expectFlaiError(
+      () =>
+        decodeUpdate(
+          withHeader(sample(), (h) => delete h.metrics),
+          SOURCE,
+        ),
+      "malformed",
+      "metrics",
+    );
+    await expectFlaiError(
+      () =>
+        decodeUpdate(
+          withHeader(sample(), (h) => (h.baseModelHash = "0x12")),
+          SOURCE,
+        ),
+      "baseModelHash",
+    );
+    await expectFlaiError(
+      () =>
+        decodeUpdate(
+          withHeader(sample(), (h) => (h.metrics = { loss: 0.1, accuracy: 2 })),
+          SOURCE,
+        ),
       "metrics.accuracy",
     );
   });

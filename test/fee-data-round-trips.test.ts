@@ -53,7 +53,7 @@ describe("fee data: the chain's fee suggestions in one round trip", () => {
     expect(pending.map((p) => p.what).sort()).to.deep.equal(["eth_gasPrice", "eth_maxPriorityFeePerGas", "getBlock(latest)"]);
     for (const p of pending.splice(0)) p.release();
     expect(await fees).to.deep.equal(policyFees(GALILEO, { baseFeePerGas: 7n * GWEI, suggestedTip: 1n, suggestedGasPrice: 8n * GWEI }));
-    expect((await fees)).to.include({ maxPriorityFeePerGas: 2n * GWEI });
+    expect(await fees).to.include({ maxPriorityFeePerGas: 2n * GWEI });
   });
 
   it("a node without eth_maxPriorityFeePerGas gets getFeeData's 1 gwei suggestion, raised to the floor; a chain without a base fee gets a legacy price", async () => {

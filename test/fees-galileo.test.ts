@@ -29,7 +29,9 @@ const MARKET = new Interface([
 
 /** Hardhat's public development keys (the in-process chain funds them); not secrets. */
 const DEV_KEYS = [0, 1, 2, 3].map(
-  (i) => HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase("test test test test test test test test test test test junk"), `m/44'/60'/0'/0/${i}`).privateKey,
+  (i) =>
+    HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase("test test test test test test test test test test test junk"), `m/44'/60'/0'/0/${i}`)
+      .privateKey,
 );
 
 /** Every transaction `run` sends reaches the chain (none refused) and tips at least Galileo's 2 gwei. */
@@ -149,7 +151,9 @@ describe("fees on a chain that behaves like 0G Galileo (1 wei suggested tip, 2 g
       const [signer] = await remote.ethers.getSigners();
       const jobs = new Contract(address, ["function submitJob(bytes32,bytes32,uint40) payable returns (uint256)"], signer);
       const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600);
-      const sent = await sentThrough(proxy, () => sendTx(jobs, "FLAIComputeJobs", "submitJob", ["0x" + "11".repeat(32), "0x" + "22".repeat(32), deadline], { value: GWEI }));
+      const sent = await sentThrough(proxy, () =>
+        sendTx(jobs, "FLAIComputeJobs", "submitJob", ["0x" + "11".repeat(32), "0x" + "22".repeat(32), deadline], { value: GWEI }),
+      );
       expect(sent[0]).to.include({ via: "eth_sendTransaction", type: 2, maxPriorityFeePerGas: 2n * GWEI });
     });
 
@@ -157,7 +161,10 @@ describe("fees on a chain that behaves like 0G Galileo (1 wei suggested tip, 2 g
       expect(hre.config.networks.undeclared!.ignition.maxPriorityFeePerGas).to.equal(undefined);
       const dir = await tempDir("flai-fees-storage-");
       folders.push(dir);
-      const sent = await sentThrough(proxy, async () => (storageDevnet = await startStorageDevnet(undeclared, { dir: path.join(dir, "node"), pollIntervalMs: 100 })));
+      const sent = await sentThrough(
+        proxy,
+        async () => (storageDevnet = await startStorageDevnet(undeclared, { dir: path.join(dir, "node"), pollIntervalMs: 100 })),
+      );
       for (const tx of sent.filter((t) => t.to === null)) expect(tx).to.include({ type: 2, maxPriorityFeePerGas: 2n * GWEI });
     });
 
@@ -172,13 +179,18 @@ describe("fees on a chain that behaves like 0G Galileo (1 wei suggested tip, 2 g
 
     it("the marketplace: direct ledger calls (EIP-1559) and the compute SDK's own transactions (legacy)", async () => {
       // The stand-in provider and its contracts live on the chain itself (set up without the proxy).
-      computeDevnet = await startComputeDevnet(chainConnection, { model: "flai/logistic-regression", answer: modelAnswerer(await sampleModel()) });
+      computeDevnet = await startComputeDevnet(chainConnection, {
+        model: "flai/logistic-regression",
+        answer: modelAnswerer(await sampleModel()),
+      });
       const opts = { connection: galileo, contracts: computeDevnet.contracts, account: 2, provider: computeDevnet.providerAddress };
       const sent = await sentThrough(proxy, () => hre.flai.market.setup({ ...opts, ledger: "3" }));
       // addLedger is sent directly; transferFund and acknowledgeTEESigner by the SDK, at its legacy gas price
       // (which ethers turns into EIP-1559 with both caps at that price: the tip is price − base fee).
       const selectors = sent.map((tx) => tx.selector);
-      expect(selectors).to.include.members(["addLedger", "transferFund", "acknowledgeTEESigner"].map((name) => MARKET.getFunction(name)!.selector));
+      expect(selectors).to.include.members(
+        ["addLedger", "transferFund", "acknowledgeTEESigner"].map((name) => MARKET.getFunction(name)!.selector),
+      );
       const bySdk = sent.filter((tx) => tx.selector !== MARKET.getFunction("addLedger")!.selector);
       for (const tx of bySdk) expect(tx.maxFeePerGas).to.equal(tx.maxPriorityFeePerGas);
       const more = await sentThrough(proxy, () => hre.flai.market.setup({ ...opts, ledger: "3.5" }));

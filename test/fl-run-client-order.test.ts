@@ -36,7 +36,13 @@ describe("fl-run: the order clients record their updates in changes no result", 
       }
       const agg = await hre.flai.fedavg.aggregate({ taskId: task.id, connection });
       const model = parseGlobalModel(await hre.flai.storage.read(agg.globalRoot), "the round's model");
-      return { recorded, weights: model.weights, bias: model.bias, metrics: model.metrics, accepted: agg.accepted.map((a) => [a.client, a.weight]) };
+      return {
+        recorded,
+        weights: model.weights,
+        bias: model.bias,
+        metrics: model.metrics,
+        accepted: agg.accepted.map((a) => [a.client, a.weight]),
+      };
     }
 
     const forward = await oneRound([0, 1, 2, 3]);

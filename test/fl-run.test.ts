@@ -48,14 +48,21 @@ describe("fl-run: data and test set", () => {
   it("refuses a test label the training data never has, naming it and its row", async () => {
     const train = named([0, 1], ["cropland", "forest"]);
     const test = named([0, 1], ["forest", "urban"]);
-    await expectFlaiError(() => alignClasses(test, train.classes, "test.csv"), 'test.csv has label "urban" (data row 1)', '"cropland", "forest"');
+    await expectFlaiError(
+      () => alignClasses(test, train.classes, "test.csv"),
+      'test.csv has label "urban" (data row 1)',
+      '"cropland", "forest"',
+    );
   });
 
   it("refuses a test file with other feature columns", async () => {
     const dir = await tempDir();
     const test = path.join(dir, "narrow.csv");
     await writeFile(test, "x0,label\n1,0\n2,1\n");
-    await expectFlaiError(() => loadSimulationData({ data: path.join(FIXTURES, "data.json"), test, seed: 1 }), "1 feature column(s) but --data has 8");
+    await expectFlaiError(
+      () => loadSimulationData({ data: path.join(FIXTURES, "data.json"), test, seed: 1 }),
+      "1 feature column(s) but --data has 8",
+    );
   });
 
   it("--dataset picks a bundled dataset (landcover with its own test file); --data and --dataset together are refused", async () => {
@@ -78,7 +85,11 @@ describe("fl-run: the command", function () {
     const run = async (...extra: string[]) => {
       const done = await runHardhat(["flai:fl-run", "--clients", "3", "--rounds", "1", "--json", ...extra], { cwd: project, env });
       expect(done.code, done.stdout + done.stderr).to.equal(0);
-      return JSON.parse(done.stdout) as { reportFiles: { html: string; csv: string; json: string }; rounds: unknown[]; driftCorrection: unknown };
+      return JSON.parse(done.stdout) as {
+        reportFiles: { html: string; csv: string; json: string };
+        rounds: unknown[];
+        driftCorrection: unknown;
+      };
     };
     const first = await run();
     // fedavg corrects client drift by default; --no-drift-correction turns it off for the task.

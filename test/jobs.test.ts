@@ -124,7 +124,16 @@ describe("jobs: the compute-job flow on the in-process chain", function () {
     it("a dataset whose feature count does not match the model", async () => {
       const dir = await tempDir();
       const data = path.join(dir, "three.json");
-      await writeFile(data, JSON.stringify({ features: [[1, 2, 3], [3, 2, 1]], labels: [0, 1] }));
+      await writeFile(
+        data,
+        JSON.stringify({
+          features: [
+            [1, 2, 3],
+            [3, 2, 1],
+          ],
+          labels: [0, 1],
+        }),
+      );
       await expectError(() => hre.flai.jobs.submit({ data, model: MODEL, reward: "1", connection }), /feature/i);
     });
 
@@ -206,7 +215,9 @@ describe("jobs: deployments on a persistent network", function () {
     // Sending needs the key (reading does not: see participants.test.ts).
     const error = await errorOf(() => hre.flai.jobs.registerEnclave());
     expect(isFlaiError(error), String(error)).to.equal(true);
-    expect(error.message).to.match(/FLAI_PRIVATE_KEY/).and.match(/keystore set FLAI_PRIVATE_KEY/);
+    expect(error.message)
+      .to.match(/FLAI_PRIVATE_KEY/)
+      .and.match(/keystore set FLAI_PRIVATE_KEY/);
   });
 });
 
@@ -280,7 +291,10 @@ describe("jobs: attacks on results and enclave registration (issue 11)", functio
     const modelBytes = await hre.flai.storage.read(submitted.job.modelRoot);
     const signed = await hre.flai.teeSim.runJob(job, fake, modelBytes); // genuine signature, over the fake root
     const { r, vs } = compactSignature(signed.signature);
-    const revert = await revertOf(() => jobs.getFunction("completeJob").staticCall(job.jobId, signed.resultHash, host.address, r, vs), jobs);
+    const revert = await revertOf(
+      () => jobs.getFunction("completeJob").staticCall(job.jobId, signed.resultHash, host.address, r, vs),
+      jobs,
+    );
     expect(revert.name).to.equal("UnacceptedEnclave");
     expect(revert.args[0]).to.not.equal(signed.signer);
     // the client names the difference before sending anything
@@ -316,7 +330,10 @@ describe("jobs: attacks on results and enclave registration (issue 11)", functio
     const [sender] = await signers(after, 1);
     const contract = new Contract(deployment.address, loadFlaiArtifact("FLAIComputeJobs").abi, sender);
     const { r, vs } = compactSignature(replayed.signature);
-    const revert = await revertOf(() => contract.getFunction("completeJob").staticCall(1n, replayed.resultHash, replayed.payee, r, vs), contract);
+    const revert = await revertOf(
+      () => contract.getFunction("completeJob").staticCall(1n, replayed.resultHash, replayed.payee, r, vs),
+      contract,
+    );
     expect(revert.name).to.equal("UnacceptedEnclave");
     expect(revert.args[0]).to.not.equal(replayed.signer);
   });
@@ -343,24 +360,41 @@ describe("jobs: attacks on results and enclave registration (issue 11)", functio
     const body = { measurement, signer: wallet.address, encryptionKey: "0x" + "77".repeat(32), issuedAt: latest, expiry: latest + 86400 };
 
     const rewritten = { ...genuine, signer: wallet.address }; // identity.json rewritten after signing
-    expect((await revertOf(() => jobs.getFunction("registerEnclave").staticCall(...registrationArgs(rewritten)), jobs)).name).to.equal("NotAttestedByAuthority");
+    expect((await revertOf(() => jobs.getFunction("registerEnclave").staticCall(...registrationArgs(rewritten)), jobs)).name).to.equal(
+      "NotAttestedByAuthority",
+    );
     const byOther = signReport(Wallet.createRandom(), body);
-    expect((await revertOf(() => jobs.getFunction("registerEnclave").staticCall(...registrationArgs(byOther)), jobs)).name).to.equal("NotAttestedByAuthority");
+    expect((await revertOf(() => jobs.getFunction("registerEnclave").staticCall(...registrationArgs(byOther)), jobs)).name).to.equal(
+      "NotAttestedByAuthority",
+    );
     const [owner] = await signers(connection, 1); // the owner signs for the wallet itself
-    const byOwner = { ...body, authority: owner.address, signature: await owner.signTypedData(
-      { name: "hardhat-flai attestation", version: "1" },
-      { EnclaveReport: [
-        { name: "measurement", type: "bytes32" }, { name: "signer", type: "address" }, { name: "encryptionKey", type: "bytes32" },
-        { name: "issuedAt", type: "uint64" }, { name: "expiry", type: "uint64" },
-      ] },
-      body,
-    ) };
+    const byOwner = {
+      ...body,
+      authority: owner.address,
+      signature: await owner.signTypedData(
+        { name: "hardhat-flai attestation", version: "1" },
+        {
+          EnclaveReport: [
+            { name: "measurement", type: "bytes32" },
+            { name: "signer", type: "address" },
+            { name: "encryptionKey", type: "bytes32" },
+            { name: "issuedAt", type: "uint64" },
+            { name: "expiry", type: "uint64" },
+          ],
+        },
+        body,
+      ),
+    };
     const ownerRevert = await revertOf(() => jobs.getFunction("registerEnclave").staticCall(...registrationArgs(byOwner)), jobs);
     expect([ownerRevert.name, ownerRevert.args[0]]).to.deep.equal(["NotAttestedByAuthority", owner.address]);
     const expired = signReport(await devAuthority(), { ...body, issuedAt: latest - 2 * 86400, expiry: latest - 86400 });
-    expect((await revertOf(() => jobs.getFunction("registerEnclave").staticCall(...registrationArgs(expired)), jobs)).name).to.equal("ReportExpired");
+    expect((await revertOf(() => jobs.getFunction("registerEnclave").staticCall(...registrationArgs(expired)), jobs)).name).to.equal(
+      "ReportExpired",
+    );
     const unaccepted = signReport(await devAuthority(), { ...body, measurement: "0x" + "99".repeat(32) });
-    expect((await revertOf(() => jobs.getFunction("registerEnclave").staticCall(...registrationArgs(unaccepted)), jobs)).name).to.equal("MeasurementNotAccepted");
+    expect((await revertOf(() => jobs.getFunction("registerEnclave").staticCall(...registrationArgs(unaccepted)), jobs)).name).to.equal(
+      "MeasurementNotAccepted",
+    );
 
     expect(await jobs.getFunction("isAcceptedEnclave")(wallet.address)).to.equal(false);
     // the genuine report registers, relayed by an account that is not the owner

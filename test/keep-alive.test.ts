@@ -211,7 +211,10 @@ describe("requests to an HTTP node after a long synchronous step (keep-alive)", 
       const error = await errorOf(() => connection.provider.request({ method: "eth_sendRawTransaction", params: ["0x02"] }));
       assert.ok(isFlaiError(error), String(error));
       assert.match(error.message, /Network "rpc" \(http:\/\/127\.0\.0\.1:\d+\)/);
-      assert.match(error.message, /closed the connection under the request \((ECONNRESET|UND_ERR_SOCKET|EPIPE)\) while answering eth_sendRawTransaction/);
+      assert.match(
+        error.message,
+        /closed the connection under the request \((ECONNRESET|UND_ERR_SOCKET|EPIPE)\) while answering eth_sendRawTransaction/,
+      );
       assert.match(error.message, /networks\.rpc/);
       assert.deepEqual(await node.received(), ["eth_blockNumber", "eth_sendRawTransaction"]);
     });
@@ -234,12 +237,18 @@ describe("requests to an HTTP node after a long synchronous step (keep-alive)", 
     await node.close();
     const error = await errorOf(() => connection.provider.request({ method: "eth_blockNumber" }));
     assert.ok(isFlaiError(error), String(error));
-    assert.match(error.message, /Network "rpc" \(http:\/\/127\.0\.0\.1:\d+\): the node refused the connection while answering eth_blockNumber\./);
+    assert.match(
+      error.message,
+      /Network "rpc" \(http:\/\/127\.0\.0\.1:\d+\): the node refused the connection while answering eth_blockNumber\./,
+    );
     assert.match(error.message, /Check that the node is running/);
   });
 
   it("decides by error codes and method names, not by messages", () => {
-    assert.equal(closedConnectionCode(new Error("Failed to make POST request", { cause: Object.assign(new Error("x"), { code: "ECONNRESET" }) })), "ECONNRESET");
+    assert.equal(
+      closedConnectionCode(new Error("Failed to make POST request", { cause: Object.assign(new Error("x"), { code: "ECONNRESET" }) })),
+      "ECONNRESET",
+    );
     assert.equal(closedConnectionCode(new Error("read ECONNRESET")), undefined);
     assert.equal(closedConnectionCode(Object.assign(new Error("refused"), { code: "ECONNREFUSED" })), undefined);
     assert.equal(isRetriedMethod("eth_call"), true);

@@ -51,13 +51,22 @@ describe("market: the 0G serving flow through hre.flai.market against the local 
 
   it("discovers the provider with its endpoint and prices", async () => {
     const [p] = await hre.flai.market.discover(opts);
-    expect(p).to.include({ provider: devnet.providerAddress, model: "flai/logistic-regression", serviceType: "chatbot", verifiability: "TeeML" });
+    expect(p).to.include({
+      provider: devnet.providerAddress,
+      model: "flai/logistic-regression",
+      serviceType: "chatbot",
+      verifiability: "TeeML",
+    });
     expect(p!.endpoint).to.equal(`${devnet.url}/v1/proxy`);
     expect(p!.inputPrice > 0n).to.equal(true);
   });
 
   it("asks for setup first: AccountNotExists", async () => {
-    await expectFlaiError(() => hre.flai.market.ping({ ...opts, provider: devnet.providerAddress, prompt: FEATURES }), "AccountNotExists", "flai:market-setup");
+    await expectFlaiError(
+      () => hre.flai.market.ping({ ...opts, provider: devnet.providerAddress, prompt: FEATURES }),
+      "AccountNotExists",
+      "flai:market-setup",
+    );
   });
 
   it("refuses to open a ledger below the 3 0G minimum, before any transaction", async () => {
@@ -108,7 +117,9 @@ describe("market: the 0G serving flow through hre.flai.market against the local 
     expect(r.settlement).to.deep.include({ settled: false, amount: 0n });
     expect(r.ledgerAfter.total).to.equal(r.ledgerBefore.total);
     const lines = printed((ui) => printPing(ui, r));
-    expect(lines).to.include(`Fee owed:      ${format0G(r.fee)} (${r.usage.prompt_tokens} input + ${r.usage.completion_tokens} output tokens)`);
+    expect(lines).to.include(
+      `Fee owed:      ${format0G(r.fee)} (${r.usage.prompt_tokens} input + ${r.usage.completion_tokens} output tokens)`,
+    );
     expect(lines).to.include(`Unsettled:     ${format0G(r.fee)} in all, as the provider reports`);
     expect(lines).to.include("Settled:       nothing yet (the provider settles in batches, on its own schedule)");
     expect(lines.join("\n")).to.not.match(/payment settled|Fee settled/);
@@ -140,7 +151,10 @@ describe("market: the 0G serving flow through hre.flai.market against the local 
     token.timestamp = Number(token.timestamp) + 1; // any change breaks the user's signature over the token
     const tampered = JSON.stringify(token) + raw.slice(bar);
     const forged = { ...headers, Authorization: "Bearer app-sk-" + Buffer.from(tampered).toString("base64") };
-    await expectFlaiError(() => hre.flai.market.chat({ ...opts, provider: devnet.providerAddress, prompt: FEATURES, headers: forged }), "invalid token");
+    await expectFlaiError(
+      () => hre.flai.market.chat({ ...opts, provider: devnet.providerAddress, prompt: FEATURES, headers: forged }),
+      "invalid token",
+    );
   });
 
   it("a revoked token is refused", async () => {
@@ -185,7 +199,10 @@ describe("market: the 0G serving flow through hre.flai.market against the local 
     const ledger = new Contract(devnet.contracts.ledger, ["function refund(uint256 amount)"], wallet);
     const view = (await hre.flai.market.ledger(poor))!;
     await (await ledger.getFunction("refund")(view.available)).wait();
-    await expectFlaiError(() => hre.flai.market.ping({ ...poor, provider: devnet.providerAddress, prompt: FEATURES }), "Insufficient balance");
+    await expectFlaiError(
+      () => hre.flai.market.ping({ ...poor, provider: devnet.providerAddress, prompt: FEATURES }),
+      "Insufficient balance",
+    );
   });
 
   it("a provider whose TEE signer the owner never acknowledged is refused", async () => {

@@ -33,7 +33,9 @@ describe("enclave measurement: the same in a checkout and in the packed package"
 
     // The package's own compiled code, run from where npm would put it (its package root found from dist/).
     const measurementJs = path.join(installed, "dist", "src", "tee", "measurement.js");
-    const { computeMeasurement: installedMeasurement } = (await import(pathToFileURL(measurementJs).href)) as typeof import("../src/tee/measurement.js");
+    const { computeMeasurement: installedMeasurement } = (await import(
+      pathToFileURL(measurementJs).href
+    )) as typeof import("../src/tee/measurement.js");
     expect(await installedMeasurement()).to.equal(await computeMeasurement());
 
     // It really reads the shipped sources: without them it refuses rather than measuring something else.

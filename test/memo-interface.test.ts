@@ -11,7 +11,12 @@ describe("MemoInterface: ethers' calldata and results, remembered", () => {
 
   it("encodes every call as ethers does, each argument list on its own", () => {
     const memo = memoInterface(abi);
-    for (const args of [[1n, 1], [1n, 2], [2n, 1], [1n, 1]] as const) {
+    for (const args of [
+      [1n, 1],
+      [1n, 2],
+      [2n, 1],
+      [1n, 1],
+    ] as const) {
       expect(memo.encodeFunctionData("getRound", args)).to.equal(plain.encodeFunctionData("getRound", args));
     }
     const getUpdate = memo.getFunction("getUpdate")!;

@@ -34,11 +34,36 @@ function random(seed: number) {
 type Random = ReturnType<typeof random>;
 
 const EDGE_DECIMALS = [
-  "0", "-0", "0.0", "-0.0", "1e-320", "4.9e-324", "5e-324", "2.2250738585072014e-308", "2.2250738585072011e-308",
-  "1.7976931348623157e308", "0.1", "0.2", "0.30000000000000004", "9007199254740993", "9007199254740992",
-  "123456789012345.6", "1234567890123456789012345678901234567890", "0.000000000000000000000000000001",
-  "1e22", "1e23", "1E-22", "1e-23", "3.141592653589793238462643383279", "100000000000000000000000",
-  "0.1000000000000000055511151231257827", "8.98846567431158e307", "1e0", "1e-0", "1e+0", "12e-2",
+  "0",
+  "-0",
+  "0.0",
+  "-0.0",
+  "1e-320",
+  "4.9e-324",
+  "5e-324",
+  "2.2250738585072014e-308",
+  "2.2250738585072011e-308",
+  "1.7976931348623157e308",
+  "0.1",
+  "0.2",
+  "0.30000000000000004",
+  "9007199254740993",
+  "9007199254740992",
+  "123456789012345.6",
+  "1234567890123456789012345678901234567890",
+  "0.000000000000000000000000000001",
+  "1e22",
+  "1e23",
+  "1E-22",
+  "1e-23",
+  "3.141592653589793238462643383279",
+  "100000000000000000000000",
+  "0.1000000000000000055511151231257827",
+  "8.98846567431158e307",
+  "1e0",
+  "1e-0",
+  "1e+0",
+  "12e-2",
 ];
 
 /** A number as someone might write it: JSON-valid when `json`. */
@@ -116,15 +141,24 @@ function jsonFile(rng: Random): { text: string; options: DatasetOptions } {
   const sp = () => rng.pick(["", " ", "\n", "\r\n  ", "\t"]);
   const features = Array.from({ length: rows }, () => {
     const n = bad && rng.chance(0.03) ? cols + 1 : cols;
-    const cells = Array.from({ length: n }, () => (bad && rng.chance(0.02) ? rng.pick(["null", '"1"', "1e400", "[]", "true", "01", "+1", ".5"]) : decimal(rng, true)));
+    const cells = Array.from({ length: n }, () =>
+      bad && rng.chance(0.02) ? rng.pick(["null", '"1"', "1e400", "[]", "true", "01", "+1", ".5"]) : decimal(rng, true),
+    );
     return `[${sp()}${cells.join(`${sp()},${sp()}`)}${sp()}]`;
   });
-  const labelPool = rng.chance(0.3) ? ['"water"', '"forest"', '"a\\u0062c"', '"\\""', ...(rng.chance(0.2) ? ["3"] : [])] : ["0", "1", "2", "1.0", "-0", "1e0"];
+  const labelPool = rng.chance(0.3)
+    ? ['"water"', '"forest"', '"a\\u0062c"', '"\\""', ...(rng.chance(0.2) ? ["3"] : [])]
+    : ["0", "1", "2", "1.0", "-0", "1e0"];
   const labels = Array.from({ length: bad && rng.chance(0.05) ? rows + 1 : rows }, () =>
     bad && rng.chance(0.02) ? rng.pick(["1.5", '""', '" "', "null", "[0]", "9007199254740993"]) : rng.pick(labelPool),
   );
   const entries = [`"features":${sp()}[${features.join(",")}]`, `${sp()}"labels"${sp()}:[${labels.join(`,${sp()}`)}]`];
-  if (rng.chance(0.3)) entries.splice(rng.int(3), 0, rng.pick(['"name": "demo"', '"n": 3', '"ok": true', '"x": null', '"meta": {"a": [1]}', '"cols": ["a", "b"]', '"s": "\\u00e9\\n"']));
+  if (rng.chance(0.3))
+    entries.splice(
+      rng.int(3),
+      0,
+      rng.pick(['"name": "demo"', '"n": 3', '"ok": true', '"x": null', '"meta": {"a": [1]}', '"cols": ["a", "b"]', '"s": "\\u00e9\\n"']),
+    );
   if (rng.chance(0.5)) entries.reverse();
   if (bad && rng.chance(0.2)) entries.push(rng.pick(['"labels": [0]', '"features": 1', "}", '"x": ']));
   let text = `${sp()}{${sp()}${entries.join(`,${sp()}`)}${sp()}}${sp()}`;
@@ -159,7 +193,12 @@ function expectSame(text: string, options: DatasetOptions, source: string): bool
   const b = (got as { ds: Dataset }).ds;
   expect([b.rows, b.cols, b.features.length], context).to.deep.equal([a.rows, a.cols, a.features.length]);
   // Bit for bit: -0 and 0 differ, as do any two doubles one ulp apart.
-  expect(Buffer.from(b.features.buffer, b.features.byteOffset, b.features.byteLength).equals(Buffer.from(a.features.buffer, a.features.byteOffset, a.features.byteLength)), context).to.equal(true);
+  expect(
+    Buffer.from(b.features.buffer, b.features.byteOffset, b.features.byteLength).equals(
+      Buffer.from(a.features.buffer, a.features.byteOffset, a.features.byteLength),
+    ),
+    context,
+  ).to.equal(true);
   expect(Array.from(b.labels), context).to.deep.equal(Array.from(a.labels));
   expect(b.classes, context).to.deep.equal(a.classes);
   expect(b.columns, context).to.deep.equal(a.columns);
@@ -268,7 +307,7 @@ describe("ml/dataset read from bytes (issue 15: memory bounded by the data)", ()
 
     it("a single CSV cell over the string limit is named, not a stack trace", async () => {
       const bytes = fill("note,x,label\n", 0x61, ",2.5,1\n");
-      await expectFlaiError(() => parseDataset(bytes, "big.csv"), "big.csv line 2 (data row 0), column 1 \"note\"", "bytes long", ".npz");
+      await expectFlaiError(() => parseDataset(bytes, "big.csv"), 'big.csv line 2 (data row 0), column 1 "note"', "bytes long", ".npz");
     });
 
     it("a JSON dataset over the string limit, with a long string under another key, is read", () => {

@@ -47,7 +47,13 @@ describe("ml/dataset", () => {
     });
 
     it("never guesses the label column: none or several of label/y/target is an error listing the header", async () => {
-      await expectFlaiError(() => parse("f1,f2,cls\n1.5,-2e-3,1\n0,.5,0\n", "d.csv"), "d.csv", "no column is named label", '"f1", "f2", "cls"', '"label": "cls"');
+      await expectFlaiError(
+        () => parse("f1,f2,cls\n1.5,-2e-3,1\n0,.5,0\n", "d.csv"),
+        "d.csv",
+        "no column is named label",
+        '"f1", "f2", "cls"',
+        '"label": "cls"',
+      );
       await expectFlaiError(() => parse("x,label,y\n1,1,0\n2,0,1\n", "d.csv"), "several columns", '"label", "y"');
     });
 
@@ -110,7 +116,12 @@ describe("ml/dataset", () => {
     it("bad labels: which row and value", async () => {
       await expectFlaiError(() => parse('{"features": [[1], [2], [3]], "labels": [0, 1, 2.5]}'), "labels[2]", "2.5", "integer");
       await expectFlaiError(() => parse('{"features": [[1], [2]], "labels": [0, null]}'), "labels[1]", "null");
-      await expectFlaiError(() => parse('{"features": [[1], [2]], "labels": [0, "1"]}'), "labels[1]", '"1"', "all integers or all class names");
+      await expectFlaiError(
+        () => parse('{"features": [[1], [2]], "labels": [0, "1"]}'),
+        "labels[1]",
+        '"1"',
+        "all integers or all class names",
+      );
     });
 
     it("labels/features length mismatch", async () => {

@@ -64,7 +64,11 @@ describe("ml/logistic FedProx proximal term", () => {
   it("a large mu pins the solution to the center; the distance shrinks as mu grows", () => {
     const free = trainLogisticRegression(ds, {});
     const distances = [1e-4, 0.01, 0.1, 1, 10, 1e4].map((mu) => {
-      const fit = trainLogisticRegression(ds, { proximal: { mu, center }, initialWeights: center.subarray(0, 6), initialBias: center.subarray(6) });
+      const fit = trainLogisticRegression(ds, {
+        proximal: { mu, center },
+        initialWeights: center.subarray(0, 6),
+        initialBias: center.subarray(6),
+      });
       expect(fit.converged).to.equal(true);
       return distance(fit.weights, fit.bias[0]!, center);
     });
@@ -79,7 +83,8 @@ describe("ml/logistic FedProx proximal term", () => {
     const fit = trainLogisticRegression(ds, { proximal: { mu, center }, tolerance: 1e-10, maxIterations: 500 });
     const x = new Float64Array(ds.rows * ds.cols);
     const st = fit.standardization!;
-    for (let i = 0; i < ds.rows; i++) for (let j = 0; j < ds.cols; j++) x[i * ds.cols + j] = (ds.features[i * ds.cols + j]! - st.mean[j]!) / st.scale[j]!;
+    for (let i = 0; i < ds.rows; i++)
+      for (let j = 0; j < ds.cols; j++) x[i * ds.cols + j] = (ds.features[i * ds.cols + j]! - st.mean[j]!) / st.scale[j]!;
     const objective = new LogisticObjective(x, ds.labels, ds.rows, ds.cols, 1, { mu, center });
     const grad = new Float64Array(7);
     objective.evaluate(Float64Array.from([...fit.weights, ...fit.bias]), grad);
@@ -89,7 +94,12 @@ describe("ml/logistic FedProx proximal term", () => {
   it("explains a bad mu or center", async () => {
     await expectFlaiError(() => trainLogisticRegression(ds, { proximal: { mu: -1, center } }), '"mu"', "≥ 0");
     await expectFlaiError(() => trainLogisticRegression(ds, { proximal: { mu: NaN, center } }), '"mu"');
-    await expectFlaiError(() => trainLogisticRegression(ds, { proximal: { mu: 1, center: center.subarray(0, 6) } }), "6 values", "needs 7", "bias");
+    await expectFlaiError(
+      () => trainLogisticRegression(ds, { proximal: { mu: 1, center: center.subarray(0, 6) } }),
+      "6 values",
+      "needs 7",
+      "bias",
+    );
     const bad = Float64Array.from(center);
     bad[6] = Infinity;
     await expectFlaiError(() => trainLogisticRegression(ds, { proximal: { mu: 1, center: bad } }), "bias", "Infinity");

@@ -89,7 +89,12 @@ describe("compute job: multinomial training on string-labelled CSV (land cover)"
 
   it("refuses before paying: a label outside the spec's classes, a class without rows (both named)", async () => {
     const three = await specFile("three.json", { ...SPEC, classes: ["cropland", "forest", "water"] });
-    await expectFlaiError(() => hre.flai.jobs.submit({ data: DATA, model: three, reward: "0.01", connection }), "landcover.csv", '"urban"', "data row");
+    await expectFlaiError(
+      () => hre.flai.jobs.submit({ data: DATA, model: three, reward: "0.01", connection }),
+      "landcover.csv",
+      '"urban"',
+      "data row",
+    );
     const five = await specFile("five.json", { ...SPEC, classes: [...reference.classes, "snow"] });
     await expectFlaiError(() => hre.flai.jobs.submit({ data: DATA, model: five, reward: "0.01", connection }), "landcover.csv", '"snow"');
   });

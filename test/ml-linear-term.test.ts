@@ -44,7 +44,14 @@ for (const classes of [2, 4]) {
       const corrected = (p: Float64Array) => base.evaluate(p, scratch) + p.reduce((s, v, t) => s + v * linear[t]!, 0);
       for (let trial = 0; trial < 3; trial++) {
         const params = Float64Array.from({ length: dim }, () => 2 * rand() - 1);
-        const grad = objectiveGradient(ds, { c, standardize: false, initialWeights: params.subarray(0, outputs * cols), initialBias: params.subarray(outputs * cols), proximal, linear });
+        const grad = objectiveGradient(ds, {
+          c,
+          standardize: false,
+          initialWeights: params.subarray(0, outputs * cols),
+          initialBias: params.subarray(outputs * cols),
+          proximal,
+          linear,
+        });
         const h = 1e-6;
         for (let t = 0; t < dim; t++) {
           const up = Float64Array.from(params);
@@ -75,7 +82,11 @@ for (const classes of [2, 4]) {
     });
 
     it("explains a linear term of the wrong length, with a non-finite value, or without a proximal term", async () => {
-      await expectFlaiError(() => trainLogisticRegression(ds, { proximal, linear: linear.subarray(1) }), `${dim - 1} values`, `${dim} parameters`);
+      await expectFlaiError(
+        () => trainLogisticRegression(ds, { proximal, linear: linear.subarray(1) }),
+        `${dim - 1} values`,
+        `${dim} parameters`,
+      );
       const bad = Float64Array.from(linear);
       bad[2] = NaN;
       await expectFlaiError(() => objectiveGradient(ds, { proximal, linear: bad }), "value 2", "NaN", "finite");

@@ -96,7 +96,12 @@ describe("ml/model", () => {
     });
 
     it("checks the dataset's feature count against the spec", async () => {
-      await expectFlaiError(() => trainFromSpec({ ...fixtureSpec, features: 7 }, dataset, roots, "data.json"), "data.json", "8 feature(s)", "expects 7");
+      await expectFlaiError(
+        () => trainFromSpec({ ...fixtureSpec, features: 7 }, dataset, roots, "data.json"),
+        "data.json",
+        "8 feature(s)",
+        "expects 7",
+      );
     });
 
     it("rejects roots that are not 32-byte hex", async () => {
@@ -136,7 +141,10 @@ describe("ml/model", () => {
       await expectFlaiError(() => parseTrainedModel(bad({ training: undefined }), "t.json"), "t.json", 'missing "training"');
       await expectFlaiError(() => parseTrainedModel(bad({ weights: [1] }), "t.json"), '"weights" has 1 values');
       await expectFlaiError(() => parseTrainedModel(bad({ datasetRoot: "abc" }), "t.json"), '"datasetRoot"', '"abc"');
-      await expectFlaiError(() => parseTrainedModel(bad({ training: { ...model.training, accuracy: 2 } }), "t.json"), '"training.accuracy"');
+      await expectFlaiError(
+        () => parseTrainedModel(bad({ training: { ...model.training, accuracy: 2 } }), "t.json"),
+        '"training.accuracy"',
+      );
       await expectFlaiError(() => parseTrainedModel(bad({ training: { ...model.training, samples: 0 } }), "t.json"), '"training.samples"');
       await expectFlaiError(() => parseTrainedModel(bad({ hyperparameters: { c: 1 } }), "t.json"), '"hyperparameters.maxIterations"');
       await expectFlaiError(() => parseTrainedModel(bad({ extra: 1 }), "t.json"), 'unknown key "extra"');
@@ -154,9 +162,7 @@ describe("ml/model", () => {
 
   describe("canonicalJson", () => {
     it("sorts keys recursively and writes no whitespace", () => {
-      expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: "x y" } })).to.equal(
-        '{"a":{"c":"x y","d":[3,{"y":2,"z":1}]},"b":1}',
-      );
+      expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: "x y" } })).to.equal('{"a":{"c":"x y","d":[3,{"y":2,"z":1}]},"b":1}');
     });
 
     it("writes numbers in the shortest round-trip form", () => {
@@ -169,7 +175,7 @@ describe("ml/model", () => {
     });
 
     it("escapes strings as JSON does", () => {
-      expect(canonicalJson({ "q\"": 'a"\n\u0001é' })).to.equal('{"q\\"":"a\\"\\n\\u0001é"}');
+      expect(canonicalJson({ 'q"': 'a"\n\u0001é' })).to.equal('{"q\\"":"a\\"\\n\\u0001é"}');
     });
 
     it("rejects NaN, Infinity, undefined and non-plain values, naming the path", async () => {

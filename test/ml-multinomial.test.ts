@@ -22,7 +22,16 @@ const REFERENCE_DIR = path.resolve(import.meta.dirname, "reference");
 const csv = readFileSync(path.join(REFERENCE_DIR, "multinomial.csv"));
 const reference = JSON.parse(readFileSync(path.join(REFERENCE_DIR, "multinomial.json"), "utf8")) as {
   classes: string[];
-  cases: { name: string; c: number; standardize: boolean; accuracy: number; logLoss: number; objective: number; weights: number[][]; bias: number[] }[];
+  cases: {
+    name: string;
+    c: number;
+    standardize: boolean;
+    accuracy: number;
+    logLoss: number;
+    objective: number;
+    weights: number[][];
+    bias: number[];
+  }[];
 };
 const data = parseDataset(csv, "multinomial.csv");
 const utf8 = (text: string) => new TextEncoder().encode(text);
@@ -125,7 +134,13 @@ describe("ml/multinomial logistic regression", () => {
       }
       return out;
     };
-    for (const [start, end] of [[0, 320], [3, 4], [5, 104], [17, 18], [0, 0]] as const) {
+    for (const [start, end] of [
+      [0, 320],
+      [3, 4],
+      [5, 104],
+      [17, 18],
+      [0, 0],
+    ] as const) {
       const out = new Float64Array(2 + K * (cols + 1)).fill(7);
       accumulateSoftmaxRows(data.features, data.labels, cols, K, start, end, params, out, 1, new Float64Array(2 * K));
       const want = plain(start, end);
@@ -158,7 +173,10 @@ describe("ml/multinomial logistic regression", () => {
 
   it("FedProx: mu = 0 trains bit-identically; a large mu pins the fit to the center", () => {
     const plain = trainLogisticRegression(data, { c: 0.5 });
-    const center = parameterVector(plain.weights.map((w) => w + 0.5), plain.bias);
+    const center = parameterVector(
+      plain.weights.map((w) => w + 0.5),
+      plain.bias,
+    );
     const zero = trainLogisticRegression(data, { c: 0.5, proximal: { mu: 0, center } });
     expect(Buffer.from(zero.weights.buffer).equals(Buffer.from(plain.weights.buffer))).to.equal(true);
     expect(Buffer.from(zero.bias.buffer).equals(Buffer.from(plain.bias.buffer))).to.equal(true);
@@ -188,7 +206,14 @@ describe("ml/multinomial logistic regression", () => {
     expect(Array.from(vec)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(splitParameters(vec, 2, 3)).to.deep.equal({ weights, bias });
     const json = weightsToJson(weights, bias);
-    expect(json).to.deep.equal({ weights: [[1, 2], [3, 4], [5, 6]], bias: [7, 8, 9] });
+    expect(json).to.deep.equal({
+      weights: [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      bias: [7, 8, 9],
+    });
     expect(weightsFromJson(json.weights, json.bias, 2)).to.deep.equal({ weights, bias, outputs: 3 });
     expect(weightsToJson(Float64Array.of(1, 2), Float64Array.of(3))).to.deep.equal({ weights: [1, 2], bias: 3 });
   });
@@ -219,17 +244,33 @@ describe("ml/multinomial logistic regression", () => {
 
     it("a label outside the spec's classes is an error naming the value and its row", async () => {
       const three = spec({ ...MULTINOMIAL_SPEC, classes: ["water", "forest", "cropland"] });
-      await expectFlaiError(() => parseTrainingData(csv, three, "multinomial.csv"), "multinomial.csv line", "data row 0", '"urban"', '"classes"');
+      await expectFlaiError(
+        () => parseTrainingData(csv, three, "multinomial.csv"),
+        "multinomial.csv line",
+        "data row 0",
+        '"urban"',
+        '"classes"',
+      );
       // Also when the data was parsed without the spec (as a verifier might).
       await expectFlaiError(() => trainFromSpec(three, data, FIXED_ROOTS, "multinomial.csv"), "row 0", '"urban"');
     });
 
     it("a class without rows is refused for centralized training, by name", async () => {
       const five = spec({ ...MULTINOMIAL_SPEC, classes: [...MULTINOMIAL_SPEC.classes, "snow"] });
-      await expectFlaiError(() => trainFromSpec(five, parseTrainingData(csv, five, "d.csv"), FIXED_ROOTS, "d.csv"), "d.csv", '"snow"', "every class");
+      await expectFlaiError(
+        () => trainFromSpec(five, parseTrainingData(csv, five, "d.csv"), FIXED_ROOTS, "d.csv"),
+        "d.csv",
+        '"snow"',
+        "every class",
+      );
       const binary = parseDataset(utf8('{"features": [[1], [2]], "labels": [1, 1]}'), "one.json");
       const oneFeature = spec({ format: "flai-model/v1", algorithm: "logistic-regression", features: 1 });
-      await expectFlaiError(() => trainFromSpec(oneFeature, binary, FIXED_ROOTS, "one.json"), "one.json", "class 0", "all 2 label(s) are 1");
+      await expectFlaiError(
+        () => trainFromSpec(oneFeature, binary, FIXED_ROOTS, "one.json"),
+        "one.json",
+        "class 0",
+        "all 2 label(s) are 1",
+      );
     });
 
     it("bad classes are refused by name", async () => {
@@ -258,7 +299,7 @@ describe("ml/multinomial on large data (row partitions, worker threads)", () => 
     const rows = 60_000;
     const cols = 8;
     let state = 12345;
-    const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const features = Float64Array.from({ length: rows * cols }, () => rand() * 4 - 2);
     const labels = new Uint8Array(rows);
     for (let i = 0; i < rows; i++) {

@@ -28,7 +28,11 @@ const json = parseDataset(readFileSync(path.join(FIXTURES, "data.json")), "data.
 const bytesOf = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 function expectSameDataset(actual: Dataset, expected: Dataset): void {
-  expect({ rows: actual.rows, cols: actual.cols, classes: actual.classes }).to.deep.equal({ rows: expected.rows, cols: expected.cols, classes: expected.classes });
+  expect({ rows: actual.rows, cols: actual.cols, classes: actual.classes }).to.deep.equal({
+    rows: expected.rows,
+    cols: expected.cols,
+    classes: expected.classes,
+  });
   expect(bytesOf(actual.features).equals(bytesOf(expected.features)), "feature bytes").to.equal(true);
   expect(bytesOf(actual.labels).equals(bytesOf(expected.labels)), "label bytes").to.equal(true);
 }
@@ -89,7 +93,8 @@ describe("ml/npz-dataset: NumPy .npz datasets", () => {
     it("a compute job trains identical model bytes from .npz and from JSON", () => {
       const spec = parseModelSpec(readFileSync(path.join(FIXTURES, "model.json")), "model.json");
       const roots = { datasetRoot: "0x" + "11".repeat(32), modelRoot: "0x" + "22".repeat(32) };
-      const train = (bytes: Uint8Array, source: string) => modelBytes(trainFromSpec(spec, parseTrainingData(bytes, spec, source), roots, source));
+      const train = (bytes: Uint8Array, source: string) =>
+        modelBytes(trainFromSpec(spec, parseTrainingData(bytes, spec, source), roots, source));
       const fromJson = train(readFileSync(path.join(FIXTURES, "data.json")), "data.json");
       expect(Buffer.from(train(npz("data.npz"), "data.npz")).equals(Buffer.from(fromJson))).to.equal(true);
       expect(Buffer.from(train(npz("data-compressed.npz"), "data-compressed.npz")).equals(Buffer.from(fromJson))).to.equal(true);
@@ -119,13 +124,25 @@ describe("ml/npz-dataset: NumPy .npz datasets", () => {
       expect(ds.classes).to.deep.equal(["forest", "water"]);
       expectSameDataset(ds, jsonRows12(undefined, names));
       const accented = parseDataset(npz("strings-compressed.npz"), "strings-compressed.npz");
-      expectSameDataset(accented, jsonRows12(reference.f4, reference.rows12.labels.map((l) => (l === 1 ? "forêt" : "eau"))));
+      expectSameDataset(
+        accented,
+        jsonRows12(
+          reference.f4,
+          reference.rows12.labels.map((l) => (l === 1 ? "forêt" : "eau")),
+        ),
+      );
     });
 
     it("class names beyond the Basic Multilingual Plane keep their code points", () => {
       const ds = parseDataset(npz("astral.npz"), "astral.npz");
       expect(ds.classes).to.deep.equal(["\u{1F30A}", "\u{1F332}"]);
-      expectSameDataset(ds, jsonRows12(undefined, reference.rows12.labels.map((l) => (l === 1 ? "\u{1F332}" : "\u{1F30A}"))));
+      expectSameDataset(
+        ds,
+        jsonRows12(
+          undefined,
+          reference.rows12.labels.map((l) => (l === 1 ? "\u{1F332}" : "\u{1F30A}")),
+        ),
+      );
     });
 
     it("bool features and labels read as 0/1", () => {
@@ -144,7 +161,7 @@ describe("ml/npz-dataset: NumPy .npz datasets", () => {
       expect(Array.from(ds.labels.slice(0, 3))).to.deep.equal([2, 1, 0]);
     });
 
-    it("the spec's \"label\" names another labels array", async () => {
+    it('the spec\'s "label" names another labels array', async () => {
       const renamed = Buffer.from(npz("u1.npz"));
       // Rename y.npy to t.npy in both the local and the central header (same length: offsets hold).
       for (let at = renamed.indexOf("y.npy"); at !== -1; at = renamed.indexOf("y.npy", at + 1)) renamed.write("t", at, "latin1");

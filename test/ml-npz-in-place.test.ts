@@ -25,7 +25,11 @@ const npz = (name: string): Buffer => readFileSync(path.join(NPZ, name));
 const bytesOf = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 function expectSameDataset(actual: Dataset, expected: Dataset): void {
-  expect({ rows: actual.rows, cols: actual.cols, classes: actual.classes }).to.deep.equal({ rows: expected.rows, cols: expected.cols, classes: expected.classes });
+  expect({ rows: actual.rows, cols: actual.cols, classes: actual.classes }).to.deep.equal({
+    rows: expected.rows,
+    cols: expected.cols,
+    classes: expected.classes,
+  });
   expect(bytesOf(actual.features).equals(bytesOf(expected.features)), "feature bytes").to.equal(true);
   expect(bytesOf(actual.labels).equals(bytesOf(expected.labels)), "label bytes").to.equal(true);
 }
@@ -167,7 +171,13 @@ describe("ml/npz-file: a local .npz read in place", () => {
     const first = await readLocalFile(file, "--data");
     const second = await readLocalFile(file, "--data");
     expect(first.buffer).to.not.equal(second.buffer);
-    await expectFlaiError(() => readLocalFile(path.join(NPZ, "missing.npz"), "--data"), "--data", "missing.npz", "ENOENT", "Check the path");
+    await expectFlaiError(
+      () => readLocalFile(path.join(NPZ, "missing.npz"), "--data"),
+      "--data",
+      "missing.npz",
+      "ENOENT",
+      "Check the path",
+    );
     await expectFlaiError(() => readLocalFile(NPZ, "--data"), "--data", "is a directory");
     expect(await openFileDescriptors()).to.equal(before);
   });

@@ -36,7 +36,10 @@ describe("ml/schema (CSV data read by the model spec)", () => {
   });
 
   it("a column of distinct integers that is not a run 1..n and not named like an ID is a feature", () => {
-    const ds = parseDataset(utf8("elevation,label\n" + Array.from({ length: 12 }, (_, r) => `${100 + r * r},${r % 2}`).join("\n")), "d.csv");
+    const ds = parseDataset(
+      utf8("elevation,label\n" + Array.from({ length: 12 }, (_, r) => `${100 + r * r},${r % 2}`).join("\n")),
+      "d.csv",
+    );
     expect(ds.columns).to.deep.equal(["elevation"]);
   });
 
@@ -130,7 +133,12 @@ describe("ml/schema (CSV data read by the model spec)", () => {
     });
 
     it("names missing, extra and reordered columns", async () => {
-      await expectFlaiError(() => checkSchema(schema, { cols: 2, columns: ["a", "c"] }, "client.csv"), "client.csv", 'lacks column(s) "b"', '"c"');
+      await expectFlaiError(
+        () => checkSchema(schema, { cols: 2, columns: ["a", "c"] }, "client.csv"),
+        "client.csv",
+        'lacks column(s) "b"',
+        '"c"',
+      );
       await expectFlaiError(() => checkSchema(schema, { cols: 2, columns: ["b", "a"] }, "client.csv"), "another order", 'feature 0 is "b"');
       await expectFlaiError(() => checkSchema(schema, { cols: 3 }, "client.json"), "3 feature(s)", "a, b");
     });

@@ -49,7 +49,13 @@ function standardizedCopy(ds: Dataset, st: Standardization): Dataset {
 }
 
 /** A plain one-row-at-a-time binary loss + gradient loop over rows [start, end) (the kernel's sums). */
-function plainBinarySums(ds: Dataset, params: ArrayLike<number>, start: number, end: number, center: ArrayLike<number> | null): Float64Array {
+function plainBinarySums(
+  ds: Dataset,
+  params: ArrayLike<number>,
+  start: number,
+  end: number,
+  center: ArrayLike<number> | null,
+): Float64Array {
   const { cols, features: x, labels: y } = ds;
   const out = new Float64Array(cols + 2);
   for (let i = start; i < end; i++) {
@@ -74,7 +80,9 @@ function expectRelClose(actual: ArrayLike<number>, expected: ArrayLike<number>, 
   let scale = 0;
   for (let t = 0; t < expected.length; t++) scale = Math.max(scale, Math.abs(expected[t]!));
   for (let t = 0; t < expected.length; t++) {
-    expect(Math.abs(actual[t]! - expected[t]!), `${what} [${t}]: ${actual[t]} vs ${expected[t]}`).to.be.at.most(rel * Math.max(scale, 1e-300));
+    expect(Math.abs(actual[t]! - expected[t]!), `${what} [${t}]: ${actual[t]} vs ${expected[t]}`).to.be.at.most(
+      rel * Math.max(scale, 1e-300),
+    );
   }
 }
 
@@ -83,25 +91,62 @@ describe("ml/logistic: standardization without a standardized copy", () => {
     it("uncentered, the cache-sized blocks (two rows at a time for wide rows) keep every bit of the plain loop", () => {
       const rand = mulberry32(3);
       // cols ≥ 16384 gives blocks of 2 rows; 6000 gives 5; 40 gives KERNEL_BLOCK_ROWS.
-      for (const [rows, cols] of [[7, 20_000], [12, 6000], [KERNEL_BLOCK_ROWS + 3, 40]] as const) {
+      for (const [rows, cols] of [
+        [7, 20_000],
+        [12, 6000],
+        [KERNEL_BLOCK_ROWS + 3, 40],
+      ] as const) {
         const ds = data(rows, cols, rows + cols);
         const params = Float64Array.from({ length: cols + 1 }, () => (2 * rand() - 1) / Math.sqrt(cols));
-        for (const [start, end] of [[0, rows], [1, rows], [2, 5]] as const) {
+        for (const [start, end] of [
+          [0, rows],
+          [1, rows],
+          [2, 5],
+        ] as const) {
           const out = new Float64Array(cols + 2);
-          accumulateRows(ds.features, ds.labels, cols, start, end, params, out, 0, new Float64Array(KERNEL_BLOCK_ROWS), new Float64Array(cols));
-          expect(bits(out).equals(bits(plainBinarySums(ds, params, start, end, null))), `${rows}×${cols}, rows ${start}..${end}`).to.equal(true);
+          accumulateRows(
+            ds.features,
+            ds.labels,
+            cols,
+            start,
+            end,
+            params,
+            out,
+            0,
+            new Float64Array(KERNEL_BLOCK_ROWS),
+            new Float64Array(cols),
+          );
+          expect(bits(out).equals(bits(plainBinarySums(ds, params, start, end, null))), `${rows}×${cols}, rows ${start}..${end}`).to.equal(
+            true,
+          );
         }
       }
     });
 
     it("centered, the binary kernel's sums are the plain loop's over (x − center) to 1e-12 (in fact bit for bit)", () => {
       const rand = mulberry32(4);
-      for (const [rows, cols] of [[9, 20_000], [300, 13], [1, 3]] as const) {
+      for (const [rows, cols] of [
+        [9, 20_000],
+        [300, 13],
+        [1, 3],
+      ] as const) {
         const ds = data(rows, cols, 7 * rows + cols);
         const center = Float64Array.from({ length: cols }, () => 20 * rand() - 10);
         const params = Float64Array.from({ length: cols + 1 }, () => (2 * rand() - 1) / Math.sqrt(cols));
         const out = new Float64Array(cols + 2);
-        accumulateRows(ds.features, ds.labels, cols, 0, rows, params, out, 0, new Float64Array(KERNEL_BLOCK_ROWS), new Float64Array(cols), center);
+        accumulateRows(
+          ds.features,
+          ds.labels,
+          cols,
+          0,
+          rows,
+          params,
+          out,
+          0,
+          new Float64Array(KERNEL_BLOCK_ROWS),
+          new Float64Array(cols),
+          center,
+        );
         const want = plainBinarySums(ds, params, 0, rows, center);
         expectRelClose(out, want, 1e-12, `${rows}×${cols}`);
         expect(bits(out).equals(bits(want))).to.equal(true);
@@ -243,7 +288,10 @@ describe("ml/logistic: standardization without a standardized copy", () => {
         const other = data(60, 5, 52);
         await expectFlaiError(() => trainLogisticRegression(other, { standardization: st, rows }), "options.rows", "other data");
         // Same rows and shape, features replaced: other data.
-        await expectFlaiError(() => trainLogisticRegression({ ...ds, features: Float64Array.from(ds.features) }, { standardization: st, rows }), "options.rows");
+        await expectFlaiError(
+          () => trainLogisticRegression({ ...ds, features: Float64Array.from(ds.features) }, { standardization: st, rows }),
+          "options.rows",
+        );
         const shifted = { mean: st.mean.map((m, j) => (j === 2 ? m + 1e-9 : m)), scale: st.scale };
         await expectFlaiError(() => objectiveGradient(ds, { standardization: shifted, rows }), "another standardization");
         await expectFlaiError(() => trainLogisticRegression(ds, { standardize: false, rows }), "options.rows");
@@ -308,8 +356,15 @@ describe("ml/logistic: standardization without a standardized copy", () => {
     const st = computeStandardization(ds);
     const rand = mulberry32(82);
     const model = { weights: Float64Array.from({ length: 30 }, () => 2 * rand() - 1), bias: 0.3, standardization: st };
-    expectRelClose(predictProbaCentered(model, ds.features, ds.rows, ds.cols), predictProba(model, ds.features, ds.rows, ds.cols), 1e-12, "P(y = 1)");
+    expectRelClose(
+      predictProbaCentered(model, ds.features, ds.rows, ds.cols),
+      predictProba(model, ds.features, ds.rows, ds.cols),
+      1e-12,
+      "P(y = 1)",
+    );
     const plain = { ...model, standardization: null };
-    expect(bits(predictProbaCentered(plain, ds.features, ds.rows, ds.cols)).equals(bits(predictProba(plain, ds.features, ds.rows, ds.cols)))).to.equal(true);
+    expect(
+      bits(predictProbaCentered(plain, ds.features, ds.rows, ds.cols)).equals(bits(predictProba(plain, ds.features, ds.rows, ds.cols))),
+    ).to.equal(true);
   });
 });

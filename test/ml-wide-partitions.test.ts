@@ -77,7 +77,13 @@ describe("ml/logistic-parallel: partitions of wide data", () => {
   it("trainingRows picks the same partitions for 1 and 2 threads", () => {
     const rows = 8;
     const cols = 300_000;
-    const ds: Dataset = { features: new Float64Array(rows * cols), labels: Uint8Array.from({ length: rows }, (_, i) => i % 2), rows, cols, classes: [0, 1] };
+    const ds: Dataset = {
+      features: new Float64Array(rows * cols),
+      labels: Uint8Array.from({ length: rows }, (_, i) => i % 2),
+      rows,
+      cols,
+      classes: [0, 1],
+    };
     for (const threads of [1, 2]) {
       const prepared = trainingRows(ds, { threads, standardize: false });
       try {

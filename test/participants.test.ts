@@ -79,7 +79,10 @@ describe("participants: addresses from config, read-only without a key, claims a
       const taskId = await newTask();
       const reader = await participant({ deployments: { shared: { federated: addresses.federated } } });
       const found = await reader.flai.jobs.deployment();
-      expect({ jobs: found.address, federated: found.federated, deployedNow: found.deployedNow }).to.deep.equal({ ...addresses, deployedNow: false });
+      expect({ jobs: found.address, federated: found.federated, deployedNow: found.deployedNow }).to.deep.equal({
+        ...addresses,
+        deployedNow: false,
+      });
       const { task } = await reader.flai.fedavg.status(taskId);
       expect(task.contract).to.equal(addresses.federated);
     });
@@ -243,17 +246,35 @@ describe("participants: addresses from config, read-only without a key, claims a
 
       const unconfigured = await reader.run(["flai:fl-status", "--task", created.taskId]);
       expect(unconfigured.code).to.not.equal(0);
-      expect(unconfigured.stderr + unconfigured.stdout).to.contain('flai.deployments["localnode"]').and.not.contain("flai:deploy");
+      expect(unconfigured.stderr + unconfigured.stdout)
+        .to.contain('flai.deployments["localnode"]')
+        .and.not.contain("flai:deploy");
 
       await reader.configure(`{ deployments: ${JSON.stringify(created.deployments)} }`);
-      const status = await reader.json<{ task: { enclave: string; measurement: string }; rounds: [{ phase: string }, ...Array<{ phase: string }>] }>(["flai:fl-status", "--task", created.taskId]);
+      const status = await reader.json<{
+        task: { enclave: string; measurement: string };
+        rounds: [{ phase: string }, ...Array<{ phase: string }>];
+      }>(["flai:fl-status", "--task", created.taskId]);
       expect(status.task.enclave).to.equal(enclave.signer);
       expect(status.task.measurement).to.equal(enclave.measurement);
       expect(status.rounds[0].phase).to.equal("open");
     });
 
     function createArgs(): string[] {
-      return ["--model", path.join(FIXTURES, "model.json"), "--test", path.join(FIXTURES, "data.json"), "--standardize-on", path.join(FIXTURES, "data.csv"), "--rounds", "1", "--quorum", "1", "--reward", "1"];
+      return [
+        "--model",
+        path.join(FIXTURES, "model.json"),
+        "--test",
+        path.join(FIXTURES, "data.json"),
+        "--standardize-on",
+        path.join(FIXTURES, "data.csv"),
+        "--rounds",
+        "1",
+        "--quorum",
+        "1",
+        "--reward",
+        "1",
+      ];
     }
   });
 });

@@ -39,16 +39,23 @@ describe("soak instruments", () => {
       expect(Buffer.from(await (await fetch(proxy.url)).arrayBuffer()).equals(BODY)).to.equal(true);
 
       proxy.setFaults(() => "reset");
-      const reset = await fetch(proxy.url).then((r) => r.arrayBuffer()).then(() => "answered", (e: Error) => e.message);
+      const reset = await fetch(proxy.url)
+        .then((r) => r.arrayBuffer())
+        .then(
+          () => "answered",
+          (e: Error) => e.message,
+        );
       expect(reset).to.not.equal("answered");
 
       proxy.setFaults(() => "slow");
       const chunks = await new Promise<Buffer[]>((resolve, reject) => {
-        http.get(proxy.url, (res) => {
-          const got: Buffer[] = [];
-          res.on("data", (c: Buffer) => got.push(c));
-          res.on("end", () => resolve(got));
-        }).on("error", reject);
+        http
+          .get(proxy.url, (res) => {
+            const got: Buffer[] = [];
+            res.on("data", (c: Buffer) => got.push(c));
+            res.on("end", () => resolve(got));
+          })
+          .on("error", reject);
       });
       expect(Buffer.concat(chunks).equals(BODY)).to.equal(true);
       expect(chunks.length).to.be.at.least(Math.floor(BODY.length / 2048));
@@ -66,12 +73,18 @@ describe("soak instruments", () => {
     await closed.close();
     const orphan = await startFaultProxy(port);
     try {
-      const down = await fetch(orphan.url).then(() => "answered", (e: Error) => e.message);
+      const down = await fetch(orphan.url).then(
+        () => "answered",
+        (e: Error) => e.message,
+      );
       expect(down).to.not.equal("answered");
     } finally {
       await orphan.close();
     }
-    const gone = await fetch(orphan.url).then(() => "answered", () => "refused");
+    const gone = await fetch(orphan.url).then(
+      () => "answered",
+      () => "refused",
+    );
     expect(gone).to.equal("refused");
   });
 

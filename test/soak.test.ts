@@ -68,9 +68,7 @@ function log(line: string): void {
 
 /** The faults of one batch of operations. */
 type Plan =
-  | { kind: "none" }
-  | { kind: "reset" | "slow"; share: number }
-  | { kind: "restart"; shard: number; afterMs: number; downMs: number };
+  { kind: "none" } | { kind: "reset" | "slow"; share: number } | { kind: "restart"; shard: number; afterMs: number; downMs: number };
 
 function planFrom(rand: () => number): Plan {
   const r = rand();
@@ -147,7 +145,10 @@ describe("soak: 0G storage and federated rounds under random faults (issue 15)",
   /** Fails the test with every outcome that was not a plugin error (a crash, a hang, a TypeError…). */
   function expectOnlyFlaiErrors(outcomes: Array<Outcome<unknown>>, where: string): void {
     const bad = outcomes.filter((o): o is Outcome<unknown> & { ok: false } => !o.ok && !o.flai);
-    expect(bad.map((o) => describeError(o.error)), `${where} (seed ${SEED}): not plugin errors`).to.deep.equal([]);
+    expect(
+      bad.map((o) => describeError(o.error)),
+      `${where} (seed ${SEED}): not plugin errors`,
+    ).to.deep.equal([]);
     for (const o of outcomes) {
       if (!o.ok) {
         // What a user would see from these errors goes through the suite's error-output scan too.
@@ -186,7 +187,9 @@ describe("soak: 0G storage and federated rounds under random faults (issue 15)",
         return root;
       };
       const restart = startRestart(plan);
-      const outcomes = await Promise.all(batch.map((t) => bounded(`transfer ${t.i} (${t.bytes.length} B)`, OP_BOUND_MS, () => transfer(t, 0))));
+      const outcomes = await Promise.all(
+        batch.map((t) => bounded(`transfer ${t.i} (${t.bytes.length} B)`, OP_BOUND_MS, () => transfer(t, 0))),
+      );
       await restart;
       expectOnlyFlaiErrors(outcomes, `batch at ${start} under ${JSON.stringify(plan)}`);
 
@@ -204,7 +207,10 @@ describe("soak: 0G storage and federated rounds under random faults (issue 15)",
         stored.push({ root, bytes: t.bytes });
       }
     }
-    const counts = rig.proxies.reduce((sum, p) => ({ reset: sum.reset + p.counts.reset, slow: sum.slow + p.counts.slow }), { reset: 0, slow: 0 });
+    const counts = rig.proxies.reduce((sum, p) => ({ reset: sum.reset + p.counts.reset, slow: sum.slow + p.counts.slow }), {
+      reset: 0,
+      slow: 0,
+    });
     log(
       `      ${TRANSFERS} transfers: ${failed} failed under faults and succeeded when retried; ${rig.restarts} node restarts, ` +
         `${counts.reset} connections reset, ${counts.slow} slowed`,
@@ -247,21 +253,27 @@ describe("soak: 0G storage and federated rounds under random faults (issue 15)",
       await restart;
       rig.setFaults(() => "pass");
       if (crashed >= 0) expect(firsts[crashed]!.ok, "the crashing client's call must fail").to.equal(false);
-      expectOnlyFlaiErrors(firsts.filter((_, i) => i !== crashed), `round ${round}'s clients under ${JSON.stringify(plan)}`);
+      expectOnlyFlaiErrors(
+        firsts.filter((_, i) => i !== crashed),
+        `round ${round}'s clients under ${JSON.stringify(plan)}`,
+      );
       for (const [i, first] of firsts.entries()) {
         if (first.ok) {
           tally.ok++;
           continue;
         }
         const again = await bounded(`retry of round ${round} client ${i}`, OP_BOUND_MS, () => onDevnet.fedavg.runClient(clientOf(i)));
-        if (!again.ok) expect.fail(`round ${round} client ${i} failed again with the faults cleared (seed ${SEED}): ${describeError(again.error)}`);
+        if (!again.ok)
+          expect.fail(`round ${round} client ${i} failed again with the faults cleared (seed ${SEED}): ${describeError(again.error)}`);
         if (i === crashed) tally.crashed++;
         else tally.retried++;
       }
       // A client that submits twice to a round is refused by a plugin error, not a revert's stack trace.
       if (rand() < 0.3) {
         const i = Math.floor(rand() * CLIENTS);
-        const twice = await bounded(`second submit of round ${round} client ${i}`, OP_BOUND_MS, () => onDevnet.fedavg.runClient(clientOf(i)));
+        const twice = await bounded(`second submit of round ${round} client ${i}`, OP_BOUND_MS, () =>
+          onDevnet.fedavg.runClient(clientOf(i)),
+        );
         expect(twice.ok, "a second submit to the same round must be refused").to.equal(false);
         expectOnlyFlaiErrors([twice], `second submit of round ${round} client ${i}`);
         tally.duplicates++;
@@ -283,7 +295,8 @@ describe("soak: 0G storage and federated rounds under random faults (issue 15)",
         tally.aggregationsRetried++;
         agg = await bounded(`retry of aggregation ${round}`, OP_BOUND_MS * 2, aggregate);
       }
-      if (!agg.ok) expect.fail(`round ${round}'s aggregation failed again with the faults cleared (seed ${SEED}): ${describeError(agg.error)}`);
+      if (!agg.ok)
+        expect.fail(`round ${round}'s aggregation failed again with the faults cleared (seed ${SEED}): ${describeError(agg.error)}`);
       expect(agg.value.accepted, `round ${round}`).to.have.length(CLIENTS);
       roots.push(agg.value.globalRoot);
     }
@@ -327,7 +340,10 @@ describe("soak: 0G storage and federated rounds under random faults (issue 15)",
     // it when a worker thread first loads them); it lives as long as this process, by design.
     const orphans = (await childPids()).filter((pid) => !childrenBefore.includes(pid) && isAlive(pid));
     const described = await Promise.all(orphans.map(describePid));
-    expect(described.filter((d) => !/\/esbuild --service=/.test(d)), "child processes still running").to.deep.equal([]);
+    expect(
+      described.filter((d) => !/\/esbuild --service=/.test(d)),
+      "child processes still running",
+    ).to.deep.equal([]);
     for (const url of rig.serverUrls) await expectRefused(url);
   });
 });

@@ -31,12 +31,21 @@ describe("start-up loads only what it uses", () => {
   });
 
   it("no 0G SDK bundle: neither storage's nor the compute market's", () => {
-    assert.deepEqual(loaded.filter((url) => /\/vendor\/0g-/.test(url)), []);
-    assert.deepEqual(loaded.filter((url) => /\/src\/(market\/client|storage\/zerog)\.ts$/.test(url)), []);
+    assert.deepEqual(
+      loaded.filter((url) => /\/vendor\/0g-/.test(url)),
+      [],
+    );
+    assert.deepEqual(
+      loaded.filter((url) => /\/src\/(market\/client|storage\/zerog)\.ts$/.test(url)),
+      [],
+    );
   });
 
   it("no Ignition module on an in-process chain", () => {
-    assert.deepEqual(loaded.filter((url) => /\/ignition\/modules\/|@nomicfoundation\/ignition-core|hardhat-ignition\/dist\/src\/modules/.test(url)), []);
+    assert.deepEqual(
+      loaded.filter((url) => /\/ignition\/modules\/|@nomicfoundation\/ignition-core|hardhat-ignition\/dist\/src\/modules/.test(url)),
+      [],
+    );
   });
 });
 

@@ -44,7 +44,11 @@ interface RpcReply {
 }
 
 async function rpc(url: string, method: string, params: unknown[] = []): Promise<RpcReply> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 7, method, params }) });
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 7, method, params }),
+  });
   expect(res.status).to.equal(200);
   return (await res.json()) as RpcReply;
 }
@@ -221,7 +225,11 @@ describe("storage devnet: the real 0G SDK against the local Flow and storage nod
       const start = index * 1024;
       const end = Math.min(start + 1024, Math.ceil(bytes.length / 256));
       const served = (await rpc(mine, "zgs_downloadSegmentByTxSeq", [seq, start, end])).result as string;
-      expect(Buffer.from(served, "base64").subarray(0, Math.min(256 * KiB, bytes.length - start * 256)).equals(Buffer.from(bytes.subarray(start * 256, start * 256 + 256 * KiB)))).to.equal(true);
+      expect(
+        Buffer.from(served, "base64")
+          .subarray(0, Math.min(256 * KiB, bytes.length - start * 256))
+          .equals(Buffer.from(bytes.subarray(start * 256, start * 256 + 256 * KiB))),
+      ).to.equal(true);
       expect((await rpc(other, "zgs_downloadSegmentByTxSeq", [seq, start, end])).result).to.equal(null);
       expect((await rpc(other, "zgs_downloadSegmentWithProofByTxSeq", [seq, index])).result).to.equal(null);
       expect((await rpc(mine, "zgs_downloadSegmentWithProofByTxSeq", [seq, index])).result).to.include({ index, root });
@@ -271,7 +279,8 @@ describe("storage devnet: the real 0G SDK against the local Flow and storage nod
       padded.set(data);
       return { root, data: encodeBase64(padded), index, proof: tree!.proofAt(index), fileSize: bytes.length, ...overrides };
     };
-    const upload = async (seg: { index: number }, url = holder(seg.index)) => (await rpc(url, "zgs_uploadSegmentsByTxSeq", [[seg], seq])).error;
+    const upload = async (seg: { index: number }, url = holder(seg.index)) =>
+      (await rpc(url, "zgs_uploadSegmentsByTxSeq", [[seg], seq])).error;
 
     const tampered = new Uint8Array(256 * KiB);
     tampered.set(bytes.subarray(0, 256 * KiB));
@@ -280,10 +289,17 @@ describe("storage devnet: the real 0G SDK against the local Flow and storage nod
     expect(tamperedErr?.code).to.equal(-32000);
     expect(tamperedErr?.message).to.match(/^data hash mismatch: leaf_hash=\[\d+(, \d+){31}\] proof_item=\[/);
 
-    expect(await upload(segment(0, { proof: tree!.proofAt(1) }))).to.deep.equal({ code: -32000, message: "wrong position: proof_pos=1 provided=0" });
+    expect(await upload(segment(0, { proof: tree!.proofAt(1) }))).to.deep.equal({
+      code: -32000,
+      message: "wrong position: proof_pos=1 provided=0",
+    });
     const badSibling = tree!.proofAt(0);
     badSibling.lemma[1] = `0x${"11".repeat(32)}`;
-    expect(await upload(segment(0, { proof: badSibling }))).to.deep.equal({ code: -32602, message: "Invalid params: proof", data: "validation failed" });
+    expect(await upload(segment(0, { proof: badSibling }))).to.deep.equal({
+      code: -32602,
+      message: "Invalid params: proof",
+      data: "validation failed",
+    });
     expect(await upload(segment(0, { fileSize: bytes.length + 1 }))).to.deep.equal({
       code: -32602,
       message: "Invalid params: file_size",
@@ -319,7 +335,11 @@ describe("storage devnet: the real 0G SDK against the local Flow and storage nod
     for (const url of nodeUrls) expect((await fileInfo(url, root))!.finalized).to.equal(true);
     const locations = (await rpc(devnet.url, "indexer_getFileLocations", [root])).result as Array<{ url: string; config: object }>;
     expect(locations.map((l) => [l.url, l.config])).to.deep.equal(nodeUrls.map((url, shardId) => [url, { shardId, numShard: 2 }]));
-    expect(await upload(segment(0))).to.deep.equal({ code: -32602, message: "Invalid params: root", data: "already uploaded and finalized" });
+    expect(await upload(segment(0))).to.deep.equal({
+      code: -32602,
+      message: "Invalid params: root",
+      data: "already uploaded and finalized",
+    });
 
     // Served proofs are the SDK's own and verify against the root.
     const served = (await rpc(holder(1), "zgs_downloadSegmentWithProofByTxSeq", [seq, 1])).result as {
@@ -329,7 +349,9 @@ describe("storage devnet: the real 0G SDK against the local Flow and storage nod
     expect(served.proof).to.deep.equal(tree!.proofAt(1));
     expect(Buffer.from(served.data, "base64").equals(Buffer.from(segment(1).data, "base64"))).to.equal(true);
     const leaf = fromWire(tree!.proofAt(1)).lemma[0]!;
-    expect(verifyProof(fromWire(served.proof), leaf, fromWire({ lemma: [root], path: [] }).lemma[0]!, 1, layout.proofSegments)).to.equal(true);
+    expect(verifyProof(fromWire(served.proof), leaf, fromWire({ lemma: [root], path: [] }).lemma[0]!, 1, layout.proofSegments)).to.equal(
+      true,
+    );
     expect((await rpc(holder(0), "zgs_downloadSegmentByTxSeq", [seq, 0, 1025])).error).to.deep.equal({
       code: -32602,
       message: "Invalid params: end_index",
@@ -371,16 +393,21 @@ describe("storage devnet: the real 0G SDK against the local Flow and storage nod
     // The real FixedPriceFlow's error: NotEnoughFee(price, sectors, paid).
     expect(flow.interface.parseError(data!)?.name).to.equal("NotEnoughFee");
     expect(flow.interface.parseError(data!)?.args.map(String)).to.deep.equal([String(PRICE), "12", String(12n * PRICE - 1n)]);
-    expect(explainFlowRevert(err)).to.include("12 sectors").and.include(`${12n * PRICE - 1n} wei`).and.include("NotEnoughFee");
+    expect(explainFlowRevert(err))
+      .to.include("12 sectors")
+      .and.include(`${12n * PRICE - 1n} wei`)
+      .and.include("NotEnoughFee");
     expect(((await rpc(nodeUrls[0]!, "zgs_getStatus")).result as { nextTxSeq: number }).nextTxSeq).to.equal(before);
 
     // The real Flow's require(valid, "Invalid submission"), here for a zero submitter.
     const [valid] = await new MemData(seededBytes(100, 14)).createSubmission("0x", await signer.getAddress());
     const invalid = { data: valid!.data, submitter: `0x${"00".repeat(20)}` };
-    const refused = await flow.getFunction(SUBMIT_FULL)(invalid, { value: PRICE }).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    const refused = await flow
+      .getFunction(SUBMIT_FULL)(invalid, { value: PRICE })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     expect(explainFlowRevert(refused)).to.include('"Invalid submission"');
   });
 
@@ -438,18 +465,29 @@ describe("storage devnet: the real 0G SDK against the local Flow and storage nod
   });
 
   it("indexer: lists the shard nodes, selects covering sets, and leaves out a node that is down", async () => {
-    const sharded = (await rpc(devnet.url, "indexer_getShardedNodes")).result as { trusted: Array<{ url: string; config: object; since: number }>; discovered: null };
+    const sharded = (await rpc(devnet.url, "indexer_getShardedNodes")).result as {
+      trusted: Array<{ url: string; config: object; since: number }>;
+      discovered: null;
+    };
     expect(sharded.discovered).to.equal(null);
-    expect(sharded.trusted.map((n) => [n.url, n.config, n.since])).to.deep.equal(nodeUrls.map((url, shardId) => [url, { shardId, numShard: 2 }, 0]));
+    expect(sharded.trusted.map((n) => [n.url, n.config, n.since])).to.deep.equal(
+      nodeUrls.map((url, shardId) => [url, { shardId, numShard: 2 }, 0]),
+    );
 
-    const selected = (await rpc(devnet.url, "indexer_getSelectedNodes", [1, "min", true, []])).result as { trusted: Array<{ url: string }>; discovered: unknown[] };
+    const selected = (await rpc(devnet.url, "indexer_getSelectedNodes", [1, "min", true, []])).result as {
+      trusted: Array<{ url: string }>;
+      discovered: unknown[];
+    };
     expect(selected.trusted.map((n) => n.url)).to.deep.equal(nodeUrls);
     expect(selected.discovered).to.deep.equal([]);
     const cannot = { code: -32000, message: "cannot select a subset from the returned nodes that meets the replication requirement" };
     expect((await rpc(devnet.url, "indexer_getSelectedNodes", [1, "min", true, [nodeUrls[1]]])).error).to.deep.equal(cannot);
     expect((await rpc(devnet.url, "indexer_getSelectedNodes", [2, "random", false, null])).error).to.deep.equal(cannot);
     expect((await rpc(devnet.url, "indexer_getSelectedNodes", [1, "2", false, null])).result).to.have.nested.property("trusted.length", 2);
-    expect((await rpc(devnet.url, "indexer_getSelectedNodes", [1, "min"])).error).to.deep.equal({ code: -32602, message: "missing value for required argument 2" });
+    expect((await rpc(devnet.url, "indexer_getSelectedNodes", [1, "min"])).error).to.deep.equal({
+      code: -32602,
+      message: "missing value for required argument 2",
+    });
 
     // An indexer whose second node is down: only the live one is listed, and no upload can cover both shards.
     const port = Number(new URL(nodeUrls[1]!).port);
@@ -495,9 +533,14 @@ describe("storage devnet: the real 0G SDK against the local Flow and storage nod
     const byTxSeq = await fetch(`${devnet.url}/file?txSeq=${info.data.tx.seq}`);
     expect(Buffer.from(await byTxSeq.arrayBuffer()).equals(Buffer.from(bytes))).to.equal(true);
 
-    const status = (await (await fetch(`${devnet.url}/node/status`)).json()) as { code: number; data: { logSyncHeight: number; nextTxSeq: number } };
+    const status = (await (await fetch(`${devnet.url}/node/status`)).json()) as {
+      code: number;
+      data: { logSyncHeight: number; nextTxSeq: number };
+    };
     expect(status.code).to.equal(0);
-    const direct = await Promise.all(nodeUrls.map(async (url) => (await rpc(url, "zgs_getStatus")).result as { logSyncHeight: number; nextTxSeq: number }));
+    const direct = await Promise.all(
+      nodeUrls.map(async (url) => (await rpc(url, "zgs_getStatus")).result as { logSyncHeight: number; nextTxSeq: number }),
+    );
     expect(status.data.nextTxSeq).to.equal(Math.min(...direct.map((d) => d.nextTxSeq)));
     expect(status.data.logSyncHeight).to.be.at.most(Math.max(...direct.map((d) => d.logSyncHeight)));
   });
@@ -522,7 +565,10 @@ describe("storage devnet: the real 0G SDK against the local Flow and storage nod
     const padded = new Uint8Array(1024);
     padded.set(bytes);
     const seg = { root, data: encodeBase64(padded), index: 0, proof: tree!.proofAt(0), fileSize: bytes.length };
-    expect((await rpc(busy.url, "zgs_uploadSegmentsByTxSeq", [[seg], seq])).error).to.deep.equal({ code: -32000, message: "too many data writing: 128" });
+    expect((await rpc(busy.url, "zgs_uploadSegmentsByTxSeq", [[seg], seq])).error).to.deep.equal({
+      code: -32000,
+      message: "too many data writing: 128",
+    });
     expect((await rpc(busy.url, "zgs_uploadSegmentsByTxSeq", [[seg], seq])).error).to.equal(undefined);
     expect((await fileInfo(busy.url, root))!.finalized).to.equal(true);
   });
@@ -535,7 +581,16 @@ describe("storage devnet: the real 0G SDK against the local Flow and storage nod
     const restart = async (faults = {}) => {
       const nodes: StorageNodeServer[] = [];
       for (const old of devnet.nodes) {
-        nodes.push(await startStorageNode({ provider: connection.provider, flowAddress: devnet.flowAddress, chainId, dir: old.dir, shard: old.shard, faults }));
+        nodes.push(
+          await startStorageNode({
+            provider: connection.provider,
+            flowAddress: devnet.flowAddress,
+            chainId,
+            dir: old.dir,
+            shard: old.shard,
+            faults,
+          }),
+        );
       }
       extraNodes.push(...nodes);
       const indexer = await startStorageIndexer({ nodes: nodes.map((n) => n.url) });
@@ -574,7 +629,11 @@ describe("storage devnet: the real 0G SDK against the local Flow and storage nod
       return status.logSyncHeight >= head ? status : undefined;
     });
     await synced.close();
-    await expectFlaiError(() => startStorageNode({ ...opts, chainId, shard: { numShard: 2, shardId: 1 } }), "holds shard 0 of 1", "own folder");
+    await expectFlaiError(
+      () => startStorageNode({ ...opts, chainId, shard: { numShard: 2, shardId: 1 } }),
+      "holds shard 0 of 1",
+      "own folder",
+    );
     const { hre } = await tempProject();
     const other = await hre.network.create();
     try {

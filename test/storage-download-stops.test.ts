@@ -57,7 +57,10 @@ describe("0G downloads (issue 15): size checked first, each segment proven, an e
     const error = await expectFlaiError(() => storage.download(fake.root, out), ...fragments);
     const failedAt = Date.now();
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-    expect(fake.segmentRequests.filter((t) => t > failedAt), "segment requests after the error").to.deep.equal([]);
+    expect(
+      fake.segmentRequests.filter((t) => t > failedAt),
+      "segment requests after the error",
+    ).to.deep.equal([]);
     expect(await readdir(dir), "no output, no temp file").to.deep.equal([]);
     expect(trackedTempFiles().filter((f) => f.startsWith(dir))).to.deep.equal([]);
     return error;
@@ -67,7 +70,9 @@ describe("0G downloads (issue 15): size checked first, each segment proven, an e
     const fake = await serve({});
     const seen: number[] = [];
     const out = path.join(dir, "out.bin");
-    const got = await client(fake).download(fake.root, out, { onProgress: (p) => p.segmentsDone !== undefined && seen.push(p.segmentsDone) });
+    const got = await client(fake).download(fake.root, out, {
+      onProgress: (p) => p.segmentsDone !== undefined && seen.push(p.segmentsDone),
+    });
     expect(got).to.include({ root: fake.root, size: FILE.length });
     expect((await readFile(out)).equals(FILE)).to.equal(true);
     expect(seen).to.deep.equal([1, 2, 3, 4, 5]);

@@ -109,7 +109,10 @@ describe("storage inputs (issue 15): upload sources are regular files; an unusab
     await writeFile(path.join(project, "out.bin"), "mine");
     const download = await runHardhat(["flai:download", computeRoot(Buffer.from("x")), "out.bin"], { cwd: project, env });
     expect(download.code).to.not.equal(0);
-    expect(download.stderr).to.contain(path.join(project, ".flai", "storage")).and.contain("is a file").and.not.contain("    at ");
+    expect(download.stderr)
+      .to.contain(path.join(project, ".flai", "storage"))
+      .and.contain("is a file")
+      .and.not.contain("    at ");
     expect(existsSync(path.join(project, "out.bin"))).to.equal(true);
     await rm(project, { recursive: true, force: true });
   });

@@ -23,7 +23,11 @@ async function sdkView(file: ZgFile) {
   const [submission, subErr] = await file.createSubmission("0x", SUBMITTER);
   if (subErr !== null || submission === null) throw subErr ?? new Error("no submission");
   const proofs = tree.leaves.map((_, i) => tree.proofAt(i));
-  return { root: tree.rootHash(), proofs, submission: JSON.parse(JSON.stringify(submission, (_, v) => (typeof v === "bigint" ? v.toString() : v))) as unknown };
+  return {
+    root: tree.rootHash(),
+    proofs,
+    submission: JSON.parse(JSON.stringify(submission, (_, v) => (typeof v === "bigint" ? v.toString() : v))) as unknown,
+  };
 }
 
 describe("0G storage SDK given what it accepts: precomputed segment roots, quick polling, a fast strict devnet", function () {
@@ -142,7 +146,13 @@ describe("0G storage SDK given what it accepts: precomputed segment roots, quick
   });
 
   describe("devnet segment data: strict base64, as the node decodes it", () => {
-    const segment = (data: string) => ({ root: `0x${"11".repeat(32)}`, data, index: 0, fileSize: 3, proof: { lemma: [`0x${"22".repeat(32)}`], path: [] } });
+    const segment = (data: string) => ({
+      root: `0x${"11".repeat(32)}`,
+      data,
+      index: 0,
+      fileSize: 3,
+      proof: { lemma: [`0x${"22".repeat(32)}`], path: [] },
+    });
     const refusal = (data: string) => {
       try {
         parseSegment(segment(data));

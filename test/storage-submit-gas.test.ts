@@ -21,14 +21,19 @@ describe("0G uploads: Flow.submit gas headroom (found by the soak test)", functi
     const fx = await federatedFixture({ holdout: 21, split: 22 }, 5);
     const devnet = await startStorageDevnet(fx.connection, { dir: path.join(await tempDir(), "devnet") });
     try {
-      const config = { ...fx.hre.config.flai, storage: { ...fx.hre.config.flai.storage, backend: "0g" as const, timeoutSeconds: 10, retries: 2 } };
+      const config = {
+        ...fx.hre.config.flai,
+        storage: { ...fx.hre.config.flai.storage, backend: "0g" as const, timeoutSeconds: 10, retries: 2 },
+      };
       const storage = await zeroGStorageFor(fx.connection, config, { indexerUrl: devnet.url });
       const payers = fx.signers.slice(10, 18);
       const provider = fx.connection.ethers.provider;
       const first = (await provider.getBlockNumber()) + 1;
       for (let batch = 0; batch < 6; batch++) {
         const sizes = payers.map((_, k) => 1000 + (((batch * 8 + k) * 7919) % 700_000));
-        const results = await Promise.allSettled(payers.map((payer, k) => storage.upload(seededBytes(sizes[k]!, 100 * batch + k), { payer })));
+        const results = await Promise.allSettled(
+          payers.map((payer, k) => storage.upload(seededBytes(sizes[k]!, 100 * batch + k), { payer })),
+        );
         const failed = results.flatMap((r) => (r.status === "rejected" ? [String(r.reason)] : []));
         assert.deepEqual(failed, [], `batch ${batch}`);
       }

@@ -123,9 +123,13 @@ describe("storage: the 0g backend (real SDK) against the local 0G storage devnet
 
     it("an unreachable indexer names its URL", async () => {
       const port = await freePort();
-      const offline = await zeroGStorageFor(connection, { ...hre.config.flai, storage: { ...hre.config.flai.storage, retries: 0 } }, {
-        indexerUrl: `http://127.0.0.1:${port}`,
-      });
+      const offline = await zeroGStorageFor(
+        connection,
+        { ...hre.config.flai, storage: { ...hre.config.flai.storage, retries: 0 } },
+        {
+          indexerUrl: `http://127.0.0.1:${port}`,
+        },
+      );
       await expectFlaiError(() => offline.has("0x" + "11".repeat(32)), `http://127.0.0.1:${port}`);
     });
 
@@ -171,4 +175,3 @@ describe("storage: the 0g backend (real SDK) against the local 0G storage devnet
     });
   });
 });
-

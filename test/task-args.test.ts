@@ -82,7 +82,11 @@ describe("task arguments", function () {
       for (const bad of ["0", "-1", "1.5", "0x1", "1e3", "", "abc", "+1"]) {
         await expectFlaiError(() => parseId(bad, "job", "--job"), `--job "${bad}" is not a job id`, "whole number ≥ 1");
       }
-      await expectFlaiError(() => parseId((UINT256_MAX + 1n).toString(), "task", "--task"), "is not a task id", "larger than the largest uint256");
+      await expectFlaiError(
+        () => parseId((UINT256_MAX + 1n).toString(), "task", "--task"),
+        "is not a task id",
+        "larger than the largest uint256",
+      );
       await expectFlaiError(() => parseId(1.5, "task"), `"1.5" is not a task id`);
     });
 
@@ -101,14 +105,20 @@ describe("task arguments", function () {
         "flai:submit is missing the required options --data, --model (not given or empty).",
         "Example: npx hardhat flai:submit --data d.json",
       );
-      await expectFlaiError(() => requireOptions("flai:fl-create", { roundDuration: undefined }, ["roundDuration"], "x"), "option --round-duration");
+      await expectFlaiError(
+        () => requireOptions("flai:fl-create", { roundDuration: undefined }, ["roundDuration"], "x"),
+        "option --round-duration",
+      );
       expect(() => requireOptions("flai:job", { job: "0" }, ["job"], "x"), "a typed 0 is given, not missing").not.to.throw();
     });
 
     it("optional numbers: undefined when not given, typed zeros kept, out of range explained", async () => {
       expect(optionalWhole(undefined, "--seed", { min: 0 })).to.equal(undefined);
       expect(optionalWhole("0", "--seed", { min: 0 })).to.equal(0);
-      await expectFlaiError(() => optionalWhole("0", "--deadline", { min: 1, hint: "seconds" }), `--deadline must be a whole number ≥ 1 (seconds), got "0"`);
+      await expectFlaiError(
+        () => optionalWhole("0", "--deadline", { min: 1, hint: "seconds" }),
+        `--deadline must be a whole number ≥ 1 (seconds), got "0"`,
+      );
       await expectFlaiError(() => optionalWhole("2.5", "--n", { min: 1, max: 9 }), "--n must be a whole number from 1 to 9");
       expect(optionalNumber("0", "--mu", { min: 0 })).to.equal(0);
       expect(optionalNumber(".25", "--trim", { min: 0, below: 0.5 })).to.equal(0.25);
@@ -157,7 +167,11 @@ describe("task arguments", function () {
 
     const files = { model: "model.json", test: "holdout.json", reward: "1" };
     const rejected: Array<[string, Record<string, unknown>, string[]]> = [
-      ["flai:submit", { data: "d.json", model: "m.json", reward: "0.01", deadline: "0" }, [`--deadline must be a whole number ≥ 1`, `got "0"`]],
+      [
+        "flai:submit",
+        { data: "d.json", model: "m.json", reward: "0.01", deadline: "0" },
+        [`--deadline must be a whole number ≥ 1`, `got "0"`],
+      ],
       ["flai:fl-create", { ...files, roundDuration: "0" }, ["--round-duration must be a whole number from 1 to 4294967295"]],
       ["flai:fl-create", { ...files, clip: "0" }, ["--clip must be a number > 0", "leave --clip out for no clipping"]],
       ["flai:fl-create", { ...files, clip: "1", noise: "0" }, ["--noise must be a number > 0"]],
@@ -168,9 +182,17 @@ describe("task arguments", function () {
       ["flai:fl-create", { ...files, strategy: "median" }, ["--strategy median needs --quorum ≥ 3, got 2"]],
       ["flai:fl-create", { ...files, numExamples: "0" }, ["--num-examples must be"]],
       ["flai:fl-create", { ...files, strategy: "trimmed-mean", trim: "0.5" }, ["--trim must be a number > 0 and < 0.5"]],
-      ["flai:fl-create", { ...files, strategy: "trimmed-mean", trim: "0" }, ["--trim must be a number > 0 and < 0.5", "0 would trim nothing"]],
+      [
+        "flai:fl-create",
+        { ...files, strategy: "trimmed-mean", trim: "0" },
+        ["--trim must be a number > 0 and < 0.5", "0 would trim nothing"],
+      ],
       ["flai:fl-create", { ...files, strategy: "fedprox", mu: "-1" }, ["--mu must be a number ≥ 0", `got "-1"`]],
-      ["flai:fl-create", { ...files, evaluation: "old.json" }, ["given both --test (holdout.json) and --evaluation (old.json)", "Pass --test <file> only"]],
+      [
+        "flai:fl-create",
+        { ...files, evaluation: "old.json" },
+        ["given both --test (holdout.json) and --evaluation (old.json)", "Pass --test <file> only"],
+      ],
       ["flai:fl-run", { partition: "dirichlet", alpha: "0" }, ["--alpha must be a number > 0"]],
       ["flai:fl-run", { alpha: "0.5" }, ["--alpha applies to --partition dirichlet only"]],
       ["flai:fl-run", { localIterations: "0" }, ["--local-iterations must be a whole number from 1"]],
@@ -254,15 +276,25 @@ describe("task arguments", function () {
         const model = await createdModel({ strategy: "fedprox", mu: "0", localIterations: "1", noDriftCorrection: true });
         expect(model.federated.local).to.include({ mu: 0, maxIterations: 1 });
         expect(model.federated.local.driftCorrection).to.equal(undefined);
-        expect((await createdModel({ strategy: "fedprox" })).federated.local.driftCorrection).to.deep.equal({ mu: 0.2, maxGradientNorm: 10 });
+        expect((await createdModel({ strategy: "fedprox" })).federated.local.driftCorrection).to.deep.equal({
+          mu: 0.2,
+          maxGradientNorm: 10,
+        });
       });
 
       it("--account 0 acts as account 0 and --round-duration is used as typed", async () => {
         const created = (await runTask(hre, "flai:fl-create", { ...create, roundDuration: "7200" })) as { task: { id: string } };
-        const status = (await runTask(hre, "flai:fl-status", { task: created.task.id, json: true })) as { rounds: Array<{ deadline: string }> };
+        const status = (await runTask(hre, "flai:fl-status", { task: created.task.id, json: true })) as {
+          rounds: Array<{ deadline: string }>;
+        };
         const block = await (await hre.network.getOrCreate()).ethers.provider.getBlock("latest");
         expect(Number(status.rounds[0]!.deadline) - block!.timestamp).to.be.within(7190, 7200);
-        const update = (await runTask(hre, "flai:fl-client", { task: created.task.id, data: path.join(FIXTURES, "data.json"), account: 0, json: true })) as {
+        const update = (await runTask(hre, "flai:fl-client", {
+          task: created.task.id,
+          data: path.join(FIXTURES, "data.json"),
+          account: 0,
+          json: true,
+        })) as {
           client: string;
         };
         const [first] = await (await hre.network.getOrCreate()).ethers.getSigners();

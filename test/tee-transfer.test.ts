@@ -107,11 +107,17 @@ describe("enclave workers: moved bytes (issue 14, memory)", function () {
       payee: Wallet.createRandom().address,
     };
     const copied = await tee.runJob(job, data, model);
-    expect([data.byteLength, model.byteLength].every((n) => n > 0), "copied: the caller's arrays are left as they were").to.equal(true);
+    expect(
+      [data.byteLength, model.byteLength].every((n) => n > 0),
+      "copied: the caller's arrays are left as they were",
+    ).to.equal(true);
     const [movedData, movedModel] = await inputs();
     const moved = await tee.runJob(job, movedData, movedModel, { move: true });
     expect([movedData.byteLength, movedModel.byteLength]).to.deep.equal([0, 0]);
-    expect({ resultHash: moved.resultHash, signature: moved.signature }).to.deep.equal({ resultHash: copied.resultHash, signature: copied.signature });
+    expect({ resultHash: moved.resultHash, signature: moved.signature }).to.deep.equal({
+      resultHash: copied.resultHash,
+      signature: copied.signature,
+    });
     expect((await tee.train(job)).resultHash, "train() moves the bytes it read").to.equal(copied.resultHash);
   });
 
@@ -169,7 +175,10 @@ describe("enclave workers: moved bytes (issue 14, memory)", function () {
       const updateRoots = new Set(first.accepted.map((a) => a.updateRoot));
       const updateReads = returned.filter((r) => updateRoots.has(r.root));
       expect(updateReads).to.have.length(CLIENTS);
-      expect(updateReads.map((r) => r.bytes.byteLength), "moved to the enclave worker").to.deep.equal([0, 0, 0]);
+      expect(
+        updateReads.map((r) => r.bytes.byteLength),
+        "moved to the enclave worker",
+      ).to.deep.equal([0, 0, 0]);
       expect(returned.find((r) => r.root === evaluation)?.bytes.byteLength, "the evaluation set moved too").to.equal(0);
 
       await submitAll(fx, taskId, CLIENTS);
@@ -178,7 +187,10 @@ describe("enclave workers: moved bytes (issue 14, memory)", function () {
       const second = await hre.flai.fedavg.aggregate({ taskId, connection });
       expect(second.accepted).to.have.length(CLIENTS);
       const secondRoots = new Set(second.accepted.map((a) => a.updateRoot));
-      expect(returned.filter((r) => secondRoots.has(r.root)), "each update read for each call").to.have.length(2 * CLIENTS);
+      expect(
+        returned.filter((r) => secondRoots.has(r.root)),
+        "each update read for each call",
+      ).to.have.length(2 * CLIENTS);
     });
   });
 });

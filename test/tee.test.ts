@@ -107,7 +107,11 @@ describe("teeSim: the simulated enclave", () => {
       const files = enclaveProgramFiles();
       expect(files.some((f) => f.includes(path.join("ml", "logistic")))).to.equal(true);
       for (const f of files) {
-        expect(createHash("sha256").update(await readFile(f)).digest("hex")).to.have.length(64);
+        expect(
+          createHash("sha256")
+            .update(await readFile(f))
+            .digest("hex"),
+        ).to.have.length(64);
       }
     });
   });
@@ -125,8 +129,12 @@ describe("teeSim: the simulated enclave", () => {
       expect((await errorOf(() => verifyReport(forged))).message).to.match(/altered/);
       const rekeyed = { ...report, encryptionKey: "0x" + "ab".repeat(32) };
       expect((await errorOf(() => verifyReport(rekeyed))).message).to.match(/altered/);
-      expect((await errorOf(() => verifyReport(report, { measurement: "0x" + "11".repeat(32) }))).message).to.match(/not the expected measurement/);
-      expect((await errorOf(() => verifyReport(report, { authority: identity.signer }))).message).to.match(/not by the trusted attestation authority/);
+      expect((await errorOf(() => verifyReport(report, { measurement: "0x" + "11".repeat(32) }))).message).to.match(
+        /not the expected measurement/,
+      );
+      expect((await errorOf(() => verifyReport(report, { authority: identity.signer }))).message).to.match(
+        /not by the trusted attestation authority/,
+      );
       expect((await errorOf(() => verifyReport(report, { now: report.expiry }))).message).to.match(/expired/);
     });
 
@@ -179,9 +187,14 @@ describe("teeSim: the simulated enclave", () => {
 
       // the genuine inputs are signed, over the job's roots
       const signed = await tee.runJob(job, data, model);
-      expect(TeeSim.verifyResultSignature({ ...job, resultHash: signed.resultHash, signature: signed.signature }, signed.signer)).to.equal(true);
+      expect(TeeSim.verifyResultSignature({ ...job, resultHash: signed.resultHash, signature: signed.signature }, signed.signer)).to.equal(
+        true,
+      );
       expect(
-        TeeSim.verifyResultSignature({ ...job, dataRoot: "0x" + "00".repeat(32), resultHash: signed.resultHash, signature: signed.signature }, signed.signer),
+        TeeSim.verifyResultSignature(
+          { ...job, dataRoot: "0x" + "00".repeat(32), resultHash: signed.resultHash, signature: signed.signature },
+          signed.signer,
+        ),
       ).to.equal(false);
     });
   });

@@ -33,14 +33,20 @@ describe("verify: rejections are confirmed by their code, not their wording", fu
 
   it("an 'unavailable' rejection of a ciphertext still missing matches, however its reason is worded", () => {
     const u = recorded(sha256(Buffer.from("x")));
-    const [verdict, detail] = updateVerdict(u, { accepted: false, code: "unavailable", reason: "the ciphertext could not be fetched" }, gone);
+    const [verdict, detail] = updateVerdict(
+      u,
+      { accepted: false, code: "unavailable", reason: "the ciphertext could not be fetched" },
+      gone,
+    );
     expect(verdict).to.equal("match");
     expect(detail).to.contain("rejected (the ciphertext could not be fetched)");
   });
 
   it("the old reason text under another code confirms nothing", () => {
     const u = recorded(sha256(Buffer.from("x")));
-    expect(updateVerdict(u, { accepted: false, code: "envelope", reason: "not retrievable from storage (gone)" }, gone)[0]).to.equal("cannot check");
+    expect(updateVerdict(u, { accepted: false, code: "envelope", reason: "not retrievable from storage (gone)" }, gone)[0]).to.equal(
+      "cannot check",
+    );
     // A report without codes (none is written so since codes exist): no reason is confirmed.
     expect(updateVerdict(u, { accepted: false, reason: "not retrievable from storage (gone)" }, gone)[0]).to.equal("cannot check");
   });
@@ -50,7 +56,11 @@ describe("verify: rejections are confirmed by their code, not their wording", fu
     const u = recorded(sha256(Buffer.from("what was recorded")));
     const present = { bytes };
     expect(updateVerdict(u, { accepted: false, code: "hash-mismatch", reason: "its digest differs" }, present)[0]).to.equal("match");
-    const reworded = updateVerdict(u, { accepted: false, code: "malformed", reason: "the ciphertext does not match the hash recorded on-chain" }, present);
+    const reworded = updateVerdict(
+      u,
+      { accepted: false, code: "malformed", reason: "the ciphertext does not match the hash recorded on-chain" },
+      present,
+    );
     expect(reworded[0]).to.equal("mismatch");
     expect(reworded[1]).to.contain("which the enclave did not report");
   });
@@ -103,7 +113,16 @@ describe("verify: a round with an update storage never returned", function () {
     await writeFile(evaluation, datasetJson(test));
     const { fedavg } = hre.flai;
     const model = path.join(FIXTURES, "model.json");
-    const created = await fedavg.createTask({ model, evaluation, standardizeOn: clients[0]!, rounds: 1, quorum: 2, reward: "0.1", rules: { minAccepted: 2 }, connection });
+    const created = await fedavg.createTask({
+      model,
+      evaluation,
+      standardizeOn: clients[0]!,
+      rounds: 1,
+      quorum: 2,
+      reward: "0.1",
+      rules: { minAccepted: 2 },
+      connection,
+    });
     taskId = created.task.id;
     const signers: HardhatEthersSigner[] = (await connection.ethers.getSigners()).slice(1, 4);
     for (let i = 0; i < 2; i++) await fedavg.runClient({ taskId, data: clients[i]!, signer: signers[i], connection });

@@ -90,7 +90,17 @@ describe("verify: compute jobs", function () {
   it("a completed job verifies: every item matches", async () => {
     const items = await verifyJob(hre, hre.flai, jobId, { connection });
     expect(overallVerdict(items), show(items)).to.equal("match");
-    for (const name of ["job completed", "data input", "model input", "re-execution", "JobCompleted event", "enclave signature", "enclave registration", "enclave attestation", "enclave code"]) {
+    for (const name of [
+      "job completed",
+      "data input",
+      "model input",
+      "re-execution",
+      "JobCompleted event",
+      "enclave signature",
+      "enclave registration",
+      "enclave attestation",
+      "enclave code",
+    ]) {
       expect(byName(items, name).verdict, show(items)).to.equal("match");
     }
     const job = await hre.flai.jobs.get(jobId, { connection });
@@ -113,7 +123,10 @@ describe("verify: compute jobs", function () {
       expect(overallVerdict(items)).to.equal("mismatch");
 
       const { lines, error } = await runTask(hre, { job: String(jobId) });
-      expect(lines.some((l) => l.includes("✗") && l.includes("data input") && l.includes(dataRoot)), lines.join("\n")).to.equal(true);
+      expect(
+        lines.some((l) => l.includes("✗") && l.includes("data input") && l.includes(dataRoot)),
+        lines.join("\n"),
+      ).to.equal(true);
       expect(error?.message).to.match(/Verification of job \d+ failed: data input/);
     } finally {
       await writeFile(object, original);
@@ -166,7 +179,16 @@ describe("verify: federated rounds", function () {
     await writeFile(evaluation, datasetJson(test));
     const { fedavg } = hre.flai;
     // Two clients a round: below the default minimum of 3 accepted updates, so allowed explicitly.
-    const created = await fedavg.createTask({ model: MODEL, evaluation, standardizeOn: clients[0]!, rounds: 2, quorum: 2, reward: "0.2", rules: { minAccepted: 2 }, connection });
+    const created = await fedavg.createTask({
+      model: MODEL,
+      evaluation,
+      standardizeOn: clients[0]!,
+      rounds: 2,
+      quorum: 2,
+      reward: "0.2",
+      rules: { minAccepted: 2 },
+      connection,
+    });
     taskId = created.task.id;
     const signers: HardhatEthersSigner[] = (await connection.ethers.getSigners()).slice(1, 4);
     for (let round = 1; round <= 2; round++) {
@@ -187,7 +209,17 @@ describe("verify: federated rounds", function () {
     const items = await verifyRound(hre, hre.flai, taskId, undefined, { connection });
     expect(overallVerdict(items), show(items)).to.equal("match");
     for (const round of [1, 2]) {
-      for (const name of ["RoundFinalized event", "global model", "model chain", "round report", "commitment", "updates accounted", "enclave signature", "enclave registration", "re-execution"]) {
+      for (const name of [
+        "RoundFinalized event",
+        "global model",
+        "model chain",
+        "round report",
+        "commitment",
+        "updates accounted",
+        "enclave signature",
+        "enclave registration",
+        "re-execution",
+      ]) {
         expect(byName(items, `round ${round}: ${name}`).verdict, show(items)).to.equal("match");
       }
     }
@@ -195,7 +227,9 @@ describe("verify: federated rounds", function () {
     expect(items.find((i) => /^round 1: update 0x/.test(i.item) && i.detail.startsWith("rejected"))?.verdict).to.equal("match");
     expect(byName(items, "round 2: re-execution").detail).to.contain("byte-identical");
     // fedavg's default drift correction: its correction is re-derived with the model.
-    expect(byName(items, "round 2: re-execution").detail).to.contain("drift correction in it re-derived from the 2 accepted updates' decrypted gradients");
+    expect(byName(items, "round 2: re-execution").detail).to.contain(
+      "drift correction in it re-derived from the 2 accepted updates' decrypted gradients",
+    );
   });
 
   it("without the enclave's sealed key the aggregation cannot be re-run, and says why", async () => {
@@ -222,7 +256,10 @@ describe("verify: federated rounds", function () {
       expect(overallVerdict(items)).to.equal("mismatch");
 
       const { lines, error } = await runTask(hre, { task: String(taskId), round: "1" });
-      expect(lines.some((l) => l.includes("✗") && l.includes("round report")), lines.join("\n")).to.equal(true);
+      expect(
+        lines.some((l) => l.includes("✗") && l.includes("round report")),
+        lines.join("\n"),
+      ).to.equal(true);
       expect(error?.message).to.contain("round 1: round report");
     } finally {
       await writeFile(object, original);

@@ -59,7 +59,9 @@ describe("error output scan (issue 15)", function () {
   }
 
   it("every run of this file was recorded for the scan", () => {
-    const failed = recordedOutputs().filter((output) => output.kind === "cli" && output.code !== 0 && output.testFile === "zz-error-output.test.ts");
+    const failed = recordedOutputs().filter(
+      (output) => output.kind === "cli" && output.code !== 0 && output.testFile === "zz-error-output.test.ts",
+    );
     expect(failed.length).to.be.at.least(FAILING_RUNS.length);
   });
 
@@ -74,7 +76,8 @@ describe("error output scan (issue 15)", function () {
   });
 
   it("the scan flags a Node crash, Hardhat's unexpected-error report, a missing error line and a long line", () => {
-    const crash = "node:internal/modules/run_main:107\n    triggerUncaughtException(\n    ^\n\nTypeError: x is not a function\n    at main (/p/src/a.ts:3:9)\n";
+    const crash =
+      "node:internal/modules/run_main:107\n    triggerUncaughtException(\n    ^\n\nTypeError: x is not a function\n    at main (/p/src/a.ts:3:9)\n";
     expect(outputProblems(fake({ stderr: crash })).length).to.be.at.least(4);
     const unexpected = "An unexpected error occurred:\n\nError: boom\n    at run (file:///p/tasks/x.ts:1:2)\n";
     expect(outputProblems(fake({ stderr: unexpected })).join("\n")).to.contain("unexpected-error report");
@@ -83,20 +86,34 @@ describe("error output scan (issue 15)", function () {
     expect(outputProblems(fake({ stderr: long })).join("\n")).to.contain("-character line on stderr");
     // A --json document on stdout is for programs: its length is the data's.
     expect(outputProblems(fake({ code: 0, stdout: `${JSON.stringify({ rows: "y".repeat(2 * MAX_LINE_CHARS) })}\n` }))).to.deep.equal([]);
-    expect(outputProblems(fake({ stderr: "Error in community plugin hardhat-flai: Cannot read x: the file does not exist.\n" }))).to.deep.equal([]);
+    expect(
+      outputProblems(fake({ stderr: "Error in community plugin hardhat-flai: Cannot read x: the file does not exist.\n" })),
+    ).to.deep.equal([]);
   });
 });
 
 // Runs last, after every test file's tests: the scan of everything the suite recorded.
 after(function () {
-  const findings = recordedOutputs().flatMap((output) => outputProblems(output).map((problem) => `${describeOutput(output)}\n    ${problem}`));
+  const findings = recordedOutputs().flatMap((output) =>
+    outputProblems(output).map((problem) => `${describeOutput(output)}\n    ${problem}`),
+  );
   if (findings.length > 0) {
-    throw new Error(`The error-output scan found ${findings.length} problem(s) in ${recordedOutputs().length} recorded outputs:\n${findings.join("\n")}`);
+    throw new Error(
+      `The error-output scan found ${findings.length} problem(s) in ${recordedOutputs().length} recorded outputs:\n${findings.join("\n")}`,
+    );
   }
 });
 
 function asRecorded(args: string[], run: CliRun): RecordedOutput {
-  return { kind: "cli", args, testFile: "zz-error-output.test.ts", code: run.code, stoppedByTest: false, stdout: run.stdout, stderr: run.stderr };
+  return {
+    kind: "cli",
+    args,
+    testFile: "zz-error-output.test.ts",
+    code: run.code,
+    stoppedByTest: false,
+    stdout: run.stdout,
+    stderr: run.stderr,
+  };
 }
 
 function fake(output: Partial<RecordedOutput>): RecordedOutput {

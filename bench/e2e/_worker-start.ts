@@ -11,7 +11,9 @@ import { Worker } from "node:worker_threads";
 const RUNS = 5;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const TSX = ["--import", import.meta.resolve("tsx/esm")];
-const EMPTY = new URL(`data:text/javascript,${encodeURIComponent('import { parentPort } from "node:worker_threads"; parentPort.postMessage(0);')}`);
+const EMPTY = new URL(
+  `data:text/javascript,${encodeURIComponent('import { parentPort } from "node:worker_threads"; parentPort.postMessage(0);')}`,
+);
 
 /** ms from the thread's start to its first message. */
 function firstReply(file: URL, execArgv: string[], program?: string): Promise<number> {

@@ -39,7 +39,14 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { FlaiConnection } from "../../src/chain/connection.js";
 import { openUpdateParts } from "../../src/fedavg/envelope.js";
 import { evaluate } from "../../src/fedavg/evaluate.js";
-import { globalModelBytes, linearModel, MODEL_FORMATS, parameterCount, parseGlobalModel, type ModelFormat } from "../../src/fedavg/global-model.js";
+import {
+  globalModelBytes,
+  linearModel,
+  MODEL_FORMATS,
+  parameterCount,
+  parseGlobalModel,
+  type ModelFormat,
+} from "../../src/fedavg/global-model.js";
 import { decodeUpdate, validateUpdate } from "../../src/fedavg/update.js";
 import { loadFlaiArtifact } from "../../src/chain/artifact.js";
 import { parseDataset } from "../../src/ml/dataset.js";
@@ -54,7 +61,6 @@ import { datasetText, syntheticData } from "../_synthetic.js";
 import { measureWorkerStart, type WorkerStart } from "./_worker-start.js";
 
 import type { Row } from "./row.js";
-
 
 const CLIENTS = 10;
 const FEATURES = Number(process.env.FEATURES ?? 100_000);
@@ -119,7 +125,11 @@ async function measureFormat(
   });
   const taskId = created.task.id;
   // For the fetch floor: the round's logs queried straight from the contract (no plugin call around it).
-  const federated = new Contract((await hre.flai.jobs.deployment({ connection })).federated, loadFlaiArtifact("FLAIFederated").abi, connection.ethers.provider);
+  const federated = new Contract(
+    (await hre.flai.jobs.deployment({ connection })).federated,
+    loadFlaiArtifact("FLAIFederated").abi,
+    connection.ethers.provider,
+  );
 
   let base = created.task.globalRoot;
   const aggregateMs: number[] = [];
@@ -214,7 +224,8 @@ async function measureFormat(
       row: "aggregate(), first call of a process (worker start)",
       measuredMs: firstCallMs,
       floorMs: firstCallFloor,
-      floorWhat: "an empty worker's start (same launcher) + the aggregation floor + readFile of round 1's inputs (10 updates, model, evaluation set) + root + parse of the evaluation set, in-thread",
+      floorWhat:
+        "an empty worker's start (same launcher) + the aggregation floor + readFile of round 1's inputs (10 updates, model, evaluation set) + root + parse of the evaluation set, in-thread",
       note:
         `the whole round-1 aggregate() call (close, read, enclave, 2 uploads, finalize) with no enclave worker before it; its enclave part ` +
         `${aggregateMs[0]!.toFixed(0)} ms (${firstPhases}; the rest is reading the task and closing the round); floor = ${(workerStart?.emptyTsxMs ?? 0).toFixed(0)} empty worker + ${aggregateFloor.toFixed(0)} + ` +
@@ -234,7 +245,8 @@ async function measureFormat(
       row: "aggregation fetch per round",
       measuredMs: Math.min(...fetchMs),
       floorMs: Math.min(...fetchFloors),
-      floorWhat: "the round's UpdateRecorded log query (on the contract) then readFile of its 10 updates, with readFile of the model alongside",
+      floorWhat:
+        "the round's UpdateRecorded log query (on the contract) then readFile of its 10 updates, with readFile of the model alongside",
       note:
         `best of ${ROUNDS} rounds, each followed by its floor (medians ${median(fetchMs).toFixed(2)} vs ${median(fetchFloors).toFixed(2)} ms); ` +
         `the host learns the update roots from the chain (one eth_getLogs) and reads them unverified (the enclave checks each against the chain); ` +
@@ -248,7 +260,13 @@ async function measureFormat(
  * aggregate(), on the contract directly), then the updates' files, with the model's file read
  * alongside the query (its root is known from the task).
  */
-async function fetchFloor(hre: HardhatRuntimeEnvironment, federated: Contract, taskId: bigint, round: number, modelRoot: string): Promise<number> {
+async function fetchFloor(
+  hre: HardhatRuntimeEnvironment,
+  federated: Contract,
+  taskId: bigint,
+  round: number,
+  modelRoot: string,
+): Promise<number> {
   const local = hre.flai.storage as LocalStorage;
   const file = (root: string) => readFile(local.objectPath(root as `0x${string}`));
   const start = performance.now();

@@ -34,10 +34,7 @@ export async function measure(): Promise<Row[]> {
   try {
     const big = syntheticData(FEATURES, 7)(ROWS);
     const landcover = parseDataset(readFileSync(path.resolve(import.meta.dirname, "../../fixtures/landcover.csv")), "landcover.csv");
-    return [
-      ...(await measureSize(dir, "200 × 1e5", big, 3, 7)),
-      ...(await measureSize(dir, "landcover 2000 × 7", landcover, 41, 41)),
-    ];
+    return [...(await measureSize(dir, "200 × 1e5", big, 3, 7)), ...(await measureSize(dir, "landcover 2000 × 7", landcover, 41, 41))];
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -80,10 +77,9 @@ async function measureSize(dir: string, label: string, ds: Dataset, textRuns: nu
       row: `read + parse a ${label} dataset, ${format.name} (${(size / 2 ** 20).toFixed(1)} MiB)`,
       measuredMs: median(measured),
       floorMs: median(floor),
-      floorWhat:
-        format.name.includes("compressed")
-          ? "readFile + inflating X (zlib) into one buffer"
-          : `readFile + one copy of ${ds.rows} × ${ds.cols} float64 into a Float64Array`,
+      floorWhat: format.name.includes("compressed")
+        ? "readFile + inflating X (zlib) into one buffer"
+        : `readFile + one copy of ${ds.rows} × ${ds.cols} float64 into a Float64Array`,
       note: `median of ${format.runs}; best ${Math.min(...measured).toFixed(1)} ms vs floor ${Math.min(...floor).toFixed(1)} ms; load ${os.loadavg()[0]!.toFixed(2)}`,
     });
   }
@@ -112,7 +108,8 @@ function jsonText(ds: Dataset): string {
 
 function csvText(ds: Dataset): string {
   const lines = [[...Array.from({ length: ds.cols }, (_, c) => `x${c}`), "label"].join(",")];
-  for (let r = 0; r < ds.rows; r++) lines.push(`${Array.from(ds.features.subarray(r * ds.cols, (r + 1) * ds.cols)).join(",")},${ds.classes[ds.labels[r]!]}`);
+  for (let r = 0; r < ds.rows; r++)
+    lines.push(`${Array.from(ds.features.subarray(r * ds.cols, (r + 1) * ds.cols)).join(",")},${ds.classes[ds.labels[r]!]}`);
   return lines.join("\n") + "\n";
 }
 
@@ -123,11 +120,21 @@ function npzBytes(ds: Dataset, compress: boolean): Buffer {
   const y =
     typeof ds.classes[0] === "number"
       ? npy("<i8", [ds.rows], new Uint8Array(BigInt64Array.from(ds.labels, (k) => BigInt(ds.classes[k] as number)).buffer))
-      : npy(`<U${Math.max(...names.map((n) => n.length))}`, [ds.rows], utf32(Array.from(ds.labels, (k) => names[k]!), Math.max(...names.map((n) => n.length))));
-  return zip([
-    ["X.npy", x],
-    ["y.npy", y],
-  ], compress);
+      : npy(
+          `<U${Math.max(...names.map((n) => n.length))}`,
+          [ds.rows],
+          utf32(
+            Array.from(ds.labels, (k) => names[k]!),
+            Math.max(...names.map((n) => n.length)),
+          ),
+        );
+  return zip(
+    [
+      ["X.npy", x],
+      ["y.npy", y],
+    ],
+    compress,
+  );
 }
 
 function npy(descr: string, shape: number[], data: Uint8Array): Buffer {
@@ -151,7 +158,13 @@ function zip(entries: Array<[string, Buffer]>, compress: boolean): Buffer {
   let offset = 0;
   for (const [name, data] of entries) {
     const body = compress ? deflateRawSync(data) : data;
-    const fields = { crc: crc32(data) >>> 0, method: compress ? 8 : 0, compressed: body.length, size: data.length, name: Buffer.from(name) };
+    const fields = {
+      crc: crc32(data) >>> 0,
+      method: compress ? 8 : 0,
+      compressed: body.length,
+      size: data.length,
+      name: Buffer.from(name),
+    };
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);

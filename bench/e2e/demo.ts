@@ -17,7 +17,11 @@ import type { Row } from "./row.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const RUNS = Number(process.env.DEMO_RUNS ?? 3);
-const hardhatRun = (file: string) => ({ command: "npx", args: ["hardhat", "run", "--no-compile", path.join("bench", "e2e", file)], cwd: ROOT });
+const hardhatRun = (file: string) => ({
+  command: "npx",
+  args: ["hardhat", "run", "--no-compile", path.join("bench", "e2e", file)],
+  cwd: ROOT,
+});
 
 /** The second in-process run's time, as _demo-work.ts prints it. */
 function workMs(run: Timed): number {

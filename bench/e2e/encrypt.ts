@@ -22,7 +22,6 @@ import { tempProject } from "../../test/helpers/project.js";
 
 import type { Row } from "./row.js";
 
-
 const FEATURES = 100_000;
 const ROWS = 20;
 const CALLS = Number(process.env.CALLS ?? 8);
@@ -49,17 +48,34 @@ export async function measure(): Promise<Row[]> {
   const spec = path.join(root, "model.json");
   await writeFile(
     spec,
-    JSON.stringify({ format: "flai-model/v1", algorithm: "logistic-regression", features: FEATURES, hyperparameters: { c: 1, maxIterations: 20, standardize: false } }),
+    JSON.stringify({
+      format: "flai-model/v1",
+      algorithm: "logistic-regression",
+      features: FEATURES,
+      hyperparameters: { c: 1, maxIterations: 20, standardize: false },
+    }),
   );
   const evaluation = path.join(root, "evaluation.json");
   const ev = dataset(99, 4);
-  await writeFile(evaluation, JSON.stringify({ features: Array.from({ length: ev.rows }, (_, r) => Array.from(ev.features.subarray(r * FEATURES, (r + 1) * FEATURES))), labels: Array.from(ev.labels) }));
+  await writeFile(
+    evaluation,
+    JSON.stringify({
+      features: Array.from({ length: ev.rows }, (_, r) => Array.from(ev.features.subarray(r * FEATURES, (r + 1) * FEATURES))),
+      labels: Array.from(ev.labels),
+    }),
+  );
   const { fedavg, teeSim } = hre.flai;
   const created = await fedavg.createTask({ model: spec, evaluation, rounds: 1, quorum: 2, reward: "1", connection });
 
   const { encryptionKey } = await teeSim.identity();
   const task = await fedavg.task(created.task.id, { connection });
-  const binding = { chainId: 31337n, contract: await signers[0]!.getAddress(), taskId: created.task.id, round: 1, client: await signers[1]!.getAddress() };
+  const binding = {
+    chainId: 31337n,
+    contract: await signers[0]!.getAddress(),
+    taskId: created.task.id,
+    round: 1,
+    client: await signers[1]!.getAddress(),
+  };
   // The floor's update has the measured one's shape: a drift-corrected task (the default) carries the
   // gradient too, which the sealed size tells.
   const floorUpdate = (gradient: boolean) => ({

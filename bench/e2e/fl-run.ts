@@ -56,10 +56,19 @@ async function project(): Promise<{ dir: string; env: NodeJS.ProcessEnv }> {
 /** One whole fl-run; fails loudly unless every round accepted every client and every reward was claimed. */
 async function flRun(clients: number): Promise<number> {
   const { dir, env } = await project();
-  const run = await timeCommand(process.execPath, [HARDHAT_CLI, "flai:fl-run", "--clients", String(clients), "--rounds", String(ROUNDS), "--json"], dir, env);
+  const run = await timeCommand(
+    process.execPath,
+    [HARDHAT_CLI, "flai:fl-run", "--clients", String(clients), "--rounds", String(ROUNDS), "--json"],
+    dir,
+    env,
+  );
   if (run.code !== 0) throw new Error(`fl-run --clients ${clients} exited with ${run.code}:\n${run.stderr.slice(-2000)}`);
   const result = JSON.parse(run.stdout) as { rounds: Array<{ accepted: unknown[] }>; rewards: { pool: string; claimed: string } };
-  if (result.rounds.length !== ROUNDS || result.rounds.some((r) => r.accepted.length !== clients) || result.rewards.claimed !== result.rewards.pool) {
+  if (
+    result.rounds.length !== ROUNDS ||
+    result.rounds.some((r) => r.accepted.length !== clients) ||
+    result.rewards.claimed !== result.rewards.pool
+  ) {
     throw new Error(`fl-run --clients ${clients} did not accept every update or claim every reward: ${run.stdout.slice(0, 2000)}`);
   }
   return run.ms;
@@ -113,7 +122,10 @@ export async function measure(): Promise<Row[]> {
   return CLIENTS.map((n) => {
     const transactions = 2 * n * ROUNDS;
     const readCount = n * (ROUNDS * READS_PER_UPDATE + readsPerClient(ROUNDS));
-    const marginal = n === CLIENTS[0] ? "" : `; marginal ${((measured.get(n)! - base) / ((n - CLIENTS[0]!) * ROUNDS)).toFixed(1)} ms per client-round over --clients ${CLIENTS[0]}`;
+    const marginal =
+      n === CLIENTS[0]
+        ? ""
+        : `; marginal ${((measured.get(n)! - base) / ((n - CLIENTS[0]!) * ROUNDS)).toFixed(1)} ms per client-round over --clients ${CLIENTS[0]}`;
     return {
       row: `fl-run --clients ${n} --rounds ${ROUNDS}`,
       measuredMs: measured.get(n)!,
@@ -122,8 +134,10 @@ export async function measure(): Promise<Row[]> {
         `Hardhat start-up with the in-process chain (${startup.toFixed(0)} ms, median of ${REPEATS}) + ${transactions} transactions × ${tx.toFixed(2)} ms` +
         ` + ${readCount} reads × ${read.toFixed(2)} ms (medians of ${REPEATS}), this run`,
       note:
-        `median of ${REPEATS} interleaved runs (${runs.get(n)!.map((ms) => ms.toFixed(0)).join(", ")} ms), fresh project each` +
-        `${n > 19 ? `; ${n - 19} client accounts derived` : ""}${marginal}`,
+        `median of ${REPEATS} interleaved runs (${runs
+          .get(n)!
+          .map((ms) => ms.toFixed(0))
+          .join(", ")} ms), fresh project each` + `${n > 19 ? `; ${n - 19} client accounts derived` : ""}${marginal}`,
     };
   });
 }

@@ -75,9 +75,16 @@ async function measured(cwd: string, args: string[]): Promise<Measured> {
   const rssFile = path.join(cwd, `.peak-rss-${process.pid}-${Date.now()}`);
   const env = { ...userEnv(), FLAI_PEAK_RSS_FILE: rssFile };
   const profile = process.env.MEMORY_PROFILE === undefined ? [] : [`--import=${profileModule(process.env.MEMORY_PROFILE)}`];
-  const run = await timeCommand(process.execPath, [`--import=${PEAK_RSS_PRELOAD}`, ...profile, HARDHAT_CLI, ...args, "--network", "local"], cwd, env);
+  const run = await timeCommand(
+    process.execPath,
+    [`--import=${PEAK_RSS_PRELOAD}`, ...profile, HARDHAT_CLI, ...args, "--network", "local"],
+    cwd,
+    env,
+  );
   if (run.code !== 0) {
-    throw new Error(`hardhat ${args.join(" ")} exited with ${run.code}:\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-3000)}\n${onFailure()}`);
+    throw new Error(
+      `hardhat ${args.join(" ")} exited with ${run.code}:\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-3000)}\n${onFailure()}`,
+    );
   }
   const peak = Number(await readFile(rssFile, "utf8"));
   await rm(rssFile, { force: true });
@@ -87,7 +94,8 @@ async function measured(cwd: string, args: string[]): Promise<Measured> {
 
 /** A user's project on `hardhat node` at `nodePort` with this repository's plugin, local storage in the project. */
 async function userProject(nodePort: number): Promise<string> {
-  const dir = (await pluginProject("flai-bench-memory", `networks: { local: { type: "http", url: "http://127.0.0.1:${nodePort}" } }`)).project;
+  const dir = (await pluginProject("flai-bench-memory", `networks: { local: { type: "http", url: "http://127.0.0.1:${nodePort}" } }`))
+    .project;
   // The idle baseline: connect to the same network and ask for one block number.
   await writeFile(
     path.join(dir, "idle.ts"),
@@ -146,7 +154,21 @@ async function flow(cwd: string, features: number, format: Format): Promise<Flow
   await writeData(testFile, data(ROWS), format);
   const created = await measured(cwd, [
     "flai:fl-create",
-    ...["--model", spec, "--test", testFile, "--rounds", "1", "--quorum", String(CLIENTS), "--max-clients", String(CLIENTS), "--reward", "0.01", "--json"],
+    ...[
+      "--model",
+      spec,
+      "--test",
+      testFile,
+      "--rounds",
+      "1",
+      "--quorum",
+      String(CLIENTS),
+      "--max-clients",
+      String(CLIENTS),
+      "--reward",
+      "0.01",
+      "--json",
+    ],
   ]);
   const task = String((JSON.parse(created.stdout) as { task: { id: unknown } }).task.id);
   const client: Measured[] = [];
@@ -212,7 +234,10 @@ export async function measure(): Promise<Row[]> {
     running.push(node);
     onFailure = () => `--- hardhat node (exit ${node.child.exitCode}):\n${node.output().slice(-3000)}`;
     await measured(cwd, ["flai:deploy", "--json"]);
-    const idle = median([(await measured(cwd, ["run", "--no-compile", "idle.ts"])).peak, (await measured(cwd, ["run", "--no-compile", "idle.ts"])).peak]);
+    const idle = median([
+      (await measured(cwd, ["run", "--no-compile", "idle.ts"])).peak,
+      (await measured(cwd, ["run", "--no-compile", "idle.ts"])).peak,
+    ]);
     const small = await flow(cwd, SMALL_FEATURES, "npz");
     const rows: Row[] = [];
     for (const format of FORMATS) rows.push(...rowsOf(await flow(cwd, FEATURES, format), format, { idle, small }));

@@ -49,13 +49,24 @@ interface Result {
 function runFile(file: string): Promise<Result> {
   console.log(`\n----- bench/e2e/${file} -----`);
   return new Promise((resolve) => {
-    const proc = spawn("npx", ["tsx", path.join("bench", "e2e", "run.ts"), "--child", file], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    const proc = spawn("npx", ["tsx", path.join("bench", "e2e", "run.ts"), "--child", file], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const rows: Row[] = [];
     let pending = "";
     const take = (line: string) => {
       if (!line.startsWith('{"bench":"e2e"')) return void console.log(line);
       const doc = JSON.parse(line) as Row;
-      rows.push({ row: doc.row, measuredMs: doc.measuredMs, floorMs: doc.floorMs, floorWhat: doc.floorWhat, note: doc.note, unit: doc.unit, target: doc.target });
+      rows.push({
+        row: doc.row,
+        measuredMs: doc.measuredMs,
+        floorMs: doc.floorMs,
+        floorWhat: doc.floorWhat,
+        note: doc.note,
+        unit: doc.unit,
+        target: doc.target,
+      });
       console.log(line);
     };
     proc.stdout.on("data", (c: Buffer) => {
@@ -82,7 +93,14 @@ function printTable(results: Result[]): void {
       : r.rows.map((row) => {
           const ratio = row.measuredMs / row.floorMs;
           const target = row.target ?? TARGET;
-          return [row.row, fmt(row.measuredMs, row.unit), fmt(row.floorMs, row.unit), `${ratio.toFixed(2)}×`, ratio <= target ? `met (≤ ${target}×)` : `MISSED (> ${target}×)`, `${row.floorWhat}${row.note ? `; ${row.note}` : ""}`];
+          return [
+            row.row,
+            fmt(row.measuredMs, row.unit),
+            fmt(row.floorMs, row.unit),
+            `${ratio.toFixed(2)}×`,
+            ratio <= target ? `met (≤ ${target}×)` : `MISSED (> ${target}×)`,
+            `${row.floorWhat}${row.note ? `; ${row.note}` : ""}`,
+          ];
         }),
   );
   const header = ["what", "measured", "floor", "ratio", "target", "floor is / notes"];
@@ -105,7 +123,9 @@ if (process.argv[1] === import.meta.filename) {
   console.log(`End-to-end rows (${files.join(", ")}); load average ${loadBefore} on ${os.availableParallelism()} cores`);
   const results: Result[] = [];
   for (const file of files) results.push(await runFile(file));
-  console.log(`\n===== End to end: measured vs floor (load average ${loadBefore} before, ${load()} after, ${os.availableParallelism()} cores) =====\n`);
+  console.log(
+    `\n===== End to end: measured vs floor (load average ${loadBefore} before, ${load()} after, ${os.availableParallelism()} cores) =====\n`,
+  );
   printTable(results);
   process.exit(0);
 }

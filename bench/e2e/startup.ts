@@ -54,7 +54,13 @@ export async function measure(): Promise<Row[]> {
   const versionMs = fastest(version!);
   const plainMs = fastest(plain!);
   const rows: Row[] = [
-    { row: "npx hardhat --version", measuredMs: versionMs, floorMs: versionMs, floorWhat: "itself: the start-up floor", note: spread(version!) },
+    {
+      row: "npx hardhat --version",
+      measuredMs: versionMs,
+      floorMs: versionMs,
+      floorWhat: "itself: the start-up floor",
+      note: spread(version!),
+    },
     {
       row: "plain Hardhat 3 project + in-process chain, no build info",
       measuredMs: fastest(bare!),

@@ -50,7 +50,9 @@ async function main() {
         if ((await computeFileRoot(out)) !== root) throw new Error("root mismatch");
         await rm(out);
       });
-      console.log(`${String(size).padStart(9)} B  ours ${ours.toFixed(0).padStart(6)} ms   SDK + re-root ${sdk.toFixed(0).padStart(6)} ms   (best of ${runs})`);
+      console.log(
+        `${String(size).padStart(9)} B  ours ${ours.toFixed(0).padStart(6)} ms   SDK + re-root ${sdk.toFixed(0).padStart(6)} ms   (best of ${runs})`,
+      );
     }
   } finally {
     await devnet.close();

@@ -102,7 +102,6 @@ async function apiRows(): Promise<Row[]> {
   }
 }
 
-
 /** A user's project on `hardhat node` at `nodePort`, with this repository's plugin and `flaiLine` as its flai config. */
 async function userProject(nodePort: number, flaiLine: string): Promise<string> {
   const networks = `networks: { local: { type: "http", url: "http://127.0.0.1:${nodePort}" } }`;
@@ -123,7 +122,14 @@ async function federatedTask(cwd: string): Promise<string> {
   await timedHardhat(cwd, ["flai:deploy"]);
   const { doc } = await timedHardhat(cwd, [
     "flai:fl-create",
-    ...["--model", path.join(FIXTURES, "model.json"), "--test", path.join(FIXTURES, "data.json"), "--standardize-on", path.join(FIXTURES, "data.csv")],
+    ...[
+      "--model",
+      path.join(FIXTURES, "model.json"),
+      "--test",
+      path.join(FIXTURES, "data.json"),
+      "--standardize-on",
+      path.join(FIXTURES, "data.csv"),
+    ],
     ...["--rounds", "1", "--quorum", "3", "--max-clients", "3", "--reward", "0.01"],
   ]);
   return String((doc.task as { id: unknown }).id);
@@ -138,9 +144,12 @@ async function commandRows(): Promise<Row[]> {
     running.push(node);
     const [indexerPort, computePort] = [await freePort(), await freePort()];
     const devnetProject = await userProject(nodePort, "");
-    const devnet = startHardhat(["flai:devnet", "--port", String(indexerPort), "--compute-port", String(computePort), "--network", "local"], {
-      cwd: devnetProject,
-    });
+    const devnet = startHardhat(
+      ["flai:devnet", "--port", String(indexerPort), "--compute-port", String(computePort), "--network", "local"],
+      {
+        cwd: devnetProject,
+      },
+    );
     running.push(devnet);
     await devnet.waitFor("Press Ctrl-C");
     const zeroG = await userProject(nodePort, `flai: { storage: { backend: "0g", indexerUrl: "http://127.0.0.1:${indexerPort}" } }`);
@@ -194,7 +203,15 @@ async function commandRows(): Promise<Row[]> {
       const task = await federatedTask(cwd);
       let best = Infinity;
       for (const account of ["1", "2"]) {
-        const { ms } = await timedHardhat(cwd, ["flai:fl-client", "--task", task, "--data", path.join(FIXTURES, "data.json"), "--account", account]);
+        const { ms } = await timedHardhat(cwd, [
+          "flai:fl-client",
+          "--task",
+          task,
+          "--data",
+          path.join(FIXTURES, "data.json"),
+          "--account",
+          account,
+        ]);
         best = Math.min(best, ms);
       }
       return best;

@@ -112,7 +112,11 @@ function countPasses(fn: () => void): number {
 async function caseRow(classes: number): Promise<Row> {
   const generate = syntheticData(FEATURES, classes);
   const draw = (rows: number) => withClasses(generate(rows), classes);
-  const task: InProcessTask = { features: FEATURES, standardization: computeStandardization(draw(ROWS)), ...(classes > 2 ? { classes: Array.from({ length: classes }, (_, k) => k) } : {}) };
+  const task: InProcessTask = {
+    features: FEATURES,
+    standardization: computeStandardization(draw(ROWS)),
+    ...(classes > 2 ? { classes: Array.from({ length: classes }, (_, k) => k) } : {}),
+  };
   // A round-2 global model of a default task: two clients' round 1 gives it the enclave's correction.
   const { model } = runRoundsInProcess(task, [draw(ROWS), draw(ROWS)], draw(20), 1);
   const bytes = globalModelBytes(model);

@@ -11,9 +11,7 @@ const DECIMAL = /^(?:0|[1-9]\d*)(?:\.\d+)?$/;
 export function parse0G(value: string, what: string, { maxDecimals = 18 } = {}): bigint {
   const text = value.trim();
   if (!DECIMAL.test(text)) {
-    throw flaiError(
-      `${what} must be a positive 0G amount in decimal notation like "0.01", got "${value}".`,
-    );
+    throw flaiError(`${what} must be a positive 0G amount in decimal notation like "0.01", got "${value}".`);
   }
   const decimals = text.split(".")[1]?.length ?? 0; // DECIMAL allows at most one "."
   if (decimals > maxDecimals) {

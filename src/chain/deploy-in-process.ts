@@ -10,7 +10,10 @@ import { loadFlaiArtifact } from "./artifact.js";
  * in-process chain: it lives as long as the connection, so there is no journal to keep, and loading
  * Ignition (~0.7 s of module loading) would cost more than both deployments together.
  */
-export async function deployInProcess(connection: FlaiConnection, attestationAuthority: string): Promise<{ address: string; federated: string }> {
+export async function deployInProcess(
+  connection: FlaiConnection,
+  attestationAuthority: string,
+): Promise<{ address: string; federated: string }> {
   const [owner] = await connection.ethers.getSigners();
   const jobs = await deploy(owner!, "FLAIComputeJobs", [await owner!.getAddress(), attestationAuthority]);
   const federated = await deploy(owner!, "FLAIFederated", [jobs]);

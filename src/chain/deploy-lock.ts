@@ -36,11 +36,19 @@ export function deployLockPath(ignitionRoot: string, chainId: bigint): string {
  * a lock left by a dead process is taken over. Returns the release function. The lock file is
  * registered with util/cleanup, so an error, Ctrl-C or SIGTERM removes it with the process.
  */
-export async function acquireDeployLock(ignitionRoot: string, chainId: bigint, network: string, opts: DeployLockOptions = {}): Promise<() => Promise<void>> {
+export async function acquireDeployLock(
+  ignitionRoot: string,
+  chainId: bigint,
+  network: string,
+  opts: DeployLockOptions = {},
+): Promise<() => Promise<void>> {
   const { waitMs = 10 * 60_000, pollMs = 250 } = opts;
   const file = deployLockPath(ignitionRoot, chainId);
   await mkdir(path.dirname(file), { recursive: true }).catch((error: unknown) => {
-    throw flaiError(`Cannot create ${path.dirname(file)} for the deploy lock (${(error as NodeJS.ErrnoException).code}): the project folder must be writable.`, error);
+    throw flaiError(
+      `Cannot create ${path.dirname(file)} for the deploy lock (${(error as NodeJS.ErrnoException).code}): the project folder must be writable.`,
+      error,
+    );
   });
   const nested = held.get(file);
   if (nested !== undefined) {
@@ -75,7 +83,10 @@ function tryCreate(file: string, network: string): boolean {
     fd = openSync(file, "wx");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw flaiError(`Cannot create the deploy lock ${file} (${(error as NodeJS.ErrnoException).code}): the project folder must be writable.`, error);
+    throw flaiError(
+      `Cannot create the deploy lock ${file} (${(error as NodeJS.ErrnoException).code}): the project folder must be writable.`,
+      error,
+    );
   }
   const forget = trackTempFile(file);
   try {
@@ -100,7 +111,8 @@ async function readHolder(file: string): Promise<LockHolder | "unreadable" | und
   }
   try {
     const value = JSON.parse(text) as Partial<LockHolder>;
-    if (Number.isSafeInteger(value.pid) && value.pid! > 0) return { pid: value.pid!, network: String(value.network), since: String(value.since) };
+    if (Number.isSafeInteger(value.pid) && value.pid! > 0)
+      return { pid: value.pid!, network: String(value.network), since: String(value.since) };
   } catch {
     // fall through
   }
@@ -114,7 +126,10 @@ async function takeOver(file: string): Promise<void> {
   try {
     await rm(file, { force: true });
   } catch (error) {
-    throw flaiError(`${file} is in the way of the deploy lock and cannot be removed (${(error as NodeJS.ErrnoException).code}); remove it by hand.`, error);
+    throw flaiError(
+      `${file} is in the way of the deploy lock and cannot be removed (${(error as NodeJS.ErrnoException).code}); remove it by hand.`,
+      error,
+    );
   }
 }
 

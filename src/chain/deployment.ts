@@ -152,7 +152,10 @@ async function federatedRegistry(connection: FlaiConnection, federated: string, 
   try {
     return (await contract.getFunction("registry")()) as string;
   } catch (error) {
-    throw flaiError(`${where}.federated ${federated} is not a FLAIFederated contract (its registry() cannot be read). Check the address.`, error);
+    throw flaiError(
+      `${where}.federated ${federated} is not a FLAIFederated contract (its registry() cannot be read). Check the address.`,
+      error,
+    );
   }
 }
 
@@ -161,7 +164,9 @@ function withoutFederated(base: { address: string }, where: string): { address: 
   return Object.defineProperty(base, "federated", {
     enumerable: false,
     get(): string {
-      throw flaiError(`${where} names only FLAIComputeJobs (jobs); federated tasks need FLAIFederated too: add ${where}.federated = "0x…" (flai:fl-create --json prints it).`);
+      throw flaiError(
+        `${where} names only FLAIComputeJobs (jobs); federated tasks need FLAIFederated too: add ${where}.federated = "0x…" (flai:fl-create --json prints it).`,
+      );
     },
   }) as { address: string; federated: string };
 }
@@ -212,7 +217,12 @@ async function lookUpOrDeploy(hre: HardhatRuntimeEnvironment, connection: FlaiCo
     return Object.assign(await configuredAddresses(connection, configured, chainId), base, { deployedNow: false });
   }
   if (!isEphemeral(connection)) {
-    const recorded = await liveIgnitionRecord(hre.config.paths.ignition, connection, [JOBS_FUTURE_ID, FEDERATED_FUTURE_ID], "hardhat-flai's contracts");
+    const recorded = await liveIgnitionRecord(
+      hre.config.paths.ignition,
+      connection,
+      [JOBS_FUTURE_ID, FEDERATED_FUTURE_ID],
+      "hardhat-flai's contracts",
+    );
     if (recorded !== undefined) {
       const [address, federated] = recorded as [string, string];
       return { ...base, address, federated, deployedNow: false };
@@ -227,7 +237,12 @@ async function lookUpOrDeploy(hre: HardhatRuntimeEnvironment, connection: FlaiCo
   // One deployer at a time per chain in this project (issue 15): whoever waited finds the other's record.
   const release = await acquireDeployLock(hre.config.paths.ignition, chainId, connection.networkName);
   try {
-    const recorded = await liveIgnitionRecord(hre.config.paths.ignition, connection, [JOBS_FUTURE_ID, FEDERATED_FUTURE_ID], "hardhat-flai's contracts");
+    const recorded = await liveIgnitionRecord(
+      hre.config.paths.ignition,
+      connection,
+      [JOBS_FUTURE_ID, FEDERATED_FUTURE_ID],
+      "hardhat-flai's contracts",
+    );
     if (recorded !== undefined) return { ...base, address: recorded[0]!, federated: recorded[1]!, deployedNow: false };
     return { ...base, ...(await deployThroughIgnition(connection, chainId, attestationAuthority)), deployedNow: true };
   } finally {
@@ -236,7 +251,11 @@ async function lookUpOrDeploy(hre: HardhatRuntimeEnvironment, connection: FlaiCo
 }
 
 /** A persistent chain's deployment goes through Ignition, which records it for later processes. */
-async function deployThroughIgnition(connection: FlaiConnection, chainId: bigint, attestationAuthority: string): Promise<{ address: string; federated: string }> {
+async function deployThroughIgnition(
+  connection: FlaiConnection,
+  chainId: bigint,
+  attestationAuthority: string,
+): Promise<{ address: string; federated: string }> {
   // Imported here: Ignition is large, and building the module reads the compiled artifacts.
   const { default: flaiModule } = await import("../../ignition/modules/FLAIFederated.js");
   await applyIgnitionFeePolicy(connection, chainId);

@@ -45,16 +45,11 @@ export function byName<T>(result: Result): T {
 }
 
 /** "Job 7 does not exist on network …": one wording for every id read that finds nothing. */
-export function unknownIdError(
-  what: "Job" | "Federated task",
-  id: bigint,
-  networkName: string,
-  contract: string,
-  count: bigint,
-): Error {
+export function unknownIdError(what: "Job" | "Federated task", id: bigint, networkName: string, contract: string, count: bigint): Error {
   const noun = what === "Job" ? "jobs" : "tasks";
   return flaiError(
     `${what} ${id} does not exist on network "${networkName}" (${contract} has ` +
-      (count === 0n ? `no ${noun} yet` : `${noun} 1..${count}`) + `).`,
+      (count === 0n ? `no ${noun} yet` : `${noun} 1..${count}`) +
+      `).`,
   );
 }

@@ -92,7 +92,13 @@ export async function readUpdateStruct(federated: Contract, taskId: bigint, roun
  * The contract's count when `error` means "no such id" (the named revert, or an id outside 1..count),
  * else undefined (then the caller throws the error itself).
  */
-export async function countIfUnknown(contract: Contract, id: bigint, error: unknown, revertName: string, countMethod: string): Promise<bigint | undefined> {
+export async function countIfUnknown(
+  contract: Contract,
+  id: bigint,
+  error: unknown,
+  revertName: string,
+  countMethod: string,
+): Promise<bigint | undefined> {
   const named = decodeRevert(error, contract.interface)?.name === revertName;
   let count: bigint;
   try {

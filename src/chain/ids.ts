@@ -29,7 +29,9 @@ export function parseId(value: bigint | number | string, kind: "job" | "task", w
 export function parseRound(value: number | string, where = "--round"): number {
   const text = String(value).trim();
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_ROUND) {
-    throw flaiError(`${where} ${excerpt(value)} is not a round: rounds are numbered 1 to ${MAX_ROUND} (whole numbers, decimal digits only).`);
+    throw flaiError(
+      `${where} ${excerpt(value)} is not a round: rounds are numbered 1 to ${MAX_ROUND} (whole numbers, decimal digits only).`,
+    );
   }
   return Number(text);
 }

@@ -65,7 +65,11 @@ export interface RegistrationStruct {
   expiry: bigint;
 }
 
-export async function readRegistrationStruct(jobs: Contract, signer: string, overrides: { blockTag?: number } = {}): Promise<RegistrationStruct> {
+export async function readRegistrationStruct(
+  jobs: Contract,
+  signer: string,
+  overrides: { blockTag?: number } = {},
+): Promise<RegistrationStruct> {
   return byName<RegistrationStruct>(await jobs.getFunction("enclaveRegistration")(signer, overrides));
 }
 

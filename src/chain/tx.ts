@@ -18,7 +18,10 @@ export async function sendTx(
   try {
     // Fees are set here, not left to the wallet: on 0G the suggested tip is below what the mempool takes.
     const send = async () => {
-      const overrides: Record<string, bigint> = { ...(await feeOverrides(contract.runner?.provider)), ...(value === undefined ? {} : { value }) };
+      const overrides: Record<string, bigint> = {
+        ...(await feeOverrides(contract.runner?.provider)),
+        ...(value === undefined ? {} : { value }),
+      };
       if (gasHeadroom !== undefined) {
         // The estimate is for the state now; others' transactions mined first can make this one take
         // a costlier path (the maxClients-th recordUpdate also closes the round), which would run out of gas.

@@ -17,12 +17,16 @@ export function resolveData(args: { data?: string; dataset?: string; test?: stri
   const datasetOption = optionalText(args.dataset, "--dataset");
   const testOption = optionalText(args.test, "--test");
   if (dataOption !== undefined && datasetOption !== undefined) {
-    throw flaiError(`--data and --dataset both name the data; keep one (--dataset picks a bundled dataset: ${Object.keys(BUNDLED_DATASETS).join(", ")}).`);
+    throw flaiError(
+      `--data and --dataset both name the data; keep one (--dataset picks a bundled dataset: ${Object.keys(BUNDLED_DATASETS).join(", ")}).`,
+    );
   }
   if (dataOption !== undefined) return { data: dataOption, test: testOption };
   const name = datasetOption ?? "sample";
   if (!Object.hasOwn(BUNDLED_DATASETS, name)) {
-    throw flaiError(`--dataset "${name}" is not bundled; choose one of: ${Object.keys(BUNDLED_DATASETS).join(", ")}, or give a file with --data.`);
+    throw flaiError(
+      `--dataset "${name}" is not bundled; choose one of: ${Object.keys(BUNDLED_DATASETS).join(", ")}, or give a file with --data.`,
+    );
   }
   const bundled: { data: string; test?: string } = BUNDLED_DATASETS[name as keyof typeof BUNDLED_DATASETS];
   const fixture = (file: string) => path.join(packageRoot(), "fixtures", file);

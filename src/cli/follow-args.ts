@@ -14,7 +14,9 @@ export function pollSeconds(args: { follow: boolean; poll?: string }, task: stri
 
 export function refuseWithoutFollow(value: string | undefined, option: string, task: string): void {
   if (value !== undefined) {
-    throw flaiError(`${option} applies only to a follower: add --follow (npx hardhat ${task} --follow ${option} ${value} …), or leave ${option} out.`);
+    throw flaiError(
+      `${option} applies only to a follower: add --follow (npx hardhat ${task} --follow ${option} ${value} …), or leave ${option} out.`,
+    );
   }
 }
 

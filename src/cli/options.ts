@@ -66,7 +66,9 @@ export function optionalWhole(value: string | undefined, option: string, range: 
   const n = Number(text);
   if (!/^\d+$/.test(text) || n < range.min || n > max) {
     const bounds = range.max === undefined ? `≥ ${range.min}` : `from ${range.min} to ${max}`;
-    throw flaiError(`${option} must be a whole number ${bounds}${range.hint === undefined ? "" : ` (${range.hint})`}, got ${excerpt(value)}.`);
+    throw flaiError(
+      `${option} must be a whole number ${bounds}${range.hint === undefined ? "" : ` (${range.hint})`}, got ${excerpt(value)}.`,
+    );
   }
   return n;
 }

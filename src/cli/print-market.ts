@@ -17,7 +17,9 @@ export function printPing(ui: Ui, r: PingResult): void {
   ui.line("Signed text:   sha256(request):sha256(response) of the bodies exchanged (checked by hardhat-flai)");
   ui.line();
   ui.line(`Fee owed:      ${format0G(r.fee)} (${r.usage.prompt_tokens} input + ${r.usage.completion_tokens} output tokens)`);
-  ui.line(`Unsettled:     ${r.unsettled === undefined ? "not reported by the provider" : `${format0G(r.unsettled)} in all, as the provider reports`}`);
+  ui.line(
+    `Unsettled:     ${r.unsettled === undefined ? "not reported by the provider" : `${format0G(r.unsettled)} in all, as the provider reports`}`,
+  );
   printSettlement(ui, r.settlement);
 }
 

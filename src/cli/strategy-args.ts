@@ -46,7 +46,11 @@ const MAX_LOCAL_ITERATIONS = 100_000;
  */
 export function strategyFromArgs(args: StrategyArgs): StrategyChoice {
   const name = strategyName(args.strategy);
-  const clipNorm = optionalNumber(args.clip, "--clip", { min: 0, minExclusive: true, hint: "the max L2 norm of an update; leave --clip out for no clipping" });
+  const clipNorm = optionalNumber(args.clip, "--clip", {
+    min: 0,
+    minExclusive: true,
+    hint: "the max L2 norm of an update; leave --clip out for no clipping",
+  });
   const noiseMultiplier = optionalNumber(args.noise, "--noise", { min: 0, minExclusive: true, hint: "leave --noise out for no DP noise" });
   const trimFraction = optionalNumber(args.trim, "--trim", {
     min: 0,
@@ -104,12 +108,26 @@ function modelFormatFromArgs(value: string | undefined): ModelFormat | undefined
 /** The round-rule flags; each is named as typed in its error. */
 function rulesFromArgs(args: StrategyArgs): Partial<RoundRules> {
   const rules: Partial<RoundRules> = {};
-  const share = optionalNumber(args.maxClientShare, "--max-client-share", { min: 0, minExclusive: true, hint: "the most of a round one client may weigh; at most 1" });
+  const share = optionalNumber(args.maxClientShare, "--max-client-share", {
+    min: 0,
+    minExclusive: true,
+    hint: "the most of a round one client may weigh; at most 1",
+  });
   if (share !== undefined && share > 1) {
-    throw flaiError(`--max-client-share must be a number > 0 and ≤ 1 (the most of a round one client may weigh), got "${args.maxClientShare}".`);
+    throw flaiError(
+      `--max-client-share must be a number > 0 and ≤ 1 (the most of a round one client may weigh), got "${args.maxClientShare}".`,
+    );
   }
-  const minAccepted = optionalWhole(args.minAccepted, "--min-accepted", { min: 1, max: 2 ** 32 - 1, hint: "accepted updates per published aggregate" });
-  const norm = optionalNumber(args.maxUpdateNorm, "--max-update-norm", { min: 0, minExclusive: true, hint: "the largest L2 norm of an accepted update" });
+  const minAccepted = optionalWhole(args.minAccepted, "--min-accepted", {
+    min: 1,
+    max: 2 ** 32 - 1,
+    hint: "accepted updates per published aggregate",
+  });
+  const norm = optionalNumber(args.maxUpdateNorm, "--max-update-norm", {
+    min: 0,
+    minExclusive: true,
+    hint: "the largest L2 norm of an accepted update",
+  });
   if (norm !== undefined && norm > MAX_UPDATE_NORM_LIMIT) {
     throw flaiError(`--max-update-norm must be a number > 0 and ≤ 1e100 (so no sum of updates can overflow), got "${args.maxUpdateNorm}".`);
   }

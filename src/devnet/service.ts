@@ -115,7 +115,12 @@ export async function startDevnet(hre: HardhatRuntimeEnvironment, connection: Fl
   }
 }
 
-async function startParts(hre: HardhatRuntimeEnvironment, connection: FlaiConnection, opts: DevnetOptions, started: Started): Promise<RunningDevnet> {
+async function startParts(
+  hre: HardhatRuntimeEnvironment,
+  connection: FlaiConnection,
+  opts: DevnetOptions,
+  started: Started,
+): Promise<RunningDevnet> {
   const root = hre.config.paths.root;
   const chainId = await chainIdOf(connection);
   const ephemeral = isEphemeral(connection);
@@ -136,13 +141,22 @@ async function startParts(hre: HardhatRuntimeEnvironment, connection: FlaiConnec
     started.add(() => rm(stateDir, { recursive: true, force: true }));
   }
   const storage = await listeningOn(opts.port, "--port", "0G storage indexer and node", () =>
-    startStorageDevnet(connection, { contracts: storageContracts, dir: storageNodeDir(root, history, storageContracts.flowAddress), port: opts.port }),
+    startStorageDevnet(connection, {
+      contracts: storageContracts,
+      dir: storageNodeDir(root, history, storageContracts.flowAddress),
+      port: opts.port,
+    }),
   );
   started.add(storage.close);
 
   const served = await opts.model.load();
   const compute = await listeningOn(opts.computePort, "--compute-port", "0G compute provider", () =>
-    startComputeDevnet(connection, { contracts: computeContracts, model: opts.model.name, answer: modelAnswerer(served), port: opts.computePort }),
+    startComputeDevnet(connection, {
+      contracts: computeContracts,
+      model: opts.model.name,
+      answer: modelAnswerer(served),
+      port: opts.computePort,
+    }),
   );
   started.add(compute.close);
   const record = computeDevnetRecord(root, history);

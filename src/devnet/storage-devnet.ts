@@ -93,7 +93,9 @@ const MAX_SHARDS = 16;
 export async function startStorageDevnet(connection: NetworkConnection<string>, opts: StorageDevnetStartOptions): Promise<StorageDevnet> {
   const numShard = opts.shards ?? DEFAULT_SHARDS;
   if (!Number.isInteger(numShard) || numShard < 1 || numShard > MAX_SHARDS || (numShard & (numShard - 1)) !== 0) {
-    throw flaiError(`The 0G storage devnet's shards must be a power of two from 1 to ${MAX_SHARDS} (as 0G's numShard), got ${opts.shards}.`);
+    throw flaiError(
+      `The 0G storage devnet's shards must be a power of two from 1 to ${MAX_SHARDS} (as 0G's numShard), got ${opts.shards}.`,
+    );
   }
   const { flowAddress, marketAddress } = opts.contracts ?? (await deployStorageContracts(connection, opts));
   const chainId = BigInt((await connection.provider.request({ method: "eth_chainId" })) as string);

@@ -46,7 +46,8 @@ export interface StorageNodeServer {
  */
 export async function startStorageNode(opts: StorageDevnetOptions): Promise<StorageNodeServer> {
   const { provider, dir, host = "127.0.0.1", port = 0, pollIntervalMs = 50, faults = {}, shard = { numShard: 1, shardId: 0 } } = opts;
-  if (!isAddress(opts.flowAddress)) throw flaiError(`Invalid Flow address ${JSON.stringify(opts.flowAddress)}: expected a 0x-prefixed 20-byte address.`);
+  if (!isAddress(opts.flowAddress))
+    throw flaiError(`Invalid Flow address ${JSON.stringify(opts.flowAddress)}: expected a 0x-prefixed 20-byte address.`);
   if (typeof dir !== "string" || dir.trim() === "") throw flaiError("The 0G storage devnet needs a folder (dir) to keep its data in.");
   if (!isValidShard(shard)) {
     throw flaiError(
@@ -59,7 +60,9 @@ export async function startStorageNode(opts: StorageDevnetOptions): Promise<Stor
 
   const chainId = BigInt((await provider.request({ method: "eth_chainId" })) as string);
   if (chainId !== opts.chainId) {
-    throw flaiError(`The 0G storage devnet was given chain id ${opts.chainId}, but its provider is on chain ${chainId}. Pass the provider's chain id.`);
+    throw flaiError(
+      `The 0G storage devnet was given chain id ${opts.chainId}, but its provider is on chain ${chainId}. Pass the provider's chain id.`,
+    );
   }
   const code = (await provider.request({ method: "eth_getCode", params: [flowAddress, "latest"] })) as string;
   if (code === "0x" || code === "") {

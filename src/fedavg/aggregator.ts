@@ -118,7 +118,10 @@ export async function runAggregation(req: AggregateRequest, opts: AggregationOpt
   checkPublishable(accepted.length, rejected, rules, federated.strategy, req.binding.round);
 
   // One result per round: committed before any of it is computed, so no second set can follow.
-  const inputHash = roundInputHash(req.updates.map((u) => ({ ...u, numExamples: u.sampleCount })), accepted.map((a) => a.client));
+  const inputHash = roundInputHash(
+    req.updates.map((u) => ({ ...u, numExamples: u.sampleCount })),
+    accepted.map((a) => a.client),
+  );
   await commitRoundInputs(
     req.enclaveDir,
     { ...req.binding, previousHash: req.globalHash },
@@ -201,7 +204,13 @@ interface Signing {
  * The round's published outputs: the new model's bytes, the reward commitment over the accepted
  * updates, the round report, and the signed RoundResult naming all of them by root and hash.
  */
-function publishRound(req: AggregateRequest, { inputs, binding, signingKey }: Signing, current: GlobalModel, screened: Screened, combined: Combined): AggregateResponse {
+function publishRound(
+  req: AggregateRequest,
+  { inputs, binding, signingKey }: Signing,
+  current: GlobalModel,
+  screened: Screened,
+  combined: Combined,
+): AggregateResponse {
   const { accepted, rejected } = screened;
   const { next, capping, protection } = combined;
   const rules = roundRules(current);
@@ -219,7 +228,11 @@ function publishRound(req: AggregateRequest, { inputs, binding, signingKey }: Si
     globalHash,
     globalRoot,
     commitment: commitment.root,
-    accepted: commitment.leaves.map((l, i) => ({ ...accepted[i]!, weight: Number(l.weight), cumulativeWeightBefore: Number(l.cumulativeWeightBefore) })),
+    accepted: commitment.leaves.map((l, i) => ({
+      ...accepted[i]!,
+      weight: Number(l.weight),
+      cumulativeWeightBefore: Number(l.cumulativeWeightBefore),
+    })),
     rejected,
     metrics: next.metrics!,
     strategy: current.federated.strategy,
@@ -301,10 +314,7 @@ interface ScreenContext {
  * Every recorded update, by client address: accepted with its delta, or rejected with a code and a
  * reason (never dropped silently). A client's bytes can only get its own update rejected.
  */
-function screenUpdates(
-  req: AggregateRequest,
-  ctx: ScreenContext,
-): Screened {
+function screenUpdates(req: AggregateRequest, ctx: ScreenContext): Screened {
   const accepted: Decision[] = [];
   const rejected: ReportedRejected[] = [];
   const deltas: Float64Array[] = [];
@@ -335,15 +345,23 @@ function screenUpdates(
  * One update's checks, in order; returns its delta (and, for a drift-corrected task, its gradient)
  * or throws UpdateRejected. A gradient sent to a task without drift correction is ignored.
  */
-function screenUpdate(u: RecordedUpdate, client: string, globalHash: string, ctx: ScreenContext): { delta: Float64Array; gradient?: Float64Array } {
+function screenUpdate(
+  u: RecordedUpdate,
+  client: string,
+  globalHash: string,
+  ctx: ScreenContext,
+): { delta: Float64Array; gradient?: Float64Array } {
   const reject = (code: RejectionCode, reason: string) => new UpdateRejected(code, reason);
   if (u.ciphertext === null) throw reject("unavailable", `not retrievable from storage (${u.fetchError ?? "unknown reason"})`);
   if (!(Number.isSafeInteger(u.sampleCount) && u.sampleCount >= 1)) {
     throw reject("num-examples-out-of-bounds", `declares ${u.sampleCount} samples; num_examples must be a whole number in [1, 2^53 − 1]`);
   }
-  if (sha256Hex(u.ciphertext) !== u.updateHash.toLowerCase()) throw reject("hash-mismatch", "the ciphertext does not match the hash recorded on-chain");
+  if (sha256Hex(u.ciphertext) !== u.updateHash.toLowerCase())
+    throw reject("hash-mismatch", "the ciphertext does not match the hash recorded on-chain");
   const { chainId, contract, taskId, round } = ctx;
-  const plain = checkAs("envelope", () => openUpdateParts(u.ciphertext!, ctx.encryptionSecret, { chainId, contract, taskId, round, client: u.client }));
+  const plain = checkAs("envelope", () =>
+    openUpdateParts(u.ciphertext!, ctx.encryptionSecret, { chainId, contract, taskId, round, client: u.client }),
+  );
   if (ctx.consume) u.ciphertext = null; // its plaintext is all the rest needs
   const update = checkAs("malformed", () => decodeUpdate(plain, `update from ${client}`, { shared: ctx.shared }));
   checkAs("wrong-dimension", () => validateUpdate(update, ctx.dimension, `update from ${client}`, ctx.outputs));
@@ -360,7 +378,10 @@ function screenUpdate(u: RecordedUpdate, client: string, globalHash: string, ctx
   }
   if (!ctx.driftCorrection) return { delta: update.delta };
   if (update.gradient === undefined) {
-    throw reject("missing-gradient", "carries no gradient, but the task uses drift correction (federated.local.driftCorrection): the client must send flai-update/v2");
+    throw reject(
+      "missing-gradient",
+      "carries no gradient, but the task uses drift correction (federated.local.driftCorrection): the client must send flai-update/v2",
+    );
   }
   // Its norm is not bounded here: the mean clips every gradient to the task's maxGradientNorm.
   return { delta: update.delta, gradient: update.gradient };
@@ -370,7 +391,8 @@ function screenUpdate(u: RecordedUpdate, client: string, globalHash: string, ctx
 function checkPublishable(acceptedCount: number, rejected: Decision[], rules: RoundRules, strategy: StrategyConfig, round: number): void {
   if (acceptedCount === 0) {
     throw flaiError(
-      `${refusalTag("nothing-accepted")}No update of round ${round} is acceptable: ` + rejected.map((r) => `${r.client}: [${r.code}] ${r.reason}`).join("; "),
+      `${refusalTag("nothing-accepted")}No update of round ${round} is acceptable: ` +
+        rejected.map((r) => `${r.client}: [${r.code}] ${r.reason}`).join("; "),
     );
   }
   if (acceptedCount < rules.minAccepted) {

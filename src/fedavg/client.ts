@@ -109,10 +109,7 @@ export class FlaiFederated {
   readonly #commitments = new CommitmentCache();
   readonly #rebuilding = new Map<string, Promise<Commitment>>();
 
-  constructor(
-    hre: HardhatRuntimeEnvironment,
-    deps: { config: FlaiConfig; storage: StorageBackend; teeSim: TeeSim; jobs: FlaiJobs },
-  ) {
+  constructor(hre: HardhatRuntimeEnvironment, deps: { config: FlaiConfig; storage: StorageBackend; teeSim: TeeSim; jobs: FlaiJobs }) {
     this.#hre = hre;
     this.#config = deps.config;
     this.#storage = deps.storage;
@@ -292,7 +289,13 @@ export class FlaiFederated {
 
     t = now();
     const encryptionKey = await checkedKey;
-    const binding = { chainId: ctx.deployment.chainId, contract: ctx.deployment.federated, taskId: ctx.task.id, round: ctx.round, client: ctx.client };
+    const binding = {
+      chainId: ctx.deployment.chainId,
+      contract: ctx.deployment.federated,
+      taskId: ctx.task.id,
+      round: ctx.round,
+      client: ctx.client,
+    };
     // Sealed from the update's parts (its arrays viewed in place), not from one plaintext copy of them.
     const ciphertext = sealUpdate(encodeUpdateParts(update), encryptionKey, binding);
     return { ciphertext, sampleCount: update.sampleCount, local: update.metrics, timings: { train, encrypt: now() - t } };
@@ -329,7 +332,10 @@ export class FlaiFederated {
     try {
       return (await this.#jobs.enclaveKey(enclave, { measurement, connection: ctx.connection })).encryptionKey;
     } catch (error) {
-      throw flaiError(`No update is sealed for task ${id}: its enclave's key is not vouched for on-chain. ${(error as Error).message}`, error);
+      throw flaiError(
+        `No update is sealed for task ${id}: its enclave's key is not vouched for on-chain. ${(error as Error).message}`,
+        error,
+      );
     }
   }
 
@@ -344,7 +350,9 @@ export class FlaiFederated {
     const round = task.currentRound;
     if (opts.round !== undefined && opts.round !== round) {
       // An update is sealed to one round: recorded in another, the enclave would reject it.
-      throw flaiError(`This update is for round ${opts.round} of task ${task.id}, but the current round is ${round}; seal a new update for round ${round}.`);
+      throw flaiError(
+        `This update is for round ${opts.round} of task ${task.id}, but the current round is ${round}; seal a new update for round ${round}.`,
+      );
     }
     // Read together (one wait, not three); checked below in the same order as before.
     const [info, latestBlock, { sampleCount: recorded }] = await Promise.all([
@@ -362,7 +370,9 @@ export class FlaiFederated {
     if (info.closed) {
       throw flaiError(
         `Round ${round} of task ${task.id} is closed: its ${info.updateCount} updates are frozen ` +
-          (info.updateCount >= info.maxClients ? `(the task's maximum of ${info.maxClients} clients per round)` : "(the aggregator closed it once the quorum was met)") +
+          (info.updateCount >= info.maxClients
+            ? `(the task's maximum of ${info.maxClients} clients per round)`
+            : "(the aggregator closed it once the quorum was met)") +
           `. Join round ${round + 1} once it opens.`,
       );
     }
@@ -384,10 +394,16 @@ export class FlaiFederated {
     t = now();
     const updateHash = sha256Hex(ciphertext);
     // Headroom: another client's update mined first can make this one the round's closing update.
-    const receipt = await sendTx(ctx.contract, "FLAIFederated", "recordUpdate", [ctx.task.id, ctx.round, stored.root, updateHash, sampleCount], {
-      explain: explainFederatedRevert,
-      gasHeadroom: RECORD_CLOSE_GAS,
-    });
+    const receipt = await sendTx(
+      ctx.contract,
+      "FLAIFederated",
+      "recordUpdate",
+      [ctx.task.id, ctx.round, stored.root, updateHash, sampleCount],
+      {
+        explain: explainFederatedRevert,
+        gasHeadroom: RECORD_CLOSE_GAS,
+      },
+    );
     return {
       taskId: ctx.task.id,
       round: ctx.round,
@@ -506,18 +522,19 @@ export class FlaiFederated {
     const logs = this.#recordOrder(
       eventsNamed(contract, await contract.queryFilter(contract.getEvent("UpdateRecorded")(task.id, round)), "UpdateRecorded"),
     );
-    const readUpdates = (): Promise<RecordedUpdate[]> => Promise.all(
-      logs.map(async (log) => {
-        const { client, updateRoot, updateHash, sampleCount } = updateRecorded(log);
-        const base = { client, updateRoot, updateHash, sampleCount: Number(sampleCount) };
-        try {
-          return { ...base, ciphertext: await this.#storage.read(updateRoot, unverified) };
-        } catch (error) {
-          await this.#refuseTransientMiss(round, client, updateRoot, error);
-          return { ...base, ciphertext: null, fetchError: (error as Error).message };
-        }
-      }),
-    );
+    const readUpdates = (): Promise<RecordedUpdate[]> =>
+      Promise.all(
+        logs.map(async (log) => {
+          const { client, updateRoot, updateHash, sampleCount } = updateRecorded(log);
+          const base = { client, updateRoot, updateHash, sampleCount: Number(sampleCount) };
+          try {
+            return { ...base, ciphertext: await this.#storage.read(updateRoot, unverified) };
+          } catch (error) {
+            await this.#refuseTransientMiss(round, client, updateRoot, error);
+            return { ...base, ciphertext: null, fetchError: (error as Error).message };
+          }
+        }),
+      );
     // The root the model commits; parsed only when the bytes must be sent (the model's JSON is large).
     const readEvaluation = (model: Uint8Array) =>
       this.#storage.read(parseGlobalModel(model, `global model ${task.globalRoot}`).federated.evaluationRoot, unverified);
@@ -547,7 +564,13 @@ export class FlaiFederated {
     try {
       // The worker takes the bytes over (moved, not copied): the host does not hold a second copy of
       // the evaluation set and the updates while the enclave works (bench/e2e/memory.ts).
-      const response = await runWorker<AggregateResponse>("../fedavg/aggregator-worker", request, timeoutMs, what, movableBuffers(evaluation, ...updates.map((u) => u.ciphertext)));
+      const response = await runWorker<AggregateResponse>(
+        "../fedavg/aggregator-worker",
+        request,
+        timeoutMs,
+        what,
+        movableBuffers(evaluation, ...updates.map((u) => u.ciphertext)),
+      );
       return { response, refetch: 0 };
     } catch (error) {
       if (evaluation !== null || refusalCodeOf(error) !== EVALUATION_NEEDED) throw error;
@@ -596,7 +619,10 @@ export class FlaiFederated {
       );
     }
     if (!info.closed) {
-      const request = { enclaveDir: this.#tee.dir, binding: { chainId: deployment.chainId.toString(), contract: deployment.federated, taskId: task.id.toString(), round } };
+      const request = {
+        enclaveDir: this.#tee.dir,
+        binding: { chainId: deployment.chainId.toString(), contract: deployment.federated, taskId: task.id.toString(), round },
+      };
       const close = await runWorker<RoundCloseResponse>(
         "../fedavg/round-close-worker",
         request,
@@ -630,7 +656,9 @@ export class FlaiFederated {
     const task = await this.#readTask(contract, deployment, connection, taskId);
     if (round > task.rounds) {
       // Not "not finalized yet": such a round never comes (issue 15).
-      throw flaiError(`Task ${taskId} has only ${task.rounds} round(s), so round ${round} does not exist. Claim a round from 1 to ${task.rounds}, or leave --round out to claim every finalized round.`);
+      throw flaiError(
+        `Task ${taskId} has only ${task.rounds} round(s), so round ${round} does not exist. Claim a round from 1 to ${task.rounds}, or leave --round out to claim every finalized round.`,
+      );
     }
     const finalized = (await this.#rounds(contract, task)).find((r) => r.round === round);
     if (finalized?.reportRoot === undefined) {
@@ -712,9 +740,13 @@ export class FlaiFederated {
       );
     }
     const report = readRoundReport(await this.#storage.read(finalized.reportRoot));
-    const commitment = buildCommitment(report.accepted.map((a) => ({ client: a.client, updateHash: a.updateHash, weight: BigInt(a.weight) })));
+    const commitment = buildCommitment(
+      report.accepted.map((a) => ({ client: a.client, updateHash: a.updateHash, weight: BigInt(a.weight) })),
+    );
     if (finalized.commitment === undefined || !this.#commitments.remember(finalized.commitment, commitment)) {
-      throw flaiError(`The round report ${finalized.reportRoot} of round ${finalized.round} of task ${taskId} does not match the on-chain commitment ${finalized.commitment}.`);
+      throw flaiError(
+        `The round report ${finalized.reportRoot} of round ${finalized.round} of task ${taskId} does not match the on-chain commitment ${finalized.commitment}.`,
+      );
     }
     return commitment;
   }
@@ -750,7 +782,9 @@ export class FlaiFederated {
     const task = await this.#readTask(contract, deployment, connection, parseId(opts.taskId, "task"));
     assertActive(task);
     if (caller !== getAddress(task.creator)) {
-      throw flaiError(`Only task ${task.id}'s creator ${getAddress(task.creator)} can cancel it, not ${caller}. Run it with the creator's account.`);
+      throw flaiError(
+        `Only task ${task.id}'s creator ${getAddress(task.creator)} can cancel it, not ${caller}. Run it with the creator's account.`,
+      );
     }
     const round = await this.#readRound(contract, task.id, task.currentRound);
     const latest = await connection.ethers.provider.getBlock("latest");
@@ -797,7 +831,12 @@ export class FlaiFederated {
   }
 
   /** What `client` recorded in a round: sampleCount 0 when nothing, and whether its reward was claimed. */
-  async update(taskId: bigint | number | string, round: number, client: string, opts: ConnectionOption = {}): Promise<{ sampleCount: number; claimed: boolean }> {
+  async update(
+    taskId: bigint | number | string,
+    round: number,
+    client: string,
+    opts: ConnectionOption = {},
+  ): Promise<{ sampleCount: number; claimed: boolean }> {
     const { contract } = await this.#reader(opts.connection);
     const { sampleCount, claimed } = await readUpdateStruct(contract, parseId(taskId, "task"), parseRound(round), getAddress(client));
     return { sampleCount: Number(sampleCount), claimed };
@@ -807,7 +846,11 @@ export class FlaiFederated {
   async recordedUpdates(taskId: bigint | number | string, round: number, opts: ConnectionOption = {}): Promise<RecordedUpdateView[]> {
     const { contract } = await this.#reader(opts.connection);
     const logs = this.#recordOrder(
-      eventsNamed(contract, await contract.queryFilter(contract.getEvent("UpdateRecorded")(parseId(taskId, "task"), parseRound(round))), "UpdateRecorded"),
+      eventsNamed(
+        contract,
+        await contract.queryFilter(contract.getEvent("UpdateRecorded")(parseId(taskId, "task"), parseRound(round))),
+        "UpdateRecorded",
+      ),
     );
     return logs.map((log) => {
       const { client, updateRoot, updateHash, sampleCount } = updateRecorded(log);
@@ -829,7 +872,11 @@ export class FlaiFederated {
   /** A long-running client (`flai:fl-client --follow`): joins every round it can, claims what it is owed, exits when the task ends. */
   async followClient(opts: FollowClientOptions): Promise<FollowClientResult> {
     const connection = await useConnection(this.#hre, opts.connection);
-    return followClient(this, this.#storage, { ...opts, connection, stateDir: opts.stateDir ?? followStateDir(this.#hre.config.paths.root) });
+    return followClient(this, this.#storage, {
+      ...opts,
+      connection,
+      stateDir: opts.stateDir ?? followStateDir(this.#hre.config.paths.root),
+    });
   }
 
   /** A long-running enclave host (`flai:aggregate --follow`): closes and finalizes every round by the close rule, exits when the task ends. */
@@ -947,7 +994,9 @@ function initialParameters(spec: ModelSpec, classes: readonly ClassLabel[], sour
   if (spec.weights === undefined) return [new Float64Array(outputs * spec.features), new Float64Array(outputs)];
   const start = weightsFromJson(spec.weights, spec.bias ?? (outputs === 1 ? 0 : new Array<number>(outputs).fill(0)), spec.features, source);
   if (start.outputs !== outputs) {
-    throw flaiError(`${source}: the task's ${classes.length} classes need ${outputs} row(s) of weights, but "weights" has ${start.outputs}.`);
+    throw flaiError(
+      `${source}: the task's ${classes.length} classes need ${outputs} row(s) of weights, but "weights" has ${start.outputs}.`,
+    );
   }
   return [start.weights, start.bias];
 }
@@ -973,7 +1022,9 @@ function checkRobustQuorum(strategy: StrategyConfig, quorum: number): void {
 
 function assertActive(task: FederatedTaskView): void {
   if (task.status === "finished") {
-    throw flaiError(`Federated task ${task.id} is finished: all ${task.rounds} rounds are finalized. Its final global model is ${task.globalRoot}.`);
+    throw flaiError(
+      `Federated task ${task.id} is finished: all ${task.rounds} rounds are finalized. Its final global model is ${task.globalRoot}.`,
+    );
   }
   if (task.status === "cancelled") {
     throw flaiError(`Federated task ${task.id} was cancelled by its creator.`);
@@ -995,7 +1046,8 @@ function federatedContract(deployment: Deployment, runner: ContractRunner): Cont
 /** Why the creator cannot cancel yet (the contract's rule: only a failed round), and from when it could. */
 function notCancellable(task: FederatedTaskView, round: RoundView, phase: RoundPhase): string {
   const at = (t: bigint) => isoTime(t);
-  const rule = "a task can be cancelled only when its current round failed: no quorum by its deadline, or not finalized by deadline + round duration";
+  const rule =
+    "a task can be cancelled only when its current round failed: no quorum by its deadline, or not finalized by deadline + round duration";
   if (phase === "open") {
     return (
       `Task ${task.id} cannot be cancelled now: round ${round.round} is open until ${at(round.deadline)} with ${round.updateCount} of ` +
@@ -1066,7 +1118,9 @@ function checkTaskOptions(opts: CreateTaskOptions, defaultRoundDuration: number)
 function eventIn(contract: Contract, receipt: { hash: string; logs: ReadonlyArray<unknown> }, name: string): EventLog {
   const event = eventsNamed(contract, receipt.logs, name)[0];
   if (event === undefined) {
-    throw flaiError(`Transaction ${receipt.hash} succeeded but emitted no ${name} event; is the Federated contract at this address the one this plugin deployed?`);
+    throw flaiError(
+      `Transaction ${receipt.hash} succeeded but emitted no ${name} event; is the Federated contract at this address the one this plugin deployed?`,
+    );
   }
   return event;
 }

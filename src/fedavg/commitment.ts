@@ -163,7 +163,12 @@ export function verifyCommitmentProof(
     weight: leaf.weight,
     cumulativeWeightBefore: leaf.cumulativeWeightBefore,
   };
-  if (fields.weight < 0n || fields.weight > UINT64_MAX || fields.cumulativeWeightBefore < 0n || fields.cumulativeWeightBefore > UINT64_MAX) {
+  if (
+    fields.weight < 0n ||
+    fields.weight > UINT64_MAX ||
+    fields.cumulativeWeightBefore < 0n ||
+    fields.cumulativeWeightBefore > UINT64_MAX
+  ) {
     return false;
   }
   let hash = commitmentLeafHash(fields);
@@ -195,7 +200,9 @@ function readAddress(value: string, what: string): string {
   try {
     return getAddress(value);
   } catch {
-    throw flaiError(`${what} must be a 0x-prefixed 20-byte address (if mixed-case, with a valid EIP-55 checksum), got ${JSON.stringify(value)}.`);
+    throw flaiError(
+      `${what} must be a 0x-prefixed 20-byte address (if mixed-case, with a valid EIP-55 checksum), got ${JSON.stringify(value)}.`,
+    );
   }
 }
 

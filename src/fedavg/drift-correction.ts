@@ -40,7 +40,10 @@ export function driftCorrectionAllowed(strategy: StrategyConfig): boolean {
  * allowed), false = off, true = on with the defaults, an object = on with those values. Asking for
  * it where it is not allowed is an error, not a silent off.
  */
-export function resolveDriftCorrection(given: boolean | DriftCorrection | undefined, strategy: StrategyConfig): DriftCorrection | undefined {
+export function resolveDriftCorrection(
+  given: boolean | DriftCorrection | undefined,
+  strategy: StrategyConfig,
+): DriftCorrection | undefined {
   if (given === false) return undefined;
   if (given === undefined) return driftCorrectionAllowed(strategy) ? { ...DEFAULT_DRIFT_CORRECTION } : undefined;
   if (!driftCorrectionAllowed(strategy)) {
@@ -59,12 +62,17 @@ export function resolveDriftCorrection(given: boolean | DriftCorrection | undefi
 
 /** Throws a clear error naming the field that cannot be used. */
 export function checkDriftCorrection(d: DriftCorrection): void {
-  if (typeof d !== "object" || d === null) throw flaiError(`"driftCorrection" must be an object { mu, maxGradientNorm }, got ${JSON.stringify(d)}.`);
+  if (typeof d !== "object" || d === null)
+    throw flaiError(`"driftCorrection" must be an object { mu, maxGradientNorm }, got ${JSON.stringify(d)}.`);
   if (!(typeof d.mu === "number" && Number.isFinite(d.mu) && d.mu > 0)) {
-    throw flaiError(`"driftCorrection.mu" must be a finite number > 0 (the proximal term keeps the corrected objective bounded), got ${String(d.mu)}; 0.2 is the default.`);
+    throw flaiError(
+      `"driftCorrection.mu" must be a finite number > 0 (the proximal term keeps the corrected objective bounded), got ${String(d.mu)}; 0.2 is the default.`,
+    );
   }
   if (!(typeof d.maxGradientNorm === "number" && d.maxGradientNorm > 0 && d.maxGradientNorm <= MAX_GRADIENT_NORM_LIMIT)) {
-    throw flaiError(`"driftCorrection.maxGradientNorm" must be a number in (0, 1e100] (each gradient's L2 clip), got ${String(d.maxGradientNorm)}; 10 is the default.`);
+    throw flaiError(
+      `"driftCorrection.maxGradientNorm" must be a number in (0, 1e100] (each gradient's L2 clip), got ${String(d.maxGradientNorm)}; 10 is the default.`,
+    );
   }
 }
 

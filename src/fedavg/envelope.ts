@@ -205,15 +205,13 @@ function checkBinding(made: Header, want: BindingFields, where: string): void {
   }
   if (made.client !== want.client) {
     throw flaiError(
-      `${where} is claimed by ${want.client}, made by ${made.client}. ` +
-        `Only the client that sealed an update may submit it.`,
+      `${where} is claimed by ${want.client}, made by ${made.client}. ` + `Only the client that sealed an update may submit it.`,
     );
   }
 }
 
 function parseEnvelope(input: ByteReader, where: string): { header: Header; aad: Uint8Array } {
-  const malformed = (why: string) =>
-    flaiError(`${where} is malformed: ${why}. Submit the bytes exactly as sealUpdate produced them.`);
+  const malformed = (why: string) => flaiError(`${where} is malformed: ${why}. Submit the bytes exactly as sealUpdate produced them.`);
   const prefix = input.slice(0, Math.min(PREFIX, input.length));
   if (prefix.length < PREFIX || MAGIC.some((b, i) => prefix[i] !== b)) {
     throw malformed(`it does not start with the "FLUP" magic of a hardhat-flai update envelope`);

@@ -41,7 +41,9 @@ export function classProbabilities(model: LinearModel, ds: Dataset): Probability
   const classCount = ds.classes.length;
   if (outputs === 1) return probabilityMatrix(predictProba(model, ds.features, ds.rows, ds.cols), ds.rows, Math.max(2, classCount));
   if (outputs !== classCount) {
-    throw flaiError(`The model scores ${outputs} classes but the data has ${classCount} (${ds.classes.join(", ")}); they must be the same classes.`);
+    throw flaiError(
+      `The model scores ${outputs} classes but the data has ${classCount} (${ds.classes.join(", ")}); they must be the same classes.`,
+    );
   }
   const { rows, cols, features } = ds;
   if (model.weights.length !== outputs * cols) {

@@ -118,7 +118,13 @@ export async function followAggregator(
   };
   const retryEvent = (r: Omit<Extract<FollowEvent, { event: "retry" }>, "event" | "taskId">) => f.emit({ event: "retry", taskId, ...r });
   while (opts.signal?.aborted !== true) {
-    const done = await withBackoff(() => f.step, () => look(f), opts.retry ?? DEFAULT_RETRY, retryEvent, opts.signal);
+    const done = await withBackoff(
+      () => f.step,
+      () => look(f),
+      opts.retry ?? DEFAULT_RETRY,
+      retryEvent,
+      opts.signal,
+    );
     if (done) return f.result;
     await sleep(poll * 1000, opts.signal);
   }
@@ -138,7 +144,12 @@ async function look(f: Follow): Promise<boolean> {
   const round = await f.fedavg.round(f.taskId, task.currentRound, { connection });
   if (!f.opened.has(round.round)) {
     f.opened.add(round.round);
-    f.emit({ event: "round-opened", taskId: f.taskId, round: round.round, deadline: new Date(Number(round.deadline) * 1000).toISOString() });
+    f.emit({
+      event: "round-opened",
+      taskId: f.taskId,
+      round: round.round,
+      deadline: new Date(Number(round.deadline) * 1000).toISOString(),
+    });
   }
   await reportUpdates(f, task, round);
   const now = await chainNow(connection);
@@ -167,7 +178,15 @@ async function reportUpdates(f: Follow, task: FederatedTaskView, round: RoundVie
   f.step = `reading round ${round.round}'s updates`;
   const updates = await f.fedavg.recordedUpdates(f.taskId, round.round, { connection: f.opts.connection });
   updates.slice(seen).forEach((u, i) =>
-    f.emit({ event: "update-recorded", taskId: f.taskId, round: round.round, client: u.client, updateRoot: u.updateRoot, updateCount: seen + i + 1, quorum: task.quorum }),
+    f.emit({
+      event: "update-recorded",
+      taskId: f.taskId,
+      round: round.round,
+      client: u.client,
+      updateRoot: u.updateRoot,
+      updateCount: seen + i + 1,
+      quorum: task.quorum,
+    }),
   );
   f.seen.set(round.round, updates.length);
   const quorumUpdate = updates[task.quorum - 1];
@@ -178,7 +197,13 @@ async function reportUpdates(f: Follow, task: FederatedTaskView, round: RoundVie
   }
 }
 
-async function closeAndFinalize(f: Follow, task: FederatedTaskView, round: RoundView, action: "close" | "aggregate", now: number): Promise<void> {
+async function closeAndFinalize(
+  f: Follow,
+  task: FederatedTaskView,
+  round: RoundView,
+  action: "close" | "aggregate",
+  now: number,
+): Promise<void> {
   const connection = f.opts.connection;
   if (action === "close") {
     f.step = `closing round ${round.round}`;
@@ -193,7 +218,16 @@ async function closeAndFinalize(f: Follow, task: FederatedTaskView, round: Round
   try {
     const r = await f.fedavg.aggregate({ taskId: f.taskId, round: round.round, connection });
     f.result.finalized.push(r.round);
-    f.emit({ event: "round-finalized", taskId: f.taskId, round: r.round, accepted: r.accepted.length, rejected: r.rejected.length, accuracy: r.metrics.accuracy, globalRoot: r.globalRoot, txHash: r.txHash });
+    f.emit({
+      event: "round-finalized",
+      taskId: f.taskId,
+      round: r.round,
+      accepted: r.accepted.length,
+      rejected: r.rejected.length,
+      accuracy: r.metrics.accuracy,
+      globalRoot: r.globalRoot,
+      txHash: r.txHash,
+    });
   } catch (error) {
     // Another host (or an earlier run whose receipt was lost) finalized it: the chain has moved on.
     const after = await f.fedavg.task(f.taskId, { connection });

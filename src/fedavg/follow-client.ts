@@ -89,7 +89,13 @@ export async function followClient(
   };
   const retryEvent = (r: Omit<Extract<FollowEvent, { event: "retry" }>, "event" | "taskId">) => f.emit({ event: "retry", taskId, ...r });
   while (opts.signal?.aborted !== true) {
-    const done = await withBackoff(() => f.step, () => look(f), opts.retry ?? DEFAULT_RETRY, retryEvent, opts.signal);
+    const done = await withBackoff(
+      () => f.step,
+      () => look(f),
+      opts.retry ?? DEFAULT_RETRY,
+      retryEvent,
+      opts.signal,
+    );
     if (done) return f.result;
     await sleep(pollMs, opts.signal);
   }
@@ -153,7 +159,13 @@ async function submit(f: Follow, key: PendingKey): Promise<void> {
   const reusedUpload = kept !== undefined;
   if (kept === undefined) {
     f.step = `training and sealing round ${key.round}'s update`;
-    const sealed = await f.fedavg.prepareUpdate({ taskId: f.taskId, data: f.opts.data, signer: f.signer, connection: f.opts.connection, round: key.round });
+    const sealed = await f.fedavg.prepareUpdate({
+      taskId: f.taskId,
+      data: f.opts.data,
+      signer: f.signer,
+      connection: f.opts.connection,
+      round: key.round,
+    });
     kept = { ciphertext: sealed.ciphertext, sampleCount: sealed.sampleCount, updateHash: sha256Hex(sealed.ciphertext) };
     // Written before the upload: a restart after a paid upload finds these bytes and reuses them.
     await f.pending.save(key, kept);
@@ -169,7 +181,15 @@ async function submit(f: Follow, key: PendingKey): Promise<void> {
   });
   await f.pending.remove(key);
   f.result.joined.push(key.round);
-  f.emit({ event: "update-recorded", taskId: f.taskId, round: key.round, client: f.client, updateRoot: recorded.updateRoot, reusedUpload, txHash: recorded.txHash });
+  f.emit({
+    event: "update-recorded",
+    taskId: f.taskId,
+    round: key.round,
+    client: f.client,
+    updateRoot: recorded.updateRoot,
+    reusedUpload,
+    txHash: recorded.txHash,
+  });
 }
 
 async function skip(f: Follow, key: PendingKey): Promise<void> {
@@ -198,7 +218,14 @@ async function settleReward(f: Follow, round: RoundView): Promise<void> {
   const same = (a: { client: string }) => getAddress(a.client) === f.client;
   if (!report.accepted.some(same)) {
     const rejected = report.rejected.find(same);
-    f.emit({ event: "update-rejected", taskId: f.taskId, round: round.round, client: f.client, code: rejected?.code ?? "unknown", reason: rejected?.reason ?? "not in the round report" });
+    f.emit({
+      event: "update-rejected",
+      taskId: f.taskId,
+      round: round.round,
+      client: f.client,
+      code: rejected?.code ?? "unknown",
+      reason: rejected?.reason ?? "not in the round report",
+    });
     f.settled.add(round.round);
     return;
   }
@@ -213,7 +240,14 @@ async function settleReward(f: Follow, round: RoundView): Promise<void> {
   }
   f.settled.add(round.round);
   f.result.claimed.push({ round: round.round, amount: claimed.amount });
-  f.emit({ event: "reward-claimed", taskId: f.taskId, round: round.round, client: f.client, amount: claimed.amount, txHash: claimed.txHash });
+  f.emit({
+    event: "reward-claimed",
+    taskId: f.taskId,
+    round: round.round,
+    client: f.client,
+    amount: claimed.amount,
+    txHash: claimed.txHash,
+  });
 }
 
 function pendingKey(f: Follow, task: FederatedTaskView, round: number): PendingKey {

@@ -25,7 +25,8 @@ export function isTransientFault(error: unknown): boolean {
     // Our own errors are decisions; only what they wrap can be a network fault. Elsewhere the storage
     // layer's test of "the network hiccuped" (Node error codes, HTTP 50x, back-pressure) applies, to
     // the message without hex (addresses and data must not pass for a status code).
-    if (!isFlaiError(current) && isTransient({ code: link.code, message: String(link.message ?? "").replace(/0x[0-9a-f]*/gi, "") })) return true;
+    if (!isFlaiError(current) && isTransient({ code: link.code, message: String(link.message ?? "").replace(/0x[0-9a-f]*/gi, "") }))
+      return true;
     current = link.cause ?? link.error;
   }
   return false;

@@ -83,7 +83,8 @@ export function decodeBinaryGlobalModel(bytes: Uint8Array, source: string): Glob
   const version = view.getUint32(8, true);
   if (version !== BINARY_MODEL_VERSION) fail(`binary format version ${version} is not one this version reads (${BINARY_MODEL_VERSION})`);
   const headerLength = view.getUint32(12, true);
-  if (headerLength > bytes.length - PREAMBLE) fail(`it is cut short: its header declares ${headerLength} bytes, but only ${bytes.length - PREAMBLE} follow the preamble`);
+  if (headerLength > bytes.length - PREAMBLE)
+    fail(`it is cut short: its header declares ${headerLength} bytes, but only ${bytes.length - PREAMBLE} follow the preamble`);
   const headerText = decodeUtf8(bytes.subarray(PREAMBLE, PREAMBLE + headerLength), `${source} (binary header)`);
   const header = parseJsonText(headerText, `${source} (binary header)`) as { arrays?: unknown; model?: unknown } | null;
   if (header === null || typeof header !== "object" || Array.isArray(header)) fail("its header is not a JSON object");
@@ -91,7 +92,8 @@ export function decodeBinaryGlobalModel(bytes: Uint8Array, source: string): Glob
   if (Object.keys(extra).length > 0) fail(`its header has unknown key(s) ${Object.keys(extra).join(", ")}`);
   if (model === null || typeof model !== "object" || Array.isArray(model)) fail(`its header's "model" is not a JSON object`);
   const lengths = readDeclaredArrays(declared, fail);
-  if (canonicalJson(header) !== headerText) fail("its header is not canonical JSON (sorted keys, no spaces), so its bytes are not the model's one encoding");
+  if (canonicalJson(header) !== headerText)
+    fail("its header is not canonical JSON (sorted keys, no spaces), so its bytes are not the model's one encoding");
   const start = align8(PREAMBLE + headerLength);
   for (let i = PREAMBLE + headerLength; i < Math.min(start, bytes.length); i++) {
     if (bytes[i] !== 0) fail(`the padding after its header must be zero bytes (byte ${i} is ${bytes[i]})`);
@@ -124,7 +126,8 @@ function splitArrays(model: GlobalModel): { rest: Record<string, unknown>; array
 
 /** The model with its arrays put back, in the shapes JSON gives them (checked against the model's classes). */
 function joinArrays(rest: Record<string, unknown>, values: Map<ArrayName, number[]>, fail: (what: string) => never): GlobalModel {
-  for (const key of ["weights", "bias", "correction"]) if (key in rest) fail(`its header's "model" carries "${key}", which belongs in the arrays`);
+  for (const key of ["weights", "bias", "correction"])
+    if (key in rest) fail(`its header's "model" carries "${key}", which belongs in the arrays`);
   const classes = Array.isArray(rest.classes) ? rest.classes : BINARY_CLASSES;
   const features = rest.features as number;
   let outputs = 0;
@@ -138,12 +141,15 @@ function joinArrays(rest: Record<string, unknown>, values: Map<ArrayName, number
   const bias = values.get("bias");
   if (flat === undefined || bias === undefined) fail(`its arrays must include "weights" and "bias"`);
   if (bias!.length !== outputs) fail(`its "bias" array has ${bias!.length} value(s), but ${classes.length} classes need ${outputs}`);
-  if (flat!.length !== outputs * features) fail(`its "weights" array has ${flat!.length} values, but ${outputs} output(s) × ${features} features need ${outputs * features}`);
-  const weights: JsonWeights = outputs === 1 ? flat! : Array.from({ length: outputs }, (_, k) => flat!.slice(k * features, (k + 1) * features));
+  if (flat!.length !== outputs * features)
+    fail(`its "weights" array has ${flat!.length} values, but ${outputs} output(s) × ${features} features need ${outputs * features}`);
+  const weights: JsonWeights =
+    outputs === 1 ? flat! : Array.from({ length: outputs }, (_, k) => flat!.slice(k * features, (k + 1) * features));
   const jsonBias: JsonBias = outputs === 1 ? bias![0]! : bias!;
   const mean = values.get("standardization.mean");
   const scale = values.get("standardization.scale");
-  if ((mean === undefined) !== (scale === undefined)) fail(`its arrays must hold both "standardization.mean" and "standardization.scale", or neither`);
+  if ((mean === undefined) !== (scale === undefined))
+    fail(`its arrays must hold both "standardization.mean" and "standardization.scale", or neither`);
   if (mean === undefined ? rest.standardization !== null : "standardization" in rest) {
     fail(`its header's "model" must have "standardization": null exactly when the arrays hold no standardization`);
   }
@@ -165,9 +171,11 @@ function readDeclaredArrays(declared: unknown, fail: (what: string) => never): M
   for (const entry of declared as unknown[]) {
     const [name, length] = Array.isArray(entry) && entry.length === 2 ? entry : [undefined, undefined];
     const order = ARRAY_NAMES.indexOf(name as ArrayName);
-    if (order === -1) fail(`its header's "arrays" entry ${JSON.stringify(entry)} is not [name, length] with a name among ${ARRAY_NAMES.join(", ")}`);
+    if (order === -1)
+      fail(`its header's "arrays" entry ${JSON.stringify(entry)} is not [name, length] with a name among ${ARRAY_NAMES.join(", ")}`);
     if (order <= last) fail(`its header's "arrays" must list ${ARRAY_NAMES.join(", ")} in that order, each at most once`);
-    if (!(Number.isSafeInteger(length) && (length as number) >= 0)) fail(`its header declares "${name}" with length ${JSON.stringify(length)}; lengths are whole numbers ≥ 0`);
+    if (!(Number.isSafeInteger(length) && (length as number) >= 0))
+      fail(`its header declares "${name}" with length ${JSON.stringify(length)}; lengths are whole numbers ≥ 0`);
     lengths.set(name as ArrayName, length as number);
     last = order;
   }

@@ -141,7 +141,9 @@ export function globalModelBytes(model: GlobalModel): Uint8Array {
 /** A global model from its bytes in either format (binary ones start with their magic bytes), checked. */
 export function parseGlobalModel(bytes: Uint8Array, source: string): GlobalModel {
   const binary = isBinaryGlobalModel(bytes);
-  const doc = binary ? decodeBinaryGlobalModel(bytes, source) : (parseJsonText(decodeUtf8(bytes, source), source) as Partial<GlobalModel> | null);
+  const doc = binary
+    ? decodeBinaryGlobalModel(bytes, source)
+    : (parseJsonText(decodeUtf8(bytes, source), source) as Partial<GlobalModel> | null);
   const fail = (what: string): never => {
     throw flaiError(`${source} is not a hardhat-flai global model: ${what}.`);
   };
@@ -164,8 +166,18 @@ export function parseGlobalModel(bytes: Uint8Array, source: string): GlobalModel
     fail((error as Error).message);
   }
   const classCount = (m.classes ?? BINARY_CLASSES).length;
-  if (outputs !== outputsFor(classCount)) fail(`${classCount} classes need ${outputsFor(classCount)} output(s), but "weights"/"bias" have ${outputs}`);
+  if (outputs !== outputsFor(classCount))
+    fail(`${classCount} classes need ${outputsFor(classCount)} output(s), but "weights"/"bias" have ${outputs}`);
   if (!Number.isInteger(m.round) || m.round < 0) fail(`"round" must be a whole number ≥ 0`);
+  checkFederatedFields(m, outputs, binary, fail);
+  if (m.standardization !== null && (m.standardization?.mean?.length !== m.features || m.standardization?.scale?.length !== m.features)) {
+    fail(`"standardization" must be null or have ${m.features} means and scales`);
+  }
+  return m;
+}
+
+/** The task's side of a global model (strategy, rules, drift correction, counts, format), in the order refused. */
+function checkFederatedFields(m: GlobalModel, outputs: number, binary: boolean, fail: (what: string) => never): void {
   const f = m.federated;
   if (f === undefined || typeof f !== "object") fail(`"federated" is missing`);
   if (!STRATEGIES.includes(f.strategy?.name)) fail(`"federated.strategy.name" must be one of ${STRATEGIES.join(", ")}`);
@@ -184,29 +196,35 @@ export function parseGlobalModel(bytes: Uint8Array, source: string): GlobalModel
     } catch (error) {
       fail(`"federated.local.driftCorrection" is invalid: ${(error as Error).message}`);
     }
-    if (!driftCorrectionAllowed(f.strategy)) fail(`"federated.local.driftCorrection" cannot be used with ${f.strategy.name}${f.strategy.noiseMultiplier !== undefined ? " and DP noise" : ""}`);
+    if (!driftCorrectionAllowed(f.strategy))
+      fail(
+        `"federated.local.driftCorrection" cannot be used with ${f.strategy.name}${f.strategy.noiseMultiplier !== undefined ? " and DP noise" : ""}`,
+      );
   }
   if (m.correction !== undefined) {
     if (drift === undefined) fail(`"correction" is only for tasks with "federated.local.driftCorrection"`);
     const size = outputs * (m.features + 1);
-    if (!(Array.isArray(m.correction) && m.correction.length === size && m.correction.every((v) => typeof v === "number" && Number.isFinite(v)))) {
+    if (!(
+      Array.isArray(m.correction) &&
+      m.correction.length === size &&
+      m.correction.every((v) => typeof v === "number" && Number.isFinite(v))
+    )) {
       fail(`"correction" must be ${size} finite numbers (one per parameter, weights then biases)`);
     }
   }
   const expected = f.local?.expectedNumExamples;
-  if (expected !== undefined && !(Number.isSafeInteger(expected) && expected >= 1)) fail(`"federated.local.expectedNumExamples" must be a whole number ≥ 1`);
+  if (expected !== undefined && !(Number.isSafeInteger(expected) && expected >= 1))
+    fail(`"federated.local.expectedNumExamples" must be a whole number ≥ 1`);
   const numExamples = m.metrics?.numExamples;
-  if (numExamples !== undefined && !(Number.isSafeInteger(numExamples) && numExamples >= 1)) fail(`"metrics.numExamples" must be a whole number ≥ 1`);
+  if (numExamples !== undefined && !(Number.isSafeInteger(numExamples) && numExamples >= 1))
+    fail(`"metrics.numExamples" must be a whole number ≥ 1`);
   if (f.nonce !== undefined && !/^0x[0-9a-f]{64}$/.test(f.nonce)) fail(`"federated.nonce" must be 0x + 64 lowercase hex digits`);
   // The bytes must be in the format the task committed to, so re-encoding the model gives them back.
-  if (binary && f.modelFormat !== "binary") fail(`it is in the binary format, but "federated.modelFormat" is ${JSON.stringify(f.modelFormat)}, not "binary"`);
+  if (binary && f.modelFormat !== "binary")
+    fail(`it is in the binary format, but "federated.modelFormat" is ${JSON.stringify(f.modelFormat)}, not "binary"`);
   if (!binary && f.modelFormat !== undefined && f.modelFormat !== "json") {
     fail(`it is JSON, but "federated.modelFormat" is ${JSON.stringify(f.modelFormat)}: a binary task's models are in the binary format`);
   }
-  if (m.standardization !== null && (m.standardization?.mean?.length !== m.features || m.standardization?.scale?.length !== m.features)) {
-    fail(`"standardization" must be null or have ${m.features} means and scales`);
-  }
-  return m;
 }
 
 function validClasses(classes: unknown): boolean {
@@ -245,7 +263,9 @@ export function addDelta(model: GlobalModel, delta: ArrayLike<number>): { weight
   const { features } = model;
   const outputs = outputsFor(modelClasses(model).length);
   if (delta.length !== outputs * (features + 1)) {
-    throw flaiError(`A delta for ${features} feature(s) and ${outputs} output(s) has ${outputs * (features + 1)} values, got ${delta.length}.`);
+    throw flaiError(
+      `A delta for ${features} feature(s) and ${outputs} output(s) has ${outputs * (features + 1)} values, got ${delta.length}.`,
+    );
   }
   const moveRow = (row: number[], k: number): number[] => {
     if (row.length !== features) throw flaiError(`the global model: a weight row has ${row.length} values, but "features" is ${features}.`);
@@ -256,7 +276,8 @@ export function addDelta(model: GlobalModel, delta: ArrayLike<number>): { weight
   const bias = model.bias;
   if (typeof bias === "number") return { weights: moveRow(model.weights as number[], 0), bias: bias + delta[features]! };
   const rows = model.weights as number[][];
-  if (rows.length !== outputs || bias.length !== outputs) throw flaiError(`the global model: ${outputs} outputs need ${outputs} weight rows and biases.`);
+  if (rows.length !== outputs || bias.length !== outputs)
+    throw flaiError(`the global model: ${outputs} outputs need ${outputs} weight rows and biases.`);
   return { weights: rows.map(moveRow), bias: bias.map((b, k) => b + delta[outputs * features + k]!) };
 }
 

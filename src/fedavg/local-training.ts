@@ -1,5 +1,13 @@
 import type { Dataset } from "../ml/dataset.js";
-import { objectiveGradient, predictLabels, predictProbaCentered, trainingRows, trainLogisticRegression, type LinearModel, type LogisticOptions } from "../ml/logistic.js";
+import {
+  objectiveGradient,
+  predictLabels,
+  predictProbaCentered,
+  trainingRows,
+  trainLogisticRegression,
+  type LinearModel,
+  type LogisticOptions,
+} from "../ml/logistic.js";
 import { accuracy, logLoss } from "../ml/metrics.js";
 import { parameterVector } from "../ml/parameters.js";
 
@@ -40,7 +48,13 @@ export interface LocalRoundContext {
  * once, and the training's first evaluation (at the global model, where g_k was taken) reuses g_k's
  * pass over the rows.
  */
-export function trainClientUpdate(global: GlobalModel, globalHash: string, data: Dataset, source: string, context: LocalRoundContext = {}): ClientUpdate {
+export function trainClientUpdate(
+  global: GlobalModel,
+  globalHash: string,
+  data: Dataset,
+  source: string,
+  context: LocalRoundContext = {},
+): ClientUpdate {
   const local = checkTaskData(data, global, source);
   const { local: training, strategy } = global.federated;
   const drift = training.driftCorrection;

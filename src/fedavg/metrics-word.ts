@@ -10,7 +10,13 @@ const MAX = 0xffffffff;
 
 export function encodeMetricsWord(m: GlobalMetrics): string {
   const values = [m.accuracy, m.logLoss, m.dp?.noiseMultiplier ?? 0, m.dp?.epsilon ?? 0, m.dp?.clipNorm ?? 0];
-  const hex = values.map((v, i) => Math.min(MAX, Math.max(0, Math.round(v * SCALES[i]!))).toString(16).padStart(8, "0")).join("");
+  const hex = values
+    .map((v, i) =>
+      Math.min(MAX, Math.max(0, Math.round(v * SCALES[i]!)))
+        .toString(16)
+        .padStart(8, "0"),
+    )
+    .join("");
   return "0x" + hex.padEnd(64, "0");
 }
 

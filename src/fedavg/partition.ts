@@ -28,7 +28,9 @@ export function partitionDataset(ds: Dataset, n: number, opts: PartitionOptions)
   checkDataset(ds, "partitionDataset");
   if (!(Number.isInteger(n) && n >= 1)) throw flaiError(`partitionDataset: the client count must be an integer ≥ 1, got ${n}.`);
   if (ds.rows < 2 * n) {
-    throw flaiError(`Cannot split ${ds.rows} rows among ${n} clients with at least 2 rows each. Use at most ${ds.rows >> 1} clients, or more data.`);
+    throw flaiError(
+      `Cannot split ${ds.rows} rows among ${n} clients with at least 2 rows each. Use at most ${ds.rows >> 1} clients, or more data.`,
+    );
   }
   if (opts.scheme !== "iid" && opts.scheme !== "dirichlet") {
     throw flaiError(`Unknown partition scheme ${JSON.stringify(opts.scheme)}; use "iid" or "dirichlet".`);
@@ -210,7 +212,9 @@ function checkDataset(ds: Dataset, fn: string): void {
   }
   for (let r = 0; r < ds.rows; r++) {
     if (ds.labels[r]! >= ds.classes.length) {
-      throw flaiError(`${fn}: class index ${ds.labels[r]} at row ${r}, but the dataset has ${ds.classes.length} classes; parse it with parseDataset.`);
+      throw flaiError(
+        `${fn}: class index ${ds.labels[r]} at row ${r}, but the dataset has ${ds.classes.length} classes; parse it with parseDataset.`,
+      );
     }
   }
 }

@@ -15,7 +15,11 @@ export interface ReportFiles {
 
 /** "20261204T221830Z": sortable, no characters a file system refuses. */
 export function reportStamp(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, "Z").replaceAll("-", "").replaceAll(":", "");
+  return date
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z")
+    .replaceAll("-", "")
+    .replaceAll(":", "");
 }
 
 /**

@@ -152,11 +152,17 @@ function summary(result: SimulationResult, stats: ReportStats): string {
   }
   rows.push(
     ["Log-loss", `${last ? esc(last.metrics.logLoss.toFixed(4)) : "—"} vs centralized ${esc(c.logLoss.toFixed(4))}`],
-    ["Majority baseline", `${pct(result.baseline.accuracy)} (always “${esc(result.baseline.majorityClass)}”, the training data's most frequent class)`],
+    [
+      "Majority baseline",
+      `${pct(result.baseline.accuracy)} (always “${esc(result.baseline.majorityClass)}”, the training data's most frequent class)`,
+    ],
   );
   if (result.alone.length > 0) {
     const acc = result.alone.map((a) => a.accuracy);
-    rows.push(["Each client alone", `${pct(Math.min(...acc))} to ${pct(Math.max(...acc))} (a model trained on one client's share, same test set)`]);
+    rows.push([
+      "Each client alone",
+      `${pct(Math.min(...acc))} to ${pct(Math.max(...acc))} (a model trained on one client's share, same test set)`,
+    ]);
   }
   rows.push(
     ["Final model root", hashCode(result.finalModelRoot)],
@@ -165,9 +171,15 @@ function summary(result: SimulationResult, stats: ReportStats): string {
   );
   if (result.privacy) {
     const p = result.privacy;
-    rows.push(["Privacy (composed)", `ε = ${esc(p.epsilon.toFixed(3))}, δ = ${esc(p.delta)} over ${esc(result.rounds.length)} rounds (${esc(p.accountant)} accountant)`]);
+    rows.push([
+      "Privacy (composed)",
+      `ε = ${esc(p.epsilon.toFixed(3))}, δ = ${esc(p.delta)} over ${esc(result.rounds.length)} rounds (${esc(p.accountant)} accountant)`,
+    ]);
   }
-  rows.push(["Gas (mean)", `recordUpdate ${esc(formatGas(stats.meanRecordUpdateGas))}, finalizeRound ${esc(formatGas(stats.meanFinalizeRoundGas))}`]);
+  rows.push([
+    "Gas (mean)",
+    `recordUpdate ${esc(formatGas(stats.meanRecordUpdateGas))}, finalizeRound ${esc(formatGas(stats.meanFinalizeRoundGas))}`,
+  ]);
   return dl(rows);
 }
 
@@ -175,7 +187,10 @@ function scoreChart(result: SimulationResult, stats: ReportStats): string {
   const pick = (key: keyof SimulatedRound["metrics"]) => result.rounds.map((r): [number, number] => [r.round, r.metrics[key]]);
   const series: Series[] = [{ name: "accuracy", points: pick("accuracy"), style: "s-acc" }];
   if (stats.showBalanced) {
-    series.push({ name: "balanced accuracy", points: pick("balancedAccuracy"), style: "s-bal" }, { name: "macro-F1", points: pick("macroF1"), style: "s-f1" });
+    series.push(
+      { name: "balanced accuracy", points: pick("balancedAccuracy"), style: "s-bal" },
+      { name: "macro-F1", points: pick("macroF1"), style: "s-f1" },
+    );
   }
   const values = [...series.flatMap((s) => s.points.map(([, y]) => y)), result.centralized.accuracy];
   const floor = Math.min(result.baseline.accuracy, chance(result.classes.length));
@@ -209,7 +224,8 @@ function lossChart(result: SimulationResult): string {
 
 function privacySection(result: SimulationResult): string {
   const dp = result.rounds.filter((r) => r.dp !== null);
-  if (dp.length === 0) return `<h2>Privacy</h2>\n<p>No central differential privacy: rounds added no noise (<code>--noise</code> enables it).</p>`;
+  if (dp.length === 0)
+    return `<h2>Privacy</h2>\n<p>No central differential privacy: rounds added no noise (<code>--noise</code> enables it).</p>`;
   const last = dp.at(-1)!.dp!;
   const bars = dp.map((r): [number, number] => [r.round, r.dp!.epsilon]);
   const line = dp.map((r): [number, number] => [r.round, r.dp!.epsilonTotal]);
@@ -228,7 +244,15 @@ ${barLineChart({
 function roundsTable(result: SimulationResult, stats: ReportStats): string {
   // ε columns only when some round added noise: a column of dashes says nothing the Privacy section does not.
   const dp = result.rounds.some((r) => r.dp !== null);
-  const headers = ["Round", "Accuracy", ...(stats.showBalanced ? ["Balanced acc.", "Macro-F1"] : []), "Log-loss", "Accepted", "Rejected", ...(dp ? ["ε round", "ε total"] : [])];
+  const headers = [
+    "Round",
+    "Accuracy",
+    ...(stats.showBalanced ? ["Balanced acc.", "Macro-F1"] : []),
+    "Log-loss",
+    "Accepted",
+    "Rejected",
+    ...(dp ? ["ε round", "ε total"] : []),
+  ];
   const rows = result.rounds.map((r) => [
     esc(r.round),
     pct(r.metrics.accuracy),

@@ -65,7 +65,9 @@ export function lineChart({ series, axis, yLabel, references = [], format }: Lin
   for (const s of series) {
     out.push(`<path class="series ${s.style}" d="${pathOf(s.points, sx, sy)}"/>`);
     for (const [x, y] of s.points.filter(([, y]) => Number.isFinite(y))) {
-      out.push(`<circle class="dot ${s.style}" cx="${f(sx(x))}" cy="${f(sy(y))}" r="3.5"><title>${esc(s.name)}, round ${esc(x)}: ${esc(format(y))}</title></circle>`);
+      out.push(
+        `<circle class="dot ${s.style}" cx="${f(sx(x))}" cy="${f(sy(y))}" r="3.5"><title>${esc(s.name)}, round ${esc(x)}: ${esc(format(y))}</title></circle>`,
+      );
     }
   }
   const legend = legendOf([
@@ -94,12 +96,16 @@ function frame(axis: Axis, sy: (y: number) => number, yLabel: string): string[] 
   const out: string[] = [];
   for (const t of axis.ticks) {
     out.push(`<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${f(sy(t))}" y2="${f(sy(t))}"/>`);
-    out.push(`<text class="tick" x="${M.left - 8}" y="${f(sy(t))}" text-anchor="end" dominant-baseline="middle">${esc(axis.label(t))}</text>`);
+    out.push(
+      `<text class="tick" x="${M.left - 8}" y="${f(sy(t))}" text-anchor="end" dominant-baseline="middle">${esc(axis.label(t))}</text>`,
+    );
   }
   out.push(`<line class="axis" x1="${M.left}" x2="${W - M.right}" y1="${H - M.bottom}" y2="${H - M.bottom}"/>`);
   out.push(`<line class="axis" x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${H - M.bottom}"/>`);
   out.push(`<text class="label" x="${(M.left + W - M.right) / 2}" y="${H - 6}" text-anchor="middle">round</text>`);
-  out.push(`<text class="label" transform="translate(14 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`);
+  out.push(
+    `<text class="label" transform="translate(14 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
+  );
   return out;
 }
 
@@ -137,7 +143,8 @@ export function barLineChart({ bars, line, axis, yLabel, names, format }: BarCha
   const plotW = W - M.left - M.right;
   const slot = plotW / slots;
   const sx = (x: number) => M.left + (x - x0 + 0.5) * slot;
-  const sy = (y: number) => H - M.bottom - ((Math.min(axis.max, Math.max(axis.min, y)) - axis.min) / (axis.max - axis.min)) * (H - M.top - M.bottom);
+  const sy = (y: number) =>
+    H - M.bottom - ((Math.min(axis.max, Math.max(axis.min, y)) - axis.min) / (axis.max - axis.min)) * (H - M.top - M.bottom);
   const out: string[] = [...frame(axis, sy, yLabel), ...roundTicks(x0, x1, sx)];
   const bw = Math.min(36, slot * 0.6);
   for (const [x, y] of bars.filter(([, y]) => Number.isFinite(y))) {
@@ -147,7 +154,9 @@ export function barLineChart({ bars, line, axis, yLabel, names, format }: BarCha
   }
   out.push(`<path class="series s-total" d="${pathOf(line, sx, sy)}"/>`);
   for (const [x, y] of line.filter(([, y]) => Number.isFinite(y))) {
-    out.push(`<circle class="dot s-total" cx="${f(sx(x))}" cy="${f(sy(y))}" r="3.5"><title>${esc(names.line)}, round ${esc(x)}: ${esc(format(y))}</title></circle>`);
+    out.push(
+      `<circle class="dot s-total" cx="${f(sx(x))}" cy="${f(sy(y))}" r="3.5"><title>${esc(names.line)}, round ${esc(x)}: ${esc(format(y))}</title></circle>`,
+    );
   }
   const legend = legendOf([
     { name: names.bars, swatch: `<span class="swatch bar"></span>` },
@@ -179,7 +188,9 @@ export function labelMixChart(rows: MixRow[], classes: string[]): string {
   rows.forEach((row, i) => {
     const y = gap + i * (barH + gap);
     const total = row.counts.reduce((a, b) => a + b, 0);
-    out.push(`<text class="tick" x="${left - 8}" y="${f(y + barH / 2)}" text-anchor="end" dominant-baseline="middle">${esc(row.label)}</text>`);
+    out.push(
+      `<text class="tick" x="${left - 8}" y="${f(y + barH / 2)}" text-anchor="end" dominant-baseline="middle">${esc(row.label)}</text>`,
+    );
     let x = left;
     row.counts.forEach((n, k) => {
       if (n === 0 || total === 0) return;
@@ -192,7 +203,9 @@ export function labelMixChart(rows: MixRow[], classes: string[]): string {
     });
     if (total === 0) out.push(`<rect class="empty" x="${left}" y="${y}" width="${f(plotW)}" height="${barH}"/>`);
     const note = row.note ? ` · ${row.note}` : "";
-    out.push(`<text class="tick" x="${W - right + 8}" y="${f(y + barH / 2)}" dominant-baseline="middle">${esc(total)} rows${esc(note)}</text>`);
+    out.push(
+      `<text class="tick" x="${W - right + 8}" y="${f(y + barH / 2)}" dominant-baseline="middle">${esc(total)} rows${esc(note)}</text>`,
+    );
   });
   const legend = legendOf(classes.map((c, k) => ({ name: c, swatch: `<span class="swatch" style="background:${classColor(k)}"></span>` })));
   return `<figure><svg class="chart mix" viewBox="0 0 ${W} ${height}" role="img" aria-label="label mix per client">\n${out.join("\n")}\n</svg>${legend}</figure>`;

@@ -93,8 +93,7 @@ export function formatMs(ms: number): string {
 export function renderReportSummary(result: SimulationResult): string[] {
   const stats = reportStats(result);
   const metric = (key: keyof SimulatedRound["metrics"]) => result.rounds.map((r) => r.metrics[key]);
-  const ends = (xs: number[], fmt: (x: number) => string) =>
-    xs.length === 0 ? "no rounds" : `${fmt(xs[0]!)} → ${fmt(xs.at(-1)!)}`;
+  const ends = (xs: number[], fmt: (x: number) => string) => (xs.length === 0 ? "no rounds" : `${fmt(xs[0]!)} → ${fmt(xs.at(-1)!)}`);
   // The same floor as the HTML chart: the majority baseline or chance, whichever is lower.
   const floor = Math.min(result.baseline.accuracy, chance(result.classes.length));
   const scores = (label: string, xs: number[]) => `${label}${sparkline(xs, scoreRange(xs, floor))}  ${ends(xs, formatPercent)}`;
@@ -118,16 +117,22 @@ export function renderReportSummary(result: SimulationResult): string[] {
   lines.push(`updates   ${stats.accepted} accepted, ${stats.rejected} rejected`);
   if (result.driftCorrection !== undefined) {
     const d = result.driftCorrection;
-    lines.push(`drift     ${d === null ? "no correction" : `corrected (clients' gradients averaged by the enclave, proximal mu ${d.mu}, gradient clip ${d.maxGradientNorm})`}`);
+    lines.push(
+      `drift     ${d === null ? "no correction" : `corrected (clients' gradients averaged by the enclave, proximal mu ${d.mu}, gradient clip ${d.maxGradientNorm})`}`,
+    );
   }
   if (result.privacy) {
-    lines.push(`privacy   ε = ${result.privacy.epsilon.toFixed(3)} over ${result.rounds.length} rounds (${result.privacy.accountant}), δ = ${result.privacy.delta}`);
+    lines.push(
+      `privacy   ε = ${result.privacy.epsilon.toFixed(3)} over ${result.rounds.length} rounds (${result.privacy.accountant}), δ = ${result.privacy.delta}`,
+    );
   }
   const last = result.rounds.at(-1);
   if (last !== undefined) lines.push(`protected ${last.protection} (last round)`);
   lines.push(
     `rewards   ${format0G(result.rewards.claimed)} claimed of ${format0G(result.rewards.pool)} pool, ` +
-      (result.rules.rewardRule === "equal" ? "equal shares per accepted update" : `by num_examples capped at ${result.rules.maxClientShare} of a round`),
+      (result.rules.rewardRule === "equal"
+        ? "equal shares per accepted update"
+        : `by num_examples capped at ${result.rules.maxClientShare} of a round`),
     `gas       recordUpdate mean ${formatGas(stats.meanRecordUpdateGas)}, finalizeRound mean ${formatGas(stats.meanFinalizeRoundGas)}`,
     `time      ${TIMING_PHASES.map((p) => `${p} ${formatMs(stats.timings[p])}`).join(", ")}`,
   );

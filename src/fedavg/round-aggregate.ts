@@ -34,7 +34,12 @@ export interface CombinedRound {
  * current model and accounts the round's DP (ε of this round and of rounds 1..round composed).
  * With drift correction, also the next round's correction from the updates' gradients.
  */
-export function combineRound(current: GlobalModel, updates: readonly AcceptedDelta[], round: number, seed: number | Uint8Array): CombinedRound {
+export function combineRound(
+  current: GlobalModel,
+  updates: readonly AcceptedDelta[],
+  round: number,
+  seed: number | Uint8Array,
+): CombinedRound {
   const rules = roundRules(current);
   const strategy = current.federated.strategy;
   const capping = capWeights(
@@ -47,7 +52,10 @@ export function combineRound(current: GlobalModel, updates: readonly AcceptedDel
     seed,
   );
   const { weights, bias } = addDelta(current, delta);
-  const numExamples = federationTotal(updates.map((u) => u.numExamples), capping);
+  const numExamples = federationTotal(
+    updates.map((u) => u.numExamples),
+    capping,
+  );
   const dpMetrics: DpMetrics | null = dp && { ...dp, epsilonTotal: gaussianPrivacy(dp.noiseMultiplier, dp.delta, round).epsilon };
   return { weights, bias, capping, numExamples, dp: dpMetrics, correction: roundCorrection(current, updates, capping.weights) };
 }

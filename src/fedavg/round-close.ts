@@ -20,6 +20,11 @@ export interface RoundCloseResponse {
  */
 export async function signRoundCloseInEnclave(req: RoundCloseRequest): Promise<RoundCloseResponse> {
   const { signingKey } = await unsealSecrets(req.enclaveDir);
-  const binding = { chainId: BigInt(req.binding.chainId), contract: req.binding.contract, taskId: BigInt(req.binding.taskId), round: req.binding.round };
+  const binding = {
+    chainId: BigInt(req.binding.chainId),
+    contract: req.binding.contract,
+    taskId: BigInt(req.binding.taskId),
+    round: req.binding.round,
+  };
   return { signature: signRoundClose(signingKey, binding), signer: computeAddress(signingKey) };
 }

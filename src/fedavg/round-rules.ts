@@ -61,13 +61,19 @@ export function resolveRules(given: Partial<RoundRules> | undefined, strategy: S
 export function checkRules(rules: RoundRules): void {
   const { maxClientShare, minAccepted, maxUpdateNorm, rewardRule } = rules;
   if (!(typeof maxClientShare === "number" && maxClientShare > 0 && maxClientShare <= 1)) {
-    throw flaiError(`"maxClientShare" must be a number in (0, 1] (the most of a round one client may weigh), got ${String(maxClientShare)}; 0.25 is the default.`);
+    throw flaiError(
+      `"maxClientShare" must be a number in (0, 1] (the most of a round one client may weigh), got ${String(maxClientShare)}; 0.25 is the default.`,
+    );
   }
   if (!(Number.isInteger(minAccepted) && minAccepted >= 1 && minAccepted <= MAX_ACCEPTED)) {
-    throw flaiError(`"minAccepted" must be a whole number ≥ 1 (accepted updates per published aggregate), got ${String(minAccepted)}; 3 is the default.`);
+    throw flaiError(
+      `"minAccepted" must be a whole number ≥ 1 (accepted updates per published aggregate), got ${String(minAccepted)}; 3 is the default.`,
+    );
   }
   if (!(typeof maxUpdateNorm === "number" && maxUpdateNorm > 0 && maxUpdateNorm <= MAX_UPDATE_NORM_LIMIT)) {
-    throw flaiError(`"maxUpdateNorm" must be a number in (0, 1e100] (the largest L2 norm of an accepted update), got ${String(maxUpdateNorm)}; 1e6 is the default.`);
+    throw flaiError(
+      `"maxUpdateNorm" must be a number in (0, 1e100] (the largest L2 norm of an accepted update), got ${String(maxUpdateNorm)}; 1e6 is the default.`,
+    );
   }
   if (!REWARD_RULES.includes(rewardRule)) {
     throw flaiError(`"rewardRule" must be one of ${REWARD_RULES.map((r) => `"${r}"`).join(", ")}, got ${JSON.stringify(rewardRule)}.`);
@@ -88,7 +94,13 @@ export interface RoundProtection {
  * rules. Given the round number, the composed ε over rounds 1..round is added (every round of a
  * task adds noise with the same multiplier, so the RDP accountant composes them exactly).
  */
-export function protectionOf(acceptedCount: number, epsilon: number, rules: RoundRules, strategy: StrategyConfig, round?: number): RoundProtection {
+export function protectionOf(
+  acceptedCount: number,
+  epsilon: number,
+  rules: RoundRules,
+  strategy: StrategyConfig,
+  round?: number,
+): RoundProtection {
   const delta = strategy.dpDelta ?? DEFAULT_DP_DELTA;
   const z = strategy.noiseMultiplier;
   const epsilonTotal = round !== undefined && z !== undefined ? gaussianPrivacy(z, delta, round).epsilon : undefined;
@@ -100,7 +112,10 @@ export function describeProtection(p: RoundProtection): string {
   const parts: string[] = [];
   if (p.accepted >= DEFAULT_MIN_ACCEPTED) parts.push(`${p.accepted} accepted updates ≥ minimum ${p.minAccepted}`);
   if (p.dp !== null) {
-    const total = p.dp.epsilonTotal !== undefined && p.dp.epsilonTotal !== p.dp.epsilon ? ` this round, ${round3(p.dp.epsilonTotal)} over the task's rounds so far` : "";
+    const total =
+      p.dp.epsilonTotal !== undefined && p.dp.epsilonTotal !== p.dp.epsilon
+        ? ` this round, ${round3(p.dp.epsilonTotal)} over the task's rounds so far`
+        : "";
     parts.push(`DP ε ${round3(p.dp.epsilon)}${total}, δ ${p.dp.delta}`);
   }
   if (parts.length === 0) {

@@ -2,7 +2,13 @@ import { flaiError } from "../errors.js";
 import { readLocalFile } from "../inputs.js";
 import { majorityBaseline, majorityClass } from "../ml/classification-metrics.js";
 import { parseDataset, type Dataset } from "../ml/dataset.js";
-import { computeStandardization, LOGISTIC_DEFAULTS, trainLogisticRegression, type LinearModel, type Standardization } from "../ml/logistic.js";
+import {
+  computeStandardization,
+  LOGISTIC_DEFAULTS,
+  trainLogisticRegression,
+  type LinearModel,
+  type Standardization,
+} from "../ml/logistic.js";
 import { weightsFromJson, type JsonBias, type JsonWeights } from "../ml/parameters.js";
 
 import { evaluateClassifier } from "./evaluate.js";
@@ -38,7 +44,9 @@ export async function loadSimulationData(opts: {
   const source = typeof opts.test === "string" ? opts.test : "the test set";
   const test = alignClasses(await loadDataset(opts.test, "--test"), all.classes, source);
   if (test.cols !== all.cols) {
-    throw flaiError(`${source} has ${test.cols} feature column(s) but --data has ${all.cols}; the test set needs the same columns as the training data.`);
+    throw flaiError(
+      `${source} has ${test.cols} feature column(s) but --data has ${all.cols}; the test set needs the same columns as the training data.`,
+    );
   }
   return { train: all, test, info: testInfo(test, "file", source) };
 }
@@ -127,7 +135,12 @@ export function aloneReferences(shares: Dataset[], test: Dataset, standardizatio
 
 /** A global model as a LinearModel, binary (weights: number[], bias: number) or multinomial (K rows, K biases). */
 export function linearModelOf(global: GlobalModel): LinearModel {
-  const p = weightsFromJson(global.weights as unknown as JsonWeights, global.bias as unknown as JsonBias, global.features, "the global model");
+  const p = weightsFromJson(
+    global.weights as unknown as JsonWeights,
+    global.bias as unknown as JsonBias,
+    global.features,
+    "the global model",
+  );
   return { weights: p.weights, bias: p.outputs === 1 ? p.bias[0]! : p.bias, standardization: global.standardization };
 }
 

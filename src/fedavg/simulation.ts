@@ -68,7 +68,11 @@ export interface SimulationParts {
  * published model is read back from storage, checked against its on-chain hash, and scored on the
  * test set here, next to a centralized model, the majority-class baseline and each client alone.
  */
-export async function runSimulation(hre: HardhatRuntimeEnvironment, flai: SimulationParts, opts: SimulationOptions): Promise<SimulationResult> {
+export async function runSimulation(
+  hre: HardhatRuntimeEnvironment,
+  flai: SimulationParts,
+  opts: SimulationOptions,
+): Promise<SimulationResult> {
   const seed = opts.seed ?? 1;
   const say = opts.onProgress ?? (() => {});
   const connection = await useConnection(hre, opts.connection);
@@ -269,10 +273,15 @@ async function readPublished(flai: SimulationParts, agg: { globalRoot: string; g
 const VERIFY_CONCURRENCY = 8;
 
 /** Re-reads every accepted update from storage and checks its hash against the one recorded on-chain. */
-async function verifyUpdates(flai: SimulationParts, agg: { accepted: Array<{ updateRoot: string; updateHash: string }> }): Promise<boolean> {
+async function verifyUpdates(
+  flai: SimulationParts,
+  agg: { accepted: Array<{ updateRoot: string; updateHash: string }> },
+): Promise<boolean> {
   for (let i = 0; i < agg.accepted.length; i += VERIFY_CONCURRENCY) {
     const batch = agg.accepted.slice(i, i + VERIFY_CONCURRENCY);
-    const matches = await Promise.all(batch.map(async (u) => sha256Hex(await flai.storage.read(u.updateRoot)) === u.updateHash.toLowerCase()));
+    const matches = await Promise.all(
+      batch.map(async (u) => sha256Hex(await flai.storage.read(u.updateRoot)) === u.updateHash.toLowerCase()),
+    );
     if (!matches.every(Boolean)) return false;
   }
   return true;

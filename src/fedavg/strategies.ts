@@ -419,7 +419,9 @@ function parallelWeightedSum(workers: Worker[], deltas: Float64Array[], coeffs: 
       const stuck = pool ?? [];
       pool = null;
       for (const w of stuck) void w.terminate();
-      throw flaiError(`An aggregation worker thread stopped responding (${blocks - done} of ${blocks} blocks unfinished). Retry the aggregation.`);
+      throw flaiError(
+        `An aggregation worker thread stopped responding (${blocks - done} of ${blocks} blocks unfinished). Retry the aggregation.`,
+      );
     }
   }
   lastRun = { path: "parallel", blocks, blocksByWorkers: Atomics.load(ctl, 2) };
@@ -468,12 +470,18 @@ export function checkConfig(config: StrategyConfig): void {
   }
   if (trimFraction !== undefined) {
     if (name !== "trimmed-mean") {
-      throw flaiError(`"trimFraction" only applies to the "trimmed-mean" strategy, but the strategy is "${name}". Remove it or switch strategy.`);
+      throw flaiError(
+        `"trimFraction" only applies to the "trimmed-mean" strategy, but the strategy is "${name}". Remove it or switch strategy.`,
+      );
     }
     if (!(trimFraction > 0 && trimFraction < 0.5)) {
       throw flaiError(
         `"trimFraction" must be in (0, 0.5) (the share trimmed from each end), got ${trimFraction}: ` +
-          (trimFraction === 0 ? `0 trims nothing, which is a plain mean ("fedavg"). ` : trimFraction >= 0.5 ? `0.5 or more trims every value. ` : "") +
+          (trimFraction === 0
+            ? `0 trims nothing, which is a plain mean ("fedavg"). `
+            : trimFraction >= 0.5
+              ? `0.5 or more trims every value. `
+              : "") +
           `It should exceed the share of clients you expect to be Byzantine; ${DEFAULT_TRIM_FRACTION} is the default.`,
       );
     }

@@ -49,12 +49,16 @@ export function encodeUpdateParts(u: ClientUpdate): Uint8Array[] {
   checkFields(u, "encodeUpdate: the update");
   const bad = firstNonFinite(u.delta);
   if (bad !== -1) {
-    throw flaiError(`encodeUpdate: the update's delta contains ${u.delta[bad]} at index ${bad}; local training diverged. Lower the learning rate or check the data.`);
+    throw flaiError(
+      `encodeUpdate: the update's delta contains ${u.delta[bad]} at index ${bad}; local training diverged. Lower the learning rate or check the data.`,
+    );
   }
   const gradient = u.gradient;
   const badGradient = gradient === undefined ? -1 : firstNonFinite(gradient);
   if (badGradient !== -1) {
-    throw flaiError(`encodeUpdate: the update's gradient contains ${gradient![badGradient]} at index ${badGradient}; every value must be finite. Check the data.`);
+    throw flaiError(
+      `encodeUpdate: the update's gradient contains ${gradient![badGradient]} at index ${badGradient}; every value must be finite. Check the data.`,
+    );
   }
   const json = canonicalJson({
     format: gradient === undefined ? UPDATE_FORMAT : UPDATE_FORMAT_WITH_GRADIENT,
@@ -124,7 +128,10 @@ export function decodeUpdate(bytes: Bytes, source: string, { shared = false }: D
   }
   const withGradient = h.format === UPDATE_FORMAT_WITH_GRADIENT;
   const gradientDimension = withGradient ? h.gradientDimension : 0;
-  if (withGradient && !(Number.isSafeInteger(gradientDimension) && (gradientDimension as number) >= 1 && (gradientDimension as number) <= MAX_VALUES)) {
+  if (
+    withGradient &&
+    !(Number.isSafeInteger(gradientDimension) && (gradientDimension as number) >= 1 && (gradientDimension as number) <= MAX_VALUES)
+  ) {
     throw malformed(`its gradientDimension ${JSON.stringify(h.gradientDimension)} is not a whole number ≥ 1`);
   }
   const values = (dimension as number) + (gradientDimension as number);
@@ -150,7 +157,9 @@ export function decodeUpdate(bytes: Bytes, source: string, { shared = false }: D
   }
   const badGradient = u.gradient === undefined ? -1 : firstNonFinite(u.gradient);
   if (badGradient !== -1) {
-    throw flaiError(`The update from ${source} has a gradient containing ${u.gradient![badGradient]} at index ${badGradient}; every value must be finite. Reject this update.`);
+    throw flaiError(
+      `The update from ${source} has a gradient containing ${u.gradient![badGradient]} at index ${badGradient}; every value must be finite. Reject this update.`,
+    );
   }
   return u;
 }
@@ -178,7 +187,9 @@ export function validateUpdate(u: ClientUpdate, expectedDimension: number, sourc
 
 function checkFields(u: ClientUpdate, what: string): void {
   if (!(Number.isSafeInteger(u.sampleCount) && u.sampleCount > 0)) {
-    throw flaiError(`${what} has sampleCount ${JSON.stringify(u.sampleCount)}; it must be a positive integer (the client's training rows).`);
+    throw flaiError(
+      `${what} has sampleCount ${JSON.stringify(u.sampleCount)}; it must be a positive integer (the client's training rows).`,
+    );
   }
   const { loss, accuracy } = u.metrics;
   if (!(typeof loss === "number" && Number.isFinite(loss) && loss >= 0)) {
@@ -188,7 +199,9 @@ function checkFields(u: ClientUpdate, what: string): void {
     throw flaiError(`${what} has metrics.accuracy ${JSON.stringify(accuracy)}; it must be a number in [0, 1].`);
   }
   if (typeof u.baseModelHash !== "string" || !HASH.test(u.baseModelHash)) {
-    throw flaiError(`${what} has baseModelHash ${JSON.stringify(u.baseModelHash)}; it must be 0x + 64 lowercase hex digits (a model hash).`);
+    throw flaiError(
+      `${what} has baseModelHash ${JSON.stringify(u.baseModelHash)}; it must be 0x + 64 lowercase hex digits (a model hash).`,
+    );
   }
 }
 

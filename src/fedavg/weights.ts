@@ -23,7 +23,8 @@ export function capWeights(numExamples: readonly number[], maxShare: number): Ca
   const n = numExamples.length;
   if (n === 0) return { weights: [], cap: null, equalized: false };
   numExamples.forEach((w, k) => {
-    if (!(Number.isSafeInteger(w) && w >= 1)) throw flaiError(`capWeights: numExamples[${k}] is ${w}; it must be a whole number in [1, 2^53 − 1].`);
+    if (!(Number.isSafeInteger(w) && w >= 1))
+      throw flaiError(`capWeights: numExamples[${k}] is ${w}; it must be a whole number in [1, 2^53 − 1].`);
   });
   const sorted = [...numExamples].sort((a, b) => a - b);
   const total = sorted.reduce((s, w) => s + w, 0); // ≤ 2^32·2^53: approximate above 2^53, never infinite

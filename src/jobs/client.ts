@@ -60,7 +60,11 @@ export class FlaiJobs {
   async deploy(opts: ConnectionOption & { attestationAuthority?: string } = {}): Promise<Deployment> {
     const connection = await useConnection(this.#hre, opts.connection);
     const wanted = opts.attestationAuthority === undefined ? undefined : parseAddress(opts.attestationAuthority, "--attestation-authority");
-    const deployment = await resolveDeployment(this.#hre, connection, true, { role: "deployer", attestationAuthority: wanted, devAuthority: devAuthorityAddress });
+    const deployment = await resolveDeployment(this.#hre, connection, true, {
+      role: "deployer",
+      attestationAuthority: wanted,
+      devAuthority: devAuthorityAddress,
+    });
     if (wanted !== undefined && !deployment.deployedNow) {
       const pinned = getAddress(await this.#jobsContract(deployment, connection.ethers.provider).getFunction("attestationAuthority")());
       if (pinned !== wanted) {
@@ -129,7 +133,9 @@ export class FlaiJobs {
     const receipt = await this.#send(contract, "submitJob", [data.root, model.root, deadline], { value: reward });
     const [event] = eventsNamed(contract, receipt.logs, "JobSubmitted");
     if (event === undefined) {
-      throw flaiError(`submitJob succeeded (tx ${receipt.hash}) but emitted no JobSubmitted event: is ${deployment.address} FLAIComputeJobs?`);
+      throw flaiError(
+        `submitJob succeeded (tx ${receipt.hash}) but emitted no JobSubmitted event: is ${deployment.address} FLAIComputeJobs?`,
+      );
     }
     const job = await this.#read(contract, deployment, connection, jobSubmitted(event).jobId);
     return { job, txHash: receipt.hash, gasUsed: receipt.gasUsed, data, model };
@@ -337,9 +343,12 @@ function assertPinnedAuthority(report: EnclaveReport, pinned: string, contract: 
  */
 function assertResultIsForJob(result: TrainingResult, job: JobView): void {
   const differs: string[] = [];
-  if (result.dataRoot.toLowerCase() !== job.dataRoot.toLowerCase()) differs.push(`data root ${result.dataRoot} (the job's: ${job.dataRoot})`);
-  if (result.modelRoot.toLowerCase() !== job.modelRoot.toLowerCase()) differs.push(`model root ${result.modelRoot} (the job's: ${job.modelRoot})`);
-  if (getAddress(result.submitter) !== getAddress(job.submitter)) differs.push(`submitter ${result.submitter} (the job's: ${job.submitter})`);
+  if (result.dataRoot.toLowerCase() !== job.dataRoot.toLowerCase())
+    differs.push(`data root ${result.dataRoot} (the job's: ${job.dataRoot})`);
+  if (result.modelRoot.toLowerCase() !== job.modelRoot.toLowerCase())
+    differs.push(`model root ${result.modelRoot} (the job's: ${job.modelRoot})`);
+  if (getAddress(result.submitter) !== getAddress(job.submitter))
+    differs.push(`submitter ${result.submitter} (the job's: ${job.submitter})`);
   if (result.deadline !== job.deadline) differs.push(`deadline ${result.deadline} (the job's: ${job.deadline})`);
   if (differs.length > 0) {
     throw flaiError(

@@ -1,4 +1,3 @@
-
 import { getAddress, isHexString } from "ethers";
 
 import { flaiError } from "../errors.js";

@@ -31,13 +31,17 @@ export async function checkTrainOutputs(files: TrainOutputs, replace: boolean, l
   for (const file of [files.resultFile, files.modelFile]) {
     const stats = await lstat(file).catch((error: NodeJS.ErrnoException) => {
       if (error.code === "ENOTDIR") {
-        throw flaiError(`${label}: cannot write ${file} (ENOTDIR): a part of its path is a file, not a folder. Pass a path inside a folder.`);
+        throw flaiError(
+          `${label}: cannot write ${file} (ENOTDIR): a part of its path is a file, not a folder. Pass a path inside a folder.`,
+        );
       }
       return undefined;
     });
     if (stats === undefined) continue;
     if (stats.isDirectory()) {
-      throw flaiError(`${label}: ${file} is a folder, not a file. Pass a file path for the result, e.g. --out ${path.join(file, "result.json")}.`);
+      throw flaiError(
+        `${label}: ${file} is a folder, not a file. Pass a file path for the result, e.g. --out ${path.join(file, "result.json")}.`,
+      );
     }
     if (!replace) {
       throw flaiError(

@@ -22,7 +22,6 @@ export interface JobView {
   networkName: string;
 }
 
-
 export interface SubmitOptions extends ConnectionOption {
   /** A file path, or the 0G root of something already stored. */
   data: string;

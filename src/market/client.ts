@@ -113,18 +113,24 @@ export class FlaiMarket {
     const { broker } = await this.#broker(opts);
     const ledgerBefore = await this.ledger(opts);
     if (ledgerBefore === undefined) {
-      throw flaiError(`AccountNotExists: this account has no 0G compute ledger yet. Run \`npx hardhat flai:market-setup --provider ${provider}\` first.`);
+      throw flaiError(
+        `AccountNotExists: this account has no 0G compute ledger yet. Run \`npx hardhat flai:market-setup --provider ${provider}\` first.`,
+      );
     }
     const mark = await this.settlementMark({ ...opts, provider });
     const { endpoint, model } = await this.metadata({ ...opts, provider });
     const headers = await this.requestHeaders({ ...opts, provider });
     const { exchange, ...chat } = await this.chat({ ...opts, provider, prompt: opts.prompt, headers });
-    const sdkVerdict = await guard("verifying the response", () => broker.inference.processResponse(provider, chat.chatId, JSON.stringify(chat.usage)));
+    const sdkVerdict = await guard("verifying the response", () =>
+      broker.inference.processResponse(provider, chat.chatId, JSON.stringify(chat.usage)),
+    );
     const service = await this.#service(opts, provider);
     const check = checkExchange(exchange, await fetchResponseSignature(service, chat.chatId), service);
     if (check.verdict !== "ok") throw exchangeError(check, provider, chat.chatId);
     if (sdkVerdict !== true) {
-      throw flaiError(`Invalid signature: the compute SDK's processResponse rejected the answer of provider ${provider} (chat ${chat.chatId}). Do not trust this answer.`);
+      throw flaiError(
+        `Invalid signature: the compute SDK's processResponse rejected the answer of provider ${provider} (chat ${chat.chatId}). Do not trust this answer.`,
+      );
     }
     const unsettled = await this.unsettledFee({ ...opts, provider, headers });
     const settlement = await this.settlement({ ...opts, provider, since: mark });
@@ -163,12 +169,18 @@ export class FlaiMarket {
     const { wallet } = await this.#broker(opts);
     const service = await this.#service(opts, parseProvider(opts.provider));
     try {
-      const { response, body: raw } = await fetchWithin(`${service.url}/v1/user/${wallet.address}/unsettledfee`, { headers: opts.headers }, {
-        limit: SMALL_ANSWER_BYTES,
-        timeoutMs: SMALL_ANSWER_MS,
-      });
+      const { response, body: raw } = await fetchWithin(
+        `${service.url}/v1/user/${wallet.address}/unsettledfee`,
+        { headers: opts.headers },
+        {
+          limit: SMALL_ANSWER_BYTES,
+          timeoutMs: SMALL_ANSWER_MS,
+        },
+      );
       const body = JSON.parse(raw.toString("utf8")) as { unsettledFee?: unknown };
-      return response.ok && typeof body.unsettledFee === "string" && /^\d+$/.test(body.unsettledFee) ? BigInt(body.unsettledFee) : undefined;
+      return response.ok && typeof body.unsettledFee === "string" && /^\d+$/.test(body.unsettledFee)
+        ? BigInt(body.unsettledFee)
+        : undefined;
     } catch {
       return undefined;
     }
@@ -230,7 +242,10 @@ export class FlaiMarket {
         );
       }
       if ((error as Error).name === "TimeoutError") {
-        throw flaiError(`The provider at ${endpoint} did not answer within ${CHAT_TIMEOUT_MS / 1000} s. Try again later or use another provider.`, error);
+        throw flaiError(
+          `The provider at ${endpoint} did not answer within ${CHAT_TIMEOUT_MS / 1000} s. Try again later or use another provider.`,
+          error,
+        );
       }
       throw flaiError(`The provider at ${endpoint} cannot be reached (${(error as Error).message}). Is it running?`, error);
     }
@@ -290,7 +305,12 @@ export class FlaiMarket {
         );
         const chainId = await chainIdOf(connection);
         const sdkAddresses = chainId === 16661n ? CONTRACT_ADDRESSES.mainnet : CONTRACT_ADDRESSES.testnet;
-        return { broker, wallet, ledgerAddress: contracts?.ledger ?? sdkAddresses.ledger, inferenceAddress: contracts?.inference ?? sdkAddresses.inference };
+        return {
+          broker,
+          wallet,
+          ledgerAddress: contracts?.ledger ?? sdkAddresses.ledger,
+          inferenceAddress: contracts?.inference ?? sdkAddresses.inference,
+        };
       })();
       perAccount.set(account, pending);
       pending.catch(() => perAccount.delete(account));
@@ -337,7 +357,7 @@ interface CompletionBody {
 function parseCompletion(bytes: Buffer): CompletionBody {
   try {
     const doc = JSON.parse(bytes.toString("utf8")) as unknown;
-    return typeof doc === "object" && doc !== null ? (doc) : {};
+    return typeof doc === "object" && doc !== null ? doc : {};
   } catch {
     return {};
   }

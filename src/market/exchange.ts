@@ -1,4 +1,3 @@
-
 import { getAddress, hashMessage, recoverAddress } from "ethers";
 
 import { flaiError } from "../errors.js";
@@ -48,7 +47,6 @@ export interface ExchangeCheck {
   /** Who signed `signedText`, when the signature parses. */
   signer?: string;
 }
-
 
 /** The text a 0G TEE provider signs for one chat call. */
 export function exchangeText(requestBody: Uint8Array, responseBody: Uint8Array): string {
@@ -127,9 +125,13 @@ export function exchangeError(check: ExchangeCheck, provider: string, chatKey: s
     case "ok":
       throw new Error("exchangeError called for a verified exchange");
     case "signer-not-acknowledged":
-      return flaiError(`The TEE signer of ${who} is not acknowledged by the contract owner: its answers cannot be verified. Use an acknowledged provider (flai:market-discover lists only those).`);
+      return flaiError(
+        `The TEE signer of ${who} is not acknowledged by the contract owner: its answers cannot be verified. Use an acknowledged provider (flai:market-discover lists only those).`,
+      );
     case "bad-signature":
-      return flaiError(`Invalid signature from ${who}: the response signature does not parse, so the answer is unverified. Do not trust this answer.`);
+      return flaiError(
+        `Invalid signature from ${who}: the response signature does not parse, so the answer is unverified. Do not trust this answer.`,
+      );
     case "wrong-signer":
       return flaiError(
         `Invalid signature from ${who}: the answer is signed by ${check.signer}, not by the acknowledged TEE signer ${check.expectedSigner}. Do not trust this answer.`,

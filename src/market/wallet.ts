@@ -20,7 +20,11 @@ export async function walletFor(connection: FlaiConnection, index = 0): Promise<
   // before each call (half of the SDK's requests in the demo were eth_chainId).
   const chainId = BigInt((await connection.provider.request({ method: "eth_chainId" })) as string);
   const network = Network.from(chainId);
-  const provider = new FeePolicyProvider(await rpcUrlOf(connection), network, { pollingInterval: 100, cacheTimeout: -1, staticNetwork: network });
+  const provider = new FeePolicyProvider(await rpcUrlOf(connection), network, {
+    pollingInterval: 100,
+    cacheTimeout: -1,
+    staticNetwork: network,
+  });
   return new Wallet(await privateKeyOf(connection, index), provider);
 }
 

@@ -15,7 +15,9 @@ export function asBuffer(bytes: Uint8Array): Buffer {
  */
 export function utf8TextStart(bytes: Uint8Array, source: string): number {
   if (!isUtf8(bytes)) {
-    throw flaiError(`${source} is not valid UTF-8 text. Save the dataset as UTF-8 JSON or CSV, or as NumPy .npz (np.savez(path, X=X, y=y)).`);
+    throw flaiError(
+      `${source} is not valid UTF-8 text. Save the dataset as UTF-8 JSON or CSV, or as NumPy .npz (np.savez(path, X=X, y=y)).`,
+    );
   }
   let start = 0;
   for (let k = 0; k < 2 && bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf; k++) start += 3;

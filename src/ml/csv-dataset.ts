@@ -40,34 +40,7 @@ const CR = 0x0d;
  */
 export function parseCsvDataset(bytes: Uint8Array, start: number, source: string, options: DatasetOptions): Dataset {
   const reader = new CsvReader(bytes, start, source);
-  let records = 0;
-  let headerFields: string[] = [];
-  let headerLine = 0;
-  while (reader.next()) {
-    if (reader.isBlank()) continue;
-    reader.keep = 1; // after the header, the first pass only counts fields: no ranges kept for a runaway line
-    if (records++ === 0) {
-      headerLine = reader.line;
-      headerFields = Array.from({ length: reader.count }, (_, k) => reader.text(k, () => `${source} line ${headerLine}: a header name`));
-    }
-  }
-  if (records === 0) {
-    throw flaiError(`${source} is empty. A CSV dataset needs a header row and at least one data row.`);
-  }
-  const names = headerFields.map((f) => f.trim());
-  if (names.length < 2) {
-    const hint = /[;\t]/.test(headerFields[0] ?? "") ? " It looks like ';' or tab separated; use commas." : "";
-    throw flaiError(
-      `${source} line ${headerLine}: the header has ${names.length} column; a CSV dataset needs at least one ` +
-        `feature column and a label column, separated by commas.${hint}`,
-    );
-  }
-  if (names.every((n) => DECIMAL.test(n))) {
-    throw flaiError(
-      `${source} line ${headerLine}: the first row looks like data, not a header. ` +
-        `Add a header row naming the columns, e.g. "${names.slice(0, -1).map((_, i) => `x${i}`).join(",")},label".`,
-    );
-  }
+  const { names, records } = scanCsv(reader, source);
   const labelIndex = labelColumn(names, options.label, source);
   const ignored = ignoredColumns(names, options.ignore ?? [], labelIndex, source);
   const featureIndex = names.flatMap((_, k) => (k === labelIndex || ignored.has(k) ? [] : [k]));
@@ -99,7 +72,9 @@ export function parseCsvDataset(bytes: Uint8Array, start: number, source: string
           `as in the header. Every row needs one value per header column.`,
       );
     }
-    rowLabels[r] = reader.knownLabel(labelIndex, labelOf) ?? labelOf.id(reader.text(labelIndex, () => where(line, r, labelIndex)).trim(), r, line, () => where(line, r, labelIndex));
+    rowLabels[r] =
+      reader.knownLabel(labelIndex, labelOf) ??
+      labelOf.id(reader.text(labelIndex, () => where(line, r, labelIndex)).trim(), r, line, () => where(line, r, labelIndex));
     for (let c = 0; c < cols; c++) {
       const k = featureIndex[c]!;
       const fast = reader.number(k);
@@ -117,6 +92,45 @@ export function parseCsvDataset(bytes: Uint8Array, start: number, source: string
     impute: impute === null ? null : { strategy: "mean", values: impute },
   };
   return { rows, cols, features, labels, classes, columns, schema };
+}
+
+/**
+ * The first pass: checks the syntax, counts the records and reads the header's names, refusing a
+ * header that is missing, too narrow or looks like data.
+ */
+function scanCsv(reader: CsvReader, source: string): { names: string[]; records: number } {
+  let records = 0;
+  let headerFields: string[] = [];
+  let headerLine = 0;
+  while (reader.next()) {
+    if (reader.isBlank()) continue;
+    reader.keep = 1; // after the header, the first pass only counts fields: no ranges kept for a runaway line
+    if (records++ === 0) {
+      headerLine = reader.line;
+      headerFields = Array.from({ length: reader.count }, (_, k) => reader.text(k, () => `${source} line ${headerLine}: a header name`));
+    }
+  }
+  if (records === 0) {
+    throw flaiError(`${source} is empty. A CSV dataset needs a header row and at least one data row.`);
+  }
+  const names = headerFields.map((f) => f.trim());
+  if (names.length < 2) {
+    const hint = /[;\t]/.test(headerFields[0] ?? "") ? " It looks like ';' or tab separated; use commas." : "";
+    throw flaiError(
+      `${source} line ${headerLine}: the header has ${names.length} column; a CSV dataset needs at least one ` +
+        `feature column and a label column, separated by commas.${hint}`,
+    );
+  }
+  if (names.every((n) => DECIMAL.test(n))) {
+    throw flaiError(
+      `${source} line ${headerLine}: the first row looks like data, not a header. ` +
+        `Add a header row naming the columns, e.g. "${names
+          .slice(0, -1)
+          .map((_, i) => `x${i}`)
+          .join(",")},label".`,
+    );
+  }
+  return { names, records };
 }
 
 /** rows × cols doubles; more than this process can allocate is a user error, not a RangeError. */

@@ -85,7 +85,10 @@ export function decodeUtf8(bytes: Uint8Array, source: string): string {
         error,
       );
     }
-    throw flaiError(`${source} is not valid UTF-8 text. Save the dataset as UTF-8 JSON or CSV, or as NumPy .npz (np.savez(path, X=X, y=y)).`, error);
+    throw flaiError(
+      `${source} is not valid UTF-8 text. Save the dataset as UTF-8 JSON or CSV, or as NumPy .npz (np.savez(path, X=X, y=y)).`,
+      error,
+    );
   }
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
@@ -168,8 +171,7 @@ export function parseJsonDatasetText(text: string, source: string, options: Data
   }
   if (labels.length !== features.length) {
     throw flaiError(
-      `${source} has ${features.length} feature rows but ${labels.length} labels. ` +
-        `Give exactly one label per row of "features".`,
+      `${source} has ${features.length} feature rows but ${labels.length} labels. ` + `Give exactly one label per row of "features".`,
     );
   }
 

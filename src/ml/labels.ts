@@ -54,9 +54,7 @@ export function checkClasses(value: unknown, source: string): ClassLabel[] {
 export function jsonLabel(value: unknown, where: string): ClassLabel {
   if (typeof value === "string" && value.trim() !== "") return value;
   if (typeof value === "number" && Number.isSafeInteger(value)) return value;
-  throw flaiError(
-    `${where} is ${shown(value) ?? "missing"}; a label must be an integer (0, 1, 2, …) or a class name string.`,
-  );
+  throw flaiError(`${where} is ${shown(value) ?? "missing"}; a label must be an integer (0, 1, 2, …) or a class name string.`);
 }
 
 const INTEGER = /^[+-]?\d+(?:\.0*)?$/;

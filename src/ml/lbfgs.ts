@@ -87,8 +87,7 @@ export class Lbfgs {
       const fOld = f;
       f = fNew;
       iterations++;
-      converged =
-        maxAbs(this.g) <= tolerance || (fOld - f) / Math.max(Math.abs(fOld), Math.abs(f), 1) <= FTOL;
+      converged = maxAbs(this.g) <= tolerance || (fOld - f) / Math.max(Math.abs(fOld), Math.abs(f), 1) <= FTOL;
     }
     params.set(this.p);
     const finite = Number.isFinite(f) && this.g.every(Number.isFinite) && this.p.every(Number.isFinite);

@@ -463,7 +463,12 @@ export class TrainingRows {
     const partitions = parallelism.partitions ?? partitionCount(rows, cols * outputs);
     const threads = parallelism.threads ?? 1;
     // In shared memory from the start when workers may read it (RowSums would copy it there).
-    const center = standardization === null ? null : threads > 1 && partitions > 1 ? sharedFrom(standardization.mean) : Float64Array.from(standardization.mean);
+    const center =
+      standardization === null
+        ? null
+        : threads > 1 && partitions > 1
+          ? sharedFrom(standardization.mean)
+          : Float64Array.from(standardization.mean);
     this.scale = standardization === null ? null : Float64Array.from(standardization.scale);
     this.rowSums = new RowSums(features, labels, rows, cols, partitions, threads, outputs, center);
   }
@@ -475,7 +480,14 @@ export class TrainingRows {
       mine === null || standardization === null
         ? mine === standardization
         : sameValues(mine.mean, standardization.mean) && sameValues(mine.scale, standardization.scale);
-    return ds.features === this.features && ds.labels === this.labels && ds.rows === this.rows && ds.cols === this.cols && outputs === this.outputs && sameScaling;
+    return (
+      ds.features === this.features &&
+      ds.labels === this.labels &&
+      ds.rows === this.rows &&
+      ds.cols === this.cols &&
+      outputs === this.outputs &&
+      sameScaling
+    );
   }
 
   close(): void {

@@ -84,7 +84,6 @@ export interface LinearModel {
 
 export const LOGISTIC_DEFAULTS = { c: 1.0, maxIterations: 100, tolerance: 1e-4, standardize: true } as const;
 
-
 /**
  * Logistic regression with sklearn's default objective, C·Σ logloss + ½‖W‖² (intercepts not
  * penalized): binary (sigmoid) for two classes, multinomial (softmax, as sklearn's
@@ -113,7 +112,9 @@ function fitOrStop(ds: Dataset, opts: LogisticOptions, stop?: Stop): LogisticRes
     checkUnstandardizedConditioning(ds, max, 1 / (c * ds.rows) + (opts.proximal?.mu ?? 0));
   }
   if (opts.rows !== undefined && !opts.rows.fits(ds, standardization, outputs)) {
-    throw flaiError(`options.rows were prepared for other data or another standardization than this call's; prepare them with trainingRows(ds, options).`);
+    throw flaiError(
+      `options.rows were prepared for other data or another standardization than this call's; prepare them with trainingRows(ds, options).`,
+    );
   }
   // The data is never copied standardized: the objective reads x centered and scales its weights.
   const rows = opts.rows ?? trainingRowsFor(ds, standardization, outputs, opts.threads);
@@ -164,7 +165,14 @@ function trainingRowsFor(ds: Dataset, standardization: Standardization | null, o
  */
 export function trainingRows(ds: Dataset, opts: LogisticOptions = {}): TrainingRows {
   const outputs = outputsFor(ds.classes.length);
-  checkOptions(ds, opts.c ?? LOGISTIC_DEFAULTS.c, opts.maxIterations ?? LOGISTIC_DEFAULTS.maxIterations, opts.tolerance ?? LOGISTIC_DEFAULTS.tolerance, opts, outputs);
+  checkOptions(
+    ds,
+    opts.c ?? LOGISTIC_DEFAULTS.c,
+    opts.maxIterations ?? LOGISTIC_DEFAULTS.maxIterations,
+    opts.tolerance ?? LOGISTIC_DEFAULTS.tolerance,
+    opts,
+    outputs,
+  );
   return trainingRowsFor(ds, resolveStandardization(ds, opts), outputs, opts.threads);
 }
 
@@ -306,7 +314,6 @@ export function computeStandardization(ds: Dataset): Standardization {
   return { mean, scale };
 }
 
-
 /** How an objective reads and splits its pass over the rows (see logistic-parallel.ts). */
 export interface ObjectiveParallelism {
   /**
@@ -331,7 +338,6 @@ export interface ObjectiveParallelism {
    */
   rows?: TrainingRows;
 }
-
 
 /**
  * F(w, b) = (1/n) Σ logloss_i + ½·λ‖w‖², λ = 1/(C·n): sklearn's objective divided by C·n, plus
@@ -419,7 +425,6 @@ export class LogisticObjective {
     return 0.5 * mu * sq;
   }
 }
-
 
 /**
  * A column whose mean or variance overflows float64 (values near ±1e308): its scale would be
@@ -548,14 +553,7 @@ function noProgress(culprit: string): Error {
   );
 }
 
-function checkOptions(
-  ds: Dataset,
-  c: number,
-  maxIterations: number,
-  tolerance: number,
-  opts: LogisticOptions,
-  outputs: number,
-): void {
+function checkOptions(ds: Dataset, c: number, maxIterations: number, tolerance: number, opts: LogisticOptions, outputs: number): void {
   if (ds.rows < 1 || ds.cols < 1 || ds.features.length !== ds.rows * ds.cols || ds.labels.length !== ds.rows) {
     throw flaiError(`The dataset is malformed (${ds.rows}×${ds.cols}); parse it with parseDataset.`);
   }
@@ -617,22 +615,25 @@ function checkLinear(linear: ArrayLike<number>, proximal: Proximal | undefined, 
   // F alone is not bounded below along an unpenalized bias when the data lacks a class (and along
   // a shift of every softmax bias): a linear term there would send L-BFGS to infinity.
   if (!(proximal !== undefined && proximal.mu > 0)) {
-    throw flaiError(`A linear (drift-correction) term needs a proximal term with mu > 0 (options.proximal): without it the objective can be unbounded below along the biases.`);
+    throw flaiError(
+      `A linear (drift-correction) term needs a proximal term with mu > 0 (options.proximal): without it the objective can be unbounded below along the biases.`,
+    );
   }
   const size = outputs * cols;
   if (linear.length !== size + outputs) {
-    throw flaiError(`The linear (drift-correction) term has ${linear.length} values but this model has ${size + outputs} parameters (weights, then biases).`);
+    throw flaiError(
+      `The linear (drift-correction) term has ${linear.length} values but this model has ${size + outputs} parameters (weights, then biases).`,
+    );
   }
   for (let j = 0; j < linear.length; j++) {
-    if (!Number.isFinite(linear[j])) throw flaiError(`The linear (drift-correction) term's value ${j} is ${linear[j]}; it must be a finite number.`);
+    if (!Number.isFinite(linear[j]))
+      throw flaiError(`The linear (drift-correction) term's value ${j} is ${linear[j]}; it must be a finite number.`);
   }
 }
 
 function checkStandardization(st: Standardization, cols: number, where: string): void {
   if (st.mean.length !== cols || st.scale.length !== cols) {
-    throw flaiError(
-      `${where} has ${st.mean.length} means and ${st.scale.length} scales, but there are ${cols} features.`,
-    );
+    throw flaiError(`${where} has ${st.mean.length} means and ${st.scale.length} scales, but there are ${cols} features.`);
   }
   for (let j = 0; j < cols; j++) {
     if (!Number.isFinite(st.mean[j]) || !(Number.isFinite(st.scale[j]) && st.scale[j]! > 0)) {

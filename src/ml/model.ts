@@ -99,10 +99,33 @@ export interface TrainedModel {
   modelRoot: string;
 }
 
-const SPEC_KEYS = ["format", "algorithm", "features", "hyperparameters", "classes", "label", "ignore", "impute", "weights", "bias", "standardization"];
+const SPEC_KEYS = [
+  "format",
+  "algorithm",
+  "features",
+  "hyperparameters",
+  "classes",
+  "label",
+  "ignore",
+  "impute",
+  "weights",
+  "bias",
+  "standardization",
+];
 // A trained model may be handed back as the next spec (warm start); its outputs are ignored.
 const SPEC_IGNORED_KEYS = ["training", "datasetRoot", "modelRoot", "schema"];
-const TRAINED_REQUIRED = ["format", "algorithm", "features", "hyperparameters", "weights", "bias", "standardization", "training", "datasetRoot", "modelRoot"];
+const TRAINED_REQUIRED = [
+  "format",
+  "algorithm",
+  "features",
+  "hyperparameters",
+  "weights",
+  "bias",
+  "standardization",
+  "training",
+  "datasetRoot",
+  "modelRoot",
+];
 const TRAINED_KEYS = [...TRAINED_REQUIRED, "classes", "schema"];
 const HYPERPARAMETER_KEYS = ["c", "maxIterations", "tolerance", "standardize"];
 const KEY_HINTS: Record<string, string> = { C: "c", max_iter: "maxIterations", maxIter: "maxIterations", tol: "tolerance" };
@@ -142,8 +165,7 @@ export function parseTrainedModel(bytes: Uint8Array, source: string): TrainedMod
     if (!(key in doc)) throw flaiError(`${source} is missing "${key}"; it is not a complete ${MODEL_FORMAT} trained model.`);
   }
   const header = readHeader(doc, source);
-  const standardization =
-    doc.standardization === null ? null : readStandardization(doc.standardization, header.features, source);
+  const standardization = doc.standardization === null ? null : readStandardization(doc.standardization, header.features, source);
   const classes = doc.classes === undefined ? undefined : checkClasses(doc.classes, source);
   const outputs = outputsFor((classes ?? BINARY_CLASSES).length);
   return {
@@ -175,8 +197,7 @@ export function buildTrainedModel(
     ...(classes !== undefined && !sameList(classes, BINARY_CLASSES) && { classes: [...classes] }),
     ...(schema !== undefined && { schema: copySchema(schema) }),
     ...weightsToJson(fit.weights, fit.bias),
-    standardization:
-      fit.standardization === null ? null : { mean: [...fit.standardization.mean], scale: [...fit.standardization.scale] },
+    standardization: fit.standardization === null ? null : { mean: [...fit.standardization.mean], scale: [...fit.standardization.scale] },
     hyperparameters: { ...spec.hyperparameters },
     training: { ...training },
     // Lower-cased so the same roots always give the same bytes, hence the same result hash.
@@ -205,12 +226,7 @@ export function parseTrainingData(bytes: Uint8Array, spec: ModelSpec, source: st
  * the data with parseTrainingData (a dataset parsed without the spec's schema keys is refused).
  * Every class must have a row: a centralized fit cannot learn a class it never sees.
  */
-export function trainFromSpec(
-  spec: ModelSpec,
-  dataset: Dataset,
-  roots: ModelRoots,
-  datasetSource = "the dataset",
-): TrainedModel {
+export function trainFromSpec(spec: ModelSpec, dataset: Dataset, roots: ModelRoots, datasetSource = "the dataset"): TrainedModel {
   const data = trainableData(spec, dataset, datasetSource);
   const hp = spec.hyperparameters;
   const fit = trainLogisticRegression(data, {
@@ -221,10 +237,16 @@ export function trainFromSpec(
     ...(spec.standardization !== undefined && { standardization: spec.standardization }),
     ...initialParameters(spec),
   });
-  return buildTrainedModel(spec, fit, { samples: data.rows, iterations: fit.iterations, converged: fit.converged, ...score(fit, data) }, roots, {
-    classes: data.classes,
-    ...(data.schema !== undefined && { schema: data.schema }),
-  });
+  return buildTrainedModel(
+    spec,
+    fit,
+    { samples: data.rows, iterations: fit.iterations, converged: fit.converged, ...score(fit, data) },
+    roots,
+    {
+      classes: data.classes,
+      ...(data.schema !== undefined && { schema: data.schema }),
+    },
+  );
 }
 
 /**
@@ -314,7 +336,9 @@ function initialParameters(spec: ModelSpec): { initialWeights?: Float64Array; in
   if (spec.weights === undefined && spec.bias === undefined) return {};
   const outputs = outputsFor((spec.classes ?? BINARY_CLASSES).length);
   const zeros = (): JsonWeights =>
-    outputs === 1 ? new Array<number>(spec.features).fill(0) : Array.from({ length: outputs }, () => new Array<number>(spec.features).fill(0));
+    outputs === 1
+      ? new Array<number>(spec.features).fill(0)
+      : Array.from({ length: outputs }, () => new Array<number>(spec.features).fill(0));
   const noBias: JsonBias = outputs === 1 ? 0 : new Array<number>(outputs).fill(0);
   const { weights, bias } = weightsFromJson(spec.weights ?? zeros(), spec.bias ?? noBias, spec.features, "the model spec");
   return { ...(spec.weights !== undefined && { initialWeights: weights }), ...(spec.bias !== undefined && { initialBias: bias }) };
@@ -351,7 +375,9 @@ function canonical(value: unknown, path: string): string {
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(obj[k], `${path}.${k}`)}`).join(",")}}`;
   }
   const kind = value === undefined ? "undefined" : ArrayBuffer.isView(value) ? "a typed array (use Array.from)" : typeof value;
-  throw flaiError(`Cannot write ${path} as canonical JSON: it is ${kind}; only plain objects, arrays, strings, finite numbers, booleans and null are allowed.`);
+  throw flaiError(
+    `Cannot write ${path} as canonical JSON: it is ${kind}; only plain objects, arrays, strings, finite numbers, booleans and null are allowed.`,
+  );
 }
 
 // ---------------------------------------------------------------- validation
@@ -414,8 +440,7 @@ function readHyperparameters(value: unknown, source: string, requireAll: boolean
   }
   const { c = LOGISTIC_DEFAULTS.c, maxIterations = LOGISTIC_DEFAULTS.maxIterations } = hp;
   const { tolerance = LOGISTIC_DEFAULTS.tolerance, standardize = LOGISTIC_DEFAULTS.standardize } = hp;
-  const bad = (key: string, v: unknown, rule: string) =>
-    flaiError(`${source}: "hyperparameters.${key}" must be ${rule}, got ${shown(v)}.`);
+  const bad = (key: string, v: unknown, rule: string) => flaiError(`${source}: "hyperparameters.${key}" must be ${rule}, got ${shown(v)}.`);
   if (typeof c !== "number" || !Number.isFinite(c) || c <= 0) {
     throw bad("c", c, "a number > 0 (inverse regularization strength, like sklearn's C; default 1)");
   }
@@ -439,9 +464,7 @@ function readFinite(value: unknown, source: string, path: string): number {
 function readNumbers(value: unknown, length: number, source: string, path: string): number[] {
   if (!Array.isArray(value)) throw flaiError(`${source}: "${path}" must be an array of ${length} numbers.`);
   if (value.length !== length) {
-    throw flaiError(
-      `${source}: "${path}" has ${value.length} values but "features" is ${length}; give one per feature.`,
-    );
+    throw flaiError(`${source}: "${path}" has ${value.length} values but "features" is ${length}; give one per feature.`);
   }
   return value.map((v, i) => readFinite(v, source, `${path}[${i}]`));
 }
@@ -452,7 +475,7 @@ function readWeights(value: unknown, outputs: number, features: number, source: 
   if (!Array.isArray(value) || value.length !== outputs) {
     throw flaiError(
       `${source}: "weights" must be ${outputs} arrays (one per class of "classes") of ${features} numbers, ` +
-        `got ${Array.isArray(value) ? `${value.length} entries` : shown(value) ?? "nothing"}.`,
+        `got ${Array.isArray(value) ? `${value.length} entries` : (shown(value) ?? "nothing")}.`,
     );
   }
   return value.map((row, k) => readNumbers(row, features, source, `weights[${k}]`));
@@ -508,9 +531,7 @@ function readTraining(value: unknown, source: string): TrainingSummary {
 
 function readRoot(value: unknown, source: string, key: string): string {
   if (typeof value !== "string" || !ROOT.test(value)) {
-    throw flaiError(
-      `${source}: "${key}" must be a 0G storage root, 0x followed by 64 hex digits, got ${shown(value) ?? "nothing"}.`,
-    );
+    throw flaiError(`${source}: "${key}" must be a 0G storage root, 0x followed by 64 hex digits, got ${shown(value) ?? "nothing"}.`);
   }
   return value;
 }

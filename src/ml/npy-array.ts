@@ -42,16 +42,20 @@ export function npyValuesOffset(bytes: Uint8Array): number | undefined {
 
 /** The array in a .npy file's bytes; `name` and `where` name it in errors. */
 export function readNpy(bytes: Uint8Array, name: string, where: string): NpyArray {
-  if (!isNpy(bytes) || bytes.length < 10) throw flaiError(`${where} is not a NumPy .npy array (no "\\x93NUMPY" header); the file is corrupt.`);
+  if (!isNpy(bytes) || bytes.length < 10)
+    throw flaiError(`${where} is not a NumPy .npy array (no "\\x93NUMPY" header); the file is corrupt.`);
   const major = bytes[6]!;
-  if (major < 1 || major > 3) throw flaiError(`${where} is .npy format version ${major}.${bytes[7]}, which is not supported (1.0 to 3.0 are).`);
+  if (major < 1 || major > 3)
+    throw flaiError(`${where} is .npy format version ${major}.${bytes[7]}, which is not supported (1.0 to 3.0 are).`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerStart = major === 1 ? 10 : 12;
   if (bytes.length < headerStart) throw flaiError(`${where} is truncated inside its .npy header.`);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  if (headerLength > MAX_HEADER) throw flaiError(`${where}: its .npy header claims ${headerLength} bytes; numpy writes at most ${MAX_HEADER}. The file is corrupt.`);
+  if (headerLength > MAX_HEADER)
+    throw flaiError(`${where}: its .npy header claims ${headerLength} bytes; numpy writes at most ${MAX_HEADER}. The file is corrupt.`);
   const dataStart = headerStart + headerLength;
-  if (dataStart > bytes.length) throw flaiError(`${where}: its .npy header claims ${headerLength} bytes, past the end of the array; the file is truncated.`);
+  if (dataStart > bytes.length)
+    throw flaiError(`${where}: its .npy header claims ${headerLength} bytes, past the end of the array; the file is truncated.`);
   const text = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(bytes.subarray(headerStart, dataStart));
   const header = parseHeader(text, where);
   const { kind, itemSize } = dtypeOf(header.descr, name, where);
@@ -80,7 +84,8 @@ interface NpyHeader {
 /** The three keys numpy writes; anything else (a structured dtype, a malformed literal) is refused. */
 function parseHeader(text: string, where: string): NpyHeader {
   const shown = text.trim().length > 160 ? `${text.trim().slice(0, 160)}…` : text.trim();
-  const bad = (why: string) => flaiError(`${where}: its .npy header ${JSON.stringify(shown)} ${why}; the file is corrupt or not written by numpy.`);
+  const bad = (why: string) =>
+    flaiError(`${where}: its .npy header ${JSON.stringify(shown)} ${why}; the file is corrupt or not written by numpy.`);
   let literal: unknown;
   try {
     literal = new PyLiteral(text, bad).parse();
@@ -96,7 +101,8 @@ function parseHeader(text: string, where: string): NpyHeader {
   }
   if (typeof descr !== "string") throw bad("has no 'descr' string");
   if (typeof fortranOrder !== "boolean") throw bad("has no 'fortran_order' True/False");
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) throw bad("has no 'shape' tuple of sizes");
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0))
+    throw bad("has no 'shape' tuple of sizes");
   return { descr, fortranOrder, shape: shape as number[] };
 }
 
@@ -154,7 +160,10 @@ class PyLiteral {
     if (ch === "{") return this.dict();
     if (ch === "(" || ch === "[") return this.sequence(ch === "(" ? ")" : "]");
     if (ch === "'" || ch === '"') return this.string(ch);
-    for (const [word, value] of [["True", true], ["False", false]] as const) {
+    for (const [word, value] of [
+      ["True", true],
+      ["False", false],
+    ] as const) {
       if (this.text.startsWith(word, this.i)) {
         this.i += word.length;
         return value;

@@ -94,7 +94,9 @@ function featureShape(x: NpyArray, source: string): { rows: number; cols: number
   if (rows === 0) throw flaiError(`${source}: array ${shown(x.name)} has no rows. Add rows, at least one per class.`);
   if (cols === 0) throw flaiError(`${source}: array ${shown(x.name)} has no columns. Every row needs at least one feature value.`);
   if (x.kind === "unicode") {
-    throw flaiError(`${source}: array ${shown(x.name)} holds strings (dtype ${x.descr}); features must be numbers. Encode them first, e.g. ${x.name}.astype(np.float64).`);
+    throw flaiError(
+      `${source}: array ${shown(x.name)} holds strings (dtype ${x.descr}); features must be numbers. Encode them first, e.g. ${x.name}.astype(np.float64).`,
+    );
   }
   return { rows, cols };
 }
@@ -124,7 +126,17 @@ function featureValues(x: NpyArray, owned: boolean, rows: number, cols: number):
   return out;
 }
 
-type NumericArray = Float64Array | Float32Array | Int8Array | Int16Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array | Uint32Array | BigUint64Array;
+type NumericArray =
+  | Float64Array
+  | Float32Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigUint64Array;
 
 /** The values as a typed array (copied to an aligned buffer first when they sit at an odd offset). */
 function numericView(x: NpyArray): NumericArray {
@@ -169,7 +181,12 @@ function refuseNonFinite(features: Float64Array, cols: number, name: string, sou
  * once (rows carry a code into the distinct values, in first-row order), so an error names the
  * first row holding the bad label and a million rows cost a Map lookup each, not a string each.
  */
-function indexedLabels(y: NpyArray, options: DatasetOptions, source: string, where: (r: number) => string): { labels: Uint8Array; classes: ClassLabel[] } {
+function indexedLabels(
+  y: NpyArray,
+  options: DatasetOptions,
+  source: string,
+  where: (r: number) => string,
+): { labels: Uint8Array; classes: ClassLabel[] } {
   const { codes, distinct, firstRow } = y.kind === "unicode" ? distinctStrings(y, where) : distinctNumbers(y, where);
   const indexed = indexLabels(distinct, options.classes, source, (u) => where(firstRow[u]!));
   const labels = new Uint8Array(codes.length);
@@ -195,7 +212,9 @@ function distinctNumbers(y: NpyArray, where: (r: number) => string): DistinctLab
     let code = seen.get(v);
     if (code === undefined) {
       if (typeof values[r] === "bigint" && !Number.isSafeInteger(v)) {
-        throw flaiError(`${where(r)} is ${values[r]}, beyond 2^53; integer labels must be exact in float64. Renumber the classes (e.g. np.unique(${y.name}, return_inverse=True)).`);
+        throw flaiError(
+          `${where(r)} is ${values[r]}, beyond 2^53; integer labels must be exact in float64. Renumber the classes (e.g. np.unique(${y.name}, return_inverse=True)).`,
+        );
       }
       if (Number.isNaN(v)) throw flaiError(`${where(r)} is NaN; every row needs a label. Drop the rows without one.`);
       code = distinct.length;

@@ -17,7 +17,16 @@ const U32_MAX = 0xffffffff;
 /** Deflate cannot expand data more than ~1032:1; a header claiming more is lying. */
 const MAX_DEFLATE_RATIO = 1032;
 
-const METHOD_NAMES: Record<number, string> = { 1: "shrink", 6: "implode", 9: "deflate64", 12: "bzip2", 14: "LZMA", 93: "zstd", 95: "xz", 99: "AES encryption" };
+const METHOD_NAMES: Record<number, string> = {
+  1: "shrink",
+  6: "implode",
+  9: "deflate64",
+  12: "bzip2",
+  14: "LZMA",
+  93: "zstd",
+  95: "xz",
+  99: "AES encryption",
+};
 
 /** One member of the archive, located but not yet read. */
 export interface ZipEntry {
@@ -37,20 +46,26 @@ export function readZipEntries(bytes: Uint8Array, source: string): Map<string, Z
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const eocd = findEndOfCentralDirectory(view);
   if (eocd < 0) {
-    throw flaiError(`${source} starts like a zip (.npz) file but has no zip directory at its end: it is truncated or not a zip. ${SAVE_HINT}`);
+    throw flaiError(
+      `${source} starts like a zip (.npz) file but has no zip directory at its end: it is truncated or not a zip. ${SAVE_HINT}`,
+    );
   }
   const disk = view.getUint16(eocd + 4, true);
   const count = view.getUint16(eocd + 10, true);
   const directorySize = view.getUint32(eocd + 12, true);
   const directoryOffset = view.getUint32(eocd + 16, true);
   if (count === 0xffff || directorySize === U32_MAX || directoryOffset === U32_MAX) {
-    throw flaiError(`${source} is a zip64 archive (over 4 GiB or 65535 entries), which is not supported. Split the data into smaller files.`);
+    throw flaiError(
+      `${source} is a zip64 archive (over 4 GiB or 65535 entries), which is not supported. Split the data into smaller files.`,
+    );
   }
   if (disk !== 0 || view.getUint16(eocd + 6, true) !== 0 || view.getUint16(eocd + 8, true) !== count) {
     throw flaiError(`${source} is a multi-part (split) zip archive, which is not supported. ${SAVE_HINT}`);
   }
   if (directoryOffset + directorySize > eocd) {
-    throw flaiError(`${source}: its zip directory (offset ${directoryOffset}, ${directorySize} bytes) lies outside the file; the file is truncated or corrupt.`);
+    throw flaiError(
+      `${source}: its zip directory (offset ${directoryOffset}, ${directorySize} bytes) lies outside the file; the file is truncated or corrupt.`,
+    );
   }
   const entries = new Map<string, ZipEntry>();
   let at = directoryOffset;
@@ -75,12 +90,16 @@ export function readZipEntry(bytes: Uint8Array, entry: ZipEntry, source: string)
   let data: Uint8Array;
   if (entry.method === 0) {
     if (entry.compressedSize !== entry.size) {
-      throw flaiError(`${where} is stored uncompressed but its zip header gives two sizes (${entry.compressedSize} and ${entry.size}); the file is corrupt.`);
+      throw flaiError(
+        `${where} is stored uncompressed but its zip header gives two sizes (${entry.compressedSize} and ${entry.size}); the file is corrupt.`,
+      );
     }
     data = raw;
   } else {
     if (entry.size > entry.compressedSize * MAX_DEFLATE_RATIO + 1024) {
-      throw flaiError(`${where}: its zip header claims ${entry.size} bytes from ${entry.compressedSize} compressed bytes, more than deflate can produce; the file is corrupt.`);
+      throw flaiError(
+        `${where}: its zip header claims ${entry.size} bytes from ${entry.compressedSize} compressed bytes, more than deflate can produce; the file is corrupt.`,
+      );
     }
     data = inflateEntry(raw, entry.size, where);
   }
@@ -109,7 +128,8 @@ function findEndOfCentralDirectory(view: DataView): number {
   const last = view.byteLength - EOCD_SIZE;
   const stop = Math.max(0, last - MAX_COMMENT);
   for (let at = last; at >= stop; at--) {
-    if (view.getUint32(at, true) === END_OF_CENTRAL_DIRECTORY && at + EOCD_SIZE + view.getUint16(at + 20, true) === view.byteLength) return at;
+    if (view.getUint32(at, true) === END_OF_CENTRAL_DIRECTORY && at + EOCD_SIZE + view.getUint16(at + 20, true) === view.byteLength)
+      return at;
   }
   return -1;
 }
@@ -120,7 +140,13 @@ interface DirectoryBounds {
   directoryEnd: number;
 }
 
-function readCentralEntry(view: DataView, bytes: Uint8Array, at: number, bounds: DirectoryBounds, source: string): ZipEntry & { next: number } {
+function readCentralEntry(
+  view: DataView,
+  bytes: Uint8Array,
+  at: number,
+  bounds: DirectoryBounds,
+  source: string,
+): ZipEntry & { next: number } {
   const { directoryOffset: end, directoryEnd } = bounds;
   const corrupt = (what: string) => flaiError(`${source}: ${what}; the zip file is truncated or corrupt. ${SAVE_HINT}`);
   if (at + 46 > directoryEnd || view.getUint32(at, true) !== CENTRAL_HEADER) throw corrupt(`no zip directory entry at offset ${at}`);
@@ -136,7 +162,9 @@ function readCentralEntry(view: DataView, bytes: Uint8Array, at: number, bounds:
   }
   if (method !== 0 && method !== 8) {
     const kind = METHOD_NAMES[method] ?? `method ${method}`;
-    throw flaiError(`${source}: ${name} is compressed with ${kind}, which is not supported (only stored and deflate, as numpy writes). ${SAVE_HINT}`);
+    throw flaiError(
+      `${source}: ${name} is compressed with ${kind}, which is not supported (only stored and deflate, as numpy writes). ${SAVE_HINT}`,
+    );
   }
   const sizes = zip64Sizes(view, at + 46 + nameLength, extraLength, {
     size: view.getUint32(at + 24, true),
@@ -145,7 +173,8 @@ function readCentralEntry(view: DataView, bytes: Uint8Array, at: number, bounds:
   });
   if (sizes === null) throw corrupt(`${name}'s zip64 sizes are missing or exceed the file`);
   const { size, compressedSize, localOffset } = sizes;
-  if (localOffset + 30 > end || view.getUint32(localOffset, true) !== LOCAL_HEADER) throw corrupt(`${name} has no local header at offset ${localOffset}`);
+  if (localOffset + 30 > end || view.getUint32(localOffset, true) !== LOCAL_HEADER)
+    throw corrupt(`${name} has no local header at offset ${localOffset}`);
   const dataOffset = localOffset + 30 + view.getUint16(localOffset + 26, true) + view.getUint16(localOffset + 28, true);
   if (dataOffset + compressedSize > end) {
     throw corrupt(`${name} claims ${compressedSize} bytes at offset ${dataOffset}, past the end of its data (${end})`);
@@ -163,7 +192,7 @@ interface EntrySizes {
 function zip64Sizes(view: DataView, extra: number, length: number, sizes: EntrySizes): EntrySizes | null {
   const wanted = (["size", "compressedSize", "localOffset"] as const).filter((key) => sizes[key] === U32_MAX);
   if (wanted.length === 0) return sizes;
-  for (let at = extra; at + 4 <= extra + length; ) {
+  for (let at = extra; at + 4 <= extra + length;) {
     const id = view.getUint16(at, true);
     const fieldLength = view.getUint16(at + 2, true);
     if (id === ZIP64_EXTRA && fieldLength >= wanted.length * 8 && at + 4 + fieldLength <= extra + length) {

@@ -41,11 +41,7 @@ export function parameterVector(weights: ArrayLike<number>, bias: ArrayLike<numb
 }
 
 /** The inverse of parameterVector for `features` inputs and `outputs` linear outputs. */
-export function splitParameters(
-  vec: ArrayLike<number>,
-  features: number,
-  outputs: number,
-): { weights: Float64Array; bias: Float64Array } {
+export function splitParameters(vec: ArrayLike<number>, features: number, outputs: number): { weights: Float64Array; bias: Float64Array } {
   const size = outputs * features;
   if (vec.length !== size + outputs) {
     throw flaiError(

@@ -62,8 +62,7 @@ export function ignoredColumns(names: string[], ignore: readonly string[], label
     const index = names.indexOf(name);
     if (index === -1) {
       throw flaiError(
-        `${source} has no column ${shown(name)} (listed in the model spec's "ignore"); its columns are ` +
-          `${shownList(names)}.`,
+        `${source} has no column ${shown(name)} (listed in the model spec's "ignore"); its columns are ` + `${shownList(names)}.`,
       );
     }
     if (index === labelIndex) throw flaiError(`${source}: ${shown(name)} is the label column; it cannot be in "ignore".`);
@@ -104,7 +103,13 @@ export function refuseIdColumns(features: Float64Array, rows: number, names: str
  * Fills NaN cells (missing values) in place: with this data's column means for "mean", or with the
  * given values (a trained model's). Returns the values used, one per column.
  */
-export function imputeMissing(features: Float64Array, rows: number, names: string[], impute: "mean" | readonly number[], source: string): number[] {
+export function imputeMissing(
+  features: Float64Array,
+  rows: number,
+  names: string[],
+  impute: "mean" | readonly number[],
+  source: string,
+): number[] {
   const cols = names.length;
   let values: number[];
   if (impute === "mean") {
@@ -118,7 +123,8 @@ export function imputeMissing(features: Float64Array, rows: number, names: strin
           count++;
         }
       }
-      if (count === 0) throw flaiError(`${source}: column ${shown(name)} has no values at all, so it has no mean to impute. List it in "ignore".`);
+      if (count === 0)
+        throw flaiError(`${source}: column ${shown(name)} has no values at all, so it has no mean to impute. List it in "ignore".`);
       return sum / count;
     });
   } else {

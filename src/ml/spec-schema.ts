@@ -63,13 +63,16 @@ function readImpute(value: unknown, features: number, source: string): DataSchem
 
 function readName(value: unknown, source: string, path: string, what: string): string {
   if (typeof value !== "string" || value.trim() === "" || value !== value.trim()) {
-    throw flaiError(`${source}: "${path}" must be ${what} (a non-empty string without surrounding spaces), got ${JSON.stringify(value) ?? "nothing"}.`);
+    throw flaiError(
+      `${source}: "${path}" must be ${what} (a non-empty string without surrounding spaces), got ${JSON.stringify(value) ?? "nothing"}.`,
+    );
   }
   return value;
 }
 
 function readNames(value: unknown, source: string, path: string): string[] {
-  if (!Array.isArray(value)) throw flaiError(`${source}: "${path}" must be a list of column names, got ${JSON.stringify(value) ?? "nothing"}.`);
+  if (!Array.isArray(value))
+    throw flaiError(`${source}: "${path}" must be a list of column names, got ${JSON.stringify(value) ?? "nothing"}.`);
   const names = value.map((v, k) => readName(v, source, `${path}[${k}]`, "a column name"));
   const dup = names.findIndex((n, k) => names.indexOf(n) !== k);
   if (dup !== -1) throw flaiError(`${source}: "${path}" lists ${JSON.stringify(names[dup])} twice.`);

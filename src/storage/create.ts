@@ -35,8 +35,7 @@ export async function zeroGStorageFor(
   overrides: { indexerUrl?: string; onProgress?: (p: StorageProgress) => void; signer?: () => Promise<Signer> } = {},
 ): Promise<ZeroGStorage> {
   // A configured chain id needs no request: a wrong RPC then fails on use, with its URL in the error.
-  const chainId =
-    connection.networkConfig.chainId !== undefined ? BigInt(connection.networkConfig.chainId) : await chainIdOf(connection);
+  const chainId = connection.networkConfig.chainId !== undefined ? BigInt(connection.networkConfig.chainId) : await chainIdOf(connection);
   const indexerUrl = overrides.indexerUrl ?? config.storage.indexerUrl ?? knownIndexerUrl(chainId);
   if (indexerUrl === undefined) {
     throw flaiError(

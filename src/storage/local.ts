@@ -178,7 +178,10 @@ export class LocalStorage implements StorageBackend {
     // The nearest existing path at or above the store: the file in the way (the store itself if none is found).
     let blocker = this.dir;
     for (let at = this.dir; path.dirname(at) !== at; at = path.dirname(at)) {
-      const isFolder = await stat(at).then((st) => st.isDirectory(), () => undefined);
+      const isFolder = await stat(at).then(
+        (st) => st.isDirectory(),
+        () => undefined,
+      );
       if (isFolder === undefined) continue;
       if (!isFolder) blocker = at;
       break;

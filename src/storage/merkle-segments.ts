@@ -223,7 +223,7 @@ function runWorker(job: SegmentJob): void {
     for (let block = Atomics.add(claims, 0, 1); block < blocks; block = Atomics.add(claims, 0, 1)) {
       const { first, count } = blockRange(block, segments);
       const { start, length } = blockBytes(block, segments, size);
-      for (let got = 0; got < length; ) {
+      for (let got = 0; got < length;) {
         const bytesRead = readSync(fd, buffer, got, length - got, start + got);
         // The file shrank: stop; the main thread re-hashes this block and reports it.
         if (bytesRead === 0) throw new Error(`${path} is shorter than ${size} bytes`);

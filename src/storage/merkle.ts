@@ -64,8 +64,7 @@ export async function fastRootsReady(): Promise<void> {
 export function computeRoot(bytes: Uint8Array): `0x${string}` {
   if (bytes.length === 0) {
     throw flaiError(
-      "Cannot compute a 0G storage root of empty data (0 bytes): 0G storage has no identity for empty files. " +
-        "Store at least one byte.",
+      "Cannot compute a 0G storage root of empty data (0 bytes): 0G storage has no identity for empty files. " + "Store at least one byte.",
     );
   }
   return hexRoot(bytesRoot(currentHashInto(), bytes));
@@ -124,7 +123,7 @@ export async function fileRoot(
     const hashBlock = async (block: number) => {
       const { first, count: n } = blockRange(block, segments);
       const { start, length } = blockBytes(block, segments, size);
-      for (let got = 0; got < length; ) {
+      for (let got = 0; got < length;) {
         const { bytesRead } = await handle.read(buffer, got, length - got, start + got);
         if (bytesRead === 0) throw shrank(path, size);
         got += bytesRead;

@@ -236,11 +236,7 @@ export function verifyProof(proof: FileProof, leaf: Uint8Array, root: Uint8Array
   } catch {
     return false;
   }
-  return (
-    proofComputesRoot(proof) &&
-    equalBytes(proof.lemma[proof.lemma.length - 1]!, root) &&
-    equalBytes(proof.lemma[0]!, leaf)
-  );
+  return proofComputesRoot(proof) && equalBytes(proof.lemma[proof.lemma.length - 1]!, root) && equalBytes(proof.lemma[0]!, leaf);
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

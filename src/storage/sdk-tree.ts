@@ -41,7 +41,7 @@ export async function segmentRootsOf(path: string): Promise<SegmentRoots> {
     for (let block = 0; block < ceilDiv(segments, BLOCK_SEGMENTS); block++) {
       const { first, count } = blockRange(block, segments);
       const { start, length } = blockBytes(block, segments, size);
-      for (let got = 0; got < length; ) {
+      for (let got = 0; got < length;) {
         const { bytesRead } = await handle.read(buffer, got, length - got, start + got);
         if (bytesRead === 0) throw flaiError(`${path} shrank while it was being hashed; upload it again once nothing writes to it.`);
         got += bytesRead;

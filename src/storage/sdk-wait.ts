@@ -37,7 +37,9 @@ async function pollOnce(
     info = ask.useTxSeq ? await node.getFileInfoByTxSeq(ask.txSeq) : await node.getFileInfo(ask.root, true);
     if (info === null) {
       const status = await node.getStatus();
-      ask.onProgress?.(status === null ? "Waiting for storage node to sync..." : `Waiting for storage node to sync (height=${status.logSyncHeight})...`);
+      ask.onProgress?.(
+        status === null ? "Waiting for storage node to sync..." : `Waiting for storage node to sync (height=${status.logSyncHeight})...`,
+      );
       return undefined;
     }
     if (ask.finalityRequired && !info.finalized) {

@@ -48,7 +48,8 @@ function strictBase64(text: string): Uint8Array {
 
 /** Decodes the JSON shape; a malformed one is a deserialization error, as in jsonrpsee. */
 export function parseSegment(value: unknown): SegmentUpload {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw badParams("invalid type: expected struct SegmentWithProof");
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw badParams("invalid type: expected struct SegmentWithProof");
   const v = value as Record<string, unknown>;
   if (typeof v.root !== "string" || !HASH_HEX.test(v.root)) throw badParams("root: expected a 0x-prefixed 32-byte hex string");
   if (typeof v.data !== "string") throw badParams("data: expected base64");

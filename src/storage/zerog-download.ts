@@ -58,7 +58,9 @@ export function nodeClient(url: string, attemptMs: number, signal?: AbortSignal)
 /** Refuses a claimed size over the download limit or over the free space beside `tmp`, before any transfer. */
 export async function checkClaimedSize(root: Root, size: number, nodeUrl: string, tmp: string): Promise<void> {
   if (!Number.isSafeInteger(size) || size <= 0) {
-    throw flaiError(`Storage node ${nodeUrl} gives ${root} a size of ${excerpt(String(size))} bytes, which no file has. The node is faulty; try again later or against another indexer.`);
+    throw flaiError(
+      `Storage node ${nodeUrl} gives ${root} a size of ${excerpt(String(size))} bytes, which no file has. The node is faulty; try again later or against another indexer.`,
+    );
   }
   if (size > MAX_DOWNLOAD_BYTES) {
     throw flaiError(
@@ -71,7 +73,9 @@ export async function checkClaimedSize(root: Root, size: number, nodeUrl: string
     () => Infinity, // unknown: the write itself reports ENOSPC
   );
   if (size > free) {
-    throw flaiError(`${root} is ${size} bytes but only ${free} bytes are free in ${path.dirname(tmp)}. Nothing was downloaded. Free some space or download elsewhere.`);
+    throw flaiError(
+      `${root} is ${size} bytes but only ${free} bytes are free in ${path.dirname(tmp)}. Nothing was downloaded. Free some space or download elsewhere.`,
+    );
   }
 }
 
@@ -103,7 +107,11 @@ export async function downloadSegments(job: SegmentDownload): Promise<void> {
  * (after its retries) passes the segment to the next; one that serves a bad segment or an oversized
  * answer ends the download. Null from all, or failures from all, is an error naming them.
  */
-async function fetchSegment(job: SegmentDownload, holders: ReadonlyArray<Holder & { node: StorageNode }>, index: number): Promise<Uint8Array> {
+async function fetchSegment(
+  job: SegmentDownload,
+  holders: ReadonlyArray<Holder & { node: StorageNode }>,
+  index: number,
+): Promise<Uint8Array> {
   let failure: { url: string; error: Error } | undefined;
   for (const holder of holders) {
     job.signal.throwIfAborted();

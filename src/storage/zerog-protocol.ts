@@ -47,7 +47,7 @@ const flowErrors = new Interface(["error NotEnoughFee(uint256 price, uint256 sec
 /** Revert data carried by an ethers / Hardhat error, wherever the client put it. */
 function revertData(error: unknown): string | undefined {
   const seen = new Set<unknown>();
-  for (let e = error as { data?: unknown; error?: unknown; cause?: unknown } | undefined; e && !seen.has(e); ) {
+  for (let e = error as { data?: unknown; error?: unknown; cause?: unknown } | undefined; e && !seen.has(e);) {
     seen.add(e);
     if (typeof e.data === "string" && e.data.startsWith("0x") && e.data.length >= 10) return e.data;
     e = (e.error ?? e.cause) as typeof e | undefined;

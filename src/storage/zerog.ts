@@ -489,7 +489,9 @@ function withAllShardTasks(uploader: Uploader): void {
   const splitTasks = uploader.splitTasks.bind(uploader);
   uploader.splitTasks = async (info, tree, options) => {
     const tasks = await splitTasks(info, tree, options);
-    return tasks === null ? null : withDroppedTasks(tasks, { startEntryIndex: Number(info.tx.startEntryIndex), size: Number(info.tx.size) });
+    return tasks === null
+      ? null
+      : withDroppedTasks(tasks, { startEntryIndex: Number(info.tx.startEntryIndex), size: Number(info.tx.size) });
   };
 }
 

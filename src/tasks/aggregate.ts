@@ -26,7 +26,10 @@ export default async function aggregate(args: AggregateTaskArguments, hre: Hardh
     if (args.round !== undefined) {
       throw flaiError(`--round ${args.round} does not go with --follow: a follower takes every round as it comes. Leave one of them out.`);
     }
-    const closeAfterSeconds = optionalNumber(args.closeAfter, "--close-after", { min: 0, hint: "seconds to wait for more clients once the quorum is recorded" });
+    const closeAfterSeconds = optionalNumber(args.closeAfter, "--close-after", {
+      min: 0,
+      hint: "seconds to wait for more clients once the quorum is recorded",
+    });
     // Runs until the task is finished or cancelled; each event is printed as it happens.
     await hre.flai.fedavg.followAggregator({ taskId, pollSeconds: poll, closeAfterSeconds, onEvent: printEvent(ui) });
     return;

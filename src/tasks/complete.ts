@@ -19,7 +19,9 @@ export default async function complete(args: CompleteTaskArguments, hre: Hardhat
   const jobId = parseId(args.job, "job", "--job");
   const result = await readResultFile(args.result);
   if (result.jobId !== jobId) {
-    throw flaiError(`${args.result} is the result of job ${result.jobId}, not of job ${jobId}. Pass the result file flai:train wrote for job ${jobId}.`);
+    throw flaiError(
+      `${args.result} is the result of job ${result.jobId}, not of job ${jobId}. Pass the result file flai:train wrote for job ${jobId}.`,
+    );
   }
   const ui = new Ui({ json: args.json });
   const done = await ui.progress("Completing job", () => hre.flai.jobs.complete(result));

@@ -63,13 +63,7 @@ export default async function demo(args: DemoTaskArguments, hre: HardhatRuntimeE
 }
 
 /** The three parts in order, each printing as it goes; the JSON result gathers what they return. */
-async function runDemo(
-  flai: FlaiRuntime,
-  connection: FlaiConnection,
-  args: { reward: string },
-  ui: Ui,
-  hre: HardhatRuntimeEnvironment,
-) {
+async function runDemo(flai: FlaiRuntime, connection: FlaiConnection, args: { reward: string }, ui: Ui, hre: HardhatRuntimeEnvironment) {
   ui.title(`hardhat-flai demo — compute job on network "${connection.networkName}"`);
   const computeJob = await computeJobPart(flai, connection, args, ui, hre);
   const federated = await federatedPart(flai, connection, args, ui, hre);

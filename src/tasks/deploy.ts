@@ -40,7 +40,10 @@ async function lockPersistentChain(hre: HardhatRuntimeEnvironment, ui: Ui): Prom
   const connection = await useConnection(hre);
   if (isEphemeral(connection)) return async () => {};
   return acquireDeployLock(hre.config.paths.ignition, await chainIdOf(connection), connection.networkName, {
-    onWait: (holder) => ui.line(`Waiting for another flai:deploy (pid ${holder.pid}, since ${holder.since}) to finish deploying to network "${holder.network}"…`),
+    onWait: (holder) =>
+      ui.line(
+        `Waiting for another flai:deploy (pid ${holder.pid}, since ${holder.since}) to finish deploying to network "${holder.network}"…`,
+      ),
   });
 }
 

@@ -52,10 +52,18 @@ function print(ui: Ui, running: RunningDevnet, networkName: string, task: string
   ui.info("Flow", running.storage.flowAddress);
   ui.info("Market", running.storage.marketAddress);
   const { compute } = running;
-  ui.info("0G compute", `provider ${compute.providerAddress} at ${compute.url}, serving ${task === undefined ? "the sample model" : `task ${task}'s global model`}`);
+  ui.info(
+    "0G compute",
+    `provider ${compute.providerAddress} at ${compute.url}, serving ${task === undefined ? "the sample model" : `task ${task}'s global model`}`,
+  );
   ui.info("serving", `ledger ${compute.contracts.ledger}, inference ${compute.contracts.inference}`);
   const state = path.relative(root, running.stateDir);
-  ui.info("state", running.ephemeral ? `${state} (removed when this stops, with the chain)` : `${state} (kept: a restart on this chain serves the same files)`);
+  ui.info(
+    "state",
+    running.ephemeral
+      ? `${state} (removed when this stops, with the chain)`
+      : `${state} (kept: a restart on this chain serves the same files)`,
+  );
   ui.line();
   ui.line("Use it from hardhat.config.ts:");
   ui.line(`  flai: { storage: { backend: "0g", indexerUrl: "${running.storage.url}" } }`);

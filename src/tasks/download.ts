@@ -11,7 +11,9 @@ export interface DownloadTaskArguments {
 
 export default async function download(args: DownloadTaskArguments, hre: HardhatRuntimeEnvironment) {
   const ui = new Ui({ json: args.json });
-  const got = await ui.progress(`Fetching ${args.root}`, (update) => hre.flai.storage.download(args.root, args.out, { onProgress: (p) => update(describeProgress(p)) }));
+  const got = await ui.progress(`Fetching ${args.root}`, (update) =>
+    hre.flai.storage.download(args.root, args.out, { onProgress: (p) => update(describeProgress(p)) }),
+  );
   ui.ok(`Wrote ${got.path} (${got.size} bytes); its 0G root matches ${got.root}`);
   ui.result(got);
 }

@@ -17,7 +17,10 @@ export default async function enclave(args: EnclaveTaskArguments, hre: HardhatRu
   ui.info("encryptionKey", report.encryptionKey);
   ui.info("issuedAt", new Date(report.issuedAt * 1000).toISOString());
   ui.info("expiry", new Date(report.expiry * 1000).toISOString());
-  ui.info("authority", `${report.authority} (dev attestation authority of this machine; a deployer pins it with flai:deploy --attestation-authority)`);
+  ui.info(
+    "authority",
+    `${report.authority} (dev attestation authority of this machine; a deployer pins it with flai:deploy --attestation-authority)`,
+  );
   ui.info("signature", report.signature);
   ui.info("sealed in", hre.flai.teeSim.dir);
   let registration;

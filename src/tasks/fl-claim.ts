@@ -36,7 +36,9 @@ export default async function flClaim(args: FlClaimTaskArguments, hre: HardhatRu
     ui.result(c);
     return;
   }
-  const all = await ui.progress(`Claiming every reward ${signer.address} is owed`, () => hre.flai.fedavg.claimAll({ taskId, signer, connection }));
+  const all = await ui.progress(`Claiming every reward ${signer.address} is owed`, () =>
+    hre.flai.fedavg.claimAll({ taskId, signer, connection }),
+  );
   for (const c of all.claimed) {
     ui.ok(`${c.client} claimed ${format0G(c.amount)} for round ${c.round} of task ${c.taskId}`);
   }

@@ -7,7 +7,14 @@ import { Ui } from "../ui.js";
 
 import { roundRules } from "../fedavg/global-model.js";
 
-import { describeDriftCorrection, describeRules, describeStrategy, strategyFromArgs, trimWarning, type StrategyArgs } from "../cli/strategy-args.js";
+import {
+  describeDriftCorrection,
+  describeRules,
+  describeStrategy,
+  strategyFromArgs,
+  trimWarning,
+  type StrategyArgs,
+} from "../cli/strategy-args.js";
 import { MAX_CLIENTS, MAX_ROUND_DURATION_SECONDS } from "../limits.js";
 
 /** flai:fl-create's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
@@ -71,7 +78,9 @@ export default async function flCreate(args: FlCreateTaskArguments, hre: Hardhat
   ui.info("round rules", describeRules(resolved));
   ui.info("drift correction", describeDriftCorrection(model.federated.local.driftCorrection));
   if (t.quorum < resolved.minAccepted) {
-    ui.line(`Note: quorum ${t.quorum} is below the minimum of ${resolved.minAccepted} accepted updates: a round is only published once ${resolved.minAccepted} are accepted.`);
+    ui.line(
+      `Note: quorum ${t.quorum} is below the minimum of ${resolved.minAccepted} accepted updates: a round is only published once ${resolved.minAccepted} are accepted.`,
+    );
   }
   ui.info("global model", `${t.globalRoot} (sha256 ${t.globalHash}), ${model.federated.modelFormat ?? "json"}`);
   ui.info("evaluation", created.evaluationRoot);
@@ -86,7 +95,14 @@ export default async function flCreate(args: FlCreateTaskArguments, hre: Hardhat
       `{ jobs: "${addresses.jobs}", federated: "${addresses.federated}" } } }`,
   );
   ui.line(`Clients join with: npx hardhat flai:fl-client --task ${t.id} --data <their data file> --network ${t.networkName}`);
-  ui.result({ taskId: t.id, network: t.networkName, chainId: t.chainId, deployments: { [t.networkName]: addresses }, ...created, ...(warning === undefined ? {} : { warning }) });
+  ui.result({
+    taskId: t.id,
+    network: t.networkName,
+    chainId: t.chainId,
+    deployments: { [t.networkName]: addresses },
+    ...created,
+    ...(warning === undefined ? {} : { warning }),
+  });
 }
 
 /** The held-out file the enclave evaluates on: --test, or its former name --evaluation (not both). */

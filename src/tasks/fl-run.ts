@@ -35,7 +35,9 @@ export default async function flRun(args: FlRunTaskArguments, hre: HardhatRuntim
   }
   const alpha = optionalNumber(args.alpha, "--alpha", { min: 0, minExclusive: true, hint: "smaller = more label skew" });
   if (alpha !== undefined && args.partition !== "dirichlet") {
-    throw flaiError(`--alpha applies to --partition dirichlet only, but the partition is ${args.partition}. Remove --alpha or add --partition dirichlet.`);
+    throw flaiError(
+      `--alpha applies to --partition dirichlet only, but the partition is ${args.partition}. Remove --alpha or add --partition dirichlet.`,
+    );
   }
   const { strategy, local, rules, modelFormat } = strategyFromArgs(args);
   checkTrimForClients(strategy, args.clients);

@@ -22,7 +22,10 @@ export default async function flStatus(args: FlStatusTaskArguments, hre: Hardhat
   const { task, rounds, now } = await hre.flai.fedavg.status(taskId);
   ui.title(`Federated task ${task.id} — ${task.status}${task.status === "active" ? `, round ${task.currentRound} of ${task.rounds}` : ""}`);
   ui.info("creator", task.creator);
-  ui.info("quorum", `${task.quorum} (a round closes at ${task.maxClients} updates, by the enclave once the quorum is met, or at its deadline)`);
+  ui.info(
+    "quorum",
+    `${task.quorum} (a round closes at ${task.maxClients} updates, by the enclave once the quorum is met, or at its deadline)`,
+  );
   ui.info("enclave", task.enclave);
   ui.info("reward pool", `${format0G(task.rewardPool)} (${format0G(task.paidOut)} paid out)`);
   ui.info("global model", `${task.globalRoot} (sha256 ${task.globalHash})`);
@@ -31,15 +34,21 @@ export default async function flStatus(args: FlStatusTaskArguments, hre: Hardhat
   const model: GlobalModel | undefined = await hre.flai.fedavg.globalModel(taskId).catch(() => undefined);
   const rules = model === undefined ? undefined : roundRules(model);
   if (rules !== undefined) {
-    ui.info("round rules", `min ${rules.minAccepted} accepted, max client share ${rules.maxClientShare}, max update norm ${rules.maxUpdateNorm}, ${rules.rewardRule} rewards`);
+    ui.info(
+      "round rules",
+      `min ${rules.minAccepted} accepted, max client share ${rules.maxClientShare}, max update norm ${rules.maxUpdateNorm}, ${rules.rewardRule} rewards`,
+    );
   }
   // ε per round is in the on-chain metrics word; the total over rounds 1..r follows from the task's
   // noise multiplier and δ (the RDP accountant composes equal rounds exactly).
   const protection = (r: (typeof rounds)[number]) =>
-    rules !== undefined && r.finalized ? protectionOf(r.acceptedCount, r.metrics?.epsilon ?? 0, rules, model!.federated.strategy, r.round) : undefined;
+    rules !== undefined && r.finalized
+      ? protectionOf(r.acceptedCount, r.metrics?.epsilon ?? 0, rules, model!.federated.strategy, r.round)
+      : undefined;
   const privacy = (r: (typeof rounds)[number]) => {
     const dp = protection(r)?.dp;
-    if (dp === null || dp === undefined) return r.metrics !== undefined && r.metrics.epsilon > 0 ? `, ε ${r.metrics.epsilon} this round` : "";
+    if (dp === null || dp === undefined)
+      return r.metrics !== undefined && r.metrics.epsilon > 0 ? `, ε ${r.metrics.epsilon} this round` : "";
     return `, ε ${round3(dp.epsilon)} this round, ${round3(dp.epsilonTotal ?? dp.epsilon)} total over rounds 1–${r.round} (δ ${dp.delta})`;
   };
   for (const r of rounds) {
@@ -51,8 +60,10 @@ export default async function flStatus(args: FlStatusTaskArguments, hre: Hardhat
     const state: Record<RoundPhase, () => string> = {
       finalized,
       open: () => `open until ${at(r.deadline)} — ${r.updateCount} of ${task.quorum} updates`,
-      "awaiting-result": () => `closed with ${r.updateCount} updates — awaiting the enclave's result (cancellable after ${at(r.finalizeBy)})`,
-      "failed-no-quorum": () => `failed — closed at its deadline ${at(r.deadline)} with ${r.updateCount} of ${task.quorum} updates: the creator can cancel`,
+      "awaiting-result": () =>
+        `closed with ${r.updateCount} updates — awaiting the enclave's result (cancellable after ${at(r.finalizeBy)})`,
+      "failed-no-quorum": () =>
+        `failed — closed at its deadline ${at(r.deadline)} with ${r.updateCount} of ${task.quorum} updates: the creator can cancel`,
       "failed-not-finalized": () => `failed — ${r.updateCount} updates but not finalized by ${at(r.finalizeBy)}: the creator can cancel`,
       "not-started": () => "not started",
     };

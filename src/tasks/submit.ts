@@ -14,7 +14,12 @@ export interface SubmitTaskArguments {
 }
 
 export default async function submit(args: SubmitTaskArguments, hre: HardhatRuntimeEnvironment) {
-  requireOptions("flai:submit", args, ["data", "model", "reward"], "flai:submit --data fixtures/data.json --model fixtures/model.json --reward 0.01");
+  requireOptions(
+    "flai:submit",
+    args,
+    ["data", "model", "reward"],
+    "flai:submit --data fixtures/data.json --model fixtures/model.json --reward 0.01",
+  );
   const deadlineSeconds = optionalWhole(args.deadline, "--deadline", { min: 1, hint: "seconds" });
   const ui = new Ui({ json: args.json });
   const submitted = await ui.progress("Submitting job", () =>

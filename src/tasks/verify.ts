@@ -24,11 +24,10 @@ export interface VerifyTaskArguments {
 export default async function verify(args: VerifyTaskArguments, hre: HardhatRuntimeEnvironment) {
   const { job, task, round } = subjectOf(args);
   const ui = new Ui({ json: args.json });
-  const subject = job !== undefined ? `job ${job}` : round === undefined ? `task ${task} (all finalized rounds)` : `task ${task}, round ${round}`;
+  const subject =
+    job !== undefined ? `job ${job}` : round === undefined ? `task ${task} (all finalized rounds)` : `task ${task}, round ${round}`;
   ui.title(`Verifying ${subject} from the chain and storage`);
-  const items = await ui.progress("Verifying", () =>
-    job !== undefined ? hre.flai.verify.job(job) : hre.flai.verify.round(task!, round),
-  );
+  const items = await ui.progress("Verifying", () => (job !== undefined ? hre.flai.verify.job(job) : hre.flai.verify.round(task!, round)));
   for (const i of items) {
     ui.line(`${MARK[i.verdict]} ${i.item}: ${i.detail}`);
   }

@@ -102,10 +102,7 @@ export function recoverReportAuthority(body: EnclaveReportBody, signature: strin
  * measurement the expected one and the report still valid at `now` (unix seconds). Throws a clear
  * error naming what does not hold.
  */
-export function verifyReport(
-  report: EnclaveReport,
-  expect: { authority?: string; measurement?: string; now?: number } = {},
-): void {
+export function verifyReport(report: EnclaveReport, expect: { authority?: string; measurement?: string; now?: number } = {}): void {
   if (!isHexString(report.encryptionKey, 32) || !isHexString(report.measurement, 32)) {
     throw flaiError("The enclave report's measurement and encryptionKey must each be 32 bytes hex (0x + 64 hex digits).");
   }
@@ -116,7 +113,9 @@ export function verifyReport(
     );
   }
   if (expect.authority !== undefined && getAddress(expect.authority) !== recovered) {
-    throw flaiError(`The enclave report is signed by ${recovered}, not by the trusted attestation authority ${getAddress(expect.authority)}.`);
+    throw flaiError(
+      `The enclave report is signed by ${recovered}, not by the trusted attestation authority ${getAddress(expect.authority)}.`,
+    );
   }
   if (expect.measurement !== undefined && expect.measurement.toLowerCase() !== report.measurement.toLowerCase()) {
     throw flaiError(`The enclave runs code ${report.measurement}, not the expected measurement ${expect.measurement}.`);

@@ -86,7 +86,10 @@ export class TeeSim {
   async #stateKeys(): Promise<EnclaveKeys> {
     const identity = await this.identity();
     const keys = await runWorker<EnclaveKeys>("attest-worker", { enclaveDir: this.#opts.dir }, ATTEST_TIMEOUT_MS, "Attesting the enclave");
-    if (getAddress(keys.signer) !== getAddress(identity.signer) || keys.encryptionKey.toLowerCase() !== identity.encryptionKey.toLowerCase()) {
+    if (
+      getAddress(keys.signer) !== getAddress(identity.signer) ||
+      keys.encryptionKey.toLowerCase() !== identity.encryptionKey.toLowerCase()
+    ) {
       throw flaiError(
         `The enclave's public identity file ${this.#opts.dir}/identity.json was altered: it names signer ${identity.signer} and key ` +
           `${identity.encryptionKey}, but the enclave's sealed keys are ${keys.signer} / ${keys.encryptionKey}. Only the sealed keys are ` +

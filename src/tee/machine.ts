@@ -69,7 +69,9 @@ function loadOrCreateSecretSync(file: string, what: string): Uint8Array {
   try {
     const bytes = readFileSync(file);
     if (bytes.length !== 32) {
-      throw flaiError(`The ${what} at ${file} is ${bytes.length} bytes, expected 32. It is damaged: restore it from a backup, or delete it to start over.`);
+      throw flaiError(
+        `The ${what} at ${file} is ${bytes.length} bytes, expected 32. It is damaged: restore it from a backup, or delete it to start over.`,
+      );
     }
     return new Uint8Array(bytes);
   } catch (error) {

@@ -28,7 +28,12 @@ type BlockOverrides = { blockTag?: number };
 
 export async function readRegistration(registry: Contract, signer: string, overrides: BlockOverrides = {}): Promise<StoredRegistration> {
   const { measurement, encryptionKey, issuedAt, expiry } = await readRegistrationStruct(registry, signer, overrides);
-  return { measurement: measurement.toLowerCase(), encryptionKey: encryptionKey.toLowerCase(), issuedAt: Number(issuedAt), expiry: Number(expiry) };
+  return {
+    measurement: measurement.toLowerCase(),
+    encryptionKey: encryptionKey.toLowerCase(),
+    issuedAt: Number(issuedAt),
+    expiry: Number(expiry),
+  };
 }
 
 /**
@@ -79,7 +84,9 @@ export async function verifiedEnclave(
   const [stored, acceptedExpected, pinnedRaw] = await Promise.all([
     readRegistration(registry, signer),
     // A failed read here only means it is made again below, as before.
-    expected === undefined ? undefined : (registry.getFunction("isMeasurementAccepted")(expected) as Promise<boolean>).catch(() => undefined),
+    expected === undefined
+      ? undefined
+      : (registry.getFunction("isMeasurementAccepted")(expected) as Promise<boolean>).catch(() => undefined),
     registry.getFunction("attestationAuthority")() as Promise<string>,
   ]);
   if (stored.measurement === ZeroHash) {
@@ -99,14 +106,18 @@ export async function verifiedEnclave(
       ? acceptedExpected
       : ((await registry.getFunction("isMeasurementAccepted")(stored.measurement)) as boolean);
   if (!accepted) {
-    throw flaiError(`Enclave ${signer} runs measurement ${stored.measurement}, which the owner of FLAIComputeJobs ${address} does not accept (revoked).`);
+    throw flaiError(
+      `Enclave ${signer} runs measurement ${stored.measurement}, which the owner of FLAIComputeJobs ${address} does not accept (revoked).`,
+    );
   }
   if (expect.measurement !== undefined && expect.measurement.toLowerCase() !== stored.measurement) {
     throw flaiError(`Enclave ${signer} is registered for measurement ${stored.measurement}, not the expected ${expect.measurement}.`);
   }
   const pinned = getAddress(pinnedRaw);
   if (expect.authority !== undefined && getAddress(expect.authority) !== pinned) {
-    throw flaiError(`FLAIComputeJobs ${address} pins attestation authority ${pinned}, not the authority you trust (${getAddress(expect.authority)}).`);
+    throw flaiError(
+      `FLAIComputeJobs ${address} pins attestation authority ${pinned}, not the authority you trust (${getAddress(expect.authority)}).`,
+    );
   }
   const { authority, txHash, blockNumber } = await registrationReport(registry, address, signer, stored);
   if (authority !== pinned) {
@@ -133,14 +144,21 @@ interface RegistrationReport {
  */
 const reportCache = new WeakMap<object, Map<string, RegistrationReport>>();
 
-async function registrationReport(registry: Contract, address: string, signer: string, stored: StoredRegistration): Promise<RegistrationReport> {
+async function registrationReport(
+  registry: Contract,
+  address: string,
+  signer: string,
+  stored: StoredRegistration,
+): Promise<RegistrationReport> {
   const provider = registry.runner?.provider ?? undefined;
   const key = [address, getAddress(signer), stored.measurement, stored.encryptionKey, stored.issuedAt, stored.expiry].join("|");
   const cached = provider === undefined ? undefined : reportCache.get(provider)?.get(key);
   if (cached !== undefined) return cached;
   const found = await registrationEvent(registry, signer, stored);
   if (found === undefined) {
-    throw flaiError(`No EnclaveRegistered event of ${signer} on FLAIComputeJobs ${address} matches its stored registration; the node may have pruned its logs.`);
+    throw flaiError(
+      `No EnclaveRegistered event of ${signer} on FLAIComputeJobs ${address} matches its stored registration; the node may have pruned its logs.`,
+    );
   }
   const { event, authority } = found;
   const same =
@@ -148,7 +166,9 @@ async function registrationReport(registry: Contract, address: string, signer: s
     (event.args.encryptionKey as string).toLowerCase() === stored.encryptionKey &&
     Number(event.args.expiry as bigint) === stored.expiry;
   if (!same) {
-    throw flaiError(`Enclave ${signer}'s registration (tx ${event.transactionHash}) does not verify: the event differs from the stored registration.`);
+    throw flaiError(
+      `Enclave ${signer}'s registration (tx ${event.transactionHash}) does not verify: the event differs from the stored registration.`,
+    );
   }
   const report = { authority, txHash: event.transactionHash, blockNumber: event.blockNumber };
   if (provider !== undefined) {

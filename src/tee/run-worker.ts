@@ -135,7 +135,8 @@ export function runWorker<T>(module: string, data: unknown, timeoutMs: number, w
       );
     };
     const onError = (error: Error) => finish(false, () => reject(flaiError(`${what} crashed: ${error.message}`, error)));
-    const onExit = (code: number) => finish(false, () => reject(flaiError(`${what} stopped (exit code ${code}) before returning a result.`)));
+    const onExit = (code: number) =>
+      finish(false, () => reject(flaiError(`${what} stopped (exit code ${code}) before returning a result.`)));
     const timer = setTimeout(
       () =>
         finish(false, () =>

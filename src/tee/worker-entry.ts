@@ -23,8 +23,7 @@ export const ENCLAVE_WORKER = "flaiEnclaveWorker";
  * can act on the refusal by code, never by matching its message text.
  */
 export type WorkerReply<T> = { id: number } & (
-  | { ok: true; response: T }
-  | { ok: false; userError: boolean; message: string; code?: string }
+  { ok: true; response: T } | { ok: false; userError: boolean; message: string; code?: string }
 );
 
 type Program = (input: unknown) => Promise<unknown>;
@@ -86,25 +85,22 @@ function crash(error: unknown): void {
 /** One message: the program's call (one reply per call; errors cross as plain data, class identity does not survive cloning). */
 function serve({ id, program, input, load: onlyLoad }: WorkerRequest): void {
   const loaded = load(program);
-  loaded.then(
-    (run) => {
-      if (onlyLoad) return;
-      Promise.resolve()
-        .then(() => run(input))
-        .then(
-          (response) => parentPort?.postMessage({ id, ok: true, response }),
-          (error: unknown) =>
-            parentPort?.postMessage({
-              id,
-              ok: false,
-              userError: isFlaiError(error),
-              message: error instanceof Error ? error.message : String(error),
-              code: refusalCode(error),
-            }),
-        );
-    },
-    crash,
-  );
+  loaded.then((run) => {
+    if (onlyLoad) return;
+    Promise.resolve()
+      .then(() => run(input))
+      .then(
+        (response) => parentPort?.postMessage({ id, ok: true, response }),
+        (error: unknown) =>
+          parentPort?.postMessage({
+            id,
+            ok: false,
+            userError: isFlaiError(error),
+            message: error instanceof Error ? error.message : String(error),
+            code: refusalCode(error),
+          }),
+      );
+  }, crash);
 }
 
 // Started by run-worker.ts on this file: serve enclave programs until the host ends the thread.

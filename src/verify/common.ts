@@ -22,7 +22,12 @@ export interface VerifyItem {
 export const verdictItem = (item: string, verdict: Verdict, detail: string): VerifyItem => ({ item, verdict, detail });
 
 /** A match when no problem was found (with `agreed` as evidence), else a mismatch listing them. */
-export function judged(item: string, problems: readonly string[], agreed: string, differs: (problems: readonly string[]) => string): VerifyItem {
+export function judged(
+  item: string,
+  problems: readonly string[],
+  agreed: string,
+  differs: (problems: readonly string[]) => string,
+): VerifyItem {
   return problems.length === 0 ? verdictItem(item, "match", agreed) : verdictItem(item, "mismatch", differs(problems));
 }
 
@@ -79,7 +84,10 @@ export async function fetchVerified(storage: StorageBackend, root: string, item:
     return { bytes: undefined, item: verdictItem(item, "cannot check", `cannot reach storage for ${what} ${root}: ${message(error)}`) };
   }
   if (!present) {
-    return { bytes: undefined, item: verdictItem(item, "cannot check", `${what} ${root} is not in ${storage.kind} storage (cannot be re-checked without it)`) };
+    return {
+      bytes: undefined,
+      item: verdictItem(item, "cannot check", `${what} ${root} is not in ${storage.kind} storage (cannot be re-checked without it)`),
+    };
   }
   try {
     const bytes = await storage.read(root);

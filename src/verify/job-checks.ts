@@ -52,7 +52,11 @@ export function reExecuteJob(job: JobState, data: Uint8Array | undefined, model:
     const trained = trainFromSpec(spec, dataset, { datasetRoot: job.dataRoot, modelRoot: job.modelRoot });
     const hash = resultHash(modelBytes(trained));
     if (!completed) {
-      return verdictItem("re-execution", "cannot check", `trained here to result hash ${hash}, but the job has no on-chain result to compare with`);
+      return verdictItem(
+        "re-execution",
+        "cannot check",
+        `trained here to result hash ${hash}, but the job has no on-chain result to compare with`,
+      );
     }
     return eq(hash, job.resultHash)
       ? verdictItem("re-execution", "match", `training re-executed here gives ${hash}, the on-chain result hash`)
@@ -97,13 +101,22 @@ export async function checkJobSignature(jobs: Contract, deployment: Deployment, 
   let why = "";
   try {
     const fields = { submitter: job.submitter, deadline: job.deadline, dataRoot: job.dataRoot, modelRoot: job.modelRoot };
-    const record = { chainId: deployment.chainId, contract: deployment.address, jobId: job.id, ...fields, resultHash: done.resultHash, payee };
+    const record = {
+      chainId: deployment.chainId,
+      contract: deployment.address,
+      jobId: job.id,
+      ...fields,
+      resultHash: done.resultHash,
+      payee,
+    };
     recovered = getAddress(recoverJobResultSigner(record, fromCompact(r, vs)));
   } catch (error) {
     why = message(error);
   }
-  if (differs.length > 0) return verdictItem("enclave signature", "mismatch", `the completeJob calldata differs from the event: ${differs.join(", ")}`);
-  if (recovered === undefined) return verdictItem("enclave signature", "mismatch", `the signature in the completeJob calldata is malformed: ${why}`);
+  if (differs.length > 0)
+    return verdictItem("enclave signature", "mismatch", `the completeJob calldata differs from the event: ${differs.join(", ")}`);
+  if (recovered === undefined)
+    return verdictItem("enclave signature", "mismatch", `the signature in the completeJob calldata is malformed: ${why}`);
   return verdictItem(
     "enclave signature",
     recovered === enclave ? "match" : "mismatch",
@@ -126,7 +139,8 @@ export async function checkJobRegistration(
 ): Promise<VerifyItem[]> {
   const at = await viewAt(async (o) => {
     const stored = await readRegistration(jobs, enclave, o);
-    const accepted = stored.measurement !== ZeroHash && ((await jobs.getFunction("isMeasurementAccepted")(stored.measurement, o)) as boolean);
+    const accepted =
+      stored.measurement !== ZeroHash && ((await jobs.getFunction("isMeasurementAccepted")(stored.measurement, o)) as boolean);
     return { stored, accepted };
   }, blockNumber);
   const { stored, accepted } = at.value;
@@ -156,13 +170,19 @@ async function checkAttestation(
   const pinned = getAddress((await jobs.getFunction("attestationAuthority")()) as string);
   const found = await registrationEvent(jobs, enclave, stored, blockNumber);
   if (found === undefined) {
-    return verdictItem("enclave attestation", "cannot check", `no EnclaveRegistered event of ${enclave} matches its registration (pruned logs?)`);
+    return verdictItem(
+      "enclave attestation",
+      "cannot check",
+      `no EnclaveRegistered event of ${enclave} matches its registration (pruned logs?)`,
+    );
   }
   return verdictItem(
     "enclave attestation",
     found.authority === pinned ? "match" : "mismatch",
     `the report in EnclaveRegistered (tx ${found.event.transactionHash}) is signed by ${found.authority}` +
-      (found.authority === pinned ? `, the attestation authority FLAIComputeJobs pins` : `, not by the pinned attestation authority ${pinned}`),
+      (found.authority === pinned
+        ? `, the attestation authority FLAIComputeJobs pins`
+        : `, not by the pinned attestation authority ${pinned}`),
   );
 }
 
@@ -170,13 +190,22 @@ async function checkAttestation(
  * The enclave program the registration attests against this checkout's: when they are the same, the
  * re-execution ran the attested code. Nothing to say of an unregistered enclave (see registration).
  */
-export async function checkEnclaveCode(jobs: Contract, enclave: string, blockNumber: number, localMeasurement: () => Promise<string>): Promise<VerifyItem[]> {
+export async function checkEnclaveCode(
+  jobs: Contract,
+  enclave: string,
+  blockNumber: number,
+  localMeasurement: () => Promise<string>,
+): Promise<VerifyItem[]> {
   const at = await viewAt(async (o) => (await readRegistration(jobs, enclave, o)).measurement, blockNumber);
   if (at.value === ZeroHash) return [];
   const local = await localMeasurement();
   return [
     eq(local, at.value)
-      ? verdictItem("enclave code", "match", `the registered measurement is this checkout's enclave program (${local}): the re-execution ran the code the enclave attested`)
+      ? verdictItem(
+          "enclave code",
+          "match",
+          `the registered measurement is this checkout's enclave program (${local}): the re-execution ran the code the enclave attested`,
+        )
       : verdictItem(
           "enclave code",
           "cannot check",

@@ -4,7 +4,16 @@ import { Contract } from "ethers";
 
 import { loadFlaiArtifact } from "../chain/artifact.js";
 
-import { eventsOf, fetchVerified, parseId, verdictItem, verifierChain, type VerifierParts, type VerifyItem, type VerifyOptions } from "./common.js";
+import {
+  eventsOf,
+  fetchVerified,
+  parseId,
+  verdictItem,
+  verifierChain,
+  type VerifierParts,
+  type VerifyItem,
+  type VerifyOptions,
+} from "./common.js";
 import {
   checkCompleted,
   checkEnclaveCode,
@@ -50,7 +59,13 @@ export async function verifyJob(
   }
   const events = await eventsOf(jobs, jobs.getEvent("JobCompleted")(id));
   if (events.length !== 1) {
-    items.push(verdictItem("JobCompleted event", "mismatch", `job ${id} is completed but ${events.length} JobCompleted events were found (expected exactly 1)`));
+    items.push(
+      verdictItem(
+        "JobCompleted event",
+        "mismatch",
+        `job ${id} is completed but ${events.length} JobCompleted events were found (expected exactly 1)`,
+      ),
+    );
     return items;
   }
   const done = jobCompletion(events[0]!);

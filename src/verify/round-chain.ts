@@ -2,7 +2,14 @@ import { Contract, getAddress, type EventLog } from "ethers";
 
 import type { RoundResult } from "../fedavg/eip712.js";
 import type { Deployment } from "../chain/deployment.js";
-import { readRoundStruct, readTaskStruct, roundFinalized, updateRecorded, type RoundResultStruct, type RoundStruct } from "../chain/federated-reads.js";
+import {
+  readRoundStruct,
+  readTaskStruct,
+  roundFinalized,
+  updateRecorded,
+  type RoundResultStruct,
+  type RoundStruct,
+} from "../chain/federated-reads.js";
 
 import { eventsOf } from "./common.js";
 
@@ -83,7 +90,12 @@ export async function readRecorded(chain: RoundChain, round: number): Promise<Re
   );
   return logs.map((log): Recorded => {
     const e = updateRecorded(log);
-    return { client: getAddress(e.client), updateRoot: e.updateRoot.toLowerCase(), updateHash: e.updateHash.toLowerCase(), sampleCount: Number(e.sampleCount) };
+    return {
+      client: getAddress(e.client),
+      updateRoot: e.updateRoot.toLowerCase(),
+      updateHash: e.updateHash.toLowerCase(),
+      sampleCount: Number(e.sampleCount),
+    };
   });
 }
 

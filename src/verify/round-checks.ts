@@ -38,7 +38,11 @@ export function checkFinalizedEvent(chain: RoundChain, round: number, fin: Final
 /** A round the contract has no RoundFinalized event for: a mismatch if it says finalized, else nothing to check yet. */
 export function missingFinalizedEvent(taskId: bigint, round: number, state: RoundState): VerifyItem {
   return state.finalized
-    ? verdictItem("RoundFinalized event", "mismatch", `the contract says round ${round} is finalized, but the node returns no RoundFinalized event for it`)
+    ? verdictItem(
+        "RoundFinalized event",
+        "mismatch",
+        `the contract says round ${round} is finalized, but the node returns no RoundFinalized event for it`,
+      )
     : verdictItem(
         "RoundFinalized event",
         "cannot check",
@@ -47,7 +51,11 @@ export function missingFinalizedEvent(taskId: bigint, round: number, state: Roun
 }
 
 /** 2. The new global model: by its root, then its SHA-256 and metrics word. */
-export async function checkGlobalModel(storage: StorageBackend, round: number, res: RoundResult): Promise<{ item: VerifyItem; model?: GlobalModel }> {
+export async function checkGlobalModel(
+  storage: StorageBackend,
+  round: number,
+  res: RoundResult,
+): Promise<{ item: VerifyItem; model?: GlobalModel }> {
   const fetched = await fetchVerified(storage, res.globalRoot, "global model", `round ${round}'s global model`);
   if (fetched.bytes === undefined) return { item: fetched.item };
   const hash = sha256Hex(fetched.bytes);
@@ -80,18 +88,37 @@ export interface ModelChainCheck {
 }
 
 /** 3. The global model the round started from, and the chain from it to the new one. */
-export async function checkModelChain(storage: StorageBackend, chain: RoundChain, round: number, next: GlobalModel | undefined): Promise<ModelChainCheck> {
+export async function checkModelChain(
+  storage: StorageBackend,
+  chain: RoundChain,
+  round: number,
+  next: GlobalModel | undefined,
+): Promise<ModelChainCheck> {
   const start = startingModel(chain, round);
   if (start === undefined) {
-    return { item: verdictItem("model chain", "mismatch", `round ${round - 1} has no RoundFinalized event, yet round ${round} was finalized`) };
+    return {
+      item: verdictItem("model chain", "mismatch", `round ${round - 1} has no RoundFinalized event, yet round ${round} was finalized`),
+    };
   }
   const fetched = await fetchVerified(storage, start.root, "model chain", `the global model round ${round} started from`);
   const bytes = fetched.bytes;
   if (bytes === undefined) return { item: fetched.item, start };
   if (!eq(sha256Hex(bytes), start.hash)) {
-    return { item: verdictItem("model chain", "mismatch", `the previous global model ${start.root} has SHA-256 ${sha256Hex(bytes)}, not the on-chain ${start.hash}`), start };
+    return {
+      item: verdictItem(
+        "model chain",
+        "mismatch",
+        `the previous global model ${start.root} has SHA-256 ${sha256Hex(bytes)}, not the on-chain ${start.hash}`,
+      ),
+      start,
+    };
   }
-  if (next === undefined) return { item: verdictItem("model chain", "cannot check", "the new global model is not available (see above)"), start, startBytes: bytes };
+  if (next === undefined)
+    return {
+      item: verdictItem("model chain", "cannot check", "the new global model is not available (see above)"),
+      start,
+      startBytes: bytes,
+    };
   const from = round === 1 ? "task's initial model (TaskCreated)" : `round ${round - 1} global model`;
   const item = judged(
     "model chain",
@@ -170,7 +197,11 @@ function reportProblems(report: RoundReport, { chain, round, res, start, next }:
     ["commitment", report.commitment?.toLowerCase(), res.commitment],
     ["previousHash", report.previousHash?.toLowerCase(), start?.hash],
     ["rejected count", report.rejected?.length, res.rejectedCount],
-    ["metrics", report.metrics === undefined ? undefined : canonicalJson(report.metrics), next?.metrics == null ? undefined : canonicalJson(next.metrics)],
+    [
+      "metrics",
+      report.metrics === undefined ? undefined : canonicalJson(report.metrics),
+      next?.metrics == null ? undefined : canonicalJson(next.metrics),
+    ],
   ];
   return expected
     .filter(([, actual, wanted]) => wanted !== undefined && actual !== wanted)
@@ -238,7 +269,15 @@ export async function checkSignature(chain: RoundChain, round: number, fin: Fina
   const { taskId: callTask, round: callRound, result: callResult, r, vs } = finalizeRoundCall(call.args);
   const problems: string[] = [];
   if (callTask !== taskId || Number(callRound) !== round) problems.push(`the calldata is for task ${callTask} round ${callRound}`);
-  for (const key of ["previousGlobalHash", "updatesAccumulator", "globalRoot", "globalHash", "commitment", "reportRoot", "metrics"] as const) {
+  for (const key of [
+    "previousGlobalHash",
+    "updatesAccumulator",
+    "globalRoot",
+    "globalHash",
+    "commitment",
+    "reportRoot",
+    "metrics",
+  ] as const) {
     if (!eq(callResult[key], res[key])) problems.push(`calldata ${key} ${String(callResult[key])} differs from the event`);
   }
   let signature: string | undefined;
@@ -250,7 +289,8 @@ export async function checkSignature(chain: RoundChain, round: number, fin: Fina
   } catch (error) {
     problems.push(`the signature is malformed (${message(error)})`);
   }
-  if (recovered !== undefined && recovered !== fin.enclave) problems.push(`it recovers ${recovered}, not the event's enclave ${fin.enclave}`);
+  if (recovered !== undefined && recovered !== fin.enclave)
+    problems.push(`it recovers ${recovered}, not the event's enclave ${fin.enclave}`);
   const item = judged(
     "enclave signature",
     problems,

@@ -39,7 +39,11 @@ export async function reExecute(storage: StorageBackend, enclaveDir: string, inp
     return verdictItem("re-execution", "cannot check", `${SEALED_KEY}: ${message(error)}`);
   }
   if (signer !== fin.enclave) {
-    return verdictItem("re-execution", "cannot check", `${SEALED_KEY}: this machine's enclave is ${signer}, but round ${round} was signed by ${fin.enclave}`);
+    return verdictItem(
+      "re-execution",
+      "cannot check",
+      `${SEALED_KEY}: this machine's enclave is ${signer}, but round ${round} was signed by ${fin.enclave}`,
+    );
   }
   if (start === undefined || startBytes === undefined) {
     return verdictItem("re-execution", "cannot check", "the global model the round started from is not available (see model chain)");
@@ -59,7 +63,12 @@ export async function reExecute(storage: StorageBackend, enclaveDir: string, inp
   try {
     response = await runAggregation({
       enclaveDir,
-      binding: { chainId: inputs.chain.deployment.chainId.toString(), contract: inputs.chain.deployment.federated, taskId: inputs.chain.taskId.toString(), round },
+      binding: {
+        chainId: inputs.chain.deployment.chainId.toString(),
+        contract: inputs.chain.deployment.federated,
+        taskId: inputs.chain.taskId.toString(),
+        round,
+      },
       globalModel: startBytes,
       globalHash: start.hash,
       updatesAccumulator: fin.result.updatesAccumulator,
@@ -82,7 +91,13 @@ function recordedUpdates({ recorded, ciphertexts }: RoundInputs): RecordedUpdate
 }
 
 /** The re-run's result against the one signed on-chain: every root, hash, count and weight. */
-function compareRerun(response: AggregateResponse, res: RoundResult, next: GlobalModel, updates: number, calldataSignature: string | undefined): VerifyItem {
+function compareRerun(
+  response: AggregateResponse,
+  res: RoundResult,
+  next: GlobalModel,
+  updates: number,
+  calldataSignature: string | undefined,
+): VerifyItem {
   const r = response.result;
   const differs: string[] = [];
   for (const key of ["globalRoot", "globalHash", "commitment", "reportRoot", "metrics"] as const) {
@@ -102,7 +117,9 @@ function compareRerun(response: AggregateResponse, res: RoundResult, next: Globa
     `re-ran the aggregation in-process with the sealed key on the same ${updates} updates: global model ${r.globalHash}, ` +
       `commitment and report root byte-identical to the chain` +
       // The correction is part of the model's bytes: the hash match covers it.
-      (next.correction !== undefined ? `; the drift correction in it re-derived from the ${r.acceptedCount} accepted updates' decrypted gradients` : "") +
+      (next.correction !== undefined
+        ? `; the drift correction in it re-derived from the ${r.acceptedCount} accepted updates' decrypted gradients`
+        : "") +
       (sameSignature ? "; even the (deterministic) signature is identical" : ""),
   );
 }

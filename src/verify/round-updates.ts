@@ -44,7 +44,11 @@ export interface ListedUpdate {
  * 5b. Every recorded update accounted for in the report (once, with the recorded root, hash and
  * num_examples), its ciphertext in storage under its hash, and nothing listed that was not recorded.
  */
-export function checkUpdates(report: RoundReport | undefined, recorded: readonly Recorded[], ciphertexts: ReadonlyMap<string, Ciphertext>): VerifyItem[] {
+export function checkUpdates(
+  report: RoundReport | undefined,
+  recorded: readonly Recorded[],
+  ciphertexts: ReadonlyMap<string, Ciphertext>,
+): VerifyItem[] {
   if (report === undefined) return recorded.map((u) => unreportedUpdate(u, ciphertexts.get(u.client)!));
   const listed: ListedUpdate[] = [
     ...report.accepted.map((e) => ({ ...e, accepted: true, code: undefined, reason: undefined })),
@@ -75,7 +79,11 @@ function checkListedUpdate(u: Recorded, listed: readonly ListedUpdate[], c: Ciph
   const entries = listed.filter((e) => eq(e.client, u.client));
   const entry = entries[0];
   if (entries.length !== 1 || entry === undefined) {
-    return verdictItem(item, "mismatch", `recorded on-chain (root ${u.updateRoot}) but listed ${entries.length} times in the report (expected once)`);
+    return verdictItem(
+      item,
+      "mismatch",
+      `recorded on-chain (root ${u.updateRoot}) but listed ${entries.length} times in the report (expected once)`,
+    );
   }
   if (!eq(entry.updateRoot, u.updateRoot) || !eq(entry.updateHash, u.updateHash) || entry.numExamples !== u.sampleCount) {
     return verdictItem(
@@ -100,11 +108,7 @@ function unreportedUpdate(u: Recorded, c: Ciphertext): VerifyItem {
  * still missing, "hash-mismatch" by its bytes not hashing to the recorded hash; other reasons need
  * the sealed key to re-check (re-execution does).
  */
-export function updateVerdict(
-  u: Recorded,
-  decision: Pick<ListedUpdate, "accepted" | "code" | "reason">,
-  c: Ciphertext,
-): [Verdict, string] {
+export function updateVerdict(u: Recorded, decision: Pick<ListedUpdate, "accepted" | "code" | "reason">, c: Ciphertext): [Verdict, string] {
   const hashOk = c.bytes !== undefined && eq(sha256Hex(c.bytes), u.updateHash);
   const where = `ciphertext ${u.updateRoot}`;
   if (decision.accepted) {
@@ -119,7 +123,11 @@ export function updateVerdict(
       ? ["match", `${why}; ${where} is still not in storage`]
       : ["cannot check", `${why}; ${where} is not retrievable now (${c.error})`];
   }
-  if (hashOk) return ["match", `${why}; ${where} is in storage and hashes to the recorded ${u.updateHash} (the reason needs the sealed key to re-check)`];
+  if (hashOk)
+    return [
+      "match",
+      `${why}; ${where} is in storage and hashes to the recorded ${u.updateHash} (the reason needs the sealed key to re-check)`,
+    ];
   return decision.code === "hash-mismatch"
     ? ["match", `${why}; confirmed: ${where} has SHA-256 ${sha256Hex(c.bytes)}, not the recorded ${u.updateHash}`]
     : ["mismatch", `${why}, but ${where} does not hash to the recorded ${u.updateHash}, which the enclave did not report`];

@@ -103,7 +103,17 @@ async function verifyOne({ storage, teeSim }: VerifierParts, chain: RoundChain, 
   const signature = await checkSignature(chain, round, fin);
   items.push(signature.item, await checkRegistration(chain, fin));
   const { start, startBytes } = modelChain;
-  const inputs = { chain, round, fin, start, startBytes, next: global.model, recorded, ciphertexts, calldataSignature: signature.signature };
+  const inputs = {
+    chain,
+    round,
+    fin,
+    start,
+    startBytes,
+    next: global.model,
+    recorded,
+    ciphertexts,
+    calldataSignature: signature.signature,
+  };
   items.push(await reExecute(storage, teeSim.dir, inputs));
   return items;
 }

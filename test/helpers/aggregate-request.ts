@@ -35,7 +35,12 @@ export function evaluationBytes(seed: number, rows: number, features: number): U
 }
 
 /** A new task's initial global model (its own nonce): all-zero weights, evaluated on `evaluation`. */
-export function zeroModel(features: number, evaluation: Uint8Array, strategy: StrategyConfig, rules: Partial<RoundRules> = {}): GlobalModel {
+export function zeroModel(
+  features: number,
+  evaluation: Uint8Array,
+  strategy: StrategyConfig,
+  rules: Partial<RoundRules> = {},
+): GlobalModel {
   return {
     format: "flai-global-model/v1",
     algorithm: "logistic-regression",
@@ -80,7 +85,13 @@ export async function aggregateRequest(opts: AggregateRequestOptions = {}): Prom
     const client = getAddress("0x" + (0x3000 + i).toString(16).padStart(40, "0"));
     const delta = Float64Array.from({ length: FEATURES + 1 }, () => 0.01 * (rand() - 0.5));
     const plain = encodeUpdate({ delta, sampleCount: 10 + i, metrics: { loss: 0.5, accuracy: 0.5 }, baseModelHash: globalHash });
-    const ciphertext = sealUpdate(plain, identity.encryptionKey, { chainId: 31337n, contract: CONTRACT, taskId: 1n, round: sealedFor(i), client });
+    const ciphertext = sealUpdate(plain, identity.encryptionKey, {
+      chainId: 31337n,
+      contract: CONTRACT,
+      taskId: 1n,
+      round: sealedFor(i),
+      client,
+    });
     return { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), sampleCount: 10 + i, ciphertext };
   });
   const accumulator = updatesAccumulator(1n, 1, recorded);

@@ -38,7 +38,12 @@ export class ChainWatch {
 
   /** Every paid upload so far, in chain order. */
   async paidUploads(): Promise<PaidUpload[]> {
-    const logs = await this.provider.getLogs({ address: this.#flow, fromBlock: 0, toBlock: "latest", topics: [FLOW_EVENTS.getEvent("Submit")!.topicHash] });
+    const logs = await this.provider.getLogs({
+      address: this.#flow,
+      fromBlock: 0,
+      toBlock: "latest",
+      topics: [FLOW_EVENTS.getEvent("Submit")!.topicHash],
+    });
     return logs.map((log) => {
       const parsed = FLOW_EVENTS.parseLog(log)!;
       return { sender: getAddress(parsed.args[0] as string), identity: parsed.args[1] as string, blockNumber: log.blockNumber };
@@ -94,7 +99,10 @@ export class ChainWatch {
    * "Flow.submit" (a paid 0G upload), "FLAIComputeJobs.registerEnclave", … (the contract's address
    * when it is none of these). Read block by block: this is a test chain of a few hundred blocks.
    */
-  async transactionsFrom(sender: string, contracts: Record<string, { address: string; abi: Interface }>): Promise<Array<{ call: string; value: bigint }>> {
+  async transactionsFrom(
+    sender: string,
+    contracts: Record<string, { address: string; abi: Interface }>,
+  ): Promise<Array<{ call: string; value: bigint }>> {
     const from = getAddress(sender);
     const latest = await this.provider.getBlockNumber();
     const calls: Array<{ call: string; value: bigint }> = [];
@@ -104,7 +112,10 @@ export class ChainWatch {
         if (getAddress(tx.from) !== from) continue;
         const named = Object.entries(contracts).find(([, c]) => tx.to !== null && getAddress(tx.to) === getAddress(c.address));
         const fn = named?.[1].abi.parseTransaction({ data: tx.data, value: tx.value });
-        calls.push({ call: named === undefined ? `${tx.to ?? "create"}` : `${named[0]}.${fn?.name ?? tx.data.slice(0, 10)}`, value: tx.value });
+        calls.push({
+          call: named === undefined ? `${tx.to ?? "create"}` : `${named[0]}.${fn?.name ?? tx.data.slice(0, 10)}`,
+          value: tx.value,
+        });
       }
     }
     return calls;

@@ -10,7 +10,16 @@ import { callerTestFile, recordOutput } from "./error-output.js";
 export const HARDHAT_CLI = path.join(packageRoot(), "node_modules", "hardhat", "dist", "src", "cli.js");
 
 // The variables @nomicfoundation/hardhat-utils' isCi() looks at.
-const CI_MARKERS = ["CI", "CONTINUOUS_INTEGRATION", "GITHUB_ACTIONS", "BUILD_NUMBER", "RUN_ID", "NOW", "DEPLOYMENT_ID", "CODEBUILD_BUILD_NUMBER"];
+const CI_MARKERS = [
+  "CI",
+  "CONTINUOUS_INTEGRATION",
+  "GITHUB_ACTIONS",
+  "BUILD_NUMBER",
+  "RUN_ID",
+  "NOW",
+  "DEPLOYMENT_ID",
+  "CODEBUILD_BUILD_NUMBER",
+];
 
 /** The environment of a user's shell: without the variables `hardhat test` sets for itself. */
 export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

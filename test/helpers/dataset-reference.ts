@@ -87,7 +87,10 @@ function parseCsvDataset(text: string, source: string, options: DatasetOptions):
   if (names.every((n) => DECIMAL.test(n))) {
     throw flaiError(
       `${source} line ${header.line}: the first row looks like data, not a header. ` +
-        `Add a header row naming the columns, e.g. "${names.slice(0, -1).map((_, i) => `x${i}`).join(",")},label".`,
+        `Add a header row naming the columns, e.g. "${names
+          .slice(0, -1)
+          .map((_, i) => `x${i}`)
+          .join(",")},label".`,
     );
   }
   const labelIndex = labelColumn(names, options.label, source);
@@ -220,4 +223,3 @@ function readCsvRecords(text: string, source: string): CsvRecord[] {
   }
   return records;
 }
-

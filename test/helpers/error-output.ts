@@ -44,7 +44,14 @@ export function recordOutput(output: Omit<RecordedOutput, "testFile"> & { testFi
  */
 export function recordThrown(error: unknown): void {
   if (!isFlaiError(error)) return;
-  recordOutput({ kind: "thrown", args: [], code: 1, stoppedByTest: false, stdout: "", stderr: `Error in community plugin hardhat-flai: ${error.message}\n` });
+  recordOutput({
+    kind: "thrown",
+    args: [],
+    code: 1,
+    stoppedByTest: false,
+    stdout: "",
+    stderr: `Error in community plugin hardhat-flai: ${error.message}\n`,
+  });
 }
 
 export function recordedOutputs(): readonly RecordedOutput[] {
@@ -102,9 +109,14 @@ export function outputProblems(output: RecordedOutput): string[] {
   }
   const failed = output.kind === "cli" && output.code !== 0 && !output.stoppedByTest;
   if (failed && !ERROR_LINE.test(stderr)) {
-    problems.push(`exit code ${String(output.code)} without Hardhat's error line ("Error HHE…:" / "Error in community plugin hardhat-flai:"); stderr ends: ${shorten(lastLines(stderr))}`);
+    problems.push(
+      `exit code ${String(output.code)} without Hardhat's error line ("Error HHE…:" / "Error in community plugin hardhat-flai:"); stderr ends: ${shorten(lastLines(stderr))}`,
+    );
   }
-  for (const [name, text] of [["stderr", stderr], ["stdout", stdout]] as const) {
+  for (const [name, text] of [
+    ["stderr", stderr],
+    ["stdout", stdout],
+  ] as const) {
     const long = longLine(text, name === "stdout");
     if (long !== undefined) problems.push(`a ${placeLength(long)}-character line on ${name}: ${shorten(long)}`);
   }

@@ -124,7 +124,12 @@ export async function startFakeZeroG(opts: FakeZeroGOptions): Promise<FakeZeroG>
           return reply(
             res,
             call.id,
-            [url, ...(opts.otherHolders ?? [])].map((holder) => ({ url: holder, config: { numShard: 1, shardId: 0 }, latency: 0, since: 0 })),
+            [url, ...(opts.otherHolders ?? [])].map((holder) => ({
+              url: holder,
+              config: { numShard: 1, shardId: 0 },
+              latency: 0,
+              since: 0,
+            })),
           );
         case "zgs_getFileInfo": {
           if (opts.endlessInfo === true) return endless(res, undefined);

@@ -130,9 +130,24 @@ function describe(req: RpcRequest, baseFeePerGas: bigint): SeenTx {
       maxFeePerGas: tx.maxFeePerGas ?? undefined,
       maxPriorityFeePerGas: tx.maxPriorityFeePerGas ?? undefined,
     };
-    return { via: req.method, type: tx.type ?? 0, to: tx.to, selector: tx.data.slice(0, 10), baseFeePerGas, ...fields, tip: tipOf(fields, baseFeePerGas) };
+    return {
+      via: req.method,
+      type: tx.type ?? 0,
+      to: tx.to,
+      selector: tx.data.slice(0, 10),
+      baseFeePerGas,
+      ...fields,
+      tip: tipOf(fields, baseFeePerGas),
+    };
   }
-  const tx = req.params![0] as { to?: string | null; data?: string; input?: string; gasPrice?: string; maxFeePerGas?: string; maxPriorityFeePerGas?: string };
+  const tx = req.params![0] as {
+    to?: string | null;
+    data?: string;
+    input?: string;
+    gasPrice?: string;
+    maxFeePerGas?: string;
+    maxPriorityFeePerGas?: string;
+  };
   const big = (v: string | undefined) => (v === undefined ? undefined : BigInt(v));
   const fields = { gasPrice: big(tx.gasPrice), maxFeePerGas: big(tx.maxFeePerGas), maxPriorityFeePerGas: big(tx.maxPriorityFeePerGas) };
   const data = tx.data ?? tx.input ?? "0x";

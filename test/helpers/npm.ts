@@ -43,7 +43,9 @@ export function npm(args: string[], cwd: string): Promise<NpmRun> {
 
 /** The version of a package this repository has installed (so the app installs from npm's cache). */
 export async function installedVersion(name: string): Promise<string> {
-  const manifest = JSON.parse(await readFile(path.join(packageRoot(), "node_modules", name, "package.json"), "utf8")) as { version: string };
+  const manifest = JSON.parse(await readFile(path.join(packageRoot(), "node_modules", name, "package.json"), "utf8")) as {
+    version: string;
+  };
   return manifest.version;
 }
 

@@ -116,12 +116,16 @@ export async function newParty(opts: PartyOptions): Promise<Party> {
     async json<T>(args: string[]): Promise<T> {
       const done = await run([...args, "--json"]);
       if (done.code !== 0) {
-        throw new Error(`${opts.name}: hardhat ${args.join(" ")} exited ${done.code}\n--- stdout\n${done.stdout}\n--- stderr\n${done.stderr}`);
+        throw new Error(
+          `${opts.name}: hardhat ${args.join(" ")} exited ${done.code}\n--- stdout\n${done.stdout}\n--- stderr\n${done.stderr}`,
+        );
       }
       try {
         return JSON.parse(done.stdout) as T;
       } catch {
-        throw new Error(`${opts.name}: hardhat ${args.join(" ")} --json printed no single JSON document:\n${done.stdout}\n--- stderr\n${done.stderr}`);
+        throw new Error(
+          `${opts.name}: hardhat ${args.join(" ")} --json printed no single JSON document:\n${done.stdout}\n--- stderr\n${done.stderr}`,
+        );
       }
     },
     start: (args: string[]) => startHardhat(withNetwork(args), { cwd: dir, env }),

@@ -83,7 +83,10 @@ export async function startNode(cwd: string, port: number, cli?: string): Promis
 
 /** Kills whatever is still running (a failed test's processes): SIGKILL, then waits for the exits. */
 export async function killAll(): Promise<void> {
-  const exits = [...alive].map((child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once("exit", resolve))));
+  const exits = [...alive].map(
+    (child) =>
+      new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once("exit", resolve))),
+  );
   for (const child of alive) child.kill("SIGKILL");
   await Promise.all(exits);
 }

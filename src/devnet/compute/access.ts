@@ -17,7 +17,10 @@ export interface AccessContext {
  * expiry, then on-chain: the sub-account exists, the token's generation is current and its tokenId
  * not revoked. Returns the user's token and account.
  */
-export async function checkSession(ctx: AccessContext, authorization: string | undefined): Promise<{ token: SessionToken; account: UserAccount }> {
+export async function checkSession(
+  ctx: AccessContext,
+  authorization: string | undefined,
+): Promise<{ token: SessionToken; account: UserAccount }> {
   const token = parseSessionToken(authorization);
   checkTokenTimes(token, ctx.provider);
   const account = await readAccount(ctx.inference, token.address, ctx.provider);

@@ -68,7 +68,11 @@ export async function deployComputeContracts(signer: Signer): Promise<ComputeCon
   await mined(ledger.registerService!("fine-tuning", VERSION, fineTuningAddress, "0G Compute fine-tuning serving (local devnet)")); // 14
   await mined(ledger.setRecommendedService!("fine-tuning", VERSION)); // 15
 
-  const addresses = { ledger: getAddress(ledgerAddress), inference: getAddress(inferenceAddress), fineTuning: getAddress(fineTuningAddress) };
+  const addresses = {
+    ledger: getAddress(ledgerAddress),
+    inference: getAddress(inferenceAddress),
+    fineTuning: getAddress(fineTuningAddress),
+  };
   const builtIn =
     addresses.ledger === BUILT_IN_COMPUTE_ADDRESSES.ledger &&
     addresses.inference === BUILT_IN_COMPUTE_ADDRESSES.inference &&

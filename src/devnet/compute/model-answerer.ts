@@ -43,7 +43,8 @@ function featureRows(text: string): number[][] | undefined {
       continue;
     }
     if (typeof doc === "object" && doc !== null && !Array.isArray(doc)) doc = (doc as { features?: unknown }).features;
-    const isRow = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "number" && Number.isFinite(x));
+    const isRow = (v: unknown): v is number[] =>
+      Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "number" && Number.isFinite(x));
     if (isRow(doc)) return [doc];
     if (Array.isArray(doc) && doc.length > 0 && doc.every(isRow)) return doc;
   }
@@ -54,7 +55,10 @@ function featureRows(text: string): number[][] | undefined {
 function jsonCandidates(text: string): string[] {
   const trimmed = text.trim();
   const out = [trimmed];
-  for (const [open, close] of [["{", "}"], ["[", "]"]] as const) {
+  for (const [open, close] of [
+    ["{", "}"],
+    ["[", "]"],
+  ] as const) {
     const start = trimmed.indexOf(open);
     const end = trimmed.lastIndexOf(close);
     if (start >= 0 && end > start) out.push(trimmed.slice(start, end + 1));

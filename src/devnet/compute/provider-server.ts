@@ -86,10 +86,17 @@ export async function startComputeProvider(opts: ComputeProviderOptions): Promis
   const chain = opts.connection.ethers.provider;
   const chainId = (await chain.getNetwork()).chainId;
   const reader = inferenceContract(opts.contracts.inference, chain);
-  const prices: Prices = { inputPrice: opts.inputPrice ?? DEFAULT_PRICES.inputPrice, outputPrice: opts.outputPrice ?? DEFAULT_PRICES.outputPrice };
+  const prices: Prices = {
+    inputPrice: opts.inputPrice ?? DEFAULT_PRICES.inputPrice,
+    outputPrice: opts.outputPrice ?? DEFAULT_PRICES.outputPrice,
+  };
   const settler = new Settler(inferenceContract(opts.contracts.inference, opts.providerSigner), tee, providerAddress, chainId);
   let settlementError: Error | undefined;
-  const trigger = new SettlementTrigger(opts.settlement ?? DEFAULT_SETTLEMENT, () => settler.settle(), (error) => (settlementError = error));
+  const trigger = new SettlementTrigger(
+    opts.settlement ?? DEFAULT_SETTLEMENT,
+    () => settler.settle(),
+    (error) => (settlementError = error),
+  );
   const provider: ProviderState = {
     opts,
     tee,
@@ -105,12 +112,17 @@ export async function startComputeProvider(opts: ComputeProviderOptions): Promis
   const base = await listen(server, opts.port ?? 0, opts.host ?? "127.0.0.1");
 
   try {
-    await registerService(reader, opts.providerSigner, opts.acknowledge === false ? undefined : (opts.ownerSigner ?? (await ownerOf(opts.connection))), {
-      url: base,
-      model: opts.model,
-      ...prices,
-      teeSigner: tee.address,
-    });
+    await registerService(
+      reader,
+      opts.providerSigner,
+      opts.acknowledge === false ? undefined : (opts.ownerSigner ?? (await ownerOf(opts.connection))),
+      {
+        url: base,
+        model: opts.model,
+        ...prices,
+        teeSigner: tee.address,
+      },
+    );
   } catch (error) {
     await closeServer(server);
     throw error;
@@ -165,7 +177,10 @@ function createProviderServer(provider: ProviderState): http.Server {
     res.setHeader("Access-Control-Allow-Origin", "*");
     res.setHeader("Access-Control-Expose-Headers", "ZG-Res-Key");
     if (req.method === "OPTIONS") {
-      res.writeHead(204, { "Access-Control-Allow-Methods": "GET, POST, OPTIONS", "Access-Control-Allow-Headers": "Authorization, Content-Type" });
+      res.writeHead(204, {
+        "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Authorization, Content-Type",
+      });
       res.end();
       return;
     }
@@ -229,7 +244,8 @@ async function unsettledFee(provider: ProviderState, req: http.IncomingMessage, 
   } catch {
     throw new ProviderRejection(400, `${addr} is not an address`);
   }
-  if (user !== token.address) throw new ProviderRejection(403, `a token of ${token.address} may only read its own unsettled fee, not ${user}'s`);
+  if (user !== token.address)
+    throw new ProviderRejection(403, `a token of ${token.address} may only read its own unsettled fee, not ${user}'s`);
   return { json: { unsettledFee: provider.settler.unsettled(user).toString() } };
 }
 
@@ -240,7 +256,10 @@ function readChatRequest(model: string, body: Buffer): { messages: ChatMessage[]
     throw new ProviderRejection(400, "streaming is not supported by the local compute provider; send stream: false");
   }
   if (request.model !== undefined && request.model !== model) {
-    throw new ProviderRejection(400, `model ${JSON.stringify(request.model)} is not served here; this provider serves ${JSON.stringify(model)}`);
+    throw new ProviderRejection(
+      400,
+      `model ${JSON.stringify(request.model)} is not served here; this provider serves ${JSON.stringify(model)}`,
+    );
   }
   if (!isChatMessages(request.messages)) {
     throw new ProviderRejection(400, `"messages" must be a non-empty list of {role, content}`);

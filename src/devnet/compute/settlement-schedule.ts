@@ -10,10 +10,7 @@ import { flaiError } from "../../errors.js";
  * - `manual`: only on settle()/close(), e.g. for a test that looks at the unpaid state.
  * - `immediate`: right after every answered request (settlement still lands a moment after the answer).
  */
-export type SettlementSchedule =
-  | { mode: "batch"; every?: number; intervalMs?: number }
-  | { mode: "manual" }
-  | { mode: "immediate" };
+export type SettlementSchedule = { mode: "batch"; every?: number; intervalMs?: number } | { mode: "manual" } | { mode: "immediate" };
 
 /** The default: like a real provider, a batch of 10 requests or one minute, whichever is first. */
 export const DEFAULT_SETTLEMENT: SettlementSchedule = { mode: "batch", every: 10, intervalMs: 60_000 };

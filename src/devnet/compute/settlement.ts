@@ -4,7 +4,14 @@ import { readAccount } from "./serving-contract.js";
 import { signSettlement } from "./signing.js";
 
 /** Per-entry outcome of settleFeesWithTEE. */
-export const SETTLEMENT_STATUS = ["success", "partial", "provider mismatch", "no TEE signer", "invalid nonce", "invalid signature"] as const;
+export const SETTLEMENT_STATUS = [
+  "success",
+  "partial",
+  "provider mismatch",
+  "no TEE signer",
+  "invalid nonce",
+  "invalid signature",
+] as const;
 export type SettlementStatus = (typeof SETTLEMENT_STATUS)[number];
 
 export interface SettlementRecord {

@@ -137,7 +137,11 @@ async function downloadFile(indexer: IndexerCore, query: URLSearchParams): Promi
   if (txSeqText === null && root === "") throw business(GATEWAY.invalidParameter, "Either 'root' or 'txSeq' must be provided");
   const cid: Cid = txSeqText !== null ? { txSeq: Number(txSeqText) } : { root: root.toLowerCase() };
   const holders = await locations(indexer, cid);
-  const info = await overallInfo(indexer, holders.map((n) => n.url), cid);
+  const info = await overallInfo(
+    indexer,
+    holders.map((n) => n.url),
+    cid,
+  );
   if (info === null) throw business(GATEWAY.fileNotFound);
   if (info.pruned) throw business(GATEWAY.filePruned);
   if (!info.finalized) throw business(GATEWAY.fileNotFinalized);
@@ -170,7 +174,13 @@ async function assemble(indexer: IndexerCore, holders: readonly ShardedNode[], i
   for (let i = 0; i < segmentLayout(size).dataSegments; i++) {
     const start = i * SEGMENT_CHUNKS;
     const end = Math.min(chunks, start + SEGMENT_CHUNKS);
-    const data = await segmentFrom(indexer, holders.filter((n) => holdsSegment(n.config, first + i)), seq, start, end);
+    const data = await segmentFrom(
+      indexer,
+      holders.filter((n) => holdsSegment(n.config, first + i)),
+      seq,
+      start,
+      end,
+    );
     if (data === undefined) throw internal(`Failed to download file: no storage node holds segment ${i}`);
     out.set(data.subarray(0, (end - start) * CHUNK_SIZE), start * CHUNK_SIZE);
   }

@@ -23,7 +23,10 @@ export interface NodeFileInfo {
 /** go-ethereum's rpc: a positional argument that is missing or has the wrong JSON type. */
 const missingArgument = (i: number) => new RpcError(-32602, `missing value for required argument ${i}`);
 const wrongType = (i: number, type: string, value: unknown) =>
-  new RpcError(-32602, `invalid argument ${i}: json: cannot unmarshal ${value === null ? "null" : typeof value} into Go value of type ${type}`);
+  new RpcError(
+    -32602,
+    `invalid argument ${i}: json: cannot unmarshal ${value === null ? "null" : typeof value} into Go value of type ${type}`,
+  );
 
 function arg<T>(params: unknown[], i: number, type: string, ok: (v: unknown) => boolean): T {
   if (i >= params.length) throw missingArgument(i);

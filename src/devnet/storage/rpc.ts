@@ -62,7 +62,11 @@ async function answer(methods: ReadonlyMap<string, Handler>, request: unknown): 
     } catch (error) {
       const e =
         error instanceof RpcError ? error : new RpcError(-32603, "Internal error", error instanceof Error ? error.message : String(error));
-      reply = { jsonrpc: "2.0", id: echo, error: e.data === undefined ? { code: e.code, message: e.message } : { code: e.code, message: e.message, data: e.data } };
+      reply = {
+        jsonrpc: "2.0",
+        id: echo,
+        error: e.data === undefined ? { code: e.code, message: e.message } : { code: e.code, message: e.message, data: e.data },
+      };
     }
   }
   // A request without an id is a notification: it runs but gets no reply.
@@ -86,7 +90,13 @@ function serveGet(get: (url: URL) => Promise<HttpReply>, req: http.IncomingMessa
  * with its code, a transport failure (node down, timeout, an answer over `maxBytes`, which closes the
  * connection) as a plain Error.
  */
-export async function callRpc<T>(url: string, method: string, params: unknown[], timeoutMs: number, maxBytes = MAX_NODE_ANSWER_BYTES): Promise<T> {
+export async function callRpc<T>(
+  url: string,
+  method: string,
+  params: unknown[],
+  timeoutMs: number,
+  maxBytes = MAX_NODE_ANSWER_BYTES,
+): Promise<T> {
   const stop = new AbortController();
   const response = await fetch(url, {
     method: "POST",

@@ -86,7 +86,9 @@ export class NodeStore {
     }
     const kept = sync.shard;
     if (kept === undefined) {
-      throw flaiError(`The 0G storage devnet folder ${dir} was written by an older devnet (no shard, no segment proofs). Delete it to start afresh.`);
+      throw flaiError(
+        `The 0G storage devnet folder ${dir} was written by an older devnet (no shard, no segment proofs). Delete it to start afresh.`,
+      );
     }
     if (kept.numShard !== identity.shard.numShard || kept.shardId !== identity.shard.shardId) {
       throw flaiError(

@@ -62,11 +62,7 @@ export function decodeSubmit(log: { topics: string[]; data: string }): Submitted
 const toHex = (n: number) => `0x${n.toString(16)}`;
 
 /** Reads the Submit logs of blocks `fromBlock`.. (up to the chain head, at most MAX_RANGE blocks). */
-export async function readSubmissions(
-  provider: EIP1193Provider,
-  flowAddress: string,
-  fromBlock: number,
-): Promise<SyncedRange | undefined> {
+export async function readSubmissions(provider: EIP1193Provider, flowAddress: string, fromBlock: number): Promise<SyncedRange | undefined> {
   const head = Number(await provider.request({ method: "eth_blockNumber" }));
   if (head < fromBlock) return undefined;
   const toBlock = Math.min(head, fromBlock + MAX_RANGE - 1);
