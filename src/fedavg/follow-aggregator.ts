@@ -3,8 +3,8 @@ import type { FlaiConnection } from "../chain/connection.js";
 import { parseId } from "../chain/ids.js";
 
 import type { FlaiFederated } from "./client.js";
-import type { FollowEvent, FollowEventSink } from "./follow-events.js";
-import { checkPollSeconds, DEFAULT_RETRY, sleep, withBackoff, type RetryPolicy } from "./follow-loop.js";
+import type { FollowEventSink } from "./follow-events.js";
+import { checkPollSeconds, followUntilDone, type RetryPolicy } from "./follow-loop.js";
 import type { FederatedTaskView, RoundView } from "./types.js";
 
 export interface FollowAggregatorOptions {
@@ -116,19 +116,7 @@ export async function followAggregator(
     closed: new Set(),
     result: { taskId, status: "stopped", finalized: [] },
   };
-  const retryEvent = (r: Omit<Extract<FollowEvent, { event: "retry" }>, "event" | "taskId">) => f.emit({ event: "retry", taskId, ...r });
-  while (opts.signal?.aborted !== true) {
-    const done = await withBackoff(
-      () => f.step,
-      () => look(f),
-      opts.retry ?? DEFAULT_RETRY,
-      retryEvent,
-      opts.signal,
-    );
-    if (done) return f.result;
-    await sleep(poll * 1000, opts.signal);
-  }
-  return f.result;
+  return followUntilDone({ taskId, step: () => f.step, look: () => look(f), emit: f.emit, result: () => f.result, opts }, poll * 1000);
 }
 
 /** One look at the chain; true once the task is finished or cancelled. */

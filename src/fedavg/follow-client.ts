@@ -8,8 +8,8 @@ import type { Dataset } from "../ml/dataset.js";
 import type { StorageBackend } from "../storage/types.js";
 
 import type { FlaiFederated } from "./client.js";
-import type { FollowEvent, FollowEventSink } from "./follow-events.js";
-import { checkPollSeconds, DEFAULT_RETRY, sleep, withBackoff, type RetryPolicy } from "./follow-loop.js";
+import type { FollowEventSink } from "./follow-events.js";
+import { checkPollSeconds, followUntilDone, type RetryPolicy } from "./follow-loop.js";
 import { PendingUpdates, type PendingKey } from "./follow-pending.js";
 import { readRoundReport } from "./round-report.js";
 import type { FederatedTaskView, RoundView } from "./types.js";
@@ -87,19 +87,7 @@ export async function followClient(
     settled: new Set(),
     result: { taskId, client, status: "stopped", joined: [], skipped: [], claimed: [] },
   };
-  const retryEvent = (r: Omit<Extract<FollowEvent, { event: "retry" }>, "event" | "taskId">) => f.emit({ event: "retry", taskId, ...r });
-  while (opts.signal?.aborted !== true) {
-    const done = await withBackoff(
-      () => f.step,
-      () => look(f),
-      opts.retry ?? DEFAULT_RETRY,
-      retryEvent,
-      opts.signal,
-    );
-    if (done) return f.result;
-    await sleep(pollMs, opts.signal);
-  }
-  return f.result;
+  return followUntilDone({ taskId, step: () => f.step, look: () => look(f), emit: f.emit, result: () => f.result, opts }, pollMs);
 }
 
 /** One look at the chain; true once the task is over (finished or cancelled) and every reward is claimed. */

@@ -2,6 +2,7 @@ import { HardhatError } from "@nomicfoundation/hardhat-errors";
 
 import { flaiError, isFlaiError } from "../errors.js";
 import { isTransient } from "../storage/retry.js";
+import type { FollowEventSink } from "./follow-events.js";
 
 /** ethers' codes for a request that never got a real answer (the RPC or the network failed). */
 const TRANSIENT_ETHERS_CODES = new Set(["NETWORK_ERROR", "TIMEOUT", "SERVER_ERROR"]);
@@ -71,6 +72,38 @@ export async function withBackoff<T>(
       await sleep(waitMs, signal);
     }
   }
+}
+
+/** What a follower's poll loop needs: one look at the chain, and where to say what it retries. */
+export interface FollowLoop<R> {
+  taskId: bigint;
+  /** The step under way, named in a retry and in the final give-up error. */
+  step: () => string;
+  /** One look at the chain; true once the follower is done. */
+  look: () => Promise<boolean>;
+  emit: FollowEventSink;
+  result: () => R;
+  opts: { retry?: RetryPolicy; signal?: AbortSignal };
+}
+
+/**
+ * Looks every `pollMs` until `look` says done or `signal` aborts; a look that fails with a network
+ * fault is retried with backoff (announced as "retry" events), any other failure ends the follower.
+ */
+export async function followUntilDone<R>(loop: FollowLoop<R>, pollMs: number): Promise<R> {
+  const { taskId, emit, opts } = loop;
+  while (opts.signal?.aborted !== true) {
+    const done = await withBackoff(
+      loop.step,
+      loop.look,
+      opts.retry ?? DEFAULT_RETRY,
+      (r) => emit({ event: "retry", taskId, ...r }),
+      opts.signal,
+    );
+    if (done) return loop.result();
+    await sleep(pollMs, opts.signal);
+  }
+  return loop.result();
 }
 
 /** Waits `ms`, or less when `signal` aborts (the follower then stops at its next check). */
