@@ -20,7 +20,7 @@ import path from "node:path";
 
 import { getAddress } from "ethers";
 
-import { partitionDataset } from "../src/fedavg/partition.js";
+import { partitionDataset } from "../src/federated/partition.js";
 import { parseDataset } from "../src/ml/dataset.js";
 import { ChainWatch } from "../test/helpers/chain-watch.js";
 import { freePort } from "../test/helpers/net.js";

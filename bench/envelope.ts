@@ -16,7 +16,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 
 import { x25519 } from "@noble/curves/ed25519.js";
 
-import { openUpdate, openUpdateParts, sealUpdate, sealUpdateParts, type UpdateBinding } from "../src/fedavg/envelope.js";
+import { openUpdate, openUpdateParts, sealUpdate, sealUpdateParts, type UpdateBinding } from "../src/federated/envelope.js";
 import { concatBytes } from "../src/util/bytes.js";
 
 const TARGET_GBPS = 2;

@@ -10,7 +10,7 @@
 // table. A bench never asserts: the exit code is 0 even when a target is missed ("MISSED").
 import os from "node:os";
 
-import { aggregate, lastWeightedSumRun, shareDelta, warmAggregationWorkers, type WeightedDelta } from "../src/fedavg/strategies.js";
+import { aggregate, lastWeightedSumRun, shareDelta, warmAggregationWorkers, type WeightedDelta } from "../src/federated/strategies.js";
 import { mulberry32 } from "../src/util/prng.js";
 
 const N = 100;

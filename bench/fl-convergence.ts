@@ -9,7 +9,7 @@
  *     [--clip 1 --noise 1]   (central DP on fedavg/fedprox: ε per round and over the run are printed)
  *     [--test fixtures/landcover-test.csv]   (train on every row of --data, evaluate on this file; no holdout)
  *     [--drift 0.2]   (adds a "drift" row per seed: fedavg with drift correction, the task default, with
- *                      this proximal mu, see src/fedavg/drift-correction.ts; clients may then hold one class only)
+ *                      this proximal mu, see src/federated/drift-correction.ts; clients may then hold one class only)
  *
  * Issue 13 (landcover, 4 classes; the drift rows end within 2 points of centralized):
  *   npx tsx bench/fl-convergence.ts --data fixtures/landcover.csv --test fixtures/landcover-test.csv \
@@ -21,12 +21,12 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 
-import { DEFAULT_DRIFT_CORRECTION } from "../src/fedavg/drift-correction.js";
-import { evaluate } from "../src/fedavg/evaluate.js";
-import { runRoundsInProcess } from "../src/fedavg/in-process.js";
-import { DEFAULT_LOCAL_ITERATIONS } from "../src/fedavg/local-training.js";
-import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
-import type { StrategyConfig, StrategyName } from "../src/fedavg/strategies.js";
+import { DEFAULT_DRIFT_CORRECTION } from "../src/federated/drift-correction.js";
+import { evaluate } from "../src/federated/evaluate.js";
+import { runRoundsInProcess } from "../src/federated/in-process.js";
+import { DEFAULT_LOCAL_ITERATIONS } from "../src/federated/local-training.js";
+import { holdoutSplit, partitionDataset } from "../src/federated/partition.js";
+import type { StrategyConfig, StrategyName } from "../src/federated/strategies.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 import { computeStandardization, trainLogisticRegression } from "../src/ml/logistic.js";
 

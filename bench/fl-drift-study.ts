@@ -6,7 +6,7 @@
  *   "oracle c":  linear term ⟨c − ∇F_k(x), θ⟩ with c = ∇F(x) exact (objective weights n_k/N);
  *   "stale c+g_k": c and ∇F_k both from the previous round's model;
  *   "stale c":   c from the previous round's gradients (capped weights), ∇F_k(x) fresh — what
- *                src/fedavg/drift-correction.ts implements; "mu" is the proximal term's strength.
+ *                src/federated/drift-correction.ts implements; "mu" is the proximal term's strength.
  *
  *   CLIENTS=10,8 SEEDS=1,2,3,4,5 npx tsx bench/fl-drift-study.ts
  */
@@ -16,9 +16,9 @@ import { computeStandardization, trainLogisticRegression } from "../src/ml/logis
 import { SoftmaxObjective } from "../src/ml/softmax-objective.js";
 import { Lbfgs, type Objective } from "../src/ml/lbfgs.js";
 import { splitParameters } from "../src/ml/parameters.js";
-import { evaluate } from "../src/fedavg/evaluate.js";
-import { partitionDataset } from "../src/fedavg/partition.js";
-import { capWeights } from "../src/fedavg/weights.js";
+import { evaluate } from "../src/federated/evaluate.js";
+import { partitionDataset } from "../src/federated/partition.js";
+import { capWeights } from "../src/federated/weights.js";
 
 const all = parseDataset(readFileSync("fixtures/landcover.csv"), "lc", { label: "label" });
 const test0 = parseDataset(readFileSync("fixtures/landcover-test.csv"), "lct", { label: "label", classes: all.classes });

@@ -10,10 +10,10 @@
 import { network } from "hardhat";
 import { Signature, Wallet, keccak256, toUtf8Bytes } from "ethers";
 
-import { accumulatorSeed, updatesAccumulator } from "../src/fedavg/accumulator.js";
+import { accumulatorSeed, updatesAccumulator } from "../src/federated/accumulator.js";
 
-import { buildCommitment } from "../src/fedavg/commitment.js";
-import { roundCloseDigest, roundResultDigest, type RoundResult } from "../src/fedavg/eip712.js";
+import { buildCommitment } from "../src/federated/commitment.js";
+import { roundCloseDigest, roundResultDigest, type RoundResult } from "../src/federated/eip712.js";
 import type { Contract, ContractTransactionResponse } from "ethers";
 
 interface BenchRow {

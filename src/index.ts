@@ -32,7 +32,7 @@ export type {
   SubmitOptions,
   SubmittedJob,
 } from "./jobs/types.js";
-export type { FlaiFederated } from "./fedavg/client.js";
+export type { FlaiFederated } from "./federated/client.js";
 export type {
   AggregatedRound,
   AggregateOptions,
@@ -52,15 +52,15 @@ export type {
   SealedUpdate,
   TaskStatus,
   UnclaimableReason,
-} from "./fedavg/types.js";
-export type { FollowAggregatorOptions, FollowAggregatorResult } from "./fedavg/follow-aggregator.js";
-export type { FollowClientOptions, FollowClientResult } from "./fedavg/follow-client.js";
-export type { GlobalModel, ModelFormat } from "./fedavg/global-model.js";
-export type { DriftCorrection } from "./fedavg/drift-correction.js";
-export type { MetricsWord } from "./fedavg/metrics-word.js";
-export type { RewardRule, RoundRules } from "./fedavg/round-rules.js";
-export type { RoundReport } from "./fedavg/round-report.js";
-export type { StrategyConfig } from "./fedavg/strategies.js";
+} from "./federated/types.js";
+export type { FollowAggregatorOptions, FollowAggregatorResult } from "./federated/follow-aggregator.js";
+export type { FollowClientOptions, FollowClientResult } from "./federated/follow-client.js";
+export type { GlobalModel, ModelFormat } from "./federated/global-model.js";
+export type { DriftCorrection } from "./federated/drift-correction.js";
+export type { MetricsWord } from "./federated/metrics-word.js";
+export type { RewardRule, RoundRules } from "./federated/round-rules.js";
+export type { RoundReport } from "./federated/round-report.js";
+export type { StrategyConfig } from "./federated/strategies.js";
 export type { Dataset } from "./ml/dataset.js";
 export type { FlaiMarket } from "./market/client.js";
 export type {

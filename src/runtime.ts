@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { FlaiFederated } from "./fedavg/client.js";
+import { FlaiFederated } from "./federated/client.js";
 import { FlaiJobs } from "./jobs/client.js";
 import type { FlaiMarket } from "./market/client.js";
 import { createStorage } from "./storage/create.js";

@@ -4,7 +4,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { getAddress, Interface } from "ethers";
 
-import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
+import { holdoutSplit, partitionDataset } from "../src/federated/partition.js";
 import { loadFlaiArtifact } from "../src/chain/artifact.js";
 import { parseDataset } from "../src/ml/dataset.js";
 

@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { PendingUpdates } from "../src/fedavg/follow-pending.js";
-import { commitRoundInputs, type RoundKey } from "../src/fedavg/round-record.js";
+import { PendingUpdates } from "../src/federated/follow-pending.js";
+import { commitRoundInputs, type RoundKey } from "../src/federated/round-record.js";
 import { canonicalJson } from "../src/ml/model.js";
 import { machineSealingSecret } from "../src/tee/machine.js";
 import { seal } from "../src/tee/sealing.js";

@@ -18,7 +18,7 @@ import { modelAnswerer } from "../src/devnet/compute/model-answerer.js";
 import { inferenceContract, readService } from "../src/devnet/compute/serving-contract.js";
 import { countTokens, feeOf } from "../src/devnet/compute/pricing.js";
 import { startComputeProvider, type ComputeProvider, type ComputeProviderFaults } from "../src/devnet/compute/provider-server.js";
-import { linearModel, type GlobalModel } from "../src/fedavg/global-model.js";
+import { linearModel, type GlobalModel } from "../src/federated/global-model.js";
 import { predictProba } from "../src/ml/logistic.js";
 import { quietly } from "../src/util/sdk-console.js";
 import { unrefLongTimers } from "../src/util/sdk-timers.js";

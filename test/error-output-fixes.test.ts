@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { commitRoundInputs, type RoundKey } from "../src/fedavg/round-record.js";
+import { commitRoundInputs, type RoundKey } from "../src/federated/round-record.js";
 import { exchangeError, type ExchangeCheck } from "../src/market/exchange.js";
 import { shownList } from "../src/ml/shown.js";
 import { expectFlaiError } from "./helpers/assert.js";

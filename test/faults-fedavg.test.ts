@@ -7,8 +7,8 @@ import { Contract, Interface } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../src/chain/connection.js";
-import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
-import { datasetJson } from "../src/fedavg/simulation.js";
+import { holdoutSplit, partitionDataset } from "../src/federated/partition.js";
+import { datasetJson } from "../src/federated/simulation.js";
 import { loadFlaiArtifact } from "../src/chain/artifact.js";
 import { parseDataset } from "../src/ml/dataset.js";
 import type { StorageBackend, UploadResult } from "../src/storage/types.js";

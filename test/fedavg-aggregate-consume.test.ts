@@ -1,6 +1,6 @@
 import { expect } from "chai";
 
-import { runAggregation, type AggregateResponse } from "../src/fedavg/aggregator.js";
+import { runAggregation, type AggregateResponse } from "../src/federated/aggregator.js";
 
 import { aggregateRequest } from "./helpers/aggregate-request.js";
 

@@ -1,7 +1,7 @@
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { expect } from "chai";
 
-import { buildCommitment, CommitmentCache, rewardShare, verifyCommitmentProof, type CommitmentEntry } from "../src/fedavg/commitment.js";
+import { buildCommitment, CommitmentCache, rewardShare, verifyCommitmentProof, type CommitmentEntry } from "../src/federated/commitment.js";
 import { mulberry32 } from "../src/util/prng.js";
 
 import { expectFlaiError } from "./helpers/assert.js";

@@ -2,14 +2,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import { evaluate } from "../src/fedavg/evaluate.js";
-import { globalModelBytes, modelParameters, parameterCount, parseGlobalModel, type GlobalModel } from "../src/fedavg/global-model.js";
-import { initialModel, runRoundsInProcess, type InProcessTask } from "../src/fedavg/in-process.js";
-import { alignClasses } from "../src/fedavg/classes.js";
-import { federationNumExamples, localC, trainClientUpdate } from "../src/fedavg/local-training.js";
-import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
-import { combineRound, federationTotal } from "../src/fedavg/round-aggregate.js";
-import { capWeights } from "../src/fedavg/weights.js";
+import { evaluate } from "../src/federated/evaluate.js";
+import { globalModelBytes, modelParameters, parameterCount, parseGlobalModel, type GlobalModel } from "../src/federated/global-model.js";
+import { initialModel, runRoundsInProcess, type InProcessTask } from "../src/federated/in-process.js";
+import { alignClasses } from "../src/federated/classes.js";
+import { federationNumExamples, localC, trainClientUpdate } from "../src/federated/local-training.js";
+import { holdoutSplit, partitionDataset } from "../src/federated/partition.js";
+import { combineRound, federationTotal } from "../src/federated/round-aggregate.js";
+import { capWeights } from "../src/federated/weights.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 import { computeStandardization, trainLogisticRegression } from "../src/ml/logistic.js";
 

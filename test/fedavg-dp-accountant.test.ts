@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 
-import { epsilonFromRdp, gaussianPrivacy, gaussianRdp, RDP_ORDERS, weightedMeanSensitivity } from "../src/fedavg/dp-accountant.js";
+import { epsilonFromRdp, gaussianPrivacy, gaussianRdp, RDP_ORDERS, weightedMeanSensitivity } from "../src/federated/dp-accountant.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
 

@@ -4,9 +4,9 @@ import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { gaussianPrivacy } from "../src/fedavg/dp-accountant.js";
-import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
-import { datasetJson } from "../src/fedavg/simulation.js";
+import { gaussianPrivacy } from "../src/federated/dp-accountant.js";
+import { holdoutSplit, partitionDataset } from "../src/federated/partition.js";
+import { datasetJson } from "../src/federated/simulation.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 import { computeStandardization } from "../src/ml/logistic.js";
 

@@ -3,11 +3,11 @@ import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
-import { DEFAULT_DRIFT_CORRECTION } from "../src/fedavg/drift-correction.js";
-import { globalModelBytes, modelParameters, type GlobalModel } from "../src/fedavg/global-model.js";
-import { trainClientUpdate } from "../src/fedavg/local-training.js";
-import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
-import { combineRound } from "../src/fedavg/round-aggregate.js";
+import { DEFAULT_DRIFT_CORRECTION } from "../src/federated/drift-correction.js";
+import { globalModelBytes, modelParameters, type GlobalModel } from "../src/federated/global-model.js";
+import { trainClientUpdate } from "../src/federated/local-training.js";
+import { holdoutSplit, partitionDataset } from "../src/federated/partition.js";
+import { combineRound } from "../src/federated/round-aggregate.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 import { parameterVector } from "../src/ml/parameters.js";
 

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import { aggregateGradients, correctionTerm, DEFAULT_DRIFT_CORRECTION } from "../src/fedavg/drift-correction.js";
-import { evaluate } from "../src/fedavg/evaluate.js";
-import { runRoundsInProcess } from "../src/fedavg/in-process.js";
-import { partitionDataset } from "../src/fedavg/partition.js";
+import { aggregateGradients, correctionTerm, DEFAULT_DRIFT_CORRECTION } from "../src/federated/drift-correction.js";
+import { evaluate } from "../src/federated/evaluate.js";
+import { runRoundsInProcess } from "../src/federated/in-process.js";
+import { partitionDataset } from "../src/federated/partition.js";
 import { parseDataset } from "../src/ml/dataset.js";
 import { computeStandardization, trainLogisticRegression } from "../src/ml/logistic.js";
 

@@ -3,15 +3,15 @@ import { createHash } from "node:crypto";
 
 import { getAddress } from "ethers";
 
-import { updatesAccumulator as accumulatorOf } from "../src/fedavg/accumulator.js";
-import { runAggregation, type AggregateRequest, type RecordedUpdate } from "../src/fedavg/aggregator.js";
-import { DEFAULT_DRIFT_CORRECTION, resolveDriftCorrection, type DriftCorrection } from "../src/fedavg/drift-correction.js";
-import { sealUpdate } from "../src/fedavg/envelope.js";
-import { globalModelBytes, parseGlobalModel, taskNonce, type GlobalModel } from "../src/fedavg/global-model.js";
-import { initialModel } from "../src/fedavg/in-process.js";
-import { trainClientUpdate } from "../src/fedavg/local-training.js";
-import { datasetJson } from "../src/fedavg/simulation.js";
-import type { StrategyConfig } from "../src/fedavg/strategies.js";
+import { updatesAccumulator as accumulatorOf } from "../src/federated/accumulator.js";
+import { runAggregation, type AggregateRequest, type RecordedUpdate } from "../src/federated/aggregator.js";
+import { DEFAULT_DRIFT_CORRECTION, resolveDriftCorrection, type DriftCorrection } from "../src/federated/drift-correction.js";
+import { sealUpdate } from "../src/federated/envelope.js";
+import { globalModelBytes, parseGlobalModel, taskNonce, type GlobalModel } from "../src/federated/global-model.js";
+import { initialModel } from "../src/federated/in-process.js";
+import { trainClientUpdate } from "../src/federated/local-training.js";
+import { datasetJson } from "../src/federated/simulation.js";
+import type { StrategyConfig } from "../src/federated/strategies.js";
 import {
   decodeUpdate,
   encodeUpdate,
@@ -19,7 +19,7 @@ import {
   UPDATE_FORMAT_WITH_GRADIENT,
   validateUpdate,
   type ClientUpdate,
-} from "../src/fedavg/update.js";
+} from "../src/federated/update.js";
 import type { Dataset } from "../src/ml/dataset.js";
 import { computeRoot } from "../src/storage/merkle.js";
 import { loadOrCreateIdentity, type EnclaveIdentity } from "../src/tee/identity.js";

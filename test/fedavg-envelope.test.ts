@@ -5,7 +5,7 @@ import { getAddress, hexlify } from "ethers";
 
 import { createDecipheriv, hkdfSync } from "node:crypto";
 
-import { enclaveKeyId, openUpdate, openUpdateParts, sealUpdate, sealUpdateParts, type UpdateBinding } from "../src/fedavg/envelope.js";
+import { enclaveKeyId, openUpdate, openUpdateParts, sealUpdate, sealUpdateParts, type UpdateBinding } from "../src/federated/envelope.js";
 import { concatBytes } from "../src/util/bytes.js";
 
 import { expectFlaiError } from "./helpers/assert.js";

@@ -4,7 +4,7 @@ import { expect } from "chai";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../src/chain/connection.js";
-import { parseGlobalModel } from "../src/fedavg/global-model.js";
+import { parseGlobalModel } from "../src/federated/global-model.js";
 import type { LocalStorage } from "../src/storage/local.js";
 import type { ReadOptions } from "../src/storage/types.js";
 import { endIdleWorkers } from "../src/tee/run-worker.js";

@@ -6,8 +6,8 @@ import { Contract } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../src/chain/connection.js";
-import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
-import { datasetJson, runSimulation } from "../src/fedavg/simulation.js";
+import { holdoutSplit, partitionDataset } from "../src/federated/partition.js";
+import { datasetJson, runSimulation } from "../src/federated/simulation.js";
 import { loadFlaiArtifact } from "../src/chain/artifact.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 

@@ -8,11 +8,11 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../src/chain/connection.js";
-import { closeAction, type CloseState } from "../src/fedavg/follow-aggregator.js";
-import type { FollowEvent } from "../src/fedavg/follow-events.js";
-import { isTransientFault, withBackoff } from "../src/fedavg/follow-loop.js";
-import { PendingUpdates } from "../src/fedavg/follow-pending.js";
-import { datasetJson } from "../src/fedavg/simulation.js";
+import { closeAction, type CloseState } from "../src/federated/follow-aggregator.js";
+import type { FollowEvent } from "../src/federated/follow-events.js";
+import { isTransientFault, withBackoff } from "../src/federated/follow-loop.js";
+import { PendingUpdates } from "../src/federated/follow-pending.js";
+import { datasetJson } from "../src/federated/simulation.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 import { packageRoot } from "../src/package-root.js";
 import type { StorageBackend, UploadResult } from "../src/storage/types.js";

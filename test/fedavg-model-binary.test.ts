@@ -9,7 +9,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 
 import type { FlaiConnection } from "../src/chain/connection.js";
-import { BINARY_MODEL_MAGIC, decodeBinaryGlobalModel } from "../src/fedavg/global-model-binary.js";
+import { BINARY_MODEL_MAGIC, decodeBinaryGlobalModel } from "../src/federated/global-model-binary.js";
 import {
   addDelta,
   BINARY_MODEL_FROM_PARAMETERS,
@@ -19,7 +19,7 @@ import {
   parameterCount,
   parseGlobalModel,
   type GlobalModel,
-} from "../src/fedavg/global-model.js";
+} from "../src/federated/global-model.js";
 import { canonicalJson } from "../src/ml/model.js";
 import { parameterVector, splitParameters, weightsToJson } from "../src/ml/parameters.js";
 import { overallVerdict, type VerifyItem } from "../src/verify/common.js";

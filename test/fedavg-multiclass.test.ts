@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
-import { modelParameters } from "../src/fedavg/global-model.js";
-import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
+import { modelParameters } from "../src/federated/global-model.js";
+import { holdoutSplit, partitionDataset } from "../src/federated/partition.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 
 import { expectFlaiError } from "./helpers/assert.js";

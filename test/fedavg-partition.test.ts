@@ -1,6 +1,6 @@
 import { expect } from "chai";
 
-import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
+import { holdoutSplit, partitionDataset } from "../src/federated/partition.js";
 import type { Dataset } from "../src/ml/dataset.js";
 import { mulberry32 } from "../src/util/prng.js";
 

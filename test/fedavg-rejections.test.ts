@@ -7,10 +7,10 @@ import { x25519 } from "@noble/curves/ed25519.js";
 import { hexlify } from "ethers";
 
 import type { FlaiConnection } from "../src/chain/connection.js";
-import { sealUpdate } from "../src/fedavg/envelope.js";
-import { modelParameters } from "../src/fedavg/global-model.js";
-import type { StrategyConfig } from "../src/fedavg/strategies.js";
-import { encodeUpdate, type ClientUpdate } from "../src/fedavg/update.js";
+import { sealUpdate } from "../src/federated/envelope.js";
+import { modelParameters } from "../src/federated/global-model.js";
+import type { StrategyConfig } from "../src/federated/strategies.js";
+import { encodeUpdate, type ClientUpdate } from "../src/federated/update.js";
 import type { Dataset } from "../src/ml/dataset.js";
 
 import { expectFlaiError } from "./helpers/assert.js";

@@ -4,11 +4,11 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import type { Decision } from "../src/fedavg/aggregator.js";
-import { claimReportFiles, metricsCsv, reportStamp, resultJson, writeReport } from "../src/fedavg/report-files.js";
-import { renderReportHtml } from "../src/fedavg/report-html.js";
-import { renderReportSummary, sparkline } from "../src/fedavg/report-text.js";
-import type { SimulatedRound, SimulationResult } from "../src/fedavg/simulation-types.js";
+import type { Decision } from "../src/federated/aggregator.js";
+import { claimReportFiles, metricsCsv, reportStamp, resultJson, writeReport } from "../src/federated/report-files.js";
+import { renderReportHtml } from "../src/federated/report-html.js";
+import { renderReportSummary, sparkline } from "../src/federated/report-text.js";
+import type { SimulatedRound, SimulationResult } from "../src/federated/simulation-types.js";
 
 const hex = (seed: number) => "0x" + seed.toString(16).padStart(2, "0").repeat(32);
 const client = (i: number) => "0x" + String(i).repeat(40);

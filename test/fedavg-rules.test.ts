@@ -1,7 +1,7 @@
 import { expect } from "chai";
 
-import { globalModelBytes, parseGlobalModel, roundRules, taskNonce, type GlobalModel } from "../src/fedavg/global-model.js";
-import { describeProtection, protectionOf, resolveRules } from "../src/fedavg/round-rules.js";
+import { globalModelBytes, parseGlobalModel, roundRules, taskNonce, type GlobalModel } from "../src/federated/global-model.js";
+import { describeProtection, protectionOf, resolveRules } from "../src/federated/round-rules.js";
 import { strategyFromArgs } from "../src/cli/strategy-args.js";
 
 import { expectFlaiError } from "./helpers/assert.js";

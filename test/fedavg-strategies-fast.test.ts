@@ -8,7 +8,7 @@ import {
   shareDelta,
   warmAggregationWorkers,
   type WeightedDelta,
-} from "../src/fedavg/strategies.js";
+} from "../src/federated/strategies.js";
 import { gaussian, mulberry32 } from "../src/util/prng.js";
 
 function updatesOf(n: number, dim: number, seed: number): WeightedDelta[] {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 
-import { gaussianPrivacy } from "../src/fedavg/dp-accountant.js";
-import { aggregate, l2Norm, type StrategyConfig, type WeightedDelta } from "../src/fedavg/strategies.js";
+import { gaussianPrivacy } from "../src/federated/dp-accountant.js";
+import { aggregate, l2Norm, type StrategyConfig, type WeightedDelta } from "../src/federated/strategies.js";
 import { gaussian, mulberry32 } from "../src/util/prng.js";
 
 import { expectFlaiError } from "./helpers/assert.js";

@@ -2,8 +2,8 @@ import { createHash, generateKeyPairSync } from "node:crypto";
 
 import { expect } from "chai";
 
-import { openUpdate, sealUpdate } from "../src/fedavg/envelope.js";
-import { decodeUpdate, encodeUpdate, encodeUpdateParts, type ClientUpdate } from "../src/fedavg/update.js";
+import { openUpdate, sealUpdate } from "../src/federated/envelope.js";
+import { decodeUpdate, encodeUpdate, encodeUpdateParts, type ClientUpdate } from "../src/federated/update.js";
 
 // A client seals its update from encodeUpdateParts (a header + views of its delta and gradient) instead
 // of one plaintext copy (issue 14: fl-client's peak memory at 1e6 features). The bytes must be the ones

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 
-import { decodeUpdate, encodeUpdate, validateUpdate, type ClientUpdate } from "../src/fedavg/update.js";
+import { decodeUpdate, encodeUpdate, validateUpdate, type ClientUpdate } from "../src/federated/update.js";
 import { gaussian, mulberry32 } from "../src/util/prng.js";
 
 import { expectFlaiError } from "./helpers/assert.js";

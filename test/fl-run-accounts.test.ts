@@ -3,8 +3,8 @@ import path from "node:path";
 import { expect } from "chai";
 
 import type { FlaiConnection } from "../src/chain/connection.js";
-import { derivedClientAddress, simulationClients } from "../src/fedavg/simulation-accounts.js";
-import { runSimulation } from "../src/fedavg/simulation.js";
+import { derivedClientAddress, simulationClients } from "../src/federated/simulation-accounts.js";
+import { runSimulation } from "../src/federated/simulation.js";
 
 import { expectFlaiError } from "./helpers/assert.js";
 import { FIXTURES, tempProject } from "./helpers/project.js";

@@ -2,7 +2,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { parseGlobalModel } from "../src/fedavg/global-model.js";
+import { parseGlobalModel } from "../src/federated/global-model.js";
 
 import { FIXTURES } from "./helpers/project.js";
 import { federatedFixture } from "./helpers/federated.js";

@@ -3,8 +3,8 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { alignClasses, loadSimulationData } from "../src/fedavg/simulation-data.js";
-import { runSimulation } from "../src/fedavg/simulation.js";
+import { alignClasses, loadSimulationData } from "../src/federated/simulation-data.js";
+import { runSimulation } from "../src/federated/simulation.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 import { packageRoot } from "../src/package-root.js";
 import { BUNDLED_DATASETS, resolveData } from "../src/cli/fl-run-data.js";

@@ -12,7 +12,7 @@ import { ENCLAVE_PROGRAM } from "../src/tee/measurement.js";
  * measurement.ts must hold every module reachable from the enclave's worker entry points through
  * runtime imports (type-only imports are erased by the compiler and run nothing).
  */
-const ENTRY_POINTS = ["tee/worker", "tee/attest-worker", "fedavg/aggregator-worker", "fedavg/round-close-worker"];
+const ENTRY_POINTS = ["tee/worker", "tee/attest-worker", "federated/aggregator-worker", "federated/round-close-worker"];
 // Worker files started by URL from a measured module rather than imported.
 const STARTED_BY_URL: Record<string, string[]> = { "storage/merkle": ["storage/merkle-segments"] };
 

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../src/chain/connection.js";
-import { loadSimulationData } from "../src/fedavg/simulation-data.js";
+import { loadSimulationData } from "../src/federated/simulation-data.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 import { modelBytes, parseModelSpec, parseTrainingData, trainFromSpec } from "../src/ml/model.js";
 import { readNpy } from "../src/ml/npy-array.js";

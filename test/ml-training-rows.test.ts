@@ -1,7 +1,7 @@
 import { expect } from "chai";
 
-import { initialModel, runRoundsInProcess } from "../src/fedavg/in-process.js";
-import { trainClientUpdate } from "../src/fedavg/local-training.js";
+import { initialModel, runRoundsInProcess } from "../src/federated/in-process.js";
+import { trainClientUpdate } from "../src/federated/local-training.js";
 import type { Dataset } from "../src/ml/dataset.js";
 import {
   computeStandardization,

@@ -9,8 +9,8 @@ import { Wallet } from "ethers";
 
 import type { FlaiConnection } from "../src/chain/connection.js";
 import { serveChain } from "../src/chain/chain-server.js";
-import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
-import { datasetJson } from "../src/fedavg/simulation.js";
+import { holdoutSplit, partitionDataset } from "../src/federated/partition.js";
+import { datasetJson } from "../src/federated/simulation.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 
 import { expectFlaiError } from "./helpers/assert.js";

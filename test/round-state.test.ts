@@ -1,6 +1,6 @@
 import { expect } from "chai";
 
-import { effectiveNow, isFailed, roundPhase, type RoundPhase } from "../src/fedavg/round-state.js";
+import { effectiveNow, isFailed, roundPhase, type RoundPhase } from "../src/federated/round-state.js";
 
 /** A round with deadline 1000 and finalizeBy 1600 (roundDuration 600), quorum 2 unless a case says. */
 const round = (over: Partial<Parameters<typeof roundPhase>[0]> = {}) => ({

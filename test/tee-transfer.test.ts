@@ -11,7 +11,7 @@ import { Wallet } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../src/chain/connection.js";
-import type { AggregateResponse } from "../src/fedavg/aggregator.js";
+import type { AggregateResponse } from "../src/federated/aggregator.js";
 import { LocalStorage } from "../src/storage/local.js";
 import type { ReadOptions } from "../src/storage/types.js";
 import { TeeSim } from "../src/tee/enclave.js";
@@ -22,7 +22,7 @@ import { federatedFixture, sampleTask, submitAll, type FederatedFixture } from "
 import { FIXTURES, tempDir } from "./helpers/project.js";
 
 const BYTES = "../../test/helpers/bytes-worker";
-const AGGREGATOR = "../fedavg/aggregator-worker";
+const AGGREGATOR = "../federated/aggregator-worker";
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 describe("enclave workers: moved bytes (issue 14, memory)", function () {

@@ -8,9 +8,9 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../src/chain/connection.js";
 import { flaiError, flaiErrorCode } from "../src/errors.js";
-import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
-import { readRoundReport } from "../src/fedavg/round-report.js";
-import { datasetJson } from "../src/fedavg/simulation.js";
+import { holdoutSplit, partitionDataset } from "../src/federated/partition.js";
+import { readRoundReport } from "../src/federated/round-report.js";
+import { datasetJson } from "../src/federated/simulation.js";
 import { parseDataset } from "../src/ml/dataset.js";
 import type { StorageBackend } from "../src/storage/types.js";
 import { fetchVerified } from "../src/verify/common.js";

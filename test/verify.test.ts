@@ -10,8 +10,8 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../src/chain/connection.js";
-import { holdoutSplit, partitionDataset } from "../src/fedavg/partition.js";
-import { datasetJson } from "../src/fedavg/simulation.js";
+import { holdoutSplit, partitionDataset } from "../src/federated/partition.js";
+import { datasetJson } from "../src/federated/simulation.js";
 import { parseDataset, type Dataset } from "../src/ml/dataset.js";
 import { modelBytes, parseModelSpec, resultHash, trainFromSpec } from "../src/ml/model.js";
 import { TeeSim } from "../src/tee/enclave.js";

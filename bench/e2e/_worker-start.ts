@@ -32,7 +32,7 @@ function firstReply(file: URL, execArgv: string[], program?: string): Promise<nu
 
 function probe(base: string, extension: string, execArgv: string[]): () => Promise<number> {
   const entry = pathToFileURL(path.join(base, "src/tee/worker-entry" + extension));
-  return () => firstReply(entry, execArgv, path.join(base, "src/fedavg/aggregator-worker" + extension));
+  return () => firstReply(entry, execArgv, path.join(base, "src/federated/aggregator-worker" + extension));
 }
 
 export interface WorkerStart {

@@ -37,8 +37,8 @@ import { Contract, type EventLog } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../../src/chain/connection.js";
-import { openUpdateParts } from "../../src/fedavg/envelope.js";
-import { evaluate } from "../../src/fedavg/evaluate.js";
+import { openUpdateParts } from "../../src/federated/envelope.js";
+import { evaluate } from "../../src/federated/evaluate.js";
 import {
   globalModelBytes,
   linearModel,
@@ -46,8 +46,8 @@ import {
   parameterCount,
   parseGlobalModel,
   type ModelFormat,
-} from "../../src/fedavg/global-model.js";
-import { decodeUpdate, validateUpdate } from "../../src/fedavg/update.js";
+} from "../../src/federated/global-model.js";
+import { decodeUpdate, validateUpdate } from "../../src/federated/update.js";
 import { loadFlaiArtifact } from "../../src/chain/artifact.js";
 import { parseDataset } from "../../src/ml/dataset.js";
 import { computeRoot, fastRootsReady } from "../../src/storage/merkle.js";

@@ -14,8 +14,8 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 
-import { sealUpdate } from "../../src/fedavg/envelope.js";
-import { encodeUpdateParts } from "../../src/fedavg/update.js";
+import { sealUpdate } from "../../src/federated/envelope.js";
+import { encodeUpdateParts } from "../../src/federated/update.js";
 import type { Dataset } from "../../src/ml/dataset.js";
 import { mulberry32 } from "../../src/util/prng.js";
 import { tempProject } from "../../test/helpers/project.js";

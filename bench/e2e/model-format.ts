@@ -1,4 +1,4 @@
-// The global model's two formats (issue 14): canonical JSON vs binary (src/fedavg/global-model-binary.ts),
+// The global model's two formats (issue 14): canonical JSON vs binary (src/federated/global-model-binary.ts),
 // each timed as a round uses it: serialize (the enclave's globalModelBytes), SHA-256 (what the chain
 // records), parse (parseGlobalModel, checks included: what every client and the next round do).
 // The model is a drift-corrected binary task with standardization, so it carries 4·D + 3 numbers
@@ -10,7 +10,7 @@
 // a GlobalModel holds.
 import { createHash } from "node:crypto";
 
-import { globalModelBytes, parseGlobalModel, type GlobalModel, type ModelFormat } from "../../src/fedavg/global-model.js";
+import { globalModelBytes, parseGlobalModel, type GlobalModel, type ModelFormat } from "../../src/federated/global-model.js";
 import { gaussian, mulberry32 } from "../../src/util/prng.js";
 
 import type { Row } from "./row.js";

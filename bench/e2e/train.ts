@@ -15,9 +15,9 @@
 import { createHash } from "node:crypto";
 import os from "node:os";
 
-import { globalModelBytes, parseGlobalModel } from "../../src/fedavg/global-model.js";
-import { runRoundsInProcess, type InProcessTask } from "../../src/fedavg/in-process.js";
-import { trainClientUpdate } from "../../src/fedavg/local-training.js";
+import { globalModelBytes, parseGlobalModel } from "../../src/federated/global-model.js";
+import { runRoundsInProcess, type InProcessTask } from "../../src/federated/in-process.js";
+import { trainClientUpdate } from "../../src/federated/local-training.js";
 import type { Dataset } from "../../src/ml/dataset.js";
 import { computeStandardization } from "../../src/ml/logistic.js";
 import { defaultThreads, RowSums } from "../../src/ml/logistic-parallel.js";

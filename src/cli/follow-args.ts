@@ -1,5 +1,5 @@
 import { flaiError } from "../errors.js";
-import { describeFollowEvent, type FollowEvent } from "../fedavg/follow-events.js";
+import { describeFollowEvent, type FollowEvent } from "../federated/follow-events.js";
 import { optionalNumber } from "./options.js";
 import type { Ui } from "../ui.js";
 

@@ -6,7 +6,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { useConnection, type FlaiConnection } from "../chain/connection.js";
 import { startComputeDevnet } from "../devnet/compute-devnet.js";
 import { modelAnswerer } from "../devnet/compute/model-answerer.js";
-import type { GlobalModel } from "../fedavg/global-model.js";
+import type { GlobalModel } from "../federated/global-model.js";
 import { isEphemeral } from "../chain/deployment.js";
 import { parseDataset } from "../ml/dataset.js";
 import { parseModelSpec, trainFromSpec } from "../ml/model.js";

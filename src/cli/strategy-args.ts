@@ -1,8 +1,8 @@
 import { flaiError } from "../errors.js";
-import { BINARY_MODEL_FROM_PARAMETERS, MODEL_FORMATS, type ModelFormat } from "../fedavg/global-model.js";
-import { DEFAULT_DRIFT_CORRECTION, driftCorrectionAllowed, type DriftCorrection } from "../fedavg/drift-correction.js";
-import { MAX_UPDATE_NORM_LIMIT, REWARD_RULES, resolveRules, type RewardRule, type RoundRules } from "../fedavg/round-rules.js";
-import { STRATEGIES, checkConfig, type StrategyConfig, type StrategyName } from "../fedavg/strategies.js";
+import { BINARY_MODEL_FROM_PARAMETERS, MODEL_FORMATS, type ModelFormat } from "../federated/global-model.js";
+import { DEFAULT_DRIFT_CORRECTION, driftCorrectionAllowed, type DriftCorrection } from "../federated/drift-correction.js";
+import { MAX_UPDATE_NORM_LIMIT, REWARD_RULES, resolveRules, type RewardRule, type RoundRules } from "../federated/round-rules.js";
+import { STRATEGIES, checkConfig, type StrategyConfig, type StrategyName } from "../federated/strategies.js";
 import { optionalNumber, optionalWhole } from "./options.js";
 import { excerpt } from "../util/excerpt.js";
 

@@ -4,7 +4,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../chain/connection.js";
 import { flaiError } from "../errors.js";
-import type { GlobalModel } from "../fedavg/global-model.js";
+import type { GlobalModel } from "../federated/global-model.js";
 import { chainIdOf, isEphemeral } from "../chain/deployment.js";
 import { writeFileAtomic } from "../util/fs.js";
 

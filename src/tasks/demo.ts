@@ -19,8 +19,8 @@ import { printPing, printSettlement } from "../cli/print-market.js";
 import { printJob } from "../cli/print-job.js";
 import { startComputeDevnet } from "../devnet/compute-devnet.js";
 import { modelAnswerer } from "../devnet/compute/model-answerer.js";
-import { renderReportSummary } from "../fedavg/report-text.js";
-import { runSimulation } from "../fedavg/simulation.js";
+import { renderReportSummary } from "../federated/report-text.js";
+import { runSimulation } from "../federated/simulation.js";
 import { prewarmWorker } from "../tee/run-worker.js";
 import { demoModelFile, jobResultFile } from "../paths.js";
 import { sha256Hex } from "../util/sha256.js";
@@ -42,8 +42,8 @@ export default async function demo(args: DemoTaskArguments, hre: HardhatRuntimeE
   // the process). Without this, each first call waited for the worker's start-up.
   prewarmWorker("attest-worker");
   prewarmWorker("worker");
-  prewarmWorker("../fedavg/round-close-worker");
-  prewarmWorker("../fedavg/aggregator-worker");
+  prewarmWorker("../federated/round-close-worker");
+  prewarmWorker("../federated/aggregator-worker");
   const ui = new Ui({ json: args.json });
   const connection = await useConnection(hre);
   if (args.storage === "local") {

@@ -2,7 +2,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { format0G } from "../chain/amount.js";
 import { useConnection } from "../chain/connection.js";
-import type { UnclaimableReason } from "../fedavg/types.js";
+import type { UnclaimableReason } from "../federated/types.js";
 import { parseId, parseRound } from "../chain/ids.js";
 import { requireOptions } from "../cli/options.js";
 import { Ui } from "../ui.js";

@@ -5,7 +5,7 @@ import { flaiError } from "../errors.js";
 import { optionalText, optionalWhole, requireOptions } from "../cli/options.js";
 import { Ui } from "../ui.js";
 
-import { roundRules } from "../fedavg/global-model.js";
+import { roundRules } from "../federated/global-model.js";
 
 import {
   describeDriftCorrection,

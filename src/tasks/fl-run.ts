@@ -3,9 +3,9 @@ import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { flaiError } from "../errors.js";
-import { claimReportFiles, reportStamp, writeReport } from "../fedavg/report-files.js";
-import { renderReportSummary } from "../fedavg/report-text.js";
-import { runSimulation } from "../fedavg/simulation.js";
+import { claimReportFiles, reportStamp, writeReport } from "../federated/report-files.js";
+import { renderReportSummary } from "../federated/report-text.js";
+import { runSimulation } from "../federated/simulation.js";
 import { prewarmWorker } from "../tee/run-worker.js";
 import { optionalNumber, optionalText } from "../cli/options.js";
 import { Ui } from "../ui.js";
@@ -47,7 +47,7 @@ export default async function flRun(args: FlRunTaskArguments, hre: HardhatRuntim
   // loads both programs now, while the chain, the data and the clients get ready (an idle worker never
   // holds the process).
   prewarmWorker("attest-worker");
-  prewarmWorker("../fedavg/aggregator-worker");
+  prewarmWorker("../federated/aggregator-worker");
   const ui = new Ui({ json: args.json });
   const result = await ui.progress("Federated run", (update) =>
     runSimulation(hre, hre.flai, {

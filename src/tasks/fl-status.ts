@@ -1,9 +1,9 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { format0G } from "../chain/amount.js";
-import { roundRules, type GlobalModel } from "../fedavg/global-model.js";
-import { describeProtection, protectionOf } from "../fedavg/round-rules.js";
-import type { RoundPhase } from "../fedavg/round-state.js";
+import { roundRules, type GlobalModel } from "../federated/global-model.js";
+import { describeProtection, protectionOf } from "../federated/round-rules.js";
+import type { RoundPhase } from "../federated/round-state.js";
 import { parseId } from "../chain/ids.js";
 import { requireOptions } from "../cli/options.js";
 import { Ui } from "../ui.js";

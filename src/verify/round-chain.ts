@@ -1,6 +1,6 @@
 import { Contract, getAddress, type EventLog } from "ethers";
 
-import type { RoundResult } from "../fedavg/eip712.js";
+import type { RoundResult } from "../federated/eip712.js";
 import type { Deployment } from "../chain/deployment.js";
 import {
   readRoundStruct,

@@ -1,12 +1,12 @@
 import { Signature, ZeroHash, getAddress, recoverAddress } from "ethers";
 
 import { finalizeRoundCall } from "../chain/federated-reads.js";
-import { updatesAccumulator } from "../fedavg/accumulator.js";
-import { buildCommitment } from "../fedavg/commitment.js";
-import { roundResultDigest, type RoundResult } from "../fedavg/eip712.js";
-import { parseGlobalModel, type GlobalModel } from "../fedavg/global-model.js";
-import { encodeMetricsWord } from "../fedavg/metrics-word.js";
-import { ROUND_REPORT_FORMAT, readRoundReport, type RoundReport } from "../fedavg/round-report.js";
+import { updatesAccumulator } from "../federated/accumulator.js";
+import { buildCommitment } from "../federated/commitment.js";
+import { roundResultDigest, type RoundResult } from "../federated/eip712.js";
+import { parseGlobalModel, type GlobalModel } from "../federated/global-model.js";
+import { encodeMetricsWord } from "../federated/metrics-word.js";
+import { ROUND_REPORT_FORMAT, readRoundReport, type RoundReport } from "../federated/round-report.js";
 import { canonicalJson } from "../ml/model.js";
 import type { StorageBackend } from "../storage/types.js";
 

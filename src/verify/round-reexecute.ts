@@ -1,8 +1,8 @@
 import { Wallet } from "ethers";
 
-import { runAggregation, type AggregateResponse, type RecordedUpdate } from "../fedavg/aggregator.js";
-import type { RoundResult } from "../fedavg/eip712.js";
-import type { GlobalModel } from "../fedavg/global-model.js";
+import { runAggregation, type AggregateResponse, type RecordedUpdate } from "../federated/aggregator.js";
+import type { RoundResult } from "../federated/eip712.js";
+import type { GlobalModel } from "../federated/global-model.js";
 import type { StorageBackend } from "../storage/types.js";
 import { unsealSecrets } from "../tee/identity.js";
 

@@ -1,5 +1,5 @@
-import type { RoundReport } from "../fedavg/round-report.js";
-import type { RejectionCode } from "../fedavg/rejections.js";
+import type { RoundReport } from "../federated/round-report.js";
+import type { RejectionCode } from "../federated/rejections.js";
 import type { StorageBackend } from "../storage/types.js";
 
 import { eq, message, sha256Hex, verdictItem, type Verdict, type VerifyItem } from "./common.js";

@@ -4,7 +4,7 @@
 // process writes the same bytes.
 import { createHash } from "node:crypto";
 
-import { globalModelBytes, type GlobalModel } from "../../src/fedavg/global-model.js";
+import { globalModelBytes, type GlobalModel } from "../../src/federated/global-model.js";
 import { gaussian, mulberry32 } from "../../src/util/prng.js";
 
 export const AWKWARD = [0.1 + 0.2, Number.MIN_VALUE, -Number.MAX_VALUE, 2 ** 53 + 2, -1e-300, 1 / 3, 5e-324 * 3];

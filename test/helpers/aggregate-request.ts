@@ -2,14 +2,14 @@ import { createHash } from "node:crypto";
 
 import { getAddress } from "ethers";
 
-import { updatesAccumulator } from "../../src/fedavg/accumulator.js";
-import type { AggregateRequest } from "../../src/fedavg/aggregator.js";
-import { sealUpdate } from "../../src/fedavg/envelope.js";
-import { globalModelBytes, taskNonce, type GlobalModel } from "../../src/fedavg/global-model.js";
-import { resolveRules, type RoundRules } from "../../src/fedavg/round-rules.js";
-import { datasetJson } from "../../src/fedavg/simulation-data.js";
-import type { StrategyConfig } from "../../src/fedavg/strategies.js";
-import { encodeUpdate } from "../../src/fedavg/update.js";
+import { updatesAccumulator } from "../../src/federated/accumulator.js";
+import type { AggregateRequest } from "../../src/federated/aggregator.js";
+import { sealUpdate } from "../../src/federated/envelope.js";
+import { globalModelBytes, taskNonce, type GlobalModel } from "../../src/federated/global-model.js";
+import { resolveRules, type RoundRules } from "../../src/federated/round-rules.js";
+import { datasetJson } from "../../src/federated/simulation-data.js";
+import type { StrategyConfig } from "../../src/federated/strategies.js";
+import { encodeUpdate } from "../../src/federated/update.js";
 import { computeRoot } from "../../src/storage/merkle.js";
 import { loadOrCreateIdentity } from "../../src/tee/identity.js";
 import { mulberry32 } from "../../src/util/prng.js";

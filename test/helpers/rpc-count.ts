@@ -1,6 +1,6 @@
 import path from "node:path";
 
-import { runSimulation } from "../../src/fedavg/simulation.js";
+import { runSimulation } from "../../src/federated/simulation.js";
 
 import { FIXTURES, tempProject } from "./project.js";
 

@@ -1,4 +1,4 @@
-"""Reference values for src/fedavg/dp-accountant.ts, computed with numpy and scipy.
+"""Reference values for src/federated/dp-accountant.ts, computed with numpy and scipy.
 
 Run from the repository root: /usr/bin/python3 test/reference/dp.py
 It rewrites test/reference/dp.json, which test/fedavg-dp-accountant.test.ts reads (CI has no scipy,

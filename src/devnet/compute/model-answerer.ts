@@ -1,4 +1,4 @@
-import { linearModel, type GlobalModel } from "../../fedavg/global-model.js";
+import { linearModel, type GlobalModel } from "../../federated/global-model.js";
 import { predictLabels, predictProba } from "../../ml/logistic.js";
 
 import { messageText, type ChatAnswerer, type ChatMessage } from "./chat.js";

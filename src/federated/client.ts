@@ -565,7 +565,7 @@ export class FlaiFederated {
       // The worker takes the bytes over (moved, not copied): the host does not hold a second copy of
       // the evaluation set and the updates while the enclave works (bench/e2e/memory.ts).
       const response = await runWorker<AggregateResponse>(
-        "../fedavg/aggregator-worker",
+        "../federated/aggregator-worker",
         request,
         timeoutMs,
         what,
@@ -579,7 +579,7 @@ export class FlaiFederated {
       const [bytes, again] = await Promise.all([inputs.readEvaluation(globalBytes), inputs.readUpdates()]);
       const refetch = now() - read;
       const response = await runWorker<AggregateResponse>(
-        "../fedavg/aggregator-worker",
+        "../federated/aggregator-worker",
         { ...request, evaluation: bytes, updates: again },
         timeoutMs,
         what,
@@ -611,7 +611,7 @@ export class FlaiFederated {
     // a worker loads programs one at a time, so a close queued behind the larger aggregation program
     // would wait for it. The aggregation program then loads while closeRound is sent and the round read.
     // Only a round short of its quorum leaves the worker unused, idle and unref'd.
-    prewarmWorker(info.closed ? "../fedavg/aggregator-worker" : "../fedavg/round-close-worker");
+    prewarmWorker(info.closed ? "../federated/aggregator-worker" : "../federated/round-close-worker");
     if (info.updateCount < task.quorum) {
       throw flaiError(
         `Quorum not met for round ${round} of task ${task.id}: ${info.updateCount} of ${task.quorum} updates recorded ` +
@@ -624,12 +624,12 @@ export class FlaiFederated {
         binding: { chainId: deployment.chainId.toString(), contract: deployment.federated, taskId: task.id.toString(), round },
       };
       const close = await runWorker<RoundCloseResponse>(
-        "../fedavg/round-close-worker",
+        "../federated/round-close-worker",
         request,
         this.#config.enclave.trainingTimeoutSeconds * 1000,
         `Closing round ${round} of task ${task.id}`,
       );
-      prewarmWorker("../fedavg/aggregator-worker");
+      prewarmWorker("../federated/aggregator-worker");
       const { r, vs } = compactSignature(close.signature);
       try {
         await this.#send(contract, "closeRound", [task.id, round, r, vs]);
