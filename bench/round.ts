@@ -1,7 +1,7 @@
 // One-federated-round bench (run with `npm run bench:round` / `npx tsx bench/round.ts`).
 //
 // 10 clients × D = 1e5 features (seeded synthetic data, 200 rows per client), local storage and the
-// in-process Hardhat chain, through the public API: hre.flai.fedavg.createTask, then per round 10 ×
+// in-process Hardhat chain, through the public API: hre.flai.federated.createTask, then per round 10 ×
 // runClient and one aggregate. Each update is 800 KB, so any step that is quadratic in the update
 // size or otherwise slow for large models shows here. The per-step figures are the timings the API
 // returns (runClient: train / encrypt / upload / chain; aggregate: fetch / aggregate / upload /

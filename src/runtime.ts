@@ -19,6 +19,11 @@ export interface FlaiRuntime {
   /** The simulated enclave: identity, attestation, isolated training and aggregation. */
   readonly teeSim: TeeSim;
   /** Federated tasks: encrypted client updates, attested aggregation, rewards. */
+  readonly federated: FlaiFederated;
+  /**
+   * The same object as `federated`, under the subsystem's first name (FedAvg is one of its strategies).
+   * @deprecated use hre.flai.federated
+   */
   readonly fedavg: FlaiFederated;
   /** The 0G serving marketplace: discover, fund, acknowledge, call, verify, settle. */
   readonly market: FlaiMarket;
@@ -43,13 +48,14 @@ function runtimeOver(hre: HardhatRuntimeEnvironment, storage: StorageBackend): F
     trainingTimeoutSeconds: config.enclave.trainingTimeoutSeconds,
   });
   const jobs = new FlaiJobs(hre, { config, storage, teeSim });
-  const fedavg = new FlaiFederated(hre, { config, storage, teeSim, jobs });
+  const federated = new FlaiFederated(hre, { config, storage, teeSim, jobs });
   const market = lazyMarket(hre);
   const runtime: FlaiRuntime = {
     storage,
     jobs,
     teeSim,
-    fedavg,
+    federated,
+    fedavg: federated,
     get market() {
       return market();
     },

@@ -1,5 +1,5 @@
 // End-to-end row for a client's encrypt step (issue 14): the `encrypt` timing of
-// hre.flai.fedavg.prepareUpdate (what runClient does before uploading) for an 800 KB update
+// hre.flai.federated.prepareUpdate (what runClient does before uploading) for an 800 KB update
 // (D = 1e5; 1.6 MB with the default drift correction's gradient), on the in-process chain: waiting
 // for the enclave's key as read from the chain and re-verified (its registration, measurement, pinned
 // authority and the authority-signed report; the check starts as the client's training starts, so

@@ -83,7 +83,7 @@ const MAX_CLIENTS_LIMIT = MAX_CLIENTS;
 const RECORD_CLOSE_GAS = 20_000n;
 const now = () => performance.now();
 
-/** `hre.flai.fedavg`: federated tasks and rounds on FLAIFederated, aggregated inside teeSim. */
+/** `hre.flai.federated`: federated tasks and rounds on FLAIFederated, aggregated inside teeSim. */
 /**
  * Tasks (chain/contract/task id) whose evaluation set this process has handed an enclave worker, per
  * connection: the next round sends null and the worker uses its own parse, verified against the root

@@ -67,7 +67,7 @@ export function closeAction(s: CloseState): CloseAction {
 }
 
 interface Follow {
-  fedavg: FlaiFederated;
+  federated: FlaiFederated;
   opts: FollowAggregatorOptions & { connection: FlaiConnection };
   taskId: bigint;
   closeAfter: number;
@@ -91,7 +91,7 @@ interface Follow {
  * (even mid-aggregation: aggregate is resumable and finalizes once) goes on from there.
  */
 export async function followAggregator(
-  fedavg: FlaiFederated,
+  federated: FlaiFederated,
   opts: FollowAggregatorOptions & { connection: FlaiConnection },
 ): Promise<FollowAggregatorResult> {
   const poll = checkPollSeconds(opts.pollSeconds ?? 5);
@@ -101,7 +101,7 @@ export async function followAggregator(
   }
   const taskId = parseId(opts.taskId, "task");
   const f: Follow = {
-    fedavg,
+    federated,
     opts,
     taskId,
     closeAfter,
@@ -123,13 +123,13 @@ export async function followAggregator(
 async function look(f: Follow): Promise<boolean> {
   f.step = `reading task ${f.taskId}`;
   const connection = f.opts.connection;
-  const task = await f.fedavg.task(f.taskId, { connection });
+  const task = await f.federated.task(f.taskId, { connection });
   if (task.status !== "active") {
     f.result.status = task.status;
     f.emit({ event: task.status === "finished" ? "task-finished" : "task-cancelled", taskId: f.taskId });
     return true;
   }
-  const round = await f.fedavg.round(f.taskId, task.currentRound, { connection });
+  const round = await f.federated.round(f.taskId, task.currentRound, { connection });
   if (!f.opened.has(round.round)) {
     f.opened.add(round.round);
     f.emit({
@@ -164,7 +164,7 @@ async function reportUpdates(f: Follow, task: FederatedTaskView, round: RoundVie
   const seen = f.seen.get(round.round) ?? 0;
   if (round.updateCount === seen) return;
   f.step = `reading round ${round.round}'s updates`;
-  const updates = await f.fedavg.recordedUpdates(f.taskId, round.round, { connection: f.opts.connection });
+  const updates = await f.federated.recordedUpdates(f.taskId, round.round, { connection: f.opts.connection });
   updates.slice(seen).forEach((u, i) =>
     f.emit({
       event: "update-recorded",
@@ -195,7 +195,7 @@ async function closeAndFinalize(
   const connection = f.opts.connection;
   if (action === "close") {
     f.step = `closing round ${round.round}`;
-    const closed = await f.fedavg.closeRound(f.taskId, { connection });
+    const closed = await f.federated.closeRound(f.taskId, { connection });
     f.closed.add(round.round);
     f.emit({ event: "round-closed", taskId: f.taskId, round: round.round, updateCount: closed.updateCount, by: "enclave" });
   } else if (!f.closed.has(round.round)) {
@@ -204,7 +204,7 @@ async function closeAndFinalize(
   }
   f.step = `aggregating round ${round.round} in the enclave and finalizing it`;
   try {
-    const r = await f.fedavg.aggregate({ taskId: f.taskId, round: round.round, connection });
+    const r = await f.federated.aggregate({ taskId: f.taskId, round: round.round, connection });
     f.result.finalized.push(r.round);
     f.emit({
       event: "round-finalized",
@@ -218,7 +218,7 @@ async function closeAndFinalize(
     });
   } catch (error) {
     // Another host (or an earlier run whose receipt was lost) finalized it: the chain has moved on.
-    const after = await f.fedavg.task(f.taskId, { connection });
+    const after = await f.federated.task(f.taskId, { connection });
     if (after.status === "active" && after.currentRound === round.round) throw error;
   }
 }

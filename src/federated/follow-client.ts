@@ -43,7 +43,7 @@ export interface FollowClientResult {
 }
 
 interface Follow {
-  fedavg: FlaiFederated;
+  federated: FlaiFederated;
   storage: StorageBackend;
   opts: FollowClientOptions & { connection: FlaiConnection; stateDir: string };
   signer: HardhatEthersSigner;
@@ -65,7 +65,7 @@ interface Follow {
  * sealed-but-unrecorded update, so a restart picks up where the chain says it is.
  */
 export async function followClient(
-  fedavg: FlaiFederated,
+  federated: FlaiFederated,
   storage: StorageBackend,
   opts: FollowClientOptions & { connection: FlaiConnection; stateDir: string },
 ): Promise<FollowClientResult> {
@@ -74,7 +74,7 @@ export async function followClient(
   const signer = opts.signer ?? (await firstSigner(opts.connection));
   const client = getAddress(await signer.getAddress());
   const f: Follow = {
-    fedavg,
+    federated,
     storage,
     opts,
     signer,
@@ -93,7 +93,7 @@ export async function followClient(
 /** One look at the chain; true once the task is over (finished or cancelled) and every reward is claimed. */
 async function look(f: Follow): Promise<boolean> {
   f.step = `reading task ${f.taskId}`;
-  const { task, rounds } = await f.fedavg.status(f.taskId, { connection: f.opts.connection });
+  const { task, rounds } = await f.federated.status(f.taskId, { connection: f.opts.connection });
   const unsettled = rounds.filter((round) => round.finalized && !f.settled.has(round.round));
   for (const round of unsettled) {
     // A node may answer the round's state before it serves the RoundFinalized log: next look.
@@ -137,7 +137,7 @@ async function joinRound(f: Follow, task: FederatedTaskView, round: RoundView): 
       await f.pending.remove(key);
       return;
     }
-    if (!(await f.fedavg.round(f.taskId, round.round, { connection: f.opts.connection })).closed) throw error;
+    if (!(await f.federated.round(f.taskId, round.round, { connection: f.opts.connection })).closed) throw error;
     await skip(f, key);
   }
 }
@@ -147,7 +147,7 @@ async function submit(f: Follow, key: PendingKey): Promise<void> {
   const reusedUpload = kept !== undefined;
   if (kept === undefined) {
     f.step = `training and sealing round ${key.round}'s update`;
-    const sealed = await f.fedavg.prepareUpdate({
+    const sealed = await f.federated.prepareUpdate({
       taskId: f.taskId,
       data: f.opts.data,
       signer: f.signer,
@@ -159,7 +159,7 @@ async function submit(f: Follow, key: PendingKey): Promise<void> {
     await f.pending.save(key, kept);
   }
   f.step = `uploading and recording round ${key.round}'s update`;
-  const recorded = await f.fedavg.submitCiphertext({
+  const recorded = await f.federated.submitCiphertext({
     taskId: f.taskId,
     signer: f.signer,
     connection: f.opts.connection,
@@ -188,7 +188,7 @@ async function skip(f: Follow, key: PendingKey): Promise<void> {
 }
 
 async function hasJoined(f: Follow, round: number): Promise<boolean> {
-  return (await f.fedavg.update(f.taskId, round, f.client, { connection: f.opts.connection })).sampleCount > 0;
+  return (await f.federated.update(f.taskId, round, f.client, { connection: f.opts.connection })).sampleCount > 0;
 }
 
 /**
@@ -197,7 +197,7 @@ async function hasJoined(f: Follow, round: number): Promise<boolean> {
  */
 async function settleReward(f: Follow, round: RoundView): Promise<void> {
   f.step = `claiming round ${round.round}'s reward`;
-  const mine = await f.fedavg.update(f.taskId, round.round, f.client, { connection: f.opts.connection });
+  const mine = await f.federated.update(f.taskId, round.round, f.client, { connection: f.opts.connection });
   if (mine.sampleCount === 0 || mine.claimed) {
     f.settled.add(round.round);
     return;
@@ -219,10 +219,10 @@ async function settleReward(f: Follow, round: RoundView): Promise<void> {
   }
   let claimed;
   try {
-    claimed = await f.fedavg.claim({ taskId: f.taskId, round: round.round, signer: f.signer, connection: f.opts.connection });
+    claimed = await f.federated.claim({ taskId: f.taskId, round: round.round, signer: f.signer, connection: f.opts.connection });
   } catch (error) {
     // Claimed by an earlier run whose receipt never came back: settled, by the chain's word.
-    if (!(await f.fedavg.update(f.taskId, round.round, f.client, { connection: f.opts.connection })).claimed) throw error;
+    if (!(await f.federated.update(f.taskId, round.round, f.client, { connection: f.opts.connection })).claimed) throw error;
     f.settled.add(round.round);
     return;
   }

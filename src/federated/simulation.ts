@@ -59,12 +59,12 @@ export interface SimulationOptions extends ConnectionOption {
 /** What a simulation uses of `hre.flai` (which fits as is): storage, and the federated part. */
 export interface SimulationParts {
   readonly storage: StorageBackend;
-  readonly fedavg: FlaiFederated;
+  readonly federated: FlaiFederated;
 }
 
 /**
  * A whole federated run on one machine: every client is its own account running the same client
- * code a remote client runs (`fedavg.runClient`), against the same chain and storage. Every round's
+ * code a remote client runs (`federated.runClient`), against the same chain and storage. Every round's
  * published model is read back from storage, checked against its on-chain hash, and scored on the
  * test set here, next to a centralized model, the majority-class baseline and each client alone.
  */
@@ -87,7 +87,7 @@ export async function runSimulation(
   const standardization = LOGISTIC_DEFAULTS.standardize ? trainingStandardization(train) : null;
 
   const taskId = await createSimulationTask(flai, opts, { train, test, standardization }, connection, say);
-  const initial = await flai.fedavg.globalModel(taskId, { connection });
+  const initial = await flai.federated.globalModel(taskId, { connection });
   const rules = roundRules(initial);
 
   const rounds: SimulatedRound[] = [];
@@ -99,7 +99,7 @@ export async function runSimulation(
   const claimed = await claimRewards(flai, taskId, clients, connection);
 
   say("training the centralized and per-client references");
-  const status = await flai.fedavg.task(taskId, { connection });
+  const status = await flai.federated.task(taskId, { connection });
   const last = rounds.at(-1)?.dp ?? null;
   return {
     taskId,
@@ -145,7 +145,7 @@ async function createSimulationTask(
     flai.storage.upload(evaluationBytes(test)),
   ]);
   say(`creating task: ${opts.clients} clients × ${opts.rounds} rounds, ${opts.strategy.name}, ${opts.partition} split`);
-  const created = await flai.fedavg.createTask({
+  const created = await flai.federated.createTask({
     model: specRoot.root,
     evaluation: evalRoot.root,
     rounds: opts.rounds,
@@ -185,12 +185,12 @@ async function simulateRound(flai: SimulationParts, s: RoundSetup): Promise<Simu
   const timings = { train: 0, encrypt: 0, upload: 0, chain: 0, aggregate: 0 };
   const updates = await inPool(clients.length, CLIENT_CONCURRENCY, (i) => {
     say(`round ${round}/${opts.rounds}: client ${i + 1}/${clients.length} training`);
-    return flai.fedavg.runClient({ taskId, data: s.shares[i]!, signer: clients[i], connection });
+    return flai.federated.runClient({ taskId, data: s.shares[i]!, signer: clients[i], connection });
   });
   for (const r of updates) for (const k of ["train", "encrypt", "upload", "chain"] as const) timings[k] += r.timings[k];
   const recordGas = updates.map((r) => r.gasUsed);
   say(`round ${round}/${opts.rounds}: aggregating in the enclave`);
-  const agg = await flai.fedavg.aggregate({ taskId, connection });
+  const agg = await flai.federated.aggregate({ taskId, connection });
   timings.aggregate = agg.timings.fetch + agg.timings.aggregate + agg.timings.upload + agg.timings.chain;
   const [published, updatesVerified] = await Promise.all([readPublished(flai, agg), verifyUpdates(flai, agg)]);
   return {
@@ -242,7 +242,7 @@ async function claimRewards(
   clients: readonly HardhatEthersSigner[],
   connection: FlaiConnection,
 ): Promise<bigint> {
-  const all = await Promise.all(clients.map((signer) => flai.fedavg.claimAll({ taskId, signer, connection })));
+  const all = await Promise.all(clients.map((signer) => flai.federated.claimAll({ taskId, signer, connection })));
   return all.flatMap((a) => a.claimed).reduce((sum, c) => sum + c.amount, 0n);
 }
 

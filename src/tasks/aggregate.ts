@@ -31,12 +31,12 @@ export default async function aggregate(args: AggregateTaskArguments, hre: Hardh
       hint: "seconds to wait for more clients once the quorum is recorded",
     });
     // Runs until the task is finished or cancelled; each event is printed as it happens.
-    await hre.flai.fedavg.followAggregator({ taskId, pollSeconds: poll, closeAfterSeconds, onEvent: printEvent(ui) });
+    await hre.flai.federated.followAggregator({ taskId, pollSeconds: poll, closeAfterSeconds, onEvent: printEvent(ui) });
     return;
   }
   refuseWithoutFollow(args.closeAfter, "--close-after", "flai:aggregate");
   const round = args.round === undefined ? undefined : parseRound(args.round);
-  const r = await ui.progress("Aggregating in the enclave", () => hre.flai.fedavg.aggregate({ taskId, round }));
+  const r = await ui.progress("Aggregating in the enclave", () => hre.flai.federated.aggregate({ taskId, round }));
   ui.ok(`Round ${r.round} of task ${r.taskId} finalized: ${r.accepted.length} updates aggregated, ${r.rejected.length} rejected`);
   ui.info("accuracy", `${r.metrics.accuracy.toFixed(4)} on the held-out set (log-loss ${r.metrics.logLoss.toFixed(4)})`);
   if (r.metrics.dp !== null) {

@@ -179,7 +179,7 @@ async function federatedPart(
 async function inferencePart(flai: FlaiRuntime, connection: FlaiConnection, taskId: bigint, ui: Ui) {
   const fixtures = path.join(packageRoot(), "fixtures");
   ui.step("Pay-per-inference: a 0G serving provider serves the federated global model");
-  const served = await flai.fedavg.globalModel(taskId, { connection });
+  const served = await flai.federated.globalModel(taskId, { connection });
   const compute = await startComputeDevnet(connection, {
     model: `flai/federated-task-${taskId}`,
     answer: modelAnswerer(served),

@@ -22,7 +22,7 @@ export default async function flCancel(args: FlCancelTaskArguments, hre: Hardhat
   const ui = new Ui({ json: args.json });
   const connection = await useConnection(hre);
   const signer = await accountAt(connection, args.account);
-  const c = await hre.flai.fedavg.cancel({ taskId, signer, connection });
+  const c = await hre.flai.federated.cancel({ taskId, signer, connection });
   ui.ok(`Task ${c.taskId} cancelled at its failed round ${c.round}: ${format0G(c.refund)} refunded to the creator ${c.creator}`);
   ui.info("tx", c.txHash);
   ui.line("Rewards of rounds finalized before stay claimable (flai:fl-claim).");

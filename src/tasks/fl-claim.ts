@@ -31,13 +31,13 @@ export default async function flClaim(args: FlClaimTaskArguments, hre: HardhatRu
   const connection = await useConnection(hre);
   const signer = await accountAt(connection, args.account);
   if (round !== undefined) {
-    const c = await hre.flai.fedavg.claim({ taskId, round, signer, connection });
+    const c = await hre.flai.federated.claim({ taskId, round, signer, connection });
     ui.ok(`${c.client} claimed ${format0G(c.amount)} for round ${c.round} of task ${c.taskId}`);
     ui.result(c);
     return;
   }
   const all = await ui.progress(`Claiming every reward ${signer.address} is owed`, () =>
-    hre.flai.fedavg.claimAll({ taskId, signer, connection }),
+    hre.flai.federated.claimAll({ taskId, signer, connection }),
   );
   for (const c of all.claimed) {
     ui.ok(`${c.client} claimed ${format0G(c.amount)} for round ${c.round} of task ${c.taskId}`);

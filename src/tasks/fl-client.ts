@@ -28,11 +28,11 @@ export default async function flClient(args: FlClientTaskArguments, hre: Hardhat
   const signer = await accountAt(connection, args.account);
   if (args.follow) {
     // Runs until the task is finished or cancelled; each event is printed as it happens.
-    await hre.flai.fedavg.followClient({ taskId, data, signer, connection, pollSeconds: poll, onEvent: printEvent(ui) });
+    await hre.flai.federated.followClient({ taskId, data, signer, connection, pollSeconds: poll, onEvent: printEvent(ui) });
     return;
   }
   const r = await ui.progress(`Client ${signer.address}: training and submitting`, () =>
-    hre.flai.fedavg.runClient({ taskId, data, signer, connection }),
+    hre.flai.federated.runClient({ taskId, data, signer, connection }),
   );
   ui.ok(`Update recorded for round ${r.round} of task ${r.taskId} by ${r.client}`);
   ui.info("samples", r.sampleCount);

@@ -54,7 +54,7 @@ export default async function flCreate(args: FlCreateTaskArguments, hre: Hardhat
   if (warning !== undefined) ui.line(`Warning: ${warning}`);
   if (args.evaluation !== undefined) ui.line("Note: --evaluation is the former name of --test; use --test <file>.");
   const created = await ui.progress("Creating federated task", () =>
-    hre.flai.fedavg.createTask({
+    hre.flai.federated.createTask({
       model: files.model,
       evaluation: files.test,
       rounds: args.rounds,
@@ -73,7 +73,7 @@ export default async function flCreate(args: FlCreateTaskArguments, hre: Hardhat
   const t = created.task;
   ui.ok(`Federated task ${t.id} created: ${t.rounds} rounds, quorum ${t.quorum}, ${describeStrategy(strategy)}`);
   ui.info("reward pool", format0G(t.rewardPool));
-  const model = await hre.flai.fedavg.globalModel(t.id);
+  const model = await hre.flai.federated.globalModel(t.id);
   const resolved = roundRules(model);
   ui.info("round rules", describeRules(resolved));
   ui.info("drift correction", describeDriftCorrection(model.federated.local.driftCorrection));

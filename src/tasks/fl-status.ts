@@ -19,7 +19,7 @@ export default async function flStatus(args: FlStatusTaskArguments, hre: Hardhat
   const taskId = parseId(args.task, "task", "--task");
   const ui = new Ui({ json: args.json });
   // Read-only: works without a private key. Phases are judged at the time the next block carries.
-  const { task, rounds, now } = await hre.flai.fedavg.status(taskId);
+  const { task, rounds, now } = await hre.flai.federated.status(taskId);
   ui.title(`Federated task ${task.id} — ${task.status}${task.status === "active" ? `, round ${task.currentRound} of ${task.rounds}` : ""}`);
   ui.info("creator", task.creator);
   ui.info(
@@ -31,7 +31,7 @@ export default async function flStatus(args: FlStatusTaskArguments, hre: Hardhat
   ui.info("global model", `${task.globalRoot} (sha256 ${task.globalHash})`);
   ui.info("measurement", task.measurement);
   // The task's rules are in its global model (storage); without it, rounds are listed without them.
-  const model: GlobalModel | undefined = await hre.flai.fedavg.globalModel(taskId).catch(() => undefined);
+  const model: GlobalModel | undefined = await hre.flai.federated.globalModel(taskId).catch(() => undefined);
   const rules = model === undefined ? undefined : roundRules(model);
   if (rules !== undefined) {
     ui.info(
