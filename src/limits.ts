@@ -2,7 +2,7 @@
  * The contracts' field limits, in one place: each is the largest value of the Solidity type of the
  * field it names, so a check before sending refuses what the contract cannot store (ethers would
  * fail to encode it, or the contract would truncate or revert) with a message naming the option.
- * test/limits.test.ts reads the compiled ABIs and checks every field below still has the type written
+ * test/core/limits.test.ts reads the compiled ABIs and checks every field below still has the type written
  * here: changing a field's type in a contract fails that test until the limit follows.
  */
 

@@ -10,7 +10,7 @@
 // in-process chain here (a transfer through the same ethers signer), and the reads a client must make
 // before trusting a round (task, round, its record, the enclave's registration: 3 calls, the chain's
 // clock twice — 8 per update; a claim reads the task once and each round and record once: 2 + 2·rounds
-// per client; counts pinned by test/fl-run-requests), each at the median time of one eth_call. It leaves
+// per client; counts pinned by test/federated/fl-run-requests), each at the median time of one eth_call. It leaves
 // out the deployment, the training, sealing, uploads and the enclave's aggregation, so it is a lower bound. The machine is shared, so
 // every figure is the median of FL_RUN_REPEATS runs (default 3) taken interleaved: each repeat runs
 // every N, then the start-up floor, then the transaction floor. Run alone: `npx tsx bench/e2e/fl-run.ts` (FL_RUN_CLIENTS=10,50
@@ -29,7 +29,7 @@ const HARDHAT_CLI = path.join(ROOT, "node_modules", "hardhat", "dist", "src", "c
 const ROUNDS = 3;
 const CLIENTS = (process.env.FL_RUN_CLIENTS ?? "10,50,100").split(",").map(Number);
 const TX_SAMPLES = 30;
-/** Reads per update and per client's claims (test/fl-run-requests pins them). */
+/** Reads per update and per client's claims (test/federated/fl-run-requests pins them). */
 const READS_PER_UPDATE = 8;
 const readsPerClient = (rounds: number) => 2 + 2 * rounds;
 const REPEATS = Number(process.env.FL_RUN_REPEATS ?? 3);

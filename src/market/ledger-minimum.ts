@@ -5,7 +5,7 @@ import { flaiError } from "../errors.js";
 
 /**
  * The least a new 0G compute ledger may hold: LedgerProcessor.MIN_LEDGER_BALANCE_OG in the compute
- * SDK, matching the LedgerManager contract's MIN_ACCOUNT_BALANCE (test/market.test.ts checks the
+ * SDK, matching the LedgerManager contract's MIN_ACCOUNT_BALANCE (test/market/market.test.ts checks the
  * SDK still says so).
  */
 export const MIN_LEDGER_OG = 3;

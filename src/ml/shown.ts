@@ -24,7 +24,7 @@ export function shown(value: unknown): string | undefined {
 const LIST_LIMIT = 12;
 /**
  * Most characters the named items of a list take: twelve long names, each excerpted to 60 characters,
- * would still make a 900-character line (test/zz-error-output.test.ts scans for lines over 600).
+ * would still make a 900-character line (test/e2e/zz-error-output.test.ts scans for lines over 600).
  */
 const LIST_CHARS = 240;
 

@@ -8,7 +8,7 @@ import { sha256Digest } from "../util/sha256.js";
 
 /**
  * The enclave program: every module the worker runs between "inputs in" and "signed result out".
- * Paths are relative to the package's src/ folder. test/measurement-coverage.test.ts fails when a
+ * Paths are relative to the package's src/ folder. test/tee/measurement-coverage.test.ts fails when a
  * module reachable from a worker entry point is missing here (or one listed is no longer reached).
  */
 export const ENCLAVE_PROGRAM = [

@@ -1,6 +1,6 @@
 // A fixed multinomial, drift-corrected, standardized global model whose numbers include the awkward
 // ones (subnormals, the largest double, 0.1 + 0.2, seeded full-precision doubles): run as a script
-// it prints the SHA-256 of its binary bytes, so test/fedavg-model-binary.test.ts can show another
+// it prints the SHA-256 of its binary bytes, so test/federated/model-binary.test.ts can show another
 // process writes the same bytes.
 import { createHash } from "node:crypto";
 

@@ -1,4 +1,4 @@
-// First use of an enclave identity, started by test/tee.test.ts in many processes at once: waits for
+// First use of an enclave identity, started by test/tee/tee.test.ts in many processes at once: waits for
 // the shared start time (argv[3], ms since epoch) so the processes race, then prints the identity.
 import { loadOrCreateIdentity } from "../../src/tee/identity.js";
 

@@ -1,5 +1,5 @@
 // Trains fixtures/model.json on fixtures/data.json with fixed roots and prints the result hash:
-// run in separate processes by test/verify.test.ts to show re-execution is deterministic.
+// run in separate processes by test/verify/verify.test.ts to show re-execution is deterministic.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 

@@ -1,5 +1,5 @@
 // Trains a 4-class spec on test/reference/multinomial.csv with fixed roots and prints the trained
-// model's result hash: run in separate processes by test/ml-multinomial.test.ts to show that
+// model's result hash: run in separate processes by test/ml/multinomial.test.ts to show that
 // multinomial training gives the same bytes in every process.
 import { readFile } from "node:fs/promises";
 import path from "node:path";

@@ -23,7 +23,7 @@ export async function expectFlaiError(fn: () => unknown, ...fragments: string[])
   expect(isFlaiError(thrown), `expected ${wanted}, got ${describeThrown(thrown)}`).to.equal(true);
   const error = thrown as HardhatPluginError;
   for (const fragment of fragments) expect(error.message).to.contain(fragment);
-  // The message as Hardhat's CLI prints it, for the error-output scan (test/zz-error-output.test.ts).
+  // The message as Hardhat's CLI prints it, for the error-output scan (test/e2e/zz-error-output.test.ts).
   recordThrown(error);
   return error;
 }

@@ -1,4 +1,4 @@
-// Run by test/bad-input-fs-temp.test.ts in its own process: starts a writeFileAtomic of a large
+// Run by test/util/bad-input-fs-temp.test.ts in its own process: starts a writeFileAtomic of a large
 // buffer into argv[2]/out.bin and sends itself SIGTERM as soon as the temp file exists on disk, so
 // the signal lands mid-write. Prints "finished" only if the write won the race (the test then fails
 // loudly instead of passing by luck).

@@ -1,4 +1,4 @@
-// An enclave-worker program whose start fails (test/tee-prewarm.test.ts): loading it in a worker
+// An enclave-worker program whose start fails (test/tee/prewarm.test.ts): loading it in a worker
 // thread throws, as a program with a broken import would.
 import { isMainThread } from "node:worker_threads";
 

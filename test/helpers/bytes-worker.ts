@@ -1,4 +1,4 @@
-// An enclave-worker program for test/tee-transfer.test.ts: replies with the SHA-256 and length of every
+// An enclave-worker program for test/tee/transfer.test.ts: replies with the SHA-256 and length of every
 // byte array it was handed, so a test can tell that moved and copied bytes arrive the same.
 import { createHash } from "node:crypto";
 import { isMainThread } from "node:worker_threads";

@@ -47,7 +47,7 @@ export interface CliOptions {
 
 /**
  * `npx hardhat <args>` in `cwd`, as a user at a terminal runs it (this process's Node, which is ≥ 22).
- * Its output is recorded for the error-output scan (test/zz-error-output.test.ts).
+ * Its output is recorded for the error-output scan (test/e2e/zz-error-output.test.ts).
  */
 export function runHardhat(args: string[], opts: CliOptions): Promise<CliRun> {
   const testFile = callerTestFile();

@@ -2,7 +2,7 @@
 // src/ml/json-dataset.ts): the whole file decoded to one string and split into records of field
 // strings; JSON goes through src's text reader (JSON.parse), which is the old one. Kept only as the
 // reference the new readers are compared with
-// (test/ml-dataset-stream.test.ts): the same numbers bit for bit, the same errors.
+// (test/ml/dataset-stream.test.ts): the same numbers bit for bit, the same errors.
 import { flaiError } from "../../src/errors.js";
 import { shown } from "../../src/ml/shown.js";
 import { csvLabel, indexLabels } from "../../src/ml/labels.js";

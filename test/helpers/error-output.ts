@@ -6,7 +6,7 @@ import { packageRoot } from "../../src/package-root.js";
 
 /**
  * The error-output scan (issue 15): every `hardhat` the tests run (runHardhat, startHardhat) and every
- * plugin error a test expects (expectFlaiError) is recorded here, and test/zz-error-output.test.ts checks
+ * plugin error a test expects (expectFlaiError) is recorded here, and test/e2e/zz-error-output.test.ts checks
  * all of them once the suite is done for what a user must never see: stack frames, Node's crash banners,
  * Hardhat's "unexpected error" report, or a line too long to read.
  * Mocha runs every test file in one process, so a module-level list sees all of them.
@@ -58,10 +58,10 @@ export function recordedOutputs(): readonly RecordedOutput[] {
   return recorded;
 }
 
-/** The first test/*.test.ts frame of the current stack (helpers are skipped), or "" if none. */
+/** The file name of the first *.test.ts frame under test/ (any folder) of the current stack (helpers are skipped), or "" if none. */
 export function callerTestFile(): string {
   for (const line of (new Error().stack ?? "").split("\n")) {
-    const match = /\/test\/([^/]+\.test\.ts)/.exec(line);
+    const match = /\/test\/(?:[^/]+\/)*?([^/]+\.test\.ts)/.exec(line);
     if (match !== null) return match[1]!;
   }
   return "";

@@ -1,4 +1,4 @@
-// Run by test/tee-prewarm.test.ts in its own process: pre-warms an enclave worker, waits until the
+// Run by test/tee/prewarm.test.ts in its own process: pre-warms an enclave worker, waits until the
 // worker has started (it replied once and went back to the idle pool), prints the idle count and
 // returns. The process must then exit by itself: an idle worker is unref'd.
 import { idleWorkerThreads, prewarmWorker, runWorker } from "../../src/tee/run-worker.js";

@@ -1,4 +1,4 @@
-// An enclave-worker program for test/tee-prewarm.test.ts: replies with its thread id, so a test can
+// An enclave-worker program for test/tee/prewarm.test.ts: replies with its thread id, so a test can
 // tell which worker served a call.
 import { isMainThread, threadId } from "node:worker_threads";
 

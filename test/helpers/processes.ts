@@ -21,7 +21,7 @@ export interface Running {
 /** Every process started here, so a test's `after` can be sure none outlives it. */
 const alive = new Set<ChildProcess>();
 
-/** Starts `hardhat <args>`; once it is gone its output is recorded for the error-output scan (test/zz-error-output.test.ts). */
+/** Starts `hardhat <args>`; once it is gone its output is recorded for the error-output scan (test/e2e/zz-error-output.test.ts). */
 export function startHardhat(args: string[], opts: CliOptions): Running {
   const child = spawn(process.execPath, [opts.cli ?? HARDHAT_CLI, ...args], { cwd: opts.cwd, env: userEnv(opts.env) });
   alive.add(child);

@@ -44,7 +44,7 @@ export async function errorOf(fn: () => Promise<unknown> | unknown): Promise<Err
   try {
     await fn();
   } catch (error) {
-    recordThrown(error); // for the error-output scan (test/zz-error-output.test.ts)
+    recordThrown(error); // for the error-output scan (test/e2e/zz-error-output.test.ts)
     return error as Error;
   }
   throw new Error("expected an error, but none was thrown");

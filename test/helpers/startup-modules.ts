@@ -1,4 +1,4 @@
-// Run by test/startup-lazy.test.ts in its own process: records every module URL this process loads
+// Run by test/e2e/startup-lazy.test.ts in its own process: records every module URL this process loads
 // while it creates a Hardhat runtime with hardhat-flai, reads hre.flai and deploys hardhat-flai's
 // contracts on the in-process chain, then prints them as JSON. Module caches are per process, hence
 // a process of its own.

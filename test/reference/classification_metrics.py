@@ -1,7 +1,7 @@
 """Reference values for src/ml/classification-metrics.ts, computed with scikit-learn 1.2.1.
 
 Run from the repository root: /usr/bin/python3 test/reference/classification_metrics.py
-It rewrites test/reference/classification_metrics.json, which test/classification-metrics.test.ts reads
+It rewrites test/reference/classification_metrics.json, which test/ml/classification-metrics.test.ts reads
 (CI has no scikit-learn, so the values are stored). The data is a fixed LCG stream, so the
 TypeScript test rebuilds the same cases from the stored inputs rather than from a generator.
 """

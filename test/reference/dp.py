@@ -1,7 +1,7 @@
 """Reference values for src/federated/dp-accountant.ts, computed with numpy and scipy.
 
 Run from the repository root: /usr/bin/python3 test/reference/dp.py
-It rewrites test/reference/dp.json, which test/fedavg-dp-accountant.test.ts reads (CI has no scipy,
+It rewrites test/reference/dp.json, which test/federated/dp-accountant.test.ts reads (CI has no scipy,
 so the values are stored). For each case (noise multiplier z, delta, rounds) it computes, independently
 of the TypeScript code:
 

@@ -1,4 +1,4 @@
-"""Reference for a multinomial compute job on the bundled land-cover data (test/ml-jobs-multinomial.test.ts).
+"""Reference for a multinomial compute job on the bundled land-cover data (test/ml/jobs-multinomial.test.ts).
 
 Run from the repository root: /usr/bin/python3 test/reference/landcover.py
 scikit-learn 1.2.1: StandardScaler (fit on fixtures/landcover.csv) + LogisticRegression(multinomial,

@@ -4,7 +4,7 @@ Run from the repository root: /usr/bin/python3 test/reference/multinomial.py
 It writes test/reference/multinomial.csv (the dataset: 4 string classes, 320 rows, 5 features,
 made here from a fixed LCG so it never changes) and test/reference/multinomial.json (for each
 case: C, standardization, accuracy and log-loss on the training data, the objective
-C*sum(log-loss) + 0.5*||W||^2, coefficients and intercepts), which test/ml-multinomial.test.ts
+C*sum(log-loss) + 0.5*||W||^2, coefficients and intercepts), which test/ml/multinomial.test.ts
 reads. CI has no scikit-learn, so the values are stored.
 """
 import json

@@ -1,4 +1,4 @@
-"""Writes the .npz/.npy fixtures that test/ml-npz-dataset.test.ts reads (CI has no numpy).
+"""Writes the .npz/.npy fixtures that test/ml/npz-dataset.test.ts reads (CI has no numpy).
 
 Run once from the repository root: /usr/bin/python3 test/reference/npz.py
 (numpy 2.4.6 wrote the committed files). Every file is what np.savez / np.savez_compressed /

@@ -1,4 +1,4 @@
-"""Reference for L-BFGS on badly scaled features (test/ml-scale.test.ts), from scikit-learn 1.2.1.
+"""Reference for L-BFGS on badly scaled features (test/ml/scale.test.ts), from scikit-learn 1.2.1.
 
 Run from the repository root: /usr/bin/python3 test/reference/scaled.py
 Binary task "forest" vs the rest on fixtures/landcover.csv with every feature multiplied by 1e6 and
