@@ -172,6 +172,8 @@ contract FLAIFederated is EnclaveSigned {
     error AlreadyClaimed(uint256 taskId, uint16 round, address client);
     error InvalidProof();
     error NotCreator(uint256 taskId, address caller);
+    /// @dev A cancelled task admits no more readers (its models stop at the cancelled round anyway).
+    error TaskIsCancelled(uint256 taskId);
     error RoundStillOpen(uint256 taskId, uint16 round, uint64 deadline);
     /// @dev The round met its quorum and its enclave still has until `finalizeBy` to finalize it.
     error RoundNotFailed(uint256 taskId, uint16 round, uint32 updateCount, uint64 finalizeBy);
@@ -211,6 +213,9 @@ contract FLAIFederated is EnclaveSigned {
     event TaskFinished(uint256 indexed taskId);
     event RewardClaimed(uint256 indexed taskId, uint16 indexed round, address indexed client, uint256 amount);
     event TaskCancelled(uint256 indexed taskId, uint16 round, uint256 refund);
+    /// @notice The creator admitted readers: `keyringRoot` is the 0G root of a `flai-keyring/v1` file wrapping the
+    ///         task key (which seals every model of a private task) to each reader's registered key.
+    event KeyringPublished(uint256 indexed taskId, bytes32 keyringRoot);
 
     // ---------------------------------------------------------------------------------------------
     // Constants / immutables
@@ -469,6 +474,20 @@ contract FLAIFederated is EnclaveSigned {
 
         // Interaction.
         _pay(creator, refund);
+    }
+
+    /// @notice Creator only: publish a keyring (0G root of a `flai-keyring/v1` file) that admits readers to a
+    ///         private task's models. Only the event is kept: readers collect every keyring of the task from the
+    ///         logs. Allowed while the task is active or finished (a late reader may read the final model); not
+    ///         once cancelled. The contract cannot check the file: it only binds it to the creator, who alone
+    ///         holds the task key (the enclave never grants keys on a host's word).
+    function publishKeyring(uint256 taskId, bytes32 keyringRoot) external {
+        uint256 tp = _tasks[taskId].packed;
+        if (tp == 0) revert UnknownTask(taskId);
+        if (msg.sender != address(uint160(tp))) revert NotCreator(taskId, msg.sender);
+        if (_statusOf(tp) == TaskStatus.Cancelled) revert TaskIsCancelled(taskId);
+        if (keyringRoot == bytes32(0)) revert ZeroRoot();
+        emit KeyringPublished(taskId, keyringRoot);
     }
 
     // ---------------------------------------------------------------------------------------------

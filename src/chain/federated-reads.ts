@@ -153,6 +153,12 @@ export interface TaskCancelledEvent {
   refund: bigint;
 }
 
+/** The creator admitted readers of a private task: keyringRoot is the 0G root of a flai-keyring/v1 file. */
+export interface KeyringPublishedEvent {
+  taskId: bigint;
+  keyringRoot: string;
+}
+
 /** finalizeRound's calldata: the result the enclave signed and its EIP-2098 signature. */
 export interface FinalizeRoundCall {
   taskId: bigint;
@@ -168,3 +174,4 @@ export const updateRecorded = (log: EventLog): UpdateRecordedEvent => byName(log
 export const roundFinalized = (log: EventLog): RoundFinalizedEvent => byName(log.args);
 export const rewardClaimed = (log: EventLog): RewardClaimedEvent => byName(log.args);
 export const taskCancelled = (log: EventLog): TaskCancelledEvent => byName(log.args);
+export const keyringPublished = (log: EventLog): KeyringPublishedEvent => byName(log.args);

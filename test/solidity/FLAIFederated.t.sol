@@ -1479,3 +1479,51 @@ contract FLAIFederatedTrustBoundaryTest is FLAIFederatedFixture {
         _assertEq(a + b, POOL, "pool paid exactly");
     }
 }
+
+// -------------------------------------------------------------------------------------------------
+// Keyrings (issue 17): the creator admits readers of a private task's models
+// -------------------------------------------------------------------------------------------------
+
+contract FLAIFederatedKeyringTest is FLAIFederatedFixture {
+    bytes32 internal constant KEYRING = keccak256("keyring-root");
+
+    function test_publishKeyring_emitsForCreatorWhileActiveOrFinished() public {
+        uint256 id = _create(1, 1, POOL);
+        vm.expectEmit(address(fed));
+        emit FLAIFederated.KeyringPublished(id, KEYRING);
+        vm.prank(creator);
+        fed.publishKeyring(id, KEYRING);
+
+        _playRound(id, 1, 1);
+        require(_status(id) == FLAIFederated.TaskStatus.Finished, "finished");
+        // a late reader may still be admitted to read the final model
+        vm.expectEmit(address(fed));
+        emit FLAIFederated.KeyringPublished(id, keccak256("second"));
+        vm.prank(creator);
+        fed.publishKeyring(id, keccak256("second"));
+    }
+
+    function testFuzz_publishKeyring_onlyCreator(address caller) public {
+        vm.assume(caller != creator);
+        uint256 id = _create(2, 1, POOL);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.NotCreator.selector, id, caller));
+        vm.prank(caller);
+        fed.publishKeyring(id, KEYRING);
+    }
+
+    function test_publishKeyring_rejectsZeroRootUnknownOrCancelledTask() public {
+        uint256 id = _create(2, 1, POOL);
+        vm.startPrank(creator);
+        vm.expectRevert(FLAIFederated.ZeroRoot.selector);
+        fed.publishKeyring(id, bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.UnknownTask.selector, 9));
+        fed.publishKeyring(9, KEYRING);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.UnknownTask.selector, type(uint256).max));
+        fed.publishKeyring(type(uint256).max, KEYRING);
+        vm.warp(START + DURATION + 1);
+        fed.cancelTask(id);
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.TaskIsCancelled.selector, id));
+        fed.publishKeyring(id, KEYRING);
+        vm.stopPrank();
+    }
+}
