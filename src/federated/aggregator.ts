@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 
 import { getAddress } from "ethers/address";
 import { computeAddress } from "ethers/transaction";
+import { getBytes } from "ethers/utils";
 
 import { flaiError } from "../errors.js";
 import { canonicalJson } from "../ml/model.js";
@@ -27,6 +28,9 @@ import { FEDAVG_PARALLEL_MIN, l2Norm, MIN_ROBUST_UPDATES, type StrategyConfig } 
 import { decodeUpdate, validateUpdate } from "./update.js";
 import { rewardWeights } from "./weights.js";
 import { sha256Hex } from "../util/sha256.js";
+import { x25519Public } from "../privacy/reader-key.js";
+
+import { openPreviousModel, sealTaskModel } from "./task-models.js";
 
 /** One update as recorded on-chain, with its ciphertext if storage returned it (root-verified). */
 export interface RecordedUpdate {
@@ -41,9 +45,15 @@ export interface RecordedUpdate {
 export interface AggregateRequest {
   enclaveDir: string;
   binding: { chainId: string; contract: string; taskId: string; round: number };
+  /** The previous global model as stored: plaintext (public task) or sealed with the task key (private). */
   globalModel: Uint8Array;
-  /** The task's on-chain global model hash: the model bytes must hash to it. */
+  /** The task's on-chain global model hash: the model's plaintext must hash to it. */
   globalHash: string;
+  /**
+   * A private task's keyrings (their stored bytes, every KeyringPublished of the task): host-claimed,
+   * the enclave takes K from its own entry only if K opens the previous model (task-models.ts).
+   */
+  keyrings?: Uint8Array[];
   /** The round's on-chain accumulator: `updates`, in record order, must rebuild it (accumulator.ts). */
   updatesAccumulator: string;
   /** The round's on-chain update count. */
@@ -61,6 +71,7 @@ export interface AggregateRequest {
 export type { Decision } from "./round-report.js";
 
 export interface AggregateResponse {
+  /** The new global model as it is to be stored: sealed with the task key for a private task (globalRoot is its root). */
   globalModel: Uint8Array;
   report: Uint8Array;
   result: Omit<RoundResult, "acceptedWeight"> & { acceptedWeight: string };
@@ -86,21 +97,26 @@ export interface AggregationOptions {
  * reject with a reason (never drop silently), aggregate the rest, evaluate, commit, sign.
  */
 export async function runAggregation(req: AggregateRequest, opts: AggregationOptions = {}): Promise<AggregateResponse> {
-  // The result is bound to what the chain says the round's inputs are; refuse any other inputs.
-  const inputs = checkRoundInputs({ ...req, taskId: BigInt(req.binding.taskId), round: req.binding.round }, req.globalModel, req.updates);
-  const current = parseGlobalModel(req.globalModel, `global model ${req.globalHash}`);
-  const { federated } = current;
-  await fastRootsReady();
-  const evaluation = verifiedEvaluation(req.evaluation, current);
-  if (opts.consume === true) req.evaluation = null;
   const { signingKey, encryptionSecret } = await unsealSecrets(req.enclaveDir);
-  const dimension = parameterCount(current);
   const binding = {
     chainId: BigInt(req.binding.chainId),
     contract: req.binding.contract,
     taskId: BigInt(req.binding.taskId),
     round: req.binding.round,
   };
+  // A private task's model is opened with the task key from this enclave's own keyring entry (refused
+  // unless that key opens it); the plaintext is then checked like a public task's bytes.
+  const me = { address: computeAddress(signingKey), secret: getBytes(encryptionSecret), publicKey: "" };
+  me.publicKey = x25519Public(me.secret);
+  const previous = openPreviousModel(req.globalModel, req.keyrings, me, binding, binding.round);
+  // The result is bound to what the chain says the round's inputs are; refuse any other inputs.
+  const inputs = checkRoundInputs({ ...req, taskId: binding.taskId, round: binding.round }, previous.plaintext, req.updates);
+  const current = parseGlobalModel(previous.plaintext, `global model ${req.globalHash}`);
+  const { federated } = current;
+  await fastRootsReady();
+  const evaluation = verifiedEvaluation(req.evaluation, current);
+  if (opts.consume === true) req.evaluation = null;
+  const dimension = parameterCount(current);
 
   const rules = roundRules(current);
   const shared = req.updates.length * dimension >= FEDAVG_PARALLEL_MIN;
@@ -129,7 +145,7 @@ export async function runAggregation(req: AggregateRequest, opts: AggregationOpt
   );
 
   const combined = combineAccepted(req, current, screened, evaluation, noiseKey(signingKey, req.binding, req.globalHash, inputHash));
-  return publishRound(req, { inputs, binding, signingKey }, current, screened, combined);
+  return publishRound(req, { inputs, binding, signingKey, taskKey: previous.taskKey }, current, screened, combined);
 }
 
 /** What screenUpdates found: the accepted updates (with their deltas and gradients, in the same order) and the rejected ones. */
@@ -198,6 +214,8 @@ interface Signing {
   inputs: ReturnType<typeof checkRoundInputs>;
   binding: Parameters<typeof signRoundResult>[1];
   signingKey: string;
+  /** A private task's key: the new model is stored sealed with it. null: public, stored in plaintext. */
+  taskKey: Uint8Array | null;
 }
 
 /**
@@ -206,7 +224,7 @@ interface Signing {
  */
 function publishRound(
   req: AggregateRequest,
-  { inputs, binding, signingKey }: Signing,
+  { inputs, binding, signingKey, taskKey }: Signing,
   current: GlobalModel,
   screened: Screened,
   combined: Combined,
@@ -216,8 +234,10 @@ function publishRound(
   const rules = roundRules(current);
   const modelBytes = globalModelBytes(next);
   // Each output is hashed once: the model's bytes are large, and the report and the result name both hashes.
+  // On-chain: the hash of the plaintext (what a reader checks once it opens the model), the root of what is stored.
   const globalHash = sha256Hex(modelBytes);
-  const globalRoot = computeRoot(modelBytes);
+  const stored = taskKey === null ? modelBytes : sealTaskModel(modelBytes, taskKey, binding, binding.round);
+  const globalRoot = computeRoot(stored);
   const rewards = rewardWeights(capping.weights, rules.rewardRule);
   accepted.forEach((a, k) => (a.weight = Number(rewards[k]!)));
   const commitment = buildCommitment(accepted.map((a, k) => ({ client: a.client, updateHash: a.updateHash, weight: rewards[k]! })));
@@ -252,7 +272,7 @@ function publishRound(
     metrics: encodeMetricsWord(next.metrics!),
   };
   return {
-    globalModel: modelBytes,
+    globalModel: stored,
     report,
     result: { ...result, acceptedWeight: result.acceptedWeight.toString() },
     signature: signRoundResult(signingKey, binding, result),
@@ -279,7 +299,8 @@ function verifiedEvaluation(bytes: Uint8Array | null, model: GlobalModel) {
     const held = cachedParse<Dataset>(root, JSON.stringify(options));
     if (held === undefined) {
       const refusal = flaiError(`This enclave worker does not hold evaluation set ${root}; send its bytes with the request.`);
-      throw Object.assign(refusal, { code: EVALUATION_NEEDED });
+      // The root goes with the code: a private task's host cannot read it from the sealed model.
+      throw Object.assign(refusal, { code: EVALUATION_NEEDED, detail: root });
     }
     return checkTaskData(held, model, source);
   }

@@ -1,7 +1,9 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
-import { Contract, getAddress, Interface, ZeroHash, type ContractRunner, type EventLog } from "ethers";
+import { randomBytes } from "node:crypto";
+
+import { Contract, getAddress, getBytes, Interface, ZeroHash, type ContractRunner, type EventLog } from "ethers";
 
 import { parse0G } from "../chain/amount.js";
 import type { FlaiConfig } from "../config.js";
@@ -23,7 +25,7 @@ import { BINARY_CLASSES, outputsFor, weightsFromJson, weightsToJson, type ClassL
 import type { StorageBackend } from "../storage/types.js";
 import { devAuthorityAddress } from "../tee/attestation.js";
 import type { TeeSim } from "../tee/enclave.js";
-import { movableBuffers, prewarmWorker, refusalCodeOf, runWorker } from "../tee/run-worker.js";
+import { movableBuffers, prewarmWorker, refusalCodeOf, refusalDetailOf, runWorker } from "../tee/run-worker.js";
 import { sendTx } from "../chain/tx.js";
 import { eventsNamed } from "../chain/events.js";
 import {
@@ -55,6 +57,10 @@ import { resolveRules } from "./round-rules.js";
 import { effectiveNow, isFailed, roundPhase, type RoundPhase } from "./round-state.js";
 import { checkConfig, MIN_ROBUST_UPDATES, type StrategyConfig } from "./strategies.js";
 import type {
+  AdmitOptions,
+  AdmittedReaders,
+  ReadGlobalModel,
+  ReadModelOptions,
   AggregatedRound,
   AggregateOptions,
   CancelledTask,
@@ -75,6 +81,23 @@ import type {
 } from "./types.js";
 import { encodeUpdateParts, type ClientUpdate } from "./update.js";
 import { sha256Hex } from "../util/sha256.js";
+import { isSealedArtifact } from "../privacy/artifact.js";
+import type { ReaderIdentity } from "../privacy/keyring.js";
+import { identityOf, unsealSecrets } from "../tee/identity.js";
+
+import {
+  distinctReaders,
+  ensureReaderKey,
+  openStoredModel,
+  publishKeyring,
+  readerOfAccount,
+  readerOfSigner,
+  readerRegistry,
+  readersOf,
+  readKeyrings,
+  taskKeyOrRefuse,
+} from "./task-access.js";
+import { sealTaskModel, type TaskContext } from "./task-models.js";
 
 const STATUS: Record<number, TaskStatus | undefined> = { 1: "active", 2: "finished", 3: "cancelled" };
 /** maxClients is a uint16 on-chain; the default (its largest) leaves rounds to close by the aggregator or the deadline. */
@@ -141,11 +164,13 @@ export class FlaiFederated {
     // is fixed here and committed with the initial model. Read before anything is paid or uploaded.
     const { scaling, standardization } = await this.#taskStandardization(spec, opts.standardizeOn, specInput.source);
 
-    const { connection, deployment, contract } = await this.#bound(opts.connection, "deployer");
+    const { connection, deployment, contract, signer } = await this.#bound(opts.connection, "deployer");
     const measurement = await this.#tee.measurement();
     // The task is bound to this enclave: only it can close and finalize rounds, and clients encrypt
     // to the key the registry holds for it.
     const enclave = await this.#taskEnclave(opts.enclave, measurement, connection);
+    // Private (the default): every reader is known and keyed before anything is paid or uploaded.
+    const privacy = opts.public === true ? undefined : await this.#creationReaders(connection, deployment, signer, enclave, opts.clients ?? []);
     const evaluationRoot = (await this.#storage.upload(evalInput.bytes)).root;
     const start = weightsToJson(...initialParameters(spec, classes, specInput.source));
     const modelFormat = opts.modelFormat ?? defaultModelFormat(outputsFor(classes.length) * (spec.features + 1));
@@ -179,7 +204,9 @@ export class FlaiFederated {
       metrics: null,
     };
     const bytes = globalModelBytes(initial);
-    const stored = await this.#storage.upload(bytes);
+    // On-chain: the root of what is stored (sealed when private) and the hash of the plaintext.
+    const ctx0 = { chainId: deployment.chainId, contract: deployment.federated, taskId: 0n };
+    const stored = await this.#storage.upload(privacy === undefined ? bytes : sealTaskModel(bytes, privacy.taskKey, ctx0, 0));
     const receipt = await this.#send(
       contract,
       "createTask",
@@ -187,8 +214,198 @@ export class FlaiFederated {
       pool,
     );
     const created = eventIn(contract, receipt, "TaskCreated");
-    const task = await this.#readTask(contract, deployment, connection, taskCreated(created).taskId);
-    return { task, txHash: receipt.hash, gasUsed: receipt.gasUsed, initialModelRoot: stored.root, evaluationRoot, scaling };
+    const taskId = taskCreated(created).taskId;
+    const keyring =
+      privacy === undefined
+        ? undefined
+        : await publishKeyring(contract, this.#storage, { ...privacy, ctx: { ...ctx0, taskId } }, signer).catch((error: unknown) => {
+            throw flaiError(
+              `Task ${taskId} was created, but its keyring was not published, so nobody can read its encrypted models yet: ` +
+                `${(error as Error).message}`,
+              error,
+            );
+          });
+    const task = await this.#readTask(contract, deployment, connection, taskId);
+    return {
+      task,
+      txHash: receipt.hash,
+      gasUsed: receipt.gasUsed,
+      initialModelRoot: stored.root,
+      evaluationRoot,
+      scaling,
+      private: privacy !== undefined,
+      admitted: privacy?.readers.map((r) => r.address) ?? [],
+      ...(keyring === undefined ? {} : { keyringRoot: keyring.keyringRoot }),
+    };
+  }
+
+  /**
+   * A private task's readers at creation: its enclave (its attested encryption key), the creator and
+   * the named clients (their registered reader keys; one without is refused here, before anything is
+   * paid), and a fresh task key. The creator's own reader key is registered on the way.
+   */
+  async #creationReaders(
+    connection: FlaiConnection,
+    deployment: Deployment,
+    signer: HardhatEthersSigner,
+    enclave: string,
+    clients: readonly string[],
+  ) {
+    const registry = readerRegistry(deployment.address, connection.ethers.provider);
+    const named = clients.map((c) => parseClientAddress(c));
+    const [clientReaders, creator, enclaveKey] = await Promise.all([
+      readersOf(registry, named, connection.networkName),
+      readerOfSigner(connection, signer),
+      this.#jobs.enclaveKey(enclave, { connection }),
+    ]);
+    await ensureReaderKey(registry, signer, creator);
+    const readers = distinctReaders([
+      { address: enclave, readerKey: enclaveKey.encryptionKey },
+      { address: creator.address, readerKey: creator.publicKey },
+      ...clientReaders,
+    ]);
+    return { creator, readers, taskKey: new Uint8Array(randomBytes(32)) };
+  }
+
+  /**
+   * Admits more readers to a private task's models (`flai:fl-admit`): the creator unwraps the task key
+   * from its own keyring entry and publishes a keyring for `clients`. A reader admitted in any round
+   * reads every model of the task (one key per task: no rotation).
+   */
+  async admit(opts: AdmitOptions): Promise<AdmittedReaders> {
+    const { connection, deployment, contract, signer } = await this.#bound(opts.connection, "participant", opts.signer);
+    const caller = getAddress(await signer.getAddress());
+    const task = await this.#readTask(contract, deployment, connection, parseId(opts.taskId, "task"));
+    if (caller !== getAddress(task.creator)) {
+      throw flaiError(
+        `Only task ${task.id}'s creator ${getAddress(task.creator)} can admit readers to its models, not ${caller}. ` +
+          `Run flai:fl-admit with the creator's account.`,
+        undefined,
+        { code: "not-creator" },
+      );
+    }
+    if (task.status === "cancelled") throw flaiError(`Federated task ${task.id} was cancelled by its creator; it admits no more readers.`);
+    const named = opts.clients.map((c) => parseClientAddress(c));
+    if (named.length === 0) throw flaiError(`flai:fl-admit needs --clients 0xA,0xB: the accounts to admit to task ${task.id}'s models.`);
+    const ctx = taskContext(task);
+    const keyrings = await readKeyrings(contract, this.#storage, task.id);
+    if (keyrings.length === 0) await this.#refusePublic(task);
+    const creator = await readerOfSigner(connection, signer);
+    const [taskKey] = taskKeyOrRefuse(keyrings, creator, ctx);
+    const readers = await readersOf(readerRegistry(deployment.address, connection.ethers.provider), named, connection.networkName);
+    const published = await publishKeyring(contract, this.#storage, { ctx, creator, taskKey: taskKey!, readers }, signer);
+    return { taskId: task.id, admitted: distinctReaders(readers).map((r) => r.address), ...published };
+  }
+
+  /** A task without keyrings: public (nothing to admit) unless its model is sealed (fl-create stopped before its keyring). */
+  async #refusePublic(task: FederatedTaskView): Promise<never> {
+    const stored = await this.#storage.read(task.globalRoot);
+    if (isSealedArtifact(stored)) {
+      throw flaiError(
+        `Task ${task.id}'s models are encrypted but it has no keyring: flai:fl-create stopped before publishing it, so the task key ` +
+          `is lost and nobody can read its models. Create the task again.`,
+      );
+    }
+    throw flaiError(
+      `Task ${task.id} is public: its models are stored in plaintext and anyone can read them, so there is nothing to admit. ` +
+        `Create a private task (flai:fl-create without --public) to choose its readers.`,
+      undefined,
+      { code: "public-task" },
+    );
+  }
+
+  /**
+   * A task's model (`flai:fl-model`): the current global model, or round `round`'s (0: the initial
+   * one), read by root, opened with the reader's task key when private, checked against the on-chain hash.
+   */
+  async readGlobalModel(taskId: bigint | number | string, opts: ReadModelOptions = {}): Promise<ReadGlobalModel> {
+    const { connection, deployment, contract } = await this.#reader(opts.connection);
+    const task = await this.#readTask(contract, deployment, connection, parseId(taskId, "task"));
+    const at = await this.#modelAt(contract, task, opts.round);
+    const reader = () => (opts.asEnclave === true ? this.#enclaveReader() : this.#accountReader(connection, opts.account ?? 0));
+    const opened = await this.#openModel(task, at, connection, reader);
+    const model = parseGlobalModel(opened.plaintext, `global model ${at.root}`);
+    return { taskId: task.id, ...at, private: opened.sealed, bytes: opened.plaintext, model };
+  }
+
+  /** Where the model of `round` is (root, on-chain hash): TaskCreated for 0, RoundFinalized after; default the current one. */
+  async #modelAt(contract: Contract, task: FederatedTaskView, round: number | undefined): Promise<{ round: number; root: string; hash: string }> {
+    const current = currentModelRound(task);
+    if (round === undefined || round === current) return { round: current, root: task.globalRoot, hash: task.globalHash };
+    if (!Number.isInteger(round) || round < 0 || round > current) {
+      throw flaiError(`Task ${task.id} has global models for rounds 0..${current} (0 is the initial model); there is no round ${round} model yet.`);
+    }
+    if (round === 0) {
+      const [log] = eventsNamed(contract, await contract.queryFilter(contract.getEvent("TaskCreated")(task.id)), "TaskCreated");
+      if (log === undefined) throw flaiError(`The node returns no TaskCreated event for task ${task.id}; try again later.`);
+      const created = taskCreated(log);
+      return { round, root: created.initialModelRoot, hash: created.initialModelHash };
+    }
+    const logs = eventsNamed(contract, await contract.queryFilter(contract.getEvent("RoundFinalized")(task.id, round)), "RoundFinalized");
+    if (logs[0] === undefined) throw flaiError(`The node returns no RoundFinalized event for round ${round} of task ${task.id}; try again later.`);
+    const { result } = roundFinalized(logs[0]);
+    return { round, root: result.globalRoot, hash: result.globalHash };
+  }
+
+  /**
+   * The stored model at `at`, opened: plaintext (public task) checked against the hash, or sealed bytes
+   * opened with the task key `reader()`'s keyring entry gives (asked only for a sealed model).
+   */
+  async #openModel(
+    task: FederatedTaskView,
+    at: { round: number; root: string; hash: string },
+    connection: FlaiConnection,
+    reader: () => Promise<ReaderIdentity>,
+  ): Promise<{ plaintext: Uint8Array; sealed: boolean }> {
+    const stored = await this.#storage.read(at.root);
+    const ctx = taskContext(task);
+    const keys = isSealedArtifact(stored) ? await this.#taskKeys(connection, ctx, await reader()) : [];
+    const what = at.round === 0 ? "initial model" : `round ${at.round} global model`;
+    return openStoredModel(stored, () => keys, ctx, at.round, at.hash, `task ${task.id}'s ${what} ${at.root}`);
+  }
+
+  /** The task keys `me` gets from the task's keyrings (kept per connection once found: a task's key never changes). */
+  async #taskKeys(connection: FlaiConnection, ctx: TaskContext, me: ReaderIdentity): Promise<Uint8Array[]> {
+    let known = taskKeysKnown.get(connection);
+    if (known === undefined) taskKeysKnown.set(connection, (known = new Map()));
+    const key = `${ctx.contract}/${ctx.taskId}/${me.address}/${me.publicKey}`;
+    const cached = known.get(key);
+    if (cached !== undefined) return cached;
+    const { contract } = await this.#reader(connection);
+    const keys = taskKeyOrRefuse(await readKeyrings(contract, this.#storage, ctx.taskId), me, ctx);
+    known.set(key, keys);
+    return keys;
+  }
+
+  #accountReader(connection: FlaiConnection, account: number): Promise<ReaderIdentity> {
+    return readerOfAccount(connection, account);
+  }
+
+  /** This machine's enclave as a reader (its keyring entry): its signer and attested X25519 key. */
+  async #enclaveReader(): Promise<ReaderIdentity> {
+    const secrets = await unsealSecrets(this.#tee.dir);
+    const { signer, encryptionKey } = identityOf(secrets);
+    return { address: signer, secret: getBytes(secrets.encryptionSecret), publicKey: encryptionKey.toLowerCase() };
+  }
+
+  /** Registers a client's reader key once per process and connection (only sent when the chain holds another). */
+  async #registerReader(connection: FlaiConnection, deployment: Deployment, signer: HardhatEthersSigner): Promise<ReaderIdentity> {
+    const me = await readerOfSigner(connection, signer);
+    let done = readersRegistered.get(connection);
+    if (done === undefined) readersRegistered.set(connection, (done = new Set()));
+    const key = `${deployment.address}/${me.address}/${me.publicKey}`;
+    if (!done.has(key)) {
+      await ensureReaderKey(readerRegistry(deployment.address, connection.ethers.provider), signer, me);
+      done.add(key);
+    }
+    return me;
+  }
+
+  /** A client's reader key, registered (see #registerReader): `flai:reader-key --register` and every client round. */
+  async registerReaderKey(opts: ConnectionOption & { signer?: HardhatEthersSigner } = {}): Promise<{ account: string; readerKey: string }> {
+    const { connection, deployment, signer } = await this.#bound(opts.connection, "participant", opts.signer);
+    const me = await this.#registerReader(connection, deployment, signer);
+    return { account: me.address, readerKey: me.publicKey };
   }
 
   /**
@@ -272,7 +489,14 @@ export class FlaiFederated {
   }
 
   async #trainAndSeal(
-    ctx: { connection: FlaiConnection; deployment: Deployment; task: FederatedTaskView; round: number; client: string },
+    ctx: {
+      connection: FlaiConnection;
+      deployment: Deployment;
+      task: FederatedTaskView;
+      round: number;
+      client: string;
+      signer: HardhatEthersSigner;
+    },
     input: ClientRoundOptions["data"],
   ) {
     // The enclave's key is checked on-chain while the client trains (the same check, made as training
@@ -302,8 +526,15 @@ export class FlaiFederated {
   }
 
   /** The client's update on the current global model (its local training). */
-  async #train(ctx: { task: FederatedTaskView; client: string }, input: ClientRoundOptions["data"]): Promise<ClientUpdate> {
-    const global = await this.#globalModel(ctx.task);
+  async #train(
+    ctx: { task: FederatedTaskView; client: string; connection: FlaiConnection; deployment: Deployment; signer: HardhatEthersSigner },
+    input: ClientRoundOptions["data"],
+  ): Promise<ClientUpdate> {
+    // The client's reader key is registered first, whether or not it is admitted yet: the creator
+    // can only admit a client whose key is on-chain (flai:fl-admit). A private task's model is then
+    // opened with the task key from its keyring entry (not admitted: a NOT_ADMITTED error saying how).
+    const me = await this.#registerReader(ctx.connection, ctx.deployment, ctx.signer);
+    const global = await this.#globalModel(ctx.task, ctx.connection, () => Promise.resolve(me));
     // A file is read as the task reads data (its classes and columns); a Dataset is checked the same way.
     const data = typeof input === "string" ? readTaskData(await readLocalFile(input, "--data"), global, input) : input;
     const source = typeof input === "string" ? input : `client ${ctx.client}'s data`;
@@ -451,6 +682,7 @@ export class FlaiFederated {
       binding: { chainId: deployment.chainId.toString(), contract: deployment.federated, taskId: task.id.toString(), round },
       globalModel: globalBytes,
       globalHash: task.globalHash,
+      keyrings: inputs.keyrings,
       updatesAccumulator: info.updatesAccumulator,
       updateCount: info.updateCount,
       evaluation,
@@ -471,7 +703,8 @@ export class FlaiFederated {
     const { r, vs } = compactSignature(response.signature);
     const result = { ...response.result, acceptedWeight: BigInt(response.result.acceptedWeight) };
     const receipt = await this.#send(contract, "finalizeRound", [task.id, round, result, r, vs]);
-    const next = parseGlobalModel(new Uint8Array(response.globalModel), "new global model");
+    // From the report: a private task's new model is sealed, and the report carries its metrics.
+    const { metrics } = readRoundReport(new Uint8Array(response.report));
     return {
       taskId: task.id,
       round,
@@ -481,7 +714,7 @@ export class FlaiFederated {
       commitment: result.commitment,
       accepted: response.accepted,
       rejected: response.rejected,
-      metrics: next.metrics!,
+      metrics,
       txHash: receipt.hash,
       gasUsed: receipt.gasUsed,
       timings: { fetch, aggregate: aggregateMs, upload, chain: now() - t },
@@ -535,19 +768,24 @@ export class FlaiFederated {
           }
         }),
       );
+    const readEvaluation = (root: string) => this.#storage.read(root, unverified);
     // The root the model commits; parsed only when the bytes must be sent (the model's JSON is large).
-    const readEvaluation = (model: Uint8Array) =>
-      this.#storage.read(parseGlobalModel(model, `global model ${task.globalRoot}`).federated.evaluationRoot, unverified);
+    // A private task's model is sealed: the worker names the root when it asks for the set (null here).
+    const firstEvaluation = (model: Uint8Array) =>
+      isSealedArtifact(model)
+        ? null
+        : readEvaluation(parseGlobalModel(model, `global model ${task.globalRoot}`).federated.evaluationRoot);
     // A task's evaluation set never changes between rounds. A worker of this process that was handed
     // it keeps its verified parse: send null and skip the ~20 MB read; a worker without it refuses
     // by code and gets the bytes. When it is sent, it is read as soon as the model is, with the updates.
     const handedKey = `${deployment.chainId}/${deployment.federated}/${task.id}`;
-    const [updates, globalBytes, evaluation] = await Promise.all([
+    const [updates, globalBytes, evaluation, keyrings] = await Promise.all([
       readUpdates(),
       modelRead,
-      handedFor(connection).has(handedKey) ? null : modelRead.then(readEvaluation),
+      handedFor(connection).has(handedKey) ? null : modelRead.then(firstEvaluation),
+      readKeyrings(contract, this.#storage, task.id),
     ]);
-    return { updates, globalBytes, evaluation, readUpdates, readEvaluation, handedKey };
+    return { updates, globalBytes, keyrings, evaluation, readUpdates, readEvaluation, handedKey };
   }
 
   /**
@@ -576,7 +814,8 @@ export class FlaiFederated {
       if (evaluation !== null || refusalCodeOf(error) !== EVALUATION_NEEDED) throw error;
       const read = now();
       // The first call moved the updates' bytes: read them again with the evaluation set.
-      const [bytes, again] = await Promise.all([inputs.readEvaluation(globalBytes), inputs.readUpdates()]);
+      const root = refusalDetailOf(error) ?? parseGlobalModel(globalBytes, "global model").federated.evaluationRoot;
+      const [bytes, again] = await Promise.all([inputs.readEvaluation(root), inputs.readUpdates()]);
       const refetch = now() - read;
       const response = await runWorker<AggregateResponse>(
         "../federated/aggregator-worker",
@@ -820,8 +1059,8 @@ export class FlaiFederated {
   }
 
   /** The current global model, verified against its on-chain root and SHA-256. */
-  async globalModel(taskId: bigint | number | string, opts: ConnectionOption = {}): Promise<GlobalModel> {
-    return this.#globalModel(await this.task(taskId, opts));
+  async globalModel(taskId: bigint | number | string, opts: ReadModelOptions = {}): Promise<GlobalModel> {
+    return (await this.readGlobalModel(taskId, opts)).model;
   }
 
   /** One round of a task as the chain states it now (closed includes a passed deadline). */
@@ -885,12 +1124,11 @@ export class FlaiFederated {
     return followAggregator(this, { ...opts, connection });
   }
 
-  async #globalModel(task: FederatedTaskView): Promise<GlobalModel> {
-    const bytes = await this.#storage.read(task.globalRoot);
-    if (sha256Hex(bytes) !== task.globalHash) {
-      throw flaiError(`The global model ${task.globalRoot} does not hash to the on-chain ${task.globalHash}.`);
-    }
-    return parseGlobalModel(bytes, `global model ${task.globalRoot}`);
+  /** The task's current global model, opened (a private task's with `reader`'s key) and hash-checked. */
+  async #globalModel(task: FederatedTaskView, connection: FlaiConnection, reader: () => Promise<ReaderIdentity>): Promise<GlobalModel> {
+    const at = { round: currentModelRound(task), root: task.globalRoot, hash: task.globalHash };
+    const opened = await this.#openModel(task, at, connection, reader);
+    return parseGlobalModel(opened.plaintext, `global model ${task.globalRoot}`);
   }
 
   async #rounds(contract: Contract, task: FederatedTaskView): Promise<RoundView[]> {
@@ -1063,11 +1301,14 @@ function notCancellable(task: FederatedTaskView, round: RoundView, phase: RoundP
 /** What #roundInputs read for the enclave, and how to read the updates and the evaluation set again. */
 interface RoundInputs {
   updates: RecordedUpdate[];
+  /** The previous model as stored (sealed for a private task) and the task's keyrings (none for a public task). */
   globalBytes: Uint8Array;
+  keyrings: Uint8Array[];
   /** null: a worker of this process already holds the task's evaluation set. */
   evaluation: Uint8Array | null;
   readUpdates: () => Promise<RecordedUpdate[]>;
-  readEvaluation: (model: Uint8Array) => Promise<Uint8Array>;
+  /** By the root the model commits: read from a public model, or named by the enclave's refusal (refusalDetailOf). */
+  readEvaluation: (root: string) => Promise<Uint8Array>;
   /** Marks the task's evaluation set as handed to this process's workers (see handedFor). */
   handedKey: string;
 }
@@ -1123,4 +1364,30 @@ function eventIn(contract: Contract, receipt: { hash: string; logs: ReadonlyArra
     );
   }
   return event;
+}
+
+/** Task keys found per connection (see FlaiFederated.#taskKeys), and reader keys registered per connection. */
+const taskKeysKnown = new WeakMap<object, Map<string, Uint8Array[]>>();
+const readersRegistered = new WeakMap<object, Set<string>>();
+
+/** What a task's models and keyrings are bound to. */
+function taskContext(task: FederatedTaskView): TaskContext {
+  return { chainId: task.chainId, contract: task.contract, taskId: task.id };
+}
+
+/**
+ * The round whose model is the task's current global model: the last finalized one (0: the initial
+ * model). A finished task stays at its last round; an active or cancelled one is one round past it.
+ */
+function currentModelRound(task: FederatedTaskView): number {
+  return task.status === "finished" ? task.rounds : task.currentRound - 1;
+}
+
+/** A client address from --clients, checksummed; anything else is named. */
+function parseClientAddress(value: string): string {
+  try {
+    return getAddress(value.trim());
+  } catch {
+    throw flaiError(`--clients takes account addresses (0x + 40 hex), comma-separated; ${JSON.stringify(value)} is not one.`);
+  }
 }

@@ -13,6 +13,8 @@ export const INPUT_REFUSALS = [
   "previous-model-mismatch",
   /** The update list does not rebuild the round's on-chain accumulator (fake, extra, missing or reordered updates). */
   "update-set-mismatch",
+  /** A private task's previous model is sealed and no handed keyring gives the enclave its task key (task-models.ts). */
+  "previous-model-unreadable",
 ] as const;
 export type InputRefusal = (typeof INPUT_REFUSALS)[number];
 

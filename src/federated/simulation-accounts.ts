@@ -1,5 +1,5 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { dataSlice, getAddress, keccak256, toQuantity, toUtf8Bytes } from "ethers";
+import { computeAddress, getAddress, keccak256, toQuantity, toUtf8Bytes } from "ethers";
 
 import type { FlaiConnection } from "../chain/connection.js";
 import { flaiError } from "../errors.js";
@@ -8,14 +8,30 @@ import { isEphemeral } from "../chain/deployment.js";
 /** What each derived client account starts with: what a default simulated account starts with (10,000). */
 export const DERIVED_CLIENT_BALANCE = 10n ** 22n;
 
+/** Derived client accounts by address, with their keys (filled as derivedClientAddress makes them). */
+const derivedKeys = new Map<string, string>();
+
 /**
- * The address of the `index`-th (0-based) client account a simulation derives beyond the network's
- * configured ones: the last 20 bytes of keccak256("hardhat-flai fl-run client <index>"). Only an
- * address — no key exists for it — so it can only ever act where the node impersonates it, i.e.
- * on the in-process simulated chain; the same index gives the same account in every run.
+ * The private key of the `index`-th (0-based) client account a simulation derives beyond the network's
+ * configured ones: keccak256("hardhat-flai fl-run client <index>"). Public knowledge — anyone can
+ * compute it — so such an account only ever acts on the in-process simulated chain (where the node
+ * impersonates it); the key exists so the client has a reader key (issue 17) like any other account.
  */
+export function derivedClientKey(index: number): string {
+  return keccak256(toUtf8Bytes(`hardhat-flai fl-run client ${index}`));
+}
+
+/** The address of the `index`-th derived client account (see derivedClientKey); the same index gives the same account in every run. */
 export function derivedClientAddress(index: number): string {
-  return getAddress(dataSlice(keccak256(toUtf8Bytes(`hardhat-flai fl-run client ${index}`)), 12));
+  const key = derivedClientKey(index);
+  const address = computeAddress(key);
+  derivedKeys.set(address, key);
+  return address;
+}
+
+/** The key of a derived client account this process made, or undefined for any other address. */
+export function derivedClientKeyOf(address: string): string | undefined {
+  return derivedKeys.get(getAddress(address));
 }
 
 /**

@@ -4,7 +4,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type { Dataset } from "../ml/dataset.js";
 
 import type { Decision } from "./round-report.js";
-import type { GlobalMetrics, ModelFormat } from "./global-model.js";
+import type { GlobalMetrics, GlobalModel, ModelFormat } from "./global-model.js";
 import type { MetricsWord } from "./metrics-word.js";
 import type { DriftCorrection } from "./drift-correction.js";
 import type { RoundRules } from "./round-rules.js";
@@ -102,6 +102,53 @@ export interface CreateTaskOptions extends ConnectionOption {
    * "binary" (global-model-binary.ts). Default: JSON below BINARY_MODEL_FROM_PARAMETERS parameters, binary from it on.
    */
   modelFormat?: ModelFormat;
+  /**
+   * Store the task's models in plaintext, readable by anyone (`fl-create --public`), e.g. for an open
+   * model. Default false: every model is sealed with a task key only admitted readers get (issue 17).
+   */
+  public?: boolean;
+  /**
+   * Clients admitted at creation (`--clients`): each needs a registered reader key. The task's enclave
+   * and the creator are always admitted; more clients later with admit (`flai:fl-admit`).
+   */
+  clients?: readonly string[];
+}
+
+/** Admitting readers to a private task's models (`flai:fl-admit`): creator only. */
+export interface AdmitOptions extends ConnectionOption {
+  taskId: bigint | number | string;
+  clients: readonly string[];
+  /** The creator's account (default: the network's first). */
+  signer?: HardhatEthersSigner;
+}
+
+export interface AdmittedReaders {
+  taskId: bigint;
+  admitted: string[];
+  keyringRoot: string;
+  txHash: string;
+}
+
+/** Reading a task's model (`flai:fl-model`): a private task's opened with the reader's key. */
+export interface ReadModelOptions extends ConnectionOption {
+  /** The round whose model (0: the initial one). Default: the task's current global model. */
+  round?: number;
+  /** The reading account, by index in the network's accounts (default 0). */
+  account?: number;
+  /** Read as this machine's enclave (its keyring entry), e.g. to serve the model for inference. */
+  asEnclave?: boolean;
+}
+
+export interface ReadGlobalModel {
+  taskId: bigint;
+  round: number;
+  root: string;
+  hash: string;
+  /** True when the stored bytes were sealed (a private task) and were opened with the task key. */
+  private: boolean;
+  /** The plaintext model bytes (their SHA-256 is the on-chain hash). */
+  bytes: Uint8Array;
+  model: GlobalModel;
 }
 
 export interface CreatedTask {
@@ -115,6 +162,10 @@ export interface CreatedTask {
    * sample (standardizeOn), or none (the spec does not standardize). Never the evaluation set.
    */
   scaling: "spec" | "sample" | "none";
+  /** Private (the default): models sealed with the task key; the readers admitted at creation and their keyring. */
+  private: boolean;
+  admitted: string[];
+  keyringRoot?: string;
 }
 
 export interface ClientRoundOptions extends ConnectionOption {

@@ -129,7 +129,7 @@ export function runWorker<T>(module: string, data: unknown, timeoutMs: number, w
           ? resolve(reply.response)
           : reject(
               reply.userError
-                ? withRefusalCode(flaiError(reply.message), reply.code)
+                ? withRefusalCode(flaiError(reply.message), reply.code, reply.detail)
                 : flaiError(`${what} failed inside the enclave: ${reply.message}`),
             ),
       );
@@ -171,8 +171,15 @@ export function movableBuffers(...arrays: (Uint8Array | null)[]): ArrayBuffer[] 
 }
 
 /** A user error from the enclave, with the code its program gave the refusal (worker-entry.ts). */
-function withRefusalCode<E extends Error>(error: E, code: string | undefined): E {
+function withRefusalCode<E extends Error>(error: E, code: string | undefined, detail: string | undefined): E {
+  if (detail !== undefined) Object.assign(error, { detail });
   return code === undefined ? error : Object.assign(error, { code });
+}
+
+/** The value a refusal's code goes with (worker-entry.ts refusalDetail), if any. */
+export function refusalDetailOf(error: unknown): string | undefined {
+  const detail = error instanceof Error ? (error as { detail?: unknown }).detail : undefined;
+  return typeof detail === "string" ? detail : undefined;
 }
 
 /** The code an enclave program gave a refusal (e.g. aggregator.ts's EVALUATION_NEEDED), if any. */

@@ -23,7 +23,7 @@ export const ENCLAVE_WORKER = "flaiEnclaveWorker";
  * can act on the refusal by code, never by matching its message text.
  */
 export type WorkerReply<T> = { id: number } & (
-  { ok: true; response: T } | { ok: false; userError: boolean; message: string; code?: string }
+  { ok: true; response: T } | { ok: false; userError: boolean; message: string; code?: string; detail?: string }
 );
 
 type Program = (input: unknown) => Promise<unknown>;
@@ -33,6 +33,17 @@ function refusalCode(error: unknown): string | undefined {
   if (!isFlaiError(error)) return undefined;
   const code = (error as { code?: unknown }).code;
   return typeof code === "string" ? code : undefined;
+}
+
+/**
+ * A refusal's `detail`: one machine-readable value the host needs to act on the code (e.g. the root
+ * of the evaluation set EVALUATION_NEEDED asks for, which a private task's host cannot read from the
+ * sealed model), so it is never parsed out of the message.
+ */
+function refusalDetail(error: unknown): string | undefined {
+  if (!isFlaiError(error)) return undefined;
+  const detail = (error as { detail?: unknown }).detail;
+  return typeof detail === "string" ? detail : undefined;
 }
 
 // The enclave modules import ethers by sub-path (ethers/abi, /address, /crypto, /hash, /transaction,
@@ -98,6 +109,7 @@ function serve({ id, program, input, load: onlyLoad }: WorkerRequest): void {
             userError: isFlaiError(error),
             message: error instanceof Error ? error.message : String(error),
             code: refusalCode(error),
+            detail: refusalDetail(error),
           }),
       );
   }, crash);
