@@ -83,16 +83,15 @@ import { encodeUpdateParts, type ClientUpdate } from "./update.js";
 import { sha256Hex } from "../util/sha256.js";
 import { isSealedArtifact } from "../privacy/artifact.js";
 import type { ReaderIdentity } from "../privacy/keyring.js";
+import { readerKeyOf } from "../privacy/reader-registry.js";
 import { identityOf, unsealSecrets } from "../tee/identity.js";
 
 import {
   distinctReaders,
-  ensureReaderKey,
+  ensureSignerReaderKey,
   openStoredModel,
   publishKeyring,
-  readerOfAccount,
   readerOfSigner,
-  readerRegistry,
   readersOf,
   readKeyrings,
   taskKeyOrRefuse,
@@ -251,14 +250,13 @@ export class FlaiFederated {
     enclave: string,
     clients: readonly string[],
   ) {
-    const registry = readerRegistry(deployment.address, connection.ethers.provider);
     const named = clients.map((c) => parseClientAddress(c));
     const [clientReaders, creator, enclaveKey] = await Promise.all([
-      readersOf(registry, named, connection.networkName),
+      readersOf(connection, deployment.address, named),
       readerOfSigner(connection, signer),
       this.#jobs.enclaveKey(enclave, { connection }),
     ]);
-    await ensureReaderKey(registry, signer, creator);
+    await ensureSignerReaderKey(connection, deployment.address, signer, creator);
     const readers = distinctReaders([
       { address: enclave, readerKey: enclaveKey.encryptionKey },
       { address: creator.address, readerKey: creator.publicKey },
@@ -292,7 +290,7 @@ export class FlaiFederated {
     if (keyrings.length === 0) await this.#refusePublic(task);
     const creator = await readerOfSigner(connection, signer);
     const [taskKey] = taskKeyOrRefuse(keyrings, creator, ctx);
-    const readers = await readersOf(readerRegistry(deployment.address, connection.ethers.provider), named, connection.networkName);
+    const readers = await readersOf(connection, deployment.address, named);
     const published = await publishKeyring(contract, this.#storage, { ctx, creator, taskKey: taskKey!, readers }, signer);
     return { taskId: task.id, admitted: distinctReaders(readers).map((r) => r.address), ...published };
   }
@@ -378,7 +376,7 @@ export class FlaiFederated {
   }
 
   #accountReader(connection: FlaiConnection, account: number): Promise<ReaderIdentity> {
-    return readerOfAccount(connection, account);
+    return readerKeyOf(connection, account);
   }
 
   /** This machine's enclave as a reader (its keyring entry): its signer and attested X25519 key. */
@@ -395,7 +393,7 @@ export class FlaiFederated {
     if (done === undefined) readersRegistered.set(connection, (done = new Set()));
     const key = `${deployment.address}/${me.address}/${me.publicKey}`;
     if (!done.has(key)) {
-      await ensureReaderKey(readerRegistry(deployment.address, connection.ethers.provider), signer, me);
+      await ensureSignerReaderKey(connection, deployment.address, signer, me);
       done.add(key);
     }
     return me;

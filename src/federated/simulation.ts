@@ -53,6 +53,8 @@ export interface SimulationOptions extends ConnectionOption {
   modelFormat?: ModelFormat;
   holdoutFraction?: number;
   reward: string;
+  /** Store the task's models in plaintext (`fl-run --public`); default private, every client admitted at creation. */
+  public?: boolean;
   onProgress?: (message: string) => void;
 }
 
@@ -86,7 +88,12 @@ export async function runSimulation(
   const shares = partitionDataset(train, opts.clients, { scheme: opts.partition, alpha: opts.alpha, seed, allowOneClass: true });
   const standardization = LOGISTIC_DEFAULTS.standardize ? trainingStandardization(train) : null;
 
-  const taskId = await createSimulationTask(flai, opts, { train, test, standardization }, connection, say);
+  if (opts.public !== true) {
+    // Every client's reader key is on-chain before the task is created, so the creator admits them all at once.
+    say(`registering ${clients.length} clients' reader keys`);
+    await inPool(clients.length, CLIENT_CONCURRENCY, (i) => flai.federated.registerReaderKey({ signer: clients[i], connection }));
+  }
+  const taskId = await createSimulationTask(flai, opts, { train, test, standardization, clients }, connection, say);
   const initial = await flai.federated.globalModel(taskId, { connection });
   const rules = roundRules(initial);
 
@@ -126,7 +133,12 @@ export async function runSimulation(
 async function createSimulationTask(
   flai: SimulationParts,
   opts: SimulationOptions,
-  data: { train: Dataset; test: Dataset; standardization: ReturnType<typeof trainingStandardization> | null },
+  data: {
+    train: Dataset;
+    test: Dataset;
+    standardization: ReturnType<typeof trainingStandardization> | null;
+    clients: readonly HardhatEthersSigner[];
+  },
   connection: FlaiConnection,
   say: (message: string) => void,
 ): Promise<bigint> {
@@ -156,6 +168,8 @@ async function createSimulationTask(
     modelFormat: opts.modelFormat,
     // The creator of a simulation knows the federation's total, so round 1 already trains with C·N/n_k.
     local: { maxIterations: opts.localIterations, mu: opts.mu, expectedNumExamples: train.rows, driftCorrection: opts.driftCorrection },
+    public: opts.public,
+    clients: opts.public === true ? [] : data.clients.map((c) => c.address),
     connection,
   });
   return created.task.id;
@@ -192,7 +206,7 @@ async function simulateRound(flai: SimulationParts, s: RoundSetup): Promise<Simu
   say(`round ${round}/${opts.rounds}: aggregating in the enclave`);
   const agg = await flai.federated.aggregate({ taskId, connection });
   timings.aggregate = agg.timings.fetch + agg.timings.aggregate + agg.timings.upload + agg.timings.chain;
-  const [published, updatesVerified] = await Promise.all([readPublished(flai, agg), verifyUpdates(flai, agg)]);
+  const [published, updatesVerified] = await Promise.all([readPublished(flai, agg, connection), verifyUpdates(flai, agg)]);
   return {
     round,
     metrics: evaluateClassifier(linearModelOf(published.model), s.test),
@@ -263,10 +277,13 @@ function roundPrivacy(
   };
 }
 
-/** The published global model, read back from storage and checked against the hash on-chain. */
-async function readPublished(flai: SimulationParts, agg: { globalRoot: string; globalHash: string }) {
-  const bytes = await flai.storage.read(agg.globalRoot);
-  return { model: parseGlobalModel(bytes, `global model ${agg.globalRoot}`), verified: sha256Hex(bytes) === agg.globalHash.toLowerCase() };
+/**
+ * The published global model, read back from storage by the creator (opened with the task key when
+ * private) and checked against the hash on-chain.
+ */
+async function readPublished(flai: SimulationParts, agg: { taskId: bigint; round: number; globalRoot: string }, connection: FlaiConnection) {
+  const read = await flai.federated.readGlobalModel(agg.taskId, { round: agg.round, connection });
+  return { model: read.model, verified: read.root.toLowerCase() === agg.globalRoot.toLowerCase() && sha256Hex(read.bytes) === read.hash.toLowerCase() };
 }
 
 /** How many updates are read at once when checking them: overlaps the reads, bounds the memory (D = 1e6 is 8 MB each). */

@@ -1,8 +1,7 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
-import { Contract, getAddress, type ContractRunner } from "ethers";
+import { Contract, getAddress } from "ethers";
 
-import { accountPrivateKey } from "../chain/account-key.js";
 import { loadFlaiArtifact } from "../chain/artifact.js";
 import type { FlaiConnection } from "../chain/connection.js";
 import { eventsNamed } from "../chain/events.js";
@@ -12,6 +11,7 @@ import { flaiError, flaiErrorCode } from "../errors.js";
 import { buildKeyring, serializeKeyring, type ReaderIdentity } from "../privacy/keyring.js";
 import { isSealedArtifact } from "../privacy/artifact.js";
 import { readerKeyFromAccountKey } from "../privacy/reader-key.js";
+import { readerKeyOf, registeredReaderKey } from "../privacy/reader-registry.js";
 import type { StorageBackend } from "../storage/types.js";
 import { sha256Hex } from "../util/sha256.js";
 import { memoInterface } from "../util/memo-interface.js";
@@ -30,56 +30,45 @@ import { openTaskModel, taskKeysFor, type TaskContext } from "./task-models.js";
 export const NOT_ADMITTED = "not-admitted";
 export const READER_KEY_MISSING = "reader-key-missing";
 
-/** The reader key pair of the network's account `index` (its private key from the network config). */
-export async function readerOfAccount(connection: FlaiConnection, index: number): Promise<ReaderIdentity> {
-  const signers = await connection.ethers.getSigners();
-  const signer = signers[index];
-  if (signer === undefined) {
-    throw flaiError(
-      `--account ${index} does not exist on network "${connection.networkName}": it has accounts 0..${signers.length - 1}.`,
-    );
-  }
-  return identityOf(getAddress(signer.address), await accountPrivateKey(connection, index));
-}
-
 /**
- * The reader key pair of a signer: a configured account (by its index), or a client account a
- * simulation derived (simulation-accounts.ts, whose key is public: in-process chains only).
+ * The reader key pair of a signer: a configured account (by its index: readerKeyOf), or a client
+ * account a simulation derived (simulation-accounts.ts, whose key is public: in-process chains only).
  */
 export async function readerOfSigner(connection: FlaiConnection, signer: HardhatEthersSigner): Promise<ReaderIdentity> {
   const address = getAddress(await signer.getAddress());
   const derived = derivedClientKeyOf(address);
-  if (derived !== undefined) return identityOf(address, derived);
+  if (derived !== undefined) {
+    const pair = readerKeyFromAccountKey(derived);
+    return { address, secret: pair.secret, publicKey: pair.publicKey };
+  }
   const index = (await connection.ethers.getSigners()).findIndex((s) => getAddress(s.address) === address);
   if (index === -1) {
     throw flaiError(`${address} is not an account of network "${connection.networkName}", so its reader key cannot be derived here.`);
   }
-  return readerOfAccount(connection, index);
-}
-
-function identityOf(address: string, accountKey: string): ReaderIdentity {
-  const pair = readerKeyFromAccountKey(accountKey);
-  return { address, secret: pair.secret, publicKey: pair.publicKey };
+  return readerKeyOf(connection, index);
 }
 
 let registryInterface: ReturnType<typeof memoInterface> | undefined;
 
-/** FLAIComputeJobs (the reader-key registry) bound to `runner`. */
-export function readerRegistry(address: string, runner: ContractRunner): Contract {
+/** FLAIComputeJobs (the reader-key registry) bound to `signer`. */
+function readerRegistry(address: string, signer: HardhatEthersSigner): Contract {
   registryInterface ??= memoInterface(loadFlaiArtifact("FLAIComputeJobs").abi);
-  return new Contract(address, registryInterface, runner);
+  return new Contract(address, registryInterface, signer);
 }
 
-/** The reader key registered for `account`, or undefined when none is. */
-export async function registeredReaderKey(registry: Contract, account: string): Promise<string | undefined> {
-  const key = ((await registry.getFunction("readerKey")(account)) as string).toLowerCase();
-  return BigInt(key) === 0n ? undefined : key;
-}
-
-/** Registers `me`'s reader key from `signer` unless the chain already holds it (idempotent). True when sent. */
-export async function ensureReaderKey(registry: Contract, signer: HardhatEthersSigner, me: ReaderIdentity): Promise<boolean> {
-  if ((await registeredReaderKey(registry, me.address)) === me.publicKey.toLowerCase()) return false;
-  await sendTx(registry.connect(signer) as Contract, "FLAIComputeJobs", "setReaderKey", [me.publicKey]);
+/**
+ * Registers `me`'s reader key from `signer` unless the chain already holds it (idempotent; true when
+ * sent). By signer, not account index (privacy/reader-registry.ts ensureReaderKey): a simulation's
+ * derived clients are no configured account.
+ */
+export async function ensureSignerReaderKey(
+  connection: FlaiConnection,
+  jobsContract: string,
+  signer: HardhatEthersSigner,
+  me: ReaderIdentity,
+): Promise<boolean> {
+  if ((await registeredReaderKey(connection, jobsContract, me.address)) === me.publicKey.toLowerCase()) return false;
+  await sendTx(readerRegistry(jobsContract, signer), "FLAIComputeJobs", "setReaderKey", [me.publicKey]);
   return true;
 }
 
@@ -88,15 +77,16 @@ export async function ensureReaderKey(registry: Contract, signer: HardhatEthersS
  * paid, naming every such address and how it registers (any flai:fl-client run does it, or flai:reader-key).
  */
 export async function readersOf(
-  registry: Contract,
+  connection: FlaiConnection,
+  jobsContract: string,
   addresses: readonly string[],
-  networkName: string,
 ): Promise<Array<{ address: string; readerKey: string }>> {
-  const keys = await Promise.all(addresses.map((a) => registeredReaderKey(registry, a)));
+  const networkName = connection.networkName;
+  const keys = await Promise.all(addresses.map((a) => registeredReaderKey(connection, jobsContract, a)));
   const missing = addresses.filter((_, i) => keys[i] === undefined);
   if (missing.length > 0) {
     throw flaiError(
-      `${missing.join(", ")} ${missing.length === 1 ? "has" : "have"} no reader key registered on FLAIComputeJobs ${registry.target as string}, ` +
+      `${missing.join(", ")} ${missing.length === 1 ? "has" : "have"} no reader key registered on FLAIComputeJobs ${jobsContract}, ` +
         `so the task key cannot be wrapped for ${missing.length === 1 ? "it" : "them"}. Each client registers its key once (any task) with ` +
         `\`npx hardhat flai:reader-key --register --network ${networkName}\` (flai:fl-client does it too), then admit it again.`,
       undefined,

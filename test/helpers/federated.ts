@@ -44,6 +44,19 @@ export function onlyLabel(ds: Dataset, label: number): Dataset {
 }
 
 /**
+ * Registers each signer's reader key (as flai:reader-key --register / any client run does) and returns
+ * their addresses: what a private task's creator passes as `clients` to admit them at creation.
+ */
+export async function readersOf(
+  hre: HardhatRuntimeEnvironment,
+  connection: FlaiConnection,
+  signers: readonly HardhatEthersSigner[],
+): Promise<string[]> {
+  for (const signer of signers) await hre.flai.federated.registerReaderKey({ signer, connection });
+  return signers.map((s) => s.address);
+}
+
+/**
  * A task on the fixture's chain for the sample model (fixtures/model.json), evaluated on the held-out set,
  * standardized on client 0's share, whose rounds close at `clients` updates.
  */
@@ -55,6 +68,8 @@ export async function sampleTask(fx: FederatedFixture, rounds: number, clients: 
     rounds,
     quorum: clients,
     reward: "1",
+    // Private (the default): the clients submitAll runs are admitted at creation.
+    clients: await readersOf(fx.hre, fx.connection, fx.signers.slice(1, 1 + clients)),
     connection: fx.connection,
   });
   return created.task.id;
