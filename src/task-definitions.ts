@@ -307,6 +307,30 @@ function federatedTasks() {
       .setAction(() => import("./tasks/fl-claim.js"))
       .build(),
 
+    task("flai:fl-admit", "Admit more readers to a private task's models: publish a keyring for --clients (creator only)")
+      .addOption(taskId)
+      .addOption({ name: "clients", description: "Addresses to admit, comma-separated (each with a registered reader key) (required)", type: text, defaultValue: undefined })
+      .addOption({ name: "account", description: "Index of the creator's account", type: ArgumentType.INT, defaultValue: 0 })
+      .addFlag(json)
+      .setAction(() => import("./tasks/fl-admit.js"))
+      .build(),
+
+    task("flai:fl-model", "Read a task's global model: opened with the account's task key when private, checked against its on-chain hash")
+      .addOption(taskId)
+      .addOption({ name: "out", description: "File to write the model to (required)", type: file, defaultValue: undefined })
+      .addOption({ name: "round", description: "Round whose model (0: the initial one); when left out, the current one", type: text, defaultValue: undefined })
+      .addOption({ name: "account", description: "Index of the reading account (an admitted reader)", type: ArgumentType.INT, defaultValue: 0 })
+      .addFlag(json)
+      .setAction(() => import("./tasks/fl-model.js"))
+      .build(),
+
+    task("flai:reader-key", "Show an account's reader key (private tasks' models are wrapped to it); --register puts it on-chain")
+      .addOption({ name: "account", description: "Index of the account", type: ArgumentType.INT, defaultValue: 0 })
+      .addFlag({ name: "register", description: "Register the key on-chain (once per account, any task), so a creator can admit it" })
+      .addFlag(json)
+      .setAction(() => import("./tasks/reader-key.js"))
+      .build(),
+
     task("flai:fl-cancel", "Cancel a federated task whose current round failed and refund the creator what is unpaid (creator only)")
       .addOption(taskId)
       .addOption({ name: "account", description: "Index of the creator's account", type: ArgumentType.INT, defaultValue: 0 })
@@ -370,6 +394,13 @@ function flCreateTask() {
       type: text,
       defaultValue: undefined,
     })
+    .addOption({
+      name: "clients",
+      description: "Private task: client addresses admitted at creation, comma-separated (each with a registered reader key); more later with flai:fl-admit",
+      type: text,
+      defaultValue: undefined,
+    })
+    .addFlag({ name: "public", description: "Store the task's models in plaintext, readable by anyone (without it: encrypted, admitted readers only)" })
     .addFlag(json)
     .setAction(() => import("./tasks/fl-create.js"))
     .build();
@@ -412,6 +443,7 @@ function flRunTask() {
     })
     .addOption({ name: "seed", description: "Seed of the split", type: ArgumentType.INT, defaultValue: 1 })
     .addOption({ name: "reward", description: "Reward pool in 0G", defaultValue: "1" })
+    .addFlag({ name: "public", description: "Store the task's models in plaintext (without it: encrypted, every client admitted at creation)" })
     .addOption({
       name: "report",
       description:

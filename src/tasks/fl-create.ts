@@ -30,6 +30,8 @@ export interface FlCreateTaskArguments extends StrategyArgs {
   reward?: string;
   enclave?: string;
   standardizeOn?: string;
+  clients?: string;
+  public: boolean;
   json: boolean;
 }
 
@@ -68,12 +70,14 @@ export default async function flCreate(args: FlCreateTaskArguments, hre: Hardhat
       enclave,
       modelFormat,
       standardizeOn: optionalText(args.standardizeOn, "--standardize-on"),
+      public: args.public,
+      clients: clientsOf(args),
     }),
   );
   const t = created.task;
   ui.ok(`Federated task ${t.id} created: ${t.rounds} rounds, quorum ${t.quorum}, ${describeStrategy(strategy)}`);
   ui.info("reward pool", format0G(t.rewardPool));
-  const model = await hre.flai.federated.globalModel(t.id);
+  const model = await hre.flai.federated.globalModel(t.id); // the creator is a reader of its private task
   const resolved = roundRules(model);
   ui.info("round rules", describeRules(resolved));
   ui.info("drift correction", describeDriftCorrection(model.federated.local.driftCorrection));
@@ -83,6 +87,12 @@ export default async function flCreate(args: FlCreateTaskArguments, hre: Hardhat
     );
   }
   ui.info("global model", `${t.globalRoot} (sha256 ${t.globalHash}), ${model.federated.modelFormat ?? "json"}`);
+  ui.info(
+    "privacy",
+    created.private
+      ? `private: models encrypted with the task key; readers ${created.admitted.join(", ")} (keyring ${created.keyringRoot}); more with flai:fl-admit`
+      : "public (--public): models stored in plaintext, readable by anyone",
+  );
   ui.info("evaluation", created.evaluationRoot);
   ui.info("enclave", `${t.enclave} (measurement ${t.measurement}); clients encrypt to its on-chain key`);
   ui.info("round close", `at ${t.maxClients} updates, by the enclave once ${t.quorum} are recorded, or at the deadline`);
@@ -95,6 +105,12 @@ export default async function flCreate(args: FlCreateTaskArguments, hre: Hardhat
       `{ jobs: "${addresses.jobs}", federated: "${addresses.federated}" } } }`,
   );
   ui.line(`Clients join with: npx hardhat flai:fl-client --task ${t.id} --data <their data file> --network ${t.networkName}`);
+  if (created.private) {
+    ui.line(
+      `Other clients first register their reader key (npx hardhat flai:reader-key --register), then the creator admits them: ` +
+        `npx hardhat flai:fl-admit --task ${t.id} --clients <address> --network ${t.networkName}`,
+    );
+  }
   ui.result({
     taskId: t.id,
     network: t.networkName,
@@ -103,6 +119,17 @@ export default async function flCreate(args: FlCreateTaskArguments, hre: Hardhat
     ...created,
     ...(warning === undefined ? {} : { warning }),
   });
+}
+
+/** --clients 0xA,0xB (a private task's readers at creation); --public has no readers to admit. */
+function clientsOf(args: { clients?: string; public: boolean }): string[] {
+  const clients = (optionalText(args.clients, "--clients") ?? "").split(",").filter((c) => c.trim() !== "");
+  if (args.public && clients.length > 0) {
+    throw flaiError(
+      `--clients admits readers to a private task's models, but --public stores them in plaintext for anyone. Remove --clients or --public.`,
+    );
+  }
+  return clients;
 }
 
 /** The held-out file the enclave evaluates on: --test, or its former name --evaluation (not both). */

@@ -26,6 +26,7 @@ export interface FlRunTaskArguments extends StrategyArgs {
   seed: number;
   reward: string;
   report?: string;
+  public: boolean;
   json: boolean;
 }
 
@@ -65,6 +66,7 @@ export default async function flRun(args: FlRunTaskArguments, hre: HardhatRuntim
       driftCorrection: local.driftCorrection,
       modelFormat,
       reward: args.reward,
+      public: args.public,
       onProgress: update,
     }),
   );

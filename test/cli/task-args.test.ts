@@ -37,6 +37,9 @@ const TASKS: Record<string, { required: string[]; missing?: string[] }> = {
   "flai:fl-status": { required: ["task"] },
   "flai:fl-claim": { required: ["task"] },
   "flai:fl-cancel": { required: ["task"] },
+  "flai:fl-admit": { required: ["task", "clients"] },
+  "flai:fl-model": { required: ["task", "out"] },
+  "flai:reader-key": { required: [] },
   "flai:fl-run": { required: [] },
   "flai:market-discover": { required: [] },
   "flai:market-setup": { required: [] },
@@ -47,7 +50,14 @@ const TASKS: Record<string, { required: string[]; missing?: string[] }> = {
 };
 
 /** Numeric options whose real default is 0 (account 0 is the first account), shown as such in help. */
-const REAL_ZERO_DEFAULTS = new Set(["flai:fl-client --account", "flai:fl-claim --account", "flai:fl-cancel --account"]);
+const REAL_ZERO_DEFAULTS = new Set([
+  "flai:fl-client --account",
+  "flai:fl-claim --account",
+  "flai:fl-cancel --account",
+  "flai:fl-admit --account",
+  "flai:fl-model --account",
+  "flai:reader-key --account",
+]);
 
 const WITHOUT_DEFAULT: string[] = [ArgumentType.STRING_WITHOUT_DEFAULT, ArgumentType.FILE_WITHOUT_DEFAULT];
 
