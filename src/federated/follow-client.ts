@@ -14,6 +14,9 @@ import { PendingUpdates, type PendingKey } from "./follow-pending.js";
 import { readRoundReport } from "./round-report.js";
 import type { FederatedTaskView, RoundView } from "./types.js";
 import { sha256Hex } from "../util/sha256.js";
+import { flaiErrorCode } from "../errors.js";
+
+import { NOT_ADMITTED } from "./task-access.js";
 
 export interface FollowClientOptions {
   taskId: bigint | number | string;
@@ -48,12 +51,16 @@ interface Follow {
   opts: FollowClientOptions & { connection: FlaiConnection; stateDir: string };
   signer: HardhatEthersSigner;
   client: string;
+  /** This client's reader key, registered on-chain as the follower starts. */
+  readerKey: string;
   taskId: bigint;
   pending: PendingUpdates;
   emit: FollowEventSink;
   /** What the follower is doing now, for retry and error messages. */
   step: string;
   opened: Set<number>;
+  /** The waiting-for-admission line is said once per run. */
+  waitingSaid: boolean;
   /** Finalized rounds whose reward question is settled (claimed, rejected, or not joined). */
   settled: Set<number>;
   result: FollowClientResult;
@@ -73,17 +80,21 @@ export async function followClient(
   const taskId = parseId(opts.taskId, "task");
   const signer = opts.signer ?? (await firstSigner(opts.connection));
   const client = getAddress(await signer.getAddress());
+  // Registered first, admitted or not: the creator can only admit a client whose reader key is on-chain.
+  const { readerKey } = await federated.registerReaderKey({ signer, connection: opts.connection });
   const f: Follow = {
     federated,
     storage,
     opts,
     signer,
     client,
+    readerKey,
     taskId,
     pending: new PendingUpdates(opts.stateDir),
     emit: opts.onEvent ?? (() => {}),
     step: `reading task ${taskId}`,
     opened: new Set(),
+    waitingSaid: false,
     settled: new Set(),
     result: { taskId, client, status: "stopped", joined: [], skipped: [], claimed: [] },
   };
@@ -147,13 +158,10 @@ async function submit(f: Follow, key: PendingKey): Promise<void> {
   const reusedUpload = kept !== undefined;
   if (kept === undefined) {
     f.step = `training and sealing round ${key.round}'s update`;
-    const sealed = await f.federated.prepareUpdate({
-      taskId: f.taskId,
-      data: f.opts.data,
-      signer: f.signer,
-      connection: f.opts.connection,
-      round: key.round,
-    });
+    const sealed = await f.federated
+      .prepareUpdate({ taskId: f.taskId, data: f.opts.data, signer: f.signer, connection: f.opts.connection, round: key.round })
+      .catch((error: unknown) => notAdmitted(f, error));
+    if (sealed === undefined) return; // not admitted yet: looked at again next time
     kept = { ciphertext: sealed.ciphertext, sampleCount: sealed.sampleCount, updateHash: sha256Hex(sealed.ciphertext) };
     // Written before the upload: a restart after a paid upload finds these bytes and reuses them.
     await f.pending.save(key, kept);
@@ -178,6 +186,19 @@ async function submit(f: Follow, key: PendingKey): Promise<void> {
     reusedUpload,
     txHash: recorded.txHash,
   });
+}
+
+/**
+ * A private task whose creator has not admitted this client: not an error for a follower, which waits
+ * (saying so once) and tries again each look; any other error is rethrown.
+ */
+function notAdmitted(f: Follow, error: unknown): undefined {
+  if (flaiErrorCode(error) !== NOT_ADMITTED) throw error;
+  if (!f.waitingSaid) {
+    f.waitingSaid = true;
+    f.emit({ event: "waiting-for-admission", taskId: f.taskId, client: f.client, readerKey: f.readerKey });
+  }
+  return undefined;
 }
 
 async function skip(f: Follow, key: PendingKey): Promise<void> {

@@ -21,6 +21,8 @@ export type FollowEvent =
       quorum?: number;
     }
   | { event: "round-skipped"; taskId: bigint; round: number; reason: "closed-before-joined" }
+  /** Client follower, once: a private task's creator has not admitted this client yet (it keeps looking). */
+  | { event: "waiting-for-admission"; taskId: bigint; client: string; readerKey: string }
   | { event: "round-closed"; taskId: bigint; round: number; updateCount: number; by: "enclave" | "max-clients" | "deadline" }
   | {
       event: "round-finalized";
@@ -52,6 +54,11 @@ export function describeFollowEvent(e: FollowEvent): string {
         : `Update ${e.updateCount} (quorum ${e.quorum}) recorded for ${where} by ${e.client}`;
     case "round-skipped":
       return `Skipped ${where}: it closed before this client joined; waiting for the next round`;
+    case "waiting-for-admission":
+      return (
+        `Task ${e.taskId} is private and ${e.client} is not admitted to its models yet (reader key ${shortHex(e.readerKey)} registered); ` +
+        `waiting for the creator to run: npx hardhat flai:fl-admit --task ${e.taskId} --clients ${e.client}`
+      );
     case "round-closed":
       return `Round ${e.round} of task ${e.taskId} closed with ${e.updateCount} updates (${CLOSED_BY[e.by]})`;
     case "round-finalized":

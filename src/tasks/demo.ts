@@ -150,7 +150,10 @@ async function federatedPart(
   hre: HardhatRuntimeEnvironment,
 ) {
   const fixtures = path.join(packageRoot(), "fixtures");
-  ui.step("Federated rounds: 3 clients × 2 rounds, updates encrypted to the enclave, FedAvg inside it");
+  ui.step(
+    "Federated rounds: 3 clients × 2 rounds, updates encrypted to the enclave, FedAvg inside it; every global model stored encrypted " +
+      "with the task key (private task: the creator, the 3 admitted clients and the enclave read it)",
+  );
   const federated = await ui.progress("federated run", (update) =>
     runSimulation(hre, flai, {
       data: path.join(fixtures, "data.json"),
@@ -179,7 +182,8 @@ async function federatedPart(
 async function inferencePart(flai: FlaiRuntime, connection: FlaiConnection, taskId: bigint, ui: Ui) {
   const fixtures = path.join(packageRoot(), "fixtures");
   ui.step("Pay-per-inference: a 0G serving provider serves the federated global model");
-  const served = await flai.federated.globalModel(taskId, { connection });
+  // The model is stored encrypted: the serving side opens it with the enclave's keyring entry.
+  const served = await flai.federated.globalModel(taskId, { connection, asEnclave: true });
   const compute = await startComputeDevnet(connection, {
     model: `flai/federated-task-${taskId}`,
     answer: modelAnswerer(served),

@@ -35,7 +35,7 @@ export default async function devnet(args: DevnetTaskArguments, hre: HardhatRunt
     model:
       task === undefined
         ? { name: "flai/logistic-regression", load: sampleModel }
-        : { name: `flai/federated-task-${task}`, load: () => hre.flai.federated.globalModel(task, { connection }) },
+        : { name: `flai/federated-task-${task}`, load: () => hre.flai.federated.globalModel(task, { connection, asEnclave: true }) },
   });
   print(ui, running, connection.networkName, task, hre.config.paths.root);
   await stopSignal();
