@@ -179,6 +179,12 @@ export const taskDefinitions = [
     .addOption({ name: "job", description: "Compute job id to verify (give --job or --task)", type: text, defaultValue: undefined })
     .addOption({ name: "task", description: "Federated task id to verify (give --job or --task)", type: text, defaultValue: undefined })
     .addOption({ name: "round", description: "Round of --task; when left out, every finalized round", type: text, defaultValue: undefined })
+    .addOption({
+      name: "account",
+      description: "Index of an admitted reader's account, to open a private task's models for the plaintext checks; when left out, none",
+      type: text,
+      defaultValue: undefined,
+    })
     .addFlag(json)
     .setAction(() => import("./tasks/verify.js"))
     .build(),
@@ -309,7 +315,12 @@ function federatedTasks() {
 
     task("flai:fl-admit", "Admit more readers to a private task's models: publish a keyring for --clients (creator only)")
       .addOption(taskId)
-      .addOption({ name: "clients", description: "Addresses to admit, comma-separated (each with a registered reader key) (required)", type: text, defaultValue: undefined })
+      .addOption({
+        name: "clients",
+        description: "Addresses to admit, comma-separated (each with a registered reader key) (required)",
+        type: text,
+        defaultValue: undefined,
+      })
       .addOption({ name: "account", description: "Index of the creator's account", type: ArgumentType.INT, defaultValue: 0 })
       .addFlag(json)
       .setAction(() => import("./tasks/fl-admit.js"))
@@ -318,8 +329,18 @@ function federatedTasks() {
     task("flai:fl-model", "Read a task's global model: opened with the account's task key when private, checked against its on-chain hash")
       .addOption(taskId)
       .addOption({ name: "out", description: "File to write the model to (required)", type: file, defaultValue: undefined })
-      .addOption({ name: "round", description: "Round whose model (0: the initial one); when left out, the current one", type: text, defaultValue: undefined })
-      .addOption({ name: "account", description: "Index of the reading account (an admitted reader)", type: ArgumentType.INT, defaultValue: 0 })
+      .addOption({
+        name: "round",
+        description: "Round whose model (0: the initial one); when left out, the current one",
+        type: text,
+        defaultValue: undefined,
+      })
+      .addOption({
+        name: "account",
+        description: "Index of the reading account (an admitted reader)",
+        type: ArgumentType.INT,
+        defaultValue: 0,
+      })
       .addFlag(json)
       .setAction(() => import("./tasks/fl-model.js"))
       .build(),
@@ -396,11 +417,15 @@ function flCreateTask() {
     })
     .addOption({
       name: "clients",
-      description: "Private task: client addresses admitted at creation, comma-separated (each with a registered reader key); more later with flai:fl-admit",
+      description:
+        "Private task: client addresses admitted at creation, comma-separated (each with a registered reader key); more later with flai:fl-admit",
       type: text,
       defaultValue: undefined,
     })
-    .addFlag({ name: "public", description: "Store the task's models in plaintext, readable by anyone (without it: encrypted, admitted readers only)" })
+    .addFlag({
+      name: "public",
+      description: "Store the task's models in plaintext, readable by anyone (without it: encrypted, admitted readers only)",
+    })
     .addFlag(json)
     .setAction(() => import("./tasks/fl-create.js"))
     .build();
@@ -443,7 +468,10 @@ function flRunTask() {
     })
     .addOption({ name: "seed", description: "Seed of the split", type: ArgumentType.INT, defaultValue: 1 })
     .addOption({ name: "reward", description: "Reward pool in 0G", defaultValue: "1" })
-    .addFlag({ name: "public", description: "Store the task's models in plaintext (without it: encrypted, every client admitted at creation)" })
+    .addFlag({
+      name: "public",
+      description: "Store the task's models in plaintext (without it: encrypted, every client admitted at creation)",
+    })
     .addOption({
       name: "report",
       description:

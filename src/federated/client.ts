@@ -169,7 +169,8 @@ export class FlaiFederated {
     // to the key the registry holds for it.
     const enclave = await this.#taskEnclave(opts.enclave, measurement, connection);
     // Private (the default): every reader is known and keyed before anything is paid or uploaded.
-    const privacy = opts.public === true ? undefined : await this.#creationReaders(connection, deployment, signer, enclave, opts.clients ?? []);
+    const privacy =
+      opts.public === true ? undefined : await this.#creationReaders(connection, deployment, signer, enclave, opts.clients ?? []);
     const evaluationRoot = (await this.#storage.upload(evalInput.bytes)).root;
     const start = weightsToJson(...initialParameters(spec, classes, specInput.source));
     const modelFormat = opts.modelFormat ?? defaultModelFormat(outputsFor(classes.length) * (spec.features + 1));
@@ -327,11 +328,17 @@ export class FlaiFederated {
   }
 
   /** Where the model of `round` is (root, on-chain hash): TaskCreated for 0, RoundFinalized after; default the current one. */
-  async #modelAt(contract: Contract, task: FederatedTaskView, round: number | undefined): Promise<{ round: number; root: string; hash: string }> {
+  async #modelAt(
+    contract: Contract,
+    task: FederatedTaskView,
+    round: number | undefined,
+  ): Promise<{ round: number; root: string; hash: string }> {
     const current = currentModelRound(task);
     if (round === undefined || round === current) return { round: current, root: task.globalRoot, hash: task.globalHash };
     if (!Number.isInteger(round) || round < 0 || round > current) {
-      throw flaiError(`Task ${task.id} has global models for rounds 0..${current} (0 is the initial model); there is no round ${round} model yet.`);
+      throw flaiError(
+        `Task ${task.id} has global models for rounds 0..${current} (0 is the initial model); there is no round ${round} model yet.`,
+      );
     }
     if (round === 0) {
       const [log] = eventsNamed(contract, await contract.queryFilter(contract.getEvent("TaskCreated")(task.id)), "TaskCreated");
@@ -340,7 +347,8 @@ export class FlaiFederated {
       return { round, root: created.initialModelRoot, hash: created.initialModelHash };
     }
     const logs = eventsNamed(contract, await contract.queryFilter(contract.getEvent("RoundFinalized")(task.id, round)), "RoundFinalized");
-    if (logs[0] === undefined) throw flaiError(`The node returns no RoundFinalized event for round ${round} of task ${task.id}; try again later.`);
+    if (logs[0] === undefined)
+      throw flaiError(`The node returns no RoundFinalized event for round ${round} of task ${task.id}; try again later.`);
     const { result } = roundFinalized(logs[0]);
     return { round, root: result.globalRoot, hash: result.globalHash };
   }
@@ -770,9 +778,7 @@ export class FlaiFederated {
     // The root the model commits; parsed only when the bytes must be sent (the model's JSON is large).
     // A private task's model is sealed: the worker names the root when it asks for the set (null here).
     const firstEvaluation = (model: Uint8Array) =>
-      isSealedArtifact(model)
-        ? null
-        : readEvaluation(parseGlobalModel(model, `global model ${task.globalRoot}`).federated.evaluationRoot);
+      isSealedArtifact(model) ? null : readEvaluation(parseGlobalModel(model, `global model ${task.globalRoot}`).federated.evaluationRoot);
     // A task's evaluation set never changes between rounds. A worker of this process that was handed
     // it keeps its verified parse: send null and skip the ~20 MB read; a worker without it refuses
     // by code and gets the bytes. When it is sent, it is read as soon as the model is, with the updates.

@@ -281,9 +281,16 @@ function roundPrivacy(
  * The published global model, read back from storage by the creator (opened with the task key when
  * private) and checked against the hash on-chain.
  */
-async function readPublished(flai: SimulationParts, agg: { taskId: bigint; round: number; globalRoot: string }, connection: FlaiConnection) {
+async function readPublished(
+  flai: SimulationParts,
+  agg: { taskId: bigint; round: number; globalRoot: string },
+  connection: FlaiConnection,
+) {
   const read = await flai.federated.readGlobalModel(agg.taskId, { round: agg.round, connection });
-  return { model: read.model, verified: read.root.toLowerCase() === agg.globalRoot.toLowerCase() && sha256Hex(read.bytes) === read.hash.toLowerCase() };
+  return {
+    model: read.model,
+    verified: read.root.toLowerCase() === agg.globalRoot.toLowerCase() && sha256Hex(read.bytes) === read.hash.toLowerCase(),
+  };
 }
 
 /** How many updates are read at once when checking them: overlaps the reads, bounds the memory (D = 1e6 is 8 MB each). */

@@ -5,6 +5,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { flaiError } from "../errors.js";
 import { parseId, parseRound } from "../chain/ids.js";
 import { Ui } from "../ui.js";
+import { optionalWhole } from "../cli/options.js";
 import { overallVerdict, type Verdict, type VerifyItem } from "../verify/common.js";
 
 const MARK: Record<Verdict, string> = {
@@ -18,6 +19,7 @@ export interface VerifyTaskArguments {
   job?: string;
   task?: string;
   round?: string;
+  account?: string;
   json: boolean;
 }
 
@@ -27,9 +29,13 @@ export default async function verify(args: VerifyTaskArguments, hre: HardhatRunt
   const subject =
     job !== undefined ? `job ${job}` : round === undefined ? `task ${task} (all finalized rounds)` : `task ${task}, round ${round}`;
   ui.title(`Verifying ${subject} from the chain and storage`);
-  const items = await ui.progress("Verifying", () => (job !== undefined ? hre.flai.verify.job(job) : hre.flai.verify.round(task!, round)));
+  // A reader's account opens a private task's models for the plaintext checks (the enclave's machine needs none).
+  const account = optionalWhole(args.account, "--account", { min: 0, hint: "index of an admitted reader's account" });
+  const items = await ui.progress("Verifying", () =>
+    job !== undefined ? hre.flai.verify.job(job) : hre.flai.verify.round(task!, round, { account }),
+  );
   for (const i of items) {
-    ui.line(`${MARK[i.verdict]} ${i.item}: ${i.detail}`);
+    ui.line(`${MARK[i.verdict]} ${i.item}: ${i.code === "encrypted" ? "cannot check: encrypted — " : ""}${i.detail}`);
   }
   const verdict = overallVerdict(items);
   const count = (v: Verdict) => items.filter((i) => i.verdict === v).length;

@@ -16,6 +16,8 @@ export interface VerifyItem {
   item: string;
   verdict: Verdict;
   detail: string;
+  /** Why an item could not be checked, for code that acts on it: "encrypted" (issue 17: no reader key here). */
+  code?: string;
 }
 
 /** One verdict item: the one place an item is built. */
@@ -44,6 +46,8 @@ export interface VerifierParts {
 export interface VerifyOptions {
   /** Use this connection instead of the network chosen with --network. */
   connection?: FlaiConnection;
+  /** An account (by index) whose reader key opens private artifacts, for the checks that need their plaintext. */
+  account?: number;
 }
 
 /** The overall verdict: any mismatch fails; all match passes; otherwise some items could not be checked. */

@@ -12,6 +12,7 @@ import type { StorageBackend } from "../storage/types.js";
 
 import { directCall, eq, fetchVerified, judged, message, sha256Hex, verdictItem, viewAt, type VerifyItem } from "./common.js";
 import { startingModel, type Finalized, type ModelRef, type Recorded, type RoundChain, type RoundState } from "./round-chain.js";
+import { encryptedItem, plaintextOf, type RoundKeys } from "./round-keys.js";
 
 /**
  * Each check of one finalized round: what it reads, and the verdict item(s) it gives. Item names
@@ -50,20 +51,36 @@ export function missingFinalizedEvent(taskId: bigint, round: number, state: Roun
       );
 }
 
-/** 2. The new global model: by its root, then its SHA-256 and metrics word. */
+/**
+ * 2. The new global model: by its root, then its SHA-256 and metrics word — of its plaintext, which a
+ * private task's stored bytes give only to a reader key (round-keys.ts): without one, "cannot check: encrypted".
+ */
 export async function checkGlobalModel(
   storage: StorageBackend,
   round: number,
   res: RoundResult,
+  keys: RoundKeys,
 ): Promise<{ item: VerifyItem; model?: GlobalModel }> {
   const fetched = await fetchVerified(storage, res.globalRoot, "global model", `round ${round}'s global model`);
   if (fetched.bytes === undefined) return { item: fetched.item };
-  const hash = sha256Hex(fetched.bytes);
+  const opened = plaintextOf(fetched.bytes, keys, round, res.globalHash);
+  if ("encrypted" in opened) {
+    return {
+      item: encryptedItem(
+        "global model",
+        `${res.globalRoot} downloaded (root verified, ${fetched.bytes.length} bytes) is encrypted: its plaintext SHA-256 and metrics word ` +
+          `cannot be checked without a reader key (${opened.encrypted})`,
+      ),
+    };
+  }
+  if ("problem" in opened) return { item: verdictItem("global model", "mismatch", `${res.globalRoot}: ${opened.problem}`) };
+  const plaintext = opened.plaintext;
+  const hash = sha256Hex(plaintext);
   const problems: string[] = [];
   if (!eq(hash, res.globalHash)) problems.push(`its SHA-256 is ${hash}, not the on-chain ${res.globalHash}`);
   let model: GlobalModel | undefined;
   try {
-    model = parseGlobalModel(fetched.bytes, `global model ${res.globalRoot}`);
+    model = parseGlobalModel(plaintext, `global model ${res.globalRoot}`);
     if (model.metrics === null) problems.push("it has no metrics");
     else if (!eq(encodeMetricsWord(model.metrics), res.metrics)) {
       problems.push(`its metrics pack to ${encodeMetricsWord(model.metrics)}, not the on-chain word ${res.metrics}`);
@@ -74,7 +91,8 @@ export async function checkGlobalModel(
   const item = judged(
     "global model",
     problems,
-    `${res.globalRoot} downloaded (root verified), SHA-256 ${hash} = on-chain globalHash; metrics word matches`,
+    `${res.globalRoot} downloaded (root verified)${plaintext === fetched.bytes ? "" : `, opened with the task key (${keys.who})`}, ` +
+      `SHA-256 ${hash} = on-chain globalHash; metrics word matches`,
     (p) => `${res.globalRoot}: ${p.join("; ")}`,
   );
   return { item, model };
@@ -84,7 +102,10 @@ export async function checkGlobalModel(
 export interface ModelChainCheck {
   item: VerifyItem;
   start?: ModelRef;
+  /** The starting model's plaintext, when it has the on-chain hash. */
   startBytes?: Uint8Array;
+  /** The starting model as stored (sealed for a private task): what the enclave is handed on a re-run. */
+  startStored?: Uint8Array;
 }
 
 /** 3. The global model the round started from, and the chain from it to the new one. */
@@ -93,6 +114,7 @@ export async function checkModelChain(
   chain: RoundChain,
   round: number,
   next: GlobalModel | undefined,
+  keys: RoundKeys,
 ): Promise<ModelChainCheck> {
   const start = startingModel(chain, round);
   if (start === undefined) {
@@ -101,8 +123,22 @@ export async function checkModelChain(
     };
   }
   const fetched = await fetchVerified(storage, start.root, "model chain", `the global model round ${round} started from`);
-  const bytes = fetched.bytes;
-  if (bytes === undefined) return { item: fetched.item, start };
+  const stored = fetched.bytes;
+  if (stored === undefined) return { item: fetched.item, start };
+  const opened = plaintextOf(stored, keys, round - 1, start.hash);
+  if ("encrypted" in opened) {
+    return {
+      item: encryptedItem(
+        "model chain",
+        `the previous global model ${start.root} (root verified) is encrypted: the chain from it cannot be checked without a reader key (${opened.encrypted})`,
+      ),
+      start,
+      startStored: stored,
+    };
+  }
+  if ("problem" in opened)
+    return { item: verdictItem("model chain", "mismatch", `the previous global model ${start.root}: ${opened.problem}`), start };
+  const bytes = opened.plaintext;
   if (!eq(sha256Hex(bytes), start.hash)) {
     return {
       item: verdictItem(
@@ -118,6 +154,7 @@ export async function checkModelChain(
       item: verdictItem("model chain", "cannot check", "the new global model is not available (see above)"),
       start,
       startBytes: bytes,
+      startStored: stored,
     };
   const from = round === 1 ? "task's initial model (TaskCreated)" : `round ${round - 1} global model`;
   const item = judged(
@@ -126,7 +163,7 @@ export async function checkModelChain(
     `previousHash ${start.hash} is the ${from}; the task's rules (strategy, evaluation set, scaling) are unchanged`,
     (p) => p.join("; "),
   );
-  return { item, start, startBytes: bytes };
+  return { item, start, startBytes: bytes, startStored: stored };
 }
 
 /** The new model must name the starting model's hash and this round, and keep the task's rules. */

@@ -9,6 +9,7 @@ import { unsealSecrets } from "../tee/identity.js";
 import { eq, message, verdictItem, type VerifyItem } from "./common.js";
 import type { Finalized, ModelRef, Recorded, RoundChain } from "./round-chain.js";
 import type { Ciphertext } from "./round-updates.js";
+import { encryptedItem } from "./round-keys.js";
 
 /** What re-running a round needs: its inputs as the chain and storage give them, and the signed result. */
 export interface RoundInputs {
@@ -16,7 +17,11 @@ export interface RoundInputs {
   round: number;
   fin: Finalized;
   start: ModelRef | undefined;
+  /** The starting model's plaintext (opened when private) and its bytes as stored (what the enclave is handed). */
   startBytes: Uint8Array | undefined;
+  startStored?: Uint8Array;
+  /** A private task's keyrings: the enclave takes the task key from its own entry. */
+  keyrings?: Uint8Array[];
   next: GlobalModel | undefined;
   recorded: readonly Recorded[];
   ciphertexts: ReadonlyMap<string, Ciphertext>;
@@ -36,12 +41,11 @@ export async function reExecute(storage: StorageBackend, enclaveDir: string, inp
   try {
     signer = new Wallet((await unsealSecrets(enclaveDir)).signingKey).address;
   } catch (error) {
-    return verdictItem("re-execution", "cannot check", `${SEALED_KEY}: ${message(error)}`);
+    return encryptedItem("re-execution", `${SEALED_KEY}: ${message(error)}`);
   }
   if (signer !== fin.enclave) {
-    return verdictItem(
+    return encryptedItem(
       "re-execution",
-      "cannot check",
       `${SEALED_KEY}: this machine's enclave is ${signer}, but round ${round} was signed by ${fin.enclave}`,
     );
   }
@@ -69,8 +73,9 @@ export async function reExecute(storage: StorageBackend, enclaveDir: string, inp
         taskId: inputs.chain.taskId.toString(),
         round,
       },
-      globalModel: startBytes,
+      globalModel: inputs.startStored ?? startBytes,
       globalHash: start.hash,
+      keyrings: inputs.keyrings,
       updatesAccumulator: fin.result.updatesAccumulator,
       updateCount: fin.result.updateCount,
       evaluation,

@@ -21,6 +21,7 @@ import {
   missingFinalizedEvent,
 } from "./round-checks.js";
 import { reExecute } from "./round-reexecute.js";
+import { roundKeys, type RoundKeys } from "./round-keys.js";
 import { checkUpdates, readCiphertexts } from "./round-updates.js";
 
 /**
@@ -43,9 +44,11 @@ export async function verifyRound(
   if (rounds.length === 0) {
     return [verdictItem(`task ${id}`, "cannot check", `task ${id} has no finalized round yet`)];
   }
+  // A private task's models open only with a reader key this verifier holds (--account, or the enclave's here).
+  const keys = await roundKeys(parts.storage, chain, { connection, account: opts.account, enclaveDir: parts.teeSim.dir });
   const items: VerifyItem[] = [];
   for (const r of rounds) {
-    const checked = await verifyOne(parts, chain, r);
+    const checked = await verifyOne(parts, chain, r, keys);
     items.push(...checked.map((i) => ({ ...i, item: `round ${r}: ${i.item}` })));
   }
   return items;
@@ -84,14 +87,14 @@ async function readRoundChain(
 }
 
 /** One round's checks, in order (items named without the round; verifyRound prefixes them). */
-async function verifyOne({ storage, teeSim }: VerifierParts, chain: RoundChain, round: number): Promise<VerifyItem[]> {
+async function verifyOne({ storage, teeSim }: VerifierParts, chain: RoundChain, round: number, keys: RoundKeys): Promise<VerifyItem[]> {
   const fin = chain.finalized.get(round);
   const state = await readRoundState(chain, round);
   if (fin === undefined) return [missingFinalizedEvent(chain.taskId, round, state)];
   const res = fin.result;
   const items: VerifyItem[] = [checkFinalizedEvent(chain, round, fin, state)];
-  const global = await checkGlobalModel(storage, round, res);
-  const modelChain = await checkModelChain(storage, chain, round, global.model);
+  const global = await checkGlobalModel(storage, round, res, keys);
+  const modelChain = await checkModelChain(storage, chain, round, global.model, keys);
   const report = await checkReport(storage, { chain, round, res, start: modelChain.start, next: global.model });
   items.push(global.item, modelChain.item, report.item, checkCommitment(report.report, res));
 
@@ -102,13 +105,15 @@ async function verifyOne({ storage, teeSim }: VerifierParts, chain: RoundChain, 
 
   const signature = await checkSignature(chain, round, fin);
   items.push(signature.item, await checkRegistration(chain, fin));
-  const { start, startBytes } = modelChain;
+  const { start, startBytes, startStored } = modelChain;
   const inputs = {
     chain,
     round,
     fin,
     start,
     startBytes,
+    startStored,
+    keyrings: keys.keyrings,
     next: global.model,
     recorded,
     ciphertexts,

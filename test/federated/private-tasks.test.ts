@@ -199,7 +199,10 @@ describe("federated: private tasks (issue 17)", function () {
     expect(sha256(bytes)).to.equal(agg.globalHash.toLowerCase());
     const read = await hre.flai.federated.readGlobalModel(id, { account: 7, connection });
     expect(read.private).to.equal(false);
-    const error = await expectFlaiError(() => hre.flai.federated.admit({ taskId: id, clients: [signers[4]!.address], connection }), "public");
+    const error = await expectFlaiError(
+      () => hre.flai.federated.admit({ taskId: id, clients: [signers[4]!.address], connection }),
+      "public",
+    );
     expect(flaiErrorCode(error)).to.equal("public-task");
   });
 

@@ -22,6 +22,7 @@ import verifyTask from "../../src/tasks/verify.js";
 
 import { expectFlaiError } from "../helpers/assert.js";
 import { FIXTURES, tempDir, tempProject } from "../helpers/project.js";
+import { readersOf } from "../helpers/federated.js";
 
 const DATA = path.join(FIXTURES, "data.json");
 const MODEL = path.join(FIXTURES, "model.json");
@@ -178,7 +179,9 @@ describe("verify: federated rounds", function () {
     const evaluation = path.join(await tempDir(), "holdout.json");
     await writeFile(evaluation, datasetJson(test));
     const { fedavg } = hre.flai;
+    const signers: HardhatEthersSigner[] = (await connection.ethers.getSigners()).slice(1, 4);
     // Two clients a round: below the default minimum of 3 accepted updates, so allowed explicitly.
+    // Private (the default): the two training clients are admitted; the faulty one never reads the model.
     const created = await fedavg.createTask({
       model: MODEL,
       evaluation,
@@ -187,10 +190,10 @@ describe("verify: federated rounds", function () {
       quorum: 2,
       reward: "0.2",
       rules: { minAccepted: 2 },
+      clients: await readersOf(hre, connection, signers.slice(0, 2)),
       connection,
     });
     taskId = created.task.id;
-    const signers: HardhatEthersSigner[] = (await connection.ethers.getSigners()).slice(1, 4);
     for (let round = 1; round <= 2; round++) {
       for (let i = 0; i < 2; i++) {
         await fedavg.runClient({ taskId, data: clients[i]!, signer: signers[i], connection });
@@ -240,6 +243,30 @@ describe("verify: federated rounds", function () {
     expect(rerun.detail).to.contain("encrypted updates need the enclave's sealed key (run on the enclave owner's machine)");
     expect(overallVerdict(items), show(items)).to.equal("cannot check");
     expect(items.every((i) => i.item.startsWith("round 1: "))).to.equal(true);
+    // A private task: without a reader key, the plaintext checks are "cannot check: encrypted" (by code) …
+    for (const name of ["global model", "model chain", "re-execution"]) {
+      expect(byName(items, `round 1: ${name}`).code, show(items)).to.equal("encrypted");
+    }
+    // … while every root, signature, accumulator and commitment check is made as for a public task.
+    for (const name of ["RoundFinalized event", "round report", "commitment", "update set", "enclave signature", "enclave registration"]) {
+      expect(byName(items, `round 1: ${name}`).verdict, show(items)).to.equal("match");
+    }
+  });
+
+  it("a private task's reader (--account) checks the plaintext: the models open and match the on-chain hashes", async () => {
+    const elsewhere = { ...hre.flai, teeSim: new TeeSim({ dir: await tempDir(), storage: hre.flai.storage, trainingTimeoutSeconds: 60 }) };
+    const items = await verifyRound(hre, elsewhere, taskId, undefined, { connection, account: 1 });
+    for (const round of [1, 2]) {
+      for (const name of ["global model", "model chain"]) {
+        const item = byName(items, `round ${round}: ${name}`);
+        expect(item.verdict, show(items)).to.equal("match");
+      }
+      expect(byName(items, `round ${round}: global model`).detail).to.contain("opened with the task key (account ");
+    }
+    // Not admitted: as without a key, and saying why.
+    const outsider = await verifyRound(hre, elsewhere, taskId, 1, { connection, account: 5 });
+    expect(byName(outsider, "round 1: global model").code).to.equal("encrypted");
+    expect(byName(outsider, "round 1: global model").detail).to.contain("is not admitted");
   });
 
   it("a tampered round report in storage is a mismatch", async () => {
