@@ -147,6 +147,15 @@ describe("a federated task across machines (separate processes, folders, machine
     expect(registered.registration.signer).to.equal(enclave);
     expect(registered.registration.authority).to.equal(authority);
 
+    // The task is private (the default): each live client registers its reader key on the deployment and
+    // prints its address; the creator admits those addresses at creation. The fifth client never shows up.
+    for (const c of clients.slice(0, CLIENTS - 1)) await c.configure(flaiBlock({ localnode: addresses }));
+    const readers = await Promise.all(
+      clients.slice(0, CLIENTS - 1).map((c) => c.json<{ account: string; registered: boolean }>(["flai:reader-key", "--register"])),
+    );
+    expect(readers.map((r) => r.registered)).to.deep.equal([true, true, true, true]);
+    expect(readers.map((r) => r.account)).to.deep.equal(account.clients.slice(0, CLIENTS - 1).map((a) => a.address));
+
     // The creator names that enclave (another machine's) for its task.
     type Created = {
       taskId: string;
@@ -160,10 +169,12 @@ describe("a federated task across machines (separate processes, folders, machine
       ...["--standardize-on", path.join(clients[0]!.dir, "data.json")],
       ...["--rounds", String(ROUNDS), "--quorum", String(QUORUM), "--max-clients", String(CLIENTS)],
       ...["--round-duration", String(ROUND_DURATION), "--reward", REWARD],
+      ...["--clients", readers.map((r) => r.account).join(",")],
     ]);
     taskId = BigInt(created.taskId);
     pool = BigInt(created.task.rewardPool);
     expect(getAddress(created.task.enclave)).to.equal(enclave);
+    expect((created as Created & { private: boolean }).private).to.equal(true);
 
     expect(created.deployments).to.deep.equal({ localnode: addresses });
     // What the creator publishes (its fl-create --json) is all the clients and the verifier are told.
@@ -285,14 +296,14 @@ describe("a federated task across machines (separate processes, folders, machine
     // 0G storage: every upload paid once (no identity twice), each client paid for exactly its three
     // recorded updates (the killed one reused the upload it had paid for), the aggregator for one
     // global model and one report per round (its restart reused what it had paid for), the creator for
-    // the evaluation set and the initial model.
+    // the evaluation set, the (encrypted) initial model and the task's keyring.
     const paid = await w.paidUploads();
     expect(new Set(paid.map((p) => p.identity)).size, "distinct uploads paid").to.equal(paid.length);
     const paidBy = (who: string) => paid.filter((p) => p.sender === who).length;
     for (const client of live) expect(paidBy(client), `uploads paid by ${client}`).to.equal(ROUNDS);
     expect(paidBy(account.aggregator.address), "uploads paid by the aggregator").to.equal(2 * ROUNDS);
-    expect(paidBy(account.deployer.address), "uploads paid by the creator").to.equal(2);
-    expect(paid.length).to.equal(2 + 2 * ROUNDS + ROUNDS * live.length);
+    expect(paidBy(account.deployer.address), "uploads paid by the creator").to.equal(3);
+    expect(paid.length).to.equal(3 + 2 * ROUNDS + ROUNDS * live.length);
 
     // No fee overpaid: the Flow keeps any surplus for later submissions, and holds none.
     expect(await w.provider.getBalance(devnetInfo.flowAddress), "the storage Flow's balance").to.equal(0n);
@@ -311,6 +322,7 @@ describe("a federated task across machines (separate processes, folders, machine
     };
     for (const client of live) {
       expect(await tally(client), `transactions of ${client}`).to.deep.equal({
+        "FLAIComputeJobs.setReaderKey": 1,
         "Flow.submit": ROUNDS,
         "FLAIFederated.recordUpdate": ROUNDS,
         "FLAIFederated.claim": ROUNDS,
@@ -326,20 +338,37 @@ describe("a federated task across machines (separate processes, folders, machine
     expect(await w.provider.getTransactionCount(account.clients[CLIENTS - 1]!.address)).to.equal(0);
   });
 
-  it("verifies from a fifth folder with no key and no file of the others: every check ✔ but the re-run that needs the enclave's sealed key", async () => {
+  it("verifies from a fifth folder with no key and no file of the others: every check ✔ but the encrypted ones; a reader checks the models too", async () => {
     expect(followers, "the rounds ran").to.not.equal(undefined);
-    type Report = { verdict: string; items: Array<{ item: string; verdict: string; detail: string }> };
+    type Report = { verdict: string; items: Array<{ item: string; verdict: string; detail: string; code?: string }> };
     const report = await verifier.json<Report>(["flai:verify", "--task", String(taskId)]);
     expect(
       report.items.filter((i) => i.verdict === "mismatch"),
       JSON.stringify(report.items, null, 1),
     ).to.deep.equal([]);
     const unchecked = report.items.filter((i) => i.verdict !== "match");
-    // The only thing a third party cannot check is the re-run of the aggregation, one per round.
+    // What a third party cannot check is what is encrypted: each round's models (the task is private)
+    // and the re-run of the aggregation (the updates are sealed to the enclave).
+    const perRound = ["global model", "model chain", "re-execution"];
     expect(
-      unchecked.map((i) => i.detail.includes("sealed key")),
+      unchecked.map((i) => [i.item, i.code]),
       JSON.stringify(unchecked, null, 1),
-    ).to.deep.equal([true, true, true]);
+    ).to.deep.equal([1, 2, 3].flatMap((r) => perRound.map((name) => [`round ${r}: ${name}`, "encrypted"])));
+
+    // An admitted client (its own account, --account 0 in its folder) opens the models: only the re-run is left.
+    const reader = await clients[1]!.json<Report>(["flai:verify", "--task", String(taskId), "--account", "0"]);
+    expect(
+      reader.items.filter((i) => i.verdict !== "match").map((i) => i.item),
+      JSON.stringify(reader.items, null, 1),
+    ).to.deep.equal([1, 2, 3].map((r) => `round ${r}: re-execution`));
+    // It reads the final model too (flai:fl-model), checked against the on-chain hash.
+    const model = await clients[1]!.json<{ private: boolean; round: number }>(["flai:fl-model", "--task", String(taskId), "--out", "final.json"]);
+    expect(model).to.include({ private: true, round: ROUNDS });
+    // The client that never showed up was never admitted: it cannot read it.
+    await clients[CLIENTS - 1]!.configure(flaiBlock({ localnode: addresses! }));
+    const outsider = await clients[CLIENTS - 1]!.run(["flai:fl-model", "--task", String(taskId), "--out", "final.json"]);
+    expect(outsider.code, outsider.stdout + outsider.stderr).to.not.equal(0);
+    expect(outsider.stdout + outsider.stderr).to.contain(`flai:fl-admit --task ${taskId} --clients ${account.clients[CLIENTS - 1]!.address}`);
     for (let round = 1; round <= ROUNDS; round++) {
       expect(
         report.items.some((i) => i.item.startsWith(`round ${round}:`) && i.verdict === "match"),
