@@ -694,7 +694,7 @@ export class FlaiFederated {
       evaluation,
       updates,
     };
-    const { response, refetch } = await this.#runAggregator(request, inputs, `Aggregating round ${round} of task ${task.id}`);
+    const { response, refetch } = await this.#runAggregator(request, inputs, `Aggregating round ${round} of task ${task.id}`, connection);
     handedFor(connection).add(inputs.handedKey);
     // A second read of the inputs (the worker needed the evaluation set) counts as fetching, not aggregating.
     const fetch = fetchBeforeEnclave + refetch;
@@ -775,21 +775,27 @@ export class FlaiFederated {
         }),
       );
     const readEvaluation = (root: string) => this.#storage.read(root, unverified);
-    // The root the model commits; parsed only when the bytes must be sent (the model's JSON is large).
-    // A private task's model is sealed: the worker names the root when it asks for the set (null here).
-    const firstEvaluation = (model: Uint8Array) =>
-      isSealedArtifact(model) ? null : readEvaluation(parseGlobalModel(model, `global model ${task.globalRoot}`).federated.evaluationRoot);
     // A task's evaluation set never changes between rounds. A worker of this process that was handed
     // it keeps its verified parse: send null and skip the ~20 MB read; a worker without it refuses
     // by code and gets the bytes. When it is sent, it is read as soon as the model is, with the updates.
     const handedKey = `${deployment.chainId}/${deployment.federated}/${task.id}`;
+    // The root the model commits; parsed only when the bytes must be sent (the model's JSON is large).
+    // A private task's model is sealed: its root is the one a worker named when it asked for the set
+    // (kept per connection), or unknown (null: the worker asks, naming it).
+    const firstEvaluation = (model: Uint8Array) => {
+      if (!isSealedArtifact(model)) return readEvaluation(parseGlobalModel(model, `global model ${task.globalRoot}`).federated.evaluationRoot);
+      const named = evaluationRootsFor(connection).get(handedKey);
+      return named === undefined ? null : readEvaluation(named);
+    };
     const [updates, globalBytes, evaluation, keyrings] = await Promise.all([
       readUpdates(),
       modelRead,
       handedFor(connection).has(handedKey) ? null : modelRead.then(firstEvaluation),
-      readKeyrings(contract, this.#storage, task.id),
+      readKeyrings(contract, this.#storage, task.id, unverified),
     ]);
-    return { updates, globalBytes, keyrings, evaluation, readUpdates, readEvaluation, handedKey };
+    // Null without a hint that a worker holds it: the first call is refused, so its updates are copied, not moved.
+    const expectRefusal = evaluation === null && !handedFor(connection).has(handedKey);
+    return { updates, globalBytes, keyrings, evaluation, expectRefusal, readUpdates, readEvaluation, handedKey };
   }
 
   /**
@@ -800,26 +806,33 @@ export class FlaiFederated {
     request: AggregateRequest,
     inputs: RoundInputs,
     what: string,
+    connection: FlaiConnection,
   ): Promise<{ response: AggregateResponse; refetch: number }> {
     const { evaluation, updates, globalBytes } = inputs;
     const timeoutMs = this.#config.enclave.trainingTimeoutSeconds * 1000;
     try {
       // The worker takes the bytes over (moved, not copied): the host does not hold a second copy of
-      // the evaluation set and the updates while the enclave works (bench/e2e/memory.ts).
+      // the evaluation set and the updates while the enclave works (bench/e2e/memory.ts). A call that
+      // will be refused (a private task's set not known yet) copies them, so the retry need not re-read them.
       const response = await runWorker<AggregateResponse>(
         "../federated/aggregator-worker",
         request,
         timeoutMs,
         what,
-        movableBuffers(evaluation, ...updates.map((u) => u.ciphertext)),
+        inputs.expectRefusal ? [] : movableBuffers(evaluation, ...updates.map((u) => u.ciphertext)),
       );
       return { response, refetch: 0 };
     } catch (error) {
       if (evaluation !== null || refusalCodeOf(error) !== EVALUATION_NEEDED) throw error;
       const read = now();
-      // The first call moved the updates' bytes: read them again with the evaluation set.
+      // The worker names the set's root with its refusal (a private task's host cannot read it from the sealed model).
       const root = refusalDetailOf(error) ?? parseGlobalModel(globalBytes, "global model").federated.evaluationRoot;
-      const [bytes, again] = await Promise.all([inputs.readEvaluation(root), inputs.readUpdates()]);
+      evaluationRootsFor(connection).set(inputs.handedKey, root);
+      // A moved first call left the updates' bytes detached: read them again with the evaluation set.
+      const [bytes, again] = await Promise.all([
+        inputs.readEvaluation(root),
+        inputs.expectRefusal ? Promise.resolve(updates) : inputs.readUpdates(),
+      ]);
       const refetch = now() - read;
       const response = await runWorker<AggregateResponse>(
         "../federated/aggregator-worker",
@@ -1315,6 +1328,8 @@ interface RoundInputs {
   readEvaluation: (root: string) => Promise<Uint8Array>;
   /** Marks the task's evaluation set as handed to this process's workers (see handedFor). */
   handedKey: string;
+  /** The first call will be refused for want of the evaluation set (see #roundInputs). */
+  expectRefusal: boolean;
 }
 
 /** The enclave's rejections may leave a round short of its quorum: then nothing is finalized. */
@@ -1394,4 +1409,13 @@ function parseClientAddress(value: string): string {
   } catch {
     throw flaiError(`--clients takes account addresses (0x + 40 hex), comma-separated; ${JSON.stringify(value)} is not one.`);
   }
+}
+
+/** Evaluation-set roots enclave workers named for private tasks, per connection (see #roundInputs). */
+const evaluationRoots = new WeakMap<object, Map<string, string>>();
+
+function evaluationRootsFor(connection: object): Map<string, string> {
+  let roots = evaluationRoots.get(connection);
+  if (roots === undefined) evaluationRoots.set(connection, (roots = new Map()));
+  return roots;
 }

@@ -107,10 +107,19 @@ export function distinctReaders<T extends { address: string }>(readers: readonly
   });
 }
 
-/** Every keyring the task's creator published (KeyringPublished, in order), as stored (root-verified reads). */
-export async function readKeyrings(federated: Contract, storage: StorageBackend, taskId: bigint): Promise<Uint8Array[]> {
+/**
+ * Every keyring the task's creator published (KeyringPublished, in order), as stored: root-verified
+ * reads unless `verify: false` (the aggregation host: the enclave authenticates the key it unwraps by
+ * opening the on-chain-hashed model, so re-rooting here too would only repeat work).
+ */
+export async function readKeyrings(
+  federated: Contract,
+  storage: StorageBackend,
+  taskId: bigint,
+  opts: { verify?: boolean } = {},
+): Promise<Uint8Array[]> {
   const logs = eventsNamed(federated, await federated.queryFilter(federated.getEvent("KeyringPublished")(taskId)), "KeyringPublished");
-  return Promise.all(logs.map((log) => storage.read(keyringPublished(log).keyringRoot)));
+  return Promise.all(logs.map((log) => storage.read(keyringPublished(log).keyringRoot, opts)));
 }
 
 /** Builds, uploads and publishes (creator only, on-chain) a keyring wrapping `taskKey` to `readers`. */

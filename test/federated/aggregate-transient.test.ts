@@ -10,7 +10,7 @@ import { flaiError } from "../../src/errors.js";
 import type { StorageBackend } from "../../src/storage/types.js";
 
 import { expectFlaiError } from "../helpers/assert.js";
-import { federatedFixture, submitAll, type FederatedFixture } from "../helpers/federated.js";
+import { federatedFixture, submitAll, type FederatedFixture, readersOf } from "../helpers/federated.js";
 import { FIXTURES } from "../helpers/project.js";
 
 /** `inner`, except that the first read of an update (not the model or the evaluation set) fails as a dropped connection would. */
@@ -52,6 +52,7 @@ describe("fedavg aggregate: an update that cannot be read for a moment (issue 15
         quorum,
         maxClients,
         reward: "1",
+        clients: await readersOf(fx.hre, fx.connection, fx.signers.slice(1, 1 + maxClients)),
         connection: fx.connection,
       });
       await submitAll(fx, task.id, maxClients);

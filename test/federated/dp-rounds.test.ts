@@ -10,7 +10,7 @@ import { datasetJson } from "../../src/federated/simulation.js";
 import { parseDataset, type Dataset } from "../../src/ml/dataset.js";
 import { computeStandardization } from "../../src/ml/logistic.js";
 
-import { onlyLabel } from "../helpers/federated.js";
+import { onlyLabel, readersOf } from "../helpers/federated.js";
 import { FIXTURES, tempProject } from "../helpers/project.js";
 import { taskLines } from "../helpers/task-output.js";
 
@@ -44,6 +44,7 @@ describe("federated rounds on a chain: DP accounting, a one-class client, the fe
       reward: "1",
       strategy: { name: "fedavg", clipNorm: 1, noiseMultiplier: 1.2 },
       local: { expectedNumExamples: 250 },
+      clients: await readersOf(hre, await hre.network.getOrCreate(), signers.slice(1, 4)),
     });
     const taskId = created.task.id;
     assert.equal(created.scaling, "sample");

@@ -12,6 +12,7 @@ import { parseDataset, type Dataset } from "../../src/ml/dataset.js";
 import { parameterVector } from "../../src/ml/parameters.js";
 
 import { expectFlaiError } from "../helpers/assert.js";
+import { readersOf } from "../helpers/federated.js";
 import { FIXTURES, tempDir, tempProject } from "../helpers/project.js";
 
 /** The rows as CSV with the landcover header (features, then "label"), labels by name. */
@@ -89,6 +90,7 @@ describe("federated rounds on a chain with drift correction (the fedavg default)
       rounds: 2,
       quorum: 3,
       reward: "0.3",
+      clients: await readersOf(hre, connection, (await connection.ethers.getSigners()).slice(1, 4)),
       connection,
     });
     const taskId = created.task.id;

@@ -121,11 +121,12 @@ describe("fedavg: the evaluation set crosses into the enclave once per worker (i
     const task = await hre.flai.fedavg.task(taskId, { connection });
     const modelObject = storage.objectPath(task.globalRoot as `0x${string}`);
     const model = await readFile(modelObject);
-    expect(parseGlobalModel(model, "model").federated.evaluationRoot).to.equal(evaluation);
-    // The same JSON with one more space: parses to the same model, but its bytes no longer hash to the chain's record.
+    const plaintext = (await hre.flai.fedavg.readGlobalModel(taskId, { connection })).bytes;
+    expect(parseGlobalModel(plaintext, "model").federated.evaluationRoot).to.equal(evaluation);
+    // The task is private: its stored model is sealed, and one more byte fails its authentication.
     await writeFile(modelObject, Buffer.concat([model, Buffer.from(" ")]));
     try {
-      await expectFlaiError(() => hre.flai.fedavg.aggregate({ taskId, connection }), "not the task's on-chain global model");
+      await expectFlaiError(() => hre.flai.fedavg.aggregate({ taskId, connection }), "[previous-model-unreadable]", "Nothing was aggregated or signed");
     } finally {
       await writeFile(modelObject, model);
     }

@@ -14,6 +14,7 @@ import { parseDataset } from "../../src/ml/dataset.js";
 import type { StorageBackend, UploadResult } from "../../src/storage/types.js";
 
 import { expectFlaiError } from "../helpers/assert.js";
+import { readersOf } from "../helpers/federated.js";
 import { FIXTURES, tempDir, tempProject } from "../helpers/project.js";
 
 const sha256 = (bytes: Uint8Array) => "0x" + createHash("sha256").update(bytes).digest("hex");
@@ -60,6 +61,7 @@ describe("faults: an aggregator that crashes between its uploads and finalizeRou
       quorum: 2,
       reward: "0.2",
       rules: { minAccepted: 2 }, // two clients: below the default minimum of 3, allowed explicitly
+      clients: await readersOf(hre, connection, (await connection.ethers.getSigners()).slice(1, 3)),
       connection,
     });
     const taskId = created.task.id;
@@ -113,7 +115,8 @@ describe("faults: an aggregator that crashes between its uploads and finalizeRou
     const after = await hre.flai.fedavg.task(taskId, { connection });
     expect(after.currentRound).to.equal(2);
     expect(after.globalRoot).to.equal(model.root);
-    expect(after.globalHash).to.equal(sha256(model.bytes));
+    // A private task: the stored model is sealed; its plaintext (opened by the creator) has the on-chain hash.
+    expect(after.globalHash).to.equal(sha256((await hre.flai.fedavg.readGlobalModel(taskId, { round: 1, connection })).bytes));
     expect(agg.globalHash).to.equal(after.globalHash);
 
     // Finalized once: a third run refuses, and the chain holds one RoundFinalized for the round.

@@ -2,10 +2,9 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { parseGlobalModel } from "../../src/federated/global-model.js";
 
 import { FIXTURES } from "../helpers/project.js";
-import { federatedFixture } from "../helpers/federated.js";
+import { federatedFixture, readersOf } from "../helpers/federated.js";
 
 /**
  * fl-run lets several clients of a round work at once (simulation.ts), so the order their
@@ -28,6 +27,7 @@ describe("fl-run: the order clients record their updates in changes no result", 
         rounds: 1,
         quorum: clients.length,
         reward: "1",
+        clients: await readersOf(hre, connection, clients),
         connection,
       });
       const recorded: string[] = [];
@@ -35,7 +35,7 @@ describe("fl-run: the order clients record their updates in changes no result", 
         recorded.push((await hre.flai.fedavg.runClient({ taskId: task.id, data: shares[i]!, signer: clients[i], connection })).client);
       }
       const agg = await hre.flai.fedavg.aggregate({ taskId: task.id, connection });
-      const model = parseGlobalModel(await hre.flai.storage.read(agg.globalRoot), "the round's model");
+      const model = (await hre.flai.fedavg.readGlobalModel(task.id, { round: 1, connection })).model;
       return {
         recorded,
         weights: model.weights,
