@@ -394,15 +394,19 @@ export class FlaiFederated {
     return { address: signer, secret: getBytes(secrets.encryptionSecret), publicKey: encryptionKey.toLowerCase() };
   }
 
-  /** Registers a client's reader key once per process and connection (only sent when the chain holds another). */
+  /**
+   * Registers a client's reader key once per process and connection (only sent when the chain holds
+   * another), and keeps the pair: later rounds derive and read nothing (no eth_accounts, no eth_call).
+   */
   async #registerReader(connection: FlaiConnection, deployment: Deployment, signer: HardhatEthersSigner): Promise<ReaderIdentity> {
-    const me = await readerOfSigner(connection, signer);
-    let done = readersRegistered.get(connection);
-    if (done === undefined) readersRegistered.set(connection, (done = new Set()));
-    const key = `${deployment.address}/${me.address}/${me.publicKey}`;
-    if (!done.has(key)) {
+    let known = readersRegistered.get(connection);
+    if (known === undefined) readersRegistered.set(connection, (known = new Map()));
+    const key = `${deployment.address}/${getAddress(await signer.getAddress())}`;
+    let me = known.get(key);
+    if (me === undefined) {
+      me = await readerOfSigner(connection, signer);
       await ensureSignerReaderKey(connection, deployment.address, signer, me);
-      done.add(key);
+      known.set(key, me);
     }
     return me;
   }
@@ -783,7 +787,8 @@ export class FlaiFederated {
     // A private task's model is sealed: its root is the one a worker named when it asked for the set
     // (kept per connection), or unknown (null: the worker asks, naming it).
     const firstEvaluation = (model: Uint8Array) => {
-      if (!isSealedArtifact(model)) return readEvaluation(parseGlobalModel(model, `global model ${task.globalRoot}`).federated.evaluationRoot);
+      if (!isSealedArtifact(model))
+        return readEvaluation(parseGlobalModel(model, `global model ${task.globalRoot}`).federated.evaluationRoot);
       const named = evaluationRootsFor(connection).get(handedKey);
       return named === undefined ? null : readEvaluation(named);
     };
@@ -1387,7 +1392,7 @@ function eventIn(contract: Contract, receipt: { hash: string; logs: ReadonlyArra
 
 /** Task keys found per connection (see FlaiFederated.#taskKeys), and reader keys registered per connection. */
 const taskKeysKnown = new WeakMap<object, Map<string, Uint8Array[]>>();
-const readersRegistered = new WeakMap<object, Set<string>>();
+const readersRegistered = new WeakMap<object, Map<string, ReaderIdentity>>();
 
 /** What a task's models and keyrings are bound to. */
 function taskContext(task: FederatedTaskView): TaskContext {

@@ -362,13 +362,21 @@ describe("a federated task across machines (separate processes, folders, machine
       JSON.stringify(reader.items, null, 1),
     ).to.deep.equal([1, 2, 3].map((r) => `round ${r}: re-execution`));
     // It reads the final model too (flai:fl-model), checked against the on-chain hash.
-    const model = await clients[1]!.json<{ private: boolean; round: number }>(["flai:fl-model", "--task", String(taskId), "--out", "final.json"]);
+    const model = await clients[1]!.json<{ private: boolean; round: number }>([
+      "flai:fl-model",
+      "--task",
+      String(taskId),
+      "--out",
+      "final.json",
+    ]);
     expect(model).to.include({ private: true, round: ROUNDS });
     // The client that never showed up was never admitted: it cannot read it.
     await clients[CLIENTS - 1]!.configure(flaiBlock({ localnode: addresses! }));
     const outsider = await clients[CLIENTS - 1]!.run(["flai:fl-model", "--task", String(taskId), "--out", "final.json"]);
     expect(outsider.code, outsider.stdout + outsider.stderr).to.not.equal(0);
-    expect(outsider.stdout + outsider.stderr).to.contain(`flai:fl-admit --task ${taskId} --clients ${account.clients[CLIENTS - 1]!.address}`);
+    expect(outsider.stdout + outsider.stderr).to.contain(
+      `flai:fl-admit --task ${taskId} --clients ${account.clients[CLIENTS - 1]!.address}`,
+    );
     for (let round = 1; round <= ROUNDS; round++) {
       expect(
         report.items.some((i) => i.item.startsWith(`round ${round}:`) && i.verdict === "match"),

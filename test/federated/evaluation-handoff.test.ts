@@ -126,7 +126,11 @@ describe("fedavg: the evaluation set crosses into the enclave once per worker (i
     // The task is private: its stored model is sealed, and one more byte fails its authentication.
     await writeFile(modelObject, Buffer.concat([model, Buffer.from(" ")]));
     try {
-      await expectFlaiError(() => hre.flai.fedavg.aggregate({ taskId, connection }), "[previous-model-unreadable]", "Nothing was aggregated or signed");
+      await expectFlaiError(
+        () => hre.flai.fedavg.aggregate({ taskId, connection }),
+        "[previous-model-unreadable]",
+        "Nothing was aggregated or signed",
+      );
     } finally {
       await writeFile(modelObject, model);
     }

@@ -2,7 +2,6 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-
 import { FIXTURES } from "../helpers/project.js";
 import { federatedFixture, readersOf } from "../helpers/federated.js";
 

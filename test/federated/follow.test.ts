@@ -9,7 +9,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../../src/chain/connection.js";
 import { closeAction, type CloseState } from "../../src/federated/follow-aggregator.js";
-import type { FollowEvent } from "../../src/federated/follow-events.js";
+import { describeFollowEvent, type FollowEvent } from "../../src/federated/follow-events.js";
 import { isTransientFault, withBackoff } from "../../src/federated/follow-loop.js";
 import { PendingUpdates } from "../../src/federated/follow-pending.js";
 import { datasetJson } from "../../src/federated/simulation.js";
@@ -18,7 +18,7 @@ import { packageRoot } from "../../src/package-root.js";
 import type { StorageBackend, UploadResult } from "../../src/storage/types.js";
 
 import { expectFlaiError } from "../helpers/assert.js";
-import { federatedFixture } from "../helpers/federated.js";
+import { federatedFixture, readersOf } from "../helpers/federated.js";
 import { runHardhat } from "../helpers/cli.js";
 import { freePort } from "../helpers/net.js";
 import { killAll, startNode } from "../helpers/processes.js";
@@ -58,6 +58,8 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
       evaluation,
       standardizeOn: shares[0]!,
       reward: "1",
+      // Private (the default): the clients the tests run (signers 1..4) are admitted at creation.
+      clients: await readersOf(hre, connection, signers.slice(1, 5)),
       connection,
       ...opts,
     });
@@ -91,7 +93,7 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
     return Object.assign(() => void delete (storage as { upload?: unknown }).upload, { uploads });
   }
 
-  const client = (taskId: bigint, i: number, extra: { onEvent?: (e: FollowEvent) => void } = {}) =>
+  const client = (taskId: bigint, i: number, extra: { onEvent?: (e: FollowEvent) => void; signal?: AbortSignal } = {}) =>
     hre.flai.fedavg.followClient({
       taskId,
       data: shares[i % shares.length]!,
@@ -102,6 +104,25 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
     });
   const aggregator = (taskId: bigint, extra: { closeAfterSeconds?: number; onEvent?: (e: FollowEvent) => void } = {}) =>
     hre.flai.fedavg.followAggregator({ taskId, connection, pollSeconds: POLL, ...extra });
+
+  it("a private task's client not admitted yet waits (saying so once), then joins once the creator admits it", async () => {
+    // Signers 1..4 are admitted at creation; signer 6 (client index 5) is not.
+    const taskId = await newTask({ rounds: 1, quorum: 4, maxClients: 5 });
+    const late = recorder();
+    const stop = new AbortController();
+    const following = client(taskId, 5, { onEvent: late.onEvent, signal: stop.signal });
+    while (!late.kinds().includes("waiting-for-admission")) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 4 * POLL * 1000)); // several looks: still one line
+    expect(late.kinds().filter((k) => k === "waiting-for-admission")).to.have.length(1);
+    const waiting = late.events.find((e) => e.event === "waiting-for-admission")!;
+    expect(describeFollowEvent(waiting)).to.contain(`flai:fl-admit --task ${taskId} --clients ${signers[6]!.address}`);
+    expect((await hre.flai.fedavg.update(taskId, 1, signers[6]!.address, { connection })).sampleCount).to.equal(0);
+
+    await hre.flai.fedavg.admit({ taskId, clients: [signers[6]!.address], connection });
+    while (!late.kinds().includes("update-recorded")) await new Promise((r) => setTimeout(r, 50));
+    stop.abort();
+    expect((await following).joined).to.deep.equal([1]);
+  });
 
   it("clients on distinct accounts and the enclave host follow a task to its end: every round finalized, every reward claimed, all exit", async () => {
     const taskId = await newTask({ rounds: 2, quorum: 3, maxClients: 4 });
@@ -348,10 +369,18 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
     const deployed = await hardhat(["flai:deploy"]);
     expect(deployed.code, deployed.stdout + deployed.stderr).to.equal(0);
 
+    // The clients register their reader keys (each prints its address); the creator admits those addresses.
+    const readers: string[] = [];
+    for (const account of ["1", "2", "3"]) {
+      const registered = await hardhat(["flai:reader-key", "--register", "--account", account, "--json"]);
+      expect(registered.code, registered.stdout + registered.stderr).to.equal(0);
+      readers.push((JSON.parse(registered.stdout) as { account: string }).account);
+    }
     const created = await hardhat([
       "flai:fl-create",
       ...["--model", path.join(FIXTURES, "model.json"), "--test", "evaluation.json", "--standardize-on", "client-0.json"],
       ...["--rounds", "2", "--quorum", "3", "--max-clients", "3", "--reward", "0.03", "--json"],
+      ...["--clients", readers.join(",")],
     ]);
     expect(created.code, created.stdout + created.stderr).to.equal(0);
     const taskId = String((JSON.parse(created.stdout) as { task: { id: string } }).task.id);
