@@ -12,6 +12,7 @@ import { loadFlaiArtifact } from "../../src/chain/artifact.js";
 import { parseDataset, type Dataset } from "../../src/ml/dataset.js";
 
 import { expectFlaiError } from "../helpers/assert.js";
+import { readersOf } from "../helpers/federated.js";
 import { FIXTURES, tempDir, tempProject } from "../helpers/project.js";
 
 describe("fedavg: federated rounds end to end", function () {
@@ -40,6 +41,7 @@ describe("fedavg: federated rounds end to end", function () {
       rounds: 2,
       quorum: 3,
       reward: "0.3",
+      clients: await readersOf(hre, connection, (await connection.ethers.getSigners()).slice(1, 4)),
       connection,
     });
     const taskId = created.task.id;
@@ -76,6 +78,7 @@ describe("fedavg: federated rounds end to end", function () {
       rounds: 1,
       quorum: 3,
       reward: "0.3",
+      clients: await readersOf(hre, own, (await own.ethers.getSigners()).slice(1, 2)),
       connection: own,
     });
     const [owner, client] = await own.ethers.getSigners();

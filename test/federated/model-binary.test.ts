@@ -28,7 +28,7 @@ import { strategyFromArgs } from "../../src/cli/strategy-args.js";
 
 import { expectFlaiError } from "../helpers/assert.js";
 import { pluginProject, runHardhat } from "../helpers/cli.js";
-import { federatedFixture, type FederatedFixture } from "../helpers/federated.js";
+import { federatedFixture, type FederatedFixture, readersOf } from "../helpers/federated.js";
 import { FIXTURES } from "../helpers/project.js";
 import { AWKWARD, sampleBinaryModel } from "../fixtures-scripts/binary-model-hash.js";
 
@@ -302,6 +302,7 @@ describe("binary global model: a task's rounds", function () {
       quorum: 3,
       reward: "0.3",
       modelFormat: "binary",
+      clients: await readersOf(fx.hre, connection, fx.signers.slice(1, 4)),
       connection,
     });
     taskId = created.task.id;
@@ -317,7 +318,10 @@ describe("binary global model: a task's rounds", function () {
   it("stores every model of the task in the binary format, chained by hash", async () => {
     let previous: string | null = null;
     for (const [round, root] of roots.entries()) {
-      const bytes = await fx.hre.flai.storage.read(root);
+      // A private task: what storage holds is sealed; the creator opens it (and it is checked against the on-chain hash).
+      const read = await fx.hre.flai.fedavg.readGlobalModel(taskId, { round, connection });
+      assert.equal(read.root, root);
+      const bytes = read.bytes;
       assert.deepEqual([...bytes.subarray(0, 8)], [...BINARY_MODEL_MAGIC], `round ${round}`);
       const model = parseGlobalModel(bytes, `round ${round}`);
       assert.equal(model.round, round);
@@ -351,7 +355,7 @@ describe("binary global model: a task's rounds", function () {
       reward: "0.1",
       connection,
     });
-    const bytes = await fx.hre.flai.storage.read(created.initialModelRoot);
+    const bytes = (await fx.hre.flai.fedavg.readGlobalModel(created.task.id, { round: 0, connection })).bytes;
     const model = parseGlobalModel(bytes, "initial");
     assert.equal(model.federated.modelFormat, undefined);
     assert.equal(Buffer.from(bytes).toString("utf8"), canonicalJson(model) + "\n");
@@ -370,7 +374,9 @@ describe("binary global model: --model-format on the command line", function () 
       refused.stdout + refused.stderr,
     );
 
-    const done = await runHardhat(["flai:fl-run", "--clients", "3", "--rounds", "2", "--model-format", "binary", "--json"], {
+    // --public: the models are stored in plaintext, so the stored objects are the models themselves (a private
+    // task's are sealed; test/federated/private-tasks.test.ts).
+    const done = await runHardhat(["flai:fl-run", "--clients", "3", "--rounds", "2", "--model-format", "binary", "--public", "--json"], {
       cwd: project,
       env,
     });

@@ -7,6 +7,7 @@ import { holdoutSplit, partitionDataset } from "../../src/federated/partition.js
 import { parseDataset, type Dataset } from "../../src/ml/dataset.js";
 
 import { expectFlaiError } from "../helpers/assert.js";
+import { readersOf } from "../helpers/federated.js";
 import { FIXTURES, tempDir, tempProject } from "../helpers/project.js";
 
 const COLUMNS = ["blue", "green", "red", "nir", "swir1", "swir2", "elevation_m"];
@@ -47,6 +48,7 @@ describe("federated rounds on a chain: a 4-class task read from CSV", function (
       rounds: 1,
       quorum: 3,
       reward: "1",
+      clients: await readersOf(hre, await hre.network.getOrCreate(), signers.slice(1, 6)),
     });
     const taskId = created.task.id;
     const initial = await fedavg.globalModel(taskId);

@@ -15,6 +15,7 @@ import { parseDataset, type Dataset } from "../../src/ml/dataset.js";
 
 import { expectFlaiError } from "../helpers/assert.js";
 import { devAccount, newParty, type Party } from "../helpers/parties.js";
+import { readersOf } from "../helpers/federated.js";
 import { FIXTURES, tempDir, tempProject } from "../helpers/project.js";
 
 /**
@@ -64,6 +65,7 @@ describe("participants: addresses from config, read-only without a key, claims a
       quorum,
       reward: "1",
       roundDuration: 3600,
+      clients: await readersOf(host, connection, signers.slice(1, 4)),
       connection,
     });
     return created.task.id;

@@ -14,7 +14,7 @@ import { encodeUpdate, type ClientUpdate } from "../../src/federated/update.js";
 import type { Dataset } from "../../src/ml/dataset.js";
 
 import { expectFlaiError } from "../helpers/assert.js";
-import { federatedFixture } from "../helpers/federated.js";
+import { federatedFixture, readersOf } from "../helpers/federated.js";
 import { FIXTURES } from "../helpers/project.js";
 
 describe("fedavg: what the enclave rejects, and bad input at the task level", function () {
@@ -44,6 +44,7 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
       // These tests are about rejections and task errors, in rounds of 1 to 4 clients; the minimum of
       // accepted updates per published round (privacy of small rounds) is tested in fedavg-attacks.
       rules: { minAccepted: 1 },
+      clients: await readersOf(hre, connection, signers.slice(1, 8)),
       connection,
     });
     return created.task.id;

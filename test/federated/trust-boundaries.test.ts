@@ -14,14 +14,14 @@ import { inputRefusalOf } from "../../src/federated/input-checks.js";
 import { signRoundCloseInEnclave } from "../../src/federated/round-close.js";
 import { sealUpdate } from "../../src/federated/envelope.js";
 import { encodeUpdate } from "../../src/federated/update.js";
-import { globalModelBytes, parseGlobalModel } from "../../src/federated/global-model.js";
+import { globalModelBytes } from "../../src/federated/global-model.js";
 import { loadFlaiArtifact } from "../../src/chain/artifact.js";
 import { compactSignature } from "../../src/tee/job-result-signature.js";
 import { decodeRevert } from "../../src/chain/revert.js";
 import type { Dataset } from "../../src/ml/dataset.js";
 
 import { expectFlaiError } from "../helpers/assert.js";
-import { federatedFixture } from "../helpers/federated.js";
+import { federatedFixture, readersOf } from "../helpers/federated.js";
 import { FIXTURES } from "../helpers/project.js";
 
 /**
@@ -51,6 +51,8 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
       maxClients: opts.maxClients,
       roundDuration: opts.roundDuration,
       reward: "1",
+      // Private (the default): the clients these tests run (signers 1..11) are admitted at creation.
+      clients: await readersOf(hre, connection, signers.slice(1, 12)),
       connection,
     });
     return created.task.id;
@@ -101,6 +103,12 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
     const deployment = await hre.flai.jobs.deployment({ connection });
     const globalModel = await hre.flai.storage.read(task.globalRoot);
     const frozen = await fed.getFunction("getRound")(taskId, round);
+    // A private task: the model as stored is sealed; the enclave takes the task key from its keyring entry.
+    const keyringLogs = (await fed.queryFilter(fed.filters.KeyringPublished!(taskId))) as unknown as Array<{
+      args: { keyringRoot: string };
+    }>;
+    const keyrings = await Promise.all(keyringLogs.map((log) => hre.flai.storage.read(log.args.keyringRoot)));
+    const plaintext = (await hre.flai.fedavg.readGlobalModel(taskId, { connection })).model;
     return {
       round,
       request: {
@@ -108,9 +116,10 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
         binding: { chainId: deployment.chainId.toString(), contract: deployment.federated, taskId: taskId.toString(), round },
         globalModel,
         globalHash: task.globalHash,
+        keyrings,
         updatesAccumulator: frozen.updatesAccumulator as string,
         updateCount: Number(frozen.updateCount),
-        evaluation: await hre.flai.storage.read(parseGlobalModel(globalModel, "global model").federated.evaluationRoot),
+        evaluation: await hre.flai.storage.read(plaintext.federated.evaluationRoot),
         updates,
       },
     };
@@ -145,7 +154,7 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
       await runClients(taskId, 1, 3);
       const { request, round } = await honestRequest(taskId);
       // The host's own "previous model": another model with the task's rules.
-      const fake = parseGlobalModel(request.globalModel, "global model");
+      const fake = (await hre.flai.fedavg.readGlobalModel(taskId, { connection })).model;
       fake.weights = fake.weights.map(() => 5);
       const fakeBytes = globalModelBytes(fake);
       const refused = await runAggregation({ ...request, globalModel: fakeBytes }).catch((error: unknown) => error);

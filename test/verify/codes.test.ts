@@ -19,6 +19,7 @@ import { updateVerdict } from "../../src/verify/round-updates.js";
 import { verifyRound } from "../../src/verify/rounds.js";
 import { storageFaultOf } from "../../src/verify/storage-fault.js";
 
+import { readersOf } from "../helpers/federated.js";
 import { FIXTURES, tempDir, tempProject } from "../helpers/project.js";
 
 const sha256 = (bytes: Uint8Array) => "0x" + createHash("sha256").update(bytes).digest("hex");
@@ -121,6 +122,7 @@ describe("verify: a round with an update storage never returned", function () {
       quorum: 2,
       reward: "0.1",
       rules: { minAccepted: 2 },
+      clients: await readersOf(hre, connection, (await connection.ethers.getSigners()).slice(1, 3)),
       connection,
     });
     taskId = created.task.id;
