@@ -97,6 +97,10 @@ const created = await fedavg.createTask({
   rounds: ROUNDS,
   quorum: CLIENTS,
   reward: "1",
+  // Private (the default): every client's reader key registered and admitted at creation (setup, not timed apart).
+  clients: await Promise.all(
+    signers.slice(1, 1 + CLIENTS).map(async (signer) => (await fedavg.registerReaderKey({ signer, connection })).account),
+  ),
   connection,
 });
 const createMs = performance.now() - t;

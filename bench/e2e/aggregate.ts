@@ -121,6 +121,9 @@ async function measureFormat(
     quorum: CLIENTS,
     reward: "1",
     modelFormat: format,
+    // Public: the floors below parse the stored models directly. A private task's aggregation adds one
+    // open and one seal of the model (AES-256-CTR + HMAC-SHA256 passes: bench/artifact.ts measures them).
+    public: true,
     connection,
   });
   const taskId = created.task.id;

@@ -21,7 +21,7 @@ import { trackedTempFiles } from "../../src/util/cleanup.js";
 import { mulberry32, seededBytes } from "../../src/util/prng.js";
 
 import { recordThrown } from "../helpers/error-output.js";
-import { federatedFixture, type FederatedFixture } from "../helpers/federated.js";
+import { federatedFixture, type FederatedFixture, readersOf } from "../helpers/federated.js";
 import type { ConnectionFault } from "../helpers/net.js";
 import { FIXTURES, tempDir } from "../helpers/project.js";
 import {
@@ -232,6 +232,7 @@ describe("soak: 0G storage and federated rounds under random faults (issue 15)",
       rounds: ROUNDS,
       quorum: CLIENTS,
       reward: "1",
+      clients: await readersOf(fx.hre, fx.connection, fx.signers.slice(1, 1 + CLIENTS)),
       connection: fx.connection,
     });
     const roots = [initialModelRoot];
