@@ -313,6 +313,22 @@ function federatedTasks() {
       .setAction(() => import("./tasks/fl-claim.js"))
       .build(),
 
+    ...readerTasks(),
+
+    task("flai:fl-cancel", "Cancel a federated task whose current round failed and refund the creator what is unpaid (creator only)")
+      .addOption(taskId)
+      .addOption({ name: "account", description: "Index of the creator's account", type: ArgumentType.INT, defaultValue: 0 })
+      .addFlag(json)
+      .setAction(() => import("./tasks/fl-cancel.js"))
+      .build(),
+
+    flRunTask(),
+  ];
+}
+
+/** A private task's readers: who is admitted (fl-admit), reading a model (fl-model), an account's reader key. */
+function readerTasks() {
+  return [
     task("flai:fl-admit", "Admit more readers to a private task's models: publish a keyring for --clients (creator only)")
       .addOption(taskId)
       .addOption({
@@ -351,15 +367,6 @@ function federatedTasks() {
       .addFlag(json)
       .setAction(() => import("./tasks/reader-key.js"))
       .build(),
-
-    task("flai:fl-cancel", "Cancel a federated task whose current round failed and refund the creator what is unpaid (creator only)")
-      .addOption(taskId)
-      .addOption({ name: "account", description: "Index of the creator's account", type: ArgumentType.INT, defaultValue: 0 })
-      .addFlag(json)
-      .setAction(() => import("./tasks/fl-cancel.js"))
-      .build(),
-
-    flRunTask(),
   ];
 }
 

@@ -216,15 +216,7 @@ export class FlaiFederated {
     const created = eventIn(contract, receipt, "TaskCreated");
     const taskId = taskCreated(created).taskId;
     const keyring =
-      privacy === undefined
-        ? undefined
-        : await publishKeyring(contract, this.#storage, { ...privacy, ctx: { ...ctx0, taskId } }, signer).catch((error: unknown) => {
-            throw flaiError(
-              `Task ${taskId} was created, but its keyring was not published, so nobody can read its encrypted models yet: ` +
-                `${(error as Error).message}`,
-              error,
-            );
-          });
+      privacy === undefined ? undefined : await this.#firstKeyring(contract, { ...privacy, ctx: { ...ctx0, taskId } }, signer);
     const task = await this.#readTask(contract, deployment, connection, taskId);
     return {
       task,
@@ -237,6 +229,19 @@ export class FlaiFederated {
       admitted: privacy?.readers.map((r) => r.address) ?? [],
       ...(keyring === undefined ? {} : { keyringRoot: keyring.keyringRoot }),
     };
+  }
+
+  /** A new private task's keyring (its readers at creation), published right after createTask. */
+  async #firstKeyring(contract: Contract, args: Parameters<typeof publishKeyring>[2], signer: HardhatEthersSigner) {
+    try {
+      return await publishKeyring(contract, this.#storage, args, signer);
+    } catch (error) {
+      throw flaiError(
+        `Task ${args.ctx.taskId} was created, but its keyring was not published, so nobody can read its encrypted models yet: ` +
+          `${(error as Error).message}`,
+        error,
+      );
+    }
   }
 
   /**

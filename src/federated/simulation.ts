@@ -11,7 +11,7 @@ import type { StorageBackend } from "../storage/types.js";
 
 import type { FlaiFederated } from "./client.js";
 import { evaluateClassifier } from "./evaluate.js";
-import { parseGlobalModel, roundRules, type ModelFormat } from "./global-model.js";
+import { roundRules, type ModelFormat } from "./global-model.js";
 import { partitionDataset } from "./partition.js";
 import { describeProtection, protectionOf, type RoundRules } from "./round-rules.js";
 import { simulationClients } from "./simulation-accounts.js";

@@ -139,7 +139,7 @@ export async function publishKeyring(
 
 /** The task key the keyrings give `me`, or a not-admitted error naming how the creator admits it. */
 export function taskKeyOrRefuse(keyrings: readonly Uint8Array[], me: ReaderIdentity, ctx: TaskContext): Uint8Array[] {
-  const { keys, reasons, codes } = taskKeysFor(keyrings, me, ctx);
+  const { keys, codes } = taskKeysFor(keyrings, me, ctx);
   if (keys.length > 0) return keys;
   const authentic = codes.every((c) => c === "keyring-no-entry");
   throw flaiError(
@@ -148,7 +148,7 @@ export function taskKeyOrRefuse(keyrings: readonly Uint8Array[], me: ReaderIdent
         ? "the task has no keyring yet"
         : authentic
           ? `none of its ${keyrings.length} keyring(s) admits its reader key ${me.publicKey}`
-          : `no keyring gives it the task key (${reasons.join("; ")})`) +
+          : `no keyring gives it the task key (${[...new Set(codes)].join(", ")})`) +
       `. The task's creator admits it: npx hardhat flai:fl-admit --task ${ctx.taskId} --clients ${me.address}`,
     undefined,
     { code: NOT_ADMITTED },

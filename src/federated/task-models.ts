@@ -94,19 +94,22 @@ export function openPreviousModel(
   round: number,
 ): OpenedModel {
   if (!isSealedArtifact(stored)) return { plaintext: stored, taskKey: null };
-  const { keys, reasons } = taskKeysFor(keyrings ?? [], me, ctx);
+  const handed = keyrings ?? [];
+  const { keys, codes } = taskKeysFor(handed, me, ctx);
   const binding = taskModelBinding(ctx, round - 1);
   for (const key of keys) {
     try {
       return { plaintext: openArtifact(stored, key, binding, "the previous global model"), taskKey: key };
     } catch (error) {
       if (flaiErrorCode(error) !== "artifact-not-authentic") throw error;
-      reasons.push("a keyring entry for this enclave wraps a key that does not open the previous global model (not the task's key)");
+      codes.push("key-does-not-open-the-model");
     }
   }
+  // By code, not by message: one line however many keyrings the host handed.
+  const why = handed.length === 0 ? "no keyring was handed" : `${handed.length} keyring(s) handed: ${[...new Set(codes)].join(", ")}`;
   throw flaiError(
     `${inputRefusalTag("previous-model-unreadable")}The previous global model of task ${ctx.taskId} is encrypted, and no keyring ` +
-      `handed to the enclave gives it the task's key (${reasons.length === 0 ? "no keyring was handed" : reasons.join("; ")}). ` +
+      `handed to the enclave gives it the task's key (${why}). ` +
       `Nothing was aggregated or signed. The task's creator admits the enclave ${me.address} with flai:fl-create (at creation) ` +
       `or flai:fl-admit --task ${ctx.taskId} --clients ${me.address}.`,
     undefined,
