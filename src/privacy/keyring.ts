@@ -88,6 +88,7 @@ export function buildKeyring(args: {
   readers: { address: string; readerKey: string }[];
 }): Keyring {
   const ctx = normalizeContext(args);
+  checkTaskKey(args.taskKey);
   const creator = canonicalAddress(args.creator.address, "The keyring's creator");
   // A creator whose publicKey does not match its secret would publish a keyring nobody can open.
   if (x25519Public(args.creator.secret) !== args.creator.publicKey.toLowerCase()) {
