@@ -5,7 +5,15 @@ import { computeAddress } from "ethers";
 
 import { flaiErrorCode } from "../../src/errors.js";
 import { MAX_KEYRING_BYTES, MAX_KEYRING_ENTRIES } from "../../src/limits.js";
-import { buildKeyring, parseKeyring, serializeKeyring, unwrapTaskKey, wrapTaskKey, type Keyring } from "../../src/privacy/keyring.js";
+import {
+  buildKeyring,
+  parseKeyring,
+  serializeKeyring,
+  taskKeyCandidates,
+  unwrapTaskKey,
+  wrapTaskKey,
+  type Keyring,
+} from "../../src/privacy/keyring.js";
 import { readerKeyFromAccountKey } from "../../src/privacy/reader-key.js";
 
 import { expectFlaiError } from "../helpers/assert.js";
@@ -98,6 +106,29 @@ describe("privacy/keyring", () => {
       readers: [{ address: alice.address, readerKey: alice.publicKey }],
     });
     expect(Buffer.from(unwrapTaskKey(hostRing, alice, ctx)).equals(taskKey)).to.equal(false);
+  });
+
+  it("taskKeyCandidates: the distinct keys `me` unwraps across a task's keyrings, forged ones included for the caller to try", async () => {
+    const first = make([alice]);
+    const later = make([bob]);
+    expect(taskKeyCandidates([first, later], bob, ctx).map((k) => Buffer.from(k).toString("hex"))).to.deep.equal([
+      Buffer.from(taskKey).toString("hex"),
+    ]);
+    const both = make([alice, bob]);
+    expect(taskKeyCandidates([first, both], alice, ctx)).to.have.length(1);
+    const forged = buildKeyring({
+      ...ctx,
+      creator: outsider,
+      taskKey: randomBytes(32),
+      readers: [{ address: alice.address, readerKey: alice.publicKey }],
+    });
+    expect(taskKeyCandidates([forged, first], alice, ctx)).to.have.length(2);
+    await expectCode(
+      () => taskKeyCandidates([first, later], outsider, ctx),
+      "keyring-no-entry",
+      "None of the 2 keyring(s) of task 9 admits",
+    );
+    await expectCode(() => taskKeyCandidates([{ ...first, creatorKey: outsider.publicKey }], alice, ctx), "keyring-not-authentic");
   });
 
   it("wrapTaskKey makes a fresh nonce per entry", () => {
