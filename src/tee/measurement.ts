@@ -69,6 +69,7 @@ export const ENCLAVE_PROGRAM = [
   "privacy/hex",
   "privacy/keyring",
   "privacy/keyring-parse",
+  "privacy/keyring-types",
   "privacy/pair-key",
   "privacy/reader-key",
   "privacy/x25519",
