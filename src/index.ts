@@ -34,6 +34,8 @@ export type {
 } from "./jobs/types.js";
 export type { FlaiFederated } from "./federated/client.js";
 export type {
+  AdmitOptions,
+  AdmittedReaders,
   AggregatedRound,
   AggregateOptions,
   CancelledTask,
@@ -47,6 +49,8 @@ export type {
   CreatedTask,
   CreateTaskOptions,
   FederatedTaskView,
+  ReadGlobalModel,
+  ReadModelOptions,
   RecordedUpdateView,
   RoundView,
   SealedUpdate,
