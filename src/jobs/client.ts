@@ -146,13 +146,17 @@ export class FlaiJobs {
     return this.#read(contract, deployment, connection, parseJobId(jobId));
   }
 
-  /** Trains an open job inside the simulated enclave; the reward will go to `payee` (default: this account). */
+  /**
+   * Trains an open job inside the simulated enclave; the reward will go to `payee` (default: this
+   * account). The model bytes the enclave returns (its ciphertext for a private job) are stored before
+   * this returns, under the root the enclave signed: completing the job points readers at them.
+   */
   async train(jobId: bigint | number | string, opts: ConnectionOption & { payee?: string } = {}): Promise<TrainingResult> {
     const { connection, contract, deployment, signer } = await this.#bound(opts.connection);
     const job = await this.#read(contract, deployment, connection, parseJobId(jobId));
     assertOpen(job);
     const payee = opts.payee === undefined ? await signer.getAddress() : parseAddress(opts.payee, "--payee");
-    return this.#tee.train({
+    const result = await this.#tee.train({
       jobId: job.id,
       submitter: job.submitter,
       deadline: job.deadline,
@@ -162,6 +166,19 @@ export class FlaiJobs {
       contract: deployment.address,
       payee,
     });
+    await this.#storeResult(result);
+    return result;
+  }
+
+  /** Stores the enclave's model bytes; storage must root them as the enclave did (it signed that root). */
+  async #storeResult(result: TrainingResult): Promise<void> {
+    const stored = await this.#storage.upload(result.modelBytes);
+    if (stored.root.toLowerCase() !== result.resultRoot.toLowerCase()) {
+      throw flaiError(
+        `Storage rooted job ${result.jobId}'s model as ${stored.root}, but the enclave signed result root ${result.resultRoot}: ` +
+          `readers could not fetch the model by the on-chain root, so the job was not completed. Check the ${this.#storage.kind} storage backend.`,
+      );
+    }
   }
 
   /** Sends the enclave's signed result; the contract checks the signer and pays the signed payee. */
@@ -178,7 +195,7 @@ export class FlaiJobs {
     assertOpen(before);
     assertResultIsForJob(result, before);
     const { r, vs } = compactSignature(result.signature);
-    const receipt = await this.#send(contract, "completeJob", [result.jobId, result.resultHash, result.payee, r, vs]);
+    const receipt = await this.#send(contract, "completeJob", [result.jobId, result.resultHash, result.resultRoot, result.payee, r, vs]);
     const job = await this.#read(contract, deployment, connection, result.jobId);
     return { job, txHash: receipt.hash, gasUsed: receipt.gasUsed, payee: result.payee, reward: before.reward };
   }
@@ -275,6 +292,7 @@ export class FlaiJobs {
       dataRoot: raw.dataRoot,
       modelRoot: raw.modelRoot,
       resultHash: raw.resultHash === ZeroHash ? undefined : raw.resultHash,
+      resultRoot: raw.resultRoot === ZeroHash ? undefined : raw.resultRoot,
       contract: deployment.address,
       chainId: deployment.chainId,
       networkName: connection.networkName,

@@ -16,7 +16,10 @@ export interface JobView {
   deadline: bigint;
   dataRoot: string;
   modelRoot: string;
+  /** sha256 of the trained model's plaintext bytes, once completed. */
   resultHash: string | undefined;
+  /** 0G root of the stored model (its ciphertext for a private job), once completed. */
+  resultRoot: string | undefined;
   contract: string;
   chainId: bigint;
   networkName: string;
@@ -30,6 +33,11 @@ export interface SubmitOptions extends ConnectionOption {
   reward: string;
   /** Seconds from now until the submitter may cancel (default: flai.jobs.deadlineSeconds). */
   deadlineSeconds?: number;
+  /**
+   * Store the inputs in plaintext (for open datasets and models): the trained model is then stored in
+   * plaintext too. Default false: both inputs are sealed to the enclave and the model to the submitter.
+   */
+  public?: boolean;
 }
 
 export interface SubmittedJob {

@@ -107,10 +107,12 @@ async function computeJobPart(
   const modelFile = resultFile.replace(/\.json$/, ".model.json");
   await writeResultFile(resultFile, result);
   await writeFileAtomic(modelFile, result.modelBytes);
-  const stored = await flai.storage.upload(result.modelBytes);
+  const stored = { root: result.resultRoot };
   ui.ok(`Trained model saved to ${path.relative(process.cwd(), modelFile)} and stored as ${stored.root}`);
-  ui.info("accuracy", result.model.training.accuracy.toFixed(4));
-  ui.info("log-loss", result.model.training.logLoss.toFixed(4));
+  if (result.model !== undefined) {
+    ui.info("accuracy", result.model.training.accuracy.toFixed(4));
+    ui.info("log-loss", result.model.training.logLoss.toFixed(4));
+  }
   ui.ok(`Result Hash: ${result.resultHash.slice(2)}`);
 
   ui.step("Completing the job with the enclave's signature");

@@ -31,15 +31,18 @@ export default async function train(args: TrainTaskArguments, hre: HardhatRuntim
   const files = trainOutputs(out);
   await checkTrainOutputs(files, replace, outOption === undefined ? "The result file (.flai/results)" : "--out");
   const result = await ui.progress(`Training job ${jobId} in the enclave`, () => hre.flai.jobs.train(jobId, { payee }));
-  await writeTrainOutputs(files, result, replace);
-  const modelFile = files.modelFile;
-  const t = result.model.training;
-  ui.ok(`Trained model saved to ${path.relative(process.cwd(), modelFile)}`);
+  const modelFile = await writeTrainOutputs(files, result, replace);
+  const t = result.model?.training;
+  if (modelFile !== undefined) ui.ok(`Trained model saved to ${path.relative(process.cwd(), modelFile)}`);
+  else ui.ok(`Trained model stored encrypted to the submitter ${result.submitter}: this host never saw it (they read it with flai:result)`);
+  ui.info("result root", `${result.resultRoot}${result.private ? " (ciphertext)" : ""}`);
   // Only multinomial (or renamed binary) models carry their class list; 0/1 models keep the old output.
-  if (result.model.classes !== undefined) ui.info("classes", result.model.classes.map((c) => JSON.stringify(c)).join(", "));
-  ui.info("accuracy", t.accuracy.toFixed(4));
-  ui.info("log-loss", t.logLoss.toFixed(4));
-  ui.info("iterations", `${t.iterations}${t.converged ? "" : " (not converged)"}`);
+  if (result.model?.classes !== undefined) ui.info("classes", result.model.classes.map((c) => JSON.stringify(c)).join(", "));
+  if (t !== undefined) {
+    ui.info("accuracy", t.accuracy.toFixed(4));
+    ui.info("log-loss", t.logLoss.toFixed(4));
+    ui.info("iterations", `${t.iterations}${t.converged ? "" : " (not converged)"}`);
+  }
   ui.ok(`Result Hash: ${result.resultHash.slice(2)}`);
   ui.info("signed by", `enclave ${result.signer} for payee ${result.payee}`);
   ui.info("result file", path.relative(process.cwd(), out));

@@ -25,10 +25,18 @@ export interface TrainingJob {
   payee: string;
 }
 
-/** The enclave's output: the trained model, its SHA-256, and the enclave's EIP-712 signature over the whole binding. */
+/**
+ * The enclave's output: the stored model bytes and their 0G root, the plaintext model's SHA-256, and the
+ * enclave's EIP-712 signature over the whole binding. A private job's model is sealed to its submitter:
+ * the host gets only the ciphertext (`model` undefined), a public job's model is in the clear.
+ */
 export interface TrainingResult extends JobResultBinding {
-  model: TrainedModel;
+  /** The trained model; undefined for a private job (its plaintext never leaves the enclave). */
+  model: TrainedModel | undefined;
+  /** The bytes to store under resultRoot: the plaintext model (public) or its ciphertext (private). */
   modelBytes: Uint8Array;
+  /** True when the job's inputs were sealed to the enclave, so its model is sealed to the submitter. */
+  private: boolean;
   signature: string;
   signer: string;
   measurement: string;
@@ -112,9 +120,10 @@ export class TeeSim {
     }
     const modelBytes = new Uint8Array(response.modelBytes);
     return {
-      ...bindingOf(job, response.resultHash),
+      ...bindingOf(job, response.resultHash, response.resultRoot),
       model: parseTrainedModel(modelBytes, `model trained for job ${job.jobId}`),
       modelBytes,
+      private: false,
       signature: response.signature,
       signer: response.signer,
       measurement,
@@ -153,7 +162,7 @@ export class TeeSim {
   }
 }
 
-function bindingOf(job: TrainingJob, resultHash: string): JobResultBinding {
+function bindingOf(job: TrainingJob, resultHash: string, resultRoot: string): JobResultBinding {
   return {
     chainId: job.chainId,
     contract: getAddress(job.contract),
@@ -163,6 +172,7 @@ function bindingOf(job: TrainingJob, resultHash: string): JobResultBinding {
     dataRoot: job.dataRoot.toLowerCase(),
     modelRoot: job.modelRoot.toLowerCase(),
     resultHash,
+    resultRoot: resultRoot.toLowerCase(),
     payee: getAddress(job.payee),
   };
 }

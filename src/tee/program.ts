@@ -30,10 +30,14 @@ export interface TrainRequest {
   };
 }
 
-/** Everything that leaves it: the model bytes and a signature binding their hash to the job, its inputs and payee. */
+/**
+ * Everything that leaves it: the model bytes to store (the plaintext model for a public job), the
+ * plaintext's hash, the stored bytes' 0G root, and a signature binding both to the job, its inputs and payee.
+ */
 export interface TrainResponse {
   modelBytes: Uint8Array;
   resultHash: string;
+  resultRoot: string;
   signature: string;
   signer: string;
 }
@@ -59,6 +63,8 @@ export async function runTraining(req: TrainRequest): Promise<TrainResponse> {
   const model = trainFromSpec(spec, dataset, { datasetRoot: b.dataRoot, modelRoot: b.modelRoot });
   const bytes = modelBytes(model);
   const hash = resultHash(bytes);
+  // Rooted here, not by the host: the signed root is what readers fetch, so only the enclave may name it.
+  const root = computeRoot(bytes);
   const { signingKey } = await unsealSecrets(req.enclaveDir);
   const binding: JobResultBinding = {
     chainId: BigInt(b.chainId),
@@ -69,10 +75,11 @@ export async function runTraining(req: TrainRequest): Promise<TrainResponse> {
     dataRoot: b.dataRoot,
     modelRoot: b.modelRoot,
     resultHash: hash,
+    resultRoot: root,
     payee: getAddress(b.payee),
   };
   const signature = signJobResult(signingKey, binding);
-  return { modelBytes: bytes, resultHash: hash, signature, signer: computeAddress(signingKey) };
+  return { modelBytes: bytes, resultHash: hash, resultRoot: root, signature, signer: computeAddress(signingKey) };
 }
 
 /**

@@ -45,7 +45,7 @@ describe("jobs: the compute-job flow on the in-process chain", function () {
     expect(submitted.job.reward).to.equal(10n ** 16n);
     expect(submitted.job.dataRoot).to.equal(submitted.data.root);
     expect(result.resultHash).to.equal("0x" + createHash("sha256").update(result.modelBytes).digest("hex"));
-    expect(result.model.datasetRoot).to.equal(submitted.data.root);
+    expect(result.model!.datasetRoot).to.equal(submitted.data.root);
 
     const before = await connection.ethers.provider.getBalance(provider.address);
     const completed = await hre.flai.jobs.complete(result, { connection });
@@ -292,7 +292,7 @@ describe("jobs: attacks on results and enclave registration (issue 11)", functio
     const signed = await hre.flai.teeSim.runJob(job, fake, modelBytes); // genuine signature, over the fake root
     const { r, vs } = compactSignature(signed.signature);
     const revert = await revertOf(
-      () => jobs.getFunction("completeJob").staticCall(job.jobId, signed.resultHash, host.address, r, vs),
+      () => jobs.getFunction("completeJob").staticCall(job.jobId, signed.resultHash, signed.resultRoot, host.address, r, vs),
       jobs,
     );
     expect(revert.name).to.equal("UnacceptedEnclave");
@@ -331,7 +331,7 @@ describe("jobs: attacks on results and enclave registration (issue 11)", functio
     const contract = new Contract(deployment.address, loadFlaiArtifact("FLAIComputeJobs").abi, sender);
     const { r, vs } = compactSignature(replayed.signature);
     const revert = await revertOf(
-      () => contract.getFunction("completeJob").staticCall(1n, replayed.resultHash, replayed.payee, r, vs),
+      () => contract.getFunction("completeJob").staticCall(1n, replayed.resultHash, replayed.resultRoot, replayed.payee, r, vs),
       contract,
     );
     expect(revert.name).to.equal("UnacceptedEnclave");
