@@ -38,6 +38,11 @@ export interface SubmitOptions extends ConnectionOption {
    * plaintext too. Default false: both inputs are sealed to the enclave and the model to the submitter.
    */
   public?: boolean;
+  /**
+   * Private jobs: the enclave (signer address) the inputs are sealed to; only it can train the job.
+   * Default: this machine's enclave, registered on the way.
+   */
+  enclave?: string;
 }
 
 export interface SubmittedJob {
@@ -46,6 +51,10 @@ export interface SubmittedJob {
   gasUsed: bigint;
   data: InputRef;
   model: InputRef;
+  /** True when the inputs were sealed (the default): the trained model will be sealed to the submitter. */
+  private: boolean;
+  /** The enclave signer a private job's inputs are sealed to. */
+  enclave: string | undefined;
 }
 
 /** How an input reached storage: uploaded now, or referenced by a root that was already there. */

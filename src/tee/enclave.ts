@@ -23,6 +23,11 @@ export interface TrainingJob {
   contract: string;
   /** Who the reward goes to; signed into the result. */
   payee: string;
+  /**
+   * The submitter's reader key from the registry, for a private job (sealed inputs): the enclave opens
+   * the inputs and seals the model with keys derived from it. A host claim; a wrong key opens nothing.
+   */
+  readerKey?: string;
 }
 
 /**
@@ -121,9 +126,10 @@ export class TeeSim {
     const modelBytes = new Uint8Array(response.modelBytes);
     return {
       ...bindingOf(job, response.resultHash, response.resultRoot),
-      model: parseTrainedModel(modelBytes, `model trained for job ${job.jobId}`),
+      // A private job's bytes are the model sealed to the submitter: this host has no plaintext to parse.
+      model: response.private ? undefined : parseTrainedModel(modelBytes, `model trained for job ${job.jobId}`),
       modelBytes,
-      private: false,
+      private: response.private,
       signature: response.signature,
       signer: response.signer,
       measurement,
@@ -151,6 +157,7 @@ export class TeeSim {
         modelRoot: job.modelRoot,
         payee: getAddress(job.payee),
       },
+      readerKey: job.readerKey,
     };
     const transfer = opts.move === true ? movableBuffers(dataset, modelSpec) : [];
     return runWorker<TrainResponse>("worker", request, this.#opts.trainingTimeoutSeconds * 1000, `Training job ${job.jobId}`, transfer);

@@ -8,6 +8,7 @@ import { computeRoot, fastRootsReady } from "../storage/merkle.js";
 
 import type { EnclaveKeys } from "./attestation.js";
 import { identityOf, unsealSecrets } from "./identity.js";
+import { openJobInputs } from "./job-privacy.js";
 
 /**
  * Everything that crosses into the enclave for one job: the job as recorded on-chain (`binding`, whose
@@ -28,14 +29,22 @@ export interface TrainRequest {
     modelRoot: string;
     payee: string;
   };
+  /**
+   * The submitter's registered reader key, as the host read it from the chain (a claim: a wrong one
+   * opens nothing). Needed only for a private job, whose inputs are sealed.
+   */
+  readerKey?: string;
 }
 
 /**
- * Everything that leaves it: the model bytes to store (the plaintext model for a public job), the
- * plaintext's hash, the stored bytes' 0G root, and a signature binding both to the job, its inputs and payee.
+ * Everything that leaves it: the model bytes to store (the plaintext model for a public job, its
+ * ciphertext sealed to the submitter for a private one), the plaintext's hash, the stored bytes' 0G
+ * root, and a signature binding both to the job, its inputs and payee.
  */
 export interface TrainResponse {
   modelBytes: Uint8Array;
+  /** True when the inputs were sealed: modelBytes is then the model sealed to the submitter. */
+  private: boolean;
   resultHash: string;
   resultRoot: string;
   signature: string;
@@ -58,19 +67,21 @@ export async function runTraining(req: TrainRequest): Promise<TrainResponse> {
   await fastRootsReady(); // a fresh worker would otherwise root the data with pure-JS keccak
   checkInput(req.dataset, b.dataRoot, "data", b.jobId);
   checkInput(req.modelSpec, b.modelRoot, "model", b.jobId);
-  const spec = parseModelSpec(req.modelSpec, `model ${b.modelRoot}`);
-  const dataset = parseTrainingData(req.dataset, spec, `dataset ${b.dataRoot}`);
+  const { signingKey, encryptionSecret } = await unsealSecrets(req.enclaveDir);
+  const place = { chainId: BigInt(b.chainId), contract: getAddress(b.contract), submitter: getAddress(b.submitter) };
+  // Opened (or refused) before anything is parsed: a private job's plaintext exists only in here.
+  const inputs = openJobInputs(req.dataset, req.modelSpec, { jobId: BigInt(b.jobId), place, readerKey: req.readerKey, encryptionSecret });
+  const spec = parseModelSpec(inputs.modelSpec, `model ${b.modelRoot}`);
+  const dataset = parseTrainingData(inputs.dataset, spec, `dataset ${b.dataRoot}`);
   const model = trainFromSpec(spec, dataset, { datasetRoot: b.dataRoot, modelRoot: b.modelRoot });
-  const bytes = modelBytes(model);
-  const hash = resultHash(bytes);
+  const plaintext = modelBytes(model);
+  const hash = resultHash(plaintext);
+  const stored = inputs.sealResult === undefined ? plaintext : inputs.sealResult(plaintext);
   // Rooted here, not by the host: the signed root is what readers fetch, so only the enclave may name it.
-  const root = computeRoot(bytes);
-  const { signingKey } = await unsealSecrets(req.enclaveDir);
+  const root = computeRoot(stored);
   const binding: JobResultBinding = {
-    chainId: BigInt(b.chainId),
-    contract: getAddress(b.contract),
+    ...place,
     jobId: BigInt(b.jobId),
-    submitter: getAddress(b.submitter),
     deadline: BigInt(b.deadline),
     dataRoot: b.dataRoot,
     modelRoot: b.modelRoot,
@@ -79,7 +90,14 @@ export async function runTraining(req: TrainRequest): Promise<TrainResponse> {
     payee: getAddress(b.payee),
   };
   const signature = signJobResult(signingKey, binding);
-  return { modelBytes: bytes, resultHash: hash, resultRoot: root, signature, signer: computeAddress(signingKey) };
+  return {
+    modelBytes: stored,
+    private: inputs.sealResult !== undefined,
+    resultHash: hash,
+    resultRoot: root,
+    signature,
+    signer: computeAddress(signingKey),
+  };
 }
 
 /**
