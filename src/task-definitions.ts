@@ -133,13 +133,25 @@ export const taskDefinitions = [
     .setAction(() => import("./tasks/download.js"))
     .build(),
 
-  task("flai:submit", "Store data + model files and submit a compute job that escrows a reward")
+  task("flai:submit", "Store data + model files (encrypted to the enclave unless --public) and submit a compute job that escrows a reward")
     .addOption({ name: "data", description: "Dataset file (JSON or CSV) or its 0G root (required)", type: text, defaultValue: undefined })
     .addOption({ name: "model", description: "Model spec file (JSON) or its 0G root (required)", type: text, defaultValue: undefined })
     .addOption({ name: "reward", description: "Reward in 0G, e.g. 0.01 (required)", type: text, defaultValue: undefined })
     .addOption({
       name: "deadline",
       description: "Seconds until the submitter may cancel; when left out, flai.jobs.deadlineSeconds from the config (86400 unless set)",
+      type: text,
+      defaultValue: undefined,
+    })
+    .addFlag({
+      name: "public",
+      description:
+        "Store the inputs and the trained model in plaintext (open data); by default they are encrypted: only the enclave reads the inputs, only you the model",
+    })
+    .addOption({
+      name: "enclave",
+      description:
+        "Private jobs: the enclave (signer address) the inputs are encrypted to, which alone can train the job; when left out, this machine's",
       type: text,
       defaultValue: undefined,
     })
@@ -175,10 +187,35 @@ export const taskDefinitions = [
     .setAction(() => import("./tasks/job.js"))
     .build(),
 
+  task("flai:result", "Read a completed job's trained model (decrypted for its submitter), checked against the on-chain hash")
+    .addOption(jobId)
+    .addOption({
+      name: "out",
+      description: "Where to write the model (JSON; must not exist) (required)",
+      type: file,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "account",
+      description: "Index of the network account reading it: a private job's model opens only for its submitter's",
+      type: ArgumentType.INT,
+      defaultValue: 0,
+    })
+    .addFlag(json)
+    .setAction(() => import("./tasks/result.js"))
+    .build(),
+
   task("flai:verify", "Check an on-chain result from the chain and storage alone: a compute job, or a federated task's rounds")
     .addOption({ name: "job", description: "Compute job id to verify (give --job or --task)", type: text, defaultValue: undefined })
     .addOption({ name: "task", description: "Federated task id to verify (give --job or --task)", type: text, defaultValue: undefined })
     .addOption({ name: "round", description: "Round of --task; when left out, every finalized round", type: text, defaultValue: undefined })
+    .addOption({
+      name: "account",
+      description:
+        "Index of a network account whose key opens encrypted artifacts (a private job's submitter), for full checks; when left out, they cannot be checked",
+      type: text,
+      defaultValue: undefined,
+    })
     .addFlag(json)
     .setAction(() => import("./tasks/verify.js"))
     .build(),

@@ -4,6 +4,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { flaiError } from "../errors.js";
 import { parseId, parseRound } from "../chain/ids.js";
+import { optionalWhole } from "../cli/options.js";
 import { Ui } from "../ui.js";
 import { overallVerdict, type Verdict, type VerifyItem } from "../verify/common.js";
 
@@ -18,6 +19,7 @@ export interface VerifyTaskArguments {
   job?: string;
   task?: string;
   round?: string;
+  account?: string;
   json: boolean;
 }
 
@@ -27,7 +29,11 @@ export default async function verify(args: VerifyTaskArguments, hre: HardhatRunt
   const subject =
     job !== undefined ? `job ${job}` : round === undefined ? `task ${task} (all finalized rounds)` : `task ${task}, round ${round}`;
   ui.title(`Verifying ${subject} from the chain and storage`);
-  const items = await ui.progress("Verifying", () => (job !== undefined ? hre.flai.verify.job(job) : hre.flai.verify.round(task!, round)));
+  // With an account, its reader key opens what it may (a private job's submitter: the inputs and model).
+  const account = optionalWhole(args.account, "--account", { min: 0, hint: "an index into the network's accounts" });
+  const items = await ui.progress("Verifying", () =>
+    job !== undefined ? hre.flai.verify.job(job, { account }) : hre.flai.verify.round(task!, round, { account }),
+  );
   for (const i of items) {
     ui.line(`${MARK[i.verdict]} ${i.item}: ${i.detail}`);
   }
