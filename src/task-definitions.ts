@@ -146,7 +146,7 @@ export const taskDefinitions = [
     .addFlag({
       name: "public",
       description:
-        "Store the inputs and the trained model in plaintext (open data); by default they are encrypted: only the enclave reads the inputs, only you the model",
+        "Store the inputs and the trained model in plaintext (open data); without it they are encrypted: only the enclave reads the inputs, only you the model",
     })
     .addOption({
       name: "enclave",

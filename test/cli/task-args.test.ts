@@ -28,6 +28,7 @@ const TASKS: Record<string, { required: string[]; missing?: string[] }> = {
   "flai:train": { required: ["job"] },
   "flai:complete": { required: ["job", "result"] },
   "flai:job": { required: ["job"] },
+  "flai:result": { required: ["job", "out"] },
   // Exactly one of --job and --task: requireOptions cannot say that, so verify names both itself.
   "flai:verify": { required: [], missing: ["--job <id>", "--task <id>", "Example: npx hardhat flai:verify"] },
   "flai:enclave": { required: [] },
@@ -47,7 +48,12 @@ const TASKS: Record<string, { required: string[]; missing?: string[] }> = {
 };
 
 /** Numeric options whose real default is 0 (account 0 is the first account), shown as such in help. */
-const REAL_ZERO_DEFAULTS = new Set(["flai:fl-client --account", "flai:fl-claim --account", "flai:fl-cancel --account"]);
+const REAL_ZERO_DEFAULTS = new Set([
+  "flai:fl-client --account",
+  "flai:fl-claim --account",
+  "flai:fl-cancel --account",
+  "flai:result --account",
+]);
 
 const WITHOUT_DEFAULT: string[] = [ArgumentType.STRING_WITHOUT_DEFAULT, ArgumentType.FILE_WITHOUT_DEFAULT];
 

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -16,8 +17,10 @@ import { JOB_INPUT_NOT_AUTHENTIC, JOB_READER_KEY_MISSING } from "../../src/tee/j
 import type { TrainingJob } from "../../src/tee/enclave.js";
 import { sha256Hex } from "../../src/util/sha256.js";
 
-import { FIXTURES, errorOf, jobsProject } from "../helpers/project.js";
+import { expectFlaiError } from "../helpers/assert.js";
+import { FIXTURES, errorOf, jobsProject, tempDir, tempProject } from "../helpers/project.js";
 import { signers } from "../helpers/signers.js";
+import { taskLines } from "../helpers/task-output.js";
 
 const DATA_CSV = path.join(FIXTURES, "data.csv");
 const DATA = path.join(FIXTURES, "data.json");
@@ -171,5 +174,44 @@ describe("jobs: private by default (issue 17)", function () {
     const error = await errorOf(() => hre.flai.jobs.readResult(submitted.job.id, { connection }));
     expect(flaiErrorCode(error)).to.equal("job-no-result");
     expect(error.message).to.match(/has no result to read: it is open/);
+  });
+});
+
+describe("flai:result: the submitter reads its private job's model (issue 17)", function () {
+  this.timeout(180_000);
+  let hre: HardhatRuntimeEnvironment;
+  let jobId: string;
+  let dir: string;
+
+  before(async () => {
+    ({ hre } = await tempProject());
+    // The default connection: the task runs on --network's chain.
+    const connection = await hre.network.getOrCreate();
+    await hre.flai.jobs.registerEnclave({ connection });
+    const submitted = await hre.flai.jobs.submit({ data: DATA, model: MODEL, reward: "0.01", connection });
+    await hre.flai.jobs.complete(await hre.flai.jobs.train(submitted.job.id, { connection }), { connection });
+    jobId = submitted.job.id.toString();
+    dir = await tempDir("flai-result-");
+  });
+
+  it("writes the model whose sha256 is the on-chain hash; --json gives one document", async () => {
+    const out = path.join(dir, "model.json");
+    const lines = await taskLines(hre, "flai:result", { job: jobId, out, account: 0, json: true });
+    const doc = JSON.parse(lines.join("\n")) as { resultHash: string; private: boolean; out: string };
+    expect(doc.private).to.equal(true);
+    expect(sha256Hex(await readFile(out))).to.equal(doc.resultHash);
+    expect((JSON.parse(await readFile(out, "utf8")) as { weights: number[] }).weights).to.have.length(8);
+    // never over an existing file
+    await expectFlaiError(() => taskLines(hre, "flai:result", { job: jobId, out, account: 0, json: true }), "already exists", "--out");
+  });
+
+  it("another account gets a plugin error saying only the submitter (and the enclave) can read it; nothing is written", async () => {
+    const out = path.join(dir, "stolen.json");
+    await expectFlaiError(
+      () => taskLines(hre, "flai:result", { job: jobId, out, account: 1, json: false }),
+      "only the submitter (and the enclave that trained it) can read it",
+      "--account",
+    );
+    expect(existsSync(out)).to.equal(false);
   });
 });
