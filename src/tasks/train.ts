@@ -34,7 +34,10 @@ export default async function train(args: TrainTaskArguments, hre: HardhatRuntim
   const modelFile = await writeTrainOutputs(files, result, replace);
   const t = result.model?.training;
   if (modelFile !== undefined) ui.ok(`Trained model saved to ${path.relative(process.cwd(), modelFile)}`);
-  else ui.ok(`Trained model stored encrypted to the submitter ${result.submitter}: this host never saw it (they read it with flai:result)`);
+  else {
+    ui.ok(`Trained model stored encrypted to the submitter ${result.submitter}; this host never saw it`);
+    ui.info("reading it", `the submitter runs: npx hardhat flai:result --job ${jobId} --out model.json`);
+  }
   ui.info("result root", `${result.resultRoot}${result.private ? " (ciphertext)" : ""}`);
   // Only multinomial (or renamed binary) models carry their class list; 0/1 models keep the old output.
   if (result.model?.classes !== undefined) ui.info("classes", result.model.classes.map((c) => JSON.stringify(c)).join(", "));
