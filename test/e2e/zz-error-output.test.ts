@@ -28,6 +28,8 @@ const FAILING_RUNS: Array<[string, string[]]> = [
   ["a network the config does not have", ["flai:job", "--job", "1", "--network", "nosuch"]],
   ["a network nobody answers on", ["flai:job", "--job", "1", "--network", "dead"]],
   ["neither --job nor --task", ["flai:verify"]],
+  ["a job's model read without --out", ["flai:result", "--job", "1"]],
+  ["a job's model read before the job exists", ["flai:result", "--job", "1", "--out", "model.json"]],
   ["a federated task that does not exist", ["flai:fl-client", "--task", "1", "--data", "data.csv"]],
   ["an option the task does not have", ["flai:train", "--job", "1", "--epochs", "3"]],
 ];
