@@ -399,7 +399,7 @@ function checkPublishable(acceptedCount: number, rejected: Decision[], rules: Ro
     throw flaiError(
       `${refusalTag("too-few-accepted")}Round ${round} has ${acceptedCount} accepted update${acceptedCount === 1 ? "" : "s"}, fewer than the task's ` +
         `minimum of ${rules.minAccepted} per published aggregate: from the published model each client could rebuild the others' updates. ` +
-        `The round is not published. More clients must take part, or the task must add DP noise (--clip and --noise).` +
+        `The round is not published. More clients must take part, or the task must add DP noise (--clipping-norm and --noise-multiplier).` +
         (rejected.length > 0 ? ` Rejected: ${rejected.map((r) => `${r.client}: [${r.code}] ${r.reason}`).join("; ")}` : ""),
     );
   }

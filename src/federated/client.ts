@@ -51,6 +51,7 @@ import { readTaskData } from "./classes.js";
 import { DEFAULT_LOCAL_ITERATIONS, trainClientUpdate } from "./local-training.js";
 import { decodeMetricsWord } from "./metrics-word.js";
 import { resolveDriftCorrection } from "./drift-correction.js";
+import { resolveDeprecatedKeys, warnDeprecatedKeys } from "./deprecated-keys.js";
 import { resolveRules } from "./round-rules.js";
 import { effectiveNow, isFailed, roundPhase, type RoundPhase } from "./round-state.js";
 import { checkConfig, MIN_ROBUST_UPDATES, type StrategyConfig } from "./strategies.js";
@@ -119,10 +120,11 @@ export class FlaiFederated {
 
   /** Puts a federated task on-chain: the initial global model (with the task's rules) and the reward pool. */
   async createTask(opts: CreateTaskOptions): Promise<CreatedTask> {
-    const { pool, maxClients, roundDuration, strategy, rules, driftCorrection, expectedNumExamples } = checkTaskOptions(
+    const { pool, maxClients, roundDuration, strategy, rules, driftCorrection, expectedNumExamples, local, deprecated } = checkTaskOptions(
       opts,
       this.#config.jobs.deadlineSeconds,
     );
+    warnDeprecatedKeys(deprecated);
     const specInput = await readInput(opts.model, "--model", this.#storage);
     const spec = parseModelSpec(specInput.bytes, specInput.source);
     const evalInput = await readInput(opts.evaluation, "--test", this.#storage);
@@ -163,9 +165,10 @@ export class FlaiFederated {
       federated: {
         strategy,
         local: {
-          maxIterations: opts.local?.maxIterations ?? DEFAULT_LOCAL_ITERATIONS,
+          maxIterations: local?.maxIterations ?? DEFAULT_LOCAL_ITERATIONS,
           c: spec.hyperparameters.c,
-          mu: opts.local?.mu ?? (strategy.name === "fedprox" ? 0.01 : 0),
+          // The stored model keeps the key "mu" (its bytes and hashes are the task's commitment).
+          mu: local?.proximalMu ?? (strategy.name === "fedprox" ? 0.01 : 0),
           ...(expectedNumExamples !== undefined ? { expectedNumExamples } : {}),
           ...(driftCorrection !== undefined ? { driftCorrection } : {}),
         },
@@ -1092,23 +1095,25 @@ function checkTaskOptions(opts: CreateTaskOptions, defaultRoundDuration: number)
   checkCount(maxClients, "--max-clients", opts.quorum, MAX_CLIENTS_LIMIT);
   const roundDuration = opts.roundDuration ?? defaultRoundDuration;
   checkCount(roundDuration, "--round-duration", 1, MAX_ROUND_DURATION_SECONDS);
-  const strategy = opts.strategy ?? { name: "fedavg" };
+  // Former keys (clipNorm, local.mu) are read as their new ones first; the caller warns about them.
+  const { strategy: given, local, deprecated } = resolveDeprecatedKeys(opts.strategy, opts.local);
+  const strategy = given ?? { name: "fedavg" };
   checkConfig(strategy);
   const rules = resolveRules(opts.rules, strategy);
-  const driftCorrection = resolveDriftCorrection(opts.local?.driftCorrection, strategy);
-  if (driftCorrection !== undefined && strategy.name === "fedprox" && opts.local?.mu !== undefined) {
+  const driftCorrection = resolveDriftCorrection(local?.driftCorrection, strategy);
+  if (driftCorrection !== undefined && strategy.name === "fedprox" && local?.proximalMu !== undefined) {
     throw flaiError(
-      `local.mu sets FedProx's proximal term, which drift correction replaces with its own (driftCorrection.mu ${driftCorrection.mu}). ` +
-        `Set local.driftCorrection: false to train FedProx with mu ${opts.local.mu}, or leave local.mu out.`,
+      `local.proximalMu sets FedProx's proximal term, which drift correction replaces with its own (driftCorrection.mu ${driftCorrection.mu}). ` +
+        `Set local.driftCorrection: false to train FedProx with proximalMu ${local.proximalMu}, or leave local.proximalMu out.`,
     );
   }
   checkRobustQuorum(strategy, opts.quorum);
   if (opts.modelFormat !== undefined && !MODEL_FORMATS.includes(opts.modelFormat)) {
     throw flaiError(`--model-format must be one of ${MODEL_FORMATS.join(", ")}, got ${JSON.stringify(opts.modelFormat)}.`);
   }
-  const expectedNumExamples = opts.local?.expectedNumExamples;
-  if (expectedNumExamples !== undefined) checkCount(expectedNumExamples, "--num-examples", 1, Number.MAX_SAFE_INTEGER);
-  return { pool, maxClients, roundDuration, strategy, rules, driftCorrection, expectedNumExamples };
+  const expectedNumExamples = local?.expectedNumExamples;
+  if (expectedNumExamples !== undefined) checkCount(expectedNumExamples, "--expected-num-examples", 1, Number.MAX_SAFE_INTEGER);
+  return { pool, maxClients, roundDuration, strategy, rules, driftCorrection, expectedNumExamples, local, deprecated };
 }
 
 /**

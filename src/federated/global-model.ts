@@ -87,8 +87,8 @@ export interface GlobalMetrics {
 /** A round's central DP, as the RDP accountant states it (dp-accountant.ts). */
 export interface DpMetrics {
   noiseMultiplier: number;
-  clipNorm: number;
-  /** L2 sensitivity of the noised aggregate to one client (2·clipNorm/n for the uniform mean of n). */
+  clippingNorm: number;
+  /** L2 sensitivity of the noised aggregate to one client (2·clippingNorm/n for the uniform mean of n). */
   sensitivity: number;
   /** Std of the noise on every coordinate: noiseMultiplier × sensitivity. */
   noiseStd: number;
@@ -181,6 +181,9 @@ function checkFederatedFields(m: GlobalModel, outputs: number, binary: boolean, 
   const f = m.federated;
   if (f === undefined || typeof f !== "object") fail(`"federated" is missing`);
   if (!STRATEGIES.includes(f.strategy?.name)) fail(`"federated.strategy.name" must be one of ${STRATEGIES.join(", ")}`);
+  // The key's former name: read as no clipping, such a model would aggregate without the bound it names.
+  if ("clipNorm" in f.strategy)
+    fail(`"federated.strategy.clipNorm" is the former name of "clippingNorm" (a model from an older hardhat-flai)`);
   if (!/^0x[0-9a-f]{64}$/.test(f.evaluationRoot ?? "")) fail(`"federated.evaluationRoot" must be a 0G root`);
   if (f.rules !== undefined) {
     try {

@@ -76,10 +76,10 @@ describe("federated rounds on a chain with drift correction (the fedavg default)
           quorum: 3,
           reward: "0.3",
           strategy: { name: "fedprox" },
-          local: { mu: 0.05 },
+          local: { proximalMu: 0.05 },
           connection,
         }),
-      "local.mu",
+      "local.proximalMu",
       "local.driftCorrection: false",
     );
     const created = await fedavg.createTask({

@@ -134,7 +134,7 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
       { name: "fedavg" },
       { name: "median" },
       { name: "trimmed-mean", trimFraction: 0.25 },
-      { name: "fedavg", clipNorm: 1 },
+      { name: "fedavg", clippingNorm: 1 },
     ] as StrategyConfig[]) {
       const taskId = await newTask({ rounds: 1, quorum: 4, strategy });
       const globalHash = (await hre.flai.fedavg.task(taskId, { connection })).globalHash;
@@ -156,7 +156,7 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
       const model = await hre.flai.fedavg.globalModel(taskId, { connection });
       const { weights, bias } = modelParameters(model);
       const norm = Math.hypot(...weights, ...bias); // the initial model is all zeros: this is the round's step
-      outcome[`${strategy.name}${strategy.clipNorm ? "+clip" : ""}`] = {
+      outcome[`${strategy.name}${strategy.clippingNorm ? "+clip" : ""}`] = {
         accuracy: agg.metrics.accuracy,
         maxWeight: Math.max(...Array.from(weights, Math.abs)),
         norm,
@@ -167,7 +167,7 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
       expect(outcome[robust]!.maxWeight, robust).to.be.lessThan(10);
       expect(outcome[robust]!.accuracy, robust).to.be.greaterThan(0.8);
     }
-    // Clipping bounds how far one update can move the model (‖step‖ ≤ clipNorm), not its direction.
+    // Clipping bounds how far one update can move the model (‖step‖ ≤ clippingNorm), not its direction.
     expect(outcome["fedavg+clip"]!.norm).to.be.at.most(1 + 1e-9);
   });
 
