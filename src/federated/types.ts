@@ -133,7 +133,7 @@ export interface SealedUpdate {
   round: number;
   client: string;
   ciphertext: Uint8Array;
-  sampleCount: number;
+  numExamples: number;
   local: { loss: number; accuracy: number };
   timings: { train: number; encrypt: number };
 }
@@ -143,7 +143,7 @@ export interface RecordedUpdateView {
   client: string;
   updateRoot: string;
   updateHash: string;
-  sampleCount: number;
+  numExamples: number;
   blockNumber: number;
 }
 
@@ -153,7 +153,7 @@ export interface ClientRoundResult {
   client: string;
   updateRoot: string;
   updateHash: string;
-  sampleCount: number;
+  numExamples: number;
   local: { loss: number; accuracy: number };
   txHash: string;
   gasUsed: bigint;

@@ -22,7 +22,7 @@ const BINDING = {
 function update(values: number, gradient: boolean): ClientUpdate {
   const u: ClientUpdate = {
     delta: Float64Array.from({ length: values }, (_, i) => Math.sin(i) * 1e-3),
-    sampleCount: 24,
+    numExamples: 24,
     metrics: { loss: 0.25, accuracy: 0.875 },
     baseModelHash: "0x" + "ab".repeat(32),
   };
