@@ -6,10 +6,11 @@ const UINT64_MAX = (1n << 64n) - 1n;
 
 /*
  * Two quantities, two names. `numExamples` (Flower's num_examples) is what a client declares and
- * records: its training example count, uncapped. A *weight* is what the enclave makes of it — the
- * aggregation weight: num_examples capped at maxClientShare (capWeights), or 1 each under equal
- * weighting (rewardWeights with the "equal" rule). The reward leaf's `weight`, its
- * `cumulativeWeightBefore` and a round's `acceptedWeight` (the sum over accepted updates) are weights.
+ * records: its training example count, uncapped. A *weight* is what the enclave makes of it:
+ * num_examples capped at maxClientShare (capWeights; the aggregation weight of a weighted mean, and
+ * the reward weight under the "num-examples" rule), or 1 each under equal weighting (the "equal"
+ * reward rule, rewardWeights). The reward leaf's `weight`, its `cumulativeWeightBefore` and a round's
+ * `acceptedWeight` (their sum over the accepted updates) are weights, never num_examples.
  */
 
 export interface CappedWeights {
