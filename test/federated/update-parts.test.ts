@@ -41,8 +41,8 @@ function enclaveKeys(): { publicKey: string; secret: string } {
 describe("fedavg update parts (sealing without a plaintext copy)", () => {
   it("encodeUpdate writes the bytes it wrote before parts existed (hashes from the previous encoder)", () => {
     // sha256 of the previous encodeUpdate's output (commit 566e13a) for these two updates, with the
-    // header's "sampleCount" renamed "numExamples" (issue 16; with the old key they were 5fbcb7d4…
-    // and d4d6b3e6…, i.e. the bytes differ only by that key).
+    // header's example-count key renamed "numExamples" (issue 16; the pins before it, 5fbcb7d4… and
+    // d4d6b3e6…, are of the same bytes with the old key name).
     expect(sha256(encodeUpdate(update(1001, false)))).to.equal("c1eb14430a28a4a4bb65e17ea8953d6106ce65451da46410b91a72702910f77b");
     expect(sha256(encodeUpdate(update(1001, true)))).to.equal("680113c6e6fa336c2fa82c65031577c0ecff01e03a21310d0677511cd6e034b0");
   });
