@@ -112,7 +112,7 @@ const strategyOptions = (b: ReturnType<typeof task>) =>
     })
     .addOption({
       name: "rewardRule",
-      description: "equal | num-examples (capped sample counts); when left out, equal",
+      description: "equal | num-examples (capped num_examples); when left out, equal",
       type: text,
       defaultValue: undefined,
     })

@@ -258,7 +258,7 @@ export class FlaiFederated {
   async runClient(opts: ClientRoundOptions): Promise<ClientRoundResult> {
     const ctx = await this.#clientContext(opts);
     const sealed = await this.#trainAndSeal(ctx, opts.data);
-    const submitted = await this.#submit(ctx, sealed.ciphertext, sealed.sampleCount);
+    const submitted = await this.#submit(ctx, sealed.ciphertext, sealed.numExamples);
     return { ...submitted, local: sealed.local, timings: { ...sealed.timings, ...submitted.timings } };
   }
 
@@ -301,7 +301,7 @@ export class FlaiFederated {
     };
     // Sealed from the update's parts (its arrays viewed in place), not from one plaintext copy of them.
     const ciphertext = sealUpdate(encodeUpdateParts(update), encryptionKey, binding);
-    return { ciphertext, sampleCount: update.sampleCount, local: update.metrics, timings: { train, encrypt: now() - t } };
+    return { ciphertext, numExamples: update.numExamples, local: update.metrics, timings: { train, encrypt: now() - t } };
   }
 
   /** The client's update on the current global model (its local training). */
@@ -318,9 +318,9 @@ export class FlaiFederated {
    * what a client with its own training code does, and how tests play a faulty or malicious one.
    */
   async submitCiphertext(
-    opts: Omit<ClientRoundOptions, "data"> & { ciphertext: Uint8Array; sampleCount: number },
+    opts: Omit<ClientRoundOptions, "data"> & { ciphertext: Uint8Array; numExamples: number },
   ): Promise<Omit<ClientRoundResult, "local" | "timings">> {
-    const { timings: _t, ...rest } = await this.#submit(await this.#clientContext(opts), opts.ciphertext, opts.sampleCount);
+    const { timings: _t, ...rest } = await this.#submit(await this.#clientContext(opts), opts.ciphertext, opts.numExamples);
     return rest;
   }
 
@@ -358,7 +358,7 @@ export class FlaiFederated {
       );
     }
     // Read together (one wait, not three); checked below in the same order as before.
-    const [info, latestBlock, { sampleCount: recorded }] = await Promise.all([
+    const [info, latestBlock, { numExamples: recorded }] = await Promise.all([
       this.#readRound(reader, task.id, round),
       connection.ethers.provider.getBlock("latest"),
       readUpdateStruct(reader, task.id, round, client),
@@ -388,7 +388,7 @@ export class FlaiFederated {
   async #submit(
     ctx: { contract: Contract; signer: HardhatEthersSigner; client: string; task: FederatedTaskView; round: number },
     ciphertext: Uint8Array,
-    sampleCount: number,
+    numExamples: number,
   ) {
     let t = now();
     // The client pays for its own upload (0G storage), like for its recordUpdate.
@@ -401,7 +401,7 @@ export class FlaiFederated {
       ctx.contract,
       "FLAIFederated",
       "recordUpdate",
-      [ctx.task.id, ctx.round, stored.root, updateHash, sampleCount],
+      [ctx.task.id, ctx.round, stored.root, updateHash, numExamples],
       {
         explain: explainFederatedRevert,
         gasHeadroom: RECORD_CLOSE_GAS,
@@ -413,7 +413,7 @@ export class FlaiFederated {
       client: ctx.client,
       updateRoot: stored.root,
       updateHash,
-      sampleCount,
+      numExamples,
       txHash: receipt.hash,
       gasUsed: receipt.gasUsed,
       timings: { upload, chain: now() - t },
@@ -528,8 +528,8 @@ export class FlaiFederated {
     const readUpdates = (): Promise<RecordedUpdate[]> =>
       Promise.all(
         logs.map(async (log) => {
-          const { client, updateRoot, updateHash, sampleCount } = updateRecorded(log);
-          const base = { client, updateRoot, updateHash, sampleCount: Number(sampleCount) };
+          const { client, updateRoot, updateHash, numExamples } = updateRecorded(log);
+          const base = { client, updateRoot, updateHash, numExamples: Number(numExamples) };
           try {
             return { ...base, ciphertext: await this.#storage.read(updateRoot, unverified) };
           } catch (error) {
@@ -689,8 +689,8 @@ export class FlaiFederated {
     // This account's record in every finalized round, read together rather than one round trip per round.
     const records = await Promise.all(rounds.map((r) => readUpdateStruct(contract, taskId, r.round, client)));
     for (const [i, round] of rounds.entries()) {
-      const { sampleCount, claimed } = records[i]!;
-      if (sampleCount === 0n) continue; // no update from this account in that round
+      const { numExamples, claimed } = records[i]!;
+      if (numExamples === 0n) continue; // no update from this account in that round
       if (claimed) {
         result.skipped.push({ round: round.round, reason: "already-claimed" });
         continue;
@@ -833,16 +833,16 @@ export class FlaiFederated {
     return this.#readRound(contract, parseId(taskId, "task"), parseRound(round));
   }
 
-  /** What `client` recorded in a round: sampleCount 0 when nothing, and whether its reward was claimed. */
+  /** What `client` recorded in a round: numExamples 0 when nothing, and whether its reward was claimed. */
   async update(
     taskId: bigint | number | string,
     round: number,
     client: string,
     opts: ConnectionOption = {},
-  ): Promise<{ sampleCount: number; claimed: boolean }> {
+  ): Promise<{ numExamples: number; claimed: boolean }> {
     const { contract } = await this.#reader(opts.connection);
-    const { sampleCount, claimed } = await readUpdateStruct(contract, parseId(taskId, "task"), parseRound(round), getAddress(client));
-    return { sampleCount: Number(sampleCount), claimed };
+    const { numExamples, claimed } = await readUpdateStruct(contract, parseId(taskId, "task"), parseRound(round), getAddress(client));
+    return { numExamples: Number(numExamples), claimed };
   }
 
   /** A round's recorded updates, in record order (the accumulator's order). */
@@ -856,8 +856,8 @@ export class FlaiFederated {
       ),
     );
     return logs.map((log) => {
-      const { client, updateRoot, updateHash, sampleCount } = updateRecorded(log);
-      return { client: getAddress(client), updateRoot, updateHash, sampleCount: Number(sampleCount), blockNumber: log.blockNumber };
+      const { client, updateRoot, updateHash, numExamples } = updateRecorded(log);
+      return { client: getAddress(client), updateRoot, updateHash, numExamples: Number(numExamples), blockNumber: log.blockNumber };
     });
   }
 

@@ -72,10 +72,12 @@ export interface GlobalMetrics {
   logLoss: number;
   accepted: number;
   rejected: number;
-  samples: number;
+  /** The accepted updates' num_examples as the clients declared them, summed (uncapped). */
+  totalNumExamples: number;
   /**
    * N for the next round's clients: the accepted updates' num_examples as capped by maxClientShare
-   * (the weights a weighted mean uses), summed. Absent in models from before it was added.
+   * (the weights a weighted mean uses), summed, so at most totalNumExamples. Absent in models from
+   * before it was added.
    */
   numExamples?: number;
   /** Central DP of this round, when noise was added. */

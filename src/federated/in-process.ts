@@ -92,7 +92,7 @@ export function runRoundsInProcess(
     const updates = clients.map((data, k) => trainClientUpdate(model, hash, data, `client ${k + 1}`, { expectedClients: clients.length }));
     const combined = combineRound(
       model,
-      updates.map((u) => ({ delta: u.delta, numExamples: u.sampleCount, gradient: u.gradient })),
+      updates.map((u) => ({ delta: u.delta, numExamples: u.numExamples, gradient: u.gradient })),
       round,
       seed + round,
     );
@@ -108,7 +108,7 @@ export function runRoundsInProcess(
         ...quality,
         accepted: updates.length,
         rejected: 0,
-        samples: updates.reduce((s, u) => s + u.sampleCount, 0),
+        totalNumExamples: updates.reduce((s, u) => s + u.numExamples, 0),
         numExamples: combined.numExamples,
         dp: combined.dp,
       },

@@ -30,7 +30,7 @@ export interface StrategyConfig {
 
 export interface WeightedDelta {
   delta: Float64Array;
-  /** The client's sample count; only fedavg/fedprox without DP use it. */
+  /** The update's aggregation weight (its num_examples capped, weights.ts); only fedavg/fedprox without DP use it. */
   weight: number;
 }
 
@@ -526,7 +526,7 @@ function checkUpdates(updates: readonly WeightedDelta[], config: StrategyConfig)
       throw flaiError(`Update ${k} has ${delta.length} values but update 0 has ${dim}; all updates must be for the same model.`);
     }
     if (weighted && !(Number.isFinite(weight) && weight > 0)) {
-      throw flaiError(`Update ${k} has weight ${weight}; ${config.name} weights updates by sample count, which must be > 0.`);
+      throw flaiError(`Update ${k} has weight ${weight}; ${config.name} weights updates by their capped num_examples, which must be > 0.`);
     }
   }
   return dim;

@@ -130,7 +130,7 @@ export interface SealedUpdate {
   round: number;
   client: string;
   ciphertext: Uint8Array;
-  sampleCount: number;
+  numExamples: number;
   local: { loss: number; accuracy: number };
   timings: { train: number; encrypt: number };
 }
@@ -140,7 +140,7 @@ export interface RecordedUpdateView {
   client: string;
   updateRoot: string;
   updateHash: string;
-  sampleCount: number;
+  numExamples: number;
   blockNumber: number;
 }
 
@@ -150,7 +150,7 @@ export interface ClientRoundResult {
   client: string;
   updateRoot: string;
   updateHash: string;
-  sampleCount: number;
+  numExamples: number;
   local: { loss: number; accuracy: number };
   txHash: string;
   gasUsed: bigint;

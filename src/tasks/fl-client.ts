@@ -41,7 +41,7 @@ export default async function flClient(args: FlClientTaskArguments, hre: Hardhat
     hre.flai.federated.runClient({ taskId, data, signer, connection }),
   );
   ui.ok(`Update recorded for round ${r.round} of task ${r.taskId} by ${r.client}`);
-  ui.info("samples", r.sampleCount);
+  ui.info("num_examples", r.numExamples);
   ui.info("local", `accuracy ${r.local.accuracy.toFixed(4)}, log-loss ${r.local.loss.toFixed(4)}`);
   ui.info("update root", r.updateRoot);
   ui.info("sha256", r.updateHash);

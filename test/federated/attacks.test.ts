@@ -66,7 +66,7 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
       const client = clientAddress(i);
       const plain = encodeUpdate({
         delta: u.delta,
-        sampleCount: u.numExamples,
+        numExamples: u.numExamples,
         metrics: { loss: 0.5, accuracy: 0.5 },
         baseModelHash: globalHash,
       });
@@ -77,7 +77,7 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
         round: 1,
         client,
       });
-      return { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), sampleCount: u.numExamples, ciphertext };
+      return { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), numExamples: u.numExamples, ciphertext };
     });
   }
 
@@ -178,7 +178,7 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
     it("huge num_examples: a declared count that is no safe whole number is rejected with a code", async () => {
       const task = newTask({ name: "fedavg" });
       const recorded = sealAll(task, honest(4, 3));
-      recorded[0]!.sampleCount = 2 ** 60; // a uint64 above 2^53: Number() cannot hold it exactly
+      recorded[0]!.numExamples = 2 ** 60; // a uint64 above 2^53: Number() cannot hold it exactly
       const r = report(await runAggregation(requestOf(task, recorded)));
       expect(r.rejected.map((x) => [x.client, x.code])).to.deep.equal([[clientAddress(0), "num-examples-out-of-bounds"]]);
     });

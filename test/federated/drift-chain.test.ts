@@ -30,7 +30,7 @@ function expectedRound(model: GlobalModel, shares: readonly Dataset[], quorum: n
   const updates = shares.map((d, k) => trainClientUpdate(model, hash, d, `client ${k}`, { expectedClients: quorum }));
   return combineRound(
     model,
-    updates.map((u) => ({ delta: u.delta, numExamples: u.sampleCount, gradient: u.gradient })),
+    updates.map((u) => ({ delta: u.delta, numExamples: u.numExamples, gradient: u.gradient })),
     model.round + 1,
     0,
   );

@@ -89,7 +89,7 @@ describe("fedavg drift correction in the protocol", function () {
       const numExamples = u.numExamples ?? 100;
       const update: ClientUpdate = {
         delta: u.delta,
-        sampleCount: numExamples,
+        numExamples,
         metrics: { loss: 0.5, accuracy: 0.5 },
         baseModelHash: globalHash,
       };
@@ -101,7 +101,7 @@ describe("fedavg drift correction in the protocol", function () {
         round: 1,
         client,
       });
-      return { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), sampleCount: numExamples, ciphertext };
+      return { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), numExamples, ciphertext };
     });
     const binding = { chainId: "31337", contract: CONTRACT, taskId: task.taskId, round: 1 };
     const updatesAccumulator = accumulatorOf(BigInt(task.taskId), 1, recorded);
@@ -199,7 +199,7 @@ describe("fedavg drift correction in the protocol", function () {
   });
 
   describe("update format", () => {
-    const base = { sampleCount: 10, metrics: { loss: 0.5, accuracy: 0.5 }, baseModelHash: "0x" + "ab".repeat(32) };
+    const base = { numExamples: 10, metrics: { loss: 0.5, accuracy: 0.5 }, baseModelHash: "0x" + "ab".repeat(32) };
 
     it("an update without a gradient is flai-update/v1 as before; with one, v2 carries it bit for bit", () => {
       const v1 = encodeUpdate({ ...base, delta: filled(DIMENSION, 0.25) });
@@ -274,7 +274,7 @@ describe("fedavg drift correction in the protocol", function () {
       const plain = encodeUpdate({
         delta: filled(DIMENSION, 0.01),
         gradient: filled(DIMENSION, 0.1),
-        sampleCount: 100,
+        numExamples: 100,
         metrics: { loss: 0.5, accuracy: 0.5 },
         baseModelHash: sha256(other.bytes),
       });
@@ -287,7 +287,7 @@ describe("fedavg drift correction in the protocol", function () {
         round: 1,
         client,
       });
-      withNan.updates[3] = { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), sampleCount: 100, ciphertext };
+      withNan.updates[3] = { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), numExamples: 100, ciphertext };
       withNan.updatesAccumulator = accumulatorOf(BigInt(other.taskId), 1, withNan.updates);
       const n = await runAggregation(withNan);
       assert.deepEqual(

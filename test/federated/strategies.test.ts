@@ -6,7 +6,7 @@ import { gaussian, mulberry32 } from "../../src/util/prng.js";
 
 import { expectFlaiError } from "../helpers/assert.js";
 
-/** `n` honest updates scattered around a common direction, with varied sample counts. */
+/** `n` honest updates scattered around a common direction, with varied num_examples. */
 function honest(n: number, dim: number, seed: number): WeightedDelta[] {
   const rand = mulberry32(seed);
   const normal = gaussian(rand);
