@@ -86,6 +86,8 @@ contract FLAIComputeJobs is EnclaveSigned {
     ///      the signer back to an earlier measurement, key or expiry.
     error StaleReport(uint64 issuedAt, uint64 registeredIssuedAt);
     error MeasurementNotAccepted(bytes32 measurement);
+    /// @dev A zero reader key would read as "none registered" (see {readerKey}).
+    error ZeroReaderKey();
 
     // ---------------------------------------------------------------------------------------------
     // Events
@@ -106,6 +108,8 @@ contract FLAIComputeJobs is EnclaveSigned {
         bytes32 vs
     );
     event EnclaveRemoved(address indexed signer);
+    /// @dev Every reader key an account set, so its history (and which key an artifact was sealed to) stays on-chain.
+    event ReaderKeySet(address indexed account, bytes32 key);
     event JobSubmitted(
         uint256 indexed jobId,
         address indexed submitter,
@@ -175,6 +179,7 @@ contract FLAIComputeJobs is EnclaveSigned {
     mapping(bytes32 measurement => bool accepted) private _acceptedMeasurements;
     mapping(address signer => EnclaveRecord) private _enclaves;
     mapping(uint256 jobId => JobRecord) private _jobs;
+    mapping(address account => bytes32 key) private _readerKeys;
 
     // ---------------------------------------------------------------------------------------------
     // Construction / ownership
@@ -295,6 +300,26 @@ contract FLAIComputeJobs is EnclaveSigned {
         EnclaveRecord storage record = _enclaves[signer];
         bytes32 measurement = record.measurement;
         return measurement != bytes32(0) && _unexpired(record.validity) && _acceptedMeasurements[measurement];
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Reader keys
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice Sets the caller's reader key: the X25519 public key that private artifacts (a job's trained
+    ///         model, a federated task's keyring entries) are sealed or wrapped to for it. Parties (job
+    ///         submitters, task creators and clients) register here so others can encrypt to them without
+    ///         an exchange; an enclave's key stays in its attested registration ({enclaveEncryptionKey}),
+    ///         which this does not touch. Any account may set or replace its own key, never another's.
+    function setReaderKey(bytes32 key) external {
+        if (key == bytes32(0)) revert ZeroReaderKey();
+        _readerKeys[msg.sender] = key;
+        emit ReaderKeySet(msg.sender, key);
+    }
+
+    /// @notice `account`'s reader key, or 0 if it never set one.
+    function readerKey(address account) external view returns (bytes32) {
+        return _readerKeys[account];
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -49,3 +49,11 @@ export const UINT64_MAX = uintMax(CONTRACT_FIELDS.numExamples.type);
  * the config accepts what the narrower of the two, the round duration, can hold.
  */
 export const MAX_DEADLINE_SECONDS = MAX_ROUND_DURATION_SECONDS;
+
+/**
+ * A task keyring (src/privacy/keyring.ts) is read from storage, where anyone may have put the bytes
+ * behind a root: parsing stops at these sizes before JSON.parse sees them. An entry is ~300 bytes of
+ * JSON, so 10 000 readers fit in 4 MiB with room to spare.
+ */
+export const MAX_KEYRING_BYTES = 4 << 20;
+export const MAX_KEYRING_ENTRIES = 10_000;
