@@ -494,7 +494,9 @@ export function checkConfig(config: StrategyConfig): void {
       throw flaiError(`"noiseMultiplier" must be a finite number > 0, got ${noiseMultiplier}. Omit it to disable DP noise.`);
     }
     if (clippingNorm === undefined) {
-      throw flaiError(`"noiseMultiplier" needs "clippingNorm": the noise is scaled to the clipped updates' norm bound. Set "clippingNorm" too.`);
+      throw flaiError(
+        `"noiseMultiplier" needs "clippingNorm": the noise is scaled to the clipped updates' norm bound. Set "clippingNorm" too.`,
+      );
     }
     if (name === "median" || name === "trimmed-mean") {
       throw flaiError(
