@@ -79,7 +79,7 @@ export async function readJobResult(args: {
   const { job } = args;
   if (job.status !== "completed" || job.resultRoot === undefined || job.resultHash === undefined) {
     throw flaiError(
-      `Job ${job.id} has no result to read: it is ${job.status}. A result exists once the job is trained and completed (flai:train --job ${job.id} --complete).`,
+      `Job ${job.id} has no result to read: it is ${job.status}. A result exists once the job is trained and completed (flai:train ${job.id} --complete).`,
       undefined,
       { code: JOB_NO_RESULT },
     );

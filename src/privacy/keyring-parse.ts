@@ -2,7 +2,7 @@ import { getAddress } from "ethers/address";
 
 import { flaiError } from "../errors.js";
 import { MAX_KEYRING_BYTES, MAX_KEYRING_ENTRIES } from "../limits.js";
-import { KEYRING_FORMAT, type Keyring, type KeyringEntry } from "./keyring.js";
+import { KEYRING_FORMAT, type Keyring, type KeyringEntry } from "./keyring-types.js";
 
 // A keyring comes from storage by a root: whoever stored the bytes chose them. Parsing is strict (exact
 // field sets, exact spellings, bounded size) so two readers never disagree on what a keyring says and

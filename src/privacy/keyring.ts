@@ -1,61 +1,16 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 
-import { flaiError } from "../errors.js";
+import { flaiError, flaiErrorCode } from "../errors.js";
 import { MAX_KEYRING_ENTRIES } from "../limits.js";
 import { canonicalJson } from "../ml/model.js";
 import { canonicalAddress, canonicalUint } from "./binding.js";
 import { hexBytes, toHex } from "./hex.js";
 import { pairKey } from "./pair-key.js";
 import { x25519Public } from "./reader-key.js";
+import { KEYRING_FORMAT, type Keyring, type KeyringContext, type KeyringEntry, type ReaderIdentity } from "./keyring-types.js";
 
-/**
- * Who can read a federated task's models. The task key K (32 random bytes, made by the creator) seals
- * every model of the task; a keyring wraps K once per reader with a key only the creator and that
- * reader can derive (pairKey "task-key"). The creator publishes a keyring's storage root on-chain
- * (FLAIFederated.publishKeyring, creator only), which is what makes a keyring the creator's: its bytes
- * carry no signature. Inside the enclave, where the chain is not read, a keyring is host-claimed: a
- * forged one can only wrap a K' that fails to open the real (on-chain hashed) previous model.
- */
-export const KEYRING_FORMAT = "flai-keyring/v1";
-
-export interface KeyringEntry {
-  /** The reader's account (checksummed). */
-  reader: string;
-  /** The reader's registered X25519 reader key (0x + 64 lowercase hex) K was wrapped to. */
-  readerKey: string;
-  /** AES-256-GCM nonce, 0x + 24 hex. */
-  nonce: string;
-  /** AES-256-GCM(K_pair, K) with its 16-byte tag appended: 0x + 96 hex. */
-  wrappedKey: string;
-}
-
-export interface Keyring {
-  format: typeof KEYRING_FORMAT;
-  chainId: bigint;
-  /** The FLAIFederated contract (checksummed). */
-  contract: string;
-  taskId: bigint;
-  /** The task's creator (checksummed), who made K and wrapped it. */
-  creator: string;
-  /** The creator's reader key: readers derive K_pair from their secret and this. */
-  creatorKey: string;
-  /** Sorted by reader; one entry per reader. */
-  entries: KeyringEntry[];
-}
-
-/** Which task a keyring is for. */
-export interface KeyringContext {
-  chainId: bigint;
-  contract: string;
-  taskId: bigint;
-}
-
-/** An account with its reader key pair (src/privacy/reader-registry.ts readerKeyOf gives one). */
-export interface ReaderIdentity {
-  address: string;
-  secret: Uint8Array;
-  publicKey: string;
-}
+// The keyring's types and format name live in keyring-types.ts, which keyring-parse.ts shares (no cycle).
+export { KEYRING_FORMAT, type Keyring, type KeyringContext, type KeyringEntry, type ReaderIdentity } from "./keyring-types.js";
 
 const NONCE = 12;
 const TAG = 16;
@@ -88,6 +43,7 @@ export function buildKeyring(args: {
   readers: { address: string; readerKey: string }[];
 }): Keyring {
   const ctx = normalizeContext(args);
+  checkTaskKey(args.taskKey);
   const creator = canonicalAddress(args.creator.address, "The keyring's creator");
   // A creator whose publicKey does not match its secret would publish a keyring nobody can open.
   if (x25519Public(args.creator.secret) !== args.creator.publicKey.toLowerCase()) {
@@ -148,6 +104,37 @@ export function unwrapTaskKey(keyring: Keyring, me: ReaderIdentity, ctx: Keyring
   }
 }
 
+/**
+ * Every distinct task key `me` can unwrap from `keyrings` (a task has one keyring per publication:
+ * fl-create, then each fl-admit). Where keyrings are host-claimed (the enclave), one may be forged and
+ * wrap a K' of the host's: the caller tries each candidate on the model it opens (openArtifact
+ * authenticates) instead of trusting the first that unwraps. Throws keyring-no-entry when none has an
+ * entry for `me`; entries that fail authentication or are for another task are skipped when another
+ * keyring gives a key, else the first such error is thrown.
+ */
+export function taskKeyCandidates(keyrings: readonly Keyring[], me: ReaderIdentity, ctx: KeyringContext): Uint8Array[] {
+  const keys = new Map<string, Uint8Array>();
+  let firstError: unknown;
+  for (const keyring of keyrings) {
+    try {
+      const key = unwrapTaskKey(keyring, me, ctx);
+      keys.set(Buffer.from(key).toString("hex"), key);
+    } catch (error) {
+      // A keyring without an entry for me is normal (it admitted others); any other failure is kept to report.
+      if (flaiErrorCode(error) !== "keyring-no-entry") firstError ??= error;
+    }
+  }
+  if (keys.size > 0) return [...keys.values()];
+  if (firstError !== undefined) throw firstError;
+  const address = canonicalAddress(me.address, "The reader");
+  throw flaiError(
+    `None of the ${keyrings.length} keyring(s) of task ${ctx.taskId} admits ${address} (reader key ${me.publicKey}). ` +
+      `The task's creator admits readers: npx hardhat flai:fl-admit --task ${ctx.taskId} --clients ${address}`,
+    undefined,
+    { code: "keyring-no-entry" },
+  );
+}
+
 function noEntry(keyring: Keyring, address: string, publicKey: string) {
   const other = keyring.entries.find((e) => e.reader === address);
   const why =
@@ -204,5 +191,5 @@ function byReader(a: KeyringEntry, b: KeyringEntry): number {
   return a.reader.toLowerCase() < b.reader.toLowerCase() ? -1 : a.reader.toLowerCase() > b.reader.toLowerCase() ? 1 : 0;
 }
 
-// Parsing lives in keyring-parse.ts (it only imports types from here, so there is no import cycle).
+// Parsing lives in keyring-parse.ts, re-exported so callers import everything about keyrings from here.
 export { parseKeyring } from "./keyring-parse.js";

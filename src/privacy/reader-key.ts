@@ -1,9 +1,8 @@
-import { hkdfSync } from "node:crypto";
+import { createPublicKey, hkdfSync } from "node:crypto";
 
 import { flaiError } from "../errors.js";
 import { hexBytes, toHex } from "./hex.js";
 import { rawPublicKey, x25519PrivateKeyObject } from "./x25519.js";
-import { createPublicKey } from "node:crypto";
 
 /**
  * A party's reader key: the X25519 pair others seal artifacts and wrap task keys to. It is derived
@@ -23,11 +22,9 @@ const INFO = "reader-key/v1";
 
 /** The reader key pair of the account whose secp256k1 private key (0x + 64 hex) is given. */
 export function readerKeyFromAccountKey(accountPrivateKey: string): ReaderKeyPair {
-  const ikm = hexBytes(
-    typeof accountPrivateKey === "string" && !accountPrivateKey.startsWith("0x") ? "0x" + accountPrivateKey : accountPrivateKey,
-    32,
-    "An account private key (to derive its reader key)",
-  );
+  // Keys are written with or without 0x (Hardhat accepts both); the digits decide, never the prefix.
+  const digits = typeof accountPrivateKey === "string" ? accountPrivateKey.replace(/^0[xX]/, "") : accountPrivateKey;
+  const ikm = hexBytes("0x" + String(digits), 32, "An account private key (to derive its reader key)");
   const secret = new Uint8Array(hkdfSync("sha256", ikm, SALT, INFO, 32));
   return { secret, publicKey: x25519Public(secret) };
 }

@@ -3,13 +3,15 @@ import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { parseId } from "../chain/ids.js";
-import { requireOptions } from "../cli/options.js";
+import { pickSubject, requireOptions, subjectLabel } from "../cli/options.js";
 import { flaiError } from "../errors.js";
 import { Ui } from "../ui.js";
 import { writeFileAtomic } from "../util/fs.js";
 
 /** flai:result's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface ResultTaskArguments {
+  /** The job id given positionally (`flai:result 1`); --job gives it too. */
+  jobId?: string;
   job?: string;
   out?: string;
   account: number;
@@ -17,12 +19,14 @@ export interface ResultTaskArguments {
 }
 
 export default async function result(args: ResultTaskArguments, hre: HardhatRuntimeEnvironment) {
-  requireOptions("flai:result", args, ["job", "out"], "flai:result --job 1 --out model.json");
-  const jobId = parseId(args.job, "job", "--job");
+  // The job id and --out are checked as one, so a user fixes both in one go.
+  const given = { job: pickSubject("flai:result", "job", args.jobId, args.job), out: args.out };
+  requireOptions("flai:result", given, ["job", "out"], "flai:result 1 --out model.json", { job: subjectLabel("job") });
+  const jobId = parseId(given.job, "job", "--job");
   if (!Number.isInteger(args.account) || args.account < 0) {
     throw flaiError(`--account must be a whole number ≥ 0 (an index into the network's accounts), got ${args.account}.`);
   }
-  const out = path.resolve(args.out);
+  const out = path.resolve(given.out);
   const ui = new Ui({ json: args.json });
   const read = await ui.progress(`Reading job ${jobId}'s model`, () => hre.flai.jobs.readResult(jobId, { account: args.account }));
   await writeModel(out, read.bytes);

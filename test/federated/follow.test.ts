@@ -125,7 +125,7 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
       expect(r.claimed.map((c) => c.round)).to.deep.equal([1, 2]);
       for (const round of [1, 2]) {
         expect(await hre.flai.fedavg.update(taskId, round, signers[1 + i]!.address, { connection })).to.deep.equal({
-          sampleCount: shares[i]!.rows,
+          numExamples: shares[i]!.rows,
           claimed: true,
         });
       }
@@ -200,7 +200,7 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
       await client(taskId, 2, first).catch((error: unknown) => (crash = error));
       expect((crash as Error | undefined)?.message).to.equal("simulated crash after the upload");
       expect(await hre.flai.fedavg.update(taskId, 1, signers[3]!.address, { connection })).to.deep.equal({
-        sampleCount: 0,
+        numExamples: 0,
         claimed: false,
       });
       const task = await hre.flai.fedavg.task(taskId, { connection });

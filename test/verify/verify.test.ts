@@ -229,7 +229,7 @@ describe("verify: federated rounds", function () {
       }
       if (round === 1) {
         // A faulty client: bytes that are no sealed update, recorded with their true hash → rejected.
-        await fedavg.submitCiphertext({ taskId, ciphertext: randomBytes(300), sampleCount: 50, signer: signers[2], connection });
+        await fedavg.submitCiphertext({ taskId, ciphertext: randomBytes(300), numExamples: 50, signer: signers[2], connection });
       }
       const agg = await fedavg.aggregate({ taskId, connection });
       expect(agg.rejected).to.have.length(round === 1 ? 1 : 0);
