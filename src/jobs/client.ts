@@ -169,7 +169,6 @@ export class FlaiJobs {
    * and verified (`named`, or this machine's enclave, registered on the way).
    */
   async #inputSealer(connection: FlaiConnection, deployment: Deployment, named: string | undefined): Promise<InputSealer> {
-    const me = await ensureReaderKey(connection, 0, deployment.address);
     const measurement = await this.#tee.measurement();
     const signer =
       named === undefined
@@ -184,6 +183,8 @@ export class FlaiJobs {
           ).signer
         : parseAddress(named, "--enclave");
     const enclave = await this.enclaveKey(signer, { measurement, connection });
+    // Registered once the enclave is known good, so a refused --enclave sends nothing.
+    const me = await ensureReaderKey(connection, 0, deployment.address);
     return inputSealer({ chainId: deployment.chainId, contract: deployment.address, submitter: me.address }, enclave, me.secret);
   }
 

@@ -5,12 +5,13 @@ import path from "node:path";
 import { expect } from "chai";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { Contract } from "ethers";
+import { Contract, Wallet } from "ethers";
 
 import { loadFlaiArtifact } from "../../src/chain/artifact.js";
 import type { FlaiConnection } from "../../src/chain/connection.js";
 import { flaiErrorCode, isFlaiError } from "../../src/errors.js";
 import { JOB_RESULT_NOT_READER } from "../../src/jobs/read-result.js";
+import { serializeResult } from "../../src/jobs/result-file.js";
 import { isSealedArtifact } from "../../src/privacy/artifact.js";
 import { ensureReaderKey, readerKeyOf } from "../../src/privacy/reader-registry.js";
 import { JOB_INPUT_NOT_AUTHENTIC, JOB_READER_KEY_MISSING } from "../../src/tee/job-privacy.js";
@@ -84,6 +85,11 @@ describe("jobs: private by default (issue 17)", function () {
     expect(storedModel.equals(Buffer.from(result.modelBytes))).to.equal(true);
     expect(storedModel.includes('"weights"')).to.equal(false);
     expect(sha256Hex(storedModel)).to.not.equal(result.resultHash); // the hash is the plaintext's
+
+    // The result file the host writes holds roots, hash and signature, never the model.
+    const file = JSON.parse(serializeResult(result)) as Record<string, unknown>;
+    expect(file).to.include({ private: true, resultRoot: result.resultRoot, resultHash: result.resultHash });
+    expect(file).to.not.have.property("model");
 
     const completed = await hre.flai.jobs.complete(result, { connection });
     expect(completed.job.resultRoot).to.equal(result.resultRoot);
@@ -167,6 +173,19 @@ describe("jobs: private by default (issue 17)", function () {
     // the genuine key still trains it
     const result = await hre.flai.jobs.train(submitted.job.id, { connection });
     expect(result.private).to.equal(true);
+  });
+
+  it("--enclave must name a registered enclave (checked on the chain before anything is stored)", async () => {
+    const stranger = Wallet.createRandom().address;
+    const unregistered = await errorOf(() =>
+      hre.flai.jobs.submit({ data: DATA, model: MODEL, reward: "0.01", enclave: stranger, connection }),
+    );
+    expect(isFlaiError(unregistered)).to.equal(true);
+    expect(unregistered.message)
+      .to.contain(stranger)
+      .and.match(/not a registered enclave/);
+    const malformed = await errorOf(() => hre.flai.jobs.submit({ data: DATA, model: MODEL, reward: "0.01", enclave: "abc", connection }));
+    expect(malformed.message).to.match(/--enclave must be a 0x address/);
   });
 
   it("reading a result before the job is completed names its status", async () => {
