@@ -31,13 +31,18 @@ export interface SealedJob {
   encryptionSecret: string;
 }
 
+/** A job is private when any of its inputs is a sealed artifact (read from the bytes, never from a host flag). */
+export function isPrivateJob(dataset: Uint8Array, modelSpec: Uint8Array): boolean {
+  return isSealedArtifact(dataset) || isSealedArtifact(modelSpec);
+}
+
 /**
  * The job's inputs in the clear. Any sealed input makes the job private: each sealed one is opened
  * with K_in, and the model will be sealed with K_out (both bound to the job's submitter). A job whose
  * inputs are all plaintext is public and is trained as before.
  */
 export function openJobInputs(dataset: Uint8Array, modelSpec: Uint8Array, job: SealedJob): JobInputs {
-  if (!isSealedArtifact(dataset) && !isSealedArtifact(modelSpec)) {
+  if (!isPrivateJob(dataset, modelSpec)) {
     return { dataset, modelSpec, sealResult: undefined };
   }
   if (job.readerKey === undefined) {

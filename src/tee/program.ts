@@ -8,7 +8,7 @@ import { computeRoot, fastRootsReady } from "../storage/merkle.js";
 
 import type { EnclaveKeys } from "./attestation.js";
 import { identityOf, unsealSecrets } from "./identity.js";
-import { openJobInputs } from "./job-privacy.js";
+import { isPrivateJob, openJobInputs } from "./job-privacy.js";
 
 /**
  * Everything that crosses into the enclave for one job: the job as recorded on-chain (`binding`, whose
@@ -67,10 +67,20 @@ export async function runTraining(req: TrainRequest): Promise<TrainResponse> {
   await fastRootsReady(); // a fresh worker would otherwise root the data with pure-JS keccak
   checkInput(req.dataset, b.dataRoot, "data", b.jobId);
   checkInput(req.modelSpec, b.modelRoot, "model", b.jobId);
-  const { signingKey, encryptionSecret } = await unsealSecrets(req.enclaveDir);
   const place = { chainId: BigInt(b.chainId), contract: getAddress(b.contract), submitter: getAddress(b.submitter) };
+  // The keys are unsealed up front only when an input needs opening: a public job's bad input is refused
+  // before any key is touched, as before.
+  const secrets = isPrivateJob(req.dataset, req.modelSpec) ? await unsealSecrets(req.enclaveDir) : undefined;
   // Opened (or refused) before anything is parsed: a private job's plaintext exists only in here.
-  const inputs = openJobInputs(req.dataset, req.modelSpec, { jobId: BigInt(b.jobId), place, readerKey: req.readerKey, encryptionSecret });
+  const inputs =
+    secrets === undefined
+      ? { dataset: req.dataset, modelSpec: req.modelSpec, sealResult: undefined }
+      : openJobInputs(req.dataset, req.modelSpec, {
+          jobId: BigInt(b.jobId),
+          place,
+          readerKey: req.readerKey,
+          encryptionSecret: secrets.encryptionSecret,
+        });
   const spec = parseModelSpec(inputs.modelSpec, `model ${b.modelRoot}`);
   const dataset = parseTrainingData(inputs.dataset, spec, `dataset ${b.dataRoot}`);
   const model = trainFromSpec(spec, dataset, { datasetRoot: b.dataRoot, modelRoot: b.modelRoot });
@@ -79,6 +89,7 @@ export async function runTraining(req: TrainRequest): Promise<TrainResponse> {
   const stored = inputs.sealResult === undefined ? plaintext : inputs.sealResult(plaintext);
   // Rooted here, not by the host: the signed root is what readers fetch, so only the enclave may name it.
   const root = computeRoot(stored);
+  const { signingKey } = secrets ?? (await unsealSecrets(req.enclaveDir));
   const binding: JobResultBinding = {
     ...place,
     jobId: BigInt(b.jobId),
