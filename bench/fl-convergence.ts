@@ -83,7 +83,7 @@ function main(): void {
       for (const maxIterations of iterations) {
         const strategy: StrategyConfig = {
           name,
-          ...(clip !== undefined && { clipNorm: clip }),
+          ...(clip !== undefined && { clippingNorm: clip }),
           ...(noise !== undefined && { noiseMultiplier: noise }),
         };
         const run = runRoundsInProcess(

@@ -130,13 +130,13 @@ async function close(taskId: bigint): Promise<number> {
   return gasOf(asRelayer.getFunction("closeRound")(taskId, 1, sig.r, sig.yParityAndS));
 }
 
-/** Finalizes round 1 of `taskId` (n clients, all accepted, weight = sampleCount); returns gas + claim data. */
+/** Finalizes round 1 of `taskId` (n clients, all accepted, weight = numExamples); returns gas + claim data. */
 async function finalize(taskId: bigint, n: number) {
   const recorded = clients.slice(0, n).map((c, i) => ({
     client: c.address,
     updateRoot: h(`update-root-${taskId}-${i}`),
     updateHash: h(`update-hash-${taskId}-${i}`),
-    sampleCount: 1000 + i,
+    numExamples: 1000 + i,
   }));
   const accumulator = updatesAccumulator(taskId, 1, recorded);
   const onChain = (await fed.getFunction("getRound")(taskId, 1)).updatesAccumulator as string;

@@ -10,14 +10,14 @@ import {EnclaveSigned} from "./EnclaveSigned.sol";
 ///         (the stand-in for a TEE vendor's quote verifier) for a measurement the owner accepted: the owner
 ///         chooses which code is trusted, never which key runs it. A registered enclave signs an EIP-712
 ///         `JobResult` over everything the result depends on (job id, submitter, deadline, data root, model
-///         root) plus the result hash and payee; the contract rebuilds that message from the job's own
+///         root) plus the result hash, the result's storage root and payee; the contract rebuilds that message from the job's own
 ///         record, so a result computed on other inputs, or for another job that happens to share the id
 ///         (another chain history, another submitter), never verifies. Anyone may relay it to complete the
 ///         job and pay the signed payee. If no result arrives by the deadline, the submitter can cancel.
 /// @dev Storage per job: exactly 3 fresh slots at submission
 ///        slot A = submitter (160 bits, low) | deadline (uint40) | rewardGwei (uint56, high)
 ///        slot B = dataRoot, slot C = modelRoot
-///      and a 4th slot (resultHash) written only at completion.
+///      and a 4th and 5th slot (resultHash, resultRoot) written only at completion.
 ///      Storage per enclave signer: measurement, X25519 encryption key, issuedAt (uint64, low) | expiry (uint64). Status is derived, not stored:
 ///        Completed  if resultHash != 0
 ///        Cancelled  if rewardGwei == 0 and resultHash == 0
@@ -43,6 +43,9 @@ contract FLAIComputeJobs is EnclaveSigned {
         bytes32 dataRoot;
         bytes32 modelRoot;
         bytes32 resultHash;
+        /// @dev 0G root of the stored result model: its ciphertext for a private job (the plaintext's sha256 is
+        ///      resultHash, so a reader who decrypts checks it), the plaintext itself for a public one.
+        bytes32 resultRoot;
         JobStatus status;
     }
 
@@ -52,6 +55,7 @@ contract FLAIComputeJobs is EnclaveSigned {
         bytes32 dataRoot;
         bytes32 modelRoot;
         bytes32 resultHash;
+        bytes32 resultRoot;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -72,6 +76,8 @@ contract FLAIComputeJobs is EnclaveSigned {
     error DeadlineNotReached(uint256 jobId, uint256 deadline);
     error NotSubmitter(uint256 jobId, address caller);
     error ZeroResultHash();
+    /// @dev A completed job must say where its result is stored: without a root nobody can fetch the model.
+    error ZeroResultRoot();
     error ZeroPayee();
     error InvalidSignature(); // raised by EnclaveSigned._recover, through _revertInvalidSignature
     error UnacceptedEnclave(address signer);
@@ -123,6 +129,7 @@ contract FLAIComputeJobs is EnclaveSigned {
         address indexed payee,
         address indexed enclave,
         bytes32 resultHash,
+        bytes32 resultRoot,
         uint256 reward
     );
     event JobCancelled(uint256 indexed jobId, address indexed submitter, uint256 refund);
@@ -132,7 +139,7 @@ contract FLAIComputeJobs is EnclaveSigned {
     // ---------------------------------------------------------------------------------------------
 
     bytes32 private constant _JOB_RESULT_TYPEHASH = keccak256(
-        "JobResult(uint256 jobId,address submitter,uint64 deadline,bytes32 dataRoot,bytes32 modelRoot,bytes32 resultHash,address payee)"
+        "JobResult(uint256 jobId,address submitter,uint64 deadline,bytes32 dataRoot,bytes32 modelRoot,bytes32 resultHash,bytes32 resultRoot,address payee)"
     );
 
     /// @dev The attestation authority signs reports under a domain bound to no chain and no contract: a report
@@ -351,10 +358,15 @@ contract FLAIComputeJobs is EnclaveSigned {
     }
 
     /// @notice Complete an open job with a result signed by an accepted enclave and pay the signed payee.
-    /// @param r,vs EIP-2098 compact signature over {hashJobResult}(jobId, resultHash, payee): the signed message
-    ///        is rebuilt from this job's record (submitter, deadline, data root, model root), so a signature over
-    ///        any other inputs recovers another address and is refused as `UnacceptedEnclave`.
-    function completeJob(uint256 jobId, bytes32 resultHash, address payee, bytes32 r, bytes32 vs) external {
+    /// @param resultHash sha256 of the trained model's plaintext bytes.
+    /// @param resultRoot 0G root of the model as stored (ciphertext for a private job): the enclave signs it, so
+    ///        a host cannot point readers at other bytes.
+    /// @param r,vs EIP-2098 compact signature over {hashJobResult}(jobId, resultHash, resultRoot, payee): the signed
+    ///        message is rebuilt from this job's record (submitter, deadline, data root, model root), so a signature
+    ///        over any other inputs recovers another address and is refused as `UnacceptedEnclave`.
+    function completeJob(uint256 jobId, bytes32 resultHash, bytes32 resultRoot, address payee, bytes32 r, bytes32 vs)
+        external
+    {
         JobRecord storage job = _jobs[jobId];
         uint256 packed = job.packed;
         uint256 rewardGwei = packed >> _REWARD_SHIFT;
@@ -362,16 +374,18 @@ contract FLAIComputeJobs is EnclaveSigned {
         uint256 deadline = (packed >> _DEADLINE_SHIFT) & _DEADLINE_MASK;
         if (block.timestamp > deadline) revert DeadlinePassed(jobId, deadline);
         if (resultHash == bytes32(0)) revert ZeroResultHash();
+        if (resultRoot == bytes32(0)) revert ZeroResultRoot();
         if (payee == address(0)) revert ZeroPayee();
 
-        address signer = _recover(_jobResultDigest(jobId, packed, job, resultHash, payee), r, vs);
+        address signer = _recover(_jobResultDigest(jobId, packed, job, resultHash, resultRoot, payee), r, vs);
         if (!isAcceptedEnclave(signer)) revert UnacceptedEnclave(signer);
 
         // Effects (the job is no longer Open from here on: resultHash != 0 and rewardGwei == 0).
         job.resultHash = resultHash;
+        job.resultRoot = resultRoot;
         job.packed = packed & _CLEAR_REWARD_MASK;
         uint256 reward = rewardGwei * 1 gwei;
-        emit JobCompleted(jobId, payee, signer, resultHash, reward);
+        emit JobCompleted(jobId, payee, signer, resultHash, resultRoot, reward);
 
         // Interaction.
         _pay(payee, reward);
@@ -411,6 +425,7 @@ contract FLAIComputeJobs is EnclaveSigned {
         job.dataRoot = record.dataRoot;
         job.modelRoot = record.modelRoot;
         job.resultHash = resultHash;
+        job.resultRoot = record.resultRoot;
         job.status = _status(rewardGwei, resultHash);
     }
 
@@ -424,11 +439,15 @@ contract FLAIComputeJobs is EnclaveSigned {
 
     /// @notice The EIP-712 digest an enclave signs to complete job `jobId` as it is recorded here:
     ///         `JobResult(uint256 jobId,address submitter,uint64 deadline,bytes32 dataRoot,bytes32 modelRoot,
-    ///         bytes32 resultHash,address payee)` under the domain (name "FLAIComputeJobs", version "1", chainId,
-    ///         this contract). For an unknown job the job fields are zero.
-    function hashJobResult(uint256 jobId, bytes32 resultHash, address payee) public view returns (bytes32) {
+    ///         bytes32 resultHash,bytes32 resultRoot,address payee)` under the domain (name "FLAIComputeJobs",
+    ///         version "1", chainId, this contract). For an unknown job the job fields are zero.
+    function hashJobResult(uint256 jobId, bytes32 resultHash, bytes32 resultRoot, address payee)
+        public
+        view
+        returns (bytes32)
+    {
         JobRecord storage job = _jobs[jobId];
-        return _jobResultDigest(jobId, job.packed, job, resultHash, payee);
+        return _jobResultDigest(jobId, job.packed, job, resultHash, resultRoot, payee);
     }
 
     /// @notice The same digest for any field values: what an enclave signs for a job with these inputs.
@@ -439,10 +458,15 @@ contract FLAIComputeJobs is EnclaveSigned {
         bytes32 dataRoot,
         bytes32 modelRoot,
         bytes32 resultHash,
+        bytes32 resultRoot,
         address payee
     ) public view returns (bytes32) {
         return _hashTypedData(
-            keccak256(abi.encode(_JOB_RESULT_TYPEHASH, jobId, submitter, deadline, dataRoot, modelRoot, resultHash, payee))
+            keccak256(
+                abi.encode(
+                    _JOB_RESULT_TYPEHASH, jobId, submitter, deadline, dataRoot, modelRoot, resultHash, resultRoot, payee
+                )
+            )
         );
     }
 
@@ -463,17 +487,21 @@ contract FLAIComputeJobs is EnclaveSigned {
     // ---------------------------------------------------------------------------------------------
 
     /// @dev {hashJobResult} from an already loaded slot A (`packed`); reads the two roots from the record.
-    function _jobResultDigest(uint256 jobId, uint256 packed, JobRecord storage job, bytes32 resultHash, address payee)
-        private
-        view
-        returns (bytes32 digest)
-    {
+    function _jobResultDigest(
+        uint256 jobId,
+        uint256 packed,
+        JobRecord storage job,
+        bytes32 resultHash,
+        bytes32 resultRoot,
+        address payee
+    ) private view returns (bytes32 digest) {
         bytes32 typeHash = _JOB_RESULT_TYPEHASH;
         bytes32 dataRoot = job.dataRoot;
         bytes32 modelRoot = job.modelRoot;
         bytes32 structHash;
         assembly ("memory-safe") {
-            // structHash = keccak256(abi.encode(TYPEHASH, jobId, submitter, deadline, dataRoot, modelRoot, resultHash, payee))
+            // structHash = keccak256(abi.encode(TYPEHASH, jobId, submitter, deadline, dataRoot, modelRoot, resultHash,
+            //                                   resultRoot, payee))
             let ptr := mload(0x40)
             mstore(ptr, typeHash)
             mstore(add(ptr, 0x20), jobId)
@@ -482,8 +510,9 @@ contract FLAIComputeJobs is EnclaveSigned {
             mstore(add(ptr, 0x80), dataRoot)
             mstore(add(ptr, 0xa0), modelRoot)
             mstore(add(ptr, 0xc0), resultHash)
-            mstore(add(ptr, 0xe0), and(payee, 0xffffffffffffffffffffffffffffffffffffffff))
-            structHash := keccak256(ptr, 0x100)
+            mstore(add(ptr, 0xe0), resultRoot)
+            mstore(add(ptr, 0x100), and(payee, 0xffffffffffffffffffffffffffffffffffffffff))
+            structHash := keccak256(ptr, 0x120)
         }
         digest = _hashTypedData(structHash);
     }

@@ -33,7 +33,10 @@ interface IFLAIEnclaveRegistry {
 ///                      landed by `finalizeBy = deadline + roundDuration`. Only then may the creator cancel the task
 ///                      (refund of every unfinalized round's pool).
 ///         The result commits (Merkle root) to every accepted client's weight and cumulative weight; each client
-///         then pulls its share of the round pool with a proof. The contract pays exactly what that signed
+///         then pulls its share of the round pool with a proof. A weight is not the recorded `numExamples`: it is
+///         the weight the enclave gives the update, num_examples capped at the task's maxClientShare (the
+///         "num-examples" reward rule), or 1 each (the "equal" rule); `acceptedWeight` is the sum of the
+///         accepted updates' weights. The contract pays exactly what that signed
 ///         commitment says, never more than the round's pool.
 /// @dev Storage (all words packed by hand, see the constants):
 ///        task  slot 0 = creator (160) | rounds (16) | quorum (16) | currentRound (16) | roundDuration (32) | status (8)
@@ -45,12 +48,12 @@ interface IFLAIEnclaveRegistry {
 ///        round slot 0 = deadline (64) | updateCount (32) | maxClients (16) | acceptedCount (32) | acceptedWeight (64)
 ///                       | finalized (1) | closed (1)
 ///              slot 1 = commitment (written at finalization)
-///        update: ONE word per (task, round, client) = sampleCount (64) | claimed (1)
+///        update: ONE word per (task, round, client) = numExamples (64) | claimed (1)
 ///      Accumulator: acc_0 = keccak256(abi.encode(taskId, round)); each recorded update makes
-///      acc = keccak256(abi.encode(acc, client, updateRoot, updateHash, uint64 sampleCount)), in record order.
+///      acc = keccak256(abi.encode(acc, client, updateRoot, updateHash, uint64 numExamples)), in record order.
 ///      A round is open for updates iff its deadline is set, it has not passed, and neither `finalized` nor `closed`
 ///      (explicit close, maxClients, or the task's cancellation) is set: the update path reads only the round word.
-///      Totals cannot overflow: sampleCount <= 2^32 - 1 and updateCount <= maxClients <= 2^16 - 1, so any sum of
+///      Totals cannot overflow: numExamples <= 2^32 - 1 and updateCount <= maxClients <= 2^16 - 1, so any sum of
 ///      recorded weights is < 2^48 (uint64 weights in the commitment and the round). The reward pool is limited to
 ///      2^128 - 1 wei, which is more than the total ether supply, so any wei amount is accepted.
 ///      EIP-712 domain, signature recovery and payouts: see {EnclaveSigned}.
@@ -147,8 +150,8 @@ contract FLAIFederated is EnclaveSigned {
     error InvalidTaskParameters();
     error ZeroMeasurement();
     error ZeroRoot();
-    error ZeroSampleCount();
-    error SampleCountTooLarge(uint64 sampleCount, uint64 max);
+    error ZeroNumExamples();
+    error NumExamplesTooLarge(uint64 numExamples, uint64 max);
     error UnknownTask(uint256 taskId);
     error TaskNotActive(uint256 taskId);
     error WrongRound(uint256 taskId, uint16 round, uint16 currentRound);
@@ -205,7 +208,7 @@ contract FLAIFederated is EnclaveSigned {
         address indexed client,
         bytes32 updateRoot,
         bytes32 updateHash,
-        uint64 sampleCount
+        uint64 numExamples
     );
     /// @notice The round's update set is frozen before its deadline: by {closeRound} or at maxClients.
     event RoundClosed(uint256 indexed taskId, uint16 indexed round, uint32 updateCount, bytes32 updatesAccumulator);
@@ -226,8 +229,9 @@ contract FLAIFederated is EnclaveSigned {
     );
     bytes32 private constant _ROUND_CLOSE_TYPEHASH = keccak256("RoundClose(uint256 taskId,uint16 round)");
 
-    /// @notice The largest sample count (Flower's num_examples) one update may record.
-    uint64 public constant MAX_SAMPLE_COUNT = type(uint32).max;
+    /// @notice The largest num_examples (the client's training example count, Flower's vocabulary) one update may
+    ///         record.
+    uint64 public constant MAX_NUM_EXAMPLES = type(uint32).max;
 
     // task slot 0
     uint256 private constant _ROUNDS_SHIFT = 160;
@@ -329,10 +333,10 @@ contract FLAIFederated is EnclaveSigned {
     }
 
     /// @notice Record the caller's local update for the current round of a task while the round is open (up to
-    ///         and including its deadline, until it is closed). Only `sampleCount` is stored; roots and hashes
+    ///         and including its deadline, until it is closed). Only `numExamples` is stored; roots and hashes
     ///         are in the event and chained into the round's accumulator. The `maxClients`-th update closes
     ///         the round.
-    function recordUpdate(uint256 taskId, uint16 round, bytes32 updateRoot, bytes32 updateHash, uint64 sampleCount)
+    function recordUpdate(uint256 taskId, uint16 round, bytes32 updateRoot, bytes32 updateHash, uint64 numExamples)
         external
     {
         uint256 key = _roundKey(taskId, round);
@@ -345,12 +349,12 @@ contract FLAIFederated is EnclaveSigned {
         mapping(address => uint256) storage updates = _updates[key];
         if (updates[msg.sender] != 0) revert AlreadyRecorded(taskId, round, msg.sender);
         if (updateRoot == bytes32(0) || updateHash == bytes32(0)) revert ZeroRoot();
-        if (sampleCount == 0) revert ZeroSampleCount();
-        if (sampleCount > MAX_SAMPLE_COUNT) revert SampleCountTooLarge(sampleCount, MAX_SAMPLE_COUNT);
+        if (numExamples == 0) revert ZeroNumExamples();
+        if (numExamples > MAX_NUM_EXAMPLES) revert NumExamplesTooLarge(numExamples, MAX_NUM_EXAMPLES);
 
-        updates[msg.sender] = sampleCount;
+        updates[msg.sender] = numExamples;
         TaskRecord storage task = _tasks[taskId];
-        bytes32 acc = _accumulate(task.updatesAccumulator, msg.sender, updateRoot, updateHash, sampleCount);
+        bytes32 acc = _accumulate(task.updatesAccumulator, msg.sender, updateRoot, updateHash, numExamples);
         task.updatesAccumulator = acc;
         // updateCount (32 bits) never passes maxClients (16 bits): the round closes when they are equal.
         packed += _ONE_UPDATE;
@@ -359,7 +363,7 @@ contract FLAIFederated is EnclaveSigned {
         if (full) packed |= _CLOSED;
         rr.packed = packed;
 
-        emit UpdateRecorded(taskId, round, msg.sender, updateRoot, updateHash, sampleCount);
+        emit UpdateRecorded(taskId, round, msg.sender, updateRoot, updateHash, numExamples);
         if (full) emit RoundClosed(taskId, round, count, acc);
     }
 
@@ -542,7 +546,7 @@ contract FLAIFederated is EnclaveSigned {
     function getUpdate(uint256 taskId, uint16 round, address client)
         external
         view
-        returns (uint64 sampleCount, bool claimed)
+        returns (uint64 numExamples, bool claimed)
     {
         if (taskId > _MAX_TASK_ID) return (0, false);
         uint256 word = _updates[_roundKey(taskId, round)][client];
@@ -670,8 +674,8 @@ contract FLAIFederated is EnclaveSigned {
         }
     }
 
-    /// @dev keccak256(abi.encode(acc, client, updateRoot, updateHash, sampleCount)), built in scratch memory.
-    function _accumulate(bytes32 acc, address client, bytes32 updateRoot, bytes32 updateHash, uint64 sampleCount)
+    /// @dev keccak256(abi.encode(acc, client, updateRoot, updateHash, numExamples)), built in scratch memory.
+    function _accumulate(bytes32 acc, address client, bytes32 updateRoot, bytes32 updateHash, uint64 numExamples)
         private
         pure
         returns (bytes32 next)
@@ -682,7 +686,7 @@ contract FLAIFederated is EnclaveSigned {
             mstore(add(ptr, 0x20), client)
             mstore(add(ptr, 0x40), updateRoot)
             mstore(add(ptr, 0x60), updateHash)
-            mstore(add(ptr, 0x80), sampleCount)
+            mstore(add(ptr, 0x80), numExamples)
             next := keccak256(ptr, 0xa0)
         }
     }

@@ -65,6 +65,7 @@ export type { MetricsWord } from "./federated/metrics-word.js";
 export type { RewardRule, RoundRules } from "./federated/round-rules.js";
 export type { RoundReport } from "./federated/round-report.js";
 export type { StrategyConfig } from "./federated/strategies.js";
+export type { LocalTrainingOptions, StrategyUserConfig } from "./federated/deprecated-keys.js";
 export type { Dataset } from "./ml/dataset.js";
 export type { FlaiMarket } from "./market/client.js";
 export type {

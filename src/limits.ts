@@ -21,7 +21,7 @@ export const CONTRACT_FIELDS = {
   maxClients: { contract: "FLAIFederated", function: "createTask", input: "maxClients", type: "uint16" },
   roundDuration: { contract: "FLAIFederated", function: "createTask", input: "roundDuration", type: "uint32" },
   round: { contract: "FLAIFederated", function: "recordUpdate", input: "round", type: "uint16" },
-  sampleCount: { contract: "FLAIFederated", function: "recordUpdate", input: "sampleCount", type: "uint64" },
+  numExamples: { contract: "FLAIFederated", function: "recordUpdate", input: "numExamples", type: "uint64" },
   jobDeadline: { contract: "FLAIComputeJobs", function: "submitJob", input: "deadline", type: "uint40" },
 } as const satisfies Record<string, ContractField>;
 
@@ -40,8 +40,8 @@ export const MAX_CLIENTS = Number(uintMax(CONTRACT_FIELDS.maxClients.type));
 export const MAX_ROUND_DURATION_SECONDS = Number(uintMax(CONTRACT_FIELDS.roundDuration.type));
 /** FLAIComputeJobs.submitJob's uint40 deadline (a timestamp sharing a storage slot with the submitter and reward). */
 export const MAX_JOB_DEADLINE = uintMax(CONTRACT_FIELDS.jobDeadline.type);
-/** uint64: recordUpdate's sampleCount and the round commitment's weights and their running total. */
-export const UINT64_MAX = uintMax(CONTRACT_FIELDS.sampleCount.type);
+/** uint64: recordUpdate's numExamples and the round commitment's weights and their running total. */
+export const UINT64_MAX = uintMax(CONTRACT_FIELDS.numExamples.type);
 
 /**
  * flai.jobs.deadlineSeconds bounds both a job's deadline (now + seconds, a uint40 timestamp: checked

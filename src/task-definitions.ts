@@ -8,8 +8,22 @@ const json = { name: "json", description: "Print one JSON document instead of te
 // "unset". Numbers among them are parsed by the actions (src/cli/options.ts), which name the option.
 const text = ArgumentType.STRING_WITHOUT_DEFAULT;
 const file = ArgumentType.FILE_WITHOUT_DEFAULT;
-const jobId = { name: "job", description: "Job id (required)", type: text, defaultValue: undefined } as const;
-const taskId = { name: "task", description: "Federated task id (required)", type: text, defaultValue: undefined } as const;
+// A task with one subject (a job or a federated task) takes its id positionally (`flai:job 3`) or as
+// --job/--task (kept: scripts type it); cli/options.ts subjectId takes either, never two different ids.
+const jobId = { name: "job", description: "Job id, when not given as the first argument", type: text, defaultValue: undefined } as const;
+const taskId = {
+  name: "task",
+  description: "Federated task id, when not given as the first argument",
+  type: text,
+  defaultValue: undefined,
+} as const;
+const jobIdPositional = { name: "jobId", description: "Job id (or give --job)", type: text, defaultValue: undefined } as const;
+const taskIdPositional = {
+  name: "taskId",
+  description: "Federated task id (or give --task)",
+  type: text,
+  defaultValue: undefined,
+} as const;
 const providerOption = {
   name: "provider",
   description: "Provider address; when left out, flai.market.provider, else FLAI_PROVIDER, else the first provider listed",
@@ -37,39 +51,47 @@ const pollOption = {
   type: text,
   defaultValue: undefined,
 } as const;
+/** A renamed option's former name: still read (with a warning), so users' scripts keep working. */
+const deprecatedOption = (name: string, use: string) =>
+  ({ name, description: `Deprecated: use ${use} (same value)`, type: text, defaultValue: undefined }) as const;
 const strategyOptions = (b: ReturnType<typeof task>) =>
   b
     .addOption({ name: "strategy", description: "fedavg | fedprox | median | trimmed-mean", defaultValue: "fedavg" })
     .addOption({
-      name: "clip",
+      name: "clippingNorm",
       description: "Clip each update to this L2 norm (> 0); when left out, no clipping",
       type: text,
       defaultValue: undefined,
     })
     .addOption({
-      name: "noise",
-      description: "Central DP: Gaussian noise multiplier (> 0, needs --clip); when left out, no noise",
+      name: "noiseMultiplier",
+      description: "Central DP: Gaussian noise multiplier (> 0, needs --clipping-norm); when left out, no noise",
       type: text,
       defaultValue: undefined,
     })
     .addOption({
-      name: "trim",
+      name: "trimFraction",
       description: "trimmed-mean only: fraction in (0, 0.5) trimmed from each end, at least one update per end; when left out, 0.1",
       type: text,
       defaultValue: undefined,
     })
     .addOption({
-      name: "localIterations",
+      name: "maxIterations",
       description: "Client L-BFGS iterations per round (≥ 1); when left out, 3",
       type: text,
       defaultValue: undefined,
     })
     .addOption({
-      name: "mu",
-      description: "fedprox with --no-drift-correction or --noise: proximal term strength (≥ 0); when left out, 0.01",
+      name: "proximalMu",
+      description: "fedprox with --no-drift-correction or --noise-multiplier: proximal term strength (≥ 0); when left out, 0.01",
       type: text,
       defaultValue: undefined,
     })
+    .addOption(deprecatedOption("clip", "--clipping-norm"))
+    .addOption(deprecatedOption("noise", "--noise-multiplier"))
+    .addOption(deprecatedOption("trim", "--trim-fraction"))
+    .addOption(deprecatedOption("localIterations", "--max-iterations"))
+    .addOption(deprecatedOption("mu", "--proximal-mu"))
     .addOption({
       name: "maxClientShare",
       description: "Most of a round one client's update may weigh, in (0, 1]; when left out, 0.25",
@@ -78,7 +100,7 @@ const strategyOptions = (b: ReturnType<typeof task>) =>
     })
     .addOption({
       name: "minAccepted",
-      description: "Fewest accepted updates per published model (≥ 1); when left out, 3 (1 with --noise)",
+      description: "Fewest accepted updates per published model (≥ 1); when left out, 3 (1 with --noise-multiplier)",
       type: text,
       defaultValue: undefined,
     })
@@ -90,7 +112,7 @@ const strategyOptions = (b: ReturnType<typeof task>) =>
     })
     .addOption({
       name: "rewardRule",
-      description: "equal | num-examples (capped sample counts); when left out, equal",
+      description: "equal | num-examples (capped num_examples); when left out, equal",
       type: text,
       defaultValue: undefined,
     })
@@ -104,7 +126,7 @@ const strategyOptions = (b: ReturnType<typeof task>) =>
     .addFlag({
       name: "noDriftCorrection",
       description:
-        "fedavg/fedprox without --noise: do not correct client drift (otherwise the enclave averages the clients' gradients into a correction each round)",
+        "fedavg/fedprox without --noise-multiplier: do not correct client drift (otherwise the enclave averages the clients' gradients into a correction each round)",
     });
 
 export const taskDefinitions = [
@@ -133,7 +155,7 @@ export const taskDefinitions = [
     .setAction(() => import("./tasks/download.js"))
     .build(),
 
-  task("flai:submit", "Store data + model files and submit a compute job that escrows a reward")
+  task("flai:submit", "Store data + model files (encrypted to the enclave unless --public) and submit a compute job that escrows a reward")
     .addOption({ name: "data", description: "Dataset file (JSON or CSV) or its 0G root (required)", type: text, defaultValue: undefined })
     .addOption({ name: "model", description: "Model spec file (JSON) or its 0G root (required)", type: text, defaultValue: undefined })
     .addOption({ name: "reward", description: "Reward in 0G, e.g. 0.01 (required)", type: text, defaultValue: undefined })
@@ -143,11 +165,24 @@ export const taskDefinitions = [
       type: text,
       defaultValue: undefined,
     })
+    .addFlag({
+      name: "public",
+      description:
+        "Store the inputs and the trained model in plaintext (open data); without it they are encrypted: only the enclave reads the inputs, only you the model",
+    })
+    .addOption({
+      name: "enclave",
+      description:
+        "Private jobs: the enclave (signer address) the inputs are encrypted to, which alone can train the job; when left out, this machine's",
+      type: text,
+      defaultValue: undefined,
+    })
     .addFlag(json)
     .setAction(() => import("./tasks/submit.js"))
     .build(),
 
   task("flai:train", "Train a job inside the simulated enclave and write the signed result")
+    .addPositionalArgument(jobIdPositional)
     .addOption(jobId)
     .addOption({ name: "out", description: "Result file; when left out, .flai/results/job-<id>.json", type: file, defaultValue: undefined })
     .addOption({
@@ -163,6 +198,7 @@ export const taskDefinitions = [
     .build(),
 
   task("flai:complete", "Complete a job with a signed result file written by flai:train")
+    .addPositionalArgument(jobIdPositional)
     .addOption(jobId)
     .addOption({ name: "result", description: "Result file from flai:train (required)", type: file, defaultValue: undefined })
     .addFlag(json)
@@ -170,9 +206,29 @@ export const taskDefinitions = [
     .build(),
 
   task("flai:job", "Read a job from the chain")
+    .addPositionalArgument(jobIdPositional)
     .addOption(jobId)
     .addFlag(json)
     .setAction(() => import("./tasks/job.js"))
+    .build(),
+
+  task("flai:result", "Read a completed job's trained model (decrypted for its submitter), checked against the on-chain hash")
+    .addPositionalArgument(jobIdPositional)
+    .addOption(jobId)
+    .addOption({
+      name: "out",
+      description: "Where to write the model (JSON; must not exist) (required)",
+      type: file,
+      defaultValue: undefined,
+    })
+    .addOption({
+      name: "account",
+      description: "Index of the network account reading it: a private job's model opens only for its submitter's",
+      type: ArgumentType.INT,
+      defaultValue: 0,
+    })
+    .addFlag(json)
+    .setAction(() => import("./tasks/result.js"))
     .build(),
 
   task("flai:verify", "Check an on-chain result from the chain and storage alone: a compute job, or a federated task's rounds")
@@ -181,7 +237,8 @@ export const taskDefinitions = [
     .addOption({ name: "round", description: "Round of --task; when left out, every finalized round", type: text, defaultValue: undefined })
     .addOption({
       name: "account",
-      description: "Index of an admitted reader's account, to open a private task's models for the plaintext checks; when left out, none",
+      description:
+        "Index of a network account whose key opens encrypted artifacts (a private job's submitter, an admitted reader of a private task), for full checks; when left out, they cannot be checked",
       type: text,
       defaultValue: undefined,
     })
@@ -258,6 +315,7 @@ function federatedTasks() {
     flCreateTask(),
 
     task("flai:fl-client", "One client's round: train locally, encrypt to the enclave, upload, record on-chain")
+      .addPositionalArgument(taskIdPositional)
       .addOption(taskId)
       .addOption({ name: "data", description: "The client's local dataset (JSON or CSV) (required)", type: file, defaultValue: undefined })
       .addOption({
@@ -276,6 +334,7 @@ function federatedTasks() {
       .build(),
 
     task("flai:aggregate", "Aggregate a round inside the enclave and finalize it on-chain (resumable)")
+      .addPositionalArgument(taskIdPositional)
       .addOption(taskId)
       .addOption({ name: "round", description: "Round; when left out, the current one", type: text, defaultValue: undefined })
       .addFlag({
@@ -295,12 +354,14 @@ function federatedTasks() {
       .build(),
 
     task("flai:fl-status", "Show a federated task and its rounds")
+      .addPositionalArgument(taskIdPositional)
       .addOption(taskId)
       .addFlag(json)
       .setAction(() => import("./tasks/fl-status.js"))
       .build(),
 
     task("flai:fl-claim", "Claim a client's rewards for finalized rounds (pull payment, proven from the commitment)")
+      .addPositionalArgument(taskIdPositional)
       .addOption(taskId)
       .addOption({
         name: "round",
@@ -316,6 +377,7 @@ function federatedTasks() {
     ...readerTasks(),
 
     task("flai:fl-cancel", "Cancel a federated task whose current round failed and refund the creator what is unpaid (creator only)")
+      .addPositionalArgument(taskIdPositional)
       .addOption(taskId)
       .addOption({ name: "account", description: "Index of the creator's account", type: ArgumentType.INT, defaultValue: 0 })
       .addFlag(json)
@@ -330,6 +392,7 @@ function federatedTasks() {
 function readerTasks() {
   return [
     task("flai:fl-admit", "Admit more readers to a private task's models: publish a keyring for --clients (creator only)")
+      .addPositionalArgument(taskIdPositional)
       .addOption(taskId)
       .addOption({
         name: "clients",
@@ -343,6 +406,7 @@ function readerTasks() {
       .build(),
 
     task("flai:fl-model", "Read a task's global model: opened with the account's task key when private, checked against its on-chain hash")
+      .addPositionalArgument(taskIdPositional)
       .addOption(taskId)
       .addOption({ name: "out", description: "File to write the model to (required)", type: file, defaultValue: undefined })
       .addOption({
@@ -409,12 +473,13 @@ function flCreateTask() {
       defaultValue: undefined,
     })
     .addOption({
-      name: "numExamples",
+      name: "expectedNumExamples",
       description:
         "Training rows expected over all clients, for round 1's L2 penalty split (later rounds use what the enclave accepted); when left out, each client's rows × quorum",
       type: text,
       defaultValue: undefined,
     })
+    .addOption(deprecatedOption("numExamples", "--expected-num-examples"))
     .addOption({
       name: "standardizeOn",
       description:

@@ -80,7 +80,7 @@ export async function measure(): Promise<Row[]> {
   // gradient too, which the sealed size tells.
   const floorUpdate = (gradient: boolean) => ({
     delta: new Float64Array(FEATURES + 1).fill(0.01),
-    sampleCount: ROWS,
+    numExamples: ROWS,
     metrics: { loss: 0.5, accuracy: 0.9 },
     baseModelHash: created.task.globalHash,
     ...(gradient ? { gradient: new Float64Array(FEATURES + 1).fill(0.02) } : {}),

@@ -40,7 +40,7 @@ export function sampleModel(features: number, format: ModelFormat, seed = 1): Gl
     },
     correction: numbers(features + 1, 1e-3),
     previousHash: "0x" + "ef".repeat(32),
-    metrics: { accuracy: 0.9, logLoss: 0.3, accepted: 10, rejected: 0, samples: 400, numExamples: 400, dp: null, minAccepted: 3 },
+    metrics: { accuracy: 0.9, logLoss: 0.3, accepted: 10, rejected: 0, totalNumExamples: 400, numExamples: 400, dp: null, minAccepted: 3 },
   };
 }
 

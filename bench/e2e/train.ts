@@ -135,7 +135,7 @@ async function caseRow(classes: number): Promise<Row> {
   for (let i = 0; i < CALLS; i++) {
     // Ours and the floor's parts interleaved, so that load from other processes hits both alike.
     let t = performance.now();
-    sink += trainClientUpdate(global, hash, data, "client", { expectedClients: 10 }).sampleCount;
+    sink += trainClientUpdate(global, hash, data, "client", { expectedClients: 10 }).numExamples;
     measured.push(performance.now() - t);
     t = performance.now();
     sink += plainPass(data, outputs, w, grad);

@@ -54,9 +54,9 @@ export interface RoundResultStruct {
   metrics: string;
 }
 
-/** getUpdate: a client's record in a round (sampleCount 0: none). */
+/** getUpdate: a client's record in a round (numExamples 0: none). */
 export interface UpdateStruct {
-  sampleCount: bigint;
+  numExamples: bigint;
   claimed: boolean;
 }
 
@@ -130,7 +130,7 @@ export interface UpdateRecordedEvent {
   client: string;
   updateRoot: string;
   updateHash: string;
-  sampleCount: bigint;
+  numExamples: bigint;
 }
 
 export interface RoundFinalizedEvent {

@@ -15,6 +15,7 @@ export interface JobStruct {
   dataRoot: string;
   modelRoot: string;
   resultHash: string;
+  resultRoot: string;
   status: bigint;
 }
 
@@ -43,6 +44,7 @@ export interface JobCompletedEvent {
   payee: string;
   enclave: string;
   resultHash: string;
+  resultRoot: string;
   reward: bigint;
 }
 
@@ -50,6 +52,7 @@ export interface JobCompletedEvent {
 export interface CompleteJobCall {
   jobId: bigint;
   resultHash: string;
+  resultRoot: string;
   payee: string;
   r: string;
   vs: string;

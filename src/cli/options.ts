@@ -18,16 +18,19 @@ function isGiven(value: unknown): boolean {
 /**
  * Checks every required option at once, so a user fixes them in one go: one error names all the
  * missing (or empty) options and shows a complete example command. Hardhat 3 has no required
- * options (only positional arguments are required), and making `--job`, `--task`… positional
- * would change the CLI the README and users' scripts type, so the check lives here.
+ * options (only positional arguments are required), so the check lives here. A task's subject id
+ * is an optional positional argument that --job/--task can give instead (users' scripts type
+ * those), so it is required here too, named by both forms (subjectId).
  */
 export function requireOptions<T extends object, K extends keyof T & string>(
   task: string,
   args: T,
   required: readonly K[],
   example: string,
+  /** How to name an option other than by its flag (a subject id also given positionally: subjectLabel). */
+  labels: Partial<Record<string, string>> = {},
 ): asserts args is T & { [P in K]-?: NonNullable<T[P]> } {
-  const missing = required.filter((name) => !isGiven(args[name])).map(flagOf);
+  const missing = required.filter((name) => !isGiven(args[name])).map((name) => labels[name] ?? flagOf(name));
   if (missing.length === 0) {
     return;
   }
@@ -99,4 +102,83 @@ export function optionalNumber(value: string | undefined, option: string, range:
     throw flaiError(`${option} must be a number ${bounds}${range.hint === undefined ? "" : ` (${range.hint})`}, got ${excerpt(value)}.`);
   }
   return n;
+}
+
+/** A renamed option whose former flag was typed: the task prints one warning naming the new flag. */
+export interface DeprecatedFlag {
+  old: string;
+  new: string;
+}
+
+/**
+ * The value of a renamed option: its current name, or its deprecated former name (still read, so
+ * users' scripts keep working, with a warning). Both given is an error: two values for one setting.
+ * Names are camelCase option names (`clippingNorm`, `clip`); errors and warnings show the flags.
+ */
+export function renamedOption<T extends object>(
+  args: T,
+  current: keyof T & string,
+  former: keyof T & string,
+  deprecated: DeprecatedFlag[],
+): string | undefined {
+  const value = args[current] as string | undefined;
+  const old = args[former] as string | undefined;
+  if (old === undefined) return value;
+  const flag = { old: flagOf(former), new: flagOf(current) };
+  if (value !== undefined) {
+    throw flaiError(
+      `Both ${flag.new} (${excerpt(value)}) and ${flag.old} (${excerpt(old)}) were given; they set the same thing ` +
+        `(${flag.old} is its deprecated former name). Pass ${flag.new} only.`,
+    );
+  }
+  deprecated.push(flag);
+  return old;
+}
+
+/** The warning a task prints for a deprecated flag it was given. */
+export function deprecatedFlagWarning(flag: DeprecatedFlag): string {
+  return `Warning: ${flag.old} is deprecated; use ${flag.new} (it was read as ${flag.new}).`;
+}
+
+/**
+ * A task's one subject id (a task or job id), given positionally (`flai:fl-status 3`) or as its
+ * option (`--task 3`, kept for scripts); undefined when neither is given. Both given and different
+ * is an error (which one was meant?); the same id twice is accepted.
+ */
+export function pickSubject(
+  taskName: string,
+  option: "task" | "job",
+  positional: string | undefined,
+  named: string | undefined,
+): string | undefined {
+  const given = [positional, named].filter(isGiven) as string[];
+  const [first, second] = given;
+  if (first !== undefined && second !== undefined && first.trim() !== second.trim()) {
+    throw flaiError(
+      `${taskName} was given ${option} id ${excerpt(first)} as its argument and --${option} ${excerpt(second)}. ` +
+        `Give the ${option} id once: npx hardhat ${taskName} <${option} id>.`,
+    );
+  }
+  return first;
+}
+
+/** How a missing subject id is named: both of its forms. */
+export function subjectLabel(option: "task" | "job"): string {
+  return `<${option} id> (the first argument, or --${option})`;
+}
+
+/**
+ * A task's one subject id (pickSubject), required: neither form given is the "missing" error of
+ * requireOptions, naming both forms and an example.
+ */
+export function subjectId(
+  taskName: string,
+  option: "task" | "job",
+  positional: string | undefined,
+  named: string | undefined,
+  example: string,
+): string {
+  const subject = { [option]: pickSubject(taskName, option, positional, named) };
+  requireOptions(taskName, subject, [option], example, { [option]: subjectLabel(option) });
+  return subject[option]!;
 }

@@ -11,5 +11,6 @@ export function printJob(ui: Ui, job: JobView): void {
   ui.info("data root", job.dataRoot);
   ui.info("model root", job.modelRoot);
   ui.info("result hash", job.resultHash ?? "(none yet)");
+  if (job.resultRoot !== undefined) ui.info("result root", job.resultRoot);
   ui.info("contract", `${job.contract} (${job.networkName}, chain ${job.chainId})`);
 }

@@ -6,8 +6,8 @@ export interface AccumulatedUpdate {
   client: string;
   updateRoot: string;
   updateHash: string;
-  /** The recorded sample count (Flower's num_examples). */
-  sampleCount: number | bigint;
+  /** The recorded num_examples (the client's training example count). */
+  numExamples: number | bigint;
 }
 
 const abi = AbiCoder.defaultAbiCoder();
@@ -17,10 +17,10 @@ export function accumulatorSeed(taskId: bigint, round: number): string {
   return keccak256(abi.encode(["uint256", "uint16"], [taskId, round]));
 }
 
-/** One step: keccak256(abi.encode(acc, client, updateRoot, updateHash, uint64 sampleCount)). */
+/** One step: keccak256(abi.encode(acc, client, updateRoot, updateHash, uint64 numExamples)). */
 export function accumulate(acc: string, u: AccumulatedUpdate): string {
   return keccak256(
-    abi.encode(["bytes32", "address", "bytes32", "bytes32", "uint64"], [acc, u.client, u.updateRoot, u.updateHash, BigInt(u.sampleCount)]),
+    abi.encode(["bytes32", "address", "bytes32", "bytes32", "uint64"], [acc, u.client, u.updateRoot, u.updateHash, BigInt(u.numExamples)]),
   );
 }
 

@@ -37,7 +37,7 @@ export interface RecordedUpdate {
   client: string;
   updateRoot: string;
   updateHash: string;
-  sampleCount: number;
+  numExamples: number;
   ciphertext: Uint8Array | null;
   fetchError?: string;
 }
@@ -135,7 +135,7 @@ export async function runAggregation(req: AggregateRequest, opts: AggregationOpt
 
   // One result per round: committed before any of it is computed, so no second set can follow.
   const inputHash = roundInputHash(
-    req.updates.map((u) => ({ ...u, numExamples: u.sampleCount })),
+    req.updates,
     accepted.map((a) => a.client),
   );
   await commitRoundInputs(
@@ -189,7 +189,7 @@ function combineAccepted(
     a.capped = capping.weights[k]! < a.numExamples;
   });
   const quality = evaluate(linearModel({ ...current, weights, bias }), evaluation);
-  const samples = accepted.reduce((s, a) => s + a.numExamples, 0);
+  const totalNumExamples = accepted.reduce((s, a) => s + a.numExamples, 0);
   const protection: RoundProtection = {
     accepted: accepted.length,
     minAccepted: rules.minAccepted,
@@ -204,7 +204,15 @@ function combineAccepted(
     ...(correction !== null ? { correction: Array.from(correction) } : {}),
     round: req.binding.round,
     previousHash: req.globalHash,
-    metrics: { ...quality, accepted: accepted.length, rejected: rejected.length, samples, numExamples, dp, minAccepted: rules.minAccepted },
+    metrics: {
+      ...quality,
+      accepted: accepted.length,
+      rejected: rejected.length,
+      totalNumExamples,
+      numExamples,
+      dp,
+      minAccepted: rules.minAccepted,
+    },
   };
   return { next, capping, protection };
 }
@@ -346,7 +354,7 @@ function screenUpdates(req: AggregateRequest, ctx: ScreenContext): Screened {
       client: getAddress(u.client),
       updateRoot: u.updateRoot,
       updateHash: u.updateHash,
-      numExamples: u.sampleCount,
+      numExamples: u.numExamples,
       weight: 0,
     };
     try {
@@ -374,8 +382,11 @@ function screenUpdate(
 ): { delta: Float64Array; gradient?: Float64Array } {
   const reject = (code: RejectionCode, reason: string) => new UpdateRejected(code, reason);
   if (u.ciphertext === null) throw reject("unavailable", `not retrievable from storage (${u.fetchError ?? "unknown reason"})`);
-  if (!(Number.isSafeInteger(u.sampleCount) && u.sampleCount >= 1)) {
-    throw reject("num-examples-out-of-bounds", `declares ${u.sampleCount} samples; num_examples must be a whole number in [1, 2^53 − 1]`);
+  if (!(Number.isSafeInteger(u.numExamples) && u.numExamples >= 1)) {
+    throw reject(
+      "num-examples-out-of-bounds",
+      `declares num_examples ${u.numExamples}; num_examples must be a whole number in [1, 2^53 − 1]`,
+    );
   }
   if (sha256Hex(u.ciphertext) !== u.updateHash.toLowerCase())
     throw reject("hash-mismatch", "the ciphertext does not match the hash recorded on-chain");
@@ -389,8 +400,8 @@ function screenUpdate(
   if (update.baseModelHash !== globalHash) {
     throw reject("out-of-round", `trained from global model ${update.baseModelHash}, not this round's ${globalHash} (out of round)`);
   }
-  if (update.sampleCount !== u.sampleCount) {
-    throw reject("num-examples-mismatch", `claims ${update.sampleCount} samples but recorded ${u.sampleCount} on-chain`);
+  if (update.numExamples !== u.numExamples) {
+    throw reject("num-examples-mismatch", `claims num_examples ${update.numExamples} but recorded ${u.numExamples} on-chain`);
   }
   // Bounded norms keep every sum finite (round-rules.ts); l2Norm itself cannot overflow.
   const norm = l2Norm(update.delta);
@@ -420,7 +431,7 @@ function checkPublishable(acceptedCount: number, rejected: Decision[], rules: Ro
     throw flaiError(
       `${refusalTag("too-few-accepted")}Round ${round} has ${acceptedCount} accepted update${acceptedCount === 1 ? "" : "s"}, fewer than the task's ` +
         `minimum of ${rules.minAccepted} per published aggregate: from the published model each client could rebuild the others' updates. ` +
-        `The round is not published. More clients must take part, or the task must add DP noise (--clip and --noise).` +
+        `The round is not published. More clients must take part, or the task must add DP noise (--clipping-norm and --noise-multiplier).` +
         (rejected.length > 0 ? ` Rejected: ${rejected.map((r) => `${r.client}: [${r.code}] ${r.reason}`).join("; ")}` : ""),
     );
   }

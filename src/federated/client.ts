@@ -53,6 +53,7 @@ import { readTaskData } from "./classes.js";
 import { DEFAULT_LOCAL_ITERATIONS, trainClientUpdate } from "./local-training.js";
 import { decodeMetricsWord } from "./metrics-word.js";
 import { resolveDriftCorrection } from "./drift-correction.js";
+import { resolveDeprecatedKeys, warnDeprecatedKeys } from "./deprecated-keys.js";
 import { resolveRules } from "./round-rules.js";
 import { effectiveNow, isFailed, roundPhase, type RoundPhase } from "./round-state.js";
 import { checkConfig, MIN_ROBUST_UPDATES, type StrategyConfig } from "./strategies.js";
@@ -141,10 +142,11 @@ export class FlaiFederated {
 
   /** Puts a federated task on-chain: the initial global model (with the task's rules) and the reward pool. */
   async createTask(opts: CreateTaskOptions): Promise<CreatedTask> {
-    const { pool, maxClients, roundDuration, strategy, rules, driftCorrection, expectedNumExamples } = checkTaskOptions(
+    const { pool, maxClients, roundDuration, strategy, rules, driftCorrection, expectedNumExamples, local, deprecated } = checkTaskOptions(
       opts,
       this.#config.jobs.deadlineSeconds,
     );
+    warnDeprecatedKeys(deprecated);
     const specInput = await readInput(opts.model, "--model", this.#storage);
     const spec = parseModelSpec(specInput.bytes, specInput.source);
     const evalInput = await readInput(opts.evaluation, "--test", this.#storage);
@@ -188,9 +190,10 @@ export class FlaiFederated {
       federated: {
         strategy,
         local: {
-          maxIterations: opts.local?.maxIterations ?? DEFAULT_LOCAL_ITERATIONS,
+          maxIterations: local?.maxIterations ?? DEFAULT_LOCAL_ITERATIONS,
           c: spec.hyperparameters.c,
-          mu: opts.local?.mu ?? (strategy.name === "fedprox" ? 0.01 : 0),
+          // The stored model keeps the key "mu" (its bytes and hashes are the task's commitment).
+          mu: local?.proximalMu ?? (strategy.name === "fedprox" ? 0.01 : 0),
           ...(expectedNumExamples !== undefined ? { expectedNumExamples } : {}),
           ...(driftCorrection !== undefined ? { driftCorrection } : {}),
         },
@@ -487,7 +490,7 @@ export class FlaiFederated {
   async runClient(opts: ClientRoundOptions): Promise<ClientRoundResult> {
     const ctx = await this.#clientContext(opts);
     const sealed = await this.#trainAndSeal(ctx, opts.data);
-    const submitted = await this.#submit(ctx, sealed.ciphertext, sealed.sampleCount);
+    const submitted = await this.#submit(ctx, sealed.ciphertext, sealed.numExamples);
     return { ...submitted, local: sealed.local, timings: { ...sealed.timings, ...submitted.timings } };
   }
 
@@ -537,7 +540,7 @@ export class FlaiFederated {
     };
     // Sealed from the update's parts (its arrays viewed in place), not from one plaintext copy of them.
     const ciphertext = sealUpdate(encodeUpdateParts(update), encryptionKey, binding);
-    return { ciphertext, sampleCount: update.sampleCount, local: update.metrics, timings: { train, encrypt: now() - t } };
+    return { ciphertext, numExamples: update.numExamples, local: update.metrics, timings: { train, encrypt: now() - t } };
   }
 
   /** The client's update on the current global model (its local training). */
@@ -561,9 +564,9 @@ export class FlaiFederated {
    * what a client with its own training code does, and how tests play a faulty or malicious one.
    */
   async submitCiphertext(
-    opts: Omit<ClientRoundOptions, "data"> & { ciphertext: Uint8Array; sampleCount: number },
+    opts: Omit<ClientRoundOptions, "data"> & { ciphertext: Uint8Array; numExamples: number },
   ): Promise<Omit<ClientRoundResult, "local" | "timings">> {
-    const { timings: _t, ...rest } = await this.#submit(await this.#clientContext(opts), opts.ciphertext, opts.sampleCount);
+    const { timings: _t, ...rest } = await this.#submit(await this.#clientContext(opts), opts.ciphertext, opts.numExamples);
     return rest;
   }
 
@@ -601,7 +604,7 @@ export class FlaiFederated {
       );
     }
     // Read together (one wait, not three); checked below in the same order as before.
-    const [info, latestBlock, { sampleCount: recorded }] = await Promise.all([
+    const [info, latestBlock, { numExamples: recorded }] = await Promise.all([
       this.#readRound(reader, task.id, round),
       connection.ethers.provider.getBlock("latest"),
       readUpdateStruct(reader, task.id, round, client),
@@ -631,7 +634,7 @@ export class FlaiFederated {
   async #submit(
     ctx: { contract: Contract; signer: HardhatEthersSigner; client: string; task: FederatedTaskView; round: number },
     ciphertext: Uint8Array,
-    sampleCount: number,
+    numExamples: number,
   ) {
     let t = now();
     // The client pays for its own upload (0G storage), like for its recordUpdate.
@@ -644,7 +647,7 @@ export class FlaiFederated {
       ctx.contract,
       "FLAIFederated",
       "recordUpdate",
-      [ctx.task.id, ctx.round, stored.root, updateHash, sampleCount],
+      [ctx.task.id, ctx.round, stored.root, updateHash, numExamples],
       {
         explain: explainFederatedRevert,
         gasHeadroom: RECORD_CLOSE_GAS,
@@ -656,7 +659,7 @@ export class FlaiFederated {
       client: ctx.client,
       updateRoot: stored.root,
       updateHash,
-      sampleCount,
+      numExamples,
       txHash: receipt.hash,
       gasUsed: receipt.gasUsed,
       timings: { upload, chain: now() - t },
@@ -773,8 +776,8 @@ export class FlaiFederated {
     const readUpdates = (): Promise<RecordedUpdate[]> =>
       Promise.all(
         logs.map(async (log) => {
-          const { client, updateRoot, updateHash, sampleCount } = updateRecorded(log);
-          const base = { client, updateRoot, updateHash, sampleCount: Number(sampleCount) };
+          const { client, updateRoot, updateHash, numExamples } = updateRecorded(log);
+          const base = { client, updateRoot, updateHash, numExamples: Number(numExamples) };
           try {
             return { ...base, ciphertext: await this.#storage.read(updateRoot, unverified) };
           } catch (error) {
@@ -952,8 +955,8 @@ export class FlaiFederated {
     // This account's record in every finalized round, read together rather than one round trip per round.
     const records = await Promise.all(rounds.map((r) => readUpdateStruct(contract, taskId, r.round, client)));
     for (const [i, round] of rounds.entries()) {
-      const { sampleCount, claimed } = records[i]!;
-      if (sampleCount === 0n) continue; // no update from this account in that round
+      const { numExamples, claimed } = records[i]!;
+      if (numExamples === 0n) continue; // no update from this account in that round
       if (claimed) {
         result.skipped.push({ round: round.round, reason: "already-claimed" });
         continue;
@@ -1096,16 +1099,16 @@ export class FlaiFederated {
     return this.#readRound(contract, parseId(taskId, "task"), parseRound(round));
   }
 
-  /** What `client` recorded in a round: sampleCount 0 when nothing, and whether its reward was claimed. */
+  /** What `client` recorded in a round: numExamples 0 when nothing, and whether its reward was claimed. */
   async update(
     taskId: bigint | number | string,
     round: number,
     client: string,
     opts: ConnectionOption = {},
-  ): Promise<{ sampleCount: number; claimed: boolean }> {
+  ): Promise<{ numExamples: number; claimed: boolean }> {
     const { contract } = await this.#reader(opts.connection);
-    const { sampleCount, claimed } = await readUpdateStruct(contract, parseId(taskId, "task"), parseRound(round), getAddress(client));
-    return { sampleCount: Number(sampleCount), claimed };
+    const { numExamples, claimed } = await readUpdateStruct(contract, parseId(taskId, "task"), parseRound(round), getAddress(client));
+    return { numExamples: Number(numExamples), claimed };
   }
 
   /** A round's recorded updates, in record order (the accumulator's order). */
@@ -1119,8 +1122,8 @@ export class FlaiFederated {
       ),
     );
     return logs.map((log) => {
-      const { client, updateRoot, updateHash, sampleCount } = updateRecorded(log);
-      return { client: getAddress(client), updateRoot, updateHash, sampleCount: Number(sampleCount), blockNumber: log.blockNumber };
+      const { client, updateRoot, updateHash, numExamples } = updateRecorded(log);
+      return { client: getAddress(client), updateRoot, updateHash, numExamples: Number(numExamples), blockNumber: log.blockNumber };
     });
   }
 
@@ -1362,23 +1365,25 @@ function checkTaskOptions(opts: CreateTaskOptions, defaultRoundDuration: number)
   checkCount(maxClients, "--max-clients", opts.quorum, MAX_CLIENTS_LIMIT);
   const roundDuration = opts.roundDuration ?? defaultRoundDuration;
   checkCount(roundDuration, "--round-duration", 1, MAX_ROUND_DURATION_SECONDS);
-  const strategy = opts.strategy ?? { name: "fedavg" };
+  // Former keys (clipNorm, local.mu) are read as their new ones first; the caller warns about them.
+  const { strategy: given, local, deprecated } = resolveDeprecatedKeys(opts.strategy, opts.local);
+  const strategy = given ?? { name: "fedavg" };
   checkConfig(strategy);
   const rules = resolveRules(opts.rules, strategy);
-  const driftCorrection = resolveDriftCorrection(opts.local?.driftCorrection, strategy);
-  if (driftCorrection !== undefined && strategy.name === "fedprox" && opts.local?.mu !== undefined) {
+  const driftCorrection = resolveDriftCorrection(local?.driftCorrection, strategy);
+  if (driftCorrection !== undefined && strategy.name === "fedprox" && local?.proximalMu !== undefined) {
     throw flaiError(
-      `local.mu sets FedProx's proximal term, which drift correction replaces with its own (driftCorrection.mu ${driftCorrection.mu}). ` +
-        `Set local.driftCorrection: false to train FedProx with mu ${opts.local.mu}, or leave local.mu out.`,
+      `local.proximalMu sets FedProx's proximal term, which drift correction replaces with its own (driftCorrection.mu ${driftCorrection.mu}). ` +
+        `Set local.driftCorrection: false to train FedProx with proximalMu ${local.proximalMu}, or leave local.proximalMu out.`,
     );
   }
   checkRobustQuorum(strategy, opts.quorum);
   if (opts.modelFormat !== undefined && !MODEL_FORMATS.includes(opts.modelFormat)) {
     throw flaiError(`--model-format must be one of ${MODEL_FORMATS.join(", ")}, got ${JSON.stringify(opts.modelFormat)}.`);
   }
-  const expectedNumExamples = opts.local?.expectedNumExamples;
-  if (expectedNumExamples !== undefined) checkCount(expectedNumExamples, "--num-examples", 1, Number.MAX_SAFE_INTEGER);
-  return { pool, maxClients, roundDuration, strategy, rules, driftCorrection, expectedNumExamples };
+  const expectedNumExamples = local?.expectedNumExamples;
+  if (expectedNumExamples !== undefined) checkCount(expectedNumExamples, "--expected-num-examples", 1, Number.MAX_SAFE_INTEGER);
+  return { pool, maxClients, roundDuration, strategy, rules, driftCorrection, expectedNumExamples, local, deprecated };
 }
 
 /**

@@ -61,14 +61,14 @@ export function gaussianPrivacy(noiseMultiplier: number, delta: number, rounds =
 
 /**
  * L2 sensitivity of Σ_k p_k·clip(Δ_k) (p the normalized weights used, each clipped update of norm
- * ≤ clipNorm) to one client: replacing its update moves the sum by ≤ 2·p_k·clipNorm, and adding or
+ * ≤ clippingNorm) to one client: replacing its update moves the sum by ≤ 2·p_k·clippingNorm, and adding or
  * removing it (the others' weights renormalized) by ≤ p_k·C + p_k/(1 − p_k)·(1 − p_k)·C, the same.
- * So it is 2·clipNorm·max_k p_k; for a uniform mean over n updates, 2·clipNorm/n.
+ * So it is 2·clippingNorm·max_k p_k; for a uniform mean over n updates, 2·clippingNorm/n.
  */
-export function weightedMeanSensitivity(shares: readonly number[], clipNorm: number): number {
+export function weightedMeanSensitivity(shares: readonly number[], clippingNorm: number): number {
   let max = 0;
   for (const p of shares) max = Math.max(max, p);
-  return 2 * clipNorm * max;
+  return 2 * clippingNorm * max;
 }
 
 function checkDelta(delta: number): void {

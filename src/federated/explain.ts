@@ -38,8 +38,8 @@ export function explainFederatedRevert(revert: { name: string; args: readonly un
       return `round ${a[1]} of task ${a[0]} met its quorum (${a[2]} updates): it can be cancelled only if it is not finalized by ${new Date(Number(a[3]) * 1000).toISOString()}.`;
     case "RoundStillOpen":
       return `round ${a[1]} of task ${a[0]} is open until ${new Date(Number(a[2]) * 1000).toISOString()}; a task can be cancelled only after a round failed.`;
-    case "SampleCountTooLarge":
-      return `a sample count of ${a[0]} is more than the ${a[1]} one update may record.`;
+    case "NumExamplesTooLarge":
+      return `num_examples ${a[0]} is more than the ${a[1]} one update may record.`;
     case "InvalidTaskParameters":
       return "rounds, quorum and round duration must be at least 1, and maxClients at least the quorum.";
     default:

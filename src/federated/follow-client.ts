@@ -162,7 +162,7 @@ async function submit(f: Follow, key: PendingKey): Promise<void> {
       .prepareUpdate({ taskId: f.taskId, data: f.opts.data, signer: f.signer, connection: f.opts.connection, round: key.round })
       .catch((error: unknown) => notAdmitted(f, error));
     if (sealed === undefined) return; // not admitted yet: looked at again next time
-    kept = { ciphertext: sealed.ciphertext, sampleCount: sealed.sampleCount, updateHash: sha256Hex(sealed.ciphertext) };
+    kept = { ciphertext: sealed.ciphertext, numExamples: sealed.numExamples, updateHash: sha256Hex(sealed.ciphertext) };
     // Written before the upload: a restart after a paid upload finds these bytes and reuses them.
     await f.pending.save(key, kept);
   }
@@ -173,7 +173,7 @@ async function submit(f: Follow, key: PendingKey): Promise<void> {
     connection: f.opts.connection,
     round: key.round,
     ciphertext: kept.ciphertext,
-    sampleCount: kept.sampleCount,
+    numExamples: kept.numExamples,
   });
   await f.pending.remove(key);
   f.result.joined.push(key.round);
@@ -209,7 +209,7 @@ async function skip(f: Follow, key: PendingKey): Promise<void> {
 }
 
 async function hasJoined(f: Follow, round: number): Promise<boolean> {
-  return (await f.federated.update(f.taskId, round, f.client, { connection: f.opts.connection })).sampleCount > 0;
+  return (await f.federated.update(f.taskId, round, f.client, { connection: f.opts.connection })).numExamples > 0;
 }
 
 /**
@@ -219,7 +219,7 @@ async function hasJoined(f: Follow, round: number): Promise<boolean> {
 async function settleReward(f: Follow, round: RoundView): Promise<void> {
   f.step = `claiming round ${round.round}'s reward`;
   const mine = await f.federated.update(f.taskId, round.round, f.client, { connection: f.opts.connection });
-  if (mine.sampleCount === 0 || mine.claimed) {
+  if (mine.numExamples === 0 || mine.claimed) {
     f.settled.add(round.round);
     return;
   }

@@ -19,7 +19,7 @@ export interface PendingKey {
 /** A sealed update kept from before its upload until the chain has recorded it. */
 export interface PendingUpdate {
   ciphertext: Uint8Array;
-  sampleCount: number;
+  numExamples: number;
   updateHash: string;
 }
 
@@ -56,7 +56,7 @@ export class PendingUpdates {
       taskId: key.taskId.toString(),
       round: key.round,
       client: key.client.toLowerCase(),
-      sampleCount: update.sampleCount,
+      numExamples: update.numExamples,
       updateHash: update.updateHash,
       ciphertext: Buffer.from(update.ciphertext).toString("base64"),
     };
@@ -117,11 +117,11 @@ function parseRecord(text: string, key: PendingKey, file: string): PendingUpdate
     record.round === key.round &&
     record.client === key.client.toLowerCase();
   if (!same) throw broken("it is not this client's update for this round");
-  if (typeof record.ciphertext !== "string" || typeof record.sampleCount !== "number" || typeof record.updateHash !== "string") {
+  if (typeof record.ciphertext !== "string" || typeof record.numExamples !== "number" || typeof record.updateHash !== "string") {
     throw broken("fields missing");
   }
   const ciphertext = new Uint8Array(Buffer.from(record.ciphertext, "base64"));
   // The hash guards against a truncated or edited file: the chain would record a hash the bytes do not have.
   if (sha256Hex(ciphertext) !== record.updateHash) throw broken("its bytes do not match its hash");
-  return { ciphertext, sampleCount: record.sampleCount, updateHash: record.updateHash };
+  return { ciphertext, numExamples: record.numExamples, updateHash: record.updateHash };
 }

@@ -72,10 +72,12 @@ export interface GlobalMetrics {
   logLoss: number;
   accepted: number;
   rejected: number;
-  samples: number;
+  /** The accepted updates' num_examples as the clients declared them, summed (uncapped). */
+  totalNumExamples: number;
   /**
    * N for the next round's clients: the accepted updates' num_examples as capped by maxClientShare
-   * (the weights a weighted mean uses), summed. Absent in models from before it was added.
+   * (the weights a weighted mean uses), summed, so at most totalNumExamples. Absent in models from
+   * before it was added.
    */
   numExamples?: number;
   /** Central DP of this round, when noise was added. */
@@ -87,8 +89,8 @@ export interface GlobalMetrics {
 /** A round's central DP, as the RDP accountant states it (dp-accountant.ts). */
 export interface DpMetrics {
   noiseMultiplier: number;
-  clipNorm: number;
-  /** L2 sensitivity of the noised aggregate to one client (2·clipNorm/n for the uniform mean of n). */
+  clippingNorm: number;
+  /** L2 sensitivity of the noised aggregate to one client (2·clippingNorm/n for the uniform mean of n). */
   sensitivity: number;
   /** Std of the noise on every coordinate: noiseMultiplier × sensitivity. */
   noiseStd: number;
@@ -181,6 +183,9 @@ function checkFederatedFields(m: GlobalModel, outputs: number, binary: boolean, 
   const f = m.federated;
   if (f === undefined || typeof f !== "object") fail(`"federated" is missing`);
   if (!STRATEGIES.includes(f.strategy?.name)) fail(`"federated.strategy.name" must be one of ${STRATEGIES.join(", ")}`);
+  // The key's former name: read as no clipping, such a model would aggregate without the bound it names.
+  if ("clipNorm" in f.strategy)
+    fail(`"federated.strategy.clipNorm" is the former name of "clippingNorm" (a model from an older hardhat-flai)`);
   if (!/^0x[0-9a-f]{64}$/.test(f.evaluationRoot ?? "")) fail(`"federated.evaluationRoot" must be a 0G root`);
   if (f.rules !== undefined) {
     try {

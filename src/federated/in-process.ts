@@ -25,7 +25,7 @@ export interface InProcessTask {
   /** The federation's L2 strength C (sklearn's). Default 1. */
   c?: number;
   /** driftCorrection: as createTask's (undefined = on for fedavg/fedprox without noise, false = off). */
-  local?: { maxIterations?: number; mu?: number; expectedNumExamples?: number; driftCorrection?: boolean | DriftCorrection };
+  local?: { maxIterations?: number; proximalMu?: number; expectedNumExamples?: number; driftCorrection?: boolean | DriftCorrection };
   /** As createTask's; here only "binary" matters (the hash each round's updates name). Default json. */
   modelFormat?: ModelFormat;
 }
@@ -58,7 +58,7 @@ export function initialModel(task: InProcessTask): GlobalModel {
       local: {
         maxIterations: task.local?.maxIterations ?? DEFAULT_LOCAL_ITERATIONS,
         c: task.c ?? 1,
-        mu: task.local?.mu ?? (strategy.name === "fedprox" ? 0.01 : 0),
+        mu: task.local?.proximalMu ?? (strategy.name === "fedprox" ? 0.01 : 0),
         ...(task.local?.expectedNumExamples !== undefined ? { expectedNumExamples: task.local.expectedNumExamples } : {}),
         ...(driftCorrection !== undefined ? { driftCorrection } : {}),
       },
@@ -92,7 +92,7 @@ export function runRoundsInProcess(
     const updates = clients.map((data, k) => trainClientUpdate(model, hash, data, `client ${k + 1}`, { expectedClients: clients.length }));
     const combined = combineRound(
       model,
-      updates.map((u) => ({ delta: u.delta, numExamples: u.sampleCount, gradient: u.gradient })),
+      updates.map((u) => ({ delta: u.delta, numExamples: u.numExamples, gradient: u.gradient })),
       round,
       seed + round,
     );
@@ -108,7 +108,7 @@ export function runRoundsInProcess(
         ...quality,
         accepted: updates.length,
         rejected: 0,
-        samples: updates.reduce((s, u) => s + u.sampleCount, 0),
+        totalNumExamples: updates.reduce((s, u) => s + u.numExamples, 0),
         numExamples: combined.numExamples,
         dp: combined.dp,
       },

@@ -54,7 +54,7 @@ export function checkRoundInputs(
         `not the task's on-chain global model ${claimed.globalHash}: the enclave aggregates only from the task's current model.`,
     );
   }
-  // A field the chain cannot hold (e.g. a sample count beyond uint64) cannot be a recorded update.
+  // A field the chain cannot hold (e.g. a num_examples beyond uint64) cannot be a recorded update.
   let accumulator: string;
   try {
     accumulator = updatesAccumulator(claimed.taskId, claimed.round, updates);

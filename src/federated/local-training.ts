@@ -88,7 +88,7 @@ export function trainClientUpdate(
   const quality = fit.outputs === 1 ? binaryQuality({ ...fit, bias: fit.bias[0]! }, local) : evaluate(fit, local);
   return {
     delta,
-    sampleCount: local.rows,
+    numExamples: local.rows,
     metrics: { loss: quality.logLoss, accuracy: quality.accuracy },
     baseModelHash: globalHash,
     ...(gradient !== undefined ? { gradient } : {}),

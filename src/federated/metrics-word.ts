@@ -9,7 +9,7 @@ const SCALES = [1e6, 1e6, 1e3, 1e3, 1e3];
 const MAX = 0xffffffff;
 
 export function encodeMetricsWord(m: GlobalMetrics): string {
-  const values = [m.accuracy, m.logLoss, m.dp?.noiseMultiplier ?? 0, m.dp?.epsilon ?? 0, m.dp?.clipNorm ?? 0];
+  const values = [m.accuracy, m.logLoss, m.dp?.noiseMultiplier ?? 0, m.dp?.epsilon ?? 0, m.dp?.clippingNorm ?? 0];
   const hex = values
     .map((v, i) =>
       Math.min(MAX, Math.max(0, Math.round(v * SCALES[i]!)))
@@ -25,10 +25,10 @@ export interface MetricsWord {
   logLoss: number;
   noiseMultiplier: number;
   epsilon: number;
-  clipNorm: number;
+  clippingNorm: number;
 }
 
 export function decodeMetricsWord(word: string): MetricsWord {
   const v = [0, 1, 2, 3, 4].map((i) => parseInt(word.slice(2 + i * 8, 10 + i * 8), 16) / SCALES[i]!);
-  return { accuracy: v[0]!, logLoss: v[1]!, noiseMultiplier: v[2]!, epsilon: v[3]!, clipNorm: v[4]! };
+  return { accuracy: v[0]!, logLoss: v[1]!, noiseMultiplier: v[2]!, epsilon: v[3]!, clippingNorm: v[4]! };
 }

@@ -225,7 +225,7 @@ function lossChart(result: SimulationResult): string {
 function privacySection(result: SimulationResult): string {
   const dp = result.rounds.filter((r) => r.dp !== null);
   if (dp.length === 0)
-    return `<h2>Privacy</h2>\n<p>No central differential privacy: rounds added no noise (<code>--noise</code> enables it).</p>`;
+    return `<h2>Privacy</h2>\n<p>No central differential privacy: rounds added no noise (<code>--noise-multiplier</code> enables it).</p>`;
   const last = dp.at(-1)!.dp!;
   const bars = dp.map((r): [number, number] => [r.round, r.dp!.epsilon]);
   const line = dp.map((r): [number, number] => [r.round, r.dp!.epsilonTotal]);
@@ -333,7 +333,7 @@ function costs(result: SimulationResult, stats: ReportStats): string {
 function describeStrategy({ strategy: s }: SimulationResult): string {
   const parts: string[] = [s.name];
   if (s.name === "trimmed-mean") parts.push(`trim ${s.trimFraction ?? DEFAULT_TRIM_FRACTION}`);
-  if (s.clipNorm !== undefined) parts.push(`clip ${s.clipNorm}`);
+  if (s.clippingNorm !== undefined) parts.push(`clip ${s.clippingNorm}`);
   if (s.noiseMultiplier !== undefined) parts.push(`noise ×${s.noiseMultiplier}`);
   return parts.join(", ");
 }

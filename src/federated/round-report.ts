@@ -20,7 +20,7 @@ export interface Decision {
   updateHash: string;
   /** The num_examples the client declared (as recorded on-chain); self-reported, never trusted as is. */
   numExamples: number;
-  /** The update's reward weight in the round's commitment (0 when rejected). */
+  /** The update's reward weight in the round's commitment (0 when rejected): not numExamples, see weights.ts. */
   weight: number;
   /** Accepted, fedavg/fedprox without DP: the capped num_examples the mean used. */
   aggregationWeight?: number;

@@ -13,7 +13,7 @@ export type RewardRule = (typeof REWARD_RULES)[number];
 export interface RoundRules {
   /**
    * The largest share of a round's total weight one client's update may have in a weighted mean
-   * (fedavg/fedprox) and in sample-count rewards. A client's num_examples is self-reported, so it is
+   * (fedavg/fedprox) and in num-examples rewards. A client's num_examples is self-reported, so it is
    * capped (water-filling) rather than trusted. When fewer than 1/maxClientShare updates are accepted
    * the cap cannot hold and every update weighs the same (share 1/n, the least any rule can give).
    */
@@ -31,7 +31,7 @@ export interface RoundRules {
   maxUpdateNorm: number;
   /**
    * How the round's reward pool is split among accepted updates: "equal" (default; pays nothing
-   * the enclave cannot check) or "num-examples" (the capped sample counts, as claimed).
+   * the enclave cannot check) or "num-examples" (the capped num_examples, as claimed).
    */
   rewardRule: RewardRule;
 }

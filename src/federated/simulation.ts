@@ -45,8 +45,9 @@ export interface SimulationOptions extends ConnectionOption {
   /** The task's round rules; unset ones get their defaults (round-rules.ts). */
   rules?: Partial<RoundRules>;
   /** L-BFGS iterations per client per round (the task's default when unset). */
-  localIterations?: number;
-  mu?: number;
+  maxIterations?: number;
+  /** FedProx's proximal μ (createTask's local.proximalMu). */
+  proximalMu?: number;
   /** false turns the task's default drift correction off (--no-drift-correction). */
   driftCorrection?: false;
   /** The task's global model format (createTask's default by size when unset). */
@@ -167,7 +168,12 @@ async function createSimulationTask(
     rules: opts.rules,
     modelFormat: opts.modelFormat,
     // The creator of a simulation knows the federation's total, so round 1 already trains with C·N/n_k.
-    local: { maxIterations: opts.localIterations, mu: opts.mu, expectedNumExamples: train.rows, driftCorrection: opts.driftCorrection },
+    local: {
+      maxIterations: opts.maxIterations,
+      proximalMu: opts.proximalMu,
+      expectedNumExamples: train.rows,
+      driftCorrection: opts.driftCorrection,
+    },
     public: opts.public,
     clients: opts.public === true ? [] : data.clients.map((c) => c.address),
     connection,

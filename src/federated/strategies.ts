@@ -17,10 +17,10 @@ export interface StrategyConfig {
    * at least one value per end is always dropped (see trimCount). 0 is refused: it trims nothing.
    */
   trimFraction?: number;
-  /** Scale every update to L2 norm ≤ clipNorm before aggregating. */
-  clipNorm?: number;
+  /** Scale every update to L2 norm ≤ clippingNorm before aggregating. */
+  clippingNorm?: number;
   /**
-   * Central DP: Gaussian noise std = noiseMultiplier × the mean's sensitivity, 2·clipNorm/n for the
+   * Central DP: Gaussian noise std = noiseMultiplier × the mean's sensitivity, 2·clippingNorm/n for the
    * uniform mean of n clipped updates (dp-accountant.ts).
    */
   noiseMultiplier?: number;
@@ -30,14 +30,14 @@ export interface StrategyConfig {
 
 export interface WeightedDelta {
   delta: Float64Array;
-  /** The client's sample count; only fedavg/fedprox without DP use it. */
+  /** The update's aggregation weight (its num_examples capped, weights.ts); only fedavg/fedprox without DP use it. */
   weight: number;
 }
 
 export interface DpReport {
   noiseMultiplier: number;
-  clipNorm: number;
-  /** L2 sensitivity of the noised mean to one client: 2·clipNorm·(largest share), 2·clipNorm/n here. */
+  clippingNorm: number;
+  /** L2 sensitivity of the noised mean to one client: 2·clippingNorm·(largest share), 2·clippingNorm/n here. */
   sensitivity: number;
   /** Std of the Gaussian noise added to every coordinate: noiseMultiplier × sensitivity. */
   noiseStd: number;
@@ -75,7 +75,7 @@ export function aggregate(
   checkConfig(config);
   const dim = checkUpdates(updates, config);
   const n = updates.length;
-  const scales = clipScales(updates, config.clipNorm);
+  const scales = clipScales(updates, config.clippingNorm);
   let out: Float64Array;
   let dp: DpReport | null = null;
 
@@ -83,16 +83,16 @@ export function aggregate(
     // The uniform mean: every share is 1/n, the smallest the largest share can be, so the
     // sensitivity (and the noise) is the least any weighting gives. One client's clipped update
     // moves it by up to 2C/n (replaced, or added/removed with the others renormalized).
-    const clipNorm = config.clipNorm!;
+    const clippingNorm = config.clippingNorm!;
     const coeffs = new Float64Array(n);
     for (let k = 0; k < n; k++) coeffs[k] = scales[k]! / n;
     out = weightedSum(updates, coeffs, 1); // x / 1 is x exactly: the plain sum of scale/n · Δ
-    const sensitivity = weightedMeanSensitivity(new Array<number>(n).fill(1 / n), clipNorm);
+    const sensitivity = weightedMeanSensitivity(new Array<number>(n).fill(1 / n), clippingNorm);
     const noiseStd = config.noiseMultiplier * sensitivity;
     const normal = gaussian(typeof seed === "number" ? mulberry32(seed) : keyedUniform(seed));
     for (let i = 0; i < dim; i++) out[i]! += noiseStd * normal();
     const { epsilon, delta } = gaussianPrivacy(config.noiseMultiplier, config.dpDelta ?? DEFAULT_DP_DELTA);
-    dp = { noiseMultiplier: config.noiseMultiplier, clipNorm, sensitivity, noiseStd, epsilon, delta, accountant: "rdp" };
+    dp = { noiseMultiplier: config.noiseMultiplier, clippingNorm, sensitivity, noiseStd, epsilon, delta, accountant: "rdp" };
   } else if (config.name === "fedavg" || config.name === "fedprox") {
     let total = 0;
     for (const u of updates) total += u.weight;
@@ -110,7 +110,7 @@ export function aggregate(
     if (v - v !== 0) {
       throw flaiError(
         `The ${config.name} aggregate overflowed to ${v} at index ${i}: some update is astronomically large. ` +
-          `Set "clipNorm", or use the "median" or "trimmed-mean" strategy.`,
+          `Set "clippingNorm", or use the "median" or "trimmed-mean" strategy.`,
       );
     }
   }
@@ -127,12 +127,12 @@ export function trimCount(n: number, trimFraction: number = DEFAULT_TRIM_FRACTIO
 }
 
 /** Per-update factors min(1, C/‖Δ‖); all 1 without clipping, so no update is ever copied. */
-function clipScales(updates: readonly WeightedDelta[], clipNorm: number | undefined): Float64Array {
+function clipScales(updates: readonly WeightedDelta[], clippingNorm: number | undefined): Float64Array {
   const scales = new Float64Array(updates.length).fill(1);
-  if (clipNorm === undefined) return scales;
+  if (clippingNorm === undefined) return scales;
   for (let k = 0; k < updates.length; k++) {
     const norm = l2Norm(updates[k]!.delta);
-    if (norm > clipNorm) scales[k] = clipNorm / norm;
+    if (norm > clippingNorm) scales[k] = clippingNorm / norm;
   }
   return scales;
 }
@@ -464,7 +464,7 @@ function insertionSort(a: Float64Array): void {
 
 /** Throws a clear error for a strategy configuration that cannot run. */
 export function checkConfig(config: StrategyConfig): void {
-  const { name, trimFraction, clipNorm, noiseMultiplier, dpDelta } = config;
+  const { name, trimFraction, clippingNorm, noiseMultiplier, dpDelta } = config;
   if (!STRATEGIES.includes(name)) {
     throw flaiError(`Unknown aggregation strategy ${JSON.stringify(name)}. Use one of ${STRATEGIES.map((s) => `"${s}"`).join(", ")}.`);
   }
@@ -486,15 +486,17 @@ export function checkConfig(config: StrategyConfig): void {
       );
     }
   }
-  if (clipNorm !== undefined && !(Number.isFinite(clipNorm) && clipNorm > 0)) {
-    throw flaiError(`"clipNorm" must be a finite number > 0 (the max L2 norm of an update), got ${clipNorm}.`);
+  if (clippingNorm !== undefined && !(Number.isFinite(clippingNorm) && clippingNorm > 0)) {
+    throw flaiError(`"clippingNorm" must be a finite number > 0 (the max L2 norm of an update), got ${clippingNorm}.`);
   }
   if (noiseMultiplier !== undefined) {
     if (!(Number.isFinite(noiseMultiplier) && noiseMultiplier > 0)) {
       throw flaiError(`"noiseMultiplier" must be a finite number > 0, got ${noiseMultiplier}. Omit it to disable DP noise.`);
     }
-    if (clipNorm === undefined) {
-      throw flaiError(`"noiseMultiplier" needs "clipNorm": the noise is scaled to the clipped updates' norm bound. Set "clipNorm" too.`);
+    if (clippingNorm === undefined) {
+      throw flaiError(
+        `"noiseMultiplier" needs "clippingNorm": the noise is scaled to the clipped updates' norm bound. Set "clippingNorm" too.`,
+      );
     }
     if (name === "median" || name === "trimmed-mean") {
       throw flaiError(
@@ -515,7 +517,7 @@ function checkUpdates(updates: readonly WeightedDelta[], config: StrategyConfig)
     throw flaiError(
       `${config.name} needs at least ${MIN_ROBUST_UPDATES} updates to bound an outlier, but the round has ${updates.length}: ` +
         `${config.name === "median" ? "the median of 2 is their mean" : "trimming one per end leaves nothing"}. ` +
-        `Wait for more clients (raise the task's quorum to ${MIN_ROBUST_UPDATES}), or use "fedavg" with "clipNorm".`,
+        `Wait for more clients (raise the task's quorum to ${MIN_ROBUST_UPDATES}), or use "fedavg" with "clippingNorm".`,
     );
   }
   const dim = updates[0]!.delta.length;
@@ -526,7 +528,7 @@ function checkUpdates(updates: readonly WeightedDelta[], config: StrategyConfig)
       throw flaiError(`Update ${k} has ${delta.length} values but update 0 has ${dim}; all updates must be for the same model.`);
     }
     if (weighted && !(Number.isFinite(weight) && weight > 0)) {
-      throw flaiError(`Update ${k} has weight ${weight}; ${config.name} weights updates by sample count, which must be > 0.`);
+      throw flaiError(`Update ${k} has weight ${weight}; ${config.name} weights updates by their capped num_examples, which must be > 0.`);
     }
   }
   return dim;

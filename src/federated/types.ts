@@ -6,9 +6,8 @@ import type { Dataset } from "../ml/dataset.js";
 import type { Decision } from "./round-report.js";
 import type { GlobalMetrics, GlobalModel, ModelFormat } from "./global-model.js";
 import type { MetricsWord } from "./metrics-word.js";
-import type { DriftCorrection } from "./drift-correction.js";
+import type { LocalTrainingOptions, StrategyUserConfig } from "./deprecated-keys.js";
 import type { RoundRules } from "./round-rules.js";
-import type { StrategyConfig } from "./strategies.js";
 
 export type TaskStatus = "active" | "finished" | "cancelled";
 
@@ -81,17 +80,15 @@ export interface CreateTaskOptions extends ConnectionOption {
   roundDuration?: number;
   /** Reward pool in 0G decimals, split over rounds and, per round, by the task's reward rule (equal shares unless rules.rewardRule says "num-examples"). */
   reward: string;
-  strategy?: StrategyConfig;
+  /** The aggregation strategy (default fedavg); `clipNorm` is the deprecated former name of `clippingNorm`. */
+  strategy?: StrategyUserConfig;
   /** The enclave's per-round rules (weight cap, minimum accepted, norm bound, reward rule); unset ones get their defaults. */
   rules?: Partial<RoundRules>;
   /**
-   * Clients' local training: L-BFGS iterations per round (default 3), FedProx μ, and the total
-   * num_examples the creator expects over all clients, which sets round 1's L2 penalty split
-   * (later rounds use what the enclave accepted; without it, round 1 estimates rows × quorum), and
-   * the drift correction: left out = on for fedavg/fedprox without DP noise (off otherwise), false =
-   * off, true or { mu, maxGradientNorm } = on (an error where it is not allowed; drift-correction.ts).
+   * Clients' local training (LocalTrainingOptions): iterations, FedProx's proximalMu (formerly `mu`,
+   * deprecated), the expected total num_examples (round 1's penalty split) and the drift correction.
    */
-  local?: { maxIterations?: number; mu?: number; expectedNumExamples?: number; driftCorrection?: boolean | DriftCorrection };
+  local?: LocalTrainingOptions;
   /**
    * The task's enclave: the signer address of an enclave registered (on another machine, by the
    * aggregator host) for this version's measurement. Default: this machine's, registered on the way.
@@ -184,7 +181,7 @@ export interface SealedUpdate {
   round: number;
   client: string;
   ciphertext: Uint8Array;
-  sampleCount: number;
+  numExamples: number;
   local: { loss: number; accuracy: number };
   timings: { train: number; encrypt: number };
 }
@@ -194,7 +191,7 @@ export interface RecordedUpdateView {
   client: string;
   updateRoot: string;
   updateHash: string;
-  sampleCount: number;
+  numExamples: number;
   blockNumber: number;
 }
 
@@ -204,7 +201,7 @@ export interface ClientRoundResult {
   client: string;
   updateRoot: string;
   updateHash: string;
-  sampleCount: number;
+  numExamples: number;
   local: { loss: number; accuracy: number };
   txHash: string;
   gasUsed: bigint;

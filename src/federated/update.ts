@@ -6,7 +6,7 @@ import { ByteReader, concatBytes, type Bytes } from "../util/bytes.js";
 export interface ClientUpdate {
   /** Local model minus the round's global model: parameterVector layout [W..., b...], length outputs·(features + 1). */
   delta: Float64Array;
-  sampleCount: number;
+  numExamples: number;
   /** On the client's own data, for reporting only (never trusted for aggregation). */
   metrics: { loss: number; accuracy: number };
   /** Hash of the global model the client trained from; ties the delta to a round's starting point. */
@@ -64,7 +64,7 @@ export function encodeUpdateParts(u: ClientUpdate): Uint8Array[] {
     format: gradient === undefined ? UPDATE_FORMAT : UPDATE_FORMAT_WITH_GRADIENT,
     dimension: u.delta.length,
     ...(gradient === undefined ? {} : { gradientDimension: gradient.length }),
-    sampleCount: u.sampleCount,
+    numExamples: u.numExamples,
     metrics: { loss: u.metrics.loss, accuracy: u.metrics.accuracy },
     baseModelHash: u.baseModelHash,
   });
@@ -144,7 +144,7 @@ export function decodeUpdate(bytes: Bytes, source: string, { shared = false }: D
   const deltaEnd = body + (dimension as number) * 8;
   const u: ClientUpdate = {
     delta: readFloats(input.pieces(body, deltaEnd), dimension as number, shared),
-    sampleCount: h.sampleCount as number,
+    numExamples: h.numExamples as number,
     metrics: { loss: metrics.loss as number, accuracy: metrics.accuracy as number },
     baseModelHash: h.baseModelHash as string,
   };
@@ -186,9 +186,9 @@ export function validateUpdate(u: ClientUpdate, expectedDimension: number, sourc
 }
 
 function checkFields(u: ClientUpdate, what: string): void {
-  if (!(Number.isSafeInteger(u.sampleCount) && u.sampleCount > 0)) {
+  if (!(Number.isSafeInteger(u.numExamples) && u.numExamples > 0)) {
     throw flaiError(
-      `${what} has sampleCount ${JSON.stringify(u.sampleCount)}; it must be a positive integer (the client's training rows).`,
+      `${what} has numExamples ${JSON.stringify(u.numExamples)}; it must be a positive integer (the client's training rows).`,
     );
   }
   const { loss, accuracy } = u.metrics;

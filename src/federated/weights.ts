@@ -4,6 +4,15 @@ import type { RewardRule } from "./round-rules.js";
 
 const UINT64_MAX = (1n << 64n) - 1n;
 
+/*
+ * Two quantities, two names. `numExamples` (Flower's num_examples) is what a client declares and
+ * records: its training example count, uncapped. A *weight* is what the enclave makes of it:
+ * num_examples capped at maxClientShare (capWeights; the aggregation weight of a weighted mean, and
+ * the reward weight under the "num-examples" rule), or 1 each under equal weighting (the "equal"
+ * reward rule, rewardWeights). The reward leaf's `weight`, its `cumulativeWeightBefore` and a round's
+ * `acceptedWeight` (their sum over the accepted updates) are weights, never num_examples.
+ */
+
 export interface CappedWeights {
   /** Per update, in input order: min(numExamples, cap), whole numbers ≥ 1. */
   weights: number[];
@@ -16,7 +25,7 @@ export interface CappedWeights {
 /**
  * Caps self-reported num_examples so that no update weighs more than `maxShare` of the total:
  * w'_k = min(w_k, c) with c the largest whole number such that c ≤ maxShare·Σ_k min(w_k, c)
- * ("water-filling"). Capping can only lower a share, so a claim of 2^53 − 1 samples weighs at most
+ * ("water-filling"). Capping can only lower a share, so a claim of 2^53 − 1 examples weighs at most
  * maxShare. When maxShare < 1/n no cap can reach it; every update then weighs the same, 1/n.
  */
 export function capWeights(numExamples: readonly number[], maxShare: number): CappedWeights {

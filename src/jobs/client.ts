@@ -24,6 +24,9 @@ import { compactSignature } from "../tee/job-result-signature.js";
 import { readRegistration, verifiedEnclave, type VerifiedEnclave } from "../tee/registry.js";
 import { eventsNamed } from "../chain/events.js";
 import { jobSubmitted, readJobStruct } from "../chain/jobs-reads.js";
+import { ensureReaderKey, registeredReaderKey } from "../privacy/reader-registry.js";
+import { readJobResult, type JobResultRead } from "./read-result.js";
+import { inputSealer, prepareInput, type InputSealer, type PreparedInput } from "./job-inputs.js";
 import type {
   CompletedJob,
   ConnectionOption,
@@ -116,17 +119,7 @@ export class FlaiJobs {
     const deadlineSource = opts.deadlineSeconds !== undefined ? "--deadline" : "flai.jobs.deadlineSeconds (config)";
     // Checked against this machine's clock before anything is uploaded, and against the chain's before sending.
     assertDeadlineFits(BigInt(Math.floor(Date.now() / 1000)), deadlineSeconds, deadlineSource);
-    // Inputs are checked before anything is paid for: a job the enclave cannot train is a lost reward.
-    const [dataBytes, modelBytes] = await bothInOrder(
-      readInput(opts.data, "--data", this.#storage),
-      readInput(opts.model, "--model", this.#storage),
-    );
-    const spec = parseModelSpec(modelBytes.bytes, modelBytes.source);
-    trainableData(spec, parseTrainingData(dataBytes.bytes, spec, dataBytes.source), dataBytes.source);
-    const data = await this.#store(dataBytes);
-    const model = await this.#store(modelBytes);
-
-    const { contract, connection, deployment } = await this.#bound(opts.connection, "deployer");
+    const { connection, contract, deployment, data, model, enclave } = await this.#prepareInputs(opts);
     const latest = await connection.ethers.provider.getBlock("latest");
     const chainNow = BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000));
     const deadline = assertDeadlineFits(chainNow, deadlineSeconds, deadlineSource);
@@ -138,7 +131,61 @@ export class FlaiJobs {
       );
     }
     const job = await this.#read(contract, deployment, connection, jobSubmitted(event).jobId);
-    return { job, txHash: receipt.hash, gasUsed: receipt.gasUsed, data, model };
+    return { job, txHash: receipt.hash, gasUsed: receipt.gasUsed, data, model, private: enclave !== undefined, enclave };
+  }
+
+  /**
+   * Reads, checks and stores a job's inputs: sealed to the enclave unless `public`. They are checked
+   * before anything is paid for (a job the enclave cannot train is a lost reward): files before any
+   * chain call, sealed roots once opened (which needs the submitter's and the enclave's keys).
+   */
+  async #prepareInputs(opts: SubmitOptions) {
+    const isPublic = opts.public === true;
+    const [dataIn, modelIn] = await bothInOrder(
+      readInput(opts.data, "--data", this.#storage),
+      readInput(opts.model, "--model", this.#storage),
+    );
+    const givenRoots = dataIn.root !== undefined || modelIn.root !== undefined;
+    const prepare = (sealer: InputSealer | undefined) =>
+      [prepareInput(dataIn, "job-data", "--data", sealer), prepareInput(modelIn, "job-model", "--model", sealer)] as const;
+    let prepared = isPublic ? prepare(undefined) : undefined;
+    if (isPublic || !givenRoots) checkTrainable(dataIn, modelIn);
+    const { contract, connection, deployment } = await this.#bound(opts.connection, "deployer");
+    let enclave: string | undefined;
+    if (prepared === undefined) {
+      const sealer = await this.#inputSealer(connection, deployment, opts.enclave);
+      enclave = sealer.enclave;
+      prepared = prepare(sealer);
+      const [data, model] = prepared;
+      if (givenRoots) checkTrainable({ bytes: data.plaintext, source: data.source }, { bytes: model.plaintext, source: model.source });
+    }
+    const [data, model] = prepared;
+    return { connection, contract, deployment, enclave, data: await this.#store(data), model: await this.#store(model) };
+  }
+
+  /**
+   * K_in for a private job: the submitter's reader key (registered now if the chain does not have it:
+   * the enclave gets it from the registry to open the inputs) and the enclave's key, read from the chain
+   * and verified (`named`, or this machine's enclave, registered on the way).
+   */
+  async #inputSealer(connection: FlaiConnection, deployment: Deployment, named: string | undefined): Promise<InputSealer> {
+    const measurement = await this.#tee.measurement();
+    const signer =
+      named === undefined
+        ? (
+            await this.registerEnclave({ connection }).catch((error: unknown) => {
+              throw flaiError(
+                `A private job's inputs are sealed to an enclave, and this machine's must be registered first: ${(error as Error).message} ` +
+                  `Or name a registered one with --enclave <signer>.`,
+                error,
+              );
+            })
+          ).signer
+        : parseAddress(named, "--enclave");
+    const enclave = await this.enclaveKey(signer, { measurement, connection });
+    // Registered once the enclave is known good, so a refused --enclave sends nothing.
+    const me = await ensureReaderKey(connection, 0, deployment.address);
+    return inputSealer({ chainId: deployment.chainId, contract: deployment.address, submitter: me.address }, enclave, me.secret);
   }
 
   async get(jobId: bigint | number | string, opts: ConnectionOption = {}): Promise<JobView> {
@@ -146,13 +193,20 @@ export class FlaiJobs {
     return this.#read(contract, deployment, connection, parseJobId(jobId));
   }
 
-  /** Trains an open job inside the simulated enclave; the reward will go to `payee` (default: this account). */
+  /**
+   * Trains an open job inside the simulated enclave; the reward will go to `payee` (default: this
+   * account). The model bytes the enclave returns (its ciphertext for a private job) are stored before
+   * this returns, under the root the enclave signed: completing the job points readers at them.
+   */
   async train(jobId: bigint | number | string, opts: ConnectionOption & { payee?: string } = {}): Promise<TrainingResult> {
     const { connection, contract, deployment, signer } = await this.#bound(opts.connection);
     const job = await this.#read(contract, deployment, connection, parseJobId(jobId));
     assertOpen(job);
     const payee = opts.payee === undefined ? await signer.getAddress() : parseAddress(opts.payee, "--payee");
-    return this.#tee.train({
+    // A private job's enclave opens the inputs with the submitter's registered key; the registry's word
+    // is handed over as a claim (a wrong key opens nothing), and a public job ignores it.
+    const readerKey = await registeredReaderKey(connection, deployment.address, job.submitter);
+    const result = await this.#tee.train({
       jobId: job.id,
       submitter: job.submitter,
       deadline: job.deadline,
@@ -161,7 +215,32 @@ export class FlaiJobs {
       chainId: deployment.chainId,
       contract: deployment.address,
       payee,
+      readerKey,
     });
+    await this.#storeResult(result);
+    return result;
+  }
+
+  /** Stores the enclave's model bytes; storage must root them as the enclave did (it signed that root). */
+  async #storeResult(result: TrainingResult): Promise<void> {
+    const stored = await this.#storage.upload(result.modelBytes);
+    if (stored.root.toLowerCase() !== result.resultRoot.toLowerCase()) {
+      throw flaiError(
+        `Storage rooted job ${result.jobId}'s model as ${stored.root}, but the enclave signed result root ${result.resultRoot}: ` +
+          `readers could not fetch the model by the on-chain root, so the job was not completed. Check the ${this.#storage.kind} storage backend.`,
+      );
+    }
+  }
+
+  /**
+   * A completed job's trained model, read by network account `account` (default 0): downloaded by its
+   * on-chain result root, opened with the submitter's key when private (anyone else is refused), and
+   * returned only when its SHA-256 is the on-chain result hash.
+   */
+  async readResult(jobId: bigint | number | string, opts: ConnectionOption & { account?: number } = {}): Promise<JobResultRead> {
+    const { contract, connection, deployment } = await this.#reader(opts.connection);
+    const job = await this.#read(contract, deployment, connection, parseJobId(jobId));
+    return readJobResult({ job, jobs: contract, storage: this.#storage, connection, account: opts.account ?? 0 });
   }
 
   /** Sends the enclave's signed result; the contract checks the signer and pays the signed payee. */
@@ -178,7 +257,7 @@ export class FlaiJobs {
     assertOpen(before);
     assertResultIsForJob(result, before);
     const { r, vs } = compactSignature(result.signature);
-    const receipt = await this.#send(contract, "completeJob", [result.jobId, result.resultHash, result.payee, r, vs]);
+    const receipt = await this.#send(contract, "completeJob", [result.jobId, result.resultHash, result.resultRoot, result.payee, r, vs]);
     const job = await this.#read(contract, deployment, connection, result.jobId);
     return { job, txHash: receipt.hash, gasUsed: receipt.gasUsed, payee: result.payee, reward: before.reward };
   }
@@ -275,6 +354,7 @@ export class FlaiJobs {
       dataRoot: raw.dataRoot,
       modelRoot: raw.modelRoot,
       resultHash: raw.resultHash === ZeroHash ? undefined : raw.resultHash,
+      resultRoot: raw.resultRoot === ZeroHash ? undefined : raw.resultRoot,
       contract: deployment.address,
       chainId: deployment.chainId,
       networkName: connection.networkName,
@@ -285,11 +365,11 @@ export class FlaiJobs {
     return sendTx(contract, "FLAIComputeJobs", method, args, { ...overrides, explain: explainRevert });
   }
 
-  async #store(input: Input): Promise<InputRef> {
-    if (input.root !== undefined) {
-      return { root: input.root, uploaded: undefined };
+  async #store(input: PreparedInput): Promise<InputRef> {
+    if ("root" in input.store) {
+      return { root: input.store.root, uploaded: undefined };
     }
-    const uploaded = await this.#storage.upload(input.bytes);
+    const uploaded = await this.#storage.upload(input.store.bytes);
     return { root: uploaded.root, uploaded };
   }
 }
@@ -303,6 +383,12 @@ let parsedJobsInterface: Interface | undefined;
 function jobsInterface(): Interface {
   parsedJobsInterface ??= memoInterface(loadFlaiArtifact("FLAIComputeJobs").abi);
   return parsedJobsInterface;
+}
+
+/** The spec parses and the data trains under it (the enclave's own checks, run on the plaintext before paying). */
+function checkTrainable(data: Pick<Input, "bytes" | "source">, model: Pick<Input, "bytes" | "source">): void {
+  const spec = parseModelSpec(model.bytes, model.source);
+  trainableData(spec, parseTrainingData(data.bytes, spec, data.source), data.source);
 }
 
 function parseJobId(value: bigint | number | string): bigint {

@@ -3,17 +3,27 @@ import { getAddress, isHexString } from "ethers";
 import { flaiError } from "../errors.js";
 import { readLocalFile } from "../inputs.js";
 import { parseJsonText } from "../ml/dataset.js";
-import { modelBytes, parseTrainedModel, resultHash } from "../ml/model.js";
+import { modelBytes, parseTrainedModel, resultHash, type TrainedModel } from "../ml/model.js";
 import type { TrainingResult } from "../tee/enclave.js";
 import { writeFileAtomic } from "../util/fs.js";
 
 import { recoverJobResultSigner } from "../tee/job-result-signature.js";
 
-/** v2: the signature covers the job's submitter, deadline and input roots (v1 covered only id, hash, payee). */
-const FORMAT = "flai-result/v2";
-const OLD_FORMAT = "flai-result/v1";
+/**
+ * v3: the signature also covers the result's storage root, and a private job's file holds no model
+ * (v2 covered the job's submitter, deadline and input roots; v1 only id, hash, payee).
+ */
+const FORMAT = "flai-result/v3";
+const OLD_FORMATS: Record<string, string> = {
+  "flai-result/v1": "its signature does not bind the job's inputs, submitter and deadline",
+  "flai-result/v2": "its signature does not bind where the model is stored (the result root)",
+};
 
-/** A signed result on disk: everything `flai:complete` needs (the whole signed binding), model included, no secrets. */
+/**
+ * A signed result on disk: everything `flai:complete` needs (the whole signed binding), no secrets. The
+ * model is in it only for a public job: a private job's model is sealed to its submitter, and the host
+ * writing this file must never hold its plaintext (the ciphertext is in storage under resultRoot).
+ */
 export function serializeResult(result: TrainingResult): string {
   const doc = {
     format: FORMAT,
@@ -25,11 +35,13 @@ export function serializeResult(result: TrainingResult): string {
     dataRoot: result.dataRoot,
     modelRoot: result.modelRoot,
     resultHash: result.resultHash,
+    resultRoot: result.resultRoot,
+    private: result.private,
     payee: result.payee,
     signer: result.signer,
     measurement: result.measurement,
     signature: result.signature,
-    model: result.model,
+    ...(result.private ? {} : { model: result.model }),
   };
   return JSON.stringify(doc, null, 2) + "\n";
 }
@@ -39,8 +51,9 @@ export async function writeResultFile(file: string, result: TrainingResult): Pro
 }
 
 /**
- * Reads a result file and re-checks it: the model must hash to resultHash, the signature must recover
- * to signer over the whole binding (job, submitter, deadline, roots, hash, payee).
+ * Reads a result file and re-checks it: a public job's model must hash to resultHash, and the signature
+ * must recover to signer over the whole binding (job, submitter, deadline, roots, hash, result root, payee).
+ * A private result has no model to check (its bytes, sealed, are in storage under resultRoot).
  */
 export async function readResultFile(file: string): Promise<TrainingResult> {
   // Through the shared input readers: a folder, device or oversized file is refused by what it is, and
@@ -51,9 +64,10 @@ export async function readResultFile(file: string): Promise<TrainingResult> {
     throw flaiError(`Result file "${file}" is not a hardhat-flai result (format should be "${FORMAT}"). Pass the file flai:train wrote.`);
   }
   const doc = parsed as Record<string, unknown>;
-  if (doc.format === OLD_FORMAT) {
+  const old = typeof doc.format === "string" ? OLD_FORMATS[doc.format] : undefined;
+  if (old !== undefined) {
     throw flaiError(
-      `Result file "${file}" is a ${OLD_FORMAT} result: its signature does not bind the job's inputs, submitter and deadline, ` +
+      `Result file "${file}" is a ${String(doc.format)} result: ${old}, ` +
         `and the contract no longer accepts such results. Train the job again: npx hardhat flai:train --job ${String(doc.jobId ?? "<id>")}`,
     );
   }
@@ -73,9 +87,11 @@ export async function readResultFile(file: string): Promise<TrainingResult> {
     }
     return value.toLowerCase();
   };
-  const model = parseTrainedModel(Buffer.from(JSON.stringify(doc.model ?? null)), `${file} (model)`);
-  const bytes = modelBytes(model);
-  const hash = resultHash(bytes);
+  if (typeof doc.private !== "boolean") {
+    throw flaiError(`Result file "${file}" has no "private" (true or false). Pass the file flai:train wrote.`);
+  }
+  const { model, bytes } = doc.private ? { model: undefined, bytes: new Uint8Array() } : publicModel(doc, file);
+  const hash = doc.private ? root(field("resultHash"), "resultHash") : resultHash(bytes);
   if (hash !== field("resultHash").toLowerCase()) {
     throw flaiError(`Result file "${file}" was altered: its model hashes to ${hash}, not to the signed ${field("resultHash")}.`);
   }
@@ -90,16 +106,24 @@ export async function readResultFile(file: string): Promise<TrainingResult> {
     payee: getAddress(field("payee")),
     model,
     modelBytes: bytes,
+    private: doc.private,
     resultHash: hash,
+    resultRoot: root(field("resultRoot"), "resultRoot"),
     signature: field("signature"),
     signer: getAddress(field("signer")),
     measurement: field("measurement"),
   };
   if (getAddress(recoverJobResultSigner(result, result.signature)) !== result.signer) {
     throw flaiError(
-      `Result file "${file}": the signature does not match its job, submitter, deadline, input roots, hash and payee ` +
+      `Result file "${file}": the signature does not match its job, submitter, deadline, input roots, hash, result root and payee ` +
         `(signed by someone other than ${result.signer}, or a field was edited).`,
     );
   }
   return result;
+}
+
+/** A public result's model: parsed (strictly, as a trained model) and serialized back to the bytes that were hashed. */
+function publicModel(doc: Record<string, unknown>, file: string): { model: TrainedModel; bytes: Uint8Array } {
+  const model = parseTrainedModel(Buffer.from(JSON.stringify(doc.model ?? null)), `${file} (model)`);
+  return { model, bytes: modelBytes(model) };
 }

@@ -52,10 +52,16 @@ export async function checkTrainOutputs(files: TrainOutputs, replace: boolean, l
   }
 }
 
-/** Writes both files atomically; without `replace`, a file that appeared since the check is still never overwritten. */
-export async function writeTrainOutputs(files: TrainOutputs, result: TrainingResult, replace: boolean): Promise<void> {
+/**
+ * Writes both files atomically; without `replace`, a file that appeared since the check is still never
+ * overwritten. A private job has no model file: its model is sealed to the submitter (who reads it with
+ * flai:result), and this host never holds the plaintext. Returns the model file written, if any.
+ */
+export async function writeTrainOutputs(files: TrainOutputs, result: TrainingResult, replace: boolean): Promise<string | undefined> {
   await writeOne(files.resultFile, serializeResult(result), replace);
+  if (result.private) return undefined;
   await writeOne(files.modelFile, result.modelBytes, replace);
+  return files.modelFile;
 }
 
 async function writeOne(file: string, data: string | Uint8Array, replace: boolean): Promise<void> {

@@ -16,7 +16,10 @@ export interface JobView {
   deadline: bigint;
   dataRoot: string;
   modelRoot: string;
+  /** sha256 of the trained model's plaintext bytes, once completed. */
   resultHash: string | undefined;
+  /** 0G root of the stored model (its ciphertext for a private job), once completed. */
+  resultRoot: string | undefined;
   contract: string;
   chainId: bigint;
   networkName: string;
@@ -30,6 +33,16 @@ export interface SubmitOptions extends ConnectionOption {
   reward: string;
   /** Seconds from now until the submitter may cancel (default: flai.jobs.deadlineSeconds). */
   deadlineSeconds?: number;
+  /**
+   * Store the inputs in plaintext (for open datasets and models): the trained model is then stored in
+   * plaintext too. Default false: both inputs are sealed to the enclave and the model to the submitter.
+   */
+  public?: boolean;
+  /**
+   * Private jobs: the enclave (signer address) the inputs are sealed to; only it can train the job.
+   * Default: this machine's enclave, registered on the way.
+   */
+  enclave?: string;
 }
 
 export interface SubmittedJob {
@@ -38,6 +51,10 @@ export interface SubmittedJob {
   gasUsed: bigint;
   data: InputRef;
   model: InputRef;
+  /** True when the inputs were sealed (the default): the trained model will be sealed to the submitter. */
+  private: boolean;
+  /** The enclave signer a private job's inputs are sealed to. */
+  enclave: string | undefined;
 }
 
 /** How an input reached storage: uploaded now, or referenced by a root that was already there. */

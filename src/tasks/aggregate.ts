@@ -2,13 +2,15 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { flaiError } from "../errors.js";
 import { parseId, parseRound } from "../chain/ids.js";
-import { optionalNumber, requireOptions } from "../cli/options.js";
+import { optionalNumber, subjectId } from "../cli/options.js";
 import { Ui } from "../ui.js";
 
 import { pollSeconds, printEvent, refuseWithoutFollow } from "../cli/follow-args.js";
 
 /** flai:aggregate's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface AggregateTaskArguments {
+  /** The task id given positionally (`flai:aggregate 1`); --task gives it too. */
+  taskId?: string;
   task?: string;
   round?: string;
   follow: boolean;
@@ -18,8 +20,7 @@ export interface AggregateTaskArguments {
 }
 
 export default async function aggregate(args: AggregateTaskArguments, hre: HardhatRuntimeEnvironment) {
-  requireOptions("flai:aggregate", args, ["task"], "flai:aggregate --task 1");
-  const taskId = parseId(args.task, "task", "--task");
+  const taskId = parseId(subjectId("flai:aggregate", "task", args.taskId, args.task, "flai:aggregate 1"), "task", "--task");
   const poll = pollSeconds(args, "flai:aggregate");
   const ui = new Ui({ json: args.json });
   if (args.follow) {

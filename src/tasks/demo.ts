@@ -7,7 +7,9 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { format0G } from "../chain/amount.js";
 import { firstSigner, useConnection, type FlaiConnection } from "../chain/connection.js";
 import { startStorageDevnet } from "../devnet/storage-devnet.js";
-import { flaiError } from "../errors.js";
+import { flaiError, flaiErrorCode } from "../errors.js";
+import { JOB_RESULT_NOT_READER } from "../jobs/read-result.js";
+import { isSealedArtifact } from "../privacy/artifact.js";
 import type { FlaiRuntime } from "../runtime.js";
 import { zeroGStorageFor } from "../storage/create.js";
 import { writeResultFile } from "../jobs/result-file.js";
@@ -71,7 +73,10 @@ async function runDemo(flai: FlaiRuntime, connection: FlaiConnection, args: { re
   ui.result({ inference, settlement, ...computeJob, federated });
 }
 
-/** The seed's compute job: deploy, store the inputs, train in the enclave, complete, read back and check. */
+/**
+ * The seed's compute job, private (issue 17): deploy, store the inputs encrypted to the enclave, train in
+ * it (the model comes out encrypted to the submitter), complete, and read the model back as the submitter.
+ */
 async function computeJobPart(
   flai: FlaiRuntime,
   connection: FlaiConnection,
@@ -89,7 +94,7 @@ async function computeJobPart(
   ui.info("contract", `${deployment.address} (chain ${deployment.chainId})`);
   ui.info("enclave", `${enclave.signer}, measurement ${shortHex(enclave.measurement)}`);
 
-  ui.step(`Uploading data.json + model.json to ${flai.storage.kind} storage`);
+  ui.step(`Encrypting data.json + model.json to the enclave and uploading them to ${flai.storage.kind} storage`);
   const fixtures = path.join(packageRoot(), "fixtures");
   const submitted = await flai.jobs.submit({
     data: path.join(fixtures, "data.json"),
@@ -97,20 +102,18 @@ async function computeJobPart(
     reward: args.reward,
     connection,
   });
-  ui.info("data root", submitted.data.root);
-  ui.info("model root", submitted.model.root);
+  const stored = await Promise.all([submitted.job.dataRoot, submitted.job.modelRoot].map((root) => flai.storage.read(root)));
+  ui.info("data root", `${submitted.data.root} (ciphertext: ${isSealedArtifact(stored[0]!)})`);
+  ui.info("model root", `${submitted.model.root} (ciphertext: ${isSealedArtifact(stored[1]!)})`);
   ui.ok(`New Job Submitted with ID: ${submitted.job.id}  (reward ${format0G(submitted.job.reward)}, gas ${submitted.gasUsed})`);
+  ui.info("privacy", `the job's data and model spec are stored encrypted: only enclave ${submitted.enclave} can read them`);
 
   ui.step("Training logistic regression inside the simulated TEE");
   const result = await ui.progress("training", () => flai.jobs.train(submitted.job.id, { connection, payee: provider.address }));
   const resultFile = jobResultFile(hre.config.paths.root, result.jobId);
-  const modelFile = resultFile.replace(/\.json$/, ".model.json");
   await writeResultFile(resultFile, result);
-  await writeFileAtomic(modelFile, result.modelBytes);
-  const stored = await flai.storage.upload(result.modelBytes);
-  ui.ok(`Trained model saved to ${path.relative(process.cwd(), modelFile)} and stored as ${stored.root}`);
-  ui.info("accuracy", result.model.training.accuracy.toFixed(4));
-  ui.info("log-loss", result.model.training.logLoss.toFixed(4));
+  ui.ok(`Trained model stored encrypted to the submitter as ${result.resultRoot}; the host never saw it`);
+  ui.info("result file", `${path.relative(process.cwd(), resultFile)} (signed result, no model)`);
   ui.ok(`Result Hash: ${result.resultHash.slice(2)}`);
 
   ui.step("Completing the job with the enclave's signature");
@@ -120,24 +123,31 @@ async function computeJobPart(
   ui.ok(`Job ${completed.job.id} marked complete with result hash: ${result.resultHash.slice(2)}  (gas ${completed.gasUsed})`);
   ui.info("payee", `${completed.payee} received ${format0G(after - before)}`);
 
-  ui.step("Reading the job back and checking the stored model against the on-chain hash");
+  ui.step("Reading the model back as the submitter and checking it against the on-chain hash");
   const job = await flai.jobs.get(completed.job.id, { connection });
   printJob(ui, job);
+  const read = await flai.jobs.readResult(job.id, { connection, account: 0 });
   const downloaded = demoModelFile(hre.config.paths.root, job.id);
-  await rm(downloaded, { force: true });
-  await flai.storage.download(stored.root, downloaded);
+  await writeFileAtomic(downloaded, read.bytes);
   const sha = sha256Hex(await readFile(downloaded));
+  ui.ok(`decrypted by the submitter ${submitter.address}: accuracy ${read.model.training.accuracy.toFixed(4)}`);
   ui.ok(`sha256(${path.relative(process.cwd(), downloaded)}) = on-chain result hash: ${sha === job.resultHash}`);
+  const providerCannot = await flai.jobs.readResult(job.id, { connection, account: 1 }).then(
+    () => false,
+    (error: unknown) => flaiErrorCode(error) === JOB_RESULT_NOT_READER,
+  );
+  ui.info("privacy", `the compute provider (account #1) cannot read the model: ${providerCannot}`);
 
   return {
     deployment,
     enclave,
     submitted,
     resultHash: result.resultHash,
-    modelRoot: stored.root,
+    modelRoot: result.resultRoot,
     completed,
     job,
     verified: sha === job.resultHash,
+    private: result.private,
   };
 }
 

@@ -2,13 +2,15 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { useConnection } from "../chain/connection.js";
 import { parseId } from "../chain/ids.js";
-import { requireOptions } from "../cli/options.js";
+import { requireOptions, subjectId } from "../cli/options.js";
 import { Ui } from "../ui.js";
 
 import { accountAt } from "../cli/accounts.js";
 
 /** flai:fl-admit's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface FlAdmitTaskArguments {
+  /** The task id given positionally (`flai:fl-admit 1 --clients …`); --task gives it too. */
+  taskId?: string;
   task?: string;
   clients?: string;
   account: number;
@@ -17,8 +19,9 @@ export interface FlAdmitTaskArguments {
 
 /** The creator admits more readers to a private task's models: another keyring, rooted on-chain. */
 export default async function flAdmit(args: FlAdmitTaskArguments, hre: HardhatRuntimeEnvironment) {
-  requireOptions("flai:fl-admit", args, ["task", "clients"], "flai:fl-admit --task 1 --clients 0xA…,0xB…");
-  const taskId = parseId(args.task, "task", "--task");
+  const example = "flai:fl-admit 1 --clients 0xA…,0xB…";
+  const taskId = parseId(subjectId("flai:fl-admit", "task", args.taskId, args.task, example), "task", "--task");
+  requireOptions("flai:fl-admit", args, ["clients"], example);
   const ui = new Ui({ json: args.json });
   const connection = await useConnection(hre);
   const signer = await accountAt(connection, args.account);

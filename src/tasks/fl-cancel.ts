@@ -3,13 +3,15 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { format0G } from "../chain/amount.js";
 import { useConnection } from "../chain/connection.js";
 import { parseId } from "../chain/ids.js";
-import { requireOptions } from "../cli/options.js";
+import { subjectId } from "../cli/options.js";
 import { Ui } from "../ui.js";
 
 import { accountAt } from "../cli/accounts.js";
 
 /** flai:fl-cancel's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface FlCancelTaskArguments {
+  /** The task id given positionally (`flai:fl-cancel 1`); --task gives it too. */
+  taskId?: string;
   task?: string;
   account: number;
   json: boolean;
@@ -17,8 +19,7 @@ export interface FlCancelTaskArguments {
 
 /** The creator cancels a task whose current round failed; the pools of the rounds not finalized come back. */
 export default async function flCancel(args: FlCancelTaskArguments, hre: HardhatRuntimeEnvironment) {
-  requireOptions("flai:fl-cancel", args, ["task"], "flai:fl-cancel --task 1");
-  const taskId = parseId(args.task, "task", "--task");
+  const taskId = parseId(subjectId("flai:fl-cancel", "task", args.taskId, args.task, "flai:fl-cancel 1"), "task", "--task");
   const ui = new Ui({ json: args.json });
   const connection = await useConnection(hre);
   const signer = await accountAt(connection, args.account);

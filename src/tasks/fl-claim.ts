@@ -4,7 +4,7 @@ import { format0G } from "../chain/amount.js";
 import { useConnection } from "../chain/connection.js";
 import type { UnclaimableReason } from "../federated/types.js";
 import { parseId, parseRound } from "../chain/ids.js";
-import { requireOptions } from "../cli/options.js";
+import { subjectId } from "../cli/options.js";
 import { Ui } from "../ui.js";
 
 import { accountAt } from "../cli/accounts.js";
@@ -16,6 +16,8 @@ const SKIPPED: Record<UnclaimableReason, string> = {
 
 /** flai:fl-claim's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface FlClaimTaskArguments {
+  /** The task id given positionally (`flai:fl-claim 1`); --task gives it too. */
+  taskId?: string;
   task?: string;
   round?: string;
   account: number;
@@ -24,8 +26,7 @@ export interface FlClaimTaskArguments {
 
 /** `--round n` claims that round; without it, every finalized round the account is owed and has not claimed. */
 export default async function flClaim(args: FlClaimTaskArguments, hre: HardhatRuntimeEnvironment) {
-  requireOptions("flai:fl-claim", args, ["task"], "flai:fl-claim --task 1 --account 1");
-  const taskId = parseId(args.task, "task", "--task");
+  const taskId = parseId(subjectId("flai:fl-claim", "task", args.taskId, args.task, "flai:fl-claim 1 --account 1"), "task", "--task");
   const round = args.round === undefined ? undefined : parseRound(args.round);
   const ui = new Ui({ json: args.json });
   const connection = await useConnection(hre);

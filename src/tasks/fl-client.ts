@@ -2,7 +2,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { useConnection } from "../chain/connection.js";
 import { parseId } from "../chain/ids.js";
-import { requireOptions } from "../cli/options.js";
+import { pickSubject, requireOptions, subjectLabel } from "../cli/options.js";
 import { Ui } from "../ui.js";
 
 import { accountAt } from "../cli/accounts.js";
@@ -10,6 +10,8 @@ import { pollSeconds, printEvent } from "../cli/follow-args.js";
 
 /** flai:fl-client's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface FlClientTaskArguments {
+  /** The task id given positionally (`flai:fl-client 1`); --task gives it too. */
+  taskId?: string;
   task?: string;
   data?: string;
   account: number;
@@ -19,10 +21,14 @@ export interface FlClientTaskArguments {
 }
 
 export default async function flClient(args: FlClientTaskArguments, hre: HardhatRuntimeEnvironment) {
-  requireOptions("flai:fl-client", args, ["task", "data"], "flai:fl-client --task 1 --data client-1.json --account 1");
-  const taskId = parseId(args.task, "task", "--task");
+  // The task id and --data are checked as one, so a user fixes both in one go.
+  const given = { task: pickSubject("flai:fl-client", "task", args.taskId, args.task), data: args.data };
+  requireOptions("flai:fl-client", given, ["task", "data"], "flai:fl-client 1 --data client-1.json --account 1", {
+    task: subjectLabel("task"),
+  });
+  const taskId = parseId(given.task, "task", "--task");
   const poll = pollSeconds(args, "flai:fl-client");
-  const data = args.data;
+  const data = given.data;
   const ui = new Ui({ json: args.json });
   const connection = await useConnection(hre);
   const signer = await accountAt(connection, args.account);
@@ -35,7 +41,7 @@ export default async function flClient(args: FlClientTaskArguments, hre: Hardhat
     hre.flai.federated.runClient({ taskId, data, signer, connection }),
   );
   ui.ok(`Update recorded for round ${r.round} of task ${r.taskId} by ${r.client}`);
-  ui.info("samples", r.sampleCount);
+  ui.info("num_examples", r.numExamples);
   ui.info("local", `accuracy ${r.local.accuracy.toFixed(4)}, log-loss ${r.local.loss.toFixed(4)}`);
   ui.info("update root", r.updateRoot);
   ui.info("sha256", r.updateHash);

@@ -2,7 +2,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { format0G } from "../chain/amount.js";
 import { flaiError } from "../errors.js";
-import { optionalText, optionalWhole, requireOptions } from "../cli/options.js";
+import { deprecatedFlagWarning, optionalText, optionalWhole, requireOptions } from "../cli/options.js";
 import { Ui } from "../ui.js";
 
 import { roundRules } from "../federated/global-model.js";
@@ -47,13 +47,14 @@ export default async function flCreate(args: FlCreateTaskArguments, hre: Hardhat
   // FLAIFederated's fields (src/limits.ts); maxClients is at least the quorum (checked by createTask).
   const roundDuration = optionalWhole(args.roundDuration, "--round-duration", { min: 1, max: MAX_ROUND_DURATION_SECONDS, hint: "seconds" });
   const maxClients = optionalWhole(args.maxClients, "--max-clients", { min: 1, max: MAX_CLIENTS, hint: "updates per round" });
-  const { strategy, local, rules, modelFormat } = strategyFromArgs(args);
+  const { strategy, local, rules, modelFormat, deprecated } = strategyFromArgs(args);
   // Another machine's enclave (its host ran flai:enclave --register); when left out, this machine's.
   const enclave = optionalText(args.enclave, "--enclave");
   const ui = new Ui({ json: args.json });
   // Shown before anything is sent, so the creator can stop and retype; also kept in the --json result.
   const warning = trimWarning(strategy.trimFraction, args.quorum, maxClients);
   if (warning !== undefined) ui.line(`Warning: ${warning}`);
+  for (const flag of deprecated) ui.line(deprecatedFlagWarning(flag));
   if (args.evaluation !== undefined) ui.line("Note: --evaluation is the former name of --test; use --test <file>.");
   const created = await ui.progress("Creating federated task", () =>
     hre.flai.federated.createTask({

@@ -4,12 +4,14 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { useConnection } from "../chain/connection.js";
 import { parseId, parseRound } from "../chain/ids.js";
-import { optionalText, requireOptions } from "../cli/options.js";
+import { optionalText, requireOptions, subjectId } from "../cli/options.js";
 import { Ui } from "../ui.js";
 import { writeFileAtomic } from "../util/fs.js";
 
 /** flai:fl-model's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface FlModelTaskArguments {
+  /** The task id given positionally (`flai:fl-model 1 --out m.json`); --task gives it too. */
+  taskId?: string;
   task?: string;
   out?: string;
   round?: string;
@@ -19,8 +21,9 @@ export interface FlModelTaskArguments {
 
 /** A task's global model, read by its on-chain root, opened with the account's key when private, hash-checked, written to --out. */
 export default async function flModel(args: FlModelTaskArguments, hre: HardhatRuntimeEnvironment) {
-  requireOptions("flai:fl-model", args, ["task", "out"], "flai:fl-model --task 1 --out model.json");
-  const taskId = parseId(args.task, "task", "--task");
+  const example = "flai:fl-model 1 --out model.json";
+  const taskId = parseId(subjectId("flai:fl-model", "task", args.taskId, args.task, example), "task", "--task");
+  requireOptions("flai:fl-model", args, ["out"], example);
   const out = path.resolve(optionalText(args.out, "--out")!);
   // Round 0 is the initial model, which parseRound (rounds 1..) does not take.
   const round = args.round === undefined ? undefined : args.round.trim() === "0" ? 0 : parseRound(args.round);

@@ -7,7 +7,7 @@ import { claimReportFiles, reportStamp, writeReport } from "../federated/report-
 import { renderReportSummary } from "../federated/report-text.js";
 import { runSimulation } from "../federated/simulation.js";
 import { prewarmWorker } from "../tee/run-worker.js";
-import { optionalNumber, optionalText } from "../cli/options.js";
+import { deprecatedFlagWarning, optionalNumber, optionalText } from "../cli/options.js";
 import { Ui } from "../ui.js";
 
 import { resolveData } from "../cli/fl-run-data.js";
@@ -40,7 +40,7 @@ export default async function flRun(args: FlRunTaskArguments, hre: HardhatRuntim
       `--alpha applies to --partition dirichlet only, but the partition is ${args.partition}. Remove --alpha or add --partition dirichlet.`,
     );
   }
-  const { strategy, local, rules, modelFormat } = strategyFromArgs(args);
+  const { strategy, local, rules, modelFormat, deprecated } = strategyFromArgs(args);
   checkTrimForClients(strategy, args.clients);
   const reportOption = optionalText(args.report, "--report");
   const { data, test } = resolveData(args);
@@ -50,6 +50,7 @@ export default async function flRun(args: FlRunTaskArguments, hre: HardhatRuntim
   prewarmWorker("attest-worker");
   prewarmWorker("../federated/aggregator-worker");
   const ui = new Ui({ json: args.json });
+  for (const flag of deprecated) ui.line(deprecatedFlagWarning(flag));
   const result = await ui.progress("Federated run", (update) =>
     runSimulation(hre, hre.flai, {
       data,
@@ -61,8 +62,8 @@ export default async function flRun(args: FlRunTaskArguments, hre: HardhatRuntim
       seed: args.seed,
       strategy,
       rules,
-      localIterations: local.maxIterations,
-      mu: local.mu,
+      maxIterations: local.maxIterations,
+      proximalMu: local.proximalMu,
       driftCorrection: local.driftCorrection,
       modelFormat,
       reward: args.reward,

@@ -5,18 +5,19 @@ import { roundRules, type GlobalModel } from "../federated/global-model.js";
 import { describeProtection, protectionOf } from "../federated/round-rules.js";
 import type { RoundPhase } from "../federated/round-state.js";
 import { parseId } from "../chain/ids.js";
-import { requireOptions } from "../cli/options.js";
+import { subjectId } from "../cli/options.js";
 import { Ui } from "../ui.js";
 
 /** flai:fl-status's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface FlStatusTaskArguments {
+  /** The task id given positionally (`flai:fl-status 1`); --task gives it too. */
+  taskId?: string;
   task?: string;
   json: boolean;
 }
 
 export default async function flStatus(args: FlStatusTaskArguments, hre: HardhatRuntimeEnvironment) {
-  requireOptions("flai:fl-status", args, ["task"], "flai:fl-status --task 1");
-  const taskId = parseId(args.task, "task", "--task");
+  const taskId = parseId(subjectId("flai:fl-status", "task", args.taskId, args.task, "flai:fl-status 1"), "task", "--task");
   const ui = new Ui({ json: args.json });
   // Read-only: works without a private key. Phases are judged at the time the next block carries.
   const { task, rounds, now } = await hre.flai.federated.status(taskId);

@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { format0G } from "../chain/amount.js";
-import { optionalWhole, requireOptions } from "../cli/options.js";
+import { optionalText, optionalWhole, requireOptions } from "../cli/options.js";
 import { Ui } from "../ui.js";
 
 /** flai:submit's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
@@ -10,6 +10,8 @@ export interface SubmitTaskArguments {
   model?: string;
   reward?: string;
   deadline?: string;
+  public: boolean;
+  enclave?: string;
   json: boolean;
 }
 
@@ -28,10 +30,18 @@ export default async function submit(args: SubmitTaskArguments, hre: HardhatRunt
       model: args.model,
       reward: args.reward,
       deadlineSeconds,
+      public: args.public,
+      enclave: optionalText(args.enclave, "--enclave"),
     }),
   );
   ui.info("data root", submitted.data.root);
   ui.info("model root", submitted.model.root);
+  ui.info(
+    "privacy",
+    submitted.private
+      ? `data and model spec stored encrypted to enclave ${submitted.enclave}; the trained model will be encrypted to you`
+      : "public: data, model spec and trained model stored in plaintext",
+  );
   ui.ok(`New Job Submitted with ID: ${submitted.job.id}`);
   ui.info("reward", `${format0G(submitted.job.reward)} escrowed`);
   ui.info("tx", `${submitted.txHash} (gas ${submitted.gasUsed})`);

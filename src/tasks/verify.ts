@@ -4,8 +4,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { flaiError } from "../errors.js";
 import { parseId, parseRound } from "../chain/ids.js";
-import { Ui } from "../ui.js";
 import { optionalWhole } from "../cli/options.js";
+import { Ui } from "../ui.js";
 import { overallVerdict, type Verdict, type VerifyItem } from "../verify/common.js";
 
 const MARK: Record<Verdict, string> = {
@@ -29,13 +29,16 @@ export default async function verify(args: VerifyTaskArguments, hre: HardhatRunt
   const subject =
     job !== undefined ? `job ${job}` : round === undefined ? `task ${task} (all finalized rounds)` : `task ${task}, round ${round}`;
   ui.title(`Verifying ${subject} from the chain and storage`);
-  // A reader's account opens a private task's models for the plaintext checks (the enclave's machine needs none).
-  const account = optionalWhole(args.account, "--account", { min: 0, hint: "index of an admitted reader's account" });
+  // With an account, its reader key opens what it may (a private job's submitter: the inputs and model).
+  const account = optionalWhole(args.account, "--account", {
+    min: 0,
+    hint: "an index into the network's accounts (a private job's submitter, an admitted reader of a private task)",
+  });
   const items = await ui.progress("Verifying", () =>
-    job !== undefined ? hre.flai.verify.job(job) : hre.flai.verify.round(task!, round, { account }),
+    job !== undefined ? hre.flai.verify.job(job, { account }) : hre.flai.verify.round(task!, round, { account }),
   );
   for (const i of items) {
-    ui.line(`${MARK[i.verdict]} ${i.item}: ${i.code === "encrypted" ? "cannot check: encrypted — " : ""}${i.detail}`);
+    ui.line(`${MARK[i.verdict]} ${i.item}: ${i.detail}`);
   }
   const verdict = overallVerdict(items);
   const count = (v: Verdict) => items.filter((i) => i.verdict === v).length;

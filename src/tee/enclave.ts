@@ -23,12 +23,25 @@ export interface TrainingJob {
   contract: string;
   /** Who the reward goes to; signed into the result. */
   payee: string;
+  /**
+   * The submitter's reader key from the registry, for a private job (sealed inputs): the enclave opens
+   * the inputs and seals the model with keys derived from it. A host claim; a wrong key opens nothing.
+   */
+  readerKey?: string;
 }
 
-/** The enclave's output: the trained model, its SHA-256, and the enclave's EIP-712 signature over the whole binding. */
+/**
+ * The enclave's output: the stored model bytes and their 0G root, the plaintext model's SHA-256, and the
+ * enclave's EIP-712 signature over the whole binding. A private job's model is sealed to its submitter:
+ * the host gets only the ciphertext (`model` undefined), a public job's model is in the clear.
+ */
 export interface TrainingResult extends JobResultBinding {
-  model: TrainedModel;
+  /** The trained model; undefined for a private job (its plaintext never leaves the enclave). */
+  model: TrainedModel | undefined;
+  /** The bytes to store under resultRoot: the plaintext model (public) or its ciphertext (private). */
   modelBytes: Uint8Array;
+  /** True when the job's inputs were sealed to the enclave, so its model is sealed to the submitter. */
+  private: boolean;
   signature: string;
   signer: string;
   measurement: string;
@@ -112,9 +125,11 @@ export class TeeSim {
     }
     const modelBytes = new Uint8Array(response.modelBytes);
     return {
-      ...bindingOf(job, response.resultHash),
-      model: parseTrainedModel(modelBytes, `model trained for job ${job.jobId}`),
+      ...bindingOf(job, response.resultHash, response.resultRoot),
+      // A private job's bytes are the model sealed to the submitter: this host has no plaintext to parse.
+      model: response.private ? undefined : parseTrainedModel(modelBytes, `model trained for job ${job.jobId}`),
       modelBytes,
+      private: response.private,
       signature: response.signature,
       signer: response.signer,
       measurement,
@@ -142,6 +157,7 @@ export class TeeSim {
         modelRoot: job.modelRoot,
         payee: getAddress(job.payee),
       },
+      readerKey: job.readerKey,
     };
     const transfer = opts.move === true ? movableBuffers(dataset, modelSpec) : [];
     return runWorker<TrainResponse>("worker", request, this.#opts.trainingTimeoutSeconds * 1000, `Training job ${job.jobId}`, transfer);
@@ -153,7 +169,7 @@ export class TeeSim {
   }
 }
 
-function bindingOf(job: TrainingJob, resultHash: string): JobResultBinding {
+function bindingOf(job: TrainingJob, resultHash: string, resultRoot: string): JobResultBinding {
   return {
     chainId: job.chainId,
     contract: getAddress(job.contract),
@@ -163,6 +179,7 @@ function bindingOf(job: TrainingJob, resultHash: string): JobResultBinding {
     dataRoot: job.dataRoot.toLowerCase(),
     modelRoot: job.modelRoot.toLowerCase(),
     resultHash,
+    resultRoot: resultRoot.toLowerCase(),
     payee: getAddress(job.payee),
   };
 }

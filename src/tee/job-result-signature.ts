@@ -4,7 +4,8 @@ import { recoverAddress } from "ethers/transaction";
 
 /**
  * What an enclave signs to complete a job: the job as recorded on-chain (id, submitter, deadline, data
- * root, model root), the result and who is paid. The contract rebuilds this from the job's own record,
+ * root, model root), the result (its plaintext hash and the 0G root of the bytes stored for readers: the
+ * ciphertext of a private job, so a host cannot point readers at other bytes) and who is paid. The contract rebuilds this from the job's own record,
  * so a result computed on other inputs, or for an unrelated job that shares the id (after a node
  * restart, on another contract), never verifies; the payee is inside, so a copied tx pays nobody new.
  */
@@ -17,6 +18,8 @@ export interface JobResultBinding {
   dataRoot: string;
   modelRoot: string;
   resultHash: string;
+  /** 0G root of the stored model (ciphertext when private, plaintext when public). */
+  resultRoot: string;
   payee: string;
 }
 
@@ -28,6 +31,7 @@ export const JOB_RESULT_TYPES = {
     { name: "dataRoot", type: "bytes32" },
     { name: "modelRoot", type: "bytes32" },
     { name: "resultHash", type: "bytes32" },
+    { name: "resultRoot", type: "bytes32" },
     { name: "payee", type: "address" },
   ],
 };
@@ -44,6 +48,7 @@ export function jobResultDigest(b: JobResultBinding): string {
     dataRoot: b.dataRoot,
     modelRoot: b.modelRoot,
     resultHash: b.resultHash,
+    resultRoot: b.resultRoot,
     payee: b.payee,
   });
 }

@@ -8,6 +8,7 @@ import { computeRoot, fastRootsReady } from "../storage/merkle.js";
 
 import type { EnclaveKeys } from "./attestation.js";
 import { identityOf, unsealSecrets } from "./identity.js";
+import { isPrivateJob, openJobInputs } from "./job-privacy.js";
 
 /**
  * Everything that crosses into the enclave for one job: the job as recorded on-chain (`binding`, whose
@@ -28,12 +29,24 @@ export interface TrainRequest {
     modelRoot: string;
     payee: string;
   };
+  /**
+   * The submitter's registered reader key, as the host read it from the chain (a claim: a wrong one
+   * opens nothing). Needed only for a private job, whose inputs are sealed.
+   */
+  readerKey?: string;
 }
 
-/** Everything that leaves it: the model bytes and a signature binding their hash to the job, its inputs and payee. */
+/**
+ * Everything that leaves it: the model bytes to store (the plaintext model for a public job, its
+ * ciphertext sealed to the submitter for a private one), the plaintext's hash, the stored bytes' 0G
+ * root, and a signature binding both to the job, its inputs and payee.
+ */
 export interface TrainResponse {
   modelBytes: Uint8Array;
+  /** True when the inputs were sealed: modelBytes is then the model sealed to the submitter. */
+  private: boolean;
   resultHash: string;
+  resultRoot: string;
   signature: string;
   signer: string;
 }
@@ -54,25 +67,48 @@ export async function runTraining(req: TrainRequest): Promise<TrainResponse> {
   await fastRootsReady(); // a fresh worker would otherwise root the data with pure-JS keccak
   checkInput(req.dataset, b.dataRoot, "data", b.jobId);
   checkInput(req.modelSpec, b.modelRoot, "model", b.jobId);
-  const spec = parseModelSpec(req.modelSpec, `model ${b.modelRoot}`);
-  const dataset = parseTrainingData(req.dataset, spec, `dataset ${b.dataRoot}`);
+  const place = { chainId: BigInt(b.chainId), contract: getAddress(b.contract), submitter: getAddress(b.submitter) };
+  // The keys are unsealed up front only when an input needs opening: a public job's bad input is refused
+  // before any key is touched, as before.
+  const secrets = isPrivateJob(req.dataset, req.modelSpec) ? await unsealSecrets(req.enclaveDir) : undefined;
+  // Opened (or refused) before anything is parsed: a private job's plaintext exists only in here.
+  const inputs =
+    secrets === undefined
+      ? { dataset: req.dataset, modelSpec: req.modelSpec, sealResult: undefined }
+      : openJobInputs(req.dataset, req.modelSpec, {
+          jobId: BigInt(b.jobId),
+          place,
+          readerKey: req.readerKey,
+          encryptionSecret: secrets.encryptionSecret,
+        });
+  const spec = parseModelSpec(inputs.modelSpec, `model ${b.modelRoot}`);
+  const dataset = parseTrainingData(inputs.dataset, spec, `dataset ${b.dataRoot}`);
   const model = trainFromSpec(spec, dataset, { datasetRoot: b.dataRoot, modelRoot: b.modelRoot });
-  const bytes = modelBytes(model);
-  const hash = resultHash(bytes);
-  const { signingKey } = await unsealSecrets(req.enclaveDir);
+  const plaintext = modelBytes(model);
+  const hash = resultHash(plaintext);
+  const stored = inputs.sealResult === undefined ? plaintext : inputs.sealResult(plaintext);
+  // Rooted here, not by the host: the signed root is what readers fetch, so only the enclave may name it.
+  const root = computeRoot(stored);
+  const { signingKey } = secrets ?? (await unsealSecrets(req.enclaveDir));
   const binding: JobResultBinding = {
-    chainId: BigInt(b.chainId),
-    contract: getAddress(b.contract),
+    ...place,
     jobId: BigInt(b.jobId),
-    submitter: getAddress(b.submitter),
     deadline: BigInt(b.deadline),
     dataRoot: b.dataRoot,
     modelRoot: b.modelRoot,
     resultHash: hash,
+    resultRoot: root,
     payee: getAddress(b.payee),
   };
   const signature = signJobResult(signingKey, binding);
-  return { modelBytes: bytes, resultHash: hash, signature, signer: computeAddress(signingKey) };
+  return {
+    modelBytes: stored,
+    private: inputs.sealResult !== undefined,
+    resultHash: hash,
+    resultRoot: root,
+    signature,
+    signer: computeAddress(signingKey),
+  };
 }
 
 /**

@@ -16,12 +16,19 @@ export interface VerifyItem {
   item: string;
   verdict: Verdict;
   detail: string;
-  /** Why an item could not be checked, for code that acts on it: "encrypted" (issue 17: no reader key here). */
+  /** Why a "cannot check" could not be checked, for code to act on (e.g. ENCRYPTED); absent otherwise. */
   code?: string;
 }
 
+/** A "cannot check" whose evidence is encrypted: the verifier holds no key that opens it (issue 17). */
+export const ENCRYPTED = "encrypted";
+
 /** One verdict item: the one place an item is built. */
-export const verdictItem = (item: string, verdict: Verdict, detail: string): VerifyItem => ({ item, verdict, detail });
+export const verdictItem = (item: string, verdict: Verdict, detail: string, code?: string): VerifyItem =>
+  code === undefined ? { item, verdict, detail } : { item, verdict, detail, code };
+
+/** "cannot check: encrypted" — the item, and why no key this verifier holds opens its evidence. */
+export const encryptedItem = (item: string, why: string): VerifyItem => verdictItem(item, "cannot check", `encrypted: ${why}`, ENCRYPTED);
 
 /** A match when no problem was found (with `agreed` as evidence), else a mismatch listing them. */
 export function judged(
@@ -46,7 +53,10 @@ export interface VerifierParts {
 export interface VerifyOptions {
   /** Use this connection instead of the network chosen with --network. */
   connection?: FlaiConnection;
-  /** An account (by index) whose reader key opens private artifacts, for the checks that need their plaintext. */
+  /**
+   * Index of a network account whose reader key opens encrypted artifacts (a private job's submitter):
+   * with it, hashes are checked and training re-executed on the plaintext; without, "cannot check: encrypted".
+   */
   account?: number;
 }
 

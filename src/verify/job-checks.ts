@@ -18,6 +18,7 @@ export interface JobState {
   dataRoot: string;
   modelRoot: string;
   resultHash: string | undefined;
+  resultRoot: string | undefined;
   status: string;
 }
 
@@ -27,6 +28,7 @@ export interface JobCompletion {
   payee: string;
   enclave: string;
   resultHash: string;
+  resultRoot: string;
 }
 
 export function checkCompleted(deployment: Deployment, job: JobState): VerifyItem {
@@ -70,32 +72,36 @@ export function reExecuteJob(job: JobState, data: Uint8Array | undefined, model:
   }
 }
 
-/** The JobCompleted event's result hash against the job record. */
+/** The JobCompleted event's result hash and root against the job record. */
 export function checkJobEvent(job: JobState, done: JobCompletion): VerifyItem {
-  const agrees = eq(done.resultHash, job.resultHash);
+  const differs: string[] = [];
+  if (!eq(done.resultHash, job.resultHash)) differs.push(`result hash ${job.resultHash}`);
+  if (!eq(done.resultRoot, job.resultRoot)) differs.push(`result root ${job.resultRoot}`);
   return verdictItem(
     "JobCompleted event",
-    agrees ? "match" : "mismatch",
-    `tx ${done.event.transactionHash} (block ${done.event.blockNumber}): result hash ${done.resultHash}, payee ${done.payee}, enclave ${done.enclave}` +
-      (agrees ? "" : `; the job record holds ${job.resultHash}`),
+    differs.length === 0 ? "match" : "mismatch",
+    `tx ${done.event.transactionHash} (block ${done.event.blockNumber}): result hash ${done.resultHash}, result root ${done.resultRoot}, ` +
+      `payee ${done.payee}, enclave ${done.enclave}` +
+      (differs.length === 0 ? "" : `; the job record holds ${differs.join(", ")}`),
   );
 }
 
 /** The JobCompleted event, decoded by its fields. */
 export function jobCompletion(event: EventLog): JobCompletion {
-  const { payee, enclave, resultHash } = jobCompleted(event);
-  return { event, payee: getAddress(payee), enclave: getAddress(enclave), resultHash };
+  const { payee, enclave, resultHash, resultRoot } = jobCompleted(event);
+  return { event, payee: getAddress(payee), enclave: getAddress(enclave), resultHash, resultRoot };
 }
 
 /** The enclave's signature: not in the event, but in the completeJob calldata (EIP-2098 r, vs). */
 export async function checkJobSignature(jobs: Contract, deployment: Deployment, job: JobState, done: JobCompletion): Promise<VerifyItem> {
   const call = await directCall(jobs, deployment.address, done.event, "completeJob");
   if ("why" in call) return verdictItem("enclave signature", "cannot check", call.why);
-  const { jobId: callJobId, resultHash: callHash, payee: callPayee, r, vs } = completeJobCall(call.args);
+  const { jobId: callJobId, resultHash: callHash, resultRoot: callRoot, payee: callPayee, r, vs } = completeJobCall(call.args);
   const { payee, enclave } = done;
   const differs: string[] = [];
   if (callJobId !== job.id) differs.push(`job id ${callJobId}`);
   if (!eq(callHash, done.resultHash)) differs.push(`result hash ${callHash}`);
+  if (!eq(callRoot, done.resultRoot)) differs.push(`result root ${callRoot}`);
   if (!eq(callPayee, payee)) differs.push(`payee ${callPayee}`);
   let recovered: string | undefined;
   let why = "";
@@ -107,6 +113,7 @@ export async function checkJobSignature(jobs: Contract, deployment: Deployment, 
       jobId: job.id,
       ...fields,
       resultHash: done.resultHash,
+      resultRoot: done.resultRoot,
       payee,
     };
     recovered = getAddress(recoverJobResultSigner(record, fromCompact(r, vs)));
@@ -120,7 +127,7 @@ export async function checkJobSignature(jobs: Contract, deployment: Deployment, 
   return verdictItem(
     "enclave signature",
     recovered === enclave ? "match" : "mismatch",
-    `EIP-712 JobResult(jobId ${job.id}, submitter ${job.submitter}, deadline ${job.deadline}, data root, model root, resultHash, ` +
+    `EIP-712 JobResult(jobId ${job.id}, submitter ${job.submitter}, deadline ${job.deadline}, data root, model root, resultHash, resultRoot, ` +
       `payee ${payee}) rebuilt from the job record and the event: it binds the result to this job's inputs; the calldata signature recovers ${recovered}` +
       (recovered === enclave ? ", the event's enclave" : `, not the event's enclave ${enclave}`),
   );
@@ -223,6 +230,7 @@ export async function readJob(jobs: Contract, id: bigint, networkName: string, a
     dataRoot: raw.dataRoot.toLowerCase(),
     modelRoot: raw.modelRoot.toLowerCase(),
     resultHash: raw.resultHash === ZeroHash ? undefined : raw.resultHash.toLowerCase(),
+    resultRoot: raw.resultRoot === ZeroHash ? undefined : raw.resultRoot.toLowerCase(),
     status: STATUS[Number(raw.status)] ?? "open",
   };
 }

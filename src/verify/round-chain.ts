@@ -25,7 +25,7 @@ export interface Recorded {
   client: string;
   updateRoot: string;
   updateHash: string;
-  sampleCount: number;
+  numExamples: number;
 }
 
 export interface TaskState {
@@ -94,7 +94,7 @@ export async function readRecorded(chain: RoundChain, round: number): Promise<Re
       client: getAddress(e.client),
       updateRoot: e.updateRoot.toLowerCase(),
       updateHash: e.updateHash.toLowerCase(),
-      sampleCount: Number(e.sampleCount),
+      numExamples: Number(e.numExamples),
     };
   });
 }

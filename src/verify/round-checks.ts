@@ -10,9 +10,20 @@ import { ROUND_REPORT_FORMAT, readRoundReport, type RoundReport } from "../feder
 import { canonicalJson } from "../ml/model.js";
 import type { StorageBackend } from "../storage/types.js";
 
-import { directCall, eq, fetchVerified, judged, message, sha256Hex, verdictItem, viewAt, type VerifyItem } from "./common.js";
+import {
+  directCall,
+  encryptedItem,
+  eq,
+  fetchVerified,
+  judged,
+  message,
+  sha256Hex,
+  verdictItem,
+  viewAt,
+  type VerifyItem,
+} from "./common.js";
 import { startingModel, type Finalized, type ModelRef, type Recorded, type RoundChain, type RoundState } from "./round-chain.js";
-import { encryptedItem, plaintextOf, type RoundKeys } from "./round-keys.js";
+import { plaintextOf, type RoundKeys } from "./round-keys.js";
 
 /**
  * Each check of one finalized round: what it reads, and the verdict item(s) it gives. Item names
@@ -68,8 +79,8 @@ export async function checkGlobalModel(
     return {
       item: encryptedItem(
         "global model",
-        `${res.globalRoot} downloaded (root verified, ${fetched.bytes.length} bytes) is encrypted: its plaintext SHA-256 and metrics word ` +
-          `cannot be checked without a reader key (${opened.encrypted})`,
+        `${res.globalRoot} (root verified, ${fetched.bytes.length} bytes): its plaintext SHA-256 and metrics word ` +
+          `need a reader key (${opened.encrypted})`,
       ),
     };
   }
@@ -130,7 +141,7 @@ export async function checkModelChain(
     return {
       item: encryptedItem(
         "model chain",
-        `the previous global model ${start.root} (root verified) is encrypted: the chain from it cannot be checked without a reader key (${opened.encrypted})`,
+        `the previous global model ${start.root} (root verified): the chain from it needs a reader key (${opened.encrypted})`,
       ),
       start,
       startStored: stored,

@@ -12,11 +12,8 @@ import { readerKeyOf } from "../privacy/reader-registry.js";
 import type { StorageBackend } from "../storage/types.js";
 import { unsealSecrets } from "../tee/identity.js";
 
-import { message, verdictItem, type VerifyItem } from "./common.js";
+import { message } from "./common.js";
 import type { RoundChain } from "./round-chain.js";
-
-/** The code of a verdict item that could not be checked because the artifact is encrypted (issue 17). */
-export const ENCRYPTED = "encrypted";
 
 /**
  * What a verifier can open a private task's models with: the task keys the task's on-chain keyrings
@@ -99,9 +96,4 @@ export function plaintextOf(
     }
   }
   return { problem: `it does not open to the on-chain hash with the task key ${keys.who} holds: ${last}` };
-}
-
-/** The "cannot check: encrypted" item (by code). */
-export function encryptedItem(item: string, detail: string): VerifyItem {
-  return { ...verdictItem(item, "cannot check", detail), code: ENCRYPTED };
 }

@@ -6,10 +6,9 @@ import type { GlobalModel } from "../federated/global-model.js";
 import type { StorageBackend } from "../storage/types.js";
 import { unsealSecrets } from "../tee/identity.js";
 
-import { eq, message, verdictItem, type VerifyItem } from "./common.js";
+import { encryptedItem, eq, message, verdictItem, type VerifyItem } from "./common.js";
 import type { Finalized, ModelRef, Recorded, RoundChain } from "./round-chain.js";
 import type { Ciphertext } from "./round-updates.js";
-import { encryptedItem } from "./round-keys.js";
 
 /** What re-running a round needs: its inputs as the chain and storage give them, and the signed result. */
 export interface RoundInputs {

@@ -85,11 +85,11 @@ function checkListedUpdate(u: Recorded, listed: readonly ListedUpdate[], c: Ciph
       `recorded on-chain (root ${u.updateRoot}) but listed ${entries.length} times in the report (expected once)`,
     );
   }
-  if (!eq(entry.updateRoot, u.updateRoot) || !eq(entry.updateHash, u.updateHash) || entry.numExamples !== u.sampleCount) {
+  if (!eq(entry.updateRoot, u.updateRoot) || !eq(entry.updateHash, u.updateHash) || entry.numExamples !== u.numExamples) {
     return verdictItem(
       item,
       "mismatch",
-      `the report lists root ${entry.updateRoot}, hash ${entry.updateHash}, num_examples ${entry.numExamples}; UpdateRecorded has ${u.updateRoot}, ${u.updateHash}, ${u.sampleCount}`,
+      `the report lists root ${entry.updateRoot}, hash ${entry.updateHash}, num_examples ${entry.numExamples}; UpdateRecorded has ${u.updateRoot}, ${u.updateHash}, ${u.numExamples}`,
     );
   }
   return verdictItem(item, ...updateVerdict(u, entry, c));

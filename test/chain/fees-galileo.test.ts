@@ -142,8 +142,9 @@ describe("fees on a chain that behaves like 0G Galileo (1 wei suggested tip, 2 g
 
     it("a plugin call: submitting a job (sendTx, signed locally)", async () => {
       const sent = await sentThrough(proxy, () => hre.flai.jobs.submit({ data: DATA, model: MODEL, reward: "0.01", connection: galileo }));
-      expect(sent).to.have.length(1);
-      expect(sent[0]).to.include({ via: "eth_sendRawTransaction", type: 2, maxPriorityFeePerGas: 2n * GWEI });
+      // A private job (the default) also registers the submitter's reader key and this machine's enclave first.
+      expect(sent.length).to.be.greaterThanOrEqual(2);
+      for (const tx of sent) expect(tx).to.include({ via: "eth_sendRawTransaction", type: 2, maxPriorityFeePerGas: 2n * GWEI });
     });
 
     it("sendTx through a node-signed account (eth_sendTransaction)", async () => {

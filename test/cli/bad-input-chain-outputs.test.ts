@@ -22,6 +22,7 @@ describe("bad input (issue 15): flai:train never overwrites a user's file withou
       data: path.join(FIXTURES, "data.json"),
       model: path.join(FIXTURES, "model.json"),
       reward: "0.01",
+      public: true, // a public job's flai:train writes the model file beside the result
     });
     jobId = submitted.job.id.toString();
     dir = await tempDir("flai-out-");
@@ -59,7 +60,7 @@ describe("bad input (issue 15): flai:train never overwrites a user's file withou
     await writeFile(out, "old");
     await writeFile(path.join(dir, "forced.model.json"), "old");
     await train(out, true);
-    expect(JSON.parse(await readFile(out, "utf8"))).to.include({ format: "flai-result/v2", jobId });
+    expect(JSON.parse(await readFile(out, "utf8"))).to.include({ format: "flai-result/v3", jobId });
     expect(JSON.parse(await readFile(path.join(dir, "forced.model.json"), "utf8"))).to.have.property("weights");
   });
 

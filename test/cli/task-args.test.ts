@@ -9,7 +9,17 @@ import { UINT256_MAX, parseId, parseRound } from "../../src/chain/ids.js";
 import { parseDataset } from "../../src/ml/dataset.js";
 import { computeStandardization } from "../../src/ml/logistic.js";
 import { packageRoot } from "../../src/package-root.js";
-import { flagOf, optionalNumber, optionalText, optionalWhole, requireOptions } from "../../src/cli/options.js";
+import {
+  flagOf,
+  optionalNumber,
+  optionalText,
+  optionalWhole,
+  pickSubject,
+  renamedOption,
+  requireOptions,
+  subjectId,
+  type DeprecatedFlag,
+} from "../../src/cli/options.js";
 
 import { expectFlaiError } from "../helpers/assert.js";
 import { runHardhat } from "../helpers/cli.js";
@@ -20,25 +30,43 @@ import { taskLines } from "../helpers/task-output.js";
  * Every flai task with the options it cannot run without, and the fragments its "missing" error
  * must name. A task added to the plugin without a row here fails the coverage test below.
  */
+// A subject id (job or task) is positional or --job/--task: neither is a required option, so the
+// tasks that need one list what their "missing" error names instead.
 const TASKS: Record<string, { required: string[]; missing?: string[] }> = {
   "flai:deploy": { required: [] },
   "flai:upload": { required: [] }, // its file is a positional argument, which Hardhat itself requires
   "flai:download": { required: [] }, // root and out are positional
   "flai:submit": { required: ["data", "model", "reward"] },
-  "flai:train": { required: ["job"] },
-  "flai:complete": { required: ["job", "result"] },
-  "flai:job": { required: ["job"] },
+  "flai:train": { required: [], missing: ["<job id> (the first argument, or --job)", "Example: npx hardhat flai:train 1"] },
+  "flai:complete": {
+    required: ["result"],
+    missing: ["<job id> (the first argument, or --job)", "--result", "Example: npx hardhat flai:complete 1"],
+  },
+  "flai:job": { required: [], missing: ["<job id> (the first argument, or --job)", "Example: npx hardhat flai:job 1"] },
+  "flai:result": {
+    required: ["out"],
+    missing: ["<job id> (the first argument, or --job)", "--out", "Example: npx hardhat flai:result 1"],
+  },
   // Exactly one of --job and --task: requireOptions cannot say that, so verify names both itself.
   "flai:verify": { required: [], missing: ["--job <id>", "--task <id>", "Example: npx hardhat flai:verify"] },
   "flai:enclave": { required: [] },
   "flai:fl-create": { required: ["model", "test", "reward"] },
-  "flai:fl-client": { required: ["task", "data"] },
-  "flai:aggregate": { required: ["task"] },
-  "flai:fl-status": { required: ["task"] },
-  "flai:fl-claim": { required: ["task"] },
-  "flai:fl-cancel": { required: ["task"] },
-  "flai:fl-admit": { required: ["task", "clients"] },
-  "flai:fl-model": { required: ["task", "out"] },
+  "flai:fl-client": {
+    required: ["data"],
+    missing: ["<task id> (the first argument, or --task)", "--data", "Example: npx hardhat flai:fl-client 1"],
+  },
+  "flai:aggregate": { required: [], missing: ["<task id> (the first argument, or --task)", "Example: npx hardhat flai:aggregate 1"] },
+  "flai:fl-status": { required: [], missing: ["<task id> (the first argument, or --task)", "Example: npx hardhat flai:fl-status 1"] },
+  "flai:fl-claim": { required: [], missing: ["<task id> (the first argument, or --task)", "Example: npx hardhat flai:fl-claim 1"] },
+  "flai:fl-cancel": { required: [], missing: ["<task id> (the first argument, or --task)", "Example: npx hardhat flai:fl-cancel 1"] },
+  "flai:fl-admit": {
+    required: ["clients"],
+    missing: ["<task id> (the first argument, or --task)", "Example: npx hardhat flai:fl-admit 1"],
+  },
+  "flai:fl-model": {
+    required: ["out"],
+    missing: ["<task id> (the first argument, or --task)", "Example: npx hardhat flai:fl-model 1"],
+  },
   "flai:reader-key": { required: [] },
   "flai:fl-run": { required: [] },
   "flai:market-discover": { required: [] },
@@ -54,6 +82,7 @@ const REAL_ZERO_DEFAULTS = new Set([
   "flai:fl-client --account",
   "flai:fl-claim --account",
   "flai:fl-cancel --account",
+  "flai:result --account",
   "flai:fl-admit --account",
   "flai:fl-model --account",
   "flai:reader-key --account",
@@ -130,13 +159,50 @@ describe("task arguments", function () {
         `--deadline must be a whole number ≥ 1 (seconds), got "0"`,
       );
       await expectFlaiError(() => optionalWhole("2.5", "--n", { min: 1, max: 9 }), "--n must be a whole number from 1 to 9");
-      expect(optionalNumber("0", "--mu", { min: 0 })).to.equal(0);
-      expect(optionalNumber(".25", "--trim", { min: 0, below: 0.5 })).to.equal(0.25);
-      await expectFlaiError(() => optionalNumber("0.5", "--trim", { min: 0, below: 0.5 }), "--trim must be a number ≥ 0 and < 0.5");
-      await expectFlaiError(() => optionalNumber("0", "--clip", { min: 0, minExclusive: true }), "--clip must be a number > 0");
-      await expectFlaiError(() => optionalNumber("NaN", "--mu", { min: 0 }), `got "NaN"`);
+      expect(optionalNumber("0", "--proximal-mu", { min: 0 })).to.equal(0);
+      expect(optionalNumber(".25", "--trim-fraction", { min: 0, below: 0.5 })).to.equal(0.25);
+      await expectFlaiError(
+        () => optionalNumber("0.5", "--trim-fraction", { min: 0, below: 0.5 }),
+        "--trim-fraction must be a number ≥ 0 and < 0.5",
+      );
+      await expectFlaiError(
+        () => optionalNumber("0", "--clipping-norm", { min: 0, minExclusive: true }),
+        "--clipping-norm must be a number > 0",
+      );
+      await expectFlaiError(() => optionalNumber("NaN", "--proximal-mu", { min: 0 }), `got "NaN"`);
       expect(optionalText(undefined, "--out")).to.equal(undefined);
       await expectFlaiError(() => optionalText("  ", "--out"), "--out was given an empty value");
+    });
+    it("renamedOption reads the new flag, or the deprecated former one (noted), and refuses both", async () => {
+      const deprecated: DeprecatedFlag[] = [];
+      expect(renamedOption({ clippingNorm: "2", clip: undefined }, "clippingNorm", "clip", deprecated)).to.equal("2");
+      expect(renamedOption({ clippingNorm: undefined, clip: undefined }, "clippingNorm", "clip", deprecated)).to.equal(undefined);
+      expect(deprecated).to.deep.equal([]);
+      expect(renamedOption({ clippingNorm: undefined, clip: "3" }, "clippingNorm", "clip", deprecated)).to.equal("3");
+      expect(deprecated).to.deep.equal([{ old: "--clip", new: "--clipping-norm" }]);
+      await expectFlaiError(
+        () => renamedOption({ localIterations: "1", maxIterations: "2" }, "maxIterations", "localIterations", []),
+        `Both --max-iterations ("2") and --local-iterations ("1") were given`,
+        "Pass --max-iterations only",
+      );
+    });
+
+    it("a subject id is positional or --task/--job: either, the same twice, never two different ones", async () => {
+      expect(pickSubject("flai:fl-status", "task", "3", undefined)).to.equal("3");
+      expect(pickSubject("flai:fl-status", "task", undefined, "3")).to.equal("3");
+      expect(pickSubject("flai:fl-status", "task", "3", " 3 ")).to.equal("3");
+      expect(pickSubject("flai:fl-status", "task", undefined, undefined)).to.equal(undefined);
+      expect(subjectId("flai:job", "job", undefined, "7", "flai:job 1")).to.equal("7");
+      await expectFlaiError(
+        () => pickSubject("flai:fl-status", "task", "3", "4"),
+        `flai:fl-status was given task id "3" as its argument and --task "4"`,
+        "Give the task id once",
+      );
+      await expectFlaiError(
+        () => subjectId("flai:job", "job", undefined, " ", "flai:job 1"),
+        "flai:job is missing the required option <job id> (the first argument, or --job)",
+        "Example: npx hardhat flai:job 1",
+      );
     });
   });
 
@@ -183,21 +249,25 @@ describe("task arguments", function () {
         [`--deadline must be a whole number ≥ 1`, `got "0"`],
       ],
       ["flai:fl-create", { ...files, roundDuration: "0" }, ["--round-duration must be a whole number from 1 to 4294967295"]],
-      ["flai:fl-create", { ...files, clip: "0" }, ["--clip must be a number > 0", "leave --clip out for no clipping"]],
-      ["flai:fl-create", { ...files, clip: "1", noise: "0" }, ["--noise must be a number > 0"]],
-      ["flai:fl-create", { ...files, noise: "1" }, ["--noise needs --clip"]],
-      ["flai:fl-create", { ...files, localIterations: "0" }, ["--local-iterations must be a whole number from 1"]],
-      ["flai:fl-create", { ...files, mu: "0" }, ["--mu applies to --strategy fedprox only", "the strategy is fedavg"]],
-      ["flai:fl-create", { ...files, trim: "0.1" }, ["--trim applies to --strategy trimmed-mean only"]],
-      ["flai:fl-create", { ...files, strategy: "median" }, ["--strategy median needs --quorum ≥ 3, got 2"]],
-      ["flai:fl-create", { ...files, numExamples: "0" }, ["--num-examples must be"]],
-      ["flai:fl-create", { ...files, strategy: "trimmed-mean", trim: "0.5" }, ["--trim must be a number > 0 and < 0.5"]],
       [
         "flai:fl-create",
-        { ...files, strategy: "trimmed-mean", trim: "0" },
-        ["--trim must be a number > 0 and < 0.5", "0 would trim nothing"],
+        { ...files, clippingNorm: "0" },
+        ["--clipping-norm must be a number > 0", "leave --clipping-norm out for no clipping"],
       ],
-      ["flai:fl-create", { ...files, strategy: "fedprox", mu: "-1" }, ["--mu must be a number ≥ 0", `got "-1"`]],
+      ["flai:fl-create", { ...files, clippingNorm: "1", noiseMultiplier: "0" }, ["--noise-multiplier must be a number > 0"]],
+      ["flai:fl-create", { ...files, noiseMultiplier: "1" }, ["--noise-multiplier needs --clipping-norm"]],
+      ["flai:fl-create", { ...files, maxIterations: "0" }, ["--max-iterations must be a whole number from 1"]],
+      ["flai:fl-create", { ...files, proximalMu: "0" }, ["--proximal-mu applies to --strategy fedprox only", "the strategy is fedavg"]],
+      ["flai:fl-create", { ...files, trimFraction: "0.1" }, ["--trim-fraction applies to --strategy trimmed-mean only"]],
+      ["flai:fl-create", { ...files, strategy: "median" }, ["--strategy median needs --quorum ≥ 3, got 2"]],
+      ["flai:fl-create", { ...files, expectedNumExamples: "0" }, ["--expected-num-examples must be"]],
+      ["flai:fl-create", { ...files, strategy: "trimmed-mean", trimFraction: "0.5" }, ["--trim-fraction must be a number > 0 and < 0.5"]],
+      [
+        "flai:fl-create",
+        { ...files, strategy: "trimmed-mean", trimFraction: "0" },
+        ["--trim-fraction must be a number > 0 and < 0.5", "0 would trim nothing"],
+      ],
+      ["flai:fl-create", { ...files, strategy: "fedprox", proximalMu: "-1" }, ["--proximal-mu must be a number ≥ 0", `got "-1"`]],
       [
         "flai:fl-create",
         { ...files, evaluation: "old.json" },
@@ -213,9 +283,13 @@ describe("task arguments", function () {
       ["flai:verify", { task: "1", account: "-1" }, ["--account must be a whole number"]],
       ["flai:fl-run", { partition: "dirichlet", alpha: "0" }, ["--alpha must be a number > 0"]],
       ["flai:fl-run", { alpha: "0.5" }, ["--alpha applies to --partition dirichlet only"]],
-      ["flai:fl-run", { localIterations: "0" }, ["--local-iterations must be a whole number from 1"]],
-      ["flai:fl-run", { mu: "0" }, ["--mu applies to --strategy fedprox only"]],
+      ["flai:fl-run", { maxIterations: "0" }, ["--max-iterations must be a whole number from 1"]],
+      ["flai:fl-run", { proximalMu: "0" }, ["--proximal-mu applies to --strategy fedprox only"]],
       ["flai:fl-run", { data: "" }, ["--data was given an empty value"]],
+      ["flai:fl-create", { ...files, clip: "1", clippingNorm: "1" }, ["Both --clipping-norm", "--clip", "Pass --clipping-norm only"]],
+      ["flai:fl-run", { strategy: "fedprox", mu: "0.1", proximalMu: "0.1" }, ["Both --proximal-mu", "--mu", "Pass --proximal-mu only"]],
+      ["flai:fl-status", { taskId: "1", task: "2" }, [`was given task id "1" as its argument and --task "2"`]],
+      ["flai:job", { jobId: "0" }, [`--job "0" is not a job id`]],
       ["flai:aggregate", { task: "1", round: "0" }, [`--round "0" is not a round`]],
       ["flai:fl-claim", { task: "1", round: "0" }, [`--round "0" is not a round`]],
       ["flai:verify", { task: "1", round: "0" }, [`--round "0" is not a round`]],
@@ -277,21 +351,33 @@ describe("task arguments", function () {
         expect(lines.join("\n")).to.contain("Note: --evaluation is the former name of --test").and.contain(evaluationRoot);
       });
 
-      it("--strategy trimmed-mean --trim 0.05 is kept as typed (it still trims one update per end)", async () => {
-        const model = await createdModel({ strategy: "trimmed-mean", trim: "0.05", quorum: 3 });
+      it("a deprecated flag still works, with one warning naming the new flag: --clip 5 is --clipping-norm 5", async () => {
+        const lines = (await runTask(hre, "flai:fl-create", { ...create, clip: "5", json: false })) as string[];
+        const warnings = lines.filter((line) => line.includes("deprecated"));
+        expect(warnings).to.deep.equal(["Warning: --clip is deprecated; use --clipping-norm (it was read as --clipping-norm)."]);
+        const id = /Federated task (\d+) created/.exec(lines.join("\n"))?.[1];
+        expect(id).to.be.a("string");
+        expect((await hre.flai.federated.globalModel(id!)).federated.strategy).to.deep.equal({ name: "fedavg", clippingNorm: 5 });
+        // The task id positionally, as `flai:fl-status <id>`, is the same as --task <id>.
+        const byPosition = (await runTask(hre, "flai:fl-status", { taskId: id, json: true })) as { task: { id: string } };
+        expect(byPosition.task.id).to.equal(id);
+      });
+
+      it("--strategy trimmed-mean --trim-fraction 0.05 is kept as typed (it still trims one update per end)", async () => {
+        const model = await createdModel({ strategy: "trimmed-mean", trimFraction: "0.05", quorum: 3 });
         expect(model.federated.strategy).to.deep.equal({ name: "trimmed-mean", trimFraction: 0.05 });
       });
 
-      it("--num-examples sets round 1's expected total; --standardize-on fits the scaling on that file, not the evaluation set", async () => {
-        const model = await createdModel({ numExamples: "500", standardizeOn: path.join(FIXTURES, "data.csv") });
+      it("--expected-num-examples sets round 1's expected total; --standardize-on fits the scaling on that file, not the evaluation set", async () => {
+        const model = await createdModel({ expectedNumExamples: "500", standardizeOn: path.join(FIXTURES, "data.csv") });
         expect(model.federated.local).to.include({ expectedNumExamples: 500, maxIterations: 3 });
         const sample = parseDataset(await readFile(path.join(FIXTURES, "data.csv")), "data.csv");
         expect(model.standardization).to.deep.equal(computeStandardization(sample));
       });
 
-      it("--strategy fedprox --mu 0 --no-drift-correction sets μ = 0, not the 0.01 default; --local-iterations 1 is kept", async () => {
-        // --mu only acts without drift correction (whose own proximal term replaces FedProx's).
-        const model = await createdModel({ strategy: "fedprox", mu: "0", localIterations: "1", noDriftCorrection: true });
+      it("--strategy fedprox --proximal-mu 0 --no-drift-correction sets μ = 0, not the 0.01 default; --max-iterations 1 is kept", async () => {
+        // --proximal-mu only acts without drift correction (whose own proximal term replaces FedProx's).
+        const model = await createdModel({ strategy: "fedprox", proximalMu: "0", maxIterations: "1", noDriftCorrection: true });
         expect(model.federated.local).to.include({ mu: 0, maxIterations: 1 });
         expect(model.federated.local.driftCorrection).to.equal(undefined);
         expect((await createdModel({ strategy: "fedprox" })).federated.local.driftCorrection).to.deep.equal({
@@ -340,6 +426,12 @@ describe("task arguments", function () {
       const run = await runHardhat(["flai:aggregate", "--task", "1", "--round", "0"], { cwd });
       expect(run.code).to.equal(1);
       expect(run.stderr + run.stdout).to.contain(`--round "0" is not a round`);
+    });
+
+    it("the subject id can be the first argument: flai:job 0 is read as the job id", async () => {
+      const run = await runHardhat(["flai:job", "0"], { cwd });
+      expect(run.code).to.equal(1);
+      expect(run.stderr + run.stdout).to.contain(`--job "0" is not a job id`);
     });
 
     it("help shows no placeholder defaults and says where --deadline's default comes from", async () => {

@@ -181,9 +181,10 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
         "--data",
         path.join(FIXTURES, "data.json"),
         "--model",
-        uploaded.root,
+        uploaded.root, // a plaintext root: public already, so the job is --public
         "--reward",
         "0.01",
+        "--public",
       ]);
       expect(submitted.job.id).to.equal("1");
       const trained = await json<{ resultFile: string; result: { resultHash: string } }>(["flai:train", "--job", "1"]);
@@ -196,6 +197,26 @@ describe("an existing Hardhat project that only adds hardhat-flai to its plugins
       expect(twice.code).to.not.equal(0);
       expect(twice.stderr + twice.stdout).to.match(/already completed/);
       expect(twice.stderr + twice.stdout).to.not.match(/^\s+at /m);
+
+      // A private job (the default): the submitter reads its model; another account is refused.
+      const secret = await json<{ job: { id: string }; private: boolean }>([
+        "flai:submit",
+        "--data",
+        path.join(FIXTURES, "data.csv"),
+        "--model",
+        path.join(FIXTURES, "model.json"),
+        "--reward",
+        "0.01",
+      ]);
+      expect(secret.private).to.equal(true);
+      const sealed = await json<{ result: { resultHash: string; private: boolean } }>(["flai:train", "--job", secret.job.id, "--complete"]);
+      expect(sealed.result.private).to.equal(true);
+      const out = path.join(PROJECT, ".flai", "private-model.json");
+      const read = await json<{ resultHash: string; private: boolean }>(["flai:result", "--job", secret.job.id, "--out", out]);
+      expect(read).to.deep.include({ resultHash: sealed.result.resultHash, private: true });
+      const other = await hardhat(["flai:result", "--job", secret.job.id, "--out", `${out}.2`, "--account", "1", ...net], env);
+      expect(other.code).to.not.equal(0);
+      expect(other.stderr + other.stdout).to.match(/only the submitter \(and the enclave that trained it\) can read it/);
     } finally {
       await node.stop("SIGKILL");
     }

@@ -28,8 +28,12 @@ const FAILING_RUNS: Array<[string, string[]]> = [
   ["a network the config does not have", ["flai:job", "--job", "1", "--network", "nosuch"]],
   ["a network nobody answers on", ["flai:job", "--job", "1", "--network", "dead"]],
   ["neither --job nor --task", ["flai:verify"]],
+  ["a job's model read without --out", ["flai:result", "--job", "1"]],
+  ["a job's model read before the job exists", ["flai:result", "--job", "1", "--out", "model.json"]],
   ["a federated task that does not exist", ["flai:fl-client", "--task", "1", "--data", "data.csv"]],
   ["an option the task does not have", ["flai:train", "--job", "1", "--epochs", "3"]],
+  ["a job id given positionally and as a different --job", ["flai:job", "1", "--job", "2"]],
+  ["a flag together with its deprecated former name", ["flai:fl-run", "--clip", "1", "--clipping-norm", "1"]],
 ];
 
 describe("error output scan (issue 15)", function () {

@@ -66,7 +66,7 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
       const client = clientAddress(i);
       const plain = encodeUpdate({
         delta: u.delta,
-        sampleCount: u.numExamples,
+        numExamples: u.numExamples,
         metrics: { loss: 0.5, accuracy: 0.5 },
         baseModelHash: globalHash,
       });
@@ -77,7 +77,7 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
         round: 1,
         client,
       });
-      return { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), sampleCount: u.numExamples, ciphertext };
+      return { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), numExamples: u.numExamples, ciphertext };
     });
   }
 
@@ -129,7 +129,7 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
       { name: "fedprox" },
       { name: "median" },
       { name: "trimmed-mean" },
-      { name: "fedavg", clipNorm: 100, noiseMultiplier: 1e-6 },
+      { name: "fedavg", clippingNorm: 100, noiseMultiplier: 1e-6 },
     ];
     for (const strategy of strategies) {
       for (const rewardRule of ["equal", "num-examples"] as const) {
@@ -178,7 +178,7 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
     it("huge num_examples: a declared count that is no safe whole number is rejected with a code", async () => {
       const task = newTask({ name: "fedavg" });
       const recorded = sealAll(task, honest(4, 3));
-      recorded[0]!.sampleCount = 2 ** 60; // a uint64 above 2^53: Number() cannot hold it exactly
+      recorded[0]!.numExamples = 2 ** 60; // a uint64 above 2^53: Number() cannot hold it exactly
       const r = report(await runAggregation(requestOf(task, recorded)));
       expect(r.rejected.map((x) => [x.client, x.code])).to.deep.equal([[clientAddress(0), "num-examples-out-of-bounds"]]);
     });
@@ -189,9 +189,9 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
       { name: "fedavg" },
       { name: "median" },
       { name: "trimmed-mean" },
-      { name: "fedavg", clipNorm: 1 },
+      { name: "fedavg", clippingNorm: 1 },
     ] as StrategyConfig[]) {
-      it(`1e308 delta: rejected with a reason (norm-exceeds-bound) while the rest aggregate (${strategy.name}${strategy.clipNorm ? "+clip" : ""})`, async () => {
+      it(`1e308 delta: rejected with a reason (norm-exceeds-bound) while the rest aggregate (${strategy.name}${strategy.clippingNorm ? "+clip" : ""})`, async () => {
         const good = honest(4, 7);
         const bomb = { delta: new Float64Array(FEATURES + 1).fill(1e308), numExamples: 100 };
         const finiteBomb = { delta: new Float64Array(FEATURES + 1).fill(1e300), numExamples: 100 };
@@ -214,7 +214,7 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
   });
 
   describe("DP noise reused across re-aggregation", () => {
-    const strategy: StrategyConfig = { name: "fedavg", clipNorm: 100, noiseMultiplier: 1 };
+    const strategy: StrategyConfig = { name: "fedavg", clippingNorm: 100, noiseMultiplier: 1 };
 
     it("a different update set for an already-aggregated round is refused; the same set reproduces the same bytes", async () => {
       const task = newTask(strategy);
@@ -290,7 +290,7 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
         "norm-exceeds-bound",
       );
 
-      const dp = await runAggregation(request(newTask({ name: "fedavg", clipNorm: 1, noiseMultiplier: 1 }), honest(2, 33)));
+      const dp = await runAggregation(request(newTask({ name: "fedavg", clippingNorm: 1, noiseMultiplier: 1 }), honest(2, 33)));
       const p = report(dp).protection;
       expect(p.minAccepted).to.equal(1);
       expect(p.dp).to.not.equal(null);

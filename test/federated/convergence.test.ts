@@ -77,7 +77,10 @@ describe("federated math: rounds that converge to the centralized objective", ()
     const undeclared = initialModel(task({ c: 2 }));
     assert.equal(federationNumExamples(undeclared, 40, { expectedClients: 5 }), 200);
     assert.equal(federationNumExamples(undeclared, 40), 40);
-    const later = { ...declared, metrics: { accuracy: 1, logLoss: 0, accepted: 3, rejected: 0, samples: 900, numExamples: 600, dp: null } };
+    const later = {
+      ...declared,
+      metrics: { accuracy: 1, logLoss: 0, accepted: 3, rejected: 0, totalNumExamples: 900, numExamples: 600, dp: null },
+    };
     assert.equal(localC(later, 60, { expectedClients: 5 }), (2 * 600) / 60);
     // A client never weighs more than the whole federation: N ≥ its own rows, so C_k ≥ C.
     assert.equal(localC(later, 1000), 2);
@@ -103,7 +106,7 @@ describe("federated math: rounds that converge to the centralized objective", ()
     assert.ok(rounds[2]!.logLoss < rounds[0]!.logLoss);
     const update = trainClientUpdate(model, "0x" + "1".repeat(64), oneClass, "one-class client", { expectedClients: 5 });
     assert.ok(update.delta.every(Number.isFinite));
-    assert.equal(update.sampleCount, oneClass.rows);
+    assert.equal(update.numExamples, oneClass.rows);
   });
 });
 

@@ -57,7 +57,7 @@ describe("DP accountant (RDP of the Gaussian mechanism)", () => {
     assert.ok(RDP_ORDERS.every((a, i) => a > 1 && (i === 0 || a > RDP_ORDERS[i - 1]!)));
   });
 
-  it("the sensitivity of a weighted mean is 2·clipNorm·(largest share)", () => {
+  it("the sensitivity of a weighted mean is 2·clippingNorm·(largest share)", () => {
     assert.equal(weightedMeanSensitivity([0.25, 0.25, 0.25, 0.25], 2), 1);
     assert.equal(weightedMeanSensitivity([0.1, 0.6, 0.3], 1), 1.2);
     assert.equal(weightedMeanSensitivity(new Array(10).fill(0.1), 3), 2 * 3 * 0.1);

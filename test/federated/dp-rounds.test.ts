@@ -42,7 +42,7 @@ describe("federated rounds on a chain: DP accounting, a one-class client, the fe
       rounds: 2,
       quorum: 3,
       reward: "1",
-      strategy: { name: "fedavg", clipNorm: 1, noiseMultiplier: 1.2 },
+      strategy: { name: "fedavg", clippingNorm: 1, noiseMultiplier: 1.2 },
       local: { expectedNumExamples: 250 },
       clients: await readersOf(hre, await hre.network.getOrCreate(), signers.slice(1, 4)),
     });

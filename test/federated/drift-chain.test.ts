@@ -31,7 +31,7 @@ function expectedRound(model: GlobalModel, shares: readonly Dataset[], quorum: n
   const updates = shares.map((d, k) => trainClientUpdate(model, hash, d, `client ${k}`, { expectedClients: quorum }));
   return combineRound(
     model,
-    updates.map((u) => ({ delta: u.delta, numExamples: u.sampleCount, gradient: u.gradient })),
+    updates.map((u) => ({ delta: u.delta, numExamples: u.numExamples, gradient: u.gradient })),
     model.round + 1,
     0,
   );
@@ -77,10 +77,10 @@ describe("federated rounds on a chain with drift correction (the fedavg default)
           quorum: 3,
           reward: "0.3",
           strategy: { name: "fedprox" },
-          local: { mu: 0.05 },
+          local: { proximalMu: 0.05 },
           connection,
         }),
-      "local.mu",
+      "local.proximalMu",
       "local.driftCorrection: false",
     );
     const created = await fedavg.createTask({

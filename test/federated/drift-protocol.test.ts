@@ -89,7 +89,7 @@ describe("fedavg drift correction in the protocol", function () {
       const numExamples = u.numExamples ?? 100;
       const update: ClientUpdate = {
         delta: u.delta,
-        sampleCount: numExamples,
+        numExamples,
         metrics: { loss: 0.5, accuracy: 0.5 },
         baseModelHash: globalHash,
       };
@@ -101,7 +101,7 @@ describe("fedavg drift correction in the protocol", function () {
         round: 1,
         client,
       });
-      return { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), sampleCount: numExamples, ciphertext };
+      return { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), numExamples, ciphertext };
     });
     const binding = { chainId: "31337", contract: CONTRACT, taskId: task.taskId, round: 1 };
     const updatesAccumulator = accumulatorOf(BigInt(task.taskId), 1, recorded);
@@ -123,12 +123,12 @@ describe("fedavg drift correction in the protocol", function () {
     it("is on by default for fedavg and fedprox without noise, and off for median, trimmed-mean and any task with DP noise", () => {
       assert.deepEqual(newTask({ name: "fedavg" }).model.federated.local.driftCorrection, DEFAULT_DRIFT_CORRECTION);
       assert.deepEqual(newTask({ name: "fedprox" }).model.federated.local.driftCorrection, { mu: 0.2, maxGradientNorm: 10 });
-      assert.deepEqual(newTask({ name: "fedavg", clipNorm: 1 }).model.federated.local.driftCorrection, DEFAULT_DRIFT_CORRECTION);
+      assert.deepEqual(newTask({ name: "fedavg", clippingNorm: 1 }).model.federated.local.driftCorrection, DEFAULT_DRIFT_CORRECTION);
       for (const strategy of [
         { name: "median" },
         { name: "trimmed-mean" },
-        { name: "fedavg", clipNorm: 1, noiseMultiplier: 1 },
-        { name: "fedprox", clipNorm: 1, noiseMultiplier: 0.5 },
+        { name: "fedavg", clippingNorm: 1, noiseMultiplier: 1 },
+        { name: "fedprox", clippingNorm: 1, noiseMultiplier: 0.5 },
       ] as StrategyConfig[]) {
         const { model, bytes } = newTask(strategy);
         assert.equal(model.federated.local.driftCorrection, undefined, strategy.name);
@@ -140,7 +140,7 @@ describe("fedavg drift correction in the protocol", function () {
     it("asking for it where it is not allowed, or with an unusable mu or clip, is refused by name", async () => {
       await expectFlaiError(() => resolveDriftCorrection(true, { name: "median" }), "median", "not robust");
       await expectFlaiError(
-        () => resolveDriftCorrection(true, { name: "fedavg", clipNorm: 1, noiseMultiplier: 1 }),
+        () => resolveDriftCorrection(true, { name: "fedavg", clippingNorm: 1, noiseMultiplier: 1 }),
         "DP noise",
         "without noise",
       );
@@ -165,14 +165,17 @@ describe("fedavg drift correction in the protocol", function () {
         "already off",
       );
       await expectFlaiError(
-        () => strategyFromArgs({ strategy: "fedavg", clip: "1", noise: "1", noDriftCorrection: true }),
+        () => strategyFromArgs({ strategy: "fedavg", clippingNorm: "1", noiseMultiplier: "1", noDriftCorrection: true }),
         "--no-drift-correction",
         "already off",
       );
-      // FedProx's --mu would be ignored under the correction's own proximal term: refused, naming the way out.
-      await expectFlaiError(() => strategyFromArgs({ strategy: "fedprox", mu: "0.05" }), "--mu", "--no-drift-correction");
-      assert.equal(strategyFromArgs({ strategy: "fedprox", mu: "0.05", noDriftCorrection: true }).local.mu, 0.05);
-      assert.equal(strategyFromArgs({ strategy: "fedprox", mu: "0.05", clip: "1", noise: "1" }).local.mu, 0.05);
+      // FedProx's --proximal-mu would be ignored under the correction's own proximal term: refused, naming the way out.
+      await expectFlaiError(() => strategyFromArgs({ strategy: "fedprox", proximalMu: "0.05" }), "--proximal-mu", "--no-drift-correction");
+      assert.equal(strategyFromArgs({ strategy: "fedprox", proximalMu: "0.05", noDriftCorrection: true }).local.proximalMu, 0.05);
+      assert.equal(
+        strategyFromArgs({ strategy: "fedprox", proximalMu: "0.05", clippingNorm: "1", noiseMultiplier: "1" }).local.proximalMu,
+        0.05,
+      );
     });
 
     it("a model whose correction does not fit its task is not a global model", async () => {
@@ -183,7 +186,7 @@ describe("fedavg drift correction in the protocol", function () {
         parse({ ...newTask({ name: "median" }).model, correction: new Array(DIMENSION).fill(0) }),
         '"correction" is only for tasks with',
       );
-      const noisy = newTask({ name: "fedavg", clipNorm: 1, noiseMultiplier: 1 }).model;
+      const noisy = newTask({ name: "fedavg", clippingNorm: 1, noiseMultiplier: 1 }).model;
       await expectFlaiError(
         parse({
           ...noisy,
@@ -196,7 +199,7 @@ describe("fedavg drift correction in the protocol", function () {
   });
 
   describe("update format", () => {
-    const base = { sampleCount: 10, metrics: { loss: 0.5, accuracy: 0.5 }, baseModelHash: "0x" + "ab".repeat(32) };
+    const base = { numExamples: 10, metrics: { loss: 0.5, accuracy: 0.5 }, baseModelHash: "0x" + "ab".repeat(32) };
 
     it("an update without a gradient is flai-update/v1 as before; with one, v2 carries it bit for bit", () => {
       const v1 = encodeUpdate({ ...base, delta: filled(DIMENSION, 0.25) });
@@ -271,7 +274,7 @@ describe("fedavg drift correction in the protocol", function () {
       const plain = encodeUpdate({
         delta: filled(DIMENSION, 0.01),
         gradient: filled(DIMENSION, 0.1),
-        sampleCount: 100,
+        numExamples: 100,
         metrics: { loss: 0.5, accuracy: 0.5 },
         baseModelHash: sha256(other.bytes),
       });
@@ -284,7 +287,7 @@ describe("fedavg drift correction in the protocol", function () {
         round: 1,
         client,
       });
-      withNan.updates[3] = { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), sampleCount: 100, ciphertext };
+      withNan.updates[3] = { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), numExamples: 100, ciphertext };
       withNan.updatesAccumulator = accumulatorOf(BigInt(other.taskId), 1, withNan.updates);
       const n = await runAggregation(withNan);
       assert.deepEqual(
@@ -297,7 +300,7 @@ describe("fedavg drift correction in the protocol", function () {
     it("a task without correction (DP, robust, or turned off) reads old-format updates, ignores a gradient, and publishes no correction", async () => {
       for (const [strategy, off] of [
         [{ name: "median" }, undefined],
-        [{ name: "fedavg", clipNorm: 1, noiseMultiplier: 1 }, undefined],
+        [{ name: "fedavg", clippingNorm: 1, noiseMultiplier: 1 }, undefined],
         [{ name: "fedavg" }, false],
       ] as [StrategyConfig, false | undefined][]) {
         const task = newTask(strategy, off);

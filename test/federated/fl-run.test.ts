@@ -98,7 +98,9 @@ describe("fl-run: the command", function () {
     expect(second.driftCorrection).to.equal(null);
     const refused = await runHardhat(["flai:fl-run", "--strategy", "median", "--no-drift-correction"], { cwd: project, env });
     expect(refused.code).to.not.equal(0);
-    expect(refused.stdout + refused.stderr).to.include("--no-drift-correction applies to fedavg and fedprox without --noise only");
+    expect(refused.stdout + refused.stderr).to.include(
+      "--no-drift-correction applies to fedavg and fedprox without --noise-multiplier only",
+    );
     expect(second.reportFiles.html).not.to.equal(first.reportFiles.html);
     const reports = await readdir(path.join(project, ".flai", "reports"));
     expect(reports.filter((f) => f.endsWith(".html"))).to.have.length(2);

@@ -116,7 +116,7 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
     expect(late.kinds().filter((k) => k === "waiting-for-admission")).to.have.length(1);
     const waiting = late.events.find((e) => e.event === "waiting-for-admission")!;
     expect(describeFollowEvent(waiting)).to.contain(`flai:fl-admit --task ${taskId} --clients ${signers[6]!.address}`);
-    expect((await hre.flai.fedavg.update(taskId, 1, signers[6]!.address, { connection })).sampleCount).to.equal(0);
+    expect((await hre.flai.fedavg.update(taskId, 1, signers[6]!.address, { connection })).numExamples).to.equal(0);
 
     await hre.flai.fedavg.admit({ taskId, clients: [signers[6]!.address], connection });
     while (!late.kinds().includes("update-recorded")) await new Promise((r) => setTimeout(r, 50));
@@ -146,7 +146,7 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
       expect(r.claimed.map((c) => c.round)).to.deep.equal([1, 2]);
       for (const round of [1, 2]) {
         expect(await hre.flai.fedavg.update(taskId, round, signers[1 + i]!.address, { connection })).to.deep.equal({
-          sampleCount: shares[i]!.rows,
+          numExamples: shares[i]!.rows,
           claimed: true,
         });
       }
@@ -221,7 +221,7 @@ describe("fedavg: followers (flai:fl-client --follow, flai:aggregate --follow)",
       await client(taskId, 2, first).catch((error: unknown) => (crash = error));
       expect((crash as Error | undefined)?.message).to.equal("simulated crash after the upload");
       expect(await hre.flai.fedavg.update(taskId, 1, signers[3]!.address, { connection })).to.deep.equal({
-        sampleCount: 0,
+        numExamples: 0,
         claimed: false,
       });
       const task = await hre.flai.fedavg.task(taskId, { connection });

@@ -34,7 +34,7 @@ import { AWKWARD, sampleBinaryModel } from "../fixtures-scripts/binary-model-has
 
 const SCRIPT = path.resolve(import.meta.dirname, "..", "fixtures-scripts", "binary-model-hash.ts");
 /** SHA-256 of sampleBinaryModel()'s bytes in format v1: a change to the format shows here. */
-const SAMPLE_HASH = "0x580ee7b0e2d8f01c3d4c629e68fd305d74de9ad5edc0ef4eff96f44efc5b846c";
+const SAMPLE_HASH = "0x429f2fc70a993ea25037cff2e8babf92de1ec5092cdc4aac6f51f2614aa5d2d0";
 const sha256 = (bytes: Uint8Array) => "0x" + createHash("sha256").update(bytes).digest("hex");
 const asJson = (model: GlobalModel): GlobalModel => {
   const { modelFormat: _binary, ...federated } = model.federated;

@@ -67,7 +67,7 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
   function honestUpdate(globalHash: string, dimension = 9, value = 0.01): ClientUpdate {
     return {
       delta: new Float64Array(dimension).fill(value),
-      sampleCount: 50,
+      numExamples: 50,
       metrics: { loss: 0.1, accuracy: 0.9 },
       baseModelHash: globalHash,
     };
@@ -77,8 +77,8 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
     const { fedavg } = hre.flai;
     const taskId = await newTask();
     const [, a, b, c, d, e, f, g] = signers;
-    const submit = (signer: HardhatEthersSigner, ciphertext: Uint8Array, sampleCount = 50) =>
-      fedavg.submitCiphertext({ taskId, signer, ciphertext, sampleCount, connection });
+    const submit = (signer: HardhatEthersSigner, ciphertext: Uint8Array, numExamples = 50) =>
+      fedavg.submitCiphertext({ taskId, signer, ciphertext, numExamples, connection });
     await fedavg.runClient({ taskId, data: shares[0]!, signer: a, connection });
     await fedavg.runClient({ taskId, data: shares[1]!, signer: b, connection });
     const globalHash = (await fedavg.task(taskId, { connection })).globalHash;
@@ -135,7 +135,7 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
       { name: "fedavg" },
       { name: "median" },
       { name: "trimmed-mean", trimFraction: 0.25 },
-      { name: "fedavg", clipNorm: 1 },
+      { name: "fedavg", clippingNorm: 1 },
     ] as StrategyConfig[]) {
       const taskId = await newTask({ rounds: 1, quorum: 4, strategy });
       const globalHash = (await hre.flai.fedavg.task(taskId, { connection })).globalHash;
@@ -144,20 +144,20 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
       }
       const attacker = signers[9]!;
       const huge = honestUpdate(globalHash, 9, 1e4); // norm 3e4: under the default maxUpdateNorm 1e6, so not rejected
-      huge.sampleCount = 1000; // and it lies about its weight
+      huge.numExamples = 1000; // and it lies about its weight
       huge.gradient = new Float64Array(9).fill(1e4); // a well-formed update for every task (fedavg's drift correction clips it)
       await hre.flai.fedavg.submitCiphertext({
         taskId,
         signer: attacker,
         ciphertext: await sealed(taskId, attacker.address, huge),
-        sampleCount: 1000,
+        numExamples: 1000,
         connection,
       });
       const agg = await hre.flai.fedavg.aggregate({ taskId, connection });
       const model = await hre.flai.fedavg.globalModel(taskId, { connection });
       const { weights, bias } = modelParameters(model);
       const norm = Math.hypot(...weights, ...bias); // the initial model is all zeros: this is the round's step
-      outcome[`${strategy.name}${strategy.clipNorm ? "+clip" : ""}`] = {
+      outcome[`${strategy.name}${strategy.clippingNorm ? "+clip" : ""}`] = {
         accuracy: agg.metrics.accuracy,
         maxWeight: Math.max(...Array.from(weights, Math.abs)),
         norm,
@@ -168,7 +168,7 @@ describe("fedavg: what the enclave rejects, and bad input at the task level", fu
       expect(outcome[robust]!.maxWeight, robust).to.be.lessThan(10);
       expect(outcome[robust]!.accuracy, robust).to.be.greaterThan(0.8);
     }
-    // Clipping bounds how far one update can move the model (‖step‖ ≤ clipNorm), not its direction.
+    // Clipping bounds how far one update can move the model (‖step‖ ≤ clippingNorm), not its direction.
     expect(outcome["fedavg+clip"]!.norm).to.be.at.most(1 + 1e-9);
   });
 

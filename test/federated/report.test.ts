@@ -47,7 +47,7 @@ const result: SimulationResult = {
   clients: 3,
   clientAddresses: [client(1), client(2), client(3)],
   rounds: [round(1, 0.71, 0.62), round(2, 0.8, 0.48, [decision(2, 3, XSS)]), round(3, 0.845, 0.41)],
-  strategy: { name: "trimmed-mean", trimFraction: 0.2, clipNorm: 5, noiseMultiplier: 1.1 },
+  strategy: { name: "trimmed-mean", trimFraction: 0.2, clippingNorm: 5, noiseMultiplier: 1.1 },
   rules: { maxClientShare: 0.25, minAccepted: 1, maxUpdateNorm: 1e6, rewardRule: "num-examples" },
   classes: ["0", "1"],
   partition: {

@@ -31,9 +31,9 @@ describe("fedavg/round rules (the task's rules the enclave enforces)", () => {
       maxUpdateNorm: 1e6,
       rewardRule: "equal",
     });
-    expect(resolveRules({}, { name: "fedavg", clipNorm: 1, noiseMultiplier: 1 }).minAccepted).to.equal(1);
+    expect(resolveRules({}, { name: "fedavg", clippingNorm: 1, noiseMultiplier: 1 }).minAccepted).to.equal(1);
     // An explicit minimum applies with noise too.
-    expect(resolveRules({ minAccepted: 5 }, { name: "fedavg", clipNorm: 1, noiseMultiplier: 1 }).minAccepted).to.equal(5);
+    expect(resolveRules({ minAccepted: 5 }, { name: "fedavg", clippingNorm: 1, noiseMultiplier: 1 }).minAccepted).to.equal(5);
   });
 
   it("a model without rules (made before they existed) gets the defaults; one with rules keeps them", () => {
@@ -63,6 +63,13 @@ describe("fedavg/round rules (the task's rules the enclave enforces)", () => {
       '"num-examples"',
     );
     await expectFlaiError(() => parseGlobalModel(globalModelBytes(model({ nonce: "0x12" })), "the model"), "federated.nonce");
+    // A stored strategy with clippingNorm's former key is refused, never read as unclipped.
+    const formerKey = model({ strategy: { name: "fedavg", clipNorm: 1 } as never });
+    await expectFlaiError(
+      () => parseGlobalModel(globalModelBytes(formerKey), "the model"),
+      "federated.strategy.clipNorm",
+      '"clippingNorm"',
+    );
 
     const flags = (extra: object) => () => strategyFromArgs({ strategy: "fedavg", ...extra });
     await expectFlaiError(flags({ maxClientShare: "1.5" }), "--max-client-share", "≤ 1", '"1.5"');
@@ -89,7 +96,7 @@ describe("fedavg/round rules (the task's rules the enclave enforces)", () => {
   it("says what protects a finalized round: its accepted count against the minimum, and/or DP (ε, δ)", () => {
     const rules = resolveRules(undefined, { name: "fedavg" });
     expect(describeProtection(protectionOf(5, 0, rules, { name: "fedavg" }))).to.equal("5 accepted updates ≥ minimum 3");
-    const dp = { name: "fedavg", clipNorm: 1, noiseMultiplier: 2, dpDelta: 1e-6 } as const;
+    const dp = { name: "fedavg", clippingNorm: 1, noiseMultiplier: 2, dpDelta: 1e-6 } as const;
     expect(describeProtection(protectionOf(2, 1.234, resolveRules(undefined, dp), dp))).to.equal("DP ε 1.234, δ 0.000001");
     expect(describeProtection(protectionOf(4, 0.5, rules, dp))).to.equal("4 accepted updates ≥ minimum 3 and DP ε 0.5, δ 0.000001");
     expect(describeProtection(protectionOf(1, 0, { ...rules, minAccepted: 1 }, { name: "fedavg" }))).to.match(

@@ -110,15 +110,15 @@ describe("fedavg/strategies fast path", () => {
     const updates = updatesOf(n, dim, 12);
     const input = shared(updates);
     const norms = updates.map((u) => l2Norm(u.delta));
-    const clipNorm = Math.min(...norms) * 2;
+    const clippingNorm = Math.min(...norms) * 2;
 
-    const clipped = aggregate(input, { name: "fedavg", clipNorm }, 0).delta;
+    const clipped = aggregate(input, { name: "fedavg", clippingNorm }, 0).delta;
     expect(lastWeightedSumRun()!.path).to.equal("parallel");
-    const scales = norms.map((norm) => (norm > clipNorm ? clipNorm / norm : 1));
+    const scales = norms.map((norm) => (norm > clippingNorm ? clippingNorm / norm : 1));
     expect(bytesOf(clipped).equals(bytesOf(plainLoop(updates, scales)))).to.equal(true);
-    expect(bytesOf(clipped).equals(bytesOf(aggregate(updates, { name: "fedavg", clipNorm }, 0).delta))).to.equal(true);
+    expect(bytesOf(clipped).equals(bytesOf(aggregate(updates, { name: "fedavg", clippingNorm }, 0).delta))).to.equal(true);
 
-    const dp = { name: "fedavg", clipNorm, noiseMultiplier: 1.1 } as const;
+    const dp = { name: "fedavg", clippingNorm, noiseMultiplier: 1.1 } as const;
     const noisyShared = aggregate(input, dp, 77).delta;
     expect(lastWeightedSumRun()!.path).to.equal("parallel");
     const noisy = aggregate(updates, dp, 77).delta;

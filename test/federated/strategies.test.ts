@@ -6,7 +6,7 @@ import { gaussian, mulberry32 } from "../../src/util/prng.js";
 
 import { expectFlaiError } from "../helpers/assert.js";
 
-/** `n` honest updates scattered around a common direction, with varied sample counts. */
+/** `n` honest updates scattered around a common direction, with varied num_examples. */
 function honest(n: number, dim: number, seed: number): WeightedDelta[] {
   const rand = mulberry32(seed);
   const normal = gaussian(rand);
@@ -86,21 +86,21 @@ describe("fedavg/strategies", () => {
     const norms = updates.map((u) => l2Norm(u.delta));
     const before = updates.map((u) => Float64Array.from(u.delta));
 
-    const loose = aggregate(updates, { name: "fedavg", clipNorm: Math.max(...norms) * 1.01 }, 0).delta;
+    const loose = aggregate(updates, { name: "fedavg", clippingNorm: Math.max(...norms) * 1.01 }, 0).delta;
     expect(bytesOf(loose).equals(bytesOf(aggregate(updates, { name: "fedavg" }, 0).delta))).to.equal(true);
 
     // A weighted mean of vectors of norm ≤ C has norm ≤ C; alone, each comes out at exactly C.
     const clip = Math.min(...norms) / 2;
-    expect(l2Norm(aggregate(updates, { name: "fedavg", clipNorm: clip }, 0).delta)).to.be.at.most(clip * (1 + 1e-12));
+    expect(l2Norm(aggregate(updates, { name: "fedavg", clippingNorm: clip }, 0).delta)).to.be.at.most(clip * (1 + 1e-12));
     for (let k = 0; k < updates.length; k++) {
-      const alone = aggregate([updates[k]!], { name: "fedavg", clipNorm: clip }, 0).delta;
+      const alone = aggregate([updates[k]!], { name: "fedavg", clippingNorm: clip }, 0).delta;
       expect(l2Norm(alone)).to.be.closeTo(clip, clip * 1e-12);
       // Direction kept: a positive multiple of the original.
       expect(alone[0]! / updates[k]!.delta[0]!).to.be.closeTo(clip / norms[k]!, 1e-12);
     }
     // The huge attacker is scaled down before aggregation, so even fedavg stays bounded.
     const attack = [...updates, { delta: new Float64Array(50).fill(1e300), weight: 1 }];
-    expect(l2Norm(aggregate(attack, { name: "fedavg", clipNorm: clip }, 0).delta)).to.be.at.most(clip * (1 + 1e-12));
+    expect(l2Norm(aggregate(attack, { name: "fedavg", clippingNorm: clip }, 0).delta)).to.be.at.most(clip * (1 + 1e-12));
     updates.forEach((u, k) => expect(bytesOf(u.delta).equals(bytesOf(before[k]!))).to.equal(true));
   });
 
@@ -112,7 +112,7 @@ describe("fedavg/strategies", () => {
     it(`DP noise from ${what} is reproducible, different for another, and has std z·2C/n (the uniform mean's sensitivity)`, () => {
       const dim = 200_000;
       const updates = honest(4, dim, 4);
-      const config: StrategyConfig = { name: "fedavg", clipNorm: 2, noiseMultiplier: 1.5 };
+      const config: StrategyConfig = { name: "fedavg", clippingNorm: 2, noiseMultiplier: 1.5 };
       const a = aggregate(updates, config, seed);
       const b = aggregate(updates, config, seed);
       const c = aggregate(updates, config, other);
@@ -120,7 +120,7 @@ describe("fedavg/strategies", () => {
       expect(bytesOf(a.delta).equals(bytesOf(c.delta))).to.equal(false);
       expect(a.dp).to.deep.equal({
         noiseMultiplier: 1.5,
-        clipNorm: 2,
+        clippingNorm: 2,
         sensitivity: (2 * 2) / 4,
         noiseStd: (1.5 * 2 * 2) / 4,
         epsilon: gaussianPrivacy(1.5, 1e-5).epsilon,
@@ -148,13 +148,13 @@ describe("fedavg/strategies", () => {
     });
 
   it("DP takes its delta from the config", () => {
-    const result = aggregate(honest(3, 4, 5), { name: "fedprox", clipNorm: 1, noiseMultiplier: 2, dpDelta: 1e-6 }, 1);
+    const result = aggregate(honest(3, 4, 5), { name: "fedprox", clippingNorm: 1, noiseMultiplier: 2, dpDelta: 1e-6 }, 1);
     expect(result.dp!.delta).to.equal(1e-6);
     expect(result.dp!.epsilon).to.equal(gaussianPrivacy(2, 1e-6).epsilon);
   });
 
   it("ε is the RDP accountant's for one round (test/federated/dp-accountant.test.ts checks the accountant)", () => {
-    const result = aggregate(honest(3, 4, 7), { name: "fedavg", clipNorm: 1, noiseMultiplier: 1 }, 1);
+    const result = aggregate(honest(3, 4, 7), { name: "fedavg", clippingNorm: 1, noiseMultiplier: 1 }, 1);
     expect(result.dp!.epsilon).to.equal(gaussianPrivacy(1, 1e-5, 1).epsilon);
     expect(result.dp!.accountant).to.equal("rdp");
   });
@@ -166,12 +166,12 @@ describe("fedavg/strategies", () => {
     await expectFlaiError(bad({ name: "fedavg", trimFraction: 0.1 }), "trimFraction", "trimmed-mean");
     await expectFlaiError(bad({ name: "trimmed-mean", trimFraction: 0.5 }), "trimFraction", "(0, 0.5)", "trims every value");
     await expectFlaiError(bad({ name: "trimmed-mean", trimFraction: 0 }), "trimFraction", "trims nothing", "fedavg");
-    await expectFlaiError(bad({ name: "fedavg", clipNorm: 0 }), "clipNorm", "> 0");
-    await expectFlaiError(bad({ name: "fedavg", noiseMultiplier: 1 }), "noiseMultiplier", "clipNorm");
-    await expectFlaiError(bad({ name: "fedavg", clipNorm: 1, noiseMultiplier: -1 }), "noiseMultiplier");
-    await expectFlaiError(bad({ name: "median", clipNorm: 1, noiseMultiplier: 1 }), "fedavg", "sensitivity");
+    await expectFlaiError(bad({ name: "fedavg", clippingNorm: 0 }), "clippingNorm", "> 0");
+    await expectFlaiError(bad({ name: "fedavg", noiseMultiplier: 1 }), "noiseMultiplier", "clippingNorm");
+    await expectFlaiError(bad({ name: "fedavg", clippingNorm: 1, noiseMultiplier: -1 }), "noiseMultiplier");
+    await expectFlaiError(bad({ name: "median", clippingNorm: 1, noiseMultiplier: 1 }), "fedavg", "sensitivity");
     await expectFlaiError(bad({ name: "fedavg", dpDelta: 1e-5 }), "dpDelta", "noiseMultiplier");
-    await expectFlaiError(bad({ name: "fedavg", clipNorm: 1, noiseMultiplier: 1, dpDelta: 1 }), "dpDelta", "(0, 1)");
+    await expectFlaiError(bad({ name: "fedavg", clippingNorm: 1, noiseMultiplier: 1, dpDelta: 1 }), "dpDelta", "(0, 1)");
     await expectFlaiError(() => aggregate([], { name: "fedavg" }, 0), "no client updates");
     await expectFlaiError(
       () => aggregate([...updates, { delta: new Float64Array(5), weight: 1 }], { name: "median" }, 0),
@@ -180,6 +180,6 @@ describe("fedavg/strategies", () => {
     );
     await expectFlaiError(() => aggregate([{ ...updates[0]!, weight: 0 }], { name: "fedavg" }, 0), "weight 0");
     const huge = [1, 2].map(() => ({ delta: new Float64Array(2).fill(1.5e308), weight: 1 }));
-    await expectFlaiError(() => aggregate(huge, { name: "fedavg" }, 0), "overflowed", "clipNorm");
+    await expectFlaiError(() => aggregate(huge, { name: "fedavg" }, 0), "overflowed", "clippingNorm");
   });
 });

@@ -96,8 +96,8 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
     logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
     const updates: RecordedUpdate[] = await Promise.all(
       logs.map(async (log) => {
-        const [, , client, updateRoot, updateHash, sampleCount] = log.args as [bigint, bigint, string, string, string, bigint];
-        return { client, updateRoot, updateHash, sampleCount: Number(sampleCount), ciphertext: await hre.flai.storage.read(updateRoot) };
+        const [, , client, updateRoot, updateHash, numExamples] = log.args as [bigint, bigint, string, string, string, bigint];
+        return { client, updateRoot, updateHash, numExamples: Number(numExamples), ciphertext: await hre.flai.storage.read(updateRoot) };
       }),
     );
     const deployment = await hre.flai.jobs.deployment({ connection });
@@ -171,7 +171,7 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
         const plain = encodeUpdate({
           delta: new Float64Array(fake.features + 1).fill(0.5),
           gradient: new Float64Array(fake.features + 1).fill(0.5), // the task corrects drift (the fedavg default)
-          sampleCount: 100,
+          numExamples: 100,
           metrics: { loss: 0.1, accuracy: 0.9 },
           baseModelHash: fakeHash,
         });
@@ -187,7 +187,7 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
           client: s.address,
           updateRoot: stored.root,
           updateHash: "0x" + createHash("sha256").update(ciphertext).digest("hex"),
-          sampleCount: 100,
+          numExamples: 100,
           ciphertext,
         });
       }
@@ -303,8 +303,8 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
         fed,
         fed.getFunction("recordUpdate")(taskId, 1, keccak256(toUtf8Bytes("r")), keccak256(toUtf8Bytes("h")), 2n ** 53n - 1n),
       );
-      expect(revert.name).to.equal("SampleCountTooLarge");
-      const max = (await fed.getFunction("MAX_SAMPLE_COUNT")()) as bigint;
+      expect(revert.name).to.equal("NumExamplesTooLarge");
+      const max = (await fed.getFunction("MAX_NUM_EXAMPLES")()) as bigint;
       expect(max).to.equal(2n ** 32n - 1n);
       // maxClients is a uint16: the largest possible round's recorded total still fits a uint64.
       expect(max * 65535n < 2n ** 64n).to.equal(true);
@@ -314,10 +314,10 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
             taskId,
             signer: signers[8],
             ciphertext: new Uint8Array([1, 2, 3]),
-            sampleCount: 2 ** 53 - 1,
+            numExamples: 2 ** 53 - 1,
             connection,
           }),
-        "sample count of 9007199254740991",
+        "num_examples 9007199254740991",
       );
     });
   });

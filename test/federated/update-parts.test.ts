@@ -22,7 +22,7 @@ const BINDING = {
 function update(values: number, gradient: boolean): ClientUpdate {
   const u: ClientUpdate = {
     delta: Float64Array.from({ length: values }, (_, i) => Math.sin(i) * 1e-3),
-    sampleCount: 24,
+    numExamples: 24,
     metrics: { loss: 0.25, accuracy: 0.875 },
     baseModelHash: "0x" + "ab".repeat(32),
   };
@@ -40,9 +40,11 @@ function enclaveKeys(): { publicKey: string; secret: string } {
 
 describe("fedavg update parts (sealing without a plaintext copy)", () => {
   it("encodeUpdate writes the bytes it wrote before parts existed (hashes from the previous encoder)", () => {
-    // sha256 of the previous encodeUpdate's output (commit 566e13a) for these two updates.
-    expect(sha256(encodeUpdate(update(1001, false)))).to.equal("5fbcb7d4ca8d1609199a55cfdfc5e6a87a734ee23cfc944adda6d09b830ee9b6");
-    expect(sha256(encodeUpdate(update(1001, true)))).to.equal("d4d6b3e6763144f0dccacf0f3741a1ba54ec09eed7d2c1629c4f73978136caad");
+    // sha256 of the previous encodeUpdate's output (commit 566e13a) for these two updates, with the
+    // header's example-count key renamed "numExamples" (issue 16; the pins before it, 5fbcb7d4… and
+    // d4d6b3e6…, are of the same bytes with the old key name).
+    expect(sha256(encodeUpdate(update(1001, false)))).to.equal("c1eb14430a28a4a4bb65e17ea8953d6106ce65451da46410b91a72702910f77b");
+    expect(sha256(encodeUpdate(update(1001, true)))).to.equal("680113c6e6fa336c2fa82c65031577c0ecff01e03a21310d0677511cd6e034b0");
   });
 
   it("the parts are encodeUpdate's bytes, and view the delta and gradient in place (no copy)", () => {

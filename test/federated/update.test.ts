@@ -15,7 +15,7 @@ function sample(dimension = 21, seed = 1): ClientUpdate {
   delta[0] = -0; // sign of zero and extreme magnitudes must survive
   delta[1] = Number.MIN_VALUE;
   delta[2] = -Number.MAX_VALUE;
-  return { delta, sampleCount: 123, metrics: { loss: 0.4321, accuracy: 0.875 }, baseModelHash: HASH };
+  return { delta, numExamples: 123, metrics: { loss: 0.4321, accuracy: 0.875 }, baseModelHash: HASH };
 }
 
 /** Re-encodes with a header edited by `edit` (the body kept), to reach decode's checks. */
@@ -38,7 +38,7 @@ describe("fedavg/update", () => {
     const back = decodeUpdate(encodeUpdate(u), SOURCE);
     expect(Buffer.from(back.delta.buffer, back.delta.byteOffset, back.delta.byteLength).equals(Buffer.from(u.delta.buffer))).to.equal(true);
     expect(Object.is(back.delta[0], -0)).to.equal(true);
-    expect(back.sampleCount).to.equal(123);
+    expect(back.numExamples).to.equal(123);
     expect(back.metrics).to.deep.equal(u.metrics);
     expect(back.baseModelHash).to.equal(HASH);
   });
@@ -95,12 +95,12 @@ describe("fedavg/update", () => {
     await expectFlaiError(() => encodeUpdate(u), "NaN at index 3");
   });
 
-  it("rejects a sampleCount that is not a positive integer", async () => {
+  it("rejects a numExamples that is not a positive integer", async () => {
     for (const count of [0, -5, 1.5, "12", null]) {
-      const bytes = withHeader(sample(), (h) => (h.sampleCount = count));
-      await expectFlaiError(() => decodeUpdate(bytes, SOURCE), SOURCE, "sampleCount", "positive integer");
+      const bytes = withHeader(sample(), (h) => (h.numExamples = count));
+      await expectFlaiError(() => decodeUpdate(bytes, SOURCE), SOURCE, "numExamples", "positive integer");
     }
-    await expectFlaiError(() => encodeUpdate({ ...sample(), sampleCount: 0 }), "sampleCount");
+    await expectFlaiError(() => encodeUpdate({ ...sample(), numExamples: 0 }), "numExamples");
   });
 
   it("rejects malformed bytes", async () => {

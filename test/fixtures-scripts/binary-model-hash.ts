@@ -32,7 +32,7 @@ export function sampleBinaryModel(features = 12): GlobalModel {
     },
     correction: Array.from({ length: 3 * (features + 1) }, () => normal() * 1e-3),
     previousHash: "0x" + "ef".repeat(32),
-    metrics: { accuracy: 0.9, logLoss: 0.3, accepted: 3, rejected: 0, samples: 120, numExamples: 120, dp: null, minAccepted: 3 },
+    metrics: { accuracy: 0.9, logLoss: 0.3, accepted: 3, rejected: 0, totalNumExamples: 120, numExamples: 120, dp: null, minAccepted: 3 },
   };
 }
 

@@ -84,7 +84,7 @@ export async function aggregateRequest(opts: AggregateRequestOptions = {}): Prom
   const recorded = Array.from({ length: clients }, (_, i) => {
     const client = getAddress("0x" + (0x3000 + i).toString(16).padStart(40, "0"));
     const delta = Float64Array.from({ length: FEATURES + 1 }, () => 0.01 * (rand() - 0.5));
-    const plain = encodeUpdate({ delta, sampleCount: 10 + i, metrics: { loss: 0.5, accuracy: 0.5 }, baseModelHash: globalHash });
+    const plain = encodeUpdate({ delta, numExamples: 10 + i, metrics: { loss: 0.5, accuracy: 0.5 }, baseModelHash: globalHash });
     const ciphertext = sealUpdate(plain, identity.encryptionKey, {
       chainId: 31337n,
       contract: CONTRACT,
@@ -92,7 +92,7 @@ export async function aggregateRequest(opts: AggregateRequestOptions = {}): Prom
       round: sealedFor(i),
       client,
     });
-    return { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), sampleCount: 10 + i, ciphertext };
+    return { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), numExamples: 10 + i, ciphertext };
   });
   const accumulator = updatesAccumulator(1n, 1, recorded);
   return () => ({

@@ -29,3 +29,20 @@ describe("result file read as a checked input (issue 15)", () => {
     await expectFlaiError(() => readResultFile(file), `Result file "${file}" is not a hardhat-flai result`);
   });
 });
+
+// Issue 17: a v3 result signs the result's storage root; older files cannot complete a job any more.
+describe("result file formats (issue 17)", () => {
+  it("a flai-result/v2 file (no result root) is refused with how to get a new one", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "flai-result-"));
+    const file = path.join(dir, "result.json");
+    await writeFile(file, JSON.stringify({ format: "flai-result/v2", jobId: "4" }));
+    await expectFlaiError(() => readResultFile(file), "flai-result/v2", "result root", "flai:train --job 4");
+  });
+
+  it("a v3 file without its private flag is refused, naming the field", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "flai-result-"));
+    const file = path.join(dir, "result.json");
+    await writeFile(file, JSON.stringify({ format: "flai-result/v3", jobId: "4" }));
+    await expectFlaiError(() => readResultFile(file), `Result file "${file}" has no "private"`);
+  });
+});

@@ -50,6 +50,7 @@ describe("faults: the disk fills up while flai:train writes its result", functio
       data: path.join(FIXTURES, "data.json"),
       model: path.join(FIXTURES, "model.json"),
       reward: "0.01",
+      public: true, // a public job's flai:train writes the model file beside the result
     });
     jobId = submitted.job.id.toString();
   });
@@ -79,7 +80,7 @@ describe("faults: the disk fills up while flai:train writes its result", functio
     await train(out, "0x000000000000000000000000000000000000dEaD");
     const previous = { result: await readFile(out), model: await readFile(model) };
     expect(JSON.parse(previous.result.toString())).to.include({
-      format: "flai-result/v2",
+      format: "flai-result/v3",
       payee: "0x000000000000000000000000000000000000dEaD",
     });
 

@@ -32,20 +32,24 @@ describe("jobs: the compute-job flow on the in-process chain", function () {
     ({ hre, connection } = await jobsProject());
   });
 
+  /** A public job (--public: the model comes back in the clear); test/jobs/private-jobs.test.ts covers private ones. */
   async function submitAndTrain(payee?: string) {
-    const submitted = await hre.flai.jobs.submit({ data: DATA, model: MODEL, reward: "0.01", connection });
+    const submitted = await hre.flai.jobs.submit({ data: DATA, model: MODEL, reward: "0.01", public: true, connection });
     const result = await hre.flai.jobs.train(submitted.job.id, { connection, payee });
     return { submitted, result };
   }
 
-  it("uploads, submits, trains in the enclave, completes with the signed result and pays the payee", async () => {
+  it("--public: uploads, submits, trains in the enclave, completes with the signed result and pays the payee", async () => {
     const [, provider] = await signers(connection, 2);
     const { submitted, result } = await submitAndTrain(provider.address);
     expect(submitted.job.status).to.equal("open");
     expect(submitted.job.reward).to.equal(10n ** 16n);
     expect(submitted.job.dataRoot).to.equal(submitted.data.root);
     expect(result.resultHash).to.equal("0x" + createHash("sha256").update(result.modelBytes).digest("hex"));
-    expect(result.model.datasetRoot).to.equal(submitted.data.root);
+    expect(result.model!.datasetRoot).to.equal(submitted.data.root);
+    expect(result.private).to.equal(false);
+    // The stored model is the plaintext, under the root the enclave signed; anyone reads it.
+    expect(Buffer.from(await hre.flai.storage.read(result.resultRoot)).equals(Buffer.from(result.modelBytes))).to.equal(true);
 
     const before = await connection.ethers.provider.getBalance(provider.address);
     const completed = await hre.flai.jobs.complete(result, { connection });
@@ -57,12 +61,16 @@ describe("jobs: the compute-job flow on the in-process chain", function () {
 
     const read = await hre.flai.jobs.get(submitted.job.id, { connection });
     expect(read).to.deep.equal(completed.job);
+    expect(read.resultRoot).to.equal(result.resultRoot);
+    const other = await hre.flai.jobs.readResult(submitted.job.id, { connection, account: 1 });
+    expect(other.private).to.equal(false);
+    expect(other.model).to.deep.equal(result.model);
   });
 
   it("accepts roots already in storage instead of files", async () => {
     const data = await hre.flai.storage.upload(DATA);
     const model = await hre.flai.storage.upload(MODEL);
-    const submitted = await hre.flai.jobs.submit({ data: data.root, model: model.root, reward: "1", connection });
+    const submitted = await hre.flai.jobs.submit({ data: data.root, model: model.root, reward: "1", public: true, connection });
     expect(submitted.job.dataRoot).to.equal(data.root);
     expect(submitted.data.uploaded).to.equal(undefined);
   });
@@ -138,7 +146,7 @@ describe("jobs: the compute-job flow on the in-process chain", function () {
     });
 
     it("a storage object that went missing before training", async () => {
-      const submitted = await hre.flai.jobs.submit({ data: DATA, model: MODEL, reward: "1", connection });
+      const submitted = await hre.flai.jobs.submit({ data: DATA, model: MODEL, reward: "1", public: true, connection });
       const object = path.join(hre.config.flai.storage.path, submitted.data.root.slice(2));
       await rm(object);
       try {
@@ -250,7 +258,7 @@ describe("jobs: attacks on results and enclave registration (issue 11)", functio
   });
 
   it("a result computed on other data (host feeds fake inputs) is refused by the enclave", async () => {
-    const submitted = await hre.flai.jobs.submit({ data: DATA, model: MODEL, reward: "0.01", connection });
+    const submitted = await hre.flai.jobs.submit({ data: DATA, model: MODEL, reward: "0.01", public: true, connection });
     const fake = madeUpDataset();
     // A host whose storage hands the enclave made-up bytes for the job's data root.
     const lying: StorageBackend = Object.create(hre.flai.storage, {
@@ -274,7 +282,7 @@ describe("jobs: attacks on results and enclave registration (issue 11)", functio
   });
 
   it("a result signed over other roots (fake inputs, fake roots) reverts on-chain", async () => {
-    const submitted = await hre.flai.jobs.submit({ data: DATA, model: MODEL, reward: "0.01", connection });
+    const submitted = await hre.flai.jobs.submit({ data: DATA, model: MODEL, reward: "0.01", public: true, connection });
     const fake = madeUpDataset();
     const fakeRoot = (await hre.flai.storage.upload(fake)).root;
     const [, , host] = await signers(connection, 3);
@@ -292,7 +300,7 @@ describe("jobs: attacks on results and enclave registration (issue 11)", functio
     const signed = await hre.flai.teeSim.runJob(job, fake, modelBytes); // genuine signature, over the fake root
     const { r, vs } = compactSignature(signed.signature);
     const revert = await revertOf(
-      () => jobs.getFunction("completeJob").staticCall(job.jobId, signed.resultHash, host.address, r, vs),
+      () => jobs.getFunction("completeJob").staticCall(job.jobId, signed.resultHash, signed.resultRoot, host.address, r, vs),
       jobs,
     );
     expect(revert.name).to.equal("UnacceptedEnclave");
@@ -331,7 +339,7 @@ describe("jobs: attacks on results and enclave registration (issue 11)", functio
     const contract = new Contract(deployment.address, loadFlaiArtifact("FLAIComputeJobs").abi, sender);
     const { r, vs } = compactSignature(replayed.signature);
     const revert = await revertOf(
-      () => contract.getFunction("completeJob").staticCall(1n, replayed.resultHash, replayed.payee, r, vs),
+      () => contract.getFunction("completeJob").staticCall(1n, replayed.resultHash, replayed.resultRoot, replayed.payee, r, vs),
       contract,
     );
     expect(revert.name).to.equal("UnacceptedEnclave");

@@ -45,9 +45,9 @@ describe("compute job: multinomial training on string-labelled CSV (land cover)"
 
   it("trains 4 classes in the enclave like scikit-learn (accuracy within 0.5 point, train and test)", async () => {
     const model = await specFile("model.json", SPEC);
-    const submitted = await hre.flai.jobs.submit({ data: DATA, model, reward: "0.01", connection });
+    const submitted = await hre.flai.jobs.submit({ data: DATA, model, reward: "0.01", public: true, connection });
     const result = await hre.flai.jobs.train(submitted.job.id, { connection });
-    const trained = result.model;
+    const trained = result.model!;
     expect(trained.classes).to.deep.equal(reference.classes);
     expect(trained.schema?.columns).to.deep.equal(["blue", "green", "red", "nir", "swir1", "swir2", "elevation_m"]);
     expect(Math.abs(trained.training.accuracy - reference.trainAccuracy)).to.be.at.most(0.005);
@@ -78,9 +78,9 @@ describe("compute job: multinomial training on string-labelled CSV (land cover)"
     const data = path.join(dir, "schema.csv");
     await writeFile(data, [`plot_id,${lines[0]!.replace(/,label$/, ",cover")}`, ...rows].join("\n") + "\n");
     const model = await specFile("schema.json", { ...SPEC, label: "cover", ignore: ["plot_id"], impute: "mean" });
-    const submitted = await hre.flai.jobs.submit({ data, model, reward: "0.01", connection });
+    const submitted = await hre.flai.jobs.submit({ data, model, reward: "0.01", public: true, connection });
     const result = await hre.flai.jobs.train(submitted.job.id, { connection });
-    expect(result.model.schema?.label).to.equal("cover");
+    expect(result.model!.schema?.label).to.equal("cover");
     await hre.flai.jobs.complete(result, { connection });
     const items = await verifyJob(hre, hre.flai, submitted.job.id, { connection });
     const reExecution = items.find((entry) => entry.item === "re-execution");

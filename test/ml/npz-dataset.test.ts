@@ -285,8 +285,8 @@ describe("ml/npz-dataset: NumPy .npz datasets", () => {
     it("submits the .npz, trains it in the enclave: the same weights as the JSON file's job", async () => {
       const model = path.join(FIXTURES, "model.json");
       const run = async (data: string) => {
-        const submitted = await hre.flai.jobs.submit({ data, model, reward: "0.01", connection });
-        return (await hre.flai.jobs.train(submitted.job.id, { connection })).model;
+        const submitted = await hre.flai.jobs.submit({ data, model, reward: "0.01", public: true, connection });
+        return (await hre.flai.jobs.train(submitted.job.id, { connection })).model!;
       };
       const fromNpz = await run(path.join(NPZ, "data-compressed.npz"));
       const fromJson = await run(path.join(FIXTURES, "data.json"));

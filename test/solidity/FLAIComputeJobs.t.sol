@@ -54,7 +54,7 @@ contract ReentrantPayee {
 
     receive() external payable {
         receivedCount++;
-        try jobs.completeJob(jobId, resultHash, address(this), r, vs) {}
+        try jobs.completeJob(jobId, resultHash, keccak256("result-root"), address(this), r, vs) {}
         catch (bytes memory data) {
             completeRevertData = data;
         }
@@ -109,6 +109,7 @@ abstract contract FLAIComputeJobsFixture is SigningHelpers {
     bytes32 internal constant DATA_ROOT = keccak256("data-root");
     bytes32 internal constant MODEL_ROOT = keccak256("model-root");
     bytes32 internal constant RESULT_HASH = keccak256("result-hash");
+    bytes32 internal constant RESULT_ROOT = keccak256("result-root");
     uint256 internal constant REWARD = 0.25 ether;
     uint256 internal constant START = 1_700_000_000;
     uint40 internal constant DEADLINE = uint40(START + 1 days);
@@ -153,7 +154,7 @@ abstract contract FLAIComputeJobsFixture is SigningHelpers {
         view
         returns (bytes32 r, bytes32 vs)
     {
-        return _signDigest(pk, jobs.hashJobResult(jobId, resultHash, payee_));
+        return _signDigest(pk, jobs.hashJobResult(jobId, resultHash, RESULT_ROOT, payee_));
     }
 
     /// @dev Independent EIP-712 computation (abi.encode based) to cross-check the contract's assembly.
@@ -169,7 +170,7 @@ abstract contract FLAIComputeJobsFixture is SigningHelpers {
     {
         FLAIComputeJobs.Job memory job = jobs.getJob(jobId);
         return _expectedDigestFor(
-            separator, jobId, job.submitter, job.deadline, job.dataRoot, job.modelRoot, resultHash, payee_
+            separator, jobId, job.submitter, job.deadline, job.dataRoot, job.modelRoot, resultHash, RESULT_ROOT, payee_
         );
     }
 
@@ -181,12 +182,13 @@ abstract contract FLAIComputeJobsFixture is SigningHelpers {
         bytes32 dataRoot,
         bytes32 modelRoot,
         bytes32 resultHash,
+        bytes32 resultRoot,
         address payee_
     ) internal pure returns (bytes32) {
         bytes32 structHash = keccak256(
             abi.encode(
                 keccak256(
-                    "JobResult(uint256 jobId,address submitter,uint64 deadline,bytes32 dataRoot,bytes32 modelRoot,bytes32 resultHash,address payee)"
+                    "JobResult(uint256 jobId,address submitter,uint64 deadline,bytes32 dataRoot,bytes32 modelRoot,bytes32 resultHash,bytes32 resultRoot,address payee)"
                 ),
                 jobId,
                 submitter_,
@@ -194,6 +196,7 @@ abstract contract FLAIComputeJobsFixture is SigningHelpers {
                 dataRoot,
                 modelRoot,
                 resultHash,
+                resultRoot,
                 payee_
             )
         );
@@ -212,7 +215,7 @@ abstract contract FLAIComputeJobsFixture is SigningHelpers {
         address payee_
     ) internal view returns (bytes32 r, bytes32 vs) {
         bytes32 digest = _expectedDigestFor(
-            jobs.domainSeparator(), jobId, submitter_, deadline, dataRoot, modelRoot, resultHash, payee_
+            jobs.domainSeparator(), jobId, submitter_, deadline, dataRoot, modelRoot, resultHash, RESULT_ROOT, payee_
         );
         return _signDigest(pk, digest);
     }
@@ -409,7 +412,7 @@ contract FLAIComputeJobsRegistrationAttackTest is FLAIComputeJobsFixture {
         uint256 id = _submit(REWARD);
         (bytes32 r, bytes32 vs) = _sign(WALLET_PK, id, RESULT_HASH, wallet);
         vm.expectRevert(_unaccepted(wallet));
-        jobs.completeJob(id, RESULT_HASH, wallet, r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, wallet, r, vs);
     }
 
     /// @dev identity.json rewritten after the authority signed: the report names the wallet, the signature
@@ -487,7 +490,7 @@ contract FLAIComputeJobsRegistrationAttackTest is FLAIComputeJobsFixture {
         _assertEq(jobs.enclaveMeasurement(enclave), bytes32(0), "expired => no measurement");
         _assertEq(jobs.enclaveEncryptionKey(enclave), bytes32(0), "expired => no key");
         vm.expectRevert(_unaccepted(enclave));
-        jobs.completeJob(id, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, r, vs);
     }
 
     function test_attack_registerReportForUnacceptedMeasurement_reverts() public {
@@ -562,6 +565,7 @@ contract FLAIComputeJobsSubmitTest is FLAIComputeJobsFixture {
         _assertEq(job.dataRoot, DATA_ROOT, "dataRoot");
         _assertEq(job.modelRoot, MODEL_ROOT, "modelRoot");
         _assertEq(job.resultHash, bytes32(0), "resultHash");
+        _assertEq(job.resultRoot, bytes32(0), "resultRoot");
         require(job.status == FLAIComputeJobs.JobStatus.Open, "status Open");
 
         uint256 id2 = _submit(1 gwei);
@@ -681,11 +685,11 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
         bytes32 expectedSep = _expectedDomainSeparator(block.chainid, address(jobs));
         _assertEq(jobs.domainSeparator(), expectedSep, "domain separator");
         _assertEq(
-            jobs.hashJobResult(id, RESULT_HASH, payee), _expectedDigest(expectedSep, id, RESULT_HASH, payee), "digest"
+            jobs.hashJobResult(id, RESULT_HASH, RESULT_ROOT, payee), _expectedDigest(expectedSep, id, RESULT_HASH, payee), "digest"
         );
         _assertEq(
-            jobs.hashJobResultFor(id, submitter, DEADLINE, DATA_ROOT, MODEL_ROOT, RESULT_HASH, payee),
-            jobs.hashJobResult(id, RESULT_HASH, payee),
+            jobs.hashJobResultFor(id, submitter, DEADLINE, DATA_ROOT, MODEL_ROOT, RESULT_HASH, RESULT_ROOT, payee),
+            jobs.hashJobResult(id, RESULT_HASH, RESULT_ROOT, payee),
             "digest of explicit fields"
         );
     }
@@ -693,21 +697,21 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
     function test_domainSeparator_followsChainId() public {
         uint256 id = _submit(REWARD);
         (bytes32 r, bytes32 vs) = _sign(ENCLAVE_PK, id, RESULT_HASH, payee);
-        bytes32 oldDigest = jobs.hashJobResult(id, RESULT_HASH, payee);
+        bytes32 oldDigest = jobs.hashJobResult(id, RESULT_HASH, RESULT_ROOT, payee);
 
         vm.chainId(block.chainid + 1000);
         bytes32 newSep = jobs.domainSeparator();
         _assertEq(newSep, _expectedDomainSeparator(block.chainid, address(jobs)), "recomputed on new chain");
         _assertEq(
-            jobs.hashJobResult(id, RESULT_HASH, payee), _expectedDigest(newSep, id, RESULT_HASH, payee), "new digest"
+            jobs.hashJobResult(id, RESULT_HASH, RESULT_ROOT, payee), _expectedDigest(newSep, id, RESULT_HASH, payee), "new digest"
         );
 
         // a signature made for the old chain does not verify on the fork
-        bytes32 newDigest = jobs.hashJobResult(id, RESULT_HASH, payee);
+        bytes32 newDigest = jobs.hashJobResult(id, RESULT_HASH, RESULT_ROOT, payee);
         require(newDigest != oldDigest, "digest changes with chain id");
         address recovered = _recoverCompact(newDigest, r, vs);
         vm.expectRevert(_unaccepted(recovered));
-        jobs.completeJob(id, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, r, vs);
     }
 
     function test_complete_paysSignedPayeeAndEmits() public {
@@ -717,9 +721,9 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
         uint256 relayerBefore = relayer.balance;
 
         vm.expectEmit(address(jobs));
-        emit FLAIComputeJobs.JobCompleted(id, payee, enclave, RESULT_HASH, REWARD);
+        emit FLAIComputeJobs.JobCompleted(id, payee, enclave, RESULT_HASH, RESULT_ROOT, REWARD);
         vm.prank(relayer); // anyone can relay
-        jobs.completeJob(id, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, r, vs);
 
         _assertEq(payee.balance, payeeBefore + REWARD, "payee paid exact reward");
         _assertEq(relayer.balance, relayerBefore, "relayer not paid");
@@ -728,6 +732,7 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
         FLAIComputeJobs.Job memory job = jobs.getJob(id);
         require(job.status == FLAIComputeJobs.JobStatus.Completed, "Completed");
         _assertEq(job.resultHash, RESULT_HASH, "resultHash stored");
+        _assertEq(job.resultRoot, RESULT_ROOT, "resultRoot stored");
         _assertEq(job.reward, 0, "reward zeroed");
         _assertEq(job.submitter, submitter, "submitter kept");
         _assertEq(job.deadline, DEADLINE, "deadline kept");
@@ -749,12 +754,12 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
 
         vm.warp(_bound(at, START, DEADLINE)); // any time up to and including the deadline
         uint256 before = to.balance;
-        jobs.completeJob(id, resultHash, to, r, vs);
+        jobs.completeJob(id, resultHash, RESULT_ROOT, to, r, vs);
         _assertEq(to.balance, before + reward, "paid exact amount");
         _assertEq(address(jobs).balance, 3 gwei, "only the other job's escrow left");
 
         vm.expectRevert(_notOpen(id, FLAIComputeJobs.JobStatus.Completed));
-        jobs.completeJob(id, resultHash, to, r, vs);
+        jobs.completeJob(id, resultHash, RESULT_ROOT, to, r, vs);
 
         vm.warp(uint256(DEADLINE) + 1);
         vm.expectRevert(_notOpen(id, FLAIComputeJobs.JobStatus.Completed));
@@ -770,7 +775,7 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
         uint256 id = _submit(REWARD);
         (bytes32 r, bytes32 vs) = _sign(OTHER_PK, id, RESULT_HASH, payee);
         vm.expectRevert(_unaccepted(vm.addr(OTHER_PK)));
-        jobs.completeJob(id, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, r, vs);
         require(_status(id) == FLAIComputeJobs.JobStatus.Open, "still open");
     }
 
@@ -781,7 +786,7 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
         uint256 id = _submit(REWARD);
         (bytes32 r, bytes32 vs) = _sign(pk, id, RESULT_HASH, payee);
         vm.expectRevert(_unaccepted(signer));
-        jobs.completeJob(id, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, r, vs);
     }
 
     function test_complete_rejectsRegisteredButUnacceptedMeasurement() public {
@@ -794,7 +799,7 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
         uint256 id = _submit(REWARD);
         (bytes32 r, bytes32 vs) = _sign(OTHER_PK, id, RESULT_HASH, payee);
         vm.expectRevert(_unaccepted(signer));
-        jobs.completeJob(id, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, r, vs);
     }
 
     function test_complete_rejectsRevokedMeasurement() public {
@@ -803,12 +808,12 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
         vm.prank(owner);
         jobs.revokeMeasurement(MEASUREMENT);
         vm.expectRevert(_unaccepted(enclave));
-        jobs.completeJob(id, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, r, vs);
 
         // re-accepting restores the enclave; the same signature then works
         vm.prank(owner);
         jobs.acceptMeasurement(MEASUREMENT);
-        jobs.completeJob(id, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, r, vs);
         require(_status(id) == FLAIComputeJobs.JobStatus.Completed, "completed");
     }
 
@@ -818,20 +823,20 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
         vm.prank(owner);
         jobs.removeEnclave(enclave);
         vm.expectRevert(_unaccepted(enclave));
-        jobs.completeJob(id, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, r, vs);
     }
 
     function test_complete_rejectsSignatureForAnotherJob() public {
         uint256 id1 = _submit(REWARD);
         uint256 id2 = _submit(REWARD);
         (bytes32 r, bytes32 vs) = _sign(ENCLAVE_PK, id1, RESULT_HASH, payee);
-        address recovered = _recoverCompact(jobs.hashJobResult(id2, RESULT_HASH, payee), r, vs);
+        address recovered = _recoverCompact(jobs.hashJobResult(id2, RESULT_HASH, RESULT_ROOT, payee), r, vs);
         require(recovered != enclave, "sanity");
         vm.expectRevert(_unaccepted(recovered));
-        jobs.completeJob(id2, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(id2, RESULT_HASH, RESULT_ROOT, payee, r, vs);
 
         // the signature still works for its own job
-        jobs.completeJob(id1, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(id1, RESULT_HASH, RESULT_ROOT, payee, r, vs);
         require(_status(id2) == FLAIComputeJobs.JobStatus.Open, "job 2 untouched");
     }
 
@@ -845,18 +850,24 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
         vm.assume(otherJob != id);
         (bytes32 r, bytes32 vs) = _sign(ENCLAVE_PK, id, RESULT_HASH, payee);
 
-        address rec = _recoverCompact(jobs.hashJobResult(id, RESULT_HASH, thief), r, vs);
+        address rec = _recoverCompact(jobs.hashJobResult(id, RESULT_HASH, RESULT_ROOT, thief), r, vs);
         vm.expectRevert(_unaccepted(rec));
         vm.prank(thief);
-        jobs.completeJob(id, RESULT_HASH, thief, r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, thief, r, vs);
 
-        rec = _recoverCompact(jobs.hashJobResult(id, otherResult, payee), r, vs);
+        rec = _recoverCompact(jobs.hashJobResult(id, otherResult, RESULT_ROOT, payee), r, vs);
         vm.expectRevert(_unaccepted(rec));
-        jobs.completeJob(id, otherResult, payee, r, vs);
+        jobs.completeJob(id, otherResult, RESULT_ROOT, payee, r, vs);
 
-        rec = _recoverCompact(jobs.hashJobResult(otherJob, RESULT_HASH, payee), r, vs);
+        // The storage root is signed too: a host cannot point readers at other bytes than the enclave stored.
+        bytes32 otherRoot = keccak256(abi.encode(otherResult));
+        rec = _recoverCompact(jobs.hashJobResult(id, RESULT_HASH, otherRoot, payee), r, vs);
         vm.expectRevert(_unaccepted(rec));
-        jobs.completeJob(otherJob, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(id, RESULT_HASH, otherRoot, payee, r, vs);
+
+        rec = _recoverCompact(jobs.hashJobResult(otherJob, RESULT_HASH, RESULT_ROOT, payee), r, vs);
+        vm.expectRevert(_unaccepted(rec));
+        jobs.completeJob(otherJob, RESULT_HASH, RESULT_ROOT, payee, r, vs);
 
         require(_status(id) == FLAIComputeJobs.JobStatus.Open, "still open");
         _assertEq(address(jobs).balance, 2 * REWARD, "nothing paid");
@@ -865,10 +876,10 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
     function test_complete_rejectsReusedSignature() public {
         uint256 id = _submit(REWARD);
         (bytes32 r, bytes32 vs) = _sign(ENCLAVE_PK, id, RESULT_HASH, payee);
-        jobs.completeJob(id, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, r, vs);
         uint256 afterFirst = payee.balance;
         vm.expectRevert(_notOpen(id, FLAIComputeJobs.JobStatus.Completed));
-        jobs.completeJob(id, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, r, vs);
         _assertEq(payee.balance, afterFirst, "not paid twice");
     }
 
@@ -879,7 +890,7 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
         vm.prank(submitter);
         jobs.cancelJob(id);
         vm.expectRevert(_notOpen(id, FLAIComputeJobs.JobStatus.Cancelled));
-        jobs.completeJob(id, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, r, vs);
     }
 
     function test_complete_deadlineBoundary() public {
@@ -889,11 +900,11 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
         (bytes32 r2, bytes32 vs2) = _sign(ENCLAVE_PK, id2, RESULT_HASH, payee);
 
         vm.warp(DEADLINE); // at the deadline: still allowed
-        jobs.completeJob(id1, RESULT_HASH, payee, r1, vs1);
+        jobs.completeJob(id1, RESULT_HASH, RESULT_ROOT, payee, r1, vs1);
 
         vm.warp(uint256(DEADLINE) + 1);
         vm.expectRevert(abi.encodeWithSelector(FLAIComputeJobs.DeadlinePassed.selector, id2, uint256(DEADLINE)));
-        jobs.completeJob(id2, RESULT_HASH, payee, r2, vs2);
+        jobs.completeJob(id2, RESULT_HASH, RESULT_ROOT, payee, r2, vs2);
     }
 
     function testFuzz_complete_afterDeadlineReverts(uint256 lateBy) public {
@@ -902,26 +913,38 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
         (bytes32 r, bytes32 vs) = _sign(ENCLAVE_PK, id, RESULT_HASH, payee);
         vm.warp(uint256(DEADLINE) + lateBy);
         vm.expectRevert(abi.encodeWithSelector(FLAIComputeJobs.DeadlinePassed.selector, id, uint256(DEADLINE)));
-        jobs.completeJob(id, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, r, vs);
     }
 
     function test_complete_rejectsUnknownJob() public {
         (bytes32 r, bytes32 vs) = _sign(ENCLAVE_PK, 0, RESULT_HASH, payee);
         vm.expectRevert(abi.encodeWithSelector(FLAIComputeJobs.UnknownJob.selector, 0));
-        jobs.completeJob(0, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(0, RESULT_HASH, RESULT_ROOT, payee, r, vs);
         (r, vs) = _sign(ENCLAVE_PK, 1, RESULT_HASH, payee);
         vm.expectRevert(abi.encodeWithSelector(FLAIComputeJobs.UnknownJob.selector, 1));
-        jobs.completeJob(1, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(1, RESULT_HASH, RESULT_ROOT, payee, r, vs);
     }
 
     function test_complete_rejectsZeroResultAndPayee() public {
         uint256 id = _submit(REWARD);
         (bytes32 r, bytes32 vs) = _sign(ENCLAVE_PK, id, bytes32(0), payee);
         vm.expectRevert(FLAIComputeJobs.ZeroResultHash.selector);
-        jobs.completeJob(id, bytes32(0), payee, r, vs);
+        jobs.completeJob(id, bytes32(0), RESULT_ROOT, payee, r, vs);
         (r, vs) = _sign(ENCLAVE_PK, id, RESULT_HASH, address(0));
         vm.expectRevert(FLAIComputeJobs.ZeroPayee.selector);
-        jobs.completeJob(id, RESULT_HASH, address(0), r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, address(0), r, vs);
+    }
+
+    /// @dev A completed job must say where its model is stored, even when the enclave signed a zero root.
+    function test_complete_rejectsZeroResultRoot() public {
+        uint256 id = _submit(REWARD);
+        bytes32 digest = _expectedDigestFor(
+            jobs.domainSeparator(), id, submitter, DEADLINE, DATA_ROOT, MODEL_ROOT, RESULT_HASH, bytes32(0), payee
+        );
+        (bytes32 r, bytes32 vs) = _signDigest(ENCLAVE_PK, digest);
+        vm.expectRevert(FLAIComputeJobs.ZeroResultRoot.selector);
+        jobs.completeJob(id, RESULT_HASH, bytes32(0), payee, r, vs);
+        require(_status(id) == FLAIComputeJobs.JobStatus.Open, "still open");
     }
 
     /// @dev The malleated twin (n - s, flipped parity) of a valid signature is valid ECDSA but must never
@@ -930,7 +953,7 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
     ///      representable, i.e. in (n/2, 2^255), are rejected with InvalidSignature (fuzzed below).
     function test_complete_rejectsMalleatedTwin() public {
         uint256 id = _submit(REWARD);
-        bytes32 digest = jobs.hashJobResult(id, RESULT_HASH, payee);
+        bytes32 digest = jobs.hashJobResult(id, RESULT_HASH, RESULT_ROOT, payee);
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(ENCLAVE_PK, digest);
         require(uint256(s) <= HALF_N, "vm.sign gives low-s");
         uint256 highS = SECP256K1_N - uint256(s);
@@ -949,7 +972,7 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
                 if (rec == address(0)) vm.expectRevert(FLAIComputeJobs.InvalidSignature.selector);
                 else vm.expectRevert(_unaccepted(rec));
             }
-            jobs.completeJob(id, RESULT_HASH, payee, r, vs);
+            jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, r, vs);
         }
         require(_status(id) == FLAIComputeJobs.JobStatus.Open, "still open");
     }
@@ -958,18 +981,18 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
         s = _bound(s, HALF_N + 1, (1 << 255) - 1);
         uint256 id = _submit(REWARD);
         vm.expectRevert(FLAIComputeJobs.InvalidSignature.selector);
-        jobs.completeJob(id, RESULT_HASH, payee, keccak256("r"), bytes32(s | (parity ? 1 << 255 : 0)));
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, keccak256("r"), bytes32(s | (parity ? 1 << 255 : 0)));
     }
 
     function test_complete_rejectsUnrecoverableSignature() public {
         uint256 id = _submit(REWARD);
         (, bytes32 vs) = _sign(ENCLAVE_PK, id, RESULT_HASH, payee);
         vm.expectRevert(FLAIComputeJobs.InvalidSignature.selector);
-        jobs.completeJob(id, RESULT_HASH, payee, bytes32(0), vs); // r = 0
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, bytes32(0), vs); // r = 0
         vm.expectRevert(FLAIComputeJobs.InvalidSignature.selector);
-        jobs.completeJob(id, RESULT_HASH, payee, bytes32(SECP256K1_N), vs); // r >= n
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, bytes32(SECP256K1_N), vs); // r >= n
         vm.expectRevert(FLAIComputeJobs.InvalidSignature.selector);
-        jobs.completeJob(id, RESULT_HASH, payee, keccak256("r"), bytes32(0)); // s = 0
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, keccak256("r"), bytes32(0)); // s = 0
     }
 
     function test_complete_payoutFailureRevertsEverything() public {
@@ -977,7 +1000,7 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
         uint256 id = _submit(REWARD);
         (bytes32 r, bytes32 vs) = _sign(ENCLAVE_PK, id, RESULT_HASH, address(bad));
         vm.expectRevert(abi.encodeWithSelector(FLAIComputeJobs.PayoutFailed.selector, address(bad), REWARD));
-        jobs.completeJob(id, RESULT_HASH, address(bad), r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, address(bad), r, vs);
         require(_status(id) == FLAIComputeJobs.JobStatus.Open, "rolled back to Open");
         _assertEq(address(jobs).balance, REWARD, "escrow kept");
     }
@@ -990,7 +1013,7 @@ contract FLAIComputeJobsCompleteTest is FLAIComputeJobsFixture {
         (bytes32 r, bytes32 vs) = _sign(ENCLAVE_PK, id, RESULT_HASH, address(attacker));
         attacker.arm(id, RESULT_HASH, r, vs);
 
-        jobs.completeJob(id, RESULT_HASH, address(attacker), r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, address(attacker), r, vs);
 
         _assertEq(address(attacker).balance, REWARD, "paid exactly once");
         _assertEq(attacker.receivedCount(), 1, "one payment");
@@ -1089,7 +1112,7 @@ contract FLAIComputeJobsCancelTest is FLAIComputeJobsFixture {
     function test_cancel_completedJobReverts() public {
         uint256 id = _submit(REWARD);
         (bytes32 r, bytes32 vs) = _sign(ENCLAVE_PK, id, RESULT_HASH, payee);
-        jobs.completeJob(id, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, r, vs);
 
         // before and after the deadline
         vm.expectRevert(_notOpen(id, FLAIComputeJobs.JobStatus.Completed));
@@ -1142,7 +1165,7 @@ contract FLAIComputeJobsCancelTest is FLAIComputeJobsFixture {
 
         (bytes32 r, bytes32 vs) = _sign(ENCLAVE_PK, ida, RESULT_HASH, payee);
         uint256 payeeBefore = payee.balance;
-        jobs.completeJob(ida, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(ida, RESULT_HASH, RESULT_ROOT, payee, r, vs);
         _assertEq(payee.balance, payeeBefore + ra, "a paid");
         _assertEq(address(jobs).balance, rb + rc, "b, c escrowed");
 
@@ -1180,10 +1203,10 @@ contract FLAIComputeJobsInputBindingAttackTest is FLAIComputeJobsFixture {
         for (uint256 i; i < fakes.length; i++) {
             (bytes32 r, bytes32 vs) =
                 _signFor(ENCLAVE_PK, id, submitter, DEADLINE, fakes[i][0], fakes[i][1], RESULT_HASH, payee);
-            address recovered = _recoverCompact(jobs.hashJobResult(id, RESULT_HASH, payee), r, vs);
+            address recovered = _recoverCompact(jobs.hashJobResult(id, RESULT_HASH, RESULT_ROOT, payee), r, vs);
             require(recovered != enclave, "sanity: other inputs, other digest");
             vm.expectRevert(_unaccepted(recovered));
-            jobs.completeJob(id, RESULT_HASH, payee, r, vs);
+            jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, r, vs);
         }
         require(_status(id) == FLAIComputeJobs.JobStatus.Open, "still open");
         _assertEq(address(jobs).balance, REWARD, "nothing paid");
@@ -1191,7 +1214,7 @@ contract FLAIComputeJobsInputBindingAttackTest is FLAIComputeJobsFixture {
         // the enclave's result over the job's own inputs completes it
         (bytes32 r2, bytes32 vs2) =
             _signFor(ENCLAVE_PK, id, submitter, DEADLINE, DATA_ROOT, MODEL_ROOT, RESULT_HASH, payee);
-        jobs.completeJob(id, RESULT_HASH, payee, r2, vs2);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, r2, vs2);
         require(_status(id) == FLAIComputeJobs.JobStatus.Completed, "honest result completes");
     }
 
@@ -1207,9 +1230,9 @@ contract FLAIComputeJobsInputBindingAttackTest is FLAIComputeJobsFixture {
         vm.warp(START + 1 hours);
         uint256 newId = _submitAs(submitter, REWARD, DEADLINE + 1 hours);
         _assertEq(newId, oldId, "same job id");
-        address recovered = _recoverCompact(jobs.hashJobResult(newId, RESULT_HASH, payee), r, vs);
+        address recovered = _recoverCompact(jobs.hashJobResult(newId, RESULT_HASH, RESULT_ROOT, payee), r, vs);
         vm.expectRevert(_unaccepted(recovered));
-        jobs.completeJob(newId, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(newId, RESULT_HASH, RESULT_ROOT, payee, r, vs);
 
         // ... or by someone else with the same deadline
         require(vm.revertToState(before), "restart again");
@@ -1217,9 +1240,9 @@ contract FLAIComputeJobsInputBindingAttackTest is FLAIComputeJobsFixture {
         vm.deal(otherSubmitter, 1 ether);
         newId = _submitAs(otherSubmitter, REWARD, DEADLINE);
         _assertEq(newId, oldId, "same job id");
-        recovered = _recoverCompact(jobs.hashJobResult(newId, RESULT_HASH, payee), r, vs);
+        recovered = _recoverCompact(jobs.hashJobResult(newId, RESULT_HASH, RESULT_ROOT, payee), r, vs);
         vm.expectRevert(_unaccepted(recovered));
-        jobs.completeJob(newId, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(newId, RESULT_HASH, RESULT_ROOT, payee, r, vs);
         require(_status(newId) == FLAIComputeJobs.JobStatus.Open, "new job still open");
     }
 
@@ -1250,8 +1273,8 @@ contract FLAIComputeJobsInputBindingAttackTest is FLAIComputeJobsFixture {
             mr = otherModel;
         }
         (bytes32 r, bytes32 vs) = _signFor(ENCLAVE_PK, id, s_, d, dr, mr, RESULT_HASH, payee);
-        address recovered = _recoverCompact(jobs.hashJobResult(id, RESULT_HASH, payee), r, vs);
+        address recovered = _recoverCompact(jobs.hashJobResult(id, RESULT_HASH, RESULT_ROOT, payee), r, vs);
         vm.expectRevert(_unaccepted(recovered));
-        jobs.completeJob(id, RESULT_HASH, payee, r, vs);
+        jobs.completeJob(id, RESULT_HASH, RESULT_ROOT, payee, r, vs);
     }
 }

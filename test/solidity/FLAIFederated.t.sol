@@ -48,8 +48,8 @@ contract FederatedActor {
         );
     }
 
-    function record(uint256 taskId, uint16 round, bytes32 updateHash, uint64 samples) external {
-        fed.recordUpdate(taskId, round, keccak256(abi.encode(updateHash)), updateHash, samples);
+    function record(uint256 taskId, uint16 round, bytes32 updateHash, uint64 numExamples) external {
+        fed.recordUpdate(taskId, round, keccak256(abi.encode(updateHash)), updateHash, numExamples);
     }
 
     function claim(uint256 taskId, uint16 round, bytes32 updateHash, uint64 weight, uint64 cum, bytes32[] memory proof)
@@ -152,9 +152,9 @@ abstract contract FLAIFederatedFixture is SigningHelpers, MerkleHelpers {
             fed.createTask{value: POOL}(MODEL_ROOT, MODEL_HASH, rounds, quorum, maxClients, DURATION, MEASUREMENT, enclave);
     }
 
-    function _record(uint256 taskId, uint16 round, address client, uint64 samples) internal {
+    function _record(uint256 taskId, uint16 round, address client, uint64 numExamples) internal {
         vm.prank(client);
-        fed.recordUpdate(taskId, round, keccak256(abi.encode("root", client)), _updateHash(taskId, round, client), samples);
+        fed.recordUpdate(taskId, round, keccak256(abi.encode("root", client)), _updateHash(taskId, round, client), numExamples);
     }
 
     /// @dev Records clients 0 .. n-1 in `round`.
@@ -229,12 +229,12 @@ abstract contract FLAIFederatedFixture is SigningHelpers, MerkleHelpers {
     }
 
     /// @dev Spec of the accumulator, independent of the contract's assembly: the seed, then one step per update.
-    function _accumulate(bytes32 acc, address client, bytes32 root, bytes32 hash_, uint64 samples)
+    function _accumulate(bytes32 acc, address client, bytes32 root, bytes32 hash_, uint64 numExamples)
         internal
         pure
         returns (bytes32)
     {
-        return keccak256(abi.encode(acc, client, root, hash_, samples));
+        return keccak256(abi.encode(acc, client, root, hash_, numExamples));
     }
 
     function _seed(uint256 taskId, uint16 round) internal pure returns (bytes32) {
@@ -422,10 +422,10 @@ contract FLAIFederatedCreateTest is FLAIFederatedFixture {
         fed.roundPool(1, 1);
         vm.expectRevert(err1);
         fed.rewardOf(1, 1, 1, 0);
-        (uint64 samples, bool claimed) = fed.getUpdate(1, 1, address(this));
-        require(samples == 0 && !claimed, "no update");
-        (samples, claimed) = fed.getUpdate(type(uint256).max, 1, address(this));
-        require(samples == 0 && !claimed, "no update for huge ids");
+        (uint64 numExamples, bool claimed) = fed.getUpdate(1, 1, address(this));
+        require(numExamples == 0 && !claimed, "no update");
+        (numExamples, claimed) = fed.getUpdate(type(uint256).max, 1, address(this));
+        require(numExamples == 0 && !claimed, "no update for huge ids");
     }
 
     function test_views_roundsOutOfRange() public {
@@ -475,22 +475,22 @@ contract FLAIFederatedRecordTest is FLAIFederatedFixture {
         vm.prank(c);
         fed.recordUpdate(id, 1, root, h, 1234);
 
-        (uint64 samples, bool claimed) = fed.getUpdate(id, 1, c);
-        _assertEq(samples, 1234, "sampleCount");
+        (uint64 numExamples, bool claimed) = fed.getUpdate(id, 1, c);
+        _assertEq(numExamples, 1234, "numExamples");
         require(!claimed, "not claimed");
         _assertEq(fed.getRound(id, 1).updateCount, 1, "count 1");
         _record(id, 1, _client(1), 7);
         _assertEq(fed.getRound(id, 1).updateCount, 2, "count 2");
-        (samples,) = fed.getUpdate(id, 2, c);
-        _assertEq(samples, 0, "nothing in round 2");
+        (numExamples,) = fed.getUpdate(id, 2, c);
+        _assertEq(numExamples, 0, "nothing in round 2");
     }
 
-    function testFuzz_record_twiceReverts(address client, uint64 samples) public {
-        samples = uint64(_bound(samples, 1, fed.MAX_SAMPLE_COUNT()));
+    function testFuzz_record_twiceReverts(address client, uint64 numExamples) public {
+        numExamples = uint64(_bound(numExamples, 1, fed.MAX_NUM_EXAMPLES()));
         uint256 id = _create(2, 1, POOL);
-        _record(id, 1, client, samples);
+        _record(id, 1, client, numExamples);
         vm.expectRevert(abi.encodeWithSelector(FLAIFederated.AlreadyRecorded.selector, id, 1, client));
-        _record(id, 1, client, samples);
+        _record(id, 1, client, numExamples);
         _assertEq(fed.getRound(id, 1).updateCount, 1, "counted once");
     }
 
@@ -552,7 +552,7 @@ contract FLAIFederatedRecordTest is FLAIFederatedFixture {
         fed.recordUpdate(id, 1, bytes32(0), keccak256("h"), 1);
         vm.expectRevert(FLAIFederated.ZeroRoot.selector);
         fed.recordUpdate(id, 1, keccak256("r"), bytes32(0), 1);
-        vm.expectRevert(FLAIFederated.ZeroSampleCount.selector);
+        vm.expectRevert(FLAIFederated.ZeroNumExamples.selector);
         fed.recordUpdate(id, 1, keccak256("r"), keccak256("h"), 0);
         vm.stopPrank();
         _assertEq(fed.getRound(id, 1).updateCount, 0, "nothing recorded");
@@ -916,8 +916,8 @@ contract FLAIFederatedClaimTest is FLAIFederatedFixture {
         emit FLAIFederated.RewardClaimed(id, 1, c, expected);
         _assertEq(_claim(id, 1, 1, 101, 100, leaves), expected, "client 1 paid its share");
 
-        (uint64 samples, bool claimed) = fed.getUpdate(id, 1, c);
-        _assertEq(samples, 101, "sampleCount kept");
+        (uint64 numExamples, bool claimed) = fed.getUpdate(id, 1, c);
+        _assertEq(numExamples, 101, "numExamples kept");
         require(claimed, "claimed flag");
         _assertEq(fed.getTask(id).paidOut, expected, "paidOut");
         _assertEq(address(fed).balance, POOL - expected, "escrow");
@@ -1446,20 +1446,20 @@ contract FLAIFederatedTrustBoundaryTest is FLAIFederatedFixture {
         require(_status(id) == FLAIFederated.TaskStatus.Cancelled, "cancelled");
     }
 
-    function test_attack_hugeSampleCount_rejected() public {
+    function test_attack_hugeNumExamples_rejected() public {
         uint256 id = _create(2, 1, POOL);
-        uint64 max = fed.MAX_SAMPLE_COUNT();
+        uint64 max = fed.MAX_NUM_EXAMPLES();
         _assertEq(max, type(uint32).max, "2^32 - 1");
-        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.SampleCountTooLarge.selector, uint64(2 ** 53 - 1), max));
+        vm.expectRevert(abi.encodeWithSelector(FLAIFederated.NumExamplesTooLarge.selector, uint64(2 ** 53 - 1), max));
         _record(id, 1, _client(0), uint64(2 ** 53 - 1));
         _record(id, 1, _client(0), max); // the bound itself is fine
     }
 
-    /// @dev 2,049 updates at the largest sample count (the attack overflowed uint64 at 2,049 × 2^53): the recorded
+    /// @dev 2,049 updates at the largest num_examples (the attack overflowed uint64 at 2,049 × 2^53): the recorded
     ///      total stays far below 2^64, a result over all of them finalizes, and claims pay the pool exactly.
     function test_attack_totalWeightOverflow_impossible() public {
         uint256 n = 2049;
-        uint64 max = fed.MAX_SAMPLE_COUNT();
+        uint64 max = fed.MAX_NUM_EXAMPLES();
         uint256 id = _createCapped(1, 1, uint16(n));
         for (uint256 i; i < n; i++) {
             _record(id, 1, _client(i), max);

@@ -187,12 +187,21 @@ describe("teeSim: the simulated enclave", () => {
 
       // the genuine inputs are signed, over the job's roots
       const signed = await tee.runJob(job, data, model);
-      expect(TeeSim.verifyResultSignature({ ...job, resultHash: signed.resultHash, signature: signed.signature }, signed.signer)).to.equal(
-        true,
-      );
       expect(
         TeeSim.verifyResultSignature(
-          { ...job, dataRoot: "0x" + "00".repeat(32), resultHash: signed.resultHash, signature: signed.signature },
+          { ...job, resultHash: signed.resultHash, resultRoot: signed.resultRoot, signature: signed.signature },
+          signed.signer,
+        ),
+      ).to.equal(true);
+      expect(
+        TeeSim.verifyResultSignature(
+          {
+            ...job,
+            dataRoot: "0x" + "00".repeat(32),
+            resultHash: signed.resultHash,
+            resultRoot: signed.resultRoot,
+            signature: signed.signature,
+          },
           signed.signer,
         ),
       ).to.equal(false);

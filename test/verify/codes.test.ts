@@ -26,7 +26,7 @@ const sha256 = (bytes: Uint8Array) => "0x" + createHash("sha256").update(bytes).
 const ROOT = "0x" + "ab".repeat(32);
 
 function recorded(updateHash: string): Recorded {
-  return { client: "0x" + "11".repeat(20), updateRoot: ROOT, updateHash, sampleCount: 10 };
+  return { client: "0x" + "11".repeat(20), updateRoot: ROOT, updateHash, numExamples: 10 };
 }
 
 describe("verify: rejections are confirmed by their code, not their wording", function () {
@@ -129,7 +129,7 @@ describe("verify: a round with an update storage never returned", function () {
     const signers: HardhatEthersSigner[] = (await connection.ethers.getSigners()).slice(1, 4);
     for (let i = 0; i < 2; i++) await fedavg.runClient({ taskId, data: clients[i]!, signer: signers[i], connection });
     // Recorded on-chain, then gone from storage before the enclave reads it: rejected as unavailable.
-    const lost = await fedavg.submitCiphertext({ taskId, ciphertext: randomBytes(200), sampleCount: 20, signer: signers[2], connection });
+    const lost = await fedavg.submitCiphertext({ taskId, ciphertext: randomBytes(200), numExamples: 20, signer: signers[2], connection });
     missing = lost.client;
     await rm(path.join(hre.config.flai.storage.path, lost.updateRoot.slice(2)));
     reportRoot = (await fedavg.aggregate({ taskId, connection })).reportRoot;

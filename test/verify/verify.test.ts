@@ -15,7 +15,7 @@ import { datasetJson } from "../../src/federated/simulation.js";
 import { parseDataset, type Dataset } from "../../src/ml/dataset.js";
 import { modelBytes, parseModelSpec, resultHash, trainFromSpec } from "../../src/ml/model.js";
 import { TeeSim } from "../../src/tee/enclave.js";
-import { overallVerdict, type VerifyItem } from "../../src/verify/common.js";
+import { ENCRYPTED, overallVerdict, type VerifyItem } from "../../src/verify/common.js";
 import { verifyJob } from "../../src/verify/jobs.js";
 import { verifyRound } from "../../src/verify/rounds.js";
 import verifyTask from "../../src/tasks/verify.js";
@@ -36,7 +36,10 @@ const byName = (items: VerifyItem[], name: string) => {
 const show = (items: VerifyItem[]) => items.map((i) => `${i.verdict}: ${i.item}: ${i.detail}`).join("\n");
 
 /** Runs the task action with console output captured. */
-async function runTask(hre: HardhatRuntimeEnvironment, args: Partial<{ job: string; task: string; round: string; json: boolean }>) {
+async function runTask(
+  hre: HardhatRuntimeEnvironment,
+  args: Partial<{ job: string; task: string; round: string; account: string; json: boolean }>,
+) {
   const lines: string[] = [];
   const log = console.log;
   console.log = (line: string) => lines.push(line);
@@ -88,14 +91,16 @@ describe("verify: compute jobs", function () {
     dataRoot = submitted.data.root;
   });
 
-  it("a completed job verifies: every item matches", async () => {
-    const items = await verifyJob(hre, hre.flai, jobId, { connection });
+  it("a completed (private) job verifies with the submitter's key: every item matches", async () => {
+    const items = await verifyJob(hre, hre.flai, jobId, { connection, account: 0 });
     expect(overallVerdict(items), show(items)).to.equal("match");
     for (const name of [
       "job completed",
       "data input",
       "model input",
       "re-execution",
+      "stored model",
+      "model hash",
       "JobCompleted event",
       "enclave signature",
       "enclave registration",
@@ -109,6 +114,33 @@ describe("verify: compute jobs", function () {
     // the signature is checked over the job's whole record, and the registration against the pinned authority
     expect(byName(items, "enclave signature").detail).to.contain(`submitter ${job.submitter}, deadline ${job.deadline}`);
     expect(byName(items, "enclave attestation").detail).to.contain("the attestation authority FLAIComputeJobs pins");
+  });
+
+  it("without the submitter's key, the model hash and re-execution are 'cannot check: encrypted' (by code), the rest matches", async () => {
+    for (const account of [undefined, 1]) {
+      const items = await verifyJob(hre, hre.flai, jobId, { connection, account });
+      const encrypted = items.filter((i) => i.code === ENCRYPTED).map((i) => i.item);
+      expect(encrypted, show(items)).to.deep.equal(["re-execution", "model hash"]);
+      for (const i of items.filter((x) => x.code !== ENCRYPTED)) expect(i.verdict, show(items)).to.equal("match");
+      expect(byName(items, "model hash").detail).to.match(account === undefined ? /^encrypted: .*--account/ : /is not the submitter/);
+      expect(overallVerdict(items)).to.equal("cannot check");
+    }
+    const { lines, error } = await runTask(hre, { job: String(jobId) });
+    expect(error).to.equal(undefined);
+    expect(
+      lines.some((l) => l.includes("model hash: encrypted:")),
+      lines.join("\n"),
+    ).to.equal(true);
+    const full = await runTask(hre, { job: String(jobId), account: "0" });
+    expect(full.lines.at(-1)).to.match(/Verified: every one of the \d+ checks matches/);
+  });
+
+  it("a public job verifies fully without any key", async () => {
+    const submitted = await hre.flai.jobs.submit({ data: DATA, model: MODEL, reward: "0.01", public: true, connection });
+    await hre.flai.jobs.complete(await hre.flai.jobs.train(submitted.job.id, { connection }), { connection });
+    const items = await verifyJob(hre, hre.flai, submitted.job.id, { connection });
+    expect(overallVerdict(items), show(items)).to.equal("match");
+    expect(byName(items, "model hash").detail).to.contain("stored (public) model");
   });
 
   it("a stored input overwritten with other bytes is a mismatch naming its root", async () => {
@@ -143,12 +175,12 @@ describe("verify: compute jobs", function () {
   });
 
   it("the task prints one line per item and a verdict; --json gives one document", async () => {
-    const text = await runTask(hre, { job: String(jobId) });
+    const text = await runTask(hre, { job: String(jobId), account: "0" });
     expect(text.error).to.equal(undefined);
     expect(text.lines.filter((l) => l.includes("✔")).length).to.be.greaterThan(5);
     expect(text.lines.at(-1)).to.match(/Verified: every one of the \d+ checks matches/);
 
-    const json = await runTask(hre, { job: String(jobId), json: true });
+    const json = await runTask(hre, { job: String(jobId), account: "0", json: true });
     expect(json.lines).to.have.length(1);
     const doc = JSON.parse(json.lines[0]!) as { verdict: string; items: VerifyItem[] };
     expect(doc.verdict).to.equal("match");
@@ -200,7 +232,7 @@ describe("verify: federated rounds", function () {
       }
       if (round === 1) {
         // A faulty client: bytes that are no sealed update, recorded with their true hash → rejected.
-        await fedavg.submitCiphertext({ taskId, ciphertext: randomBytes(300), sampleCount: 50, signer: signers[2], connection });
+        await fedavg.submitCiphertext({ taskId, ciphertext: randomBytes(300), numExamples: 50, signer: signers[2], connection });
       }
       const agg = await fedavg.aggregate({ taskId, connection });
       expect(agg.rejected).to.have.length(round === 1 ? 1 : 0);

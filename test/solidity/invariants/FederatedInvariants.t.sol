@@ -39,7 +39,7 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
     uint256 public constant N_CLIENTS = 4;
     uint256 internal constant N_CREATORS = 2;
     uint256 internal constant MAX_POOL = 100 ether;
-    uint256 internal constant MAX_SAMPLES = 1000;
+    uint256 internal constant MAX_NUM_EXAMPLES = 1000;
     uint256 internal constant MAX_ACTIVE_TASKS = 3;
 
     uint8 internal constant ACTIVE = 1;
@@ -88,7 +88,7 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
     }
 
     struct GhostUpdate {
-        uint64 samples; // 0 = not recorded
+        uint64 numExamples; // 0 = not recorded
         bytes32 updateHash;
         bool accepted; // in the finalized result
         uint64 weight;
@@ -240,7 +240,7 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
 
     /// @notice Every client that has not recorded yet (half of the time) or some clients (bit mask) record an
     ///         update for a round of a task: its current round, or 1 in 16 a neighbouring (wrong) one.
-    function recordUpdates(uint256 taskSeed, uint256 clientMask, uint256 samplesSeed, uint256 roundSeed)
+    function recordUpdates(uint256 taskSeed, uint256 clientMask, uint256 numExamplesSeed, uint256 roundSeed)
         external
         syncClock
     {
@@ -253,8 +253,8 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
         uint256 mask = everyone ? 15 : (mix >> 1) % 16;
         if (mask == 0) mask = 1 << (clientMask % N_CLIENTS);
         for (uint256 i; i < N_CLIENTS; i++) {
-            if (mask & (1 << i) == 0 || (everyone && _updates[taskId][round][i].samples != 0)) continue;
-            _record(taskId, round, i, uint64(1 + (samplesSeed >> (16 * i)) % MAX_SAMPLES));
+            if (mask & (1 << i) == 0 || (everyone && _updates[taskId][round][i].numExamples != 0)) continue;
+            _record(taskId, round, i, uint64(1 + (numExamplesSeed >> (16 * i)) % MAX_NUM_EXAMPLES));
         }
     }
 
@@ -276,7 +276,7 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
     }
 
     /// @notice Relays an enclave-signed result for the current round of a task: each recorded client is
-    ///         accepted with probability 7/8 (weight = its sample count), the others rejected. 1 in 8 the
+    ///         accepted with probability 7/8 (weight = its num_examples), the others rejected. 1 in 8 the
     ///         enclave signs inconsistent counts, 1 in 8 the relayer alters the signed result.
     function finalizeRound(uint256 taskSeed, uint256 acceptSeed, uint256 signerSeed, uint256 tamperSeed)
         external
@@ -470,29 +470,29 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
     // Internals
     // =============================================================================================
 
-    function _record(uint256 taskId, uint16 round, uint256 client, uint64 samples) internal {
+    function _record(uint256 taskId, uint16 round, uint256 client, uint64 numExamples) internal {
         GhostTask storage t = _tasks[taskId];
         GhostRound storage gr = _rounds[taskId][round];
         GhostUpdate storage u = _updates[taskId][round][client];
         bool isCurrent = taskId <= ghost_taskCount && t.status == ACTIVE && round == t.current;
         bool inTime = block.timestamp <= gr.deadline;
-        bool fresh = u.samples == 0;
+        bool fresh = u.numExamples == 0;
         bool open = !gr.closed;
-        bytes32 updateHash = keccak256(abi.encode("update", taskId, round, client, samples));
+        bytes32 updateHash = keccak256(abi.encode("update", taskId, round, client, numExamples));
 
         vm.prank(clientOf(client));
-        try fed.recordUpdate(taskId, round, keccak256(abi.encode("root", updateHash)), updateHash, samples) {
+        try fed.recordUpdate(taskId, round, keccak256(abi.encode("root", updateHash)), updateHash, numExamples) {
             calls_recordOk++;
             if (!isCurrent) ghost_recordedOutsideCurrentRound++;
             if (!inTime) ghost_recordedAfterDeadline++;
             if (!fresh) ghost_recordedTwice++;
             if (!open) ghost_recordedAfterClose++;
             if (!isCurrent || !fresh) return;
-            u.samples = samples;
+            u.numExamples = numExamples;
             u.updateHash = updateHash;
             gr.updateCount++;
             gr.accumulator = keccak256(
-                abi.encode(gr.accumulator, clientOf(client), keccak256(abi.encode("root", updateHash)), updateHash, samples)
+                abi.encode(gr.accumulator, clientOf(client), keccak256(abi.encode("root", updateHash)), updateHash, numExamples)
             );
             if (gr.updateCount == t.maxClients) gr.closed = true;
         } catch {
@@ -547,7 +547,7 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
         }
     }
 
-    /// @dev Accepted clients (in client order) with weight = sample count; leaves and commitment built here.
+    /// @dev Accepted clients (in client order) with weight = num_examples; leaves and commitment built here.
     function _buildResult(Finalization memory f, uint256 acceptBits) internal view {
         GhostTask storage t = _tasks[f.taskId];
         uint256 recorded;
@@ -556,13 +556,13 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
         bytes32[] memory leaves = new bytes32[](N_CLIENTS);
         for (uint256 i; i < N_CLIENTS; i++) {
             GhostUpdate storage u = _updates[f.taskId][f.round][i];
-            if (u.samples == 0) continue;
+            if (u.numExamples == 0) continue;
             recorded++;
             if ((acceptBits >> (3 * i)) % 8 == 0) continue; // rejected (1 in 8)
-            leaves[accepted++] = leafOf(clientOf(i), u.updateHash, u.samples, cum);
+            leaves[accepted++] = leafOf(clientOf(i), u.updateHash, u.numExamples, cum);
             f.acceptedMask |= 1 << i;
             f.cums[i] = cum;
-            cum += u.samples;
+            cum += u.numExamples;
         }
         assembly ("memory-safe") {
             mstore(leaves, accepted)
@@ -598,7 +598,7 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
             if (f.acceptedMask & (1 << i) == 0) continue;
             GhostUpdate storage u = _updates[f.taskId][f.round][i];
             u.accepted = true;
-            u.weight = u.samples;
+            u.weight = u.numExamples;
             u.cum = f.cums[i];
             u.leafIndex = leafIndex++;
         }
@@ -702,7 +702,7 @@ contract FederatedHandler is SigningHelpers, MerkleHelpers {
         bytes32[] memory proof = new bytes32[](0);
         uint256 before = who.balance;
         vm.prank(who);
-        try fed.claim(taskId, round, u.updateHash, u.samples, 0, proof) {
+        try fed.claim(taskId, round, u.updateHash, u.numExamples, 0, proof) {
             ghost_claimedUnfinalized++;
             ghost_paid += who.balance - before;
         } catch {}

@@ -169,7 +169,7 @@ contract JobsHandler is SigningHelpers {
 
         uint256 before = c.payee.balance;
         vm.prank(relayer);
-        try jobs.completeJob(c.jobId, c.resultHash, c.payee, c.r, c.vs) {
+        try jobs.completeJob(c.jobId, c.resultHash, _rootOf(c.resultHash), c.payee, c.r, c.vs) {
             calls_completeOk++;
             if (!c.authorized) ghost_completedWithoutAcceptedSignature++;
             if (!exists) ghost_unknownJobSettled++;
@@ -337,7 +337,7 @@ contract JobsHandler is SigningHelpers {
         bytes32 structHash = keccak256(
             abi.encode(
                 keccak256(
-                    "JobResult(uint256 jobId,address submitter,uint64 deadline,bytes32 dataRoot,bytes32 modelRoot,bytes32 resultHash,address payee)"
+                    "JobResult(uint256 jobId,address submitter,uint64 deadline,bytes32 dataRoot,bytes32 modelRoot,bytes32 resultHash,bytes32 resultRoot,address payee)"
                 ),
                 jobId,
                 g.submitter,
@@ -345,10 +345,21 @@ contract JobsHandler is SigningHelpers {
                 g.dataRoot,
                 g.modelRoot,
                 resultHash,
+                _rootOf(resultHash),
                 payee
             )
         );
         return _eip712Digest(domain, structHash);
+    }
+
+    /// @dev The result's storage root, a function of its hash here: tampering with the hash changes both, and the
+    ///      invariant can check the stored root without tracking it separately.
+    function _rootOf(bytes32 resultHash) internal pure returns (bytes32) {
+        return keccak256(abi.encode("root", resultHash));
+    }
+
+    function rootOf(bytes32 resultHash) external pure returns (bytes32) {
+        return _rootOf(resultHash);
     }
 
     function _resultKey(uint256 jobId, bytes32 resultHash, address payee) internal pure returns (bytes32) {
@@ -432,6 +443,7 @@ contract JobsInvariantsTest is InvariantBase {
             FLAIComputeJobs.Job memory j = jobs.getJob(id);
             if (j.status == FLAIComputeJobs.JobStatus.Completed) {
                 _eq(j.resultHash, g.resultHash, "resultHash differs from the relayed one", id);
+                _eq(j.resultRoot, handler.rootOf(g.resultHash), "resultRoot differs from the relayed one", id);
                 _true(
                     handler.ghost_signedByAcceptedEnclave(handler.resultKey(id, j.resultHash, g.payee)),
                     "completed with a result no accepted enclave signed",
@@ -439,6 +451,7 @@ contract JobsInvariantsTest is InvariantBase {
                 );
             } else {
                 _eq(j.resultHash, bytes32(0), "resultHash set on a job that is not completed", id);
+                _eq(j.resultRoot, bytes32(0), "resultRoot set on a job that is not completed", id);
             }
         }
         _eq(handler.ghost_completedWithoutAcceptedSignature(), 0, "completion without an accepted signature");
