@@ -23,6 +23,7 @@ import { startComputeDevnet } from "../devnet/compute-devnet.js";
 import { modelAnswerer } from "../devnet/compute/model-answerer.js";
 import { renderReportSummary } from "../federated/report-text.js";
 import { runSimulation } from "../federated/simulation.js";
+import { NOT_ADMITTED } from "../federated/task-access.js";
 import { prewarmWorker } from "../tee/run-worker.js";
 import { demoModelFile, jobResultFile } from "../paths.js";
 import { sha256Hex } from "../util/sha256.js";
@@ -185,7 +186,26 @@ async function federatedPart(
   for (const line of renderReportSummary(federated)) {
     ui.line(`  ${line}`);
   }
+  await showModelPrivacy(flai, connection, federated.taskId, federated.finalModelRoot, ui);
   return federated;
+}
+
+/**
+ * What storage serves for the task's final model is ciphertext; its creator (an admitted reader)
+ * opens it against the on-chain hash, and an account never admitted is refused by code.
+ */
+async function showModelPrivacy(flai: FlaiRuntime, connection: FlaiConnection, taskId: bigint, root: string, ui: Ui) {
+  const stored = await flai.storage.read(root);
+  const mine = await flai.federated.readGlobalModel(taskId, { connection });
+  ui.ok(
+    `Final global model ${shortHex(root)}: storage holds ${stored.length} bytes of ciphertext (sealed: ${isSealedArtifact(stored)}); ` +
+      `the creator opens it, sha256 = on-chain hash: ${sha256Hex(mine.bytes) === mine.hash.toLowerCase()}`,
+  );
+  // Account 9 took no part in the task (the clients are accounts 1-3): it is not admitted.
+  const outsider = await flai.federated.readGlobalModel(taskId, { connection, account: 9 }).catch((error: unknown) => error);
+  ui.line(
+    `  account 9 (never admitted) reading it: ${flaiErrorCode(outsider) === NOT_ADMITTED ? "refused (not admitted)" : "NOT refused"}`,
+  );
 }
 
 /** Pay-per-inference: a 0G serving provider (the local stand-in) serves the federated global model. */
