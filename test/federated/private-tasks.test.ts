@@ -98,6 +98,11 @@ describe("federated: private tasks (issue 17)", function () {
     expect(sha256(asEnclave.bytes)).to.equal(task.globalHash.toLowerCase());
     const initial = await hre.flai.federated.readGlobalModel(taskId, { round: 0, account: 1, connection });
     expect(initial.model.round).to.equal(0);
+    await expectFlaiError(
+      () => hre.flai.federated.readGlobalModel(taskId, { round: 2, account: 1, connection }),
+      `Task ${taskId} has global models for rounds 0..1`,
+      "no round 2 model yet",
+    );
   });
 
   it("a client never admitted cannot read the model nor train on it: the error names flai:fl-admit", async () => {
