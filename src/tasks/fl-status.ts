@@ -7,6 +7,8 @@ import type { RoundPhase } from "../federated/round-state.js";
 import { parseId } from "../chain/ids.js";
 import { subjectId } from "../cli/options.js";
 import { Ui } from "../ui.js";
+import { flaiErrorCode } from "../errors.js";
+import { NOT_ADMITTED } from "../federated/task-access.js";
 
 /** flai:fl-status's arguments as src/task-definitions.ts declares them (an option left out is undefined). */
 export interface FlStatusTaskArguments {
@@ -32,7 +34,14 @@ export default async function flStatus(args: FlStatusTaskArguments, hre: Hardhat
   ui.info("global model", `${task.globalRoot} (sha256 ${task.globalHash})`);
   ui.info("measurement", task.measurement);
   // The task's rules are in its global model (storage); without it, rounds are listed without them.
-  const model: GlobalModel | undefined = await hre.flai.federated.globalModel(taskId).catch(() => undefined);
+  const read = await hre.flai.federated.globalModel(taskId).then(
+    (m) => ({ model: m }),
+    (error: unknown) => ({ error }),
+  );
+  const model: GlobalModel | undefined = "model" in read ? read.model : undefined;
+  if ("error" in read && flaiErrorCode(read.error) === NOT_ADMITTED) {
+    ui.info("privacy", "private task: its models are encrypted and this account is not admitted (its rules are not shown)");
+  }
   const rules = model === undefined ? undefined : roundRules(model);
   if (rules !== undefined) {
     ui.info(
