@@ -88,12 +88,7 @@ export default async function flCreate(args: FlCreateTaskArguments, hre: Hardhat
     );
   }
   ui.info("global model", `${t.globalRoot} (sha256 ${t.globalHash}), ${model.federated.modelFormat ?? "json"}`);
-  ui.info(
-    "privacy",
-    created.private
-      ? `private: models encrypted with the task key; readers ${created.admitted.join(", ")} (keyring ${created.keyringRoot}); more with flai:fl-admit`
-      : "public (--public): models stored in plaintext, readable by anyone",
-  );
+  printPrivacy(ui, created);
   ui.info("evaluation", created.evaluationRoot);
   ui.info("enclave", `${t.enclave} (measurement ${t.measurement}); clients encrypt to its on-chain key`);
   ui.info("round close", `at ${t.maxClients} updates, by the enclave once ${t.quorum} are recorded, or at the deadline`);
@@ -106,12 +101,7 @@ export default async function flCreate(args: FlCreateTaskArguments, hre: Hardhat
       `{ jobs: "${addresses.jobs}", federated: "${addresses.federated}" } } }`,
   );
   ui.line(`Clients join with: npx hardhat flai:fl-client --task ${t.id} --data <their data file> --network ${t.networkName}`);
-  if (created.private) {
-    ui.line(
-      `Other clients first register their reader key (npx hardhat flai:reader-key --register), then the creator admits them: ` +
-        `npx hardhat flai:fl-admit --task ${t.id} --clients <address> --network ${t.networkName}`,
-    );
-  }
+  if (created.private) ui.line(admitHint(t.id, t.networkName));
   ui.result({
     taskId: t.id,
     network: t.networkName,
@@ -120,6 +110,24 @@ export default async function flCreate(args: FlCreateTaskArguments, hre: Hardhat
     ...created,
     ...(warning === undefined ? {} : { warning }),
   });
+}
+
+/** Who reads the task's models: its readers and keyring (private), or anyone (--public). */
+function printPrivacy(ui: Ui, created: { private: boolean; admitted: string[]; keyringRoot?: string }): void {
+  ui.info(
+    "privacy",
+    created.private
+      ? `private: models encrypted with the task key; readers ${created.admitted.join(", ")} (keyring ${created.keyringRoot}); more with flai:fl-admit`
+      : "public (--public): models stored in plaintext, readable by anyone",
+  );
+}
+
+/** How other clients of a private task get admitted. */
+function admitHint(taskId: bigint, networkName: string): string {
+  return (
+    `Other clients first register their reader key (npx hardhat flai:reader-key --register), then the creator admits them: ` +
+    `npx hardhat flai:fl-admit --task ${taskId} --clients <address> --network ${networkName}`
+  );
 }
 
 /** --clients 0xA,0xB (a private task's readers at creation); --public has no readers to admit. */
