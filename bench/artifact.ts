@@ -14,17 +14,11 @@
 import { createCipheriv, createHmac, randomBytes } from "node:crypto";
 
 import { openArtifact, sealArtifact, type ArtifactBinding } from "../src/privacy/artifact.js";
+import { option, median } from "./_args.js";
 
 /** Ours may take at most this much longer than the floor (the contiguous output it writes). */
 const TARGET_VS_FLOOR = 1.5;
 const MiB = 1024 * 1024;
-
-function option(name: string, fallback: number): number {
-  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  const value = arg === undefined ? fallback : Number(arg.slice(name.length + 3));
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
 
 const runs = option("runs", 11);
 const mib = option("mib", 64);
@@ -80,11 +74,6 @@ const IMPLS: [Impl, () => Timing][] = [
 const results = new Map<Impl, { seal: number[]; open: number[]; total: number[]; ok: boolean }>(
   IMPLS.map(([impl]) => [impl, { seal: [], open: [], total: [], ok: true }]),
 );
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const gbps = (ms: number) => size / 1e9 / (ms / 1000);
 
 // One untimed round trip each first (first use of a cipher and of fresh memory), then interleaved runs.

@@ -18,17 +18,11 @@ import { x25519 } from "@noble/curves/ed25519.js";
 
 import { openUpdate, openUpdateParts, sealUpdate, sealUpdateParts, type UpdateBinding } from "../src/federated/envelope.js";
 import { concatBytes } from "../src/util/bytes.js";
+import { option, median } from "./_args.js";
 
 const TARGET_GBPS = 2;
 const MiB = 1024 * 1024;
 const CHUNK = MiB;
-
-function option(name: string, fallback: number): number {
-  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  const value = arg === undefined ? fallback : Number(arg.slice(name.length + 3));
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
 
 const runs = option("runs", 15);
 const mib = option("mib", 64);
@@ -124,11 +118,6 @@ const IMPLS: [Impl, () => { sealMs: number; openMs: number; ok: boolean }][] = [
   ["info: 2 fresh outputs, no crypto", floorRoundTrip],
 ];
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const gbps = (ms: number) => size / 1e9 / (ms / 1000);
 
 const results = new Map<Impl, { seal: number[]; open: number[]; total: number[]; ok: boolean }>(

@@ -16,16 +16,10 @@ import path from "node:path";
 import { computeFileRoot, computeRoot } from "../src/storage/merkle.js";
 import { sdkFileRoot } from "../src/storage/sdk-root.js";
 import { writeSeededFile } from "../src/util/prng.js";
+import { option, median } from "./_args.js";
 
 const TARGET_MIBPS = 150;
 const MiB = 1024 * 1024;
-
-function option(name: string, fallback: number): number {
-  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  const value = arg === undefined ? fallback : Number(arg.slice(name.length + 3));
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
 
 const runs = option("runs", 5);
 const mib = option("mib", 64);
@@ -47,11 +41,6 @@ async function rootOf(impl: Impl, file: string, bytes: Uint8Array): Promise<stri
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const mibps = (ms: number) => size / MiB / (ms / 1000);
 
 const dir = await mkdtemp(path.join(tmpdir(), "flai-bench-merkle-"));

@@ -21,6 +21,7 @@ import flai from "../src/index.js";
 
 import { multiProcessRounds } from "./_round-processes.js";
 import { datasetText, syntheticData } from "./_synthetic.js";
+import { median } from "./_args.js";
 
 // Machine secrets (sealing key, dev attestation authority) go to a throwaway folder, as in the tests.
 process.env.FLAI_MACHINE_DIR ??= path.join(os.tmpdir(), `flai-machine-bench-${process.pid}`);
@@ -169,11 +170,6 @@ for (let round = 1; round <= ROUNDS; round++) {
 
 // ---- Report ----
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const r2 = (x: number) => Math.round(x * 100) / 100;
 const rows: Row[] = [];
 function add(step: string, scope: string, xs: number[], note?: string): void {
