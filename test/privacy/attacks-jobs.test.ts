@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { diffieHellman, hkdfSync, randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -12,6 +12,7 @@ import type { JobView } from "../../src/jobs/types.js";
 import { ARTIFACT_HEADER_SIZE, openArtifact, sealArtifact } from "../../src/privacy/artifact.js";
 import { pairKey, pairInfoText } from "../../src/privacy/pair-key.js";
 import { readerKeyFromAccountKey } from "../../src/privacy/reader-key.js";
+import { x25519PrivateKeyObject, x25519PublicKeyObject } from "../../src/privacy/x25519.js";
 import { computeRoot } from "../../src/storage/merkle.js";
 import { loadOrCreateIdentity } from "../../src/tee/identity.js";
 import { recoverJobResultSigner } from "../../src/tee/job-result-signature.js";
@@ -316,6 +317,32 @@ describe("privacy: attacks on private jobs (issue 17)", function () {
       const inEnclave = await errorOf(() => runTraining(request(sealedData, sealedSpec, { readerKey: key })));
       expect(flaiErrorCode(inEnclave), `${key} in the enclave`).to.equal(JOB_INPUT_NOT_AUTHENTIC);
     }
+  });
+
+  it("attack: the victim's sealed inputs replayed to the same enclave for a job on another FLAIComputeJobs or chain: refused", async () => {
+    for (const [what, binding] of [
+      ["another contract", { chainId: "31337", contract: host.address }],
+      ["another chain", { chainId: "1", contract: CONTRACT }],
+    ] as const) {
+      const req = request(sealedData, sealedSpec);
+      const refused = await errorOf(() => runTraining({ ...req, binding: { ...req.binding, ...binding } }));
+      expect(flaiErrorCode(refused), `${what}: ${refused.message}`).to.equal(JOB_INPUT_NOT_AUTHENTIC);
+    }
+  });
+
+  it("attack: an update envelope whose 'ephemeral' key is the victim's reader key makes the enclave compute the victim's shared secret: its KDF is separate", () => {
+    // The enclave's X25519 key serves update envelopes (ephemeral-static) and pair keys (static-static).
+    // An envelope naming the victim's public key as its ephemeral gets DH(enclave, victim) — K_in's
+    // input — but the envelope KDF (salt = ephemeral | enclave key, info "hardhat-flai/update/v2")
+    // never gives K_in or K_out, and the attacker cannot make a valid envelope tag without the key.
+    const shared = diffieHellman({
+      privateKey: x25519PrivateKeyObject(victimKey.secret),
+      publicKey: x25519PublicKeyObject(Buffer.from(enclave.encryptionKey.slice(2), "hex")),
+    });
+    const salt = Buffer.concat([Buffer.from(victimKey.publicKey.slice(2), "hex"), Buffer.from(enclave.encryptionKey.slice(2), "hex")]);
+    const envelopeKey = Buffer.from(hkdfSync("sha256", shared, salt, "hardhat-flai/update/v2", 32));
+    expect(envelopeKey.equals(Buffer.from(kIn))).to.equal(false);
+    expect(envelopeKey.equals(Buffer.from(jobResultKey(victimKey.secret, enclave.encryptionKey, place, 7n)))).to.equal(false);
   });
 
   it("attack: HKDF-info and MAC-binding collisions: JSON-injecting or mis-spelled fields are refused, distinct fields never collide", async () => {

@@ -170,6 +170,15 @@ describe("privacy: attacks on private tasks (issue 17)", function () {
     expect(flaiErrorCode(await errorOf(() => unwrapTaskKey(parsed, client, taskB)))).to.equal("keyring-wrong-task");
     const rewritten: Keyring = { ...parsed, taskId: taskB.taskId };
     expect(flaiErrorCode(await errorOf(() => unwrapTaskKey(rewritten, client, taskB)))).to.equal("keyring-not-authentic");
+    // The same task id on a redeployed contract or another chain: as it is, and rewritten to it.
+    for (const other of [
+      { ...ctx, contract: host.address },
+      { ...ctx, chainId: 1n },
+    ]) {
+      expect(flaiErrorCode(await errorOf(() => unwrapTaskKey(parsed, client, other)))).to.equal("keyring-wrong-task");
+      const moved: Keyring = { ...parsed, chainId: other.chainId, contract: other.contract };
+      expect(flaiErrorCode(await errorOf(() => unwrapTaskKey(moved, client, other)))).to.equal("keyring-not-authentic");
+    }
     // Through the enclave's path: task A's keyring handed for task B's round gives no key.
     expect(taskKeysFor([keyring], client, taskB).keys).to.have.length(0);
     // The enclave's own entry opens task A's model (so the refusal below is the task id's doing).
