@@ -224,6 +224,19 @@ describe("privacy: attacks on private tasks (issue 17)", function () {
     expect(flaiErrorCode(await errorOf(() => unwrapTaskKey(ring, withCopiedKey, ctx)))).to.equal("keyring-not-authentic");
   });
 
+  it("attack: a client registers a low-order reader key, so K would be wrapped under a shared secret anyone knows: never wrapped", async () => {
+    const lowOrder = "0x" + "00".repeat(32);
+    const one = "0x01" + "00".repeat(31);
+    for (const readerKey of [lowOrder, one]) {
+      const refused = await errorOf(() => keyringBytes(creator, taskKey, [{ address: outsider.address, publicKey: readerKey }]));
+      expect(flaiErrorCode(refused), refused.message).to.equal("reader-key-invalid");
+    }
+    // A keyring forged with a low-order creatorKey gives no reader a key either.
+    const parsed = parseKeyring(keyring, "keyring");
+    const refused = await errorOf(() => unwrapTaskKey({ ...parsed, creatorKey: one }, client, ctx));
+    expect(flaiErrorCode(refused)).to.equal("reader-key-invalid");
+  });
+
   it("attack: a client never admitted reads a private task's model: no keyring entry, and storage serves ciphertext only", async () => {
     const response = await runAggregation(honest());
     expectCiphertext(response.globalModel, "the stored model");
