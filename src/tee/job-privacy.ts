@@ -35,15 +35,18 @@ export interface SealedJob {
   encryptionSecret: string;
 }
 
-/** A job is private when any of its inputs is a sealed artifact (read from the bytes, never from a host flag). */
+/**
+ * A job is private when any of its inputs is a sealed artifact (read from the bytes, never from a host
+ * flag); openJobInputs then refuses it unless both are.
+ */
 export function isPrivateJob(dataset: Uint8Array, modelSpec: Uint8Array): boolean {
   return isSealedArtifact(dataset) || isSealedArtifact(modelSpec);
 }
 
 /**
- * The job's inputs in the clear. Any sealed input makes the job private: each sealed one is opened
- * with K_in, and the model will be sealed with K_out (both bound to the job's submitter). A job whose
- * inputs are all plaintext is public and is trained as before.
+ * The job's inputs in the clear. A private job has both inputs sealed: each is opened with K_in, and
+ * the model will be sealed with K_out (both bound to the job's submitter); one sealed and one plaintext
+ * is refused (JOB_INPUT_MIXED). A job whose inputs are both plaintext is public and trained as before.
  */
 export function openJobInputs(dataset: Uint8Array, modelSpec: Uint8Array, job: SealedJob): JobInputs {
   if (!isPrivateJob(dataset, modelSpec)) {
