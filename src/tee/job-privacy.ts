@@ -14,6 +14,10 @@ import { isSealedArtifact, openArtifact, sealArtifact } from "../privacy/artifac
 /** Refusal codes the host can act on (worker-entry.ts carries them across the boundary). */
 export const JOB_INPUT_NOT_AUTHENTIC = "job-input-not-authentic";
 export const JOB_READER_KEY_MISSING = "job-reader-key-missing";
+/** One input sealed, the other plaintext: never what flai:submit makes; a host pairing a victim's sealed input with its own. */
+export const JOB_INPUT_MIXED = "job-input-mixed";
+/** A private job's opened inputs did not parse or train: why is withheld, it would show their plaintext to the host. */
+export const JOB_PRIVATE_INPUT_UNUSABLE = "job-private-input-unusable";
 
 export interface JobInputs {
   dataset: Uint8Array;
@@ -31,19 +35,34 @@ export interface SealedJob {
   encryptionSecret: string;
 }
 
-/** A job is private when any of its inputs is a sealed artifact (read from the bytes, never from a host flag). */
+/**
+ * A job is private when any of its inputs is a sealed artifact (read from the bytes, never from a host
+ * flag); openJobInputs then refuses it unless both are.
+ */
 export function isPrivateJob(dataset: Uint8Array, modelSpec: Uint8Array): boolean {
   return isSealedArtifact(dataset) || isSealedArtifact(modelSpec);
 }
 
 /**
- * The job's inputs in the clear. Any sealed input makes the job private: each sealed one is opened
- * with K_in, and the model will be sealed with K_out (both bound to the job's submitter). A job whose
- * inputs are all plaintext is public and is trained as before.
+ * The job's inputs in the clear. A private job has both inputs sealed: each is opened with K_in, and
+ * the model will be sealed with K_out (both bound to the job's submitter); one sealed and one plaintext
+ * is refused (JOB_INPUT_MIXED). A job whose inputs are both plaintext is public and trained as before.
  */
 export function openJobInputs(dataset: Uint8Array, modelSpec: Uint8Array, job: SealedJob): JobInputs {
   if (!isPrivateJob(dataset, modelSpec)) {
     return { dataset, modelSpec, sealResult: undefined };
+  }
+  // Both or neither: a submitter seals both (flai:submit), so one sealed input beside a plaintext one
+  // is a host pairing someone's sealed input with bytes of its own choosing — e.g. a spec whose parse
+  // errors, training outcome or model hash would tell the host what the sealed dataset holds.
+  if (isSealedArtifact(dataset) !== isSealedArtifact(modelSpec)) {
+    throw flaiError(
+      `The enclave refused job ${job.jobId}: its ${isSealedArtifact(dataset) ? "dataset is sealed but its model spec is" : "model spec is sealed but its dataset is"} ` +
+        `plaintext. Nothing was signed. A private job's dataset and spec are both sealed (flai:submit seals both); a public job's ` +
+        `are both plaintext (flai:submit --public).`,
+      undefined,
+      { code: JOB_INPUT_MIXED },
+    );
   }
   if (job.readerKey === undefined) {
     throw flaiError(
@@ -62,7 +81,6 @@ export function openJobInputs(dataset: Uint8Array, modelSpec: Uint8Array, job: S
     throw refusal(job, `the reader key it was handed for submitter ${job.place.submitter} (${readerKey}) is unusable`, error);
   }
   const open = (bytes: Uint8Array, what: "data" | "model"): Uint8Array => {
-    if (!isSealedArtifact(bytes)) return bytes;
     try {
       return openArtifact(
         bytes,
@@ -78,6 +96,27 @@ export function openJobInputs(dataset: Uint8Array, modelSpec: Uint8Array, job: S
   const opened = { dataset: open(dataset, "data"), modelSpec: open(modelSpec, "model") };
   const outputKey = jobResultKey(secret, readerKey, job.place, job.jobId);
   return { ...opened, sealResult: (model) => sealArtifact(model, outputKey, jobResultBinding(job.place, job.jobId)) };
+}
+
+/**
+ * Runs `use` over a private job's opened inputs (parsing, training) with any failure replaced by a
+ * refusal that says nothing of why: a parse or training error quotes the inputs (a label, a cell, the
+ * spec's classes), and it crosses to the host. A host can hand the enclave a victim's sealed inputs
+ * of two different jobs (one K_in and binding per submitter and enclave), so such errors are not
+ * only the submitter's to see. flai:submit checks the inputs before sealing, so honest jobs do not get here.
+ */
+export function withheldReason<T>(jobId: bigint, use: () => T): T {
+  try {
+    return use();
+  } catch {
+    throw flaiError(
+      `The enclave refused job ${jobId}: its inputs open, but do not parse or train together under its model spec. Nothing was ` +
+        `signed. Why is withheld: the reason would quote the private inputs to the enclave's host. The submitter checks them ` +
+        `locally (flai:submit validates a dataset against its spec before sealing).`,
+      undefined,
+      { code: JOB_PRIVATE_INPUT_UNUSABLE },
+    );
+  }
 }
 
 /** The enclave's refusal of a private job's inputs: names the job, what failed, that nothing was signed, and the likely causes. */

@@ -8,7 +8,7 @@ import { computeRoot, fastRootsReady } from "../storage/merkle.js";
 
 import type { EnclaveKeys } from "./attestation.js";
 import { identityOf, unsealSecrets } from "./identity.js";
-import { isPrivateJob, openJobInputs } from "./job-privacy.js";
+import { isPrivateJob, openJobInputs, withheldReason } from "./job-privacy.js";
 
 /**
  * Everything that crosses into the enclave for one job: the job as recorded on-chain (`binding`, whose
@@ -81,10 +81,13 @@ export async function runTraining(req: TrainRequest): Promise<TrainResponse> {
           readerKey: req.readerKey,
           encryptionSecret: secrets.encryptionSecret,
         });
-  const spec = parseModelSpec(inputs.modelSpec, `model ${b.modelRoot}`);
-  const dataset = parseTrainingData(inputs.dataset, spec, `dataset ${b.dataRoot}`);
-  const model = trainFromSpec(spec, dataset, { datasetRoot: b.dataRoot, modelRoot: b.modelRoot });
-  const plaintext = modelBytes(model);
+  const train = () => {
+    const spec = parseModelSpec(inputs.modelSpec, `model ${b.modelRoot}`);
+    const dataset = parseTrainingData(inputs.dataset, spec, `dataset ${b.dataRoot}`);
+    return modelBytes(trainFromSpec(spec, dataset, { datasetRoot: b.dataRoot, modelRoot: b.modelRoot }));
+  };
+  // A private job's errors quote its plaintext: the host gets a refusal without them (withheldReason).
+  const plaintext = inputs.sealResult === undefined ? train() : withheldReason(BigInt(b.jobId), train);
   const hash = resultHash(plaintext);
   const stored = inputs.sealResult === undefined ? plaintext : inputs.sealResult(plaintext);
   // Rooted here, not by the host: the signed root is what readers fetch, so only the enclave may name it.

@@ -7,7 +7,7 @@ import { flaiErrorCode } from "../../src/errors.js";
 import { jobInputBinding, jobInputKey, jobResultBinding, jobResultKey } from "../../src/jobs/job-keys.js";
 import { isSealedArtifact, openArtifact, sealArtifact } from "../../src/privacy/artifact.js";
 import { readerKeyFromAccountKey, x25519Public } from "../../src/privacy/reader-key.js";
-import { JOB_INPUT_NOT_AUTHENTIC, JOB_READER_KEY_MISSING, openJobInputs } from "../../src/tee/job-privacy.js";
+import { JOB_INPUT_MIXED, JOB_INPUT_NOT_AUTHENTIC, JOB_READER_KEY_MISSING, openJobInputs } from "../../src/tee/job-privacy.js";
 
 import { errorOf } from "../helpers/project.js";
 
@@ -51,10 +51,15 @@ describe("tee: a private job's inputs and model inside the enclave (issue 17)", 
     expect(() => openArtifact(sealed, other, jobResultBinding(place, 8n), "model")).to.throw(/failed authentication/);
   });
 
-  it("one sealed input is enough to make the job private (the other is used as stored)", () => {
-    const opened = openJobInputs(sealedData, spec, job(reader.publicKey));
-    expect(opened.sealResult).to.not.equal(undefined);
-    expect(Buffer.from(opened.modelSpec).equals(spec)).to.equal(true);
+  it("one sealed input beside a plaintext one is refused (a host pairing a victim's sealed input with its own)", async () => {
+    for (const [d, m] of [
+      [sealedData, spec],
+      [data, sealedSpec],
+    ] as const) {
+      const error = await errorOf(() => openJobInputs(d, m, job(reader.publicKey)));
+      expect(flaiErrorCode(error), error.message).to.equal(JOB_INPUT_MIXED);
+      expect(error.message).to.contain("Nothing was signed");
+    }
   });
 
   it("refuses by code: no reader key, another submitter's job, tampered bytes, a wrong key", async () => {
