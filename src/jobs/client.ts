@@ -26,7 +26,7 @@ import { eventsNamed } from "../chain/events.js";
 import { jobSubmitted, readJobStruct } from "../chain/jobs-reads.js";
 import { ensureReaderKey, registeredReaderKey } from "../privacy/reader-registry.js";
 import { readJobResult, type JobResultRead } from "./read-result.js";
-import { inputSealer, prepareInput, type InputSealer, type PreparedInput } from "./job-inputs.js";
+import { inputSealer, prepareInput, storedRoot, type InputSealer, type PreparedInput } from "./job-inputs.js";
 import type {
   CompletedJob,
   ConnectionOption,
@@ -146,16 +146,19 @@ export class FlaiJobs {
       readInput(opts.model, "--model", this.#storage),
     );
     const givenRoots = dataIn.root !== undefined || modelIn.root !== undefined;
-    const prepare = (sealer: InputSealer | undefined) =>
-      [prepareInput(dataIn, "job-data", "--data", sealer), prepareInput(modelIn, "job-model", "--model", sealer)] as const;
-    let prepared = isPublic ? prepare(undefined) : undefined;
+    const prepare = async (sealer: InputSealer | undefined) => {
+      const data = prepareInput(dataIn, "job-data", "--data", sealer);
+      const dataRoot = sealer === undefined ? undefined : await storedRoot(data);
+      return [data, prepareInput(modelIn, "job-model", "--model", sealer, dataRoot)] as const;
+    };
+    let prepared = isPublic ? await prepare(undefined) : undefined;
     if (isPublic || !givenRoots) checkTrainable(dataIn, modelIn);
     const { contract, connection, deployment } = await this.#bound(opts.connection, "deployer");
     let enclave: string | undefined;
     if (prepared === undefined) {
       const sealer = await this.#inputSealer(connection, deployment, opts.enclave);
       enclave = sealer.enclave;
-      prepared = prepare(sealer);
+      prepared = await prepare(sealer);
       const [data, model] = prepared;
       if (givenRoots) checkTrainable({ bytes: data.plaintext, source: data.source }, { bytes: model.plaintext, source: model.source });
     }

@@ -6,6 +6,7 @@
 import { flaiError } from "../errors.js";
 import type { Input } from "../inputs.js";
 import { isSealedArtifact, openArtifact, sealArtifact } from "../privacy/artifact.js";
+import { computeRoot, fastRootsReady } from "../storage/merkle.js";
 
 import { jobInputBinding, jobInputKey, type JobPlace } from "./job-keys.js";
 
@@ -21,6 +22,13 @@ export function inputSealer(place: JobPlace, enclave: { signer: string; encrypti
   return { place, enclave: enclave.signer, key: jobInputKey(submitterSecret, enclave.encryptionKey, place) };
 }
 
+/** The 0G root `input` will be stored under: the root it was given as, or its bytes' root. */
+export async function storedRoot(input: PreparedInput): Promise<string> {
+  if ("root" in input.store) return input.store.root;
+  await fastRootsReady();
+  return computeRoot(input.store.bytes);
+}
+
 /** One input as it will be stored: `bytes` to upload, or the `root` already stored (given as a root). */
 export interface PreparedInput {
   plaintext: Uint8Array;
@@ -34,7 +42,13 @@ export interface PreparedInput {
  * plaintext root is public already. Public: a sealed root is refused (the enclave would treat the job
  * as private, and nobody but the submitter could read its model).
  */
-export function prepareInput(input: Input, kind: "job-data" | "job-model", option: string, sealer: InputSealer | undefined): PreparedInput {
+export function prepareInput(
+  input: Input,
+  kind: "job-data" | "job-model",
+  option: string,
+  sealer: InputSealer | undefined,
+  dataRoot = "0x0",
+): PreparedInput {
   const sealed = isSealedArtifact(input.bytes);
   if (sealer === undefined) {
     if (input.root !== undefined && sealed) {
@@ -49,7 +63,8 @@ export function prepareInput(input: Input, kind: "job-data" | "job-model", optio
       store: input.root === undefined ? { bytes: input.bytes } : { root: input.root },
     };
   }
-  const binding = jobInputBinding(sealer.place, kind);
+  // The spec is bound to the stored root of the dataset beside it (jobInputBinding): `dataRoot`.
+  const binding = jobInputBinding(sealer.place, kind, dataRoot);
   if (input.root === undefined) {
     return { plaintext: input.bytes, source: input.source, store: { bytes: sealArtifact(input.bytes, sealer.key, binding) } };
   }
@@ -65,7 +80,11 @@ export function prepareInput(input: Input, kind: "job-data" | "job-model", optio
     input.bytes,
     sealer.key,
     binding,
-    `${option} ${input.root} (sealed for submitter ${sealer.place.submitter} and enclave ${sealer.enclave})`,
+    `${option} ${input.root} (sealed for submitter ${sealer.place.submitter} and enclave ${sealer.enclave}` +
+      (kind === "job-model"
+        ? `, beside dataset ${dataRoot}: a sealed spec opens only beside the dataset it was first submitted with`
+        : "") +
+      ")",
   );
   return { plaintext, source: input.source, store: { root: input.root } };
 }

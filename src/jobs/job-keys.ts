@@ -39,9 +39,16 @@ export function jobResultKey(mySecret: Uint8Array, theirPublicKey: string, place
   });
 }
 
-/** What a job input is sealed for: id 0 and round 0 (the job does not exist yet when it is sealed). */
-export function jobInputBinding(place: JobPlace, kind: "job-data" | "job-model"): ArtifactBinding {
-  return { chainId: place.chainId, contract: place.contract, kind, id: 0n, round: 0 };
+/**
+ * What a job input is sealed for (round 0: the job does not exist yet). The dataset: id 0. The model
+ * spec: id = the sealed dataset's 0G root, so a spec opens only beside the dataset it was submitted
+ * with. K_in is one key per submitter and enclave: without this, a host could hand the enclave a
+ * victim's spec of one job beside its dataset of another and learn from the outcome (trains or not,
+ * the model's hash) what the data holds.
+ */
+export function jobInputBinding(place: JobPlace, kind: "job-data" | "job-model", dataRoot: string): ArtifactBinding {
+  const id = kind === "job-data" ? 0n : BigInt(dataRoot);
+  return { chainId: place.chainId, contract: place.contract, kind, id, round: 0 };
 }
 
 /** What job `jobId`'s trained model is sealed for. */

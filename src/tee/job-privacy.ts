@@ -29,6 +29,8 @@ export interface JobInputs {
 export interface SealedJob {
   jobId: bigint;
   place: JobPlace;
+  /** The job's on-chain data root (the enclave checked the dataset against it): the spec is sealed beside it. */
+  dataRoot: string;
   /** The submitter's reader key as the host claims it (the registry's); needed only when an input is sealed. */
   readerKey: string | undefined;
   /** The enclave's X25519 secret (hex), unsealed inside the worker. */
@@ -85,7 +87,7 @@ export function openJobInputs(dataset: Uint8Array, modelSpec: Uint8Array, job: S
       return openArtifact(
         bytes,
         inputKey,
-        jobInputBinding(job.place, what === "data" ? "job-data" : "job-model"),
+        jobInputBinding(job.place, what === "data" ? "job-data" : "job-model", job.dataRoot),
         `job ${job.jobId}'s ${what}`,
       );
     } catch (error) {

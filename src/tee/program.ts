@@ -78,6 +78,7 @@ export async function runTraining(req: TrainRequest): Promise<TrainResponse> {
       : openJobInputs(req.dataset, req.modelSpec, {
           jobId: BigInt(b.jobId),
           place,
+          dataRoot: b.dataRoot,
           readerKey: req.readerKey,
           encryptionSecret: secrets.encryptionSecret,
         });

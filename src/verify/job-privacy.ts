@@ -42,6 +42,7 @@ export async function jobAccess(
 export function inputsInTheClear(
   data: Uint8Array | undefined,
   model: Uint8Array | undefined,
+  dataRoot: string,
   access: JobAccess,
 ): { data?: Uint8Array; model?: Uint8Array; unavailable?: VerifyItem } {
   if (data === undefined || model === undefined) return { data, model };
@@ -51,7 +52,7 @@ export function inputsInTheClear(
   const key = jobInputKey(me.secret, enclaveKey, place);
   const open = (bytes: Uint8Array, kind: "job-data" | "job-model") =>
     isSealedArtifact(bytes)
-      ? openArtifact(bytes, key, jobInputBinding(place, kind), `the job's ${kind === "job-data" ? "data" : "model spec"}`)
+      ? openArtifact(bytes, key, jobInputBinding(place, kind, dataRoot), `the job's ${kind === "job-data" ? "data" : "model spec"}`)
       : bytes;
   try {
     return { data: open(data, "job-data"), model: open(model, "job-model") };

@@ -62,7 +62,7 @@ export async function verifyJob(
       : await readRegistration(jobs, done.enclave, { blockTag: done.event.blockNumber }).catch(() => readRegistration(jobs, done.enclave));
   const place = { chainId: deployment.chainId, contract: deployment.address };
   const access = await jobAccess(connection, job, place, enclave, opts.account);
-  const clear = inputsInTheClear(data.bytes, model.bytes, access);
+  const clear = inputsInTheClear(data.bytes, model.bytes, job.dataRoot, access);
   items.push(clear.unavailable ?? reExecuteJob(job, clear.data, clear.model));
 
   if (done === undefined) {

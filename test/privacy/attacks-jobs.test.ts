@@ -61,8 +61,8 @@ describe("privacy: attacks on private jobs (issue 17)", function () {
     enclaveDir = await tempDir("flai-attack-jobs-");
     enclave = await loadOrCreateIdentity(enclaveDir);
     kIn = jobInputKey(victimKey.secret, enclave.encryptionKey, place);
-    sealedData = sealArtifact(victimData, kIn, jobInputBinding(place, "job-data"));
-    sealedSpec = sealArtifact(victimSpec, kIn, jobInputBinding(place, "job-model"));
+    sealedData = sealArtifact(victimData, kIn, jobInputBinding(place, "job-data", "0x0"));
+    sealedSpec = sealArtifact(victimSpec, kIn, jobInputBinding(place, "job-model", computeRoot(sealedData)));
   });
 
   /** What the host hands the enclave for job `jobId`: any bytes, any claimed submitter and reader key. */
@@ -209,17 +209,35 @@ describe("privacy: attacks on private jobs (issue 17)", function () {
     }
   });
 
-  it("attack: the host pairs the victim's sealed dataset with the victim's sealed spec of another job (error oracle): the refusal holds no plaintext", async () => {
-    // Every job input of one submitter for one enclave shares K_in and binding id 0, so inputs of two
-    // of the victim's jobs open together. Before the fix the parse error named a victim's label.
+  it("attack: the host pairs the victim's sealed dataset with the victim's sealed spec of another job (an error and hash oracle): refused before parsing", async () => {
+    // Every job input of one submitter for one enclave shares K_in; the spec is sealed beside its
+    // dataset's stored root, so a spec of another job does not open here. (Before: the parse error named
+    // a victim's label.)
+    const anotherDataset = sealArtifact(
+      new TextEncoder().encode(`x0,x1,label\n0,0,diagnosis-negative\n`),
+      kIn,
+      jobInputBinding(place, "job-data", "0x0"),
+    );
     const otherSpec = sealArtifact(
       new TextEncoder().encode(JSON.stringify({ ...JSON.parse(new TextDecoder().decode(victimSpec)), classes: ["a", "b"] })),
       kIn,
-      jobInputBinding(place, "job-model"),
+      jobInputBinding(place, "job-model", computeRoot(anotherDataset)),
     );
     const refused = await errorOf(() => runTraining(request(sealedData, otherSpec)));
-    expect(flaiErrorCode(refused), refused.message).to.equal(JOB_PRIVATE_INPUT_UNUSABLE);
+    expect(flaiErrorCode(refused), refused.message).to.equal(JOB_INPUT_NOT_AUTHENTIC);
     expect(refused.message).to.contain("Nothing was signed");
+    expectNoPlaintext(refused.message);
+  });
+
+  it("attack: a victim's sealed inputs that open but do not parse together: the refusal withholds why (no plaintext, no cause)", async () => {
+    // Defence in depth behind the binding above: whatever fails after opening says nothing of the data.
+    const badSpec = sealArtifact(
+      new TextEncoder().encode(JSON.stringify({ ...JSON.parse(new TextDecoder().decode(victimSpec)), classes: ["a", "b"] })),
+      kIn,
+      jobInputBinding(place, "job-model", computeRoot(sealedData)),
+    );
+    const refused = await errorOf(() => runTraining(request(sealedData, badSpec)));
+    expect(flaiErrorCode(refused), refused.message).to.equal(JOB_PRIVATE_INPUT_UNUSABLE);
     expectNoPlaintext(refused.message);
     expect(refused.cause, "no cause carries the plaintext either").to.equal(undefined);
   });
@@ -274,11 +292,11 @@ describe("privacy: attacks on private jobs (issue 17)", function () {
     const sealed = [
       sealedData,
       sealedSpec,
-      sealArtifact(victimData, kIn, jobInputBinding(place, "job-model")), // same plaintext, other kind
+      sealArtifact(victimData, kIn, jobInputBinding(place, "job-model", computeRoot(sealedData))), // same plaintext, other kind
       sealArtifact(
         new TextEncoder().encode(`x0,x1,label\n${SECRET_ROWS}0,0,diagnosis-negative\n`),
         kIn,
-        jobInputBinding(place, "job-data"),
+        jobInputBinding(place, "job-data", "0x0"),
       ),
     ];
     const nonces = sealed.map((s) => BigInt("0x" + Buffer.from(s.subarray(1, ARTIFACT_HEADER_SIZE)).toString("hex")));
@@ -294,8 +312,8 @@ describe("privacy: attacks on private jobs (issue 17)", function () {
     // Two plaintexts sealed under one key, same length: XOR of ciphertexts is not XOR of plaintexts.
     const p1 = new Uint8Array(64).fill(0x41);
     const p2 = new Uint8Array(64).fill(0x42);
-    const c1 = sealArtifact(p1, kIn, jobInputBinding(place, "job-data")).subarray(ARTIFACT_HEADER_SIZE);
-    const c2 = sealArtifact(p2, kIn, jobInputBinding(place, "job-data")).subarray(ARTIFACT_HEADER_SIZE);
+    const c1 = sealArtifact(p1, kIn, jobInputBinding(place, "job-data", "0x0")).subarray(ARTIFACT_HEADER_SIZE);
+    const c2 = sealArtifact(p2, kIn, jobInputBinding(place, "job-data", "0x0")).subarray(ARTIFACT_HEADER_SIZE);
     const xorC = c1.map((b, i) => b ^ c2[i]!);
     expect(xorC.every((b) => b === (0x41 ^ 0x42))).to.equal(false);
   });

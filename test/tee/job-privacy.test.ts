@@ -7,6 +7,7 @@ import { flaiErrorCode } from "../../src/errors.js";
 import { jobInputBinding, jobInputKey, jobResultBinding, jobResultKey } from "../../src/jobs/job-keys.js";
 import { isSealedArtifact, openArtifact, sealArtifact } from "../../src/privacy/artifact.js";
 import { readerKeyFromAccountKey, x25519Public } from "../../src/privacy/reader-key.js";
+import { computeRoot } from "../../src/storage/merkle.js";
 import { JOB_INPUT_MIXED, JOB_INPUT_NOT_AUTHENTIC, JOB_READER_KEY_MISSING, openJobInputs } from "../../src/tee/job-privacy.js";
 
 import { errorOf } from "../helpers/project.js";
@@ -22,11 +23,13 @@ describe("tee: a private job's inputs and model inside the enclave (issue 17)", 
   const data = Buffer.from('{"features":[[1],[2]],"labels":[0,1]}');
   const spec = Buffer.from('{"features":1}');
   const kIn = jobInputKey(reader.secret, enclavePublic, place);
-  const sealedData = sealArtifact(data, kIn, jobInputBinding(place, "job-data"));
-  const sealedSpec = sealArtifact(spec, kIn, jobInputBinding(place, "job-model"));
-  const job = (readerKey: string | undefined, who = place) => ({
+  const sealedData = sealArtifact(data, kIn, jobInputBinding(place, "job-data", "0x0"));
+  const dataRoot = computeRoot(sealedData);
+  const sealedSpec = sealArtifact(spec, kIn, jobInputBinding(place, "job-model", dataRoot));
+  const job = (readerKey: string | undefined, who = place, root: string = dataRoot) => ({
     jobId: 7n,
     place: who,
+    dataRoot: root,
     readerKey,
     encryptionSecret: "0x" + Buffer.from(enclaveSecret).toString("hex"),
   });
@@ -60,6 +63,13 @@ describe("tee: a private job's inputs and model inside the enclave (issue 17)", 
       expect(flaiErrorCode(error), error.message).to.equal(JOB_INPUT_MIXED);
       expect(error.message).to.contain("Nothing was signed");
     }
+  });
+
+  it("a sealed spec opens only beside the dataset it was sealed with (its stored root), not beside another of the submitter's", async () => {
+    const otherData = sealArtifact(Buffer.from('{"features":[[3],[4]],"labels":[1,0]}'), kIn, jobInputBinding(place, "job-data", "0x0"));
+    const error = await errorOf(() => openJobInputs(otherData, sealedSpec, job(reader.publicKey, place, computeRoot(otherData))));
+    expect(flaiErrorCode(error), error.message).to.equal(JOB_INPUT_NOT_AUTHENTIC);
+    expect(error.message).to.contain("its sealed model failed authentication");
   });
 
   it("refuses by code: no reader key, another submitter's job, tampered bytes, a wrong key", async () => {
