@@ -420,19 +420,30 @@ function screenUpdate(
 }
 
 /** Refuses (with a tagged code) a round whose aggregate the task's rules do not allow to be published. */
+/**
+ * Rejections in one bounded line: a count per code and the first one's reason. Every rejection is in
+ * the round's report; an error line that listed them all grew with the number of clients.
+ */
+function rejectionSummary(rejected: readonly Decision[]): string {
+  const counts = new Map<string, number>();
+  for (const r of rejected) counts.set(r.code ?? "unknown", (counts.get(r.code ?? "unknown") ?? 0) + 1);
+  const byCode = [...counts].map(([code, n]) => `[${code}] ×${n}`).join(", ");
+  const first = rejected[0];
+  return first === undefined
+    ? "none rejected"
+    : `${rejected.length} rejected: ${byCode} (first: ${first.client}: ${first.reason ?? "no reason given"})`;
+}
+
 function checkPublishable(acceptedCount: number, rejected: Decision[], rules: RoundRules, strategy: StrategyConfig, round: number): void {
   if (acceptedCount === 0) {
-    throw flaiError(
-      `${refusalTag("nothing-accepted")}No update of round ${round} is acceptable: ` +
-        rejected.map((r) => `${r.client}: [${r.code}] ${r.reason}`).join("; "),
-    );
+    throw flaiError(`${refusalTag("nothing-accepted")}No update of round ${round} is acceptable: ${rejectionSummary(rejected)}`);
   }
   if (acceptedCount < rules.minAccepted) {
     throw flaiError(
       `${refusalTag("too-few-accepted")}Round ${round} has ${acceptedCount} accepted update${acceptedCount === 1 ? "" : "s"}, fewer than the task's ` +
         `minimum of ${rules.minAccepted} per published aggregate: from the published model each client could rebuild the others' updates. ` +
         `The round is not published. More clients must take part, or the task must add DP noise (--clipping-norm and --noise-multiplier).` +
-        (rejected.length > 0 ? ` Rejected: ${rejected.map((r) => `${r.client}: [${r.code}] ${r.reason}`).join("; ")}` : ""),
+        (rejected.length > 0 ? ` Rejected: ${rejectionSummary(rejected)}` : ""),
     );
   }
   if ((strategy.name === "median" || strategy.name === "trimmed-mean") && acceptedCount < MIN_ROBUST_UPDATES) {
