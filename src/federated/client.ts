@@ -97,7 +97,7 @@ import {
   readKeyrings,
   taskKeyOrRefuse,
 } from "./task-access.js";
-import { sealTaskModel, type TaskContext } from "./task-models.js";
+import { sealTaskEvaluation, sealTaskModel, type TaskContext } from "./task-models.js";
 
 const STATUS: Record<number, TaskStatus | undefined> = { 1: "active", 2: "finished", 3: "cancelled" };
 /** maxClients is a uint16 on-chain; the default (its largest) leaves rounds to close by the aggregator or the deadline. */
@@ -149,7 +149,10 @@ export class FlaiFederated {
     warnDeprecatedKeys(deprecated);
     const specInput = await readInput(opts.model, "--model", this.#storage);
     const spec = parseModelSpec(specInput.bytes, specInput.source);
-    const evalInput = await readInput(opts.evaluation, "--test", this.#storage);
+    const evalInput =
+      typeof opts.evaluation === "string"
+        ? await readInput(opts.evaluation, "--test", this.#storage)
+        : { bytes: opts.evaluation, source: "the test set (bytes)" };
     if (spec.impute !== undefined) {
       throw flaiError(
         `${specInput.source}: a federated task cannot use "impute": "mean": the means would come from the evaluation set, ` +
@@ -173,7 +176,10 @@ export class FlaiFederated {
     // Private (the default): every reader is known and keyed before anything is paid or uploaded.
     const privacy =
       opts.public === true ? undefined : await this.#creationReaders(connection, deployment, signer, enclave, opts.clients ?? []);
-    const evaluationRoot = (await this.#storage.upload(evalInput.bytes)).root;
+    // On-chain (in the model's rules): the root of what is stored — a private task's test set sealed with its key.
+    const ctx0 = { chainId: deployment.chainId, contract: deployment.federated, taskId: 0n };
+    const evaluationStored = privacy === undefined ? evalInput.bytes : sealTaskEvaluation(evalInput.bytes, privacy.taskKey, ctx0);
+    const evaluationRoot = (await this.#storage.upload(evaluationStored)).root;
     const start = weightsToJson(...initialParameters(spec, classes, specInput.source));
     const modelFormat = opts.modelFormat ?? defaultModelFormat(outputsFor(classes.length) * (spec.features + 1));
     const initial: GlobalModel = {
@@ -208,7 +214,6 @@ export class FlaiFederated {
     };
     const bytes = globalModelBytes(initial);
     // On-chain: the root of what is stored (sealed when private) and the hash of the plaintext.
-    const ctx0 = { chainId: deployment.chainId, contract: deployment.federated, taskId: 0n };
     const stored = await this.#storage.upload(privacy === undefined ? bytes : sealTaskModel(bytes, privacy.taskKey, ctx0, 0));
     const receipt = await this.#send(
       contract,
