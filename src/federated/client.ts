@@ -107,6 +107,11 @@ const RECORD_CLOSE_GAS = 20_000n;
 const now = () => performance.now();
 
 /** `hre.flai.federated`: federated tasks and rounds on FLAIFederated, aggregated inside teeSim. */
+/** The test set's bytes: a file or a root (read), or bytes given (the simulation's: never stored in plaintext first). */
+async function evaluationInput(value: string | Uint8Array, storage: StorageBackend): Promise<{ bytes: Uint8Array; source: string }> {
+  return typeof value === "string" ? readInput(value, "--test", storage) : { bytes: value, source: "the test set (bytes)" };
+}
+
 /**
  * Tasks (chain/contract/task id) whose evaluation set this process has handed an enclave worker, per
  * connection: the next round sends null and the worker uses its own parse, verified against the root
@@ -149,10 +154,7 @@ export class FlaiFederated {
     warnDeprecatedKeys(deprecated);
     const specInput = await readInput(opts.model, "--model", this.#storage);
     const spec = parseModelSpec(specInput.bytes, specInput.source);
-    const evalInput =
-      typeof opts.evaluation === "string"
-        ? await readInput(opts.evaluation, "--test", this.#storage)
-        : { bytes: opts.evaluation, source: "the test set (bytes)" };
+    const evalInput = await evaluationInput(opts.evaluation, this.#storage);
     if (spec.impute !== undefined) {
       throw flaiError(
         `${specInput.source}: a federated task cannot use "impute": "mean": the means would come from the evaluation set, ` +
@@ -176,10 +178,8 @@ export class FlaiFederated {
     // Private (the default): every reader is known and keyed before anything is paid or uploaded.
     const privacy =
       opts.public === true ? undefined : await this.#creationReaders(connection, deployment, signer, enclave, opts.clients ?? []);
-    // On-chain (in the model's rules): the root of what is stored — a private task's test set sealed with its key.
     const ctx0 = { chainId: deployment.chainId, contract: deployment.federated, taskId: 0n };
-    const evaluationStored = privacy === undefined ? evalInput.bytes : sealTaskEvaluation(evalInput.bytes, privacy.taskKey, ctx0);
-    const evaluationRoot = (await this.#storage.upload(evaluationStored)).root;
+    const evaluationRoot = await this.#storeEvaluation(evalInput.bytes, privacy?.taskKey, ctx0);
     const start = weightsToJson(...initialParameters(spec, classes, specInput.source));
     const modelFormat = opts.modelFormat ?? defaultModelFormat(outputsFor(classes.length) * (spec.features + 1));
     const initial: GlobalModel = {
@@ -237,6 +237,15 @@ export class FlaiFederated {
       admitted: privacy?.readers.map((r) => r.address) ?? [],
       ...(keyring === undefined ? {} : { keyringRoot: keyring.keyringRoot }),
     };
+  }
+
+  /**
+   * Uploads the task's test set; its root goes in the model's rules. A private task's is sealed with
+   * the task key (the enclave opens it with the key that opens the task's models), a public one's is
+   * the plaintext.
+   */
+  async #storeEvaluation(bytes: Uint8Array, taskKey: Uint8Array | undefined, ctx: Omit<TaskContext, "taskId">): Promise<string> {
+    return (await this.#storage.upload(taskKey === undefined ? bytes : sealTaskEvaluation(bytes, taskKey, ctx))).root;
   }
 
   /** A new private task's keyring (its readers at creation), published right after createTask. */

@@ -261,6 +261,8 @@ describe("verify: federated rounds", function () {
     expect(items.filter((i) => /^round 1: update 0x/.test(i.item))).to.have.length(3);
     expect(items.find((i) => /^round 1: update 0x/.test(i.item) && i.detail.startsWith("rejected"))?.verdict).to.equal("match");
     expect(byName(items, "round 2: re-execution").detail).to.contain("byte-identical");
+    // The task is private: its test set is stored sealed, and the re-run opened it as the enclave did.
+    expect(byName(items, "round 2: re-execution").detail).to.contain("the encrypted test set opened with the task key");
     // fedavg's default drift correction: its correction is re-derived with the model.
     expect(byName(items, "round 2: re-execution").detail).to.contain(
       "drift correction in it re-derived from the 2 accepted updates' decrypted gradients",
