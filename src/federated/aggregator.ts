@@ -59,8 +59,9 @@ export interface AggregateRequest {
   /** The round's on-chain update count. */
   updateCount: number;
   /**
-   * The task's evaluation set, or null to use the one this enclave worker already verified against
-   * the committed root (kept by root: verified-cache.ts). A worker that has none refuses a null with
+   * The task's evaluation set as stored (a private task's sealed with the task key: opened with the
+   * key that opened the previous model), or null to use the one this enclave worker already verified
+   * against the committed root (kept by root: verified-cache.ts). A worker that has none refuses a null with
    * the code EVALUATION_NEEDED (on the error, run-worker.ts refusalCodeOf); the host then sends the bytes.
    */
   evaluation: Uint8Array | null;

@@ -296,7 +296,7 @@ describe("a federated task across machines (separate processes, folders, machine
     // 0G storage: every upload paid once (no identity twice), each client paid for exactly its three
     // recorded updates (the killed one reused the upload it had paid for), the aggregator for one
     // global model and one report per round (its restart reused what it had paid for), the creator for
-    // the evaluation set, the (encrypted) initial model and the task's keyring.
+    // the (encrypted) evaluation set and initial model and the task's keyring.
     const paid = await w.paidUploads();
     expect(new Set(paid.map((p) => p.identity)).size, "distinct uploads paid").to.equal(paid.length);
     const paidBy = (who: string) => paid.filter((p) => p.sender === who).length;
