@@ -30,7 +30,7 @@ import { rewardWeights } from "./weights.js";
 import { sha256Hex } from "../util/sha256.js";
 import { x25519Public } from "../privacy/reader-key.js";
 
-import { openPreviousModel, sealTaskModel } from "./task-models.js";
+import { openPreviousModel, openTaskEvaluation, sealTaskModel, type TaskContext } from "./task-models.js";
 
 /** One update as recorded on-chain, with its ciphertext if storage returned it (root-verified). */
 export interface RecordedUpdate {
@@ -59,8 +59,9 @@ export interface AggregateRequest {
   /** The round's on-chain update count. */
   updateCount: number;
   /**
-   * The task's evaluation set, or null to use the one this enclave worker already verified against
-   * the committed root (kept by root: verified-cache.ts). A worker that has none refuses a null with
+   * The task's evaluation set as stored (a private task's sealed with the task key: opened with the
+   * key that opened the previous model), or null to use the one this enclave worker already verified
+   * against the committed root (kept by root: verified-cache.ts). A worker that has none refuses a null with
    * the code EVALUATION_NEEDED (on the error, run-worker.ts refusalCodeOf); the host then sends the bytes.
    */
   evaluation: Uint8Array | null;
@@ -114,7 +115,7 @@ export async function runAggregation(req: AggregateRequest, opts: AggregationOpt
   const current = parseGlobalModel(previous.plaintext, `global model ${req.globalHash}`);
   const { federated } = current;
   await fastRootsReady();
-  const evaluation = verifiedEvaluation(req.evaluation, current);
+  const evaluation = verifiedEvaluation(req.evaluation, current, { taskKey: previous.taskKey, ctx: binding });
   if (opts.consume === true) req.evaluation = null;
   const dimension = parameterCount(current);
 
@@ -295,16 +296,21 @@ export const EVALUATION_NEEDED = "EVALUATION_NEEDED";
 
 /**
  * The round's evaluation set, parsed as the task reads data, once its bytes have the root the global
- * model commits. The parse is kept in this worker by root (verified-cache.ts), so later rounds of
- * the task pay a memory compare instead of the keccak tree and the JSON parse, or nothing when the
+ * model commits — and, when sealed (a private task), once they open with the task key `sealed.taskKey`
+ * that opened the previous model (task-models.ts openTaskEvaluation). The parse is kept in this worker
+ * by root and by a digest of that key (verified-cache.ts): a later request naming the same root under
+ * another task's key cannot take a parse it could not have opened. Later rounds of the task pay a
+ * memory compare instead of the keccak tree, the decryption and the JSON parse, or nothing when the
  * host sends null.
  */
-function verifiedEvaluation(bytes: Uint8Array | null, model: GlobalModel) {
+function verifiedEvaluation(bytes: Uint8Array | null, model: GlobalModel, sealed: { taskKey: Uint8Array | null; ctx: TaskContext }) {
   const root = model.federated.evaluationRoot;
   const source = `evaluation set ${root}`;
   const options = taskDatasetOptions(model);
+  // The key's digest stays in this worker's memory (the cache key); it is never output.
+  const parseKey = JSON.stringify({ ...options, key: sealed.taskKey === null ? null : sha256Hex(sealed.taskKey) });
   if (bytes === null) {
-    const held = cachedParse<Dataset>(root, JSON.stringify(options));
+    const held = cachedParse<Dataset>(root, parseKey);
     if (held === undefined) {
       const refusal = flaiError(`This enclave worker does not hold evaluation set ${root}; send its bytes with the request.`);
       // The root goes with the code: a private task's host cannot read it from the sealed model.
@@ -315,8 +321,8 @@ function verifiedEvaluation(bytes: Uint8Array | null, model: GlobalModel) {
   const parsed = parseVerified(
     root,
     bytes,
-    JSON.stringify(options),
-    (b) => parseDataset(b, source, options),
+    parseKey,
+    (b) => parseDataset(openTaskEvaluation(b, sealed.taskKey, sealed.ctx, root), source, options),
     () => new Error(`the evaluation set does not have the committed root ${root}`),
   );
   return checkTaskData(parsed, model, source);

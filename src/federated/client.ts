@@ -97,7 +97,7 @@ import {
   readKeyrings,
   taskKeyOrRefuse,
 } from "./task-access.js";
-import { sealTaskModel, type TaskContext } from "./task-models.js";
+import { sealTaskEvaluation, sealTaskModel, type TaskContext } from "./task-models.js";
 
 const STATUS: Record<number, TaskStatus | undefined> = { 1: "active", 2: "finished", 3: "cancelled" };
 /** maxClients is a uint16 on-chain; the default (its largest) leaves rounds to close by the aggregator or the deadline. */
@@ -107,6 +107,11 @@ const RECORD_CLOSE_GAS = 20_000n;
 const now = () => performance.now();
 
 /** `hre.flai.federated`: federated tasks and rounds on FLAIFederated, aggregated inside teeSim. */
+/** The test set's bytes: a file or a root (read), or bytes given (the simulation's: never stored in plaintext first). */
+async function evaluationInput(value: string | Uint8Array, storage: StorageBackend): Promise<{ bytes: Uint8Array; source: string }> {
+  return typeof value === "string" ? readInput(value, "--test", storage) : { bytes: value, source: "the test set (bytes)" };
+}
+
 /**
  * Tasks (chain/contract/task id) whose evaluation set this process has handed an enclave worker, per
  * connection: the next round sends null and the worker uses its own parse, verified against the root
@@ -149,7 +154,7 @@ export class FlaiFederated {
     warnDeprecatedKeys(deprecated);
     const specInput = await readInput(opts.model, "--model", this.#storage);
     const spec = parseModelSpec(specInput.bytes, specInput.source);
-    const evalInput = await readInput(opts.evaluation, "--test", this.#storage);
+    const evalInput = await evaluationInput(opts.evaluation, this.#storage);
     if (spec.impute !== undefined) {
       throw flaiError(
         `${specInput.source}: a federated task cannot use "impute": "mean": the means would come from the evaluation set, ` +
@@ -173,7 +178,8 @@ export class FlaiFederated {
     // Private (the default): every reader is known and keyed before anything is paid or uploaded.
     const privacy =
       opts.public === true ? undefined : await this.#creationReaders(connection, deployment, signer, enclave, opts.clients ?? []);
-    const evaluationRoot = (await this.#storage.upload(evalInput.bytes)).root;
+    const ctx0 = { chainId: deployment.chainId, contract: deployment.federated, taskId: 0n };
+    const evaluationRoot = await this.#storeEvaluation(evalInput.bytes, privacy?.taskKey, ctx0);
     const start = weightsToJson(...initialParameters(spec, classes, specInput.source));
     const modelFormat = opts.modelFormat ?? defaultModelFormat(outputsFor(classes.length) * (spec.features + 1));
     const initial: GlobalModel = {
@@ -208,7 +214,6 @@ export class FlaiFederated {
     };
     const bytes = globalModelBytes(initial);
     // On-chain: the root of what is stored (sealed when private) and the hash of the plaintext.
-    const ctx0 = { chainId: deployment.chainId, contract: deployment.federated, taskId: 0n };
     const stored = await this.#storage.upload(privacy === undefined ? bytes : sealTaskModel(bytes, privacy.taskKey, ctx0, 0));
     const receipt = await this.#send(
       contract,
@@ -232,6 +237,15 @@ export class FlaiFederated {
       admitted: privacy?.readers.map((r) => r.address) ?? [],
       ...(keyring === undefined ? {} : { keyringRoot: keyring.keyringRoot }),
     };
+  }
+
+  /**
+   * Uploads the task's test set; its root goes in the model's rules. A private task's is sealed with
+   * the task key (the enclave opens it with the key that opens the task's models), a public one's is
+   * the plaintext.
+   */
+  async #storeEvaluation(bytes: Uint8Array, taskKey: Uint8Array | undefined, ctx: Omit<TaskContext, "taskId">): Promise<string> {
+    return (await this.#storage.upload(taskKey === undefined ? bytes : sealTaskEvaluation(bytes, taskKey, ctx))).root;
   }
 
   /** A new private task's keyring (its readers at creation), published right after createTask. */

@@ -15,6 +15,8 @@ export const INPUT_REFUSALS = [
   "update-set-mismatch",
   /** A private task's previous model is sealed and no handed keyring gives the enclave its task key (task-models.ts). */
   "previous-model-unreadable",
+  /** A task's evaluation set is sealed and does not open with the task key that opened its model (task-models.ts). */
+  "evaluation-unreadable",
 ] as const;
 export type InputRefusal = (typeof INPUT_REFUSALS)[number];
 

@@ -130,7 +130,7 @@ export async function runSimulation(
   };
 }
 
-/** The simulation's task: its model spec and evaluation set uploaded, created with the run's options. */
+/** The simulation's task: its model spec uploaded, created with its evaluation set and the run's options. */
 async function createSimulationTask(
   flai: SimulationParts,
   opts: SimulationOptions,
@@ -153,14 +153,13 @@ async function createSimulationTask(
     ...(binary ? {} : { classes: train.classes }),
     ...(standardization ? { standardization } : {}),
   };
-  const [specRoot, evalRoot] = await Promise.all([
-    flai.storage.upload(new TextEncoder().encode(canonicalJson(spec))),
-    flai.storage.upload(evaluationBytes(test)),
-  ]);
+  const specRoot = await flai.storage.upload(new TextEncoder().encode(canonicalJson(spec)));
+  // By bytes, not by an uploaded root: a private task's test set must never be stored in plaintext.
+  const evaluation = evaluationBytes(test);
   say(`creating task: ${opts.clients} clients × ${opts.rounds} rounds, ${opts.strategy.name}, ${opts.partition} split`);
   const created = await flai.federated.createTask({
     model: specRoot.root,
-    evaluation: evalRoot.root,
+    evaluation,
     rounds: opts.rounds,
     quorum: opts.clients,
     reward: opts.reward,

@@ -116,3 +116,50 @@ export function openPreviousModel(
     { code: "previous-model-unreadable" },
   );
 }
+
+/**
+ * What a private task's evaluation (test) set is sealed to. Like the initial model it is sealed
+ * before createTask gives the task an id (id 0, round 0); its own kind keeps it from opening as a
+ * model, and K (fresh per task) keeps another task's set from opening under this task's key.
+ */
+export function taskEvaluationBinding(ctx: Pick<TaskContext, "chainId" | "contract">): ArtifactBinding {
+  return { chainId: ctx.chainId, contract: ctx.contract, kind: "task-evaluation", id: 0n, round: 0 };
+}
+
+/** Seals a private task's evaluation set with the task key (fl-create, before the task exists). */
+export function sealTaskEvaluation(plaintext: Uint8Array, taskKey: Uint8Array, ctx: Pick<TaskContext, "chainId" | "contract">): Uint8Array {
+  return sealArtifact(plaintext, taskKey, taskEvaluationBinding(ctx));
+}
+
+/**
+ * Inside the enclave: the evaluation set's plaintext from its stored bytes (already rooted against
+ * the root the authenticated model commits). Privacy follows the bytes, as for models: plaintext is
+ * used as is (a public task, or a creator who chose to commit a plaintext set); sealed bytes open
+ * only with the task key that opened the previous model. A sealed set the key does not open (another
+ * task's, or one sealed under another key) or one a public task (no key) commits is refused with the
+ * code "evaluation-unreadable": nothing is evaluated or signed.
+ */
+export function openTaskEvaluation(
+  stored: Uint8Array,
+  taskKey: Uint8Array | null,
+  ctx: Pick<TaskContext, "chainId" | "contract" | "taskId">,
+  root: string,
+): Uint8Array {
+  if (!isSealedArtifact(stored)) return stored;
+  let why = "the task is public (its models are plaintext), so the enclave holds no task key for it";
+  if (taskKey !== null) {
+    try {
+      return openArtifact(stored, taskKey, taskEvaluationBinding(ctx), `task ${ctx.taskId}'s evaluation set ${root}`);
+    } catch (error) {
+      if (flaiErrorCode(error) !== "artifact-not-authentic") throw error;
+      why = "it does not open with the task key that opens the task's models (another task's set, or sealed under another key)";
+    }
+  }
+  throw flaiError(
+    `${inputRefusalTag("evaluation-unreadable")}Task ${ctx.taskId}'s evaluation set ${root} is encrypted, and ${why}. ` +
+      `Nothing was aggregated or signed. The task's creator seals its test set with the task's own key (flai:fl-create --test); ` +
+      `a task committed to an unreadable set cannot be aggregated: create it again.`,
+    undefined,
+    { code: "evaluation-unreadable" },
+  );
+}

@@ -62,9 +62,11 @@ export interface CreateTaskOptions extends ConnectionOption {
   model: string;
   /**
    * The held-out test file (or root) the enclave evaluates every global model on (`fl-create --test`,
-   * formerly `--evaluation`). Nothing is fit on it: not the feature scaling, not imputation means.
+   * formerly `--evaluation`), or its bytes. Nothing is fit on it: not the feature scaling, not imputation
+   * means. A private task stores it sealed with the task key; a root names bytes already stored in
+   * plaintext (they stay readable there), so a private task's creator passes the file or the bytes.
    */
-  evaluation: string;
+  evaluation: string | Uint8Array;
   /**
    * Training rows (a file, root or parsed dataset, e.g. a sample of the clients' data) to fit the
    * task's feature standardization on (`fl-create --standardize-on`). Required when the spec asks to

@@ -7,8 +7,9 @@ import { canonicalAddress, canonicalUint } from "./binding.js";
 /**
  * What an artifact is: sealed under it, so ciphertext cannot be moved to another chain, contract,
  * job or task, kind or round (opening it there fails authentication).
- * `id` is the job id or task id (0 for a job's inputs, sealed before the job exists); `round` is the
- * federated round (0 for job artifacts and a task's initial model).
+ * `id` is the job id or task id (0 for a job's inputs and a task's initial model and evaluation set,
+ * sealed before the job or task exists); `round` is the federated round (0 for job artifacts and a
+ * task's initial model and evaluation set).
  */
 export interface ArtifactBinding {
   chainId: bigint;
@@ -17,9 +18,9 @@ export interface ArtifactBinding {
   id: bigint;
   round: number;
 }
-export type ArtifactKind = "job-data" | "job-model" | "job-result" | "task-initial-model" | "task-model";
+export type ArtifactKind = "job-data" | "job-model" | "job-result" | "task-initial-model" | "task-model" | "task-evaluation";
 
-const KINDS: ReadonlySet<string> = new Set(["job-data", "job-model", "job-result", "task-initial-model", "task-model"]);
+const KINDS: ReadonlySet<string> = new Set(["job-data", "job-model", "job-result", "task-initial-model", "task-model", "task-evaluation"]);
 
 // The 0G storage SDK's v1 symmetric format (@0gfoundation/0g-ts-sdk common/encryption.ts, Go client
 // alike): version byte 0x01 | 16-byte nonce | AES-256-CTR(key, counter = nonce, +1 per 16-byte block,

@@ -162,8 +162,8 @@ async function federatedPart(
 ) {
   const fixtures = path.join(packageRoot(), "fixtures");
   ui.step(
-    "Federated rounds: 3 clients × 2 rounds, updates encrypted to the enclave, FedAvg inside it; every global model stored encrypted " +
-      "with the task key (private task: the creator, the 3 admitted clients and the enclave read it)",
+    "Federated rounds: 3 clients × 2 rounds, updates encrypted to the enclave, FedAvg inside it; the test set and every global model stored " +
+      "encrypted with the task key (private task: the creator, the 3 admitted clients and the enclave read it)",
   );
   const federated = await ui.progress("federated run", (update) =>
     runSimulation(hre, flai, {

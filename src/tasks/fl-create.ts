@@ -89,7 +89,7 @@ export default async function flCreate(args: FlCreateTaskArguments, hre: Hardhat
   }
   ui.info("global model", `${t.globalRoot} (sha256 ${t.globalHash}), ${model.federated.modelFormat ?? "json"}`);
   printPrivacy(ui, created);
-  ui.info("evaluation", created.evaluationRoot);
+  ui.info("evaluation", created.private ? `${created.evaluationRoot} (the test set, encrypted with the task key)` : created.evaluationRoot);
   ui.info("enclave", `${t.enclave} (measurement ${t.measurement}); clients encrypt to its on-chain key`);
   ui.info("round close", `at ${t.maxClients} updates, by the enclave once ${t.quorum} are recorded, or at the deadline`);
   ui.info("tx", `${created.txHash} (gas ${created.gasUsed})`);
@@ -117,7 +117,7 @@ function printPrivacy(ui: Ui, created: { private: boolean; admitted: string[]; k
   ui.info(
     "privacy",
     created.private
-      ? `private: models encrypted with the task key; readers ${created.admitted.join(", ")} (keyring ${created.keyringRoot}); more with flai:fl-admit`
+      ? `private: models and test set encrypted with the task key; readers ${created.admitted.join(", ")} (keyring ${created.keyringRoot}); more with flai:fl-admit`
       : "public (--public): models stored in plaintext, readable by anyone",
   );
 }

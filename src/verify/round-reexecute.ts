@@ -3,6 +3,7 @@ import { Wallet } from "ethers";
 import { runAggregation, type AggregateResponse, type RecordedUpdate } from "../federated/aggregator.js";
 import type { RoundResult } from "../federated/eip712.js";
 import type { GlobalModel } from "../federated/global-model.js";
+import { isSealedArtifact } from "../privacy/artifact.js";
 import type { StorageBackend } from "../storage/types.js";
 import { unsealSecrets } from "../tee/identity.js";
 
@@ -62,6 +63,9 @@ export async function reExecute(storage: StorageBackend, enclaveDir: string, inp
     return verdictItem("re-execution", "cannot check", `the evaluation set ${evaluationRoot} is not available: ${message(error)}`);
   }
   const updates = recordedUpdates(inputs);
+  // A private task's test set is sealed with the task key: the re-run opens it as the enclave did,
+  // with the key from the enclave's own keyring entry (refused, by code, if that key does not open it).
+  const sealedEvaluation = isSealedArtifact(evaluation);
   let response: AggregateResponse;
   try {
     response = await runAggregation({
@@ -83,7 +87,7 @@ export async function reExecute(storage: StorageBackend, enclaveDir: string, inp
   } catch (error) {
     return verdictItem("re-execution", "mismatch", `re-running the aggregation on the same inputs fails: ${message(error)}`);
   }
-  return compareRerun(response, fin.result, next, updates.length, inputs.calldataSignature);
+  return compareRerun(response, fin.result, next, { updates: updates.length, sealedEvaluation }, inputs.calldataSignature);
 }
 
 /** The recorded updates as the enclave is given them: each with its ciphertext, or why storage has none. */
@@ -99,7 +103,7 @@ function compareRerun(
   response: AggregateResponse,
   res: RoundResult,
   next: GlobalModel,
-  updates: number,
+  { updates, sealedEvaluation }: { updates: number; sealedEvaluation: boolean },
   calldataSignature: string | undefined,
 ): VerifyItem {
   const r = response.result;
@@ -124,6 +128,7 @@ function compareRerun(
       (next.correction !== undefined
         ? `; the drift correction in it re-derived from the ${r.acceptedCount} accepted updates' decrypted gradients`
         : "") +
+      (sealedEvaluation ? "; the encrypted test set opened with the task key and scored alike" : "") +
       (sameSignature ? "; even the (deterministic) signature is identical" : ""),
   );
 }

@@ -21,6 +21,7 @@ import {
   missingFinalizedEvent,
 } from "./round-checks.js";
 import { reExecute } from "./round-reexecute.js";
+import { checkTestScore, type TestSets } from "./round-score.js";
 import { roundKeys, type RoundKeys } from "./round-keys.js";
 import { checkUpdates, readCiphertexts } from "./round-updates.js";
 
@@ -28,7 +29,8 @@ import { checkUpdates, readCiphertexts } from "./round-updates.js";
  * Checks finalized rounds of a federated task from the chain and storage alone (all finalized rounds
  * when `round` is omitted): the event, the global model and report by their roots and hashes, the
  * commitment rebuilt from the report, every recorded update's ciphertext, the model chain, the
- * enclave's signature and registration; and, on the enclave owner's machine, the aggregation itself.
+ * enclave's signature and registration, the model's score on the test set (a private task's with a
+ * reader key); and, on the enclave owner's machine, the aggregation itself.
  */
 export async function verifyRound(
   hre: HardhatRuntimeEnvironment,
@@ -47,8 +49,9 @@ export async function verifyRound(
   // A private task's models open only with a reader key this verifier holds (--account, or the enclave's here).
   const keys = await roundKeys(parts.storage, chain, { connection, account: opts.account, enclaveDir: parts.teeSim.dir });
   const items: VerifyItem[] = [];
+  const testSets: TestSets = new Map();
   for (const r of rounds) {
-    const checked = await verifyOne(parts, chain, r, keys);
+    const checked = await verifyOne(parts, chain, r, { keys, testSets });
     items.push(...checked.map((i) => ({ ...i, item: `round ${r}: ${i.item}` })));
   }
   return items;
@@ -87,7 +90,12 @@ async function readRoundChain(
 }
 
 /** One round's checks, in order (items named without the round; verifyRound prefixes them). */
-async function verifyOne({ storage, teeSim }: VerifierParts, chain: RoundChain, round: number, keys: RoundKeys): Promise<VerifyItem[]> {
+async function verifyOne(
+  { storage, teeSim }: VerifierParts,
+  chain: RoundChain,
+  round: number,
+  { keys, testSets }: { keys: RoundKeys; testSets: TestSets },
+): Promise<VerifyItem[]> {
   const fin = chain.finalized.get(round);
   const state = await readRoundState(chain, round);
   if (fin === undefined) return [missingFinalizedEvent(chain.taskId, round, state)];
@@ -105,6 +113,7 @@ async function verifyOne({ storage, teeSim }: VerifierParts, chain: RoundChain, 
 
   const signature = await checkSignature(chain, round, fin);
   items.push(signature.item, await checkRegistration(chain, fin));
+  items.push(await checkTestScore(storage, global.model, keys, testSets));
   const { start, startBytes, startStored } = modelChain;
   const inputs = {
     chain,

@@ -9,6 +9,7 @@ import { UINT256_MAX, parseId, parseRound } from "../../src/chain/ids.js";
 import { parseDataset } from "../../src/ml/dataset.js";
 import { computeStandardization } from "../../src/ml/logistic.js";
 import { packageRoot } from "../../src/package-root.js";
+import { isSealedArtifact } from "../../src/privacy/artifact.js";
 import {
   flagOf,
   optionalNumber,
@@ -345,9 +346,14 @@ describe("task arguments", function () {
       it("--test names the held-out file; --evaluation, its former name, still works and says so", async () => {
         const { test, ...rest } = create;
         const evaluationRoot = (await hre.flai.storage.upload(test)).root;
+        // Private (the default): the task stores its own copy of the test set, sealed with the task key.
         const byTest = (await runTask(hre, "flai:fl-create", create)) as { evaluationRoot: string };
-        expect(byTest.evaluationRoot).to.equal(evaluationRoot);
-        const lines = (await runTask(hre, "flai:fl-create", { ...rest, evaluation: test, json: false })) as string[];
+        expect(byTest.evaluationRoot)
+          .to.match(/^0x[0-9a-f]{64}$/)
+          .and.not.equal(evaluationRoot);
+        expect(isSealedArtifact(await hre.flai.storage.read(byTest.evaluationRoot))).to.equal(true);
+        // --public stores the file's plaintext: its root is the file's own.
+        const lines = (await runTask(hre, "flai:fl-create", { ...rest, evaluation: test, public: true, json: false })) as string[];
         expect(lines.join("\n")).to.contain("Note: --evaluation is the former name of --test").and.contain(evaluationRoot);
       });
 

@@ -296,7 +296,7 @@ describe("a federated task across machines (separate processes, folders, machine
     // 0G storage: every upload paid once (no identity twice), each client paid for exactly its three
     // recorded updates (the killed one reused the upload it had paid for), the aggregator for one
     // global model and one report per round (its restart reused what it had paid for), the creator for
-    // the evaluation set, the (encrypted) initial model and the task's keyring.
+    // the (encrypted) evaluation set and initial model and the task's keyring.
     const paid = await w.paidUploads();
     expect(new Set(paid.map((p) => p.identity)).size, "distinct uploads paid").to.equal(paid.length);
     const paidBy = (who: string) => paid.filter((p) => p.sender === who).length;
@@ -347,15 +347,16 @@ describe("a federated task across machines (separate processes, folders, machine
       JSON.stringify(report.items, null, 1),
     ).to.deep.equal([]);
     const unchecked = report.items.filter((i) => i.verdict !== "match");
-    // What a third party cannot check is what is encrypted: each round's models (the task is private)
-    // and the re-run of the aggregation (the updates are sealed to the enclave).
-    const perRound = ["global model", "model chain", "re-execution"];
+    // What a third party cannot check is what is encrypted: each round's models and the score on the
+    // test set (the task is private: both are sealed with the task key) and the re-run of the
+    // aggregation (the updates are sealed to the enclave).
+    const perRound = ["global model", "model chain", "test score", "re-execution"];
     expect(
       unchecked.map((i) => [i.item, i.code]),
       JSON.stringify(unchecked, null, 1),
     ).to.deep.equal([1, 2, 3].flatMap((r) => perRound.map((name) => [`round ${r}: ${name}`, "encrypted"])));
 
-    // An admitted client (its own account, --account 0 in its folder) opens the models: only the re-run is left.
+    // An admitted client (its own account, --account 0 in its folder) opens the models and the test set: only the re-run is left.
     const reader = await clients[1]!.json<Report>(["flai:verify", "--task", String(taskId), "--account", "0"]);
     expect(
       reader.items.filter((i) => i.verdict !== "match").map((i) => i.item),

@@ -5,6 +5,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import type { FlaiConnection } from "../../src/chain/connection.js";
 import { parseGlobalModel } from "../../src/federated/global-model.js";
+import { isSealedArtifact } from "../../src/privacy/artifact.js";
 import type { LocalStorage } from "../../src/storage/local.js";
 import type { ReadOptions } from "../../src/storage/types.js";
 import { endIdleWorkers } from "../../src/tee/run-worker.js";
@@ -26,14 +27,13 @@ describe("fedavg: the evaluation set crosses into the enclave once per worker (i
   let hre: HardhatRuntimeEnvironment;
   let connection: FlaiConnection;
   let fx: FederatedFixture;
-  let evaluation: string;
   let storage: LocalStorage;
   /** Every host read of a storage object during a test: its root and whether it was re-rooted. */
   let reads: { root: string; verify: boolean }[];
 
   before(async () => {
     fx = await federatedFixture({ holdout: 14, split: 15 }, CLIENTS);
-    ({ hre, connection, evaluation } = fx);
+    ({ hre, connection } = fx);
     storage = hre.flai.storage as LocalStorage;
     const read = storage.read.bind(storage);
     storage.read = (root: string, opts?: ReadOptions) => {
@@ -56,19 +56,27 @@ describe("fedavg: the evaluation set crosses into the enclave once per worker (i
     return round;
   }
 
-  const evaluationReads = () => reads.filter((r) => r.root === evaluation).length;
+  /** Where a (private) task stores its test set: its own copy, sealed with the task key. */
+  async function evaluationRootOf(f: FederatedFixture, taskId: bigint): Promise<string> {
+    const root = (await f.hre.flai.fedavg.readGlobalModel(taskId, { connection: f.connection })).model.federated.evaluationRoot;
+    expect(root, "a private task's test set is its own sealed copy").to.not.equal(f.evaluation);
+    return root;
+  }
+
+  const readsOf = (root: string) => reads.filter((r) => r.root === root).length;
 
   it("a second round in the same process does not re-send it; a fresh worker gets it again through the retry", async () => {
     const taskId = await newTask(3);
+    const evaluation = await evaluationRootOf(fx, taskId);
     await playRound(taskId);
 
     await playRound(taskId);
-    expect(evaluationReads(), "round 2: the worker of round 1 holds the evaluation set").to.equal(0);
+    expect(readsOf(evaluation), "round 2: the worker of round 1 holds the evaluation set").to.equal(0);
     expect(reads.map((r) => r.verify)).to.not.include(true, "the enclave verifies the round's objects itself");
 
     await endIdleWorkers();
     const third = await playRound(taskId);
-    expect(evaluationReads(), "round 3: a fresh worker refuses null, then gets the bytes once").to.equal(1);
+    expect(readsOf(evaluation), "round 3: a fresh worker refuses null, then gets the bytes once").to.equal(1);
     expect(third.metrics.accuracy).to.be.greaterThan(0.5);
   });
 
@@ -83,6 +91,7 @@ describe("fedavg: the evaluation set crosses into the enclave once per worker (i
     };
     const taskId = await sampleTask(other, 1, CLIENTS);
     expect(taskId <= (await newTask(1)), "the other chain's task id was used on this chain too").to.equal(true);
+    const otherEvaluation = await evaluationRootOf(other, taskId);
     await submitAll(other, taskId, CLIENTS);
     await endIdleWorkers(); // a fresh worker holds no evaluation set: a wrong hint would cost a refused call
     reads = [];
@@ -94,13 +103,14 @@ describe("fedavg: the evaluation set crosses into the enclave once per worker (i
       "each update read once: no refused call and retry",
     ).to.have.length(CLIENTS);
     expect(
-      reads.filter((r) => r.root === other.evaluation),
+      reads.filter((r) => r.root === otherEvaluation),
       "the evaluation set sent with the first call",
     ).to.have.length(1);
   });
 
   it("a tampered evaluation set on disk is refused by the enclave (the host no longer re-roots it)", async () => {
     const taskId = await newTask(1);
+    const evaluation = await evaluationRootOf(fx, taskId);
     const object = storage.objectPath(evaluation as `0x${string}`);
     const original = await readFile(object);
     await endIdleWorkers();
@@ -122,7 +132,8 @@ describe("fedavg: the evaluation set crosses into the enclave once per worker (i
     const modelObject = storage.objectPath(task.globalRoot as `0x${string}`);
     const model = await readFile(modelObject);
     const plaintext = (await hre.flai.fedavg.readGlobalModel(taskId, { connection })).bytes;
-    expect(parseGlobalModel(plaintext, "model").federated.evaluationRoot).to.equal(evaluation);
+    const evaluation = parseGlobalModel(plaintext, "model").federated.evaluationRoot;
+    expect(isSealedArtifact(await storage.read(evaluation)), "the task's test set is stored sealed").to.equal(true);
     // The task is private: its stored model is sealed, and one more byte fails its authentication.
     await writeFile(modelObject, Buffer.concat([model, Buffer.from(" ")]));
     try {

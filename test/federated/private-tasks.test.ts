@@ -13,7 +13,9 @@ import { runAggregation, type AggregateRequest, type RecordedUpdate } from "../.
 import { inputRefusalOf } from "../../src/federated/input-checks.js";
 import { signRoundCloseInEnclave } from "../../src/federated/round-close.js";
 import { NOT_ADMITTED, READER_KEY_MISSING } from "../../src/federated/task-access.js";
-import { isSealedArtifact } from "../../src/privacy/artifact.js";
+import { taskEvaluationBinding, taskKeysFor, taskModelBinding } from "../../src/federated/task-models.js";
+import type { GlobalMetrics } from "../../src/federated/global-model.js";
+import { isSealedArtifact, openArtifact } from "../../src/privacy/artifact.js";
 import { buildKeyring, serializeKeyring } from "../../src/privacy/keyring.js";
 import { readerKeyOf } from "../../src/privacy/reader-registry.js";
 import { compactSignature } from "../../src/tee/job-result-signature.js";
@@ -43,6 +45,9 @@ describe("federated: private tasks (issue 17)", function () {
   let taskId: bigint;
   /** Signers 1..3 are admitted at creation; 4 registers its key but is admitted only later; 5 never registers. */
   let admitted: string[];
+  /** Where the task's test set is stored (sealed), and round 1's scores on it (compared with a public run's). */
+  let evaluationRoot: string;
+  let privateRound1: GlobalMetrics;
 
   before(async () => {
     ({ hre, connection, signers, shares, evaluation } = await federatedFixture({ holdout: 7, split: 8 }, 3));
@@ -59,6 +64,7 @@ describe("federated: private tasks (issue 17)", function () {
       connection,
     });
     taskId = created.task.id;
+    evaluationRoot = created.evaluationRoot;
     expect(created.private).to.equal(true);
     expect(created.admitted).to.include.members([created.task.enclave, signers[0]!.address, ...admitted]);
   });
@@ -80,9 +86,35 @@ describe("federated: private tasks (issue 17)", function () {
     const task = await hre.flai.federated.task(taskId, { connection });
     expectCiphertext(await hre.flai.storage.read(task.globalRoot), "the initial model");
     const agg = await runRound(signers.slice(1, 4));
+    privateRound1 = agg.metrics;
     expectCiphertext(await hre.flai.storage.read(agg.globalRoot), "round 1's global model");
     // The hash on-chain is the plaintext's: the ciphertext does not hash to it.
     expect(sha256(await hre.flai.storage.read(agg.globalRoot))).to.not.equal(agg.globalHash.toLowerCase());
+  });
+
+  it("stores the test (evaluation) set sealed with the task key: ciphertext the creator opens, and the model commits its root", async () => {
+    const plaintext = await hre.flai.storage.read(evaluation);
+    const stored = await hre.flai.storage.read(evaluationRoot);
+    expect(evaluationRoot).to.not.equal(evaluation);
+    expect(isSealedArtifact(stored), "the test set is sealed").to.equal(true);
+    const text = Buffer.from(stored).toString("latin1");
+    for (const marker of ["features", "labels", Buffer.from(plaintext.subarray(0, 24)).toString("latin1")]) {
+      expect(text, `the stored test set holds no "${marker}"`).to.not.contain(marker);
+    }
+    const model = await hre.flai.federated.readGlobalModel(taskId, { account: 1, connection });
+    expect(model.model.federated.evaluationRoot).to.equal(evaluationRoot);
+    // The creator (any admitted reader) opens it with the task key its keyring entry gives.
+    const deployment = await hre.flai.jobs.deployment({ connection });
+    const ctx = { chainId: deployment.chainId, contract: deployment.federated, taskId };
+    const fed = new Contract(deployment.federated, loadFlaiArtifact("FLAIFederated").abi, signers[0]);
+    const logs = (await fed.queryFilter(fed.filters.KeyringPublished!(taskId))) as EventLog[];
+    const keyrings = await Promise.all(logs.map((log) => hre.flai.storage.read(log.args.keyringRoot as string)));
+    const { keys } = taskKeysFor(keyrings, await readerKeyOf(connection, 0), ctx);
+    const opened = openArtifact(stored, keys[0]!, taskEvaluationBinding(ctx), "the test set");
+    expect(Buffer.from(opened).equals(Buffer.from(plaintext))).to.equal(true);
+    // Sealed before the task existed (id 0), like the initial model, but never opens as it.
+    const asModel = await expectFlaiError(() => openArtifact(stored, keys[0]!, taskModelBinding(ctx, 0), "the test set"));
+    expect(flaiErrorCode(asModel)).to.equal("artifact-not-authentic");
   });
 
   it("every admitted reader (creator, clients, the enclave) decrypts and matches the on-chain hash", async () => {
@@ -172,6 +204,11 @@ describe("federated: private tasks (issue 17)", function () {
         readers: [{ address: task.enclave, readerKey: enclaveKey }],
       }),
     );
+    // A test set swapped by the host (the plaintext one, another root) is refused: the model commits the sealed set's root.
+    const swapped = await runAggregation({ ...structuredClone(request), evaluation: await hre.flai.storage.read(evaluation) }).catch(
+      (error: unknown) => error,
+    );
+    expect(String(swapped)).to.contain(`does not have the committed root ${evaluationRoot}`);
     for (const keyrings of [[forged], [], undefined]) {
       const refused = await runAggregation({ ...structuredClone(request), keyrings }).catch((error: unknown) => error);
       expect(inputRefusalOf(refused), String(refused)).to.equal("previous-model-unreadable");
@@ -199,6 +236,11 @@ describe("federated: private tasks (issue 17)", function () {
     // Clients 5..7 never registered a reader key nor were admitted: a public task needs neither.
     for (const i of [0, 1, 2]) await hre.flai.federated.runClient({ taskId: id, data: shares[i]!, signer: signers[5 + i], connection });
     const agg = await hre.flai.federated.aggregate({ taskId: id, connection });
+    // The same shares from the same initial model: the private round 1 (sealed test set) scored exactly the same.
+    expect(agg.metrics.accuracy).to.equal(privateRound1.accuracy);
+    expect(agg.metrics.logLoss).to.equal(privateRound1.logLoss);
+    expect(isSealedArtifact(await hre.flai.storage.read(created.evaluationRoot))).to.equal(false);
+    expect(created.evaluationRoot).to.equal(evaluation);
     const bytes = await hre.flai.storage.read(agg.globalRoot);
     expect(isSealedArtifact(bytes)).to.equal(false);
     expect(sha256(bytes)).to.equal(agg.globalHash.toLowerCase());

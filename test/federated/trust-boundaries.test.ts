@@ -156,6 +156,16 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
       // The host's own "previous model": another model with the task's rules.
       const fake = (await hre.flai.fedavg.readGlobalModel(taskId, { connection })).model;
       fake.weights = fake.weights.map(() => 5);
+      // A plaintext fake gives the enclave no task key, so it cannot open the task's sealed test set …
+      const withSealedSet = globalModelBytes(fake);
+      const refusedSealed = await runAggregation({
+        ...request,
+        globalModel: withSealedSet,
+        globalHash: "0x" + createHash("sha256").update(withSealedSet).digest("hex"),
+      }).catch((error: unknown) => error);
+      expect(inputRefusalOf(refusedSealed), String(refusedSealed)).to.equal("evaluation-unreadable");
+      // … so the host's fake also names a plaintext test set of its own (the fixture's, uploaded in plaintext).
+      fake.federated.evaluationRoot = evaluation;
       const fakeBytes = globalModelBytes(fake);
       const refused = await runAggregation({ ...request, globalModel: fakeBytes }).catch((error: unknown) => error);
       expect(inputRefusalOf(refused), String(refused)).to.equal("previous-model-mismatch");
@@ -193,6 +203,7 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
       }
       const signed = await runAggregation({
         ...request,
+        evaluation: await hre.flai.storage.read(evaluation),
         globalModel: fakeBytes,
         globalHash: fakeHash,
         updates: sybils,

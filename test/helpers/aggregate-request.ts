@@ -11,7 +11,10 @@ import { datasetJson } from "../../src/federated/simulation-data.js";
 import type { StrategyConfig } from "../../src/federated/strategies.js";
 import { encodeUpdate } from "../../src/federated/update.js";
 import { computeRoot } from "../../src/storage/merkle.js";
-import { loadOrCreateIdentity } from "../../src/tee/identity.js";
+import { sealTaskEvaluation, sealTaskModel } from "../../src/federated/task-models.js";
+import { buildKeyring, serializeKeyring } from "../../src/privacy/keyring.js";
+import { readerKeyFromAccountKey } from "../../src/privacy/reader-key.js";
+import { loadOrCreateIdentity, type EnclaveIdentity } from "../../src/tee/identity.js";
 import { mulberry32 } from "../../src/util/prng.js";
 
 import { tempDir } from "./project.js";
@@ -64,6 +67,13 @@ export function zeroModel(
 export interface AggregateRequestOptions {
   /** How many clients' updates the round records (default 3). */
   clients?: number;
+  /**
+   * A private task (issue 17): its initial model sealed with `taskKey`, a keyring wrapping it to the
+   * enclave, and its evaluation set as `evaluation` stores it (default: sealed with `taskKey` too).
+   */
+  sealed?: { taskKey: Uint8Array };
+  /** The evaluation set as stored (its root is the one the model commits); default: plaintext, or sealed when `sealed`. */
+  storeEvaluation?: (plaintext: Uint8Array) => Uint8Array;
   /** The round client i's update is sealed for (default 1: every update opens for round 1). */
   sealedFor?: (i: number) => number;
 }
@@ -74,13 +84,18 @@ export interface AggregateRequestOptions {
  * each own their ArrayBuffer (as StorageBackend.read returns them, and as each worker gets its own clone).
  */
 export async function aggregateRequest(opts: AggregateRequestOptions = {}): Promise<() => AggregateRequest> {
-  const { clients = 3, sealedFor = () => 1 } = opts;
+  const { clients = 3, sealedFor = () => 1, sealed } = opts;
   const enclaveDir = await tempDir("flai-request-enclave-");
   const identity = await loadOrCreateIdentity(enclaveDir);
   const rand = mulberry32(7);
-  const evaluation = evaluationBytes(8, 20, FEATURES);
+  const ctx = { chainId: 31337n, contract: CONTRACT, taskId: 1n };
+  const storeEvaluation =
+    opts.storeEvaluation ?? (sealed === undefined ? (b: Uint8Array) => b : (b: Uint8Array) => sealTaskEvaluation(b, sealed.taskKey, ctx));
+  const evaluation = storeEvaluation(evaluationBytes(8, 20, FEATURES));
   const bytes = globalModelBytes(zeroModel(FEATURES, evaluation, { name: "fedavg" }));
   const globalHash = sha256(bytes);
+  const stored = sealed === undefined ? bytes : sealTaskModel(bytes, sealed.taskKey, ctx, 0);
+  const keyrings = sealed === undefined ? undefined : [enclaveKeyring(sealed.taskKey, identity)];
   const recorded = Array.from({ length: clients }, (_, i) => {
     const client = getAddress("0x" + (0x3000 + i).toString(16).padStart(40, "0"));
     const delta = Float64Array.from({ length: FEATURES + 1 }, () => 0.01 * (rand() - 0.5));
@@ -98,11 +113,27 @@ export async function aggregateRequest(opts: AggregateRequestOptions = {}): Prom
   return () => ({
     enclaveDir,
     binding: { chainId: "31337", contract: CONTRACT, taskId: "1", round: 1 },
-    globalModel: new Uint8Array(bytes),
+    globalModel: new Uint8Array(stored),
     globalHash,
+    ...(keyrings === undefined ? {} : { keyrings: keyrings.map((k) => new Uint8Array(k)) }),
     updatesAccumulator: accumulator,
     updateCount: recorded.length,
     evaluation: new Uint8Array(evaluation),
     updates: recorded.map((u) => ({ ...u, ciphertext: new Uint8Array(u.ciphertext) })),
   });
+}
+
+/** A keyring of task 1 (the helper's contract) wrapping `taskKey` to the enclave, from a fixed creator account. */
+function enclaveKeyring(taskKey: Uint8Array, enclave: EnclaveIdentity): Uint8Array {
+  const creator = readerKeyFromAccountKey("0x" + "5a".repeat(32));
+  return serializeKeyring(
+    buildKeyring({
+      chainId: 31337n,
+      contract: CONTRACT,
+      taskId: 1n,
+      creator: { address: getAddress("0x" + "5a".repeat(20)), ...creator },
+      taskKey,
+      readers: [{ address: enclave.signer, readerKey: enclave.encryptionKey }],
+    }),
+  );
 }

@@ -127,6 +127,19 @@ describe("privacy/artifact", () => {
     }
   });
 
+  it("a task's evaluation set (id 0, round 0) and its initial model, sealed alike, never open as each other", async () => {
+    const plain = new TextEncoder().encode('{"rows":2,"cols":1}');
+    const task = { chainId: 31337n, contract: binding.contract, id: 0n, round: 0 };
+    const evaluation = sealArtifact(plain, key, { ...task, kind: "task-evaluation" });
+    expect(isSealedArtifact(evaluation)).to.equal(true);
+    expect(Buffer.from(openArtifact(evaluation, key, { ...task, kind: "task-evaluation" }, "The test set")).equals(plain)).to.equal(true);
+    const asModel = await expectFlaiError(() => openArtifact(evaluation, key, { ...task, kind: "task-initial-model" }, "The model"));
+    expect(flaiErrorCode(asModel)).to.equal("artifact-not-authentic");
+    const model = sealArtifact(plain, key, { ...task, kind: "task-initial-model" });
+    const asEvaluation = await expectFlaiError(() => openArtifact(model, key, { ...task, kind: "task-evaluation" }, "The test set"));
+    expect(flaiErrorCode(asEvaluation)).to.equal("artifact-not-authentic");
+  });
+
   it("plaintext (a public artifact) or a too-short input is not encrypted", async () => {
     const json = new TextEncoder().encode('{"kind":"logistic-regression"}\n');
     expect(isSealedArtifact(json)).to.equal(false);

@@ -253,6 +253,7 @@ describe("verify: federated rounds", function () {
         "updates accounted",
         "enclave signature",
         "enclave registration",
+        "test score",
         "re-execution",
       ]) {
         expect(byName(items, `round ${round}: ${name}`).verdict, show(items)).to.equal("match");
@@ -261,6 +262,8 @@ describe("verify: federated rounds", function () {
     expect(items.filter((i) => /^round 1: update 0x/.test(i.item))).to.have.length(3);
     expect(items.find((i) => /^round 1: update 0x/.test(i.item) && i.detail.startsWith("rejected"))?.verdict).to.equal("match");
     expect(byName(items, "round 2: re-execution").detail).to.contain("byte-identical");
+    // The task is private: its test set is stored sealed, and the re-run opened it as the enclave did.
+    expect(byName(items, "round 2: re-execution").detail).to.contain("the encrypted test set opened with the task key");
     // fedavg's default drift correction: its correction is re-derived with the model.
     expect(byName(items, "round 2: re-execution").detail).to.contain(
       "drift correction in it re-derived from the 2 accepted updates' decrypted gradients",
@@ -276,7 +279,7 @@ describe("verify: federated rounds", function () {
     expect(overallVerdict(items), show(items)).to.equal("cannot check");
     expect(items.every((i) => i.item.startsWith("round 1: "))).to.equal(true);
     // A private task: without a reader key, the plaintext checks are "cannot check: encrypted" (by code) …
-    for (const name of ["global model", "model chain", "re-execution"]) {
+    for (const name of ["global model", "model chain", "test score", "re-execution"]) {
       expect(byName(items, `round 1: ${name}`).code, show(items)).to.equal("encrypted");
     }
     // … while every root, signature, accumulator and commitment check is made as for a public task.
@@ -294,6 +297,10 @@ describe("verify: federated rounds", function () {
         expect(item.verdict, show(items)).to.equal("match");
       }
       expect(byName(items, `round ${round}: global model`).detail).to.contain("opened with the task key (account ");
+      // The reader opens the sealed test set too, and re-scores the model on it.
+      const score = byName(items, `round ${round}: test score`);
+      expect(score.verdict, show(items)).to.equal("match");
+      expect(score.detail).to.contain("opened with the task key (account ").and.contain("as the model's metrics say");
     }
     // Not admitted: as without a key, and saying why.
     const outsider = await verifyRound(hre, elsewhere, taskId, 1, { connection, account: 5 });
