@@ -108,7 +108,22 @@ const now = () => performance.now();
 
 /** `hre.flai.federated`: federated tasks and rounds on FLAIFederated, aggregated inside teeSim. */
 /** The test set's bytes: a file or a root (read), or bytes given (the simulation's: never stored in plaintext first). */
-async function evaluationInput(value: string | Uint8Array, storage: StorageBackend): Promise<{ bytes: Uint8Array; source: string }> {
+/**
+ * A private task stores its own sealed copy of the test set, but bytes given by a plaintext root stay
+ * readable there: say so once (createTask has no ui of its own; stderr, as for deprecated keys).
+ */
+function warnIfPlaintextRoot(input: { bytes: Uint8Array; root?: string }): void {
+  if (input.root === undefined || isSealedArtifact(input.bytes)) return;
+  console.warn(
+    `Warning: --test ${input.root} is stored in plaintext at that root, where anyone can read it; the task stores its own ` +
+      `sealed copy. To keep a private task's test set private, pass the file instead of a root.`,
+  );
+}
+
+async function evaluationInput(
+  value: string | Uint8Array,
+  storage: StorageBackend,
+): Promise<{ bytes: Uint8Array; source: string; root?: string }> {
   return typeof value === "string" ? readInput(value, "--test", storage) : { bytes: value, source: "the test set (bytes)" };
 }
 
@@ -179,7 +194,7 @@ export class FlaiFederated {
     const privacy =
       opts.public === true ? undefined : await this.#creationReaders(connection, deployment, signer, enclave, opts.clients ?? []);
     const ctx0 = { chainId: deployment.chainId, contract: deployment.federated, taskId: 0n };
-    const evaluationRoot = await this.#storeEvaluation(evalInput.bytes, privacy?.taskKey, ctx0);
+    const evaluationRoot = await this.#storeEvaluation(evalInput, privacy?.taskKey, ctx0);
     const start = weightsToJson(...initialParameters(spec, classes, specInput.source));
     const modelFormat = opts.modelFormat ?? defaultModelFormat(outputsFor(classes.length) * (spec.features + 1));
     const initial: GlobalModel = {
@@ -244,8 +259,13 @@ export class FlaiFederated {
    * the task key (the enclave opens it with the key that opens the task's models), a public one's is
    * the plaintext.
    */
-  async #storeEvaluation(bytes: Uint8Array, taskKey: Uint8Array | undefined, ctx: Omit<TaskContext, "taskId">): Promise<string> {
-    return (await this.#storage.upload(taskKey === undefined ? bytes : sealTaskEvaluation(bytes, taskKey, ctx))).root;
+  async #storeEvaluation(
+    input: { bytes: Uint8Array; root?: string },
+    taskKey: Uint8Array | undefined,
+    ctx: Omit<TaskContext, "taskId">,
+  ): Promise<string> {
+    if (taskKey !== undefined) warnIfPlaintextRoot(input);
+    return (await this.#storage.upload(taskKey === undefined ? input.bytes : sealTaskEvaluation(input.bytes, taskKey, ctx))).root;
   }
 
   /** A new private task's keyring (its readers at creation), published right after createTask. */

@@ -48,21 +48,27 @@ describe("federated: private tasks (issue 17)", function () {
   /** Where the task's test set is stored (sealed), and round 1's scores on it (compared with a public run's). */
   let evaluationRoot: string;
   let privateRound1: GlobalMetrics;
+  /** What createTask warned on stderr (the fixture's test set is a plaintext root). */
+  const warnings: string[] = [];
 
   before(async () => {
     ({ hre, connection, signers, shares, evaluation } = await federatedFixture({ holdout: 7, split: 8 }, 3));
     admitted = await readersOf(hre, connection, signers.slice(1, 4));
     await hre.flai.federated.registerReaderKey({ signer: signers[4], connection });
-    const created = await hre.flai.federated.createTask({
-      model: path.join(FIXTURES, "model.json"),
-      evaluation,
-      standardizeOn: shares[0]!,
-      rounds: 3,
-      quorum: 3,
-      reward: "1",
-      clients: admitted,
-      connection,
-    });
+    const warn = console.warn;
+    console.warn = (line: string) => warnings.push(line);
+    const created = await hre.flai.federated
+      .createTask({
+        model: path.join(FIXTURES, "model.json"),
+        evaluation,
+        standardizeOn: shares[0]!,
+        rounds: 3,
+        quorum: 3,
+        reward: "1",
+        clients: admitted,
+        connection,
+      })
+      .finally(() => (console.warn = warn));
     taskId = created.task.id;
     evaluationRoot = created.evaluationRoot;
     expect(created.private).to.equal(true);
@@ -97,6 +103,8 @@ describe("federated: private tasks (issue 17)", function () {
     const stored = await hre.flai.storage.read(evaluationRoot);
     expect(evaluationRoot).to.not.equal(evaluation);
     expect(isSealedArtifact(stored), "the test set is sealed").to.equal(true);
+    // Given as a plaintext root, which stays readable there: the creator is told to pass the file.
+    expect(warnings.join("\n")).to.contain(`--test ${evaluation} is stored in plaintext`).and.contain("pass the file");
     const text = Buffer.from(stored).toString("latin1");
     for (const marker of ["features", "labels", Buffer.from(plaintext.subarray(0, 24)).toString("latin1")]) {
       expect(text, `the stored test set holds no "${marker}"`).to.not.contain(marker);
