@@ -34,6 +34,15 @@ export class Ui {
     }
   }
 
+  /** A warning the user must see: a line of output, or with --json on stderr (stdout stays one JSON document). */
+  warn(text: string): void {
+    if (this.json) {
+      console.warn(text);
+    } else {
+      this.#out(text);
+    }
+  }
+
   /**
    * One event of a long-running task (a follower), as it happens: its text line, or with --json the
    * value as one compact JSON line (JSON lines: one object per line; bigints become strings).

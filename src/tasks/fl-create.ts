@@ -53,9 +53,9 @@ export default async function flCreate(args: FlCreateTaskArguments, hre: Hardhat
   const ui = new Ui({ json: args.json });
   // Shown before anything is sent, so the creator can stop and retype; also kept in the --json result.
   const warning = trimWarning(strategy.trimFraction, args.quorum, maxClients);
-  if (warning !== undefined) ui.line(`Warning: ${warning}`);
-  for (const flag of deprecated) ui.line(deprecatedFlagWarning(flag));
-  if (args.evaluation !== undefined) ui.line("Note: --evaluation is the former name of --test; use --test <file>.");
+  if (warning !== undefined) ui.warn(`Warning: ${warning}`);
+  for (const flag of deprecated) ui.warn(deprecatedFlagWarning(flag));
+  if (args.evaluation !== undefined) ui.warn("Note: --evaluation is the former name of --test; use --test <file>.");
   const created = await ui.progress("Creating federated task", () =>
     hre.flai.federated.createTask({
       model: files.model,

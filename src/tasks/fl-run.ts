@@ -50,7 +50,7 @@ export default async function flRun(args: FlRunTaskArguments, hre: HardhatRuntim
   prewarmWorker("attest-worker");
   prewarmWorker("../federated/aggregator-worker");
   const ui = new Ui({ json: args.json });
-  for (const flag of deprecated) ui.line(deprecatedFlagWarning(flag));
+  for (const flag of deprecated) ui.warn(deprecatedFlagWarning(flag));
   const result = await ui.progress("Federated run", (update) =>
     runSimulation(hre, hre.flai, {
       data,
