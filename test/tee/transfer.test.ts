@@ -179,7 +179,10 @@ describe("enclave workers: moved bytes (issue 14, memory)", function () {
         updateReads.map((r) => r.bytes.byteLength),
         "moved to the enclave worker",
       ).to.deep.equal([0, 0, 0]);
-      expect(returned.find((r) => r.root === evaluation)?.bytes.byteLength, "the evaluation set moved too").to.equal(0);
+      // The task's own copy of the test set (sealed with the task key: a private task), read by the creator.
+      const evaluationRoot = (await hre.flai.federated.readGlobalModel(taskId, { account: 0, connection })).model.federated.evaluationRoot;
+      expect(evaluationRoot).to.not.equal(evaluation);
+      expect(returned.find((r) => r.root === evaluationRoot)?.bytes.byteLength, "the evaluation set moved too").to.equal(0);
 
       await submitAll(fx, taskId, CLIENTS);
       await endIdleWorkers(); // the next call refuses a null evaluation set (EVALUATION_NEEDED) after taking the updates
