@@ -15,6 +15,7 @@ import { createCipheriv, createHmac, randomBytes } from "node:crypto";
 
 import { openArtifact, sealArtifact, type ArtifactBinding } from "../src/privacy/artifact.js";
 import { option, median } from "./_args.js";
+import { emptySeries, runRoundTrips, type RoundTrip } from "./_round-trips.js";
 
 /** Ours may take at most this much longer than the floor (the contiguous output it writes). */
 const TARGET_VS_FLOOR = 1.5;
@@ -33,8 +34,6 @@ const binding: ArtifactBinding = {
   round: 1,
 };
 
-type Timing = { sealMs: number; openMs: number; ok: boolean };
-
 /** One direction of the floor: HMAC-SHA256 over the input, AES-256-CTR over it in 1 MiB chunks. */
 function floorPass(input: readonly Uint8Array[]): Buffer[] {
   const hmac = createHmac("sha256", key);
@@ -46,7 +45,7 @@ function floorPass(input: readonly Uint8Array[]): Buffer[] {
 
 const payloadChunks = Array.from({ length: Math.ceil(size / MiB) }, (_, i) => payload.subarray(i * MiB, (i + 1) * MiB));
 
-function floorRoundTrip(): Timing {
+function floorRoundTrip(): RoundTrip {
   let start = performance.now();
   const sealed = floorPass(payloadChunks);
   const sealMs = performance.now() - start;
@@ -56,7 +55,7 @@ function floorRoundTrip(): Timing {
   return { sealMs, openMs, ok: opened.every((c, i) => c.equals(payloadChunks[i]!)) };
 }
 
-function oursRoundTrip(): Timing {
+function oursRoundTrip(): RoundTrip {
   let start = performance.now();
   const sealed = sealArtifact(payload, key, binding);
   const sealMs = performance.now() - start;
@@ -67,31 +66,14 @@ function oursRoundTrip(): Timing {
 }
 
 type Impl = "floor: HMAC + CTR passes" | "ours sealArtifact+openArtifact";
-const IMPLS: [Impl, () => Timing][] = [
+const IMPLS: [Impl, () => RoundTrip][] = [
   ["floor: HMAC + CTR passes", floorRoundTrip],
   ["ours sealArtifact+openArtifact", oursRoundTrip],
 ];
-const results = new Map<Impl, { seal: number[]; open: number[]; total: number[]; ok: boolean }>(
-  IMPLS.map(([impl]) => [impl, { seal: [], open: [], total: [], ok: true }]),
-);
+const results = emptySeries(IMPLS);
 const gbps = (ms: number) => size / 1e9 / (ms / 1000);
 
-// One untimed round trip each first (first use of a cipher and of fresh memory), then interleaved runs.
-for (const [, fn] of IMPLS) fn();
-for (let run = 1; run <= runs; run++) {
-  for (const [impl, fn] of run % 2 === 1 ? IMPLS : [...IMPLS].reverse()) {
-    const { sealMs, openMs, ok } = fn();
-    const r = results.get(impl)!;
-    r.seal.push(sealMs);
-    r.open.push(openMs);
-    r.total.push(sealMs + openMs);
-    r.ok &&= ok;
-    console.log(
-      `run ${run}  ${impl.padEnd(32)} seal ${sealMs.toFixed(1).padStart(6)} ms  open ${openMs.toFixed(1).padStart(6)} ms  ` +
-        `${gbps(sealMs + openMs).toFixed(2)} GB/s${ok ? "" : "  ROUND TRIP FAILED"}`,
-    );
-  }
-}
+runRoundTrips(IMPLS, runs, results, gbps);
 
 const floor = median(results.get("floor: HMAC + CTR passes")!.total);
 const rows = IMPLS.map(([impl]) => {

@@ -19,6 +19,7 @@ import { x25519 } from "@noble/curves/ed25519.js";
 import { openUpdate, openUpdateParts, sealUpdate, sealUpdateParts, type UpdateBinding } from "../src/federated/envelope.js";
 import { concatBytes } from "../src/util/bytes.js";
 import { option, median } from "./_args.js";
+import { emptySeries, runRoundTrips, type RoundTrip } from "./_round-trips.js";
 
 const TARGET_GBPS = 2;
 const MiB = 1024 * 1024;
@@ -51,7 +52,7 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
  * update() returns kept as they are (no envelope, no contiguous output), then decrypted chunk by
  * chunk and the tag verified.
  */
-function referenceRoundTrip(): { sealMs: number; openMs: number; ok: boolean } {
+function referenceRoundTrip(): RoundTrip {
   const key = randomBytes(32);
   const nonce = randomBytes(12);
   let start = performance.now();
@@ -77,7 +78,7 @@ function referenceRoundTrip(): { sealMs: number; openMs: number; ok: boolean } {
  * plaintext pays before any cryptography: two new payload-sized buffers, written once (on this
  * machine mostly page faults). Not a target; it explains the gap between ours and the reference.
  */
-function floorRoundTrip(): { sealMs: number; openMs: number; ok: boolean } {
+function floorRoundTrip(): RoundTrip {
   let start = performance.now();
   const envelope = new Uint8Array(size + 256);
   envelope.set(payload, 256);
@@ -89,7 +90,7 @@ function floorRoundTrip(): { sealMs: number; openMs: number; ok: boolean } {
   return { sealMs, openMs, ok: same(plaintext, payload) };
 }
 
-function oursRoundTrip(): { sealMs: number; openMs: number; ok: boolean } {
+function oursRoundTrip(): RoundTrip {
   let start = performance.now();
   const envelope = sealUpdateParts(payload, enclave.publicKey, binding);
   const sealMs = performance.now() - start;
@@ -99,7 +100,7 @@ function oursRoundTrip(): { sealMs: number; openMs: number; ok: boolean } {
   return { sealMs, openMs, ok: same(concatBytes(opened), payload) };
 }
 
-function oursContiguousRoundTrip(): { sealMs: number; openMs: number; ok: boolean } {
+function oursContiguousRoundTrip(): RoundTrip {
   let start = performance.now();
   const envelope = sealUpdate(payload, enclave.publicKey, binding);
   const sealMs = performance.now() - start;
@@ -111,7 +112,7 @@ function oursContiguousRoundTrip(): { sealMs: number; openMs: number; ok: boolea
 
 type Impl =
   "reference node:crypto GCM" | "ours sealUpdate+openUpdate parts" | "info: ours, contiguous outputs" | "info: 2 fresh outputs, no crypto";
-const IMPLS: [Impl, () => { sealMs: number; openMs: number; ok: boolean }][] = [
+const IMPLS: [Impl, () => RoundTrip][] = [
   ["reference node:crypto GCM", referenceRoundTrip],
   ["ours sealUpdate+openUpdate parts", oursRoundTrip],
   ["info: ours, contiguous outputs", oursContiguousRoundTrip],
@@ -120,31 +121,14 @@ const IMPLS: [Impl, () => { sealMs: number; openMs: number; ok: boolean }][] = [
 
 const gbps = (ms: number) => size / 1e9 / (ms / 1000);
 
-const results = new Map<Impl, { seal: number[]; open: number[]; total: number[]; ok: boolean }>(
-  IMPLS.map(([impl]) => [impl, { seal: [], open: [], total: [], ok: true }]),
-);
+const results = emptySeries(IMPLS);
 
 // The reference and ours run interleaved; the information rows run afterwards, in their own
 // phase, because their fresh 64 MiB buffers disturb the allocator state (freed 1 MiB pieces get
 // reused, or not) that both compared rows depend on equally. Each phase starts with one untimed
 // round trip per row: the first use of a cipher and of new memory is not what the figure is about.
 function phase(impls: typeof IMPLS): void {
-  for (const [, fn] of impls) fn();
-  for (let run = 1; run <= runs; run++) {
-    const order = run % 2 === 1 ? impls : [...impls].reverse();
-    for (const [impl, fn] of order) {
-      const { sealMs, openMs, ok } = fn();
-      const r = results.get(impl)!;
-      r.seal.push(sealMs);
-      r.open.push(openMs);
-      r.total.push(sealMs + openMs);
-      r.ok &&= ok;
-      console.log(
-        `run ${run}  ${impl.padEnd(32)} seal ${sealMs.toFixed(1).padStart(6)} ms  open ${openMs.toFixed(1).padStart(6)} ms  ` +
-          `${gbps(sealMs + openMs).toFixed(2)} GB/s${ok ? "" : "  ROUND TRIP FAILED"}`,
-      );
-    }
-  }
+  runRoundTrips(impls, runs, results, gbps);
 }
 phase(IMPLS.filter(([impl]) => !impl.startsWith("info")));
 phase(IMPLS.filter(([impl]) => impl.startsWith("info")));
