@@ -6,7 +6,8 @@
 // Floor, measured in this run: Hardhat start-up with the in-process chain, launched the way fl-run is
 // (node + Hardhat's CLI in the same kind of project, `hardhat run --no-compile` of a script that
 // connects to the chain), plus the chain requests the protocol cannot do without — one recordUpdate and
-// one claim per client per round, each at the median time of one transaction sent and mined on the
+// one claim per client per round, and (the task is private, issue 17) each client's reader-key
+// registration and the creator's keyring, each at the median time of one transaction sent and mined on the
 // in-process chain here (a transfer through the same ethers signer), and the reads a client must make
 // before trusting a round (task, round, its record, the enclave's registration: 3 calls, the chain's
 // clock twice — 8 per update; a claim reads the task once and each round and record once: 2 + 2·rounds
@@ -120,7 +121,8 @@ export async function measure(): Promise<Row[]> {
   const measured = new Map(CLIENTS.map((n) => [n, median(runs.get(n)!)]));
   const base = measured.get(CLIENTS[0]!)!;
   return CLIENTS.map((n) => {
-    const transactions = 2 * n * ROUNDS;
+    // recordUpdate + claim per client-round; one setReaderKey per client and one publishKeyring (private task).
+    const transactions = 2 * n * ROUNDS + n + 1;
     const readCount = n * (ROUNDS * READS_PER_UPDATE + readsPerClient(ROUNDS));
     const marginal =
       n === CLIENTS[0]
