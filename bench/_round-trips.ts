@@ -43,3 +43,22 @@ export function runRoundTrips<I extends string>(
 export function emptySeries<I extends string>(impls: readonly (readonly [I, unknown])[]): Map<I, RoundTripSeries> {
   return new Map(impls.map(([impl]) => [impl, { seal: [], open: [], total: [], ok: true }]));
 }
+
+/** The table columns every round-trip row starts with (a bench adds its own ratio and status). */
+export const TIMING_HEADER = [
+  "implementation".padEnd(32),
+  "seal ms".padStart(9),
+  "open ms".padStart(9),
+  "total ms".padStart(9),
+  "GB/s".padStart(7),
+];
+
+export function timingCells(r: { impl: string; sealMs: number; openMs: number; totalMs: number; gbps: number }): string[] {
+  return [
+    r.impl.padEnd(32),
+    r.sealMs.toFixed(1).padStart(9),
+    r.openMs.toFixed(1).padStart(9),
+    r.totalMs.toFixed(1).padStart(9),
+    r.gbps.toFixed(2).padStart(7),
+  ];
+}

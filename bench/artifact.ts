@@ -15,7 +15,7 @@ import { createCipheriv, createHmac, randomBytes } from "node:crypto";
 
 import { openArtifact, sealArtifact, type ArtifactBinding } from "../src/privacy/artifact.js";
 import { option, median } from "./_args.js";
-import { emptySeries, runRoundTrips, type RoundTrip } from "./_round-trips.js";
+import { emptySeries, runRoundTrips, timingCells, TIMING_HEADER, type RoundTrip } from "./_round-trips.js";
 
 /** Ours may take at most this much longer than the floor (the contiguous output it writes). */
 const TARGET_VS_FLOOR = 1.5;
@@ -101,28 +101,8 @@ for (const row of rows) console.log(JSON.stringify(row));
 console.log(
   `\nSealed artifact round trip of a ${mib} MiB payload, median of ${runs} runs (floor: node:crypto HMAC-SHA256 + AES-256-CTR passes)`,
 );
-console.log(
-  [
-    "implementation".padEnd(32),
-    "seal ms".padStart(9),
-    "open ms".padStart(9),
-    "total ms".padStart(9),
-    "GB/s".padStart(7),
-    "× floor".padStart(8),
-    "  status",
-  ].join(" "),
-);
+console.log([...TIMING_HEADER, "× floor".padStart(8), "  status"].join(" "));
 for (const r of rows) {
   const status = !r.roundTrip ? "ROUND TRIP FAILED" : r.ok === null ? "floor" : r.ok ? "ok" : "MISSED";
-  console.log(
-    [
-      r.impl.padEnd(32),
-      r.sealMs.toFixed(1).padStart(9),
-      r.openMs.toFixed(1).padStart(9),
-      r.totalMs.toFixed(1).padStart(9),
-      r.gbps.toFixed(2).padStart(7),
-      r.vsFloor.toFixed(2).padStart(8),
-      `  ${status}`,
-    ].join(" "),
-  );
+  console.log([...timingCells(r), r.vsFloor.toFixed(2).padStart(8), `  ${status}`].join(" "));
 }

@@ -19,7 +19,7 @@ import { x25519 } from "@noble/curves/ed25519.js";
 import { openUpdate, openUpdateParts, sealUpdate, sealUpdateParts, type UpdateBinding } from "../src/federated/envelope.js";
 import { concatBytes } from "../src/util/bytes.js";
 import { option, median } from "./_args.js";
-import { emptySeries, runRoundTrips, type RoundTrip } from "./_round-trips.js";
+import { emptySeries, runRoundTrips, timingCells, TIMING_HEADER, type RoundTrip } from "./_round-trips.js";
 
 const TARGET_GBPS = 2;
 const MiB = 1024 * 1024;
@@ -160,23 +160,14 @@ for (const row of rows) console.log(JSON.stringify(row));
 console.log(
   `\nUpdate envelope round trip of a ${mib} MiB payload, median of ${runs} runs ` + "(reference: node:crypto AES-256-GCM, 1 MiB chunks)",
 );
-const header = ["implementation".padEnd(32), "seal ms".padStart(9), "open ms".padStart(9), "total ms".padStart(9), "GB/s".padStart(7)];
-console.log([...header, "× ref".padStart(6), "target".padStart(7), "  status"].join(" "));
+console.log([...TIMING_HEADER, "× ref".padStart(6), "target".padStart(7), "  status"].join(" "));
 for (const r of rows) {
   const info = r.impl.startsWith("info");
   const status = !r.roundTrip ? "ROUND TRIP FAILED" : r.ok === null ? (info ? "information" : "round trip ok") : r.ok ? "ok" : "MISSED";
   console.log(
-    [
-      r.impl.padEnd(32),
-      r.sealMs.toFixed(1).padStart(9),
-      r.openMs.toFixed(1).padStart(9),
-      r.totalMs.toFixed(1).padStart(9),
-      r.gbps.toFixed(2).padStart(7),
-      r.vsReference.toFixed(2).padStart(6),
-      (r.target === null ? "-" : `≥${r.target}`).padStart(7),
+    [...timingCells(r), r.vsReference.toFixed(2).padStart(6), (r.target === null ? "-" : `≥${r.target}`).padStart(7), " ", status].join(
       " ",
-      status,
-    ].join(" "),
+    ),
   );
 }
 
