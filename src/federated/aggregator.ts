@@ -16,7 +16,7 @@ import { openUpdateParts } from "./envelope.js";
 import { evaluate } from "./evaluate.js";
 import { globalModelBytes, linearModel, parameterCount, parseGlobalModel, roundRules, type GlobalModel } from "./global-model.js";
 import { checkTaskData, taskDatasetOptions } from "./classes.js";
-import { checkRoundInputs } from "./input-checks.js";
+import { checkRoundInputs, inputRefusalTag } from "./input-checks.js";
 import { encodeMetricsWord } from "./metrics-word.js";
 import { parseDataset, type Dataset } from "../ml/dataset.js";
 import { checkAs, refusalTag, UpdateRejected, type RejectionCode } from "./rejections.js";
@@ -113,6 +113,7 @@ export async function runAggregation(req: AggregateRequest, opts: AggregationOpt
   // The result is bound to what the chain says the round's inputs are; refuse any other inputs.
   const inputs = checkRoundInputs({ ...req, taskId: binding.taskId, round: binding.round }, previous.plaintext, req.updates);
   const current = parseGlobalModel(previous.plaintext, `global model ${req.globalHash}`);
+  refuseClearPrivateModel(current, previous.taskKey, binding);
   const { federated } = current;
   await fastRootsReady();
   const evaluation = verifiedEvaluation(req.evaluation, current, { taskKey: previous.taskKey, ctx: binding });
@@ -426,6 +427,21 @@ function screenUpdate(
 }
 
 /** Refuses (with a tagged code) a round whose aggregate the task's rules do not allow to be published. */
+/**
+ * A private task's model (it says "sealed" inside its hash) handed in plaintext: whoever handed it holds
+ * the plaintext (an admitted reader hosting the aggregator) and would get the next model stored in the
+ * clear. Privacy follows the stored bytes and the model's own word, never the host's choice.
+ */
+function refuseClearPrivateModel(model: GlobalModel, taskKey: Uint8Array | null, binding: { taskId: bigint; round: number }): void {
+  if (model.federated.sealed !== true || taskKey !== null) return;
+  throw flaiError(
+    `${inputRefusalTag("private-model-in-clear")}Task ${binding.taskId}'s previous model was handed to the enclave in plaintext, but the ` +
+      `task is private (its model says "sealed"). Nothing was aggregated or signed. Hand the model as stored (sealed) with the task's keyrings.`,
+    undefined,
+    { code: "private-model-in-clear" },
+  );
+}
+
 /**
  * Rejections in one bounded line: a count per code and the first one's reason. Every rejection is in
  * the round's report; an error line that listed them all grew with the number of clients.

@@ -120,6 +120,15 @@ function warnIfPlaintextRoot(input: { bytes: Uint8Array; root?: string }): void 
   );
 }
 
+/** A federated task cannot impute: the means would come from the evaluation set, which must not shape training. */
+function refuseImpute(spec: { impute?: unknown }, source: string): void {
+  if (spec.impute === undefined) return;
+  throw flaiError(
+    `${source}: a federated task cannot use "impute": "mean": the means would come from the evaluation set, ` +
+      `which must not shape training. Fill or drop missing cells in every party's data, and remove "impute".`,
+  );
+}
+
 async function evaluationInput(
   value: string | Uint8Array,
   storage: StorageBackend,
@@ -170,12 +179,7 @@ export class FlaiFederated {
     const specInput = await readInput(opts.model, "--model", this.#storage);
     const spec = parseModelSpec(specInput.bytes, specInput.source);
     const evalInput = await evaluationInput(opts.evaluation, this.#storage);
-    if (spec.impute !== undefined) {
-      throw flaiError(
-        `${specInput.source}: a federated task cannot use "impute": "mean": the means would come from the evaluation set, ` +
-          `which must not shape training. Fill or drop missing cells in every party's data, and remove "impute".`,
-      );
-    }
+    refuseImpute(spec, specInput.source);
     // Read with the spec's classes and columns (label, ignore): a label outside "classes" is named here.
     const evaluation = parseTrainingData(evalInput.bytes, spec, evalInput.source);
     validateFeatureCount(evaluation, spec.features, evalInput.source);
@@ -221,8 +225,10 @@ export class FlaiFederated {
         evaluationRoot,
         rules,
         nonce: taskNonce(),
-        // JSON tasks carry no key, so their models' bytes are what they always were.
+        // JSON tasks carry no modelFormat and public ones no "sealed", so their models' bytes are what they always were;
+        // "sealed" is inside the hashed model, so a private model's plaintext can never stand in for a public task's.
         ...(modelFormat === "binary" ? { modelFormat } : {}),
+        ...(privacy !== undefined ? { sealed: true as const } : {}),
       },
       previousHash: null,
       metrics: null,

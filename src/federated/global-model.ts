@@ -65,6 +65,12 @@ export interface FederatedConfig {
    * by the initial model, so committed on-chain). Absent for JSON tasks, so their bytes stay as they were.
    */
   modelFormat?: ModelFormat;
+  /**
+   * true: a private task (issue 17), every model of it stored sealed with the task key. Inside the
+   * hashed model, so a host that holds a plaintext copy cannot hand it to the enclave as a public task's
+   * and get the next model out in the clear. Absent for public tasks, so their bytes stay as they were.
+   */
+  sealed?: true;
 }
 
 export interface GlobalMetrics {
@@ -224,6 +230,7 @@ function checkFederatedFields(m: GlobalModel, outputs: number, binary: boolean, 
   if (numExamples !== undefined && !(Number.isSafeInteger(numExamples) && numExamples >= 1))
     fail(`"metrics.numExamples" must be a whole number ≥ 1`);
   if (f.nonce !== undefined && !/^0x[0-9a-f]{64}$/.test(f.nonce)) fail(`"federated.nonce" must be 0x + 64 lowercase hex digits`);
+  if (f.sealed !== undefined && f.sealed !== true) fail(`"federated.sealed" must be true when present (a private task)`);
   // The bytes must be in the format the task committed to, so re-encoding the model gives them back.
   if (binary && f.modelFormat !== "binary")
     fail(`it is in the binary format, but "federated.modelFormat" is ${JSON.stringify(f.modelFormat)}, not "binary"`);

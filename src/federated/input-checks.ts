@@ -17,6 +17,8 @@ export const INPUT_REFUSALS = [
   "previous-model-unreadable",
   /** A task's evaluation set is sealed and does not open with the task key that opened its model (task-models.ts). */
   "evaluation-unreadable",
+  /** A private task's previous model ("federated.sealed") handed in plaintext (aggregator.ts). */
+  "private-model-in-clear",
 ] as const;
 export type InputRefusal = (typeof INPUT_REFUSALS)[number];
 

@@ -92,7 +92,10 @@ export async function aggregateRequest(opts: AggregateRequestOptions = {}): Prom
   const storeEvaluation =
     opts.storeEvaluation ?? (sealed === undefined ? (b: Uint8Array) => b : (b: Uint8Array) => sealTaskEvaluation(b, sealed.taskKey, ctx));
   const evaluation = storeEvaluation(evaluationBytes(8, 20, FEATURES));
-  const bytes = globalModelBytes(zeroModel(FEATURES, evaluation, { name: "fedavg" }));
+  const model = zeroModel(FEATURES, evaluation, { name: "fedavg" });
+  // A private task's model says so inside its hash (createTask does the same).
+  if (sealed !== undefined) model.federated.sealed = true;
+  const bytes = globalModelBytes(model);
   const globalHash = sha256(bytes);
   const stored = sealed === undefined ? bytes : sealTaskModel(bytes, sealed.taskKey, ctx, 0);
   const keyrings = sealed === undefined ? undefined : [enclaveKeyring(sealed.taskKey, identity)];

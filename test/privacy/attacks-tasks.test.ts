@@ -5,7 +5,7 @@ import { getBytes, Wallet } from "ethers";
 
 import { flaiErrorCode } from "../../src/errors.js";
 import { runAggregation, type AggregateRequest } from "../../src/federated/aggregator.js";
-import { globalModelBytes } from "../../src/federated/global-model.js";
+import { globalModelBytes, parseGlobalModel } from "../../src/federated/global-model.js";
 import { inputRefusalOf } from "../../src/federated/input-checks.js";
 import { openPreviousModel, openTaskModel, sealTaskModel, taskKeysFor, type TaskContext } from "../../src/federated/task-models.js";
 import { isSealedArtifact } from "../../src/privacy/artifact.js";
@@ -124,6 +124,19 @@ describe("privacy: attacks on private tasks (issue 17)", function () {
     // Through errorOf, so the error-output scan sees the refusal: its line is bounded (a count per code).
     const withOwnHash = await errorOf(() => runAggregation({ ...honest(), globalModel: standIn, globalHash: sha256(standIn) }));
     expect(withOwnHash.message).to.contain("[nothing-accepted]").and.contain("[out-of-round] ×");
+  });
+
+  it("attack: an admitted reader hosting the aggregator hands the real previous model in plaintext (its true hash), to get the next one out in the clear: refused", async () => {
+    const key = new Uint8Array(randomBytes(32));
+    const privateRequest = await aggregateRequest({ sealed: { taskKey: key } });
+    const req = privateRequest();
+    const plain = openTaskModel(req.globalModel, key, ctx, 0, req.globalHash);
+    expect(parseGlobalModel(plain, "the model").federated.sealed, "a private task's model says so").to.equal(true);
+    const refused = await errorOf(() => runAggregation({ ...privateRequest(), globalModel: plain, keyrings: [] }));
+    expect(inputRefusalOf(refused), refused.message).to.equal("private-model-in-clear");
+    expect(refused.message).to.contain("Nothing was aggregated or signed");
+    // As stored, it aggregates, and the next model is sealed again.
+    expectCiphertext((await runAggregation(privateRequest())).globalModel, "the next model");
   });
 
   it("attack: the host hands the real plaintext hash but a sealed model of round r−2 or of another task: refused", async () => {
