@@ -156,7 +156,17 @@ describe("fedavg: trust boundaries of a round (issue 11)", function () {
       // The host's own "previous model": another model with the task's rules.
       const fake = (await hre.flai.fedavg.readGlobalModel(taskId, { connection })).model;
       fake.weights = fake.weights.map(() => 5);
-      // A plaintext fake gives the enclave no task key, so it cannot open the task's sealed test set …
+      // Handed in plaintext while it still says it is a private task's model: refused at once …
+      const stillSealed = globalModelBytes(fake);
+      const refusedClear = await runAggregation({
+        ...request,
+        globalModel: stillSealed,
+        globalHash: "0x" + createHash("sha256").update(stillSealed).digest("hex"),
+      }).catch((error: unknown) => error);
+      expect(inputRefusalOf(refusedClear), String(refusedClear)).to.equal("private-model-in-clear");
+      // … so the host's fake drops "sealed". A plaintext fake gives the enclave no task key, so it cannot open
+      // the task's sealed test set …
+      delete fake.federated.sealed;
       const withSealedSet = globalModelBytes(fake);
       const refusedSealed = await runAggregation({
         ...request,
