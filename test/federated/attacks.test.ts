@@ -1,25 +1,21 @@
-import { createHash } from "node:crypto";
 import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 
 import { expect } from "chai";
 import { getAddress } from "ethers";
 
-import { updatesAccumulator as accumulatorOf } from "../../src/federated/accumulator.js";
 import { runAggregation, type AggregateRequest, type AggregateResponse, type RecordedUpdate } from "../../src/federated/aggregator.js";
-import { sealUpdate } from "../../src/federated/envelope.js";
 import { globalModelBytes, parseGlobalModel } from "../../src/federated/global-model.js";
 import type { RoundRules } from "../../src/federated/round-rules.js";
 import { aggregate, trimCount, type StrategyConfig } from "../../src/federated/strategies.js";
-import { encodeUpdate } from "../../src/federated/update.js";
 import { capWeights, rewardWeights } from "../../src/federated/weights.js";
-import { computeRoot } from "../../src/storage/merkle.js";
 import { loadOrCreateIdentity, type EnclaveIdentity } from "../../src/tee/identity.js";
 import { gaussian, mulberry32 } from "../../src/util/prng.js";
 
 import { expectFlaiError } from "../helpers/assert.js";
 import { evaluationBytes, zeroModel } from "../helpers/aggregate-request.js";
 import { tempDir } from "../helpers/project.js";
+import { roundOneRequest, sealRoundOne, type RoundOneSetup, type TaskBytes } from "../helpers/round-one.js";
 
 // Each attack from the trust-boundaries issue, run against the enclave's round program itself
 // (runAggregation: sealed updates in, signed result out), so what is tested is what the enclave
@@ -28,7 +24,6 @@ import { tempDir } from "../helpers/project.js";
 const FEATURES = 48;
 const CONTRACT = getAddress("0x" + "c0".repeat(20));
 const HUGE_CLAIM = Number.MAX_SAFE_INTEGER; // 2^53 − 1 samples
-const sha256 = (b: Uint8Array) => "0x" + createHash("sha256").update(b).digest("hex");
 const clientAddress = (i: number) => getAddress("0x" + (0x1000 + i).toString(16).padStart(40, "0"));
 
 interface Update {
@@ -60,43 +55,17 @@ describe("fedavg: attacks on what the enclave computes in a round", function () 
   }
 
   /** The updates as recorded: client i's update sealed to the enclave for round 1 of `task`. */
-  function sealAll(task: { bytes: Uint8Array; taskId: string }, updates: readonly Update[]): RecordedUpdate[] {
-    const globalHash = sha256(task.bytes);
-    return updates.map((u, i) => {
-      const client = clientAddress(i);
-      const plain = encodeUpdate({
-        delta: u.delta,
-        numExamples: u.numExamples,
-        metrics: { loss: 0.5, accuracy: 0.5 },
-        baseModelHash: globalHash,
-      });
-      const ciphertext = sealUpdate(plain, identity.encryptionKey, {
-        chainId: 31337n,
-        contract: CONTRACT,
-        taskId: BigInt(task.taskId),
-        round: 1,
-        client,
-      });
-      return { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), numExamples: u.numExamples, ciphertext };
-    });
+  function sealAll(task: TaskBytes, updates: readonly Update[]): RecordedUpdate[] {
+    return sealRoundOne(setup(), task, updates);
   }
 
   /** The request a host makes for round 1 of `task` over exactly these recorded updates. */
-  function requestOf(task: { bytes: Uint8Array; taskId: string }, recorded: RecordedUpdate[]): AggregateRequest {
-    const globalHash = sha256(task.bytes);
-    const binding = { chainId: "31337", contract: CONTRACT, taskId: task.taskId, round: 1 };
-    // As the chain would state them: the accumulator over exactly these updates, in this order.
-    const updatesAccumulator = accumulatorOf(BigInt(task.taskId), 1, recorded);
-    return {
-      enclaveDir,
-      binding,
-      globalModel: task.bytes,
-      globalHash,
-      updatesAccumulator,
-      updateCount: recorded.length,
-      evaluation,
-      updates: recorded,
-    };
+  function requestOf(task: TaskBytes, recorded: RecordedUpdate[]): AggregateRequest {
+    return roundOneRequest(setup(), task, recorded);
+  }
+
+  function setup(): RoundOneSetup {
+    return { enclaveDir, encryptionKey: identity.encryptionKey, contract: CONTRACT, evaluation, clientAddress };
   }
 
   /** `n` honest updates near a common direction, `numExamples` each. */

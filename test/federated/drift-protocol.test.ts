@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { getAddress } from "ethers";
 
 import { updatesAccumulator as accumulatorOf } from "../../src/federated/accumulator.js";
-import { runAggregation, type AggregateRequest, type RecordedUpdate } from "../../src/federated/aggregator.js";
+import { runAggregation, type AggregateRequest } from "../../src/federated/aggregator.js";
 import { DEFAULT_DRIFT_CORRECTION, resolveDriftCorrection, type DriftCorrection } from "../../src/federated/drift-correction.js";
 import { sealUpdate } from "../../src/federated/envelope.js";
 import { globalModelBytes, parseGlobalModel, taskNonce, type GlobalModel } from "../../src/federated/global-model.js";
@@ -12,14 +12,7 @@ import { initialModel } from "../../src/federated/in-process.js";
 import { trainClientUpdate } from "../../src/federated/local-training.js";
 import { datasetJson } from "../../src/federated/simulation.js";
 import type { StrategyConfig } from "../../src/federated/strategies.js";
-import {
-  decodeUpdate,
-  encodeUpdate,
-  UPDATE_FORMAT,
-  UPDATE_FORMAT_WITH_GRADIENT,
-  validateUpdate,
-  type ClientUpdate,
-} from "../../src/federated/update.js";
+import { decodeUpdate, encodeUpdate, UPDATE_FORMAT, UPDATE_FORMAT_WITH_GRADIENT, validateUpdate } from "../../src/federated/update.js";
 import type { Dataset } from "../../src/ml/dataset.js";
 import { computeRoot } from "../../src/storage/merkle.js";
 import { loadOrCreateIdentity, type EnclaveIdentity } from "../../src/tee/identity.js";
@@ -28,6 +21,7 @@ import { strategyFromArgs } from "../../src/cli/strategy-args.js";
 
 import { expectFlaiError } from "../helpers/assert.js";
 import { tempDir } from "../helpers/project.js";
+import { roundOneRequest, sealRoundOne, type TaskBytes } from "../helpers/round-one.js";
 
 // Drift correction as a protocol: the update format, the task config, and what the enclave's round
 // program (runAggregation: sealed updates in, signed model out) does with the clients' gradients.
@@ -82,39 +76,17 @@ describe("fedavg drift correction in the protocol", function () {
     return { model, bytes: globalModelBytes(model), taskId: String(++taskCounter) };
   }
 
-  function request(task: { bytes: Uint8Array; taskId: string }, sent: readonly Sent[]): AggregateRequest {
-    const globalHash = sha256(task.bytes);
-    const recorded: RecordedUpdate[] = sent.map((u, i) => {
-      const client = clientAddress(i);
-      const numExamples = u.numExamples ?? 100;
-      const update: ClientUpdate = {
-        delta: u.delta,
-        numExamples,
-        metrics: { loss: 0.5, accuracy: 0.5 },
-        baseModelHash: globalHash,
-      };
-      if (u.gradient !== undefined) update.gradient = u.gradient;
-      const ciphertext = sealUpdate(encodeUpdate(update), identity.encryptionKey, {
-        chainId: 31337n,
-        contract: CONTRACT,
-        taskId: BigInt(task.taskId),
-        round: 1,
-        client,
-      });
-      return { client, updateRoot: computeRoot(ciphertext), updateHash: sha256(ciphertext), numExamples, ciphertext };
-    });
-    const binding = { chainId: "31337", contract: CONTRACT, taskId: task.taskId, round: 1 };
-    const updatesAccumulator = accumulatorOf(BigInt(task.taskId), 1, recorded);
-    return {
-      enclaveDir,
-      binding,
-      globalModel: task.bytes,
-      globalHash,
-      updatesAccumulator,
-      updateCount: recorded.length,
-      evaluation,
-      updates: recorded,
-    };
+  function request(task: TaskBytes, sent: readonly Sent[]): AggregateRequest {
+    const setup = { enclaveDir, encryptionKey: identity.encryptionKey, contract: CONTRACT, evaluation, clientAddress };
+    return roundOneRequest(
+      setup,
+      task,
+      sealRoundOne(
+        setup,
+        task,
+        sent.map((u) => ({ ...u, numExamples: u.numExamples ?? 100 })),
+      ),
+    );
   }
 
   const modelOf = (bytes: Uint8Array) => parseGlobalModel(bytes, "the new model");
